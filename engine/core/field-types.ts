@@ -1,0 +1,231 @@
+/**
+ * The built-in field types. They are contributed through the same FieldTypeDefinition contract a plugin
+ * uses (see engine/core/index.ts), so nothing in the engine special-cases a type by name.
+ */
+import { sql } from 'drizzle-orm';
+import { pointer, type ErrorDetail } from '../errors.js';
+import type { FieldDoc, FieldTypeDefinition, JsonSchema, LocalizedText } from '../registry/types.js';
+import { checkRule } from '../rules/check.js';
+import { evaluateRule } from '../rules/evaluate.js';
+import { rowsOf } from '../db/database.js';
+import type { ValueKind } from '../model/value-kind.js';
+
+const label = (en: string, zh: string): LocalizedText => ({ en, 'zh-CN': zh });
+const int = (minimum = 0): JsonSchema => ({ type: 'integer', minimum });
+const num: JsonSchema = { type: 'number' };
+
+const opt = <T>(field: FieldDoc, name: string) => field[name] as T | undefined;
+/** Only the keys whose value is defined, so generated schemas stay tidy. */
+const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+function textType(name: string, lbl: LocalizedText, defaultMax: number, extra: JsonSchema = {}): FieldTypeDefinition {
+  return {
+    name,
+    label: lbl,
+    options: { maxLength: int(1), minLength: int(0), pattern: { type: 'string', minLength: 1, maxLength: 500 } },
+    kind: () => 'text',
+    columnType: () => 'text',
+    textual: true,
+    valueSchema: (f) =>
+      defined({ type: 'string', maxLength: opt(f, 'maxLength') ?? defaultMax, minLength: opt(f, 'minLength'), pattern: opt(f, 'pattern'), ...extra }),
+    check: (f) => {
+      const pattern = opt<string>(f, 'pattern');
+      if (pattern === undefined) return [];
+      try {
+        new RegExp(pattern, 'u');
+        return [];
+      } catch (e) {
+        return [{ path: '/pattern', code: 'invalid_pattern', message: `pattern is not a valid regular expression: ${(e as Error).message}` }];
+      }
+    },
+  };
+}
+
+function numberType(name: string, lbl: LocalizedText, column: (f: FieldDoc) => string, kind: ValueKind, extraOptions: Record<string, JsonSchema> = {}, defaults: { min?: number; max?: number } = {}): FieldTypeDefinition {
+  return {
+    name,
+    label: lbl,
+    options: { min: num, max: num, ...extraOptions },
+    kind: () => kind,
+    columnType: column,
+    valueSchema: (f) =>
+      defined({ type: kind === 'integer' ? 'integer' : 'number', minimum: opt(f, 'min') ?? defaults.min, maximum: opt(f, 'max') ?? defaults.max }),
+  };
+}
+
+const dictionaryOption = { dictionary: { type: 'string', pattern: '^[a-z][a-z0-9_]*$', maxLength: 30 } };
+const checkDictionary: FieldTypeDefinition['check'] = (f, ctx) =>
+  ctx.dictionary(String(f.dictionary))
+    ? []
+    : [{ path: '/dictionary', code: 'unknown_dictionary', message: `Dictionary "${f.dictionary}" does not exist` }];
+const activeValues = (f: FieldDoc, ctx: Parameters<FieldTypeDefinition['valueSchema']>[1]) =>
+  (ctx.dictionary(String(f.dictionary))?.items ?? []).filter((i) => i.active !== false).map((i) => i.value);
+
+/** Formula results: which column and kind each `returns` maps to. */
+const FORMULA_RETURNS: Record<string, { column: string; kind: ValueKind }> = {
+  text: { column: 'text', kind: 'text' },
+  integer: { column: 'integer', kind: 'integer' },
+  decimal: { column: 'numeric(18,4)', kind: 'number' },
+  currency: { column: 'numeric(18,2)', kind: 'number' },
+  percent: { column: 'numeric(9,4)', kind: 'number' },
+  boolean: { column: 'boolean', kind: 'boolean' },
+  date: { column: 'date', kind: 'date' },
+};
+
+/** Coerces a formula's raw result to its declared type; anything that does not fit is stored as null. */
+function coerceFormula(value: unknown, returns: string): unknown {
+  if (value === null || value === undefined) return null;
+  switch (returns) {
+    case 'text':
+      return typeof value === 'object' ? JSON.stringify(value) : String(value);
+    case 'boolean':
+      return Boolean(value) && !(Array.isArray(value) && value.length === 0);
+    case 'date':
+      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : null;
+    case 'integer': {
+      const n = Number(value);
+      return Number.isFinite(n) ? Math.round(n) : null;
+    }
+    default: {
+      const n = Number(value);
+      return Number.isFinite(n) ? n : null;
+    }
+  }
+}
+
+const AUTONUMBER_TOKEN = /\{([a-z][a-z0-9_]*)(?::(\w+))?\}/g;
+const DATE_TOKENS = new Set(['yyyy', 'yy', 'mm', 'dd']);
+
+/** Renders an auto-number pattern except for the counter, which is left as `{seq}`. */
+function renderPrefix(pattern: string, record: Record<string, unknown>, now: Date): string {
+  const pad = (n: number, w: number) => String(n).padStart(w, '0');
+  return pattern.replace(AUTONUMBER_TOKEN, (whole, name: string, arg?: string) => {
+    if (name === 'seq') return '{seq}';
+    if (name === 'yyyy') return String(now.getUTCFullYear());
+    if (name === 'yy') return pad(now.getUTCFullYear() % 100, 2);
+    if (name === 'mm') return pad(now.getUTCMonth() + 1, 2);
+    if (name === 'dd') return pad(now.getUTCDate(), 2);
+    const value = record[name] === null || record[name] === undefined ? '' : String(record[name]);
+    return arg === 'upper' ? value.toUpperCase() : value;
+  });
+}
+
+export const coreFieldTypes: FieldTypeDefinition[] = [
+  textType('text', label('Text', '文本'), 255),
+  textType('textarea', label('Long text', '多行文本'), 10000),
+  { ...textType('email', label('E-mail', '电子邮件'), 254, { format: 'email' }), options: { maxLength: int(1) } },
+  { ...textType('phone', label('Phone', '电话'), 32, { pattern: '^[+]?[0-9()\\- ]{3,32}(?: ?(?:ext|转)[0-9]{1,6})?$' }), options: { maxLength: int(1) } },
+  { ...textType('url', label('URL', '网址'), 2048, { format: 'uri' }), options: { maxLength: int(1) } },
+  numberType('integer', label('Integer', '整数'), () => 'integer', 'integer'),
+  numberType(
+    'decimal',
+    label('Decimal', '小数'),
+    (f) => `numeric(${opt<number>(f, 'precision') ?? 18},${opt<number>(f, 'scale') ?? 2})`,
+    'number',
+    { precision: { type: 'integer', minimum: 1, maximum: 38 }, scale: { type: 'integer', minimum: 0, maximum: 20 } },
+  ),
+  numberType('currency', label('Currency', '金额'), () => 'numeric(18,2)', 'number', { currencyCode: { type: 'string', pattern: '^[A-Z]{3}$' } }),
+  numberType('percent', label('Percent', '百分比'), () => 'numeric(9,4)', 'number', {}, { min: 0, max: 100 }),
+  { name: 'boolean', label: label('Checkbox', '复选框'), kind: () => 'boolean', columnType: () => 'boolean', valueSchema: () => ({ type: 'boolean' }) },
+  { name: 'date', label: label('Date', '日期'), kind: () => 'date', columnType: () => 'date', valueSchema: () => ({ type: 'string', format: 'date' }) },
+  { name: 'datetime', label: label('Date and time', '日期时间'), kind: () => 'datetime', columnType: () => 'timestamptz', valueSchema: () => ({ type: 'string', format: 'date-time' }) },
+  {
+    name: 'picklist',
+    label: label('Picklist', '下拉选项'),
+    options: dictionaryOption,
+    requiredOptions: ['dictionary'],
+    kind: () => 'text',
+    columnType: () => 'text',
+    valueSchema: (f, ctx) => ({ type: 'string', enum: activeValues(f, ctx), 'x-dictionary': f.dictionary }),
+    check: checkDictionary,
+  },
+  {
+    name: 'multipicklist',
+    label: label('Multi-select picklist', '多选下拉'),
+    options: dictionaryOption,
+    requiredOptions: ['dictionary'],
+    kind: () => 'text[]',
+    columnType: () => 'text[]',
+    indexMethod: 'gin',
+    valueSchema: (f, ctx) => ({ type: 'array', uniqueItems: true, items: { type: 'string', enum: activeValues(f, ctx) }, 'x-dictionary': f.dictionary }),
+    check: checkDictionary,
+  },
+  {
+    name: 'reference',
+    label: label('Reference', '关联'),
+    options: {
+      to: { type: 'string', pattern: '^[a-z][a-z0-9_]*$', maxLength: 30 },
+      onDelete: { enum: ['restrict', 'set_null', 'cascade'] },
+    },
+    requiredOptions: ['to'],
+    kind: () => 'uuid',
+    columnType: () => 'uuid',
+    references: (f) => ({ to: String(f.to), onDelete: (f.onDelete as 'restrict' | 'set_null' | 'cascade') ?? 'set_null' }),
+    valueSchema: (f) => ({ type: 'string', format: 'uuid', 'x-reference': f.to }),
+    check: (f, ctx) =>
+      ctx.entity(String(f.to)) ? [] : [{ path: '/to', code: 'unknown_entity', message: `Referenced entity "${f.to}" does not exist` }],
+  },
+  {
+    name: 'autonumber',
+    label: label('Auto number', '自动编号'),
+    options: { pattern: { type: 'string', minLength: 1, maxLength: 100 } },
+    requiredOptions: ['pattern'],
+    readOnly: true,
+    unique: true,
+    textual: true,
+    kind: () => 'text',
+    columnType: () => 'text',
+    valueSchema: () => ({ type: 'string', readOnly: true }),
+    check: (f, ctx) => {
+      const pattern = String(f.pattern);
+      const errors: ErrorDetail[] = [];
+      let seqCount = 0;
+      for (const [, name, arg] of pattern.matchAll(AUTONUMBER_TOKEN)) {
+        if (name === 'seq') {
+          seqCount++;
+          if (!arg || !/^\d$/.test(arg) || Number(arg) < 1) errors.push({ path: '/pattern', code: 'invalid_pattern', message: '{seq:N} needs a width N from 1 to 9' });
+        } else if (!DATE_TOKENS.has(name) && !ctx.fieldNames.has(name)) {
+          errors.push({ path: '/pattern', code: 'unknown_field', message: `Pattern token {${name}} is neither a field nor a date token` });
+        } else if (arg !== undefined && arg !== 'upper') {
+          errors.push({ path: '/pattern', code: 'invalid_pattern', message: `Unknown modifier ":${arg}" in {${name}:${arg}}` });
+        }
+      }
+      if (seqCount !== 1) errors.push({ path: '/pattern', code: 'invalid_pattern', message: 'An auto-number pattern needs exactly one {seq:N} token' });
+      return errors;
+    },
+    async onWrite({ field, entity, operation, record, tx, now }) {
+      if (operation !== 'create') return undefined;
+      const pattern = String(field.pattern);
+      const prefix = renderPrefix(pattern, record, now);
+      const width = Number(/\{seq:(\d)\}/.exec(pattern)![1]);
+      // One row per (entity, field, rendered prefix); the row lock serialises concurrent inserts of the
+      // same prefix until commit, so numbers are unique and gap-free within a committed sequence.
+      const rows = rowsOf<{ value: number | string }>(
+        await tx.execute(sql`insert into meta.sequences (entity, field, scope, value) values (${entity}, ${field.name}, ${prefix}, 1)
+          on conflict (entity, field, scope) do update set value = meta.sequences.value + 1 returning value`),
+      );
+      return prefix.replace('{seq}', String(rows[0].value).padStart(width, '0'));
+    },
+  },
+  {
+    name: 'formula',
+    label: label('Formula', '公式'),
+    options: { returns: { enum: Object.keys(FORMULA_RETURNS) }, expr: {} },
+    requiredOptions: ['returns', 'expr'],
+    readOnly: true,
+    kind: (f) => FORMULA_RETURNS[String(f.returns)]?.kind ?? 'text',
+    columnType: (f) => FORMULA_RETURNS[String(f.returns)]?.column ?? 'text',
+    valueSchema: (f) => {
+      const kind = FORMULA_RETURNS[String(f.returns)]?.kind;
+      const type = kind === 'integer' ? 'integer' : kind === 'number' ? 'number' : kind === 'boolean' ? 'boolean' : 'string';
+      return defined({ type: [type, 'null'], readOnly: true, format: kind === 'date' ? 'date' : undefined });
+    },
+    check: (f, ctx) => {
+      const { errors, fieldsUsed } = checkRule(f.expr, { fields: ctx.fieldNames, allowContext: false, path: '/expr' });
+      if (fieldsUsed.has(f.name)) errors.push({ path: '/expr', code: 'circular_formula', message: 'A formula cannot refer to itself' });
+      return errors;
+    },
+    onWrite: ({ field, record }) => coerceFormula(evaluateRule(field.expr, record), String(field.returns)),
+  },
+  { name: 'json', label: label('JSON', 'JSON'), kind: () => 'json', columnType: () => 'jsonb', valueSchema: () => ({}) },
+];

@@ -1,0 +1,225 @@
+/**
+ * List queries: parses the client's filter, sort, cursor, fields and search parameters against the
+ * compiled entity and turns them into SQL. Nothing the client sends becomes SQL text: field names are
+ * looked up in the model, values are bound parameters.
+ *
+ * Ordering: ascending sorts put NULLs first and descending sorts put them last, so one btree index
+ * built `(field NULLS FIRST, id)` serves both directions (see metadata/planner.ts). Pages continue
+ * with a keyset cursor (the last row's sort values and id), never OFFSET.
+ */
+import { and, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { badRequest, type ErrorDetail } from '../errors.js';
+import type { CompiledEntity } from '../model/compile.js';
+import type { ValueKind } from '../model/value-kind.js';
+import { compileFilter, type FilterScope } from '../rules/to-sql.js';
+
+export interface SortKey {
+  field: string;
+  desc: boolean;
+}
+
+export interface ListParams {
+  filter?: unknown;
+  sort: SortKey[];
+  limit: number;
+  cursor?: Cursor;
+  fields?: string[];
+  expand: string[];
+  q?: string;
+  /** `only` lists the recycle bin. */
+  deleted: 'exclude' | 'only';
+  count: boolean;
+}
+
+interface Cursor {
+  values: unknown[];
+  id: string;
+}
+
+export const MAX_LIMIT = 500;
+const DEFAULT_LIMIT = 50;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UNSORTABLE: ReadonlySet<ValueKind> = new Set(['json', 'text[]']);
+
+const fail = (param: string, code: string, message: string): never => {
+  throw badRequest(code, message, [{ path: `/query/${param}`, message, code }]);
+};
+
+function fieldList(entity: CompiledEntity, param: string, raw: string): string[] {
+  const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) if (!entity.columnKinds.has(name)) fail(param, 'unknown_field', `"${name}" is not a field of ${entity.name}`);
+  return names;
+}
+
+export function parseListParams(entity: CompiledEntity, query: Record<string, string | undefined>): ListParams {
+  const known = new Set(['filter', 'sort', 'limit', 'cursor', 'fields', 'expand', 'q', 'deleted', 'count']);
+  for (const key of Object.keys(query)) if (!known.has(key)) fail(key, 'unknown_parameter', `Unknown query parameter "${key}"`);
+
+  let filter: unknown;
+  if (query.filter !== undefined) {
+    try {
+      filter = JSON.parse(query.filter);
+    } catch {
+      fail('filter', 'invalid_json', 'filter must be a URL-encoded JSON json-logic expression');
+    }
+  }
+
+  const sort: SortKey[] = [];
+  for (const part of (query.sort ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const desc = part.startsWith('-');
+    const field = desc || part.startsWith('+') ? part.slice(1) : part;
+    const kind = entity.columnKinds.get(field);
+    if (!kind) fail('sort', 'unknown_field', `Cannot sort by "${field}": not a field of ${entity.name}`);
+    if (UNSORTABLE.has(kind!)) fail('sort', 'unsortable_field', `Cannot sort by "${field}": ${kind} values have no order`);
+    if (field === 'id') continue; // id is always the final tie-breaker
+    if (sort.some((s) => s.field === field)) fail('sort', 'duplicate_sort', `"${field}" appears twice in sort`);
+    sort.push({ field, desc });
+  }
+  if (sort.length > 8) fail('sort', 'too_many_sort_fields', 'At most 8 sort fields');
+
+  let limit = DEFAULT_LIMIT;
+  if (query.limit !== undefined) {
+    limit = Number(query.limit);
+    if (!/^\d+$/.test(query.limit) || limit < 1 || limit > MAX_LIMIT) fail('limit', 'invalid_limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+  }
+
+  const expand = query.expand ? fieldList(entity, 'expand', query.expand) : [];
+  for (const name of expand) if (!entity.field(name)?.reference) fail('expand', 'not_a_reference', `"${name}" is not a reference field`);
+
+  const deleted = query.deleted ?? 'exclude';
+  if (deleted !== 'exclude' && deleted !== 'only') fail('deleted', 'invalid_parameter', 'deleted must be "exclude" or "only"');
+  if (query.count !== undefined && query.count !== 'true' && query.count !== 'false') fail('count', 'invalid_parameter', 'count must be true or false');
+  if (query.q !== undefined && query.q.length > 200) fail('q', 'invalid_parameter', 'q is limited to 200 characters');
+
+  return {
+    filter,
+    sort,
+    limit,
+    cursor: query.cursor === undefined ? undefined : decodeCursor(entity, sort, query.cursor),
+    fields: query.fields ? fieldList(entity, 'fields', query.fields) : undefined,
+    expand,
+    q: query.q?.trim() || undefined,
+    deleted: deleted as ListParams['deleted'],
+    count: query.count === 'true',
+  };
+}
+
+/** The sort a page is ordered by: the client's keys, then id in the direction of the last key. */
+export const effectiveSort = (sort: SortKey[]): SortKey[] => [...sort, { field: 'id', desc: sort.length ? sort[sort.length - 1].desc : true }];
+
+export function encodeCursor(sort: SortKey[], row: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify({ s: sortSignature(sort), v: sort.map((k) => row[k.field] ?? null), id: row.id })).toString('base64url');
+}
+
+const sortSignature = (sort: SortKey[]) => sort.map((k) => (k.desc ? '-' : '') + k.field).join(',');
+
+function decodeCursor(entity: CompiledEntity, sort: SortKey[], raw: string): Cursor {
+  let parsed: { s?: unknown; v?: unknown; id?: unknown };
+  try {
+    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    return fail('cursor', 'invalid_cursor', 'The cursor is not one this API issued');
+  }
+  if (parsed?.s !== sortSignature(sort)) fail('cursor', 'invalid_cursor', 'The cursor belongs to a different sort order');
+  if (!Array.isArray(parsed.v) || parsed.v.length !== sort.length || typeof parsed.id !== 'string' || !UUID.test(parsed.id)) {
+    fail('cursor', 'invalid_cursor', 'The cursor is not one this API issued');
+  }
+  (parsed.v as unknown[]).forEach((v, i) => {
+    if (v !== null && !fitsKind(v, entity.columnKinds.get(sort[i].field)!)) fail('cursor', 'invalid_cursor', 'The cursor is not one this API issued');
+  });
+  return { values: parsed.v as unknown[], id: parsed.id as string };
+}
+
+function fitsKind(value: unknown, kind: ValueKind): boolean {
+  switch (kind) {
+    case 'integer':
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'date':
+      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value);
+    case 'datetime':
+      return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+    case 'uuid':
+      return typeof value === 'string' && UUID.test(value);
+    default:
+      return typeof value === 'string';
+  }
+}
+
+/** SQL type a bound value is cast to when compared with a column (so PostgreSQL never guesses). */
+export function castOf(entity: CompiledEntity, field: string): string {
+  const f = entity.field(field);
+  if (f) return f.columnType;
+  return ({ uuid: 'uuid', datetime: 'timestamptz', integer: 'integer' } as Record<string, string>)[entity.columnKinds.get(field)!];
+}
+
+export const bound = (entity: CompiledEntity, field: string, value: unknown): SQL =>
+  sql`${value}::${sql.raw(castOf(entity, field))}`;
+
+export function orderBy(entity: CompiledEntity, sort: SortKey[]): SQL[] {
+  return effectiveSort(sort).map((k) => (k.desc ? sql`${entity.columns[k.field]} desc nulls last` : sql`${entity.columns[k.field]} asc nulls first`));
+}
+
+/**
+ * Rows after the cursor. For the common single-key sort the condition is a row comparison an index
+ * range scan can use; `nullTail` is then the NULL block that sorts after all values (descending
+ * order), which the caller reads only when the main range runs out.
+ */
+export function keysetCondition(entity: CompiledEntity, sort: SortKey[], cursor: Cursor): { main: SQL; nullTail?: SQL } {
+  const keys = effectiveSort(sort);
+  const values = [...cursor.values, cursor.id];
+  const col = (i: number) => entity.columns[keys[i].field];
+  const val = (i: number) => bound(entity, keys[i].field, values[i]);
+
+  if (keys.length === 2 && values[0] !== null) {
+    const [k, id] = [col(0), col(1)];
+    if (!keys[0].desc) return { main: sql`(${k}, ${id}) > (${val(0)}, ${val(1)})` };
+    return { main: sql`(${k}, ${id}) < (${val(0)}, ${val(1)})`, nullTail: isNull(k) };
+  }
+
+  const branches: SQL[] = [];
+  keys.forEach((key, i) => {
+    const equalBefore = keys.slice(0, i).map((_, j) => (values[j] === null ? isNull(col(j)) : sql`${col(j)} = ${val(j)}`));
+    let after: SQL | undefined;
+    if (!key.desc) after = values[i] === null ? isNotNull(col(i)) : sql`${col(i)} > ${val(i)}`;
+    else after = values[i] === null ? undefined : or(sql`${col(i)} < ${val(i)}`, isNull(col(i)));
+    if (after) branches.push(and(...equalBefore, after)!);
+  });
+  return { main: branches.length ? or(...branches)! : sql`false` };
+}
+
+export function filterScope(entity: CompiledEntity, context: Record<string, unknown>): FilterScope {
+  return {
+    field: (name) => {
+      const kind = entity.columnKinds.get(name);
+      return kind ? { sql: sql`${entity.columns[name]}`, kind } : undefined;
+    },
+    context,
+  };
+}
+
+/** Text search over the entity's searchable fields (the title field when none is marked). */
+export function searchCondition(entity: CompiledEntity, q: string): SQL {
+  const fields = entity.searchFields.length ? entity.searchFields : entity.titleField ? [entity.titleField] : [];
+  if (!fields.length) fail('q', 'not_searchable', `${entity.name} has no searchable fields`);
+  const pattern = `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+  return or(...fields.map((f) => sql`${entity.columns[f]} ilike ${pattern}`))!;
+}
+
+export function whereConditions(entity: CompiledEntity, params: ListParams, context: Record<string, unknown>): SQL[] {
+  const conditions: SQL[] = [params.deleted === 'only' ? isNotNull(entity.columns.deleted_at) : isNull(entity.columns.deleted_at)];
+  if (params.filter !== undefined) {
+    try {
+      conditions.push(compileFilter(params.filter, filterScope(entity, context)));
+    } catch (e) {
+      // Point the client at the filter parameter, then into the expression.
+      const err = e as { details?: ErrorDetail[] };
+      if (err.details) err.details = err.details.map((d) => ({ ...d, path: '/query/filter' + d.path }));
+      throw e;
+    }
+  }
+  if (params.q) conditions.push(searchCondition(entity, params.q));
+  return conditions;
+}

@@ -1,0 +1,84 @@
+/**
+ * One database handle for both back ends: PGlite (embedded, the default) and PostgreSQL through the
+ * `postgres` driver (when DATABASE_URL is set). Everything above this module uses drizzle and never
+ * asks which one it got, except for the few driver facts kept here.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgDatabase } from 'drizzle-orm/pg-core';
+
+// drizzle's PGlite and postgres-js databases share this base class; transactions are PgDatabase too.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Db = PgDatabase<any, any, any>;
+
+export interface Database {
+  readonly driver: 'pglite' | 'postgres';
+  readonly db: Db;
+  /** Rows of a raw statement, whatever the driver returns. */
+  rows<T = Record<string, unknown>>(query: SQL, executor?: Db): Promise<T[]>;
+  /** Runs several parameterless statements separated by `;` (DDL bootstrap). */
+  exec(script: string): Promise<void>;
+  /** Subscribes to a PostgreSQL NOTIFY channel; returns an unsubscribe function. */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** postgres:// URL; when absent the embedded database is used. */
+  url?: string;
+  /** Folder of the embedded database; in-memory when absent. */
+  dataDir?: string;
+  /** Pool size for PostgreSQL. */
+  max?: number;
+}
+
+export async function openDatabase(options: OpenOptions = {}): Promise<Database> {
+  return options.url ? openPostgres(options.url, options.max ?? 10) : openPglite(options.dataDir);
+}
+
+export const rowsOf = <T>(result: unknown): T[] =>
+  (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+
+async function openPostgres(url: string, max: number): Promise<Database> {
+  const { default: postgres } = await import('postgres');
+  const { drizzle } = await import('drizzle-orm/postgres-js');
+  const client = postgres(url, {
+    max,
+    onnotice: () => {},
+    // numeric, date and timestamptz come back as strings from the wire; drizzle's column modes map them.
+    connection: { application_name: 'metacrm' },
+  });
+  const db = drizzle(client) as unknown as Db;
+  return {
+    driver: 'postgres',
+    db,
+    rows: async (query, executor = db) => rowsOf(await executor.execute(query)),
+    exec: async (script) => {
+      await client.unsafe(script);
+    },
+    listen: async (channel, onMessage) => {
+      const { unlisten } = await client.listen(channel, onMessage);
+      return unlisten;
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openPglite(dataDir?: string): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const client = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const db = drizzle(client) as unknown as Db;
+  return {
+    driver: 'pglite',
+    db,
+    rows: async (query, executor = db) => rowsOf(await executor.execute(query)),
+    exec: async (script) => {
+      await client.exec(script);
+    },
+    listen: async (channel, onMessage) => client.listen(channel, onMessage),
+    close: () => client.close(),
+  };
+}
+
+/** Quotes an identifier that has already been validated against the metadata identifier pattern. */
+export const ident = (name: string) => sql.identifier(name);

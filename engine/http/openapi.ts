@@ -1,0 +1,170 @@
+/**
+ * The OpenAPI 3.1 document of the deployed metadata. Built from the compiled model's JSON Schemas
+ * (OpenAPI 3.1 schemas are JSON Schema 2020-12), so the document and the validators cannot disagree.
+ * Cached per model version.
+ */
+import type { AppModel, CompiledEntity } from '../model/compile.js';
+import { MAX_LIMIT } from '../data/query.js';
+import { MAX_BULK } from '../data/service.js';
+
+const pascal = (name: string) => name.replace(/(^|_)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } });
+const errorResponse = (description: string) => json(ref('Error'), description);
+
+const listParameters = [
+  { name: 'filter', in: 'query', description: 'A json-logic expression (URL-encoded JSON), e.g. {"and":[{"==":[{"var":"stage"},"negotiation"]},{">":[{"var":"amount"},100000]}]}', schema: { type: 'string' } },
+  { name: 'sort', in: 'query', description: 'Comma-separated fields, "-" for descending, e.g. -amount,title. Ascending puts empty values first, descending last.', schema: { type: 'string' } },
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 50 } },
+  { name: 'cursor', in: 'query', description: 'nextCursor of the previous page (keyset pagination)', schema: { type: 'string' } },
+  { name: 'fields', in: 'query', description: 'Comma-separated fields to return (id and version always come)', schema: { type: 'string' } },
+  { name: 'expand', in: 'query', description: 'Comma-separated reference fields to replace by the referenced record', schema: { type: 'string' } },
+  { name: 'q', in: 'query', description: 'Text search over the searchable fields (case-insensitive substring)', schema: { type: 'string', maxLength: 200 } },
+  { name: 'deleted', in: 'query', description: '"only" lists the recycle bin', schema: { enum: ['exclude', 'only'], default: 'exclude' } },
+  { name: 'count', in: 'query', description: 'true adds the total number of matching records', schema: { type: 'boolean' } },
+];
+const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const ifMatch = { name: 'If-Match', in: 'header', description: 'The version you read ("3"); or send "version" in the body', schema: { type: 'string' } };
+
+function entityPaths(e: CompiledEntity) {
+  const name = pascal(e.name);
+  const tag = e.name;
+  const summary = (what: string) => `${what} (${e.label.en} / ${e.label['zh-CN']})`;
+  return {
+    [`/api/data/${e.name}`]: {
+      get: {
+        tags: [tag],
+        operationId: `list${name}`,
+        summary: summary('List'),
+        parameters: listParameters,
+        responses: { 200: json(ref(`${name}Page`), 'A page of records'), 400: errorResponse('Bad filter, sort or parameter') },
+      },
+      post: {
+        tags: [tag],
+        operationId: `create${name}`,
+        summary: summary('Create one, or several at once (all or nothing)'),
+        requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [ref(`${name}Create`), { type: 'array', minItems: 1, maxItems: MAX_BULK, items: ref(`${name}Create`) }] } } } },
+        responses: {
+          201: json({ type: 'object', properties: { data: { oneOf: [ref(name), { type: 'array', items: ref(name) }] } } }, 'Created'),
+          400: errorResponse('Malformed JSON'),
+          422: errorResponse('Invalid record: nothing written'),
+        },
+      },
+    },
+    [`/api/data/${e.name}/{id}`]: {
+      get: {
+        tags: [tag],
+        operationId: `get${name}`,
+        summary: summary('Get'),
+        parameters: [idParameter, listParameters[4], listParameters[5]],
+        responses: { 200: json({ type: 'object', properties: { data: ref(name) } }, 'The record; ETag carries its version'), 404: errorResponse('No such record') },
+      },
+      patch: {
+        tags: [tag],
+        operationId: `update${name}`,
+        summary: summary('Change fields (optimistic locking)'),
+        parameters: [idParameter, ifMatch],
+        requestBody: { required: true, content: { 'application/json': { schema: ref(`${name}Patch`) } } },
+        responses: {
+          200: json({ type: 'object', properties: { data: ref(name) } }, 'The updated record'),
+          404: errorResponse('No such record'),
+          409: errorResponse('Stale version: changed by someone else'),
+          422: errorResponse('Invalid change: nothing written'),
+          428: errorResponse('No version sent'),
+        },
+      },
+      delete: {
+        tags: [tag],
+        operationId: `delete${name}`,
+        summary: summary('Move to the recycle bin'),
+        parameters: [idParameter, ifMatch],
+        responses: { 200: json({ type: 'object' }, 'Deleted'), 404: errorResponse('No such record'), 409: errorResponse('Other records still refer to it (restrict) or stale version') },
+      },
+    },
+    [`/api/data/${e.name}/{id}/restore`]: {
+      post: {
+        tags: [tag],
+        operationId: `restore${name}`,
+        summary: summary('Restore from the recycle bin'),
+        parameters: [idParameter],
+        responses: { 200: json({ type: 'object', properties: { data: ref(name) } }, 'Restored'), 404: errorResponse('Not in the recycle bin') },
+      },
+    },
+  };
+}
+
+const cache = new WeakMap<AppModel, unknown>();
+
+export function buildOpenApi(model: AppModel) {
+  const cached = cache.get(model);
+  if (cached) return cached;
+  const schemas: Record<string, unknown> = {
+    Error: {
+      type: 'object',
+      required: ['error'],
+      properties: {
+        error: {
+          type: 'object',
+          required: ['code', 'message'],
+          properties: {
+            code: { type: 'string', description: 'Machine-readable code, e.g. validation_failed, version_conflict' },
+            message: { type: 'string' },
+            details: {
+              type: 'array',
+              items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string', description: 'JSON pointer into the request' }, message: { type: 'string' }, code: { type: 'string' }, rule: { type: 'string' } } },
+            },
+          },
+        },
+      },
+    },
+  };
+  const paths: Record<string, unknown> = {
+    '/api/health': { get: { tags: ['system'], operationId: 'health', responses: { 200: json({ type: 'object' }, 'Up') } } },
+    '/api/meta/deploy': {
+      post: {
+        tags: ['metadata'],
+        operationId: 'deploy',
+        summary: 'Validate, plan and apply metadata documents in one transaction',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['documents'],
+                properties: {
+                  documents: { type: 'array', items: { type: 'object' } },
+                  delete: { type: 'array', items: { type: 'object', properties: { kind: { type: 'string' }, name: { type: 'string' } } } },
+                  dryRun: { type: 'boolean' },
+                  allowDestructive: { type: 'boolean' },
+                },
+              },
+            },
+          },
+        },
+        responses: { 200: json({ type: 'object' }, 'Dry run or nothing to change: the plan'), 201: json({ type: 'object' }, 'Deployed'), 400: errorResponse('Invalid metadata: nothing deployed'), 409: errorResponse('Destructive change not allowed') },
+      },
+    },
+    '/api/meta/documents': { get: { tags: ['metadata'], operationId: 'listDocuments', parameters: [{ name: 'kind', in: 'query', schema: { type: 'string' } }], responses: { 200: json({ type: 'object' }, 'Deployed documents') } } },
+    '/api/meta/documents/{kind}/{name}': { get: { tags: ['metadata'], operationId: 'getDocument', parameters: [{ name: 'kind', in: 'path', required: true, schema: { type: 'string' } }, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: json({ type: 'object' }, 'The document'), 404: errorResponse('Not deployed') } } },
+    '/api/meta/documents/{kind}/{name}/versions': { get: { tags: ['metadata'], operationId: 'documentVersions', parameters: [{ name: 'kind', in: 'path', required: true, schema: { type: 'string' } }, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: json({ type: 'object' }, 'Every deployed version, newest first'), 404: errorResponse('Never deployed') } } },
+    '/api/meta/deployments': { get: { tags: ['metadata'], operationId: 'listDeployments', responses: { 200: json({ type: 'object' }, 'Deployments, newest first') } } },
+    '/api/meta/schemas/{kind}': { get: { tags: ['metadata'], operationId: 'metaSchema', parameters: [{ name: 'kind', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: json({ type: 'object' }, 'The meta-schema of a document kind'), 404: errorResponse('Unknown kind') } } },
+  };
+  for (const e of model.entities.values()) {
+    const name = pascal(e.name);
+    schemas[name] = { title: e.label.en, description: e.label['zh-CN'], ...e.schemas.record };
+    schemas[`${name}Create`] = e.schemas.create;
+    schemas[`${name}Patch`] = e.schemas.patch;
+    schemas[`${name}Page`] = { type: 'object', required: ['data', 'nextCursor'], properties: { data: { type: 'array', items: ref(name) }, nextCursor: { type: ['string', 'null'] }, total: { type: 'integer' } } };
+    Object.assign(paths, entityPaths(e));
+  }
+  const doc = {
+    openapi: '3.1.0',
+    info: { title: 'metacrm API', version: String(model.version), description: `Generated from metadata version ${model.version}.` },
+    paths,
+    components: { schemas },
+  };
+  cache.set(model, doc);
+  return doc;
+}

@@ -1,0 +1,257 @@
+/**
+ * Compiles a deployed document set into an AppModel: the immutable, per-version object the runtime
+ * reads. Everything derived from metadata (drizzle tables, ajv validators, write hooks, index plans,
+ * reverse references) is computed here once, never per request.
+ */
+import { createHash } from 'node:crypto';
+import { integer, pgTable, timestamp, uuid, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import type { DocumentSet, FieldDoc, FieldTypeDefinition, JsonSchema, LocalizedText, RegistryView } from '../registry/types.js';
+import type { AppDoc, DictionaryDoc, EntityDoc } from '../../metadata/kinds.js';
+import { fieldTypeContext } from '../../metadata/kinds.js';
+import { checkRule } from '../rules/check.js';
+import { drizzleColumn } from './columns.js';
+import type { ValueKind } from './value-kind.js';
+
+export interface CompiledField {
+  name: string;
+  doc: FieldDoc;
+  type: FieldTypeDefinition;
+  kind: ValueKind;
+  columnType: string;
+  readOnly: boolean;
+  required: boolean;
+  searchable: boolean;
+  /** JSON Schema of one value (not nullable). */
+  valueSchema: JsonSchema;
+  /** For reference fields: the target entity and the delete behaviour. */
+  reference?: { to: string; onDelete: 'restrict' | 'set_null' | 'cascade' };
+}
+
+export interface IndexSpec {
+  name: string;
+  columns: string[];
+  unique: boolean;
+  method: 'btree' | 'gin';
+  /** Partial index predicate (unique indexes ignore the recycle bin). */
+  where?: string;
+}
+
+export interface CompiledEntity {
+  name: string;
+  doc: EntityDoc;
+  label: LocalizedText;
+  fields: CompiledField[];
+  field(name: string): CompiledField | undefined;
+  /** System columns and fields, name → kind (what filters and sorts may use). */
+  columnKinds: Map<string, ValueKind>;
+  table: PgTable;
+  columns: Record<string, PgColumn>;
+  titleField: string | undefined;
+  searchFields: string[];
+  indexes: IndexSpec[];
+  /** Fields with an onWrite hook, in the order they must run (formulas after what they read). */
+  writeHooks: CompiledField[];
+  validateCreate: ValidateFunction;
+  validatePatch: ValidateFunction;
+  /** JSON Schemas for OpenAPI and forms. */
+  schemas: { record: JsonSchema; create: JsonSchema; patch: JsonSchema };
+  /** References from other entities to this one. */
+  referencedBy: { entity: string; field: string; onDelete: 'restrict' | 'set_null' | 'cascade' }[];
+}
+
+export interface AppModel {
+  version: number;
+  documents: DocumentSet;
+  entities: Map<string, CompiledEntity>;
+  dictionaries: Map<string, DictionaryDoc>;
+  apps: AppDoc[];
+  entity(name: string): CompiledEntity | undefined;
+}
+
+export const SYSTEM_COLUMN_KINDS: [string, ValueKind][] = [
+  ['id', 'uuid'],
+  ['created_at', 'datetime'],
+  ['created_by', 'uuid'],
+  ['updated_at', 'datetime'],
+  ['updated_by', 'uuid'],
+  ['owner_id', 'uuid'],
+  ['version', 'integer'],
+  ['deleted_at', 'datetime'],
+];
+
+/** System columns as JSON Schema properties of a record. */
+const SYSTEM_SCHEMA: Record<string, JsonSchema> = {
+  id: { type: 'string', format: 'uuid', readOnly: true },
+  created_at: { type: 'string', format: 'date-time', readOnly: true },
+  created_by: { type: ['string', 'null'], format: 'uuid', readOnly: true },
+  updated_at: { type: 'string', format: 'date-time', readOnly: true },
+  updated_by: { type: ['string', 'null'], format: 'uuid', readOnly: true },
+  owner_id: { type: ['string', 'null'], format: 'uuid' },
+  version: { type: 'integer', minimum: 1, readOnly: true },
+  deleted_at: { type: ['string', 'null'], format: 'date-time', readOnly: true },
+};
+
+/** PostgreSQL keeps 63 bytes of a name; longer generated names get a hash suffix so they stay unique. */
+export function objectName(...parts: string[]): string {
+  const name = parts.join('__');
+  if (name.length <= 63) return name;
+  return name.slice(0, 54) + '_' + createHash('sha1').update(name).digest('hex').slice(0, 8);
+}
+
+/** Allows null next to a value schema without wrapping it in anyOf (which muddles error messages). */
+export function nullable(schema: JsonSchema): JsonSchema {
+  const out: JsonSchema = { ...schema };
+  if (Array.isArray(out.enum)) out.enum = [...(out.enum as unknown[]), null];
+  if (typeof out.type === 'string') out.type = [out.type, 'null'];
+  else if (Array.isArray(out.type) && !out.type.includes('null')) out.type = [...out.type, 'null'];
+  return out;
+}
+
+function createDataAjv() {
+  const ajv = new Ajv2020({ strict: false, allErrors: true, messages: true });
+  addFormats.default ? addFormats.default(ajv) : (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+  ajv.addKeyword({ keyword: 'x-dictionary' }).addKeyword({ keyword: 'x-reference' });
+  return ajv;
+}
+
+export function compileModel(version: number, documents: DocumentSet, registry: RegistryView): AppModel {
+  const ajv = createDataAjv();
+  const ctx = fieldTypeContext(documents);
+  const entities = new Map<string, CompiledEntity>();
+  for (const doc of documents.all<EntityDoc>('entity')) entities.set(doc.name, compileEntity(doc, registry, ctx, ajv));
+  for (const entity of entities.values()) {
+    for (const f of entity.fields) {
+      if (f.reference) entities.get(f.reference.to)?.referencedBy.push({ entity: entity.name, field: f.name, onDelete: f.reference.onDelete });
+    }
+  }
+  const dictionaries = new Map(documents.all<DictionaryDoc>('dictionary').map((d) => [d.name, d]));
+  return Object.freeze({
+    version,
+    documents,
+    entities,
+    dictionaries,
+    apps: documents.all<AppDoc>('app'),
+    entity: (name: string) => entities.get(name),
+  });
+}
+
+function compileEntity(doc: EntityDoc, registry: RegistryView, ctx: ReturnType<typeof fieldTypeContext>, ajv: Ajv2020): CompiledEntity {
+  const fields: CompiledField[] = doc.fields.map((f) => {
+    const type = registry.fieldType(f.type);
+    if (!type) throw new Error(`Entity ${doc.name}: field type "${f.type}" is not registered (is a plugin missing?)`);
+    return {
+      name: f.name,
+      doc: f,
+      type,
+      kind: type.kind(f),
+      columnType: type.columnType(f),
+      readOnly: Boolean(type.readOnly),
+      required: Boolean(f.required),
+      searchable: Boolean(f.searchable && type.textual),
+      valueSchema: type.valueSchema(f, ctx),
+      reference: type.references?.(f),
+    };
+  });
+  const byName = new Map(fields.map((f) => [f.name, f]));
+
+  const columns: Record<string, PgColumn> = {};
+  const table = pgTable(doc.name, {
+    id: uuid('id').primaryKey(),
+    created_at: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    created_by: uuid('created_by'),
+    updated_at: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updated_by: uuid('updated_by'),
+    owner_id: uuid('owner_id'),
+    version: integer('version').notNull().default(1),
+    deleted_at: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
+    ...Object.fromEntries(fields.map((f) => [f.name, drizzleColumn(f.name, f.columnType)])),
+  });
+  for (const name of [...SYSTEM_COLUMN_KINDS.map(([n]) => n), ...fields.map((f) => f.name)]) {
+    columns[name] = (table as unknown as Record<string, PgColumn>)[name];
+  }
+
+  const writable = fields.filter((f) => !f.readOnly);
+  const inputProperties = Object.fromEntries([
+    ...writable.map((f) => [f.name, f.required ? f.valueSchema : nullable(f.valueSchema)]),
+    ['owner_id', nullable({ type: 'string', format: 'uuid' })],
+  ]);
+  const create = {
+    type: 'object',
+    additionalProperties: false,
+    properties: inputProperties,
+    required: writable.filter((f) => f.required && f.doc.default === undefined).map((f) => f.name),
+  };
+  const patch = {
+    type: 'object',
+    additionalProperties: false,
+    properties: { ...inputProperties, version: { type: 'integer', minimum: 1 } },
+  };
+  const record = {
+    type: 'object',
+    properties: { ...SYSTEM_SCHEMA, ...Object.fromEntries(fields.map((f) => [f.name, nullable(f.valueSchema)])) },
+  };
+
+  return {
+    name: doc.name,
+    doc,
+    label: doc.label,
+    fields,
+    field: (name) => byName.get(name),
+    columnKinds: new Map([...SYSTEM_COLUMN_KINDS, ...fields.map((f): [string, ValueKind] => [f.name, f.kind])]),
+    table,
+    columns,
+    titleField: doc.titleField ?? fields.find((f) => f.kind === 'text' && !f.readOnly)?.name,
+    searchFields: fields.filter((f) => f.searchable).map((f) => f.name),
+    indexes: indexesOf(doc, fields),
+    writeHooks: orderWriteHooks(fields),
+    validateCreate: ajv.compile(create),
+    validatePatch: ajv.compile(patch),
+    schemas: { record, create, patch },
+    referencedBy: [],
+  };
+}
+
+function indexesOf(doc: EntityDoc, fields: CompiledField[]): IndexSpec[] {
+  const specs: IndexSpec[] = [];
+  for (const f of fields) {
+    const unique = Boolean(f.doc.unique || f.type.unique);
+    if (unique) {
+      specs.push({ name: objectName('u', doc.name, f.name), columns: [f.name], unique: true, method: 'btree', where: 'deleted_at is null' });
+    } else if (f.doc.indexed || f.reference) {
+      const method = f.type.indexMethod ?? 'btree';
+      // btree indexes end with id: keyset pagination sorted by this field is then one index range scan.
+      specs.push({ name: objectName('i', doc.name, f.name), columns: method === 'gin' ? [f.name] : [f.name, 'id'], unique: false, method });
+    }
+  }
+  for (const index of doc.indexes ?? []) {
+    const hash = createHash('sha1').update(index.fields.join(',')).digest('hex').slice(0, 8);
+    specs.push({
+      name: objectName(index.unique ? 'u' : 'i', doc.name, hash),
+      columns: index.unique ? index.fields : [...index.fields, 'id'],
+      unique: Boolean(index.unique),
+      method: 'btree',
+      where: index.unique ? 'deleted_at is null' : undefined,
+    });
+  }
+  return specs;
+}
+
+/** Formulas run after the formulas they read; other hooks (auto-numbers) after all formulas. */
+function orderWriteHooks(fields: CompiledField[]): CompiledField[] {
+  const hooked = fields.filter((f) => f.type.onWrite);
+  const formulas = new Map(hooked.filter((f) => f.doc.expr !== undefined).map((f) => [f.name, f]));
+  const ordered: CompiledField[] = [];
+  const visit = (f: CompiledField, seen: Set<string>) => {
+    if (ordered.includes(f) || seen.has(f.name)) return;
+    seen.add(f.name);
+    for (const dep of checkRule(f.doc.expr, { fields: new Set(formulas.keys()) }).fieldsUsed) {
+      const d = formulas.get(dep);
+      if (d) visit(d, seen);
+    }
+    ordered.push(f);
+  };
+  for (const f of formulas.values()) visit(f, new Set());
+  return [...ordered, ...hooked.filter((f) => !formulas.has(f.name))];
+}

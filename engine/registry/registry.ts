@@ -1,0 +1,37 @@
+import type { DocumentKindDefinition, FieldTypeDefinition, Plugin, RegistryView } from './types.js';
+
+/**
+ * Holds every contribution: the core's and the plugins'. Registration happens once at start-up;
+ * afterwards the registry is only read (by the metadata validator and the model compiler).
+ */
+export class Registry implements RegistryView {
+  private readonly types = new Map<string, FieldTypeDefinition>();
+  private readonly kinds = new Map<string, DocumentKindDefinition>();
+  readonly plugins: string[] = [];
+
+  use(plugin: Plugin): this {
+    if (this.plugins.includes(plugin.name)) throw new Error(`Plugin "${plugin.name}" is loaded twice`);
+    for (const type of plugin.fieldTypes ?? []) this.addUnique(this.types, type.name, type, 'field type', plugin);
+    for (const kind of plugin.documentKinds ?? []) this.addUnique(this.kinds, kind.kind, kind, 'document kind', plugin);
+    this.plugins.push(plugin.name);
+    return this;
+  }
+
+  fieldType(name: string) {
+    return this.types.get(name);
+  }
+  fieldTypes() {
+    return [...this.types.values()];
+  }
+  documentKind(kind: string) {
+    return this.kinds.get(kind);
+  }
+  documentKinds() {
+    return [...this.kinds.values()];
+  }
+
+  private addUnique<T>(map: Map<string, T>, key: string, value: T, what: string, plugin: Plugin) {
+    if (map.has(key)) throw new Error(`Plugin "${plugin.name}" redefines ${what} "${key}"`);
+    map.set(key, value);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The contracts of extension points. Built-in field types and document kinds are contributed through
+ * exactly these interfaces (see plugins/core), so a plugin can do anything the core does.
+ */
+import type { ErrorDetail } from '../errors.js';
+import type { ValueKind } from '../model/value-kind.js';
+import type { Db } from '../db/database.js';
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonSchema = Record<string, unknown>;
+export type LocalizedText = { en: string; 'zh-CN': string };
+
+/** A field as written in an entity document. Type-specific options are kept as they are. */
+export interface FieldDoc {
+  name: string;
+  type: string;
+  label: LocalizedText;
+  help?: LocalizedText;
+  required?: boolean;
+  unique?: boolean;
+  indexed?: boolean;
+  searchable?: boolean;
+  default?: Json;
+  [option: string]: unknown;
+}
+
+/** What a field type can look up while it describes itself (cross-references). */
+export interface FieldTypeContext {
+  dictionary(name: string): { items: { value: string; active?: boolean }[] } | undefined;
+  entity(name: string): { fields: FieldDoc[] } | undefined;
+}
+
+/** Arguments to a field type's write hook. Runs inside the write transaction. */
+export interface FieldWriteArgs {
+  field: FieldDoc;
+  entity: string;
+  operation: 'create' | 'update';
+  /** The full record as it will be stored (input merged over the current row), in-memory representation. */
+  record: Record<string, unknown>;
+  tx: Db;
+  now: Date;
+}
+
+export interface FieldTypeDefinition {
+  name: string;
+  label: LocalizedText;
+  /** JSON Schema of this type's own options (merged into the entity meta-schema). */
+  options?: Record<string, JsonSchema>;
+  /** Options that must be present. */
+  requiredOptions?: string[];
+  /** How the value is held in memory and filtered; may depend on options (a formula's `returns`). */
+  kind(field: FieldDoc): ValueKind;
+  /** Storage column type, e.g. `numeric(18,2)`; one of the SQL types engine/model/columns.ts maps. */
+  columnType(field: FieldDoc): string;
+  /** JSON Schema of a value of this field: used for validation, OpenAPI and forms. */
+  valueSchema(field: FieldDoc, ctx: FieldTypeContext): JsonSchema;
+  /** Computed by the engine; clients may not write it. */
+  readOnly?: boolean;
+  /** Text-like: may take part in the `q` search. */
+  textual?: boolean;
+  /** Deploy-time checks beyond the meta-schema (cross-references, expressions). */
+  check?(field: FieldDoc, ctx: FieldTypeContext & { fieldNames: ReadonlySet<string> }): ErrorDetail[];
+  /** Computes the stored value on write; return undefined to leave the value as it is. */
+  onWrite?(args: FieldWriteArgs): unknown | Promise<unknown>;
+  /** For types that point at another entity's record: a foreign key, an index and delete behaviour. */
+  references?(field: FieldDoc): { to: string; onDelete: 'restrict' | 'set_null' | 'cascade' };
+  /** Always unique (an auto-number). */
+  unique?: boolean;
+  /** Index method for `indexed: true` (default btree). */
+  indexMethod?: 'btree' | 'gin';
+}
+
+/** A kind of metadata document (entity, dictionary, app, later workflow, role …). */
+export interface DocumentKindDefinition {
+  kind: string;
+  /** Meta-schema of the document; may be produced from the registry (field types). */
+  schema(registry: RegistryView): JsonSchema;
+  /** Checks against the other documents of the deploy (cross-references). */
+  check?(doc: MetadataDocument, all: DocumentSet, registry: RegistryView): ErrorDetail[];
+}
+
+export interface MetadataDocument {
+  kind: string;
+  name: string;
+  label: LocalizedText;
+  [key: string]: unknown;
+}
+
+/** The documents a deploy would leave in place, by kind and name. */
+export interface DocumentSet {
+  get<T extends MetadataDocument = MetadataDocument>(kind: string, name: string): T | undefined;
+  all<T extends MetadataDocument = MetadataDocument>(kind: string): T[];
+  values(): MetadataDocument[];
+}
+
+export interface RegistryView {
+  fieldType(name: string): FieldTypeDefinition | undefined;
+  fieldTypes(): FieldTypeDefinition[];
+  documentKind(kind: string): DocumentKindDefinition | undefined;
+  documentKinds(): DocumentKindDefinition[];
+}
+
+/** A plugin is a plain object of contributions. */
+export interface Plugin {
+  name: string;
+  fieldTypes?: FieldTypeDefinition[];
+  documentKinds?: DocumentKindDefinition[];
+  /** json-logic operations: in-memory implementation and, optionally, an SQL compiler. */
+  operations?: { name: string; evaluate: (...args: any[]) => unknown; sql?: unknown }[];
+}
