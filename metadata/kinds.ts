@@ -105,14 +105,16 @@ function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView
       errors.push({ path: at('/name'), code: 'reserved_name', message: `"${field.name}" is a system field and cannot be declared` });
     }
     const type = registry.fieldType(field.type)!;
-    for (const e of type.check?.(field, ctx) ?? []) errors.push({ ...e, path: at(e.path) });
+    const typeErrors = type.check?.(field, ctx) ?? [];
+    for (const e of typeErrors) errors.push({ ...e, path: at(e.path) });
     if (type.readOnly && (field.required || field.default !== undefined)) {
       errors.push({ path: at('/required'), code: 'invalid_option', message: `A ${field.type} field is computed: it cannot be required or have a default` });
     }
     if (field.searchable && !type.textual) {
       errors.push({ path: at('/searchable'), code: 'invalid_option', message: `Only text-like fields can be searchable, not ${field.type}` });
     }
-    if (field.default !== undefined) {
+    // A default can only be judged once the field itself is sound (its dictionary exists, …).
+    if (field.default !== undefined && typeErrors.length === 0) {
       const validate = ajv.compile(type.valueSchema(field, ctx));
       if (!validate(field.default)) {
         errors.push({ path: at('/default'), code: 'invalid_default', message: `Default value does not fit the field: ${ajv.errorsText(validate.errors)}` });

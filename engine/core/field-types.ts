@@ -96,15 +96,31 @@ function coerceFormula(value: unknown, returns: string): unknown {
 const AUTONUMBER_TOKEN = /\{([a-z][a-z0-9_]*)(?::(\w+))?\}/g;
 const DATE_TOKENS = new Set(['yyyy', 'yy', 'mm', 'dd']);
 
+/** Year, month and day of an instant in a time zone (auto-numbers follow the business's calendar). */
+function calendarDate(now: Date, timeZone: string) {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
+  const part = (type: string) => parts.find((p) => p.type === type)!.value;
+  return { yyyy: part('year'), mm: part('month'), dd: part('day') };
+}
+
+const isTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** Renders an auto-number pattern except for the counter, which is left as `{seq}`. */
-function renderPrefix(pattern: string, record: Record<string, unknown>, now: Date): string {
-  const pad = (n: number, w: number) => String(n).padStart(w, '0');
+function renderPrefix(pattern: string, record: Record<string, unknown>, now: Date, timeZone: string): string {
+  const date = calendarDate(now, timeZone);
   return pattern.replace(AUTONUMBER_TOKEN, (whole, name: string, arg?: string) => {
     if (name === 'seq') return '{seq}';
-    if (name === 'yyyy') return String(now.getUTCFullYear());
-    if (name === 'yy') return pad(now.getUTCFullYear() % 100, 2);
-    if (name === 'mm') return pad(now.getUTCMonth() + 1, 2);
-    if (name === 'dd') return pad(now.getUTCDate(), 2);
+    if (name === 'yyyy') return date.yyyy;
+    if (name === 'yy') return date.yyyy.slice(-2);
+    if (name === 'mm') return date.mm;
+    if (name === 'dd') return date.dd;
     const value = record[name] === null || record[name] === undefined ? '' : String(record[name]);
     return arg === 'upper' ? value.toUpperCase() : value;
   });
@@ -168,10 +184,14 @@ export const coreFieldTypes: FieldTypeDefinition[] = [
   {
     name: 'autonumber',
     label: label('Auto number', '自动编号'),
-    options: { pattern: { type: 'string', minLength: 1, maxLength: 100 } },
+    options: {
+      pattern: { type: 'string', minLength: 1, maxLength: 100 },
+      timeZone: { type: 'string', description: 'IANA time zone of the date tokens, e.g. Asia/Shanghai (default UTC)' },
+    },
     requiredOptions: ['pattern'],
     readOnly: true,
     unique: true,
+    allocates: true,
     textual: true,
     kind: () => 'text',
     columnType: () => 'text',
@@ -190,13 +210,14 @@ export const coreFieldTypes: FieldTypeDefinition[] = [
           errors.push({ path: '/pattern', code: 'invalid_pattern', message: `Unknown modifier ":${arg}" in {${name}:${arg}}` });
         }
       }
+      if (f.timeZone !== undefined && !isTimeZone(String(f.timeZone))) errors.push({ path: '/timeZone', code: 'invalid_time_zone', message: `Unknown time zone "${f.timeZone}"` });
       if (seqCount !== 1) errors.push({ path: '/pattern', code: 'invalid_pattern', message: 'An auto-number pattern needs exactly one {seq:N} token' });
       return errors;
     },
     async onWrite({ field, entity, operation, record, tx, now }) {
       if (operation !== 'create') return undefined;
       const pattern = String(field.pattern);
-      const prefix = renderPrefix(pattern, record, now);
+      const prefix = renderPrefix(pattern, record, now, String(field.timeZone ?? 'UTC'));
       const width = Number(/\{seq:(\d)\}/.exec(pattern)![1]);
       // One row per (entity, field, rendered prefix); the row lock serialises concurrent inserts of the
       // same prefix until commit, so numbers are unique and gap-free within a committed sequence.

@@ -150,12 +150,13 @@ export class DataService {
         record.id = uuidv7(now.getTime());
         record.owner_id ??= ctx.user?.id ?? null;
         record.created_by = record.updated_by = ctx.user?.id ?? null;
-        await this.compute(tx, entity, 'create', record, now);
+        await this.compute(tx, entity, 'create', record, now, false);
         errors.push(...ruleViolations(entity, { ...record, ...this.context(ctx) }, ctx.lang, bulk ? pointer(i) : ''));
         records.push(record);
       }
       errors.push(...(await this.missingReferences(tx, entity, records, bulk)));
       if (errors.length) throw unprocessable('validation_failed', 'The record is invalid; nothing was written', errors);
+      for (const record of records) await this.compute(tx, entity, 'create', record, now, true);
       const rows: Record<string, unknown>[] = [];
       const perStatement = Math.max(1, Math.floor(MAX_PARAMS / (entity.fields.length + 8)));
       for (let i = 0; i < records.length; i += perStatement) {
@@ -183,10 +184,11 @@ export class DataService {
     if (current.version !== expected) throw this.versionConflict(entity, expected, current.version as number);
     const now = new Date();
     const record = { ...current, ...changes };
-    const computed = await this.compute(db, entity, 'update', record, now);
+    const computed = await this.compute(db, entity, 'update', record, now, false);
     errors.push(...ruleViolations(entity, { ...record, ...this.context(ctx) }, ctx.lang));
     errors.push(...(await this.missingReferences(db, entity, [changes], false)));
     if (errors.length) throw unprocessable('validation_failed', 'The change is invalid; nothing was written', errors);
+    Object.assign(computed, await this.compute(db, entity, 'update', record, now, true));
 
     const set = toColumnValues(entity, { ...changes, ...computed, updated_at: now.toISOString(), updated_by: ctx.user?.id ?? null });
     const [row] = await this.mapDbErrors(entity, () =>
@@ -276,10 +278,14 @@ export class DataService {
     return out;
   }
 
-  /** Runs the field types' write hooks (formulas, auto-numbers) in dependency order. */
-  private async compute(tx: Db, entity: CompiledEntity, operation: 'create' | 'update', record: Record<string, unknown>, now: Date) {
+  /**
+   * Runs the field types' write hooks in dependency order: computing ones (formulas) before validation,
+   * allocating ones (auto-numbers) after it, so a refused record uses up no number.
+   */
+  private async compute(tx: Db, entity: CompiledEntity, operation: 'create' | 'update', record: Record<string, unknown>, now: Date, allocating: boolean) {
     const computed: Record<string, unknown> = {};
     for (const f of entity.writeHooks) {
+      if (Boolean(f.type.allocates) !== allocating) continue;
       const value = await f.type.onWrite!({ field: f.doc, entity: entity.name, operation, record, tx, now });
       if (value !== undefined) record[f.name] = computed[f.name] = value;
     }

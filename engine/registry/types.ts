@@ -62,6 +62,11 @@ export interface FieldTypeDefinition {
   check?(field: FieldDoc, ctx: FieldTypeContext & { fieldNames: ReadonlySet<string> }): ErrorDetail[];
   /** Computes the stored value on write; return undefined to leave the value as it is. */
   onWrite?(args: FieldWriteArgs): unknown | Promise<unknown>;
+  /**
+   * The hook takes something that can't be handed back (a number from a sequence): it runs only
+   * after the record passed validation. Other hooks run before validation, so rules can read them.
+   */
+  allocates?: boolean;
   /** For types that point at another entity's record: a foreign key, an index and delete behaviour. */
   references?(field: FieldDoc): { to: string; onDelete: 'restrict' | 'set_null' | 'cascade' };
   /** Always unique (an auto-number). */

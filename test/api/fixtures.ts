@@ -20,6 +20,7 @@ export const testApp = () => [
       { name: 'website', type: 'url', label: L('Website', '网址') },
       { name: 'phone', type: 'phone', label: L('Phone', '电话') },
     ],
+    rules: [{ name: 'no_test_names', field: 'name', assert: { '!=': [{ var: 'name' }, 'Reject Me'] }, message: L('Not a real name', '名称无效') }],
   },
   {
     kind: 'entity', name: 'deal', label: L('Deal', '商机'), titleField: 'title',

@@ -114,6 +114,11 @@ describe.each(drivers)('records API on %s', (driver) => {
       const north = numbers.filter((n) => n.startsWith('NORTH-')).map((n) => Number(n.slice(6))).sort((a, b) => a - b);
       expect(north).toHaveLength(12);
       expect(north[11] - north[0]).toBe(11); // consecutive within the prefix
+      // a record refused by validation takes no number
+      const last = (await e.call('POST', '/api/data/account', { name: 'Before refusal', region: 'north' })).body.data.archive_no;
+      expect((await e.call('POST', '/api/data/account', { name: 'Reject Me', region: 'north' })).status).toBe(422);
+      const next = (await e.call('POST', '/api/data/account', { name: 'After refusal', region: 'north' })).body.data.archive_no;
+      expect(Number(next.slice(6))).toBe(Number(last.slice(6)) + 1);
       const readOnly = await e.call('POST', '/api/data/account', { name: 'Sneaky', region: 'east', archive_no: 'EAST-9999' });
       expect(readOnly.status).toBe(422);
       expect(readOnly.body.error.details[0].path).toBe('/archive_no');
