@@ -6,7 +6,6 @@ import { openDatabase, type Database, type OpenOptions } from './db/database.js'
 import { Registry } from './registry/registry.js';
 import type { Plugin } from './registry/types.js';
 import { corePlugin } from './core/index.js';
-import { registerOperation } from './rules/evaluate.js';
 import { MetadataService } from '../metadata/service.js';
 import { DataService } from './data/service.js';
 import { createApp } from './http/app.js';
@@ -20,10 +19,7 @@ export interface EngineOptions extends OpenOptions {
 export async function createEngine(options: EngineOptions = {}) {
   const database = options.database ?? (await openDatabase(options));
   const registry = new Registry().use(corePlugin);
-  for (const plugin of options.plugins ?? []) {
-    registry.use(plugin);
-    for (const op of plugin.operations ?? []) registerOperation(op.name, op.evaluate, op.sql as never);
-  }
+  for (const plugin of options.plugins ?? []) registry.use(plugin);
   const metadata = new MetadataService(database, registry);
   await metadata.start();
   const data = new DataService(database, () => metadata.model);

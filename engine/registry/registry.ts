@@ -1,4 +1,5 @@
 import type { DocumentKindDefinition, FieldTypeDefinition, Plugin, RegistryView } from './types.js';
+import { registerOperation } from '../rules/evaluate.js';
 
 /**
  * Holds every contribution: the core's and the plugins'. Registration happens once at start-up;
@@ -13,6 +14,8 @@ export class Registry implements RegistryView {
     if (this.plugins.includes(plugin.name)) throw new Error(`Plugin "${plugin.name}" is loaded twice`);
     for (const type of plugin.fieldTypes ?? []) this.addUnique(this.types, type.name, type, 'field type', plugin);
     for (const kind of plugin.documentKinds ?? []) this.addUnique(this.kinds, kind.kind, kind, 'document kind', plugin);
+    // json-logic has one operation table per process (json-logic-js is a singleton).
+    for (const op of plugin.operations ?? []) registerOperation(op.name, op.evaluate, op.sql);
     this.plugins.push(plugin.name);
     return this;
   }

@@ -5,6 +5,7 @@
 import type { ErrorDetail } from '../errors.js';
 import type { ValueKind } from '../model/value-kind.js';
 import type { Db } from '../db/database.js';
+import type { SqlOperationCompiler } from '../rules/evaluate.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonSchema = Record<string, unknown>;
@@ -110,6 +111,9 @@ export interface Plugin {
   name: string;
   fieldTypes?: FieldTypeDefinition[];
   documentKinds?: DocumentKindDefinition[];
-  /** json-logic operations: in-memory implementation and, optionally, an SQL compiler. */
-  operations?: { name: string; evaluate: (...args: any[]) => unknown; sql?: unknown }[];
+  /**
+   * json-logic operations: the in-memory implementation and, optionally, an SQL compiler
+   * (SqlOperationCompiler of engine/rules/evaluate.ts) so the operation can be used in list filters.
+   */
+  operations?: { name: string; evaluate: (...args: any[]) => unknown; sql?: SqlOperationCompiler }[];
 }
