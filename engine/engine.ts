@@ -1,36 +1,61 @@
 /**
- * Wires the parts together: database → registry → metadata service (compiled model) → data service
- * → HTTP app. Used by the server entry point, the tests and the benchmark alike.
+ * Wires the parts together: database → registry → metadata service (compiled model) → auth → data
+ * pipeline → HTTP app. Used by the server entry point, the tests and the benchmark alike.
  */
+import { join, resolve } from 'node:path';
 import { openDatabase, type Database, type OpenOptions } from './db/database.js';
 import { Registry } from './registry/registry.js';
 import type { Plugin } from './registry/types.js';
 import { corePlugin } from './core/index.js';
 import { MetadataService } from '../metadata/service.js';
+import { loadPackage } from '../metadata/loader.js';
 import { DataService } from './data/service.js';
+import { OwnershipService } from './data/ownership.js';
+import { AUDIT_SQL } from './audit/log.js';
+import { AuthService, type AuthOptions } from './auth/service.js';
+import { createUser, type NewUser } from './auth/users.js';
 import { createApp } from './http/app.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
   /** An already open database (tests share one). */
   database?: Database;
+  auth?: AuthOptions;
 }
+
+/** Users and departments: entities like any other, deployed with the engine on first start. */
+export const SYSTEM_PACKAGE = join(resolve(import.meta.dirname, '..'), 'metadata', 'system');
 
 export async function createEngine(options: EngineOptions = {}) {
   const database = options.database ?? (await openDatabase(options));
   const registry = new Registry().use(corePlugin);
   for (const plugin of options.plugins ?? []) registry.use(plugin);
+  await database.exec(AUDIT_SQL);
   const metadata = new MetadataService(database, registry);
   await metadata.start();
+  if (!metadata.model.entity('user')) await metadata.deploy({ documents: await loadPackage(SYSTEM_PACKAGE) });
+
+  const auth = new AuthService(database, metadata, options.auth);
+  await auth.start();
   const data = new DataService(database, () => metadata.model);
-  const app = createApp({ data, metadata, driver: database.driver });
+  // Who a user is (department, roles, manager) feeds every principal: rebuild them when it changes.
+  data.onWrite = (entity) => {
+    if (entity === 'user' || entity === 'department') auth.invalidate().catch((e) => console.error('auth invalidation failed', e));
+  };
+  const ownership = new OwnershipService(data);
+  ownership.onDelegationChange = () => auth.invalidate();
+  const app = createApp({ data, ownership, metadata, auth, driver: database.driver });
   return {
     database,
     registry,
     metadata,
+    auth,
     data,
+    ownership,
     app,
+    createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {
+      await auth.stop();
       await metadata.stop();
       if (!options.database) await database.close();
     },

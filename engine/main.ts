@@ -1,16 +1,21 @@
 /**
  * Starts the product: `npm start`.
- *   DATABASE_URL  PostgreSQL to use; without it, the embedded database in DATA_DIR (default .data/)
- *   PORT          HTTP port (default 3000)
- *   SAMPLE_APPS   comma-separated folders of sample-apps/ to deploy on first start (default: sales)
- *   PLUGINS       comma-separated plugin folders of plugins/ or module paths (default: every shipped plugin)
+ *   DATABASE_URL        PostgreSQL to use; without it, the embedded database in DATA_DIR (default .data/)
+ *   PORT                HTTP port (default 3000)
+ *   SAMPLE_APPS         comma-separated folders of sample-apps/ to deploy on first start (default: sales)
+ *   PLUGINS             comma-separated plugin folders of plugins/ or module paths (default: every shipped plugin)
+ *   SEED_DEMO_USERS     1 to seed the demo organisation on PostgreSQL too (always done on the embedded database)
+ *   INIT_ADMIN_USERNAME, INIT_ADMIN_PASSWORD   the first administrator, when there are no users yet
  */
-import { mkdir, readdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { count } from 'drizzle-orm';
 import { serve } from '@hono/node-server';
 import { createEngine } from './engine.js';
 import { loadPackage } from '../metadata/loader.js';
 import { loadPlugins, shippedPlugins } from './registry/load-plugins.js';
+import { seedOrganisation } from './auth/demo.js';
 
 const root = resolve(import.meta.dirname, '..');
 const url = process.env.DATABASE_URL || undefined;
@@ -23,13 +28,39 @@ const pluginNames = process.env.PLUGINS !== undefined ? process.env.PLUGINS.spli
 const engine = await createEngine({ url, dataDir, plugins: await loadPlugins(pluginNames, pluginsFolder, { env: process.env }) });
 
 // First start: deploy the sample apps so the product has something to show.
-if (engine.metadata.model.version === 0) {
+const sampleApps = (process.env.SAMPLE_APPS ?? 'sales').split(',').map((s) => s.trim()).filter(Boolean);
+if (!engine.metadata.model.apps.some((a) => a.name !== 'system')) {
   const available = await readdir(join(root, 'sample-apps'));
-  const wanted = (process.env.SAMPLE_APPS ?? 'sales').split(',').map((s) => s.trim()).filter((s) => available.includes(s));
-  for (const name of wanted) {
+  for (const name of sampleApps.filter((s) => available.includes(s))) {
     const result = await engine.metadata.deploy({ documents: await loadPackage(join(root, 'sample-apps', name)) });
     console.log(`Deployed sample app "${name}": ${result.changes.length} documents, metadata version ${result.version}`);
   }
+}
+
+// Users: demo users on the embedded database; on PostgreSQL only what is explicitly asked for.
+const users = engine.metadata.model.entity('user')!;
+const [{ n: userCount }] = await engine.database.db.select({ n: count() }).from(users.table);
+const credentialsFile = dataDir ? join(dataDir, 'demo-users.txt') : undefined;
+if (Number(userCount) === 0) {
+  if (!url || process.env.SEED_DEMO_USERS === '1') {
+    const organisation = sampleApps.map((s) => join(root, 'sample-apps', s, 'data', 'organisation.json')).find(existsSync);
+    if (organisation) {
+      const credentials = await seedOrganisation(engine.data, engine.auth, organisation);
+      const table = credentials.map((c) => `${c.username.padEnd(14)} ${c.password.padEnd(14)} ${c.roles.join(', ')}`).join('\n');
+      console.log(`Demo users (username, password, roles):\n${table}`);
+      if (credentialsFile) {
+        await writeFile(credentialsFile, `# Demo users of this embedded database: username, password, roles\n${table}\n`);
+        await chmod(credentialsFile, 0o600);
+      }
+    }
+  } else if (process.env.INIT_ADMIN_USERNAME && process.env.INIT_ADMIN_PASSWORD) {
+    await engine.createUser({ username: process.env.INIT_ADMIN_USERNAME, display_name: 'Administrator', roles: ['admin'], password: process.env.INIT_ADMIN_PASSWORD });
+    console.log(`Created the administrator "${process.env.INIT_ADMIN_USERNAME}"`);
+  } else {
+    console.warn('No users yet: set INIT_ADMIN_USERNAME and INIT_ADMIN_PASSWORD (or SEED_DEMO_USERS=1) to create the first ones.');
+  }
+} else if (credentialsFile && existsSync(credentialsFile)) {
+  console.log(`Demo users and their passwords: ${credentialsFile}`);
 }
 
 const server = serve({ fetch: engine.app.fetch, port }, (info) => {

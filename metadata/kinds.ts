@@ -14,6 +14,7 @@ export const commonSchema = require('./schemas/common.schema.json') as JsonSchem
 const appSchema = require('./schemas/app.schema.json') as JsonSchema;
 const dictionarySchema = require('./schemas/dictionary.schema.json') as JsonSchema;
 const entitySchema = require('./schemas/entity.schema.json') as JsonSchema;
+const roleSchema = require('./schemas/role.schema.json') as JsonSchema;
 
 export interface DictionaryDoc extends MetadataDocument {
   items: { value: string; label: { en: string; 'zh-CN': string }; color?: string; active?: boolean }[];
@@ -23,6 +24,17 @@ export interface EntityDoc extends MetadataDocument {
   fields: FieldDoc[];
   indexes?: { fields: string[]; unique?: boolean }[];
   rules?: { name: string; field?: string; when?: unknown; assert: unknown; message: { en: string; 'zh-CN': string } }[];
+}
+export type Scope = 'none' | 'own' | 'department' | 'department_tree' | 'all' | { when: unknown };
+export const ACTIONS = ['read', 'create', 'update', 'delete', 'export', 'import', 'assign', 'share', 'print'] as const;
+export type Action = (typeof ACTIONS)[number];
+export interface Grant extends Partial<Record<Action, Scope>> {
+  entity: string;
+  fields?: { read?: string[]; write?: string[] };
+}
+export interface RoleDoc extends MetadataDocument {
+  system?: string[];
+  grants: Grant[];
 }
 export interface AppDoc extends MetadataDocument {
   version: string;
@@ -57,6 +69,7 @@ export function fieldSchema(registry: RegistryView): JsonSchema {
 export const fieldTypeContext = (all: DocumentSet): FieldTypeContext => ({
   dictionary: (name) => all.get<DictionaryDoc>('dictionary', name),
   entity: (name) => all.get<EntityDoc>('entity', name),
+  names: (kind) => all.all(kind).map((d) => d.name).sort(),
 });
 
 const duplicates = (values: string[]) => values.filter((v, i) => values.indexOf(v) !== i);
@@ -88,6 +101,42 @@ export const entityKind: DocumentKindDefinition = {
   schema: () => entitySchema,
   check: (doc, all, registry) => checkEntity(doc as EntityDoc, all, registry),
 };
+
+export const roleKind: DocumentKindDefinition = {
+  kind: 'role',
+  schema: () => roleSchema,
+  check: (doc, all) => checkRole(doc as RoleDoc, all),
+};
+
+function checkRole(role: RoleDoc, all: DocumentSet): ErrorDetail[] {
+  const errors: ErrorDetail[] = [];
+  role.grants.forEach((grant, i) => {
+    const at = (...p: (string | number)[]) => pointer('grants', i, ...p);
+    const entities = grant.entity === '*' ? all.all<EntityDoc>('entity') : [all.get<EntityDoc>('entity', grant.entity)].filter((e): e is EntityDoc => Boolean(e));
+    if (grant.entity !== '*' && entities.length === 0) {
+      errors.push({ path: at('entity'), code: 'unknown_entity', message: `Entity "${grant.entity}" does not exist` });
+      return;
+    }
+    const fieldNames = new Set(grant.entity === '*' ? [] : entities[0].fields.map((f) => f.name));
+    for (const list of ['read', 'write'] as const) {
+      if (grant.entity === '*' && grant.fields?.[list]) {
+        errors.push({ path: at('fields', list), code: 'invalid_grant', message: 'Field lists need a single entity, not *' });
+        continue;
+      }
+      (grant.fields?.[list] ?? []).forEach((f, j) => {
+        if (!fieldNames.has(f)) errors.push({ path: at('fields', list, j), code: 'unknown_field', message: `"${f}" is not a field of ${grant.entity}` });
+      });
+    }
+    for (const action of ACTIONS) {
+      const scope = grant[action];
+      if (scope && typeof scope === 'object') {
+        const fields = new Set([...SYSTEM_FIELDS, ...(grant.entity === '*' ? [] : fieldNames)]);
+        errors.push(...checkRule(scope.when, { fields, allowContext: true, path: at(action, 'when') }).errors);
+      }
+    }
+  });
+  return errors;
+}
 
 function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView): ErrorDetail[] {
   const errors: ErrorDetail[] = [];

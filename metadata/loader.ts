@@ -1,13 +1,14 @@
 /**
  * Loads a metadata package from a folder: every *.json file below it holds one document or an array
- * of documents. Files are read in path order so a package deploys the same way everywhere.
+ * of documents — except under `data/`, which holds sample records, not metadata. Files are read in path
+ * order so a package deploys the same way everywhere.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 export async function loadPackage(folder: string): Promise<unknown[]> {
   const files = (await readdir(folder, { recursive: true }))
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => f.endsWith('.json') && !/^data[\\/]/.test(f))
     .sort();
   const documents: unknown[] = [];
   for (const file of files) {

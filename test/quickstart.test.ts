@@ -4,7 +4,7 @@
  * data across restarts without redeploying.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,10 @@ async function start(dataDir: string): Promise<{ proc: ChildProcess; output: () 
   throw new Error(`npm start did not come up:\n${output}`);
 }
 
+async function waitFor(check: () => boolean) {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
 async function stop(proc: ChildProcess) {
   const exited = new Promise((r) => proc.once('exit', r));
   process.kill(-proc.pid!, 'SIGTERM');
@@ -44,23 +48,41 @@ describe('quick start (npm start on the embedded database)', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('deploys the sample app on first start, serves it, and keeps data across a restart', async () => {
+  const login = async (username: string, password: string) => {
+    const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    expect(res.status).toBe(200);
+    return { authorization: `Bearer ${(await res.json()).token}` };
+  };
+
+  it('deploys the sample app and demo users on first start, serves it, and keeps data across a restart', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'metacrm-quickstart-'));
     const first = await start(dataDir);
+    let rep: Record<string, string>;
     try {
       expect(first.output()).toMatch(/Deployed sample app "sales"/);
       const health = await (await fetch(`${base}/api/health`)).json();
-      expect(health).toMatchObject({ status: 'ok', database: 'pglite', metadataVersion: 1 });
-      const entities = (await (await fetch(`${base}/api/meta/documents?kind=entity`)).json()).data.map((d: any) => d.name).sort();
-      expect(entities).toEqual(['account', 'activity', 'contact', 'lead', 'opportunity', 'product']);
+      expect(health).toMatchObject({ status: 'ok', database: 'pglite', metadataVersion: 2 });
+      expect((await fetch(`${base}/api/data/account`)).status).toBe(401);
+
+      // one demo user per sample role, with the password printed once (and kept in the data folder)
+      await waitFor(() => /rep_east\s+(\S+)/.test(first.output()));
+      const credentials = Object.fromEntries([...first.output().matchAll(/^(\w+)\s+(\S{12})\s+([\w, ]+)$/gm)].map((m) => [m[1], m[2]]));
+      expect(Object.keys(credentials).sort()).toEqual(['admin', 'director', 'finance', 'gm', 'manager_east', 'marketing', 'rep_east', 'rep_north', 'service']);
+      expect(await readFile(join(dataDir, 'demo-users.txt'), 'utf8')).toContain(credentials.rep_east);
+
+      rep = await login('rep_east', credentials.rep_east);
+      const entities = (await (await fetch(`${base}/api/meta/documents?kind=entity`, { headers: rep })).json()).data.map((d: any) => d.name).sort();
+      expect(entities).toEqual(['account', 'activity', 'contact', 'department', 'lead', 'opportunity', 'product', 'user']);
       const created = await fetch(`${base}/api/data/account`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...rep },
         body: JSON.stringify({ name: '上海示例科技有限公司', region: 'east', grade: 'a' }),
       });
       expect(created.status).toBe(201);
-      expect((await created.json()).data.archive_no).toBe('EAST-A-00001');
-      const openapi = await (await fetch(`${base}/api/openapi.json`)).json();
+      const account = (await created.json()).data;
+      expect(account.archive_no).toBe('EAST-A-00001');
+      expect(account).not.toHaveProperty('credit_limit'); // finance's business, not the rep's
+      const openapi = await (await fetch(`${base}/api/openapi.json`, { headers: rep })).json();
       expect(Object.keys(openapi.paths)).toContain('/api/data/opportunity/{id}');
     } finally {
       await stop(first.proc);
@@ -69,11 +91,12 @@ describe('quick start (npm start on the embedded database)', () => {
     const second = await start(dataDir);
     try {
       expect(second.output()).not.toMatch(/Deployed sample app/);
-      const list = await (await fetch(`${base}/api/data/account?q=${encodeURIComponent('示例')}`)).json();
-      expect(list.data.map((a: any) => a.archive_no)).toEqual(['EAST-A-00001']);
-      expect((await (await fetch(`${base}/api/health`)).json()).metadataVersion).toBe(1);
+      expect(second.output()).toMatch(/Demo users and their passwords: .*demo-users\.txt/);
+      const list = await (await fetch(`${base}/api/data/account?q=${encodeURIComponent('示例')}`, { headers: rep! })).json();
+      expect(list.data.map((a: any) => a.name)).toEqual(['上海示例科技有限公司']);
+      expect((await (await fetch(`${base}/api/health`)).json()).metadataVersion).toBe(2);
     } finally {
       await stop(second.proc);
     }
-  }, 90_000);
+  }, 120_000);
 });

@@ -248,5 +248,14 @@ export const coreFieldTypes: FieldTypeDefinition[] = [
     },
     onWrite: ({ field, record }) => coerceFormula(evaluateRule(field.expr, record), String(field.returns)),
   },
+  {
+    // The roles a user holds; values are names of deployed role documents.
+    name: 'roles',
+    label: label('Roles', '角色'),
+    kind: () => 'text[]',
+    columnType: () => 'text[]',
+    indexMethod: 'gin',
+    valueSchema: (_f, ctx) => ({ type: 'array', uniqueItems: true, items: { type: 'string', enum: ctx.names('role') }, 'x-documents': 'role' }),
+  },
   { name: 'json', label: label('JSON', 'JSON'), kind: () => 'json', columnType: () => 'jsonb', valueSchema: () => ({}) },
 ];

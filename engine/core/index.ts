@@ -1,10 +1,10 @@
 import type { Plugin } from '../registry/types.js';
-import { appKind, dictionaryKind, entityKind } from '../../metadata/kinds.js';
+import { appKind, dictionaryKind, entityKind, roleKind } from '../../metadata/kinds.js';
 import { coreFieldTypes } from './field-types.js';
 
 /** The engine's own contributions, registered exactly like any plugin's. */
 export const corePlugin: Plugin = {
   name: 'core',
   fieldTypes: coreFieldTypes,
-  documentKinds: [appKind, dictionaryKind, entityKind],
+  documentKinds: [appKind, dictionaryKind, entityKind, roleKind],
 };

@@ -190,29 +190,36 @@ export function keysetCondition(entity: CompiledEntity, sort: SortKey[], cursor:
   return { main: branches.length ? or(...branches)! : sql`false` };
 }
 
-export function filterScope(entity: CompiledEntity, context: Record<string, unknown>): FilterScope {
+/** Decides whether the caller may read a field; throws (403) for one they may not. */
+export type ReadableCheck = (field: string, param: string) => void;
+
+export function filterScope(entity: CompiledEntity, context: Record<string, unknown>, checkReadable: ReadableCheck = () => {}): FilterScope {
   return {
     field: (name) => {
       const kind = entity.columnKinds.get(name);
+      if (kind) checkReadable(name, 'filter');
       return kind ? { sql: sql`${entity.columns[name]}`, kind } : undefined;
     },
     context,
   };
 }
 
-/** Text search over the entity's searchable fields (the title field when none is marked). */
-export function searchCondition(entity: CompiledEntity, q: string): SQL {
-  const fields = entity.searchFields.length ? entity.searchFields : entity.titleField ? [entity.titleField] : [];
+/**
+ * Text search over the entity's searchable fields (the title field when none is marked) that the
+ * caller may read: an unreadable field is left out rather than searched, so a match can't leak it.
+ */
+export function searchCondition(entity: CompiledEntity, q: string, readable: (field: string) => boolean = () => true): SQL {
+  const fields = (entity.searchFields.length ? entity.searchFields : entity.titleField ? [entity.titleField] : []).filter(readable);
   if (!fields.length) fail('q', 'not_searchable', `${entity.name} has no searchable fields`);
   const pattern = `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
   return or(...fields.map((f) => sql`${entity.columns[f]} ilike ${pattern}`))!;
 }
 
-export function whereConditions(entity: CompiledEntity, params: ListParams, context: Record<string, unknown>): SQL[] {
+export function whereConditions(entity: CompiledEntity, params: ListParams, context: Record<string, unknown>, checkReadable?: ReadableCheck, readable?: (field: string) => boolean): SQL[] {
   const conditions: SQL[] = [params.deleted === 'only' ? isNotNull(entity.columns.deleted_at) : isNull(entity.columns.deleted_at)];
   if (params.filter !== undefined) {
     try {
-      conditions.push(compileFilter(params.filter, filterScope(entity, context)));
+      conditions.push(compileFilter(params.filter, filterScope(entity, context, checkReadable)));
     } catch (e) {
       // Point the client at the filter parameter, then into the expression.
       const err = e as { details?: ErrorDetail[] };
@@ -220,6 +227,6 @@ export function whereConditions(entity: CompiledEntity, params: ListParams, cont
       throw e;
     }
   }
-  if (params.q) conditions.push(searchCondition(entity, params.q));
+  if (params.q) conditions.push(searchCondition(entity, params.q, readable));
   return conditions;
 }

@@ -1,22 +1,34 @@
 /**
  * The operation pipeline for records. Every read and write — REST, UI, workflows, imports, plugins —
- * calls these operations: resolve entity → (authorize: the access issue) → validate → compute →
- * write → shape output. Each operation is a few statements, never one per row (no N+1).
+ * calls these operations:
+ *   resolve entity → authorize (action granted? scope → SQL where; readable/writable fields)
+ *   → validate (ajv + json-logic rules) → compute (formulas) → write in a transaction, with its audit
+ *   entries → shape output (strip unreadable fields).
+ * Each operation is a few statements, never one per row (no N+1).
  */
 import { and, eq, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Database, Db } from '../db/database.js';
 import { AppError, badRequest, conflict, notFound, pointer, unprocessable, type ErrorDetail } from '../errors.js';
 import type { AppModel, CompiledEntity } from '../model/compile.js';
 import { uuidv7 } from '../model/ids.js';
+import type { Principal } from '../access/principal.js';
+import { Guard } from '../access/guard.js';
+import { forbidden } from '../access/policy.js';
+import { diff, writeAudit, type AuditEntry } from '../audit/log.js';
 import { toColumnValues, toRecord } from './records.js';
-import { encodeCursor, keysetCondition, orderBy, parseListParams, whereConditions, type ListParams } from './query.js';
+import { encodeCursor, keysetCondition, orderBy, parseListParams, whereConditions } from './query.js';
 import { ruleViolations, schemaErrors, type Lang } from './validation.js';
 
 export interface OperationContext {
-  /** The acting user; null for the engine's own privileged calls. */
-  user: { id: string } | null;
+  /** The acting user. */
+  principal: Principal | null;
+  /** The engine's own calls skip permission checks — and must say so: this is never the default. */
+  privileged?: boolean;
   lang: Lang;
 }
+
+/** The explicitly privileged context of the engine itself (seeding, cascades, jobs). */
+export const engineContext = (lang: Lang = 'en'): OperationContext => ({ principal: null, privileged: true, lang });
 
 export interface Page {
   data: Record<string, unknown>[];
@@ -30,10 +42,16 @@ export const MAX_BULK = 1000;
 const MAX_PARAMS = 65_000;
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const notFoundRecord = (entity: CompiledEntity, id: string) => notFound('record_not_found', `No ${entity.name} with id ${id}`);
+/** A condition that may be absent (unrestricted). */
+const all = (...conditions: (SQL | undefined)[]) => and(...conditions.filter((c): c is SQL => c !== undefined));
 
 export class DataService {
+  /** Called after a committed write (the auth service listens for changes to users and departments). */
+  onWrite: (entity: string) => void = () => {};
+
   constructor(
-    private readonly database: Database,
+    readonly database: Database,
     private readonly model: () => AppModel,
   ) {}
 
@@ -43,22 +61,37 @@ export class DataService {
     return entity;
   }
 
+  /** Every deployed entity (for operations that span all of them, like a hand-over). */
+  entities(): CompiledEntity[] {
+    return [...this.model().entities.values()];
+  }
+
+  guard(ctx: OperationContext) {
+    return new Guard(this.model(), ctx.principal, Boolean(ctx.privileged));
+  }
+
   private context(ctx: OperationContext) {
-    return { $user: ctx.user ?? {}, $now: new Date().toISOString() };
+    return { $user: ctx.principal?.context ?? {}, $now: new Date().toISOString() };
   }
 
   // ── reads ────────────────────────────────────────────────────────────────
 
-  async list(ctx: OperationContext, entityName: string, query: Record<string, string | undefined>): Promise<Page> {
+  async list(ctx: OperationContext, entityName: string, query: Record<string, string | undefined>, action: 'read' | 'export' = 'read'): Promise<Page> {
     const entity = this.entity(entityName);
+    const guard = this.guard(ctx);
+    const scope = guard.condition(entity, action);
     const params = parseListParams(entity, query);
-    const conditions = whereConditions(entity, params, this.context(ctx));
+    const checkReadable = guard.checkReadable(entity);
+    for (const k of params.sort) checkReadable(k.field, 'sort');
+    for (const f of params.fields ?? []) checkReadable(f, 'fields');
+    for (const f of params.expand) checkReadable(f, 'expand');
+    const conditions = [...whereConditions(entity, params, this.context(ctx), checkReadable, guard.readable(entity)), ...(scope ? [scope] : [])];
     // The keyset cursor reads the sort values from the last row, so they are selected even when
     // `fields` leaves them out of the response.
     const selection = this.selection(entity, params.fields && [...params.fields, ...params.sort.map((k) => k.field)]);
     const db = this.database.db;
     const page = (extra: SQL | undefined, limit: number) =>
-      db.select(selection).from(entity.table).where(and(...conditions, extra)).orderBy(...orderBy(entity, params.sort)).limit(limit);
+      db.select(selection).from(entity.table).where(all(...conditions, extra)).orderBy(...orderBy(entity, params.sort)).limit(limit);
 
     let rows: Record<string, unknown>[];
     if (params.cursor) {
@@ -75,22 +108,24 @@ export class DataService {
       const keep = new Set(['id', 'version', ...params.fields]);
       for (const r of data) for (const k of Object.keys(r)) if (!keep.has(k)) delete r[k];
     }
-    const [total] = await Promise.all([
-      params.count ? this.count(entity, conditions) : undefined,
-      this.expand(entity, data, params.expand),
-    ]);
+    const [total] = await Promise.all([params.count ? this.count(entity, conditions) : undefined, this.expand(guard, entity, data, params.expand)]);
+    guard.strip(entity, data);
     const last = rows[params.limit - 1];
     return { data, nextCursor: more && last ? encodeCursor(params.sort, toRecord(last)) : null, ...(total !== undefined ? { total } : {}) };
   }
 
   async get(ctx: OperationContext, entityName: string, id: string, query: Record<string, string | undefined> = {}) {
     const entity = this.entity(entityName);
-    const { fields, expand } = parseListParams(entity, { fields: query.fields, expand: query.expand });
+    const guard = this.guard(ctx);
+    const scope = guard.condition(entity, 'read');
     for (const key of Object.keys(query)) if (key !== 'fields' && key !== 'expand') throw badRequest('unknown_parameter', `Unknown query parameter "${key}"`, [{ path: `/query/${key}`, message: 'Unknown query parameter' }]);
-    const row = await this.findActive(this.database.db, entity, id, this.selection(entity, fields));
-    const record = toRecord(row);
-    await this.expand(entity, [record], expand);
-    return record;
+    const { fields, expand } = parseListParams(entity, { fields: query.fields, expand: query.expand });
+    const checkReadable = guard.checkReadable(entity);
+    for (const f of fields ?? []) checkReadable(f, 'fields');
+    for (const f of expand) checkReadable(f, 'expand');
+    const record = toRecord(await this.findActive(this.database.db, entity, id, scope, this.selection(entity, fields)));
+    await this.expand(guard, entity, [record], expand);
+    return guard.strip(entity, [record])[0];
   }
 
   private selection(entity: CompiledEntity, fields?: string[]) {
@@ -103,29 +138,52 @@ export class DataService {
     return Number(row.n);
   }
 
-  /** Replaces reference ids by the referenced records: one query per expanded field. */
-  private async expand(entity: CompiledEntity, records: Record<string, unknown>[], fields: string[]) {
+  /**
+   * Replaces reference ids by the referenced records the caller may read: one query per expanded
+   * field. A reference to a record outside the caller's scope stays a bare id.
+   */
+  private async expand(guard: Guard, entity: CompiledEntity, records: Record<string, unknown>[], fields: string[]) {
     await Promise.all(
       fields.map(async (name) => {
         const target = this.entity(entity.field(name)!.reference!.to);
+        const scope = guard.condition(target, 'read');
         const ids = [...new Set(records.map((r) => r[name]).filter((v): v is string => typeof v === 'string'))];
         if (!ids.length) return;
-        const rows = await this.database.db.select().from(target.table).where(and(inArray(target.columns.id, ids), isNull(target.columns.deleted_at)));
-        const byId = new Map(rows.map((r) => [r.id as string, toRecord(r)]));
-        for (const r of records) if (typeof r[name] === 'string') r[name] = byId.get(r[name] as string) ?? null;
+        const rows = await this.database.db.select().from(target.table).where(all(inArray(target.columns.id, ids), isNull(target.columns.deleted_at), scope));
+        const byId = new Map(guard.strip(target, rows.map(toRecord)).map((r) => [r.id as string, r]));
+        for (const r of records) if (typeof r[name] === 'string' && byId.has(r[name] as string)) r[name] = byId.get(r[name] as string);
       }),
     );
   }
 
-  private async findActive(db: Db, entity: CompiledEntity, id: string, selection?: Record<string, unknown>, forUpdate = false) {
-    if (!UUID.test(id)) throw notFound('record_not_found', `No ${entity.name} with id ${id}`);
-    const query = db
-      .select(selection as never)
+  /** The live record, within a scope (absent = any); 404 when it isn't there for the caller. */
+  private async findActive(db: Db, entity: CompiledEntity, id: string, scope: SQL | undefined, selection?: Record<string, unknown>, extra: Record<string, SQL> = {}) {
+    if (!UUID.test(id)) throw notFoundRecord(entity, id);
+    const [row] = await db
+      .select({ ...(selection ?? entity.columns), ...extra } as never)
       .from(entity.table)
-      .where(and(eq(entity.columns.id, id), isNull(entity.columns.deleted_at)));
-    const [row] = forUpdate ? await query.for('update') : await query;
-    if (!row) throw notFound('record_not_found', `No ${entity.name} with id ${id}`);
+      .where(all(eq(entity.columns.id, id), isNull(entity.columns.deleted_at), scope));
+    if (!row) throw notFoundRecord(entity, id);
     return row as Record<string, unknown>;
+  }
+
+  /** Reads a record the caller can see, with flags for the further actions they may take on it. */
+  private async findWithRights(db: Db, guard: Guard, entity: CompiledEntity, id: string, actions: ('update' | 'delete' | 'assign' | 'share')[], deleted = false) {
+    const read = guard.condition(entity, 'read');
+    const flags: Record<string, SQL> = {};
+    for (const action of actions) {
+      const c = guard.optionalCondition(entity, action);
+      flags[`__${action}`] = c === undefined ? sql<boolean>`true` : c === false ? sql<boolean>`false` : sql<boolean>`coalesce(${c}, false)`;
+    }
+    if (!UUID.test(id)) throw notFoundRecord(entity, id);
+    const [row] = (await db
+      .select({ ...entity.columns, ...flags } as never)
+      .from(entity.table)
+      .where(all(eq(entity.columns.id, id), deleted ? isNotNull(entity.columns.deleted_at) : isNull(entity.columns.deleted_at), read))) as Record<string, unknown>[];
+    if (!row) throw notFoundRecord(entity, id);
+    const rights = Object.fromEntries(actions.map((a) => [a, Boolean(row[`__${a}`])])) as Record<string, boolean>;
+    for (const a of actions) delete row[`__${a}`];
+    return { record: toRecord(row), rights };
   }
 
   // ── writes ───────────────────────────────────────────────────────────────
@@ -133,6 +191,8 @@ export class DataService {
   /** Creates one record (an object) or several (an array, all or nothing). */
   async create(ctx: OperationContext, entityName: string, body: unknown) {
     const entity = this.entity(entityName);
+    const guard = this.guard(ctx);
+    guard.assertCan(entity, 'create');
     const bulk = Array.isArray(body);
     const items = bulk ? (body as unknown[]) : [body];
     if (!bulk && !isPlainObject(body)) throw badRequest('invalid_body', 'The body must be a JSON object (or an array of objects for a bulk create)');
@@ -141,19 +201,21 @@ export class DataService {
     const errors: ErrorDetail[] = [];
     items.forEach((item, i) => errors.push(...schemaErrors(entity.validateCreate, item, ctx.lang, bulk ? pointer(i) : '')));
     if (errors.length) throw unprocessable('validation_failed', 'The record is invalid; nothing was written', errors);
+    items.forEach((item, i) => guard.assertWritable(entity, Object.keys(item as object), bulk ? pointer(i) : ''));
 
-    const write = async (tx: Db) => {
+    const created = await this.database.db.transaction(async (tx) => {
       const now = new Date();
       const records: Record<string, unknown>[] = [];
       for (const [i, item] of items.entries()) {
         const record: Record<string, unknown> = { ...this.defaults(entity), ...(item as Record<string, unknown>) };
         record.id = uuidv7(now.getTime());
-        record.owner_id ??= ctx.user?.id ?? null;
-        record.created_by = record.updated_by = ctx.user?.id ?? null;
+        record.owner_id ??= guard.userId;
+        record.created_by = record.updated_by = guard.userId;
         await this.compute(tx, entity, 'create', record, now, false);
         errors.push(...ruleViolations(entity, { ...record, ...this.context(ctx) }, ctx.lang, bulk ? pointer(i) : ''));
         records.push(record);
       }
+      await this.authorizeNewRecords(tx, guard, entity, records, bulk);
       errors.push(...(await this.missingReferences(tx, entity, records, bulk)));
       if (errors.length) throw unprocessable('validation_failed', 'The record is invalid; nothing was written', errors);
       for (const record of records) await this.compute(tx, entity, 'create', record, now, true);
@@ -163,60 +225,112 @@ export class DataService {
         const chunk = records.slice(i, i + perStatement).map((r) => toColumnValues(entity, r));
         rows.push(...(await this.mapDbErrors(entity, () => tx.insert(entity.table).values(chunk).returning())));
       }
-      return rows.map(toRecord);
-    };
-    // A single insert is one atomic statement; only a bulk create needs an explicit transaction.
-    const created = bulk ? await this.database.db.transaction(write) : await write(this.database.db);
+      const out = rows.map(toRecord);
+      await writeAudit(tx, out.map((r) => ({ entity: entity.name, recordId: r.id as string, version: 1, action: 'create', actor: guard.userId, changes: diff(null, r), snapshot: r })));
+      return out;
+    });
+    this.onWrite(entity.name);
+    guard.strip(entity, created);
     return bulk ? created : created[0];
   }
 
+  /**
+   * New records must fall inside the caller's create scope, and handing one to another owner needs
+   * the assign right.
+   */
+  private async authorizeNewRecords(tx: Db, guard: Guard, entity: CompiledEntity, records: Record<string, unknown>[], bulk: boolean) {
+    if (!guard.principal || guard.privileged) return;
+    const principal = guard.principal;
+    const foreignOwners = [...new Set(records.map((r) => r.owner_id as string | null).filter((o): o is string => Boolean(o) && !principal.selves.includes(o!)))];
+    if (foreignOwners.length && !guard.can(entity, 'assign')) {
+      throw forbidden('Creating a record for another owner needs the assign right', [{ path: (bulk ? '/0' : '') + '/owner_id', code: 'assign_required', message: 'needs the assign right' }]);
+    }
+    const departments = new Map<string, string | null>();
+    const users = this.model().entity('user');
+    if (users && foreignOwners.length) {
+      const rows = await tx.select({ id: users.columns.id, department: users.columns.department }).from(users.table).where(inArray(users.columns.id, foreignOwners));
+      for (const r of rows) departments.set(r.id as string, r.department as string | null);
+      const unknown = foreignOwners.filter((o) => !departments.has(o));
+      if (unknown.length) throw unprocessable('invalid_reference', 'The owner is not a user', [{ path: '/owner_id', code: 'invalid_reference', message: `No user ${unknown[0]}` }]);
+    }
+    records.forEach((record, i) => {
+      const owner = record.owner_id as string | null;
+      const department = owner && principal.selves.includes(owner) ? principal.departmentId : owner ? departments.get(owner) : null;
+      if (!guard.admits(entity, 'create', record, department)) {
+        throw forbidden(`This ${entity.name} is outside what you may create`, [{ path: bulk ? pointer(i) : '', code: 'outside_scope', message: 'outside your create scope' }]);
+      }
+    });
+  }
+
   /** Changes some fields of a record whose version the client read (optimistic locking). */
-  async update(ctx: OperationContext, entityName: string, id: string, body: unknown, ifMatch?: string) {
+  async update(ctx: OperationContext, entityName: string, id: string, body: unknown, ifMatch?: string, note?: string) {
     const entity = this.entity(entityName);
+    const guard = this.guard(ctx);
+    guard.assertCan(entity, 'update');
     if (!isPlainObject(body)) throw badRequest('invalid_body', 'The body must be a JSON object of the fields to change');
     const errors = schemaErrors(entity.validatePatch, body, ctx.lang);
     if (errors.length) throw unprocessable('validation_failed', 'The change is invalid; nothing was written', errors);
     const { version: bodyVersion, ...changes } = body as Record<string, unknown> & { version?: number };
     const expected = this.expectedVersion(ifMatch, bodyVersion);
+    guard.assertWritable(entity, Object.keys(changes));
 
-    const db = this.database.db;
-    const current = toRecord(await this.findActive(db, entity, id));
-    if (current.version !== expected) throw this.versionConflict(entity, expected, current.version as number);
-    const now = new Date();
-    const record = { ...current, ...changes };
-    const computed = await this.compute(db, entity, 'update', record, now, false);
-    errors.push(...ruleViolations(entity, { ...record, ...this.context(ctx) }, ctx.lang));
-    errors.push(...(await this.missingReferences(db, entity, [changes], false)));
-    if (errors.length) throw unprocessable('validation_failed', 'The change is invalid; nothing was written', errors);
-    Object.assign(computed, await this.compute(db, entity, 'update', record, now, true));
+    const updated = await this.database.db.transaction(async (tx) => {
+      const ownerChange = 'owner_id' in changes;
+      const { record: current, rights } = await this.findWithRights(tx, guard, entity, id, ownerChange ? ['update', 'assign'] : ['update']);
+      if (!rights.update) throw forbidden(`You may read this ${entity.name} but not change it`);
+      if (ownerChange && !rights.assign && changes.owner_id !== current.owner_id) throw forbidden('Changing the owner needs the assign right', [{ path: '/owner_id', code: 'assign_required', message: 'needs the assign right' }]);
+      if (current.version !== expected) throw this.versionConflict(entity, expected, current.version as number);
+      const now = new Date();
+      const record = { ...current, ...changes };
+      const computed = await this.compute(tx, entity, 'update', record, now, false);
+      errors.push(...ruleViolations(entity, { ...record, ...this.context(ctx) }, ctx.lang));
+      errors.push(...(await this.missingReferences(tx, entity, [changes], false)));
+      if (errors.length) throw unprocessable('validation_failed', 'The change is invalid; nothing was written', errors);
+      Object.assign(computed, await this.compute(tx, entity, 'update', record, now, true));
 
-    const set = toColumnValues(entity, { ...changes, ...computed, updated_at: now.toISOString(), updated_by: ctx.user?.id ?? null });
-    const [row] = await this.mapDbErrors(entity, () =>
-      db
-        .update(entity.table)
-        .set({ ...set, version: sql`${entity.columns.version} + 1` })
-        .where(and(eq(entity.columns.id, id), eq(entity.columns.version, expected), isNull(entity.columns.deleted_at)))
-        .returning(),
-    );
-    // Someone else saved (or deleted) between our read and our write.
-    if (!row) throw this.versionConflict(entity, expected);
-    return toRecord(row);
+      const set = toColumnValues(entity, { ...changes, ...computed, updated_at: now.toISOString(), updated_by: guard.userId });
+      const [row] = await this.mapDbErrors(entity, () =>
+        tx
+          .update(entity.table)
+          .set({ ...set, version: sql`${entity.columns.version} + 1` })
+          .where(and(eq(entity.columns.id, id), eq(entity.columns.version, expected), isNull(entity.columns.deleted_at)))
+          .returning(),
+      );
+      // Someone else saved (or deleted) between our read and our write.
+      if (!row) throw this.versionConflict(entity, expected);
+      const after = toRecord(row);
+      await writeAudit(tx, [{ entity: entity.name, recordId: id, version: after.version as number, action: note ? 'revert' : 'update', actor: guard.userId, changes: diff(current, after), snapshot: after, note }]);
+      return after;
+    });
+    this.onWrite(entity.name);
+    return guard.strip(entity, [updated])[0];
   }
 
   /** Moves a record to the recycle bin, applying each reference's delete behaviour to its dependants. */
   async remove(ctx: OperationContext, entityName: string, id: string, ifMatch?: string) {
     const entity = this.entity(entityName);
+    const guard = this.guard(ctx);
+    guard.assertCan(entity, 'delete');
     const expected = ifMatch === undefined ? undefined : this.expectedVersion(ifMatch, undefined);
-    return this.database.db.transaction(async (tx) => {
-      const row = await this.findActive(tx, entity, id, { id: entity.columns.id, version: entity.columns.version }, true);
-      if (expected !== undefined && row.version !== expected) throw this.versionConflict(entity, expected, row.version as number);
+    const result = await this.database.db.transaction(async (tx) => {
+      const { record, rights } = await this.findWithRights(tx, guard, entity, id, ['delete']);
+      if (!rights.delete) throw forbidden(`You may read this ${entity.name} but not delete it`);
+      if (expected !== undefined && record.version !== expected) throw this.versionConflict(entity, expected, record.version as number);
       const at = new Date();
-      await this.softDelete(tx, entity, [id], at, ctx);
+      const audit: AuditEntry[] = [];
+      await this.softDelete(tx, entity, [id], at, ctx, guard.userId, audit);
+      await writeAudit(tx, audit);
       return { id, deleted_at: at.toISOString() };
     });
+    this.onWrite(entity.name);
+    return result;
   }
 
-  private async softDelete(tx: Db, entity: CompiledEntity, ids: string[], at: Date, ctx: OperationContext): Promise<void> {
+  /**
+   * The delete behaviour of references is the schema's, not the caller's: dependants are cleared or
+   * binned whatever the caller's rights on them (as a database ON DELETE would), and audited.
+   */
+  private async softDelete(tx: Db, entity: CompiledEntity, ids: string[], at: Date, ctx: OperationContext, actor: string | null, audit: AuditEntry[]): Promise<void> {
     for (const ref of entity.referencedBy) {
       const child = this.entity(ref.entity);
       const refersToIds = and(inArray(child.columns[ref.field], ids), isNull(child.columns.deleted_at));
@@ -228,29 +342,38 @@ export class DataService {
           ]);
         }
       } else if (ref.onDelete === 'set_null') {
-        await tx
+        const cleared = await tx
           .update(child.table)
-          .set({ [ref.field]: null, version: sql`${child.columns.version} + 1`, updated_at: at, updated_by: ctx.user?.id ?? null })
-          .where(refersToIds);
+          .set({ [ref.field]: null, version: sql`${child.columns.version} + 1`, updated_at: at, updated_by: actor })
+          .where(refersToIds)
+          .returning({ id: child.columns.id, version: child.columns.version, was: sql<string>`${ids.length === 1 ? ids[0] : null}::uuid` });
+        for (const c of cleared) audit.push({ entity: child.name, recordId: c.id as string, version: c.version as number, action: 'update', actor, changes: { [ref.field]: [c.was ?? 'deleted', null] }, note: `${entity.name} deleted` });
       } else {
-        const children = await tx.update(child.table).set({ deleted_at: at, version: sql`${child.columns.version} + 1` }).where(refersToIds).returning({ id: child.columns.id });
-        if (children.length) await this.softDelete(tx, child, children.map((c) => c.id as string), at, ctx);
+        const children = await tx.update(child.table).set({ deleted_at: at, version: sql`${child.columns.version} + 1` }).where(refersToIds).returning({ id: child.columns.id, version: child.columns.version });
+        for (const c of children) audit.push({ entity: child.name, recordId: c.id as string, version: c.version as number, action: 'delete', actor, note: `cascade from ${entity.name}` });
+        if (children.length) await this.softDelete(tx, child, children.map((c) => c.id as string), at, ctx, actor, audit);
       }
     }
-    await tx
+    const deleted = await tx
       .update(entity.table)
-      .set({ deleted_at: at, version: sql`${entity.columns.version} + 1`, updated_by: ctx.user?.id ?? null })
-      .where(and(inArray(entity.columns.id, ids), isNull(entity.columns.deleted_at)));
+      .set({ deleted_at: at, version: sql`${entity.columns.version} + 1`, updated_by: actor })
+      .where(and(inArray(entity.columns.id, ids), isNull(entity.columns.deleted_at)))
+      .returning({ id: entity.columns.id, version: entity.columns.version });
+    for (const d of deleted) if (!audit.some((a) => a.recordId === d.id && a.action === 'delete')) audit.push({ entity: entity.name, recordId: d.id as string, version: d.version as number, action: 'delete', actor });
   }
 
   /** Takes a record out of the recycle bin, with the dependants its deletion cascaded to. */
   async restore(ctx: OperationContext, entityName: string, id: string) {
     const entity = this.entity(entityName);
-    if (!UUID.test(id)) throw notFound('record_not_found', `No deleted ${entity.name} with id ${id}`);
-    return this.database.db.transaction(async (tx) => {
-      const [row] = await tx.select({ deleted_at: entity.columns.deleted_at }).from(entity.table).where(and(eq(entity.columns.id, id), isNotNull(entity.columns.deleted_at))).for('update');
-      if (!row) throw notFound('record_not_found', `No deleted ${entity.name} with id ${id} in the recycle bin`);
-      const at = row.deleted_at as Date;
+    const guard = this.guard(ctx);
+    guard.assertCan(entity, 'delete');
+    const restored = await this.database.db.transaction(async (tx) => {
+      const { record, rights } = await this.findWithRights(tx, guard, entity, id, ['delete'], true).catch((e) => {
+        throw e instanceof AppError && e.status === 404 ? notFound('record_not_found', `No deleted ${entity.name} with id ${id} in your recycle bin`) : e;
+      });
+      if (!rights.delete) throw forbidden(`You may not restore this ${entity.name}`);
+      const at = new Date(record.deleted_at as string);
+      const audit: AuditEntry[] = [];
       const restoreTree = async (e: CompiledEntity, ids: string[]) => {
         for (const ref of e.referencedBy.filter((r) => r.onDelete === 'cascade')) {
           const child = this.entity(ref.entity);
@@ -258,16 +381,67 @@ export class DataService {
             .update(child.table)
             .set({ deleted_at: null, version: sql`${child.columns.version} + 1` })
             .where(and(inArray(child.columns[ref.field], ids), eq(child.columns.deleted_at, at)))
-            .returning({ id: child.columns.id });
+            .returning({ id: child.columns.id, version: child.columns.version });
+          for (const c of children) audit.push({ entity: child.name, recordId: c.id as string, version: c.version as number, action: 'restore', actor: guard.userId, note: `cascade from ${e.name}` });
           if (children.length) await restoreTree(child, children.map((c) => c.id as string));
         }
       };
-      const [restored] = await this.mapDbErrors(entity, () =>
-        tx.update(entity.table).set({ deleted_at: null, version: sql`${entity.columns.version} + 1`, updated_by: ctx.user?.id ?? null }).where(eq(entity.columns.id, id)).returning(),
+      const [row] = await this.mapDbErrors(entity, () =>
+        tx.update(entity.table).set({ deleted_at: null, version: sql`${entity.columns.version} + 1`, updated_by: guard.userId }).where(eq(entity.columns.id, id)).returning(),
       );
       await this.mapDbErrors(entity, () => restoreTree(entity, [id]));
-      return toRecord(restored);
+      const after = toRecord(row);
+      audit.unshift({ entity: entity.name, recordId: id, version: after.version as number, action: 'restore', actor: guard.userId, snapshot: after });
+      await writeAudit(tx, audit);
+      return after;
     });
+    this.onWrite(entity.name);
+    return guard.strip(entity, [restored])[0];
+  }
+
+  // ── history ──────────────────────────────────────────────────────────────
+
+  /** The audit trail of a record the caller can read (live or in the recycle bin), newest first. */
+  async history(ctx: OperationContext, entityName: string, id: string) {
+    const entity = this.entity(entityName);
+    const guard = this.guard(ctx);
+    const scope = guard.condition(entity, 'read');
+    if (!UUID.test(id)) throw notFoundRecord(entity, id);
+    const [visible] = await this.database.db.select({ id: entity.columns.id }).from(entity.table).where(all(eq(entity.columns.id, id), scope));
+    if (!visible) throw notFoundRecord(entity, id);
+    const rows = await this.database.rows<{ id: string; version: number | null; action: string; actor: string | null; at: Date | string; changes: Record<string, [unknown, unknown]> | string; note: string | null }>(sql`
+      select id, version, action, actor, at, changes, note from audit.log where entity = ${entity.name} and record_id = ${id} order by id desc limit 500`);
+    const readable = guard.readable(entity);
+    return rows.map((r) => {
+      const changes = (typeof r.changes === "string" ? JSON.parse(r.changes) : r.changes) as Record<string, [unknown, unknown]>;
+      return {
+        id: Number(r.id),
+        version: r.version,
+        action: r.action,
+        actor: r.actor,
+        at: new Date(r.at).toISOString(),
+        changes: Object.fromEntries(Object.entries(changes).filter(([f]) => readable(f)).map(([f, [from, to]]) => [f, { from, to }])),
+        ...(r.note ? { note: r.note } : {}),
+      };
+    });
+  }
+
+  /** Puts a record back as it was at an earlier version: an audited update, under the same permissions. */
+  async revert(ctx: OperationContext, entityName: string, id: string, body: unknown) {
+    const entity = this.entity(entityName);
+    const target = (body as { version?: unknown })?.version;
+    if (!Number.isInteger(target) || (target as number) < 1) throw badRequest('invalid_request', 'Send { "version": n }: the version to go back to', [{ path: '/version', message: 'a positive integer' }]);
+    const current = await this.get(ctx, entityName, id);
+    const [entry] = await this.database.rows<{ snapshot: Record<string, unknown> | string | null }>(sql`
+      select snapshot from audit.log where entity = ${entity.name} and record_id = ${id} and version = ${target as number} and snapshot is not null order by id desc limit 1`);
+    if (!entry) throw notFound('version_not_found', `Version ${target} of this ${entity.name} is not in its history`);
+    const snapshot = typeof entry.snapshot === 'string' ? JSON.parse(entry.snapshot) : entry.snapshot!;
+    const changes: Record<string, unknown> = {};
+    for (const f of entity.fields) {
+      if (f.readOnly || !(f.name in current)) continue;
+      if (JSON.stringify(snapshot[f.name] ?? null) !== JSON.stringify(current[f.name] ?? null)) changes[f.name] = snapshot[f.name] ?? null;
+    }
+    return this.update(ctx, entityName, id, { ...changes, version: current.version }, undefined, `revert to version ${target}`);
   }
 
   // ── helpers ──────────────────────────────────────────────────────────────
@@ -326,7 +500,7 @@ export class DataService {
   }
 
   /** Unique and foreign-key violations become 422s that name the field. */
-  private async mapDbErrors<T>(entity: CompiledEntity, run: () => Promise<T>): Promise<T> {
+  async mapDbErrors<T>(entity: CompiledEntity, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (e) {

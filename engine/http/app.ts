@@ -1,23 +1,37 @@
 /**
  * The REST surface (hono). Routes only translate HTTP to operations and back: parsing, status codes,
- * headers. Every record operation goes through DataService; every metadata change through
+ * headers, cookies. Every request except health and login is authenticated first; every record
+ * operation goes through DataService (and its permission checks); every metadata change through
  * MetadataService.deploy.
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { AppError, badRequest } from '../errors.js';
 import type { DataService, OperationContext } from '../data/service.js';
+import type { OwnershipService } from '../data/ownership.js';
+import { exportCsv } from '../data/export.js';
 import { languageOf } from '../data/validation.js';
 import type { MetadataService } from '../../metadata/service.js';
+import type { AuthService } from '../auth/service.js';
+import type { Principal } from '../access/principal.js';
+import { forbidden } from '../access/policy.js';
+import { describeAccess } from '../access/describe.js';
 import { buildOpenApi } from './openapi.js';
 
 export interface AppDeps {
   data: DataService;
+  ownership: OwnershipService;
   metadata: MetadataService;
+  auth: AuthService;
   driver: string;
 }
 
+type Env = { Variables: { principal: Principal; sessionId: string } };
+
 const MAX_BODY = 16 * 1024 * 1024;
+export const SESSION_COOKIE = 'mc_session';
+const OPEN_PATHS = new Set(['/api/health', '/api/auth/login']);
 
 async function jsonBody(c: Context): Promise<unknown> {
   const text = await c.req.text();
@@ -29,10 +43,14 @@ async function jsonBody(c: Context): Promise<unknown> {
   }
 }
 
-const operationContext = (c: Context): OperationContext => ({ user: null, lang: languageOf(c.req.header('accept-language')) });
+const ctxOf = (c: Context<Env>): OperationContext => ({ principal: c.get('principal'), lang: languageOf(c.req.header('accept-language')) });
 
-export function createApp({ data, metadata, driver }: AppDeps) {
-  const app = new Hono();
+function requireSystem(c: Context<Env>, right: string) {
+  if (!c.get('principal').system.has(right)) throw forbidden(`This needs the ${right} right`);
+}
+
+export function createApp({ data, ownership, metadata, auth, driver }: AppDeps) {
+  const app = new Hono<Env>();
 
   app.onError((err, c) => {
     if (err instanceof AppError) return c.json(err.toJSON(), err.status as 400);
@@ -45,12 +63,87 @@ export function createApp({ data, metadata, driver }: AppDeps) {
     bodyLimit({ maxSize: MAX_BODY, onError: (c) => c.json({ error: { code: 'body_too_large', message: `Bodies are limited to ${MAX_BODY} bytes` } }, 413) }),
   );
 
+  // Authentication: a bearer token (API clients) or the session cookie (browsers).
+  app.use('/api/*', async (c, next) => {
+    if (OPEN_PATHS.has(c.req.path)) return next();
+    const header = c.req.header('authorization');
+    let token: string | undefined;
+    if (header !== undefined) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match) throw new AppError(401, 'invalid_token', 'The Authorization header must be "Bearer <token>"');
+      token = match[1];
+    } else token = getCookie(c, SESSION_COOKIE);
+    if (!token) throw new AppError(401, 'unauthenticated', 'Log in first: send a session cookie or an Authorization: Bearer token');
+    const { principal, sessionId } = await auth.authenticate(token);
+    c.set('principal', principal);
+    c.set('sessionId', sessionId);
+    return next();
+  });
+
   app.get('/api/health', (c) => c.json({ status: 'ok', database: driver, metadataVersion: metadata.model.version }));
   app.get('/api/openapi.json', (c) => c.json(buildOpenApi(metadata.model)));
 
+  // ── identity ──
+  app.post('/api/auth/login', async (c) => {
+    const body = (await jsonBody(c)) as Record<string, unknown>;
+    const result = await auth.login(body?.username, body?.password, { ip: c.req.header('x-forwarded-for')?.split(',')[0]?.trim(), userAgent: c.req.header('user-agent') });
+    setCookie(c, SESSION_COOKIE, result.token, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: new URL(c.req.url).protocol === 'https:',
+      path: '/',
+      expires: new Date(result.expiresAt),
+    });
+    return c.json({ token: result.token, expiresAt: result.expiresAt, user: { id: result.principal.userId, username: result.principal.username, displayName: result.principal.displayName, roles: result.principal.roles } });
+  });
+  app.post('/api/auth/logout', async (c) => {
+    await auth.logout(c.get('sessionId'));
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.json({ loggedOut: true });
+  });
+  app.get('/api/auth/me', (c) => {
+    const p = c.get('principal');
+    return c.json({
+      user: { id: p.userId, username: p.username, displayName: p.displayName, department: p.departmentId },
+      roles: p.roles,
+      actingFor: p.selves.filter((s) => s !== p.userId),
+      system: [...p.system].sort(),
+      permissions: describeAccess(metadata.model, p),
+    });
+  });
+  app.post('/api/auth/password', async (c) => {
+    await auth.changeOwnPassword(c.get('principal'), await jsonBody(c));
+    return c.json({ changed: true });
+  });
+  app.get('/api/auth/tokens', async (c) => c.json({ data: await auth.listApiTokens(c.get('principal')) }));
+  app.post('/api/auth/tokens', async (c) => c.json({ data: await auth.createApiToken(c.get('principal'), await jsonBody(c)) }, 201));
+  app.delete('/api/auth/tokens/:id', async (c) => {
+    await auth.revokeApiToken(c.get('principal'), c.req.param('id'));
+    return c.json({ revoked: c.req.param('id') });
+  });
+  app.get('/api/auth/history', async (c) => c.json({ data: await auth.loginHistory(c.get('principal').userId) }));
+
+  // ── user administration ──
+  app.post('/api/users/:id/password', async (c) => {
+    requireSystem(c, 'users.manage');
+    const body = (await jsonBody(c)) as Record<string, unknown>;
+    await auth.setPassword(c.req.param('id'), body?.password);
+    return c.json({ changed: true });
+  });
+  app.get('/api/users/:id/login-history', async (c) => {
+    const p = c.get('principal');
+    if (!p.system.has('users.manage') && !p.system.has('audit.read')) throw forbidden('This needs the users.manage or audit.read right');
+    return c.json({ data: await auth.loginHistory(c.req.param('id')) });
+  });
+  app.post('/api/users/:id/handover', async (c) => c.json({ data: await ownership.handOver(ctxOf(c), c.req.param('id'), await jsonBody(c)) }));
+  app.get('/api/delegations', async (c) => c.json({ data: await ownership.delegations(ctxOf(c)) }));
+  app.post('/api/delegations', async (c) => c.json({ data: await ownership.delegate(ctxOf(c), await jsonBody(c)) }, 201));
+  app.delete('/api/delegations/:id', async (c) => c.json({ data: await ownership.revokeDelegation(ctxOf(c), c.req.param('id')) }));
+
   // ── metadata ──
   app.post('/api/meta/deploy', async (c) => {
-    const result = await metadata.deploy(await jsonBody(c), operationContext(c).user?.id);
+    requireSystem(c, 'metadata.deploy');
+    const result = await metadata.deploy(await jsonBody(c), c.get('principal').userId);
     return c.json(result, result.applied ? 201 : 200);
   });
   app.get('/api/meta/documents', (c) => {
@@ -75,10 +168,15 @@ export function createApp({ data, metadata, driver }: AppDeps) {
     return c.json(schema);
   });
 
-  // ── records ──
-  app.get('/api/data/:entity', async (c) => c.json(await data.list(operationContext(c), c.req.param('entity'), c.req.query())));
+  // ── records ── (fixed segments before :id)
+  app.get('/api/data/:entity', async (c) => c.json(await data.list(ctxOf(c), c.req.param('entity'), c.req.query())));
+  app.get('/api/data/:entity/export', async (c) => {
+    const csv = await exportCsv(data, ctxOf(c), c.req.param('entity'), c.req.query());
+    return c.body(csv, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${c.req.param('entity')}.csv"` });
+  });
+  app.post('/api/data/:entity/assign', async (c) => c.json({ data: await ownership.assign(ctxOf(c), c.req.param('entity'), await jsonBody(c)) }));
   app.post('/api/data/:entity', async (c) => {
-    const created = await data.create(operationContext(c), c.req.param('entity'), await jsonBody(c));
+    const created = await data.create(ctxOf(c), c.req.param('entity'), await jsonBody(c));
     if (!Array.isArray(created)) {
       c.header('Location', `/api/data/${c.req.param('entity')}/${created.id}`);
       c.header('ETag', `"${created.version}"`);
@@ -86,17 +184,24 @@ export function createApp({ data, metadata, driver }: AppDeps) {
     return c.json({ data: created }, 201);
   });
   app.get('/api/data/:entity/:id', async (c) => {
-    const record = await data.get(operationContext(c), c.req.param('entity'), c.req.param('id'), c.req.query());
+    const record = await data.get(ctxOf(c), c.req.param('entity'), c.req.param('id'), c.req.query());
     c.header('ETag', `"${record.version}"`);
     return c.json({ data: record });
   });
   app.patch('/api/data/:entity/:id', async (c) => {
-    const record = await data.update(operationContext(c), c.req.param('entity'), c.req.param('id'), await jsonBody(c), c.req.header('if-match'));
+    const record = await data.update(ctxOf(c), c.req.param('entity'), c.req.param('id'), await jsonBody(c), c.req.header('if-match'));
     c.header('ETag', `"${record.version}"`);
     return c.json({ data: record });
   });
-  app.delete('/api/data/:entity/:id', async (c) => c.json({ data: await data.remove(operationContext(c), c.req.param('entity'), c.req.param('id'), c.req.header('if-match')) }));
-  app.post('/api/data/:entity/:id/restore', async (c) => c.json({ data: await data.restore(operationContext(c), c.req.param('entity'), c.req.param('id')) }));
+  app.delete('/api/data/:entity/:id', async (c) => c.json({ data: await data.remove(ctxOf(c), c.req.param('entity'), c.req.param('id'), c.req.header('if-match')) }));
+  app.post('/api/data/:entity/:id/restore', async (c) => c.json({ data: await data.restore(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
+  app.get('/api/data/:entity/:id/history', async (c) => c.json({ data: await data.history(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
+  app.post('/api/data/:entity/:id/revert', async (c) => c.json({ data: await data.revert(ctxOf(c), c.req.param('entity'), c.req.param('id'), await jsonBody(c)) }));
+  app.post('/api/data/:entity/:id/assign', async (c) => c.json({ data: await ownership.assign(ctxOf(c), c.req.param('entity'), await jsonBody(c), c.req.param('id')) }));
+  app.get('/api/data/:entity/:id/assignments', async (c) => c.json({ data: await ownership.assignmentLog(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
+  app.get('/api/data/:entity/:id/shares', async (c) => c.json({ data: await ownership.shares(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
+  app.post('/api/data/:entity/:id/shares', async (c) => c.json({ data: await ownership.share(ctxOf(c), c.req.param('entity'), c.req.param('id'), await jsonBody(c)) }, 201));
+  app.delete('/api/data/:entity/:id/shares/:shareId', async (c) => c.json({ data: await ownership.unshare(ctxOf(c), c.req.param('entity'), c.req.param('id'), c.req.param('shareId')) }));
 
   return app;
 }

@@ -112,7 +112,7 @@ export function nullable(schema: JsonSchema): JsonSchema {
 function createDataAjv() {
   const ajv = new Ajv2020({ strict: false, allErrors: true, messages: true });
   addFormats.default ? addFormats.default(ajv) : (addFormats as unknown as (a: Ajv2020) => void)(ajv);
-  ajv.addKeyword({ keyword: 'x-dictionary' }).addKeyword({ keyword: 'x-reference' });
+  for (const keyword of ['x-dictionary', 'x-reference', 'x-documents', 'x-widget']) ajv.addKeyword({ keyword });
   return ajv;
 }
 

@@ -29,6 +29,8 @@ export interface FieldDoc {
 export interface FieldTypeContext {
   dictionary(name: string): { items: { value: string; active?: boolean }[] } | undefined;
   entity(name: string): { fields: FieldDoc[] } | undefined;
+  /** Names of the deployed documents of a kind (e.g. the roles a user may hold). */
+  names(kind: string): string[];
 }
 
 /** Arguments to a field type's write hook. Runs inside the write transaction. */

@@ -11,9 +11,21 @@ export type Driver = 'pglite' | 'postgres';
 export const drivers: Driver[] = process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
 if (process.env.CI && !process.env.DATABASE_URL) throw new Error('CI must set DATABASE_URL: the tests run against real PostgreSQL');
 
+export interface Response {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
 export interface TestEngine extends Engine {
   url?: string;
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  /** The administrator every test engine starts with. */
+  admin: { id: string; username: string; password: string; token: string };
+  /** A request as the administrator (or as whoever an Authorization header names). */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** A request with a given bearer token (null: none at all). */
+  callAs(token: string | null, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  login(username: string, password: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -33,17 +45,29 @@ export async function startEngine(driver: Driver, options: EngineOptions = {}): 
     };
   }
   const engine = await createEngine({ ...options, url });
+  const request = async (token: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> => {
+    const res = await engine.app.request(path, {
+      method,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    });
+    const text = await res.text();
+    const type = res.headers.get('content-type') ?? '';
+    return { status: res.status, body: text && type.includes('json') ? JSON.parse(text) : text || undefined, headers: res.headers };
+  };
+  const login = async (username: string, password: string) => {
+    const res = await request(null, 'POST', '/api/auth/login', { username, password });
+    if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.token as string;
+  };
+  const created = await engine.createUser({ username: 'admin', display_name: 'Administrator', roles: ['admin'], password: 'admin-password-for-tests' });
+  const admin = { ...created, token: await login('admin', created.password) };
   return Object.assign(engine, {
     url,
-    async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-      const res = await engine.app.request(path, {
-        method,
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-        headers: { 'content-type': 'application/json', ...headers },
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-    },
+    admin,
+    login,
+    call: (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => request(admin.token, method, path, body, headers),
+    callAs: request,
     async stop() {
       await engine.close();
       await dropDatabase();

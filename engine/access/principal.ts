@@ -1,0 +1,81 @@
+/**
+ * Who is acting: a user, with everything that widens what they may see — the users they act for
+ * through an active delegation (工作代理) and the department subtrees of all of them. Built once per
+ * session and cached (engine/auth/service.ts); scopes read it when they become SQL.
+ */
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { Database } from '../db/database.js';
+import type { AppModel } from '../model/compile.js';
+import type { RoleDoc } from '../../metadata/kinds.js';
+
+export interface Principal {
+  userId: string;
+  username: string;
+  displayName: string;
+  departmentId: string | null;
+  /** Roles held, plus those of the users acted for. */
+  roles: string[];
+  /** The user and everyone they act for: "own" records are owned by one of these. */
+  selves: string[];
+  /** Departments of `selves`. */
+  departments: string[];
+  /** Those departments and every department below them. */
+  departmentTrees: string[];
+  /** Rights outside records (metadata.deploy, users.manage, audit.read). */
+  system: ReadonlySet<string>;
+  /** What json-logic sees as `$user`. */
+  context: Record<string, unknown>;
+}
+
+interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  department: string | null;
+  manager: string | null;
+  roles: string[] | null;
+  employment_status: string | null;
+}
+
+/** Loads the principal of an active user; undefined when the user is gone or has left. */
+export async function loadPrincipal(database: Database, model: AppModel, userId: string): Promise<Principal | undefined> {
+  const users = model.entity('user');
+  const departments = model.entity('department');
+  if (!users || !departments) return undefined;
+  const c = users.columns;
+  const select = { id: c.id, username: c.username, display_name: c.display_name, department: c.department, manager: c.manager, roles: c.roles, employment_status: c.employment_status };
+  const [me] = (await database.db.select(select).from(users.table).where(and(eq(c.id, userId), isNull(c.deleted_at)))) as UserRow[];
+  if (!me || me.employment_status !== 'active') return undefined;
+
+  const delegators = await database.rows<{ delegator: string }>(sql`
+    select distinct delegator from auth.delegations
+    where delegate = ${userId} and revoked_at is null and starts_at <= now() and ends_at > now()`);
+  const others = delegators.length
+    ? ((await database.db.select(select).from(users.table).where(and(inArray(c.id, delegators.map((d) => d.delegator)), isNull(c.deleted_at)))) as UserRow[])
+    : [];
+  const all = [me, ...others];
+  const depts = [...new Set(all.map((u) => u.department).filter((d): d is string => Boolean(d)))];
+  const d = departments.columns;
+  const trees = depts.length
+    ? await database.rows<{ id: string }>(sql`
+        with recursive tree(id) as (
+          select ${d.id} from ${departments.table} where ${inArray(d.id, depts)} and ${d.deleted_at} is null
+          union
+          select child.id from ${departments.table} child join tree on child.parent = tree.id where child.deleted_at is null)
+        select id from tree`)
+    : [];
+  const roles = [...new Set(all.flatMap((u) => u.roles ?? []))].sort();
+  const system = new Set(roles.flatMap((r) => model.documents.get<RoleDoc>('role', r)?.system ?? []));
+  return {
+    userId: me.id,
+    username: me.username,
+    displayName: me.display_name,
+    departmentId: me.department,
+    roles,
+    selves: all.map((u) => u.id),
+    departments: depts,
+    departmentTrees: trees.map((t) => t.id),
+    system,
+    context: { id: me.id, username: me.username, department: me.department, manager: me.manager, roles },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The audit trail: every create, update, delete, restore, assignment and share, with who, when and
+ * which fields changed from what to what. Entries are written in the same transaction as the change
+ * they describe, so the trail can't miss a committed change or record one that rolled back.
+ * Each entry also keeps the record as it was after the change (the snapshot), which makes reverting to
+ * a version one read.
+ */
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/database.js';
+
+export const AUDIT_SQL = `
+create schema if not exists audit;
+create table if not exists audit.log (
+  id bigserial primary key,
+  entity text not null,
+  record_id uuid not null,
+  version integer,
+  action text not null,
+  actor uuid,
+  at timestamptz not null default now(),
+  changes jsonb not null default '{}',
+  snapshot jsonb,
+  note text
+);
+create index if not exists log_record on audit.log (entity, record_id, id);
+create table if not exists audit.assignments (
+  id bigserial primary key,
+  entity text not null,
+  record_id uuid not null,
+  from_owner uuid,
+  to_owner uuid,
+  actor uuid,
+  at timestamptz not null default now(),
+  reason text
+);
+create index if not exists assignments_record on audit.assignments (entity, record_id, id);
+create index if not exists assignments_from on audit.assignments (from_owner, at);
+`;
+
+export type AuditAction = 'create' | 'update' | 'delete' | 'restore' | 'assign' | 'share' | 'unshare' | 'revert';
+
+export interface AuditEntry {
+  entity: string;
+  recordId: string;
+  version?: number | null;
+  action: AuditAction;
+  actor: string | null;
+  /** field → [from, to] */
+  changes?: Record<string, [unknown, unknown]>;
+  snapshot?: Record<string, unknown> | null;
+  note?: string;
+}
+
+const SKIP = new Set(['version', 'updated_at', 'updated_by']);
+
+/** Fields whose value differs between two versions of a record. */
+export function diff(before: Record<string, unknown> | null, after: Record<string, unknown>): Record<string, [unknown, unknown]> {
+  const out: Record<string, [unknown, unknown]> = {};
+  for (const key of Object.keys(after)) {
+    if (SKIP.has(key)) continue;
+    const from = before ? (before[key] ?? null) : null;
+    const to = after[key] ?? null;
+    if (JSON.stringify(from) !== JSON.stringify(to)) out[key] = [from, to];
+  }
+  return out;
+}
+
+/** Writes entries in one statement (a cascade can touch many records). */
+export async function writeAudit(tx: Db, entries: AuditEntry[]): Promise<void> {
+  if (!entries.length) return;
+  const rows = entries.map(
+    (e) => sql`(${e.entity}, ${e.recordId}, ${e.version ?? null}, ${e.action}, ${e.actor}, ${JSON.stringify(e.changes ?? {})}::jsonb, ${e.snapshot ? JSON.stringify(e.snapshot) : null}::jsonb, ${e.note ?? null})`,
+  );
+  await tx.execute(sql`insert into audit.log (entity, record_id, version, action, actor, changes, snapshot, note) values ${sql.join(rows, sql`, `)}`);
+}

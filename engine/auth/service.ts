@@ -1,0 +1,266 @@
+/**
+ * Identity: logins, sessions, personal API tokens, lockout and login history.
+ *
+ * Secrets are never stored: passwords as scrypt hashes, session and API tokens as SHA-256 of a random
+ * 256-bit token (a token is as strong as a key, so a fast hash suffices). A token resolves to a Principal,
+ * cached per process for a short while; revocations, logouts and changes to users, departments, roles or
+ * delegations NOTIFY every process to drop its cache, so they take effect at once everywhere.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Database } from '../db/database.js';
+import { AppError, badRequest, notFound } from '../errors.js';
+import { uuidv7 } from '../model/ids.js';
+import type { MetadataService } from '../../metadata/service.js';
+import { loadPrincipal, type Principal } from '../access/principal.js';
+import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+
+export const AUTH_SQL = `
+create schema if not exists auth;
+create table if not exists auth.credentials (
+  user_id uuid primary key,
+  password_hash text not null,
+  failed_attempts integer not null default 0,
+  locked_until timestamptz,
+  changed_at timestamptz not null default now()
+);
+create table if not exists auth.sessions (
+  id uuid primary key,
+  token_hash text not null unique,
+  user_id uuid not null,
+  kind text not null check (kind in ('session', 'api_token')),
+  name text,
+  created_at timestamptz not null default now(),
+  expires_at timestamptz,
+  last_used_at timestamptz,
+  revoked_at timestamptz
+);
+create index if not exists sessions_user on auth.sessions (user_id, kind);
+create table if not exists auth.login_history (
+  id bigserial primary key,
+  user_id uuid,
+  username text not null,
+  at timestamptz not null default now(),
+  success boolean not null,
+  reason text,
+  ip text,
+  user_agent text
+);
+create index if not exists login_history_user on auth.login_history (user_id, at desc);
+create table if not exists auth.shares (
+  id uuid primary key,
+  entity text not null,
+  record_id uuid not null,
+  user_id uuid,
+  department_id uuid,
+  access text not null check (access in ('read', 'edit')),
+  created_by uuid,
+  created_at timestamptz not null default now(),
+  check ((user_id is null) <> (department_id is null))
+);
+create unique index if not exists shares_target on auth.shares (entity, record_id, coalesce(user_id, department_id));
+create index if not exists shares_user on auth.shares (entity, user_id, record_id);
+create index if not exists shares_department on auth.shares (entity, department_id, record_id);
+create table if not exists auth.delegations (
+  id uuid primary key,
+  delegator uuid not null,
+  delegate uuid not null,
+  starts_at timestamptz not null,
+  ends_at timestamptz not null,
+  created_by uuid,
+  created_at timestamptz not null default now(),
+  revoked_at timestamptz,
+  check (ends_at > starts_at)
+);
+create index if not exists delegations_delegate on auth.delegations (delegate, ends_at);
+`;
+
+const NOTIFY_CHANNEL = 'metacrm_auth';
+
+export interface AuthOptions {
+  /** How long a login session lasts (default 12 h). */
+  sessionTtlMs?: number;
+  /** Failed logins in a row before the account locks (default 5). */
+  maxFailedLogins?: number;
+  /** How long a lock lasts (default 15 min). */
+  lockMs?: number;
+  /** How long a resolved token is trusted without asking the database (default 30 s). */
+  cacheMs?: number;
+}
+
+export interface LoginResult {
+  token: string;
+  expiresAt: string;
+  principal: Principal;
+}
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const newToken = (prefix: string) => `${prefix}_${randomBytes(32).toString('base64url')}`;
+
+export const unauthorized = (code = 'unauthenticated', message = 'Log in first: send a session cookie or an Authorization: Bearer token') =>
+  new AppError(401, code, message);
+
+export class AuthService {
+  private readonly cache = new Map<string, { principal: Principal; sessionId: string; until: number }>();
+  private readonly options: Required<AuthOptions>;
+  private unlisten?: () => Promise<void>;
+
+  constructor(
+    private readonly database: Database,
+    private readonly metadata: MetadataService,
+    options: AuthOptions = {},
+  ) {
+    this.options = { sessionTtlMs: 12 * 3600_000, maxFailedLogins: 5, lockMs: 15 * 60_000, cacheMs: 30_000, ...options };
+  }
+
+  async start() {
+    await this.database.exec(AUTH_SQL);
+    this.unlisten = await this.database.listen(NOTIFY_CHANNEL, () => this.cache.clear());
+    this.metadata.onChange(() => this.cache.clear());
+  }
+
+  async stop() {
+    await this.unlisten?.();
+  }
+
+  /** Drops every cached principal, in every process. */
+  async invalidate() {
+    this.cache.clear();
+    await this.database.db.execute(sql`select pg_notify(${NOTIFY_CHANNEL}, '')`);
+  }
+
+  private users() {
+    const users = this.metadata.model.entity('user');
+    if (!users) throw new AppError(503, 'no_user_entity', 'The user entity is not deployed');
+    return users;
+  }
+
+  async login(username: unknown, password: unknown, client: { ip?: string; userAgent?: string } = {}): Promise<LoginResult> {
+    if (typeof username !== 'string' || typeof password !== 'string' || !username || !password || username.length > 200 || password.length > 1000) {
+      throw badRequest('invalid_credentials_format', 'Send { "username": string, "password": string }', [
+        ...(typeof username === 'string' && username ? [] : [{ path: '/username', message: 'required string' }]),
+        ...(typeof password === 'string' && password ? [] : [{ path: '/password', message: 'required string' }]),
+      ]);
+    }
+    const users = this.users();
+    const name = username.trim().toLowerCase();
+    const [row] = await this.database.rows<{ id: string; employment_status: string; password_hash: string | null; failed_attempts: number | null; locked_until: Date | string | null }>(sql`
+      select u.id, u.employment_status, c.password_hash, c.failed_attempts, c.locked_until
+      from ${users.table} u left join auth.credentials c on c.user_id = u.id
+      where u.username = ${name} and u.deleted_at is null`);
+    const history = (userId: string | null, success: boolean, reason: string | null) =>
+      this.database.db.execute(sql`insert into auth.login_history (user_id, username, success, reason, ip, user_agent)
+        values (${userId}, ${name}, ${success}, ${reason}, ${client.ip ?? null}, ${client.userAgent?.slice(0, 500) ?? null})`);
+    const refuse = async (reason: string, userId: string | null) => {
+      await history(userId, false, reason);
+      return unauthorized('invalid_credentials', 'Wrong username or password');
+    };
+
+    if (!row || !row.password_hash) {
+      await verifyPassword(password, await decoyHash()); // same time as a real check
+      throw await refuse(row ? 'no_password' : 'unknown_user', row?.id ?? null);
+    }
+    if (row.locked_until && new Date(row.locked_until).getTime() > Date.now()) {
+      await history(row.id, false, 'locked');
+      throw new AppError(423, 'account_locked', `Too many failed logins: the account is locked until ${new Date(row.locked_until).toISOString()}`);
+    }
+    if (!(await verifyPassword(password, row.password_hash))) {
+      // Count the failure; the attempt that reaches the limit locks the account.
+      await this.database.db.execute(sql`update auth.credentials set
+          failed_attempts = case when failed_attempts + 1 >= ${this.options.maxFailedLogins} then 0 else failed_attempts + 1 end,
+          locked_until = case when failed_attempts + 1 >= ${this.options.maxFailedLogins} then now() + ${`${this.options.lockMs} milliseconds`}::interval else locked_until end
+        where user_id = ${row.id}`);
+      throw await refuse('wrong_password', row.id);
+    }
+    if (row.employment_status !== 'active') throw await refuse('inactive', row.id);
+    const principal = await loadPrincipal(this.database, this.metadata.model, row.id);
+    if (!principal) throw await refuse('inactive', row.id);
+
+    await this.database.db.execute(sql`update auth.credentials set failed_attempts = 0, locked_until = null where user_id = ${row.id}`);
+    await history(row.id, true, null);
+    const token = newToken('mcs');
+    const expiresAt = new Date(Date.now() + this.options.sessionTtlMs);
+    await this.database.db.execute(sql`insert into auth.sessions (id, token_hash, user_id, kind, expires_at, last_used_at)
+      values (${uuidv7()}, ${hashToken(token)}, ${row.id}, 'session', ${expiresAt.toISOString()}::timestamptz, now())`);
+    return { token, expiresAt: expiresAt.toISOString(), principal };
+  }
+
+  /** Resolves a session or API token to its principal; 401 when it is unknown, expired or revoked. */
+  async authenticate(token: string): Promise<{ principal: Principal; sessionId: string }> {
+    const key = hashToken(token);
+    const hit = this.cache.get(key);
+    if (hit && hit.until > Date.now()) return hit;
+    this.cache.delete(key);
+    const [session] = await this.database.rows<{ id: string; user_id: string; expires_at: Date | string | null }>(sql`
+      select id, user_id, expires_at from auth.sessions
+      where token_hash = ${key} and revoked_at is null and (expires_at is null or expires_at > now())`);
+    if (!session) throw unauthorized('invalid_token', 'The session or token is unknown, expired or revoked');
+    const principal = await loadPrincipal(this.database, this.metadata.model, session.user_id);
+    if (!principal) throw unauthorized('invalid_token', 'The user of this token is no longer active');
+    await this.database.db.execute(sql`update auth.sessions set last_used_at = now() where id = ${session.id}`);
+    const expires = session.expires_at ? new Date(session.expires_at).getTime() : Infinity;
+    const entry = { principal, sessionId: session.id, until: Math.min(Date.now() + this.options.cacheMs, expires) };
+    this.cache.set(key, entry);
+    return entry;
+  }
+
+  async logout(sessionId: string) {
+    await this.database.db.execute(sql`update auth.sessions set revoked_at = now() where id = ${sessionId} and revoked_at is null`);
+    await this.invalidate();
+  }
+
+  async createApiToken(principal: Principal, body: unknown) {
+    const { name, expiresAt } = (body ?? {}) as { name?: unknown; expiresAt?: unknown };
+    const details = [];
+    if (typeof name !== 'string' || !name.trim() || name.length > 100) details.push({ path: '/name', message: 'a name of 1 to 100 characters is required' });
+    if (expiresAt !== undefined && (typeof expiresAt !== 'string' || Number.isNaN(Date.parse(expiresAt)) || Date.parse(expiresAt) <= Date.now())) {
+      details.push({ path: '/expiresAt', message: 'must be a future ISO 8601 date-time' });
+    }
+    if (details.length) throw badRequest('invalid_request', 'The token request is invalid', details);
+    const token = newToken('mct');
+    const id = uuidv7();
+    await this.database.db.execute(sql`insert into auth.sessions (id, token_hash, user_id, kind, name, expires_at)
+      values (${id}, ${hashToken(token)}, ${principal.userId}, 'api_token', ${(name as string).trim()}, ${(expiresAt as string | undefined) ?? null}::timestamptz)`);
+    return { id, name: (name as string).trim(), token, expiresAt: expiresAt ?? null };
+  }
+
+  async listApiTokens(principal: Principal) {
+    return this.database.rows(sql`select id, name, created_at, expires_at, last_used_at, revoked_at from auth.sessions
+      where user_id = ${principal.userId} and kind = 'api_token' order by created_at desc`);
+  }
+
+  async revokeApiToken(principal: Principal, id: string) {
+    const rows = await this.database.rows(sql`update auth.sessions set revoked_at = now()
+      where id = ${/^[0-9a-f-]{36}$/i.test(id) ? id : null}::uuid and user_id = ${principal.userId} and kind = 'api_token' and revoked_at is null returning id`);
+    if (!rows.length) throw notFound('token_not_found', 'No such active token of yours');
+    await this.invalidate();
+  }
+
+  /** Sets a user's password (an administrator, or the engine when seeding); ends their sessions. */
+  async setPassword(userId: string, password: unknown) {
+    const problem = passwordProblem(password);
+    if (problem) throw badRequest('weak_password', `The password ${problem}`, [{ path: '/password', message: problem }]);
+    const users = this.users();
+    const [user] = await this.database.db.select({ id: users.columns.id }).from(users.table).where(and(eq(users.columns.id, userId), isNull(users.columns.deleted_at)));
+    if (!user) throw notFound('record_not_found', `No user with id ${userId}`);
+    const hash = await hashPassword(password as string);
+    await this.database.db.execute(sql`insert into auth.credentials (user_id, password_hash) values (${userId}, ${hash})
+      on conflict (user_id) do update set password_hash = excluded.password_hash, failed_attempts = 0, locked_until = null, changed_at = now()`);
+    await this.database.db.execute(sql`update auth.sessions set revoked_at = now() where user_id = ${userId} and kind = 'session' and revoked_at is null`);
+    await this.invalidate();
+  }
+
+  async changeOwnPassword(principal: Principal, body: unknown) {
+    const { currentPassword, newPassword } = (body ?? {}) as Record<string, unknown>;
+    const [row] = await this.database.rows<{ password_hash: string }>(sql`select password_hash from auth.credentials where user_id = ${principal.userId}`);
+    if (typeof currentPassword !== 'string' || !row || !(await verifyPassword(currentPassword, row.password_hash))) {
+      throw new AppError(403, 'wrong_password', 'The current password is wrong', [{ path: '/currentPassword', message: 'wrong password' }]);
+    }
+    await this.setPassword(principal.userId, newPassword);
+  }
+
+  async loginHistory(userId: string | undefined, limit = 100) {
+    return this.database.rows(sql`select id, user_id, username, at, success, reason, ip, user_agent from auth.login_history
+      ${userId ? sql`where user_id = ${userId}` : sql``} order by id desc limit ${limit}`);
+  }
+}
