@@ -66,13 +66,14 @@ export const canWrite = (access: EntityAccess, field: string) => !access.writabl
 
 /**
  * The SQL condition selecting the records an action may touch: the union of the granted scopes, plus
- * records shared with the user (for read, and for update/delete when shared for editing).
- * `undefined` means unrestricted. Throws 403 when the action is not granted at all.
+ * records shared with the user (for read, and for update when shared for editing).
+ * `undefined` means unrestricted. Throws 403 when no role grants the action at all: as in Salesforce,
+ * sharing widens which rows an action reaches, never which actions a user has.
  */
 export function scopeCondition(model: AppModel, entity: CompiledEntity, access: EntityAccess, action: Action, principal: Principal): SQL | undefined {
   const scopes = access.scopes[action];
   const shareLevel = action === 'read' ? ['read', 'edit'] : action === 'update' ? ['edit'] : undefined;
-  if (!scopes.length && !shareLevel) throw forbidden(`You may not ${action} ${entity.name} records`);
+  if (!scopes.length) throw forbidden(`You may not ${action} ${entity.name} records`);
   if (scopes.includes('all')) return undefined;
   const owner = entity.columns.owner_id;
   const users = model.entity('user');

@@ -223,7 +223,8 @@ export function whereConditions(entity: CompiledEntity, params: ListParams, cont
     } catch (e) {
       // Point the client at the filter parameter, then into the expression.
       const err = e as { details?: ErrorDetail[] };
-      if (err.details) err.details = err.details.map((d) => ({ ...d, path: '/query/filter' + d.path }));
+      // (a refusal of an unreadable field already names the parameter)
+      if (err.details) err.details = err.details.map((d) => ({ ...d, path: d.path.startsWith('/query/') ? d.path : '/query/filter' + d.path }));
       throw e;
     }
   }

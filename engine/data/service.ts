@@ -209,7 +209,8 @@ export class DataService {
       for (const [i, item] of items.entries()) {
         const record: Record<string, unknown> = { ...this.defaults(entity), ...(item as Record<string, unknown>) };
         record.id = uuidv7(now.getTime());
-        record.owner_id ??= guard.userId;
+        // Owner defaults to the creator; an explicit null makes an unowned record (a lead pool).
+        if (!('owner_id' in (item as object))) record.owner_id = guard.userId;
         record.created_by = record.updated_by = guard.userId;
         await this.compute(tx, entity, 'create', record, now, false);
         errors.push(...ruleViolations(entity, { ...record, ...this.context(ctx) }, ctx.lang, bulk ? pointer(i) : ''));
