@@ -4,7 +4,7 @@
  * Real HTTP to 127.0.0.1 through Node's fetch (undici, keep-alive connections, one per client loop).
  */
 import { parentPort } from 'node:worker_threads';
-import { runConcurrent, type LoadOptions } from './load.js';
+import { measure, type LoadOptions } from './load.js';
 import { opportunityBody } from './workload.js';
 
 export interface HttpJob extends LoadOptions {
@@ -15,6 +15,8 @@ export interface HttpJob extends LoadOptions {
   path?: string;
   accounts?: string[];
   bulkSize?: number;
+  /** Sent with every request (Authorization when the engine requires a login). */
+  headers?: Record<string, string>;
 }
 
 async function expect(res: Response, status: number) {
@@ -23,18 +25,18 @@ async function expect(res: Response, status: number) {
   return text.length;
 }
 
-const json = { 'content-type': 'application/json' };
-
 function operation(job: HttpJob) {
   const { base, ids = [], accounts = [], bulkSize = 1000 } = job;
+  const headers = job.headers ?? {};
+  const json = { ...headers, 'content-type': 'application/json' };
   switch (job.kind) {
     case 'get':
       return async () => {
-        await expect(await fetch(`${base}/api/data/opportunity/${ids[Math.floor(Math.random() * ids.length)]}`), 200);
+        await expect(await fetch(`${base}/api/data/opportunity/${ids[Math.floor(Math.random() * ids.length)]}`, { headers }), 200);
       };
     case 'list':
       return async () => {
-        await expect(await fetch(base + job.path), 200);
+        await expect(await fetch(base + job.path, { headers }), 200);
       };
     case 'create':
       return async (client: number, n: number) => {
@@ -52,8 +54,8 @@ function operation(job: HttpJob) {
 
 parentPort!.on('message', async (job: HttpJob) => {
   try {
-    const result = await runConcurrent({ ...job, onMeasureStart: () => parentPort!.postMessage({ type: 'measuring' }) }, operation(job));
-    parentPort!.postMessage({ type: 'done', result });
+    const sample = await measure({ ...job, onMeasureStart: () => parentPort!.postMessage({ type: 'measuring' }) }, operation(job));
+    parentPort!.postMessage({ type: 'done', sample }, [sample.latencies.buffer as ArrayBuffer]);
   } catch (e) {
     parentPort!.postMessage({ type: 'error', message: (e as Error).message });
   }

@@ -35,7 +35,7 @@ export function opportunityBody(n: number, accounts: readonly string[]): Record<
 }
 
 /** Literal SQL array of strings (the values are constants of this file). */
-const arr = (values: readonly string[]) => `array[${values.map((v) => `'${v}'`).join(',')}]`;
+const arr = (values: readonly string[]) => `(array[${values.map((v) => `'${v}'`).join(',')}])`;
 
 /**
  * Inserts opportunities `from`..`to` (inclusive) with generate_series. Ids are UUIDv7-shaped (creation
