@@ -81,6 +81,58 @@ function entityPaths(e: CompiledEntity) {
         responses: { 200: json({ type: 'object' }, 'Deleted'), 404: errorResponse('No such record'), 409: errorResponse('Other records still refer to it (restrict) or stale version') },
       },
     },
+    [`/api/data/${e.name}/export`]: {
+      get: {
+        tags: [tag],
+        operationId: `export${name}`,
+        summary: summary('Export as CSV (export scope, readable fields)'),
+        parameters: listParameters.filter((p) => !['limit', 'cursor', 'count'].includes(p.name)),
+        responses: { 200: { description: 'CSV, UTF-8 with BOM', content: { 'text/csv': { schema: { type: 'string' } } } }, 403: errorResponse('No export right') },
+      },
+    },
+    [`/api/data/${e.name}/assign`]: {
+      post: {
+        tags: [tag],
+        operationId: `assignMany${name}`,
+        summary: summary('Transfer the records of your assign scope owned by "from" and/or matching "filter"'),
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['to'], properties: { to: { type: 'string', format: 'uuid' }, from: { type: 'string', format: 'uuid' }, filter: { type: 'object' }, reason: { type: 'string' } } } } } },
+        responses: { 200: json({ type: 'object' }, 'How many were assigned'), 400: errorResponse('Bad request'), 403: errorResponse('No assign right') },
+      },
+    },
+    [`/api/data/${e.name}/{id}/assign`]: {
+      post: {
+        tags: [tag],
+        operationId: `assign${name}`,
+        summary: summary('Give to another owner'),
+        parameters: [idParameter],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['to'], properties: { to: { type: 'string', format: 'uuid' }, reason: { type: 'string' } } } } } },
+        responses: { 200: json({ type: 'object' }, 'Assigned'), 403: errorResponse('Not yours to assign'), 404: errorResponse('No such record') },
+      },
+    },
+    [`/api/data/${e.name}/{id}/history`]: {
+      get: { tags: [tag], operationId: `history${name}`, summary: summary('Audit trail'), parameters: [idParameter], responses: { 200: json({ type: 'object' }, 'Changes, newest first'), 404: errorResponse('No such record') } },
+    },
+    [`/api/data/${e.name}/{id}/revert`]: {
+      post: {
+        tags: [tag],
+        operationId: `revert${name}`,
+        summary: summary('Go back to an earlier version (an audited update)'),
+        parameters: [idParameter],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['version'], properties: { version: { type: 'integer', minimum: 1 } } } } } },
+        responses: { 200: json({ type: 'object', properties: { data: ref(name) } }, 'Reverted'), 403: errorResponse('Not allowed'), 404: errorResponse('No such record or version') },
+      },
+    },
+    [`/api/data/${e.name}/{id}/shares`]: {
+      get: { tags: [tag], operationId: `shares${name}`, summary: summary('Who it is shared with'), parameters: [idParameter], responses: { 200: json({ type: 'object' }, 'Shares') } },
+      post: {
+        tags: [tag],
+        operationId: `share${name}`,
+        summary: summary('Share with a user or a department'),
+        parameters: [idParameter],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['access'], properties: { user: { type: 'string', format: 'uuid' }, department: { type: 'string', format: 'uuid' }, access: { enum: ['read', 'edit'] } } } } } },
+        responses: { 201: json({ type: 'object' }, 'Shared'), 403: errorResponse('Not yours to share') },
+      },
+    },
     [`/api/data/${e.name}/{id}/restore`]: {
       post: {
         tags: [tag],
@@ -119,7 +171,33 @@ export function buildOpenApi(model: AppModel) {
     },
   };
   const paths: Record<string, unknown> = {
-    '/api/health': { get: { tags: ['system'], operationId: 'health', responses: { 200: json({ type: 'object' }, 'Up') } } },
+    '/api/health': { get: { tags: ['system'], operationId: 'health', security: [], responses: { 200: json({ type: 'object' }, 'Up') } } },
+    '/api/auth/login': {
+      post: {
+        tags: ['auth'],
+        operationId: 'login',
+        security: [],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['username', 'password'], properties: { username: { type: 'string' }, password: { type: 'string' } } } } } },
+        responses: { 200: json({ type: 'object', properties: { token: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' }, user: { type: 'object' } } }, 'Logged in; also sets the mc_session cookie'), 400: errorResponse('Malformed'), 401: errorResponse('Wrong username or password'), 423: errorResponse('Locked after failed logins') },
+      },
+    },
+    '/api/auth/logout': { post: { tags: ['auth'], operationId: 'logout', responses: { 200: json({ type: 'object' }, 'Logged out') } } },
+    '/api/auth/me': { get: { tags: ['auth'], operationId: 'me', responses: { 200: json({ type: 'object' }, 'The user, roles and permissions') } } },
+    '/api/auth/password': { post: { tags: ['auth'], operationId: 'changePassword', responses: { 200: json({ type: 'object' }, 'Changed'), 403: errorResponse('Wrong current password') } } },
+    '/api/auth/tokens': {
+      get: { tags: ['auth'], operationId: 'listTokens', responses: { 200: json({ type: 'object' }, 'Your API tokens (without secrets)') } },
+      post: { tags: ['auth'], operationId: 'createToken', responses: { 201: json({ type: 'object' }, 'The token, shown once') } },
+    },
+    '/api/auth/tokens/{id}': { delete: { tags: ['auth'], operationId: 'revokeToken', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: json({ type: 'object' }, 'Revoked'), 404: errorResponse('Not yours') } } },
+    '/api/auth/history': { get: { tags: ['auth'], operationId: 'loginHistory', responses: { 200: json({ type: 'object' }, 'Your logins') } } },
+    '/api/users/{id}/password': { post: { tags: ['users'], operationId: 'setPassword', parameters: [idParameter], responses: { 200: json({ type: 'object' }, 'Set'), 403: errorResponse('Needs users.manage') } } },
+    '/api/users/{id}/login-history': { get: { tags: ['users'], operationId: 'userLoginHistory', parameters: [idParameter], responses: { 200: json({ type: 'object' }, 'Logins') } } },
+    '/api/users/{id}/handover': { post: { tags: ['users'], operationId: 'handOver', parameters: [idParameter], responses: { 200: json({ type: 'object' }, 'Reassigned counts per entity'), 403: errorResponse('Needs users.manage') } } },
+    '/api/delegations': {
+      get: { tags: ['users'], operationId: 'listDelegations', responses: { 200: json({ type: 'object' }, 'Delegations') } },
+      post: { tags: ['users'], operationId: 'delegate', responses: { 201: json({ type: 'object' }, 'Created'), 400: errorResponse('Invalid period') } },
+    },
+    '/api/delegations/{id}': { delete: { tags: ['users'], operationId: 'revokeDelegation', parameters: [idParameter], responses: { 200: json({ type: 'object' }, 'Revoked') } } },
     '/api/meta/deploy': {
       post: {
         tags: ['metadata'],
@@ -163,7 +241,15 @@ export function buildOpenApi(model: AppModel) {
     openapi: '3.1.0',
     info: { title: 'metacrm API', version: String(model.version), description: `Generated from metadata version ${model.version}.` },
     paths,
-    components: { schemas },
+    // Every operation needs a user unless it says `security: []`.
+    security: [{ bearerAuth: [] }, { sessionCookie: [] }],
+    components: {
+      schemas,
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'A session token from /api/auth/login or a personal API token' },
+        sessionCookie: { type: 'apiKey', in: 'cookie', name: 'mc_session' },
+      },
+    },
   };
   cache.set(model, doc);
   return doc;
