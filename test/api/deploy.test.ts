@@ -220,8 +220,14 @@ describe.runIf(drivers.includes('postgres'))('several processes on one PostgreSQ
       expect(res.status).toBe(201);
       for (let i = 0; i < 50 && !second.metadata.model.entity('shared'); i++) await new Promise((r) => setTimeout(r, 50));
       expect(second.metadata.model.version).toBe(res.body.version);
-      const created = await second.app.request('/api/data/shared', { method: 'POST', body: JSON.stringify({ name: 'from B' }), headers: { 'content-type': 'application/json' } });
+      // a session started in one process is honoured by the other: the processes share nothing but the database
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${first.admin.token}` };
+      const created = await second.app.request('/api/data/shared', { method: 'POST', body: JSON.stringify({ name: 'from B' }), headers });
       expect(created.status).toBe(201);
+      // and a logout in one is a logout in the other
+      expect((await first.call('POST', '/api/auth/logout')).status).toBe(200);
+      for (let i = 0; i < 50 && (await second.app.request('/api/auth/me', { headers })).status !== 401; i++) await new Promise((r) => setTimeout(r, 50));
+      expect((await second.app.request('/api/auth/me', { headers })).status).toBe(401);
     } finally {
       await second.close();
       await first.stop();
