@@ -76,15 +76,12 @@ export function scopeCondition(model: AppModel, entity: CompiledEntity, access: 
   if (!scopes.length) throw forbidden(`You may not ${action} ${entity.name} records`);
   if (scopes.includes('all')) return undefined;
   const owner = entity.columns.owner_id;
-  const users = model.entity('user');
-  const ownersIn = (departments: string[]) =>
-    users && departments.length
-      ? inArray(owner, sql`(select ${users.columns.id} from ${users.table} where ${inArray(users.columns.department, departments)})`)
-      : sql`false`;
+  // An array parameter: PostgreSQL tests membership with a hash, whatever the number of owners.
+  const ownedBy = (users: string[]) => (users.length ? sql`${owner} = any(${sql.param(users)}::uuid[])` : sql`false`);
   const parts: SQL[] = scopes.map((scope) => {
-    if (scope === 'own') return inArray(owner, principal.selves);
-    if (scope === 'department') return ownersIn(principal.departments);
-    if (scope === 'department_tree') return ownersIn(principal.departmentTrees);
+    if (scope === 'own') return ownedBy(principal.selves);
+    if (scope === 'department') return ownedBy(principal.departmentMembers);
+    if (scope === 'department_tree') return ownedBy(principal.treeMembers);
     return compileFilter((scope as { when: unknown }).when, {
       field: (name) => {
         const kind = entity.columnKinds.get(name);

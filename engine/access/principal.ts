@@ -21,6 +21,9 @@ export interface Principal {
   departments: string[];
   /** Those departments and every department below them. */
   departmentTrees: string[];
+  /** Users in `departments` and in `departmentTrees`: department scopes compare owners with these. */
+  departmentMembers: string[];
+  treeMembers: string[];
   /** Rights outside records (metadata.deploy, users.manage, audit.read). */
   system: ReadonlySet<string>;
   /** What json-logic sees as `$user`. */
@@ -64,6 +67,12 @@ export async function loadPrincipal(database: Database, model: AppModel, userId:
           select child.id from ${departments.table} child join tree on child.parent = tree.id where child.deleted_at is null)
         select id from tree`)
     : [];
+  // Resolved once per session, so a department scope is an owner_id = any($ids) test on each row
+  // rather than a join per row.
+  const treeIds = trees.map((t) => t.id);
+  const members = treeIds.length
+    ? ((await database.db.select({ id: c.id, department: c.department }).from(users.table).where(inArray(c.department, treeIds))) as { id: string; department: string }[])
+    : [];
   const roles = [...new Set(all.flatMap((u) => u.roles ?? []))].sort();
   const system = new Set(roles.flatMap((r) => model.documents.get<RoleDoc>('role', r)?.system ?? []));
   return {
@@ -74,7 +83,9 @@ export async function loadPrincipal(database: Database, model: AppModel, userId:
     roles,
     selves: all.map((u) => u.id),
     departments: depts,
-    departmentTrees: trees.map((t) => t.id),
+    departmentTrees: treeIds,
+    departmentMembers: members.filter((m) => depts.includes(m.department)).map((m) => m.id),
+    treeMembers: members.map((m) => m.id),
     system,
     context: { id: me.id, username: me.username, department: me.department, manager: me.manager, roles },
   };
