@@ -15,6 +15,7 @@ import { AUDIT_SQL } from './audit/log.js';
 import { AuthService, type AuthOptions } from './auth/service.js';
 import { createUser, type NewUser } from './auth/users.js';
 import { createApp } from './http/app.js';
+import { WORKFLOW_SQL, WorkflowService } from './workflow/service.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -31,6 +32,7 @@ export async function createEngine(options: EngineOptions = {}) {
   const registry = new Registry().use(corePlugin);
   for (const plugin of options.plugins ?? []) registry.use(plugin);
   await database.exec(AUDIT_SQL);
+  await database.exec(WORKFLOW_SQL);
   const metadata = new MetadataService(database, registry);
   await metadata.start();
   if (!metadata.model.entity('user')) await metadata.deploy({ documents: await loadPackage(SYSTEM_PACKAGE) });
@@ -44,7 +46,8 @@ export async function createEngine(options: EngineOptions = {}) {
   };
   const ownership = new OwnershipService(data);
   ownership.onDelegationChange = () => auth.invalidate();
-  const app = createApp({ data, ownership, metadata, auth, driver: database.driver });
+  const workflows = new WorkflowService(data, registry);
+  const app = createApp({ data, ownership, workflows, metadata, auth, driver: database.driver });
   return {
     database,
     registry,
@@ -52,6 +55,7 @@ export async function createEngine(options: EngineOptions = {}) {
     auth,
     data,
     ownership,
+    workflows,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {

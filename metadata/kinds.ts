@@ -15,6 +15,7 @@ const appSchema = require('./schemas/app.schema.json') as JsonSchema;
 const dictionarySchema = require('./schemas/dictionary.schema.json') as JsonSchema;
 const entitySchema = require('./schemas/entity.schema.json') as JsonSchema;
 const roleSchema = require('./schemas/role.schema.json') as JsonSchema;
+const workflowSchema = require('./schemas/workflow.schema.json') as JsonSchema;
 
 export interface DictionaryDoc extends MetadataDocument {
   items: { value: string; label: { en: string; 'zh-CN': string }; color?: string; active?: boolean }[];
@@ -35,6 +36,26 @@ export interface Grant extends Partial<Record<Action, Scope>> {
 export interface RoleDoc extends MetadataDocument {
   system?: string[];
   grants: Grant[];
+}
+export interface WorkflowAction {
+  type: string;
+  [option: string]: unknown;
+}
+export interface WorkflowTransition {
+  target: string;
+  label?: { en: string; 'zh-CN': string };
+  guard?: unknown;
+  guardMessage?: { en: string; 'zh-CN': string };
+  roles?: string[];
+  input?: Record<string, unknown>;
+  actions?: WorkflowAction[];
+}
+export interface WorkflowDoc extends MetadataDocument {
+  entity: string;
+  stateField: string;
+  appliesWhen?: unknown;
+  initial: string;
+  states: Record<string, { type?: 'final'; on?: Record<string, WorkflowTransition>; entry?: WorkflowAction[]; exit?: WorkflowAction[] }>;
 }
 export interface AppDoc extends MetadataDocument {
   version: string;
@@ -135,6 +156,68 @@ function checkRole(role: RoleDoc, all: DocumentSet): ErrorDetail[] {
       }
     }
   });
+  return errors;
+}
+
+export const workflowKind: DocumentKindDefinition = {
+  kind: 'workflow',
+  schema: () => workflowSchema,
+  check: (doc, all, registry) => checkWorkflow(doc as WorkflowDoc, all, registry),
+};
+
+/**
+ * A workflow must be a sound machine over real metadata: states that are values of the state field's
+ * dictionary, every state reachable from the initial one, a way out of every non-final state, guards
+ * and actions that name real fields, roles that exist, actions the registry knows.
+ */
+function checkWorkflow(wf: WorkflowDoc, all: DocumentSet, registry: RegistryView): ErrorDetail[] {
+  const errors: ErrorDetail[] = [];
+  const entity = all.get<EntityDoc>('entity', wf.entity);
+  if (!entity) return [{ path: '/entity', code: 'unknown_entity', message: `Entity "${wf.entity}" does not exist` }];
+  const field = entity.fields.find((f) => f.name === wf.stateField);
+  if (!field || field.type !== 'picklist') {
+    return [{ path: '/stateField', code: 'invalid_state_field', message: `"${wf.stateField}" is not a picklist field of ${wf.entity}` }];
+  }
+  const values = new Set(all.get<DictionaryDoc>('dictionary', String(field.dictionary))?.items.map((i) => i.value) ?? []);
+  const fields = new Set([...SYSTEM_FIELDS, ...entity.fields.map((f) => f.name)]);
+  const states = Object.keys(wf.states);
+  for (const state of states) {
+    if (!values.has(state)) errors.push({ path: pointer('states', state), code: 'unknown_state', message: `"${state}" is not a value of the ${field.dictionary} dictionary` });
+  }
+  if (!wf.states[wf.initial]) errors.push({ path: '/initial', code: 'unknown_state', message: `The initial state "${wf.initial}" is not one of the states` });
+  if (wf.appliesWhen !== undefined) errors.push(...checkRule(wf.appliesWhen, { fields, allowContext: false, path: '/appliesWhen' }).errors);
+  const roleNames = new Set(all.all('role').map((r) => r.name));
+  const checkActions = (actions: WorkflowAction[] | undefined, path: string) =>
+    (actions ?? []).forEach((action, i) => {
+      const definition = registry.action(action.type);
+      if (!definition) errors.push({ path: `${path}/${i}/type`, code: 'unknown_action', message: `No workflow action "${action.type}"; known: ${registry.actions().map((a) => a.type).join(', ')}` });
+      else for (const e of definition.check?.(action, { entity, all, fields }) ?? []) errors.push({ ...e, path: `${path}/${i}${e.path}` });
+    });
+  for (const [state, node] of Object.entries(wf.states)) {
+    const on = Object.entries(node.on ?? {});
+    if (node.type === 'final' && on.length) errors.push({ path: pointer('states', state, 'on'), code: 'final_with_transitions', message: `The final state "${state}" cannot have transitions` });
+    if (node.type !== 'final' && !on.length) errors.push({ path: pointer('states', state), code: 'dead_end', message: `"${state}" is not final and has no way out` });
+    checkActions(node.entry, pointer('states', state, 'entry'));
+    checkActions(node.exit, pointer('states', state, 'exit'));
+    for (const [event, t] of on) {
+      const at = (...p: string[]) => pointer('states', state, 'on', event, ...p);
+      if (!wf.states[t.target]) errors.push({ path: at('target'), code: 'unknown_state', message: `Target "${t.target}" is not one of the states` });
+      if (t.guard !== undefined) errors.push(...checkRule(t.guard, { fields, allowContext: true, path: at('guard') }).errors);
+      (t.roles ?? []).forEach((r, i) => {
+        if (!roleNames.has(r)) errors.push({ path: at('roles', String(i)), code: 'unknown_role', message: `Role "${r}" does not exist` });
+      });
+      checkActions(t.actions, at('actions'));
+    }
+  }
+  // Reachability from the initial state.
+  if (wf.states[wf.initial]) {
+    const seen = new Set([wf.initial]);
+    const queue = [wf.initial];
+    while (queue.length) {
+      for (const t of Object.values(wf.states[queue.shift()!]?.on ?? {})) if (wf.states[t.target] && !seen.has(t.target)) seen.add(t.target), queue.push(t.target);
+    }
+    for (const state of states) if (!seen.has(state)) errors.push({ path: pointer('states', state), code: 'unreachable_state', message: `"${state}" cannot be reached from "${wf.initial}"` });
+  }
   return errors;
 }
 

@@ -37,7 +37,7 @@ create index if not exists assignments_record on audit.assignments (entity, reco
 create index if not exists assignments_from on audit.assignments (from_owner, at);
 `;
 
-export type AuditAction = 'create' | 'update' | 'delete' | 'restore' | 'assign' | 'share' | 'unshare' | 'revert';
+export type AuditAction = 'create' | 'update' | 'delete' | 'restore' | 'assign' | 'share' | 'unshare' | 'revert' | 'transition';
 
 export interface AuditEntry {
   entity: string;

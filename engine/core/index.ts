@@ -1,10 +1,12 @@
 import type { Plugin } from '../registry/types.js';
-import { appKind, dictionaryKind, entityKind, roleKind } from '../../metadata/kinds.js';
+import { appKind, dictionaryKind, entityKind, roleKind, workflowKind } from '../../metadata/kinds.js';
+import { coreActions } from './actions.js';
 import { coreFieldTypes } from './field-types.js';
 
 /** The engine's own contributions, registered exactly like any plugin's. */
 export const corePlugin: Plugin = {
   name: 'core',
   fieldTypes: coreFieldTypes,
-  documentKinds: [appKind, dictionaryKind, entityKind, roleKind],
+  documentKinds: [appKind, dictionaryKind, entityKind, roleKind, workflowKind],
+  actions: coreActions,
 };

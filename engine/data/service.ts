@@ -168,7 +168,7 @@ export class DataService {
   }
 
   /** Reads a record the caller can see, with flags for the further actions they may take on it. */
-  private async findWithRights(db: Db, guard: Guard, entity: CompiledEntity, id: string, actions: ('update' | 'delete' | 'assign' | 'share')[], deleted = false) {
+  async findWithRights(db: Db, guard: Guard, entity: CompiledEntity, id: string, actions: ('update' | 'delete' | 'assign' | 'share')[], deleted = false) {
     const read = guard.condition(entity, 'read');
     const flags: Record<string, SQL> = {};
     for (const action of actions) {
@@ -189,7 +189,7 @@ export class DataService {
   // ── writes ───────────────────────────────────────────────────────────────
 
   /** Creates one record (an object) or several (an array, all or nothing). */
-  async create(ctx: OperationContext, entityName: string, body: unknown) {
+  async create(ctx: OperationContext, entityName: string, body: unknown, outer?: Db) {
     const entity = this.entity(entityName);
     const guard = this.guard(ctx);
     guard.assertCan(entity, 'create');
@@ -203,11 +203,13 @@ export class DataService {
     if (errors.length) throw unprocessable('validation_failed', 'The record is invalid; nothing was written', errors);
     items.forEach((item, i) => guard.assertWritable(entity, Object.keys(item as object), bulk ? pointer(i) : ''));
 
-    const created = await this.database.db.transaction(async (tx) => {
+    // Inside an outer transaction (a workflow action) this is a savepoint: it fails as a whole.
+    const created = await (outer ?? this.database.db).transaction(async (tx) => {
       const now = new Date();
       const records: Record<string, unknown>[] = [];
       for (const [i, item] of items.entries()) {
         const record: Record<string, unknown> = { ...this.defaults(entity), ...(item as Record<string, unknown>) };
+        errors.push(...this.initialState(entity, record, bulk ? pointer(i) : '', Boolean(ctx.privileged)));
         record.id = uuidv7(now.getTime());
         // Owner defaults to the creator; an explicit null makes an unowned record (a lead pool).
         if (!('owner_id' in (item as object))) record.owner_id = guard.userId;
@@ -230,9 +232,28 @@ export class DataService {
       await writeAudit(tx, out.map((r) => ({ entity: entity.name, recordId: r.id as string, version: 1, action: 'create', actor: guard.userId, changes: diff(null, r), snapshot: r })));
       return out;
     });
-    this.onWrite(entity.name);
+    if (!outer) this.onWrite(entity.name);
     guard.strip(entity, created);
     return bulk ? created : created[0];
+  }
+
+  /**
+   * A record served by a workflow starts in the workflow's initial state; only the engine itself
+   * (an import, privileged) may create one elsewhere.
+   */
+  private initialState(entity: CompiledEntity, record: Record<string, unknown>, prefix: string, privileged: boolean): ErrorDetail[] {
+    const workflow = entity.workflows.find((w) => w.applies(record));
+    for (const field of entity.workflowFields) {
+      if (workflow && workflow.doc.stateField === field) {
+        if (record[field] === undefined || record[field] === null) record[field] = workflow.doc.initial;
+        else if (record[field] !== workflow.doc.initial && !privileged) {
+          return [{ path: prefix + pointer(field), code: 'workflow_controlled', message: `A new record starts in "${workflow.doc.initial}"; ${field} then changes through transitions of ${workflow.doc.name}` }];
+        }
+      } else if (entity.field(field)?.required && (record[field] === undefined || record[field] === null)) {
+        return [{ path: prefix + pointer(field), code: 'required', message: `"${field}" is required` }];
+      }
+    }
+    return [];
   }
 
   /**
@@ -280,31 +301,48 @@ export class DataService {
       const { record: current, rights } = await this.findWithRights(tx, guard, entity, id, ownerChange ? ['update', 'assign'] : ['update']);
       if (!rights.update) throw forbidden(`You may read this ${entity.name} but not change it`);
       if (ownerChange && !rights.assign && changes.owner_id !== current.owner_id) throw forbidden('Changing the owner needs the assign right', [{ path: '/owner_id', code: 'assign_required', message: 'needs the assign right' }]);
-      if (current.version !== expected) throw this.versionConflict(entity, expected, current.version as number);
-      const now = new Date();
-      const record = { ...current, ...changes };
-      const computed = await this.compute(tx, entity, 'update', record, now, false);
-      errors.push(...ruleViolations(entity, { ...record, ...this.context(ctx) }, ctx.lang));
-      errors.push(...(await this.missingReferences(tx, entity, [changes], false)));
-      if (errors.length) throw unprocessable('validation_failed', 'The change is invalid; nothing was written', errors);
-      Object.assign(computed, await this.compute(tx, entity, 'update', record, now, true));
-
-      const set = toColumnValues(entity, { ...changes, ...computed, updated_at: now.toISOString(), updated_by: guard.userId });
-      const [row] = await this.mapDbErrors(entity, () =>
-        tx
-          .update(entity.table)
-          .set({ ...set, version: sql`${entity.columns.version} + 1` })
-          .where(and(eq(entity.columns.id, id), eq(entity.columns.version, expected), isNull(entity.columns.deleted_at)))
-          .returning(),
-      );
-      // Someone else saved (or deleted) between our read and our write.
-      if (!row) throw this.versionConflict(entity, expected);
-      const after = toRecord(row);
-      await writeAudit(tx, [{ entity: entity.name, recordId: id, version: after.version as number, action: note ? 'revert' : 'update', actor: guard.userId, changes: diff(current, after), snapshot: after, note }]);
-      return after;
+      const workflow = entity.workflows.find((w) => w.applies(current));
+      if (workflow && workflow.doc.stateField in changes && changes[workflow.doc.stateField] !== current[workflow.doc.stateField]) {
+        throw unprocessable('validation_failed', `${workflow.doc.stateField} changes only through the transitions of ${workflow.doc.name}`, [
+          { path: pointer(workflow.doc.stateField), code: 'workflow_controlled', message: 'use POST …/transitions/:event' },
+        ]);
+      }
+      return this.applyUpdate(tx, ctx, entity, current, changes, expected, { action: note ? 'revert' : 'update', note });
     });
     this.onWrite(entity.name);
     return guard.strip(entity, [updated])[0];
+  }
+
+  /**
+   * Writes changes to a record already read (and authorized) in this transaction: formulas, rules,
+   * references, auto-numbers, the versioned UPDATE and its audit entry. Shared by updates, reverts
+   * and workflow transitions.
+   */
+  async applyUpdate(tx: Db, ctx: OperationContext, entity: CompiledEntity, current: Record<string, unknown>, changes: Record<string, unknown>, expected: number, audit: { action: AuditEntry['action']; note?: string }) {
+    if (current.version !== expected) throw this.versionConflict(entity, expected, current.version as number);
+    const errors: ErrorDetail[] = [];
+    const now = new Date();
+    const record = { ...current, ...changes };
+    const computed = await this.compute(tx, entity, 'update', record, now, false);
+    errors.push(...ruleViolations(entity, { ...record, ...this.context(ctx) }, ctx.lang));
+    errors.push(...(await this.missingReferences(tx, entity, [changes], false)));
+    if (errors.length) throw unprocessable('validation_failed', 'The change is invalid; nothing was written', errors);
+    Object.assign(computed, await this.compute(tx, entity, 'update', record, now, true));
+
+    const userId = ctx.principal?.userId ?? null;
+    const set = toColumnValues(entity, { ...changes, ...computed, updated_at: now.toISOString(), updated_by: userId });
+    const [row] = await this.mapDbErrors(entity, () =>
+      tx
+        .update(entity.table)
+        .set({ ...set, version: sql`${entity.columns.version} + 1` })
+        .where(and(eq(entity.columns.id, current.id as string), eq(entity.columns.version, expected), isNull(entity.columns.deleted_at)))
+        .returning(),
+    );
+    // Someone else saved (or deleted) between our read and our write.
+    if (!row) throw this.versionConflict(entity, expected);
+    const after = toRecord(row);
+    await writeAudit(tx, [{ entity: entity.name, recordId: current.id as string, version: after.version as number, action: audit.action, actor: userId, changes: diff(current, after), snapshot: after, note: audit.note }]);
+    return after;
   }
 
   /** Moves a record to the recycle bin, applying each reference's delete behaviour to its dependants. */

@@ -10,6 +10,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { AppError, badRequest } from '../errors.js';
 import type { DataService, OperationContext } from '../data/service.js';
 import type { OwnershipService } from '../data/ownership.js';
+import type { WorkflowService } from '../workflow/service.js';
 import { exportCsv } from '../data/export.js';
 import { languageOf } from '../data/validation.js';
 import type { MetadataService } from '../../metadata/service.js';
@@ -22,6 +23,7 @@ import { buildOpenApi } from './openapi.js';
 export interface AppDeps {
   data: DataService;
   ownership: OwnershipService;
+  workflows: WorkflowService;
   metadata: MetadataService;
   auth: AuthService;
   driver: string;
@@ -49,7 +51,7 @@ function requireSystem(c: Context<Env>, right: string) {
   if (!c.get('principal').system.has(right)) throw forbidden(`This needs the ${right} right`);
 }
 
-export function createApp({ data, ownership, metadata, auth, driver }: AppDeps) {
+export function createApp({ data, ownership, workflows, metadata, auth, driver }: AppDeps) {
   const app = new Hono<Env>();
 
   app.onError((err, c) => {
@@ -199,6 +201,18 @@ export function createApp({ data, ownership, metadata, auth, driver }: AppDeps) 
   app.post('/api/data/:entity/:id/revert', async (c) => c.json({ data: await data.revert(ctxOf(c), c.req.param('entity'), c.req.param('id'), await jsonBody(c)) }));
   app.post('/api/data/:entity/:id/assign', async (c) => c.json({ data: await ownership.assign(ctxOf(c), c.req.param('entity'), await jsonBody(c), c.req.param('id')) }));
   app.get('/api/data/:entity/:id/assignments', async (c) => c.json({ data: await ownership.assignmentLog(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
+  app.get('/api/data/:entity/:id/transitions', async (c) => c.json({ data: await workflows.transitions(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
+  app.post('/api/data/:entity/:id/transitions/:event', async (c) => {
+    const text = await c.req.text();
+    let body: unknown;
+    try {
+      body = text.trim() ? JSON.parse(text) : undefined;
+    } catch (e) {
+      throw badRequest('invalid_json', `The request body is not valid JSON: ${(e as Error).message}`);
+    }
+    return c.json({ data: await workflows.fire(ctxOf(c), c.req.param('entity'), c.req.param('id'), c.req.param('event'), body) });
+  });
+  app.get('/api/data/:entity/:id/workflow-history', async (c) => c.json({ data: await workflows.history(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
   app.get('/api/data/:entity/:id/shares', async (c) => c.json({ data: await ownership.shares(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
   app.post('/api/data/:entity/:id/shares', async (c) => c.json({ data: await ownership.share(ctxOf(c), c.req.param('entity'), c.req.param('id'), await jsonBody(c)) }, 201));
   app.delete('/api/data/:entity/:id/shares/:shareId', async (c) => c.json({ data: await ownership.unshare(ctxOf(c), c.req.param('entity'), c.req.param('id'), c.req.param('shareId')) }));

@@ -8,7 +8,8 @@ import { integer, pgTable, timestamp, uuid, type PgColumn, type PgTable } from '
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { DocumentSet, FieldDoc, FieldTypeDefinition, JsonSchema, LocalizedText, RegistryView } from '../registry/types.js';
-import type { AppDoc, DictionaryDoc, EntityDoc } from '../../metadata/kinds.js';
+import type { AppDoc, DictionaryDoc, EntityDoc, WorkflowDoc } from '../../metadata/kinds.js';
+import { compileWorkflow, type CompiledWorkflow } from '../workflow/compile.js';
 import { fieldTypeContext } from '../../metadata/kinds.js';
 import { checkRule } from '../rules/check.js';
 import { drizzleColumn } from './columns.js';
@@ -59,6 +60,10 @@ export interface CompiledEntity {
   schemas: { record: JsonSchema; create: JsonSchema; patch: JsonSchema };
   /** References from other entities to this one. */
   referencedBy: { entity: string; field: string; onDelete: 'restrict' | 'set_null' | 'cascade' }[];
+  /** Workflows over this entity, in name order; the first that applies to a record serves it. */
+  workflows: CompiledWorkflow[];
+  /** Fields only workflows may change (their state fields). */
+  workflowFields: ReadonlySet<string>;
 }
 
 export interface AppModel {
@@ -120,7 +125,11 @@ export function compileModel(version: number, documents: DocumentSet, registry: 
   const ajv = createDataAjv();
   const ctx = fieldTypeContext(documents);
   const entities = new Map<string, CompiledEntity>();
-  for (const doc of documents.all<EntityDoc>('entity')) entities.set(doc.name, compileEntity(doc, registry, ctx, ajv));
+  const workflows = documents.all<WorkflowDoc>('workflow').sort((a, b) => a.name.localeCompare(b.name));
+  for (const doc of documents.all<EntityDoc>('entity')) {
+    const own = workflows.filter((w) => w.entity === doc.name);
+    entities.set(doc.name, compileEntity(doc, registry, ctx, ajv, own));
+  }
   for (const entity of entities.values()) {
     for (const f of entity.fields) {
       if (f.reference) entities.get(f.reference.to)?.referencedBy.push({ entity: entity.name, field: f.name, onDelete: f.reference.onDelete });
@@ -137,7 +146,8 @@ export function compileModel(version: number, documents: DocumentSet, registry: 
   });
 }
 
-function compileEntity(doc: EntityDoc, registry: RegistryView, ctx: ReturnType<typeof fieldTypeContext>, ajv: Ajv2020): CompiledEntity {
+function compileEntity(doc: EntityDoc, registry: RegistryView, ctx: ReturnType<typeof fieldTypeContext>, ajv: Ajv2020, workflows: WorkflowDoc[]): CompiledEntity {
+  const workflowFields = new Set(workflows.map((w) => w.stateField));
   const fields: CompiledField[] = doc.fields.map((f) => {
     const type = registry.fieldType(f.type);
     if (!type) throw new Error(`Entity ${doc.name}: field type "${f.type}" is not registered (is a plugin missing?)`);
@@ -181,7 +191,8 @@ function compileEntity(doc: EntityDoc, registry: RegistryView, ctx: ReturnType<t
     type: 'object',
     additionalProperties: false,
     properties: inputProperties,
-    required: writable.filter((f) => f.required && f.doc.default === undefined).map((f) => f.name),
+    // A workflow sets its state field's initial value itself.
+    required: writable.filter((f) => f.required && f.doc.default === undefined && !workflowFields.has(f.name)).map((f) => f.name),
   };
   const patch = {
     type: 'object',
@@ -210,6 +221,8 @@ function compileEntity(doc: EntityDoc, registry: RegistryView, ctx: ReturnType<t
     validatePatch: ajv.compile(patch),
     schemas: { record, create, patch },
     referencedBy: [],
+    workflows: workflows.map(compileWorkflow),
+    workflowFields,
   };
 }
 

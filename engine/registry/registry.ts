@@ -1,4 +1,4 @@
-import type { DocumentKindDefinition, FieldTypeDefinition, Plugin, RegistryView } from './types.js';
+import type { ActionDefinition, DocumentKindDefinition, FieldTypeDefinition, Plugin, RegistryView } from './types.js';
 import { registerOperation } from '../rules/evaluate.js';
 
 /**
@@ -8,18 +8,26 @@ import { registerOperation } from '../rules/evaluate.js';
 export class Registry implements RegistryView {
   private readonly types = new Map<string, FieldTypeDefinition>();
   private readonly kinds = new Map<string, DocumentKindDefinition>();
+  private readonly actionTypes = new Map<string, ActionDefinition>();
   readonly plugins: string[] = [];
 
   use(plugin: Plugin): this {
     if (this.plugins.includes(plugin.name)) throw new Error(`Plugin "${plugin.name}" is loaded twice`);
     for (const type of plugin.fieldTypes ?? []) this.addUnique(this.types, type.name, type, 'field type', plugin);
     for (const kind of plugin.documentKinds ?? []) this.addUnique(this.kinds, kind.kind, kind, 'document kind', plugin);
+    for (const action of plugin.actions ?? []) this.addUnique(this.actionTypes, action.type, action, 'workflow action', plugin);
     // json-logic has one operation table per process (json-logic-js is a singleton).
     for (const op of plugin.operations ?? []) registerOperation(op.name, op.evaluate, op.sql);
     this.plugins.push(plugin.name);
     return this;
   }
 
+  action(type: string) {
+    return this.actionTypes.get(type);
+  }
+  actions() {
+    return [...this.actionTypes.values()];
+  }
   fieldType(name: string) {
     return this.types.get(name);
   }

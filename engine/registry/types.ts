@@ -101,7 +101,36 @@ export interface DocumentSet {
   values(): MetadataDocument[];
 }
 
+/** What a workflow action may use while it runs (inside the transition's transaction). */
+export interface ActionRunArgs {
+  action: { type: string; [option: string]: unknown };
+  entity: string;
+  /** The record after the transition's own changes (in-memory representation). */
+  record: Record<string, unknown>;
+  /** json-logic data: the record plus $user, $input, $now. */
+  data: Record<string, unknown>;
+  tx: Db;
+  /** Creates a record through the data pipeline, inside the transaction, as the engine. */
+  createRecord(entity: string, values: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
+
+/** A workflow action (set fields, create a record, notify, call a webhook …). */
+export interface ActionDefinition {
+  type: string;
+  /**
+   * Changes to the record itself, computed before it is written (the `set` action). Returned values
+   * are validated and written with the state change.
+   */
+  changes?(args: Omit<ActionRunArgs, 'tx' | 'createRecord'>): Record<string, unknown>;
+  /** Side effects after the record is written, in the same transaction: a failure rolls it all back. */
+  run?(args: ActionRunArgs): Promise<unknown>;
+  /** Deploy-time checks (paths relative to the action). */
+  check?(action: { type: string; [option: string]: unknown }, ctx: { entity: { name: string; fields: FieldDoc[] }; all: DocumentSet; fields: ReadonlySet<string> }): ErrorDetail[];
+}
+
 export interface RegistryView {
+  action(type: string): ActionDefinition | undefined;
+  actions(): ActionDefinition[];
   fieldType(name: string): FieldTypeDefinition | undefined;
   fieldTypes(): FieldTypeDefinition[];
   documentKind(kind: string): DocumentKindDefinition | undefined;
@@ -113,6 +142,8 @@ export interface Plugin {
   name: string;
   fieldTypes?: FieldTypeDefinition[];
   documentKinds?: DocumentKindDefinition[];
+  /** Workflow actions. */
+  actions?: ActionDefinition[];
   /**
    * json-logic operations: the in-memory implementation and, optionally, an SQL compiler
    * (SqlOperationCompiler of engine/rules/evaluate.ts) so the operation can be used in list filters.

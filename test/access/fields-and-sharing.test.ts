@@ -8,7 +8,7 @@ describe.each(drivers)('field-level permissions, sharing, assignment and delegat
   beforeAll(async () => {
     org = await startOrg(driver);
     opp = (await org.as('rep_east', 'POST', '/api/data/opportunity', {
-      title: '赵的商机', account: org.accounts.rep_east.id, opportunity_type: 'project', stage: 'proposal', amount: 50000, probability: 40,
+      title: '赵的商机', account: org.accounts.rep_east.id, opportunity_type: 'project', amount: 50000, probability: 40,
     })).body.data;
   }, 120_000);
   afterAll(() => org?.e.stop());

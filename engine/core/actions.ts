@@ -1,0 +1,44 @@
+/**
+ * The built-in workflow actions, contributed through the same contract as a plugin's. Values are
+ * json-logic expressions over the record, $user, $input and $now (a plain string or number is itself).
+ */
+import { pointer, type ErrorDetail } from '../errors.js';
+import type { ActionDefinition, FieldDoc } from '../registry/types.js';
+import { checkRule } from '../rules/check.js';
+import { evaluateRule } from '../rules/evaluate.js';
+import { SYSTEM_FIELDS } from '../model/system-fields.js';
+
+type Values = Record<string, unknown>;
+
+const evaluateValues = (values: Values, data: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(values).map(([field, expr]) => [field, evaluateRule(expr, data) ?? null]));
+
+function checkValues(values: unknown, target: { name: string; fields: FieldDoc[] }, contextFields: ReadonlySet<string>): ErrorDetail[] {
+  if (!values || typeof values !== 'object' || Array.isArray(values)) return [{ path: '/values', code: 'invalid_action', message: '"values" must be an object of field → json-logic' }];
+  const errors: ErrorDetail[] = [];
+  for (const [field, expr] of Object.entries(values)) {
+    const f = target.fields.find((x) => x.name === field);
+    if (!f && field !== 'owner_id') errors.push({ path: pointer('values', field), code: 'unknown_field', message: `"${field}" is not a field of ${target.name}` });
+    errors.push(...checkRule(expr, { fields: contextFields, allowContext: true, path: pointer('values', field) }).errors);
+  }
+  return errors;
+}
+
+export const coreActions: ActionDefinition[] = [
+  {
+    // Sets fields of the record itself, written together with the state change.
+    type: 'set',
+    changes: ({ action, data }) => evaluateValues(action.values as Values, data),
+    check: (action, { entity, fields }) => checkValues(action.values, entity, fields),
+  },
+  {
+    // Creates a related record (a won opportunity raises an order; a converted lead creates a customer).
+    type: 'create_record',
+    run: async ({ action, data, createRecord }) => createRecord(String(action.entity), evaluateValues(action.values as Values, data)),
+    check: (action, { all, fields }) => {
+      const target = all.get<{ kind: string; name: string; label: never; fields: FieldDoc[] }>('entity', String(action.entity));
+      if (!target) return [{ path: '/entity', code: 'unknown_entity', message: `Entity "${action.entity}" does not exist` }];
+      return checkValues(action.values, target, new Set([...fields, ...SYSTEM_FIELDS]));
+    },
+  },
+];

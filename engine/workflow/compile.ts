@@ -1,0 +1,59 @@
+/**
+ * Compiles workflow documents to xstate v5 machines. The machine is the authority on which event
+ * leads where and whether its guard holds; the record's state field and the history table are what
+ * persists (the machine holds no state between requests: it is resolved from the record each time).
+ */
+import { createMachine, transition, type AnyStateMachine } from 'xstate';
+import type { WorkflowDoc, WorkflowTransition } from '../../metadata/kinds.js';
+import { evaluateRule, isTruthy } from '../rules/evaluate.js';
+
+export interface MachineEvent {
+  type: string;
+  /** json-logic data the guard sees: the record, $user, $input, $now. */
+  data: Record<string, unknown>;
+}
+
+export interface CompiledWorkflow {
+  doc: WorkflowDoc;
+  machine: AnyStateMachine;
+  /** Does this workflow serve the record (several may serve one entity)? */
+  applies(record: Record<string, unknown>): boolean;
+  transition(state: string, event: string): WorkflowTransition | undefined;
+  /** The state the machine moves to, or undefined when the event is not possible (no such event, guard fails). */
+  next(state: string, event: MachineEvent): string | undefined;
+}
+
+const guardKey = (state: string, event: string) => `${state}.${event}`;
+
+export function compileWorkflow(doc: WorkflowDoc): CompiledWorkflow {
+  const guards: Record<string, (args: { event: MachineEvent }) => boolean> = {};
+  const states = Object.fromEntries(
+    Object.entries(doc.states).map(([state, node]) => [
+      state,
+      {
+        ...(node.type === 'final' ? { type: 'final' as const } : {}),
+        on: Object.fromEntries(
+          Object.entries(node.on ?? {}).map(([event, t]) => {
+            if (t.guard === undefined) return [event, { target: t.target }];
+            guards[guardKey(state, event)] = ({ event: e }) => isTruthy(evaluateRule(t.guard, e.data));
+            return [event, { target: t.target, guard: guardKey(state, event) }];
+          }),
+        ),
+      },
+    ]),
+  );
+  const machine = createMachine({ id: doc.name, initial: doc.initial, states }, { guards: guards as never });
+  return {
+    doc,
+    machine,
+    applies: (record) => doc.appliesWhen === undefined || isTruthy(evaluateRule(doc.appliesWhen, record)),
+    transition: (state, event) => doc.states[state]?.on?.[event],
+    next(state, event) {
+      if (!doc.states[state]?.on?.[event.type]) return undefined;
+      const snapshot = machine.resolveState({ value: state, context: {} });
+      if (!snapshot.can(event as never)) return undefined; // the guard does not hold
+      const [after] = transition(machine, snapshot, event as never);
+      return String(after.value);
+    },
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * Runs workflows: what the current user may do with a record now (and why not), and firing a
+ * transition — guard, record update (state field + `set` actions), side-effect actions, history and
+ * time-in-state — in ONE transaction. Two concurrent transitions on one record cannot both succeed:
+ * the update is conditional on the version read.
+ */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { sql } from 'drizzle-orm';
+import { AppError, badRequest, notFound } from '../errors.js';
+import type { Db } from '../db/database.js';
+import type { CompiledEntity } from '../model/compile.js';
+import type { RegistryView } from '../registry/types.js';
+import { forbidden } from '../access/policy.js';
+import { ajvErrorsToDetails } from '../../metadata/validate.js';
+import type { WorkflowAction, WorkflowTransition } from '../../metadata/kinds.js';
+import { engineContext, type DataService, type OperationContext } from '../data/service.js';
+import type { CompiledWorkflow } from './compile.js';
+
+export const WORKFLOW_SQL = `
+create schema if not exists workflow;
+create table if not exists workflow.history (
+  id bigserial primary key,
+  entity text not null,
+  record_id uuid not null,
+  workflow text not null,
+  event text not null,
+  from_state text not null,
+  to_state text not null,
+  actor uuid,
+  at timestamptz not null default now(),
+  comment text,
+  input jsonb
+);
+create index if not exists history_record on workflow.history (entity, record_id, id);
+-- One row per stay in a state: time in stage (阶段停留时间) is left_at - entered_at.
+create table if not exists workflow.stays (
+  id bigserial primary key,
+  entity text not null,
+  record_id uuid not null,
+  workflow text not null,
+  state text not null,
+  entered_at timestamptz not null default now(),
+  left_at timestamptz
+);
+create index if not exists stays_record on workflow.stays (entity, record_id, left_at);
+create index if not exists stays_state on workflow.stays (entity, workflow, state, entered_at);
+`;
+
+const inputAjv = new Ajv2020({ strict: false, allErrors: true });
+const inputValidators = new WeakMap<object, ReturnType<typeof inputAjv.compile>>();
+const validatorFor = (schema: Record<string, unknown>) => {
+  let v = inputValidators.get(schema);
+  if (!v) inputValidators.set(schema, (v = inputAjv.compile(schema)));
+  return v;
+};
+
+export interface TransitionOption {
+  event: string;
+  target: string;
+  label?: { en: string; 'zh-CN': string };
+  allowed: boolean;
+  /** Why not, when not allowed. */
+  reasons: { code: string; message: string }[];
+  input?: Record<string, unknown>;
+}
+
+export class WorkflowService {
+  constructor(
+    private readonly data: DataService,
+    private readonly registry: RegistryView,
+  ) {}
+
+  private served(entity: CompiledEntity, record: Record<string, unknown>): CompiledWorkflow {
+    const workflow = entity.workflows.find((w) => w.applies(record));
+    if (!workflow) throw notFound('no_workflow', `No workflow serves this ${entity.name}`);
+    return workflow;
+  }
+
+  private data$(ctx: OperationContext, record: Record<string, unknown>, input: unknown) {
+    return { ...record, $user: ctx.principal?.context ?? {}, $input: input ?? {}, $now: new Date().toISOString() };
+  }
+
+  private roleProblem(ctx: OperationContext, t: WorkflowTransition) {
+    if (ctx.privileged || !t.roles?.length) return undefined;
+    if (t.roles.some((r) => ctx.principal!.roles.includes(r))) return undefined;
+    return { code: 'role_required', message: `Needs one of the roles: ${t.roles.join(', ')}` };
+  }
+
+  /** What the caller may do with the record now; the others with the reasons they can't. */
+  async transitions(ctx: OperationContext, entityName: string, id: string) {
+    const entity = this.data.entity(entityName);
+    const guard = this.data.guard(ctx);
+    const { record, rights } = await this.data.findWithRights(this.data.database.db, guard, entity, id, ['update']);
+    const workflow = this.served(entity, record);
+    const state = String(record[workflow.doc.stateField]);
+    const options: TransitionOption[] = Object.entries(workflow.doc.states[state]?.on ?? {}).map(([event, t]) => {
+      const reasons: TransitionOption['reasons'] = [];
+      if (!rights.update) reasons.push({ code: 'forbidden', message: `You may not change this ${entity.name}` });
+      const role = this.roleProblem(ctx, t);
+      if (role) reasons.push(role);
+      // Guards that read $input can only be judged with the input: they are checked when fired.
+      const needsInput = t.input !== undefined;
+      if (!needsInput && workflow.next(state, { type: event, data: this.data$(ctx, record, {}) }) === undefined) {
+        reasons.push({ code: 'guard_failed', message: t.guardMessage?.[ctx.lang] ?? 'The conditions for this step are not met' });
+      }
+      return { event, target: t.target, label: t.label, allowed: reasons.length === 0, reasons, ...(t.input ? { input: t.input } : {}) };
+    });
+    return { workflow: workflow.doc.name, stateField: workflow.doc.stateField, state, final: workflow.doc.states[state]?.type === 'final', transitions: options };
+  }
+
+  /** Fires one transition. Body: { comment?, input?, version? }. */
+  async fire(ctx: OperationContext, entityName: string, id: string, event: string, body: unknown) {
+    const entity = this.data.entity(entityName);
+    const guard = this.data.guard(ctx);
+    const { comment, input, version } = (body ?? {}) as { comment?: unknown; input?: unknown; version?: unknown };
+    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) throw badRequest('invalid_body', 'Send { "comment"?, "input"?, "version"? }');
+    if (comment !== undefined && (typeof comment !== 'string' || comment.length > 2000)) throw badRequest('invalid_request', 'comment must be text of at most 2000 characters', [{ path: '/comment', message: 'invalid' }]);
+    if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1)) throw badRequest('invalid_version', 'version must be a positive integer', [{ path: '/version', message: 'not a version' }]);
+
+    const result = await this.data.database.db.transaction(async (tx) => {
+      const { record, rights } = await this.data.findWithRights(tx, guard, entity, id, ['update']);
+      if (!rights.update) throw forbidden(`You may read this ${entity.name} but not change it`);
+      const workflow = this.served(entity, record);
+      const from = String(record[workflow.doc.stateField]);
+      const t = workflow.transition(from, event);
+      if (!t) {
+        const known = Object.keys(workflow.doc.states[from]?.on ?? {});
+        throw new AppError(409, 'invalid_transition', `"${event}" is not possible from "${from}"${known.length ? `; possible: ${known.join(', ')}` : ' (a final state)'}`);
+      }
+      const role = this.roleProblem(ctx, t);
+      if (role) throw forbidden(role.message, [{ path: `/transitions/${event}`, code: role.code, message: role.message }]);
+      if (t.input) {
+        const validate = validatorFor(t.input);
+        if (!validate(input ?? {})) throw new AppError(422, 'validation_failed', 'The transition input is invalid', ajvErrorsToDetails(validate.errors, '/input'));
+      } else if (input !== undefined) throw badRequest('invalid_request', `"${event}" takes no input`, [{ path: '/input', message: 'not expected' }]);
+
+      const data = this.data$(ctx, record, input);
+      const to = workflow.next(from, { type: event, data });
+      if (to === undefined) throw new AppError(409, 'guard_failed', t.guardMessage?.[ctx.lang] ?? `The conditions for "${event}" are not met`, [{ path: `/transitions/${event}`, code: 'guard_failed', message: t.guardMessage?.[ctx.lang] ?? 'guard failed' }]);
+
+      // exit actions of the old state, the transition's, entry actions of the new one — in that order.
+      const actions: WorkflowAction[] = [...(workflow.doc.states[from].exit ?? []), ...(t.actions ?? []), ...(to !== from ? workflow.doc.states[to].entry ?? [] : [])];
+      const changes: Record<string, unknown> = {};
+      for (const action of actions) Object.assign(changes, this.registry.action(action.type)!.changes?.({ action, entity: entity.name, record, data }) ?? {});
+      changes[workflow.doc.stateField] = to;
+      const after = await this.data.applyUpdate(tx, ctx, entity, record, changes, (version as number | undefined) ?? (record.version as number), { action: 'transition', note: `${event}: ${from} → ${to}` });
+
+      const afterData = this.data$(ctx, after, input);
+      const created: unknown[] = [];
+      for (const action of actions) {
+        const run = this.registry.action(action.type)!.run;
+        if (run) created.push(await run({ action, entity: entity.name, record: after, data: afterData, tx, createRecord: (e, values) => this.data.create(engineContext(ctx.lang), e, values, tx) as Promise<Record<string, unknown>> }));
+      }
+      await this.record(tx, entity, id, workflow.doc.name, event, from, to, ctx.principal?.userId ?? null, comment as string | undefined, input);
+      return { record: after, from, to, created: created.filter(Boolean) };
+    });
+    this.data.onWrite(entity.name);
+    return { ...result, record: guard.strip(entity, [result.record])[0] };
+  }
+
+  private async record(tx: Db, entity: CompiledEntity, id: string, workflow: string, event: string, from: string, to: string, actor: string | null, comment: string | undefined, input: unknown) {
+    await tx.execute(sql`insert into workflow.history (entity, record_id, workflow, event, from_state, to_state, actor, comment, input)
+      values (${entity.name}, ${id}, ${workflow}, ${event}, ${from}, ${to}, ${actor}, ${comment ?? null}, ${input === undefined ? null : JSON.stringify(input)}::jsonb)`);
+    if (from === to) return;
+    // Close the current stay (opening one for the initial state if the record predates its history).
+    const closed = await this.data.database.rows(sql`update workflow.stays set left_at = now() where entity = ${entity.name} and record_id = ${id} and left_at is null returning id`, tx);
+    if (!closed.length) {
+      await tx.execute(sql`insert into workflow.stays (entity, record_id, workflow, state, entered_at, left_at)
+        select ${entity.name}, ${id}, ${workflow}, ${from}, created_at, now() from ${entity.table} where id = ${id}`);
+    }
+    await tx.execute(sql`insert into workflow.stays (entity, record_id, workflow, state) values (${entity.name}, ${id}, ${workflow}, ${to})`);
+  }
+
+  /** Transition history and time spent in each state, for anyone who can read the record. */
+  async history(ctx: OperationContext, entityName: string, id: string) {
+    const entity = this.data.entity(entityName);
+    await this.data.get(ctx, entityName, id, { fields: 'id' });
+    const [transitions, stays] = await Promise.all([
+      this.data.database.rows<{ at: Date | string }>(sql`select id, workflow, event, from_state as "from", to_state as "to", actor, at, comment, input
+        from workflow.history where entity = ${entity.name} and record_id = ${id} order by id desc`),
+      this.data.database.rows<{ state: string; entered_at: Date | string; left_at: Date | string | null }>(sql`select state, entered_at, left_at
+        from workflow.stays where entity = ${entity.name} and record_id = ${id} order by id`),
+    ]);
+    return {
+      transitions: transitions.map((t) => ({ ...t, at: new Date(t.at).toISOString() })),
+      stays: stays.map((s) => {
+        const entered = new Date(s.entered_at);
+        const left = s.left_at ? new Date(s.left_at) : null;
+        return { state: s.state, enteredAt: entered.toISOString(), leftAt: left?.toISOString() ?? null, seconds: Math.round(((left ?? new Date()).getTime() - entered.getTime()) / 1000) };
+      }),
+    };
+  }
+}

@@ -1,0 +1,204 @@
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getShortestPaths } from '@xstate/graph';
+import { sql } from 'drizzle-orm';
+import { loadPackage } from '../../metadata/loader.js';
+import { compileWorkflow } from '../../engine/workflow/compile.js';
+import type { WorkflowDoc } from '../../metadata/kinds.js';
+import { drivers, L, startEngine, type TestEngine } from '../support/engine.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+
+describe.each(drivers)('workflows on %s', (driver) => {
+  let e: TestEngine;
+  let account: any;
+  let rep: string;
+  let manager: string;
+  let workflows: WorkflowDoc[];
+
+  beforeAll(async () => {
+    e = await startEngine(driver);
+    const docs = await loadPackage(join(root, 'sample-apps', 'sales'));
+    workflows = docs.filter((d: any) => d.kind === 'workflow') as WorkflowDoc[];
+    expect((await e.call('POST', '/api/meta/deploy', { documents: docs })).status).toBe(201);
+    account = (await e.call('POST', '/api/data/account', { name: '流程客户', region: 'east', grade: 'a' })).body.data;
+    const team = (await e.call('POST', '/api/data/department', { name: '华东销售组' })).body.data;
+    const r = await e.createUser({ username: 'wf_rep', display_name: '销售', roles: ['sales_rep'], department: team.id, password: 'rep password 123' });
+    const m = await e.createUser({ username: 'wf_manager', display_name: '经理', roles: ['sales_manager'], department: team.id, password: 'manager password 1' });
+    rep = await e.login('wf_rep', r.password);
+    manager = await e.login('wf_manager', m.password);
+  });
+  afterAll(() => e?.stop());
+
+  const newOpportunity = async (extra: Record<string, unknown> = {}, token = e.admin.token) =>
+    (await e.callAs(token, 'POST', '/api/data/opportunity', { title: '流程商机', account: account.id, opportunity_type: 'project', ...extra })).body.data;
+  const fire = (id: string, event: string, body?: unknown, token = e.admin.token) => e.callAs(token, 'POST', `/api/data/opportunity/${id}/transitions/${event}`, body);
+
+  it('reaches every state of every sample workflow along the shortest paths the machine itself yields', async () => {
+    // Event data that satisfies every guard; the machine decides where each event leads.
+    const data = { amount: 100000, expected_close_date: '2026-12-31', $user: {}, $input: { loss_reason: '价格' } };
+    for (const doc of workflows) {
+      const { machine } = compileWorkflow(doc);
+      const events = [...new Set(Object.values(doc.states).flatMap((s) => Object.keys(s.on ?? {})))].map((type) => ({ type, data }));
+      const paths = getShortestPaths(machine, { events });
+      const reached = new Set(paths.map((p) => String(p.state.value)));
+      expect([...reached].sort()).toEqual(Object.keys(doc.states).sort());
+      for (const path of paths) {
+        const type = doc.name === 'project_sales' ? 'project' : 'small_deal';
+        const opp = await newOpportunity({ opportunity_type: type, amount: 100000, expected_close_date: '2026-12-31' });
+        expect(opp.stage).toBe(doc.initial);
+        for (const step of path.steps.slice(1)) {
+          const res = await fire(opp.id, step.event.type, step.event.type === 'lose' ? { input: { loss_reason: '价格' } } : undefined);
+          expect([doc.name, step.event.type, res.status]).toEqual([doc.name, step.event.type, 200]);
+        }
+        const final = (await e.call('GET', `/api/data/opportunity/${opp.id}`)).body.data;
+        expect([doc.name, final.stage]).toEqual([doc.name, String(path.state.value)]);
+      }
+    }
+  });
+
+  it('lists what the user may do now, and why not for the rest', async () => {
+    const opp = await newOpportunity({}, rep);
+    for (const event of ['confirm_needs', 'submit_proposal']) expect((await fire(opp.id, event, undefined, rep)).status).toBe(200);
+    const options = (await e.callAs(rep, 'GET', `/api/data/opportunity/${opp.id}/transitions`)).body.data;
+    expect(options).toMatchObject({ workflow: 'project_sales', state: 'proposal', final: false });
+    const quote = options.transitions.find((t: any) => t.event === 'quote');
+    expect(quote).toMatchObject({ allowed: false, reasons: [{ code: 'guard_failed', message: 'Enter the amount before quoting' }] });
+    const refused = await e.callAs(rep, 'POST', `/api/data/opportunity/${opp.id}/transitions/quote`, undefined, { 'accept-language': 'zh-CN' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'guard_failed', message: '报价前请先填写商机金额' });
+    const v = (await e.callAs(rep, 'GET', `/api/data/opportunity/${opp.id}`)).body.data.version;
+    await e.callAs(rep, 'PATCH', `/api/data/opportunity/${opp.id}`, { amount: 5000, version: v });
+    for (const event of ['quote', 'confirm_intent']) expect((await fire(opp.id, event, undefined, rep)).status).toBe(200);
+    // negotiation needs the expected close date: an entity rule, checked on the record the transition writes
+    const noDate = await fire(opp.id, 'negotiate', undefined, rep);
+    expect(noDate.status).toBe(422);
+    expect(noDate.body.error.details[0].path).toBe('/expected_close_date');
+    const v2 = (await e.callAs(rep, 'GET', `/api/data/opportunity/${opp.id}`)).body.data.version;
+    await e.callAs(rep, 'PATCH', `/api/data/opportunity/${opp.id}`, { expected_close_date: '2027-01-15', version: v2 });
+    expect((await fire(opp.id, 'negotiate', undefined, rep)).body.data.record).toMatchObject({ stage: 'negotiation', probability: 80 });
+    // signing needs a manager
+    const sign = (await e.callAs(rep, 'GET', `/api/data/opportunity/${opp.id}/transitions`)).body.data.transitions.find((t: any) => t.event === 'sign');
+    expect(sign.reasons.map((r: any) => r.code)).toEqual(['role_required']);
+    expect((await fire(opp.id, 'sign', undefined, rep)).status).toBe(403);
+    expect((await fire(opp.id, 'sign', undefined, manager)).status).toBe(200);
+    const won = await fire(opp.id, 'win', { comment: '签约完成' }, rep);
+    expect(won.body.data).toMatchObject({ from: 'contract_signed', to: 'won', record: { stage: 'won', probability: 100, actual_close_date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) } });
+    expect((await e.callAs(rep, 'GET', `/api/data/opportunity/${opp.id}/transitions`)).body.data).toMatchObject({ final: true, transitions: [] });
+    const after = await fire(opp.id, 'lose', { input: { loss_reason: 'x' } }, rep);
+    expect(after.status).toBe(409);
+    expect(after.body.error.code).toBe('invalid_transition');
+  });
+
+  it('keeps the transition history and the time spent in each stage', async () => {
+    const opp = await newOpportunity();
+    await fire(opp.id, 'confirm_needs', { comment: '客户确认需求' });
+    await fire(opp.id, 'lose', { input: { loss_reason: '预算取消' }, comment: '项目取消' });
+    const history = (await e.call('GET', `/api/data/opportunity/${opp.id}/workflow-history`)).body.data;
+    expect(history.transitions.map((t: any) => [t.event, t.from, t.to, t.comment])).toEqual([
+      ['lose', 'needs_confirmed', 'lost', '项目取消'],
+      ['confirm_needs', 'initial_contact', 'needs_confirmed', '客户确认需求'],
+    ]);
+    expect(history.transitions[0].input).toEqual({ loss_reason: '预算取消' });
+    expect(history.stays.map((s: any) => [s.state, s.leftAt === null])).toEqual([['initial_contact', false], ['needs_confirmed', false], ['lost', true]]);
+    for (const s of history.stays) expect(s.seconds).toBeGreaterThanOrEqual(0);
+    const record = (await e.call('GET', `/api/data/opportunity/${opp.id}`)).body.data;
+    expect(record).toMatchObject({ stage: 'lost', loss_reason: '预算取消', probability: 0 });
+    const audit = (await e.call('GET', `/api/data/opportunity/${opp.id}/history`)).body.data;
+    expect(audit[0]).toMatchObject({ action: 'transition', note: 'lose: needs_confirmed → lost', changes: { stage: { from: 'needs_confirmed', to: 'lost' } } });
+  });
+
+  it('refuses bad transitions and direct edits of the state field, writing nothing', async () => {
+    const opp = await newOpportunity();
+    expect((await e.call('PATCH', `/api/data/opportunity/${opp.id}`, { stage: 'won', version: 1 })).body.error.details[0]).toMatchObject({ path: '/stage', code: 'workflow_controlled' });
+    const created = await e.call('POST', '/api/data/opportunity', { title: 'x', account: account.id, opportunity_type: 'project', stage: 'won' });
+    expect(created.status).toBe(422);
+    expect(created.body.error.details[0].path).toBe('/stage');
+    expect((await fire(opp.id, 'fly_away')).body.error.code).toBe('invalid_transition');
+    const noReason = await fire(opp.id, 'lose', { input: {} });
+    expect(noReason.status).toBe(422);
+    expect(noReason.body.error.details[0].path).toBe('/input/loss_reason');
+    expect((await fire(opp.id, 'confirm_needs', { input: { x: 1 } })).status).toBe(400);
+    expect((await fire(opp.id, 'confirm_needs', '{"comment": ')).status).toBe(400);
+    expect((await fire(opp.id, 'confirm_needs', { version: 7 })).status).toBe(409);
+    const other = await e.createUser({ username: 'wf_other', display_name: '别人', roles: ['sales_rep'], password: 'other password 12' });
+    const otherToken = await e.login('wf_other', other.password);
+    expect((await fire(opp.id, 'confirm_needs', undefined, otherToken)).status).toBe(404);
+    const unchanged = (await e.call('GET', `/api/data/opportunity/${opp.id}`)).body.data;
+    expect(unchanged).toMatchObject({ stage: 'initial_contact', version: 1 });
+    expect((await e.call('GET', `/api/data/opportunity/${opp.id}/workflow-history`)).body.data.transitions).toEqual([]);
+  });
+
+  it('lets exactly one of two concurrent transitions of a record succeed', async () => {
+    const opp = await newOpportunity();
+    // Each request fires from the version it read; whichever commits first wins, the others must fail.
+    const results = await Promise.all([fire(opp.id, 'confirm_needs', { version: 1 }), fire(opp.id, 'lose', { input: { loss_reason: '并发' }, version: 1 }), fire(opp.id, 'confirm_needs', { version: 1 })]);
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(2);
+    const history = (await e.call('GET', `/api/data/opportunity/${opp.id}/workflow-history`)).body.data.transitions;
+    expect(history).toHaveLength(1);
+  });
+
+  it('chooses the workflow per record: small deals take the short process', async () => {
+    const small = await newOpportunity({ opportunity_type: 'small_deal' });
+    const options = (await e.call('GET', `/api/data/opportunity/${small.id}/transitions`)).body.data;
+    expect(options.workflow).toBe('small_deal_sales');
+    expect(options.transitions.map((t: any) => t.event).sort()).toEqual(['lose', 'quote']);
+  });
+
+  it('runs create-record actions in the transition’s transaction, and rolls everything back when one fails', async () => {
+    const docs = [
+      { kind: 'dictionary', name: 'ticket_state', label: L('State'), items: ['open', 'closed'].map((v) => ({ value: v, label: L(v) })) },
+      { kind: 'entity', name: 'ticket', label: L('Ticket'), fields: [{ name: 'title', type: 'text', label: L('Title'), required: true }, { name: 'state', type: 'picklist', dictionary: 'ticket_state', label: L('State'), required: true }, { name: 'broken', type: 'boolean', label: L('Broken') }] },
+      { kind: 'entity', name: 'feedback', label: L('Feedback'), fields: [{ name: 'ticket', type: 'reference', to: 'ticket', label: L('Ticket') }, { name: 'note', type: 'text', label: L('Note'), required: true, maxLength: 20 }] },
+      { kind: 'workflow', name: 'ticket_flow', label: L('Ticket flow'), entity: 'ticket', stateField: 'state', initial: 'open', states: {
+        open: { on: { close: { target: 'closed', actions: [{ type: 'create_record', entity: 'feedback', values: { ticket: { var: 'id' }, note: { if: [{ var: 'broken' }, 'this note is far too long to be valid', { cat: ['closed: ', { var: 'title' }] }] } } }] } } },
+        closed: { type: 'final' } } },
+    ];
+    expect((await e.call('POST', '/api/meta/deploy', { documents: docs })).status).toBe(201);
+    const ok = (await e.call('POST', '/api/data/ticket', { title: 'T1' })).body.data;
+    const closed = await e.call('POST', `/api/data/ticket/${ok.id}/transitions/close`);
+    expect(closed.status).toBe(200);
+    expect(closed.body.data.created).toMatchObject([{ ticket: ok.id, note: 'closed: T1' }]);
+    const bad = (await e.call('POST', '/api/data/ticket', { title: 'T2', broken: true })).body.data;
+    const failed = await e.call('POST', `/api/data/ticket/${bad.id}/transitions/close`);
+    expect(failed.status).toBe(422);
+    expect((await e.call('GET', `/api/data/ticket/${bad.id}`)).body.data).toMatchObject({ state: 'open', version: 1 });
+    const [{ n }] = await e.database.rows<{ n: number }>(sql`select count(*)::int as n from workflow.history where record_id = ${bad.id}`);
+    expect(Number(n)).toBe(0);
+  });
+
+  it('refuses unsound workflows at deploy, precisely', async () => {
+    const base = workflows.find((w) => w.name === 'small_deal_sales')!;
+    const broken = {
+      ...base,
+      name: 'broken_flow',
+      initial: 'initial_contact',
+      states: {
+        initial_contact: { on: {
+          quote: { target: 'quotation', guard: { '>': [{ var: 'no_such_field' }, 1] }, roles: ['no_such_role'], actions: [{ type: 'teleport' }, { type: 'set', values: { ghost: 1 } }] },
+          jump: { target: 'nowhere' } } },
+        quotation: { on: {} },
+        negotiation: { on: { win: { target: 'won' } } },
+        won: { type: 'final', on: { again: { target: 'quotation' } } },
+        bogus_state: { type: 'final' },
+      },
+    };
+    const res = await e.call('POST', '/api/meta/deploy', { documents: [broken] });
+    expect(res.status).toBe(400);
+    const found = res.body.error.details.map((d: any) => `${d.path} ${d.code}`);
+    expect(found).toEqual(expect.arrayContaining([
+      '/documents/0/states/bogus_state unknown_state',
+      '/documents/0/states/bogus_state unreachable_state',
+      '/documents/0/states/initial_contact/on/quote/guard/>/0/var unknown_field',
+      '/documents/0/states/initial_contact/on/quote/roles/0 unknown_role',
+      '/documents/0/states/initial_contact/on/quote/actions/0/type unknown_action',
+      '/documents/0/states/initial_contact/on/quote/actions/1/values/ghost unknown_field',
+      '/documents/0/states/initial_contact/on/jump/target unknown_state',
+      '/documents/0/states/quotation dead_end',
+      '/documents/0/states/negotiation unreachable_state',
+      '/documents/0/states/won/on final_with_transitions',
+    ]));
+    expect((await e.call('POST', '/api/meta/deploy', { documents: [{ ...base, name: 'x', stateField: 'title' }] })).body.error.details[0].code).toBe('invalid_state_field');
+  });
+});
