@@ -221,8 +221,23 @@ function checkWorkflow(wf: WorkflowDoc, all: DocumentSet, registry: RegistryView
   return errors;
 }
 
+/**
+ * Users and departments are ordinary entities that admins may extend, but the engine reads these
+ * fields (logins, scopes, delegation): they must stay, with these types.
+ */
+const ENGINE_FIELDS: Record<string, Record<string, string>> = {
+  user: { username: 'text', display_name: 'text', department: 'reference', manager: 'reference', employment_status: 'picklist', roles: 'roles' },
+  department: { name: 'text', parent: 'reference' },
+};
+
 function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView): ErrorDetail[] {
   const errors: ErrorDetail[] = [];
+  for (const [name, type] of Object.entries(ENGINE_FIELDS[entity.name] ?? {})) {
+    const field = entity.fields.find((f) => f.name === name);
+    if (field?.type !== type) {
+      errors.push({ path: '/fields', code: 'engine_field_required', message: `The ${entity.name} entity must keep its field "${name}" of type ${type}: the engine relies on it` });
+    }
+  }
   const names = entity.fields.map((f) => f.name);
   const fieldNames = new Set(names);
   const ctx = { ...fieldTypeContext(all), fieldNames };

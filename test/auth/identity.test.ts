@@ -126,3 +126,23 @@ describe.each(drivers)('identity on %s', (driver) => {
     expect((await login('alice', 'another long password')).status).toBe(200);
   });
 });
+
+describe.each(drivers)('the organisation as metadata on %s', (driver) => {
+  it('lets an administrator add fields to users and departments like to any entity', async () => {
+    const e = await startEngine(driver);
+    try {
+      const user = (await e.call('GET', '/api/meta/documents/entity/user')).body;
+      const extended = { ...user, fields: [...user.fields, { name: 'wechat', type: 'text', label: { en: 'WeChat', 'zh-CN': '微信' }, maxLength: 50 }] };
+      const deployed = await e.call('POST', '/api/meta/deploy', { documents: [extended] });
+      expect(deployed.status).toBe(201);
+      expect(deployed.body.plan.map((s: any) => `${s.op} ${s.field}`)).toEqual(['add_column wechat']);
+      const created = await e.createUser({ username: 'dave', display_name: 'Dave', roles: [], wechat: 'dave_wx', password: 'daves password 1' });
+      expect((await e.call('GET', `/api/data/user/${created.id}`)).body.data.wechat).toBe('dave_wx');
+      // …but not take away what the engine relies on
+      const crippled = { ...user, fields: user.fields.filter((f: any) => f.name !== 'roles') };
+      expect((await e.call('POST', '/api/meta/deploy', { documents: [crippled], allowDestructive: true })).status).toBe(400);
+    } finally {
+      await e.stop();
+    }
+  });
+});
