@@ -27,7 +27,7 @@ import { loadPackage } from '../../metadata/loader.js';
 import { uuidv7 } from '../../engine/model/ids.js';
 import type { OperationContext } from '../../engine/data/service.js';
 import { measure, stats, summarize, type LoadOptions, type LoadResult, type Sample } from './load.js';
-import { opportunityBody, seedSequencesSql, seedSql } from './workload.js';
+import { INITIAL_STAGE, opportunityBody, seedSequencesSql, seedSql } from './workload.js';
 import type { HttpJob } from './http-client.js';
 
 // ── options ──────────────────────────────────────────────────────────────────
@@ -312,20 +312,31 @@ async function bench() {
   report.addField = await addFieldPhase(engine, sql, api);
 
   // ── 4. single creates ──
+  // The raw side does what DataService.create does for this entity, statement for statement, in one
+  // transaction: reference check, auto-number counter upsert, insert … returning *, audit entry.
+  const userId = ctx.principal!.userId;
   const scope = opportunityScope();
   const COLUMNS = ['id', 'owner_id', 'created_by', 'updated_by', 'title', 'account', 'opportunity_type', 'stage', 'sales_status', 'priority', 'source', 'amount', 'probability', 'weighted_amount', 'expected_close_date', 'loss_reason', 'description', 'opportunity_no'];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const insertRow = (body: Record<string, unknown>, no: string): Record<string, any> => ({
     id: uuidv7(),
-    owner_id: null,
-    created_by: null,
-    updated_by: null,
+    owner_id: userId,
+    created_by: userId,
+    updated_by: userId,
+    stage: INITIAL_STAGE,
     ...body,
-    loss_reason: body.loss_reason ?? null,
+    loss_reason: null,
     weighted_amount: body.amount == null ? null : (body.amount as number) * ((body.probability as number) / 100),
     opportunity_no: no,
   });
-  const nextNumber = async (s: postgres.Sql | postgres.TransactionSql, prefix: string, n = 1) => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const auditRow = (tx: postgres.TransactionSql, row: Record<string, unknown>): Record<string, any> => {
+    const changes: Record<string, [null, unknown]> = {};
+    for (const [k, v] of Object.entries(row)) if (v !== null && k !== 'version' && k !== 'updated_at' && k !== 'updated_by') changes[k] = [null, v];
+    return { entity: 'opportunity', record_id: row.id, version: 1, action: 'create', actor: userId, changes: tx.json(changes as never), snapshot: tx.json(row as never) };
+  };
+  const AUDIT_COLUMNS = ['entity', 'record_id', 'version', 'action', 'actor', 'changes', 'snapshot'];
+  const nextNumber = async (s: postgres.TransactionSql, prefix: string, n = 1) => {
     const [row] = await s`insert into meta.sequences (entity, field, scope, value) values ('opportunity', 'opportunity_no', ${prefix}, ${n})
       on conflict (entity, field, scope) do update set value = meta.sequences.value + ${n} returning value`;
     return Number(row.value);
@@ -334,17 +345,20 @@ async function bench() {
   let created = 1_000_000_000;
   phases.push(
     await compare('single create', 'ops', 0.5, {
-      api: 'POST /api/data/opportunity (one record): validate, formula, rules, reference check, counter upsert, insert … returning *',
-      raw: '3 statements, no transaction (as the engine): select the account (live?), upsert the meta.sequences counter, insert … returning *',
+      api: 'POST /api/data/opportunity (one record): access check, validate, formula, rules; one transaction: reference check, counter upsert, insert … returning *, audit entry',
+      raw: 'one transaction of the same 4 statements: select the account (live?), upsert the meta.sequences counter, insert … returning *, insert the audit entry (changes + snapshot jsonb)',
     }, {
       api: http({ kind: 'create', accounts }),
       engine: local((_, n) => engine.data.create(ctx, 'opportunity', opportunityBody(n, accounts)).then(() => {})),
       raw: local(async () => {
         const body = opportunityBody(created++, accounts);
-        const [account] = await sql`select id from account where id = ${body.account as string} and deleted_at is null`;
-        if (!account) throw new Error('raw create: account not found');
-        const prefix = scope();
-        await sql`insert into opportunity ${sql(insertRow(body, number(prefix, await nextNumber(sql, prefix))), COLUMNS)} returning *`;
+        await sql.begin(async (tx) => {
+          const [account] = await tx`select id from account where id = ${body.account as string} and deleted_at is null`;
+          if (!account) throw new Error('raw create: account not found');
+          const prefix = scope();
+          const [row] = await tx`insert into opportunity ${tx(insertRow(body, number(prefix, await nextNumber(tx, prefix))), COLUMNS)} returning *`;
+          await tx`insert into audit.log ${tx(auditRow(tx, row), AUDIT_COLUMNS)}`;
+        });
       }),
     }, MAX_CREATES),
   );
@@ -366,14 +380,15 @@ async function bench() {
           const lastNo = await nextNumber(tx, prefix, BULK);
           numbers = Array.from({ length: BULK }, (_, i) => lastNo - BULK + 1 + i);
         }
-        await tx`insert into opportunity ${tx(bodies.map((b, i) => insertRow(b, number(prefix, numbers[i]))), COLUMNS)} returning *`;
+        const rows = await tx`insert into opportunity ${tx(bodies.map((b, i) => insertRow(b, number(prefix, numbers[i]))), COLUMNS)} returning *`;
+        await tx`insert into audit.log ${tx(rows.map((r) => auditRow(tx, r)), AUDIT_COLUMNS)}`;
       });
       return BULK;
     });
   phases.push(
     await compare('bulk create (rows/s)', 'rows', 0.4, {
-      api: `POST /api/data/opportunity with an array of ${BULK} records (one transaction)`,
-      raw: `one transaction: select the referenced accounts, ONE counter upsert reserving ${BULK} numbers, one multi-row insert … returning *`,
+      api: `POST /api/data/opportunity with an array of ${BULK} records (one transaction; ${BULK} counter upserts, one insert, one audit insert)`,
+      raw: `one transaction: select the referenced accounts, ONE counter upsert reserving ${BULK} numbers, one multi-row insert … returning *, one multi-row audit insert`,
     }, {
       api: http({ kind: 'bulk', accounts, bulkSize: BULK }),
       engine: local(() => engine.data.create(ctx, 'opportunity', Array.from({ length: BULK }, () => opportunityBody(created++, accounts))).then(() => BULK)),
@@ -385,9 +400,9 @@ async function bench() {
   size = await tableSize(sql);
   report.final = size;
   report.phases = phases;
-  printTable(size);
   await mkdir(resolve(root, '.bench'), { recursive: true });
   await writeFile(resolve(root, '.bench/results.json'), JSON.stringify(report, null, 2) + '\n');
+  printTable(size);
   log(`\nresults written to .bench/results.json`);
 
   // ── phases ──
@@ -479,9 +494,13 @@ async function addFieldPhase(engine: Engine, sql: postgres.Sql, api: (path: stri
   return result;
 }
 
+function rateOf(p: Phase, s: Side) {
+  return p.unit === 'rows' ? s.unitsPerSec : s.opsPerSec;
+}
+
 function printTable(size: { rows: number; bytes: number }) {
   const add = report.addField as { median: { http: number; raw: number; deploy: number }; met: boolean; rows: number };
-  const header = ['phase', 'table rows', 'API /s', 'API p50/p95 ms', 'engine /s', 'raw /s', 'raw p50/p95 ms', 'API÷raw', 'target'];
+  const header = ['phase', 'table rows', 'API /s', 'API p50/p95 ms', 'engine /s', 'raw /s', 'raw p50/p95 ms', 'engine÷raw', 'API÷raw', 'target'];
   const rows = phases.map((p) => {
     const rate = (s?: Side) => (s ? fmt(p.unit === 'rows' ? s.unitsPerSec : s.opsPerSec) : '');
     return [
@@ -492,11 +511,12 @@ function printTable(size: { rows: number; bytes: number }) {
       rate(p.sides.engine),
       rate(p.sides.raw),
       `${ms(p.sides.raw.p50)} / ${ms(p.sides.raw.p95)}`,
+      p.sides.engine ? (rateOf(p, p.sides.engine) / rateOf(p, p.sides.raw)).toFixed(2) : '',
       p.ratio.toFixed(2),
       p.target === undefined ? '' : `≥ ${p.target} ${p.met ? 'ok' : 'MISSED'}`,
     ];
   });
-  rows.push(['add nullable field', fmt(add.rows), `${ms(add.median.http)} ms`, '(HTTP deploy)', `${ms(add.median.deploy)} ms`, `${ms(add.median.raw)} ms`, '(alter table)', `${(add.median.http / add.median.raw).toFixed(0)}×`, `< 100 ms ${add.met ? 'ok' : 'MISSED'}`]);
+  rows.push(['add nullable field', fmt(add.rows), `${ms(add.median.http)} ms`, '(HTTP deploy)', `${ms(add.median.deploy)} ms`, `${ms(add.median.raw)} ms`, '(alter table)', `${(add.median.deploy / add.median.raw).toFixed(0)}×`, `${(add.median.http / add.median.raw).toFixed(0)}×`, `< 100 ms ${add.met ? 'ok' : 'MISSED'}`]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const rule = '─'.repeat(widths.reduce((a, b) => a + b + 2, -2));

@@ -1,7 +1,8 @@
 /**
  * The benchmark's data: what an opportunity create sends, and how the seed rows are generated in SQL.
- * Values respect the sales app's dictionaries and rules (won → probability 100, lost → loss reason,
- * negotiation/contract_signed → expected close date), so every API create is accepted.
+ * Values respect the sales app's dictionaries, rules and workflows, so every API create is accepted;
+ * seeded rows are spread over all stages (as if they had moved through the workflows) and respect the
+ * rules (won → probability 100, lost → loss reason, negotiation/contract_signed → expected close date).
  */
 
 export const STAGES = ['initial_contact', 'needs_confirmed', 'proposal', 'quotation', 'intent', 'negotiation', 'contract_signed', 'won', 'lost'];
@@ -14,25 +15,27 @@ const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.
 
 const isoDate = (daysFromToday: number) => new Date(Date.now() + daysFromToday * 86_400_000).toISOString().slice(0, 10);
 
-/** The body of one POST /api/data/opportunity. */
+/**
+ * The body of one POST /api/data/opportunity. No stage: the sales workflows own it, and a new
+ * opportunity starts in their initial state (initial_contact), which the engine fills in.
+ */
 export function opportunityBody(n: number, accounts: readonly string[]): Record<string, unknown> {
-  const stage = pick(STAGES);
-  const body: Record<string, unknown> = {
+  return {
     title: `Bench opportunity ${n} – ${pick(['ERP rollout', 'CRM upgrade', 'Data platform', 'Support renewal', 'Hardware refresh'])}`,
     account: pick(accounts),
     opportunity_type: pick(TYPES),
-    stage,
     sales_status: pick(SALES_STATUS),
     priority: pick(PRIORITIES),
     source: pick(SOURCES),
     amount: Math.round(Math.random() * 100_000_000) / 100,
-    probability: stage === 'won' ? 100 : stage === 'lost' ? 0 : Math.floor(Math.random() * 101),
+    probability: Math.floor(Math.random() * 101),
     expected_close_date: isoDate(Math.floor(Math.random() * 365) - 60),
     description: 'Created by the benchmark: a customer project with a few stakeholders and a budget approved for this year.',
   };
-  if (stage === 'lost') body.loss_reason = 'Price';
-  return body;
 }
+
+/** The workflows' initial state: where the engine puts a new opportunity (the raw side writes it too). */
+export const INITIAL_STAGE = 'initial_contact';
 
 /** Literal SQL array of strings (the values are constants of this file). */
 const arr = (values: readonly string[]) => `(array[${values.map((v) => `'${v}'`).join(',')}])`;
@@ -69,7 +72,7 @@ select
   (lpad(to_hex((extract(epoch from created) * 1000)::bigint), 12, '0') || '7' || substr(md5(g::text || r2::text), 1, 3)
      || '8' || substr(md5(g::text || r1::text), 1, 15))::uuid,
   created, created, 1,
-  'OPP-' || to_char(month_start, 'YYYYMM') || '-' || lpad(seq::text, 4, '0'),
+  'OPP-' || to_char(month_start, 'YYYYMM') || '-' || lpad(seq::text, greatest(4, length(seq::text)), '0'),
   'Opportunity ' || g,
   ($1::uuid[])[1 + (g % array_length($1::uuid[], 1))],
   ${arr(TYPES)}[1 + (g % ${TYPES.length})],

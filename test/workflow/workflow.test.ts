@@ -90,6 +90,14 @@ describe.each(drivers)('workflows on %s', (driver) => {
     expect(after.body.error.code).toBe('invalid_transition');
   });
 
+  it('creates the stage’s tasks on entering it, owned by the opportunity’s owner', async () => {
+    const opp = await newOpportunity({ amount: 1 }, rep);
+    for (const event of ['confirm_needs', 'submit_proposal']) await fire(opp.id, event, undefined, rep);
+    const tasks = (await e.callAs(rep, 'GET', `/api/data/task?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'opportunity' }, opp.id] }))}`)).body.data;
+    expect(tasks.map((t: any) => [t.subject, t.stage, t.milestone, t.status])).toEqual([['编写并提交解决方案', 'proposal', true, 'prepare']]);
+    expect(tasks[0]).toMatchObject({ owner_id: opp.owner_id, account: account.id });
+  });
+
   it('keeps the transition history and the time spent in each stage', async () => {
     const opp = await newOpportunity();
     await fire(opp.id, 'confirm_needs', { comment: '客户确认需求' });
