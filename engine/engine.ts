@@ -16,6 +16,7 @@ import { AuthService, type AuthOptions } from './auth/service.js';
 import { createUser, type NewUser } from './auth/users.js';
 import { createApp } from './http/app.js';
 import { WORKFLOW_SQL, WorkflowService } from './workflow/service.js';
+import { INBOX_SQL, Inbox } from './notifications/inbox.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -33,6 +34,7 @@ export async function createEngine(options: EngineOptions = {}) {
   for (const plugin of options.plugins ?? []) registry.use(plugin);
   await database.exec(AUDIT_SQL);
   await database.exec(WORKFLOW_SQL);
+  await database.exec(INBOX_SQL);
   const metadata = new MetadataService(database, registry);
   await metadata.start();
   if (!metadata.model.entity('user')) await metadata.deploy({ documents: await loadPackage(SYSTEM_PACKAGE) });
@@ -47,7 +49,8 @@ export async function createEngine(options: EngineOptions = {}) {
   const ownership = new OwnershipService(data);
   ownership.onDelegationChange = () => auth.invalidate();
   const workflows = new WorkflowService(data, registry);
-  const app = createApp({ data, ownership, workflows, metadata, auth, driver: database.driver });
+  const inbox = new Inbox(database);
+  const app = createApp({ data, ownership, workflows, inbox, metadata, auth, driver: database.driver });
   return {
     database,
     registry,

@@ -8,6 +8,7 @@ import { pointer, type ErrorDetail } from '../engine/errors.js';
 import type { DocumentKindDefinition, DocumentSet, FieldDoc, FieldTypeContext, JsonSchema, MetadataDocument, RegistryView } from '../engine/registry/types.js';
 import { checkRule } from '../engine/rules/check.js';
 import { SYSTEM_FIELDS } from '../engine/model/system-fields.js';
+import { templateProblems } from '../engine/templates/render.js';
 
 const require = createRequire(import.meta.url);
 export const commonSchema = require('./schemas/common.schema.json') as JsonSchema;
@@ -16,6 +17,7 @@ const dictionarySchema = require('./schemas/dictionary.schema.json') as JsonSche
 const entitySchema = require('./schemas/entity.schema.json') as JsonSchema;
 const roleSchema = require('./schemas/role.schema.json') as JsonSchema;
 const workflowSchema = require('./schemas/workflow.schema.json') as JsonSchema;
+const templateSchema = require('./schemas/template.schema.json') as JsonSchema;
 
 export interface DictionaryDoc extends MetadataDocument {
   items: { value: string; label: { en: string; 'zh-CN': string }; color?: string; active?: boolean }[];
@@ -158,6 +160,24 @@ function checkRole(role: RoleDoc, all: DocumentSet): ErrorDetail[] {
   });
   return errors;
 }
+
+export interface TemplateDoc extends MetadataDocument {
+  entity?: string;
+  subject: { en: string; 'zh-CN': string };
+  body: { en: string; 'zh-CN': string };
+}
+
+export const templateKind: DocumentKindDefinition = {
+  kind: 'template',
+  schema: () => templateSchema,
+  check: (doc, all) => {
+    const t = doc as TemplateDoc;
+    const errors: ErrorDetail[] = [];
+    if (t.entity !== undefined && !all.get('entity', t.entity)) errors.push({ path: '/entity', code: 'unknown_entity', message: `Entity "${t.entity}" does not exist` });
+    for (const part of ['subject', 'body'] as const) for (const lang of ['en', 'zh-CN'] as const) errors.push(...templateProblems(t[part][lang], pointer(part, lang)));
+    return errors;
+  },
+};
 
 export const workflowKind: DocumentKindDefinition = {
   kind: 'workflow',

@@ -7,6 +7,13 @@ import type { ActionDefinition, FieldDoc } from '../registry/types.js';
 import { checkRule } from '../rules/check.js';
 import { evaluateRule } from '../rules/evaluate.js';
 import { SYSTEM_FIELDS } from '../model/system-fields.js';
+import { sql } from 'drizzle-orm';
+import { render } from '../templates/render.js';
+import { deliver } from '../notifications/inbox.js';
+import type { TemplateDoc } from '../../metadata/kinds.js';
+import { rowsOf } from '../db/database.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Values = Record<string, unknown>;
 
@@ -39,6 +46,31 @@ export const coreActions: ActionDefinition[] = [
       const target = all.get<{ kind: string; name: string; label: never; fields: FieldDoc[] }>('entity', String(action.entity));
       if (!target) return [{ path: '/entity', code: 'unknown_entity', message: `Entity "${action.entity}" does not exist` }];
       return checkValues(action.values, target, new Set([...fields, ...SYSTEM_FIELDS]));
+    },
+  },
+  {
+    // Tells users: an in-app notification, and an e-mail in the outbox for those with an address.
+    // `to` is json-logic giving a user id or a list of them (e.g. [{ "var": "owner_id" }]).
+    type: 'notify',
+    run: async ({ action, entity, record, data, tx, documents }) => {
+      const template = documents.get<TemplateDoc>('template', String(action.template))!;
+      const to = evaluateRule(action.to, data);
+      const ids = [...new Set((Array.isArray(to) ? to : [to]).filter((v): v is string => typeof v === 'string' && UUID.test(v)))];
+      if (!ids.length) return undefined;
+      const recipients = rowsOf<{ id: string; email: string | null }>(
+        await tx.execute(sql`select id, email from "user" where id in ${ids} and deleted_at is null and employment_status = 'active'`),
+      );
+      const view = { ...record, user: data.$user, input: data.$input };
+      const both = (part: 'subject' | 'body') => ({ en: render(template[part].en, view), 'zh-CN': render(template[part]['zh-CN'], view) });
+      await deliver(tx, recipients, { subject: both('subject'), body: both('body') }, { entity, recordId: record.id as string, template: template.name });
+      return undefined;
+    },
+    check: (action, { all, fields }) => {
+      const errors: ErrorDetail[] = [];
+      if (!all.get('template', String(action.template))) errors.push({ path: '/template', code: 'unknown_template', message: `Template "${action.template}" does not exist` });
+      if (action.to === undefined) errors.push({ path: '/to', code: 'invalid_action', message: '"to" is required: json-logic giving user ids' });
+      else errors.push(...checkRule(action.to, { fields, allowContext: true, path: '/to' }).errors);
+      return errors;
     },
   },
 ];

@@ -61,6 +61,11 @@ export class DataService {
     return entity;
   }
 
+  /** The deployed documents of the current model. */
+  documents() {
+    return this.model().documents;
+  }
+
   /** Every deployed entity (for operations that span all of them, like a hand-over). */
   entities(): CompiledEntity[] {
     return [...this.model().entities.values()];

@@ -11,6 +11,7 @@ import { AppError, badRequest } from '../errors.js';
 import type { DataService, OperationContext } from '../data/service.js';
 import type { OwnershipService } from '../data/ownership.js';
 import type { WorkflowService } from '../workflow/service.js';
+import type { Inbox } from '../notifications/inbox.js';
 import { exportCsv } from '../data/export.js';
 import { languageOf } from '../data/validation.js';
 import type { MetadataService } from '../../metadata/service.js';
@@ -24,6 +25,7 @@ export interface AppDeps {
   data: DataService;
   ownership: OwnershipService;
   workflows: WorkflowService;
+  inbox: Inbox;
   metadata: MetadataService;
   auth: AuthService;
   driver: string;
@@ -51,7 +53,7 @@ function requireSystem(c: Context<Env>, right: string) {
   if (!c.get('principal').system.has(right)) throw forbidden(`This needs the ${right} right`);
 }
 
-export function createApp({ data, ownership, workflows, metadata, auth, driver }: AppDeps) {
+export function createApp({ data, ownership, workflows, inbox, metadata, auth, driver }: AppDeps) {
   const app = new Hono<Env>();
 
   app.onError((err, c) => {
@@ -124,6 +126,9 @@ export function createApp({ data, ownership, workflows, metadata, auth, driver }
     return c.json({ revoked: c.req.param('id') });
   });
   app.get('/api/auth/history', async (c) => c.json({ data: await auth.loginHistory(c.get('principal').userId) }));
+
+  app.get('/api/notifications', async (c) => c.json({ data: await inbox.list(c.get('principal'), c.req.query()) }));
+  app.post('/api/notifications/:id/read', async (c) => c.json({ data: await inbox.markRead(c.get('principal'), c.req.param('id')) }));
 
   // ── user administration ──
   app.post('/api/users/:id/password', async (c) => {

@@ -110,6 +110,8 @@ export interface ActionRunArgs {
   /** json-logic data: the record plus $user, $input, $now. */
   data: Record<string, unknown>;
   tx: Db;
+  /** The deployed documents (templates …). */
+  documents: DocumentSet;
   /** Creates a record through the data pipeline, inside the transaction, as the engine. */
   createRecord(entity: string, values: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
@@ -121,7 +123,7 @@ export interface ActionDefinition {
    * Changes to the record itself, computed before it is written (the `set` action). Returned values
    * are validated and written with the state change.
    */
-  changes?(args: Omit<ActionRunArgs, 'tx' | 'createRecord'>): Record<string, unknown>;
+  changes?(args: Omit<ActionRunArgs, 'tx' | 'createRecord' | 'documents'>): Record<string, unknown>;
   /** Side effects after the record is written, in the same transaction: a failure rolls it all back. */
   run?(args: ActionRunArgs): Promise<unknown>;
   /** Deploy-time checks (paths relative to the action). */

@@ -149,10 +149,10 @@ export class WorkflowService {
       const created: unknown[] = [];
       for (const action of actions) {
         const run = this.registry.action(action.type)!.run;
-        if (run) created.push(await run({ action, entity: entity.name, record: after, data: afterData, tx, createRecord: (e, values) => this.data.create(engineContext(ctx.lang), e, values, tx) as Promise<Record<string, unknown>> }));
+        if (run) created.push(await run({ action, entity: entity.name, record: after, data: afterData, tx, documents: this.data.documents(), createRecord: (e, values) => this.data.create(engineContext(ctx.lang), e, values, tx) as Promise<Record<string, unknown>> }));
       }
       await this.record(tx, entity, id, workflow.doc.name, event, from, to, ctx.principal?.userId ?? null, comment as string | undefined, input);
-      return { record: after, from, to, created: created.filter(Boolean) };
+      return { record: after, from, to, created: created.filter((c) => c && typeof c === 'object' && 'id' in (c as object)) };
     });
     this.data.onWrite(entity.name);
     return { ...result, record: guard.strip(entity, [result.record])[0] };

@@ -85,6 +85,14 @@ describe.each(drivers)('workflows on %s', (driver) => {
     const won = await fire(opp.id, 'win', { comment: '签约完成' }, rep);
     expect(won.body.data).toMatchObject({ from: 'contract_signed', to: 'won', record: { stage: 'won', probability: 100, actual_close_date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) } });
     expect((await e.callAs(rep, 'GET', `/api/data/opportunity/${opp.id}/transitions`)).body.data).toMatchObject({ final: true, transitions: [] });
+    // entering "won" notifies the owner, from a template in both languages
+    const [note] = (await e.callAs(rep, 'GET', '/api/notifications?unread=true')).body.data;
+    expect(note).toMatchObject({ entity: 'opportunity', recordId: opp.id, template: 'opportunity_won', readAt: null });
+    expect(note.subject).toEqual({ en: 'Won: 流程商机', 'zh-CN': '赢单：流程商机' });
+    expect(note.body['zh-CN']).toMatch(/^商机「流程商机」（OPP-\d{6}-\d{4}）已于 \d{4}-\d{2}-\d{2} 赢单，金额 5,000\.00 元。$/);
+    expect((await e.callAs(rep, 'POST', `/api/notifications/${note.id}/read`)).status).toBe(200);
+    expect((await e.callAs(rep, 'GET', '/api/notifications?unread=true')).body.data).toEqual([]);
+    expect((await e.callAs(manager, 'POST', `/api/notifications/${note.id}/read`)).status).toBe(404);
     const after = await fire(opp.id, 'lose', { input: { loss_reason: 'x' } }, rep);
     expect(after.status).toBe(409);
     expect(after.body.error.code).toBe('invalid_transition');
@@ -174,6 +182,20 @@ describe.each(drivers)('workflows on %s', (driver) => {
     expect((await e.call('GET', `/api/data/ticket/${bad.id}`)).body.data).toMatchObject({ state: 'open', version: 1 });
     const [{ n }] = await e.database.rows<{ n: number }>(sql`select count(*)::int as n from workflow.history where record_id = ${bad.id}`);
     expect(Number(n)).toBe(0);
+  });
+
+  it('renders templates without reaching prototypes, and refuses broken ones at deploy', async () => {
+    const evil = { kind: 'template', name: 'evil', label: L('Evil'), subject: L('{{constructor.constructor}}{{__proto__}}x'), body: L('{{#with constructor}}{{name}}{{/with}}y') };
+    expect((await e.call('POST', '/api/meta/deploy', { documents: [evil] })).status).toBe(201);
+    const { render } = await import('../../engine/templates/render.js');
+    expect(render(evil.subject.en, { title: 't' })).toBe('x');
+    expect(render(evil.body.en, { title: 't' })).toBe('y');
+    const broken = await e.call('POST', '/api/meta/deploy', { documents: [{ ...evil, name: 'broken', body: L('{{#if x}}unclosed') }] });
+    expect(broken.status).toBe(400);
+    expect(broken.body.error.details.map((d: any) => d.path)).toEqual(['/documents/0/body/en', '/documents/0/body/zh-CN']);
+    const wf = workflows.find((w) => w.name === 'small_deal_sales')!;
+    const noTemplate = { ...wf, name: 'nt', states: { ...wf.states, won: { type: 'final', entry: [{ type: 'notify', template: 'nope', to: { var: 'owner_id' } }] } } };
+    expect((await e.call('POST', '/api/meta/deploy', { documents: [noTemplate] })).body.error.details[0]).toMatchObject({ path: '/documents/0/states/won/entry/0/template', code: 'unknown_template' });
   });
 
   it('refuses unsound workflows at deploy, precisely', async () => {
