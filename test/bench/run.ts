@@ -130,6 +130,8 @@ async function cleanup() {
   await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch((e) => console.error(`could not drop ${dbName}:`, e.message));
   await admin.end({ timeout: 5 });
 }
+// Output piped into `head` must not kill the run before it drops its database.
+process.stdout.on('error', () => {});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`\n${signal}: stopping, dropping ${dbName}`);
@@ -249,8 +251,9 @@ async function bench() {
     create: await queriesOf(engine, () => engine.data.create(ctx, 'opportunity', opportunityBody(0, accounts))),
     bulk: await queriesOf(engine, () => engine.data.create(ctx, 'opportunity', Array.from({ length: BULK }, (_, i) => opportunityBody(i, accounts)))),
   };
-  report.engineStatements = Object.fromEntries(Object.entries(issued).map(([k, v]) => [k, { count: v.length, distinct: [...new Set(v)] }]));
-  log(`statements the engine issues (drizzle, unprepared): get ${issued.get.length}, list page ${issued.list.length}, single create ${issued.create.length}, bulk create of ${BULK}: ${issued.bulk.length} (+ begin/commit)`);
+  const short = (q: string) => (q.length > 400 ? `${q.slice(0, 400)}…` : q);
+  report.engineStatements = Object.fromEntries(Object.entries(issued).map(([k, v]) => [k, { count: v.length, distinct: [...new Set(v.map(short))] }]));
+  log(`statements the engine sends (through drizzle, unprepared): get ${issued.get.length}, list page ${issued.list.length}, single create ${issued.create.length}, bulk create of ${BULK}: ${issued.bulk.length} (creates: + begin/commit)`);
   log(`  list page: ${issued.list.join('; ')}\n`);
   await sql`vacuum (analyze) opportunity`;
 
