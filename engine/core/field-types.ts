@@ -97,8 +97,11 @@ const AUTONUMBER_TOKEN = /\{([a-z][a-z0-9_]*)(?::(\w+))?\}/g;
 const DATE_TOKENS = new Set(['yyyy', 'yy', 'mm', 'dd']);
 
 /** Year, month and day of an instant in a time zone (auto-numbers follow the business's calendar). */
+const formatters = new Map<string, Intl.DateTimeFormat>();
 function calendarDate(now: Date, timeZone: string) {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
+  let format = formatters.get(timeZone);
+  if (!format) formatters.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  const parts = format.formatToParts(now);
   const part = (type: string) => parts.find((p) => p.type === type)!.value;
   return { yyyy: part('year'), mm: part('month'), dd: part('day') };
 }

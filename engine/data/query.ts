@@ -159,7 +159,12 @@ export const bound = (entity: CompiledEntity, field: string, value: unknown): SQ
   sql`${value}::${sql.raw(castOf(entity, field))}`;
 
 export function orderBy(entity: CompiledEntity, sort: SortKey[]): SQL[] {
-  return effectiveSort(sort).map((k) => (k.desc ? sql`${entity.columns[k.field]} desc nulls last` : sql`${entity.columns[k.field]} asc nulls first`));
+  return effectiveSort(sort).map((k) => {
+    const column = entity.columns[k.field];
+    // id is never null: no NULLS clause, so a backward scan of (field NULLS FIRST, id) gives this order as is.
+    if (k.field === 'id') return k.desc ? sql`${column} desc` : sql`${column} asc`;
+    return k.desc ? sql`${column} desc nulls last` : sql`${column} asc nulls first`;
+  });
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Principal } from '../access/principal.js';
 import { Guard } from '../access/guard.js';
 import { forbidden } from '../access/policy.js';
 import { diff, writeAudit, type AuditEntry } from '../audit/log.js';
-import { toColumnValues, toRecord } from './records.js';
+import { decodeRows, toColumnValues, toRecord } from './records.js';
 import { encodeCursor, keysetCondition, orderBy, parseListParams, whereConditions } from './query.js';
 import { ruleViolations, schemaErrors, type Lang } from './validation.js';
 
@@ -95,8 +95,8 @@ export class DataService {
     // `fields` leaves them out of the response.
     const selection = this.selection(entity, params.fields && [...params.fields, ...params.sort.map((k) => k.field)]);
     const db = this.database.db;
-    const page = (extra: SQL | undefined, limit: number) =>
-      db.select(selection).from(entity.table).where(all(...conditions, extra)).orderBy(...orderBy(entity, params.sort)).limit(limit);
+    const page = async (extra: SQL | undefined, limit: number) =>
+      decodeRows(entity, await this.database.rows(db.select(selection).from(entity.table).where(all(...conditions, extra)).orderBy(...orderBy(entity, params.sort)).limit(limit).getSQL()));
 
     let rows: Record<string, unknown>[];
     if (params.cursor) {
@@ -108,15 +108,16 @@ export class DataService {
       rows = await page(undefined, params.limit + 1);
     }
     const more = rows.length > params.limit;
-    const data = rows.slice(0, params.limit).map(toRecord);
+    const data = rows.slice(0, params.limit);
+    const lastRow = more ? { ...rows[params.limit - 1] } : undefined;
     if (params.fields) {
       const keep = new Set(['id', 'version', ...params.fields]);
       for (const r of data) for (const k of Object.keys(r)) if (!keep.has(k)) delete r[k];
     }
     const [total] = await Promise.all([params.count ? this.count(entity, conditions) : undefined, this.expand(guard, entity, data, params.expand)]);
     guard.strip(entity, data);
-    const last = rows[params.limit - 1];
-    return { data, nextCursor: more && last ? encodeCursor(params.sort, toRecord(last)) : null, ...(total !== undefined ? { total } : {}) };
+    const last = lastRow;
+    return { data, nextCursor: more && last ? encodeCursor(params.sort, last) : null, ...(total !== undefined ? { total } : {}) };
   }
 
   async get(ctx: OperationContext, entityName: string, id: string, query: Record<string, string | undefined> = {}) {
@@ -128,7 +129,7 @@ export class DataService {
     const checkReadable = guard.checkReadable(entity);
     for (const f of fields ?? []) checkReadable(f, 'fields');
     for (const f of expand) checkReadable(f, 'expand');
-    const record = toRecord(await this.findActive(this.database.db, entity, id, scope, this.selection(entity, fields)));
+    const record = await this.findActive(this.database.db, entity, id, scope, this.selection(entity, fields));
     await this.expand(guard, entity, [record], expand);
     return guard.strip(entity, [record])[0];
   }
@@ -154,8 +155,9 @@ export class DataService {
         const scope = guard.condition(target, 'read');
         const ids = [...new Set(records.map((r) => r[name]).filter((v): v is string => typeof v === 'string'))];
         if (!ids.length) return;
-        const rows = await this.database.db.select().from(target.table).where(all(inArray(target.columns.id, ids), isNull(target.columns.deleted_at), scope));
-        const byId = new Map(guard.strip(target, rows.map(toRecord)).map((r) => [r.id as string, r]));
+        const query = this.database.db.select().from(target.table).where(all(inArray(target.columns.id, ids), isNull(target.columns.deleted_at), scope));
+        const rows = decodeRows(target, await this.database.rows(query.getSQL()));
+        const byId = new Map(guard.strip(target, rows).map((r) => [r.id as string, r]));
         for (const r of records) if (typeof r[name] === 'string' && byId.has(r[name] as string)) r[name] = byId.get(r[name] as string);
       }),
     );
@@ -164,12 +166,13 @@ export class DataService {
   /** The live record, within a scope (absent = any); 404 when it isn't there for the caller. */
   private async findActive(db: Db, entity: CompiledEntity, id: string, scope: SQL | undefined, selection?: Record<string, unknown>, extra: Record<string, SQL> = {}) {
     if (!UUID.test(id)) throw notFoundRecord(entity, id);
-    const [row] = await db
+    const query = db
       .select({ ...(selection ?? entity.columns), ...extra } as never)
       .from(entity.table)
       .where(all(eq(entity.columns.id, id), isNull(entity.columns.deleted_at), scope));
+    const [row] = decodeRows(entity, await this.database.rows(query.getSQL(), db));
     if (!row) throw notFoundRecord(entity, id);
-    return row as Record<string, unknown>;
+    return row;
   }
 
   /** Reads a record the caller can see, with flags for the further actions they may take on it. */

@@ -47,13 +47,14 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     // numeric, date and timestamptz come back as strings from the wire; drizzle's column modes map them.
     connection: { application_name: 'metacrm' },
   });
-  const db = drizzle(client) as unknown as Db;
+  const plain = client.unsafe.bind(client);
+  const db = drizzle(preparing(client)) as unknown as Db;
   return {
     driver: 'postgres',
     db,
     rows: async (query, executor = db) => rowsOf(await executor.execute(query)),
     exec: async (script) => {
-      await client.unsafe(script);
+      await plain(script); // several statements: the simple protocol, never prepared
     },
     listen: async (channel, onMessage) => {
       const { unlisten } = await client.listen(channel, onMessage);
@@ -61,6 +62,30 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     },
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+/**
+ * drizzle hands postgres.js every unnamed query with `prepare: false`, so each one is parsed and planned
+ * afresh, in two round trips. Turn postgres.js's per-connection statement cache back on — for
+ * statements with few parameters, so that the cache stays bounded (bulk inserts and long IN lists vary
+ * in shape and are not worth keeping). Applies to transactions and savepoints too.
+ */
+const MAX_PREPARED_PARAMS = 64;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function preparing<T extends { unsafe: any; begin?: any; savepoint?: any }>(client: T): T {
+  const unsafe = client.unsafe.bind(client);
+  client.unsafe = (query: string, params?: unknown[], options?: Record<string, unknown>) =>
+    unsafe(query, params, { ...options, prepare: (params?.length ?? 0) <= MAX_PREPARED_PARAMS });
+  for (const method of ['begin', 'savepoint'] as const) {
+    const original = client[method]?.bind(client);
+    if (!original) continue;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    (client as any)[method] = (...args: any[]) => {
+      const fn = args.pop();
+      return original(...args, (inner: T) => fn(preparing(inner)));
+    };
+  }
+  return client;
 }
 
 async function openPglite(dataDir?: string): Promise<Database> {
