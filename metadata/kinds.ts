@@ -250,6 +250,16 @@ const ENGINE_FIELDS: Record<string, Record<string, string>> = {
   department: { name: 'text', parent: 'reference' },
 };
 
+/** Validators for field defaults, compiled once per value schema (deploys check every entity). */
+const defaultsAjv = new Ajv2020({ strict: false, allErrors: true });
+const defaultValidators = new Map<string, ReturnType<typeof defaultsAjv.compile>>();
+function defaultValidator(schema: JsonSchema) {
+  const key = JSON.stringify(schema);
+  let validate = defaultValidators.get(key);
+  if (!validate) defaultValidators.set(key, (validate = defaultsAjv.compile(schema)));
+  return validate;
+}
+
 function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView): ErrorDetail[] {
   const errors: ErrorDetail[] = [];
   for (const [name, type] of Object.entries(ENGINE_FIELDS[entity.name] ?? {})) {
@@ -261,7 +271,6 @@ function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView
   const names = entity.fields.map((f) => f.name);
   const fieldNames = new Set(names);
   const ctx = { ...fieldTypeContext(all), fieldNames };
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
 
   for (const name of duplicates(names)) {
     errors.push({ path: pointer('fields', names.lastIndexOf(name), 'name'), code: 'duplicate_field', message: `Field "${name}" is declared twice` });
@@ -282,9 +291,9 @@ function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView
     }
     // A default can only be judged once the field itself is sound (its dictionary exists, …).
     if (field.default !== undefined && typeErrors.length === 0) {
-      const validate = ajv.compile(type.valueSchema(field, ctx));
+      const validate = defaultValidator(type.valueSchema(field, ctx));
       if (!validate(field.default)) {
-        errors.push({ path: at('/default'), code: 'invalid_default', message: `Default value does not fit the field: ${ajv.errorsText(validate.errors)}` });
+        errors.push({ path: at('/default'), code: 'invalid_default', message: `Default value does not fit the field: ${defaultsAjv.errorsText(validate.errors)}` });
       }
     }
   });

@@ -121,14 +121,31 @@ function createDataAjv() {
   return ajv;
 }
 
+/** Compiled entities by what they were compiled from, per registry (deploys recompile only what changed). */
+const compiledEntities = new WeakMap<RegistryView, Map<string, CompiledEntity>>();
+
 export function compileModel(version: number, documents: DocumentSet, registry: RegistryView): AppModel {
   const ajv = createDataAjv();
   const ctx = fieldTypeContext(documents);
   const entities = new Map<string, CompiledEntity>();
   const workflows = documents.all<WorkflowDoc>('workflow').sort((a, b) => a.name.localeCompare(b.name));
+  const roleNames = documents.all('role').map((r) => r.name).sort();
   for (const doc of documents.all<EntityDoc>('entity')) {
     const own = workflows.filter((w) => w.entity === doc.name);
-    entities.set(doc.name, compileEntity(doc, registry, ctx, ajv, own));
+    // An entity is compiled again only when something it is compiled from changed: its document, the
+    // dictionaries its picklists use, the role names (for `roles` fields), its workflows.
+    const dictionaries = doc.fields.filter((f) => f.dictionary !== undefined).map((f) => ctx.dictionary(String(f.dictionary)));
+    const key = JSON.stringify([doc, dictionaries, doc.fields.some((f) => f.type === 'roles') ? roleNames : null, own]);
+    let compiled = compiledEntities.get(registry)?.get(key);
+    if (!compiled) {
+      compiled = compileEntity(doc, registry, ctx, ajv, own);
+      if (!compiledEntities.has(registry)) compiledEntities.set(registry, new Map());
+      const cache = compiledEntities.get(registry)!;
+      if (cache.size > 1000) cache.clear(); // a bound, not an LRU: recompiling is only slower
+      cache.set(key, compiled);
+    }
+    // Shared parts (table, validators, machines) are immutable; reverse references are per model.
+    entities.set(doc.name, { ...compiled, referencedBy: [] });
   }
   for (const entity of entities.values()) {
     for (const f of entity.fields) {
