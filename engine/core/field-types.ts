@@ -4,7 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { pointer, type ErrorDetail } from '../errors.js';
-import type { FieldDoc, FieldTypeDefinition, JsonSchema, LocalizedText } from '../registry/types.js';
+import type { FieldDoc, FieldTypeDefinition, FieldWriteArgs, JsonSchema, LocalizedText } from '../registry/types.js';
 import { checkRule } from '../rules/check.js';
 import { evaluateRule } from '../rules/evaluate.js';
 import { rowsOf } from '../db/database.js';
@@ -129,6 +129,32 @@ function renderPrefix(pattern: string, record: Record<string, unknown>, now: Dat
   });
 }
 
+/**
+ * Takes the next numbers for records: one counter row per (entity, field, rendered prefix), advanced by
+ * as many records as share the prefix in one atomic upsert. The row lock serialises concurrent inserts of
+ * the same prefix until commit, so numbers are unique (and gap-free unless an insert fails later).
+ */
+async function allocateNumbers(field: FieldDoc, entity: string, records: Record<string, unknown>[], tx: FieldWriteArgs['tx'], now: Date): Promise<string[]> {
+  const pattern = String(field.pattern);
+  const width = Number(/\{seq:(\d)\}/.exec(pattern)![1]);
+  const prefixes = records.map((r) => renderPrefix(pattern, r, now, String(field.timeZone ?? 'UTC')));
+  const counts = new Map<string, number>();
+  for (const p of prefixes) counts.set(p, (counts.get(p) ?? 0) + 1);
+  const next = new Map<string, number>();
+  for (const [prefix, n] of counts) {
+    const rows = rowsOf<{ value: number | string }>(
+      await tx.execute(sql`insert into meta.sequences (entity, field, scope, value) values (${entity}, ${field.name}, ${prefix}, ${n})
+        on conflict (entity, field, scope) do update set value = meta.sequences.value + ${n} returning value`),
+    );
+    next.set(prefix, Number(rows[0].value) - n + 1);
+  }
+  return prefixes.map((prefix) => {
+    const value = next.get(prefix)!;
+    next.set(prefix, value + 1);
+    return prefix.replace('{seq}', String(value).padStart(width, '0'));
+  });
+}
+
 export const coreFieldTypes: FieldTypeDefinition[] = [
   textType('text', label('Text', '文本'), 255),
   textType('textarea', label('Long text', '多行文本'), 10000),
@@ -219,17 +245,9 @@ export const coreFieldTypes: FieldTypeDefinition[] = [
     },
     async onWrite({ field, entity, operation, record, tx, now }) {
       if (operation !== 'create') return undefined;
-      const pattern = String(field.pattern);
-      const prefix = renderPrefix(pattern, record, now, String(field.timeZone ?? 'UTC'));
-      const width = Number(/\{seq:(\d)\}/.exec(pattern)![1]);
-      // One row per (entity, field, rendered prefix); the row lock serialises concurrent inserts of the
-      // same prefix until commit, so numbers are unique and gap-free within a committed sequence.
-      const rows = rowsOf<{ value: number | string }>(
-        await tx.execute(sql`insert into meta.sequences (entity, field, scope, value) values (${entity}, ${field.name}, ${prefix}, 1)
-          on conflict (entity, field, scope) do update set value = meta.sequences.value + 1 returning value`),
-      );
-      return prefix.replace('{seq}', String(rows[0].value).padStart(width, '0'));
+      return (await allocateNumbers(field, entity, [record], tx, now))[0];
     },
+    allocateMany: ({ field, entity, records, tx, now }) => allocateNumbers(field, entity, records, tx, now),
   },
   {
     name: 'formula',

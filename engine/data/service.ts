@@ -229,7 +229,7 @@ export class DataService {
       await this.authorizeNewRecords(tx, guard, entity, records, bulk);
       errors.push(...(await this.missingReferences(tx, entity, records, bulk)));
       if (errors.length) throw unprocessable('validation_failed', 'The record is invalid; nothing was written', errors);
-      for (const record of records) await this.compute(tx, entity, 'create', record, now, true);
+      await this.allocate(tx, entity, records, now);
       const rows: Record<string, unknown>[] = [];
       const perStatement = Math.max(1, Math.floor(MAX_PARAMS / (entity.fields.length + 8)));
       for (let i = 0; i < records.length; i += perStatement) {
@@ -511,6 +511,21 @@ export class DataService {
       if (value !== undefined) record[f.name] = computed[f.name] = value;
     }
     return computed;
+  }
+
+  /** Allocating hooks (auto-numbers) for new records: all records at once where the type can. */
+  private async allocate(tx: Db, entity: CompiledEntity, records: Record<string, unknown>[], now: Date) {
+    for (const f of entity.writeHooks.filter((h) => h.type.allocates)) {
+      if (f.type.allocateMany && records.length > 1) {
+        const values = await f.type.allocateMany({ field: f.doc, entity: entity.name, records, tx, now });
+        records.forEach((r, i) => (r[f.name] = values[i]));
+      } else {
+        for (const record of records) {
+          const value = await f.type.onWrite!({ field: f.doc, entity: entity.name, operation: 'create', record, tx, now });
+          if (value !== undefined) record[f.name] = value;
+        }
+      }
+    }
   }
 
   /** References must point at live records (the foreign key alone would accept recycle-bin ones). */

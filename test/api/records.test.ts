@@ -124,6 +124,18 @@ describe.each(drivers)('records API on %s', (driver) => {
       expect(readOnly.body.error.details[0].path).toBe('/archive_no');
     });
 
+    it('numbers a bulk create in one reservation per prefix, in order, without gaps', async () => {
+      const res = await e.call('POST', '/api/data/account', [1, 2, 3, 4, 5].map((i) => ({ name: `Bulk numbered ${i}`, region: i % 2 ? 'east' : 'north' })));
+      expect(res.status).toBe(201);
+      const numbers = res.body.data.map((a: any) => a.archive_no as string);
+      const east = numbers.filter((n: string) => n.startsWith('EAST-')).map((n: string) => Number(n.slice(5)));
+      const north = numbers.filter((n: string) => n.startsWith('NORTH-')).map((n: string) => Number(n.slice(6)));
+      expect(east).toEqual([east[0], east[0] + 1, east[0] + 2]);
+      expect(north).toEqual([north[0], north[0] + 1]);
+      const next = (await e.call('POST', '/api/data/account', { name: 'After bulk', region: 'east' })).body.data.archive_no;
+      expect(Number(next.slice(5))).toBe(east[2] + 1);
+    });
+
     it('reports unique violations on the field', async () => {
       const dup = await e.call('POST', '/api/data/account', { name: 'Acme', region: 'north' });
       expect(dup.status).toBe(422);
