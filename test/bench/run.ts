@@ -29,6 +29,7 @@ import type { OperationContext } from '../../engine/data/service.js';
 import { measure, stats, summarize, type LoadOptions, type LoadResult, type Sample } from './load.js';
 import { INITIAL_STAGE, opportunityBody, seedSequencesSql, seedSql } from './workload.js';
 import type { HttpJob } from './http-client.js';
+import { benchAccess, formatAccess } from './access.js';
 
 // ── options ──────────────────────────────────────────────────────────────────
 function flag(name: string, fallback: number): number {
@@ -390,15 +391,20 @@ async function bench() {
     });
   phases.push(
     await compare('bulk create (rows/s)', 'rows', 0.4, {
-      api: `POST /api/data/opportunity with an array of ${BULK} records (one transaction; ${BULK} counter upserts, one insert, one audit insert)`,
+      api: `POST /api/data/opportunity with an array of ${BULK} records (one transaction: reference check, one counter upsert per number prefix, one insert, one audit insert)`,
       raw: `one transaction: select the referenced accounts, ONE counter upsert reserving ${BULK} numbers, one multi-row insert … returning *, one multi-row audit insert`,
     }, {
       api: http({ kind: 'bulk', accounts, bulkSize: BULK }),
       engine: local(() => engine.data.create(ctx, 'opportunity', Array.from({ length: BULK }, () => opportunityBody(created++, accounts))).then(() => BULK)),
       raw: rawBulk(false),
-      'raw, 1 counter upsert per row (as the engine)': rawBulk(true),
+      'raw, 1 counter upsert per row': rawBulk(true),
     }, MAX_BULK_REQUESTS),
   );
+
+  // Last, because it hands the opportunities to 500 owners in 50 departments.
+  log('\nPermissions: the same list page for a department-subtree user and for an administrator …');
+  const access = await benchAccess(engine, sql);
+  report.access = access;
 
   size = await tableSize(sql);
   report.final = size;
@@ -406,6 +412,7 @@ async function bench() {
   await mkdir(resolve(root, '.bench'), { recursive: true });
   await writeFile(resolve(root, '.bench/results.json'), JSON.stringify(report, null, 2) + '\n');
   printTable(size);
+  log('\n' + formatAccess(access));
   log(`\nresults written to .bench/results.json`);
 
   // ── phases ──
