@@ -8,7 +8,7 @@ import { measure, type LoadOptions } from './load.js';
 import { opportunityBody } from './workload.js';
 
 export interface HttpJob extends LoadOptions {
-  kind: 'get' | 'list' | 'create' | 'bulk';
+  kind: 'get' | 'list' | 'create' | 'bulk' | 'transition';
   base: string;
   /** get: record ids to pick from; list: the page path. */
   ids?: string[];
@@ -42,6 +42,13 @@ function operation(job: HttpJob) {
       return async (client: number, n: number) => {
         const body = JSON.stringify(opportunityBody(n, accounts));
         await expect(await fetch(`${base}/api/data/opportunity`, { method: 'POST', headers: json, body }), 201);
+      };
+    case 'transition':
+      // Each client cycles through its own slice of records, so no two transitions meet on one record.
+      return async (client: number, n: number) => {
+        const per = Math.floor(ids.length / (job.clients ?? 1));
+        const id = ids[client * per + (n % per)];
+        await expect(await fetch(`${base}/api/data/opportunity/${id}/transitions/${job.path}`, { method: 'POST', headers }), 200);
       };
     case 'bulk':
       return async (client: number, n: number) => {

@@ -401,6 +401,36 @@ async function bench() {
     }, MAX_BULK_REQUESTS),
   );
 
+  // ── 6. workflow transitions ──
+  // Distinct records per client, each firing the project process's repeatable "requote"
+  // (quotation → quotation, sets the probability). Raw: the same update plus the history insert.
+  const perClient = 50;
+  await sql.unsafe(
+    `insert into opportunity (id, opportunity_no, title, account, opportunity_type, stage, amount, probability, weighted_amount, owner_id, created_by, updated_by)
+     select gen_random_uuid(), 'TR-' || g, 'transition ' || g, $1, 'project', 'quotation', 1000, 40, 400, $2, $2, $2 from generate_series(1, ${3 * CLIENTS * perClient}) g`,
+    [accounts[0], userId],
+  );
+  const pool = (await sql`select id from opportunity where opportunity_no like 'TR-%' order by opportunity_no`).map((r) => r.id as string);
+  const slice = (side: number) => pool.slice(side * CLIENTS * perClient, (side + 1) * CLIENTS * perClient);
+  const [apiPool, enginePool, rawPool] = [slice(0), slice(1), slice(2)];
+  const pickOwn = (ids: string[], client: number, n: number) => ids[client * perClient + (n % perClient)];
+  phases.push(
+    await compare('workflow transition', 'ops', undefined, {
+      api: 'POST /api/data/opportunity/:id/transitions/requote: read with rights, machine + guard, versioned update with rules and formulas, audit entry, history row — one transaction',
+      raw: 'one transaction: update opportunity set probability, version … where id, insert the workflow.history row',
+    }, {
+      api: http({ kind: 'transition', ids: apiPool, path: 'requote' }),
+      engine: local((client, n) => engine.workflows.fire(ctx, 'opportunity', pickOwn(enginePool, client, n), 'requote', undefined).then(() => {})),
+      raw: local(async (client, n) => {
+        const id = pickOwn(rawPool, client, n);
+        await sql.begin(async (tx) => {
+          await tx`update opportunity set probability = 40, version = version + 1, updated_at = now(), updated_by = ${userId} where id = ${id} and stage = 'quotation'`;
+          await tx`insert into workflow.history (entity, record_id, workflow, event, from_state, to_state, actor) values ('opportunity', ${id}, 'project_sales', 'requote', 'quotation', 'quotation', ${userId})`;
+        });
+      }),
+    }),
+  );
+
   // Last, because it hands the opportunities to 500 owners in 50 departments.
   log('\nPermissions: the same list page for a department-subtree user and for an administrator …');
   const access = await benchAccess(engine, sql);
