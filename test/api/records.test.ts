@@ -295,6 +295,15 @@ describe.each(drivers)('records API on %s', (driver) => {
       expect(stages).toEqual([...stages].sort());
     });
 
+    it('writes list pages (JSON built by PostgreSQL) exactly as single reads: same values, same formats', async () => {
+      await e.call('POST', '/api/data/deal', { title: 'Formats', amount: 1234.5, probability: 12.345, tags: ['hot', 'vip'], close_date: '2026-02-28', closed_at: '2026-03-01T23:59:59.999+08:00', extra: { nested: [1, 'два', null] }, code: 'FM-1' });
+      const page = (await e.call('GET', '/api/data/deal?limit=500')).body.data;
+      expect(page.length).toBeGreaterThan(amounts.length);
+      for (const record of page) expect(record).toEqual((await e.call('GET', `/api/data/deal/${record.id}`)).body.data);
+      const formats = page.find((r: any) => r.title === 'Formats');
+      expect(formats).toMatchObject({ amount: 1234.5, probability: 12.345, closed_at: '2026-03-01T15:59:59.999Z', close_date: '2026-02-28', tags: ['hot', 'vip'], extra: { nested: [1, 'два', null] } });
+    });
+
     it('filters with json-logic compiled to SQL', async () => {
       const res = await e.call('GET', `/api/data/deal?filter=${q({ and: [listFilter, { '>=': [{ var: 'amount' }, 300] }, { in: ['hot', { var: 'tags' }] }] })}&sort=amount&count=true`);
       const want = amounts.map((a, i) => ({ a, i })).filter(({ a, i }) => a !== null && a >= 300 && i % 2 === 0).map(({ i }) => ids[i]);
