@@ -41,7 +41,7 @@ export async function createEngine(options: EngineOptions = {}) {
 
   const auth = new AuthService(database, metadata, options.auth);
   await auth.start();
-  const data = new DataService(database, () => metadata.model);
+  const data = new DataService(database, () => metadata.model, registry);
   // Who a user is (department, roles, manager) feeds every principal: rebuild them when it changes.
   data.onWrite = (entity) => {
     if (entity === 'user' || entity === 'department') auth.invalidate().catch((e) => console.error('auth invalidation failed', e));

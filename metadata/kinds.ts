@@ -18,6 +18,7 @@ const entitySchema = require('./schemas/entity.schema.json') as JsonSchema;
 const roleSchema = require('./schemas/role.schema.json') as JsonSchema;
 const workflowSchema = require('./schemas/workflow.schema.json') as JsonSchema;
 const templateSchema = require('./schemas/template.schema.json') as JsonSchema;
+const automationSchema = require('./schemas/automation.schema.json') as JsonSchema;
 
 export interface DictionaryDoc extends MetadataDocument {
   items: { value: string; label: { en: string; 'zh-CN': string }; color?: string; active?: boolean }[];
@@ -175,6 +176,40 @@ export const templateKind: DocumentKindDefinition = {
     const errors: ErrorDetail[] = [];
     if (t.entity !== undefined && !all.get('entity', t.entity)) errors.push({ path: '/entity', code: 'unknown_entity', message: `Entity "${t.entity}" does not exist` });
     for (const part of ['subject', 'body'] as const) for (const lang of ['en', 'zh-CN'] as const) errors.push(...templateProblems(t[part][lang], pointer(part, lang)));
+    return errors;
+  },
+};
+
+export interface AutomationDoc extends MetadataDocument {
+  entity: string;
+  trigger: { created?: true; updated?: true; fieldChanged?: string[]; stateEntered?: string };
+  condition?: unknown;
+  actions: WorkflowAction[];
+}
+
+export const automationKind: DocumentKindDefinition = {
+  kind: 'automation',
+  schema: () => automationSchema,
+  check: (doc, all, registry) => {
+    const a = doc as AutomationDoc;
+    const entity = all.get<EntityDoc>('entity', a.entity);
+    if (!entity) return [{ path: '/entity', code: 'unknown_entity', message: `Entity "${a.entity}" does not exist` }];
+    const errors: ErrorDetail[] = [];
+    const fields = new Set([...SYSTEM_FIELDS, ...entity.fields.map((f) => f.name)]);
+    (a.trigger.fieldChanged ?? []).forEach((f, i) => {
+      if (!fields.has(f)) errors.push({ path: pointer('trigger', 'fieldChanged', i), code: 'unknown_field', message: `"${f}" is not a field of ${a.entity}` });
+    });
+    if (a.trigger.stateEntered !== undefined) {
+      const states = all.all<WorkflowDoc>('workflow').filter((w) => w.entity === a.entity).flatMap((w) => Object.keys(w.states));
+      if (!states.includes(a.trigger.stateEntered)) errors.push({ path: '/trigger/stateEntered', code: 'unknown_state', message: `No workflow of ${a.entity} has a state "${a.trigger.stateEntered}"` });
+    }
+    if (a.condition !== undefined) errors.push(...checkRule(a.condition, { fields: new Set([...fields, '$old']), allowContext: true, path: '/condition' }).errors);
+    a.actions.forEach((action, i) => {
+      const definition = registry.action(action.type);
+      if (!definition) errors.push({ path: pointer('actions', i, 'type'), code: 'unknown_action', message: `No action "${action.type}"` });
+      else if (!definition.run) errors.push({ path: pointer('actions', i, 'type'), code: 'invalid_action', message: `"${action.type}" changes the record itself; automations run after the write and take side-effect actions (create_record, notify …)` });
+      else for (const e of definition.check?.(action, { entity, all, fields }) ?? []) errors.push({ ...e, path: pointer('actions', i) + e.path });
+    });
     return errors;
   },
 };

@@ -18,6 +18,9 @@ import { diff, writeAudit, type AuditEntry } from '../audit/log.js';
 import { decodeRows, toColumnValues, toRecord } from './records.js';
 import { encodeCursor, keysetCondition, orderBy, parseListParams, whereConditions } from './query.js';
 import { ruleViolations, schemaErrors, type Lang } from './validation.js';
+import type { RegistryView } from '../registry/types.js';
+import type { AutomationDoc } from '../../metadata/kinds.js';
+import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 
 export interface OperationContext {
   /** The acting user. */
@@ -41,6 +44,22 @@ export const MAX_BULK = 1000;
 /** PostgreSQL accepts at most 65,535 bound parameters per statement. */
 const MAX_PARAMS = 65_000;
 
+const MAX_AUTOMATION_DEPTH = 5;
+
+const automationCache = new WeakMap<AppModel, Map<string, AutomationDoc[]>>();
+/** The model's automations by entity, in name order. */
+function automationsOf(model: AppModel) {
+  let byEntity = automationCache.get(model);
+  if (!byEntity) {
+    byEntity = new Map();
+    for (const a of model.documents.all<AutomationDoc>('automation').sort((x, y) => x.name.localeCompare(y.name))) {
+      byEntity.set(a.entity, [...(byEntity.get(a.entity) ?? []), a]);
+    }
+    automationCache.set(model, byEntity);
+  }
+  return byEntity;
+}
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const notFoundRecord = (entity: CompiledEntity, id: string) => notFound('record_not_found', `No ${entity.name} with id ${id}`);
 /** A condition that may be absent (unrestricted). */
@@ -53,7 +72,38 @@ export class DataService {
   constructor(
     readonly database: Database,
     private readonly model: () => AppModel,
+    private readonly registry?: RegistryView,
   ) {}
+
+  /**
+   * Runs the automations of a record change, in the change's transaction: a failing action rolls the
+   * change back. Actions that create records can trigger automations in turn, up to a depth.
+   */
+  private async automate(tx: Db, ctx: OperationContext, entity: CompiledEntity, before: Record<string, unknown> | null, after: Record<string, unknown>, depth: number) {
+    const automations = automationsOf(this.model()).get(entity.name);
+    if (!automations?.length) return;
+    const changed = (f: string) => before !== null && JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null);
+    const data = { ...after, $old: before ?? {}, $user: ctx.principal?.context ?? {}, $now: new Date().toISOString() };
+    for (const a of automations) {
+      const t = a.trigger;
+      const fires = before === null
+        ? Boolean(t.created)
+        : Boolean(t.updated) || (t.fieldChanged?.some(changed) ?? false) || (t.stateEntered !== undefined && [...entity.workflowFields].some((f) => changed(f) && after[f] === t.stateEntered));
+      if (!fires || (a.condition !== undefined && !isTruthy(evaluateRule(a.condition, data)))) continue;
+      if (depth >= MAX_AUTOMATION_DEPTH) throw conflict('automation_loop', `Automations triggered each other more than ${MAX_AUTOMATION_DEPTH} levels deep (last: ${a.name})`);
+      for (const action of a.actions) {
+        await this.registry!.action(action.type)!.run!({
+          action,
+          entity: entity.name,
+          record: after,
+          data,
+          tx,
+          documents: this.model().documents,
+          createRecord: (target, values) => this.create(engineContext(ctx.lang), target, values, tx, depth + 1) as Promise<Record<string, unknown>>,
+        });
+      }
+    }
+  }
 
   entity(name: string): CompiledEntity {
     const entity = this.model().entity(name);
@@ -203,7 +253,7 @@ export class DataService {
   // ── writes ───────────────────────────────────────────────────────────────
 
   /** Creates one record (an object) or several (an array, all or nothing). */
-  async create(ctx: OperationContext, entityName: string, body: unknown, outer?: Db) {
+  async create(ctx: OperationContext, entityName: string, body: unknown, outer?: Db, depth = 0) {
     const entity = this.entity(entityName);
     const guard = this.guard(ctx);
     guard.assertCan(entity, 'create');
@@ -244,6 +294,7 @@ export class DataService {
       }
       const out = rows.map(toRecord);
       await writeAudit(tx, out.map((r) => ({ entity: entity.name, recordId: r.id as string, version: 1, action: 'create', actor: guard.userId, changes: diff(null, r), snapshot: r })));
+      for (const r of out) await this.automate(tx, ctx, entity, null, r, depth);
       return out;
     });
     if (!outer) this.onWrite(entity.name);
@@ -356,6 +407,7 @@ export class DataService {
     if (!row) throw this.versionConflict(entity, expected);
     const after = toRecord(row);
     await writeAudit(tx, [{ entity: entity.name, recordId: current.id as string, version: after.version as number, action: audit.action, actor: userId, changes: diff(current, after), snapshot: after, note: audit.note }]);
+    await this.automate(tx, ctx, entity, current, after, 0);
     return after;
   }
 

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drivers, L, q, startEngine, type TestEngine } from '../support/engine.js';
+
+const app = [
+  { kind: 'dictionary', name: 'ticket_state', label: L('State'), items: ['open', 'closed'].map((v) => ({ value: v, label: L(v) })) },
+  { kind: 'entity', name: 'ticket', label: L('Ticket'), fields: [
+    { name: 'title', type: 'text', label: L('Title'), required: true },
+    { name: 'priority', type: 'text', label: L('Priority') },
+    { name: 'state', type: 'picklist', dictionary: 'ticket_state', label: L('State'), required: true },
+  ] },
+  { kind: 'entity', name: 'note', label: L('Note'), fields: [
+    { name: 'ticket', type: 'reference', to: 'ticket', label: L('Ticket') },
+    { name: 'text', type: 'text', label: L('Text'), required: true },
+  ] },
+  { kind: 'workflow', name: 'ticket_flow', label: L('Ticket flow'), entity: 'ticket', stateField: 'state', initial: 'open',
+    states: { open: { on: { close: { target: 'closed' } } }, closed: { type: 'final' } } },
+  { kind: 'template', name: 'urgent', label: L('Urgent'), subject: L('Urgent: {{title}}', '紧急：{{title}}'), body: L('{{title}} needs you', '{{title}} 需要处理') },
+  { kind: 'automation', name: 'a_urgent', label: L('Urgent tickets'), entity: 'ticket', trigger: { created: true },
+    condition: { '==': [{ var: 'priority' }, 'high'] }, actions: [{ type: 'notify', template: 'urgent', to: [{ var: 'owner_id' }] }] },
+  { kind: 'automation', name: 'b_renamed', label: L('Renames'), entity: 'ticket', trigger: { fieldChanged: ['title'] },
+    actions: [{ type: 'create_record', entity: 'note', values: { ticket: { var: 'id' }, text: { cat: ['renamed from ', { var: '$old.title' }, ' to ', { var: 'title' }] } } }] },
+  { kind: 'automation', name: 'c_closed', label: L('Closed'), entity: 'ticket', trigger: { stateEntered: 'closed' },
+    actions: [{ type: 'create_record', entity: 'note', values: { ticket: { var: 'id' }, text: 'closed' } }] },
+];
+
+describe.each(drivers)('automations on %s', (driver) => {
+  let e: TestEngine;
+  beforeAll(async () => {
+    e = await startEngine(driver);
+    const res = await e.call('POST', '/api/meta/deploy', { documents: app });
+    expect(res.status).toBe(201);
+  });
+  afterAll(() => e?.stop());
+
+  const notes = async (ticket: string) =>
+    (await e.call('GET', `/api/data/note?sort=created_at&filter=${q({ '==': [{ var: 'ticket' }, ticket] })}`)).body.data.map((n: any) => n.text);
+
+  it('runs on creation when the condition holds, on field changes (seeing the old value) and on entering a state', async () => {
+    const urgent = (await e.call('POST', '/api/data/ticket', { title: '服务器宕机', priority: 'high' })).body.data;
+    const calm = (await e.call('POST', '/api/data/ticket', { title: 'Typo', priority: 'low' })).body.data;
+    const inbox = (await e.call('GET', '/api/notifications')).body.data;
+    expect(inbox.filter((n: any) => n.template === 'urgent').map((n: any) => n.recordId)).toEqual([urgent.id]);
+    expect(inbox[0].subject['zh-CN']).toBe('紧急：服务器宕机');
+
+    await e.call('PATCH', `/api/data/ticket/${calm.id}`, { priority: 'medium', version: 1 });
+    expect(await notes(calm.id)).toEqual([]); // not the watched field
+    await e.call('PATCH', `/api/data/ticket/${calm.id}`, { title: 'Typo fixed', version: 2 });
+    expect(await notes(calm.id)).toEqual(['renamed from Typo to Typo fixed']);
+
+    expect((await e.call('POST', `/api/data/ticket/${calm.id}/transitions/close`)).status).toBe(200);
+    expect(await notes(calm.id)).toEqual(['renamed from Typo to Typo fixed', 'closed']);
+  });
+
+  it('rolls the change back with the automation when an action fails, and stops loops', async () => {
+    const loop = { kind: 'automation', name: 'd_loop', label: L('Loop'), entity: 'note', trigger: { created: true },
+      actions: [{ type: 'create_record', entity: 'note', values: { text: 'again' } }] };
+    expect((await e.call('POST', '/api/meta/deploy', { documents: [loop] })).status).toBe(201);
+    const before = (await e.call('GET', '/api/data/note?count=true&limit=1')).body.total;
+    const res = await e.call('POST', '/api/data/note', { text: 'start' });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('automation_loop');
+    expect((await e.call('GET', '/api/data/note?count=true&limit=1')).body.total).toBe(before);
+    expect((await e.call('POST', '/api/meta/deploy', { documents: [], delete: [{ kind: 'automation', name: 'd_loop' }] })).status).toBe(201);
+  });
+
+  it('refuses unsound automations at deploy', async () => {
+    const bad = { kind: 'automation', name: 'bad', label: L('Bad'), entity: 'ticket', trigger: { fieldChanged: ['nope'] },
+      condition: { '==': [{ var: 'ghost' }, 1] }, actions: [{ type: 'set', values: { title: 'x' } }, { type: 'teleport' }] };
+    const res = await e.call('POST', '/api/meta/deploy', { documents: [bad, { ...bad, name: 'bad2', trigger: { stateEntered: 'limbo' }, condition: undefined, actions: [{ type: 'notify', template: 'urgent', to: { var: 'owner_id' } }] }] });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.map((d: any) => `${d.path} ${d.code}`)).toEqual(expect.arrayContaining([
+      '/documents/0/trigger/fieldChanged/0 unknown_field',
+      '/documents/0/condition/==/0/var unknown_field',
+      '/documents/0/actions/0/type invalid_action',
+      '/documents/0/actions/1/type unknown_action',
+      '/documents/1/trigger/stateEntered unknown_state',
+    ]));
+    expect((await e.call('POST', '/api/meta/deploy', { documents: [{ ...bad, trigger: { created: true, updated: true } }] })).status).toBe(400);
+  });
+});
