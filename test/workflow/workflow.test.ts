@@ -37,7 +37,7 @@ describe.each(drivers)('workflows on %s', (driver) => {
   it('reaches every state of every sample workflow along the shortest paths the machine itself yields', async () => {
     // Event data that satisfies every guard; the machine decides where each event leads.
     const data = { amount: 100000, expected_close_date: '2026-12-31', $user: {}, $input: { loss_reason: '价格' } };
-    for (const doc of workflows) {
+    for (const doc of workflows.filter((w) => w.entity === 'opportunity')) {
       const { machine } = compileWorkflow(doc);
       const events = [...new Set(Object.values(doc.states).flatMap((s) => Object.keys(s.on ?? {})))].map((type) => ({ type, data }));
       const paths = getShortestPaths(machine, { events });
@@ -55,6 +55,27 @@ describe.each(drivers)('workflows on %s', (driver) => {
         expect([doc.name, final.stage]).toEqual([doc.name, String(path.state.value)]);
       }
     }
+  });
+
+  it('runs order execution along every path the machine yields; a won opportunity raises its order', async () => {
+    const doc = workflows.find((w) => w.name === 'order_execution')!;
+    const { machine } = compileWorkflow(doc);
+    const events = ['plan', 'start', 'complete'].map((type) => ({ type, data: { delivery_date: '2027-01-10', $user: {} } }));
+    const paths = getShortestPaths(machine, { events });
+    expect(paths.map((p) => String(p.state.value)).sort()).toEqual(['accepted', 'done', 'executing', 'planned']);
+    for (const path of paths) {
+      const order = (await e.call('POST', '/api/data/order', { account: account.id, amount: 10, delivery_date: '2027-01-10' })).body.data;
+      expect(order).toMatchObject({ status: 'accepted', order_type: 'sales' });
+      for (const step of path.steps.slice(1)) expect((await e.call('POST', `/api/data/order/${order.id}/transitions/${step.event.type}`)).status).toBe(200);
+      expect((await e.call('GET', `/api/data/order/${order.id}`)).body.data.status).toBe(String(path.state.value));
+    }
+    const undated = (await e.call('POST', '/api/data/order', { account: account.id })).body.data;
+    expect((await e.call('POST', `/api/data/order/${undated.id}/transitions/plan`)).body.error.code).toBe('guard_failed');
+
+    const opp = await newOpportunity({ amount: 88000, expected_close_date: '2027-01-01' });
+    for (const event of ['confirm_needs', 'submit_proposal', 'quote', 'confirm_intent', 'negotiate', 'sign', 'win']) expect((await fire(opp.id, event)).status).toBe(200);
+    const orders = (await e.call('GET', `/api/data/order?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'opportunity' }, opp.id] }))}`)).body.data;
+    expect(orders).toMatchObject([{ account: account.id, amount: 88000, status: 'accepted', order_no: expect.stringMatching(/^SO-\d{6}-\d{5}$/) }]);
   });
 
   it('lists what the user may do now, and why not for the rest', async () => {
