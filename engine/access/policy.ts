@@ -8,6 +8,7 @@ import { AppError } from '../errors.js';
 import type { AppModel, CompiledEntity } from '../model/compile.js';
 import { SYSTEM_FIELDS } from '../model/system-fields.js';
 import { compileFilter } from '../rules/to-sql.js';
+import { filterScope } from '../data/query.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 import type { Action, Grant, RoleDoc, Scope } from '../../metadata/kinds.js';
 import type { Principal } from './principal.js';
@@ -82,13 +83,7 @@ export function scopeCondition(model: AppModel, entity: CompiledEntity, access: 
     if (scope === 'own') return ownedBy(principal.selves);
     if (scope === 'department') return ownedBy(principal.departmentMembers);
     if (scope === 'department_tree') return ownedBy(principal.treeMembers);
-    return compileFilter((scope as { when: unknown }).when, {
-      field: (name) => {
-        const kind = entity.columnKinds.get(name);
-        return kind ? { sql: sql`${entity.columns[name]}`, kind } : undefined;
-      },
-      context: { $user: principal.context, $now: new Date().toISOString() },
-    });
+    return compileFilter((scope as { when: unknown }).when, filterScope(entity, { $user: principal.context, $now: new Date().toISOString() }));
   });
   if (shareLevel) {
     parts.push(sql`${entity.columns.id} in (select record_id from auth.shares where entity = ${entity.name}

@@ -220,10 +220,10 @@ export class DataService {
   }
 
   /** The live record, within a scope (absent = any); 404 when it isn't there for the caller. */
-  private async findActive(db: Db, entity: CompiledEntity, id: string, scope: SQL | undefined, selection?: Record<string, unknown>, extra: Record<string, SQL> = {}) {
+  private async findActive(db: Db, entity: CompiledEntity, id: string, scope: SQL | undefined, selection?: Record<string, unknown>) {
     if (!UUID.test(id)) throw notFoundRecord(entity, id);
     const query = db
-      .select({ ...(selection ?? entity.columns), ...extra } as never)
+      .select((selection ?? entity.columns) as never)
       .from(entity.table)
       .where(all(eq(entity.columns.id, id), isNull(entity.columns.deleted_at), scope));
     const [row] = decodeRows(entity, await this.database.rows(query.getSQL(), db));
