@@ -17,12 +17,14 @@ import { createUser, type NewUser } from './auth/users.js';
 import { createApp } from './http/app.js';
 import { WORKFLOW_SQL, WorkflowService } from './workflow/service.js';
 import { INBOX_SQL, Inbox } from './notifications/inbox.js';
+import { JobQueue, type JobQueueOptions } from './jobs/queue.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
   /** An already open database (tests share one). */
   database?: Database;
   auth?: AuthOptions;
+  jobs?: JobQueueOptions;
 }
 
 /** Users and departments: entities like any other, deployed with the engine on first start. */
@@ -48,7 +50,9 @@ export async function createEngine(options: EngineOptions = {}) {
   };
   const ownership = new OwnershipService(data);
   ownership.onDelegationChange = () => auth.invalidate();
-  const workflows = new WorkflowService(data, registry);
+  const jobs = new JobQueue(database, options.jobs);
+  const workflows = new WorkflowService(data, registry, jobs);
+  await jobs.start();
   const inbox = new Inbox(database);
   const app = createApp({ data, ownership, workflows, inbox, metadata, auth, driver: database.driver });
   return {
@@ -59,9 +63,11 @@ export async function createEngine(options: EngineOptions = {}) {
     data,
     ownership,
     workflows,
+    jobs,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {
+      await jobs.stop();
       await auth.stop();
       await metadata.stop();
       if (!options.database) await database.close();

@@ -58,7 +58,14 @@ export interface WorkflowDoc extends MetadataDocument {
   stateField: string;
   appliesWhen?: unknown;
   initial: string;
-  states: Record<string, { type?: 'final'; on?: Record<string, WorkflowTransition>; entry?: WorkflowAction[]; exit?: WorkflowAction[] }>;
+  states: Record<string, { type?: 'final'; on?: Record<string, WorkflowTransition>; entry?: WorkflowAction[]; exit?: WorkflowAction[]; timers?: WorkflowTimer[] }>;
+}
+/** An event the engine fires by itself, a while after the state was entered or at a date of the record. */
+export interface WorkflowTimer {
+  event: string;
+  after?: string;
+  at?: string;
+  offset?: string;
 }
 export interface AppDoc extends MetadataDocument {
   version: string;
@@ -253,6 +260,12 @@ function checkWorkflow(wf: WorkflowDoc, all: DocumentSet, registry: RegistryView
     if (node.type === 'final' && on.length) errors.push({ path: pointer('states', state, 'on'), code: 'final_with_transitions', message: `The final state "${state}" cannot have transitions` });
     if (node.type !== 'final' && !on.length) errors.push({ path: pointer('states', state), code: 'dead_end', message: `"${state}" is not final and has no way out` });
     checkActions(node.entry, pointer('states', state, 'entry'));
+    (node.timers ?? []).forEach((timer, i) => {
+      if (!node.on?.[timer.event]) errors.push({ path: pointer('states', state, 'timers', i, 'event'), code: 'unknown_event', message: `"${timer.event}" is not a transition of "${state}"` });
+      if (timer.at !== undefined && !['date', 'datetime'].includes(entity.fields.find((f) => f.name === timer.at)?.type ?? '')) {
+        errors.push({ path: pointer('states', state, 'timers', i, 'at'), code: 'invalid_timer_field', message: `"${timer.at}" is not a date or datetime field of ${wf.entity}` });
+      }
+    });
     checkActions(node.exit, pointer('states', state, 'exit'));
     for (const [event, t] of on) {
       const at = (...p: string[]) => pointer('states', state, 'on', event, ...p);

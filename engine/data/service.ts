@@ -68,10 +68,14 @@ const all = (...conditions: (SQL | undefined)[]) => and(...conditions.filter((c)
 export class DataService {
   /** Called after a committed write (the auth service listens for changes to users and departments). */
   onWrite: (entity: string) => void = () => {};
+  /** Run in the creating transaction for each new record (workflows start the initial state's timers). */
+  readonly onCreate: ((tx: Db, entity: CompiledEntity, record: Record<string, unknown>) => Promise<void>)[] = [];
+  /** Run in the updating transaction after each update (workflows reset timers that read a changed date). */
+  readonly onUpdate: ((tx: Db, entity: CompiledEntity, before: Record<string, unknown>, after: Record<string, unknown>) => Promise<void>)[] = [];
 
   constructor(
     readonly database: Database,
-    private readonly model: () => AppModel,
+    readonly model: () => AppModel,
     private readonly registry?: RegistryView,
   ) {}
 
@@ -295,6 +299,7 @@ export class DataService {
       const out = rows.map(toRecord);
       await writeAudit(tx, out.map((r) => ({ entity: entity.name, recordId: r.id as string, version: 1, action: 'create', actor: guard.userId, changes: diff(null, r), snapshot: r })));
       for (const r of out) await this.automate(tx, ctx, entity, null, r, depth);
+      for (const hook of this.onCreate) for (const r of out) await hook(tx, entity, r);
       return out;
     });
     if (!outer) this.onWrite(entity.name);
@@ -408,6 +413,7 @@ export class DataService {
     const after = toRecord(row);
     await writeAudit(tx, [{ entity: entity.name, recordId: current.id as string, version: after.version as number, action: audit.action, actor: userId, changes: diff(current, after), snapshot: after, note: audit.note }]);
     await this.automate(tx, ctx, entity, current, after, 0);
+    for (const hook of this.onUpdate) await hook(tx, entity, current, after);
     return after;
   }
 

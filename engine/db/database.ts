@@ -17,10 +17,28 @@ export interface Database {
   rows<T = Record<string, unknown>>(query: SQL, executor?: Db): Promise<T[]>;
   /** Runs several parameterless statements separated by `;` (DDL bootstrap). */
   exec(script: string): Promise<void>;
+  /**
+   * node-postgres's `query(text, values)` shape over this database or one of its transactions, for
+   * libraries that bring their own SQL (the pg-boss job queue): jobs sent with a transaction's
+   * client commit or roll back with it.
+   */
+  sqlClient(executor?: Db): SqlClient;
   /** Subscribes to a PostgreSQL NOTIFY channel; returns an unsubscribe function. */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+export interface SqlClient {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** node-postgres sends objects as JSON and undefined as NULL; the other drivers want that done for them. */
+const asParameter = (v: unknown) =>
+  v === undefined ? null : v !== null && typeof v === 'object' && !(v instanceof Date) && !Array.isArray(v) && !(v instanceof Uint8Array) ? JSON.stringify(v) : v;
+
+/** The driver's own client behind a drizzle database or transaction. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const driverClient = (executor: Db): any => (executor as unknown as { session: { client: unknown } }).session.client;
 
 export interface OpenOptions {
   /** postgres:// URL; when absent the embedded database is used. */
@@ -56,6 +74,22 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     exec: async (script) => {
       await plain(script); // several statements: the simple protocol, never prepared
     },
+    sqlClient: (executor = db) => ({
+      executeSql: async (text, values) => {
+        const client = driverClient(executor);
+        if (values?.length) return { rows: [...(await client.unsafe(text, values.map(asParameter)))] };
+        // A parameterless script (a schema migration) may hold several statements and its own
+        // BEGIN/COMMIT: the simple protocol, on a connection of its own unless already in a transaction.
+        if (!client.reserve) return { rows: [...(await client.unsafe(text))] };
+        const connection = await client.reserve();
+        try {
+          const result = await connection.unsafe(text);
+          return { rows: Array.isArray(result) ? [...result] : [] };
+        } finally {
+          connection.release();
+        }
+      },
+    }),
     listen: async (channel, onMessage) => {
       const { unlisten } = await client.listen(channel, onMessage);
       return unlisten;
@@ -100,6 +134,17 @@ async function openPglite(dataDir?: string): Promise<Database> {
     exec: async (script) => {
       await client.exec(script);
     },
+    sqlClient: (executor = db) => ({
+      executeSql: async (text, values) => {
+        const pg = driverClient(executor);
+        // query() takes one statement; parameterless scripts (schema migrations) may hold several.
+        if (!values?.length) {
+          const results = await pg.exec(text);
+          return { rows: results.at(-1)?.rows ?? [] };
+        }
+        return { rows: (await pg.query(text, values.map(asParameter))).rows };
+      },
+    }),
     listen: async (channel, onMessage) => client.listen(channel, onMessage),
     close: () => client.close(),
   };

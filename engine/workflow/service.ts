@@ -15,6 +15,23 @@ import { ajvErrorsToDetails } from '../../metadata/validate.js';
 import type { WorkflowAction, WorkflowTransition } from '../../metadata/kinds.js';
 import { engineContext, type DataService, type OperationContext } from '../data/service.js';
 import type { CompiledWorkflow } from './compile.js';
+import type { JobQueue } from '../jobs/queue.js';
+import { durationMs } from '../jobs/duration.js';
+import type { WorkflowTimer } from '../../metadata/kinds.js';
+
+/** A timer's job: fire `event` if the record still is in the stay (`since`: the history entry that entered it, 0 for creation). */
+interface TimerJob {
+  entity: string;
+  id: string;
+  workflow: string;
+  state: string;
+  event: string;
+  since: number;
+  timer: number;
+  /** For `at` timers, the due time it was set for: when the date changes, a new job replaces it. */
+  due?: string;
+}
+const TIMER_QUEUE = 'workflow-timer';
 
 export const WORKFLOW_SQL = `
 create schema if not exists workflow;
@@ -68,7 +85,75 @@ export class WorkflowService {
   constructor(
     private readonly data: DataService,
     private readonly registry: RegistryView,
-  ) {}
+    private readonly jobs: JobQueue,
+  ) {
+    jobs.define<TimerJob>({ name: TIMER_QUEUE, run: (job) => this.onTimer(job) });
+    // A record created in a state with timers starts them, in the creating transaction.
+    data.onCreate.push(async (tx, entity, record) => {
+      const workflow = entity.workflows.find((w) => w.applies(record));
+      if (workflow?.doc.states[workflow.doc.initial]?.timers?.length) await this.startTimers(tx, entity, record, workflow, String(record[workflow.doc.stateField]), 0);
+    });
+    // A date an `at` timer of the current state reads has changed: set the timer again for the new date.
+    data.onUpdate.push(async (tx, entity, before, after) => {
+      const workflow = entity.workflows.find((w) => w.applies(after));
+      if (!workflow) return;
+      const state = String(after[workflow.doc.stateField]);
+      if (state !== before[workflow.doc.stateField]) return; // a transition sets its own timers
+      const moved = (workflow.doc.states[state]?.timers ?? []).filter((t) => t.at !== undefined && before[t.at] !== after[t.at]);
+      if (!moved.length) return;
+      const [{ since }] = await this.data.database.rows<{ since: number }>(sql`select coalesce(max(id), 0)::int as since from workflow.history
+        where entity = ${entity.name} and record_id = ${after.id as string} and from_state <> to_state`, tx);
+      await this.startTimers(tx, entity, after, workflow, state, Number(since), (t) => moved.includes(t));
+    });
+  }
+
+  /** When a timer is due for this stay: `after` from now, `at` from the record's date field (undefined: no date). */
+  private dueAt(timer: WorkflowTimer, record: Record<string, unknown>, entered: Date): Date | undefined {
+    if (timer.after) return new Date(entered.getTime() + durationMs(timer.after));
+    const value = record[timer.at!];
+    if (value === null || value === undefined) return undefined;
+    // A date is taken at 00:00 UTC (a date field carries no time zone).
+    const at = new Date(String(value).length === 10 ? `${value}T00:00:00Z` : String(value));
+    return new Date(at.getTime() + (timer.offset ? durationMs(timer.offset) : 0));
+  }
+
+  private async startTimers(tx: Db, entity: CompiledEntity, record: Record<string, unknown>, workflow: CompiledWorkflow, state: string, since: number, which: (t: WorkflowTimer) => boolean = () => true) {
+    const now = new Date();
+    for (const [i, timer] of (workflow.doc.states[state]?.timers ?? []).entries()) {
+      const due = which(timer) ? this.dueAt(timer, record, now) : undefined;
+      if (!due) continue;
+      const job: TimerJob = { entity: entity.name, id: record.id as string, workflow: workflow.doc.name, state, event: timer.event, since, timer: i, ...(timer.at ? { due: due.toISOString() } : {}) };
+      await this.jobs.send(TIMER_QUEUE, job, { tx, startAfter: due });
+    }
+  }
+
+  /**
+   * A timer fires its event as the engine, if the record is still in the stay that started it (a
+   * later visit to the same state has timers of its own). An `at` timer whose date moved has been
+   * replaced by one for the new date. A guard that does not hold, or a record gone, ends the timer quietly.
+   */
+  private async onTimer(job: TimerJob) {
+    const entity = this.data.model().entity(job.entity);
+    const workflow = entity?.workflows.find((w) => w.doc.name === job.workflow);
+    const timer = workflow?.doc.states[job.state]?.timers?.[job.timer];
+    if (!entity || !workflow || !timer || timer.event !== job.event) return; // the metadata changed since
+    const [row] = await this.data.database.rows<{ state: string | null; since: number }>(sql`
+      select r.${sql.identifier(workflow.doc.stateField)} as state,
+        (select coalesce(max(h.id), 0)::int from workflow.history h where h.entity = ${entity.name} and h.record_id = r.id and h.from_state <> h.to_state) as since
+      from ${entity.table} r where r.id = ${job.id} and r.deleted_at is null`);
+    if (!row || row.state !== job.state || Number(row.since) !== job.since) return;
+    if (timer.at) {
+      // The date moved since this job was set: the job set for the new date decides.
+      const record = await this.data.get(engineContext(), entity.name, job.id);
+      if (this.dueAt(timer, record, new Date())?.toISOString() !== job.due) return;
+    }
+    try {
+      await this.fire(engineContext(), entity.name, job.id, job.event, { comment: `timer: ${timer.after ?? `${timer.at}${timer.offset ?? ''}`}` });
+    } catch (e) {
+      if (e instanceof AppError && e.status < 500) return; // the guard does not hold (or the record moved on): nothing to do
+      throw e; // retried by the queue
+    }
+  }
 
   private served(entity: CompiledEntity, record: Record<string, unknown>): CompiledWorkflow {
     const workflow = entity.workflows.find((w) => w.applies(record));
@@ -151,17 +236,18 @@ export class WorkflowService {
         const run = this.registry.action(action.type)!.run;
         if (run) created.push(await run({ action, entity: entity.name, record: after, data: afterData, tx, documents: this.data.documents(), createRecord: (e, values) => this.data.create(engineContext(ctx.lang), e, values, tx) as Promise<Record<string, unknown>> }));
       }
-      await this.record(tx, entity, id, workflow.doc.name, event, from, to, ctx.principal?.userId ?? null, comment as string | undefined, input);
+      const entered = await this.record(tx, entity, id, workflow.doc.name, event, from, to, ctx.principal?.userId ?? null, comment as string | undefined, input);
+      if (to !== from) await this.startTimers(tx, entity, after, workflow, to, entered);
       return { record: after, from, to, created: created.filter((c) => c && typeof c === 'object' && 'id' in (c as object)) };
     });
     this.data.onWrite(entity.name);
     return { ...result, record: guard.strip(entity, [result.record])[0] };
   }
 
-  private async record(tx: Db, entity: CompiledEntity, id: string, workflow: string, event: string, from: string, to: string, actor: string | null, comment: string | undefined, input: unknown) {
-    await tx.execute(sql`insert into workflow.history (entity, record_id, workflow, event, from_state, to_state, actor, comment, input)
-      values (${entity.name}, ${id}, ${workflow}, ${event}, ${from}, ${to}, ${actor}, ${comment ?? null}, ${input === undefined ? null : JSON.stringify(input)}::jsonb)`);
-    if (from === to) return;
+  private async record(tx: Db, entity: CompiledEntity, id: string, workflow: string, event: string, from: string, to: string, actor: string | null, comment: string | undefined, input: unknown): Promise<number> {
+    const [entry] = await this.data.database.rows<{ id: number }>(sql`insert into workflow.history (entity, record_id, workflow, event, from_state, to_state, actor, comment, input)
+      values (${entity.name}, ${id}, ${workflow}, ${event}, ${from}, ${to}, ${actor}, ${comment ?? null}, ${input === undefined ? null : JSON.stringify(input)}::jsonb) returning id::int as id`, tx);
+    if (from === to) return Number(entry.id);
     // Close the current stay (opening one for the initial state if the record predates its history).
     const closed = await this.data.database.rows(sql`update workflow.stays set left_at = now() where entity = ${entity.name} and record_id = ${id} and left_at is null returning id`, tx);
     if (!closed.length) {
@@ -169,6 +255,7 @@ export class WorkflowService {
         select ${entity.name}, ${id}, ${workflow}, ${from}, created_at, now() from ${entity.table} where id = ${id}`);
     }
     await tx.execute(sql`insert into workflow.stays (entity, record_id, workflow, state) values (${entity.name}, ${id}, ${workflow}, ${to})`);
+    return Number(entry.id);
   }
 
   /** Transition history and time spent in each state, for anyone who can read the record. */

@@ -44,7 +44,7 @@ export async function startEngine(driver: Driver, options: EngineOptions = {}): 
       await admin.end();
     };
   }
-  const engine = await createEngine({ ...options, url });
+  const engine = await createEngine({ jobs: { pollingSeconds: 0.5 }, ...options, url });
   const request = async (token: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> => {
     const res = await engine.app.request(path, {
       method,

@@ -1,0 +1,139 @@
+/**
+ * The durable job queue: pg-boss, in the same database as the records, on both drivers (PGlite and
+ * postgres.js through Database.sqlClient). Timers, escalations, scheduled automations and
+ * after-commit actions are jobs — never in-memory timeouts — so they survive a restart and, with
+ * several server processes on one database, each runs once (pg-boss fetches with SKIP LOCKED and
+ * sends each cron tick once).
+ *
+ * A job sent with a transaction (`send(…, { tx })`) is written by that transaction: it exists only if
+ * what caused it committed.
+ */
+import PgBoss from 'pg-boss';
+import type { Database, Db } from '../db/database.js';
+
+export interface JobQueueOptions {
+  /** Fetch and run jobs in this process (false: only send them, e.g. a process that serves HTTP only). */
+  work?: boolean;
+  /** How often an idle worker looks for due jobs. */
+  pollingSeconds?: number;
+}
+
+export interface QueueDefinition<T> {
+  name: string;
+  run(data: T, job: { id: string; retryCount: number }): Promise<void>;
+  /** Attempts after the first failure, with exponential backoff from retryDelaySeconds. */
+  retryLimit?: number;
+  retryDelaySeconds?: number;
+}
+
+export interface SendOptions {
+  /** Run no earlier than this. */
+  startAfter?: Date;
+  /** Write the job in this transaction. */
+  tx?: Db;
+  /** At most one queued job per key (e.g. one escalation per approval task). */
+  singletonKey?: string;
+}
+
+const SCHEMA = 'jobs';
+
+export class JobQueue {
+  private boss: PgBoss | undefined;
+  private readonly queues = new Map<string, QueueDefinition<never>>();
+  private started = false;
+
+  constructor(
+    private readonly database: Database,
+    private readonly options: JobQueueOptions = {},
+  ) {}
+
+  /** Declares a queue and its handler; done by the services before start(). */
+  define<T>(queue: QueueDefinition<T>) {
+    if (this.started) throw new Error(`Queue ${queue.name} defined after the job queue started`);
+    this.queues.set(queue.name, queue as QueueDefinition<never>);
+    return this;
+  }
+
+  async start() {
+    const work = this.options.work ?? true;
+    const boss = new PgBoss({
+      db: this.database.sqlClient(),
+      schema: SCHEMA,
+      // Cron schedules need the clock monitor; maintenance archives finished jobs.
+      schedule: work,
+      supervise: work,
+      migrate: true,
+    });
+    boss.on('error', (error) => console.error('job queue:', error.message));
+    await boss.start();
+    this.boss = boss;
+    const existing = new Set((await boss.getQueues()).map((q) => q.name));
+    for (const queue of this.queues.values()) {
+      const policy = { retryLimit: queue.retryLimit ?? 3, retryDelay: queue.retryDelaySeconds ?? 5, retryBackoff: true };
+      if (!existing.has(queue.name)) await boss.createQueue(queue.name, { name: queue.name, ...policy });
+      if (!work) continue;
+      await boss.work<never>(queue.name, { pollingIntervalSeconds: this.options.pollingSeconds ?? 2, batchSize: 1, includeMetadata: true }, async ([job]) => {
+        await queue.run(job.data, { id: job.id, retryCount: job.retryCount });
+      });
+    }
+    this.started = true;
+  }
+
+  private get running(): PgBoss {
+    if (!this.boss) throw new Error('The job queue has not started');
+    return this.boss;
+  }
+
+  /** Queues a job; returns its id (null when a singleton key already has one queued). */
+  async send<T extends object>(queue: string, data: T, options: SendOptions = {}): Promise<string | null> {
+    if (!this.queues.has(queue)) throw new Error(`No queue ${queue}`);
+    return this.running.send(queue, data, {
+      ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+      ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
+      ...(options.tx ? { db: this.database.sqlClient(options.tx) } : {}),
+    });
+  }
+
+  /** Cancels queued jobs by id (a timer whose state was left), in the transaction if given. */
+  async cancel(queue: string, ids: string[], tx?: Db) {
+    if (ids.length) await this.running.cancel(queue, ids, tx ? { db: this.database.sqlClient(tx) } : undefined);
+  }
+
+  /** Runs `queue` on a cron schedule in a time zone; one schedule per queue. */
+  async schedule<T extends object>(queue: string, cron: string, data: T, tz: string) {
+    await this.running.schedule(queue, cron, data, { tz });
+  }
+
+  async unschedule(queue: string) {
+    await this.running.unschedule(queue);
+  }
+
+  async schedules() {
+    return this.running.getSchedules();
+  }
+
+  /** A job's state (created, active, completed, failed…) for tests and operators. */
+  async job(queue: string, id: string) {
+    return this.running.getJobById(queue, id, { includeArchive: true });
+  }
+
+  /** Creates a queue defined after start (one per cron automation). */
+  async ensureQueue(queue: QueueDefinition<never>) {
+    this.queues.set(queue.name, queue);
+    const boss = this.running;
+    if (!(await boss.getQueue(queue.name))) await boss.createQueue(queue.name, { name: queue.name, retryLimit: queue.retryLimit ?? 3, retryDelay: queue.retryDelaySeconds ?? 5, retryBackoff: true });
+    if (this.options.work ?? true) {
+      await boss.offWork(queue.name).catch(() => {});
+      await boss.work<never>(queue.name, { pollingIntervalSeconds: this.options.pollingSeconds ?? 2, batchSize: 1, includeMetadata: true }, async ([job]) => {
+        await queue.run(job.data, { id: job.id, retryCount: job.retryCount });
+      });
+    }
+  }
+
+  async stop() {
+    if (!this.boss) return;
+    // Let a running job finish (bounded) so that a restart does not leave it active until it expires.
+    await this.boss.stop({ graceful: true, wait: true, timeout: 5000, close: false });
+    this.boss = undefined;
+  }
+}
