@@ -18,6 +18,7 @@ import { createApp } from './http/app.js';
 import { WORKFLOW_SQL, WorkflowService } from './workflow/service.js';
 import { INBOX_SQL, Inbox } from './notifications/inbox.js';
 import { JobQueue, type JobQueueOptions } from './jobs/queue.js';
+import { APPROVAL_SQL, ApprovalService } from './approvals/service.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -37,6 +38,7 @@ export async function createEngine(options: EngineOptions = {}) {
   await database.exec(AUDIT_SQL);
   await database.exec(WORKFLOW_SQL);
   await database.exec(INBOX_SQL);
+  await database.exec(APPROVAL_SQL);
   const metadata = new MetadataService(database, registry);
   await metadata.start();
   if (!metadata.model.entity('user')) await metadata.deploy({ documents: await loadPackage(SYSTEM_PACKAGE) });
@@ -52,9 +54,10 @@ export async function createEngine(options: EngineOptions = {}) {
   ownership.onDelegationChange = () => auth.invalidate();
   const jobs = new JobQueue(database, options.jobs);
   const workflows = new WorkflowService(data, registry, jobs);
+  const approvals = new ApprovalService(data, registry, jobs);
   await jobs.start();
   const inbox = new Inbox(database);
-  const app = createApp({ data, ownership, workflows, inbox, metadata, auth, driver: database.driver });
+  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, driver: database.driver });
   return {
     database,
     registry,
@@ -63,6 +66,7 @@ export async function createEngine(options: EngineOptions = {}) {
     data,
     ownership,
     workflows,
+    approvals,
     jobs,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),

@@ -2,7 +2,7 @@
  * Starts the product: `npm start`.
  *   DATABASE_URL        PostgreSQL to use; without it, the embedded database in DATA_DIR (default .data/)
  *   PORT                HTTP port (default 3000)
- *   SAMPLE_APPS         comma-separated folders of sample-apps/ to deploy on first start (default: sales)
+ *   SAMPLE_APPS         comma-separated folders of sample-apps/ to deploy on first start (default: sales,finance)
  *   PLUGINS             comma-separated plugin folders of plugins/ or module paths (default: every shipped plugin)
  *   SEED_DEMO_USERS     1 to seed the demo organisation on PostgreSQL too (always done on the embedded database)
  *   INIT_ADMIN_USERNAME, INIT_ADMIN_PASSWORD   the first administrator, when there are no users yet
@@ -28,7 +28,7 @@ const pluginNames = process.env.PLUGINS !== undefined ? process.env.PLUGINS.spli
 const engine = await createEngine({ url, dataDir, plugins: await loadPlugins(pluginNames, pluginsFolder, { env: process.env }) });
 
 // First start: deploy the sample apps so the product has something to show.
-const sampleApps = (process.env.SAMPLE_APPS ?? 'sales').split(',').map((s) => s.trim()).filter(Boolean);
+const sampleApps = (process.env.SAMPLE_APPS ?? 'sales,finance').split(',').map((s) => s.trim()).filter(Boolean);
 if (!engine.metadata.model.apps.some((a) => a.name !== 'system')) {
   const available = await readdir(join(root, 'sample-apps'));
   for (const name of sampleApps.filter((s) => available.includes(s))) {
@@ -43,9 +43,9 @@ const [{ n: userCount }] = await engine.database.db.select({ n: count() }).from(
 const credentialsFile = dataDir ? join(dataDir, 'demo-users.txt') : undefined;
 if (Number(userCount) === 0) {
   if (!url || process.env.SEED_DEMO_USERS === '1') {
-    const organisation = sampleApps.map((s) => join(root, 'sample-apps', s, 'data', 'organisation.json')).find(existsSync);
-    if (organisation) {
-      const credentials = await seedOrganisation(engine.data, engine.auth, organisation);
+    const organisations = sampleApps.map((s) => join(root, 'sample-apps', s, 'data', 'organisation.json')).filter(existsSync);
+    if (organisations.length) {
+      const credentials = await seedOrganisation(engine.data, engine.auth, organisations);
       const table = credentials.map((c) => `${c.username.padEnd(14)} ${c.password.padEnd(14)} ${c.roles.join(', ')}`).join('\n');
       console.log(`Demo users (username, password, roles):\n${table}`);
       if (credentialsFile) {

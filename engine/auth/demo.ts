@@ -10,12 +10,29 @@ import type { AuthService } from './service.js';
 import { createUser } from './users.js';
 
 interface Organisation {
-  departments: { code: string; name: string; parent?: string }[];
+  departments: { code: string; name: string; parent?: string; head?: string }[];
   users: { username: string; display_name: string; department?: string; manager?: string; roles: string[]; [field: string]: unknown }[];
 }
 
-export async function seedOrganisation(data: DataService, auth: AuthService, file: string) {
-  const org = JSON.parse(await readFile(file, 'utf8')) as Organisation;
+/**
+ * Several sample apps may each describe part of the organisation: departments merge by code (later
+ * files may name a head), users by username (roles add up, other fields fill in).
+ */
+export function mergeOrganisations(orgs: Organisation[]): Organisation {
+  const departments = new Map<string, Organisation['departments'][number]>();
+  const users = new Map<string, Organisation['users'][number]>();
+  for (const org of orgs) {
+    for (const d of org.departments) departments.set(d.code, { ...d, ...departments.get(d.code), ...(d.head ? { head: d.head } : {}) });
+    for (const u of org.users) {
+      const known = users.get(u.username);
+      users.set(u.username, known ? { ...u, ...known, roles: [...new Set([...known.roles, ...u.roles])] } : u);
+    }
+  }
+  return { departments: [...departments.values()], users: [...users.values()] };
+}
+
+export async function seedOrganisation(data: DataService, auth: AuthService, files: string[]) {
+  const org = mergeOrganisations(await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as Organisation)));
   const ctx = engineContext();
   const departments = new Map<string, string>();
   for (const d of org.departments) {
@@ -29,6 +46,10 @@ export async function seedOrganisation(data: DataService, auth: AuthService, fil
     const created = await createUser(data, auth, { ...u, department: department ? departments.get(department) : null, manager: manager ? users.get(manager) : null, password });
     users.set(u.username, created.id);
     credentials.push({ username: u.username, password, roles: u.roles });
+  }
+  // Department heads (部门负责人) once their users exist: approvals route to them.
+  for (const d of org.departments.filter((x) => x.head && users.has(x.head))) {
+    await data.update(ctx, 'department', departments.get(d.code)!, { head: users.get(d.head!) }, '1');
   }
   return credentials;
 }

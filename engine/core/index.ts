@@ -1,5 +1,5 @@
 import type { Plugin } from '../registry/types.js';
-import { appKind, automationKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind } from '../../metadata/kinds.js';
+import { appKind, approvalKind, automationKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind } from '../../metadata/kinds.js';
 import { coreActions } from './actions.js';
 import { coreFieldTypes } from './field-types.js';
 
@@ -7,6 +7,6 @@ import { coreFieldTypes } from './field-types.js';
 export const corePlugin: Plugin = {
   name: 'core',
   fieldTypes: coreFieldTypes,
-  documentKinds: [appKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind, automationKind],
+  documentKinds: [appKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind, automationKind, approvalKind],
   actions: coreActions,
 };

@@ -69,7 +69,12 @@ export class DataService {
   /** Called after a committed write (the auth service listens for changes to users and departments). */
   onWrite: (entity: string) => void = () => {};
   /** Run in the creating transaction for each new record (workflows start the initial state's timers). */
-  readonly onCreate: ((tx: Db, entity: CompiledEntity, record: Record<string, unknown>) => Promise<void>)[] = [];
+  readonly onCreate: ((tx: Db, entity: CompiledEntity, record: Record<string, unknown>, ctx: OperationContext) => Promise<void>)[] = [];
+  /**
+   * Run before a record is changed or deleted, in the transaction, after the caller's rights were
+   * checked (approvals lock pending records and guard their status field). Throw to refuse.
+   */
+  readonly onBeforeChange: ((tx: Db, ctx: OperationContext, entity: CompiledEntity, record: Record<string, unknown>, changes: Record<string, unknown> | null) => Promise<void>)[] = [];
   /** Run in the updating transaction after each update (workflows reset timers that read a changed date). */
   readonly onUpdate: ((tx: Db, entity: CompiledEntity, before: Record<string, unknown>, after: Record<string, unknown>) => Promise<void>)[] = [];
 
@@ -299,7 +304,7 @@ export class DataService {
       const out = rows.map(toRecord);
       await writeAudit(tx, out.map((r) => ({ entity: entity.name, recordId: r.id as string, version: 1, action: 'create', actor: guard.userId, changes: diff(null, r), snapshot: r })));
       for (const r of out) await this.automate(tx, ctx, entity, null, r, depth);
-      for (const hook of this.onCreate) for (const r of out) await hook(tx, entity, r);
+      for (const hook of this.onCreate) for (const r of out) await hook(tx, entity, r, ctx);
       return out;
     });
     if (!outer) this.onWrite(entity.name);
@@ -390,6 +395,7 @@ export class DataService {
    */
   async applyUpdate(tx: Db, ctx: OperationContext, entity: CompiledEntity, current: Record<string, unknown>, changes: Record<string, unknown>, expected: number, audit: { action: AuditEntry['action']; note?: string }) {
     if (current.version !== expected) throw this.versionConflict(entity, expected, current.version as number);
+    for (const hook of this.onBeforeChange) await hook(tx, ctx, entity, current, changes);
     const errors: ErrorDetail[] = [];
     const now = new Date();
     const record = { ...current, ...changes };
@@ -427,6 +433,7 @@ export class DataService {
       const { record, rights } = await this.findWithRights(tx, guard, entity, id, ['delete']);
       if (!rights.delete) throw forbidden(`You may read this ${entity.name} but not delete it`);
       if (expected !== undefined && record.version !== expected) throw this.versionConflict(entity, expected, record.version as number);
+      for (const hook of this.onBeforeChange) await hook(tx, ctx, entity, record, null);
       const at = new Date();
       const audit: AuditEntry[] = [];
       await this.softDelete(tx, entity, [id], at, ctx, guard.userId, audit);

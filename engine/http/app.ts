@@ -12,6 +12,7 @@ import type { DataService, OperationContext } from '../data/service.js';
 import type { OwnershipService } from '../data/ownership.js';
 import type { WorkflowService } from '../workflow/service.js';
 import type { Inbox } from '../notifications/inbox.js';
+import type { ApprovalService } from '../approvals/service.js';
 import { exportCsv } from '../data/export.js';
 import { languageOf } from '../data/validation.js';
 import type { MetadataService } from '../../metadata/service.js';
@@ -25,6 +26,7 @@ export interface AppDeps {
   data: DataService;
   ownership: OwnershipService;
   workflows: WorkflowService;
+  approvals: ApprovalService;
   inbox: Inbox;
   metadata: MetadataService;
   auth: AuthService;
@@ -47,13 +49,23 @@ async function jsonBody(c: Context): Promise<unknown> {
   }
 }
 
+/** A JSON body that may be left out (transitions and approval decisions need none). */
+async function optionalJsonBody(c: Context<Env>): Promise<unknown> {
+  const text = await c.req.text();
+  try {
+    return text.trim() ? JSON.parse(text) : undefined;
+  } catch (e) {
+    throw badRequest('invalid_json', `The request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
 const ctxOf = (c: Context<Env>): OperationContext => ({ principal: c.get('principal'), lang: languageOf(c.req.header('accept-language')) });
 
 function requireSystem(c: Context<Env>, right: string) {
   if (!c.get('principal').system.has(right)) throw forbidden(`This needs the ${right} right`);
 }
 
-export function createApp({ data, ownership, workflows, inbox, metadata, auth, driver }: AppDeps) {
+export function createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, driver }: AppDeps) {
   const app = new Hono<Env>();
 
   app.onError((err, c) => {
@@ -207,17 +219,18 @@ export function createApp({ data, ownership, workflows, inbox, metadata, auth, d
   app.post('/api/data/:entity/:id/assign', async (c) => c.json({ data: await ownership.assign(ctxOf(c), c.req.param('entity'), await jsonBody(c), c.req.param('id')) }));
   app.get('/api/data/:entity/:id/assignments', async (c) => c.json({ data: await ownership.assignmentLog(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
   app.get('/api/data/:entity/:id/transitions', async (c) => c.json({ data: await workflows.transitions(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
-  app.post('/api/data/:entity/:id/transitions/:event', async (c) => {
-    const text = await c.req.text();
-    let body: unknown;
-    try {
-      body = text.trim() ? JSON.parse(text) : undefined;
-    } catch (e) {
-      throw badRequest('invalid_json', `The request body is not valid JSON: ${(e as Error).message}`);
-    }
-    return c.json({ data: await workflows.fire(ctxOf(c), c.req.param('entity'), c.req.param('id'), c.req.param('event'), body) });
-  });
+  app.post('/api/data/:entity/:id/transitions/:event', async (c) =>
+    c.json({ data: await workflows.fire(ctxOf(c), c.req.param('entity'), c.req.param('id'), c.req.param('event'), await optionalJsonBody(c)) }),
+  );
   app.get('/api/data/:entity/:id/workflow-history', async (c) => c.json({ data: await workflows.history(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
+  app.post('/api/data/:entity/:id/approval/submit', async (c) => c.json({ data: await approvals.submit(ctxOf(c), c.req.param('entity'), c.req.param('id'), await optionalJsonBody(c)) }));
+  app.post('/api/data/:entity/:id/approval/recall', async (c) => c.json({ data: await approvals.recall(ctxOf(c), c.req.param('entity'), c.req.param('id'), await optionalJsonBody(c)) }));
+  app.get('/api/data/:entity/:id/approvals', async (c) => c.json({ data: await approvals.history(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
+  app.get('/api/approvals/inbox', async (c) => c.json({ data: await approvals.inbox(ctxOf(c)) }));
+  app.get('/api/approvals/:task', async (c) => c.json({ data: await approvals.task(ctxOf(c), c.req.param('task')) }));
+  app.post('/api/approvals/:task/approve', async (c) => c.json({ data: await approvals.decide(ctxOf(c), c.req.param('task'), 'approve', await optionalJsonBody(c)) }));
+  app.post('/api/approvals/:task/reject', async (c) => c.json({ data: await approvals.decide(ctxOf(c), c.req.param('task'), 'reject', await optionalJsonBody(c)) }));
+  app.post('/api/approvals/:task/delegate', async (c) => c.json({ data: await approvals.delegate(ctxOf(c), c.req.param('task'), await optionalJsonBody(c)) }));
   app.get('/api/data/:entity/:id/shares', async (c) => c.json({ data: await ownership.shares(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
   app.post('/api/data/:entity/:id/shares', async (c) => c.json({ data: await ownership.share(ctxOf(c), c.req.param('entity'), c.req.param('id'), await jsonBody(c)) }, 201));
   app.delete('/api/data/:entity/:id/shares/:shareId', async (c) => c.json({ data: await ownership.unshare(ctxOf(c), c.req.param('entity'), c.req.param('id'), c.req.param('shareId')) }));

@@ -15,6 +15,7 @@ import { ajvErrorsToDetails } from '../../metadata/validate.js';
 import type { WorkflowAction, WorkflowTransition } from '../../metadata/kinds.js';
 import { engineContext, type DataService, type OperationContext } from '../data/service.js';
 import type { CompiledWorkflow } from './compile.js';
+import { actionData, runActions } from './run-actions.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { durationMs } from '../jobs/duration.js';
 import type { WorkflowTimer } from '../../metadata/kinds.js';
@@ -162,7 +163,7 @@ export class WorkflowService {
   }
 
   private data$(ctx: OperationContext, record: Record<string, unknown>, input: unknown) {
-    return { ...record, $user: ctx.principal?.context ?? {}, $input: input ?? {}, $now: new Date().toISOString() };
+    return actionData(ctx, record, input);
   }
 
   private roleProblem(ctx: OperationContext, t: WorkflowTransition) {
@@ -225,20 +226,15 @@ export class WorkflowService {
 
       // exit actions of the old state, the transition's, entry actions of the new one — in that order.
       const actions: WorkflowAction[] = [...(workflow.doc.states[from].exit ?? []), ...(t.actions ?? []), ...(to !== from ? workflow.doc.states[to].entry ?? [] : [])];
-      const changes: Record<string, unknown> = {};
-      for (const action of actions) Object.assign(changes, this.registry.action(action.type)!.changes?.({ action, entity: entity.name, record, data }) ?? {});
-      changes[workflow.doc.stateField] = to;
-      const after = await this.data.applyUpdate(tx, ctx, entity, record, changes, (version as number | undefined) ?? (record.version as number), { action: 'transition', note: `${event}: ${from} → ${to}` });
-
-      const afterData = this.data$(ctx, after, input);
-      const created: unknown[] = [];
-      for (const action of actions) {
-        const run = this.registry.action(action.type)!.run;
-        if (run) created.push(await run({ action, entity: entity.name, record: after, data: afterData, tx, documents: this.data.documents(), createRecord: (e, values) => this.data.create(engineContext(ctx.lang), e, values, tx) as Promise<Record<string, unknown>> }));
-      }
+      const { record: after, created } = await runActions(this.data, this.registry, {
+        tx, ctx, entity, record, actions, input,
+        changes: { [workflow.doc.stateField]: to },
+        expected: (version as number | undefined) ?? (record.version as number),
+        audit: { action: 'transition', note: `${event}: ${from} → ${to}` },
+      });
       const entered = await this.record(tx, entity, id, workflow.doc.name, event, from, to, ctx.principal?.userId ?? null, comment as string | undefined, input);
       if (to !== from) await this.startTimers(tx, entity, after, workflow, to, entered);
-      return { record: after, from, to, created: created.filter((c) => c && typeof c === 'object' && 'id' in (c as object)) };
+      return { record: after, from, to, created };
     });
     this.data.onWrite(entity.name);
     return { ...result, record: guard.strip(entity, [result.record])[0] };

@@ -4,6 +4,7 @@
  *            ├ 市场部 marketing ├ 客服部 service └ 财务部 finance
  * with one user per sample role, everyone logged in, and one account owned by each user.
  */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadPackage } from '../../metadata/loader.js';
 import { seedOrganisation } from '../../engine/auth/demo.js';
@@ -25,13 +26,15 @@ export interface Org {
   as(user: UserName, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
 }
 
-export async function startOrg(driver: Driver): Promise<Org> {
+export async function startOrg(driver: Driver, apps: string[] = ['sales']): Promise<Org> {
   const e = await startEngine(driver);
-  const deployed = await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(join(root, 'sample-apps', 'sales')) });
-  if (deployed.status !== 201) throw new Error(JSON.stringify(deployed.body));
+  for (const app of apps) {
+    const deployed = await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(join(root, 'sample-apps', app)) });
+    if (deployed.status !== 201) throw new Error(JSON.stringify(deployed.body));
+  }
   // The harness already made an "admin"; the demo organisation brings its own.
   await e.data.database.db.execute((await import('drizzle-orm')).sql`update "user" set username = 'harness_admin' where username = 'admin'`);
-  const credentials = await seedOrganisation(e.data, e.auth, join(root, 'sample-apps', 'sales', 'data', 'organisation.json'));
+  const credentials = await seedOrganisation(e.data, e.auth, apps.map((app) => join(root, 'sample-apps', app, 'data', 'organisation.json')).filter(existsSync));
   const passwords = Object.fromEntries(credentials.map((c) => [c.username, c.password])) as Record<UserName, string>;
   const tokens = {} as Record<UserName, string>;
   for (const u of USERS) tokens[u] = await e.login(u, passwords[u]);

@@ -1,0 +1,479 @@
+/**
+ * Runs approval processes: submit, decide (approve / reject), delegate, recall, escalate, the
+ * approver's inbox and the history on the record. Each operation is one transaction that locks the
+ * request row first, so concurrent decisions on one request are counted one after the other and two
+ * submissions of one record cannot both succeed (a partial unique index backs this up).
+ *
+ * The route through the steps is the compiled xstate machine's (engine/approvals/compile.ts); this
+ * module counts the votes of a step and turns the machine's answer into tasks, record changes,
+ * actions and notifications.
+ */
+import { sql } from 'drizzle-orm';
+import { AppError, badRequest, conflict, notFound, unprocessable, pointer } from '../errors.js';
+import type { Db } from '../db/database.js';
+import type { AppModel, CompiledEntity } from '../model/compile.js';
+import type { RegistryView } from '../registry/types.js';
+import { forbidden } from '../access/policy.js';
+import { uuidv7 } from '../model/ids.js';
+import { evaluateRule, isTruthy } from '../rules/evaluate.js';
+import { deliver, type Message } from '../notifications/inbox.js';
+import type { JobQueue } from '../jobs/queue.js';
+import { durationMs } from '../jobs/duration.js';
+import { engineContext, type DataService, type OperationContext } from '../data/service.js';
+import { actionData, runActions } from '../workflow/run-actions.js';
+import type { ApprovalDoc, ApprovalStep, ApproverSpec } from '../../metadata/kinds.js';
+import { compileApproval, stepOutcome, type CompiledApproval, type Resting } from './compile.js';
+
+export const APPROVAL_SQL = `
+create schema if not exists approval;
+create table if not exists approval.requests (
+  id uuid primary key,
+  entity text not null,
+  record_id uuid not null,
+  approval text not null,
+  status text not null check (status in ('pending', 'approved', 'rejected', 'returned', 'recalled')),
+  step text,
+  round integer not null default 0,
+  submitter uuid,
+  submitted_at timestamptz not null default now(),
+  decided_at timestamptz,
+  comment text
+);
+-- One pending request per record: a second concurrent submit fails here.
+create unique index if not exists requests_one_pending on approval.requests (entity, record_id) where status = 'pending';
+create index if not exists requests_record on approval.requests (entity, record_id, submitted_at);
+create table if not exists approval.tasks (
+  id uuid primary key,
+  request_id uuid not null references approval.requests (id),
+  step text not null,
+  round integer not null,
+  assignee uuid not null,
+  status text not null check (status in ('pending', 'approved', 'rejected', 'delegated', 'escalated', 'cancelled')),
+  origin text not null default 'step' check (origin in ('step', 'delegated', 'escalated')),
+  from_user uuid,
+  created_at timestamptz not null default now(),
+  decided_at timestamptz,
+  decided_by uuid,
+  comment text
+);
+create index if not exists tasks_inbox on approval.tasks (assignee, created_at) where status = 'pending';
+create index if not exists tasks_request on approval.tasks (request_id, round);
+`;
+
+const ESCALATION_QUEUE = 'approval-escalation';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const STEP_FINISHED = { approved: 'approve', rejected: 'reject', returned: 'reject', recalled: 'recall' } as const;
+
+interface RequestRow {
+  id: string;
+  entity: string;
+  record_id: string;
+  approval: string;
+  status: string;
+  step: string | null;
+  round: number;
+  submitter: string | null;
+}
+interface TaskRow {
+  id: string;
+  request_id: string;
+  step: string;
+  round: number;
+  assignee: string;
+  status: string;
+}
+
+const compiledCache = new WeakMap<AppModel, Map<string, CompiledApproval>>();
+function approvalsOf(model: AppModel) {
+  let byEntity = compiledCache.get(model);
+  if (!byEntity) {
+    byEntity = new Map(model.documents.all<ApprovalDoc>('approval').map((doc) => [doc.entity, compileApproval(doc)]));
+    compiledCache.set(model, byEntity);
+  }
+  return byEntity;
+}
+
+const both = (en: string, zh: string) => ({ en, 'zh-CN': zh });
+
+export class ApprovalService {
+  constructor(
+    private readonly data: DataService,
+    private readonly registry: RegistryView,
+    private readonly jobs: JobQueue,
+  ) {
+    jobs.define<{ task: string }>({ name: ESCALATION_QUEUE, run: ({ task }) => this.escalate(task) });
+    data.onBeforeChange.push((tx, ctx, entity, record, changes) => this.guardChange(tx, ctx, entity, record, changes));
+    data.onCreate.push(async (_tx, entity, record, ctx) => {
+      const approval = this.approvalOf(entity);
+      const field = approval?.doc.statusField;
+      if (!field || ctx.privileged) return;
+      const initial = entity.fields.find((f) => f.name === field)?.doc.default ?? null;
+      if ((record[field] ?? null) !== initial) throw unprocessable('validation_failed', `${field} is set by the approval ${approval.doc.name}`, [{ path: pointer(field), code: 'approval_controlled', message: 'use POST …/approval/submit' }]);
+    });
+  }
+
+  private approvalOf(entity: CompiledEntity) {
+    return approvalsOf(this.data.model()).get(entity.name);
+  }
+
+  private required(entity: CompiledEntity) {
+    const approval = this.approvalOf(entity);
+    if (!approval) throw notFound('no_approval', `${entity.name} has no approval process`);
+    return approval;
+  }
+
+  /**
+   * Pending records are locked (only admins, the lock's roles and — if allowed — the current
+   * approvers may change them), and the status field belongs to the approval.
+   */
+  private async guardChange(tx: Db, ctx: OperationContext, entity: CompiledEntity, record: Record<string, unknown>, changes: Record<string, unknown> | null) {
+    const approval = this.approvalOf(entity);
+    if (!approval || ctx.privileged) return;
+    const field = approval.doc.statusField;
+    if (field && changes && field in changes && changes[field] !== record[field]) {
+      throw unprocessable('validation_failed', `${field} changes only through the approval ${approval.doc.name}`, [{ path: pointer(field), code: 'approval_controlled', message: 'use POST …/approval/submit' }]);
+    }
+    const lock = approval.doc.lock ?? {};
+    if (lock.enabled === false) return;
+    const principal = ctx.principal!;
+    if (principal.roles.includes('admin') || principal.roles.some((r) => lock.roles?.includes(r))) return;
+    const [pending] = await this.data.database.rows<{ id: string; approver: boolean }>(sql`
+      select r.id, exists (select 1 from approval.tasks t where t.request_id = r.id and t.status = 'pending' and t.assignee in ${principal.selves}) as approver
+      from approval.requests r where r.entity = ${entity.name} and r.record_id = ${record.id as string} and r.status = 'pending'`, tx);
+    if (!pending || (lock.approvers && pending.approver)) return;
+    throw new AppError(423, 'record_locked', `This ${entity.label[ctx.lang]} is locked while its approval is pending`);
+  }
+
+  // ── submit and recall ──────────────────────────────────────────────────────
+
+  async submit(ctx: OperationContext, entityName: string, id: string, body: unknown) {
+    const comment = this.comment(body);
+    const entity = this.data.entity(entityName);
+    const approval = this.required(entity);
+    const guard = this.data.guard(ctx);
+    const result = await this.data.database.db.transaction(async (tx) => {
+      const { record } = await this.data.findWithRights(tx, guard, entity, id, []);
+      const doc = approval.doc;
+      const principal = ctx.principal;
+      const mayOwner = (doc.submitters?.owner ?? true) && principal?.selves.includes(record.owner_id as string);
+      const mayRole = principal?.roles.some((r) => doc.submitters?.roles?.includes(r));
+      if (!ctx.privileged && !mayOwner && !mayRole) throw forbidden(`Only the owner${doc.submitters?.roles?.length ? ` or ${doc.submitters.roles.join(', ')}` : ''} may submit this ${entity.name} for approval`);
+      const [last] = await this.data.database.rows<{ status: string }>(sql`select status from approval.requests
+        where entity = ${entity.name} and record_id = ${id} order by submitted_at desc, id desc limit 1 for update`, tx);
+      if (last?.status === 'pending') throw conflict('approval_pending', 'This record is already waiting for approval');
+      if (last?.status === 'approved') throw conflict('already_approved', 'This record has been approved already');
+      const data = actionData(ctx, record, undefined);
+      if (doc.entryCriteria !== undefined && !isTruthy(evaluateRule(doc.entryCriteria, data))) {
+        const message = doc.entryMessage?.[ctx.lang] ?? 'The record does not meet the conditions for this approval';
+        throw conflict('entry_criteria_not_met', message, [{ path: '/entryCriteria', code: 'entry_criteria_not_met', message }]);
+      }
+      const request: RequestRow = { id: uuidv7(), entity: entity.name, record_id: id, approval: doc.name, status: 'pending', step: null, round: 0, submitter: principal?.userId ?? null };
+      await tx.execute(sql`insert into approval.requests (id, entity, record_id, approval, status, submitter, comment)
+        values (${request.id}, ${entity.name}, ${id}, ${doc.name}, 'pending', ${request.submitter}, ${comment ?? null})`);
+      const after = await this.advance(tx, ctx, entity, approval, request, record, approval.next('idle', 'SUBMIT', data), 'submit');
+      return { request: request.id, record: after };
+    });
+    this.data.onWrite(entity.name);
+    return { ...(await this.requestView(result.request)), record: guard.strip(entity, [result.record])[0] };
+  }
+
+  async recall(ctx: OperationContext, entityName: string, id: string, body: unknown) {
+    const comment = this.comment(body);
+    const entity = this.data.entity(entityName);
+    const approval = this.required(entity);
+    const guard = this.data.guard(ctx);
+    const result = await this.data.database.db.transaction(async (tx) => {
+      const { record } = await this.data.findWithRights(tx, guard, entity, id, []);
+      const [request] = await this.data.database.rows<RequestRow>(sql`select * from approval.requests
+        where entity = ${entity.name} and record_id = ${id} and status = 'pending' for update`, tx);
+      if (!request) throw conflict('not_pending', 'There is no pending approval to recall');
+      if (!ctx.privileged && !ctx.principal!.selves.includes(request.submitter ?? '')) throw forbidden('Only the submitter may recall the request');
+      await tx.execute(sql`update approval.tasks set status = 'cancelled', decided_at = now() where request_id = ${request.id} and status = 'pending'`);
+      const data = actionData(ctx, record, undefined);
+      const after = await this.advance(tx, ctx, entity, approval, request, record, approval.next(request.step!, 'RECALL', data), 'recall', comment);
+      return { request: request.id, record: after };
+    });
+    this.data.onWrite(entity.name);
+    return { ...(await this.requestView(result.request)), record: guard.strip(entity, [result.record])[0] };
+  }
+
+  // ── decisions ──────────────────────────────────────────────────────────────
+
+  /** Approve or reject one's task; the step's mode decides whether the request moves on. */
+  async decide(ctx: OperationContext, taskId: string, decision: 'approve' | 'reject', body: unknown) {
+    const comment = this.comment(body);
+    let entityName = '';
+    const requestId = await this.data.database.db.transaction(async (tx) => {
+      const { task, request } = await this.openTask(tx, ctx, taskId);
+      entityName = request.entity;
+      const entity = this.data.entity(request.entity);
+      const approval = this.required(entity);
+      await tx.execute(sql`update approval.tasks set status = ${decision === 'approve' ? 'approved' : 'rejected'}, decided_at = now(),
+        decided_by = ${ctx.principal?.userId ?? null}, comment = ${comment ?? null} where id = ${task.id}`);
+      const step = approval.doc.steps.find((s) => s.name === request.step)!;
+      const [votes] = await this.data.database.rows<{ approved: number; rejected: number; pending: number }>(sql`
+        select count(*) filter (where status = 'approved')::int as approved, count(*) filter (where status = 'rejected')::int as rejected,
+          count(*) filter (where status = 'pending')::int as pending
+        from approval.tasks where request_id = ${request.id} and round = ${request.round}`, tx);
+      const outcome = stepOutcome(step, votes);
+      if (!outcome) return request.id; // the step waits for more decisions
+      await tx.execute(sql`update approval.tasks set status = 'cancelled', decided_at = now() where request_id = ${request.id} and round = ${request.round} and status = 'pending'`);
+      const { record } = await this.data.findWithRights(tx, this.data.guard(engineContext()), entity, request.record_id, []);
+      await this.advance(tx, ctx, entity, approval, request, record, approval.next(request.step!, outcome, actionData(ctx, record, undefined)), 'decide', comment);
+      return request.id;
+    });
+    this.data.onWrite(entityName);
+    return this.requestView(requestId);
+  }
+
+  /** Hands one's task to another user (转办), who decides in one's place. */
+  async delegate(ctx: OperationContext, taskId: string, body: unknown) {
+    const comment = this.comment(body);
+    const to = (body as { to?: unknown } | undefined)?.to;
+    if (typeof to !== 'string' || !UUID.test(to)) throw badRequest('invalid_request', '"to" must be the id of a user', [{ path: '/to', code: 'required', message: 'a user id' }]);
+    const requestId = await this.data.database.db.transaction(async (tx) => {
+      const { task, request } = await this.openTask(tx, ctx, taskId);
+      const [user] = await this.activeUsers(tx, [to]);
+      if (!user) throw unprocessable('invalid_reference', 'No active user with that id', [{ path: '/to', code: 'invalid_reference', message: `No active user ${to}` }]);
+      const [dup] = await this.data.database.rows(sql`select 1 from approval.tasks where request_id = ${request.id} and round = ${request.round} and assignee = ${to} and status = 'pending'`, tx);
+      if (dup || to === task.assignee) throw conflict('already_assigned', 'That user already has this approval to decide');
+      await tx.execute(sql`update approval.tasks set status = 'delegated', decided_at = now(), decided_by = ${ctx.principal?.userId ?? null}, comment = ${comment ?? null} where id = ${task.id}`);
+      await this.assign(tx, request, this.stepOf(request), [user], 'delegated', task.assignee);
+      return request.id;
+    });
+    return this.requestView(requestId);
+  }
+
+  /** A task that waited too long goes to its assignee's manager (who may escalate in turn). */
+  private async escalate(taskId: string) {
+    await this.data.database.db.transaction(async (tx) => {
+      const [task] = await this.data.database.rows<TaskRow & { manager: string | null }>(sql`
+        select t.*, u.manager from approval.tasks t join approval.requests r on r.id = t.request_id
+        left join "user" u on u.id = t.assignee
+        where t.id = ${taskId} for update of r`, tx);
+      if (!task || task.status !== 'pending' || !task.manager) return;
+      const [manager] = await this.activeUsers(tx, [task.manager]);
+      if (!manager) return;
+      const [request] = await this.data.database.rows<RequestRow>(sql`select * from approval.requests where id = ${task.request_id}`, tx);
+      const [dup] = await this.data.database.rows(sql`select 1 from approval.tasks where request_id = ${request.id} and round = ${request.round} and assignee = ${manager.id} and status = 'pending'`, tx);
+      if (dup) return; // the manager already decides this step
+      await tx.execute(sql`update approval.tasks set status = 'escalated', decided_at = now() where id = ${task.id}`);
+      await this.assign(tx, request, this.stepOf(request), [manager], 'escalated', task.assignee);
+    });
+  }
+
+  private stepOf(request: RequestRow): ApprovalStep {
+    return this.required(this.data.entity(request.entity)).doc.steps.find((s) => s.name === request.step)!;
+  }
+
+  /** The caller's pending task and its request, locked. */
+  private async openTask(tx: Db, ctx: OperationContext, taskId: string) {
+    if (!UUID.test(taskId)) throw notFound('task_not_found', `No approval task ${taskId}`);
+    const [task] = await this.data.database.rows<TaskRow>(sql`select t.* from approval.tasks t join approval.requests r on r.id = t.request_id
+      where t.id = ${taskId} for update of r`, tx);
+    if (!task) throw notFound('task_not_found', `No approval task ${taskId}`);
+    // Delegation for a period (工作代理): the delegate acts for the assignee.
+    if (!ctx.privileged && !ctx.principal!.selves.includes(task.assignee)) throw forbidden('This approval task is not yours');
+    const [request] = await this.data.database.rows<RequestRow>(sql`select * from approval.requests where id = ${task.request_id}`, tx);
+    if (task.status !== 'pending' || request.status !== 'pending') throw conflict('task_closed', `This task is already ${task.status === 'pending' ? request.status : task.status}`);
+    return { task, request };
+  }
+
+  // ── moving a request ───────────────────────────────────────────────────────
+
+  /**
+   * Puts the request where the machine says: a step gets its approvers' tasks; an outcome closes the
+   * request. The status field and the outcome's actions are written on the record.
+   */
+  private async advance(tx: Db, ctx: OperationContext, entity: CompiledEntity, approval: CompiledApproval, request: RequestRow, record: Record<string, unknown>, resting: Resting, cause: 'submit' | 'decide' | 'recall', comment?: string) {
+    const doc = approval.doc;
+    const status = 'step' in resting ? 'pending' : resting.outcome;
+    if ('step' in resting) {
+      const round = request.round + 1;
+      await tx.execute(sql`update approval.requests set step = ${resting.step.name}, round = ${round} where id = ${request.id}`);
+      Object.assign(request, { step: resting.step.name, round });
+      const approvers = await this.resolve(tx, resting.step.approvers, request.submitter, record);
+      if (!approvers.length) {
+        throw conflict('no_approver', `Nobody can decide the step "${resting.step.label[ctx.lang]}": ${describe(resting.step.approvers)} resolves to no active user`, [
+          { path: pointer('steps', resting.index, 'approvers'), code: 'no_approver', message: 'no active user' },
+        ]);
+      }
+      await this.assign(tx, request, resting.step, approvers, 'step', null);
+    } else {
+      await tx.execute(sql`update approval.requests set status = ${resting.outcome}, step = null, decided_at = now() where id = ${request.id}`);
+      const submitters = await this.activeUsers(tx, request.submitter ? [request.submitter] : []);
+      const title = this.title(entity, record);
+      const words = { approved: ['approved', '已通过'], rejected: ['rejected', '已驳回'], returned: ['returned to you for changes', '已退回修改'], recalled: ['recalled', '已撤回'] }[resting.outcome];
+      if (resting.outcome !== 'recalled') {
+        await deliver(tx, submitters, {
+          subject: both(`${doc.label.en}: ${title} ${words[0]}`, `${doc.label['zh-CN']}：${title} ${words[1]}`),
+          body: both(`${title} was ${words[0]}.${comment ? ` Comment: ${comment}` : ''}`, `${title} ${words[1]}。${comment ? `意见：${comment}` : ''}`),
+        }, { entity: entity.name, recordId: request.record_id, template: `approval:${resting.outcome}` });
+      }
+    }
+    // The record: the status field, and the actions of submitting or of the outcome.
+    const outcome = cause === 'submit' ? 'submit' : 'step' in resting ? undefined : STEP_FINISHED[resting.outcome];
+    const actions = [...(cause === 'submit' ? doc.actions?.submit ?? [] : []), ...(outcome && outcome !== 'submit' ? doc.actions?.[outcome] ?? [] : [])];
+    if (cause === 'submit' && status !== 'pending') actions.push(...(doc.actions?.[STEP_FINISHED[status as 'approved']] ?? []));
+    const changes = doc.statusField && record[doc.statusField] !== status ? { [doc.statusField]: status } : {};
+    if (!actions.length && !Object.keys(changes).length) return record;
+    const { record: after } = await runActions(this.data, this.registry, {
+      tx, ctx: { ...ctx, privileged: true }, entity, record, actions, changes,
+      expected: record.version as number,
+      audit: { action: 'update', note: `approval ${doc.name}: ${cause === 'submit' ? 'submitted' : status}` },
+    });
+    return after;
+  }
+
+  /** Creates tasks for approvers, tells them, and sets the step's escalation timers. */
+  private async assign(tx: Db, request: RequestRow, step: ApprovalStep, approvers: { id: string; email: string | null }[], origin: 'step' | 'delegated' | 'escalated', from: string | null) {
+    const ids = approvers.map(() => uuidv7());
+    await tx.execute(sql`insert into approval.tasks (id, request_id, step, round, assignee, status, origin, from_user) values ${sql.join(
+      approvers.map((a, i) => sql`(${ids[i]}, ${request.id}, ${step.name}, ${request.round}, ${a.id}, 'pending', ${origin}, ${from})`),
+      sql`, `,
+    )}`);
+    const entity = this.data.entity(request.entity);
+    const approval = this.required(entity);
+    const [record] = await this.data.database.rows<Record<string, unknown>>(sql`select * from ${entity.table} where id = ${request.record_id}`, tx);
+    const title = this.title(entity, record ?? {});
+    const message: Message = {
+      subject: both(`Approval needed: ${approval.doc.label.en} – ${title}`, `待审批：${approval.doc.label['zh-CN']} – ${title}`),
+      body: both(`${step.label.en}: please approve or reject ${title}.`, `${step.label['zh-CN']}：请审批 ${title}。`),
+    };
+    await deliver(tx, approvers, message, { entity: entity.name, recordId: request.record_id, template: 'approval:task' });
+    if (step.escalation) {
+      const startAfter = new Date(Date.now() + durationMs(step.escalation.after));
+      for (const task of ids) await this.jobs.send(ESCALATION_QUEUE, { task }, { tx, startAfter });
+    }
+  }
+
+  private title(entity: CompiledEntity, record: Record<string, unknown>) {
+    return String((entity.titleField && record[entity.titleField]) ?? record.id ?? '');
+  }
+
+  private async activeUsers(tx: Db, ids: string[]) {
+    if (!ids.length) return [];
+    return this.data.database.rows<{ id: string; email: string | null }>(sql`select id, email from "user"
+      where id in ${ids} and deleted_at is null and employment_status = 'active' order by username`, tx);
+  }
+
+  /** The active users an approver specification names, for this submitter and record. */
+  private async resolve(tx: Db, spec: ApproverSpec, submitter: string | null, record: Record<string, unknown>) {
+    const rows = (q: ReturnType<typeof sql>) => this.data.database.rows<{ id: string }>(q, tx);
+    let ids: string[] = [];
+    switch (spec.type) {
+      case 'users':
+        ids = (await rows(sql`select id from "user" where username in ${spec.users} and deleted_at is null`)).map((r) => r.id);
+        break;
+      case 'role':
+        ids = (await rows(sql`select id from "user" where roles @> array[${spec.role}]::text[] and deleted_at is null`)).map((r) => r.id);
+        break;
+      case 'manager':
+      case 'manager_chain': {
+        const levels = spec.type === 'manager' ? 1 : spec.levels;
+        ids = (await rows(sql`with recursive chain (id, level) as (
+            select manager, 1 from "user" where id = ${submitter} and manager is not null
+            union all
+            select u.manager, c.level + 1 from chain c join "user" u on u.id = c.id where u.manager is not null and c.level < ${levels}
+          ) select id from chain order by level`)).map((r) => r.id);
+        break;
+      }
+      case 'field':
+        ids = typeof record[spec.field] === 'string' ? [record[spec.field] as string] : [];
+        break;
+      case 'department_head':
+        ids = (await rows(spec.department
+          ? sql`select head as id from department where code = ${spec.department} and deleted_at is null and head is not null`
+          : sql`select d.head as id from "user" u join department d on d.id = u.department where u.id = ${submitter} and d.head is not null`)).map((r) => r.id);
+        break;
+    }
+    return this.activeUsers(tx, [...new Set(ids)]);
+  }
+
+  private comment(body: unknown): string | undefined {
+    if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) throw badRequest('invalid_body', 'Send { "comment"? }');
+    const comment = (body as { comment?: unknown } | undefined)?.comment;
+    if (comment !== undefined && (typeof comment !== 'string' || comment.length > 2000)) throw badRequest('invalid_request', 'comment must be text of at most 2000 characters', [{ path: '/comment', code: 'invalid', message: 'text, at most 2000 characters' }]);
+    return comment as string | undefined;
+  }
+
+  // ── reading ────────────────────────────────────────────────────────────────
+
+  private async requestView(id: string) {
+    const [request] = await this.data.database.rows<Record<string, unknown>>(sql`select id, approval, entity, record_id as "recordId", status, step, round,
+      submitter, submitted_at as "submittedAt", decided_at as "decidedAt", comment from approval.requests where id = ${id}`);
+    const tasks = await this.tasksOf([id]);
+    return { request: { ...iso(request), tasks } };
+  }
+
+  private async tasksOf(requests: string[]) {
+    if (!requests.length) return [];
+    const rows = await this.data.database.rows<Record<string, unknown>>(sql`select t.id, t.request_id as "requestId", t.step, t.round, t.assignee,
+        u.display_name as "assigneeName", t.status, t.origin, t.from_user as "fromUser", t.created_at as "createdAt", t.decided_at as "decidedAt",
+        t.decided_by as "decidedBy", t.comment
+      from approval.tasks t left join "user" u on u.id = t.assignee where t.request_id in ${requests} order by t.created_at, t.id`);
+    return rows.map(iso);
+  }
+
+  /** Every request on the record with its tasks, newest first, for whoever can read the record. */
+  async history(ctx: OperationContext, entityName: string, id: string) {
+    const entity = this.data.entity(entityName);
+    await this.data.get(ctx, entityName, id, { fields: 'id' });
+    const requests = await this.data.database.rows<Record<string, unknown> & { id: string }>(sql`select id, approval, status, step, round, submitter,
+        submitted_at as "submittedAt", decided_at as "decidedAt", comment
+      from approval.requests where entity = ${entity.name} and record_id = ${id} order by submitted_at desc, id desc`);
+    const tasks = await this.tasksOf(requests.map((r) => r.id));
+    return requests.map((r) => ({ ...iso(r), tasks: tasks.filter((t) => t.requestId === r.id) }));
+  }
+
+  /** The caller's pending approval tasks (and those of whoever they stand in for), oldest first. */
+  async inbox(ctx: OperationContext) {
+    const principal = ctx.principal!;
+    const rows = await this.data.database.rows<Record<string, unknown> & { entity: string; recordId: string; approval: string; step: string }>(sql`
+      select t.id, t.step, t.assignee, t.origin, t.created_at as "createdAt", r.id as "requestId", r.approval, r.entity, r.record_id as "recordId",
+        r.submitter, s.display_name as "submitterName", r.submitted_at as "submittedAt"
+      from approval.tasks t join approval.requests r on r.id = t.request_id left join "user" s on s.id = r.submitter
+      where t.assignee in ${principal.selves} and t.status = 'pending' order by t.created_at, t.id limit 200`);
+    // Titles: one query per entity, not per task.
+    const titles = new Map<string, string>();
+    for (const name of new Set(rows.map((r) => r.entity))) {
+      const entity = this.data.model().entity(name);
+      if (!entity) continue;
+      const ids = rows.filter((r) => r.entity === name).map((r) => r.recordId);
+      const found = await this.data.database.rows<{ id: string; title: unknown }>(sql`select id, ${entity.titleField ? sql.identifier(entity.titleField) : sql`id`}::text as title from ${entity.table} where id in ${ids}`);
+      for (const f of found) titles.set(f.id, String(f.title ?? ''));
+    }
+    return rows.map((r) => {
+      const doc = this.data.model().documents.get<ApprovalDoc>('approval', r.approval);
+      return { ...iso(r), title: titles.get(r.recordId) ?? null, approvalLabel: doc?.label ?? null, stepLabel: doc?.steps.find((s) => s.name === r.step)?.label ?? null };
+    });
+  }
+
+  /** One task with the record to decide on: approvers see the record even without a role grant on it. */
+  async task(ctx: OperationContext, taskId: string) {
+    if (!UUID.test(taskId)) throw notFound('task_not_found', `No approval task ${taskId}`);
+    const [task] = await this.data.database.rows<{ requestId: string; assignee: string; entity: string; recordId: string }>(sql`
+      select t.id, t.request_id as "requestId", t.assignee, r.entity, r.record_id as "recordId" from approval.tasks t join approval.requests r on r.id = t.request_id where t.id = ${taskId}`);
+    if (!task || (!ctx.privileged && !ctx.principal!.selves.includes(task.assignee))) throw notFound('task_not_found', `No approval task ${taskId} of yours`);
+    const record = await this.data.get(engineContext(ctx.lang), task.entity, task.recordId);
+    return { ...(await this.requestView(task.requestId)), task: taskId, record };
+  }
+}
+
+function describe(spec: ApproverSpec) {
+  switch (spec.type) {
+    case 'users': return `the users ${spec.users.join(', ')}`;
+    case 'role': return `the role ${spec.role}`;
+    case 'manager': return "the submitter's manager";
+    case 'manager_chain': return `the submitter's managers (${spec.levels} levels)`;
+    case 'field': return `the field ${spec.field}`;
+    case 'department_head': return spec.department ? `the head of ${spec.department}` : "the head of the submitter's department";
+  }
+}
+
+/** Timestamps as ISO strings whatever the driver returned. */
+function iso<T extends Record<string, unknown>>(row: T): T {
+  const out: Record<string, unknown> = { ...row };
+  for (const k of ['submittedAt', 'decidedAt', 'createdAt']) if (out[k] != null) out[k] = new Date(out[k] as string).toISOString();
+  return out as T;
+}
