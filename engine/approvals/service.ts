@@ -153,6 +153,8 @@ export class ApprovalService {
     const guard = this.data.guard(ctx);
     const result = await this.data.database.db.transaction(async (tx) => {
       const { record } = await this.data.findWithRights(tx, guard, entity, id, []);
+      // Submissions and recalls of one record take turns (the partial unique index is the backstop).
+      await tx.execute(sql`select 1 from ${entity.table} where id = ${id} for update`);
       const doc = approval.doc;
       const principal = ctx.principal;
       const mayOwner = (doc.submitters?.owner ?? true) && principal?.selves.includes(record.owner_id as string);
@@ -184,6 +186,7 @@ export class ApprovalService {
     const guard = this.data.guard(ctx);
     const result = await this.data.database.db.transaction(async (tx) => {
       const { record } = await this.data.findWithRights(tx, guard, entity, id, []);
+      await tx.execute(sql`select 1 from ${entity.table} where id = ${id} for update`);
       const [request] = await this.data.database.rows<RequestRow>(sql`select * from approval.requests
         where entity = ${entity.name} and record_id = ${id} and status = 'pending' for update`, tx);
       if (!request) throw conflict('not_pending', 'There is no pending approval to recall');

@@ -1,0 +1,199 @@
+/**
+ * Approval mechanics on a small app of their own: voting modes (会签 all, 或签 any, percent),
+ * rejection back to the previous applicable step, skipped steps, approvers from a record field and
+ * a manager chain, escalation by the job queue, concurrent decisions, and deploy-time checks.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drivers, L, startEngine, type TestEngine } from '../support/engine.js';
+
+const statuses = ['draft', 'pending', 'approved', 'rejected', 'returned', 'recalled'];
+const base = [
+  { kind: 'dictionary', name: 'purchase_status', label: L('Status'), items: statuses.map((v) => ({ value: v, label: L(v) })) },
+  { kind: 'role', name: 'buyer', label: L('Buyer'), grants: [{ entity: 'purchase', read: 'own', create: 'own', update: 'own' }] },
+  { kind: 'role', name: 'board', label: L('Board'), grants: [{ entity: 'purchase', read: 'all' }] },
+  { kind: 'entity', name: 'purchase', label: L('Purchase'), titleField: 'title', fields: [
+    { name: 'title', type: 'text', label: L('Title'), required: true },
+    { name: 'amount', type: 'decimal', label: L('Amount') },
+    { name: 'reviewer', type: 'reference', to: 'user', label: L('Reviewer') },
+    { name: 'status', type: 'picklist', dictionary: 'purchase_status', label: L('Status'), default: 'draft' },
+  ] },
+];
+const approval = {
+  kind: 'approval', name: 'purchase_approval', label: L('Purchase approval', '采购审批'), entity: 'purchase', statusField: 'status',
+  entryCriteria: { '>': [{ var: 'amount' }, 0] }, entryMessage: L('Enter an amount first', '请先填写金额'),
+  lock: { approvers: true },
+  steps: [
+    { name: 'review', label: L('Review'), approvers: { type: 'field', field: 'reviewer' }, onReject: 'submitter' },
+    { name: 'chain', label: L('Managers'), when: { '>=': [{ var: 'amount' }, 1000] }, approvers: { type: 'manager_chain', levels: 2 }, mode: 'all', onReject: 'previous' },
+    { name: 'board', label: L('Board'), when: { '>=': [{ var: 'amount' }, 100] }, approvers: { type: 'role', role: 'board' }, mode: 'percent', percent: 60, onReject: 'previous',
+      escalation: { after: 'PT2S' } },
+  ],
+  actions: { reject: [{ type: 'set', values: { title: { cat: [{ var: 'title' }, ' (rejected)'] } } }] },
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(drivers)('approvals on %s', (driver) => {
+  let e: TestEngine;
+  const tokens: Record<string, string> = {};
+  const ids: Record<string, string> = {};
+  beforeAll(async () => {
+    e = await startEngine(driver);
+    const res = await e.call('POST', '/api/meta/deploy', { documents: [...base, approval] });
+    expect(res.status).toBe(201);
+    // top ← boss ← lead ← buyer; three board members: b1 reports to top (a board member), b2 to boss (not one).
+    const make = async (username: string, roles: string[], manager?: string) => {
+      const u = await e.createUser({ username, display_name: username, roles, password: `${username} password 1`, manager: manager ? ids[manager] : null });
+      ids[username] = u.id;
+      tokens[username] = await e.login(username, u.password);
+    };
+    await make('top', ['board']);
+    await make('boss', ['buyer'], 'top');
+    await make('lead', ['buyer'], 'boss');
+    await make('buyer', ['buyer'], 'lead');
+    await make('reviewer', ['buyer']);
+    await make('b1', ['board'], 'top');
+    await make('b2', ['board'], 'boss');
+  });
+  afterAll(() => e?.stop());
+
+  const as = (user: string, method: string, path: string, body?: unknown) => e.callAs(tokens[user], method, path, body);
+  const purchase = async (amount: number | null) =>
+    (await as('buyer', 'POST', '/api/data/purchase', { title: `采购 ${amount}`, amount, reviewer: ids.reviewer })).body.data;
+  const submit = (id: string) => as('buyer', 'POST', `/api/data/purchase/${id}/approval/submit`);
+  const task = async (user: string, id: string) => (await as(user, 'GET', '/api/approvals/inbox')).body.data.find((t: any) => t.recordId === id);
+  const decide = async (user: string, id: string, decision: 'approve' | 'reject') => {
+    const t = await task(user, id);
+    expect(t, `${user} has a task for ${id}`).toBeDefined();
+    const res = await as(user, 'POST', `/api/approvals/${t.id}/${decision}`);
+    expect(res.status).toBe(200);
+    return res.body.data.request;
+  };
+
+  it('refuses to submit when the entry criteria do not hold, saying why', async () => {
+    const p = await purchase(null);
+    const res = await submit(p.id);
+    expect([res.status, res.body.error.code, res.body.error.message]).toEqual([409, 'entry_criteria_not_met', 'Enter an amount first']);
+    expect((await as('buyer', 'GET', `/api/data/purchase/${p.id}/approvals`)).body.data).toEqual([]);
+  });
+
+  it('skips steps whose criteria do not hold', async () => {
+    const p = await purchase(50); // only the review step applies
+    expect((await submit(p.id)).body.data.request.step).toBe('review');
+    expect((await decide('reviewer', p.id, 'approve')).status).toBe('approved');
+  });
+
+  it('needs everyone in an "all" step (会签), and a rejection there goes back to the previous step', async () => {
+    const p = await purchase(5000);
+    await submit(p.id);
+    const atChain = await decide('reviewer', p.id, 'approve');
+    expect(atChain.step).toBe('chain');
+    expect(atChain.tasks.filter((t: any) => t.step === 'chain').map((t: any) => t.assignee).sort()).toEqual([ids.lead, ids.boss].sort()); // two levels up
+    expect((await decide('lead', p.id, 'approve')).step).toBe('chain'); // boss has not decided
+    const back = await decide('boss', p.id, 'reject');
+    expect([back.status, back.step]).toEqual(['pending', 'review']); // the previous step, again
+    expect((await decide('reviewer', p.id, 'approve')).step).toBe('chain');
+    await decide('lead', p.id, 'approve');
+    expect((await decide('boss', p.id, 'approve')).step).toBe('board');
+  });
+
+  it('decides a percent step once the share is reached or can no longer be', async () => {
+    const p = await purchase(500); // review → board (60 % of top, b1, b2)
+    await submit(p.id);
+    await decide('reviewer', p.id, 'approve');
+    expect((await decide('top', p.id, 'approve')).step).toBe('board'); // 1 of 3
+    const done = await decide('b1', p.id, 'approve'); // 2 of 3 ≥ 60 %
+    expect(done.status).toBe('approved');
+    expect(done.tasks.find((t: any) => t.assignee === ids.b2).status).toBe('cancelled');
+
+    const q = await purchase(600);
+    await submit(q.id);
+    await decide('reviewer', q.id, 'approve');
+    await decide('top', q.id, 'reject');
+    const back = await decide('b1', q.id, 'reject'); // at most 1 of 3 now: the step fails, back to review
+    expect([back.status, back.step]).toEqual(['pending', 'review']);
+  });
+
+  it('returns to the submitter with the reject actions when the first step rejects', async () => {
+    const p = await purchase(70);
+    await submit(p.id);
+    const r = await decide('reviewer', p.id, 'reject');
+    expect(r.status).toBe('returned');
+    const record = (await as('buyer', 'GET', `/api/data/purchase/${p.id}`)).body.data;
+    expect([record.status, record.title]).toEqual(['returned', '采购 70 (rejected)']);
+  });
+
+  it('lets the current approvers edit a locked record when the lock allows it, and nobody else', async () => {
+    const p = await purchase(80);
+    await submit(p.id);
+    const v = (await e.call('GET', `/api/data/purchase/${p.id}`)).body.data.version;
+    expect((await as('buyer', 'PATCH', `/api/data/purchase/${p.id}`, { amount: 90, version: v })).status).toBe(423);
+    // The reviewer has no grant on others' purchases at all: approvers editing needs the update right too.
+    expect((await as('reviewer', 'PATCH', `/api/data/purchase/${p.id}`, { amount: 90, version: v })).status).toBe(404);
+    expect((await e.call('PATCH', `/api/data/purchase/${p.id}`, { amount: 90, version: v })).status).toBe(200); // admin
+  });
+
+  it('escalates a task left waiting to the approver\'s manager, through the job queue', async () => {
+    const p = await purchase(300);
+    await submit(p.id);
+    await decide('reviewer', p.id, 'approve'); // board step: top, b1, b2 — escalation after 2 s
+    let tasks: any[] = [];
+    for (let i = 0; i < 40 && !tasks.some((t) => t.status === 'escalated'); i++) {
+      await sleep(250);
+      tasks = (await as('buyer', 'GET', `/api/data/purchase/${p.id}/approvals`)).body.data[0].tasks.filter((t: any) => t.step === 'board');
+    }
+    // b2's task goes to b2's manager (boss); b1's manager (top) decides this step already, so b1 keeps it.
+    const byUser = Object.fromEntries(tasks.map((t) => [t.assignee, [t.status, t.origin]]));
+    expect(byUser).toEqual({ [ids.top]: ['pending', 'step'], [ids.b1]: ['pending', 'step'], [ids.b2]: ['escalated', 'step'], [ids.boss]: ['pending', 'escalated'] });
+    expect((await as('b2', 'GET', '/api/approvals/inbox')).body.data.find((t: any) => t.recordId === p.id)).toBeUndefined();
+    // The manager's vote counts in the step: 2 of 3 ≥ 60 %.
+    await decide('boss', p.id, 'approve');
+    expect((await decide('top', p.id, 'approve')).status).toBe('approved');
+  });
+
+  it('counts concurrent decisions one after the other, and lets only one of two concurrent submits through', async () => {
+    const p = await purchase(5000);
+    await submit(p.id);
+    await decide('reviewer', p.id, 'approve');
+    const [lead, boss] = [await task('lead', p.id), await task('boss', p.id)];
+    const both = await Promise.all([as('lead', 'POST', `/api/approvals/${lead.id}/approve`), as('boss', 'POST', `/api/approvals/${boss.id}/approve`)]);
+    expect(both.map((r) => r.status)).toEqual([200, 200]);
+    const history = (await as('buyer', 'GET', `/api/data/purchase/${p.id}/approvals`)).body.data[0];
+    expect(history.step).toBe('board'); // both votes counted: the all-step passed once
+    expect(history.tasks.filter((t: any) => t.step === 'board')).toHaveLength(3);
+
+    const q = await purchase(20);
+    const twice = await Promise.all([submit(q.id), submit(q.id)]);
+    expect(twice.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect((await as('buyer', 'GET', `/api/data/purchase/${q.id}/approvals`)).body.data).toHaveLength(1);
+  });
+
+  it('refuses approvals that name unknown things, with the path of each', async () => {
+    const bad = structuredClone(approval) as any;
+    bad.statusField = 'title';
+    bad.entryCriteria = { '>': [{ var: 'nope' }, 1] };
+    bad.steps[0].approvers = { type: 'field', field: 'title' };
+    bad.steps[0].onReject = 'previous';
+    bad.steps[1].approvers = { type: 'role', role: 'ghost' };
+    bad.steps[2].name = 'review';
+    bad.actions = { approve: [{ type: 'launch_rocket' }] };
+    const res = await e.call('POST', '/api/meta/deploy', { documents: [bad] });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.map((d: any) => [d.path, d.code]).sort()).toEqual([
+      ['/documents/0/actions/approve/0/type', 'unknown_action'],
+      ['/documents/0/entryCriteria/>/0/var', 'unknown_field'],
+      ['/documents/0/statusField', 'invalid_status_field'],
+      ['/documents/0/steps/0/approvers/field', 'invalid_approver_field'],
+      ['/documents/0/steps/0/onReject', 'invalid_option'],
+      ['/documents/0/steps/1/approvers/role', 'unknown_role'],
+      ['/documents/0/steps/2/name', 'duplicate_step'],
+    ].sort());
+    const second = { ...structuredClone(approval), name: 'other_approval' };
+    expect((await e.call('POST', '/api/meta/deploy', { documents: [second] })).body.error.details[0].code).toBe('duplicate_approval');
+    const noPercent = structuredClone(approval) as any;
+    delete noPercent.steps[2].percent;
+    const r3 = await e.call('POST', '/api/meta/deploy', { documents: [noPercent] });
+    expect(r3.status).toBe(400);
+    expect(r3.body.error.details[0].path).toMatch(/^\/documents\/0\/steps\/2/);
+  });
+});
