@@ -19,6 +19,7 @@ import { WORKFLOW_SQL, WorkflowService } from './workflow/service.js';
 import { INBOX_SQL, Inbox } from './notifications/inbox.js';
 import { JobQueue, type JobQueueOptions } from './jobs/queue.js';
 import { APPROVAL_SQL, ApprovalService } from './approvals/service.js';
+import { AutomationScheduler } from './automations/schedule.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -55,7 +56,11 @@ export async function createEngine(options: EngineOptions = {}) {
   const jobs = new JobQueue(database, options.jobs);
   const workflows = new WorkflowService(data, registry, jobs);
   const approvals = new ApprovalService(data, registry, jobs);
+  const scheduler = new AutomationScheduler(data, registry, jobs);
   await jobs.start();
+  await scheduler.sync(metadata.model);
+  // Deploys here or in another process (NOTIFY) change the schedules.
+  const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => console.error('schedule sync failed', e)));
   const inbox = new Inbox(database);
   const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, driver: database.driver });
   return {
@@ -67,10 +72,12 @@ export async function createEngine(options: EngineOptions = {}) {
     ownership,
     workflows,
     approvals,
+    scheduler,
     jobs,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {
+      stopSync();
       await jobs.stop();
       await auth.stop();
       await metadata.stop();

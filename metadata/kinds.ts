@@ -9,6 +9,16 @@ import type { DocumentKindDefinition, DocumentSet, FieldDoc, FieldTypeContext, J
 import { checkRule } from '../engine/rules/check.js';
 import { SYSTEM_FIELDS } from '../engine/model/system-fields.js';
 import { templateProblems } from '../engine/templates/render.js';
+import cronParser from 'cron-parser';
+
+const isTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const require = createRequire(import.meta.url);
 export const commonSchema = require('./schemas/common.schema.json') as JsonSchema;
@@ -190,7 +200,7 @@ export const templateKind: DocumentKindDefinition = {
 
 export interface AutomationDoc extends MetadataDocument {
   entity: string;
-  trigger: { created?: true; updated?: true; fieldChanged?: string[]; stateEntered?: string };
+  trigger: { created?: true; updated?: true; fieldChanged?: string[]; stateEntered?: string; schedule?: { cron: string; timeZone?: string } };
   condition?: unknown;
   actions: WorkflowAction[];
 }
@@ -210,6 +220,18 @@ export const automationKind: DocumentKindDefinition = {
     if (a.trigger.stateEntered !== undefined) {
       const states = all.all<WorkflowDoc>('workflow').filter((w) => w.entity === a.entity).flatMap((w) => Object.keys(w.states));
       if (!states.includes(a.trigger.stateEntered)) errors.push({ path: '/trigger/stateEntered', code: 'unknown_state', message: `No workflow of ${a.entity} has a state "${a.trigger.stateEntered}"` });
+    }
+    if (a.trigger.schedule) {
+      const { cron, timeZone } = a.trigger.schedule;
+      if (cron.trim().split(/\s+/).length !== 5) errors.push({ path: '/trigger/schedule/cron', code: 'invalid_cron', message: `"${cron}" is not a five-field cron expression (minute hour day month weekday)` });
+      else {
+        try {
+          cronParser.parseExpression(cron, { tz: timeZone ?? 'UTC' });
+        } catch (e) {
+          errors.push({ path: '/trigger/schedule/cron', code: 'invalid_cron', message: `"${cron}": ${(e as Error).message}` });
+        }
+      }
+      if (timeZone !== undefined && !isTimeZone(timeZone)) errors.push({ path: '/trigger/schedule/timeZone', code: 'invalid_time_zone', message: `Unknown time zone "${timeZone}"` });
     }
     if (a.condition !== undefined) errors.push(...checkRule(a.condition, { fields: new Set([...fields, '$old']), allowContext: true, path: '/condition' }).errors);
     a.actions.forEach((action, i) => {

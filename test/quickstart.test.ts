@@ -60,8 +60,9 @@ describe('quick start (npm start on the embedded database)', () => {
     let rep: Record<string, string>;
     try {
       expect(first.output()).toMatch(/Deployed sample app "sales"/);
+      expect(first.output()).toMatch(/Deployed sample app "finance"/);
       const health = await (await fetch(`${base}/api/health`)).json();
-      expect(health).toMatchObject({ status: 'ok', database: 'pglite', metadataVersion: 2 });
+      expect(health).toMatchObject({ status: 'ok', database: 'pglite', metadataVersion: 3 });
       expect((await fetch(`${base}/api/data/account`)).status).toBe(401);
 
       // one demo user per sample role, with the password printed once (and kept in the data folder)
@@ -72,7 +73,7 @@ describe('quick start (npm start on the embedded database)', () => {
 
       rep = await login('rep_east', credentials.rep_east);
       const entities = (await (await fetch(`${base}/api/meta/documents?kind=entity`, { headers: rep })).json()).data.map((d: any) => d.name).sort();
-      expect(entities).toEqual(['account', 'activity', 'contact', 'department', 'lead', 'opportunity', 'order', 'product', 'task', 'user']);
+      expect(entities).toEqual(['account', 'activity', 'contact', 'department', 'expense_claim', 'lead', 'opportunity', 'order', 'product', 'task', 'user']);
       const created = await fetch(`${base}/api/data/account`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...rep },
@@ -82,6 +83,13 @@ describe('quick start (npm start on the embedded database)', () => {
       const account = (await created.json()).data;
       expect(account.archive_no).toBe('EAST-A-00001');
       expect(account).not.toHaveProperty('credit_limit'); // finance's business, not the rep's
+      // The finance sample works with the demo organisation: the rep's claim reaches the rep's manager.
+      const post = (path: string, body: unknown, headers: Record<string, string>) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      const claim = (await (await post('/api/data/expense_claim', { title: '差旅', expense_type: 'travel', amount: 320, expense_date: '2026-11-20', receipts: 1 }, rep)).json()).data;
+      expect((await post(`/api/data/expense_claim/${claim.id}/approval/submit`, {}, rep)).status).toBe(200);
+      const manager = await login('manager_east', credentials.manager_east);
+      const inbox = (await (await fetch(`${base}/api/approvals/inbox`, { headers: manager })).json()).data;
+      expect(inbox.map((t: any) => [t.recordId, t.step])).toEqual([[claim.id, 'manager']]);
       const openapi = await (await fetch(`${base}/api/openapi.json`, { headers: rep })).json();
       expect(Object.keys(openapi.paths)).toContain('/api/data/opportunity/{id}');
     } finally {
@@ -94,7 +102,7 @@ describe('quick start (npm start on the embedded database)', () => {
       expect(second.output()).toMatch(/Demo users and their passwords: .*demo-users\.txt/);
       const list = await (await fetch(`${base}/api/data/account?q=${encodeURIComponent('示例')}`, { headers: rep! })).json();
       expect(list.data.map((a: any) => a.name)).toEqual(['上海示例科技有限公司']);
-      expect((await (await fetch(`${base}/api/health`)).json()).metadataVersion).toBe(2);
+      expect((await (await fetch(`${base}/api/health`)).json()).metadataVersion).toBe(3);
     } finally {
       await stop(second.proc);
     }

@@ -78,3 +78,53 @@ describe.each(drivers)('automations on %s', (driver) => {
     expect((await e.call('POST', '/api/meta/deploy', { documents: [{ ...bad, trigger: { created: true, updated: true } }] })).status).toBe(400);
   });
 });
+
+describe.each(drivers)('scheduled automations on %s', (driver) => {
+  let e: TestEngine;
+  beforeAll(async () => {
+    e = await startEngine(driver);
+    const { loadPackage } = await import('../../metadata/loader.js');
+    const { join, resolve } = await import('node:path');
+    const res = await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(join(resolve(import.meta.dirname, '..', '..'), 'sample-apps', 'sales')) });
+    expect(res.status).toBe(201);
+  });
+  afterAll(() => e?.stop());
+
+  it('registers the churn warning as a Saturday 02:00 Beijing-time schedule in the job queue', async () => {
+    let schedules: any[] = [];
+    for (let i = 0; i < 20 && !schedules.length; i++) {
+      schedules = (await e.jobs.schedules()).filter((s: any) => s.name === 'automation.churn_warning');
+      if (!schedules.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(schedules.map((s: any) => [s.cron, s.timezone])).toEqual([['0 2 * * 6', 'Asia/Shanghai']]);
+  });
+
+  it('on a tick, notifies the owners of stale A/B customers only — sent through the queue like the cron would', async () => {
+    const { sql } = await import('drizzle-orm');
+    const [stale, fresh, staleC] = (await e.call('POST', '/api/data/account', [
+      { name: '久未联系 A', region: 'east', grade: 'a' },
+      { name: '刚更新 A', region: 'east', grade: 'a' },
+      { name: '久未联系 C', region: 'east', grade: 'c' },
+    ])).body.data;
+    await e.database.db.execute(sql`update account set updated_at = now() - interval '200 days' where id in (${stale.id}, ${staleC.id})`);
+    const before = e.scheduler.runs.length;
+    await e.jobs.send('automation.churn_warning', { automation: 'churn_warning' });
+    for (let i = 0; i < 40 && e.scheduler.runs.length === before; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(e.scheduler.runs.at(-1)).toMatchObject({ automation: 'churn_warning', matched: 1, failed: [] });
+    const warned = (await e.call('GET', '/api/notifications')).body.data.filter((n: any) => n.template === 'churn_warning');
+    expect(warned.map((n: any) => n.recordId)).toEqual([stale.id]);
+    expect(warned[0].subject['zh-CN']).toBe('流失预警：久未联系 A');
+    expect(fresh.id).not.toBe(stale.id);
+  });
+
+  it('refuses a malformed cron expression or time zone with the path', async () => {
+    const bad = { kind: 'automation', name: 'bad_cron', label: L('Bad'), entity: 'account', trigger: { schedule: { cron: '0 2 * *', timeZone: 'Mars/Base' } },
+      actions: [{ type: 'notify', template: 'churn_warning', to: [{ var: 'owner_id' }] }] };
+    const res = await e.call('POST', '/api/meta/deploy', { documents: [bad] });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.map((d: any) => [d.path, d.code])).toEqual([
+      ['/documents/0/trigger/schedule/cron', 'invalid_cron'],
+      ['/documents/0/trigger/schedule/timeZone', 'invalid_time_zone'],
+    ]);
+  });
+});
