@@ -69,7 +69,13 @@ export interface WorkflowDoc extends MetadataDocument {
   stateField: string;
   appliesWhen?: unknown;
   initial: string;
-  states: Record<string, { type?: 'final'; on?: Record<string, WorkflowTransition>; entry?: WorkflowAction[]; exit?: WorkflowAction[]; timers?: WorkflowTimer[] }>;
+  states: Record<string, { type?: 'final'; on?: Record<string, WorkflowTransition>; entry?: WorkflowAction[]; exit?: WorkflowAction[]; timers?: WorkflowTimer[]; autoAdvance?: AutoAdvance }>;
+}
+/** An event the engine fires by itself when every related record counted (milestone tasks) is done. */
+export interface AutoAdvance {
+  event: string;
+  related: { entity: string; via: string; where?: unknown };
+  all: unknown;
 }
 /** An event the engine fires by itself, a while after the state was entered or at a date of the record. */
 export interface WorkflowTimer {
@@ -376,6 +382,20 @@ function checkWorkflow(wf: WorkflowDoc, all: DocumentSet, registry: RegistryView
     if (node.type === 'final' && on.length) errors.push({ path: pointer('states', state, 'on'), code: 'final_with_transitions', message: `The final state "${state}" cannot have transitions` });
     if (node.type !== 'final' && !on.length) errors.push({ path: pointer('states', state), code: 'dead_end', message: `"${state}" is not final and has no way out` });
     checkActions(node.entry, pointer('states', state, 'entry'));
+    if (node.autoAdvance) {
+      const { event, related, all: every } = node.autoAdvance;
+      const at = (...p: string[]) => pointer('states', state, 'autoAdvance', ...p);
+      if (!node.on?.[event]) errors.push({ path: at('event'), code: 'unknown_event', message: `"${event}" is not a transition of "${state}"` });
+      const other = all.get<EntityDoc>('entity', related.entity);
+      if (!other) errors.push({ path: at('related', 'entity'), code: 'unknown_entity', message: `Entity "${related.entity}" does not exist` });
+      else {
+        const via = other.fields.find((f) => f.name === related.via);
+        if (via?.type !== 'reference' || via.to !== wf.entity) errors.push({ path: at('related', 'via'), code: 'invalid_reference_field', message: `"${related.via}" is not a reference from ${related.entity} to ${wf.entity}` });
+        const otherFields = new Set([...SYSTEM_FIELDS, ...other.fields.map((f) => f.name)]);
+        if (related.where !== undefined) errors.push(...checkRule(related.where, { fields: otherFields, allowContext: false, path: at('related', 'where') }).errors);
+        errors.push(...checkRule(every, { fields: otherFields, allowContext: false, path: at('all') }).errors);
+      }
+    }
     (node.timers ?? []).forEach((timer, i) => {
       if (!node.on?.[timer.event]) errors.push({ path: pointer('states', state, 'timers', i, 'event'), code: 'unknown_event', message: `"${timer.event}" is not a transition of "${state}"` });
       if (timer.at !== undefined && !['date', 'datetime'].includes(entity.fields.find((f) => f.name === timer.at)?.type ?? '')) {

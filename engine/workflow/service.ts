@@ -18,7 +18,10 @@ import type { CompiledWorkflow } from './compile.js';
 import { actionData, runActions } from './run-actions.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { durationMs } from '../jobs/duration.js';
-import type { WorkflowTimer } from '../../metadata/kinds.js';
+import type { AutoAdvance, WorkflowTimer } from '../../metadata/kinds.js';
+import type { AppModel } from '../model/compile.js';
+import { toRecord } from '../data/records.js';
+import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 
 /** A timer's job: fire `event` if the record still is in the stay (`since`: the history entry that entered it, 0 for creation). */
 interface TimerJob {
@@ -33,6 +36,32 @@ interface TimerJob {
   due?: string;
 }
 const TIMER_QUEUE = 'workflow-timer';
+
+interface AutoAdvanceSpec {
+  entity: CompiledEntity;
+  workflow: CompiledWorkflow;
+  state: string;
+  spec: AutoAdvance;
+}
+const autoAdvanceCache = new WeakMap<AppModel, Map<string, AutoAdvanceSpec[]>>();
+/** Auto-advancing states by the related entity whose changes may trigger them. */
+function autoAdvancesOf(model: AppModel) {
+  let byRelated = autoAdvanceCache.get(model);
+  if (!byRelated) {
+    byRelated = new Map();
+    for (const entity of model.entities.values()) {
+      for (const workflow of entity.workflows) {
+        for (const [state, node] of Object.entries(workflow.doc.states)) {
+          if (!node.autoAdvance) continue;
+          const related = node.autoAdvance.related.entity;
+          byRelated.set(related, [...(byRelated.get(related) ?? []), { entity, workflow, state, spec: node.autoAdvance }]);
+        }
+      }
+    }
+    autoAdvanceCache.set(model, byRelated);
+  }
+  return byRelated;
+}
 
 export const WORKFLOW_SQL = `
 create schema if not exists workflow;
@@ -90,6 +119,8 @@ export class WorkflowService {
   ) {
     jobs.define<TimerJob>({ name: TIMER_QUEUE, run: (job) => this.onTimer(job) });
     // A record created in a state with timers starts them, in the creating transaction.
+    data.onCreate.push((tx, entity, record) => this.advanceParents(tx, entity, record));
+    data.onUpdate.push((tx, entity, _before, after) => this.advanceParents(tx, entity, after));
     data.onCreate.push(async (tx, entity, record) => {
       const workflow = entity.workflows.find((w) => w.applies(record));
       if (workflow?.doc.states[workflow.doc.initial]?.timers?.length) await this.startTimers(tx, entity, record, workflow, String(record[workflow.doc.stateField]), 0);
@@ -106,6 +137,27 @@ export class WorkflowService {
         where entity = ${entity.name} and record_id = ${after.id as string} and from_state <> to_state`, tx);
       await this.startTimers(tx, entity, after, workflow, state, Number(since), (t) => moved.includes(t));
     });
+  }
+
+  /**
+   * A related record changed (a milestone task done): states that advance when all their counted
+   * related records are done fire their event, as the engine, in the same transaction.
+   */
+  private async advanceParents(tx: Db, changed: CompiledEntity, record: Record<string, unknown>) {
+    for (const { entity, workflow, state, spec } of autoAdvancesOf(this.data.model()).get(changed.name) ?? []) {
+      const parentId = record[spec.related.via];
+      if (typeof parentId !== 'string') continue;
+      const [parent] = await this.data.database.rows<Record<string, unknown>>(sql`select * from ${entity.table} where id = ${parentId} and deleted_at is null`, tx);
+      if (!parent || parent[workflow.doc.stateField] !== state || entity.workflows.find((w) => w.applies(parent)) !== workflow) continue;
+      const related = (await tx.select().from(changed.table).where(sql`${changed.columns[spec.related.via]} = ${parentId} and ${changed.columns.deleted_at} is null`)).map((r) => toRecord(r as Record<string, unknown>));
+      const counted = related.filter((r) => spec.related.where === undefined || isTruthy(evaluateRule(spec.related.where, r)));
+      if (!counted.length || !counted.every((r) => isTruthy(evaluateRule(spec.all, r)))) continue;
+      try {
+        await this.fire(engineContext(), entity.name, parentId, spec.event, { comment: `auto: every ${changed.name} done` }, tx);
+      } catch (e) {
+        if (!(e instanceof AppError && e.status < 500)) throw e; // a guard that does not hold leaves the stage as it is
+      }
+    }
   }
 
   /** When a timer is due for this stay: `after` from now, `at` from the record's date field (undefined: no date). */
@@ -195,7 +247,7 @@ export class WorkflowService {
   }
 
   /** Fires one transition. Body: { comment?, input?, version? }. */
-  async fire(ctx: OperationContext, entityName: string, id: string, event: string, body: unknown) {
+  async fire(ctx: OperationContext, entityName: string, id: string, event: string, body: unknown, outer?: Db) {
     const entity = this.data.entity(entityName);
     const guard = this.data.guard(ctx);
     const { comment, input, version } = (body ?? {}) as { comment?: unknown; input?: unknown; version?: unknown };
@@ -203,7 +255,8 @@ export class WorkflowService {
     if (comment !== undefined && (typeof comment !== 'string' || comment.length > 2000)) throw badRequest('invalid_request', 'comment must be text of at most 2000 characters', [{ path: '/comment', message: 'invalid' }]);
     if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1)) throw badRequest('invalid_version', 'version must be a positive integer', [{ path: '/version', message: 'not a version' }]);
 
-    const result = await this.data.database.db.transaction(async (tx) => {
+    // Inside an outer transaction (an auto-advance) this is a savepoint.
+    const result = await (outer ?? this.data.database.db).transaction(async (tx) => {
       const { record, rights } = await this.data.findWithRights(tx, guard, entity, id, ['update']);
       if (!rights.update) throw forbidden(`You may read this ${entity.name} but not change it`);
       const workflow = this.served(entity, record);

@@ -127,6 +127,40 @@ describe.each(drivers)('workflows on %s', (driver) => {
     expect(tasks[0]).toMatchObject({ owner_id: opp.owner_id, account: account.id });
   });
 
+  it('advances the proposal stage by itself when its milestone task is done (if the guard holds)', async () => {
+    const taskOf = async (opp: string) =>
+      (await e.callAs(rep, 'GET', `/api/data/task?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'opportunity' }, opp] }))}`)).body.data[0];
+    const ready = await newOpportunity({ amount: 80000 }, rep);
+    for (const event of ['confirm_needs', 'submit_proposal']) await fire(ready.id, event, undefined, rep);
+    const task = await taskOf(ready.id);
+    expect((await e.callAs(rep, 'PATCH', `/api/data/task/${task.id}`, { status: 'execute', version: task.version })).status).toBe(200);
+    expect((await e.callAs(rep, 'GET', `/api/data/opportunity/${ready.id}`)).body.data.stage).toBe('proposal'); // not done yet
+    expect((await e.callAs(rep, 'PATCH', `/api/data/task/${task.id}`, { status: 'done', version: task.version + 1 })).status).toBe(200);
+    const moved = (await e.callAs(rep, 'GET', `/api/data/opportunity/${ready.id}`)).body.data;
+    expect([moved.stage, moved.probability]).toEqual(['quotation', 40]); // the transition's own actions ran
+    const [last] = (await e.callAs(rep, 'GET', `/api/data/opportunity/${ready.id}/workflow-history`)).body.data.transitions;
+    expect(last).toMatchObject({ event: 'quote', from: 'proposal', to: 'quotation', actor: null, comment: 'auto: every task done' });
+
+    // Without an amount the quote guard does not hold: the task is done, the stage stays.
+    const unready = await newOpportunity({}, rep);
+    for (const event of ['confirm_needs', 'submit_proposal']) await fire(unready.id, event, undefined, rep);
+    const t2 = await taskOf(unready.id);
+    expect((await e.callAs(rep, 'PATCH', `/api/data/task/${t2.id}`, { status: 'done', version: t2.version })).status).toBe(200);
+    expect((await e.callAs(rep, 'GET', `/api/data/opportunity/${unready.id}`)).body.data.stage).toBe('proposal');
+  });
+
+  it('refuses an auto-advance naming an unknown event, a reference that does not lead here, or unknown fields', async () => {
+    const doc = structuredClone(workflows.find((w) => w.name === 'project_sales')) as any;
+    doc.states.proposal.autoAdvance = { event: 'jump', related: { entity: 'task', via: 'account', where: { '==': [{ var: 'colour' }, 'red'] } }, all: { '==': [{ var: 'status' }, 'done'] } };
+    const res = await e.call('POST', '/api/meta/deploy', { documents: [doc] });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.map((d: any) => [d.path, d.code])).toEqual([
+      ['/documents/0/states/proposal/autoAdvance/event', 'unknown_event'],
+      ['/documents/0/states/proposal/autoAdvance/related/via', 'invalid_reference_field'],
+      ['/documents/0/states/proposal/autoAdvance/related/where/==/0/var', 'unknown_field'],
+    ]);
+  });
+
   it('keeps the transition history and the time spent in each stage', async () => {
     const opp = await newOpportunity();
     await fire(opp.id, 'confirm_needs', { comment: '客户确认需求' });
