@@ -26,7 +26,7 @@ const listParameters = [
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 const ifMatch = { name: 'If-Match', in: 'header', description: 'The version you read ("3"); or send "version" in the body', schema: { type: 'string' } };
 
-function entityPaths(e: CompiledEntity) {
+function entityPaths(e: CompiledEntity, hasApproval = false) {
   const name = pascal(e.name);
   const tag = e.name;
   const summary = (what: string) => `${what} (${e.label.en} / ${e.label['zh-CN']})`;
@@ -133,6 +133,8 @@ function entityPaths(e: CompiledEntity) {
         responses: { 201: json({ type: 'object' }, 'Shared'), 403: errorResponse('Not yours to share') },
       },
     },
+    ...(e.workflows.length ? workflowPaths(e, tag, name) : {}),
+    ...(hasApproval ? approvalPaths(e, tag, name) : {}),
     [`/api/data/${e.name}/{id}/restore`]: {
       post: {
         tags: [tag],
@@ -144,6 +146,67 @@ function entityPaths(e: CompiledEntity) {
     },
   };
 }
+
+const comment = { type: 'object', properties: { comment: { type: 'string', maxLength: 2000 } } };
+
+function workflowPaths(e: CompiledEntity, tag: string, name: string) {
+  return {
+    [`/api/data/${e.name}/{id}/transitions`]: {
+      get: { tags: [tag], operationId: `transitions${name}`, summary: 'What the caller may do now, and why not the rest', parameters: [idParameter], responses: { 200: json({ type: 'object' }, 'State and transitions'), 404: errorResponse('No such record') } },
+    },
+    [`/api/data/${e.name}/{id}/transitions/{event}`]: {
+      post: {
+        tags: [tag],
+        operationId: `fire${name}`,
+        summary: 'Fire a workflow transition',
+        parameters: [idParameter, { name: 'event', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { comment: { type: 'string', maxLength: 2000 }, input: { type: 'object' }, version: { type: 'integer', minimum: 1 } } } } } },
+        responses: { 200: json({ type: 'object' }, 'Fired'), 403: errorResponse('Role or right missing'), 409: errorResponse('Not possible now (invalid_transition, guard_failed, version_conflict)'), 422: errorResponse('Invalid input'), 423: errorResponse('Locked by a pending approval') },
+      },
+    },
+    [`/api/data/${e.name}/{id}/workflow-history`]: {
+      get: { tags: [tag], operationId: `workflowHistory${name}`, summary: 'Transitions and time in each state', parameters: [idParameter], responses: { 200: json({ type: 'object' }, 'History') } },
+    },
+  };
+}
+
+function approvalPaths(e: CompiledEntity, tag: string, name: string) {
+  const body = { content: { 'application/json': { schema: comment } } };
+  return {
+    [`/api/data/${e.name}/{id}/approval/submit`]: {
+      post: { tags: [tag], operationId: `submit${name}`, summary: 'Submit for approval', parameters: [idParameter], requestBody: body, responses: { 200: json({ type: 'object' }, 'The request'), 403: errorResponse('Not a submitter'), 409: errorResponse('approval_pending, already_approved, entry_criteria_not_met, no_approver') } },
+    },
+    [`/api/data/${e.name}/{id}/approval/recall`]: {
+      post: { tags: [tag], operationId: `recall${name}`, summary: 'Recall a pending approval', parameters: [idParameter], requestBody: body, responses: { 200: json({ type: 'object' }, 'Recalled'), 403: errorResponse('Not the submitter'), 409: errorResponse('not_pending') } },
+    },
+    [`/api/data/${e.name}/{id}/approvals`]: {
+      get: { tags: [tag], operationId: `approvals${name}`, summary: 'Approval history', parameters: [idParameter], responses: { 200: json({ type: 'object' }, 'Requests with their tasks, newest first') } },
+    },
+  };
+}
+
+const taskParameter = { name: 'task', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const approvalRoutes = {
+  '/api/approvals/inbox': { get: { tags: ['approvals'], operationId: 'approvalInbox', responses: { 200: json({ type: 'object' }, 'Open tasks of the caller') } } },
+  '/api/approvals/{task}': { get: { tags: ['approvals'], operationId: 'approvalTask', parameters: [taskParameter], responses: { 200: json({ type: 'object' }, 'The task, its request and the record'), 404: errorResponse('No such task of yours') } } },
+  ...Object.fromEntries(
+    (['approve', 'reject'] as const).map((d) => [
+      `/api/approvals/{task}/${d}`,
+      { post: { tags: ['approvals'], operationId: `${d}Task`, parameters: [taskParameter], requestBody: { content: { 'application/json': { schema: comment } } }, responses: { 200: json({ type: 'object' }, 'The request after the decision'), 403: errorResponse('Not your task'), 409: errorResponse('task_closed') } } },
+    ]),
+  ),
+  '/api/approvals/{task}/delegate': {
+    post: {
+      tags: ['approvals'],
+      operationId: 'delegateTask',
+      parameters: [taskParameter],
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['to'], properties: { to: { type: 'string', format: 'uuid' }, comment: { type: 'string' } } } } } },
+      responses: { 200: json({ type: 'object' }, 'Delegated'), 409: errorResponse('Already assigned'), 422: errorResponse('No such active user') },
+    },
+  },
+  '/api/notifications': { get: { tags: ['notifications'], operationId: 'notifications', parameters: [{ name: 'unread', in: 'query', schema: { enum: ['true', 'false'] } }], responses: { 200: json({ type: 'object' }, 'Newest first') } } },
+  '/api/notifications/{id}/read': { post: { tags: ['notifications'], operationId: 'markRead', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: json({ type: 'object' }, 'Read'), 404: errorResponse('Not yours') } } },
+};
 
 const cache = new WeakMap<AppModel, unknown>();
 
@@ -171,6 +234,7 @@ export function buildOpenApi(model: AppModel) {
     },
   };
   const paths: Record<string, unknown> = {
+    ...approvalRoutes,
     '/api/health': { get: { tags: ['system'], operationId: 'health', security: [], responses: { 200: json({ type: 'object' }, 'Up') } } },
     '/api/auth/login': {
       post: {
@@ -235,7 +299,7 @@ export function buildOpenApi(model: AppModel) {
     schemas[`${name}Create`] = e.schemas.create;
     schemas[`${name}Patch`] = e.schemas.patch;
     schemas[`${name}Page`] = { type: 'object', required: ['data', 'nextCursor'], properties: { data: { type: 'array', items: ref(name) }, nextCursor: { type: ['string', 'null'] }, total: { type: 'integer' } } };
-    Object.assign(paths, entityPaths(e));
+    Object.assign(paths, entityPaths(e, model.documents.all<{ kind: string; name: string; label: never; entity: string }>('approval').some((a) => a.entity === e.name)));
   }
   const doc = {
     openapi: '3.1.0',

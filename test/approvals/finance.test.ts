@@ -123,6 +123,13 @@ describe.each(drivers)('expense claim approval (finance sample) on %s', (driver)
     expect((await decide('director', delegated.id, 'approve')).body.data.request.step).toBe('finance');
   });
 
+  it('describes the approval routes in the OpenAPI document, for the entities that have an approval', async () => {
+    const paths = Object.keys((await o.as('rep_east', 'GET', '/api/openapi.json')).body.paths);
+    expect(paths).toEqual(expect.arrayContaining(['/api/data/expense_claim/{id}/approval/submit', '/api/data/expense_claim/{id}/approvals', '/api/approvals/inbox', '/api/approvals/{task}/approve', '/api/data/opportunity/{id}/transitions/{event}']));
+    expect(paths).not.toContain('/api/data/account/{id}/approval/submit');
+    expect(paths).not.toContain('/api/data/account/{id}/transitions');
+  });
+
   it('refuses bad requests clearly and writes nothing', async () => {
     const c = await claim(100);
     expect((await o.as('rep_east', 'POST', '/api/approvals/not-a-task/approve')).status).toBe(404);
