@@ -63,6 +63,15 @@ export interface WorkflowTransition {
   roles?: string[];
   input?: Record<string, unknown>;
   actions?: WorkflowAction[];
+  checks?: TransitionCheck[];
+}
+/** Refuses a transition when a record of `entity` matches `filter` (duplicate checks, 撞单). */
+export interface TransitionCheck {
+  entity: string;
+  filter: unknown;
+  when?: unknown;
+  code?: string;
+  message: { en: string; 'zh-CN': string };
 }
 export interface WorkflowDoc extends MetadataDocument {
   entity: string;
@@ -240,12 +249,7 @@ export const automationKind: DocumentKindDefinition = {
       if (timeZone !== undefined && !isTimeZone(timeZone)) errors.push({ path: '/trigger/schedule/timeZone', code: 'invalid_time_zone', message: `Unknown time zone "${timeZone}"` });
     }
     if (a.condition !== undefined) errors.push(...checkRule(a.condition, { fields: new Set([...fields, '$old']), allowContext: true, path: '/condition' }).errors);
-    a.actions.forEach((action, i) => {
-      const definition = registry.action(action.type);
-      if (!definition) errors.push({ path: pointer('actions', i, 'type'), code: 'unknown_action', message: `No action "${action.type}"` });
-      else if (!definition.run) errors.push({ path: pointer('actions', i, 'type'), code: 'invalid_action', message: `"${action.type}" changes the record itself; automations run after the write and take side-effect actions (create_record, notify …)` });
-      else for (const e of definition.check?.(action, { entity, all, fields }) ?? []) errors.push({ ...e, path: pointer('actions', i) + e.path });
-    });
+    errors.push(...checkActionList(a.actions, '/actions', registry, { entity, all, fields }, true));
     return errors;
   },
 };
@@ -279,6 +283,24 @@ export interface ApprovalDoc extends MetadataDocument {
   lock?: { enabled?: boolean; approvers?: boolean; roles?: string[] };
   steps: ApprovalStep[];
   actions?: Partial<Record<(typeof APPROVAL_OUTCOMES)[number], WorkflowAction[]>>;
+}
+
+/**
+ * Checks a list of actions against the registry: known types, each action's own checks, and the
+ * optional `when` every action may carry. `sideEffectsOnly` refuses actions that change the record
+ * itself (automations run after the write).
+ */
+function checkActionList(actions: WorkflowAction[] | undefined, path: string, registry: RegistryView, ctx: { entity: EntityDoc; all: DocumentSet; fields: ReadonlySet<string> }, sideEffectsOnly = false): ErrorDetail[] {
+  const errors: ErrorDetail[] = [];
+  (actions ?? []).forEach((action, i) => {
+    const at = `${path}/${i}`;
+    const definition = registry.action(action.type);
+    if (!definition) return errors.push({ path: `${at}/type`, code: 'unknown_action', message: `No action "${action.type}"; known: ${registry.actions().map((a) => a.type).join(', ')}` });
+    if (sideEffectsOnly && !definition.run) return errors.push({ path: `${at}/type`, code: 'invalid_action', message: `"${action.type}" changes the record itself; automations run after the write and take side-effect actions (create_record, notify …)` });
+    if (action.when !== undefined) errors.push(...checkRule(action.when, { fields: ctx.fields, allowContext: true, path: `${at}/when` }).errors);
+    for (const e of definition.check?.(action, ctx) ?? []) errors.push({ ...e, path: at + e.path });
+  });
+  return errors;
 }
 
 export const approvalKind: DocumentKindDefinition = {
@@ -332,14 +354,7 @@ function checkApproval(ap: ApprovalDoc, all: DocumentSet, registry: RegistryView
     if (step.mode === 'percent' && step.percent === undefined) errors.push({ path: at('percent'), code: 'required', message: 'mode percent needs "percent"' });
     if (step.onReject === 'previous' && i === 0) errors.push({ path: at('onReject'), code: 'invalid_option', message: 'The first step has no previous step; use "submitter" or "final"' });
   });
-  for (const outcome of APPROVAL_OUTCOMES) {
-    (ap.actions?.[outcome] ?? []).forEach((action, i) => {
-      const definition = registry.action(action.type);
-      const path = pointer('actions', outcome, i);
-      if (!definition) errors.push({ path: `${path}/type`, code: 'unknown_action', message: `No action "${action.type}"; known: ${registry.actions().map((x) => x.type).join(', ')}` });
-      else for (const e of definition.check?.(action, { entity, all, fields }) ?? []) errors.push({ ...e, path: path + e.path });
-    });
-  }
+  for (const outcome of APPROVAL_OUTCOMES) errors.push(...checkActionList(ap.actions?.[outcome], pointer('actions', outcome), registry, { entity, all, fields }));
   return errors;
 }
 
@@ -371,12 +386,7 @@ function checkWorkflow(wf: WorkflowDoc, all: DocumentSet, registry: RegistryView
   if (!wf.states[wf.initial]) errors.push({ path: '/initial', code: 'unknown_state', message: `The initial state "${wf.initial}" is not one of the states` });
   if (wf.appliesWhen !== undefined) errors.push(...checkRule(wf.appliesWhen, { fields, allowContext: false, path: '/appliesWhen' }).errors);
   const roleNames = new Set(all.all('role').map((r) => r.name));
-  const checkActions = (actions: WorkflowAction[] | undefined, path: string) =>
-    (actions ?? []).forEach((action, i) => {
-      const definition = registry.action(action.type);
-      if (!definition) errors.push({ path: `${path}/${i}/type`, code: 'unknown_action', message: `No workflow action "${action.type}"; known: ${registry.actions().map((a) => a.type).join(', ')}` });
-      else for (const e of definition.check?.(action, { entity, all, fields }) ?? []) errors.push({ ...e, path: `${path}/${i}${e.path}` });
-    });
+  const checkActions = (actions: WorkflowAction[] | undefined, path: string) => errors.push(...checkActionList(actions, path, registry, { entity, all, fields }));
   for (const [state, node] of Object.entries(wf.states)) {
     const on = Object.entries(node.on ?? {});
     if (node.type === 'final' && on.length) errors.push({ path: pointer('states', state, 'on'), code: 'final_with_transitions', message: `The final state "${state}" cannot have transitions` });
@@ -411,6 +421,13 @@ function checkWorkflow(wf: WorkflowDoc, all: DocumentSet, registry: RegistryView
         if (!roleNames.has(r)) errors.push({ path: at('roles', String(i)), code: 'unknown_role', message: `Role "${r}" does not exist` });
       });
       checkActions(t.actions, at('actions'));
+      (t.checks ?? []).forEach((check, i) => {
+        const target = all.get<EntityDoc>('entity', check.entity);
+        if (!target) return errors.push({ path: at('checks', String(i), 'entity'), code: 'unknown_entity', message: `Entity "${check.entity}" does not exist` });
+        const targetFields = new Set([...SYSTEM_FIELDS, ...target.fields.map((f) => f.name)]);
+        errors.push(...checkRule(check.filter, { fields: targetFields, allowContext: true, path: at('checks', String(i), 'filter') }).errors);
+        if (check.when !== undefined) errors.push(...checkRule(check.when, { fields, allowContext: true, path: at('checks', String(i), 'when') }).errors);
+      });
     }
   }
   // Reachability from the initial state.

@@ -38,8 +38,19 @@ export class AutomationScheduler {
     return model.documents.all<AutomationDoc>('automation').filter((a) => a.trigger.schedule);
   }
 
-  /** Makes the queue's schedules match the deployed automations (on start and after every deploy). */
-  async sync(model: AppModel) {
+  private syncing: Promise<void> = Promise.resolve();
+
+  /**
+   * Makes the queue's schedules match the deployed automations (on start and after every deploy).
+   * Syncs run one after another: overlapping ones would race on pg-boss's queue and schedule rows.
+   */
+  sync(model: AppModel): Promise<void> {
+    const next = this.syncing.then(() => this.apply(model));
+    this.syncing = next.catch(() => {});
+    return next;
+  }
+
+  private async apply(model: AppModel) {
     const wanted = new Map(this.scheduled(model).map((a) => [queueOf(a.name), a]));
     for (const [queue, automation] of wanted) {
       const { cron, timeZone = 'UTC' } = automation.trigger.schedule!;
@@ -80,6 +91,7 @@ export class AutomationScheduler {
         try {
           await this.data.database.db.transaction(async (tx) => {
             for (const action of automation.actions) {
+              if (action.when !== undefined && !isTruthy(evaluateRule(action.when, data))) continue;
               await this.registry.action(action.type)!.run!({
                 action, entity: entity.name, record, data, tx, documents: model.documents,
                 createRecord: (target, values) => this.data.create(engineContext(), target, values, tx) as Promise<Record<string, unknown>>,

@@ -42,10 +42,18 @@ export const coreActions: ActionDefinition[] = [
     // Creates a related record (a won opportunity raises an order; a converted lead creates a customer).
     type: 'create_record',
     run: async ({ action, data, createRecord }) => createRecord(String(action.entity), evaluateValues(action.values as Values, data)),
-    check: (action, { all, fields }) => {
+    // `as` names the new record for later actions ($created.<as>); `link` is a reference field of the
+    // acting record that is set to point at it (a converted lead's converted_account).
+    check: (action, { all, fields, entity }) => {
       const target = all.get<{ kind: string; name: string; label: never; fields: FieldDoc[] }>('entity', String(action.entity));
       if (!target) return [{ path: '/entity', code: 'unknown_entity', message: `Entity "${action.entity}" does not exist` }];
-      return checkValues(action.values, target, new Set([...fields, ...SYSTEM_FIELDS]));
+      const errors = checkValues(action.values, target, new Set([...fields, ...SYSTEM_FIELDS]));
+      if (action.as !== undefined && (typeof action.as !== 'string' || !/^[a-z][a-z0-9_]*$/.test(action.as))) errors.push({ path: '/as', code: 'invalid_action', message: '"as" must be a lower-case name' });
+      if (action.link !== undefined) {
+        const link = entity.fields.find((f) => f.name === action.link);
+        if (link?.type !== 'reference' || link.to !== target.name) errors.push({ path: '/link', code: 'invalid_link', message: `"${action.link}" is not a reference field of ${entity.name} to ${target.name}` });
+      }
+      return errors;
     },
   },
   {

@@ -101,6 +101,7 @@ export class DataService {
       if (!fires || (a.condition !== undefined && !isTruthy(evaluateRule(a.condition, data)))) continue;
       if (depth >= MAX_AUTOMATION_DEPTH) throw conflict('automation_loop', `Automations triggered each other more than ${MAX_AUTOMATION_DEPTH} levels deep (last: ${a.name})`);
       for (const action of a.actions) {
+        if (action.when !== undefined && !isTruthy(evaluateRule(action.when, data))) continue;
         await this.registry!.action(action.type)!.run!({
           action,
           entity: entity.name,

@@ -10,6 +10,10 @@ import type { RegistryView } from '../registry/types.js';
 import type { WorkflowAction } from '../../metadata/kinds.js';
 import type { AuditEntry } from '../audit/log.js';
 import { engineContext, type DataService, type OperationContext } from '../data/service.js';
+import { evaluateRule, isTruthy } from '../rules/evaluate.js';
+
+/** Any action may carry `when` (json-logic over the action data): it is skipped when that does not hold. */
+export const actionApplies = (action: WorkflowAction, data: Record<string, unknown>) => action.when === undefined || isTruthy(evaluateRule(action.when, data));
 
 export interface ActionRun {
   tx: Db;
@@ -33,28 +37,51 @@ export const actionData = (ctx: OperationContext, record: Record<string, unknown
   $now: new Date().toISOString(),
 });
 
+/**
+ * Created records the acting record keeps (`as` / `link`, e.g. a converted lead's customer) are made
+ * before the record is written, in list order, so their ids are written — and validated — with the
+ * state change; they see the record with the `set` changes applied. Every other side effect runs
+ * after the write, against the record as written.
+ */
+const createsEarly = (action: WorkflowAction) => action.type === 'create_record' && (action.as !== undefined || action.link !== undefined);
+
 export async function runActions(data: DataService, registry: RegistryView, run: ActionRun) {
   const { tx, ctx, entity, record, actions, input } = run;
   const before = actionData(ctx, record, input);
   const changes: Record<string, unknown> = {};
-  for (const action of actions) Object.assign(changes, registry.action(action.type)!.changes?.({ action, entity: entity.name, record, data: before }) ?? {});
-  Object.assign(changes, run.changes);
-  const after = await data.applyUpdate(tx, ctx, entity, record, changes, run.expected, run.audit);
-  const afterData = actionData(ctx, after, input);
-  const created: Record<string, unknown>[] = [];
   for (const action of actions) {
-    const effect = registry.action(action.type)!.run;
-    if (!effect) continue;
-    const result = await effect({
+    if (actionApplies(action, before)) Object.assign(changes, registry.action(action.type)!.changes?.({ action, entity: entity.name, record, data: before }) ?? {});
+  }
+  Object.assign(changes, run.changes);
+
+  const created$: Record<string, Record<string, unknown>> = {};
+  const created: Record<string, unknown>[] = [];
+  const effect = async (action: WorkflowAction, target: Record<string, unknown>, actionsData: Record<string, unknown>) => {
+    const result = await registry.action(action.type)!.run!({
       action,
       entity: entity.name,
-      record: after,
-      data: afterData,
+      record: target,
+      data: actionsData,
       tx,
       documents: data.documents(),
       createRecord: (e, values) => data.create(engineContext(ctx.lang), e, values, tx) as Promise<Record<string, unknown>>,
     });
-    if (result && typeof result === 'object' && 'id' in result) created.push(result as Record<string, unknown>);
+    if (result && typeof result === 'object' && 'id' in result) {
+      created.push(result as Record<string, unknown>);
+      if (typeof action.as === 'string') created$[action.as] = result as Record<string, unknown>;
+      if (typeof action.link === 'string') changes[action.link] = (result as { id: unknown }).id;
+    }
+  };
+
+  const prospective = { ...record, ...changes };
+  const early = { ...actionData(ctx, prospective, input), $created: created$ };
+  for (const action of actions.filter(createsEarly)) if (actionApplies(action, early)) await effect(action, prospective, early);
+
+  const after = await data.applyUpdate(tx, ctx, entity, record, changes, run.expected, run.audit);
+  const afterData = { ...actionData(ctx, after, input), $created: created$ };
+  for (const action of actions) {
+    if (createsEarly(action) || !registry.action(action.type)!.run || !actionApplies(action, afterData)) continue;
+    await effect(action, after, afterData);
   }
   return { record: after, created };
 }

@@ -6,7 +6,10 @@
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { sql } from 'drizzle-orm';
-import { AppError, badRequest, notFound } from '../errors.js';
+import { AppError, badRequest, conflict, notFound } from '../errors.js';
+import { and, isNull } from 'drizzle-orm';
+import { compileFilter } from '../rules/to-sql.js';
+import { filterScope } from '../data/query.js';
 import type { Db } from '../db/database.js';
 import type { CompiledEntity } from '../model/compile.js';
 import type { RegistryView } from '../registry/types.js';
@@ -274,6 +277,7 @@ export class WorkflowService {
       } else if (input !== undefined) throw badRequest('invalid_request', `"${event}" takes no input`, [{ path: '/input', message: 'not expected' }]);
 
       const data = this.data$(ctx, record, input);
+      await this.runChecks(tx, ctx, t, event, record, data);
       const to = workflow.next(from, { type: event, data });
       if (to === undefined) throw new AppError(409, 'guard_failed', t.guardMessage?.[ctx.lang] ?? `The conditions for "${event}" are not met`, [{ path: `/transitions/${event}`, code: 'guard_failed', message: t.guardMessage?.[ctx.lang] ?? 'guard failed' }]);
 
@@ -291,6 +295,23 @@ export class WorkflowService {
     });
     this.data.onWrite(entity.name);
     return { ...result, record: guard.strip(entity, [result.record])[0] };
+  }
+
+  /**
+   * Duplicate checks (撞单): refuse when a record of another entity matches — looked for as the engine,
+   * whatever the caller may see, and only its existence is told.
+   */
+  private async runChecks(tx: Db, ctx: OperationContext, t: WorkflowTransition, event: string, record: Record<string, unknown>, data: Record<string, unknown>) {
+    for (const [i, check] of (t.checks ?? []).entries()) {
+      if (check.when !== undefined && !isTruthy(evaluateRule(check.when, data))) continue;
+      const target = this.data.entity(check.entity);
+      const where = compileFilter(check.filter, filterScope(target, { $record: record, $input: data.$input, $user: data.$user, $now: data.$now }));
+      const [hit] = await tx.select({ id: target.columns.id }).from(target.table).where(and(isNull(target.columns.deleted_at), where)).limit(1);
+      if (hit) {
+        const code = check.code ?? 'duplicate_found';
+        throw conflict(code, check.message[ctx.lang], [{ path: `/transitions/${event}/checks/${i}`, code, message: check.message[ctx.lang] }]);
+      }
+    }
   }
 
   private async record(tx: Db, entity: CompiledEntity, id: string, workflow: string, event: string, from: string, to: string, actor: string | null, comment: string | undefined, input: unknown): Promise<number> {
