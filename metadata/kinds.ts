@@ -296,6 +296,7 @@ function checkActionList(actions: WorkflowAction[] | undefined, path: string, re
     const at = `${path}/${i}`;
     const definition = registry.action(action.type);
     if (!definition) return errors.push({ path: `${at}/type`, code: 'unknown_action', message: `No action "${action.type}"; known: ${registry.actions().map((a) => a.type).join(', ')}` });
+    if (!sideEffectsOnly && definition.automationOnly) return errors.push({ path: `${at}/type`, code: 'invalid_action', message: `"${action.type}" is for automations only` });
     if (sideEffectsOnly && !definition.run) return errors.push({ path: `${at}/type`, code: 'invalid_action', message: `"${action.type}" changes the record itself; automations run after the write and take side-effect actions (create_record, notify …)` });
     if (action.when !== undefined) errors.push(...checkRule(action.when, { fields: ctx.fields, allowContext: true, path: `${at}/when` }).errors);
     for (const e of definition.check?.(action, ctx) ?? []) errors.push({ ...e, path: at + e.path });

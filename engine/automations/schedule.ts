@@ -95,6 +95,7 @@ export class AutomationScheduler {
               await this.registry.action(action.type)!.run!({
                 action, entity: entity.name, record, data, tx, documents: model.documents,
                 createRecord: (target, values) => this.data.create(engineContext(), target, values, tx) as Promise<Record<string, unknown>>,
+                fire: (event, comment) => this.data.transition!(tx, entity.name, record.id as string, event, comment),
               });
             }
           });

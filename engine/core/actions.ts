@@ -81,4 +81,19 @@ export const coreActions: ActionDefinition[] = [
       return errors;
     },
   },
+  {
+    // Moves the record through its workflow, as the engine (the transition's guard still applies):
+    // a scheduled churn warning puts the customer into "warned".
+    type: 'fire',
+    automationOnly: true,
+    run: async ({ action, fire }) => fire!(String(action.event), `automation: ${String(action.event)}`),
+    check: (action, { entity, all }) => {
+      const events = new Set(
+        all.all<{ kind: string; name: string; label: never; entity: string; states: Record<string, { on?: Record<string, unknown> }> }>('workflow')
+          .filter((w) => w.entity === entity.name)
+          .flatMap((w) => Object.values(w.states).flatMap((s) => Object.keys(s.on ?? {}))),
+      );
+      return events.has(String(action.event)) ? [] : [{ path: '/event', code: 'unknown_event', message: `No workflow of ${entity.name} has the event "${action.event}"` }];
+    },
+  },
 ];

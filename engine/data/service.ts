@@ -68,6 +68,8 @@ const all = (...conditions: (SQL | undefined)[]) => and(...conditions.filter((c)
 export class DataService {
   /** Called after a committed write (the auth service listens for changes to users and departments). */
   onWrite: (entity: string) => void = () => {};
+  /** Fires a workflow event as the engine inside a transaction (set by the workflow service; automations use it). */
+  transition?: (tx: Db, entity: string, id: string, event: string, comment: string) => Promise<unknown>;
   /** Run in the creating transaction for each new record (workflows start the initial state's timers). */
   readonly onCreate: ((tx: Db, entity: CompiledEntity, record: Record<string, unknown>, ctx: OperationContext) => Promise<void>)[] = [];
   /**
@@ -110,6 +112,7 @@ export class DataService {
           tx,
           documents: this.model().documents,
           createRecord: (target, values) => this.create(engineContext(ctx.lang), target, values, tx, depth + 1) as Promise<Record<string, unknown>>,
+          fire: (event, comment) => this.transition!(tx, entity.name, after.id as string, event, comment),
         });
       }
     }

@@ -116,6 +116,8 @@ export interface ActionRunArgs {
   documents: DocumentSet;
   /** Creates a record through the data pipeline, inside the transaction, as the engine. */
   createRecord(entity: string, values: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Fires a workflow event on the record, as the engine, in the transaction (automations only). */
+  fire?(event: string, comment: string): Promise<unknown>;
 }
 
 /** A workflow action (set fields, create a record, notify, call a webhook …). */
@@ -128,6 +130,8 @@ export interface ActionDefinition {
   changes?(args: Omit<ActionRunArgs, 'tx' | 'createRecord' | 'documents'>): Record<string, unknown>;
   /** Side effects after the record is written, in the same transaction: a failure rolls it all back. */
   run?(args: ActionRunArgs): Promise<unknown>;
+  /** Only automations may use it (e.g. firing a workflow event: a transition's own actions may not start another). */
+  automationOnly?: boolean;
   /** Deploy-time checks (paths relative to the action). */
   check?(action: { type: string; [option: string]: unknown }, ctx: { entity: { name: string; fields: FieldDoc[] }; all: DocumentSet; fields: ReadonlySet<string> }): ErrorDetail[];
 }

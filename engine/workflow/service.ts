@@ -121,6 +121,7 @@ export class WorkflowService {
     private readonly jobs: JobQueue,
   ) {
     jobs.define<TimerJob>({ name: TIMER_QUEUE, run: (job) => this.onTimer(job) });
+    data.transition = (tx, entity, id, event, comment) => this.fire(engineContext(), entity, id, event, { comment }, tx);
     // A record created in a state with timers starts them, in the creating transaction.
     data.onCreate.push((tx, entity, record) => this.advanceParents(tx, entity, record));
     data.onUpdate.push((tx, entity, _before, after) => this.advanceParents(tx, entity, after));

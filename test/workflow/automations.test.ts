@@ -114,7 +114,35 @@ describe.each(drivers)('scheduled automations on %s', (driver) => {
     const warned = (await e.call('GET', '/api/notifications')).body.data.filter((n: any) => n.template === 'churn_warning');
     expect(warned.map((n: any) => n.recordId)).toEqual([stale.id]);
     expect(warned[0].subject['zh-CN']).toBe('流失预警：久未联系 A');
-    expect(fresh.id).not.toBe(stale.id);
+    const state = async (id: string) => (await e.call('GET', `/api/data/account/${id}`)).body.data.churn_status;
+    expect([await state(stale.id), await state(fresh.id), await state(staleC.id)]).toEqual(['warned', 'normal', 'normal']);
+
+    // Defer before confirm (暂缓流失 → 确认流失): confirming straight from the warning is not possible.
+    const fire = (event: string, body?: unknown) => e.call('POST', `/api/data/account/${stale.id}/transitions/${event}`, body);
+    expect((await fire('confirm', { input: { reason: '半年无订单' } })).body.error.code).toBe('invalid_transition');
+    expect((await fire('defer', { input: { reason: '客户年底有采购计划' } })).status).toBe(200);
+    expect((await fire('confirm', { input: { reason: '确认转向竞争对手' } })).status).toBe(200);
+    expect(await state(stale.id)).toBe('churned');
+    const [entry] = (await e.call('GET', `/api/data/account/${stale.id}/workflow-history`)).body.data.transitions.reverse();
+    expect(entry).toMatchObject({ event: 'warn', from: 'normal', to: 'warned', actor: null, comment: 'automation: warn' });
+
+    // The next tick leaves warned and churned customers alone.
+    const runs = e.scheduler.runs.length;
+    await e.jobs.send('automation.churn_warning', { automation: 'churn_warning' });
+    for (let i = 0; i < 40 && e.scheduler.runs.length === runs; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(e.scheduler.runs.at(-1)).toMatchObject({ matched: 0 });
+  });
+
+  it('refuses firing an event no workflow has, and the fire action outside automations', async () => {
+    const bad = { kind: 'automation', name: 'bad_fire', label: L('Bad'), entity: 'account', trigger: { created: true }, actions: [{ type: 'fire', event: 'explode' }] };
+    const res = await e.call('POST', '/api/meta/deploy', { documents: [bad] });
+    expect([res.status, res.body.error.details[0].path, res.body.error.details[0].code]).toEqual([400, '/documents/0/actions/0/event', 'unknown_event']);
+    const { loadPackage } = await import('../../metadata/loader.js');
+    const { join, resolve } = await import('node:path');
+    const wf = structuredClone((await loadPackage(join(resolve(import.meta.dirname, '..', '..'), 'sample-apps', 'sales'))).find((d: any) => d.name === 'churn_watch')) as any;
+    wf.states.normal.on.warn.actions = [{ type: 'fire', event: 'recover' }];
+    const res2 = await e.call('POST', '/api/meta/deploy', { documents: [wf] });
+    expect([res2.status, res2.body.error.details[0].code]).toEqual([400, 'invalid_action']);
   });
 
   it('refuses a malformed cron expression or time zone with the path', async () => {
