@@ -73,7 +73,7 @@ describe('quick start (npm start on the embedded database)', () => {
 
       rep = await login('rep_east', credentials.rep_east);
       const entities = (await (await fetch(`${base}/api/meta/documents?kind=entity`, { headers: rep })).json()).data.map((d: any) => d.name).sort();
-      expect(entities).toEqual(['account', 'activity', 'contact', 'department', 'expense_claim', 'lead', 'opportunity', 'order', 'product', 'task', 'user']);
+      expect(entities).toEqual(['account', 'activity', 'contact', 'department', 'expense_claim', 'lead', 'opportunity', 'order', 'product', 'quote', 'task', 'user']);
       const created = await fetch(`${base}/api/data/account`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...rep },

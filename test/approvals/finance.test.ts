@@ -127,7 +127,7 @@ describe.each(drivers)('expense claim approval (finance sample) on %s', (driver)
     const paths = Object.keys((await o.as('rep_east', 'GET', '/api/openapi.json')).body.paths);
     expect(paths).toEqual(expect.arrayContaining(['/api/data/expense_claim/{id}/approval/submit', '/api/data/expense_claim/{id}/approvals', '/api/approvals/inbox', '/api/approvals/{task}/approve', '/api/data/opportunity/{id}/transitions/{event}']));
     expect(paths).not.toContain('/api/data/account/{id}/approval/submit');
-    expect(paths).not.toContain('/api/data/account/{id}/transitions');
+    expect(paths).not.toContain('/api/data/product/{id}/transitions');
   });
 
   it('refuses bad requests clearly and writes nothing', async () => {

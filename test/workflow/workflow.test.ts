@@ -14,6 +14,7 @@ describe.each(drivers)('workflows on %s', (driver) => {
   let account: any;
   let rep: string;
   let manager: string;
+  let managerId: string;
   let workflows: WorkflowDoc[];
 
   beforeAll(async () => {
@@ -27,6 +28,7 @@ describe.each(drivers)('workflows on %s', (driver) => {
     const m = await e.createUser({ username: 'wf_manager', display_name: '经理', roles: ['sales_manager'], department: team.id, password: 'manager password 1' });
     rep = await e.login('wf_rep', r.password);
     manager = await e.login('wf_manager', m.password);
+    managerId = m.id;
   });
   afterAll(() => e?.stop());
 
@@ -76,6 +78,39 @@ describe.each(drivers)('workflows on %s', (driver) => {
     for (const event of ['confirm_needs', 'submit_proposal', 'quote', 'confirm_intent', 'negotiate', 'sign', 'win']) expect((await fire(opp.id, event)).status).toBe(200);
     const orders = (await e.call('GET', `/api/data/order?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'opportunity' }, opp.id] }))}`)).body.data;
     expect(orders).toMatchObject([{ account: account.id, amount: 88000, status: 'accepted', order_no: expect.stringMatching(/^SO-\d{6}-\d{5}$/) }]);
+  });
+
+  it('reaches every state of lead handling and churn watch along the machine’s shortest paths, through the API', async () => {
+    let n = 0;
+    const inputs: Record<string, () => Record<string, unknown>> = {
+      assign: () => ({ owner: managerId }),
+      invalidate: () => ({ reason: '联系不上' }),
+      convert: () => ({ opportunity_title: `转化商机 ${n}` }),
+      defer: () => ({ reason: '年底有采购' }),
+      confirm: () => ({ reason: '已转向竞争对手' }),
+    };
+    const cases = [
+      { name: 'lead_handling', create: async () => (await e.callAs(manager, 'POST', '/api/data/lead', { company: `路径客户 ${++n}`, mobile: '13700000000', region: 'east' })).body.data, entity: 'lead', field: 'status' },
+      { name: 'churn_watch', create: async () => (await e.call('POST', '/api/data/account', { name: `流失路径 ${++n}`, region: 'east', grade: 'a' })).body.data, entity: 'account', field: 'churn_status' },
+    ];
+    for (const c of cases) {
+      const doc = workflows.find((w) => w.name === c.name)!;
+      const { machine } = compileWorkflow(doc);
+      const data = { owner_id: managerId, region: 'east', $user: {}, $input: { account: null } };
+      const events = [...new Set(Object.values(doc.states).flatMap((s) => Object.keys(s.on ?? {})))].map((type) => ({ type, data }));
+      const paths = getShortestPaths(machine, { events });
+      expect([...new Set(paths.map((p) => String(p.state.value)))].sort()).toEqual(Object.keys(doc.states).sort());
+      for (const path of paths) {
+        const record = await c.create();
+        for (const step of path.steps.slice(1)) {
+          const token = c.entity === 'lead' ? manager : e.admin.token;
+          const input = inputs[step.event.type]?.();
+          const res = await e.callAs(token, 'POST', `/api/data/${c.entity}/${record.id}/transitions/${step.event.type}`, input ? { input } : undefined);
+          expect([c.name, step.event.type, res.status, res.body.error]).toEqual([c.name, step.event.type, 200, undefined]);
+        }
+        expect((await e.call('GET', `/api/data/${c.entity}/${record.id}`)).body.data[c.field]).toBe(String(path.state.value));
+      }
+    }
   });
 
   it('lists what the user may do now, and why not for the rest', async () => {
