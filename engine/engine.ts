@@ -20,6 +20,7 @@ import { INBOX_SQL, Inbox } from './notifications/inbox.js';
 import { JobQueue, type JobQueueOptions } from './jobs/queue.js';
 import { APPROVAL_SQL, ApprovalService } from './approvals/service.js';
 import { AutomationScheduler } from './automations/schedule.js';
+import { AfterCommitActions } from './jobs/after-commit.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -56,7 +57,8 @@ export async function createEngine(options: EngineOptions = {}) {
   const jobs = new JobQueue(database, options.jobs);
   const workflows = new WorkflowService(data, registry, jobs);
   const approvals = new ApprovalService(data, registry, jobs);
-  const scheduler = new AutomationScheduler(data, registry, jobs);
+  const scheduler = new AutomationScheduler(data, jobs);
+  new AfterCommitActions(data, registry, jobs);
   await jobs.start();
   await scheduler.sync(metadata.model);
   // Deploys here or in another process (NOTIFY) change the schedules.

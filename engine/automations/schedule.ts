@@ -8,7 +8,6 @@
 import { and, asc, gt, isNull } from 'drizzle-orm';
 import type { JobQueue } from '../jobs/queue.js';
 import type { AppModel } from '../model/compile.js';
-import type { RegistryView } from '../registry/types.js';
 import type { AutomationDoc } from '../../metadata/kinds.js';
 import { engineContext, type DataService } from '../data/service.js';
 import { toRecord } from '../data/records.js';
@@ -30,7 +29,6 @@ export class AutomationScheduler {
 
   constructor(
     private readonly data: DataService,
-    private readonly registry: RegistryView,
     private readonly jobs: JobQueue,
   ) {}
 
@@ -92,7 +90,7 @@ export class AutomationScheduler {
           await this.data.database.db.transaction(async (tx) => {
             for (const action of automation.actions) {
               if (action.when !== undefined && !isTruthy(evaluateRule(action.when, data))) continue;
-              await this.registry.action(action.type)!.run!({
+              await this.data.runAction({
                 action, entity: entity.name, record, data, tx, documents: model.documents,
                 createRecord: (target, values) => this.data.create(engineContext(), target, values, tx) as Promise<Record<string, unknown>>,
                 fire: (event, comment) => this.data.transition!(tx, entity.name, record.id as string, event, comment),

@@ -96,4 +96,39 @@ export const coreActions: ActionDefinition[] = [
       return events.has(String(action.event)) ? [] : [{ path: '/event', code: 'unknown_event', message: `No workflow of ${entity.name} has the event "${action.event}"` }];
     },
   },
+  {
+    // Tells another system: POSTs JSON to a URL after the change has committed, retried from the job
+    // queue until it answers 2xx. The body is { entity, record } or `body` (field → json-logic).
+    type: 'webhook',
+    afterCommit: true,
+    run: async ({ action, entity, record, data }) => {
+      const body = action.body ? evaluateValues(action.body as Values, data) : { entity, record };
+      const res = await fetch(String(action.url), {
+        method: String(action.method ?? 'POST'),
+        headers: { 'content-type': 'application/json', ...((action.headers as Record<string, string>) ?? {}) },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!res.ok) throw new Error(`webhook ${String(action.url)} answered HTTP ${res.status}`);
+      return undefined;
+    },
+    check: (action, { fields }) => {
+      const errors: ErrorDetail[] = [];
+      let url: URL | undefined;
+      try {
+        url = new URL(String(action.url));
+      } catch {
+        /* reported below */
+      }
+      if (!url || !['http:', 'https:'].includes(url.protocol)) errors.push({ path: '/url', code: 'invalid_url', message: '"url" must be an http or https URL' });
+      if (action.method !== undefined && !['POST', 'PUT', 'PATCH'].includes(String(action.method))) errors.push({ path: '/method', code: 'invalid_action', message: 'method is POST, PUT or PATCH' });
+      const headers = action.headers;
+      if (headers !== undefined && (typeof headers !== 'object' || headers === null || Object.values(headers).some((v) => typeof v !== 'string'))) errors.push({ path: '/headers', code: 'invalid_action', message: 'headers is an object of strings' });
+      if (action.body !== undefined) {
+        if (typeof action.body !== 'object' || action.body === null || Array.isArray(action.body)) errors.push({ path: '/body', code: 'invalid_action', message: 'body is an object of name → json-logic' });
+        else for (const [k, v] of Object.entries(action.body)) errors.push(...checkRule(v, { fields, allowContext: true, path: pointer('body', k) }).errors);
+      }
+      return errors;
+    },
+  },
 ];

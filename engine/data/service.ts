@@ -18,7 +18,7 @@ import { diff, writeAudit, type AuditEntry } from '../audit/log.js';
 import { decodeRows, toColumnValues, toRecord } from './records.js';
 import { encodeCursor, keysetCondition, orderBy, parseListParams, whereConditions } from './query.js';
 import { ruleViolations, schemaErrors, type Lang } from './validation.js';
-import type { RegistryView } from '../registry/types.js';
+import type { ActionRunArgs, RegistryView } from '../registry/types.js';
 import type { AutomationDoc } from '../../metadata/kinds.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 
@@ -68,6 +68,23 @@ const all = (...conditions: (SQL | undefined)[]) => and(...conditions.filter((c)
 export class DataService {
   /** Called after a committed write (the auth service listens for changes to users and departments). */
   onWrite: (entity: string) => void = () => {};
+  /** Queues an after-commit action in the transaction (set by the after-commit runner). */
+  deferAction?: (tx: Db, job: { action: ActionRunArgs['action']; entity: string; record: Record<string, unknown>; data: Record<string, unknown> }) => Promise<unknown>;
+
+  /**
+   * Runs one side-effect action in the transaction — or, when it is after-commit (the action type's
+   * or the document's choice), queues it in the transaction to run once the change has committed.
+   */
+  async runAction(args: ActionRunArgs): Promise<unknown> {
+    const definition = this.registry!.action(args.action.type)!;
+    if (definition.afterCommit || args.action.afterCommit === true) {
+      if (!this.deferAction) throw new Error('After-commit actions need the job queue');
+      const { $created, ...data } = args.data as Record<string, unknown>;
+      return this.deferAction(args.tx, { action: args.action, entity: args.entity, record: args.record, data: { ...data, ...($created ? { $created } : {}) } });
+    }
+    return definition.run!(args);
+  }
+
   /** Fires a workflow event as the engine inside a transaction (set by the workflow service; automations use it). */
   transition?: (tx: Db, entity: string, id: string, event: string, comment: string) => Promise<unknown>;
   /** Run in the creating transaction for each new record (workflows start the initial state's timers). */
@@ -104,7 +121,7 @@ export class DataService {
       if (depth >= MAX_AUTOMATION_DEPTH) throw conflict('automation_loop', `Automations triggered each other more than ${MAX_AUTOMATION_DEPTH} levels deep (last: ${a.name})`);
       for (const action of a.actions) {
         if (action.when !== undefined && !isTruthy(evaluateRule(action.when, data))) continue;
-        await this.registry!.action(action.type)!.run!({
+        await this.runAction({
           action,
           entity: entity.name,
           record: after,

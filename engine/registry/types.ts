@@ -130,6 +130,11 @@ export interface ActionDefinition {
   changes?(args: Omit<ActionRunArgs, 'tx' | 'createRecord' | 'documents'>): Record<string, unknown>;
   /** Side effects after the record is written, in the same transaction: a failure rolls it all back. */
   run?(args: ActionRunArgs): Promise<unknown>;
+  /**
+   * Runs after the change commits, from the job queue, retried until it succeeds (calls to other
+   * systems: webhooks). Any action may also be marked `"afterCommit": true` in a document.
+   */
+  afterCommit?: boolean;
   /** Only automations may use it (e.g. firing a workflow event: a transition's own actions may not start another). */
   automationOnly?: boolean;
   /** Deploy-time checks (paths relative to the action). */

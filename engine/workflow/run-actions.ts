@@ -57,7 +57,7 @@ export async function runActions(data: DataService, registry: RegistryView, run:
   const created$: Record<string, Record<string, unknown>> = {};
   const created: Record<string, unknown>[] = [];
   const effect = async (action: WorkflowAction, target: Record<string, unknown>, actionsData: Record<string, unknown>) => {
-    const result = await registry.action(action.type)!.run!({
+    const result = await data.runAction({
       action,
       entity: entity.name,
       record: target,

@@ -79,6 +79,76 @@ describe.each(drivers)('automations on %s', (driver) => {
   });
 });
 
+describe.each(drivers)('after-commit actions (webhooks) on %s', (driver) => {
+  let e: TestEngine;
+  let server: import('node:http').Server;
+  let url = '';
+  const received: { path: string; body: any }[] = [];
+  let failuresLeft = 0;
+  beforeAll(async () => {
+    const { createServer } = await import('node:http');
+    server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c) => (text += c));
+      req.on('end', () => {
+        received.push({ path: req.url ?? '', body: JSON.parse(text || 'null') });
+        if (failuresLeft > 0) {
+          failuresLeft--;
+          res.writeHead(503).end();
+        } else res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    e = await startEngine(driver);
+    const hooks = [
+      { kind: 'automation', name: 'w_created', label: L('Hook'), entity: 'ticket', trigger: { created: true },
+        actions: [{ type: 'webhook', url: `${url}/tickets`, body: { title: { var: 'title' }, id: { var: 'id' } } }] },
+    ];
+    const flow = structuredClone(app[3]) as any;
+    flow.states.open.on.close.actions = [{ type: 'webhook', url: `${url}/closed` }, { type: 'create_record', entity: 'note', values: { text: { var: 'priority' } } }]; // no priority: the note has no text, and fails
+    expect((await e.call('POST', '/api/meta/deploy', { documents: [...app.filter((d) => d.kind !== 'automation' && d.kind !== 'workflow'), flow, ...hooks] })).status).toBe(201);
+  });
+  afterAll(async () => {
+    await e?.stop();
+    server?.close();
+  });
+  const waitFor = async (check: () => boolean, ms = 15_000) => {
+    for (const until = Date.now() + ms; Date.now() < until && !check(); ) await new Promise((r) => setTimeout(r, 200));
+    return check();
+  };
+
+  it('calls the webhook after the change commits, and retries from the queue until it answers', async () => {
+    failuresLeft = 1;
+    const before = received.length;
+    const started = Date.now();
+    const res = await e.call('POST', '/api/data/ticket', { title: '接口通知' });
+    expect(res.status).toBe(201);
+    expect(Date.now() - started).toBeLessThan(2000); // the request did not wait for the other system
+    expect(await waitFor(() => received.length >= before + 2)).toBe(true);
+    const calls = received.slice(before).filter((r) => r.path === '/tickets');
+    expect(calls).toHaveLength(2); // 503, then 204 on the retry
+    expect(calls[1].body).toEqual({ title: '接口通知', id: res.body.data.id });
+  });
+
+  it('calls nobody when the change rolls back', async () => {
+    const t = (await e.call('POST', '/api/data/ticket', { title: '回滚' })).body.data;
+    await waitFor(() => received.some((r) => r.body?.id === t.id));
+    const before = received.length;
+    const res = await e.call('POST', `/api/data/ticket/${t.id}/transitions/close`);
+    expect(res.status).toBe(422); // the note action fails: no text
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(received.slice(before).filter((r) => r.path === '/closed')).toEqual([]);
+    expect((await e.call('GET', `/api/data/ticket/${t.id}`)).body.data.state).toBe('open');
+  });
+
+  it('refuses a webhook without a usable URL', async () => {
+    const bad = { kind: 'automation', name: 'w_bad', label: L('Bad'), entity: 'ticket', trigger: { created: true }, actions: [{ type: 'webhook', url: 'file:///etc/passwd' }] };
+    const res = await e.call('POST', '/api/meta/deploy', { documents: [bad] });
+    expect([res.status, res.body.error.details[0].path, res.body.error.details[0].code]).toEqual([400, '/documents/0/actions/0/url', 'invalid_url']);
+  });
+});
+
 describe.each(drivers)('scheduled automations on %s', (driver) => {
   let e: TestEngine;
   beforeAll(async () => {
