@@ -21,6 +21,7 @@ import { JobQueue, type JobQueueOptions } from './jobs/queue.js';
 import { APPROVAL_SQL, ApprovalService } from './approvals/service.js';
 import { AutomationScheduler } from './automations/schedule.js';
 import { AfterCommitActions } from './jobs/after-commit.js';
+import { MailSender, type MailOptions } from './notifications/mailer.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -28,6 +29,8 @@ export interface EngineOptions extends OpenOptions {
   database?: Database;
   auth?: AuthOptions;
   jobs?: JobQueueOptions;
+  /** SMTP for the e-mail outbox (default: SMTP_URL and MAIL_FROM from the environment). */
+  mail?: MailOptions;
 }
 
 /** Users and departments: entities like any other, deployed with the engine on first start. */
@@ -59,7 +62,9 @@ export async function createEngine(options: EngineOptions = {}) {
   const approvals = new ApprovalService(data, registry, jobs);
   const scheduler = new AutomationScheduler(data, jobs);
   new AfterCommitActions(data, registry, jobs);
+  const mailer = new MailSender(database, jobs, options.mail ?? { url: process.env.SMTP_URL, from: process.env.MAIL_FROM });
   await jobs.start();
+  await mailer.start();
   await scheduler.sync(metadata.model);
   // Deploys here or in another process (NOTIFY) change the schedules.
   const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => console.error('schedule sync failed', e)));
@@ -75,6 +80,7 @@ export async function createEngine(options: EngineOptions = {}) {
     workflows,
     approvals,
     scheduler,
+    mailer,
     jobs,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),

@@ -33,6 +33,8 @@ create table if not exists inbox.email_outbox (
   created_at timestamptz not null default now(),
   sent_at timestamptz
 );
+alter table inbox.email_outbox add column if not exists next_attempt_at timestamptz not null default now();
+alter table inbox.email_outbox add column if not exists last_error text;
 create index if not exists outbox_pending on inbox.email_outbox (id) where status = 'pending';
 `;
 
