@@ -151,6 +151,24 @@ describe.each(drivers)('approvals on %s', (driver) => {
     expect((await decide('top', p.id, 'approve')).status).toBe('approved');
   });
 
+  it('shows a delegator’s tasks to their delegate (工作代理) while the delegation runs, who may decide them', async () => {
+    const p = await purchase(40);
+    await submit(p.id);
+    expect(await task('b1', p.id)).toBeUndefined();
+    const now = Date.now();
+    const delegation = await as('reviewer', 'POST', '/api/delegations', { delegate: ids.b1, startsAt: new Date(now - 60_000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString() });
+    expect(delegation.status).toBe(201);
+    const t = await task('b1', p.id);
+    expect(t).toMatchObject({ assignee: ids.reviewer, step: 'review' });
+    const decided = await as('b1', 'POST', `/api/approvals/${t.id}/approve`);
+    expect(decided.body.data.request.status).toBe('approved');
+    expect(decided.body.data.request.tasks[0]).toMatchObject({ assignee: ids.reviewer, decidedBy: ids.b1, status: 'approved' });
+    expect((await as('reviewer', 'DELETE', `/api/delegations/${delegation.body.data.id}`)).status).toBe(200);
+    const q = await purchase(45);
+    await submit(q.id);
+    expect(await task('b1', q.id)).toBeUndefined(); // the delegation has ended
+  });
+
   it('counts concurrent decisions one after the other, and lets only one of two concurrent submits through', async () => {
     const p = await purchase(5000);
     await submit(p.id);
