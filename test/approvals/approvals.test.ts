@@ -28,7 +28,11 @@ const approval = {
     { name: 'board', label: L('Board'), when: { '>=': [{ var: 'amount' }, 100] }, approvers: { type: 'role', role: 'board' }, mode: 'percent', percent: 60, onReject: 'previous',
       escalation: { after: 'PT2S' } },
   ],
-  actions: { reject: [{ type: 'set', values: { title: { cat: [{ var: 'title' }, ' (rejected)'] } } }] },
+  actions: {
+    submit: [{ type: 'set', values: { title: { cat: [{ var: 'title' }, ' ✓'] } }, when: { '>=': [{ var: 'amount' }, 10000] } }],
+    reject: [{ type: 'set', values: { title: { cat: [{ var: 'title' }, ' (rejected)'] } } }],
+    recall: [{ type: 'set', values: { title: { cat: [{ var: 'title' }, ' (recalled)'] } } }],
+  },
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -121,6 +125,16 @@ describe.each(drivers)('approvals on %s', (driver) => {
     expect(r.status).toBe('returned');
     const record = (await as('buyer', 'GET', `/api/data/purchase/${p.id}`)).body.data;
     expect([record.status, record.title]).toEqual(['returned', '采购 70 (rejected)']);
+  });
+
+  it('runs the submit and recall actions (an action’s `when` deciding) on the record', async () => {
+    const small = await purchase(60);
+    await submit(small.id);
+    const recalled = await as('buyer', 'POST', `/api/data/purchase/${small.id}/approval/recall`);
+    expect(recalled.body.data.record).toMatchObject({ status: 'recalled', title: '采购 60 (recalled)' }); // no ✓: below 10,000
+    const big = await purchase(20000);
+    const submitted = await submit(big.id);
+    expect(submitted.body.data.record).toMatchObject({ status: 'pending', title: '采购 20000 ✓' });
   });
 
   it('lets the current approvers edit a locked record when the lock allows it, and nobody else', async () => {
