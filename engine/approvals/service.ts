@@ -134,14 +134,18 @@ export class ApprovalService {
       throw unprocessable('validation_failed', `${field} changes only through the approval ${approval.doc.name}`, [{ path: pointer(field), code: 'approval_controlled', message: 'use POST …/approval/submit' }]);
     }
     const lock = approval.doc.lock ?? {};
-    if (lock.enabled === false) return;
     const principal = ctx.principal!;
-    if (principal.roles.includes('admin') || principal.roles.some((r) => lock.roles?.includes(r))) return;
     const [pending] = await this.data.database.rows<{ id: string; approver: boolean }>(sql`
       select r.id, exists (select 1 from approval.tasks t where t.request_id = r.id and t.status = 'pending' and t.assignee in ${principal.selves}) as approver
       from approval.requests r where r.entity = ${entity.name} and r.record_id = ${record.id as string} and r.status = 'pending'`, tx);
-    if (!pending || (lock.approvers && pending.approver)) return;
-    throw new AppError(423, 'record_locked', `This ${entity.label[ctx.lang]} is locked while its approval is pending`);
+    if (!pending) return;
+    const mayChange = lock.enabled === false || principal.roles.includes('admin') || principal.roles.some((r) => lock.roles?.includes(r)) || (lock.approvers && pending.approver);
+    if (!mayChange) throw new AppError(423, 'record_locked', `This ${entity.label[ctx.lang]} is locked while its approval is pending`);
+    // A pending record that is deleted takes its request with it: nobody is left deciding a binned record.
+    if (changes === null) {
+      await tx.execute(sql`update approval.tasks set status = 'cancelled', decided_at = now() where request_id = ${pending.id} and status = 'pending'`);
+      await tx.execute(sql`update approval.requests set status = 'recalled', step = null, decided_at = now(), comment = 'record deleted' where id = ${pending.id}`);
+    }
   }
 
   // ── submit and recall ──────────────────────────────────────────────────────

@@ -145,6 +145,14 @@ describe.each(drivers)('approvals on %s', (driver) => {
     // The reviewer has no grant on others' purchases at all: approvers editing needs the update right too.
     expect((await as('reviewer', 'PATCH', `/api/data/purchase/${p.id}`, { amount: 90, version: v })).status).toBe(404);
     expect((await e.call('PATCH', `/api/data/purchase/${p.id}`, { amount: 90, version: v })).status).toBe(200); // admin
+    // An administrator deleting the pending record withdraws the request: the reviewer's task closes.
+    const t = await task('reviewer', p.id);
+    expect((await e.call('DELETE', `/api/data/purchase/${p.id}`)).status).toBe(200);
+    expect(await task('reviewer', p.id)).toBeUndefined();
+    expect((await as('reviewer', 'POST', `/api/approvals/${t.id}/approve`)).body.error.code).toBe('task_closed');
+    const { sql } = await import('drizzle-orm');
+    const requests = await e.database.rows(sql`select status, comment from approval.requests where record_id = ${p.id}`);
+    expect(requests).toEqual([{ status: 'recalled', comment: 'record deleted' }]);
   });
 
   it('escalates a task left waiting to the approver\'s manager, through the job queue', async () => {
