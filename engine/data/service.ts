@@ -16,7 +16,7 @@ import { Guard } from '../access/guard.js';
 import { forbidden } from '../access/policy.js';
 import { diff, writeAudit, type AuditEntry } from '../audit/log.js';
 import { decodeRows, toColumnValues, toRecord } from './records.js';
-import { encodeCursor, keysetCondition, orderBy, parseListParams, whereConditions } from './query.js';
+import { encodeCursor, keysetCondition, orderBy, parseListParams, selectFrom, whereConditions } from './query.js';
 import { ruleViolations, schemaErrors, type Lang } from './validation.js';
 import type { ActionRunArgs, RegistryView } from '../registry/types.js';
 import type { AutomationDoc } from '../../metadata/kinds.js';
@@ -173,16 +173,13 @@ export class DataService {
     const conditions = [...whereConditions(entity, params, this.context(ctx), checkReadable, guard.readable(entity)), ...(scope ? [scope] : [])];
     // The keyset cursor reads the sort values from the last row, so they are selected even when
     // `fields` leaves them out of the response.
-    const selection = this.selection(entity, params.fields && [...params.fields, ...params.sort.map((k) => k.field)]);
-    const db = this.database.db;
+    const select = selectFrom(entity, this.selectionNames(entity, params.fields && [...params.fields, ...params.sort.map((k) => k.field)]));
+    const order = sql.join(orderBy(entity, params.sort), sql`, `);
     // The limit is written into the statement, not bound: with prepared statements PostgreSQL moves to a
     // generic plan, and a generic plan that can't see the limit prefers sorting every match over walking
     // the index. It is a validated integer (parseListParams), so it is safe as text.
     const page = async (extra: SQL | undefined, limit: number) =>
-      decodeRows(
-        entity,
-        await this.database.rows(sql`${db.select(selection).from(entity.table).where(all(...conditions, extra)).orderBy(...orderBy(entity, params.sort)).getSQL()} limit ${sql.raw(String(Math.trunc(limit)))}`),
-      );
+      decodeRows(entity, await this.database.rows(sql`${select} where ${all(...conditions, extra)} order by ${order} limit ${sql.raw(String(Math.trunc(limit)))}`));
 
     let rows: Record<string, unknown>[];
     if (params.cursor) {
@@ -215,14 +212,14 @@ export class DataService {
     const checkReadable = guard.checkReadable(entity);
     for (const f of fields ?? []) checkReadable(f, 'fields');
     for (const f of expand) checkReadable(f, 'expand');
-    const record = await this.findActive(this.database.db, entity, id, scope, this.selection(entity, fields));
+    const record = await this.findActive(this.database.db, entity, id, scope, this.selectionNames(entity, fields));
     await this.expand(guard, entity, [record], expand);
     return guard.strip(entity, [record])[0];
   }
 
-  private selection(entity: CompiledEntity, fields?: string[]) {
-    const names = fields ? [...new Set(['id', 'version', ...fields])] : Object.keys(entity.columns);
-    return Object.fromEntries(names.map((n) => [n, entity.columns[n]]));
+  /** The columns a read selects: all of them, or `fields` with id and version. */
+  private selectionNames(entity: CompiledEntity, fields?: string[]) {
+    return fields ? [...new Set(['id', 'version', ...fields])] : entity.columnNames;
   }
 
   private async count(entity: CompiledEntity, conditions: SQL[]) {
@@ -250,13 +247,10 @@ export class DataService {
   }
 
   /** The live record, within a scope (absent = any); 404 when it isn't there for the caller. */
-  private async findActive(db: Db, entity: CompiledEntity, id: string, scope: SQL | undefined, selection?: Record<string, unknown>) {
+  private async findActive(db: Db, entity: CompiledEntity, id: string, scope: SQL | undefined, names: string[] = entity.columnNames) {
     if (!UUID.test(id)) throw notFoundRecord(entity, id);
-    const query = db
-      .select((selection ?? entity.columns) as never)
-      .from(entity.table)
-      .where(all(eq(entity.columns.id, id), isNull(entity.columns.deleted_at), scope));
-    const [row] = decodeRows(entity, await this.database.rows(query.getSQL(), db));
+    const query = sql`${selectFrom(entity, names)} where ${all(eq(entity.columns.id, id), isNull(entity.columns.deleted_at), scope)}`;
+    const [row] = decodeRows(entity, await this.database.rows(query, db));
     if (!row) throw notFoundRecord(entity, id);
     return row;
   }

@@ -49,6 +49,8 @@ export interface CompiledEntity {
   columnKinds: Map<string, ValueKind>;
   table: PgTable;
   columns: Record<string, PgColumn>;
+  /** Every column, in table order (what a full read selects). */
+  columnNames: string[];
   titleField: string | undefined;
   searchFields: string[];
   indexes: IndexSpec[];
@@ -230,6 +232,7 @@ function compileEntity(doc: EntityDoc, registry: RegistryView, ctx: ReturnType<t
     columnKinds: new Map([...SYSTEM_COLUMN_KINDS, ...fields.map((f): [string, ValueKind] => [f.name, f.kind])]),
     table,
     columns,
+    columnNames: Object.keys(columns),
     titleField: doc.titleField ?? fields.find((f) => f.kind === 'text' && !f.readOnly)?.name,
     searchFields: fields.filter((f) => f.searchable).map((f) => f.name),
     indexes: indexesOf(doc, fields),
