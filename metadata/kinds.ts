@@ -270,6 +270,7 @@ export interface ApprovalStep {
   percent?: number;
   onReject?: 'final' | 'previous' | 'submitter';
   escalation?: { after: string };
+  reminder?: { after: string };
 }
 export const APPROVAL_OUTCOMES = ['submit', 'approve', 'reject', 'recall'] as const;
 /** The values an approval's status field takes. */

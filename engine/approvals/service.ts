@@ -61,6 +61,7 @@ create index if not exists tasks_request on approval.tasks (request_id, round);
 `;
 
 const ESCALATION_QUEUE = 'approval-escalation';
+const REMINDER_QUEUE = 'approval-reminder';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STEP_FINISHED = { approved: 'approve', rejected: 'reject', returned: 'reject', recalled: 'recall' } as const;
 
@@ -102,6 +103,7 @@ export class ApprovalService {
     private readonly jobs: JobQueue,
   ) {
     jobs.define<{ task: string }>({ name: ESCALATION_QUEUE, run: ({ task }) => this.escalate(task) });
+    jobs.define<{ task: string }>({ name: REMINDER_QUEUE, run: ({ task }) => this.remind(task) });
     data.onBeforeChange.push((tx, ctx, entity, record, changes) => this.guardChange(tx, ctx, entity, record, changes));
     data.onCreate.push(async (_tx, entity, record, ctx) => {
       const approval = this.approvalOf(entity);
@@ -348,10 +350,29 @@ export class ApprovalService {
       body: both(`${step.label.en}: please approve or reject ${title}.`, `${step.label['zh-CN']}：请审批 ${title}。`),
     };
     await deliver(tx, approvers, message, { entity: entity.name, recordId: request.record_id, template: 'approval:task' });
-    if (step.escalation) {
-      const startAfter = new Date(Date.now() + durationMs(step.escalation.after));
-      for (const task of ids) await this.jobs.send(ESCALATION_QUEUE, { task }, { tx, startAfter });
+    for (const [queue, timing] of [[ESCALATION_QUEUE, step.escalation], [REMINDER_QUEUE, step.reminder]] as const) {
+      if (!timing) continue;
+      const startAfter = new Date(Date.now() + durationMs(timing.after));
+      for (const task of ids) await this.jobs.send(queue, { task }, { tx, startAfter });
     }
+  }
+
+  /** A task still waiting reminds its approver once (催办). */
+  private async remind(taskId: string) {
+    await this.data.database.db.transaction(async (tx) => {
+      const [task] = await this.data.database.rows<TaskRow & { entity: string; record_id: string; approval: string }>(sql`
+        select t.*, r.entity, r.record_id, r.approval from approval.tasks t join approval.requests r on r.id = t.request_id where t.id = ${taskId}`, tx);
+      if (!task || task.status !== 'pending') return;
+      const entity = this.data.model().entity(task.entity);
+      const doc = this.data.model().documents.get<ApprovalDoc>('approval', task.approval);
+      if (!entity || !doc) return;
+      const [record] = await this.data.database.rows<Record<string, unknown>>(sql`select * from ${entity.table} where id = ${task.record_id}`, tx);
+      const title = this.title(entity, record ?? {});
+      await deliver(tx, await this.activeUsers(tx, [task.assignee]), {
+        subject: both(`Reminder: ${doc.label.en} – ${title} is waiting for you`, `催办：${doc.label['zh-CN']} – ${title} 等待您审批`),
+        body: both(`${title} still needs your decision.`, `${title} 仍在等待您的审批。`),
+      }, { entity: entity.name, recordId: task.record_id, template: 'approval:reminder' });
+    });
   }
 
   private title(entity: CompiledEntity, record: Record<string, unknown>) {

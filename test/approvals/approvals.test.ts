@@ -23,7 +23,7 @@ const approval = {
   entryCriteria: { '>': [{ var: 'amount' }, 0] }, entryMessage: L('Enter an amount first', '请先填写金额'),
   lock: { approvers: true },
   steps: [
-    { name: 'review', label: L('Review'), approvers: { type: 'field', field: 'reviewer' }, onReject: 'submitter' },
+    { name: 'review', label: L('Review'), approvers: { type: 'field', field: 'reviewer' }, onReject: 'submitter', reminder: { after: 'PT1S' } },
     { name: 'chain', label: L('Managers'), when: { '>=': [{ var: 'amount' }, 1000] }, approvers: { type: 'manager_chain', levels: 2 }, mode: 'all', onReject: 'previous' },
     { name: 'board', label: L('Board'), when: { '>=': [{ var: 'amount' }, 100] }, approvers: { type: 'role', role: 'board' }, mode: 'percent', percent: 60, onReject: 'previous',
       escalation: { after: 'PT2S' } },
@@ -135,6 +135,25 @@ describe.each(drivers)('approvals on %s', (driver) => {
     const big = await purchase(20000);
     const submitted = await submit(big.id);
     expect(submitted.body.data.record).toMatchObject({ status: 'pending', title: '采购 20000 ✓' });
+  });
+
+  it('reminds an approver of a task still waiting, once, through the job queue', async () => {
+    const p = await purchase(30);
+    await submit(p.id);
+    const reminders = async () => (await as('reviewer', 'GET', '/api/notifications')).body.data.filter((n: any) => n.recordId === p.id && n.template === 'approval:reminder');
+    let found: any[] = [];
+    for (let i = 0; i < 40 && !found.length; i++) {
+      await sleep(250);
+      found = await reminders();
+    }
+    expect(found).toHaveLength(1);
+    expect(found[0].subject['zh-CN']).toBe('催办：采购审批 – 采购 30 等待您审批');
+    // A decided task is not reminded of.
+    const q = await purchase(31);
+    await submit(q.id);
+    await decide('reviewer', q.id, 'approve');
+    await sleep(2000);
+    expect((await as('reviewer', 'GET', '/api/notifications')).body.data.filter((n: any) => n.recordId === q.id && n.template === 'approval:reminder')).toEqual([]);
   });
 
   it('lets the current approvers edit a locked record when the lock allows it, and nobody else', async () => {
