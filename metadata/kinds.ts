@@ -10,15 +10,8 @@ import { checkRule } from '../engine/rules/check.js';
 import { SYSTEM_FIELDS } from '../engine/model/system-fields.js';
 import { templateProblems } from '../engine/templates/render.js';
 import cronParser from 'cron-parser';
+import { isTimeZone } from '../engine/model/time-zone.js';
 
-const isTimeZone = (tz: string) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const require = createRequire(import.meta.url);
 export const commonSchema = require('./schemas/common.schema.json') as JsonSchema;

@@ -152,22 +152,35 @@ export class ApprovalService {
 
   // ── submit and recall ──────────────────────────────────────────────────────
 
-  async submit(ctx: OperationContext, entityName: string, id: string, body: unknown) {
+  /**
+   * Submit and recall: one transaction that reads the record with the caller's read scope and then
+   * locks it, so submissions and recalls of one record take turns (the partial unique index on
+   * pending requests is the backstop).
+   */
+  private async onRecord(ctx: OperationContext, entityName: string, id: string, body: unknown,
+    work: (tx: Db, entity: CompiledEntity, approval: CompiledApproval, record: Record<string, unknown>, comment: string | undefined) => Promise<{ request: string; record: Record<string, unknown> }>) {
     const comment = this.comment(body);
     const entity = this.data.entity(entityName);
     const approval = this.required(entity);
     const guard = this.data.guard(ctx);
     const result = await this.data.database.db.transaction(async (tx) => {
       const { record } = await this.data.findWithRights(tx, guard, entity, id, []);
-      // Submissions and recalls of one record take turns (the partial unique index is the backstop).
       await tx.execute(sql`select 1 from ${entity.table} where id = ${id} for update`);
+      return work(tx, entity, approval, record, comment);
+    });
+    this.data.onWrite(entity.name);
+    return { ...(await this.requestView(result.request)), record: guard.strip(entity, [result.record])[0] };
+  }
+
+  async submit(ctx: OperationContext, entityName: string, id: string, body: unknown) {
+    return this.onRecord(ctx, entityName, id, body, async (tx, entity, approval, record, comment) => {
       const doc = approval.doc;
       const principal = ctx.principal;
       const mayOwner = (doc.submitters?.owner ?? true) && principal?.selves.includes(record.owner_id as string);
       const mayRole = principal?.roles.some((r) => doc.submitters?.roles?.includes(r));
       if (!ctx.privileged && !mayOwner && !mayRole) throw forbidden(`Only the owner${doc.submitters?.roles?.length ? ` or ${doc.submitters.roles.join(', ')}` : ''} may submit this ${entity.name} for approval`);
       const [last] = await this.data.database.rows<{ status: string }>(sql`select status from approval.requests
-        where entity = ${entity.name} and record_id = ${id} order by submitted_at desc, id desc limit 1 for update`, tx);
+        where entity = ${entity.name} and record_id = ${id} order by submitted_at desc, id desc limit 1`, tx);
       if (last?.status === 'pending') throw conflict('approval_pending', 'This record is already waiting for approval');
       if (last?.status === 'approved') throw conflict('already_approved', 'This record has been approved already');
       const data = actionData(ctx, record, undefined);
@@ -181,29 +194,18 @@ export class ApprovalService {
       const after = await this.advance(tx, ctx, entity, approval, request, record, approval.next('idle', 'SUBMIT', data), 'submit');
       return { request: request.id, record: after };
     });
-    this.data.onWrite(entity.name);
-    return { ...(await this.requestView(result.request)), record: guard.strip(entity, [result.record])[0] };
   }
 
   async recall(ctx: OperationContext, entityName: string, id: string, body: unknown) {
-    const comment = this.comment(body);
-    const entity = this.data.entity(entityName);
-    const approval = this.required(entity);
-    const guard = this.data.guard(ctx);
-    const result = await this.data.database.db.transaction(async (tx) => {
-      const { record } = await this.data.findWithRights(tx, guard, entity, id, []);
-      await tx.execute(sql`select 1 from ${entity.table} where id = ${id} for update`);
+    return this.onRecord(ctx, entityName, id, body, async (tx, entity, approval, record, comment) => {
       const [request] = await this.data.database.rows<RequestRow>(sql`select * from approval.requests
         where entity = ${entity.name} and record_id = ${id} and status = 'pending' for update`, tx);
       if (!request) throw conflict('not_pending', 'There is no pending approval to recall');
       if (!ctx.privileged && !ctx.principal!.selves.includes(request.submitter ?? '')) throw forbidden('Only the submitter may recall the request');
       await tx.execute(sql`update approval.tasks set status = 'cancelled', decided_at = now() where request_id = ${request.id} and status = 'pending'`);
-      const data = actionData(ctx, record, undefined);
-      const after = await this.advance(tx, ctx, entity, approval, request, record, approval.next(request.step!, 'RECALL', data), 'recall', comment);
+      const after = await this.advance(tx, ctx, entity, approval, request, record, approval.next(request.step!, 'RECALL', actionData(ctx, record, undefined)), 'recall', comment);
       return { request: request.id, record: after };
     });
-    this.data.onWrite(entity.name);
-    return { ...(await this.requestView(result.request)), record: guard.strip(entity, [result.record])[0] };
   }
 
   // ── decisions ──────────────────────────────────────────────────────────────

@@ -9,6 +9,7 @@ import { checkRule } from '../rules/check.js';
 import { evaluateRule } from '../rules/evaluate.js';
 import { rowsOf } from '../db/database.js';
 import type { ValueKind } from '../model/value-kind.js';
+import { isTimeZone } from '../model/time-zone.js';
 
 const label = (en: string, zh: string): LocalizedText => ({ en, 'zh-CN': zh });
 const int = (minimum = 0): JsonSchema => ({ type: 'integer', minimum });
@@ -106,14 +107,6 @@ function calendarDate(now: Date, timeZone: string) {
   return { yyyy: part('year'), mm: part('month'), dd: part('day') };
 }
 
-const isTimeZone = (tz: string) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Renders an auto-number pattern except for the counter, which is left as `{seq}`. */
 function renderPrefix(pattern: string, record: Record<string, unknown>, now: Date, timeZone: string): string {
