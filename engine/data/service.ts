@@ -79,8 +79,7 @@ export class DataService {
     const definition = this.registry!.action(args.action.type)!;
     if (definition.afterCommit || args.action.afterCommit === true) {
       if (!this.deferAction) throw new Error('After-commit actions need the job queue');
-      const { $created, ...data } = args.data as Record<string, unknown>;
-      return this.deferAction(args.tx, { action: args.action, entity: args.entity, record: args.record, data: { ...data, ...($created ? { $created } : {}) } });
+      return this.deferAction(args.tx, { action: args.action, entity: args.entity, record: args.record, data: args.data });
     }
     return definition.run!(args);
   }
