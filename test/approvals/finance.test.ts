@@ -2,7 +2,12 @@
  * The finance sample's expense claim approval, through the HTTP API, as the demo organisation's
  * users: rep_east → manager_east (manager) → finance (accountant) → gm (head of hq, above 5,000).
  */
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getShortestPaths } from '@xstate/graph';
+import { loadPackage } from '../../metadata/loader.js';
+import { compileApproval } from '../../engine/approvals/compile.js';
+import type { ApprovalDoc } from '../../metadata/kinds.js';
 import { drivers } from '../support/engine.js';
 import { startOrg, type Org, type UserName } from '../access/org.js';
 
@@ -121,6 +126,30 @@ describe.each(drivers)('expense claim approval (finance sample) on %s', (driver)
     const delegated = await taskOf('director', c.id);
     expect(delegated.origin).toBe('delegated');
     expect((await decide('director', delegated.id, 'approve')).body.data.request.step).toBe('finance');
+  });
+
+  it('reaches every resting state of the compiled approval machine along its shortest paths, replayed through the API', async () => {
+    const docs = await loadPackage(join(resolve(import.meta.dirname, '..', '..'), 'sample-apps', 'finance'));
+    const { machine } = compileApproval(docs.find((d: any) => d.kind === 'approval') as ApprovalDoc);
+    const fromState = machine.resolveState({ value: 'idle', context: { data: { amount: 8000 } } }); // above 5,000: every step applies
+    const paths = getShortestPaths(machine, { fromState, events: ['SUBMIT', 'APPROVE', 'REJECT', 'RECALL'].map((type) => ({ type })) } as never);
+    const reached = [...new Set(paths.map((p: any) => String(p.state.value)))].sort();
+    expect(reached).toEqual(['approved', 'idle', 'recalled', 'returned', 'step:finance', 'step:general_manager', 'step:manager']);
+    const approverOf: Record<string, UserName> = { manager: 'manager_east', finance: 'finance', general_manager: 'gm' };
+    const status: Record<string, string> = { idle: 'draft', approved: 'approved', recalled: 'recalled', returned: 'returned' };
+    for (const path of paths as any[]) {
+      const c = await claim(8000);
+      let step = '';
+      for (const { event } of path.steps.slice(1)) {
+        if (event.type === 'SUBMIT') step = (await o.as('rep_east', 'POST', `/api/data/expense_claim/${c.id}/approval/submit`)).body.data.request.step;
+        else if (event.type === 'RECALL') step = (await o.as('rep_east', 'POST', `/api/data/expense_claim/${c.id}/approval/recall`)).body.data.request.step;
+        else step = (await decide(approverOf[step], (await taskOf(approverOf[step], c.id)).id, event.type === 'APPROVE' ? 'approve' : 'reject')).body.data.request.step;
+      }
+      const target = String(path.state.value);
+      const record = await read(c.id);
+      if (target.startsWith('step:')) expect([target, record.approval_status, step]).toEqual([target, 'pending', target.slice(5)]);
+      else expect([target, record.approval_status]).toEqual([target, status[target]]);
+    }
   });
 
   it('describes the approval routes in the OpenAPI document, for the entities that have an approval', async () => {
