@@ -323,9 +323,8 @@ export class ApprovalService {
       }
     }
     // The record: the status field, and the actions of submitting or of the outcome.
-    const outcome = cause === 'submit' ? 'submit' : 'step' in resting ? undefined : STEP_FINISHED[resting.outcome];
-    const actions = [...(cause === 'submit' ? doc.actions?.submit ?? [] : []), ...(outcome && outcome !== 'submit' ? doc.actions?.[outcome] ?? [] : [])];
-    if (cause === 'submit' && status !== 'pending') actions.push(...(doc.actions?.[STEP_FINISHED[status as 'approved']] ?? []));
+    const finished = 'step' in resting ? undefined : STEP_FINISHED[resting.outcome];
+    const actions = [...(cause === 'submit' ? doc.actions?.submit ?? [] : []), ...(finished ? doc.actions?.[finished] ?? [] : [])];
     const changes = doc.statusField && record[doc.statusField] !== status ? { [doc.statusField]: status } : {};
     if (!actions.length && !Object.keys(changes).length) return record;
     const { record: after } = await runActions(this.data, this.registry, {

@@ -122,9 +122,10 @@ export class WorkflowService {
   ) {
     jobs.define<TimerJob>({ name: TIMER_QUEUE, run: (job) => this.onTimer(job) });
     data.transition = (tx, entity, id, event, comment) => this.fire(engineContext(), entity, id, event, { comment }, tx);
-    // A record created in a state with timers starts them, in the creating transaction.
+    // A related record created or changed (a milestone task) may complete its parent's stage.
     data.onCreate.push((tx, entity, record) => this.advanceParents(tx, entity, record));
     data.onUpdate.push((tx, entity, _before, after) => this.advanceParents(tx, entity, after));
+    // A record created in a state with timers starts them, in the creating transaction.
     data.onCreate.push(async (tx, entity, record) => {
       const workflow = entity.workflows.find((w) => w.applies(record));
       if (workflow?.doc.states[workflow.doc.initial]?.timers?.length) await this.startTimers(tx, entity, record, workflow, String(record[workflow.doc.stateField]), 0);
