@@ -63,7 +63,8 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     max,
     onnotice: () => {},
     // numeric, date and timestamptz come back as strings from the wire; drizzle's column modes map them.
-    connection: { application_name: 'metacrm' },
+    // Timestamps come back in UTC ('…+00'), which engine/data/records.ts turns into ISO 8601 cheaply.
+    connection: { application_name: 'metacrm', TimeZone: 'UTC' },
   });
   const plain = client.unsafe.bind(client);
   const db = drizzle(preparing(client)) as unknown as Db;
