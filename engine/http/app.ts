@@ -74,10 +74,10 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
     return c.json({ error: { code: 'internal_error', message: 'Something went wrong on the server' } }, 500);
   });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}` } }, 404));
-  app.use(
-    '/api/*',
-    bodyLimit({ maxSize: MAX_BODY, onError: (c) => c.json({ error: { code: 'body_too_large', message: `Bodies are limited to ${MAX_BODY} bytes` } }, 413) }),
-  );
+  // Only requests that carry a body go through the limit: looking at the body makes @hono/node-server
+  // build a full WHATWG Request, which reads (GET) do not otherwise need.
+  const limitBody = bodyLimit({ maxSize: MAX_BODY, onError: (c) => c.json({ error: { code: 'body_too_large', message: `Bodies are limited to ${MAX_BODY} bytes` } }, 413) });
+  app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
 
   // Authentication: a bearer token (API clients) or the session cookie (browsers).
   app.use('/api/*', async (c, next) => {

@@ -199,6 +199,14 @@ describe.each(drivers)('records API on %s', (driver) => {
       expect(malformed.body.error.code).toBe('invalid_json');
       expect((await e.call('POST', '/api/data/deal', '"just a string"')).status).toBe(400);
     });
+
+    it('refuses bodies over 16 MiB with 413, writing nothing', async () => {
+      const before = (await e.call('GET', '/api/data/deal?count=true&limit=1')).body.total;
+      const huge = JSON.stringify({ title: 'x'.repeat(16 * 1024 * 1024 + 1) });
+      const res = await e.call('POST', '/api/data/deal', huge);
+      expect([res.status, res.body.error.code]).toEqual([413, 'body_too_large']);
+      expect((await e.call('GET', '/api/data/deal?count=true&limit=1')).body.total).toBe(before);
+    });
   });
 
   describe('delete and restore', () => {
