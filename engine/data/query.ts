@@ -158,9 +158,23 @@ export function castOf(entity: CompiledEntity, field: string): string {
 export const bound = (entity: CompiledEntity, field: string, value: unknown): SQL =>
   sql`${value}::${sql.raw(castOf(entity, field))}`;
 
+const columnRefs = new WeakMap<CompiledEntity, Map<string, SQL>>();
+/**
+ * A column as `"table"."column"` text, made once: the same SQL drizzle renders for a column object,
+ * without its per-request type checks when the statement is turned into text (reads build a handful
+ * of these per request). The names come from validated metadata.
+ */
+export function columnRef(entity: CompiledEntity, field: string): SQL {
+  let refs = columnRefs.get(entity);
+  if (!refs) columnRefs.set(entity, (refs = new Map()));
+  let ref = refs.get(field);
+  if (!ref) refs.set(field, (ref = sql.raw(`"${getTableName(entity.table)}"."${entity.columns[field].name}"`)));
+  return ref;
+}
+
 export function orderBy(entity: CompiledEntity, sort: SortKey[]): SQL[] {
   return effectiveSort(sort).map((k) => {
-    const column = entity.columns[k.field];
+    const column = columnRef(entity, k.field);
     // id is never null: no NULLS clause, so a backward scan of (field NULLS FIRST, id) gives this order as is.
     if (k.field === 'id') return k.desc ? sql`${column} desc` : sql`${column} asc`;
     return k.desc ? sql`${column} desc nulls last` : sql`${column} asc nulls first`;
@@ -175,7 +189,7 @@ export function orderBy(entity: CompiledEntity, sort: SortKey[]): SQL[] {
 export function keysetCondition(entity: CompiledEntity, sort: SortKey[], cursor: Cursor): { main: SQL; nullTail?: SQL } {
   const keys = effectiveSort(sort);
   const values = [...cursor.values, cursor.id];
-  const col = (i: number) => entity.columns[keys[i].field];
+  const col = (i: number) => columnRef(entity, keys[i].field);
   const val = (i: number) => bound(entity, keys[i].field, values[i]);
 
   if (keys.length === 2 && values[0] !== null) {
@@ -225,7 +239,7 @@ export function filterScope(entity: CompiledEntity, context: Record<string, unkn
     field: (name) => {
       const kind = entity.columnKinds.get(name);
       if (kind) checkReadable(name, 'filter');
-      return kind ? { sql: sql`${entity.columns[name]}`, kind } : undefined;
+      return kind ? { sql: columnRef(entity, name), kind } : undefined;
     },
     context,
   };
@@ -239,11 +253,11 @@ export function searchCondition(entity: CompiledEntity, q: string, readable: (fi
   const fields = (entity.searchFields.length ? entity.searchFields : entity.titleField ? [entity.titleField] : []).filter(readable);
   if (!fields.length) fail('q', 'not_searchable', `${entity.name} has no searchable fields`);
   const pattern = `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-  return or(...fields.map((f) => sql`${entity.columns[f]} ilike ${pattern}`))!;
+  return or(...fields.map((f) => sql`${columnRef(entity, f)} ilike ${pattern}`))!;
 }
 
 export function whereConditions(entity: CompiledEntity, params: ListParams, context: Record<string, unknown>, checkReadable?: ReadableCheck, readable?: (field: string) => boolean): SQL[] {
-  const conditions: SQL[] = [params.deleted === 'only' ? isNotNull(entity.columns.deleted_at) : isNull(entity.columns.deleted_at)];
+  const conditions: SQL[] = [params.deleted === 'only' ? sql`${columnRef(entity, 'deleted_at')} is not null` : sql`${columnRef(entity, 'deleted_at')} is null`];
   if (params.filter !== undefined) {
     try {
       conditions.push(compileFilter(params.filter, filterScope(entity, context, checkReadable)));
