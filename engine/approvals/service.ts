@@ -444,6 +444,43 @@ export class ApprovalService {
     return rows.map(iso);
   }
 
+  /**
+   * Where the record stands and what the caller may do about it (what a record page needs to show
+   * "Submit for approval", "Recall" or "Approve / Reject"): the latest request, whether the caller may
+   * submit now (and why not), may recall, and the caller's open task.
+   */
+  async state(ctx: OperationContext, entityName: string, id: string) {
+    const entity = this.data.entity(entityName);
+    const approval = this.required(entity);
+    const record = await this.data.findWithRights(this.data.database.db, this.data.guard(ctx), entity, id, []).then((r) => r.record);
+    const [latest] = await this.data.database.rows<{ id: string; status: string; step: string | null; submitter: string | null }>(sql`
+      select id, status, step, submitter from approval.requests where entity = ${entity.name} and record_id = ${id} order by submitted_at desc, id desc limit 1`);
+    const doc = approval.doc;
+    const principal = ctx.principal;
+    const reasons: { code: string; message: string }[] = [];
+    const mayOwner = (doc.submitters?.owner ?? true) && principal?.selves.includes(record.owner_id as string);
+    if (!ctx.privileged && !mayOwner && !principal?.roles.some((r) => doc.submitters?.roles?.includes(r))) reasons.push({ code: 'forbidden', message: 'Only the owner or the listed roles may submit' });
+    if (latest?.status === 'pending') reasons.push({ code: 'approval_pending', message: 'Already waiting for approval' });
+    if (latest?.status === 'approved') reasons.push({ code: 'already_approved', message: 'Approved already' });
+    if (doc.entryCriteria !== undefined && !isTruthy(evaluateRule(doc.entryCriteria, actionData(ctx, record, undefined)))) {
+      reasons.push({ code: 'entry_criteria_not_met', message: doc.entryMessage?.[ctx.lang] ?? 'The record does not meet the conditions for this approval' });
+    }
+    const [task] = latest?.status === 'pending' && principal
+      ? await this.data.database.rows<{ id: string }>(sql`select id from approval.tasks where request_id = ${latest.id} and status = 'pending' and assignee in ${principal.selves} order by created_at limit 1`)
+      : [];
+    return {
+      approval: doc.name,
+      label: doc.label,
+      status: latest?.status ?? 'none',
+      step: latest?.step ?? null,
+      stepLabel: doc.steps.find((st) => st.name === latest?.step)?.label ?? null,
+      canSubmit: reasons.length === 0,
+      reasons,
+      canRecall: latest?.status === 'pending' && (Boolean(ctx.privileged) || Boolean(principal?.selves.includes(latest.submitter ?? ''))),
+      task: task?.id ?? null,
+    };
+  }
+
   /** Every request on the record with its tasks, newest first, for whoever can read the record. */
   async history(ctx: OperationContext, entityName: string, id: string) {
     const entity = this.data.entity(entityName);

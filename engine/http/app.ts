@@ -225,6 +225,7 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
   app.get('/api/data/:entity/:id/workflow-history', async (c) => c.json({ data: await workflows.history(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
   app.post('/api/data/:entity/:id/approval/submit', async (c) => c.json({ data: await approvals.submit(ctxOf(c), c.req.param('entity'), c.req.param('id'), await optionalJsonBody(c)) }));
   app.post('/api/data/:entity/:id/approval/recall', async (c) => c.json({ data: await approvals.recall(ctxOf(c), c.req.param('entity'), c.req.param('id'), await optionalJsonBody(c)) }));
+  app.get('/api/data/:entity/:id/approval', async (c) => c.json({ data: await approvals.state(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
   app.get('/api/data/:entity/:id/approvals', async (c) => c.json({ data: await approvals.history(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
   app.get('/api/approvals/inbox', async (c) => c.json({ data: await approvals.inbox(ctxOf(c)) }));
   app.get('/api/approvals/:task', async (c) => c.json({ data: await approvals.task(ctxOf(c), c.req.param('task')) }));

@@ -179,6 +179,9 @@ function approvalPaths(e: CompiledEntity, tag: string, name: string) {
     [`/api/data/${e.name}/{id}/approval/recall`]: {
       post: { tags: [tag], operationId: `recall${name}`, summary: 'Recall a pending approval', parameters: [idParameter], requestBody: body, responses: { 200: json({ type: 'object' }, 'Recalled'), 403: errorResponse('Not the submitter'), 409: errorResponse('not_pending') } },
     },
+    [`/api/data/${e.name}/{id}/approval`]: {
+      get: { tags: [tag], operationId: `approvalState${name}`, summary: 'Approval status and what the caller may do (submit, recall, decide)', parameters: [idParameter], responses: { 200: json({ type: 'object' }, 'State'), 404: errorResponse('No such record or no approval process') } },
+    },
     [`/api/data/${e.name}/{id}/approvals`]: {
       get: { tags: [tag], operationId: `approvals${name}`, summary: 'Approval history', parameters: [idParameter], responses: { 200: json({ type: 'object' }, 'Requests with their tasks, newest first') } },
     },

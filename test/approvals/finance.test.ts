@@ -32,7 +32,12 @@ describe.each(drivers)('expense claim approval (finance sample) on %s', (driver)
     const c = await claim(800);
     expect(c.approval_status).toBe('draft');
     expect(c.claim_no).toMatch(/^BX-\d{4}-\d{5}$/);
+    const state = async (user: UserName) => (await o.as(user, 'GET', `/api/data/expense_claim/${c.id}/approval`)).body.data;
+    expect(await state('rep_east')).toMatchObject({ approval: 'expense_claim_approval', status: 'none', canSubmit: true, reasons: [], canRecall: false, task: null });
+    expect((await state('finance')).reasons.map((r: any) => r.code)).toEqual(['forbidden']); // the accountant sees it, but does not own it
     const submitted = await o.as('rep_east', 'POST', `/api/data/expense_claim/${c.id}/approval/submit`, { comment: '请审批' });
+    expect(await state('rep_east')).toMatchObject({ status: 'pending', step: 'manager', canSubmit: false, canRecall: true, task: null });
+    expect((await state('rep_east')).reasons.map((r: any) => r.code)).toEqual(['approval_pending']);
     expect(submitted.status).toBe(200);
     expect(submitted.body.data.request).toMatchObject({ status: 'pending', step: 'manager' });
     expect(submitted.body.data.record.approval_status).toBe('pending');
@@ -46,6 +51,7 @@ describe.each(drivers)('expense claim approval (finance sample) on %s', (driver)
     // The manager's inbox names the claim; the manager may read it through the task.
     const task = await taskOf('manager_east', c.id);
     expect(task).toMatchObject({ title: '客户拜访差旅 800', step: 'manager', submitterName: '赵销售' });
+    expect((await o.as('rep_east', 'GET', `/api/data/expense_claim/${c.id}/approval`)).body.data.stepLabel['zh-CN']).toBe('直属上级审批');
     expect(task.stepLabel['zh-CN']).toBe('直属上级审批');
     expect((await o.as('manager_east', 'GET', `/api/approvals/${task.id}`)).body.data.record.amount).toBe(800);
     expect(await taskOf('director', c.id)).toBeUndefined();
@@ -56,6 +62,7 @@ describe.each(drivers)('expense claim approval (finance sample) on %s', (driver)
     expect((await decide('manager_east', task.id, 'approve', { comment: '同意' })).body.data.request.step).toBe('finance');
     // The accountant may correct the amount while it is pending (the lock's role).
     const finance = await taskOf('finance', c.id);
+    expect((await o.as('finance', 'GET', `/api/data/expense_claim/${c.id}/approval`)).body.data).toMatchObject({ step: 'finance', task: finance.id, canRecall: false });
     const corrected = await o.as('finance', 'PATCH', `/api/data/expense_claim/${c.id}`, { amount: 780, version: (await read(c.id, 'finance')).version });
     expect(corrected.status).toBe(200);
     const done = await decide('finance', finance.id, 'approve');
