@@ -316,17 +316,33 @@ export class WorkflowService {
     }
   }
 
+  /**
+   * The history entry and, when the state changes, the stays: the current stay is closed (or, for a
+   * record that predates its history, one is opened and closed for its initial state) and the new one
+   * opened — all in one statement, one round trip.
+   */
   private async record(tx: Db, entity: CompiledEntity, id: string, workflow: string, event: string, from: string, to: string, actor: string | null, comment: string | undefined, input: unknown): Promise<number> {
-    const [entry] = await this.data.database.rows<{ id: number }>(sql`insert into workflow.history (entity, record_id, workflow, event, from_state, to_state, actor, comment, input)
-      values (${entity.name}, ${id}, ${workflow}, ${event}, ${from}, ${to}, ${actor}, ${comment ?? null}, ${input === undefined ? null : JSON.stringify(input)}::jsonb) returning id::int as id`, tx);
-    if (from === to) return Number(entry.id);
-    // Close the current stay (opening one for the initial state if the record predates its history).
-    const closed = await this.data.database.rows(sql`update workflow.stays set left_at = now() where entity = ${entity.name} and record_id = ${id} and left_at is null returning id`, tx);
-    if (!closed.length) {
-      await tx.execute(sql`insert into workflow.stays (entity, record_id, workflow, state, entered_at, left_at)
-        select ${entity.name}, ${id}, ${workflow}, ${from}, created_at, now() from ${entity.table} where id = ${id}`);
+    const history = sql`insert into workflow.history (entity, record_id, workflow, event, from_state, to_state, actor, comment, input)
+      values (${entity.name}, ${id}, ${workflow}, ${event}, ${from}, ${to}, ${actor}, ${comment ?? null}, ${input === undefined ? null : JSON.stringify(input)}::jsonb) returning id`;
+    if (from === to) {
+      const [entry] = await this.data.database.rows<{ id: number }>(sql`${history}`, tx);
+      return Number(entry.id);
     }
-    await tx.execute(sql`insert into workflow.stays (entity, record_id, workflow, state) values (${entity.name}, ${id}, ${workflow}, ${to})`);
+    // Sub-statements of one WITH run in no set order: the two stays go in one INSERT, ordered, so that
+    // their ids follow time.
+    const [entry] = await this.data.database.rows<{ id: number }>(sql`
+      with entry as (${history}),
+      closed as (update workflow.stays set left_at = now() where entity = ${entity.name} and record_id = ${id} and left_at is null returning id),
+      opened as (
+        insert into workflow.stays (entity, record_id, workflow, state, entered_at, left_at)
+        select entity, record_id, workflow, state, entered_at, left_at from (
+          select 1 as seq, ${entity.name}::text as entity, r.id as record_id, ${workflow}::text as workflow, ${from}::text as state, r.created_at as entered_at, now() as left_at
+            from ${entity.table} r where r.id = ${id} and not exists (select 1 from closed)
+          union all
+          select 2, ${entity.name}::text, ${id}::uuid, ${workflow}::text, ${to}::text, now(), null
+        ) s order by seq
+        returning id)
+      select (select id from entry)::int as id, (select count(*) from opened)::int as opened`, tx);
     return Number(entry.id);
   }
 
