@@ -521,8 +521,11 @@ export class ApprovalService {
     const [task] = await this.data.database.rows<{ requestId: string; assignee: string; entity: string; recordId: string }>(sql`
       select t.id, t.request_id as "requestId", t.assignee, r.entity, r.record_id as "recordId" from approval.tasks t join approval.requests r on r.id = t.request_id where t.id = ${taskId}`);
     if (!task || (!ctx.privileged && !ctx.principal!.selves.includes(task.assignee))) throw notFound('task_not_found', `No approval task ${taskId} of yours`);
+    // The approver sees the record through the task even without a read grant on the entity; a grant
+    // with a field allowlist still hides the fields it leaves out.
     const record = await this.data.get(engineContext(ctx.lang), task.entity, task.recordId);
-    return { ...(await this.requestView(task.requestId)), task: taskId, record };
+    const [visible] = this.data.guard(ctx).strip(this.data.entity(task.entity), [record]);
+    return { ...(await this.requestView(task.requestId)), task: taskId, record: visible };
   }
 }
 
