@@ -88,14 +88,7 @@ export class AutomationScheduler {
         result.matched++;
         try {
           await this.data.database.db.transaction(async (tx) => {
-            for (const action of automation.actions) {
-              if (action.when !== undefined && !isTruthy(evaluateRule(action.when, data))) continue;
-              await this.data.runAction({
-                action, entity: entity.name, record, data, tx, documents: model.documents,
-                createRecord: (target, values) => this.data.create(engineContext(), target, values, tx) as Promise<Record<string, unknown>>,
-                fire: (event, comment) => this.data.transition!(tx, entity.name, record.id as string, event, comment),
-              });
-            }
+            for (const action of automation.actions) await this.data.runAction(tx, engineContext(), entity.name, action, record, data);
           });
         } catch (e) {
           result.failed.push({ id: record.id as string, error: (e as Error).message });

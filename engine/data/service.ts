@@ -18,8 +18,8 @@ import { diff, writeAudit, type AuditEntry } from '../audit/log.js';
 import { decodeRows, toColumnValues, toRecord } from './records.js';
 import { encodeCursor, keysetCondition, orderBy, parseListParams, selectFrom, whereConditions } from './query.js';
 import { ruleViolations, schemaErrors, type Lang } from './validation.js';
-import type { ActionRunArgs, RegistryView } from '../registry/types.js';
-import type { AutomationDoc } from '../../metadata/kinds.js';
+import type { RegistryView } from '../registry/types.js';
+import type { AutomationDoc, WorkflowAction } from '../../metadata/kinds.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 
 export interface OperationContext {
@@ -60,6 +60,9 @@ function automationsOf(model: AppModel) {
   return byEntity;
 }
 
+/** Any action may carry `when` (json-logic over the action's data): it is skipped when that does not hold. */
+export const actionApplies = (action: WorkflowAction, data: Record<string, unknown>) => action.when === undefined || isTruthy(evaluateRule(action.when, data));
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const notFoundRecord = (entity: CompiledEntity, id: string) => notFound('record_not_found', `No ${entity.name} with id ${id}`);
 /** A condition that may be absent (unrestricted). */
@@ -69,19 +72,35 @@ export class DataService {
   /** Called after a committed write (the auth service listens for changes to users and departments). */
   onWrite: (entity: string) => void = () => {};
   /** Queues an after-commit action in the transaction (set by the after-commit runner). */
-  deferAction?: (tx: Db, job: { action: ActionRunArgs['action']; entity: string; record: Record<string, unknown>; data: Record<string, unknown> }) => Promise<unknown>;
+  deferAction?: (tx: Db, job: { action: WorkflowAction; entity: string; record: Record<string, unknown>; data: Record<string, unknown> }) => Promise<unknown>;
 
   /**
-   * Runs one side-effect action in the transaction — or, when it is after-commit (the action type's
-   * or the document's choice), queues it in the transaction to run once the change has committed.
+   * The one way side-effect actions run (automations, schedules, workflows, approvals): skipped when
+   * their `when` does not hold; queued in the transaction when they are after-commit (the action
+   * type's or the document's choice); otherwise run now, in the transaction.
    */
-  async runAction(args: ActionRunArgs): Promise<unknown> {
-    const definition = this.registry!.action(args.action.type)!;
-    if (definition.afterCommit || args.action.afterCommit === true) {
+  async runAction(tx: Db, ctx: OperationContext, entity: string, action: WorkflowAction, record: Record<string, unknown>, data: Record<string, unknown>, depth = 0): Promise<unknown> {
+    if (!actionApplies(action, data)) return undefined;
+    const definition = this.registry!.action(action.type)!;
+    if (definition.afterCommit || action.afterCommit === true) {
       if (!this.deferAction) throw new Error('After-commit actions need the job queue');
-      return this.deferAction(args.tx, { action: args.action, entity: args.entity, record: args.record, data: args.data });
+      return this.deferAction(tx, { action, entity, record, data });
     }
-    return definition.run!(args);
+    return this.performAction(tx, ctx, entity, action, record, data, depth);
+  }
+
+  /** Runs an action's side effect in the transaction (the after-commit runner calls this from the queue). */
+  performAction(tx: Db, ctx: OperationContext, entity: string, action: WorkflowAction, record: Record<string, unknown>, data: Record<string, unknown>, depth = 0): Promise<unknown> {
+    return this.registry!.action(action.type)!.run!({
+      action,
+      entity,
+      record,
+      data,
+      tx,
+      documents: this.model().documents,
+      createRecord: (target, values) => this.create(engineContext(ctx.lang), target, values, tx, depth + 1) as Promise<Record<string, unknown>>,
+      fire: (event, comment) => this.transition!(tx, entity, record.id as string, event, comment),
+    });
   }
 
   /** Fires a workflow event as the engine inside a transaction (set by the workflow service; automations use it). */
@@ -118,19 +137,7 @@ export class DataService {
         : Boolean(t.updated) || (t.fieldChanged?.some(changed) ?? false) || (t.stateEntered !== undefined && [...entity.workflowFields].some((f) => changed(f) && after[f] === t.stateEntered));
       if (!fires || (a.condition !== undefined && !isTruthy(evaluateRule(a.condition, data)))) continue;
       if (depth >= MAX_AUTOMATION_DEPTH) throw conflict('automation_loop', `Automations triggered each other more than ${MAX_AUTOMATION_DEPTH} levels deep (last: ${a.name})`);
-      for (const action of a.actions) {
-        if (action.when !== undefined && !isTruthy(evaluateRule(action.when, data))) continue;
-        await this.runAction({
-          action,
-          entity: entity.name,
-          record: after,
-          data,
-          tx,
-          documents: this.model().documents,
-          createRecord: (target, values) => this.create(engineContext(ctx.lang), target, values, tx, depth + 1) as Promise<Record<string, unknown>>,
-          fire: (event, comment) => this.transition!(tx, entity.name, after.id as string, event, comment),
-        });
-      }
+      for (const action of a.actions) await this.runAction(tx, ctx, entity.name, action, after, data, depth);
     }
   }
 

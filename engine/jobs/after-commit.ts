@@ -5,13 +5,14 @@
  */
 import type { DataService } from '../data/service.js';
 import { engineContext } from '../data/service.js';
-import type { ActionRunArgs, RegistryView } from '../registry/types.js';
+import type { RegistryView } from '../registry/types.js';
+import type { WorkflowAction } from '../../metadata/kinds.js';
 import type { JobQueue } from './queue.js';
 
 const QUEUE = 'action-after-commit';
 
 interface DeferredAction {
-  action: ActionRunArgs['action'];
+  action: WorkflowAction;
   entity: string;
   record: Record<string, unknown>;
   data: Record<string, unknown>;
@@ -29,18 +30,7 @@ export class AfterCommitActions {
 
   /** Runs the action as the engine, with the record as it was when the change committed. */
   private async run(job: DeferredAction) {
-    const definition = this.registry.action(job.action.type);
-    if (!definition?.run) return; // the plugin is gone: nothing to run
-    await this.data.database.db.transaction(async (tx) => {
-      await definition.run!({
-        action: job.action,
-        entity: job.entity,
-        record: job.record,
-        data: job.data,
-        tx,
-        documents: this.data.documents(),
-        createRecord: (entity, values) => this.data.create(engineContext(), entity, values, tx) as Promise<Record<string, unknown>>,
-      });
-    });
+    if (!this.registry.action(job.action.type)?.run) return; // the plugin is gone: nothing to run
+    await this.data.database.db.transaction((tx) => this.data.performAction(tx, engineContext(), job.entity, job.action, job.record, job.data));
   }
 }

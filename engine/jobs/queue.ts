@@ -67,16 +67,19 @@ export class JobQueue {
     boss.on('error', (error) => console.error('job queue:', error.message));
     await boss.start();
     this.boss = boss;
-    const existing = new Set((await boss.getQueues()).map((q) => q.name));
-    for (const queue of this.queues.values()) {
-      const policy = { retryLimit: queue.retryLimit ?? 3, retryDelay: queue.retryDelaySeconds ?? 5, retryBackoff: true };
-      if (!existing.has(queue.name)) await boss.createQueue(queue.name, { name: queue.name, ...policy });
-      if (!work) continue;
-      await boss.work<never>(queue.name, { pollingIntervalSeconds: this.options.pollingSeconds ?? 2, batchSize: 1, includeMetadata: true }, async ([job]) => {
-        await queue.run(job.data, { id: job.id, retryCount: job.retryCount });
-      });
-    }
+    for (const queue of this.queues.values()) await this.install(queue);
     this.started = true;
+  }
+
+  /** Creates the queue (with its retry policy) if it does not exist, and works it in this process. */
+  private async install(queue: QueueDefinition<never>) {
+    const boss = this.running;
+    if (!(await boss.getQueue(queue.name))) await boss.createQueue(queue.name, { name: queue.name, retryLimit: queue.retryLimit ?? 3, retryDelay: queue.retryDelaySeconds ?? 5, retryBackoff: true });
+    if (!(this.options.work ?? true)) return;
+    await boss.offWork(queue.name).catch(() => {}); // a queue installed again (a schedule changed) keeps one worker
+    await boss.work<never>(queue.name, { pollingIntervalSeconds: this.options.pollingSeconds ?? 2, batchSize: 1, includeMetadata: true }, async ([job]) => {
+      await queue.run(job.data, { id: job.id, retryCount: job.retryCount });
+    });
   }
 
   private get running(): PgBoss {
@@ -117,17 +120,10 @@ export class JobQueue {
     return this.running.getJobById(queue, id, { includeArchive: true });
   }
 
-  /** Creates a queue defined after start (one per cron automation). */
+  /** Adds a queue after start (one per cron automation). */
   async ensureQueue(queue: QueueDefinition<never>) {
     this.queues.set(queue.name, queue);
-    const boss = this.running;
-    if (!(await boss.getQueue(queue.name))) await boss.createQueue(queue.name, { name: queue.name, retryLimit: queue.retryLimit ?? 3, retryDelay: queue.retryDelaySeconds ?? 5, retryBackoff: true });
-    if (this.options.work ?? true) {
-      await boss.offWork(queue.name).catch(() => {});
-      await boss.work<never>(queue.name, { pollingIntervalSeconds: this.options.pollingSeconds ?? 2, batchSize: 1, includeMetadata: true }, async ([job]) => {
-        await queue.run(job.data, { id: job.id, retryCount: job.retryCount });
-      });
-    }
+    await this.install(queue);
   }
 
   async stop() {

@@ -9,11 +9,7 @@ import type { CompiledEntity } from '../model/compile.js';
 import type { RegistryView } from '../registry/types.js';
 import type { WorkflowAction } from '../../metadata/kinds.js';
 import type { AuditEntry } from '../audit/log.js';
-import { engineContext, type DataService, type OperationContext } from '../data/service.js';
-import { evaluateRule, isTruthy } from '../rules/evaluate.js';
-
-/** Any action may carry `when` (json-logic over the action data): it is skipped when that does not hold. */
-export const actionApplies = (action: WorkflowAction, data: Record<string, unknown>) => action.when === undefined || isTruthy(evaluateRule(action.when, data));
+import { actionApplies, type DataService, type OperationContext } from '../data/service.js';
 
 export interface ActionRun {
   tx: Db;
@@ -57,15 +53,7 @@ export async function runActions(data: DataService, registry: RegistryView, run:
   const created$: Record<string, Record<string, unknown>> = {};
   const created: Record<string, unknown>[] = [];
   const effect = async (action: WorkflowAction, target: Record<string, unknown>, actionsData: Record<string, unknown>) => {
-    const result = await data.runAction({
-      action,
-      entity: entity.name,
-      record: target,
-      data: actionsData,
-      tx,
-      documents: data.documents(),
-      createRecord: (e, values) => data.create(engineContext(ctx.lang), e, values, tx) as Promise<Record<string, unknown>>,
-    });
+    const result = await data.runAction(tx, ctx, entity.name, action, target, actionsData);
     if (result && typeof result === 'object' && 'id' in result) {
       created.push(result as Record<string, unknown>);
       if (typeof action.as === 'string') created$[action.as] = result as Record<string, unknown>;
@@ -75,12 +63,12 @@ export async function runActions(data: DataService, registry: RegistryView, run:
 
   const prospective = { ...record, ...changes };
   const early = { ...actionData(ctx, prospective, input), $created: created$ };
-  for (const action of actions.filter(createsEarly)) if (actionApplies(action, early)) await effect(action, prospective, early);
+  for (const action of actions.filter(createsEarly)) await effect(action, prospective, early);
 
   const after = await data.applyUpdate(tx, ctx, entity, record, changes, run.expected, run.audit);
   const afterData = { ...actionData(ctx, after, input), $created: created$ };
   for (const action of actions) {
-    if (createsEarly(action) || !registry.action(action.type)!.run || !actionApplies(action, afterData)) continue;
+    if (createsEarly(action) || !registry.action(action.type)!.run) continue;
     await effect(action, after, afterData);
   }
   return { record: after, created };
