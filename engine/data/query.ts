@@ -107,8 +107,9 @@ export function parseListParams(entity: CompiledEntity, query: Record<string, st
 /** The sort a page is ordered by: the client's keys, then id in the direction of the last key. */
 export const effectiveSort = (sort: SortKey[]): SortKey[] => [...sort, { field: 'id', desc: sort.length ? sort[sort.length - 1].desc : true }];
 
-export function encodeCursor(sort: SortKey[], row: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify({ s: sortSignature(sort), v: sort.map((k) => row[k.field] ?? null), id: row.id })).toString('base64url');
+/** The cursor after a row, from its position in the sort: the sort keys' values, then its id. */
+export function encodeCursor(sort: SortKey[], key: unknown[]): string {
+  return Buffer.from(JSON.stringify({ s: sortSignature(sort), v: key.slice(0, sort.length), id: key[sort.length] })).toString('base64url');
 }
 
 const sortSignature = (sort: SortKey[]) => sort.map((k) => (k.desc ? '-' : '') + k.field).join(',');

@@ -20,8 +20,8 @@ export function isoInstant(v: string): string {
 const toInstant: Decode = (v) => (v instanceof Date ? v.toISOString() : typeof v === 'string' ? isoInstant(v) : v);
 // Drivers hand dates back as Dates at UTC midnight (or as 'YYYY-MM-DD' strings).
 const toDay: Decode = (v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v);
-const toJson: Decode = (v) => (typeof v === 'string' ? JSON.parse(v) : v);
-const DECODERS: Partial<Record<ValueKind, Decode>> = { number: toNumber, integer: toNumber, datetime: toInstant, date: toDay, json: toJson };
+// json needs nothing: both drivers hand jsonb over parsed (a string in it is a JSON string value).
+const DECODERS: Partial<Record<ValueKind, Decode>> = { number: toNumber, integer: toNumber, datetime: toInstant, date: toDay };
 
 const decoders = new WeakMap<CompiledEntity, Map<string, Decode>>();
 

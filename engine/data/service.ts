@@ -16,7 +16,8 @@ import { Guard } from '../access/guard.js';
 import { forbidden } from '../access/policy.js';
 import { diff, writeAudit, type AuditEntry } from '../audit/log.js';
 import { decodeRows, toColumnValues, toRecord } from './records.js';
-import { encodeCursor, keysetCondition, orderBy, parseListParams, selectFrom, whereConditions } from './query.js';
+import { effectiveSort, encodeCursor, keysetCondition, orderBy, parseListParams, selectFrom, whereConditions } from './query.js';
+import { selectJson, type JsonRow } from './render.js';
 import { ruleViolations, schemaErrors, type Lang } from './validation.js';
 import type { RegistryView } from '../registry/types.js';
 import type { AutomationDoc, WorkflowAction } from '../../metadata/kinds.js';
@@ -167,7 +168,16 @@ export class DataService {
 
   // ── reads ────────────────────────────────────────────────────────────────
 
+  /** A list page as records (for the engine's own callers; the REST API sends listJson's text). */
   async list(ctx: OperationContext, entityName: string, query: Record<string, string | undefined>, action: 'read' | 'export' = 'read'): Promise<Page> {
+    return JSON.parse(await this.listJson(ctx, entityName, query, action)) as Page;
+  }
+
+  /**
+   * A list page as the JSON text of a Page. PostgreSQL renders the records (engine/data/render.ts);
+   * Node only joins them, unless references are expanded.
+   */
+  async listJson(ctx: OperationContext, entityName: string, query: Record<string, string | undefined>, action: 'read' | 'export' = 'read'): Promise<string> {
     const entity = this.entity(entityName);
     const guard = this.guard(ctx);
     const scope = guard.condition(entity, action);
@@ -176,18 +186,17 @@ export class DataService {
     for (const k of params.sort) checkReadable(k.field, 'sort');
     for (const f of params.fields ?? []) checkReadable(f, 'fields');
     for (const f of params.expand) checkReadable(f, 'expand');
-    const conditions = [...whereConditions(entity, params, this.context(ctx), checkReadable, guard.readable(entity)), ...(scope ? [scope] : [])];
-    // The keyset cursor reads the sort values from the last row, so they are selected even when
-    // `fields` leaves them out of the response.
-    const select = selectFrom(entity, this.selectionNames(entity, params.fields && [...params.fields, ...params.sort.map((k) => k.field)]));
+    const readable = guard.readable(entity);
+    const conditions = [...whereConditions(entity, params, this.context(ctx), checkReadable, readable), ...(scope ? [scope] : [])];
+    const select = selectJson(entity, this.selectionNames(entity, params.fields).filter(readable), effectiveSort(params.sort).map((k) => k.field));
     const order = sql.join(orderBy(entity, params.sort), sql`, `);
     // The limit is written into the statement, not bound: with prepared statements PostgreSQL moves to a
     // generic plan, and a generic plan that can't see the limit prefers sorting every match over walking
     // the index. It is a validated integer (parseListParams), so it is safe as text.
-    const page = async (extra: SQL | undefined, limit: number) =>
-      decodeRows(entity, await this.database.rows(sql`${select} where ${all(...conditions, extra)} order by ${order} limit ${sql.raw(String(Math.trunc(limit)))}`));
+    const page = (extra: SQL | undefined, limit: number) =>
+      this.database.rows<JsonRow>(sql`${select} where ${all(...conditions, extra)} order by ${order} limit ${sql.raw(String(Math.trunc(limit)))}`);
 
-    let rows: Record<string, unknown>[];
+    let rows: JsonRow[];
     if (params.cursor) {
       const { main, nullTail } = keysetCondition(entity, params.sort, params.cursor);
       rows = await page(main, params.limit + 1);
@@ -197,16 +206,20 @@ export class DataService {
       rows = await page(undefined, params.limit + 1);
     }
     const more = rows.length > params.limit;
-    const data = rows.slice(0, params.limit);
-    const lastRow = more ? { ...rows[params.limit - 1] } : undefined;
-    if (params.fields) {
-      const keep = new Set(['id', 'version', ...params.fields]);
-      for (const r of data) for (const k of Object.keys(r)) if (!keep.has(k)) delete r[k];
+    if (more) rows.length = params.limit;
+    const nextCursor = more ? encodeCursor(params.sort, JSON.parse(rows[rows.length - 1].$key)) : null;
+
+    let data: string;
+    let total: number | undefined;
+    if (params.expand.length) {
+      const records = rows.map((r) => JSON.parse(r.$json) as Record<string, unknown>);
+      [total] = await Promise.all([params.count ? this.count(entity, conditions) : undefined, this.expand(guard, entity, records, params.expand)]);
+      data = JSON.stringify(records);
+    } else {
+      total = params.count ? await this.count(entity, conditions) : undefined;
+      data = `[${rows.map((r) => r.$json).join(',')}]`;
     }
-    const [total] = await Promise.all([params.count ? this.count(entity, conditions) : undefined, this.expand(guard, entity, data, params.expand)]);
-    guard.strip(entity, data);
-    const last = lastRow;
-    return { data, nextCursor: more && last ? encodeCursor(params.sort, last) : null, ...(total !== undefined ? { total } : {}) };
+    return `{"data":${data},"nextCursor":${JSON.stringify(nextCursor)}${total === undefined ? '' : `,"total":${total}`}}`;
   }
 
   async get(ctx: OperationContext, entityName: string, id: string, query: Record<string, string | undefined> = {}) {

@@ -37,6 +37,9 @@ type Env = { Variables: { principal: Principal; sessionId: string } };
 
 const MAX_BODY = 16 * 1024 * 1024;
 export const SESSION_COOKIE = 'mc_session';
+/** What c.json sends, for bodies that are already JSON text. */
+const JSON_TYPE = { 'content-type': 'application/json' };
+
 const OPEN_PATHS = new Set(['/api/health', '/api/auth/login']);
 
 async function jsonBody(c: Context): Promise<unknown> {
@@ -188,7 +191,8 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
   });
 
   // ── records ── (fixed segments before :id)
-  app.get('/api/data/:entity', async (c) => c.json(await data.list(ctxOf(c), c.req.param('entity'), c.req.query())));
+  // The page arrives as JSON text rendered by PostgreSQL (engine/data/render.ts).
+  app.get('/api/data/:entity', async (c) => c.body(await data.listJson(ctxOf(c), c.req.param('entity'), c.req.query()), 200, JSON_TYPE));
   app.get('/api/data/:entity/export', async (c) => {
     const csv = await exportCsv(data, ctxOf(c), c.req.param('entity'), c.req.query());
     return c.body(csv, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${c.req.param('entity')}.csv"` });

@@ -3,7 +3,18 @@
  * table objects can be built at run time from the compiled model. The list is closed on purpose:
  * a column type reaches DDL as text, so only these spellings are ever accepted.
  */
-import { bigint, boolean, date, integer, jsonb, numeric, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, customType, date, integer, numeric, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+/**
+ * jsonb whose values come back as the driver parsed them. drizzle's own jsonb column parses a string
+ * once more (so a JSON value "12" came back as the number 12, and "a\"b" as text by luck); both
+ * drivers already hand jsonb over parsed.
+ */
+const jsonb = customType<{ data: unknown; driverData: unknown }>({
+  dataType: () => 'jsonb',
+  toDriver: (value) => JSON.stringify(value),
+  fromDriver: (value) => value,
+});
 
 const NUMERIC = /^numeric\((\d{1,2}),(\d{1,2})\)$/;
 
