@@ -10,18 +10,27 @@ const toNumber: Decode = (v) => (typeof v === 'string' ? Number(v) : v);
 /**
  * PostgreSQL's text form of a UTC timestamptz ('2026-11-22 23:09:46.123456+00', the sessions run in UTC)
  * rewritten as ISO 8601 by slicing: six times cheaper than parsing it into a Date, and list pages
- * convert a few hundred of them. Anything else goes through Date.
+ * convert a few hundred of them. `digits` is the precision of the fraction: 3 for the API's values,
+ * 6 to keep PostgreSQL's full precision (keyset cursors). Anything else goes through Date.
  */
-export function isoInstant(v: string): string {
+export function isoInstant(v: string, digits: 3 | 6 = 3): string {
   if (v.length < 22 || v[10] !== ' ' || !v.endsWith('+00')) return new Date(v).toISOString();
   const fraction = v[19] === '.' ? v.slice(20, v.length - 3) : '';
-  return `${v.slice(0, 10)}T${v.slice(11, 19)}.${fraction.padEnd(3, '0').slice(0, 3)}Z`;
+  return `${v.slice(0, 10)}T${v.slice(11, 19)}.${fraction.padEnd(digits, '0').slice(0, digits)}Z`;
 }
 const toInstant: Decode = (v) => (v instanceof Date ? v.toISOString() : typeof v === 'string' ? isoInstant(v) : v);
+const toExactInstant: Decode = (v) => (v instanceof Date ? v.toISOString() : typeof v === 'string' ? isoInstant(v, 6) : v);
 // Drivers hand dates back as Dates at UTC midnight (or as 'YYYY-MM-DD' strings).
 const toDay: Decode = (v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v);
 // json needs nothing: both drivers hand jsonb over parsed (a string in it is a JSON string value).
 const DECODERS: Partial<Record<ValueKind, Decode>> = { number: toNumber, integer: toNumber, datetime: toInstant, date: toDay };
+
+/** One stored value in its in-memory form; `exact` keeps timestamps to the microsecond. */
+export function decodeValue(kind: ValueKind, value: unknown, exact = false): unknown {
+  if (value === null || value === undefined) return null;
+  const decode = kind === 'datetime' && exact ? toExactInstant : DECODERS[kind];
+  return decode ? decode(value) : value;
+}
 
 const decoders = new WeakMap<CompiledEntity, Map<string, Decode>>();
 

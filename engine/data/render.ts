@@ -4,22 +4,23 @@
  * Per list page that is ~50 strings instead of ~1,300 parsed values, 50 objects and a JSON.stringify:
  * most of a page's CPU in Node.
  *
- *   select row_to_json("$r")::text as "$json", json_build_array(<sort keys>, id)::text as "$key"
+ *   select row_to_json("$r")::text as "$json", "opportunity"."amount" as "$k0", "opportunity"."id" as "$k1"
  *   from "opportunity" cross join lateral (select "opportunity"."id" as "id", … ) "$r"
  *   where … order by … limit …
  *
  * The lateral row names the JSON keys and formats what JSON would otherwise render differently from
  * the API (timestamps: ISO 8601 in UTC with milliseconds, as engine/model/value-kind.ts says); the
- * planner folds it into the scan. `$key` is the row's position in the sort, with timestamps at full
- * (microsecond) precision so a keyset cursor made from it neither skips nor repeats rows.
+ * planner folds it into the scan. `$k0…` are the row's sort keys as stored, read from the last row of
+ * a page only: timestamps keep their full (microsecond) precision there, so a keyset cursor made from
+ * them neither skips nor repeats rows.
  * The rendering equals decodeRows' (test/api/render.test.ts holds them equal for every value kind).
  * Identifiers come from validated metadata.
  */
 import { getTableName, sql, type SQL } from 'drizzle-orm';
 import type { CompiledEntity } from '../model/compile.js';
+import { decodeValue } from './records.js';
 
 const ISO_MILLIS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
-const ISO_MICROS = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
 const quote = (identifier: string) => `"${identifier}"`;
 
@@ -33,17 +34,11 @@ function apiValue(entity: CompiledEntity, field: string): string {
   return entity.columnKinds.get(field) === 'datetime' ? `to_char(${column} at time zone 'UTC', ${ISO_MILLIS})` : column;
 }
 
-/** A sort key's value for a cursor: exact, so that comparing the column with it finds the row's place. */
-function keyValue(entity: CompiledEntity, field: string): string {
-  const column = columnText(entity, field);
-  return entity.columnKinds.get(field) === 'datetime' ? `to_char(${column} at time zone 'UTC', ${ISO_MICROS})` : column;
-}
-
 const cache = new WeakMap<CompiledEntity, Map<string, SQL>>();
 
 /**
- * `select <record as JSON> as "$json", <sort key as JSON> as "$key" from <table> …` for the fields
- * `names` and the sort keys `keys` (the last one being id); made once per entity, fields and sort.
+ * `select <record as JSON> as "$json", <sort keys> as "$k0"… from <table> …` for the fields `names`
+ * and the sort keys `keys` (the last one being id); made once per entity, fields and sort.
  */
 export function selectJson(entity: CompiledEntity, names: string[], keys: string[]): SQL {
   let byShape = cache.get(entity);
@@ -52,11 +47,8 @@ export function selectJson(entity: CompiledEntity, names: string[], keys: string
   let prefix = byShape.get(shape);
   if (!prefix) {
     const row = names.map((n) => `${apiValue(entity, n)} as ${quote(n)}`).join(', ');
-    const key = keys.map((k) => keyValue(entity, k)).join(', ');
-    prefix = sql.raw(
-      `select row_to_json("$r")::text as "$json", json_build_array(${key})::text as "$key" ` +
-        `from ${quote(getTableName(entity.table))} cross join lateral (select ${row}) "$r"`,
-    );
+    const key = keys.map((k, i) => `${columnText(entity, k)} as "$k${i}"`).join(', ');
+    prefix = sql.raw(`select row_to_json("$r")::text as "$json", ${key} from ${quote(getTableName(entity.table))} cross join lateral (select ${row}) "$r"`);
     byShape.set(shape, prefix);
   }
   return prefix;
@@ -65,5 +57,10 @@ export function selectJson(entity: CompiledEntity, names: string[], keys: string
 /** A rendered row of a select made by selectJson. */
 export interface JsonRow {
   $json: string;
-  $key: string;
+  [key: `$k${number}`]: unknown;
+}
+
+/** The sort key values of a rendered row, exact, in their in-memory form (for a cursor). */
+export function sortKeyOf(entity: CompiledEntity, keys: string[], row: JsonRow): unknown[] {
+  return keys.map((k, i) => decodeValue(entity.columnKinds.get(k)!, row[`$k${i}`], true));
 }

@@ -17,7 +17,7 @@ import { forbidden } from '../access/policy.js';
 import { diff, writeAudit, type AuditEntry } from '../audit/log.js';
 import { decodeRows, toColumnValues, toRecord } from './records.js';
 import { effectiveSort, encodeCursor, keysetCondition, orderBy, parseListParams, selectFrom, whereConditions } from './query.js';
-import { selectJson, type JsonRow } from './render.js';
+import { selectJson, sortKeyOf, type JsonRow } from './render.js';
 import { ruleViolations, schemaErrors, type Lang } from './validation.js';
 import type { RegistryView } from '../registry/types.js';
 import type { AutomationDoc, WorkflowAction } from '../../metadata/kinds.js';
@@ -188,7 +188,8 @@ export class DataService {
     for (const f of params.expand) checkReadable(f, 'expand');
     const readable = guard.readable(entity);
     const conditions = [...whereConditions(entity, params, this.context(ctx), checkReadable, readable), ...(scope ? [scope] : [])];
-    const select = selectJson(entity, this.selectionNames(entity, params.fields).filter(readable), effectiveSort(params.sort).map((k) => k.field));
+    const keys = effectiveSort(params.sort).map((k) => k.field);
+    const select = selectJson(entity, this.selectionNames(entity, params.fields).filter(readable), keys);
     const order = sql.join(orderBy(entity, params.sort), sql`, `);
     // The limit is written into the statement, not bound: with prepared statements PostgreSQL moves to a
     // generic plan, and a generic plan that can't see the limit prefers sorting every match over walking
@@ -207,7 +208,7 @@ export class DataService {
     }
     const more = rows.length > params.limit;
     if (more) rows.length = params.limit;
-    const nextCursor = more ? encodeCursor(params.sort, JSON.parse(rows[rows.length - 1].$key)) : null;
+    const nextCursor = more ? encodeCursor(params.sort, sortKeyOf(entity, keys, rows[rows.length - 1])) : null;
 
     let data: string;
     let total: number | undefined;

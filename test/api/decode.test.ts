@@ -11,6 +11,10 @@ describe('timestamptz decoding', () => {
         const fraction = (iso.slice(20, 23) + String(micros).padStart(3, '0')).slice(0, digits).replace(/0+$/, '');
         const text = `${iso.slice(0, 10)} ${iso.slice(11, 19)}${fraction ? `.${fraction}` : ''}+00`;
         expect(isoInstant(text)).toBe(new Date(text.replace(' ', 'T').replace('+00', 'Z')).toISOString());
+        // The exact form (for cursors) keeps every digit PostgreSQL printed and names the same instant.
+        const exact = isoInstant(text, 6);
+        expect(exact).toBe(`${iso.slice(0, 19)}.${fraction.padEnd(6, '0')}Z`);
+        expect(new Date(exact).toISOString()).toBe(isoInstant(text));
       }),
       { numRuns: 2000 },
     );

@@ -12,6 +12,7 @@
  *
  *   DATABASE_URL  server to use (default postgres://postgres@127.0.0.1:5432/test); the benchmark creates
  *                 the database metacrm_bench_<pid> on it and drops it at the end, also on failure.
+ * `--only=list,get` runs only some phases (get, list, field, create, bulk, transition, access).
  * Results are also written to .bench/results.json.
  */
 import os from 'node:os';
@@ -45,6 +46,9 @@ const CLIENTS = Math.floor(flag('clients', 8));
 const ROUNDS = Math.floor(flag('rounds', 3));
 const WARMUP = flag('warmup', 1);
 const BULK = 1000;
+/** `--only=list,get` runs only those phases (get, list, field, create, bulk, transition, access). */
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const runs = (phase: string) => !ONLY || ONLY.includes(phase);
 /** Bounds on the write phases (per side), so a fast machine does not grow the table without limit. */
 const MAX_CREATES = 100_000;
 const MAX_BULK_REQUESTS = 150;
@@ -259,7 +263,7 @@ async function bench() {
   await sql`vacuum (analyze) opportunity`;
 
   // ── 1. get by id ──
-  phases.push(
+  if (runs('get')) phases.push(
     await compare('get by id', 'ops', undefined, { api: 'GET /api/data/opportunity/:id', raw: 'select * from opportunity where id = $1 and deleted_at is null' }, {
       api: http({ kind: 'get', ids }),
       engine: local(() => engine.data.get(ctx, 'opportunity', pick()).then(() => {})),
@@ -282,18 +286,18 @@ async function bench() {
     api: `GET /api/data/opportunity?filter={"==":[{"var":"stage"},"negotiation"]}&sort=-amount&limit=50${page2 ? '&cursor=…' : ''}`,
     raw: `select * … where deleted_at is null and stage = $1${page2 ? ' and (amount, id) < ($2, $3)' : ''} order by amount desc nulls last, id desc limit 51`,
   });
-  phases.push(
+  if (runs('list')) phases.push(
     await compare('list page 1 (filter+sort)', 'ops', 0.5, listWork(false), {
       api: http({ kind: 'list', path: listPath }),
-      engine: local(() => engine.data.list(ctx, 'opportunity', LIST_QUERY).then(() => {})),
+      engine: local(() => engine.data.listJson(ctx, 'opportunity', LIST_QUERY).then(() => {})),
       raw: local(async () => check(await sql`select * from opportunity where deleted_at is null and stage = ${'negotiation'} order by amount desc nulls last, id desc limit 51`)),
     }),
   );
   const page2 = { ...LIST_QUERY, cursor: first.nextCursor };
-  phases.push(
+  if (runs('list')) phases.push(
     await compare('list page 2 (cursor)', 'ops', 0.5, listWork(true), {
       api: http({ kind: 'list', path: `/api/data/opportunity?${new URLSearchParams(page2)}` }),
-      engine: local(() => engine.data.list(ctx, 'opportunity', page2).then(() => {})),
+      engine: local(() => engine.data.listJson(ctx, 'opportunity', page2).then(() => {})),
       raw: local(async () =>
         check(
           await sql`select * from opportunity where deleted_at is null and stage = ${'negotiation'}
@@ -305,15 +309,15 @@ async function bench() {
   );
   // Unloaded latency of the list page: one caller, in-process (no HTTP).
   const solo: number[] = [];
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < (runs('list') ? 200 : 0); i++) {
     const s = performance.now();
-    await engine.data.list(ctx, 'opportunity', LIST_QUERY);
+    await engine.data.listJson(ctx, 'opportunity', LIST_QUERY);
     solo.push(performance.now() - s);
   }
   report.listPageSingleCaller = summarize(solo);
 
   // ── 3. add a nullable field ──
-  report.addField = await addFieldPhase(engine, sql, api);
+  if (runs('field')) report.addField = await addFieldPhase(engine, sql, api);
 
   // ── 4. single creates ──
   // The raw side does what DataService.create does for this entity, statement for statement, in one
@@ -347,7 +351,7 @@ async function bench() {
   };
   const number = (prefix: string, value: number) => prefix.replace('{seq}', String(value).padStart(4, '0'));
   let created = 1_000_000_000;
-  phases.push(
+  if (runs('create')) phases.push(
     await compare('single create', 'ops', 0.5, {
       api: 'POST /api/data/opportunity (one record): access check, validate, formula, rules; one transaction: reference check, counter upsert, insert … returning *, audit entry',
       raw: 'one transaction of the same 4 statements: select the account (live?), upsert the meta.sequences counter, insert … returning *, insert the audit entry (changes + snapshot jsonb)',
@@ -389,7 +393,7 @@ async function bench() {
       });
       return BULK;
     });
-  phases.push(
+  if (runs('bulk')) phases.push(
     await compare('bulk create (rows/s)', 'rows', 0.4, {
       api: `POST /api/data/opportunity with an array of ${BULK} records (one transaction: reference check, one counter upsert per number prefix, one insert, one audit insert)`,
       raw: `one transaction: select the referenced accounts, ONE counter upsert reserving ${BULK} numbers, one multi-row insert … returning *, one multi-row audit insert`,
@@ -414,7 +418,7 @@ async function bench() {
   const slice = (side: number) => pool.slice(side * CLIENTS * perClient, (side + 1) * CLIENTS * perClient);
   const [apiPool, enginePool, rawPool] = [slice(0), slice(1), slice(2)];
   const pickOwn = (ids: string[], client: number, n: number) => ids[client * perClient + (n % perClient)];
-  phases.push(
+  if (runs('transition')) phases.push(
     await compare('workflow transition', 'ops', undefined, {
       api: 'POST /api/data/opportunity/:id/transitions/requote: read with rights, machine + guard, versioned update with rules and formulas, audit entry, history row — one transaction',
       raw: 'one transaction: update opportunity set probability, version … where id, insert the workflow.history row',
@@ -432,8 +436,7 @@ async function bench() {
   );
 
   // Last, because it hands the opportunities to 500 owners in 50 departments.
-  log('\nPermissions: the same list page for a department-subtree user and for an administrator …');
-  const access = await benchAccess(engine, sql);
+  const access = runs('access') ? await benchAccess(engine, sql) : undefined;
   report.access = access;
 
   size = await tableSize(sql);
@@ -442,7 +445,7 @@ async function bench() {
   await mkdir(resolve(root, '.bench'), { recursive: true });
   await writeFile(resolve(root, '.bench/results.json'), JSON.stringify(report, null, 2) + '\n');
   printTable(size);
-  log('\n' + formatAccess(access));
+  if (access) log('\n' + formatAccess(access));
   log(`\nresults written to .bench/results.json`);
 
   // ── phases ──
@@ -539,7 +542,7 @@ function rateOf(p: Phase, s: Side) {
 }
 
 function printTable(size: { rows: number; bytes: number }) {
-  const add = report.addField as { median: { http: number; raw: number; deploy: number }; met: boolean; rows: number };
+  const add = report.addField as { median: { http: number; raw: number; deploy: number }; met: boolean; rows: number } | undefined;
   const header = ['phase', 'table rows', 'API /s', 'API p50/p95 ms', 'engine /s', 'raw /s', 'raw p50/p95 ms', 'engine÷raw', 'API÷raw', 'target'];
   const rows = phases.map((p) => {
     const rate = (s?: Side) => (s ? fmt(p.unit === 'rows' ? s.unitsPerSec : s.opsPerSec) : '');
@@ -556,14 +559,14 @@ function printTable(size: { rows: number; bytes: number }) {
       p.target === undefined ? '' : `≥ ${p.target} ${p.met ? 'ok' : 'MISSED'}`,
     ];
   });
-  rows.push(['add nullable field', fmt(add.rows), `${ms(add.median.http)} ms`, '(HTTP deploy)', `${ms(add.median.deploy)} ms`, `${ms(add.median.raw)} ms`, '(alter table)', `${(add.median.deploy / add.median.raw).toFixed(0)}×`, `${(add.median.http / add.median.raw).toFixed(0)}×`, `< 100 ms ${add.met ? 'ok' : 'MISSED'}`]);
+  if (add) rows.push(['add nullable field', fmt(add.rows), `${ms(add.median.http)} ms`, '(HTTP deploy)', `${ms(add.median.deploy)} ms`, `${ms(add.median.raw)} ms`, '(alter table)', `${(add.median.deploy / add.median.raw).toFixed(0)}×`, `${(add.median.http / add.median.raw).toFixed(0)}×`, `< 100 ms ${add.met ? 'ok' : 'MISSED'}`]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const rule = '─'.repeat(widths.reduce((a, b) => a + b + 2, -2));
   log([rule, line(header), rule, ...rows.map(line), rule].join('\n'));
   const list = phases.find((p) => p.name.startsWith('list page 1'));
   const solo = report.listPageSingleCaller as { p50: number; p95: number };
-  log(`list page server-side: p50 ${ms(list?.sides.api.server?.p50 ?? NaN)} ms / p95 ${ms(list?.sides.api.server?.p95 ?? NaN)} ms with ${CLIENTS} clients (around app.fetch); single caller in-process p50 ${ms(solo.p50)} ms, p95 ${ms(solo.p95)} ms`);
+  if (list) log(`list page server-side: p50 ${ms(list?.sides.api.server?.p50 ?? NaN)} ms / p95 ${ms(list?.sides.api.server?.p95 ?? NaN)} ms with ${CLIENTS} clients (around app.fetch); single caller in-process p50 ${ms(solo.p50)} ms, p95 ${ms(solo.p95)} ms`);
   log(`final table: ${fmt(size.rows)} rows, ${mib(size.bytes)}. Both sides use ${CLIENTS}-connection postgres.js pools; API clients run in a worker thread of this process.`);
 }
 
