@@ -173,13 +173,26 @@ export function columnRef(entity: CompiledEntity, field: string): SQL {
   return ref;
 }
 
-export function orderBy(entity: CompiledEntity, sort: SortKey[]): SQL[] {
-  return effectiveSort(sort).map((k) => {
-    const column = columnRef(entity, k.field);
-    // id is never null: no NULLS clause, so a backward scan of (field NULLS FIRST, id) gives this order as is.
-    if (k.field === 'id') return k.desc ? sql`${column} desc` : sql`${column} asc`;
-    return k.desc ? sql`${column} desc nulls last` : sql`${column} asc nulls first`;
-  });
+const orderClauses = new WeakMap<CompiledEntity, Map<string, SQL>>();
+/**
+ * The ORDER BY list of a sort, as one piece of text made once per entity and sort: a page's statement
+ * is rebuilt for every request, and drizzle's cost of turning it into text grows with its pieces.
+ */
+export function orderBy(entity: CompiledEntity, sort: SortKey[]): SQL {
+  let bySort = orderClauses.get(entity);
+  if (!bySort) orderClauses.set(entity, (bySort = new Map()));
+  const signature = sortSignature(sort);
+  let clause = bySort.get(signature);
+  if (!clause) {
+    const keys = effectiveSort(sort).map((k) => {
+      const column = `"${getTableName(entity.table)}"."${entity.columns[k.field].name}"`;
+      // id is never null: no NULLS clause, so a backward scan of (field NULLS FIRST, id) gives this order as is.
+      if (k.field === 'id') return `${column} ${k.desc ? 'desc' : 'asc'}`;
+      return k.desc ? `${column} desc nulls last` : `${column} asc nulls first`;
+    });
+    bySort.set(signature, (clause = sql.raw(keys.join(', '))));
+  }
+  return clause;
 }
 
 /**
@@ -257,8 +270,19 @@ export function searchCondition(entity: CompiledEntity, q: string, readable: (fi
   return or(...fields.map((f) => sql`${columnRef(entity, f)} ilike ${pattern}`))!;
 }
 
+const deletedConditions = new WeakMap<CompiledEntity, Record<ListParams['deleted'], SQL>>();
+/** Live records, or the recycle bin's: one piece of text per entity. */
+export function deletedCondition(entity: CompiledEntity, deleted: ListParams['deleted']): SQL {
+  let conditions = deletedConditions.get(entity);
+  if (!conditions) {
+    const column = `"${getTableName(entity.table)}"."${entity.columns.deleted_at.name}"`;
+    deletedConditions.set(entity, (conditions = { exclude: sql.raw(`${column} is null`), only: sql.raw(`${column} is not null`) }));
+  }
+  return conditions[deleted];
+}
+
 export function whereConditions(entity: CompiledEntity, params: ListParams, context: Record<string, unknown>, checkReadable?: ReadableCheck, readable?: (field: string) => boolean): SQL[] {
-  const conditions: SQL[] = [params.deleted === 'only' ? sql`${columnRef(entity, 'deleted_at')} is not null` : sql`${columnRef(entity, 'deleted_at')} is null`];
+  const conditions: SQL[] = [deletedCondition(entity, params.deleted)];
   if (params.filter !== undefined) {
     try {
       conditions.push(compileFilter(params.filter, filterScope(entity, context, checkReadable)));

@@ -16,7 +16,7 @@ import { Guard } from '../access/guard.js';
 import { forbidden } from '../access/policy.js';
 import { diff, writeAudit, type AuditEntry } from '../audit/log.js';
 import { decodeRows, toColumnValues, toRecord } from './records.js';
-import { effectiveSort, encodeCursor, keysetCondition, orderBy, parseListParams, selectFrom, whereConditions } from './query.js';
+import { columnRef, deletedCondition, effectiveSort, encodeCursor, keysetCondition, orderBy, parseListParams, selectFrom, whereConditions } from './query.js';
 import { selectJson, sortKeyOf, type JsonRow } from './render.js';
 import { ruleViolations, schemaErrors, type Lang } from './validation.js';
 import type { RegistryView } from '../registry/types.js';
@@ -190,7 +190,7 @@ export class DataService {
     const conditions = [...whereConditions(entity, params, this.context(ctx), checkReadable, readable), ...(scope ? [scope] : [])];
     const keys = effectiveSort(params.sort).map((k) => k.field);
     const select = selectJson(entity, this.selectionNames(entity, params.fields).filter(readable), keys);
-    const order = sql.join(orderBy(entity, params.sort), sql`, `);
+    const order = orderBy(entity, params.sort);
     // The limit is written into the statement, not bound: with prepared statements PostgreSQL moves to a
     // generic plan, and a generic plan that can't see the limit prefers sorting every match over walking
     // the index. It is a validated integer (parseListParams), so it is safe as text.
@@ -269,7 +269,8 @@ export class DataService {
   /** The live record, within a scope (absent = any); 404 when it isn't there for the caller. */
   private async findActive(db: Db, entity: CompiledEntity, id: string, scope: SQL | undefined, names: string[] = entity.columnNames) {
     if (!UUID.test(id)) throw notFoundRecord(entity, id);
-    const query = sql`${selectFrom(entity, names)} where ${all(eq(entity.columns.id, id), isNull(entity.columns.deleted_at), scope)}`;
+    // Column text and the live-record condition come cached (see query.ts): this runs for every read by id.
+    const query = sql`${selectFrom(entity, names)} where ${all(sql`${columnRef(entity, 'id')} = ${id}::uuid`, deletedCondition(entity, 'exclude'), scope)}`;
     const [row] = decodeRows(entity, await this.database.rows(query, db));
     if (!row) throw notFoundRecord(entity, id);
     return row;
