@@ -159,40 +159,42 @@ export function castOf(entity: CompiledEntity, field: string): string {
 export const bound = (entity: CompiledEntity, field: string, value: unknown): SQL =>
   sql`${value}::${sql.raw(castOf(entity, field))}`;
 
-const columnRefs = new WeakMap<CompiledEntity, Map<string, SQL>>();
 /**
- * A column as `"table"."column"` text, made once: the same SQL drizzle renders for a column object,
- * without its per-request type checks when the statement is turned into text (reads build a handful
- * of these per request). The names come from validated metadata.
+ * A cache of SQL text made once per compiled entity and key. It lives as long as the entity object: a
+ * deploy compiles new entities, so nothing outlives the metadata it was made from. Hot reads build
+ * their statements from such pieces: drizzle's per-chunk type checks, when it turns a statement into
+ * text, were the costliest part of building a read.
  */
-export function columnRef(entity: CompiledEntity, field: string): SQL {
-  let refs = columnRefs.get(entity);
-  if (!refs) columnRefs.set(entity, (refs = new Map()));
-  let ref = refs.get(field);
-  if (!ref) refs.set(field, (ref = sql.raw(`"${getTableName(entity.table)}"."${entity.columns[field].name}"`)));
-  return ref;
+export function perEntity<T>() {
+  const made = new WeakMap<CompiledEntity, Map<string, T>>();
+  return (entity: CompiledEntity, key: string, make: () => T): T => {
+    let byKey = made.get(entity);
+    if (!byKey) made.set(entity, (byKey = new Map()));
+    let value = byKey.get(key);
+    if (value === undefined) byKey.set(key, (value = make()));
+    return value;
+  };
 }
 
-const orderClauses = new WeakMap<CompiledEntity, Map<string, SQL>>();
-/**
- * The ORDER BY list of a sort, as one piece of text made once per entity and sort: a page's statement
- * is rebuilt for every request, and drizzle's cost of turning it into text grows with its pieces.
- */
+/** A column as `"table"."column"` text; the names come from validated metadata. */
+export const columnText = (entity: CompiledEntity, field: string) => `"${getTableName(entity.table)}"."${entity.columns[field].name}"`;
+
+const columnRefs = perEntity<SQL>();
+/** A column as the same SQL drizzle renders for a column object, made once. */
+export const columnRef = (entity: CompiledEntity, field: string): SQL => columnRefs(entity, field, () => sql.raw(columnText(entity, field)));
+
+const orderClauses = perEntity<SQL>();
+/** The ORDER BY list of a sort, as one piece of text per entity and sort. */
 export function orderBy(entity: CompiledEntity, sort: SortKey[]): SQL {
-  let bySort = orderClauses.get(entity);
-  if (!bySort) orderClauses.set(entity, (bySort = new Map()));
-  const signature = sortSignature(sort);
-  let clause = bySort.get(signature);
-  if (!clause) {
+  return orderClauses(entity, sortSignature(sort), () => {
     const keys = effectiveSort(sort).map((k) => {
-      const column = `"${getTableName(entity.table)}"."${entity.columns[k.field].name}"`;
+      const column = columnText(entity, k.field);
       // id is never null: no NULLS clause, so a backward scan of (field NULLS FIRST, id) gives this order as is.
       if (k.field === 'id') return `${column} ${k.desc ? 'desc' : 'asc'}`;
       return k.desc ? `${column} desc nulls last` : `${column} asc nulls first`;
     });
-    bySort.set(signature, (clause = sql.raw(keys.join(', '))));
-  }
-  return clause;
+    return sql.raw(keys.join(', '));
+  });
 }
 
 /**
@@ -223,26 +225,16 @@ export function keysetCondition(entity: CompiledEntity, sort: SortKey[], cursor:
   return { main: branches.length ? or(...branches)! : sql`false` };
 }
 
-const prefixes = new WeakMap<CompiledEntity, Map<string, SQL>>();
-/**
- * `select <columns> from <table>` as text made once per entity and field list: drizzle's select
- * builder (a column-by-column walk with type checks) was the costliest part of building a read, and
- * the list of columns is the same for every request. Identifiers come from validated metadata.
- */
+const prefixes = perEntity<SQL>();
+/** `select <columns> from <table>`, made once per entity and field list. */
 export function selectFrom(entity: CompiledEntity, names: string[]): SQL {
-  let byNames = prefixes.get(entity);
-  if (!byNames) prefixes.set(entity, (byNames = new Map()));
-  const key = names.join(',');
-  let prefix = byNames.get(key);
-  if (!prefix) {
+  return prefixes(entity, names.join(','), () => {
     const columns = names.map((n) => {
       const column = entity.columns[n].name;
       return column === n ? `"${column}"` : `"${column}" as "${n}"`;
     });
-    prefix = sql.raw(`select ${columns.join(', ')} from "${getTableName(entity.table)}"`);
-    byNames.set(key, prefix);
-  }
-  return prefix;
+    return sql.raw(`select ${columns.join(', ')} from "${getTableName(entity.table)}"`);
+  });
 }
 
 /** Decides whether the caller may read a field; throws (403) for one they may not. */
@@ -270,16 +262,10 @@ export function searchCondition(entity: CompiledEntity, q: string, readable: (fi
   return or(...fields.map((f) => sql`${columnRef(entity, f)} ilike ${pattern}`))!;
 }
 
-const deletedConditions = new WeakMap<CompiledEntity, Record<ListParams['deleted'], SQL>>();
+const deletedConditions = perEntity<SQL>();
 /** Live records, or the recycle bin's: one piece of text per entity. */
-export function deletedCondition(entity: CompiledEntity, deleted: ListParams['deleted']): SQL {
-  let conditions = deletedConditions.get(entity);
-  if (!conditions) {
-    const column = `"${getTableName(entity.table)}"."${entity.columns.deleted_at.name}"`;
-    deletedConditions.set(entity, (conditions = { exclude: sql.raw(`${column} is null`), only: sql.raw(`${column} is not null`) }));
-  }
-  return conditions[deleted];
-}
+export const deletedCondition = (entity: CompiledEntity, deleted: ListParams['deleted']): SQL =>
+  deletedConditions(entity, deleted, () => sql.raw(`${columnText(entity, 'deleted_at')} ${deleted === 'only' ? 'is not null' : 'is null'}`));
 
 export function whereConditions(entity: CompiledEntity, params: ListParams, context: Record<string, unknown>, checkReadable?: ReadableCheck, readable?: (field: string) => boolean): SQL[] {
   const conditions: SQL[] = [deletedCondition(entity, params.deleted)];

@@ -19,14 +19,9 @@
 import { getTableName, sql, type SQL } from 'drizzle-orm';
 import type { CompiledEntity } from '../model/compile.js';
 import { decodeValue } from './records.js';
+import { columnText, perEntity } from './query.js';
 
 const ISO_MILLIS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
-
-const quote = (identifier: string) => `"${identifier}"`;
-
-function columnText(entity: CompiledEntity, field: string): string {
-  return `${quote(getTableName(entity.table))}.${quote(entity.columns[field].name)}`;
-}
 
 /** A field as the API shows it, in SQL (timestamps formatted; everything else renders as JSON does). */
 function apiValue(entity: CompiledEntity, field: string): string {
@@ -34,24 +29,18 @@ function apiValue(entity: CompiledEntity, field: string): string {
   return entity.columnKinds.get(field) === 'datetime' ? `to_char(${column} at time zone 'UTC', ${ISO_MILLIS})` : column;
 }
 
-const cache = new WeakMap<CompiledEntity, Map<string, SQL>>();
+const selects = perEntity<SQL>();
 
 /**
  * `select <record as JSON> as "$json", <sort keys> as "$k0"… from <table> …` for the fields `names`
  * and the sort keys `keys` (the last one being id); made once per entity, fields and sort.
  */
 export function selectJson(entity: CompiledEntity, names: string[], keys: string[]): SQL {
-  let byShape = cache.get(entity);
-  if (!byShape) cache.set(entity, (byShape = new Map()));
-  const shape = `${names.join(',')}|${keys.join(',')}`;
-  let prefix = byShape.get(shape);
-  if (!prefix) {
-    const row = names.map((n) => `${apiValue(entity, n)} as ${quote(n)}`).join(', ');
+  return selects(entity, `${names.join(',')}|${keys.join(',')}`, () => {
+    const row = names.map((n) => `${apiValue(entity, n)} as "${n}"`).join(', ');
     const key = keys.map((k, i) => `${columnText(entity, k)} as "$k${i}"`).join(', ');
-    prefix = sql.raw(`select row_to_json("$r")::text as "$json", ${key} from ${quote(getTableName(entity.table))} cross join lateral (select ${row}) "$r"`);
-    byShape.set(shape, prefix);
-  }
-  return prefix;
+    return sql.raw(`select row_to_json("$r")::text as "$json", ${key} from "${getTableName(entity.table)}" cross join lateral (select ${row}) "$r"`);
+  });
 }
 
 /** A rendered row of a select made by selectJson. */
