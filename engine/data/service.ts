@@ -17,7 +17,7 @@ import { forbidden } from '../access/policy.js';
 import { diff, writeAudit, type AuditEntry } from '../audit/log.js';
 import { decodeRows, toColumnValues, toRecord } from './records.js';
 import { columnRef, deletedCondition, effectiveSort, encodeCursor, keysetCondition, orderBy, parseListParams, selectFrom, whereConditions } from './query.js';
-import { selectJson, sortKeyOf, type JsonRow } from './render.js';
+import { pageJson, parseRecord, selectJson, sortKeyOf, type JsonRow } from './render.js';
 import { ruleViolations, schemaErrors, type Lang } from './validation.js';
 import type { RegistryView } from '../registry/types.js';
 import type { AutomationDoc, WorkflowAction } from '../../metadata/kinds.js';
@@ -168,16 +168,16 @@ export class DataService {
 
   // ── reads ────────────────────────────────────────────────────────────────
 
-  /** A list page as records (for the engine's own callers; the REST API sends listJson's text). */
+  /** A list page as records (for the engine's own callers; the REST API sends listJson's bytes). */
   async list(ctx: OperationContext, entityName: string, query: Record<string, string | undefined>, action: 'read' | 'export' = 'read'): Promise<Page> {
-    return JSON.parse(await this.listJson(ctx, entityName, query, action)) as Page;
+    return JSON.parse((await this.listJson(ctx, entityName, query, action)).toString('utf8')) as Page;
   }
 
   /**
-   * A list page as the JSON text of a Page. PostgreSQL renders the records (engine/data/render.ts);
-   * Node only joins them, unless references are expanded.
+   * A list page as the JSON of a Page, in UTF-8. PostgreSQL renders the records (engine/data/render.ts);
+   * Node only joins their bytes, unless references are expanded.
    */
-  async listJson(ctx: OperationContext, entityName: string, query: Record<string, string | undefined>, action: 'read' | 'export' = 'read'): Promise<string> {
+  async listJson(ctx: OperationContext, entityName: string, query: Record<string, string | undefined>, action: 'read' | 'export' = 'read'): Promise<Buffer<ArrayBuffer>> {
     const entity = this.entity(entityName);
     const guard = this.guard(ctx);
     const scope = guard.condition(entity, action);
@@ -195,7 +195,7 @@ export class DataService {
     // generic plan, and a generic plan that can't see the limit prefers sorting every match over walking
     // the index. It is a validated integer (parseListParams), so it is safe as text.
     const page = (extra: SQL | undefined, limit: number) =>
-      this.database.rows<JsonRow>(sql`${select} where ${all(...conditions, extra)} order by ${order} limit ${sql.raw(String(Math.trunc(limit)))}`);
+      this.database.textRows(sql`${select} where ${all(...conditions, extra)} order by ${order} limit ${sql.raw(String(Math.trunc(limit)))}`);
 
     let rows: JsonRow[];
     if (params.cursor) {
@@ -210,17 +210,13 @@ export class DataService {
     if (more) rows.length = params.limit;
     const nextCursor = more ? encodeCursor(params.sort, sortKeyOf(entity, keys, rows[rows.length - 1])) : null;
 
-    let data: string;
-    let total: number | undefined;
     if (params.expand.length) {
-      const records = rows.map((r) => JSON.parse(r.$json) as Record<string, unknown>);
-      [total] = await Promise.all([params.count ? this.count(entity, conditions) : undefined, this.expand(guard, entity, records, params.expand)]);
-      data = JSON.stringify(records);
-    } else {
-      total = params.count ? await this.count(entity, conditions) : undefined;
-      data = `[${rows.map((r) => r.$json).join(',')}]`;
+      const records = rows.map(parseRecord);
+      const [total] = await Promise.all([params.count ? this.count(entity, conditions) : undefined, this.expand(guard, entity, records, params.expand)]);
+      return Buffer.from(JSON.stringify({ data: records, nextCursor, total } satisfies Page));
     }
-    return `{"data":${data},"nextCursor":${JSON.stringify(nextCursor)}${total === undefined ? '' : `,"total":${total}`}}`;
+    const total = params.count ? await this.count(entity, conditions) : undefined;
+    return pageJson(rows, `"nextCursor":${JSON.stringify(nextCursor)}${total === undefined ? '' : `,"total":${total}`}`);
   }
 
   async get(ctx: OperationContext, entityName: string, id: string, query: Record<string, string | undefined> = {}) {

@@ -15,6 +15,12 @@ export interface Database {
   readonly db: Db;
   /** Rows of a raw statement, whatever the driver returns. */
   rows<T = Record<string, unknown>>(query: SQL, executor?: Db): Promise<T[]>;
+  /**
+   * Rows of a statement whose columns are all text, as arrays of UTF-8 bytes in select order (null for
+   * NULL). Text PostgreSQL rendered for the client (a list page's JSON) then crosses Node without being
+   * decoded into strings and encoded again: postgres.js hands over slices of what it read (raw mode).
+   */
+  textRows(query: SQL, executor?: Db): Promise<(Buffer | null)[][]>;
   /** Runs several parameterless statements separated by `;` (DDL bootstrap). */
   exec(script: string): Promise<void>;
   /**
@@ -39,6 +45,9 @@ const asParameter = (v: unknown) =>
 /** The driver's own client behind a drizzle database or transaction. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const driverClient = (executor: Db): any => (executor as unknown as { session: { client: unknown } }).session.client;
+
+/** The statement text and parameters drizzle would send for `query` (what execute() sends). */
+const toQuery = (executor: Db, query: SQL) => (executor as unknown as { dialect: { sqlToQuery(q: SQL): { sql: string; params: unknown[] } } }).dialect.sqlToQuery(query);
 
 export interface OpenOptions {
   /** postgres:// URL; when absent the embedded database is used. */
@@ -72,6 +81,10 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     driver: 'postgres',
     db,
     rows: async (query, executor = db) => rowsOf(await executor.execute(query)),
+    textRows: async (query, executor = db) => {
+      const { sql: text, params } = toQuery(executor, query);
+      return [...(await driverClient(executor).unsafe(text, params).raw())];
+    },
     exec: async (script) => {
       await plain(script); // several statements: the simple protocol, never prepared
     },
@@ -132,6 +145,9 @@ async function openPglite(dataDir?: string): Promise<Database> {
     driver: 'pglite',
     db,
     rows: async (query, executor = db) => rowsOf(await executor.execute(query)),
+    // PGlite runs in this process and returns text columns as strings: encode them.
+    textRows: async (query, executor = db) =>
+      rowsOf<Record<string, string | null>>(await executor.execute(query)).map((row) => Object.values(row).map((v) => (v === null ? null : Buffer.from(v)))),
     exec: async (script) => {
       await client.exec(script);
     },

@@ -213,7 +213,7 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
   });
 
   // ── records ── (fixed segments before :id)
-  // The page arrives as JSON text rendered by PostgreSQL (engine/data/render.ts).
+  // The page arrives as JSON bytes rendered by PostgreSQL (engine/data/render.ts).
   app.get('/api/data/:entity', async (c) => c.body(await data.listJson(ctxOf(c), c.req.param('entity'), c.req.query()), 200, JSON_TYPE));
   app.get('/api/data/:entity/export', async (c) => {
     const csv = await exportCsv(data, ctxOf(c), c.req.param('entity'), c.req.query());

@@ -1,13 +1,14 @@
 /**
- * The API load generator, run in a worker thread so that building requests and reading responses does
- * not compete with the server for the main thread's event loop (as a remote client would not).
- * Real HTTP to 127.0.0.1 with undici's dispatch API on a keep-alive pool (one connection per client
- * loop): the same HTTP/1.1 a browser or fetch speaks, without fetch's WHATWG Request/Response objects
- * or the request API's body streams — the client shares the machine's 2 vCPUs with the server, and
- * fetch cost it half a core at ~1,200 list pages/s. Every response body is read to its end.
+ * The API load generator, run as a process of its own (forked by run.ts, driven over IPC) so that
+ * building requests and reading responses does not compete with the server for its event loop, its
+ * heap or its garbage collector's threads (as a remote client would not).
+ * Real HTTP/1.1 to 127.0.0.1, one keep-alive connection per client loop (./http1.ts): the client
+ * shares the machine's 2 vCPUs with the server, so it is as lean as a load generator can be — fetch
+ * cost it half a core at ~1,200 list pages/s, undici's dispatch API ~85 µs per page, this ~30.
+ * Every response body is read to its end.
  */
-import { parentPort } from 'node:worker_threads';
-import { Pool } from 'undici';
+import { performance } from 'node:perf_hooks';
+import { Http1Connection } from './http1.js';
 import { measure, type LoadOptions } from './load.js';
 import { opportunityBody } from './workload.js';
 
@@ -23,42 +24,18 @@ export interface HttpJob extends LoadOptions {
   headers?: Record<string, string>;
 }
 
-let pool: Pool | undefined;
-let poolOrigin = '';
+/** One keep-alive connection per client loop, opened on first use. */
+let connections: Http1Connection[] = [];
+let target = '';
 
-/**
- * One request through undici's dispatch API: the response body is counted chunk by chunk as it
- * arrives (kept only for an error message), without the Readable stream the request API builds for
- * every response. The client shares the machine with the server, so it should cost as little as a
- * remote client would cost the server: nothing.
- */
-function call(path: string, status: number, options: { method?: 'GET' | 'POST'; headers: Record<string, string>; body?: string }): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let code = 0;
-    let bytes = 0;
-    let errorText = '';
-    pool!.dispatch(
-      { origin: poolOrigin, path, method: options.method ?? 'GET', headers: options.headers, body: options.body },
-      {
-        onRequestStart() {},
-        onResponseStart(_controller, statusCode) {
-          code = statusCode;
-        },
-        onResponseData(_controller, chunk) {
-          bytes += chunk.length;
-          if (code !== status && errorText.length < 500) errorText += chunk.toString('utf8');
-        },
-        onResponseEnd() {
-          if (code !== status) reject(new Error(`HTTP ${code} (expected ${status}): ${errorText.slice(0, 500)}`));
-          else if (bytes === 0 && status !== 204) reject(new Error(`HTTP ${code} with an empty body`));
-          else resolve(bytes);
-        },
-        onResponseError(_controller, error) {
-          reject(error);
-        },
-      },
-    );
-  });
+/** One request on the client's connection; resolves with the body's length once it has all arrived. */
+async function call(client: number, path: string, status: number, options: { method?: 'GET' | 'POST'; headers: Record<string, string>; body?: string }): Promise<number> {
+  const { port, hostname } = new URL(target);
+  const connection = (connections[client] ??= new Http1Connection(Number(port), hostname));
+  const res = await connection.request(options.method ?? 'GET', path, options.headers, options.body, status);
+  if (res.status !== status) throw new Error(`HTTP ${res.status} (expected ${status}): ${res.text?.slice(0, 500)}`);
+  if (res.bytes === 0 && status !== 204) throw new Error(`HTTP ${res.status} with an empty body`);
+  return res.bytes;
 }
 
 function operation(job: HttpJob) {
@@ -67,41 +44,63 @@ function operation(job: HttpJob) {
   const json = { ...headers, 'content-type': 'application/json' };
   switch (job.kind) {
     case 'get':
-      return async () => {
-        await call(`/api/data/opportunity/${ids[Math.floor(Math.random() * ids.length)]}`, 200, { headers });
+      return async (client: number) => {
+        await call(client, `/api/data/opportunity/${ids[Math.floor(Math.random() * ids.length)]}`, 200, { headers });
       };
     case 'list':
-      return async () => {
-        await call(job.path!, 200, { headers });
+      return async (client: number) => {
+        await call(client, job.path!, 200, { headers });
       };
     case 'create':
       return async (client: number, n: number) => {
         const body = JSON.stringify(opportunityBody(n, accounts));
-        await call('/api/data/opportunity', 201, { method: 'POST', headers: json, body });
+        await call(client, '/api/data/opportunity', 201, { method: 'POST', headers: json, body });
       };
     case 'transition':
       // Each client cycles through its own slice of records, so no two transitions meet on one record.
       return async (client: number, n: number) => {
         const per = Math.floor(ids.length / (job.clients ?? 1));
         const id = ids[client * per + (n % per)];
-        await call(`/api/data/opportunity/${id}/transitions/${job.path}`, 200, { method: 'POST', headers });
+        await call(client, `/api/data/opportunity/${id}/transitions/${job.path}`, 200, { method: 'POST', headers });
       };
     case 'bulk':
       return async (client: number, n: number) => {
         const body = JSON.stringify(Array.from({ length: bulkSize }, (_, i) => opportunityBody(n * bulkSize + i, accounts)));
-        await call('/api/data/opportunity', 201, { method: 'POST', headers: json, body });
+        await call(client, '/api/data/opportunity', 201, { method: 'POST', headers: json, body });
         return bulkSize;
       };
   }
 }
 
-parentPort!.on('message', async (job: HttpJob) => {
+/** What the client process spent while measuring: CPU (µs) and event-loop busy time (ms). */
+export interface ClientUse {
+  cpuUs: number;
+  busyMs: number;
+}
+
+const send = (message: unknown) => process.send!(message);
+// The benchmark went away (finished or failed): so does its client.
+process.on('disconnect', () => process.exit(0));
+
+process.on('message', async (job: HttpJob) => {
   try {
-    pool ??= new Pool(job.base, { connections: job.clients, pipelining: 1, keepAliveTimeout: 60_000 });
-    poolOrigin = job.base;
-    const sample = await measure({ ...job, onMeasureStart: () => parentPort!.postMessage({ type: 'measuring' }) }, operation(job));
-    parentPort!.postMessage({ type: 'done', sample }, [sample.latencies.buffer as ArrayBuffer]);
+    if (target !== job.base) {
+      for (const c of connections) c?.close();
+      connections = [];
+      target = job.base;
+    }
+    let cpu0 = process.cpuUsage();
+    let elu0 = performance.eventLoopUtilization();
+    const onMeasureStart = () => {
+      cpu0 = process.cpuUsage();
+      elu0 = performance.eventLoopUtilization();
+      send({ type: 'measuring' });
+    };
+    const sample = await measure({ ...job, onMeasureStart }, operation(job));
+    const cpu = process.cpuUsage(cpu0);
+    const client: ClientUse = { cpuUs: cpu.user + cpu.system, busyMs: performance.eventLoopUtilization(elu0).active };
+    send({ type: 'done', sample, client });
   } catch (e) {
-    parentPort!.postMessage({ type: 'error', message: (e as Error).message });
+    send({ type: 'error', message: (e as Error).message });
   }
 });
