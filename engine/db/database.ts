@@ -46,8 +46,21 @@ const asParameter = (v: unknown) =>
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const driverClient = (executor: Db): any => (executor as unknown as { session: { client: unknown } }).session.client;
 
-/** The statement text and parameters drizzle would send for `query` (what execute() sends). */
-const toQuery = (executor: Db, query: SQL) => (executor as unknown as { dialect: { sqlToQuery(q: SQL): { sql: string; params: unknown[] } } }).dialect.sqlToQuery(query);
+interface DrizzleInternals {
+  dialect: { sqlToQuery(q: SQL): { sql: string; params: unknown[] } };
+  session: { logger: { logQuery(query: string, params: unknown[]): void } };
+}
+
+/**
+ * The statement text and parameters drizzle would send for `query`, logged to drizzle's logger as
+ * execute() would log them (so a configured logger sees every statement, whichever way it runs).
+ */
+function toQuery(executor: Db, query: SQL) {
+  const { dialect, session } = executor as unknown as DrizzleInternals;
+  const built = dialect.sqlToQuery(query);
+  session.logger.logQuery(built.sql, built.params);
+  return built;
+}
 
 export interface OpenOptions {
   /** postgres:// URL; when absent the embedded database is used. */

@@ -25,13 +25,26 @@ export interface HttpJob extends LoadOptions {
 }
 
 /** One keep-alive connection per client loop, opened on first use. */
-let connections: Http1Connection[] = [];
+let connections: (Http1Connection | undefined)[] = [];
 let target = '';
+/**
+ * Node's HTTP server closes connections idle for 5 s (keepAliveTimeout), as the load pauses between
+ * segments; a connection idle for longer than this is replaced rather than raced against that close.
+ */
+const MAX_IDLE_MS = 4000;
+
+/** A live connection for the client loop, new when it had none or its own was closed or idle too long. */
+function connectionOf(client: number): Http1Connection {
+  const current = connections[client];
+  if (current && !current.closed && performance.now() - current.lastUsed < MAX_IDLE_MS) return current;
+  current?.close();
+  const { port, hostname } = new URL(target);
+  return (connections[client] = new Http1Connection(Number(port), hostname));
+}
 
 /** One request on the client's connection; resolves with the body's length once it has all arrived. */
 async function call(client: number, path: string, status: number, options: { method?: 'GET' | 'POST'; headers: Record<string, string>; body?: string }): Promise<number> {
-  const { port, hostname } = new URL(target);
-  const connection = (connections[client] ??= new Http1Connection(Number(port), hostname));
+  const connection = connectionOf(client);
   const res = await connection.request(options.method ?? 'GET', path, options.headers, options.body, status);
   if (res.status !== status) throw new Error(`HTTP ${res.status} (expected ${status}): ${res.text?.slice(0, 500)}`);
   if (res.bytes === 0 && status !== 204) throw new Error(`HTTP ${res.status} with an empty body`);

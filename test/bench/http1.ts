@@ -36,6 +36,8 @@ export class Http1Connection {
   private bodyStart = 0;
   private status = 0;
   private pending: Pending | null = null;
+  /** When the last response ended (or the connection opened), for callers that retire idle connections. */
+  lastUsed = performance.now();
 
   constructor(
     port: number,
@@ -63,6 +65,11 @@ export class Http1Connection {
     });
   }
 
+  /** Closed by either side: open a new connection instead. */
+  get closed(): boolean {
+    return this.socket.destroyed;
+  }
+
   close() {
     this.socket.destroy();
   }
@@ -82,6 +89,7 @@ export class Http1Connection {
     this.size = 0;
     this.total = -1;
     this.pending = null;
+    this.lastUsed = performance.now();
     pending.resolve(response);
   }
 
