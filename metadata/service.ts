@@ -7,7 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { Database } from '../engine/db/database.js';
+import type { Database, Db } from '../engine/db/database.js';
 import { AppError, badRequest, type ErrorDetail } from '../engine/errors.js';
 import { compileModel, type AppModel } from '../engine/model/compile.js';
 import type { MetadataDocument, RegistryView } from '../engine/registry/types.js';
@@ -57,7 +57,7 @@ const requestSchema = {
 const validateRequest = new Ajv2020({ allErrors: true }).compile(requestSchema);
 
 /** JSON with sorted keys, so a document read back from jsonb compares equal to the one sent. */
-function canonical(value: unknown): string {
+export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     return `{${Object.keys(value)
@@ -69,12 +69,16 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** Work that belongs to a deploy, done in its transaction with the models before and after it. */
+export type DeployHook = (tx: Db, before: AppModel, after: AppModel) => Promise<void>;
+
 export class MetadataService {
   readonly store: MetadataStore;
   readonly validator: MetadataValidator;
   private current!: AppModel;
   private unlisten?: () => Promise<void>;
   private readonly listeners = new Set<(model: AppModel) => void>();
+  private readonly deployHooks = new Set<DeployHook>();
 
   constructor(
     private readonly database: Database,
@@ -91,6 +95,15 @@ export class MetadataService {
   onChange(listener: (model: AppModel) => void) {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Runs `hook` inside every deploy's transaction, after the schema change and before the new documents
+   * are recorded: what it writes (jobs to queue, say) commits or rolls back with the deploy.
+   */
+  onDeploy(hook: DeployHook) {
+    this.deployHooks.add(hook);
+    return () => this.deployHooks.delete(hook);
   }
 
   async start() {
@@ -165,6 +178,7 @@ export class MetadataService {
           }
         }
       }
+      for (const hook of this.deployHooks) await hook(tx, before, after);
       await this.store.record(tx, { version: version + 1, deployedBy: actor, summary: publicChanges, plan }, changes.map((c) => ({ ...c, deleted: c.change === 'deleted' })));
       await tx.execute(sql`select pg_notify(${NOTIFY_CHANNEL}, ${String(version + 1)})`);
       return { kind: 'applied' as const, model: after, result: { version: version + 1, dryRun: false, applied: true, changes: publicChanges, plan } };

@@ -63,15 +63,24 @@ const activeValues = (f: FieldDoc, ctx: Parameters<FieldTypeDefinition['valueSch
   (ctx.dictionary(String(f.dictionary))?.items ?? []).filter((i) => i.active !== false).map((i) => i.value);
 
 /** Formula results: which column and kind each `returns` maps to. */
-const FORMULA_RETURNS: Record<string, { column: string; kind: ValueKind }> = {
+const FORMULA_RETURNS: Record<string, { column: string; kind: ValueKind; scale?: number }> = {
   text: { column: 'text', kind: 'text' },
   integer: { column: 'integer', kind: 'integer' },
-  decimal: { column: 'numeric(18,4)', kind: 'number' },
-  currency: { column: 'numeric(18,2)', kind: 'number' },
-  percent: { column: 'numeric(9,4)', kind: 'number' },
+  decimal: { column: 'numeric(18,4)', kind: 'number', scale: 4 },
+  currency: { column: 'numeric(18,2)', kind: 'number', scale: 2 },
+  percent: { column: 'numeric(9,4)', kind: 'number', scale: 4 },
   boolean: { column: 'boolean', kind: 'boolean' },
   date: { column: 'date', kind: 'date' },
 };
+
+/**
+ * A number rounded as a numeric(p, scale) column stores it (half away from zero), so a computed value
+ * equals what is read back: 71.5 × 0.2 is 14.300000000000002 in binary floating point, 14.3 in the column.
+ */
+function roundToScale(n: number, scale: number): number {
+  const factor = 10 ** scale;
+  return (Math.sign(n) * Math.round(Math.abs(n) * factor)) / factor;
+}
 
 /** Coerces a formula's raw result to its declared type; anything that does not fit is stored as null. */
 function coerceFormula(value: unknown, returns: string): unknown {
@@ -89,7 +98,8 @@ function coerceFormula(value: unknown, returns: string): unknown {
     }
     default: {
       const n = Number(value);
-      return Number.isFinite(n) ? n : null;
+      const scale = FORMULA_RETURNS[returns]?.scale;
+      return !Number.isFinite(n) ? null : scale === undefined ? n : roundToScale(n, scale);
     }
   }
 }
