@@ -22,7 +22,7 @@ import { APPROVAL_SQL, ApprovalService } from './approvals/service.js';
 import { AutomationScheduler } from './automations/schedule.js';
 import { AfterCommitActions } from './jobs/after-commit.js';
 import { MailSender, type MailOptions } from './notifications/mailer.js';
-import { FieldRecompute } from './data/recompute.js';
+import { FieldBackfill } from './data/backfill.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -63,7 +63,7 @@ export async function createEngine(options: EngineOptions = {}) {
   const approvals = new ApprovalService(data, registry, jobs);
   const scheduler = new AutomationScheduler(data, jobs);
   new AfterCommitActions(data, registry, jobs);
-  const recompute = new FieldRecompute(database, () => metadata.model, jobs, metadata);
+  const backfill = new FieldBackfill(database, () => metadata.model, jobs, metadata);
   const mailer = new MailSender(database, jobs, options.mail ?? { url: process.env.SMTP_URL, from: process.env.MAIL_FROM });
   await jobs.start();
   await mailer.start();
@@ -84,7 +84,7 @@ export async function createEngine(options: EngineOptions = {}) {
     scheduler,
     mailer,
     jobs,
-    recompute,
+    backfill,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {

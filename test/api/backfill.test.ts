@@ -1,12 +1,12 @@
 /**
- * Formulas hold for every record, not only for those written after the formula was deployed: a deploy
- * that adds or changes a computed field queues a recompute of the existing rows (engine/data/recompute.ts).
+ * Fields added or changed by a deploy hold for the records that already exist (engine/data/backfill.ts):
+ * formulas are recomputed on every row, new auto-numbers number the rows in the order they were created.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { drivers, L, startEngine, type TestEngine } from '../support/engine.js';
 import { testApp } from './fixtures.js';
-import { RECOMPUTE_QUEUE } from '../../engine/data/recompute.js';
+import { BACKFILL_QUEUE } from '../../engine/data/backfill.js';
 
 type Doc = { kind: string; name: string; fields: Record<string, unknown>[] };
 const dealDoc = (change: (fields: Record<string, unknown>[]) => Record<string, unknown>[]): Doc => {
@@ -16,8 +16,14 @@ const dealDoc = (change: (fields: Record<string, unknown>[]) => Record<string, u
 const withWeighted = (divisor: number) =>
   dealDoc((fields) => fields.map((f) => (f.name === 'weighted' ? { ...f, expr: { '*': [{ var: 'amount' }, { '/': [{ var: 'probability' }, divisor] }] } } : f)));
 const round2 = (n: number) => Math.round(n * 100) / 100;
+const doubled = { name: 'doubled', type: 'formula', returns: 'decimal', label: L('Doubled', '双倍'), expr: { '*': [{ var: 'amount' }, 2] } };
+/** The deal document after the formula tests, relabelled and with a plain field more. */
+const relabelled = () => {
+  const current = dealDoc(() => [...withWeighted(50).fields, doubled]);
+  return { ...current, label: L('Opportunity', '机会'), fields: [...current.fields, { name: 'memo', type: 'text', label: L('Memo', '备忘') }] };
+};
 
-describe.each(drivers)('recomputing formulas after a deploy on %s', (driver) => {
+describe.each(drivers)('backfilling existing records after a deploy on %s', (driver) => {
   let e: TestEngine;
   let ids: string[] = [];
 
@@ -35,10 +41,10 @@ describe.each(drivers)('recomputing formulas after a deploy on %s', (driver) => 
 
   /** Every deal, live and deleted, as stored. */
   const allDeals = async () =>
-    e.database.rows<{ id: string; amount: string | null; probability: string | null; weighted: string | null; big: boolean | null; version: number; updated_at: unknown; doubled?: string | null }>(
+    e.database.rows<{ id: string; amount: string | null; probability: string | null; weighted: string | null; big: boolean | null; version: number; updated_at: unknown; doubled?: string | null; deal_no?: string | null }>(
       sql`select * from deal order by id`,
     );
-  const recomputeJobs = async () => Number((await e.database.rows<{ n: number }>(sql`select count(*)::int as n from jobs.job where name = ${RECOMPUTE_QUEUE}`))[0].n);
+  const recomputeJobs = async () => Number((await e.database.rows<{ n: number }>(sql`select count(*)::int as n from jobs.job where name = ${BACKFILL_QUEUE}`))[0].n);
 
   /** Waits until check() holds for the stored rows (the queue polls every half second). */
   async function until(check: (rows: Awaited<ReturnType<typeof allDeals>>) => boolean, ms = 20_000) {
@@ -80,7 +86,7 @@ describe.each(drivers)('recomputing formulas after a deploy on %s', (driver) => 
   });
 
   it('fills a formula field added to an entity that already has records', async () => {
-    const doc = dealDoc((fields) => [...withWeighted(50).fields, { name: 'doubled', type: 'formula', returns: 'decimal', label: L('Doubled', '双倍'), expr: { '*': [{ var: 'amount' }, 2] } }]);
+    const doc = dealDoc(() => [...withWeighted(50).fields, doubled]);
     expect((await e.call('POST', '/api/meta/deploy', { documents: [doc] })).status).toBe(201);
     const rows = await until((all) => all.every((r) => (r.doubled === null ? null : Number(r.doubled)) === (r.amount === null ? null : Number(r.amount) * 2)));
     expect(rows.filter((r) => r.doubled !== null).length).toBeGreaterThan(20);
@@ -90,12 +96,11 @@ describe.each(drivers)('recomputing formulas after a deploy on %s', (driver) => 
 
   it('queues nothing for deploys that leave computed fields as they were, for dry runs and for new entities', async () => {
     const jobs = await recomputeJobs();
-    const current = dealDoc((fields) => [...withWeighted(50).fields, { name: 'doubled', type: 'formula', returns: 'decimal', label: L('Doubled', '双倍'), expr: { '*': [{ var: 'amount' }, 2] } }]);
     // A label changes, a plain field is added: no computed field changed.
-    const relabelled = { ...current, label: L('Opportunity', '机会'), fields: [...current.fields, { name: 'memo', type: 'text', label: L('Memo', '备忘') }] };
-    expect((await e.call('POST', '/api/meta/deploy', { documents: [relabelled] })).status).toBe(201);
+    const doc = relabelled();
+    expect((await e.call('POST', '/api/meta/deploy', { documents: [doc] })).status).toBe(201);
     // A dry run of a formula change applies nothing and queues nothing.
-    const dry = await e.call('POST', '/api/meta/deploy', { documents: [{ ...relabelled, fields: relabelled.fields.map((f) => (f.name === 'doubled' ? { ...f, expr: { '*': [{ var: 'amount' }, 3] } } : f)) }], dryRun: true });
+    const dry = await e.call('POST', '/api/meta/deploy', { documents: [{ ...doc, fields: doc.fields.map((f) => (f.name === 'doubled' ? { ...f, expr: { '*': [{ var: 'amount' }, 3] } } : f)) }], dryRun: true });
     expect(dry.status).toBe(200);
     // A new entity with a formula has no rows to recompute.
     const gadget = { kind: 'entity', name: 'gadget', label: L('Gadget', '小工具'), fields: [{ name: 'n', type: 'integer', label: L('N', '数') }, { name: 'n2', type: 'formula', returns: 'integer', label: L('N²', '平方'), expr: { '*': [{ var: 'n' }, { var: 'n' }] } }] };
@@ -106,8 +111,8 @@ describe.each(drivers)('recomputing formulas after a deploy on %s', (driver) => 
   it('writes only the rows whose values differ, and nothing on a second run', async () => {
     // Two rows made wrong behind the engine's back.
     await e.database.rows(sql`update deal set weighted = -1 where id in (${ids[1]}::uuid, ${ids[2]}::uuid)`);
-    expect(await e.recompute.run('deal')).toBe(2);
-    expect(await e.recompute.run('deal')).toBe(0);
+    expect(await e.backfill.recompute('deal')).toBe(2);
+    expect(await e.backfill.recompute('deal')).toBe(0);
     const rows = await allDeals();
     expect(rows.every((r) => (r.weighted === null ? null : Number(r.weighted)) === expected(r, 50))).toBe(true);
   });
@@ -115,9 +120,31 @@ describe.each(drivers)('recomputing formulas after a deploy on %s', (driver) => 
   it('queues nothing when the deploy fails', async () => {
     const jobs = await recomputeJobs();
     // The formula changes, but the deploy also drops a field without allowDestructive: refused, nothing queued.
-    const refused = dealDoc((fields) => withWeighted(25).fields.filter((f) => f.name !== 'code'));
+    const refused = dealDoc(() => withWeighted(25).fields.filter((f) => f.name !== 'code'));
     const res = await e.call('POST', '/api/meta/deploy', { documents: [refused] });
     expect(res.status).toBe(409);
     expect(await recomputeJobs()).toBe(jobs);
+  });
+
+  it('numbers the existing records when an auto-number field is added, oldest first, dated by their creation', async () => {
+    // Ten deals were created in 2024 (one minute apart, newest id first so that time, not id, orders them).
+    const old = [...ids.slice(10, 20)].reverse();
+    for (const [i, id] of old.entries()) await e.database.rows(sql`update deal set created_at = ${`2024-05-01T08:${String(i).padStart(2, '0')}:00Z`}::timestamptz where id = ${id}::uuid`);
+    const versions = new Map((await allDeals()).map((r) => [r.id, r.version]));
+
+    const doc = relabelled();
+    const numbered = { ...doc, fields: [...doc.fields, { name: 'deal_no', type: 'autonumber', pattern: 'D-{yyyy}-{seq:4}', label: L('Deal no.', '商机编号') }] };
+    expect((await e.call('POST', '/api/meta/deploy', { documents: [numbered] })).status).toBe(201);
+    const rows = await until((all) => all.every((r) => r.deal_no));
+
+    const numberOf = new Map(rows.map((r) => [r.id, r.deal_no]));
+    expect(old.map((id) => numberOf.get(id))).toEqual(old.map((_, i) => `D-2024-${String(i + 1).padStart(4, '0')}`));
+    const recent = rows.filter((r) => !old.includes(r.id)).map((r) => r.deal_no).sort();
+    expect(recent).toEqual(recent.map((_, i) => `D-${new Date().getUTCFullYear()}-${String(i + 1).padStart(4, '0')}`));
+    for (const r of rows) expect(r.version).toBe(versions.get(r.id));
+
+    // The counter continues where the backfill left it.
+    const next = await e.call('POST', '/api/data/deal', { title: 'After the backfill' });
+    expect(next.body.data.deal_no).toBe(`D-${new Date().getUTCFullYear()}-${String(recent.length + 1).padStart(4, '0')}`);
   });
 });

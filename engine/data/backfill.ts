@@ -1,0 +1,179 @@
+/**
+ * Brings existing records up to a deploy's fields, the way a Salesforce formula reads for every record
+ * and "generate auto numbers for existing records" numbers them:
+ *
+ * - computed fields (formulas, and any plugin field type that computes on write): a deploy that adds
+ *   one to an entity with records, or changes one, gets every row recomputed — recycle bin included,
+ *   so a restored record shows current values — with the same hooks a write runs, in dependency order;
+ *   only the rows whose values differ are written;
+ * - allocating fields (auto-numbers) added to an entity with records: the rows without a number get one,
+ *   in the order they were created, with date tokens from their creation time.
+ *
+ * The deploy queues one job per entity in its own transaction (no job for a deploy that rolls back). The
+ * job walks the table in batches of 500 and writes each batch with one statement, only where the row's
+ * version is still the one it read — a write that landed in between computed with the new definitions
+ * itself. It changes no version, no updated_at and writes no audit entry: nobody edited the records.
+ */
+import { getTableName, sql, type SQL } from 'drizzle-orm';
+import type { Database, Db } from '../db/database.js';
+import type { JobQueue } from '../jobs/queue.js';
+import type { AppModel, CompiledEntity, CompiledField } from '../model/compile.js';
+import { canonical, type MetadataService } from '../../metadata/service.js';
+import { decodeRows, decodeValue } from './records.js';
+import { columnText, selectFrom } from './query.js';
+
+export const BACKFILL_QUEUE = 'fields.backfill';
+/** Rows read, computed and written per statement. */
+const BATCH = 500;
+
+interface BackfillJob {
+  entity: string;
+  /** Recompute the computed fields of every row. */
+  compute: boolean;
+  /** Allocating fields (auto-numbers) to fill where they are empty. */
+  allocate: string[];
+}
+
+/** The fields a write computes (not those that allocate: existing numbers stay as issued). */
+const computedFields = (entity: CompiledEntity): CompiledField[] => entity.writeHooks.filter((f) => !f.type.allocates);
+
+/**
+ * What a deploy leaves to do on an existing entity's rows: recompute when a computed field was added or
+ * its definition changed; fill allocating fields that are new. A new entity has no rows.
+ */
+export function backfillOf(before: CompiledEntity | undefined, after: CompiledEntity): BackfillJob | undefined {
+  if (!before) return undefined;
+  const compute = computedFields(after).some((f) => {
+    const old = before.field(f.name);
+    return !old || canonical(old.doc) !== canonical(f.doc);
+  });
+  const allocate = after.writeHooks.filter((f) => f.type.allocates && !before.field(f.name)).map((f) => f.name);
+  return compute || allocate.length ? { entity: after.name, compute, allocate } : undefined;
+}
+
+export class FieldBackfill {
+  constructor(
+    private readonly database: Database,
+    private readonly model: () => AppModel,
+    jobs: JobQueue,
+    metadata: MetadataService,
+  ) {
+    jobs.define<BackfillJob>({ name: BACKFILL_QUEUE, run: async (job) => void (await this.run(job)) });
+    metadata.onDeploy(async (tx, before, after) => {
+      for (const entity of after.entities.values()) {
+        const job = backfillOf(before.entity(entity.name), entity);
+        if (job) await jobs.send<BackfillJob>(BACKFILL_QUEUE, job, { tx });
+      }
+    });
+  }
+
+  /** Does a backfill; returns how many rows it changed. */
+  async run(job: BackfillJob): Promise<number> {
+    let changed = job.compute ? await this.recompute(job.entity) : 0;
+    for (const field of job.allocate) changed += await this.number(job.entity, field);
+    return changed;
+  }
+
+  /** Recomputes an entity's computed fields on every row; returns how many rows changed. */
+  async recompute(entityName: string): Promise<number> {
+    let changed = 0;
+    let after: string | undefined;
+    for (;;) {
+      // The model of the moment: a deploy since the job was queued computes with its own definitions.
+      const entity = this.model().entity(entityName);
+      const fields = entity ? computedFields(entity) : [];
+      if (!entity || !fields.length) return changed;
+      const id = sql.raw(columnText(entity, 'id'));
+      const { rows } = await this.batch(entity, after ? sql`${id} > ${after}::uuid` : sql`true`, id);
+      if (!rows.length) return changed;
+      const now = new Date();
+      const updates: Record<string, unknown>[] = [];
+      for (const row of rows) {
+        const record = { ...row };
+        let differs = false;
+        for (const f of fields) {
+          const value = await f.type.onWrite!({ field: f.doc, entity: entity.name, operation: 'update', record, tx: this.database.db, now });
+          if (value === undefined) continue;
+          if (canonical(value) !== canonical(row[f.name])) differs = true;
+          record[f.name] = value;
+        }
+        if (differs) updates.push(update(entity, record, fields));
+      }
+      changed += await this.write(this.database.db, entity, fields, updates);
+      after = rows[rows.length - 1].id as string;
+    }
+  }
+
+  /**
+   * Numbers the rows that have no value in an allocating field, oldest first, with their creation time
+   * as the "now" of date tokens; counters and rows change together, a batch per transaction.
+   */
+  async number(entityName: string, fieldName: string): Promise<number> {
+    let changed = 0;
+    let after: { at: string; id: string } | undefined;
+    for (;;) {
+      const entity = this.model().entity(entityName);
+      const field = entity?.field(fieldName);
+      if (!entity || !field?.type.allocates) return changed;
+      const [created, id] = [sql.raw(columnText(entity, 'created_at')), sql.raw(columnText(entity, 'id'))];
+      const empty = sql`${sql.raw(columnText(entity, fieldName))} is null`;
+      const { rows, lastCreatedAt } = await this.batch(entity, after ? sql`${empty} and (${created}, ${id}) > (${after.at}::timestamptz, ${after.id}::uuid)` : empty, sql`${created}, ${id}`);
+      if (!rows.length) return changed;
+      changed += await this.database.db.transaction(async (tx) => {
+        // Records created together (one bulk create) share their creation time: one allocation each.
+        const updates: Record<string, unknown>[] = [];
+        for (const group of groupBy(rows, (r) => r.created_at as string)) {
+          const now = new Date(group[0].created_at as string);
+          const values = field.type.allocateMany
+            ? await field.type.allocateMany({ field: field.doc, entity: entity.name, records: group, tx, now })
+            : await Promise.all(group.map((record) => field.type.onWrite!({ field: field.doc, entity: entity.name, operation: 'create', record, tx, now })));
+          group.forEach((record, i) => updates.push(update(entity, { ...record, [fieldName]: values[i] }, [field])));
+        }
+        return this.write(tx, entity, [field], updates);
+      });
+      after = { at: lastCreatedAt!, id: rows[rows.length - 1].id as string };
+    }
+  }
+
+  /**
+   * Up to BATCH rows of the entity, recycle bin included, in API form; with the last row's creation time
+   * to the microsecond (the API form keeps milliseconds), for a keyset that neither skips nor repeats.
+   */
+  private async batch(entity: CompiledEntity, where: SQL, order: SQL) {
+    const raw = await this.database.rows(sql`${selectFrom(entity, entity.columnNames)} where ${where} order by ${order} limit ${sql.raw(String(BATCH))}`);
+    const lastCreatedAt = raw.length ? (decodeValue('datetime', raw[raw.length - 1].created_at, true) as string) : undefined;
+    return { rows: decodeRows(entity, raw), lastCreatedAt };
+  }
+
+  /**
+   * One UPDATE for a batch: the values travel as one JSON parameter and jsonb_populate_recordset turns
+   * them into the table's own column types (dates, numerics, arrays alike).
+   */
+  private async write(db: Db, entity: CompiledEntity, fields: CompiledField[], updates: Record<string, unknown>[]): Promise<number> {
+    if (!updates.length) return 0;
+    const table = `"${getTableName(entity.table)}"`;
+    const set = fields.map((f) => `"${entity.columns[f.name].name}" = "$v"."${entity.columns[f.name].name}"`).join(', ');
+    const id = columnText(entity, 'id');
+    const rows = await this.database.rows(
+      sql`update ${sql.raw(table)} set ${sql.raw(set)} from jsonb_populate_recordset(null::${sql.raw(table)}, ${JSON.stringify(updates)}::jsonb) "$v"
+          where ${sql.raw(id)} = "$v"."id" and ${sql.raw(columnText(entity, 'version'))} = "$v"."version" returning ${sql.raw(id)}`,
+      db,
+    );
+    return rows.length;
+  }
+}
+
+/** A row's id, version and the values of `fields`, keyed by column name (what jsonb_populate_recordset reads). */
+const update = (entity: CompiledEntity, record: Record<string, unknown>, fields: CompiledField[]) =>
+  Object.fromEntries([['id', record.id], ['version', record.version], ...fields.map((f) => [entity.columns[f.name].name, record[f.name]])]);
+
+/** Consecutive runs of items with the same key (the rows come sorted by it). */
+function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
+  const groups: T[][] = [];
+  for (const item of items) {
+    const last = groups[groups.length - 1];
+    if (last && key(last[0]) === key(item)) last.push(item);
+    else groups.push([item]);
+  }
+  return groups;
+}
