@@ -201,6 +201,13 @@ export function orderBy(entity: CompiledEntity, sort: SortKey[]): SQL {
  * Rows after the cursor. For the common single-key sort the condition is a row comparison an index
  * range scan can use; `nullTail` is then the NULL block that sorts after all values (descending
  * order), which the caller reads only when the main range runs out.
+ *
+ * The cursor's values sit in a one-row sub-select, which PostgreSQL evaluates once (an InitPlan) and
+ * still uses as the index range's bound. It hides them from the planner alike in custom and generic
+ * plans, so a prepared page-2 statement settles on its generic plan after five runs, as page 1 does.
+ * With the values in sight, a custom plan's estimate for `(amount, id) < (…)` always came out cheaper
+ * than the generic plan's default guess for the same plan, and every next page was planned afresh
+ * (~150 µs of PostgreSQL CPU, as much as reading the page).
  */
 export function keysetCondition(entity: CompiledEntity, sort: SortKey[], cursor: Cursor): { main: SQL; nullTail?: SQL } {
   const keys = effectiveSort(sort);
@@ -210,8 +217,8 @@ export function keysetCondition(entity: CompiledEntity, sort: SortKey[], cursor:
 
   if (keys.length === 2 && values[0] !== null) {
     const [k, id] = [col(0), col(1)];
-    if (!keys[0].desc) return { main: sql`(${k}, ${id}) > (${val(0)}, ${val(1)})` };
-    return { main: sql`(${k}, ${id}) < (${val(0)}, ${val(1)})`, nullTail: isNull(k) };
+    if (!keys[0].desc) return { main: sql`(${k}, ${id}) > (select ${val(0)}, ${val(1)})` };
+    return { main: sql`(${k}, ${id}) < (select ${val(0)}, ${val(1)})`, nullTail: isNull(k) };
   }
 
   const branches: SQL[] = [];
