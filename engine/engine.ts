@@ -71,7 +71,7 @@ export async function createEngine(options: EngineOptions = {}) {
   // Deploys here or in another process (NOTIFY) change the schedules.
   const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => console.error('schedule sync failed', e)));
   const inbox = new Inbox(database);
-  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, driver: database.driver });
+  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, driver: database.driver });
   return {
     database,
     registry,

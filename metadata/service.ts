@@ -36,6 +36,16 @@ export interface DeployResult {
   applied: boolean;
   changes: DocumentChange[];
   plan: PlanStep[];
+  /** Background work the deploy queued (backfills of existing records); follow it at GET /api/meta/jobs/:queue/:id. */
+  jobs?: DeployJob[];
+}
+
+/** A job a deploy queued in its transaction. */
+export interface DeployJob {
+  queue: string;
+  id: string;
+  entity?: string;
+  description: string;
 }
 
 const NOTIFY_CHANNEL = 'metacrm_metadata';
@@ -69,8 +79,8 @@ export function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Work that belongs to a deploy, done in its transaction with the models before and after it. */
-export type DeployHook = (tx: Db, before: AppModel, after: AppModel) => Promise<void>;
+/** Work that belongs to a deploy, done in its transaction with the models before and after it; returns the jobs it queued. */
+export type DeployHook = (tx: Db, before: AppModel, after: AppModel) => Promise<DeployJob[]>;
 
 export class MetadataService {
   readonly store: MetadataStore;
@@ -178,10 +188,11 @@ export class MetadataService {
           }
         }
       }
-      for (const hook of this.deployHooks) await hook(tx, before, after);
+      const jobs: DeployJob[] = [];
+      for (const hook of this.deployHooks) jobs.push(...(await hook(tx, before, after)));
       await this.store.record(tx, { version: version + 1, deployedBy: actor, summary: publicChanges, plan }, changes.map((c) => ({ ...c, deleted: c.change === 'deleted' })));
       await tx.execute(sql`select pg_notify(${NOTIFY_CHANNEL}, ${String(version + 1)})`);
-      return { kind: 'applied' as const, model: after, result: { version: version + 1, dryRun: false, applied: true, changes: publicChanges, plan } };
+      return { kind: 'applied' as const, model: after, result: { version: version + 1, dryRun: false, applied: true, changes: publicChanges, plan, ...(jobs.length ? { jobs } : {}) } };
     });
     if (outcome.kind === 'applied') this.install(outcome.model);
     return outcome.result;

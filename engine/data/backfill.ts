@@ -18,7 +18,7 @@ import { getTableName, sql, type SQL } from 'drizzle-orm';
 import type { Database, Db } from '../db/database.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { AppModel, CompiledEntity, CompiledField } from '../model/compile.js';
-import { canonical, type MetadataService } from '../../metadata/service.js';
+import { canonical, type DeployJob, type MetadataService } from '../../metadata/service.js';
 import { decodeRows, decodeValue } from './records.js';
 import { columnText, selectFrom } from './query.js';
 
@@ -60,10 +60,13 @@ export class FieldBackfill {
   ) {
     jobs.define<BackfillJob>({ name: BACKFILL_QUEUE, run: async (job) => void (await this.run(job)) });
     metadata.onDeploy(async (tx, before, after) => {
+      const queued: DeployJob[] = [];
       for (const entity of after.entities.values()) {
         const job = backfillOf(before.entity(entity.name), entity);
-        if (job) await jobs.send<BackfillJob>(BACKFILL_QUEUE, job, { tx });
+        const id = job && (await jobs.send<BackfillJob>(BACKFILL_QUEUE, job, { tx }));
+        if (job && id) queued.push({ queue: BACKFILL_QUEUE, id, entity: entity.name, description: describe(job) });
       }
+      return queued;
     });
   }
 
@@ -162,6 +165,10 @@ export class FieldBackfill {
     return rows.length;
   }
 }
+
+/** What a backfill will do, for the deploy's answer. */
+const describe = (job: BackfillJob) =>
+  [job.compute ? `recompute the computed fields of every ${job.entity}` : '', ...job.allocate.map((f) => `number the ${job.entity} records without a ${f}`)].filter(Boolean).join('; ');
 
 /** A row's id, version and the values of `fields`, keyed by column name (what jsonb_populate_recordset reads). */
 const update = (entity: CompiledEntity, record: Record<string, unknown>, fields: CompiledField[]) =>

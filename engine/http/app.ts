@@ -12,6 +12,7 @@ import type { OwnershipService } from '../data/ownership.js';
 import type { WorkflowService } from '../workflow/service.js';
 import type { Inbox } from '../notifications/inbox.js';
 import type { ApprovalService } from '../approvals/service.js';
+import type { JobQueue } from '../jobs/queue.js';
 import { exportCsv } from '../data/export.js';
 import { languageOf } from '../data/validation.js';
 import type { MetadataService } from '../../metadata/service.js';
@@ -29,6 +30,7 @@ export interface AppDeps {
   inbox: Inbox;
   metadata: MetadataService;
   auth: AuthService;
+  jobs: JobQueue;
   driver: string;
 }
 
@@ -94,7 +96,7 @@ function requireSystem(c: Context<Env>, right: string) {
   if (!c.get('principal').system.has(right)) throw forbidden(`This needs the ${right} right`);
 }
 
-export function createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, driver }: AppDeps) {
+export function createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, driver }: AppDeps) {
   const app = new Hono<Env>();
 
   app.onError((err, c) => {
@@ -206,6 +208,13 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
     return c.json({ data: versions });
   });
   app.get('/api/meta/deployments', async (c) => c.json({ data: await metadata.store.deployments() }));
+  // Background work a deploy queued (its answer lists the jobs): backfills of existing records.
+  app.get('/api/meta/jobs/:queue/:id', async (c) => {
+    requireSystem(c, 'metadata.deploy');
+    const status = await jobs.status(c.req.param('queue'), c.req.param('id'));
+    if (!status) throw new AppError(404, 'job_not_found', `No job ${c.req.param('id')} in queue ${c.req.param('queue')}`);
+    return c.json({ data: status });
+  });
   app.get('/api/meta/schemas/:kind', (c) => {
     const schema = metadata.validator.schemaOf(c.req.param('kind'));
     if (!schema) throw new AppError(404, 'unknown_kind', `No document kind ${c.req.param('kind')}`);

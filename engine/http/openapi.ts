@@ -293,6 +293,15 @@ export function buildOpenApi(model: AppModel) {
     '/api/meta/documents': { get: { tags: ['metadata'], operationId: 'listDocuments', parameters: [{ name: 'kind', in: 'query', schema: { type: 'string' } }], responses: { 200: json({ type: 'object' }, 'Deployed documents') } } },
     '/api/meta/documents/{kind}/{name}': { get: { tags: ['metadata'], operationId: 'getDocument', parameters: [{ name: 'kind', in: 'path', required: true, schema: { type: 'string' } }, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: json({ type: 'object' }, 'The document'), 404: errorResponse('Not deployed') } } },
     '/api/meta/documents/{kind}/{name}/versions': { get: { tags: ['metadata'], operationId: 'documentVersions', parameters: [{ name: 'kind', in: 'path', required: true, schema: { type: 'string' } }, { name: 'name', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: json({ type: 'object' }, 'Every deployed version, newest first'), 404: errorResponse('Never deployed') } } },
+    '/api/meta/jobs/{queue}/{id}': {
+      get: {
+        tags: ['metadata'],
+        operationId: 'deployJob',
+        summary: 'Where a job a deploy queued stands (state and times)',
+        parameters: [{ name: 'queue', in: 'path', required: true, schema: { type: 'string' } }, idParameter],
+        responses: { 200: json({ type: 'object' }, 'The job: queue, id, state, createdOn, startedOn, completedOn, retryCount'), 403: errorResponse('Needs metadata.deploy'), 404: errorResponse('No such job') },
+      },
+    },
     '/api/meta/deployments': { get: { tags: ['metadata'], operationId: 'listDeployments', responses: { 200: json({ type: 'object' }, 'Deployments, newest first') } } },
     '/api/meta/schemas/{kind}': { get: { tags: ['metadata'], operationId: 'metaSchema', parameters: [{ name: 'kind', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: json({ type: 'object' }, 'The meta-schema of a document kind'), 404: errorResponse('Unknown kind') } } },
   };

@@ -36,6 +36,18 @@ export interface SendOptions {
 }
 
 const SCHEMA = 'jobs';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface JobStatus {
+  queue: string;
+  id: string;
+  /** pg-boss's states: created, retry, active, completed, cancelled, failed. */
+  state: string;
+  createdOn: Date;
+  startedOn: Date | null;
+  completedOn: Date | null;
+  retryCount: number;
+}
 
 export class JobQueue {
   private boss: PgBoss | undefined;
@@ -118,6 +130,17 @@ export class JobQueue {
   /** A job's state (created, active, completed, failed…) for tests and operators. */
   async job(queue: string, id: string) {
     return this.running.getJobById(queue, id, { includeArchive: true });
+  }
+
+  /**
+   * Where a job of a queue this process defines stands — state and times, not its data or output (which
+   * may hold what the operator asking should not see); undefined when there is no such job.
+   */
+  async status(queue: string, id: string): Promise<JobStatus | undefined> {
+    if (!this.queues.has(queue) || !UUID.test(id)) return undefined;
+    const job = await this.job(queue, id);
+    if (!job) return undefined;
+    return { queue, id: job.id, state: job.state, createdOn: job.createdOn, startedOn: job.startedOn ?? null, completedOn: job.completedOn ?? null, retryCount: job.retryCount };
   }
 
   /** Adds a queue after start (one per cron automation). */

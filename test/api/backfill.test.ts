@@ -68,6 +68,16 @@ describe.each(drivers)('backfilling existing records after a deploy on %s', (dri
     const deployed = await e.call('POST', '/api/meta/deploy', { documents: [withWeighted(50)] });
     expect(deployed.status).toBe(201);
     expect(await recomputeJobs()).toBe(jobs + 1);
+    // The deploy's answer names the job; its status is readable until it completes.
+    expect(deployed.body.jobs).toEqual([{ queue: BACKFILL_QUEUE, id: expect.any(String), entity: 'deal', description: 'recompute the computed fields of every deal' }]);
+    const job = deployed.body.jobs[0];
+    for (let state = ''; state !== 'completed'; ) {
+      const status = await e.call('GET', `/api/meta/jobs/${job.queue}/${job.id}`);
+      expect(status.status).toBe(200);
+      expect(['created', 'active', 'completed']).toContain((state = status.body.data.state));
+      if (state !== 'completed') await new Promise((r) => setTimeout(r, 200));
+      else expect(status.body.data.completedOn).toBeTruthy();
+    }
 
     const after = await until((rows) => rows.every((r) => (r.weighted === null ? null : Number(r.weighted)) === expected(r, 50)));
     // `big` reads `weighted`: it follows the new values.
@@ -115,6 +125,17 @@ describe.each(drivers)('backfilling existing records after a deploy on %s', (dri
     expect(await e.backfill.recompute('deal')).toBe(0);
     const rows = await allDeals();
     expect(rows.every((r) => (r.weighted === null ? null : Number(r.weighted)) === expected(r, 50))).toBe(true);
+  });
+
+  it('shows job status to deployers only, and 404 for jobs that are not there', async () => {
+    const ghost = '00000000-0000-4000-8000-000000000000';
+    expect((await e.call('GET', `/api/meta/jobs/${BACKFILL_QUEUE}/${ghost}`)).body.error.code).toBe('job_not_found');
+    expect((await e.call('GET', `/api/meta/jobs/${BACKFILL_QUEUE}/not-a-uuid`)).status).toBe(404);
+    expect((await e.call('GET', `/api/meta/jobs/mail.send/${ghost}`)).status).toBe(404);
+    await e.createUser({ username: 'viewer', display_name: 'Viewer', roles: [], password: 'viewer password 1' });
+    const viewer = await e.login('viewer', 'viewer password 1');
+    const denied = await e.callAs(viewer, 'GET', `/api/meta/jobs/${BACKFILL_QUEUE}/${ghost}`);
+    expect(denied.status).toBe(403);
   });
 
   it('queues nothing when the deploy fails', async () => {
