@@ -32,6 +32,8 @@ export interface EngineOptions extends OpenOptions {
   jobs?: JobQueueOptions;
   /** SMTP for the e-mail outbox (default: SMTP_URL and MAIL_FROM from the environment). */
   mail?: MailOptions;
+  /** How long a deploy's schema change may wait for a table's lock (default 3 s). */
+  deployLockTimeoutMs?: number;
 }
 
 /** Users and departments: entities like any other, deployed with the engine on first start. */
@@ -45,7 +47,7 @@ export async function createEngine(options: EngineOptions = {}) {
   await database.exec(WORKFLOW_SQL);
   await database.exec(INBOX_SQL);
   await database.exec(APPROVAL_SQL);
-  const metadata = new MetadataService(database, registry);
+  const metadata = new MetadataService(database, registry, options.deployLockTimeoutMs);
   await metadata.start();
   if (!metadata.model.entity('user')) await metadata.deploy({ documents: await loadPackage(SYSTEM_PACKAGE) });
 

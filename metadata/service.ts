@@ -93,6 +93,12 @@ export class MetadataService {
   constructor(
     private readonly database: Database,
     private readonly registry: RegistryView,
+    /**
+     * How long a deploy's DDL may wait for a table's lock. A schema change waits behind every open
+     * transaction on the table, and every later query on it waits behind the schema change: without a
+     * bound, one long report would stall the whole table. Past it the deploy fails (503) and changes nothing.
+     */
+    private readonly lockTimeoutMs = 3000,
   ) {
     this.store = new MetadataStore(database);
     this.validator = new MetadataValidator(registry);
@@ -146,6 +152,8 @@ export class MetadataService {
     const outcome = await this.database.db.transaction(async (tx) => {
       // Deploys are serialised across processes; readers are never blocked by this lock.
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext('metacrm.deploy'))`);
+      // After the deploy lock: deploys queue behind each other without a bound, tables' locks with one.
+      await tx.execute(sql.raw(`set local lock_timeout = ${Math.max(1, Math.trunc(this.lockTimeoutMs))}`));
       const version = await this.store.currentVersion(tx);
       const deployed = await this.store.current(tx);
       const before = version === this.current.version ? this.current : compileModel(version, new DocumentMap(deployed.map((d) => d.doc)), this.registry);
@@ -184,6 +192,10 @@ export class MetadataService {
             await tx.execute(sql.raw(statement));
           } catch (e) {
             const detail: ErrorDetail = { path: `/${step.entity}${step.field ? '/' + step.field : ''}`, code: step.op, message: `${step.description}: ${(e as Error).message}` };
+            // 55P03 lock_not_available: a transaction kept the table for longer than lockTimeoutMs.
+            if ((e as { code?: string }).code === '55P03' || (e as { cause?: { code?: string } }).cause?.code === '55P03') {
+              throw new AppError(503, 'table_busy', `${step.entity} stayed locked by other transactions for ${this.lockTimeoutMs} ms; nothing was deployed, try again`, [detail]);
+            }
             throw badRequest('deploy_failed', `Applying the schema change failed; nothing was deployed`, [detail]);
           }
         }

@@ -287,7 +287,7 @@ export function buildOpenApi(model: AppModel) {
             },
           },
         },
-        responses: { 200: json({ type: 'object' }, 'Dry run or nothing to change: the plan'), 201: json({ type: 'object' }, 'Deployed'), 400: errorResponse('Invalid metadata: nothing deployed'), 409: errorResponse('Destructive change not allowed') },
+        responses: { 200: json({ type: 'object' }, 'Dry run or nothing to change: the plan'), 201: json({ type: 'object' }, 'Deployed'), 400: errorResponse('Invalid metadata: nothing deployed'), 409: errorResponse('Destructive change not allowed'), 503: errorResponse('A table stayed locked by other transactions past the lock timeout: nothing deployed') },
       },
     },
     '/api/meta/documents': { get: { tags: ['metadata'], operationId: 'listDocuments', parameters: [{ name: 'kind', in: 'query', schema: { type: 'string' } }], responses: { 200: json({ type: 'object' }, 'Deployed documents') } } },

@@ -211,6 +211,45 @@ describe.each(drivers)('metadata deploy on %s', (driver) => {
   });
 });
 
+describe.runIf(drivers.includes('postgres'))('a deploy behind a long transaction', () => {
+  it('gives up after the lock timeout with 503 table_busy and changes nothing, instead of stalling the table', async () => {
+    const e = await startEngine('postgres', { deployLockTimeoutMs: 500 });
+    const { default: postgres } = await import('postgres');
+    const other = postgres(e.url!, { max: 1, onnotice: () => {} });
+    try {
+      expect((await e.call('POST', '/api/meta/deploy', { documents: [entity('ledger', [text('memo')])] })).status).toBe(201);
+      expect((await e.call('POST', '/api/data/ledger', { memo: 'before' })).status).toBe(201);
+      const version = (await e.call('GET', '/api/meta/documents/entity/ledger/versions')).body.data.length;
+      // Another client keeps a transaction open on the table (a long report, say).
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      const reading = other.begin(async (tx) => {
+        await tx`select count(*) from ledger`;
+        await held;
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const started = Date.now();
+      const blocked = await e.call('POST', '/api/meta/deploy', { documents: [entity('ledger', [text('memo'), text('note')])] });
+      expect(blocked.status).toBe(503);
+      expect(blocked.body.error.code).toBe('table_busy');
+      expect(blocked.body.error.details[0]).toMatchObject({ path: '/ledger/note', code: 'add_column' });
+      expect(Date.now() - started).toBeLessThan(5000);
+      // Nothing deployed: no new version, no column, and the table serves writes meanwhile.
+      expect((await e.call('GET', '/api/meta/documents/entity/ledger/versions')).body.data.length).toBe(version);
+      expect(e.metadata.model.entity('ledger')!.field('note')).toBeUndefined();
+      expect((await e.database.rows(sql`select column_name from information_schema.columns where table_name = 'ledger' and column_name = 'note'`)).length).toBe(0);
+      expect((await e.call('POST', '/api/data/ledger', { memo: 'during' })).status).toBe(201);
+      release();
+      await reading;
+      // Once the transaction ends, the same deploy goes through.
+      expect((await e.call('POST', '/api/meta/deploy', { documents: [entity('ledger', [text('memo'), text('note')])] })).status).toBe(201);
+    } finally {
+      await other.end();
+      await e.stop();
+    }
+  });
+});
+
 describe.runIf(drivers.includes('postgres'))('several processes on one PostgreSQL', () => {
   it('recompiles the model in every process when one deploys (LISTEN/NOTIFY)', async () => {
     const first = await startEngine('postgres');
