@@ -23,6 +23,7 @@ import { AutomationScheduler } from './automations/schedule.js';
 import { AfterCommitActions } from './jobs/after-commit.js';
 import { MailSender, type MailOptions } from './notifications/mailer.js';
 import { FieldBackfill } from './data/backfill.js';
+import { IndexBuilds } from '../metadata/index-builds.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -66,6 +67,7 @@ export async function createEngine(options: EngineOptions = {}) {
   const scheduler = new AutomationScheduler(data, jobs);
   new AfterCommitActions(data, registry, jobs);
   const backfill = new FieldBackfill(database, () => metadata.model, jobs, metadata);
+  const indexBuilds = new IndexBuilds(database, () => metadata.model, jobs, metadata);
   const mailer = new MailSender(database, jobs, options.mail ?? { url: process.env.SMTP_URL, from: process.env.MAIL_FROM });
   await jobs.start();
   await mailer.start();
@@ -87,6 +89,7 @@ export async function createEngine(options: EngineOptions = {}) {
     mailer,
     jobs,
     backfill,
+    indexBuilds,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {

@@ -17,6 +17,12 @@ export interface PlanStep {
   destructive: boolean;
   description: string;
   sql: string[];
+  /**
+   * Built after the deploy commits, with CREATE INDEX CONCURRENTLY, by a job: a non-unique index on a
+   * table that already exists. Building it inside the deploy would hold the table's lock — all writes,
+   * and all reads when the deploy also adds the column — for as long as the build reads the table.
+   */
+  afterCommit?: boolean;
 }
 
 const q = (name: string) => {
@@ -42,10 +48,14 @@ export function systemIndexes(entity: string): IndexSpec[] {
  * Sorted lists order ascending NULLS FIRST and descending NULLS LAST (engine/data/query.ts), so one
  * btree built NULLS FIRST serves both directions, forwards and backwards.
  */
-function createIndexSql(table: string, index: IndexSpec) {
+export function createIndexSql(table: string, index: IndexSpec, concurrently = false) {
   const column = (c: string) => (index.method === 'btree' && !index.unique && c !== 'id' ? `${q(c)} nulls first` : q(c));
-  return `create ${index.unique ? 'unique ' : ''}index ${q(index.name)} on ${q(table)} using ${index.method} (${index.columns.map(column).join(', ')})${index.where ? ` where ${index.where}` : ''}`;
+  const how = concurrently ? 'concurrently if not exists ' : '';
+  return `create ${index.unique ? 'unique ' : ''}index ${how}${q(index.name)} on ${q(table)} using ${index.method} (${index.columns.map(column).join(', ')})${index.where ? ` where ${index.where}` : ''}`;
 }
+
+/** Drops an index (its name from validated metadata); concurrently outside a transaction. */
+export const dropIndexSql = (name: string, concurrently = false) => `drop index ${concurrently ? 'concurrently ' : ''}if exists ${q(name)}`;
 
 const sameIndex = (a: IndexSpec, b: IndexSpec) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -112,13 +122,23 @@ export function planSchema(before: ReadonlyMap<string, CompiledEntity>, after: R
       const next = newIndexes.get(name);
       if (!next || !sameIndex(index, next)) {
         // Dropping an index loses no data; `if exists` because dropping its column already dropped it.
-        drops.unshift({ op: 'drop_index', entity: entity.name, index: name, destructive: false, description: `Drop index ${name}`, sql: [`drop index if exists ${q(name)}`] });
+        drops.unshift({ op: 'drop_index', entity: entity.name, index: name, destructive: false, description: `Drop index ${name}`, sql: [dropIndexSql(name)] });
       }
     }
     for (const [name, index] of newIndexes) {
       const prev = oldIndexes.get(name);
       if (!prev || !sameIndex(prev, index)) {
-        indexes.push({ op: 'create_index', entity: entity.name, index: name, destructive: false, description: `Create ${index.unique ? 'unique ' : ''}index ${name} on ${entity.name} (${index.columns.join(', ')})`, sql: [createIndexSql(entity.name, index)] });
+        // A unique index is a constraint: it is in force when the deploy commits, or the deploy fails.
+        const afterCommit = !index.unique;
+        indexes.push({
+          op: 'create_index',
+          entity: entity.name,
+          index: name,
+          destructive: false,
+          description: `Create ${index.unique ? 'unique ' : ''}index ${name} on ${entity.name} (${index.columns.join(', ')})${afterCommit ? ', after the deploy, without locking the table' : ''}`,
+          sql: [createIndexSql(entity.name, index, afterCommit)],
+          ...(afterCommit ? { afterCommit } : {}),
+        });
       }
     }
   }

@@ -79,8 +79,8 @@ export function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Work that belongs to a deploy, done in its transaction with the models before and after it; returns the jobs it queued. */
-export type DeployHook = (tx: Db, before: AppModel, after: AppModel) => Promise<DeployJob[]>;
+/** Work that belongs to a deploy, done in its transaction with the models before and after it and its plan; returns the jobs it queued. */
+export type DeployHook = (tx: Db, before: AppModel, after: AppModel, plan: PlanStep[]) => Promise<DeployJob[]>;
 
 export class MetadataService {
   readonly store: MetadataStore;
@@ -187,6 +187,7 @@ export class MetadataService {
       if (req.dryRun || changes.length === 0) return { kind: 'unchanged' as const, result: { version, dryRun: Boolean(req.dryRun), applied: false, changes: publicChanges, plan } };
 
       for (const step of plan) {
+        if (step.afterCommit) continue; // a deploy hook queues it (metadata/index-builds.ts)
         for (const statement of step.sql) {
           try {
             await tx.execute(sql.raw(statement));
@@ -201,7 +202,7 @@ export class MetadataService {
         }
       }
       const jobs: DeployJob[] = [];
-      for (const hook of this.deployHooks) jobs.push(...(await hook(tx, before, after)));
+      for (const hook of this.deployHooks) jobs.push(...(await hook(tx, before, after, plan)));
       await this.store.record(tx, { version: version + 1, deployedBy: actor, summary: publicChanges, plan }, changes.map((c) => ({ ...c, deleted: c.change === 'deleted' })));
       await tx.execute(sql`select pg_notify(${NOTIFY_CHANNEL}, ${String(version + 1)})`);
       return { kind: 'applied' as const, model: after, result: { version: version + 1, dryRun: false, applied: true, changes: publicChanges, plan, ...(jobs.length ? { jobs } : {}) } };

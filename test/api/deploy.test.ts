@@ -211,6 +211,59 @@ describe.each(drivers)('metadata deploy on %s', (driver) => {
   });
 });
 
+describe.each(drivers)('indexes on tables that have records, on %s', (driver) => {
+  let e: TestEngine;
+  beforeAll(async () => {
+    e = await startEngine(driver);
+  });
+  afterAll(() => e?.stop());
+
+  const indexes = async (table: string) =>
+    new Map(
+      (await e.database.rows<{ name: string; valid: boolean; def: string }>(
+        sql`select c.relname as name, i.indisvalid as valid, pg_get_indexdef(i.indexrelid) as def from pg_index i join pg_class c on c.oid = i.indexrelid join pg_class t on t.oid = i.indrelid where t.relname = ${table}`,
+      )).map((r) => [r.name, r]),
+    );
+
+  it('builds a new non-unique index after the deploy, concurrently, and a unique one inside it', async () => {
+    // A new entity's indexes are built with its table, in the deploy: no job.
+    const created = await e.call('POST', '/api/meta/deploy', { documents: [entity('gizmo', [text('name', { indexed: true })])] });
+    expect(created.status).toBe(201);
+    expect(created.body.jobs).toBeUndefined();
+    expect((await indexes('gizmo')).get('i__gizmo__name')?.valid).toBe(true);
+    expect((await e.call('POST', '/api/data/gizmo', Array.from({ length: 20 }, (_, i) => ({ name: `G${i}` })))).status).toBe(201);
+
+    const next = entity('gizmo', [text('name', { indexed: true }), text('code', { indexed: true }), text('serial', { unique: true })]);
+    const dry = await e.call('POST', '/api/meta/deploy', { documents: [next], dryRun: true });
+    const steps = dry.body.plan.filter((s: { op: string }) => s.op === 'create_index');
+    expect(steps.find((s: { index: string }) => s.index === 'i__gizmo__code')).toMatchObject({ afterCommit: true, sql: [expect.stringContaining('create index concurrently if not exists "i__gizmo__code"')] });
+    expect(steps.find((s: { index: string }) => s.index.includes('serial'))).not.toHaveProperty('afterCommit');
+
+    const deployed = await e.call('POST', '/api/meta/deploy', { documents: [next] });
+    expect(deployed.status).toBe(201);
+    // The unique index is a constraint: in force when the deploy answers.
+    const unique = [...(await indexes('gizmo')).values()].find((i) => i.name.includes('serial'));
+    expect(unique?.valid).toBe(true);
+    expect(unique?.def).toContain('UNIQUE');
+    // The other is the job's: it reports, and the index arrives valid.
+    expect(deployed.body.jobs).toEqual([expect.objectContaining({ queue: 'schema.index', entity: 'gizmo', id: expect.any(String) })]);
+    const job = deployed.body.jobs[0];
+    for (let i = 0; i < 100 && (await e.call('GET', `/api/meta/jobs/${job.queue}/${job.id}`)).body.data.state !== 'completed'; i++) await new Promise((r) => setTimeout(r, 200));
+    expect((await e.call('GET', `/api/meta/jobs/${job.queue}/${job.id}`)).body.data.state).toBe('completed');
+    const built = (await indexes('gizmo')).get('i__gizmo__code');
+    expect(built?.valid).toBe(true);
+    expect(built?.def).toContain('(code NULLS FIRST, id)');
+  });
+
+  it('drops an invalid leftover of a failed build and builds the index again', async () => {
+    // A half-built index (what a failed CREATE INDEX CONCURRENTLY leaves) is rebuilt by the job.
+    await e.database.exec(`update pg_index set indisvalid = false where indexrelid = '"i__gizmo__code"'::regclass`);
+    expect((await indexes('gizmo')).get('i__gizmo__code')?.valid).toBe(false);
+    await e.indexBuilds.build({ entity: 'gizmo', index: 'i__gizmo__code' });
+    expect((await indexes('gizmo')).get('i__gizmo__code')?.valid).toBe(true);
+  });
+});
+
 describe.runIf(drivers.includes('postgres'))('a deploy behind a long transaction', () => {
   it('gives up after the lock timeout with 503 table_busy and changes nothing, instead of stalling the table', async () => {
     const e = await startEngine('postgres', { deployLockTimeoutMs: 500 });
