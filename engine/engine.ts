@@ -23,7 +23,7 @@ import { AutomationScheduler } from './automations/schedule.js';
 import { AfterCommitActions } from './jobs/after-commit.js';
 import { MailSender, type MailOptions } from './notifications/mailer.js';
 import { FieldBackfill } from './data/backfill.js';
-import { IndexBuilds } from '../metadata/index-builds.js';
+import { SchemaBuilds } from '../metadata/schema-builds.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -67,7 +67,7 @@ export async function createEngine(options: EngineOptions = {}) {
   const scheduler = new AutomationScheduler(data, jobs);
   new AfterCommitActions(data, registry, jobs);
   const backfill = new FieldBackfill(database, () => metadata.model, jobs, metadata);
-  const indexBuilds = new IndexBuilds(database, () => metadata.model, jobs, metadata);
+  const schemaBuilds = new SchemaBuilds(database, () => metadata.model, jobs, metadata);
   const mailer = new MailSender(database, jobs, options.mail ?? { url: process.env.SMTP_URL, from: process.env.MAIL_FROM });
   await jobs.start();
   await mailer.start();
@@ -89,7 +89,7 @@ export async function createEngine(options: EngineOptions = {}) {
     mailer,
     jobs,
     backfill,
-    indexBuilds,
+    schemaBuilds,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {

@@ -9,7 +9,7 @@ import { objectName } from '../engine/model/compile.js';
 import { isKnownColumnType, isWidening } from '../engine/model/columns.js';
 
 export interface PlanStep {
-  op: 'create_table' | 'drop_table' | 'add_column' | 'drop_column' | 'alter_column_type' | 'add_foreign_key' | 'drop_foreign_key' | 'create_index' | 'drop_index';
+  op: 'create_table' | 'drop_table' | 'add_column' | 'drop_column' | 'alter_column_type' | 'add_foreign_key' | 'validate_foreign_key' | 'drop_foreign_key' | 'create_index' | 'drop_index';
   entity: string;
   field?: string;
   index?: string;
@@ -18,9 +18,10 @@ export interface PlanStep {
   description: string;
   sql: string[];
   /**
-   * Built after the deploy commits, with CREATE INDEX CONCURRENTLY, by a job: a non-unique index on a
-   * table that already exists. Building it inside the deploy would hold the table's lock — all writes,
-   * and all reads when the deploy also adds the column — for as long as the build reads the table.
+   * Run after the deploy commits, by a job (metadata/schema-builds.ts), because it reads the whole table:
+   * a non-unique index on a table that already exists (CREATE INDEX CONCURRENTLY), the validation of a
+   * foreign key added NOT VALID. Inside the deploy it would hold the table's lock — all writes, and all
+   * reads when the deploy also adds the column — for as long as it reads the table.
    */
   afterCommit?: boolean;
 }
@@ -108,7 +109,9 @@ export function planSchema(before: ReadonlyMap<string, CompiledEntity>, after: R
       const wasRef = was?.reference;
       if (JSON.stringify(wasRef) !== JSON.stringify(f.reference)) {
         if (wasRef) drops.push({ op: 'drop_foreign_key', entity: entity.name, field: f.name, destructive: false, description: `Drop foreign key ${entity.name}.${f.name} → ${wasRef.to}`, sql: [`alter table ${t} drop constraint if exists ${q(fkName(entity.name, f.name))}`] });
-        if (f.reference) foreignKeys.push(addForeignKey(entity.name, f));
+        // A new column holds only NULLs: its key needs no check now (NOT VALID) and is validated after
+        // commit, without blocking writes. A retargeted key checks the values it already has, in the deploy.
+        if (f.reference) foreignKeys.push(...(was ? [addForeignKey(entity.name, f)] : [addForeignKey(entity.name, f, true), validateForeignKey(entity.name, f)]));
       }
     }
     for (const f of old.fields) {
@@ -155,14 +158,21 @@ export function planSchema(before: ReadonlyMap<string, CompiledEntity>, after: R
   return [...earlyDrops, ...creates, ...columns, ...lateDrops.filter((s) => s.op === 'drop_column'), ...foreignKeys, ...indexes, ...lateDrops.filter((s) => s.op === 'drop_table')];
 }
 
-function addForeignKey(entity: string, f: CompiledField): PlanStep {
+function addForeignKey(entity: string, f: CompiledField, notValid = false): PlanStep {
   const ref = f.reference!;
   return {
     op: 'add_foreign_key',
     entity,
     field: f.name,
     destructive: false,
-    description: `Foreign key ${entity}.${f.name} → ${ref.to}.id (on delete ${onDeleteSql[ref.onDelete]})`,
-    sql: [`alter table ${q(entity)} add constraint ${q(fkName(entity, f.name))} foreign key (${q(f.name)}) references ${q(ref.to)} ("id") on delete ${onDeleteSql[ref.onDelete]}`],
+    description: `Foreign key ${entity}.${f.name} → ${ref.to}.id (on delete ${onDeleteSql[ref.onDelete]})${notValid ? ', checked from now on; existing rows after the deploy' : ''}`,
+    sql: [`alter table ${q(entity)} add constraint ${q(fkName(entity, f.name))} foreign key (${q(f.name)}) references ${q(ref.to)} ("id") on delete ${onDeleteSql[ref.onDelete]}${notValid ? ' not valid' : ''}`],
   };
+}
+
+/** Validates a key added NOT VALID: reads the table under a lock that lets reads and writes go on. */
+export const validateForeignKeySql = (entity: string, field: string) => `alter table ${q(entity)} validate constraint ${q(fkName(entity, field))}`;
+
+function validateForeignKey(entity: string, f: CompiledField): PlanStep {
+  return { op: 'validate_foreign_key', entity, field: f.name, destructive: false, afterCommit: true, description: `Validate foreign key ${entity}.${f.name} after the deploy, without blocking writes`, sql: [validateForeignKeySql(entity, f.name)] };
 }

@@ -187,7 +187,7 @@ export class MetadataService {
       if (req.dryRun || changes.length === 0) return { kind: 'unchanged' as const, result: { version, dryRun: Boolean(req.dryRun), applied: false, changes: publicChanges, plan } };
 
       for (const step of plan) {
-        if (step.afterCommit) continue; // a deploy hook queues it (metadata/index-builds.ts)
+        if (step.afterCommit) continue; // a deploy hook queues it (metadata/schema-builds.ts)
         for (const statement of step.sql) {
           try {
             await tx.execute(sql.raw(statement));

@@ -246,7 +246,7 @@ describe.each(drivers)('indexes on tables that have records, on %s', (driver) =>
     expect(unique?.valid).toBe(true);
     expect(unique?.def).toContain('UNIQUE');
     // The other is the job's: it reports, and the index arrives valid.
-    expect(deployed.body.jobs).toEqual([expect.objectContaining({ queue: 'schema.index', entity: 'gizmo', id: expect.any(String) })]);
+    expect(deployed.body.jobs).toEqual([expect.objectContaining({ queue: 'schema.build', entity: 'gizmo', id: expect.any(String) })]);
     const job = deployed.body.jobs[0];
     for (let i = 0; i < 100 && (await e.call('GET', `/api/meta/jobs/${job.queue}/${job.id}`)).body.data.state !== 'completed'; i++) await new Promise((r) => setTimeout(r, 200));
     expect((await e.call('GET', `/api/meta/jobs/${job.queue}/${job.id}`)).body.data.state).toBe('completed');
@@ -259,8 +259,38 @@ describe.each(drivers)('indexes on tables that have records, on %s', (driver) =>
     // A half-built index (what a failed CREATE INDEX CONCURRENTLY leaves) is rebuilt by the job.
     await e.database.exec(`update pg_index set indisvalid = false where indexrelid = '"i__gizmo__code"'::regclass`);
     expect((await indexes('gizmo')).get('i__gizmo__code')?.valid).toBe(false);
-    await e.indexBuilds.build({ entity: 'gizmo', index: 'i__gizmo__code' });
+    await e.schemaBuilds.run({ op: 'create_index', entity: 'gizmo', index: 'i__gizmo__code' });
     expect((await indexes('gizmo')).get('i__gizmo__code')?.valid).toBe(true);
+  });
+});
+
+describe.each(drivers)('a reference field added to a table that has records, on %s', (driver) => {
+  let e: TestEngine;
+  beforeAll(async () => {
+    e = await startEngine(driver);
+  });
+  afterAll(() => e?.stop());
+
+  const keyOf = async () =>
+    (await e.database.rows<{ validated: boolean; def: string }>(sql`select convalidated as validated, pg_get_constraintdef(oid) as def from pg_constraint where conname = 'f__widget__maker'`))[0];
+
+  it('adds the key NOT VALID in the deploy, enforces it at once, and validates it after commit', async () => {
+    expect((await e.call('POST', '/api/meta/deploy', { documents: [entity('maker', [text('name')]), entity('widget', [text('name')])] })).status).toBe(201);
+    expect((await e.call('POST', '/api/data/widget', Array.from({ length: 10 }, (_, i) => ({ name: `W${i}` })))).status).toBe(201);
+    const maker = (await e.call('POST', '/api/data/maker', { name: 'ACME' })).body.data.id;
+
+    const deployed = await e.call('POST', '/api/meta/deploy', { documents: [entity('widget', [text('name'), { name: 'maker', type: 'reference', to: 'maker', onDelete: 'restrict', label: L('Maker') }])] });
+    expect(deployed.status).toBe(201);
+    const add = deployed.body.plan.find((s: { op: string }) => s.op === 'add_foreign_key');
+    expect(add.sql[0]).toMatch(/ not valid$/);
+    expect(deployed.body.plan.find((s: { op: string }) => s.op === 'validate_foreign_key')).toMatchObject({ afterCommit: true, field: 'maker' });
+    expect(deployed.body.jobs.map((j: { description: string }) => j.description)).toEqual(expect.arrayContaining([expect.stringContaining('Validate foreign key widget.maker')]));
+    // Enforced from the deploy on: a dangling id is refused by the database itself.
+    await expect(e.database.rows(sql`insert into widget (id, name, maker) values (gen_random_uuid(), 'x', gen_random_uuid())`)).rejects.toThrow();
+    expect((await e.call('POST', '/api/data/widget', { name: 'made', maker })).status).toBe(201);
+    // …and validated by the job.
+    for (let i = 0; i < 100 && !(await keyOf())?.validated; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(await keyOf()).toMatchObject({ validated: true, def: expect.stringContaining('REFERENCES maker(id) ON DELETE RESTRICT') });
   });
 });
 
