@@ -14,7 +14,7 @@ import type { Db } from '../db/database.js';
 import type { AppModel, CompiledEntity } from '../model/compile.js';
 import type { RegistryView } from '../registry/types.js';
 import { forbidden } from '../access/policy.js';
-import { uuidv7 } from '../model/ids.js';
+import { UUID, uuidv7 } from '../model/ids.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 import { deliver, type Message } from '../notifications/inbox.js';
 import type { JobQueue } from '../jobs/queue.js';
@@ -62,7 +62,6 @@ create index if not exists tasks_request on approval.tasks (request_id, round);
 
 const ESCALATION_QUEUE = 'approval-escalation';
 const REMINDER_QUEUE = 'approval-reminder';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STEP_FINISHED = { approved: 'approve', rejected: 'reject', returned: 'reject', recalled: 'recall' } as const;
 
 interface RequestRow {

@@ -12,8 +12,8 @@ import { render } from '../templates/render.js';
 import { deliver } from '../notifications/inbox.js';
 import type { TemplateDoc } from '../../metadata/kinds.js';
 import { rowsOf } from '../db/database.js';
+import { UUID } from '../model/ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Values = Record<string, unknown>;
 

@@ -14,13 +14,13 @@
  * version is still the one it read — a write that landed in between computed with the new definitions
  * itself. It changes no version, no updated_at and writes no audit entry: nobody edited the records.
  */
-import { getTableName, sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Database, Db } from '../db/database.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { AppModel, CompiledEntity, CompiledField } from '../model/compile.js';
 import { canonical, type DeployJob, type MetadataService } from '../../metadata/service.js';
 import { decodeRows, decodeValue } from './records.js';
-import { columnText, selectFrom } from './query.js';
+import { columnText, selectFrom, tableText } from './query.js';
 
 export const BACKFILL_QUEUE = 'fields.backfill';
 /** Rows read, computed and written per statement. */
@@ -64,7 +64,7 @@ export class FieldBackfill {
       for (const entity of after.entities.values()) {
         const job = backfillOf(before.entity(entity.name), entity);
         const id = job && (await jobs.send<BackfillJob>(BACKFILL_QUEUE, job, { tx }));
-        if (job && id) queued.push({ queue: BACKFILL_QUEUE, id, entity: entity.name, description: describe(job) });
+        if (job && id) queued.push({ queue: BACKFILL_QUEUE, id, entity: entity.name, description: describeJob(job) });
       }
       return queued;
     });
@@ -154,7 +154,7 @@ export class FieldBackfill {
    */
   private async write(db: Db, entity: CompiledEntity, fields: CompiledField[], updates: Record<string, unknown>[]): Promise<number> {
     if (!updates.length) return 0;
-    const table = `"${getTableName(entity.table)}"`;
+    const table = tableText(entity);
     const set = fields.map((f) => `"${entity.columns[f.name].name}" = "$v"."${entity.columns[f.name].name}"`).join(', ');
     const id = columnText(entity, 'id');
     const rows = await this.database.rows(
@@ -167,7 +167,7 @@ export class FieldBackfill {
 }
 
 /** What a backfill will do, for the deploy's answer. */
-const describe = (job: BackfillJob) =>
+const describeJob = (job: BackfillJob) =>
   [job.compute ? `recompute the computed fields of every ${job.entity}` : '', ...job.allocate.map((f) => `number the ${job.entity} records without a ${f}`)].filter(Boolean).join('; ');
 
 /** A row's id, version and the values of `fields`, keyed by column name (what jsonb_populate_recordset reads). */

@@ -6,7 +6,7 @@
 import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { AppError, badRequest, notFound, unprocessable } from '../errors.js';
 import type { CompiledEntity } from '../model/compile.js';
-import { uuidv7 } from '../model/ids.js';
+import { UUID, uuidv7 } from '../model/ids.js';
 import { forbidden } from '../access/policy.js';
 import type { Principal } from '../access/principal.js';
 import { writeAudit, type AuditEntry } from '../audit/log.js';
@@ -15,7 +15,6 @@ import { filterScope } from './query.js';
 import type { DataService, OperationContext } from './service.js';
 import type { Db } from '../db/database.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const all = (...c: (SQL | undefined)[]) => and(...c.filter((x): x is SQL => x !== undefined));
 

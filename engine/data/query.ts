@@ -12,6 +12,7 @@ import { badRequest, type ErrorDetail } from '../errors.js';
 import type { CompiledEntity } from '../model/compile.js';
 import type { ValueKind } from '../model/value-kind.js';
 import { compileFilter, type FilterScope } from '../rules/to-sql.js';
+import { UUID } from '../model/ids.js';
 
 export interface SortKey {
   field: string;
@@ -38,7 +39,6 @@ interface Cursor {
 
 export const MAX_LIMIT = 500;
 const DEFAULT_LIMIT = 50;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UNSORTABLE: ReadonlySet<ValueKind> = new Set(['json', 'text[]']);
 
 const fail = (param: string, code: string, message: string): never => {
@@ -177,7 +177,9 @@ export function perEntity<T>() {
 }
 
 /** A column as `"table"."column"` text; the names come from validated metadata. */
-export const columnText = (entity: CompiledEntity, field: string) => `"${getTableName(entity.table)}"."${entity.columns[field].name}"`;
+/** The entity's table, quoted (its name comes from validated metadata). */
+export const tableText = (entity: CompiledEntity) => `"${getTableName(entity.table)}"`;
+export const columnText = (entity: CompiledEntity, field: string) => `${tableText(entity)}."${entity.columns[field].name}"`;
 
 const columnRefs = perEntity<SQL>();
 /** A column as the same SQL drizzle renders for a column object, made once. */
@@ -240,7 +242,7 @@ export function selectFrom(entity: CompiledEntity, names: string[]): SQL {
       const column = entity.columns[n].name;
       return column === n ? `"${column}"` : `"${column}" as "${n}"`;
     });
-    return sql.raw(`select ${columns.join(', ')} from "${getTableName(entity.table)}"`);
+    return sql.raw(`select ${columns.join(', ')} from ${tableText(entity)}`);
   });
 }
 

@@ -17,10 +17,10 @@
  * The rendering equals decodeRows' (test/api/render.test.ts holds them equal for every value kind).
  * Identifiers come from validated metadata.
  */
-import { getTableName, sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { CompiledEntity } from '../model/compile.js';
 import { decodeValue } from './records.js';
-import { columnText, perEntity } from './query.js';
+import { columnText, perEntity, tableText } from './query.js';
 
 const ISO_MILLIS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
@@ -40,7 +40,7 @@ export function selectJson(entity: CompiledEntity, names: string[], keys: string
   return selects(entity, `${names.join(',')}|${keys.join(',')}`, () => {
     const row = names.map((n) => `${apiValue(entity, n)} as "${n}"`).join(', ');
     const key = keys.map((k, i) => `${columnText(entity, k)}::text as "$k${i}"`).join(', ');
-    return sql.raw(`select row_to_json("$r")::text as "$json", ${key} from "${getTableName(entity.table)}" cross join lateral (select ${row}) "$r"`);
+    return sql.raw(`select row_to_json("$r")::text as "$json", ${key} from ${tableText(entity)} cross join lateral (select ${row}) "$r"`);
   });
 }
 

@@ -10,7 +10,7 @@ import { and, eq, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm'
 import type { Database, Db } from '../db/database.js';
 import { AppError, badRequest, conflict, notFound, pointer, unprocessable, type ErrorDetail } from '../errors.js';
 import type { AppModel, CompiledEntity } from '../model/compile.js';
-import { uuidv7 } from '../model/ids.js';
+import { UUID, uuidv7 } from '../model/ids.js';
 import type { Principal } from '../access/principal.js';
 import { Guard } from '../access/guard.js';
 import { forbidden } from '../access/policy.js';
@@ -40,7 +40,6 @@ export interface Page {
   total?: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const MAX_BULK = 1000;
 /** PostgreSQL accepts at most 65,535 bound parameters per statement. */
 const MAX_PARAMS = 65_000;

@@ -10,6 +10,7 @@
  */
 import PgBoss from 'pg-boss';
 import type { Database, Db } from '../db/database.js';
+import { UUID } from '../model/ids.js';
 
 export interface JobQueueOptions {
   /** Fetch and run jobs in this process (false: only send them, e.g. a process that serves HTTP only). */
@@ -36,7 +37,6 @@ export interface SendOptions {
 }
 
 const SCHEMA = 'jobs';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface JobStatus {
   queue: string;

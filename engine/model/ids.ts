@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
+/** The text form of a UUID, any version, either case (what PostgreSQL's uuid type accepts as input). */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * UUID version 7 (RFC 9562): a millisecond timestamp followed by random bits. Record ids are
  * generated in the engine rather than by gen_random_uuid() so that new rows land at the right-hand
