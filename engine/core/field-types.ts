@@ -10,6 +10,7 @@ import { evaluateRule } from '../rules/evaluate.js';
 import { rowsOf } from '../db/database.js';
 import type { ValueKind } from '../model/value-kind.js';
 import { isTimeZone } from '../model/time-zone.js';
+import { columnRange } from '../model/formats.js';
 
 const label = (en: string, zh: string): LocalizedText => ({ en, 'zh-CN': zh });
 const int = (minimum = 0): JsonSchema => ({ type: 'integer', minimum });
@@ -49,8 +50,20 @@ function numberType(name: string, lbl: LocalizedText, column: (f: FieldDoc) => s
     options: { min: num, max: num, ...extraOptions },
     kind: () => kind,
     columnType: column,
-    valueSchema: (f) =>
-      defined({ type: kind === 'integer' ? 'integer' : 'number', minimum: opt(f, 'min') ?? defaults.min, maximum: opt(f, 'max') ?? defaults.max }),
+    // The column's own range bounds every value, next to the field's min and max: 2^31 in an integer
+    // column or 1e16 in numeric(18,2) would pass a bare JSON Schema number and fail in PostgreSQL.
+    valueSchema: (f) => {
+      const range = columnRange(column(f));
+      const tighter = (a: number | undefined, b: number | undefined, pick: (x: number, y: number) => number) =>
+        a === undefined ? b : b === undefined ? a : pick(a, b);
+      return defined({
+        type: kind === 'integer' ? 'integer' : 'number',
+        minimum: tighter(opt(f, 'min') ?? defaults.min, range.minimum, Math.max),
+        maximum: tighter(opt(f, 'max') ?? defaults.max, range.maximum, Math.min),
+        exclusiveMinimum: range.exclusiveBound === undefined ? undefined : -range.exclusiveBound,
+        exclusiveMaximum: range.exclusiveBound,
+      });
+    },
   };
 }
 

@@ -13,6 +13,8 @@ import type { CompiledEntity } from '../model/compile.js';
 import type { ValueKind } from '../model/value-kind.js';
 import { compileFilter, type FilterScope } from '../rules/to-sql.js';
 import { UUID } from '../model/ids.js';
+import { fitsColumn, isDate, isDateTime } from '../model/formats.js';
+import { isStorableText } from '../model/text.js';
 
 export interface SortKey {
   field: string;
@@ -90,6 +92,7 @@ export function parseListParams(entity: CompiledEntity, query: Record<string, st
   if (deleted !== 'exclude' && deleted !== 'only') fail('deleted', 'invalid_parameter', 'deleted must be "exclude" or "only"');
   if (query.count !== undefined && query.count !== 'true' && query.count !== 'false') fail('count', 'invalid_parameter', 'count must be true or false');
   if (query.q !== undefined && query.q.length > 200) fail('q', 'invalid_parameter', 'q is limited to 200 characters');
+  if (query.q !== undefined && !isStorableText(query.q)) fail('q', 'invalid_text', 'q must not contain NUL characters or unpaired surrogates');
 
   return {
     filter,
@@ -126,26 +129,31 @@ function decodeCursor(entity: CompiledEntity, sort: SortKey[], raw: string): Cur
     fail('cursor', 'invalid_cursor', 'The cursor is not one this API issued');
   }
   (parsed.v as unknown[]).forEach((v, i) => {
-    if (v !== null && !fitsKind(v, entity.columnKinds.get(sort[i].field)!)) fail('cursor', 'invalid_cursor', 'The cursor is not one this API issued');
+    if (v !== null && !fitsKind(v, entity.columnKinds.get(sort[i].field)!, castOf(entity, sort[i].field))) fail('cursor', 'invalid_cursor', 'The cursor is not one this API issued');
   });
   return { values: parsed.v as unknown[], id: parsed.id as string };
 }
 
-function fitsKind(value: unknown, kind: ValueKind): boolean {
+/**
+ * Whether a cursor's value can be compared with the sort column: of its kind and inside what the column
+ * type holds (a cursor is the client's to tamper with; 2^31 for an integer, 2026-02-30 or a NUL would
+ * otherwise fail in PostgreSQL).
+ */
+function fitsKind(value: unknown, kind: ValueKind, columnType: string): boolean {
   switch (kind) {
     case 'integer':
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
+      return typeof value === 'number' && fitsColumn(value, columnType);
     case 'boolean':
       return typeof value === 'boolean';
     case 'date':
-      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value);
+      return typeof value === 'string' && isDate(value);
     case 'datetime':
-      return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+      return typeof value === 'string' && isDateTime(value);
     case 'uuid':
       return typeof value === 'string' && UUID.test(value);
     default:
-      return typeof value === 'string';
+      return typeof value === 'string' && isStorableText(value);
   }
 }
 

@@ -18,7 +18,7 @@ import { diff, writeAudit, type AuditEntry } from '../audit/log.js';
 import { decodeRows, toColumnValues, toRecord } from './records.js';
 import { columnRef, deletedCondition, effectiveSort, encodeCursor, keysetCondition, orderBy, parseListParams, selectFrom, whereConditions } from './query.js';
 import { pageJson, parseRecord, selectJson, sortKeyOf, type JsonRow } from './render.js';
-import { ruleViolations, schemaErrors, type Lang } from './validation.js';
+import { normalizeInput, ruleViolations, schemaErrors, type Lang } from './validation.js';
 import type { RegistryView } from '../registry/types.js';
 import type { AutomationDoc, WorkflowAction } from '../../metadata/kinds.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
@@ -298,7 +298,7 @@ export class DataService {
     const guard = this.guard(ctx);
     guard.assertCan(entity, 'create');
     const bulk = Array.isArray(body);
-    const items = bulk ? (body as unknown[]) : [body];
+    const items = (bulk ? (body as unknown[]) : [body]).map((item) => normalizeInput(entity, item));
     if (!bulk && !isPlainObject(body)) throw badRequest('invalid_body', 'The body must be a JSON object (or an array of objects for a bulk create)');
     if (bulk && (items.length === 0 || items.length > MAX_BULK)) throw badRequest('invalid_body', `A bulk create takes 1 to ${MAX_BULK} records`);
 
@@ -330,7 +330,7 @@ export class DataService {
       const perStatement = Math.max(1, Math.floor(MAX_PARAMS / (entity.fields.length + 8)));
       for (let i = 0; i < records.length; i += perStatement) {
         const chunk = records.slice(i, i + perStatement).map((r) => toColumnValues(entity, r));
-        rows.push(...(await this.mapDbErrors(entity, () => tx.insert(entity.table).values(chunk).returning())));
+        rows.push(...(await this.mapDbErrors(entity, () => tx.insert(entity.table).values(chunk).returning(), ctx.lang)));
       }
       const out = rows.map(toRecord);
       await writeAudit(tx, out.map((r) => ({ entity: entity.name, recordId: r.id as string, version: 1, action: 'create', actor: guard.userId, changes: diff(null, r), snapshot: r })));
@@ -396,6 +396,7 @@ export class DataService {
     const guard = this.guard(ctx);
     guard.assertCan(entity, 'update');
     if (!isPlainObject(body)) throw badRequest('invalid_body', 'The body must be a JSON object of the fields to change');
+    body = normalizeInput(entity, body);
     const errors = schemaErrors(entity.validatePatch, body, ctx.lang);
     if (errors.length) throw unprocessable('validation_failed', 'The change is invalid; nothing was written', errors);
     const { version: bodyVersion, ...changes } = body as Record<string, unknown> & { version?: number };
@@ -444,6 +445,7 @@ export class DataService {
         .set({ ...set, version: sql`${entity.columns.version} + 1` })
         .where(and(eq(entity.columns.id, current.id as string), eq(entity.columns.version, expected), isNull(entity.columns.deleted_at)))
         .returning(),
+      ctx.lang,
     );
     // Someone else saved (or deleted) between our read and our write.
     if (!row) throw this.versionConflict(entity, expected);
@@ -537,8 +539,9 @@ export class DataService {
       };
       const [row] = await this.mapDbErrors(entity, () =>
         tx.update(entity.table).set({ deleted_at: null, version: sql`${entity.columns.version} + 1`, updated_by: guard.userId }).where(eq(entity.columns.id, id)).returning(),
+        ctx.lang,
       );
-      await this.mapDbErrors(entity, () => restoreTree(entity, [id]));
+      await this.mapDbErrors(entity, () => restoreTree(entity, [id]), ctx.lang);
       const after = toRecord(row);
       audit.unshift({ entity: entity.name, recordId: id, version: after.version as number, action: 'restore', actor: guard.userId, snapshot: after });
       await writeAudit(tx, audit);
@@ -579,7 +582,7 @@ export class DataService {
   async revert(ctx: OperationContext, entityName: string, id: string, body: unknown) {
     const entity = this.entity(entityName);
     const target = (body as { version?: unknown })?.version;
-    if (!Number.isInteger(target) || (target as number) < 1) throw badRequest('invalid_request', 'Send { "version": n }: the version to go back to', [{ path: '/version', message: 'a positive integer' }]);
+    if (!Number.isInteger(target) || (target as number) < 1 || (target as number) > 2147483647) throw badRequest('invalid_request', 'Send { "version": n }: the version to go back to', [{ path: '/version', message: 'a positive integer' }]);
     const current = await this.get(ctx, entityName, id);
     const [entry] = await this.database.rows<{ snapshot: Record<string, unknown> | string | null }>(sql`
       select snapshot from audit.log where entity = ${entity.name} and record_id = ${id} and version = ${target as number} and snapshot is not null order by id desc limit 1`);
@@ -664,7 +667,7 @@ export class DataService {
   }
 
   /** Unique and foreign-key violations become 422s that name the field. */
-  async mapDbErrors<T>(entity: CompiledEntity, run: () => Promise<T>): Promise<T> {
+  async mapDbErrors<T>(entity: CompiledEntity, run: () => Promise<T>, lang: Lang = 'en'): Promise<T> {
     try {
       return await run();
     } catch (e) {
@@ -674,11 +677,20 @@ export class DataService {
       if (err.code === '23505') {
         const index = entity.indexes.find((i) => i.name === constraint);
         const fields = index?.columns ?? [];
-        throw unprocessable('unique_violation', `Another ${entity.name} already has this ${fields.join(', ') || 'value'}`, fields.map((f) => ({ path: pointer(f), code: 'unique', message: 'must be unique' })));
+        // Only "must be unique": naming the other record (or that it exists outside the caller's scope) would leak it.
+        const names = fields.map((f) => entity.field(f)?.doc.label?.[lang] ?? f).join(', ');
+        throw unprocessable('unique_violation', lang === 'zh-CN' ? `${names}必须唯一` : `${names || 'The value'} must be unique`,
+          fields.map((f) => ({ path: pointer(f), code: 'unique', message: lang === 'zh-CN' ? '必须唯一' : 'must be unique' })));
       }
       if (err.code === '23503') {
         const field = entity.fields.find((f) => f.reference && constraint?.endsWith(`__${f.name}`));
-        throw unprocessable('invalid_reference', 'A referenced record does not exist', [{ path: field ? pointer(field.name) : '', code: 'invalid_reference', message: err.detail ?? 'does not exist' }]);
+        throw unprocessable('invalid_reference', lang === 'zh-CN' ? '关联的记录不存在' : 'A referenced record does not exist',
+          [{ path: field ? pointer(field.name) : '', code: 'invalid_reference', message: lang === 'zh-CN' ? '不存在' : 'does not exist' }]);
+      }
+      // A value the checks before the write let through and the column refused (class 22, data exception):
+      // the client's input, so a 422 — never a 500 — and the field types' checks are to be tightened.
+      if (typeof err.code === 'string' && err.code.startsWith('22')) {
+        throw unprocessable('invalid_value', lang === 'zh-CN' ? '某个值超出了字段的取值范围' : 'A value does not fit its field', []);
       }
       throw e;
     }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { integer, pgTable, timestamp, uuid, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { isDate, isDateTime } from './formats.js';
 import type { DocumentSet, FieldDoc, FieldTypeDefinition, JsonSchema, LocalizedText, RegistryView } from '../registry/types.js';
 import type { AppDoc, DictionaryDoc, EntityDoc, WorkflowDoc } from '../../metadata/kinds.js';
 import { compileWorkflow, type CompiledWorkflow } from '../workflow/compile.js';
@@ -116,10 +117,17 @@ export function nullable(schema: JsonSchema): JsonSchema {
   return out;
 }
 
+/** A required text means a non-blank one (input is trimmed first: engine/data/validation.ts). */
+const requiredSchema = (f: CompiledField): JsonSchema =>
+  f.type.textual && f.kind === 'text' && !((f.valueSchema.minLength as number) >= 1) ? { ...f.valueSchema, minLength: 1 } : f.valueSchema;
+
 function createDataAjv() {
   const ajv = new Ajv2020({ strict: false, allErrors: true, messages: true });
   addFormats.default ? addFormats.default(ajv) : (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   for (const keyword of ['x-dictionary', 'x-reference', 'x-documents', 'x-widget']) ajv.addKeyword({ keyword });
+  // What PostgreSQL's date and timestamptz accept (no year 0, no leap second), not merely RFC 3339.
+  ajv.addFormat('date', { type: 'string', validate: isDate });
+  ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
   return ajv;
 }
 
@@ -203,7 +211,7 @@ function compileEntity(doc: EntityDoc, registry: RegistryView, ctx: ReturnType<t
 
   const writable = fields.filter((f) => !f.readOnly);
   const inputProperties = Object.fromEntries([
-    ...writable.map((f) => [f.name, f.required ? f.valueSchema : nullable(f.valueSchema)]),
+    ...writable.map((f) => [f.name, f.required ? requiredSchema(f) : nullable(f.valueSchema)]),
     ['owner_id', nullable({ type: 'string', format: 'uuid' })],
   ]);
   const create = {

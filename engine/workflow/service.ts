@@ -4,6 +4,7 @@
  * time-in-state — in ONE transaction. Two concurrent transitions on one record cannot both succeed:
  * the update is conditional on the version read.
  */
+import { apiRows } from '../db/api-rows.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { sql } from 'drizzle-orm';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
@@ -258,7 +259,7 @@ export class WorkflowService {
     const { comment, input, version } = (body ?? {}) as { comment?: unknown; input?: unknown; version?: unknown };
     if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) throw badRequest('invalid_body', 'Send { "comment"?, "input"?, "version"? }');
     if (comment !== undefined && (typeof comment !== 'string' || comment.length > 2000)) throw badRequest('invalid_request', 'comment must be text of at most 2000 characters', [{ path: '/comment', message: 'invalid' }]);
-    if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1)) throw badRequest('invalid_version', 'version must be a positive integer', [{ path: '/version', message: 'not a version' }]);
+    if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1 || (version as number) > 2147483647)) throw badRequest('invalid_version', 'version must be a positive integer', [{ path: '/version', message: 'not a version' }]);
 
     // Inside an outer transaction (an auto-advance) this is a savepoint.
     const result = await (outer ?? this.data.database.db).transaction(async (tx) => {
@@ -357,7 +358,7 @@ export class WorkflowService {
         from workflow.stays where entity = ${entity.name} and record_id = ${id} order by id`),
     ]);
     return {
-      transitions: transitions.map((t) => ({ ...t, at: new Date(t.at).toISOString() })),
+      transitions: apiRows(transitions, ['id']),
       stays: stays.map((s) => {
         const entered = new Date(s.entered_at);
         const left = s.left_at ? new Date(s.left_at) : null;
