@@ -16,6 +16,7 @@ import { AuthService, type AuthOptions } from './auth/service.js';
 import { createUser, type NewUser } from './auth/users.js';
 import { createApp } from './http/app.js';
 import type { TrustProxy } from './http/client.js';
+import { logFailure } from './log.js';
 import { WORKFLOW_SQL, WorkflowService } from './workflow/service.js';
 import { INBOX_SQL, Inbox } from './notifications/inbox.js';
 import { JobQueue, type JobQueueOptions } from './jobs/queue.js';
@@ -60,7 +61,7 @@ export async function createEngine(options: EngineOptions = {}) {
   const data = new DataService(database, () => metadata.model, registry);
   // Who a user is (department, roles, manager) feeds every principal: rebuild them when it changes.
   data.onWrite = (entity) => {
-    if (entity === 'user' || entity === 'department') auth.invalidate().catch((e) => console.error('auth invalidation failed', e));
+    if (entity === 'user' || entity === 'department') auth.invalidate().catch((e) => logFailure('auth invalidation failed', e));
   };
   const ownership = new OwnershipService(data);
   ownership.onDelegationChange = () => auth.invalidate();
@@ -76,7 +77,7 @@ export async function createEngine(options: EngineOptions = {}) {
   await mailer.start();
   await scheduler.sync(metadata.model);
   // Deploys here or in another process (NOTIFY) change the schedules.
-  const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => console.error('schedule sync failed', e)));
+  const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => logFailure('schedule sync failed', e)));
   const inbox = new Inbox(database);
   const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, driver: database.driver, trustProxy: options.trustProxy });
   return {

@@ -22,6 +22,7 @@ import { forbidden } from '../access/policy.js';
 import { describeAccess } from '../access/describe.js';
 import { buildOpenApi } from './openapi.js';
 import { clientAddress, type TrustProxy } from './client.js';
+import { logFailure } from '../log.js';
 
 export interface AppDeps {
   data: DataService;
@@ -106,7 +107,7 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
 
   app.onError((err, c) => {
     if (err instanceof AppError) return c.json(err.toJSON(), err.status as 400, err.headers);
-    console.error(err);
+    logFailure(`${c.req.method} ${c.req.path}`, err);
     return c.json({ error: { code: 'internal_error', message: 'Something went wrong on the server' } }, 500);
   });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}` } }, 404));
