@@ -12,6 +12,7 @@ import { loadPackage } from '../metadata/loader.js';
 import { DataService } from './data/service.js';
 import { OwnershipService } from './data/ownership.js';
 import { AUDIT_SQL } from './audit/log.js';
+import { COLLATION_SQL } from './data/collation.js';
 import { AuthService, type AuthOptions } from './auth/service.js';
 import { createUser, type NewUser } from './auth/users.js';
 import { createApp } from './http/app.js';
@@ -49,6 +50,7 @@ export async function createEngine(options: EngineOptions = {}) {
   const registry = new Registry().use(corePlugin);
   for (const plugin of options.plugins ?? []) registry.use(plugin);
   await database.exec(AUDIT_SQL);
+  await database.exec(COLLATION_SQL);
   await database.exec(WORKFLOW_SQL);
   await database.exec(INBOX_SQL);
   await database.exec(APPROVAL_SQL);

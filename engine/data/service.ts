@@ -180,7 +180,7 @@ export class DataService {
     const entity = this.entity(entityName);
     const guard = this.guard(ctx);
     const scope = guard.condition(entity, action);
-    const params = parseListParams(entity, query);
+    const params = parseListParams(entity, query, ctx.lang);
     const checkReadable = guard.checkReadable(entity);
     for (const k of params.sort) checkReadable(k.field, 'sort');
     for (const f of params.fields ?? []) checkReadable(f, 'fields');
