@@ -24,7 +24,13 @@ function textType(name: string, lbl: LocalizedText, defaultMax: number, extra: J
   return {
     name,
     label: lbl,
-    options: { maxLength: int(1), minLength: int(0), pattern: { type: 'string', minLength: 1, maxLength: 500 } },
+    options: {
+      maxLength: int(1),
+      minLength: int(0),
+      pattern: { type: 'string', minLength: 1, maxLength: 500 },
+      // What a value must look like, in words: users are told this, never the regular expression.
+      patternMessage: { $ref: 'common.schema.json#/$defs/label' },
+    },
     kind: () => 'text',
     columnType: () => 'text',
     textual: true,
@@ -175,7 +181,12 @@ export const coreFieldTypes: FieldTypeDefinition[] = [
   textType('text', label('Text', '文本'), 255),
   textType('textarea', label('Long text', '多行文本'), 10000),
   { ...textType('email', label('E-mail', '电子邮件'), 254, { format: 'email' }), options: { maxLength: int(1) } },
-  { ...textType('phone', label('Phone', '电话'), 32, { pattern: '^[+]?[0-9()\\- ]{3,32}(?: ?(?:ext|转)[0-9]{1,6})?$' }), options: { maxLength: int(1) } },
+  {
+    ...textType('phone', label('Phone', '电话'), 32, { pattern: '^[+]?[0-9()\\- ]{3,32}(?: ?(?:ext|转)[0-9]{1,6})?$' }),
+    options: { maxLength: int(1) },
+    patternMessage: label('must be a phone number: digits, spaces, ( ) and -, optionally + first and an extension (ext 123)',
+      '必须是电话号码：数字、空格、括号和连字符，可以 + 开头，可带分机（转 123）'),
+  },
   { ...textType('url', label('URL', '网址'), 2048, { format: 'uri' }), options: { maxLength: int(1) } },
   numberType('integer', label('Integer', '整数'), () => 'integer', 'integer'),
   numberType(

@@ -303,7 +303,7 @@ export class DataService {
     if (bulk && (items.length === 0 || items.length > MAX_BULK)) throw badRequest('invalid_body', `A bulk create takes 1 to ${MAX_BULK} records`);
 
     const errors: ErrorDetail[] = [];
-    items.forEach((item, i) => errors.push(...schemaErrors(entity.validateCreate, item, ctx.lang, bulk ? pointer(i) : '')));
+    items.forEach((item, i) => errors.push(...schemaErrors(entity.validateCreate, item, ctx.lang, bulk ? pointer(i) : '', entity)));
     if (errors.length) throw unprocessable('validation_failed', 'The record is invalid; nothing was written', errors);
     items.forEach((item, i) => guard.assertWritable(entity, Object.keys(item as object), bulk ? pointer(i) : ''));
 
@@ -397,7 +397,7 @@ export class DataService {
     guard.assertCan(entity, 'update');
     if (!isPlainObject(body)) throw badRequest('invalid_body', 'The body must be a JSON object of the fields to change');
     body = normalizeInput(entity, body);
-    const errors = schemaErrors(entity.validatePatch, body, ctx.lang);
+    const errors = schemaErrors(entity.validatePatch, body, ctx.lang, '', entity);
     if (errors.length) throw unprocessable('validation_failed', 'The change is invalid; nothing was written', errors);
     const { version: bodyVersion, ...changes } = body as Record<string, unknown> & { version?: number };
     const expected = this.expectedVersion(ifMatch, bodyVersion);

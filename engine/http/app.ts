@@ -96,7 +96,8 @@ async function optionalJsonBody(c: Context<Env>): Promise<unknown> {
   }
 }
 
-const ctxOf = (c: Context<Env>): OperationContext => ({ principal: c.get('principal'), lang: languageOf(c.req.header('accept-language')) });
+/** The caller's language: their own choice (the user's `language` field), else what the browser asks for. */
+const ctxOf = (c: Context<Env>): OperationContext => ({ principal: c.get('principal'), lang: c.get('principal')?.language ?? languageOf(c.req.header('accept-language')) });
 
 function requireSystem(c: Context<Env>, right: string) {
   if (!c.get('principal').system.has(right)) throw forbidden(`This needs the ${right} right`);
@@ -196,7 +197,7 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
   // ── metadata ──
   app.post('/api/meta/deploy', async (c) => {
     requireSystem(c, 'metadata.deploy');
-    const result = await metadata.deploy(await jsonBody(c), c.get('principal').userId);
+    const result = await metadata.deploy(await jsonBody(c), c.get('principal').userId, ctxOf(c).lang);
     return c.json(result, result.applied ? 201 : 200);
   });
   app.get('/api/meta/documents', (c) => {
