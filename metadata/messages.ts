@@ -4,7 +4,7 @@
  * again by its code, keeping those quoted names (identifiers read the same in both languages).
  */
 import { AppError, type ErrorDetail } from '../engine/errors.js';
-import type { Lang } from '../engine/i18n.js';
+import type { Lang } from '../engine/model/language.js';
 
 const TOP: Record<string, string> = {
   invalid_request: '部署请求格式不正确',

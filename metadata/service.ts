@@ -9,7 +9,7 @@ import { sql } from 'drizzle-orm';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Database, Db } from '../engine/db/database.js';
 import { AppError, badRequest, type ErrorDetail } from '../engine/errors.js';
-import type { Lang } from '../engine/i18n.js';
+import type { Lang } from '../engine/model/language.js';
 import { localizeDeployError } from './messages.js';
 import { compileModel, type AppModel } from '../engine/model/compile.js';
 import type { MetadataDocument, RegistryView } from '../engine/registry/types.js';

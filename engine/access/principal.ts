@@ -3,7 +3,7 @@
  * through an active delegation (工作代理) and the department subtrees of all of them. Built once per
  * session and cached (engine/auth/service.ts); scopes read it when they become SQL.
  */
-import type { Lang } from '../i18n.js';
+import type { Lang } from '../model/language.js';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import type { AppModel } from '../model/compile.js';

@@ -17,7 +17,7 @@ import { apiRows } from '../db/api-rows.js';
 import type { MetadataService } from '../../metadata/service.js';
 import { loadPrincipal, type Principal } from '../access/principal.js';
 import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
-import { t, type Lang } from '../i18n.js';
+import { t, type Lang } from '../model/language.js';
 
 export const AUTH_SQL = `
 create schema if not exists auth;

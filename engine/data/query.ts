@@ -13,7 +13,7 @@ import type { CompiledEntity } from '../model/compile.js';
 import type { ValueKind } from '../model/value-kind.js';
 import { compileFilter, type FilterScope } from '../rules/to-sql.js';
 import { UUID } from '../model/ids.js';
-import type { Lang } from '../i18n.js';
+import type { Lang } from '../model/language.js';
 import { fitsColumn, isDate, isDateTime } from '../model/formats.js';
 import { isStorableText } from '../model/text.js';
 

@@ -9,11 +9,10 @@ import { pointer, unprocessable } from '../errors.js';
 import type { CompiledEntity } from '../model/compile.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 import { isStorableText } from '../model/text.js';
-import { t } from '../i18n.js';
+import { t } from '../model/language.js';
 
-import type { Lang } from '../i18n.js';
-
-export { languageOf, type Lang } from '../i18n.js';
+export { languageOf, type Lang } from '../model/language.js';
+import type { Lang } from '../model/language.js';
 
 export interface RuleViolation extends ErrorDetail {
   rule: string;

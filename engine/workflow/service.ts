@@ -4,7 +4,7 @@
  * time-in-state — in ONE transaction. Two concurrent transitions on one record cannot both succeed:
  * the update is conditional on the version read.
  */
-import { t as tr, type Lang } from '../i18n.js';
+import { t as tr, type Lang } from '../model/language.js';
 import { apiRows } from '../db/api-rows.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { sql } from 'drizzle-orm';
