@@ -3,7 +3,7 @@
  * (which is also what the API sends and what json-logic rules see).
  */
 import type { CompiledEntity } from '../model/compile.js';
-import type { ValueKind } from '../model/value-kind.js';
+import type { ValueKind } from '../registry/value-kind.js';
 
 type Decode = (value: unknown) => unknown;
 const toNumber: Decode = (v) => (typeof v === 'string' ? Number(v) : v);

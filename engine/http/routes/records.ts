@@ -3,7 +3,7 @@
  * per deployed entity with that entity's schemas. Order matters where paths overlap: fixed segments
  * (export) before :id.
  */
-import { exportCsv } from '../../data/export.js';
+import { exportCsv } from '../../data/operations/export.js';
 import { MAX_LIMIT } from '../../data/query.js';
 import { MAX_BULK } from '../../data/service.js';
 import type { Route } from '../route.js';

@@ -1,0 +1,51 @@
+/**
+ * Which folder may import which (docs/architecture.md, "Layers"). Lower layers never import higher
+ * ones, and no two folders import each other. Type-only imports count for layers too: a type belongs to
+ * the layer that defines it. Run by `npm run lint:deps` and by test/architecture.test.ts.
+ */
+const LAYERS = [
+  ['base', '^engine/(errors[.]ts|registry/|db/)'],
+  ['rules', '^engine/rules/'],
+  ['model', '^engine/model/'],
+  ['services', '^engine/(access|audit|jobs|templates|notifications)/'],
+  ['data', '^engine/data/'],
+  ['metadata', '^metadata/'],
+  ['features', '^engine/(workflow|approvals|automations|auth|core)/'],
+  ['http', '^engine/http/'],
+];
+
+const upward = LAYERS.slice(0, -1).map(([name, path], i) => ({
+  name: `no-upward-from-${name}`,
+  comment: `${name} may import only ${LAYERS.slice(0, i + 1).map(([n]) => n).join(', ')}`,
+  severity: 'error',
+  from: { path },
+  to: { path: `(${LAYERS.slice(i + 1).map(([, p]) => p).join('|')}|^engine/(engine|main)[.]ts$|^plugins/)` },
+}));
+
+module.exports = {
+  // (LAYERS is exported separately for test/architecture.test.ts)
+  forbidden: [
+    ...upward,
+    {
+      name: 'no-circular',
+      comment: 'Modules must not import each other in a circle (type-only imports excepted: they vanish at run time)',
+      severity: 'error',
+      from: {},
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    {
+      name: 'engine-not-from-tests',
+      severity: 'error',
+      from: { path: '^(engine|metadata)/' },
+      to: { path: '^test/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)node_modules/|[.]test[.]ts$' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'] },
+  },
+
+};
