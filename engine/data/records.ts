@@ -1,5 +1,5 @@
 /**
- * Conversions between stored rows and the in-memory representation of engine/model/value-kind.ts
+ * Conversions between stored rows and the in-memory representation of engine/registry/value-kind.ts
  * (which is also what the API sends and what json-logic rules see).
  */
 import type { CompiledEntity } from '../model/compile.js';

@@ -16,6 +16,7 @@ import { SESSION_COOKIE } from './routes/auth.js';
 
 export type { AppDeps } from './deps.js';
 export { SESSION_COOKIE } from './routes/auth.js';
+export { OPEN_BODY_LIMIT } from './route.js';
 
 const bodyTooLarge = (limit: number) => new AppError(413, 'body_too_large', `Bodies are limited to ${limit} bytes`);
 
@@ -62,7 +63,7 @@ export function createApp(deps: AppDeps, routes: readonly Route[] = ROUTES) {
   const { auth } = deps;
 
   app.onError((err, c) => {
-    if (err instanceof AppError) return c.json(err.toJSON(), err.status as 400);
+    if (err instanceof AppError) return c.json(err.toJSON(), err.status as 400, err.headers);
     console.error(err);
     return c.json({ error: { code: 'internal_error', message: 'Something went wrong on the server' } }, 500);
   });
@@ -89,7 +90,7 @@ export function createApp(deps: AppDeps, routes: readonly Route[] = ROUTES) {
 
   for (const route of routes) {
     app.on(route.method.toUpperCase(), honoPath(route.path), (c) =>
-      route.handle({ c, deps, routes, body: () => readBody(c, route), param: (name) => c.req.param(name)!, ctx: () => ctxOf(c) }),
+      route.handle({ c, deps, routes, body: () => readBody(c, route), param: (name) => c.req.param(name)!, ctx: () => ctxOf(c), lang: () => languageOf(c.req.header('accept-language')) }),
     );
   }
   return app;

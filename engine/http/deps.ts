@@ -7,6 +7,7 @@ import type { ApprovalService } from '../approvals/service.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { MetadataService } from '../../metadata/service.js';
 import type { AuthService } from '../auth/service.js';
+import type { TrustProxy } from './client.js';
 
 export interface AppDeps {
   data: DataService;
@@ -18,4 +19,6 @@ export interface AppDeps {
   auth: AuthService;
   jobs: JobQueue;
   driver: string;
+  /** Whether X-Forwarded-For is believed (TRUST_PROXY): see engine/http/client.ts. */
+  trustProxy?: TrustProxy;
 }

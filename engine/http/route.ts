@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import type { LocalizedText } from '../registry/types.js';
 import type { OperationContext } from '../data/service.js';
 import type { Principal } from '../access/principal.js';
+import type { Lang } from '../model/language.js';
 import type { AppDeps } from './deps.js';
 
 export type Method = 'get' | 'post' | 'patch' | 'delete';
@@ -49,6 +50,8 @@ export interface Call {
   param(name: string): string;
   /** The operation context of the authenticated caller (not on open routes). */
   ctx(): OperationContext;
+  /** The caller's language (Accept-Language), on open routes too. */
+  lang(): Lang;
 }
 
 export interface Route {
@@ -73,6 +76,8 @@ export interface Route {
 }
 
 export const MAX_BODY = 16 * 1024 * 1024;
+/** Routes anyone may call (login) read only this much: an anonymous caller cannot make the server hold memory. */
+export const OPEN_BODY_LIMIT = 8 * 1024;
 
 /** The hono path of a route: {param} → :param. */
 export const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');

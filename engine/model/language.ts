@@ -15,3 +15,6 @@ export const languageOf = (acceptLanguage: string | undefined | null): Lang =>
 /** An explicit choice (`?lang=`), when it names a language the engine speaks. */
 export const parseLang = (value: string | undefined | null): Lang | undefined =>
   value === undefined || value === null ? undefined : LANGS.find((l) => l.toLowerCase() === value.toLowerCase());
+
+/** The message in the caller's language: every message a client can see is written in both, side by side. */
+export const t = (lang: Lang, en: string, zh: string) => (lang === 'zh-CN' ? zh : en);

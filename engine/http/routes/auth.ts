@@ -5,7 +5,8 @@
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { describeAccess } from '../../access/describe.js';
 import type { Route } from '../route.js';
-import { errorResponse, json, jsonBody, object, pathParameter } from '../route.js';
+import { errorResponse, json, jsonBody, object, OPEN_BODY_LIMIT, pathParameter } from '../route.js';
+import { clientAddress } from '../client.js';
 
 export const SESSION_COOKIE = 'mc_session';
 
@@ -17,6 +18,7 @@ export const authRoutes: Route[] = [
     tag: 'auth',
     auth: false,
     body: 'json',
+    bodyLimit: OPEN_BODY_LIMIT,
     doc: () => ({
       requestBody: jsonBody({ type: 'object', required: ['username', 'password'], properties: { username: { type: 'string' }, password: { type: 'string' } } }),
       responses: {
@@ -26,9 +28,10 @@ export const authRoutes: Route[] = [
         423: errorResponse('Locked after failed logins'),
       },
     }),
-    async handle({ c, deps, body }) {
+    async handle({ c, deps, body, lang }) {
       const b = (await body()) as Record<string, unknown>;
-      const result = await deps.auth.login(b?.username, b?.password, { ip: c.req.header('x-forwarded-for')?.split(',')[0]?.trim(), userAgent: c.req.header('user-agent') });
+      const client = { ip: clientAddress(c, deps.trustProxy ?? false), userAgent: c.req.header('user-agent') };
+      const result = await deps.auth.login(b?.username, b?.password, client, lang());
       setCookie(c, SESSION_COOKIE, result.token, {
         httpOnly: true,
         sameSite: 'Strict',
@@ -76,8 +79,8 @@ export const authRoutes: Route[] = [
     tag: 'auth',
     body: 'json',
     doc: () => ({ responses: { 200: object('Changed'), 403: errorResponse('Wrong current password') } }),
-    async handle({ c, deps, body }) {
-      await deps.auth.changeOwnPassword(c.get('principal'), await body());
+    async handle({ c, deps, body, lang }) {
+      await deps.auth.changeOwnPassword(c.get('principal'), await body(), lang());
       return c.json({ changed: true });
     },
   },

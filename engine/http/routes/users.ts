@@ -17,7 +17,8 @@ export const userRoutes: Route[] = [
     doc: () => ({ parameters: [idParameter], responses: { 200: object('Set'), 403: errorResponse('Needs users.manage') } }),
     async handle(call) {
       requireSystem(call, 'users.manage');
-      await call.deps.auth.setPassword(call.param('id'), ((await call.body()) as Record<string, unknown>)?.password);
+      const body = (await call.body()) as Record<string, unknown>;
+      await call.deps.auth.setPassword(call.param('id'), body?.password, { keepApiTokens: body?.keepApiTokens === true, lang: call.lang() });
       return call.c.json({ changed: true });
     },
   },
@@ -27,10 +28,10 @@ export const userRoutes: Route[] = [
     operationId: 'userLoginHistory',
     tag: 'users',
     doc: () => ({ parameters: [idParameter], responses: { 200: object('Logins') } }),
-    async handle({ c, deps, param }) {
+    async handle({ c, deps, param, lang }) {
       const p = c.get('principal');
       if (!p.system.has('users.manage') && !p.system.has('audit.read')) throw forbidden('This needs the users.manage or audit.read right');
-      return c.json({ data: await deps.auth.loginHistory(param('id')) });
+      return c.json({ data: await deps.auth.loginHistory(param('id'), lang()) });
     },
   },
   {
