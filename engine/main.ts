@@ -16,6 +16,7 @@ import { createEngine } from './engine.js';
 import { loadPackage } from '../metadata/loader.js';
 import { loadPlugins, shippedPlugins } from './registry/load-plugins.js';
 import { seedOrganisation } from './auth/demo.js';
+import { withUi } from './http/static.js';
 
 const root = resolve(import.meta.dirname, '..');
 const url = process.env.DATABASE_URL || undefined;
@@ -63,8 +64,9 @@ if (Number(userCount) === 0) {
   console.log(`Demo users and their passwords: ${credentialsFile}`);
 }
 
-const server = serve({ fetch: engine.app.fetch, port }, (info) => {
+const server = serve({ fetch: withUi(engine.app).fetch, port }, (info) => {
   console.log(`metacrm listening on http://localhost:${info.port} (${engine.database.driver}${dataDir ? `, data in ${dataDir}` : ''})`);
+  console.log(`Web UI: http://localhost:${info.port}/`);
   console.log(`API description: http://localhost:${info.port}/api/openapi.json`);
   if (pluginNames.length) console.log(`Plugins: ${pluginNames.join(', ')}`);
 });

@@ -1,0 +1,34 @@
+/**
+ * Build and dev server of the runtime UI. The built files land in runtime-ui/dist, which the product's
+ * server serves at / (engine/http/static.ts); `npm run dev` runs this config's dev server with hot reload
+ * and forwards /api to the API server.
+ */
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+const apiPort = Number(process.env.PORT ?? 3000);
+
+export default defineConfig({
+  root: import.meta.dirname,
+  plugins: [react()],
+  server: {
+    port: Number(process.env.UI_PORT ?? 5173),
+    proxy: { '/api': `http://127.0.0.1:${apiPort}` },
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 1500,
+    rollupOptions: {
+      output: {
+        // Long-lived vendor chunks: antd and react change less often than the pages.
+        manualChunks(id) {
+          if (!id.includes('node_modules')) return undefined;
+          if (/node_modules\/(react|react-dom|scheduler|react-router)\//.test(id)) return 'react';
+          if (/node_modules\/(@rjsf|ajv|ajv-formats|fast-uri|json-schema-traverse|lodash|lodash-es|jsonpointer|json-schema-merge-allof|compute-lcm|compute-gcd|validate\.io-[a-z-]+|markdown-to-jsx|nanoid|react-is)\//.test(id)) return 'forms';
+          return undefined;
+        },
+      },
+    },
+  },
+});
