@@ -23,7 +23,6 @@ export function withUi(api: FetchApp, dist = UI_DIST) {
     web.get('*', (c) => c.text('The web UI is not built: run `npm run build:ui` (npm start does it when needed).', 503));
     return web;
   }
-  const index = readFileSync(join(dist, 'index.html'), 'utf8');
   // Hashed file names never change content: cache them for a year. index.html must always be fresh.
   web.use('/assets/*', async (c, next) => {
     await next();
@@ -33,7 +32,8 @@ export function withUi(api: FetchApp, dist = UI_DIST) {
   web.get('*', (c) => {
     if (/\.[a-z0-9]+$/i.test(c.req.path)) return c.text('Not found', 404);
     c.header('cache-control', 'no-cache');
-    return c.html(index);
+    // Read per request: a rebuild while the server runs is picked up (the file is small).
+    return c.html(readFileSync(join(dist, 'index.html'), 'utf8'));
   });
   return web;
 }

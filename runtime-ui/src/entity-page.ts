@@ -42,7 +42,13 @@ export function useEntityPage(entity: string) {
     [fields, form.data, entities.data, lang],
   );
 
+  /** The reference fields among `names`, for the list's `expand` (their titles and links in one query each). */
+  const expandOf = useCallback(
+    (names: string[]) => names.filter((n) => fields.get(n)?.type === 'reference' || Boolean(fields.get(n)?.system && fields.get(n)?.to)).join(',') || undefined,
+    [fields],
+  );
+
   const error = form.error ?? view.error ?? entities.error;
   const ready = Boolean(form.data && view.data && entities.data && me.data);
-  return { me: me.data, model: form.data, fields, view: view.data, entities: entities.data, can, cell, ready, error };
+  return { me: me.data, model: form.data, fields, view: view.data, entities: entities.data, can, cell, expandOf, ready, error };
 }

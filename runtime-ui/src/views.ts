@@ -35,6 +35,8 @@ export interface RelatedList {
 export interface RecordLayout {
   name: string;
   label?: string;
+  /** Who the layout is for (role names); without it, everyone. The first that fits is the default. */
+  roles?: string[];
   sections: Section[];
   readOnly?: string[];
   hidden?: string[];

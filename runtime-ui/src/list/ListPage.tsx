@@ -11,27 +11,16 @@ import type { ColumnsType } from 'antd/es/table';
 import {
   AppstoreOutlined, DeleteOutlined, DownloadOutlined, FilterOutlined, PlusOutlined, RestOutlined, SettingOutlined, UndoOutlined, UserSwitchOutlined,
 } from '@ant-design/icons';
-import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { api, get, post, qs } from '../api';
 import { useLang } from '../i18n';
 import { useEntityPage } from '../entity-page';
 import { titleOf } from '../widgets/cells';
 import { FilterBuilder } from './FilterBuilder';
+import { UserSelect } from '../widgets/UserSelect';
 import { toJsonLogic, type Condition } from './filters';
 
 const PAGE = 50;
-
-export function UserSelect({ value, onChange, label }: { value?: string; onChange(v: string): void; label: string }) {
-  const [q, setQ] = useState('');
-  const users = useQuery({
-    queryKey: ['users', q],
-    queryFn: () => get(`/api/data/user${qs({ q: q || undefined, limit: 20, fields: 'display_name,username' })}`).then((r) => r.data as any[]),
-  });
-  return (
-    <Select aria-label={label} showSearch filterOption={false} onSearch={setQ} value={value} onChange={onChange} style={{ width: '100%' }}
-      loading={users.isFetching} options={(users.data ?? []).map((u) => ({ value: u.id, label: `${u.display_name} (${u.username})` }))} />
-  );
-}
 
 export default function ListPage() {
   const { entity = '' } = useParams();

@@ -9,14 +9,20 @@ import { formatCurrency, formatDate, formatDateTime, formatNumber, formatPercent
 import { translate } from '../i18n';
 import { registerWidget, type CellContext } from './registry';
 
-/** antd's preset tag colours accept the dictionary's colour names (blue, green, orange, red, …). */
+/**
+ * A dictionary value as a tag in its colour: preset names (blue, green…) through antd; hex colours as
+ * a light tint with the colour as text, which stays readable for pale colours too.
+ */
+export function ColorTag({ color, children }: { color?: string; children: React.ReactNode }) {
+  if (color && /^#[0-9a-f]{6}$/i.test(color)) {
+    const text = `color-mix(in srgb, ${color} 70%, #000)`;
+    return <Tag bordered={false} style={{ marginInlineEnd: 4, color: text, background: `${color}2e` }}>{children}</Tag>;
+  }
+  return <Tag color={color} bordered={false} style={{ marginInlineEnd: 4 }}>{children}</Tag>;
+}
 function optionTag(value: string, ctx: CellContext) {
   const option = ctx.field.options?.find((o) => o.value === value);
-  return (
-    <Tag key={value} color={option?.color} bordered={false} style={{ marginInlineEnd: 4 }}>
-      {option?.label ?? value}
-    </Tag>
-  );
+  return <ColorTag key={value} color={option?.color}>{option?.label ?? value}</ColorTag>;
 }
 
 export function titleOf(record: Record<string, any> | null | undefined, titleField?: string | null): string {

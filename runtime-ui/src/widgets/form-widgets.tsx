@@ -4,14 +4,14 @@
  * record page, not the list.
  */
 import { useState } from 'react';
-import { DatePicker, Input, InputNumber, Select, Switch, Tag } from 'antd';
+import { DatePicker, Input, InputNumber, Select, Switch } from 'antd';
 import type { WidgetProps } from '@rjsf/utils';
 import dayjs from 'dayjs';
 import { useQuery } from '@tanstack/react-query';
 import { get, qs } from '../api';
 import { useEntityLabels } from '../meta';
 import { registerWidget, widget } from './registry';
-import { titleOf } from './cells';
+import { ColorTag, titleOf } from './cells';
 import { useLang } from '../i18n';
 
 const options = (props: WidgetProps) => (props.options ?? {}) as Record<string, any>;
@@ -33,7 +33,7 @@ function picklistOptions(props: WidgetProps, many = false) {
   const list = (many ? (props.schema.items as any)?.oneOf : props.schema.oneOf) ?? [];
   return list.map((o: any) => {
     const color = field?.options?.find((x: any) => x.value === o.const)?.color;
-    return { value: o.const, label: color ? <Tag color={color} bordered={false}>{o.title}</Tag> : o.title, title: o.title };
+    return { value: o.const, label: color ? <ColorTag color={color}>{o.title}</ColorTag> : o.title, title: o.title };
   });
 }
 
