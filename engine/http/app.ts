@@ -21,6 +21,7 @@ import type { Principal } from '../access/principal.js';
 import { forbidden } from '../access/policy.js';
 import { describeAccess } from '../access/describe.js';
 import { buildOpenApi } from './openapi.js';
+import { resolveView } from '../views/resolve.js';
 
 export interface AppDeps {
   data: DataService;
@@ -214,6 +215,11 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
     const status = await jobs.status(c.req.param('queue'), c.req.param('id'));
     if (!status) throw new AppError(404, 'job_not_found', `No job ${c.req.param('id')} in queue ${c.req.param('queue')}`);
     return c.json({ data: status });
+  });
+  // How the web UI shows an entity to this user: deployed views, else generated defaults (engine/views).
+  app.get('/api/meta/views/:entity', (c) => {
+    const lang = c.req.query('lang') === 'en' || c.req.query('lang') === 'zh-CN' ? (c.req.query('lang') as 'en' | 'zh-CN') : ctxOf(c).lang;
+    return c.json({ data: resolveView(metadata.model, c.req.param('entity'), c.get('principal'), lang) });
   });
   app.get('/api/meta/schemas/:kind', (c) => {
     const schema = metadata.validator.schemaOf(c.req.param('kind'));

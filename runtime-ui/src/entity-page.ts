@@ -23,7 +23,7 @@ export function useEntityPage(entity: string) {
   const me = useMe();
   const form = useForm(entity);
   const entities = useEntityLabels();
-  const view = useView(entity, form.data, entities.data);
+  const view = useView(entity);
   const fields = useMemo(() => (form.data ? fieldMap(form.data) : new Map<string, FieldInfo>()), [form.data]);
   const actions = me.data?.permissions[entity]?.actions ?? {};
   const can = useCallback((action: string) => Boolean(actions[action]?.length), [actions]);
