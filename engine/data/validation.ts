@@ -9,11 +9,9 @@ import { pointer } from '../errors.js';
 import type { CompiledEntity } from '../model/compile.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 
-export type Lang = 'en' | 'zh-CN';
+import type { Lang } from '../i18n.js';
 
-/** Picks zh-CN when the client prefers Chinese, English otherwise. */
-export const languageOf = (acceptLanguage: string | undefined | null): Lang =>
-  acceptLanguage && /^\s*zh/i.test(acceptLanguage) ? 'zh-CN' : 'en';
+export { languageOf, type Lang } from '../i18n.js';
 
 export interface RuleViolation extends ErrorDetail {
   rule: string;
