@@ -6,6 +6,7 @@
 import { readdirSync, statSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
 import { build } from 'vite';
 
 const here = import.meta.dirname;
@@ -33,12 +34,22 @@ export async function buildUi(): Promise<void> {
   }
 }
 
+/**
+ * Builds in a process of its own with NODE_ENV=production: inside a test runner (NODE_ENV=test) Vite
+ * would otherwise bundle React's and antd's development builds.
+ */
 export async function ensureBuilt(force = false): Promise<void> {
   if (!force && !isStale()) return;
+  const cli = join(here, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const run = spawnSync(process.execPath, [cli, import.meta.filename, '--force'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+  if (run.status !== 0) throw new Error(`Building the web UI failed (exit ${run.status})`);
+}
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  if (!process.argv.includes('--force') && !isStale()) process.exit(0);
+  process.env.NODE_ENV = 'production';
   const started = Date.now();
   console.log('Building the web UI (runtime-ui) …');
   await buildUi();
   console.log(`Web UI built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
-
-if (process.argv[1] && import.meta.filename === process.argv[1]) await ensureBuilt(process.argv.includes('--force'));

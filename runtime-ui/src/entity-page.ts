@@ -10,9 +10,11 @@ import { useView } from './views';
 import { widget } from './widgets/registry';
 
 export function widgetName(model: FormModel, field: FieldInfo): string {
+  // System user fields (owner_id, created_by…) hold ids the API does not expand.
+  if (field.system && field.to === 'user') return 'user';
   const ui = model.uiSchema[field.name]?.['ui:widget'];
   if (typeof ui === 'string') return ui;
-  if (field.type === 'reference' || field.system && field.to) return 'reference';
+  if (field.type === 'reference') return 'reference';
   if (field.type === 'datetime') return 'datetime';
   if (field.type === 'integer') return 'integer';
   return 'text';
@@ -44,7 +46,7 @@ export function useEntityPage(entity: string) {
 
   /** The reference fields among `names`, for the list's `expand` (their titles and links in one query each). */
   const expandOf = useCallback(
-    (names: string[]) => names.filter((n) => fields.get(n)?.type === 'reference' || Boolean(fields.get(n)?.system && fields.get(n)?.to)).join(',') || undefined,
+    (names: string[]) => names.filter((n) => fields.get(n)?.type === 'reference' && !fields.get(n)?.system).join(',') || undefined,
     [fields],
   );
 

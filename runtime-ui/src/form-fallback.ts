@@ -12,7 +12,6 @@ const WIDGETS: Record<string, string> = {
   datetime: 'datetime', boolean: 'switch', integer: 'integer', decimal: 'decimal', number: 'decimal', currency: 'currency',
   percent: 'percent', email: 'email', phone: 'phone', url: 'url', json: 'json', formula: 'readonly', autonumber: 'readonly', rating: 'rating',
 };
-const SYSTEM = ['id', 'created_at', 'created_by', 'updated_at', 'updated_by', 'owner_id', 'version'];
 
 export async function fallbackForm(entityName: string, lang: string): Promise<FormModel> {
   const [entity, dicts, me] = await Promise.all([
@@ -59,6 +58,7 @@ export async function fallbackForm(entityName: string, lang: string): Promise<Fo
     if (f.min !== undefined) s.minimum = f.min;
     if (f.max !== undefined) s.maximum = f.max;
     if (computed) s.readOnly = true;
+    if (f.default !== undefined) s.default = f.default;
     props[f.name] = s;
     if (f.required && !computed) required.push(f.name);
     uiSchema['ui:order'].push(f.name);
@@ -70,7 +70,6 @@ export async function fallbackForm(entityName: string, lang: string): Promise<Fo
       ...(!info.writable ? { 'ui:readonly': true } : {}),
     };
   }
-  for (const name of SYSTEM) fields.push({ name, type: name.endsWith('_at') ? 'datetime' : name === 'version' ? 'integer' : name === 'id' ? 'text' : 'reference', label: name, system: true, readable: true, writable: false, sortable: true, filterable: true, to: name.endsWith('_by') || name === 'owner_id' ? 'user' : null });
   const writableProps = Object.fromEntries(Object.entries(props).filter(([n, s]) => !s.readOnly && fields.find((f) => f.name === n)?.writable));
   return {
     entity: { name: entityName, label: pick(entity.label, lang), pluralLabel: pick(entity.pluralLabel, lang), titleField: entity.titleField ?? null, workflow: wf?.name ?? null, approval: ap?.name ?? null },

@@ -2,6 +2,8 @@
  * Entry point: providers (server state, language, antd locale and theme) and the routes. Every page is
  * its own chunk, loaded when first visited, so the login and the list ship without the form engine.
  */
+// antd 5 renders its pop-ups with React 18's API unless patched for React 19.
+import '@ant-design/v5-patch-for-react-19';
 import { StrictMode, useCallback, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, RouterProvider } from 'react-router';
@@ -80,7 +82,10 @@ function Root() {
       <ConfigProvider
         locale={lang === 'zh-CN' ? zhCN : enUS}
         componentSize="middle"
-        theme={{ token: { colorPrimary: '#1f5fbf', borderRadius: 4, fontSize: 13, controlHeight: 30 }, components: { Table: { cellPaddingBlock: 6 } } }}
+        theme={{
+          token: { colorPrimary: '#1f5fbf', borderRadius: 4, fontSize: 13, controlHeight: 30, colorTextDescription: 'rgba(0,0,0,0.62)', colorError: '#cf1322' },
+          components: { Table: { cellPaddingBlock: 6 }, Menu: { itemHeight: 34, groupTitleColor: 'rgba(0,0,0,0.62)' } },
+        }}
       >
         <AntApp>
           <RouterProvider router={router} />

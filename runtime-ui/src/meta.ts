@@ -6,7 +6,7 @@
  */
 import { useQuery } from '@tanstack/react-query';
 import { ApiError, get } from './api';
-import { useLang } from './i18n';
+import { translate, useLang, type Lang, type MessageKey } from './i18n';
 
 export type Label = { en: string; 'zh-CN': string } | string | undefined;
 export const pick = (label: Label, lang: string, fallback = ''): string =>
@@ -85,12 +85,26 @@ export function useEntityLabels() {
   });
 }
 
+const SYSTEM_FIELDS: [string, string, MessageKey][] = [
+  ['owner_id', 'user', 'owner'], ['created_at', 'datetime', 'createdAt'], ['created_by', 'user', 'createdBy'],
+  ['updated_at', 'datetime', 'updatedAt'], ['updated_by', 'user', 'updatedBy'], ['version', 'integer', 'version'],
+];
+/** The system fields every record has, as fields lists and filters can use, labelled in the language. */
+function withSystemFields(model: FormModel, lang: Lang): FormModel {
+  const have = new Set(model.fields.map((f) => f.name));
+  const extra = SYSTEM_FIELDS.filter(([name]) => !have.has(name)).map(([name, type, label]) => ({
+    name, type: type === 'user' ? 'reference' : type, label: translate(lang, label), system: true, readable: true, writable: false,
+    sortable: true, filterable: true, to: type === 'user' ? 'user' : null,
+  }));
+  return { ...model, fields: [...model.fields.map((f) => (SYSTEM_FIELDS.some(([n]) => n === f.name) ? { ...f, system: true } : f)), ...extra] };
+}
+
 export function formQuery(entity: string, lang: string) {
   return { queryKey: ['form', entity, lang], queryFn: () =>
       get<{ data: FormModel }>(`/api/meta/forms/${entity}?lang=${lang}`).then(
-        (r) => r.data,
+        (r) => withSystemFields(r.data, lang as Lang),
         (e) => {
-          if (e instanceof ApiError && e.code === 'not_found') return import('./form-fallback').then((m) => m.fallbackForm(entity, lang));
+          if (e instanceof ApiError && e.code === 'not_found') return import('./form-fallback').then(async (m) => withSystemFields(await m.fallbackForm(entity, lang), lang as Lang));
           throw e;
         },
       ),

@@ -4,9 +4,9 @@
  * the recycle bin with restore. On a phone the rows become cards. State lives in the URL, so a reload or
  * a shared link shows the same list.
  */
-import { useMemo, useState } from 'react';
+import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
-import { App, Alert, Badge, Button, Card, Checkbox, Grid, Input, Modal, Popover, Select, Space, Table, Tooltip } from 'antd';
+import { App, Alert, Badge, Button, Card, Checkbox, Grid, Input, Modal, Popover, Select, Space, Spin, Table, Tooltip } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import {
   AppstoreOutlined, DeleteOutlined, DownloadOutlined, FilterOutlined, PlusOutlined, RestOutlined, SettingOutlined, UndoOutlined, UserSwitchOutlined,
@@ -16,7 +16,8 @@ import { api, get, post, qs } from '../api';
 import { useLang } from '../i18n';
 import { useEntityPage } from '../entity-page';
 import { titleOf } from '../widgets/cells';
-import { FilterBuilder } from './FilterBuilder';
+// The filter builder brings the date pickers: loaded when first opened, not with the list.
+const FilterBuilder = lazy(() => import('./FilterBuilder').then((m) => ({ default: m.FilterBuilder })));
 import { UserSelect } from '../widgets/UserSelect';
 import { toJsonLogic, type Condition } from './filters';
 
@@ -52,7 +53,7 @@ export default function ListPage() {
     return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : { and: parts };
   }, [listView, conditions, fields]);
   const shown = useMemo(() => [...new Set([titleField, ...columns].filter(Boolean) as string[])], [titleField, columns]);
-  const expand = shown.filter((c) => fields.get(c)?.type === 'reference' || (fields.get(c)?.system && fields.get(c)?.to));
+  const expand = page.expandOf(shown)?.split(',') ?? [];
 
   const set = (changes: Record<string, string | null>) => {
     const next = new URLSearchParams(params);
@@ -180,7 +181,11 @@ export default function ListPage() {
             options={view.lists.map((l) => ({ value: l.name, label: l.label ?? l.name }))} style={{ width: 160 }} />
         )}
         <Popover trigger="click" open={filterOpen} onOpenChange={setFilterOpen} placement="bottomLeft"
-          content={<FilterBuilder fields={model.fields} initial={conditions} onApply={(c) => (set({ filter: c.length ? JSON.stringify(c) : null }), setFilterOpen(false))} />}>
+          content={filterOpen && (
+            <Suspense fallback={<Spin />}>
+              <FilterBuilder fields={model.fields} initial={conditions} onApply={(c) => (set({ filter: c.length ? JSON.stringify(c) : null }), setFilterOpen(false))} />
+            </Suspense>
+          )}>
           <Badge count={conditions.length} size="small">
             <Button icon={<FilterOutlined />}>{t('filter')}</Button>
           </Badge>

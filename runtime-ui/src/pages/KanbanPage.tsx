@@ -92,7 +92,7 @@ export default function KanbanPage() {
         <span style={{ flex: 1 }} />
         <Button icon={<UnorderedListOutlined />} onClick={() => navigate(`/l/${entity}`)}>{t('list')}</Button>
       </div>
-      <div className="mc-kanban" data-testid="kanban">
+      <div className="mc-kanban" data-testid="kanban" tabIndex={0} aria-label={`${model.entity.pluralLabel || model.entity.label} · ${t('kanban')}`}>
         {values.map((v, i) => {
           const total = columns[i]?.data?.total as number | undefined;
           const rows = cards[i];

@@ -4,7 +4,7 @@
  */
 import { useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
-import { Alert, Button, Card, Form, Input, Segmented } from 'antd';
+import { Alert, Button, Card, Input, Segmented } from 'antd';
 import { LockOutlined, UserOutlined } from '@ant-design/icons';
 import { useQueryClient } from '@tanstack/react-query';
 import { ApiError, post } from '../api';
@@ -19,7 +19,12 @@ export default function LoginPage() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const submit = async (values: { username: string; password: string }) => {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    const values = { username: username.trim(), password };
+    if (!values.username || !values.password) return setError(t(values.username ? 'password' : 'username'));
     setBusy(true);
     setError(null);
     try {
@@ -49,17 +54,16 @@ export default function LoginPage() {
           </div>
           {params.get('expired') && !error && <Alert type="warning" showIcon message={t('sessionExpired')} style={{ marginBottom: 12 }} />}
           {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} role="alert" data-testid="login-error" />}
-          <Form layout="vertical" onFinish={submit} requiredMark={false}>
-            <Form.Item label={t('username')} name="username" rules={[{ required: true, message: t('username') }]}>
-              <Input prefix={<UserOutlined />} autoComplete="username" autoFocus />
-            </Form.Item>
-            <Form.Item label={t('password')} name="password" rules={[{ required: true, message: t('password') }]}>
-              <Input.Password prefix={<LockOutlined />} autoComplete="current-password" />
-            </Form.Item>
-            <Button type="primary" htmlType="submit" block loading={busy}>
+          {/* A plain form: the login ships before the rest of the UI and needs no form library. */}
+          <form onSubmit={submit} noValidate>
+            <label htmlFor="username" className="mc-login-label">{t('username')}</label>
+            <Input id="username" prefix={<UserOutlined />} autoComplete="username" autoFocus value={username} onChange={(e) => setUsername(e.target.value)} />
+            <label htmlFor="password" className="mc-login-label">{t('password')}</label>
+            <Input.Password id="password" prefix={<LockOutlined />} autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+            <Button type="primary" htmlType="submit" block loading={busy} style={{ marginTop: 20 }}>
               {t('signIn')}
             </Button>
-          </Form>
+          </form>
         </Card>
       </main>
     </div>

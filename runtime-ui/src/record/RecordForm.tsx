@@ -40,7 +40,9 @@ function LayoutTemplate(props: ObjectFieldTemplateProps) {
   };
   const placed = new Set(layout.sections.flatMap((s) => s.fields));
   const sections = layout.sections.map((s, i) => ({ ...s, key: String(i) }));
-  const rest = props.properties.filter((p) => !placed.has(p.name) && !p.hidden).map((p) => p.name);
+  // A layout may leave fields out (the rep's compact card); required ones still show, or the form could not be saved.
+  const required = new Set((props.schema.required ?? []) as string[]);
+  const rest = props.properties.filter((p) => !placed.has(p.name) && !p.hidden && required.has(p.name)).map((p) => p.name);
   if (rest.length) sections.push({ key: 'rest', fields: rest, columns: 2, label: undefined, tab: sections[sections.length - 1]?.tab });
   const renderSection = (s: (typeof sections)[number]) => {
     const items = s.fields.filter((n) => byName.has(n) && !layout.hidden?.includes(n) && visible(n));
@@ -169,6 +171,7 @@ export const RecordForm = memo(function RecordForm(props: RecordFormProps) {
       noHtml5Validate
       focusOnFirstError
       onChange={(e) => props.onChange(e.formData)}
+      onError={() => undefined /* shown at the fields; without a handler rjsf logs them as console errors */}
       onSubmit={(e) => props.onSubmit(e.formData)}
     />
   );

@@ -87,7 +87,7 @@ export function Shell() {
             ],
           }}
         >
-          <Button type="text" icon={<UserOutlined />} aria-label={t('settings')}>
+          <Button type="text" icon={<UserOutlined />} aria-label={phone ? `${me.data.user.displayName} · ${t('settings')}` : undefined}>
             {!phone && me.data.user.displayName}
           </Button>
         </Dropdown>

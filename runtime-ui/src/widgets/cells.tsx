@@ -8,6 +8,7 @@ import { Link } from 'react-router';
 import { formatCurrency, formatDate, formatDateTime, formatNumber, formatPercent } from '../format';
 import { translate } from '../i18n';
 import { registerWidget, type CellContext } from './registry';
+import { UserName } from './user-name';
 
 /**
  * A dictionary value as a tag in its colour: preset names (blue, green…) through antd; hex colours as
@@ -15,8 +16,12 @@ import { registerWidget, type CellContext } from './registry';
  */
 export function ColorTag({ color, children }: { color?: string; children: React.ReactNode }) {
   if (color && /^#[0-9a-f]{6}$/i.test(color)) {
-    const text = `color-mix(in srgb, ${color} 70%, #000)`;
-    return <Tag bordered={false} style={{ marginInlineEnd: 4, color: text, background: `${color}2e` }}>{children}</Tag>;
+    // Dark text on a tint of the colour, with the colour as a marker: readable (WCAG AA) whatever the colour.
+    return (
+      <Tag bordered={false} style={{ marginInlineEnd: 4, color: '#1f2329', background: `${color}26`, borderInlineStart: `3px solid ${color}` }}>
+        {children}
+      </Tag>
+    );
   }
   return <Tag color={color} bordered={false} style={{ marginInlineEnd: 4 }}>{children}</Tag>;
 }
@@ -61,3 +66,4 @@ registerWidget('reference', {
     return <Link to={`/r/${target}/${v}`}>{String(v).slice(0, 8)}…</Link>;
   },
 });
+registerWidget('user', { cell: (v) => (empty(v) ? null : <UserName id={String(v)} />) });

@@ -15,7 +15,9 @@ import { ColorTag, titleOf } from './cells';
 import { useLang } from '../i18n';
 
 const options = (props: WidgetProps) => (props.options ?? {}) as Record<string, any>;
-const aria = (props: WidgetProps) => ({ id: props.id, 'aria-label': props.label || props.name, 'aria-required': props.required || undefined });
+const aria = (props: WidgetProps) => ({ id: props.id, 'aria-label': props.label || props.name });
+/** Inputs (not the Select and picker wrappers, where ARIA does not allow it) also say they are required. */
+const ariaInput = (props: WidgetProps) => ({ ...aria(props), 'aria-required': props.required || undefined });
 const changeOrUndefined = (props: WidgetProps, v: unknown) => props.onChange(v === null || v === '' ? undefined : v);
 
 /** Read-only fields show the value as the list does (links, tags, ¥). */
@@ -23,13 +25,13 @@ function ReadOnly(props: WidgetProps & { name: string }) {
   const { lang } = useLang();
   const name = props.uiSchema?.['ui:widget'] as string | undefined;
   const def = widget(typeof name === 'string' ? name : 'text') ?? widget('text');
-  const field = (props.formContext as any)?.fields?.get(props.name) ?? { name: props.name, type: 'text', label: props.label };
+  const field = (props.registry.formContext as any)?.fields?.get(props.name) ?? { name: props.name, type: 'text', label: props.label };
   const shown = def?.cell?.(props.value, { lang, field, options: options(props) });
   return <div className="mc-readonly" id={props.id}>{shown ?? <span className="mc-empty">—</span>}</div>;
 }
 
 function picklistOptions(props: WidgetProps, many = false) {
-  const field = (props.formContext as any)?.fields?.get(props.name);
+  const field = (props.registry.formContext as any)?.fields?.get(props.name);
   const list = (many ? (props.schema.items as any)?.oneOf : props.schema.oneOf) ?? [];
   return list.map((o: any) => {
     const color = field?.options?.find((x: any) => x.value === o.const)?.color;
@@ -103,7 +105,7 @@ function numberWidget(kind: 'integer' | 'decimal' | 'currency' | 'percent') {
     const extra =
       kind === 'currency' ? { prefix: '¥', precision: 2 } : kind === 'percent' ? { suffix: '%' } : kind === 'integer' ? { precision: 0 } : {};
     return (
-      <InputNumber {...aria(props)} {...extra} value={props.value ?? null} style={{ width: '100%' }}
+      <InputNumber {...ariaInput(props)} {...extra} value={props.value ?? null} style={{ width: '100%' }}
         min={props.schema.minimum} max={props.schema.maximum} status={props.rawErrors?.length ? 'error' : undefined}
         formatter={kind === 'currency' ? (v) => (v === undefined || v === '' ? '' : `${v}`.replace(/\B(?=(\d{3})+(?!\d))/g, ',')) : undefined}
         parser={kind === 'currency' ? (v) => (v ?? '').replace(/,/g, '') as any : undefined}
@@ -120,7 +122,7 @@ function textWidget(type: string) {
   return function TextWidget(props: WidgetProps) {
     if (props.readonly || props.disabled) return <ReadOnly {...props} />;
     return (
-      <Input {...aria(props)} type={type} value={props.value ?? ''} placeholder={props.placeholder} status={props.rawErrors?.length ? 'error' : undefined}
+      <Input {...ariaInput(props)} type={type} value={props.value ?? ''} placeholder={props.placeholder} status={props.rawErrors?.length ? 'error' : undefined}
         maxLength={props.schema.maxLength} onChange={(e) => changeOrUndefined(props, e.target.value)} onBlur={() => props.onBlur(props.id, props.value)} />
     );
   };
@@ -128,7 +130,7 @@ function textWidget(type: string) {
 function TextArea(props: WidgetProps) {
   if (props.readonly || props.disabled) return <ReadOnly {...props} />;
   return (
-    <Input.TextArea {...aria(props)} autoSize={{ minRows: 2, maxRows: 8 }} value={props.value ?? ''} status={props.rawErrors?.length ? 'error' : undefined}
+    <Input.TextArea {...ariaInput(props)} autoSize={{ minRows: 2, maxRows: 8 }} value={props.value ?? ''} status={props.rawErrors?.length ? 'error' : undefined}
       maxLength={props.schema.maxLength} onChange={(e) => changeOrUndefined(props, e.target.value)} />
   );
 }
