@@ -98,6 +98,7 @@ export function fieldSchema(registry: RegistryView): JsonSchema {
     type: { enum: registry.fieldTypes().map((t) => t.name) },
     label: { $ref: 'common.schema.json#/$defs/label' },
     help: { $ref: 'common.schema.json#/$defs/text' },
+    placeholder: { $ref: 'common.schema.json#/$defs/text' },
     required: { type: 'boolean' },
     unique: { type: 'boolean' },
     indexed: { type: 'boolean' },

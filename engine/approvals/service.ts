@@ -158,21 +158,23 @@ export class ApprovalService {
    * pending requests is the backstop).
    */
   private async onRecord(ctx: OperationContext, entityName: string, id: string, body: unknown,
-    work: (tx: Db, entity: CompiledEntity, approval: CompiledApproval, record: Record<string, unknown>, comment: string | undefined) => Promise<{ request: string; record: Record<string, unknown> }>) {
+    work: (tx: Db, entity: CompiledEntity, approval: CompiledApproval, record: Record<string, unknown>, comment: string | undefined) => Promise<{ request: string; record: Record<string, unknown> }>,
+    outer?: Db) {
     const comment = this.comment(body);
     const entity = this.data.entity(entityName);
     const approval = this.required(entity);
     const guard = this.data.guard(ctx);
-    const result = await this.data.database.db.transaction(async (tx) => {
+    // Inside an outer transaction (the demo-data loader) this is a savepoint.
+    const result = await (outer ?? this.data.database.db).transaction(async (tx) => {
       const { record } = await this.data.findWithRights(tx, guard, entity, id, []);
       await tx.execute(sql`select 1 from ${entity.table} where id = ${id} for update`);
       return work(tx, entity, approval, record, comment);
     });
     this.data.onWrite(entity.name);
-    return { ...(await this.requestView(result.request)), record: guard.strip(entity, [result.record])[0] };
+    return { ...(await this.requestView(result.request, outer)), record: guard.strip(entity, [result.record])[0] };
   }
 
-  async submit(ctx: OperationContext, entityName: string, id: string, body: unknown) {
+  async submit(ctx: OperationContext, entityName: string, id: string, body: unknown, outer?: Db) {
     return this.onRecord(ctx, entityName, id, body, async (tx, entity, approval, record, comment) => {
       const doc = approval.doc;
       const principal = ctx.principal;
@@ -193,10 +195,10 @@ export class ApprovalService {
         values (${request.id}, ${entity.name}, ${id}, ${doc.name}, 'pending', ${request.submitter}, ${comment ?? null})`);
       const after = await this.advance(tx, ctx, entity, approval, request, record, approval.next('idle', 'SUBMIT', data), 'submit');
       return { request: request.id, record: after };
-    });
+    }, outer);
   }
 
-  async recall(ctx: OperationContext, entityName: string, id: string, body: unknown) {
+  async recall(ctx: OperationContext, entityName: string, id: string, body: unknown, outer?: Db) {
     return this.onRecord(ctx, entityName, id, body, async (tx, entity, approval, record, comment) => {
       const [request] = await this.data.database.rows<RequestRow>(sql`select * from approval.requests
         where entity = ${entity.name} and record_id = ${id} and status = 'pending' for update`, tx);
@@ -205,16 +207,16 @@ export class ApprovalService {
       await tx.execute(sql`update approval.tasks set status = 'cancelled', decided_at = now() where request_id = ${request.id} and status = 'pending'`);
       const after = await this.advance(tx, ctx, entity, approval, request, record, approval.next(request.step!, 'RECALL', actionData(ctx, record, undefined)), 'recall', comment);
       return { request: request.id, record: after };
-    });
+    }, outer);
   }
 
   // ── decisions ──────────────────────────────────────────────────────────────
 
   /** Approve or reject one's task; the step's mode decides whether the request moves on. */
-  async decide(ctx: OperationContext, taskId: string, decision: 'approve' | 'reject', body: unknown) {
+  async decide(ctx: OperationContext, taskId: string, decision: 'approve' | 'reject', body: unknown, outer?: Db) {
     const comment = this.comment(body);
     let entityName = '';
-    const requestId = await this.data.database.db.transaction(async (tx) => {
+    const requestId = await (outer ?? this.data.database.db).transaction(async (tx) => {
       const { task, request } = await this.openTask(tx, ctx, taskId);
       entityName = request.entity;
       const entity = this.data.entity(request.entity);
@@ -234,7 +236,7 @@ export class ApprovalService {
       return request.id;
     });
     this.data.onWrite(entityName);
-    return this.requestView(requestId);
+    return this.requestView(requestId, outer);
   }
 
   /** Hands one's task to another user (转办), who decides in one's place. */
@@ -435,19 +437,19 @@ export class ApprovalService {
 
   // ── reading ────────────────────────────────────────────────────────────────
 
-  private async requestView(id: string) {
+  private async requestView(id: string, tx?: Db) {
     const [request] = await this.data.database.rows<Record<string, unknown>>(sql`select id, approval, entity, record_id as "recordId", status, step, round,
-      submitter, submitted_at as "submittedAt", decided_at as "decidedAt", comment from approval.requests where id = ${id}`);
-    const tasks = await this.tasksOf([id]);
+      submitter, submitted_at as "submittedAt", decided_at as "decidedAt", comment from approval.requests where id = ${id}`, tx);
+    const tasks = await this.tasksOf([id], tx);
     return { request: { ...iso(request), tasks } };
   }
 
-  private async tasksOf(requests: string[]) {
+  private async tasksOf(requests: string[], tx?: Db) {
     if (!requests.length) return [];
     const rows = await this.data.database.rows<Record<string, unknown>>(sql`select t.id, t.request_id as "requestId", t.step, t.round, t.assignee,
         u.display_name as "assigneeName", t.status, t.origin, t.from_user as "fromUser", t.created_at as "createdAt", t.decided_at as "decidedAt",
         t.decided_by as "decidedBy", t.comment
-      from approval.tasks t left join "user" u on u.id = t.assignee where t.request_id in ${requests} order by t.created_at, t.id`);
+      from approval.tasks t left join "user" u on u.id = t.assignee where t.request_id in ${requests} order by t.created_at, t.id`, tx);
     return rows.map(iso);
   }
 

@@ -2,7 +2,7 @@
  * Password hashing with scrypt (memory-hard, in Node's crypto: no native add-on to build).
  * Stored as `scrypt$N$r$p$salt$hash` so the cost can be raised later without invalidating old hashes.
  */
-import { t, type Lang } from '../i18n.js';
+import { t, type Lang } from '../model/language.js';
 import { isStorableText } from '../model/text.js';
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 

@@ -15,7 +15,7 @@ import { isStorableText } from '../model/text.js';
 import type { MetadataService } from '../../metadata/service.js';
 import { loadPrincipal, type Principal } from '../access/principal.js';
 import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
-import { t, type Lang } from '../i18n.js';
+import { t, type Lang } from '../model/language.js';
 
 export const AUTH_SQL = `
 create schema if not exists auth;

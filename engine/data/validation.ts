@@ -9,9 +9,8 @@ import { pointer } from '../errors.js';
 import type { CompiledEntity } from '../model/compile.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 
-import type { Lang } from '../i18n.js';
-
-export { languageOf, type Lang } from '../i18n.js';
+export { languageOf, type Lang } from '../model/language.js';
+import type { Lang } from '../model/language.js';
 
 export interface RuleViolation extends ErrorDetail {
   rule: string;

@@ -14,7 +14,8 @@ import type { Inbox } from '../notifications/inbox.js';
 import type { ApprovalService } from '../approvals/service.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { exportCsv } from '../data/export.js';
-import { languageOf } from '../data/validation.js';
+import { languageOf, parseLang } from '../model/language.js';
+import { formSchema } from '../model/form-schema.js';
 import type { MetadataService } from '../../metadata/service.js';
 import type { AuthService } from '../auth/service.js';
 import type { Principal } from '../access/principal.js';
@@ -222,9 +223,22 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
     if (!status) throw new AppError(404, 'job_not_found', `No job ${c.req.param('id')} in queue ${c.req.param('queue')}`);
     return c.json({ data: status });
   });
+  // A form description of an entity for the caller, in their language (docs/api.md, engine/model/form-schema.ts).
+  app.get('/api/meta/forms/:entity', (c) => {
+    const ctx = ctxOf(c);
+    const entity = data.entity(c.req.param('entity'));
+    const guard = data.guard(ctx);
+    guard.assertCan(entity, 'read');
+    const lang = c.req.query('lang') === undefined ? ctx.lang : parseLang(c.req.query('lang'));
+    if (!lang) {
+      const message = ctx.lang === 'zh-CN' ? 'lang 只能是 zh-CN 或 en' : 'lang must be zh-CN or en';
+      throw badRequest('invalid_parameter', message, [{ path: '/query/lang', code: 'invalid_parameter', message }]);
+    }
+    return c.json({ data: formSchema(metadata.model, entity, lang, guard.access(entity) ?? undefined) });
+  });
   // How the web UI shows an entity to this user: deployed views, else generated defaults (engine/views).
   app.get('/api/meta/views/:entity', (c) => {
-    const lang = c.req.query('lang') === 'en' || c.req.query('lang') === 'zh-CN' ? (c.req.query('lang') as 'en' | 'zh-CN') : ctxOf(c).lang;
+    const lang = parseLang(c.req.query('lang')) ?? ctxOf(c).lang;
     return c.json({ data: resolveView(metadata.model, c.req.param('entity'), c.get('principal'), lang) });
   });
   app.get('/api/meta/schemas/:kind', (c) => {
