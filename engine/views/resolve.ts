@@ -10,7 +10,7 @@ import { AppError } from '../errors.js';
 import type { AppModel, CompiledEntity } from '../model/compile.js';
 import type { Principal } from '../access/principal.js';
 import { canRead, Policy } from '../access/policy.js';
-import type { Lang } from '../data/validation.js';
+import type { Lang } from '../model/language.js';
 import type { ViewDoc } from './kind.js';
 
 type Label = { en: string; 'zh-CN': string } | undefined;

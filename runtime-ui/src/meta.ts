@@ -5,7 +5,7 @@
  * and already cut down to what the caller may read and write) and its view (GET /api/meta/views/:entity).
  */
 import { useQuery } from '@tanstack/react-query';
-import { ApiError, get } from './api';
+import { get } from './api';
 import { translate, useLang, type Lang, type MessageKey } from './i18n';
 
 export type Label = { en: string; 'zh-CN': string } | string | undefined;
@@ -101,13 +101,7 @@ function withSystemFields(model: FormModel, lang: Lang): FormModel {
 
 export function formQuery(entity: string, lang: string) {
   return { queryKey: ['form', entity, lang], queryFn: () =>
-      get<{ data: FormModel }>(`/api/meta/forms/${entity}?lang=${lang}`).then(
-        (r) => withSystemFields(r.data, lang as Lang),
-        (e) => {
-          if (e instanceof ApiError && e.code === 'not_found') return import('./form-fallback').then(async (m) => withSystemFields(await m.fallbackForm(entity, lang), lang as Lang));
-          throw e;
-        },
-      ),
+      get<{ data: FormModel }>(`/api/meta/forms/${entity}?lang=${lang}`).then((r) => withSystemFields(r.data, lang as Lang)),
     staleTime: 300_000 };
 }
 export function useForm(entity: string | undefined) {
