@@ -63,16 +63,15 @@ describe.each(drivers)('bugs the suite once let through, on %s', (driver) => {
     const c = (await e.call('POST', '/api/data/case', { title: 'race' })).body.data;
     // Between the pipeline's read and its UPDATE, another writer commits — simulated inside the transaction,
     // so this is deterministic on PGlite too, which runs one statement at a time.
-    const sneak = async (tx: any, _ctx: unknown, entity: { name: string }, record: Record<string, unknown>) => {
-      if (entity.name === 'case' && record.id === c.id) await tx.execute(sql`update "case" set version = version + 1, title = 'the other writer' where id = ${c.id}`);
-    };
-    e.data.onBeforeChange.push(sneak);
-    try {
-      const res = await e.call('PATCH', `/api/data/case/${c.id}`, { title: 'mine', version: 1 });
-      expect([res.status, res.body.error?.code]).toEqual([409, 'version_conflict']);
-    } finally {
-      e.data.onBeforeChange.splice(e.data.onBeforeChange.indexOf(sneak), 1);
-    }
+    e.data.hooks.register({
+      name: 'test: another writer',
+      order: 1_000,
+      beforeChange: async (tx, _ctx, entity, record) => {
+        if (entity.name === 'case' && record.id === c.id) await tx.execute(sql`update "case" set version = version + 1, title = 'the other writer' where id = ${c.id}`);
+      },
+    });
+    const res = await e.call('PATCH', `/api/data/case/${c.id}`, { title: 'mine', version: 1 });
+    expect([res.status, res.body.error?.code]).toEqual([409, 'version_conflict']);
   });
 
   it('ends a delegation when its period ends', async () => {
