@@ -20,9 +20,15 @@ const documents = [
     { name: 'at', type: 'datetime', label: L('At', '时间') },
     { name: 'meta', type: 'json', label: L('Meta', '附加') },
     { name: 'state', type: 'picklist', dictionary: 'gadget_state', label: L('State', '状态') },
+    { name: 'keeper', type: 'reference', to: 'user', label: L('Keeper', '保管人') },
   ] },
   { kind: 'workflow', name: 'gadget_flow', label: L('Gadget flow'), entity: 'gadget', stateField: 'state', initial: 'new', states: {
-    new: { on: { finish: { target: 'done', label: L('Finish') } } },
+    new: { on: {
+      finish: { target: 'done', label: L('Finish') },
+      // the input goes into fields: the field types check it like any write
+      hand: { target: 'new', label: L('Hand over'), input: { type: 'object', properties: { who: { type: 'string' }, n: { type: 'number' } } },
+        actions: [{ type: 'set', values: { keeper: { var: '$input.who' }, qty: { var: '$input.n' } } }] },
+    } },
     done: { type: 'final' },
   } },
 ];
@@ -124,6 +130,16 @@ describe.each(drivers)('input hardening on %s', (driver) => {
     expect([res2.status, res2.body.error.code]).toEqual([400, 'filter_too_deep']);
     const assign = await e.call('POST', '/api/data/gadget/assign', `{"filter": ${deep}, "to": "${e.admin.id}"}`);
     expect([assign.status, assign.body.error.code, assign.body.error.details[0].path]).toEqual([400, 'filter_too_deep', '/filter']);
+  });
+
+  it('checks transition input by the field types it is written to (422, not a database error)', async () => {
+    const fire = (input: unknown) => e.call('POST', `/api/data/gadget/${gadget.id}/transitions/hand`, { input });
+    const uuid = await fire({ who: 'not-a-uuid', n: 1 });
+    expect([uuid.status, uuid.body.error.code, uuid.body.error.details[0].path]).toEqual([422, 'validation_failed', '/keeper']);
+    const big = await fire({ who: e.admin.id, n: 2147483648 });
+    expect([big.status, big.body.error.details[0].path]).toEqual([422, '/qty']);
+    const ok = await fire({ who: e.admin.id, n: 7 });
+    expect([ok.status, ok.body.data.record.keeper, ok.body.data.record.qty]).toEqual([200, e.admin.id, 7]);
   });
 
   it('looks transitions up without the object prototype', async () => {
