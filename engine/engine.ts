@@ -15,7 +15,7 @@ import { HOOK_ORDER } from './data/hooks.js';
 import { OwnershipService } from './data/ownership.js';
 import { AUDIT_SQL } from './audit/log.js';
 import { COLLATION_SQL } from './data/collation.js';
-import { JOB_FAILURES_SQL } from './jobs/failures.js';
+import { JOB_FAILURES_SQL } from './notifications/job-failures.js';
 import { AuthService, type AuthOptions } from './auth/service.js';
 import { createUser, type NewUser } from './auth/users.js';
 import { createApp } from './http/app.js';

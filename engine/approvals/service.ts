@@ -8,7 +8,7 @@
  * module counts the votes of a step and turns the machine's answer into tasks, record changes,
  * actions and notifications.
  */
-import { recordJobFailure } from '../jobs/failures.js';
+import { recordJobFailure } from '../notifications/job-failures.js';
 import { t } from '../model/language.js';
 import { sql } from 'drizzle-orm';
 import { AppError, badRequest, conflict, notFound, unprocessable, pointer } from '../errors.js';

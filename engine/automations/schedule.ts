@@ -5,7 +5,7 @@
  * at a time, and runs the actions for each record whose condition holds — each record in its own
  * transaction, so one failing record does not undo the others (its failure is reported and the rest go on).
  */
-import { recordJobFailure } from '../jobs/failures.js';
+import { recordJobFailure } from '../notifications/job-failures.js';
 import { and, asc, gt, isNull } from 'drizzle-orm';
 import type { JobQueue } from '../jobs/queue.js';
 import type { AppModel } from '../model/compile.js';

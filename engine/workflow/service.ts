@@ -6,7 +6,7 @@
  */
 import { t as tr, type Lang } from '../model/language.js';
 import { apiRows } from '../db/api-rows.js';
-import { jobFailuresOf, recordJobFailure } from '../jobs/failures.js';
+import { jobFailuresOf, recordJobFailure } from '../notifications/job-failures.js';
 import { sql } from 'drizzle-orm';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import { and, isNull } from 'drizzle-orm';

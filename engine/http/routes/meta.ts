@@ -2,7 +2,7 @@
  * Metadata: deploying documents, reading what is deployed, the meta-schemas of the document kinds, the
  * form description of an entity (engine/model/form-schema.ts) and the jobs a deploy queued.
  */
-import { recentJobFailures } from '../../jobs/failures.js';
+import { recentJobFailures } from '../../notifications/job-failures.js';
 import { mayReadKind } from '../../access/metadata-visibility.js';
 import { forbidden } from '../../access/policy.js';
 import { AppError, badRequest } from '../../errors.js';

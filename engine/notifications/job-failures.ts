@@ -10,7 +10,7 @@ import { AppError } from '../errors.js';
 import { logFailure } from '../log.js';
 import type { CompiledEntity } from '../model/compile.js';
 import { apiRows } from '../db/api-rows.js';
-import { deliver } from '../notifications/inbox.js';
+import { deliver } from './inbox.js';
 
 export const JOB_FAILURES_SQL = `
 create schema if not exists audit;
