@@ -12,5 +12,6 @@ import { templateKind } from '../templates/kind.js';
 import { workflowKind } from '../workflow/kind.js';
 import { automationKind } from '../automations/kind.js';
 import { approvalKind } from '../approvals/kind.js';
+import { viewKind } from '../views/kind.js';
 
-export const coreKinds: DocumentKindDefinition[] = [appKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind, automationKind, approvalKind];
+export const coreKinds: DocumentKindDefinition[] = [appKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind, automationKind, approvalKind, viewKind];

@@ -5,6 +5,7 @@
 import { AppError, badRequest } from '../../errors.js';
 import { formSchema } from '../../model/form-schema.js';
 import { parseLang } from '../../model/language.js';
+import { resolveView } from '../../views/resolve.js';
 import type { Route } from '../route.js';
 import { errorResponse, idParameter, jsonBody, object, pathParameter } from '../route.js';
 import { requireSystem } from './users.js';
@@ -131,6 +132,26 @@ export const metaRoutes: Route[] = [
         throw badRequest('invalid_parameter', message, [{ path: '/query/lang', code: 'invalid_parameter', message }]);
       }
       return c.json({ data: formSchema(deps.metadata.model, entity, lang, guard.access(entity) ?? undefined) });
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/meta/views/{entity}',
+    operationId: 'entityViews',
+    tag: 'metadata',
+    summary: "How the web UI shows an entity to the caller: the deployed views (list views, kanban, record layouts), else generated defaults",
+    doc: () => ({
+      parameters: [pathParameter('entity'), { name: 'lang', in: 'query', description: 'zh-CN or en (default: Accept-Language, else en)', schema: { enum: ['zh-CN', 'en'] } }],
+      responses: { 200: object('The views of the entity for the caller'), 400: errorResponse('Unknown language'), 404: errorResponse('No such entity') },
+    }),
+    handle({ c, deps, param, ctx }) {
+      const context = ctx();
+      const lang = c.req.query('lang') === undefined ? context.lang : parseLang(c.req.query('lang'));
+      if (!lang) {
+        const message = context.lang === 'zh-CN' ? 'lang 只能是 zh-CN 或 en' : 'lang must be zh-CN or en';
+        throw badRequest('invalid_parameter', message, [{ path: '/query/lang', code: 'invalid_parameter', message }]);
+      }
+      return c.json({ data: resolveView(deps.metadata.model, param('entity'), c.get('principal'), lang) });
     },
   },
   {
