@@ -1,6 +1,5 @@
 import type { Plugin } from '../registry/types.js';
-import { appKind, approvalKind, automationKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind } from '../../metadata/kinds.js';
-import { viewKind } from '../views/kind.js';
+import { coreKinds } from './kinds.js';
 import { coreActions } from './actions.js';
 import { coreFieldTypes } from './field-types.js';
 
@@ -18,7 +17,7 @@ export function daysBetween(from: unknown, to: unknown): number | null {
 export const corePlugin: Plugin = {
   name: 'core',
   fieldTypes: coreFieldTypes,
-  documentKinds: [appKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind, automationKind, approvalKind, viewKind],
+  documentKinds: coreKinds,
   actions: coreActions,
   operations: [{ name: 'days_between', evaluate: daysBetween }],
 };
