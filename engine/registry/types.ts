@@ -61,6 +61,8 @@ export interface FieldTypeDefinition {
   readOnly?: boolean;
   /** Text-like: may take part in the `q` search. */
   textual?: boolean;
+  /** What the type's own pattern asks for, in words (shown instead of the regular expression). */
+  patternMessage?: LocalizedText;
   /** Deploy-time checks beyond the meta-schema (cross-references, expressions). */
   check?(field: FieldDoc, ctx: FieldTypeContext & { fieldNames: ReadonlySet<string> }): ErrorDetail[];
   /** Computes the stored value on write; return undefined to leave the value as it is. */
