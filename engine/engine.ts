@@ -24,6 +24,7 @@ import { AfterCommitActions } from './jobs/after-commit.js';
 import { MailSender, type MailOptions } from './notifications/mailer.js';
 import { FieldBackfill } from './data/backfill.js';
 import { SchemaBuilds } from '../metadata/schema-builds.js';
+import { ReportService } from './reports/service.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -75,7 +76,8 @@ export async function createEngine(options: EngineOptions = {}) {
   // Deploys here or in another process (NOTIFY) change the schedules.
   const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => console.error('schedule sync failed', e)));
   const inbox = new Inbox(database);
-  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, driver: database.driver });
+  const reports = new ReportService(data);
+  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, reports, driver: database.driver });
   return {
     database,
     registry,
@@ -90,6 +92,7 @@ export async function createEngine(options: EngineOptions = {}) {
     jobs,
     backfill,
     schemaBuilds,
+    reports,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {

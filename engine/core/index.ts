@@ -1,6 +1,7 @@
 import type { Plugin } from '../registry/types.js';
 import { appKind, approvalKind, automationKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind } from '../../metadata/kinds.js';
 import { coreActions } from './actions.js';
+import { reportKind } from '../reports/kind.js';
 import { coreFieldTypes } from './field-types.js';
 
 /** The engine's own contributions, registered exactly like any plugin's. */
@@ -17,7 +18,7 @@ export function daysBetween(from: unknown, to: unknown): number | null {
 export const corePlugin: Plugin = {
   name: 'core',
   fieldTypes: coreFieldTypes,
-  documentKinds: [appKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind, automationKind, approvalKind],
+  documentKinds: [appKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind, automationKind, approvalKind, reportKind],
   actions: coreActions,
   operations: [{ name: 'days_between', evaluate: daysBetween }],
 };

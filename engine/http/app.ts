@@ -21,6 +21,8 @@ import type { Principal } from '../access/principal.js';
 import { forbidden } from '../access/policy.js';
 import { describeAccess } from '../access/describe.js';
 import { buildOpenApi } from './openapi.js';
+import type { ReportService } from '../reports/service.js';
+import { reportRoutes } from '../reports/routes.js';
 
 export interface AppDeps {
   data: DataService;
@@ -31,6 +33,7 @@ export interface AppDeps {
   metadata: MetadataService;
   auth: AuthService;
   jobs: JobQueue;
+  reports: ReportService;
   driver: string;
 }
 
@@ -96,7 +99,7 @@ function requireSystem(c: Context<Env>, right: string) {
   if (!c.get('principal').system.has(right)) throw forbidden(`This needs the ${right} right`);
 }
 
-export function createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, driver }: AppDeps) {
+export function createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, reports, driver }: AppDeps) {
   const app = new Hono<Env>();
 
   app.onError((err, c) => {
@@ -270,6 +273,7 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
   app.get('/api/data/:entity/:id/shares', async (c) => c.json({ data: await ownership.shares(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
   app.post('/api/data/:entity/:id/shares', async (c) => c.json({ data: await ownership.share(ctxOf(c), c.req.param('entity'), c.req.param('id'), await jsonBody(c)) }, 201));
   app.delete('/api/data/:entity/:id/shares/:shareId', async (c) => c.json({ data: await ownership.unshare(ctxOf(c), c.req.param('entity'), c.req.param('id'), c.req.param('shareId')) }));
+  reportRoutes(app, reports, ctxOf);
 
   return app;
 }
