@@ -44,13 +44,13 @@ export function compileFunnel(doc: ReportDoc, entity: CompiledEntity, run: RunCo
   const measureDocs = doc.measures?.length ? doc.measures : [{ name: 'count', aggregate: 'count' as const }];
   const plans = measureDocs.map((m, j) => measurePlan(source, m, j, run));
   const inputs = measureInputs(source, { ...doc, measures: measureDocs }, run);
-  const position = (expr: SQL) => sql`array_position(${stages}::text[], ${expr}::text)`;
+  const position = (expr: SQL) => sql`array_position(${sql.param(stages)}::text[], ${expr}::text)`;
   const select: SQL[] = [...inputs.select];
   let join = sql``;
   if (mode === 'history') {
     // The furthest stage reached: the current one or any stayed in before (one pass over the stays, hashed).
     join = sql` left join (select record_id, max(${position(sql`state`)}) as reached from workflow.stays
-      where entity = ${entity.name} and workflow = any(${workflows}::text[]) group by record_id) h on h.record_id = ${source.column('id', '')!.sql}`;
+      where entity = ${entity.name} and workflow = any(${sql.param(workflows)}::text[]) group by record_id) h on h.record_id = ${source.column('id', '')!.sql}`;
     select.push(sql`greatest(${position(stageColumn.sql)}, h.reached) as _st`);
   } else select.push(sql`${position(stageColumn.sql)} as _st`);
   const aggs = plans.map((m, j) => sql`${aggregateSql(m, j, inputs.has[j]!.field, inputs.has[j]!.filter)} as ${sql.raw(`m${j}`)}`);
@@ -62,7 +62,7 @@ export function compileFunnel(doc: ReportDoc, entity: CompiledEntity, run: RunCo
   const statement = sql`with base as (select ${sql.join(select, sql`, `)} ${source.from()}${join} where ${sql.join(where, sql` and `)}),
     agg as (select _st, ${sql.join(aggs, sql`, `)} from base where _st is not null group by _st)
     select s.value as stage, s.ord::int as ord, ${sql.join(outs, sql`, `)}
-    from unnest(${stages}::text[]) with ordinality as s(value, ord) left join agg a on a._st = s.ord order by s.ord`;
+    from unnest(${sql.param(stages)}::text[]) with ordinality as s(value, ord) left join agg a on a._st = s.ord order by s.ord`;
   const filter = doc.filter === undefined ? undefined : bindParams(doc.filter, run.params);
 
   const shape = (raw: Record<string, unknown>[], lang: Lang): ReportData => {
@@ -101,12 +101,17 @@ export function compileFunnel(doc: ReportDoc, entity: CompiledEntity, run: RunCo
 export function compileTimeInStage(doc: ReportDoc, entity: CompiledEntity, run: RunContext) {
   const { source, stages, labels, where, workflows, funnel } = setup(doc, entity, run);
   const id = source.column('id', '')!.sql;
-  const statement = sql`with base as (select ${id} as _id ${source.from()} where ${sql.join(where, sql` and `)}),
+  const state = source.column(funnel.field, '/funnel/field')!.sql;
+  const created = source.column('created_at', '')!.sql;
+  // A record that never moved has no stay yet: its current stage counts from its creation.
+  const statement = sql`with base as (select ${id} as _id, ${state} as _state, ${created} as _created ${source.from()} where ${sql.join(where, sql` and `)}),
     st as (select s.state, extract(epoch from (coalesce(s.left_at, now()) - s.entered_at)) / 86400.0 as days
-      from workflow.stays s join base b on b._id = s.record_id where s.entity = ${entity.name} and s.workflow = any(${workflows}::text[]))
+        from workflow.stays s join base b on b._id = s.record_id where s.entity = ${entity.name} and s.workflow = any(${sql.param(workflows)}::text[])
+      union all select b._state, extract(epoch from (now() - b._created)) / 86400.0 from base b
+        where not exists (select 1 from workflow.stays s where s.entity = ${entity.name} and s.record_id = b._id))
     select x.value as stage, count(st.days)::int as stays, avg(st.days)::float8 as avg_days,
       (percentile_cont(0.5) within group (order by st.days))::float8 as median_days, max(st.days)::float8 as max_days
-    from unnest(${stages}::text[]) with ordinality as x(value, ord) left join st on st.state = x.value group by x.value, x.ord order by x.ord`;
+    from unnest(${sql.param(stages)}::text[]) with ordinality as x(value, ord) left join st on st.state = x.value group by x.value, x.ord order by x.ord`;
   const filter = doc.filter === undefined ? undefined : bindParams(doc.filter, run.params);
   const shape = (raw: Record<string, unknown>[], lang: Lang): ReportData => {
     const zh = lang === 'zh-CN';

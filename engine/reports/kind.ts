@@ -188,6 +188,7 @@ export function checkReport(r: ReportDoc, all: DocumentSet, registry: RegistryVi
       if (shape === 'time_in_stage' && r.measures) fail('/measures', 'invalid_option', 'time in stage has fixed measures (stays, average and median days)');
       (r.measures ?? []).forEach((m, i) => {
         if (m.derive) fail(pointer('measures', i, 'derive'), 'invalid_measure', 'A funnel takes aggregate measures (conversion is computed)');
+        else if (!['count', 'sum'].includes(m.aggregate ?? 'count')) fail(pointer('measures', i, 'aggregate'), 'invalid_measure', 'A funnel adds stages up: its measures are count or sum');
       });
       break;
   }
