@@ -48,6 +48,8 @@ export interface RunContext {
   model: AppModel;
   guard: Guard;
   lang: Lang;
+  /** The permission whose scope bounds the root records: read, or export for files. */
+  action: 'read' | 'export';
   params: Record<string, unknown>;
   /** json-logic context of filters: $user, $now, $params. */
   context: Record<string, unknown>;
@@ -225,7 +227,7 @@ export function measureInputs(source: Source, doc: ReportDoc, run: RunContext): 
 }
 
 export function compileSummary(doc: ReportDoc, entity: CompiledEntity, run: RunContext): SummaryPlan {
-  const source = new Source(run.model, run.guard, entity, run.lang);
+  const source = new Source(run.model, run.guard, entity, run.lang, run.action);
   const scope = source.scope();
   const tz = doc.timeZone ?? 'UTC';
   const fiscal = doc.fiscalYearStartMonth ?? 1;

@@ -15,7 +15,7 @@ import type { ReportColumn, ReportData } from './shape.js';
 import type { ReportDoc } from './types.js';
 
 function setup(doc: ReportDoc, entity: CompiledEntity, run: RunContext) {
-  const source = new Source(run.model, run.guard, entity, run.lang);
+  const source = new Source(run.model, run.guard, entity, run.lang, run.action);
   const scope = source.scope();
   const funnel = doc.funnel!;
   const stageColumn = source.column(funnel.field, '/funnel/field')!;

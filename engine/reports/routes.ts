@@ -5,9 +5,21 @@
 import type { Context, Hono } from 'hono';
 import type { OperationContext } from '../data/service.js';
 import type { ReportService } from './service.js';
+import { reportCsv, reportXlsx } from './export.js';
+import { badRequest } from '../errors.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function reportRoutes(app: Hono<any>, reports: ReportService, ctxOf: (c: Context<any>) => OperationContext) {
   app.get('/api/reports', async (c) => c.json({ data: await reports.list(ctxOf(c)) }));
   app.get('/api/reports/:name', async (c) => c.json({ data: await reports.run(ctxOf(c), c.req.param('name'), c.req.query()) }));
+  app.get('/api/reports/:name/export', async (c) => {
+    const ctx = ctxOf(c);
+    const { format = 'csv', ...query } = c.req.query();
+    if (format !== 'csv' && format !== 'xlsx') throw badRequest('invalid_parameter', 'format must be csv or xlsx', [{ path: '/query/format', code: 'invalid_parameter', message: 'csv or xlsx' }]);
+    const result = await reports.run(ctx, c.req.param('name'), query, 'export');
+    const file = `attachment; filename="${c.req.param('name')}.${format}"`;
+    if (format === 'csv') return c.body(reportCsv(result, ctx.lang), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': file });
+    const xlsx = await reportXlsx(result, ctx.lang);
+    return c.body(new Uint8Array(xlsx), 200, { 'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'content-disposition': file });
+  });
 }

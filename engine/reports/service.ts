@@ -66,13 +66,15 @@ export class ReportService {
     return parseParameters(doc.parameters ?? [], query, (n) => model.dictionaries.get(n) as DictionaryDoc | undefined, doc.timeZone ?? 'UTC', ctx.lang);
   }
 
-  private compile(ctx: OperationContext, doc: ReportDoc, params: Record<string, unknown>) {
+  /** `action` is the permission whose scope bounds the records: read, or export for files. */
+  private compile(ctx: OperationContext, doc: ReportDoc, params: Record<string, unknown>, action: 'read' | 'export' = 'read') {
     const model = this.data.model();
     const entity = this.data.entity(doc.entity);
     const run: RunContext = {
       model,
       guard: this.data.guard(ctx),
       lang: ctx.lang,
+      action,
       params,
       context: { $user: ctx.principal?.context ?? {}, $now: new Date().toISOString(), $params: params },
     };
@@ -91,18 +93,18 @@ export class ReportService {
   }
 
   /** Runs a report with the query string's parameters. */
-  async run(ctx: OperationContext, name: string, query: Record<string, string | undefined>): Promise<ReportResult> {
-    return this.runDocument(ctx, this.doc(name, ctx.lang), query);
+  async run(ctx: OperationContext, name: string, query: Record<string, string | undefined>, action: 'read' | 'export' = 'read'): Promise<ReportResult> {
+    return this.runDocument(ctx, this.doc(name, ctx.lang), query, action);
   }
 
   /**
    * Runs a report document that passed the report kind's checks (a deployed one, or one a dashboard
    * or target derives from a deployed one).
    */
-  async runDocument(ctx: OperationContext, doc: ReportDoc, query: Record<string, string | undefined>): Promise<ReportResult> {
+  async runDocument(ctx: OperationContext, doc: ReportDoc, query: Record<string, string | undefined>, action: 'read' | 'export' = 'read'): Promise<ReportResult> {
     this.assertRole(ctx, doc);
     const params = this.parameters(ctx, doc, query);
-    const compiled = this.compile(ctx, doc, params);
+    const compiled = this.compile(ctx, doc, params, action);
     const rows = await this.data.database.rows<Record<string, unknown>>(compiled.sql);
     return { report: { name: doc.name, label: doc.label[ctx.lang], shape: doc.shape ?? 'summary' }, parameters: params, ...compiled.shape(rows, ctx.lang) };
   }

@@ -36,11 +36,12 @@ export class Source {
     readonly guard: Guard,
     readonly root: CompiledEntity,
     readonly lang: 'en' | 'zh-CN',
+    readonly action: 'read' | 'export' = 'read',
   ) {}
 
-  /** The root's read scope (403 when the viewer may not read the entity at all). */
+  /** The root's scope for the action (403 when the viewer may not read — or export — the entity at all). */
   scope(): SQL | undefined {
-    return this.guard.condition(this.root, 'read');
+    return this.guard.condition(this.root, this.action);
   }
 
   /**

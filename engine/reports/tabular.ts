@@ -14,7 +14,7 @@ import type { ReportDoc } from './types.js';
 const DEFAULT_LIMIT = 200;
 
 export function compileTabular(doc: ReportDoc, entity: CompiledEntity, run: RunContext) {
-  const source = new Source(run.model, run.guard, entity, run.lang);
+  const source = new Source(run.model, run.guard, entity, run.lang, run.action);
   const scope = source.scope();
   const paths = doc.columns ?? [];
   const columns = paths.map((p, i) => ({ path: p, column: source.column(p, pointer('columns', i))! }));

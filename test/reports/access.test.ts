@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, L } from '../support/engine.js';
 import { startOrg, type Org, type UserName } from '../access/org.js';
 import { engineContext } from '../../engine/data/service.js';
+import ExcelJS from 'exceljs';
 
 const PATHS: Record<string, string[]> = {
   // the events fired from initial_contact; a lost one passed every stage before its end
@@ -101,6 +102,44 @@ describe.each(drivers)('reports as the viewer on %s', (driver) => {
       expect(snap.rows[0]._labels.stage).toBe('Initial contact');
     },
   );
+
+  it.each(['admin', 'gm', 'director', 'manager_east', 'rep_east', 'finance', 'marketing'] as UserName[])('every report %s may run runs', async (user) => {
+    const list = await org.as(user, 'GET', '/api/reports');
+    expect(list.status).toBe(200);
+    for (const report of list.body.data) {
+      const required = report.parameters.filter((p: any) => p.required && p.default === undefined).map((p: any) => `${p.name}=2026-01-01`).join("&");
+      const r = await org.as(user, "GET", `/api/reports/${report.name}?${required}`);
+      expect(r.status, `${report.name}: ${JSON.stringify(r.body)}`).toBe(200);
+      expect(r.body.data.columns.length).toBeGreaterThan(0);
+    }
+    if (user === 'admin') expect(list.body.data.map((x: any) => x.name)).toEqual(expect.arrayContaining(['pipeline_by_stage_month', 'sales_by_region', 'top_customers', 'visit_kpis']));
+  });
+
+  it('exports CSV and XLSX: labels as headers in the viewer\'s language, display values, typed cells, totals', async () => {
+    const csv = await org.as('manager_east', 'GET', '/api/reports/sales_by_department/export?format=csv', undefined, { 'accept-language': 'zh-CN' });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
+    const lines = String(csv.body).replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(lines[0]).toBe('部门,销售额,订单数,客户数');
+    // the manager's records sit in 华东销售组; its ancestors show the same records (nothing else is in scope)
+    expect(lines.slice(1, 4).map((l) => l.split(',')[0])).toEqual(['总公司', '销售部', '华东销售组']);
+    expect(lines[3]).toBe(`华东销售组,${sumOf(['manager_east', 'rep_east'])},${countOf(['manager_east', 'rep_east'])},2`);
+    expect(lines.at(-1)).toMatch(/^合计,/);
+    const res = await org.e.app.request('/api/reports/rep_performance/export?format=xlsx&from=2026-01-01&to=2026-04-01', { headers: { authorization: `Bearer ${org.tokens.rep_east}` } });
+    expect(res.status).toBe(200);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(Buffer.from(await res.arrayBuffer()) as never);
+    const sheet = book.worksheets[0]!;
+    expect(sheet.getRow(1).getCell(1).value).toBe('Sales rep');
+    const jan = sheet.getRow(2);
+    expect(jan.getCell(2).value).toBe('2026-01');
+    expect(typeof jan.getCell(4).value).toBe('number');
+    expect(jan.getCell(4).numFmt).toBe('#,##0.00');
+    expect(sheet.getRow(2).getCell(6).numFmt).toBe('0.0%');
+    const bad = await org.as('rep_east', 'GET', '/api/reports/sales_funnel/export?format=pdf');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details[0].path).toBe('/query/format');
+  });
 
   it('labels come in the viewer\'s language', async () => {
     const r = await org.as('rep_east', 'GET', '/api/reports/sales_funnel', undefined, { 'accept-language': 'zh-CN' });
