@@ -6,6 +6,7 @@
 import type { AppModel, CompiledEntity } from '../model/compile.js';
 import { MAX_LIMIT } from '../data/query.js';
 import { MAX_BULK } from '../data/service.js';
+import { reportPaths } from '../reports/openapi.js';
 
 const pascal = (name: string) => name.replace(/(^|_)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -238,6 +239,7 @@ export function buildOpenApi(model: AppModel) {
   };
   const paths: Record<string, unknown> = {
     ...approvalRoutes,
+    ...reportPaths(model),
     '/api/health': { get: { tags: ['system'], operationId: 'health', security: [], responses: { 200: json({ type: 'object' }, 'Up') } } },
     '/api/auth/login': {
       post: {
