@@ -25,6 +25,7 @@ import { MailSender, type MailOptions } from './notifications/mailer.js';
 import { FieldBackfill } from './data/backfill.js';
 import { SchemaBuilds } from '../metadata/schema-builds.js';
 import { ReportService } from './reports/service.js';
+import { DashboardService } from './reports/dashboards.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -77,7 +78,8 @@ export async function createEngine(options: EngineOptions = {}) {
   const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => console.error('schedule sync failed', e)));
   const inbox = new Inbox(database);
   const reports = new ReportService(data);
-  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, reports, driver: database.driver });
+  const dashboards = new DashboardService({ data, reports, inbox: (ctx) => approvals.inbox(ctx) });
+  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, reports, dashboards, driver: database.driver });
   return {
     database,
     registry,
@@ -93,6 +95,7 @@ export async function createEngine(options: EngineOptions = {}) {
     backfill,
     schemaBuilds,
     reports,
+    dashboards,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {

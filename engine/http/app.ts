@@ -22,6 +22,7 @@ import { forbidden } from '../access/policy.js';
 import { describeAccess } from '../access/describe.js';
 import { buildOpenApi } from './openapi.js';
 import type { ReportService } from '../reports/service.js';
+import type { DashboardService } from '../reports/dashboards.js';
 import { reportRoutes } from '../reports/routes.js';
 
 export interface AppDeps {
@@ -34,6 +35,7 @@ export interface AppDeps {
   auth: AuthService;
   jobs: JobQueue;
   reports: ReportService;
+  dashboards: DashboardService;
   driver: string;
 }
 
@@ -99,7 +101,7 @@ function requireSystem(c: Context<Env>, right: string) {
   if (!c.get('principal').system.has(right)) throw forbidden(`This needs the ${right} right`);
 }
 
-export function createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, reports, driver }: AppDeps) {
+export function createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, reports, dashboards, driver }: AppDeps) {
   const app = new Hono<Env>();
 
   app.onError((err, c) => {
@@ -273,7 +275,7 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
   app.get('/api/data/:entity/:id/shares', async (c) => c.json({ data: await ownership.shares(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
   app.post('/api/data/:entity/:id/shares', async (c) => c.json({ data: await ownership.share(ctxOf(c), c.req.param('entity'), c.req.param('id'), await jsonBody(c)) }, 201));
   app.delete('/api/data/:entity/:id/shares/:shareId', async (c) => c.json({ data: await ownership.unshare(ctxOf(c), c.req.param('entity'), c.req.param('id'), c.req.param('shareId')) }));
-  reportRoutes(app, reports, ctxOf);
+  reportRoutes(app, reports, dashboards, ctxOf);
 
   return app;
 }

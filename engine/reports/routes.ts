@@ -5,11 +5,15 @@
 import type { Context, Hono } from 'hono';
 import type { OperationContext } from '../data/service.js';
 import type { ReportService } from './service.js';
+import type { DashboardService } from './dashboards.js';
 import { reportCsv, reportXlsx } from './export.js';
 import { badRequest } from '../errors.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function reportRoutes(app: Hono<any>, reports: ReportService, ctxOf: (c: Context<any>) => OperationContext) {
+export function reportRoutes(app: Hono<any>, reports: ReportService, dashboards: DashboardService, ctxOf: (c: Context<any>) => OperationContext) {
+  app.get('/api/dashboards', (c) => c.json({ data: dashboards.list(ctxOf(c)) }));
+  app.get('/api/dashboards/home', async (c) => c.json({ data: await dashboards.home(ctxOf(c)) }));
+  app.get('/api/dashboards/:name', async (c) => c.json({ data: await dashboards.get(ctxOf(c), c.req.param('name')) }));
   app.get('/api/reports', async (c) => c.json({ data: await reports.list(ctxOf(c)) }));
   app.get('/api/reports/:name', async (c) => c.json({ data: await reports.run(ctxOf(c), c.req.param('name'), c.req.query()) }));
   app.get('/api/reports/:name/export', async (c) => {

@@ -141,6 +141,29 @@ describe.each(drivers)('reports as the viewer on %s', (driver) => {
     expect(bad.body.error.details[0].path).toBe('/query/format');
   });
 
+  it('dashboards: visible by role, home per role, each widget computed as the caller', async () => {
+    const list = await org.as('manager_east', 'GET', '/api/dashboards');
+    expect(list.body.data).toEqual([expect.objectContaining({ name: 'sales_manager_home', home: true })]);
+    expect((await org.as('rep_east', 'GET', '/api/dashboards/sales_manager_home')).status).toBe(403);
+    const home = await org.as('manager_east', 'GET', '/api/dashboards/home');
+    expect(home.status, JSON.stringify(home.body)).toBe(200);
+    const byName = Object.fromEntries(home.body.data.widgets.map((w: any) => [w.name, w]));
+    for (const w of home.body.data.widgets) expect(w.error, w.name).toBeUndefined();
+    // the funnel widget is the manager's funnel (their department's deals)
+    const funnel = await run('manager_east', 'sales_funnel');
+    expect(byName.funnel.data.rows).toEqual(funnel.rows);
+    expect(byName.funnel.url).toBe('/api/reports/sales_funnel');
+    // this month's sales (won deals raised orders today) against last month's (none: a sum over nothing is null)
+    const thisMonth = await run('manager_east', 'sales_this_month');
+    expect(byName.sales_month.data).toEqual(expect.objectContaining({ value: thisMonth.rows[0].amount, compare: null, change: null }));
+    expect(byName.my_tasks.data.data.every((t: any) => t.owner_id === org.ids.manager_east)).toBe(true);
+    expect(Array.isArray(byName.approvals.data)).toBe(true);
+    // a report the role may not run is that widget's error, not the page's
+    const gm = await org.as('gm', 'GET', '/api/dashboards/home');
+    expect(gm.body.data.name).toBe('general_manager_home');
+    expect((await org.as('rep_east', 'GET', '/api/dashboards/home')).status).toBe(404);
+  });
+
   it('labels come in the viewer\'s language', async () => {
     const r = await org.as('rep_east', 'GET', '/api/reports/sales_funnel', undefined, { 'accept-language': 'zh-CN' });
     expect(r.body.data.rows[0]._labels.stage).toBe('初次接触');

@@ -51,6 +51,21 @@ describe.each(drivers)('report deploy checks on %s', (driver) => {
     expect((await e.call('GET', '/api/meta/documents/report/r')).status).toBe(404);
   });
 
+  const board = (widgets: unknown[], extra: Record<string, unknown> = {}) => ({ kind: 'dashboard', name: 'b', label: L('B'), widgets, ...extra });
+  it.each([
+    ['an unknown report', board([{ name: 'w', type: 'table', report: 'nope' }]), '/widgets/0/report', 'unknown_report'],
+    ['a measure the report lacks', board([{ name: 'w', type: 'number', report: 'ok', measure: 'nope' }]), '/widgets/0/measure', 'unknown_measure'],
+    ['a chart without its type', board([{ name: 'w', type: 'chart', report: 'ok' }]), '/widgets/0/chart', 'required'],
+    ['a widget past the grid', board([{ name: 'w', type: 'approvals', x: 8, w: 6 }]), '/widgets/0/w', 'invalid_layout'],
+    ['an unknown role', board([{ name: 'w', type: 'approvals' }], { home: ['nobody'] }), '/home/0', 'unknown_role'],
+    ['a records filter on an unknown field', board([{ name: 'w', type: 'records', entity: 'deal', filter: { '==': [{ var: 'nope' }, 1] } }]), '/widgets/0/filter/==/0/var', 'unknown_field'],
+  ])('refuses a dashboard with %s', async (_, doc, path, code) => {
+    const report = { ...base, name: 'ok', measures: [{ name: 'n' }] };
+    const r = await e.call('POST', '/api/meta/deploy', { documents: [report, doc] });
+    expect(r.status).toBe(400);
+    expect(r.body.error.details).toContainEqual(expect.objectContaining({ path: '/documents/1' + path, code }));
+  });
+
   it('deploys a sound report and serves its meta-schema', async () => {
     const ok = await e.call('POST', '/api/meta/deploy', { documents: [{ ...base, dimensions: [{ field: 'account.region' }, { field: 'close_date', bucket: 'fiscal_quarter' }], fiscalYearStartMonth: 4, measures: [{ name: 'n' }, { name: 'g', derive: 'growth_rate', of: 'n' }] }] });
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
