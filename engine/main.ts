@@ -5,7 +5,11 @@
  *   SAMPLE_APPS         comma-separated folders of sample-apps/ to deploy on first start (default: sales,finance)
  *   PLUGINS             comma-separated plugin folders of plugins/ or module paths (default: every shipped plugin)
  *   SEED_DEMO_USERS     1 to seed the demo organisation on PostgreSQL too (always done on the embedded database)
+ *   SEED_DEMO_DATA      1 to load the sample apps' demo data on PostgreSQL (once; needs the demo users); 0 to skip it on
+ *                       the first start of the embedded database, where it is loaded by default
  *   INIT_ADMIN_USERNAME, INIT_ADMIN_PASSWORD   the first administrator, when there are no users yet
+ *                       (without them, an administrator "admin" with a random password printed once)
+ *   TRUST_PROXY         X-Forwarded-For names the client: true, or the number of proxies in front (default: no)
  */
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -16,6 +20,9 @@ import { createEngine } from './engine.js';
 import { loadPackage } from '../metadata/loader.js';
 import { loadPlugins, shippedPlugins } from './registry/load-plugins.js';
 import { seedOrganisation } from './auth/demo.js';
+import { createFirstAdministrator } from './auth/first-admin.js';
+import { parseTrustProxy } from './http/client.js';
+import { loadDemoData } from './seed/load.js';
 
 const root = resolve(import.meta.dirname, '..');
 const url = process.env.DATABASE_URL || undefined;
@@ -25,7 +32,7 @@ const port = Number(process.env.PORT ?? 3000);
 if (dataDir) await mkdir(dataDir, { recursive: true });
 const pluginsFolder = join(root, 'plugins');
 const pluginNames = process.env.PLUGINS !== undefined ? process.env.PLUGINS.split(',').map((s) => s.trim()).filter(Boolean) : await shippedPlugins(pluginsFolder);
-const engine = await createEngine({ url, dataDir, plugins: await loadPlugins(pluginNames, pluginsFolder, { env: process.env }) });
+const engine = await createEngine({ url, dataDir, trustProxy: parseTrustProxy(process.env.TRUST_PROXY), plugins: await loadPlugins(pluginNames, pluginsFolder, { env: process.env }) });
 
 // First start: deploy the sample apps so the product has something to show.
 const sampleApps = (process.env.SAMPLE_APPS ?? 'sales,finance').split(',').map((s) => s.trim()).filter(Boolean);
@@ -41,11 +48,13 @@ if (!engine.metadata.model.apps.some((a) => a.name !== 'system')) {
 const users = engine.metadata.model.entity('user')!;
 const [{ n: userCount }] = await engine.database.db.select({ n: count() }).from(users.table);
 const credentialsFile = dataDir ? join(dataDir, 'demo-users.txt') : undefined;
+let firstStart = false;
 if (Number(userCount) === 0) {
   if (!url || process.env.SEED_DEMO_USERS === '1') {
     const organisations = sampleApps.map((s) => join(root, 'sample-apps', s, 'data', 'organisation.json')).filter(existsSync);
     if (organisations.length) {
       const credentials = await seedOrganisation(engine.data, engine.auth, organisations);
+      firstStart = true;
       const table = credentials.map((c) => `${c.username.padEnd(14)} ${c.password.padEnd(14)} ${c.roles.join(', ')}`).join('\n');
       console.log(`Demo users (username, password, roles):\n${table}`);
       if (credentialsFile) {
@@ -57,10 +66,17 @@ if (Number(userCount) === 0) {
     await engine.createUser({ username: process.env.INIT_ADMIN_USERNAME, display_name: 'Administrator', roles: ['admin'], password: process.env.INIT_ADMIN_PASSWORD });
     console.log(`Created the administrator "${process.env.INIT_ADMIN_USERNAME}"`);
   } else {
-    console.warn('No users yet: set INIT_ADMIN_USERNAME and INIT_ADMIN_PASSWORD (or SEED_DEMO_USERS=1) to create the first ones.');
+    const created = await createFirstAdministrator(engine);
+    if (created) console.log(created.message);
   }
 } else if (credentialsFile && existsSync(credentialsFile)) {
   console.log(`Demo users and their passwords: ${credentialsFile}`);
+}
+
+// Demo data: on the embedded database's first start (unless SEED_DEMO_DATA=0), on PostgreSQL when asked; never twice.
+if ((!url && firstStart && process.env.SEED_DEMO_DATA !== '0') || (url && process.env.SEED_DEMO_DATA === '1')) {
+  const result = await loadDemoData(engine, { folders: sampleApps.map((s) => join(root, 'sample-apps', s)).filter(existsSync) });
+  if (result.loaded) console.log(`Loaded demo data in ${(result.ms / 1000).toFixed(1)} s: ${Object.entries(result.counts).map(([k, n]) => `${n} ${k}`).join(', ')}`);
 }
 
 const server = serve({ fetch: engine.app.fetch, port }, (info) => {

@@ -1,0 +1,217 @@
+/**
+ * The demo-data loader: reads the generated sets of each sample app's data/*.json (generate.ts),
+ * creates the records through the engine's own operations as the demo users — validation, formulas,
+ * auto-numbers, automations, audit — walks their workflow events and approval steps, then moves the
+ * timestamps to the planned past (backdate.ts). One transaction for the whole load, recorded in
+ * seed.runs so that it never runs twice; a bad row rolls everything back and is reported with its
+ * file and JSON pointer.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/database.js';
+import { AppError } from '../errors.js';
+import { loadPrincipal, type Principal } from '../access/principal.js';
+import type { DataService, OperationContext } from '../data/service.js';
+import type { WorkflowService } from '../workflow/service.js';
+import type { ApprovalService } from '../approvals/service.js';
+import { planSet, SeedError, streamFor, type DemoFile, type GeneratorScope, type PlannedRow } from './generate.js';
+import { backdate, backdateApproval, mark, type BackdatePlan } from './backdate.js';
+
+export const SEED_SQL = `
+create schema if not exists seed;
+create table if not exists seed.runs (
+  name text primary key,
+  at timestamptz not null default now(),
+  counts jsonb not null
+);`;
+
+/** The name a load is recorded under: demo data is loaded once per database. */
+export const DEMO_RUN = 'demo-data';
+const CHUNK = 500;
+
+export interface DemoDataEngine {
+  data: DataService;
+  workflows: WorkflowService;
+  approvals: ApprovalService;
+}
+
+export interface LoadOptions {
+  /** Sample-app folders, in load order (a set may refer to the sets of the apps before it). */
+  folders: string[];
+  /** The time the data is relative to (default: now). */
+  now?: Date;
+  /** The name the load is recorded under (default demo-data). */
+  name?: string;
+}
+
+export interface LoadResult {
+  loaded: boolean;
+  /** Records created per set. */
+  counts: Record<string, number>;
+  ms: number;
+}
+
+/** The data files of an app folder: data/*.json that hold generated sets (organisation.json holds users). */
+export async function demoFiles(folder: string): Promise<string[]> {
+  const dir = join(folder, 'data');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const files: string[] = [];
+  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+    const parsed = JSON.parse(await readFile(join(dir, name), 'utf8')) as unknown;
+    if (parsed && typeof parsed === 'object' && 'sets' in parsed) files.push(join(dir, name));
+  }
+  return files;
+}
+
+/** Whether the demo data has been loaded into this database. */
+export async function demoDataLoaded(data: DataService, name = DEMO_RUN): Promise<boolean> {
+  await data.database.exec(SEED_SQL);
+  const [row] = await data.database.rows(sql`select 1 from seed.runs where name = ${name}`);
+  return Boolean(row);
+}
+
+export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions): Promise<LoadResult> {
+  const started = Date.now();
+  const { data } = engine;
+  const database = data.database;
+  await database.exec(SEED_SQL);
+  const now = options.now ?? new Date();
+  const run = options.name ?? DEMO_RUN;
+  const files: { path: string; doc: DemoFile }[] = [];
+  for (const folder of options.folders) {
+    for (const path of await demoFiles(folder)) files.push({ path, doc: JSON.parse(await readFile(path, 'utf8')) as DemoFile });
+  }
+
+  // Principals are loaded before the transaction: the embedded database has a single connection.
+  const users = data.entity('user');
+  const userRows = (await database.db.select({ id: users.columns.id, username: users.columns.username }).from(users.table)) as { id: string; username: string }[];
+  const byName = new Map(userRows.map((u) => [u.username, u.id]));
+  const principals = new Map<string, Principal>();
+  for (const u of userRows) {
+    const p = await loadPrincipal(database, data.model(), u.id);
+    if (p) principals.set(u.id, p);
+  }
+  const contextOf = (file: string, path: string, actor: string | undefined): OperationContext => {
+    if (actor === undefined) return { principal: null, privileged: true, lang: 'zh-CN' };
+    const id = byName.get(actor) ?? actor;
+    const principal = principals.get(id);
+    if (!principal) throw new SeedError(file, path, `there is no active user "${actor}" to act as`);
+    return { principal, lang: 'zh-CN' };
+  };
+
+  const counts: Record<string, number> = {};
+  const loaded = await database.db.transaction(async (tx) => {
+    // Two processes starting at once: the second waits, then finds the run recorded.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`seed:${run}`}))`);
+    const [done] = await database.rows(sql`select 1 from seed.runs where name = ${run}`, tx);
+    if (done) return false;
+    const plan: BackdatePlan = { start: await mark(database, tx), created: [], segments: [], restamp: [] };
+    const sets = new Map<string, Record<string, unknown>[]>();
+    for (const { path: filePath, doc } of files) {
+      const file = relative(process.cwd(), filePath);
+      if (!Array.isArray(doc.sets)) throw new SeedError(file, '/sets', 'must be a list of sets');
+      for (const [index, set] of doc.sets.entries()) {
+        const scope: GeneratorScope = { file, lists: doc.lists ?? {}, now, rng: streamFor(doc.seed ?? 1, set.name), sets, users: byName };
+        if (!data.model().entity(set.entity)) throw new SeedError(file, `/sets/${index}/entity`, `there is no entity "${set.entity}"`);
+        const rows = planSet(set, index, scope);
+        const records = await createRows(engine, tx, rows, set.entity, file, index, contextOf);
+        for (const [i, row] of rows.entries()) {
+          if (row.createdAt) plan.created.push({ id: records[i].id as string, at: row.createdAt });
+          const walked = await walk(engine, tx, plan, set.entity, records[i], row, file, `/sets/${index}/rows/${i}`, contextOf);
+          // Later sets see the times the record will have once backdated (e.g. an order dated after its deal's win).
+          const created = row.createdAt ?? now;
+          records[i] = { ...walked, created_at: created.toISOString(), updated_at: (row.events.at(-1)?.at ?? created).toISOString() };
+        }
+        if (set.walk?.restamp?.length) plan.restamp.push({ entity: set.entity, ids: records.map((r) => r.id as string), fields: set.walk.restamp });
+        sets.set(set.name, [...(sets.get(set.name) ?? []), ...records]);
+        counts[set.name] = (counts[set.name] ?? 0) + records.length;
+        if (process.env.SEED_TRACE) console.log(set.name, records.length, Date.now() - started);
+      }
+    }
+    await backdate(database, tx, data.model(), plan);
+    await tx.execute(sql`insert into seed.runs (name, counts) values (${run}, ${JSON.stringify(counts)}::jsonb)`);
+    return true;
+  });
+  return { loaded, counts, ms: Date.now() - started };
+}
+
+type ContextOf = (file: string, path: string, actor: string | undefined) => OperationContext;
+
+/** Creates a set's rows in bulk, one call per actor and chunk; a refused row is named by its place in the file. */
+async function createRows(engine: DemoDataEngine, tx: Db, rows: PlannedRow[], entity: string, file: string, index: number, contextOf: ContextOf) {
+  const records: Record<string, unknown>[] = new Array(rows.length);
+  const byActor = new Map<string | undefined, PlannedRow[]>();
+  for (const row of rows) byActor.set(row.actor, [...(byActor.get(row.actor) ?? []), row]);
+  for (const [actor, group] of byActor) {
+    const ctx = contextOf(file, `/sets/${index}/actor`, actor);
+    for (let i = 0; i < group.length; i += CHUNK) {
+      const chunk = group.slice(i, i + CHUNK);
+      try {
+        const created = (await engine.data.create(ctx, entity, chunk.map((r) => r.values), tx)) as Record<string, unknown>[];
+        chunk.forEach((r, k) => (records[r.index] = created[k]));
+      } catch (e) {
+        throw rowError(e, file, `/sets/${index}`, (k) => chunk[k].index);
+      }
+    }
+  }
+  return records;
+}
+
+/** Fires the row's events in order, each at its planned time; workflow events and approval steps alike. */
+async function walk(engine: DemoDataEngine, tx: Db, plan: BackdatePlan, entity: string, record: Record<string, unknown>, row: PlannedRow, file: string, path: string, contextOf: ContextOf) {
+  let current = record;
+  if (!row.events.length) return current;
+  let from = await mark(engine.data.database, tx);
+  for (const [k, step] of row.events.entries()) {
+    const where = `${path}/events/${k}`;
+    const id = current.id as string;
+    try {
+      if (step.event.startsWith('$')) {
+        const ctx = (assignee?: string) => contextOf(file, where, step.actor ?? assignee ?? row.actor);
+        let requestId: string;
+        if (step.event === '$submit') requestId = requestOf(await engine.approvals.submit(ctx(), entity, id, {}, tx));
+        else if (step.event === '$recall') requestId = requestOf(await engine.approvals.recall(ctx(), entity, id, {}, tx));
+        else if (step.event === '$approve' || step.event === '$reject') {
+          const [task] = await engine.data.database.rows<{ id: string; assignee: string }>(sql`select t.id, t.assignee from approval.tasks t
+            join approval.requests r on r.id = t.request_id where r.entity = ${entity} and r.record_id = ${id} and t.status = 'pending' order by t.created_at, t.id limit 1`, tx);
+          if (!task) throw new SeedError(file, where, `${step.event}: no pending approval task on this ${entity}`);
+          const decision = step.event === '$approve' ? 'approve' : 'reject';
+          requestId = requestOf(await engine.approvals.decide(ctx(task.assignee), task.id, decision, { comment: step.input ?? undefined }, tx));
+        } else throw new SeedError(file, where, `unknown approval step "${step.event}" (known: $submit, $approve, $reject, $recall)`);
+        await backdateApproval(tx, requestId, step.at);
+        current = await engine.data.findWithRights(tx, engine.data.guard({ principal: null, privileged: true, lang: 'en' }), engine.data.entity(entity), id, []).then((r) => r.record);
+      } else {
+        const body = step.input === undefined ? {} : { input: step.input };
+        current = (await engine.workflows.fire(contextOf(file, where, step.actor ?? row.actor), entity, id, step.event, body, tx)).record;
+      }
+    } catch (e) {
+      throw rowError(e, file, where, undefined, step.event);
+    }
+    const to = await mark(engine.data.database, tx);
+    plan.segments.push({ from, to, at: step.at });
+    from = to;
+  }
+  return current;
+}
+
+/** A refusal of the engine's, told as a place in the seed file. */
+function rowError(e: unknown, file: string, path: string, rowOf?: (k: number) => number, event?: string): Error {
+  if (e instanceof SeedError) return e;
+  if (!(e instanceof AppError)) return e as Error;
+  const first = e.details[0];
+  let where = path;
+  let detail = first ? ` — ${first.path || '/'}: ${first.message}` : '';
+  if (rowOf && first) {
+    // Bulk creates name the row first (/k/field): point at the row of the set instead.
+    const m = /^\/(\d+)(\/.*)?$/.exec(first.path);
+    if (m) {
+      where = `${path}/rows/${rowOf(Number(m[1]))}`;
+      detail = ` — ${m[2] ?? '/'}: ${first.message}`;
+    }
+  }
+  return new SeedError(file, where, `${event ? `"${event}": ` : ''}${e.code}: ${e.message}${detail}`);
+}
+
+/** The request id of an approval operation's answer. */
+const requestOf = (view: { request: unknown }) => (view.request as { id: string }).id;

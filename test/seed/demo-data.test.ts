@@ -1,0 +1,143 @@
+/**
+ * Demo data: the sample apps' generated sets load through the engine's operations as the demo users,
+ * with two years of backdated history, once; the generator is deterministic; a bad row is named by
+ * its file and path and leaves nothing behind.
+ */
+import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPackage } from '../../metadata/loader.js';
+import { mergeOrganisations, seedOrganisation } from '../../engine/auth/demo.js';
+import { demoDataLoaded, loadDemoData } from '../../engine/seed/load.js';
+import { planSet, SeedError, streamFor, type DemoFile, type GeneratorScope } from '../../engine/seed/generate.js';
+import { drivers, startEngine, type TestEngine } from '../support/engine.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const apps = ['sales', 'finance'].map((a) => join(root, 'sample-apps', a));
+const DAY = 86_400_000;
+
+describe('the demo-data generator', () => {
+  const scopeFor = (doc: DemoFile, seed = doc.seed ?? 1): GeneratorScope => ({
+    file: 'demo.json', lists: doc.lists ?? {}, now: new Date('2026-06-30T08:00:00Z'), rng: streamFor(seed, 'accounts'), sets: new Map(),
+    users: new Map([['rep_east', '0190a000-0000-7000-8000-000000000001'], ['rep_north', '0190a000-0000-7000-8000-000000000002'], ['manager_east', '0190a000-0000-7000-8000-000000000003'], ['director', '0190a000-0000-7000-8000-000000000004']]),
+  });
+
+  it('gives the same rows for the same seed and day, other rows for another seed', async () => {
+    const doc = JSON.parse(await readFile(join(apps[0], 'data', 'demo.json'), 'utf8')) as DemoFile;
+    const accounts = doc.sets.findIndex((s) => s.name === 'accounts');
+    const a = planSet(doc.sets[accounts], accounts, scopeFor(doc));
+    const b = planSet(doc.sets[accounts], accounts, scopeFor(doc));
+    expect(a).toHaveLength(220);
+    expect(b).toEqual(a);
+    expect(planSet(doc.sets[accounts], accounts, scopeFor(doc, 7)).map((r) => r.values.name)).not.toEqual(a.map((r) => r.values.name));
+    expect(new Set(a.map((r) => r.values.name)).size).toBe(220); // "unique" redraws repeats
+    expect(new Set(a.map((r) => r.values.region)).size).toBe(7);
+    for (const r of a) expect(r.createdAt!.getTime()).toBeLessThanOrEqual(new Date('2026-06-30T08:00:00Z').getTime());
+  });
+
+  it('stops a walk at today and names unknown generators by their path', () => {
+    const scope = scopeFor({ sets: [] });
+    const [row] = planSet({ name: 'x', entity: 'task', count: 1, values: {}, createdAt: { $datetime: [-10, -10] }, walk: { events: ['a', 'b', 'c'], gapDays: 4 } }, 0, scope);
+    expect(row.events.map((e) => e.event)).toEqual(['a', 'b']);
+    expect(row.events[1].at.getTime() - row.createdAt!.getTime()).toBe(8 * DAY);
+    expect(() => planSet({ name: 'x', entity: 'task', count: 1, values: { subject: { $bogus: 1 } } }, 3, scope)).toThrow(/demo\.json \/sets\/3\/values\/subject\/\$bogus: unknown generator/);
+    expect(() => planSet({ name: 'x', entity: 'task', count: 1, values: { owner_id: { $user: 'nobody' } } }, 0, scope)).toThrow(SeedError);
+  });
+});
+
+describe.each(drivers)('demo data on %s', (driver) => {
+  let e: TestEngine;
+  let badFolder: string;
+  beforeAll(async () => {
+    e = await startEngine(driver);
+    for (const folder of apps) expect((await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(folder) })).status).toBe(201);
+    // The demo organisation, without its administrator (the test engine has one already).
+    const dir = await mkdtemp(join(tmpdir(), 'metacrm-seed-'));
+    const org = mergeOrganisations(await Promise.all(apps.map(async (a) => JSON.parse(await readFile(join(a, 'data', 'organisation.json'), 'utf8')))));
+    await writeFile(join(dir, 'organisation.json'), JSON.stringify({ ...org, users: org.users.filter((u) => u.username !== 'admin') }));
+    await seedOrganisation(e.data, e.auth, [join(dir, 'organisation.json')]);
+    badFolder = join(dir, 'bad');
+    await mkdir(join(badFolder, 'data'), { recursive: true });
+    await writeFile(join(badFolder, 'data', 'demo.json'), JSON.stringify({
+      seed: 1,
+      sets: [{ name: 'accounts', entity: 'account', count: 5, actor: 'rep_east',
+        values: { name: { $text: '坏数据{$i}' }, region: 'east', grade: { $at: ['a', 'b', 'z'], index: { $var: '$i' } } } }],
+    }));
+  }, 120_000);
+  afterAll(() => e?.stop());
+
+  const count = async (table: string, where = sql`true`) =>
+    Number((await e.database.rows<{ n: number }>(sql`select count(*)::int as n from ${sql.identifier(table)} where ${where}`))[0].n);
+
+  it('refuses a bad row, naming its file and path, and writes nothing', async () => {
+    const error = await loadDemoData(e, { folders: [badFolder] }).catch((x) => x);
+    expect(error).toBeInstanceOf(SeedError);
+    expect(error.message).toMatch(/bad\/data\/demo\.json \/sets\/0\/rows\/2: validation_failed.*\/grade/);
+    expect(await count('account')).toBe(0);
+    expect(await demoDataLoaded(e.data)).toBe(false);
+  });
+
+  it('loads the sample apps through the engine as the demo users, with two years of history, in one go', async () => {
+    const result = await loadDemoData(e, { folders: apps });
+    expect(result.loaded).toBe(true);
+    expect(result.counts).toMatchObject({ accounts: 220, opportunities: 500, visits: 1200, expense_claims: 120 });
+    expect(await count('account')).toBeGreaterThanOrEqual(220); // converted leads add a few
+    expect(await count('contact')).toBeGreaterThanOrEqual(220);
+
+    // Every stage of the pipeline, created over the last 24 months, each with its history.
+    const stages = await e.database.rows<{ stage: string; n: number }>(sql`select stage, count(*)::int as n from opportunity group by stage`);
+    expect(stages.map((s) => s.stage).sort()).toEqual(['contract_signed', 'initial_contact', 'intent', 'lost', 'needs_confirmed', 'negotiation', 'proposal', 'quotation', 'won']);
+    const [span] = await e.database.rows<{ months: number; old: number }>(sql`select count(distinct date_trunc('month', created_at))::int as months,
+      count(*) filter (where created_at < now() - interval '365 days')::int as old from opportunity`);
+    expect(span.months).toBeGreaterThanOrEqual(22);
+    expect(span.old).toBeGreaterThan(150);
+    const [walked] = await e.database.rows<{ bad: number; moved: number }>(sql`select
+      count(*) filter (where h.at < o.created_at or h.at > now())::int as bad, count(distinct o.id)::int as moved
+      from opportunity o join workflow.history h on h.entity = 'opportunity' and h.record_id = o.id`);
+    expect(walked.bad).toBe(0);
+    expect(walked.moved).toBeGreaterThan(300);
+    // Time in stage: stays are contiguous, from creation on, weeks long rather than the load's milliseconds.
+    const [stays] = await e.database.rows<{ avg_days: number; gaps: number }>(sql`select avg(extract(epoch from left_at - entered_at) / 86400)::float as avg_days,
+      (select count(*) from workflow.stays a join workflow.stays b on a.record_id = b.record_id and b.id = (select min(id) from workflow.stays c where c.record_id = a.record_id and c.id > a.id)
+        where a.entity = 'opportunity' and a.left_at <> b.entered_at)::int as gaps
+      from workflow.stays where entity = 'opportunity' and left_at is not null`);
+    expect(stays.avg_days).toBeGreaterThan(3);
+    expect(stays.gaps).toBe(0);
+    // Won and lost deals closed on the day of their last step, not on the day of the load.
+    expect(await count('opportunity', sql`stage in ('won', 'lost') and actual_close_date >= current_date - 1`)).toBeLessThan(20);
+
+    // Through the operations as the demo users: owners and creators are the reps, formulas and numbers filled in, audited.
+    const owners = await e.database.rows<{ username: string; n: number }>(sql`select u.username, count(*)::int as n from opportunity o join "user" u on u.id = o.owner_id group by 1`);
+    expect(owners.map((o) => o.username).sort()).toEqual(['director', 'manager_east', 'rep_east', 'rep_north']);
+    // (opportunities a lead's conversion created are the engine's, on the rep's behalf)
+    expect(await count('opportunity', sql`(created_by is distinct from owner_id and id not in (select converted_opportunity from lead where converted_opportunity is not null))
+      or weighted_amount is null or opportunity_no is null`)).toBe(0);
+    expect(await count('account', sql`archive_no is null`)).toBe(0);
+    const [audit] = await e.database.rows<{ n: number; old: number }>(sql`select count(*)::int as n, count(*) filter (where at < now() - interval '30 days')::int as old
+      from audit.log where entity = 'opportunity' and action = 'create'`);
+    expect(audit.n).toBe(await count('opportunity'));
+    expect(audit.old).toBeGreaterThan(400);
+
+    // Expense claims in every approval state the process reaches, with backdated approval steps.
+    const claims = await e.database.rows<{ approval_status: string }>(sql`select distinct approval_status from expense_claim`);
+    expect(claims.map((c) => c.approval_status).sort()).toEqual(['approved', 'draft', 'pending', 'recalled', 'returned']);
+    expect(Number((await e.database.rows<{ n: number }>(sql`select count(*)::int as n from approval.tasks where status = 'pending'`))[0].n)).toBeGreaterThan(10);
+    expect(Number((await e.database.rows<{ n: number }>(sql`select count(*)::int as n from approval.requests where submitted_at > now() - interval '1 minute'`))[0].n)).toBe(0);
+
+    // What a rep sees through the API: their own customers only (scopes show).
+    const rep = await e.login('rep_east', await e.auth.setPassword((await e.database.rows<{ id: string }>(sql`select id from "user" where username = 'rep_east'`))[0].id, 'rep-east-password-1').then(() => 'rep-east-password-1'));
+    const mine = await e.callAs(rep, 'GET', '/api/data/account?count=true&limit=1');
+    expect(mine.body.total).toBeGreaterThan(20);
+    expect(mine.body.total).toBeLessThan(await count('account'));
+  }, 300_000);
+
+  it('never loads twice', async () => {
+    const before = await count('opportunity');
+    const again = await loadDemoData(e, { folders: apps });
+    expect(again.loaded).toBe(false);
+    expect(await count('opportunity')).toBe(before);
+    expect(await demoDataLoaded(e.data)).toBe(true);
+  });
+});
