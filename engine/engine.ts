@@ -27,6 +27,7 @@ import { FieldBackfill } from './data/backfill.js';
 import { SchemaBuilds } from '../metadata/schema-builds.js';
 import { ReportService } from './reports/service.js';
 import { DashboardService } from './reports/dashboards.js';
+import { TARGET_SQL, TargetService } from './reports/targets.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -53,6 +54,7 @@ export async function createEngine(options: EngineOptions = {}) {
   await database.exec(WORKFLOW_SQL);
   await database.exec(INBOX_SQL);
   await database.exec(APPROVAL_SQL);
+  await database.exec(TARGET_SQL);
   const metadata = new MetadataService(database, registry, options.deployLockTimeoutMs);
   await metadata.start();
   if (!metadata.model.entity('user')) await metadata.deploy({ documents: await loadPackage(SYSTEM_PACKAGE) });
@@ -81,8 +83,9 @@ export async function createEngine(options: EngineOptions = {}) {
   const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => console.error('schedule sync failed', e)));
   const inbox = new Inbox(database);
   const reports = new ReportService(data);
-  const dashboards = new DashboardService({ data, reports, inbox: (ctx) => approvals.inbox(ctx) });
-  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, reports, dashboards, driver: database.driver, trustProxy: options.trustProxy });
+  const targets = new TargetService(data, reports);
+  const dashboards = new DashboardService({ data, reports, inbox: (ctx) => approvals.inbox(ctx), target: (ctx, name) => targets.get(ctx, name, {}) });
+  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, reports, dashboards, targets, driver: database.driver, trustProxy: options.trustProxy });
   return {
     database,
     registry,
@@ -99,6 +102,7 @@ export async function createEngine(options: EngineOptions = {}) {
     schemaBuilds,
     reports,
     dashboards,
+    targets,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {

@@ -24,6 +24,7 @@ import { describeAccess } from '../access/describe.js';
 import { buildOpenApi } from './openapi.js';
 import type { ReportService } from '../reports/service.js';
 import type { DashboardService } from '../reports/dashboards.js';
+import type { TargetService } from '../reports/targets.js';
 import { reportRoutes } from '../reports/routes.js';
 import { clientAddress, type TrustProxy } from './client.js';
 
@@ -38,6 +39,7 @@ export interface AppDeps {
   jobs: JobQueue;
   reports: ReportService;
   dashboards: DashboardService;
+  targets: TargetService;
   driver: string;
   /** Whether X-Forwarded-For is believed (TRUST_PROXY): see engine/http/client.ts. */
   trustProxy?: TrustProxy;
@@ -107,7 +109,7 @@ function requireSystem(c: Context<Env>, right: string) {
   if (!c.get('principal').system.has(right)) throw forbidden(`This needs the ${right} right`);
 }
 
-export function createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, reports, dashboards, driver, trustProxy = false }: AppDeps) {
+export function createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, reports, dashboards, targets, driver, trustProxy = false }: AppDeps) {
   const app = new Hono<Env>();
 
   app.onError((err, c) => {
@@ -295,7 +297,7 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
   app.get('/api/data/:entity/:id/shares', async (c) => c.json({ data: await ownership.shares(ctxOf(c), c.req.param('entity'), c.req.param('id')) }));
   app.post('/api/data/:entity/:id/shares', async (c) => c.json({ data: await ownership.share(ctxOf(c), c.req.param('entity'), c.req.param('id'), await jsonBody(c)) }, 201));
   app.delete('/api/data/:entity/:id/shares/:shareId', async (c) => c.json({ data: await ownership.unshare(ctxOf(c), c.req.param('entity'), c.req.param('id'), c.req.param('shareId')) }));
-  reportRoutes(app, reports, dashboards, ctxOf);
+  reportRoutes(app, { reports, dashboards, targets, ctxOf, jsonBody });
 
   return app;
 }

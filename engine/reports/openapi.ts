@@ -52,7 +52,22 @@ const REPORT_DATA = {
 };
 
 export function reportPaths(model: AppModel): Record<string, unknown> {
+  const name = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
   const paths: Record<string, unknown> = {
+    '/api/dashboards': { get: { tags: ['dashboards'], operationId: 'listDashboards', summary: 'The dashboards the caller may see (home: the caller\'s home dashboard)', responses: { 200: json({ type: 'object' }, 'Dashboards') } } },
+    '/api/dashboards/home': { get: { tags: ['dashboards'], operationId: 'homeDashboard', summary: 'The caller\'s home dashboard with every widget\'s data', responses: { 200: json({ type: 'object' }, 'Dashboard'), 404: error('No home dashboard for the caller\'s roles') } } },
+    '/api/dashboards/{name}': { get: { tags: ['dashboards'], operationId: 'dashboard', summary: 'A dashboard: each widget with its data (or its error) and the URL it comes from', parameters: [name], responses: { 200: json({ type: 'object' }, 'Dashboard'), 403: error('Not for the caller\'s roles'), 404: error('No such dashboard') } } },
+    '/api/targets': { get: { tags: ['targets'], operationId: 'listTargets', responses: { 200: json({ type: 'object' }, 'Target documents') } } },
+    '/api/targets/{name}': {
+      get: { tags: ['targets'], operationId: 'target', summary: 'Targets of a year with actuals, attainment, gap, pacing and decomposition issues, for the subjects the caller\'s scope covers',
+        parameters: [name, { name: 'year', in: 'query', schema: { type: 'integer' }, description: 'The (fiscal) year; default the current one' }], responses: { 200: json({ type: 'object' }, 'Rows and issues'), 400: error('Bad year'), 404: error('No such target') } },
+    },
+    '/api/targets/{name}/values': {
+      put: { tags: ['targets'], operationId: 'setTargets', summary: 'Set (value) or remove (null) target values, all or nothing',
+        parameters: [name],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['values'], properties: { values: { type: 'array', maxItems: 1000, items: { type: 'object', required: ['level', 'period', 'period_start', 'value'], properties: { level: { enum: ['company', 'department', 'user'] }, subject: { type: ['string', 'null'], format: 'uuid' }, period: { enum: ['year', 'quarter', 'month', 'week'] }, period_start: { type: 'string', format: 'date' }, value: { type: ['number', 'null'], minimum: 0 } } } } } } } } },
+        responses: { 200: json({ type: 'object' }, 'Written, with the issues left'), 403: error('target_not_editable: not one of your subordinates (path: the value)'), 422: error('validation_failed, decomposition_mismatch (refusing targets)') } },
+    },
     '/api/reports': { get: { tags: ['reports'], operationId: 'listReports', summary: 'The reports the caller may run', responses: { 200: json({ type: 'object', properties: { data: { type: 'array' } } }, 'Reports') } } },
   };
   for (const doc of model.documents.all<ReportDoc>('report')) {

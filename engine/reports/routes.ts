@@ -1,16 +1,30 @@
 /**
  * The report routes, registered on the HTTP app: list the reports the caller may run, run one with
- * its parameters in the query string (`format=csv|xlsx` exports the same answer as a file).
+ * its parameters in the query string (`format=csv|xlsx` exports the same answer as a file);
+dashboards with their widgets' data; targets with actuals, and setting target values.
  */
 import type { Context, Hono } from 'hono';
 import type { OperationContext } from '../data/service.js';
 import type { ReportService } from './service.js';
 import type { DashboardService } from './dashboards.js';
+import type { TargetService } from './targets.js';
+
+export interface ReportRouteDeps {
+  reports: ReportService;
+  dashboards: DashboardService;
+  targets: TargetService;
+  ctxOf: (c: Context<any>) => OperationContext; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** The request's JSON body (the app's body reader: size limit, errors). */
+  jsonBody: (c: Context<any>) => Promise<unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
 import { reportCsv, reportXlsx } from './export.js';
 import { badRequest } from '../errors.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function reportRoutes(app: Hono<any>, reports: ReportService, dashboards: DashboardService, ctxOf: (c: Context<any>) => OperationContext) {
+export function reportRoutes(app: Hono<any>, { reports, dashboards, targets, ctxOf, jsonBody }: ReportRouteDeps) {
+  app.get('/api/targets', (c) => c.json({ data: targets.list(ctxOf(c)) }));
+  app.get('/api/targets/:name', async (c) => c.json({ data: await targets.get(ctxOf(c), c.req.param('name'), c.req.query()) }));
+  app.put('/api/targets/:name/values', async (c) => c.json({ data: await targets.set(ctxOf(c), c.req.param('name'), await jsonBody(c)) }));
   app.get('/api/dashboards', (c) => c.json({ data: dashboards.list(ctxOf(c)) }));
   app.get('/api/dashboards/home', async (c) => c.json({ data: await dashboards.home(ctxOf(c)) }));
   app.get('/api/dashboards/:name', async (c) => c.json({ data: await dashboards.get(ctxOf(c), c.req.param('name')) }));
