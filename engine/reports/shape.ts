@@ -31,6 +31,8 @@ interface Group {
   values: unknown[];
   labels: (string | null)[];
   m: unknown[];
+  /** rollup: an average's sum and count, to add up. */
+  parts?: { s: number; c: number }[];
   in: boolean;
   other: boolean;
   parent?: string | null;
@@ -108,6 +110,7 @@ export function shapeSummary(plan: SummaryPlan, raw: Record<string, unknown>[], 
       values: all.map((d, i) => (present[i] ? (r[d.alias] ?? null) : null)),
       labels: all.map((d, i) => (present[i] && d.hasLabel ? ((r['l' + d.alias.slice(1)] as string | null) ?? null) : null)),
       m: plan.measures.map((_, j) => r[`m${j}`] ?? null),
+      parts: plan.rollup ? plan.measures.map((_, j) => ({ s: Number(r[`s${j}`] ?? 0), c: Number(r[`c${j}`] ?? 0) })) : undefined,
       in: r._in !== false,
       other: r._other === true,
       parent: (r._parent as string | null | undefined) ?? undefined,
@@ -115,6 +118,8 @@ export function shapeSummary(plan: SummaryPlan, raw: Record<string, unknown>[], 
       subtree: (r._subtree as string[] | null | undefined) ?? undefined,
     };
   });
+
+  if (plan.rollup) groups = [...groups, ...rollUp(plan, groups, n)];
 
   // ── fill empty periods ──
   const t = plan.time;
@@ -347,6 +352,45 @@ export function shapeSummary(plan: SummaryPlan, raw: Record<string, unknown>[], 
   for (const c of pivotColumns) if (!(c.name in totals)) totals[c.name] = zeroOf(plan.measures.find((m) => m.name === c.measure)!);
   const totalColumns = measureColumns.map((c) => ({ ...c, label: plan.measures.length > 1 ? `${lang === 'zh-CN' ? '合计' : 'Total'} · ${c.label}` : lang === 'zh-CN' ? '合计' : 'Total' }));
   return { columns: [...dimColumns, ...pivotColumns, ...totalColumns], rows: out, totals };
+}
+
+/** The subtotal and total groups of a plan whose statement grouped only the finest level. */
+function rollUp(plan: SummaryPlan, finest: Group[], n: number): Group[] {
+  const masks: boolean[][] = [];
+  const all = (k: number) => Array.from({ length: n }, (_, i) => i < k);
+  if (plan.shape === 'matrix') {
+    const rows = plan.dims.length;
+    if (rows) masks.push(all(rows), Array.from({ length: n }, (_, i) => i === n - 1));
+    masks.push(all(0));
+  } else for (let k = n - 1; k >= 0; k--) masks.push(all(k));
+  const out: Group[] = [];
+  for (const present of masks) {
+    const byKey = new Map<string, Group>();
+    for (const g of finest) {
+      const other = g.other && present[0]!;
+      const values = g.values.map((v, i) => (present[i] ? v : null));
+      const key = JSON.stringify([g.in, other, values]);
+      let into = byKey.get(key);
+      if (!into) {
+        byKey.set(key, (into = { present, values, labels: g.labels.map((l, i) => (present[i] ? l : null)), m: plan.measures.map(() => null), parts: plan.measures.map(() => ({ s: 0, c: 0 })), in: g.in, other }));
+      }
+      plan.measures.forEach((m, j) => {
+        const a = into!.m[j] as number | string | null;
+        const b = g.m[j] as number | string | null;
+        if (m.aggregate === 'avg') {
+          into!.parts![j]!.s += g.parts![j]!.s;
+          into!.parts![j]!.c += g.parts![j]!.c;
+          into!.m[j] = into!.parts![j]!.c ? into!.parts![j]!.s / into!.parts![j]!.c : null;
+        } else if (b === null) into!.m[j] = a;
+        else if (a === null) into!.m[j] = b;
+        else if (m.aggregate === 'min') into!.m[j] = b < a ? b : a;
+        else if (m.aggregate === 'max') into!.m[j] = b > a ? b : a;
+        else if (m.aggregate) into!.m[j] = (a as number) + (b as number);
+      });
+    }
+    out.push(...byKey.values());
+  }
+  return out;
 }
 
 function readStart(plan: SummaryPlan, d: DimPlan) {
