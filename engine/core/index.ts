@@ -1,9 +1,6 @@
 import type { Plugin } from '../registry/types.js';
-import { appKind, approvalKind, automationKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind } from '../../metadata/kinds.js';
+import { coreKinds } from './kinds.js';
 import { coreActions } from './actions.js';
-import { reportKind } from '../reports/kind.js';
-import { dashboardKind } from '../reports/dashboard-kind.js';
-import { targetKind } from '../reports/targets.js';
 import { coreFieldTypes } from './field-types.js';
 
 /** The engine's own contributions, registered exactly like any plugin's. */
@@ -20,7 +17,7 @@ export function daysBetween(from: unknown, to: unknown): number | null {
 export const corePlugin: Plugin = {
   name: 'core',
   fieldTypes: coreFieldTypes,
-  documentKinds: [appKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind, automationKind, approvalKind, reportKind, dashboardKind, targetKind],
+  documentKinds: coreKinds,
   actions: coreActions,
   operations: [{ name: 'days_between', evaluate: daysBetween }],
 };

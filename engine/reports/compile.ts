@@ -10,10 +10,10 @@ import { sql, type SQL } from 'drizzle-orm';
 import { AppError } from '../errors.js';
 import type { AppModel, CompiledEntity } from '../model/compile.js';
 import type { Guard } from '../access/guard.js';
-import type { DictionaryDoc } from '../../metadata/kinds.js';
+import type { DictionaryDoc } from '../model/kinds/dictionary.js';
 import { compileFilter, type FilterScope } from '../rules/to-sql.js';
 import { columnRef, tableText } from '../data/query.js';
-import { Source, type Column } from './source.js';
+import { AggregateSource as Source, type Column } from '../data/operations/aggregate.js';
 import { bucketStart, shiftBucket, yearEarlier } from './dates.js';
 import { dimensionName, TIME_DERIVATIONS, type Aggregate, type Bucket, type Bound, type DimensionDoc, type MeasureDoc, type ReportDoc } from './types.js';
 import { pointer } from '../errors.js';
@@ -45,6 +45,8 @@ export interface MeasurePlan {
 }
 
 export interface RunContext {
+  /** The caller's source over the report's entity (the aggregate operation's: scope, scoped joins, readable fields). */
+  source: Source;
   model: AppModel;
   guard: Guard;
   lang: Lang;
@@ -250,8 +252,8 @@ export function measureInputs(source: Source, doc: ReportDoc, run: RunContext): 
   return { select, has };
 }
 
-export function compileSummary(doc: ReportDoc, entity: CompiledEntity, run: RunContext): SummaryPlan {
-  const source = new Source(run.model, run.guard, entity, run.lang, run.action);
+export function compileSummary(doc: ReportDoc, run: RunContext): SummaryPlan {
+  const source = run.source;
   const scope = source.scope();
   const tz = doc.timeZone ?? 'UTC';
   const fiscal = doc.fiscalYearStartMonth ?? 1;

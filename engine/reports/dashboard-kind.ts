@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { pointer, type ErrorDetail } from '../errors.js';
 import type { DocumentKindDefinition, DocumentSet, JsonSchema } from '../registry/types.js';
-import type { EntityDoc } from '../../metadata/kinds.js';
+import type { EntityDoc } from '../model/kinds/entity.js';
 import { checkRule } from '../rules/check.js';
 import { SYSTEM_FIELDS } from '../model/system-fields.js';
 import type { DashboardDoc } from './dashboard-types.js';

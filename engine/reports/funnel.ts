@@ -9,13 +9,12 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { CompiledEntity } from '../model/compile.js';
 import { pointer } from '../errors.js';
-import { Source } from './source.js';
 import { aggregateSql, bindParams, compileCondition, measureInputs, measurePlan, type Lang, type RunContext } from './compile.js';
 import type { ReportColumn, ReportData } from './shape.js';
 import type { ReportDoc } from './types.js';
 
 function setup(doc: ReportDoc, entity: CompiledEntity, run: RunContext) {
-  const source = new Source(run.model, run.guard, entity, run.lang, run.action);
+  const source = run.source;
   const scope = source.scope();
   const funnel = doc.funnel!;
   const stageColumn = source.column(funnel.field, '/funnel/field')!;

@@ -7,7 +7,9 @@
 import { createRequire } from 'node:module';
 import { pointer, type ErrorDetail } from '../errors.js';
 import type { DocumentKindDefinition, DocumentSet, JsonSchema, RegistryView } from '../registry/types.js';
-import type { DictionaryDoc, EntityDoc, WorkflowDoc } from '../../metadata/kinds.js';
+import type { DictionaryDoc } from '../model/kinds/dictionary.js';
+import type { EntityDoc } from '../model/kinds/entity.js';
+import type { WorkflowDoc } from '../workflow/kind.js';
 import { checkRule } from '../rules/check.js';
 import { isLogic } from '../rules/evaluate.js';
 import { SYSTEM_FIELDS } from '../model/system-fields.js';

@@ -4,7 +4,7 @@
  * `$params`. A bad value is a 400 pointing at `/query/<name>`.
  */
 import { badRequest, type ErrorDetail } from '../errors.js';
-import type { DictionaryDoc } from '../../metadata/kinds.js';
+import type { DictionaryDoc } from '../model/kinds/dictionary.js';
 import { UUID } from '../model/ids.js';
 import { RELATIVE_DATES, relativeDate } from './dates.js';
 import type { ParameterDoc } from './types.js';

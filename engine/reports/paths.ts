@@ -4,11 +4,11 @@
  * (owner_id, created_by, updated_by) lead to the `user` entity like reference fields do.
  */
 import type { DocumentSet, FieldDoc, RegistryView } from '../registry/types.js';
-import type { EntityDoc } from '../../metadata/kinds.js';
+import type { EntityDoc } from '../model/kinds/entity.js';
 import { SYSTEM_COLUMN_KINDS } from '../model/compile.js';
-import type { ValueKind } from '../model/value-kind.js';
+import type { ValueKind } from '../registry/value-kind.js';
 
-export const USER_COLUMNS: ReadonlySet<string> = new Set(['owner_id', 'created_by', 'updated_by']);
+import { USER_COLUMNS } from '../data/operations/aggregate.js';
 
 export interface PathStep {
   entity: string;

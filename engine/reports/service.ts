@@ -1,18 +1,19 @@
 /**
- * The aggregate operation: runs a deployed report as the caller. Resolves the document, checks that
- * the caller may run it (its roles, the read permission on its entity, every field it touches),
- * parses the parameters, compiles ONE statement with the caller's row scope inside and shapes the
- * answer `{ columns, rows, totals }`. Also lists the reports a caller may run.
+ * Runs a deployed report as the caller: resolves the document, checks the caller's roles, parses the
+ * parameters, compiles ONE statement over the aggregate operation's source (engine/data/operations/
+ * aggregate.ts: the caller's scope, scoped joins, every field checked readable) and shapes the answer
+ * `{ columns, rows, totals }`. Also lists the reports a caller may run.
  */
 import type { DataService, OperationContext } from '../data/service.js';
 import { AppError, notFound } from '../errors.js';
 import type { ReportDoc } from './types.js';
 import { parseParameters } from './parameters.js';
 import { compileSummary, type RunContext } from './compile.js';
+import { aggregateSource, type AggregateSource } from '../data/operations/aggregate.js';
 import { shapeSummary, type ReportData } from './shape.js';
 import { compileTabular } from './tabular.js';
 import { compileFunnel, compileTimeInStage } from './funnel.js';
-import type { DictionaryDoc } from '../../metadata/kinds.js';
+import type { DictionaryDoc } from '../model/kinds/dictionary.js';
 
 export interface ReportResult extends ReportData {
   report: { name: string; label: string; shape: string };
@@ -66,30 +67,34 @@ export class ReportService {
     return parseParameters(doc.parameters ?? [], query, (n) => model.dictionaries.get(n) as DictionaryDoc | undefined, doc.timeZone ?? 'UTC', ctx.lang);
   }
 
-  /** `action` is the permission whose scope bounds the records: read, or export for files. */
-  private compile(ctx: OperationContext, doc: ReportDoc, params: Record<string, unknown>, action: 'read' | 'export' = 'read') {
-    const model = this.data.model();
-    const entity = this.data.entity(doc.entity);
+  /** The one statement of a report and how to shape its rows, over the caller's source (the aggregate operation's). */
+  private plan(ctx: OperationContext, doc: ReportDoc, params: Record<string, unknown>, source: AggregateSource) {
     const run: RunContext = {
-      model,
-      guard: this.data.guard(ctx),
+      source,
+      model: source.model,
+      guard: source.guard,
       lang: ctx.lang,
-      action,
+      action: source.action,
       params,
       context: { $user: ctx.principal?.context ?? {}, $now: new Date().toISOString(), $params: params },
     };
     switch (doc.shape ?? 'summary') {
       case 'tabular':
-        return compileTabular(doc, entity, run);
+        return compileTabular(doc, source.root, run);
       case 'funnel':
-        return compileFunnel(doc, entity, run);
+        return compileFunnel(doc, source.root, run);
       case 'time_in_stage':
-        return compileTimeInStage(doc, entity, run);
+        return compileTimeInStage(doc, source.root, run);
       default: {
-        const plan = compileSummary(doc, entity, run);
+        const plan = compileSummary(doc, run);
         return { sql: plan.sql, shape: (rows: Record<string, unknown>[], lang: 'en' | 'zh-CN') => shapeSummary(plan, rows, lang), filter: plan.filter };
       }
     }
+  }
+
+  /** Compiles without running: does the caller's source admit everything the report touches? */
+  private compile(ctx: OperationContext, doc: ReportDoc, params: Record<string, unknown>) {
+    return this.plan(ctx, doc, params, aggregateSource(this.data, ctx, doc.entity));
   }
 
   /** Runs a report with the query string's parameters. */
@@ -104,8 +109,7 @@ export class ReportService {
   async runDocument(ctx: OperationContext, doc: ReportDoc, query: Record<string, string | undefined>, action: 'read' | 'export' = 'read'): Promise<ReportResult> {
     this.assertRole(ctx, doc);
     const params = this.parameters(ctx, doc, query);
-    const compiled = this.compile(ctx, doc, params, action);
-    const rows = await this.data.database.rows<Record<string, unknown>>(compiled.sql);
-    return { report: { name: doc.name, label: doc.label[ctx.lang], shape: doc.shape ?? 'summary' }, parameters: params, ...compiled.shape(rows, ctx.lang) };
+    const { plan, rows } = await this.data.aggregate(ctx, doc.entity, action, (source) => this.plan(ctx, doc, params, source));
+    return { report: { name: doc.name, label: doc.label[ctx.lang], shape: doc.shape ?? 'summary' }, parameters: params, ...plan.shape(rows, ctx.lang) };
   }
 }

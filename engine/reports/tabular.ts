@@ -6,7 +6,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { CompiledEntity } from '../model/compile.js';
 import { pointer } from '../errors.js';
-import { Source } from './source.js';
 import { bindParams, compileCondition, valueSql, type Lang, type RunContext } from './compile.js';
 import type { ReportColumn, ReportData } from './shape.js';
 import type { ReportDoc } from './types.js';
@@ -14,7 +13,7 @@ import type { ReportDoc } from './types.js';
 const DEFAULT_LIMIT = 200;
 
 export function compileTabular(doc: ReportDoc, entity: CompiledEntity, run: RunContext) {
-  const source = new Source(run.model, run.guard, entity, run.lang, run.action);
+  const source = run.source;
   const scope = source.scope();
   const paths = doc.columns ?? [];
   const columns = paths.map((p, i) => ({ path: p, column: source.column(p, pointer('columns', i))! }));

@@ -249,13 +249,11 @@ describe.each(drivers)('reports as the viewer on %s', (driver) => {
     expect(feb.totals).toEqual({ n: within('2026-02-01', '2026-03-01').length, amount: 47 });
     expect(feb.parameters).toEqual({ from: '2026-02-01', to: '2026-03-01' });
     expect((await run('admin', 'orders_in', '?from=2026-03-01')).totals.n).toBe(within('2026-03-01', '2027-01-01').length);
-    // the OpenAPI document describes each report with its parameters
+    // the report list tells each report's parameters; the OpenAPI document has the report routes
+    const listed = (await org.as('admin', 'GET', '/api/reports')).body.data.find((r: any) => r.name === 'orders_in');
+    expect(listed.parameters.map((p: any) => [p.name, p.type, p.required ?? false])).toEqual([['from', 'date', true], ['to', 'date', false]]);
     const api = (await org.as('admin', 'GET', '/api/openapi.json')).body;
-    expect(api.paths['/api/reports/orders_in'].get.parameters).toEqual([
-      expect.objectContaining({ name: 'from', required: true, schema: { type: 'string', format: 'date' } }),
-      expect.objectContaining({ name: 'to', required: false, schema: { type: 'string', format: 'date', default: '2027-01-01' } }),
-    ]);
-    expect(api.paths['/api/reports/orders_in/export']).toBeDefined();
+    expect(Object.keys(api.paths)).toEqual(expect.arrayContaining(['/api/reports', '/api/reports/{name}', '/api/reports/{name}/export', '/api/dashboards/{name}', '/api/targets/{name}/values']));
   });
 
   it('a tabular report lists records with paths, sorted and limited, with totals over all', async () => {

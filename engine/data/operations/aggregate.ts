@@ -1,17 +1,26 @@
 /**
- * The FROM clause of a report, as the viewer: the entity's live records inside the viewer's read
- * scope, and one LEFT JOIN per reference path used (`account.industry` joins the accounts the viewer
- * may read — an account outside their scope groups as empty, it never lends its values). Every field a
- * report touches passes the viewer's field permissions here: an unreadable one is a 403 naming the
- * field and the place in the report document that uses it.
+ * Aggregate: the operation behind reports (and anything else that counts records in SQL). It resolves
+ * the entity, authorizes the caller (read — or export — granted; the scope goes into the statement) and
+ * hands the builder an AggregateSource: the FROM clause as the caller — the entity's live records in
+ * scope and one LEFT JOIN per reference path used (`account.industry` joins only the accounts the caller
+ * may read: one outside their scope groups as empty, it never lends its values). Every field the
+ * statement touches passes the caller's field permissions here: an unreadable one is a 403 naming the
+ * field and the place (a JSON pointer) in the definition that uses it. Then it runs the ONE statement
+ * the builder made. What to aggregate is the builder's business (engine/reports compiles report
+ * documents); this operation only guarantees that it happens as the caller.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import { AppError } from '../errors.js';
-import type { Guard } from '../access/guard.js';
-import type { AppModel, CompiledEntity } from '../model/compile.js';
-import type { ValueKind } from '../model/value-kind.js';
-import { columnRef, deletedCondition, tableText } from '../data/query.js';
-import { USER_COLUMNS } from './paths.js';
+import { AppError } from '../../errors.js';
+import type { Guard } from '../../access/guard.js';
+import type { AppModel, CompiledEntity } from '../../model/compile.js';
+import type { ValueKind } from '../../registry/value-kind.js';
+import { columnRef, deletedCondition, tableText } from '../query.js';
+import type { OperationContext } from '../context.js';
+import { resolve } from '../pipeline.js';
+import type { DataService } from '../service.js';
+
+/** System columns that hold a user: paths continue through them like through references. */
+export const USER_COLUMNS: ReadonlySet<string> = new Set(['owner_id', 'created_by', 'updated_by']);
 
 export interface Column {
   sql: SQL;
@@ -28,7 +37,7 @@ export const notReadable = (path: string, what: string, lang: 'en' | 'zh-CN') =>
     { path, code: 'field_not_readable', message: lang === 'zh-CN' ? `${what} 不可读` : `${what} is not readable` },
   ]);
 
-export class Source {
+export class AggregateSource {
   private readonly joins = new Map<string, { alias: string; entity: CompiledEntity; sql: SQL }>();
 
   constructor(
@@ -104,4 +113,18 @@ export class Source {
   live(): SQL {
     return deletedCondition(this.root, 'exclude');
   }
+}
+
+/** The caller's source over an entity, authorized for the action (403 when not granted at all). */
+export function aggregateSource(data: DataService, ctx: OperationContext, entityName: string, action: 'read' | 'export' = 'read'): AggregateSource {
+  const { entity, guard } = resolve(data, ctx, entityName);
+  const source = new AggregateSource(data.model(), guard, entity, ctx.lang, action);
+  source.scope();
+  return source;
+}
+
+/** Builds one statement over the caller's source and runs it: the rows, and what the builder made. */
+export async function aggregate<T extends { sql: SQL }>(data: DataService, ctx: OperationContext, entityName: string, action: 'read' | 'export', build: (source: AggregateSource) => T) {
+  const plan = build(aggregateSource(data, ctx, entityName, action));
+  return { plan, rows: await data.database.rows<Record<string, unknown>>(plan.sql) };
 }
