@@ -76,8 +76,17 @@ export class MetadataStore {
     return rows.map((r) => ({ ...r, version: Number(r.version), deployment: Number(r.deployment), deployed_at: new Date(r.deployed_at).toISOString() }));
   }
 
+  /** The latest deployments, newest first; times in ISO 8601 (UTC) whichever driver read them. */
   async deployments(limit = 50) {
-    return this.database.rows(sql`select version, deployed_at, deployed_by, summary from meta.deployments order by version desc limit ${limit}`);
+    const rows = await this.database.rows<{ version: number | string; deployed_at: Date | string; deployed_by: string | null; summary: unknown }>(
+      sql`select version, deployed_at, deployed_by, summary from meta.deployments order by version desc limit ${limit}`,
+    );
+    return rows.map((r) => ({
+      version: Number(r.version),
+      deployed_at: new Date(r.deployed_at).toISOString(),
+      deployed_by: r.deployed_by,
+      summary: typeof r.summary === 'string' ? JSON.parse(r.summary) : r.summary,
+    }));
   }
 
   async record(

@@ -3,7 +3,7 @@
  * uses (see engine/core/index.ts), so nothing in the engine special-cases a type by name.
  */
 import { sql } from 'drizzle-orm';
-import { pointer, type ErrorDetail } from '../errors.js';
+import type { ErrorDetail } from '../errors.js';
 import type { FieldDoc, FieldTypeDefinition, FieldWriteArgs, JsonSchema, LocalizedText } from '../registry/types.js';
 import { checkRule } from '../rules/check.js';
 import { evaluateRule } from '../rules/evaluate.js';
@@ -121,7 +121,7 @@ function calendarDate(now: Date, timeZone: string) {
 /** Renders an auto-number pattern except for the counter, which is left as `{seq}`. */
 function renderPrefix(pattern: string, record: Record<string, unknown>, now: Date, timeZone: string): string {
   const date = calendarDate(now, timeZone);
-  return pattern.replace(AUTONUMBER_TOKEN, (whole, name: string, arg?: string) => {
+  return pattern.replace(AUTONUMBER_TOKEN, (_whole, name: string, arg?: string) => {
     if (name === 'seq') return '{seq}';
     if (name === 'yyyy') return date.yyyy;
     if (name === 'yy') return date.yyyy.slice(-2);

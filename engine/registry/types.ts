@@ -181,6 +181,7 @@ export interface Plugin {
    * json-logic operations: the in-memory implementation and, optionally, an SQL compiler
    * (SqlOperationCompiler below) so the operation can be used in list filters.
    */
+  // biome-ignore lint/suspicious/noExplicitAny: json-logic hands an operation whatever its arguments evaluate to
   operations?: { name: string; evaluate: (...args: any[]) => unknown; sql?: SqlOperationCompiler }[];
 }
 

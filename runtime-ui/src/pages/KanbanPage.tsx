@@ -111,7 +111,7 @@ export default function KanbanPage() {
                 <span data-testid={`count-${v.value}`}>{total ?? rows.length}</span>
               </div>
               {sumField && (
-                <div style={{ fontSize: 12, color: '#555', marginBottom: 6 }}>
+                <div style={{ fontSize: 12, color: '#4a4a4a', marginBottom: 6 }}>
                   {t('sum')}: {sumField.type === 'currency' ? formatCurrency(lang, sumOf(rows)) : formatNumber(lang, sumOf(rows))}
                   {total !== undefined && total > LIMIT ? ' +' : ''}
                 </div>
@@ -127,7 +127,7 @@ export default function KanbanPage() {
                   <Link to={`/r/${entity}/${r.id}`} style={{ fontWeight: 600 }} tabIndex={-1}>{titleOf(r, titleField) || '—'}</Link>
                   {kanban.cardFields.filter((f) => f !== titleField && fields.has(f)).map((f) => (
                     <div key={f} style={{ display: 'flex', gap: 6 }}>
-                      <span style={{ color: '#888' }}>{fields.get(f)!.label}</span>
+                      <span style={{ color: '#595959' }}>{fields.get(f)!.label}</span>
                       <span>{cell(f, r[f], r) ?? '—'}</span>
                     </div>
                   ))}

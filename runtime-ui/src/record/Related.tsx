@@ -36,7 +36,7 @@ export function Related({ related, id }: { related: RelatedList; id: string }) {
       extra={can('create') && (
         <Button size="small" icon={<PlusOutlined />} onClick={() => navigate(`/r/${related.entity}/new?${related.via}=${id}`)}>{t('new')}</Button>
       )}>
-      <Table size="small" rowKey="id" pagination={false} loading={rows.isLoading} dataSource={rows.data?.data ?? []} scroll={{ x: 'max-content' }}
+      <Table size="small" rowKey="id" pagination={false} loading={rows.isLoading} dataSource={rows.data?.data ?? []}
         locale={{ emptyText: t('empty') }}
         columns={shown.map((name) => ({
           key: name,
