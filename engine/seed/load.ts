@@ -101,7 +101,8 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
   };
 
   const counts: Record<string, number> = {};
-  const loaded = await database.db.transaction(async (tx) => {
+  const loaded = await database.db.transaction(async (outer) => {
+    const tx = inline(outer);
     // Two processes starting at once: the second waits, then finds the run recorded.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`seed:${run}`}))`);
     const [done] = await database.rows(sql`select 1 from seed.runs where name = ${run}`, tx);
@@ -134,6 +135,17 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
     return true;
   });
   return { loaded, counts, ms: Date.now() - started };
+}
+
+/**
+ * The load's transaction, in which the operations' own transactions run inline rather than as
+ * savepoints: any error ends the whole load, so there is nothing a savepoint would keep, and
+ * thousands of subtransactions in one transaction slow PostgreSQL down (its subtransaction cache
+ * overflows at 64).
+ */
+function inline(tx: Db): Db {
+  const flat: Db = Object.create(tx, { transaction: { value: <T>(run: (t: Db) => Promise<T>) => run(flat) } });
+  return flat;
 }
 
 type ContextOf = (file: string, path: string, actor: string | undefined) => OperationContext;
