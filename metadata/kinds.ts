@@ -253,7 +253,7 @@ export type ApproverSpec =
   | { type: 'manager' }
   | { type: 'manager_chain'; levels: number }
   | { type: 'field'; field: string }
-  | { type: 'department_head'; department?: string };
+  | { type: 'department_head'; department?: string; departmentsField?: string };
 export interface ApprovalStep {
   name: string;
   label: { en: string; 'zh-CN': string };
@@ -346,6 +346,10 @@ function checkApproval(ap: ApprovalDoc, all: DocumentSet, registry: RegistryView
       const f = entity.fields.find((x) => x.name === a.field);
       if (!(f?.type === 'reference' && f.to === 'user') && a.field !== 'owner_id') errors.push({ path: at('approvers', 'field'), code: 'invalid_approver_field', message: `"${a.field}" is not a reference-to-user field of ${ap.entity}` });
     }
+    if (a.type === 'department_head' && a.departmentsField !== undefined) {
+      const f = entity.fields.find((x) => x.name === a.departmentsField);
+      if (!(f?.type === 'multipicklist' || f?.type === 'picklist')) errors.push({ path: at('approvers', 'departmentsField'), code: 'invalid_approver_field', message: `"${a.departmentsField}" is not a picklist of department codes of ${ap.entity}` });
+    }
     if (step.mode === 'percent' && step.percent === undefined) errors.push({ path: at('percent'), code: 'required', message: 'mode percent needs "percent"' });
     if (step.onReject === 'previous' && i === 0) errors.push({ path: at('onReject'), code: 'invalid_option', message: 'The first step has no previous step; use "submitter" or "final"' });
   });
@@ -403,7 +407,9 @@ function checkWorkflow(wf: WorkflowDoc, all: DocumentSet, registry: RegistryView
     }
     (node.timers ?? []).forEach((timer, i) => {
       if (!node.on?.[timer.event]) errors.push({ path: pointer('states', state, 'timers', i, 'event'), code: 'unknown_event', message: `"${timer.event}" is not a transition of "${state}"` });
-      if (timer.at !== undefined && !['date', 'datetime'].includes(entity.fields.find((f) => f.name === timer.at)?.type ?? '')) {
+      const at = entity.fields.find((f) => f.name === timer.at);
+      // A date or datetime field, or a formula giving one (a deadline computed from the record).
+      if (timer.at !== undefined && !['date', 'datetime'].includes((at?.type === 'formula' ? String(at.returns) : at?.type) ?? '')) {
         errors.push({ path: pointer('states', state, 'timers', i, 'at'), code: 'invalid_timer_field', message: `"${timer.at}" is not a date or datetime field of ${wf.entity}` });
       }
     });

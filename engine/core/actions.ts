@@ -58,15 +58,19 @@ export const coreActions: ActionDefinition[] = [
   },
   {
     // Tells users: an in-app notification, and an e-mail in the outbox for those with an address.
-    // `to` is json-logic giving a user id or a list of them (e.g. [{ "var": "owner_id" }]).
+    // `to` is json-logic giving a user id or a list of them (e.g. [{ "var": "owner_id" }]); `toRole`
+    // adds every active holder of a role.
     type: 'notify',
     run: async ({ action, entity, record, data, tx, documents }) => {
       const template = documents.get<TemplateDoc>('template', String(action.template))!;
-      const to = evaluateRule(action.to, data);
+      const to = action.to === undefined ? [] : evaluateRule(action.to, data);
       const ids = [...new Set((Array.isArray(to) ? to : [to]).filter((v): v is string => typeof v === 'string' && UUID.test(v)))];
-      if (!ids.length) return undefined;
+      // `toRole`: everyone holding a role (a ticket escalated to the service managers).
+      const role = typeof action.toRole === 'string' ? action.toRole : undefined;
+      if (!ids.length && !role) return undefined;
       const recipients = rowsOf<{ id: string; email: string | null }>(
-        await tx.execute(sql`select id, email from "user" where id in ${ids} and deleted_at is null and employment_status = 'active'`),
+        await tx.execute(sql`select id, email from "user" where (${ids.length ? sql`id in ${ids}` : sql`false`} ${role ? sql`or roles @> array[${role}]::text[]` : sql``})
+          and deleted_at is null and employment_status = 'active'`),
       );
       const view = { ...record, user: data.$user, input: data.$input };
       const both = (part: 'subject' | 'body') => ({ en: render(template[part].en, view), 'zh-CN': render(template[part]['zh-CN'], view) });
@@ -76,8 +80,11 @@ export const coreActions: ActionDefinition[] = [
     check: (action, { all, fields }) => {
       const errors: ErrorDetail[] = [];
       if (!all.get('template', String(action.template))) errors.push({ path: '/template', code: 'unknown_template', message: `Template "${action.template}" does not exist` });
-      if (action.to === undefined) errors.push({ path: '/to', code: 'invalid_action', message: '"to" is required: json-logic giving user ids' });
-      else errors.push(...checkRule(action.to, { fields, allowContext: true, path: '/to' }).errors);
+      if (action.to === undefined && action.toRole === undefined) errors.push({ path: '/to', code: 'invalid_action', message: '"to" (json-logic giving user ids) or "toRole" (a role name) is required' });
+      if (action.to !== undefined) errors.push(...checkRule(action.to, { fields, allowContext: true, path: '/to' }).errors);
+      if (action.toRole !== undefined && (typeof action.toRole !== 'string' || !all.get('role', action.toRole))) {
+        errors.push({ path: '/toRole', code: 'unknown_role', message: `Role "${String(action.toRole)}" does not exist` });
+      }
       return errors;
     },
   },

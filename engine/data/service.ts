@@ -318,6 +318,8 @@ export class DataService {
         // Owner defaults to the creator; an explicit null makes an unowned record (a lead pool).
         if (!('owner_id' in (item as object))) record.owner_id = guard.userId;
         record.created_by = record.updated_by = guard.userId;
+        // Formulas may read the creation time (a service ticket's deadline counts from it).
+        record.created_at = record.updated_at = now.toISOString();
         await this.compute(tx, entity, 'create', record, now, false);
         errors.push(...ruleViolations(entity, { ...record, ...this.context(ctx) }, ctx.lang, bulk ? pointer(i) : ''));
         records.push(record);
