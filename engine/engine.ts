@@ -15,6 +15,7 @@ import { AUDIT_SQL } from './audit/log.js';
 import { AuthService, type AuthOptions } from './auth/service.js';
 import { createUser, type NewUser } from './auth/users.js';
 import { createApp } from './http/app.js';
+import type { TrustProxy } from './http/client.js';
 import { WORKFLOW_SQL, WorkflowService } from './workflow/service.js';
 import { INBOX_SQL, Inbox } from './notifications/inbox.js';
 import { JobQueue, type JobQueueOptions } from './jobs/queue.js';
@@ -35,6 +36,8 @@ export interface EngineOptions extends OpenOptions {
   mail?: MailOptions;
   /** How long a deploy's schema change may wait for a table's lock (default 3 s). */
   deployLockTimeoutMs?: number;
+  /** Whether X-Forwarded-For names the client (TRUST_PROXY; default: no, the socket's peer does). */
+  trustProxy?: TrustProxy;
 }
 
 /** Users and departments: entities like any other, deployed with the engine on first start. */
@@ -75,7 +78,7 @@ export async function createEngine(options: EngineOptions = {}) {
   // Deploys here or in another process (NOTIFY) change the schedules.
   const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => console.error('schedule sync failed', e)));
   const inbox = new Inbox(database);
-  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, driver: database.driver });
+  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, driver: database.driver, trustProxy: options.trustProxy });
   return {
     database,
     registry,

@@ -8,6 +8,8 @@
  *   SEED_DEMO_DATA      1 to load the sample apps' demo data on PostgreSQL (once; needs the demo users); 0 to skip it on
  *                       the first start of the embedded database, where it is loaded by default
  *   INIT_ADMIN_USERNAME, INIT_ADMIN_PASSWORD   the first administrator, when there are no users yet
+ *                       (without them, an administrator "admin" with a random password printed once)
+ *   TRUST_PROXY         X-Forwarded-For names the client: true, or the number of proxies in front (default: no)
  */
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -18,6 +20,8 @@ import { createEngine } from './engine.js';
 import { loadPackage } from '../metadata/loader.js';
 import { loadPlugins, shippedPlugins } from './registry/load-plugins.js';
 import { seedOrganisation } from './auth/demo.js';
+import { createFirstAdministrator } from './auth/first-admin.js';
+import { parseTrustProxy } from './http/client.js';
 import { loadDemoData } from './seed/load.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -28,7 +32,7 @@ const port = Number(process.env.PORT ?? 3000);
 if (dataDir) await mkdir(dataDir, { recursive: true });
 const pluginsFolder = join(root, 'plugins');
 const pluginNames = process.env.PLUGINS !== undefined ? process.env.PLUGINS.split(',').map((s) => s.trim()).filter(Boolean) : await shippedPlugins(pluginsFolder);
-const engine = await createEngine({ url, dataDir, plugins: await loadPlugins(pluginNames, pluginsFolder, { env: process.env }) });
+const engine = await createEngine({ url, dataDir, trustProxy: parseTrustProxy(process.env.TRUST_PROXY), plugins: await loadPlugins(pluginNames, pluginsFolder, { env: process.env }) });
 
 // First start: deploy the sample apps so the product has something to show.
 const sampleApps = (process.env.SAMPLE_APPS ?? 'sales,finance,service').split(',').map((s) => s.trim()).filter(Boolean);
@@ -62,7 +66,8 @@ if (Number(userCount) === 0) {
     await engine.createUser({ username: process.env.INIT_ADMIN_USERNAME, display_name: 'Administrator', roles: ['admin'], password: process.env.INIT_ADMIN_PASSWORD });
     console.log(`Created the administrator "${process.env.INIT_ADMIN_USERNAME}"`);
   } else {
-    console.warn('No users yet: set INIT_ADMIN_USERNAME and INIT_ADMIN_PASSWORD (or SEED_DEMO_USERS=1) to create the first ones.');
+    const created = await createFirstAdministrator(engine);
+    if (created) console.log(created.message);
   }
 } else if (credentialsFile && existsSync(credentialsFile)) {
   console.log(`Demo users and their passwords: ${credentialsFile}`);

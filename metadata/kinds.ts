@@ -98,6 +98,7 @@ export function fieldSchema(registry: RegistryView): JsonSchema {
     type: { enum: registry.fieldTypes().map((t) => t.name) },
     label: { $ref: 'common.schema.json#/$defs/label' },
     help: { $ref: 'common.schema.json#/$defs/text' },
+    placeholder: { $ref: 'common.schema.json#/$defs/text' },
     required: { type: 'boolean' },
     unique: { type: 'boolean' },
     indexed: { type: 'boolean' },
@@ -271,6 +272,8 @@ export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'returned',
 export interface ApprovalDoc extends MetadataDocument {
   entity: string;
   statusField?: string;
+  /** What approvers see of the record through their open task (Salesforce's approval page fields). */
+  fields?: string[];
   entryCriteria?: unknown;
   entryMessage?: { en: string; 'zh-CN': string };
   submitters?: { owner?: boolean; roles?: string[] };
@@ -328,6 +331,9 @@ function checkApproval(ap: ApprovalDoc, all: DocumentSet, registry: RegistryView
     const workflowField = all.all<WorkflowDoc>('workflow').find((w) => w.entity === ap.entity && w.stateField === ap.statusField);
     if (workflowField) errors.push({ path: '/statusField', code: 'invalid_status_field', message: `"${ap.statusField}" is already the state field of the workflow ${workflowField.name}` });
   }
+  (ap.fields ?? []).forEach((f, i) => {
+    if (!fields.has(f)) errors.push({ path: pointer('fields', i), code: 'unknown_field', message: `"${f}" is not a field of ${ap.entity}` });
+  });
   if (ap.entryCriteria !== undefined) errors.push(...checkRule(ap.entryCriteria, { fields, allowContext: true, path: '/entryCriteria' }).errors);
   const checkRoles = (roles: string[] | undefined, path: string) =>
     (roles ?? []).forEach((r, i) => {

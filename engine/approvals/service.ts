@@ -15,6 +15,7 @@ import type { AppModel, CompiledEntity } from '../model/compile.js';
 import type { RegistryView } from '../registry/types.js';
 import { forbidden } from '../access/policy.js';
 import { UUID, uuidv7 } from '../model/ids.js';
+import { SYSTEM_FIELDS } from '../model/system-fields.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 import { deliver, type Message } from '../notifications/inbox.js';
 import type { JobQueue } from '../jobs/queue.js';
@@ -278,12 +279,19 @@ export class ApprovalService {
     return this.required(this.data.entity(request.entity)).doc.steps.find((s) => s.name === request.step)!;
   }
 
-  /** The caller's pending task and its request, locked. */
+  /**
+   * The caller's pending task and its request, both locked: the request row first (every operation on a
+   * request takes it first, so they queue in one order and cannot deadlock), then the task row, read by
+   * a statement of its own. Reading the task in the statement that waited for the request's lock would
+   * see it as it was before the lock was granted — on PostgreSQL two concurrent decisions on a `first`
+   * step would then both find their task pending, and both win.
+   */
   private async openTask(tx: Db, ctx: OperationContext, taskId: string) {
     if (!UUID.test(taskId)) throw notFound('task_not_found', `No approval task ${taskId}`);
-    const [task] = await this.data.database.rows<TaskRow>(sql`select t.* from approval.tasks t join approval.requests r on r.id = t.request_id
+    const [locked] = await this.data.database.rows<{ request_id: string }>(sql`select t.request_id from approval.tasks t join approval.requests r on r.id = t.request_id
       where t.id = ${taskId} for update of r`, tx);
-    if (!task) throw notFound('task_not_found', `No approval task ${taskId}`);
+    if (!locked) throw notFound('task_not_found', `No approval task ${taskId}`);
+    const [task] = await this.data.database.rows<TaskRow>(sql`select * from approval.tasks where id = ${taskId} for update`, tx);
     // Delegation for a period (工作代理): the delegate acts for the assignee.
     if (!ctx.privileged && !ctx.principal!.selves.includes(task.assignee)) throw forbidden('This approval task is not yours');
     const [request] = await this.data.database.rows<RequestRow>(sql`select * from approval.requests where id = ${task.request_id}`, tx);
@@ -522,17 +530,38 @@ export class ApprovalService {
     });
   }
 
-  /** One task with the record to decide on: approvers see the record even without a role grant on it. */
+  /**
+   * One task with the record to decide on. While the task is open its approver sees the approval's
+   * `fields` (default: the title and status fields), read-only, even without a grant on the entity — plus
+   * whatever their own roles let them read. Once the task is closed (decided, delegated, escalated,
+   * cancelled) the task no longer opens the record: only the approver's own rights do.
+   */
   async task(ctx: OperationContext, taskId: string) {
     if (!UUID.test(taskId)) throw notFound('task_not_found', `No approval task ${taskId}`);
-    const [task] = await this.data.database.rows<{ requestId: string; assignee: string; entity: string; recordId: string }>(sql`
-      select t.id, t.request_id as "requestId", t.assignee, r.entity, r.record_id as "recordId" from approval.tasks t join approval.requests r on r.id = t.request_id where t.id = ${taskId}`);
+    const [task] = await this.data.database.rows<{ requestId: string; assignee: string; entity: string; recordId: string; status: string; requestStatus: string; approval: string }>(sql`
+      select t.id, t.request_id as "requestId", t.assignee, t.status, r.status as "requestStatus", r.approval, r.entity, r.record_id as "recordId"
+      from approval.tasks t join approval.requests r on r.id = t.request_id where t.id = ${taskId}`);
     if (!task || (!ctx.privileged && !ctx.principal!.selves.includes(task.assignee))) throw notFound('task_not_found', `No approval task ${taskId} of yours`);
-    // The approver sees the record through the task even without a read grant on the entity; a grant
-    // with a field allowlist still hides the fields it leaves out.
-    const record = await this.data.get(engineContext(ctx.lang), task.entity, task.recordId);
-    const [visible] = this.data.guard(ctx).strip(this.data.entity(task.entity), [record]);
-    return { ...(await this.requestView(task.requestId)), task: taskId, record: visible };
+    const entity = this.data.entity(task.entity);
+    const open = task.status === 'pending' && task.requestStatus === 'pending';
+    const guard = this.data.guard(ctx);
+    let record: Record<string, unknown> | null = null;
+    let approverFields: string[] = [];
+    if (open) {
+      const doc = this.data.model().documents.get<ApprovalDoc>('approval', task.approval);
+      approverFields = doc?.fields ?? [entity.titleField, doc?.statusField].filter((f): f is string => Boolean(f));
+      const full = await this.data.get(engineContext(ctx.lang), task.entity, task.recordId);
+      const readable = guard.readable(entity);
+      const shown = new Set([...SYSTEM_FIELDS, ...approverFields]);
+      record = Object.fromEntries(Object.entries(full).filter(([k]) => shown.has(k) || readable(k)));
+    } else {
+      // Closed: the record as the caller's own rights show it, if at all.
+      record = await this.data.get(ctx, task.entity, task.recordId).catch((e) => {
+        if (e instanceof AppError && (e.status === 404 || e.status === 403)) return null;
+        throw e;
+      });
+    }
+    return { ...(await this.requestView(task.requestId)), task: taskId, taskOpen: open, approverFields, record };
   }
 }
 

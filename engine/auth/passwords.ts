@@ -2,6 +2,8 @@
  * Password hashing with scrypt (memory-hard, in Node's crypto: no native add-on to build).
  * Stored as `scrypt$N$r$p$salt$hash` so the cost can be raised later without invalidating old hashes.
  */
+import { t, type Lang } from '../model/language.js';
+import { isStorableText } from '../model/text.js';
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /** 2^15 × 8 × 128 bytes = 32 MiB per hash, about 50–100 ms: slow for an attacker, fine for a login. */
@@ -32,9 +34,10 @@ let decoy: Promise<string> | undefined;
 export const decoyHash = () => (decoy ??= hashPassword(randomBytes(16).toString('hex')));
 
 /** Passwords must be long enough to matter; the rest is the user's business (NIST SP 800-63B). */
-export function passwordProblem(password: unknown): string | undefined {
-  if (typeof password !== 'string') return 'must be a string';
-  if ([...password].length < 10) return 'must be at least 10 characters';
-  if (password.length > 256) return 'must be at most 256 characters';
+export function passwordProblem(password: unknown, lang: Lang = 'en'): string | undefined {
+  if (typeof password !== 'string') return t(lang, 'must be a string', '必须是字符串');
+  if ([...password].length < 10) return t(lang, 'must be at least 10 characters', '至少需要 10 个字符');
+  if (password.length > 256) return t(lang, 'must be at most 256 characters', '最多 256 个字符');
+  if (!isStorableText(password)) return t(lang, 'must not contain NUL or broken characters', '不能包含空字符或损坏的字符');
   return undefined;
 }

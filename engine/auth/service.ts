@@ -10,10 +10,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { AppError, badRequest, notFound } from '../errors.js';
-import { uuidv7 } from '../model/ids.js';
+import { UUID, uuidv7 } from '../model/ids.js';
+import { isStorableText } from '../model/text.js';
 import type { MetadataService } from '../../metadata/service.js';
 import { loadPrincipal, type Principal } from '../access/principal.js';
 import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { t, type Lang } from '../model/language.js';
 
 export const AUTH_SQL = `
 create schema if not exists auth;
@@ -47,6 +49,12 @@ create table if not exists auth.login_history (
   user_agent text
 );
 create index if not exists login_history_user on auth.login_history (user_id, at desc);
+-- Login attempts per user name and per client address in the current window (throttling, all processes).
+create table if not exists auth.login_throttle (
+  key text primary key,
+  window_start timestamptz not null,
+  attempts integer not null
+);
 create table if not exists auth.shares (
   id uuid primary key,
   entity text not null,
@@ -86,6 +94,12 @@ export interface AuthOptions {
   lockMs?: number;
   /** How long a resolved token is trusted without asking the database (default 30 s). */
   cacheMs?: number;
+  /**
+   * Login attempts allowed per window, per user name (known or not) and per client address (default 20 and
+   * 100 a minute). Successful logins give their attempt back, so an office behind one address is not
+   * throttled by its own colleagues.
+   */
+  throttle?: { perUser: number; perAddress: number; windowMs: number };
 }
 
 export interface LoginResult {
@@ -95,6 +109,8 @@ export interface LoginResult {
 }
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const unstorable = (s: string) => !isStorableText(s);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const newToken = (prefix: string) => `${prefix}_${randomBytes(32).toString('base64url')}`;
 
 export const unauthorized = (code = 'unauthenticated', message = 'Log in first: send a session cookie or an Authorization: Bearer token') =>
@@ -110,7 +126,14 @@ export class AuthService {
     private readonly metadata: MetadataService,
     options: AuthOptions = {},
   ) {
-    this.options = { sessionTtlMs: 12 * 3600_000, maxFailedLogins: 5, lockMs: 15 * 60_000, cacheMs: 30_000, ...options };
+    this.options = {
+      sessionTtlMs: 12 * 3600_000,
+      maxFailedLogins: 5,
+      lockMs: 15 * 60_000,
+      cacheMs: 30_000,
+      throttle: { perUser: 20, perAddress: 100, windowMs: 60_000 },
+      ...options,
+    };
   }
 
   async start() {
@@ -135,54 +158,115 @@ export class AuthService {
     return users;
   }
 
-  async login(username: unknown, password: unknown, client: { ip?: string; userAgent?: string } = {}): Promise<LoginResult> {
-    if (typeof username !== 'string' || typeof password !== 'string' || !username || !password || username.length > 200 || password.length > 1000) {
-      throw badRequest('invalid_credentials_format', 'Send { "username": string, "password": string }', [
-        ...(typeof username === 'string' && username ? [] : [{ path: '/username', message: 'required string' }]),
-        ...(typeof password === 'string' && password ? [] : [{ path: '/password', message: 'required string' }]),
+  async login(username: unknown, password: unknown, client: { ip?: string; userAgent?: string } = {}, lang: Lang = 'en'): Promise<LoginResult> {
+    if (typeof username !== 'string' || typeof password !== 'string' || !username || !password || username.length > 200 || password.length > 1000
+      || unstorable(username) || unstorable(password)) {
+      const wrong = (v: unknown) => typeof v !== 'string' || !v || unstorable(v);
+      throw badRequest('invalid_credentials_format', t(lang, 'Send { "username": string, "password": string }', '请发送 { "username": 字符串, "password": 字符串 }'), [
+        ...(wrong(username) ? [{ path: '/username', message: t(lang, 'required string', '必须是字符串') }] : []),
+        ...(wrong(password) ? [{ path: '/password', message: t(lang, 'required string', '必须是字符串') }] : []),
       ]);
     }
     const users = this.users();
     const name = username.trim().toLowerCase();
-    const [row] = await this.database.rows<{ id: string; employment_status: string; password_hash: string | null; failed_attempts: number | null; locked_until: Date | string | null }>(sql`
-      select u.id, u.employment_status, c.password_hash, c.failed_attempts, c.locked_until
-      from ${users.table} u left join auth.credentials c on c.user_id = u.id
-      where u.username = ${name} and u.deleted_at is null`);
     const history = (userId: string | null, success: boolean, reason: string | null) =>
       this.database.db.execute(sql`insert into auth.login_history (user_id, username, success, reason, ip, user_agent)
         values (${userId}, ${name}, ${success}, ${reason}, ${client.ip ?? null}, ${client.userAgent?.slice(0, 500) ?? null})`);
     const refuse = async (reason: string, userId: string | null) => {
       await history(userId, false, reason);
-      return unauthorized('invalid_credentials', 'Wrong username or password');
+      return unauthorized('invalid_credentials', t(lang, 'Wrong username or password', '用户名或密码错误'));
     };
 
-    if (!row || !row.password_hash) {
+    // Throttle before anything costs: the attempt is counted first, so parallel attempts cannot slip past.
+    const throttleKeys = [`user:${name}`, ...(client.ip ? [`ip:${client.ip}`] : [])];
+    await this.throttle(throttleKeys, lang, () => history(null, false, 'throttled'));
+
+    const [row] = await this.database.rows<{ id: string; employment_status: string }>(sql`
+      select u.id, u.employment_status from ${users.table} u where u.username = ${name} and u.deleted_at is null`);
+    const attempt = row ? await this.beginAttempt(row.id) : undefined;
+    if (!row || !attempt) {
       await verifyPassword(password, await decoyHash()); // same time as a real check
       throw await refuse(row ? 'no_password' : 'unknown_user', row?.id ?? null);
     }
-    if (row.locked_until && new Date(row.locked_until).getTime() > Date.now()) {
+    if (attempt.locked) {
       await history(row.id, false, 'locked');
-      throw new AppError(423, 'account_locked', `Too many failed logins: the account is locked until ${new Date(row.locked_until).toISOString()}`);
+      throw this.lockedError(attempt.lockedUntil!, lang);
     }
-    if (!(await verifyPassword(password, row.password_hash))) {
-      // Count the failure; the attempt that reaches the limit locks the account.
-      await this.database.db.execute(sql`update auth.credentials set
-          failed_attempts = case when failed_attempts + 1 >= ${this.options.maxFailedLogins} then 0 else failed_attempts + 1 end,
-          locked_until = case when failed_attempts + 1 >= ${this.options.maxFailedLogins} then now() + ${`${this.options.lockMs} milliseconds`}::interval else locked_until end
-        where user_id = ${row.id}`);
+    if (!(await verifyPassword(password, attempt.passwordHash))) {
+      await this.failAttempt(row.id, attempt.attempt);
       throw await refuse('wrong_password', row.id);
     }
+    await this.succeed(row.id, throttleKeys);
     if (row.employment_status !== 'active') throw await refuse('inactive', row.id);
     const principal = await loadPrincipal(this.database, this.metadata.model, row.id);
     if (!principal) throw await refuse('inactive', row.id);
 
-    await this.database.db.execute(sql`update auth.credentials set failed_attempts = 0, locked_until = null where user_id = ${row.id}`);
     await history(row.id, true, null);
     const token = newToken('mcs');
     const expiresAt = new Date(Date.now() + this.options.sessionTtlMs);
     await this.database.db.execute(sql`insert into auth.sessions (id, token_hash, user_id, kind, expires_at, last_used_at)
       values (${uuidv7()}, ${hashToken(token)}, ${row.id}, 'session', ${expiresAt.toISOString()}::timestamptz, now())`);
     return { token, expiresAt: expiresAt.toISOString(), principal };
+  }
+
+  /**
+   * Counts a login attempt against each key (user name, client address) in one atomic upsert per key and
+   * refuses with 429 once a key is past its allowance for the window.
+   */
+  private async throttle(keys: string[], lang: Lang, record: () => Promise<unknown>) {
+    const { perUser, perAddress, windowMs } = this.options.throttle;
+    const window = `${windowMs} milliseconds`;
+    for (const key of keys) {
+      const [row] = await this.database.rows<{ attempts: number; retry: number }>(sql`
+        insert into auth.login_throttle as t (key, window_start, attempts) values (${key}, now(), 1)
+        on conflict (key) do update set
+          attempts = case when t.window_start <= now() - ${window}::interval then 1 else t.attempts + 1 end,
+          window_start = case when t.window_start <= now() - ${window}::interval then now() else t.window_start end
+        returning attempts, ceil(extract(epoch from (window_start + ${window}::interval - now())))::int as retry`);
+      if (row.attempts > (key.startsWith('ip:') ? perAddress : perUser)) {
+        await record();
+        throw new AppError(429, 'too_many_attempts', t(lang, `Too many login attempts: try again in ${row.retry} s`, `登录尝试过于频繁，请 ${row.retry} 秒后再试`), [], {
+          'retry-after': String(Math.max(1, row.retry)),
+        });
+      }
+    }
+  }
+
+  /**
+   * Counts an attempt against the account BEFORE the password is checked, in one atomic UPDATE … RETURNING,
+   * so however many attempts run at once, at most maxFailedLogins of them get to check a password before
+   * the account locks. An expired lock starts a fresh count. Undefined: the user has no password.
+   */
+  private async beginAttempt(userId: string) {
+    const max = this.options.maxFailedLogins;
+    const lock = `${this.options.lockMs} milliseconds`;
+    const [row] = await this.database.rows<{ attempt: number; password_hash: string; locked_until: Date | string | null; locked: boolean }>(sql`
+      update auth.credentials set
+        failed_attempts = case when locked_until > now() then failed_attempts when locked_until is not null then 1 else failed_attempts + 1 end,
+        locked_until = case when locked_until > now() then locked_until
+                            when locked_until is null and failed_attempts + 1 > ${max} then now() + ${lock}::interval end
+      where user_id = ${userId}
+      returning failed_attempts as attempt, password_hash, locked_until, coalesce(locked_until > now(), false) as locked`);
+    if (!row) return undefined;
+    return { attempt: Number(row.attempt), passwordHash: row.password_hash, locked: Boolean(row.locked), lockedUntil: row.locked_until ? new Date(row.locked_until) : null };
+  }
+
+  /** A wrong password: the attempt that reaches the limit locks the account. */
+  private async failAttempt(userId: string, attempt: number) {
+    if (attempt < this.options.maxFailedLogins) return;
+    await this.database.db.execute(sql`update auth.credentials set locked_until = now() + ${`${this.options.lockMs} milliseconds`}::interval
+      where user_id = ${userId} and (locked_until is null or locked_until < now() + ${`${this.options.lockMs} milliseconds`}::interval)`);
+  }
+
+  /** The right password: the account's count starts again and the throttle gets its attempt back. */
+  private async succeed(userId: string, throttleKeys: string[] = []) {
+    await this.database.db.execute(sql`update auth.credentials set failed_attempts = 0, locked_until = null where user_id = ${userId}`);
+    for (const key of throttleKeys) await this.database.db.execute(sql`update auth.login_throttle set attempts = greatest(attempts - 1, 0) where key = ${key}`);
+  }
+
+  private lockedError(until: Date, lang: Lang) {
+    return new AppError(423, 'account_locked', t(lang, `Too many failed attempts: the account is locked until ${until.toISOString()}`,
+      `失败次数过多，账户已锁定至 ${until.toISOString()}`));
   }
 
   /** Resolves a session or API token to its principal; 401 when it is unknown, expired or revoked. */
@@ -236,30 +320,50 @@ export class AuthService {
     await this.invalidate();
   }
 
-  /** Sets a user's password (an administrator, or the engine when seeding); ends their sessions. */
-  async setPassword(userId: string, password: unknown) {
-    const problem = passwordProblem(password);
-    if (problem) throw badRequest('weak_password', `The password ${problem}`, [{ path: '/password', message: problem }]);
+  /**
+   * Sets a user's password (an administrator, the user, or the engine when seeding). It ends the user's
+   * sessions and, unless `keepApiTokens` says otherwise, their API tokens: whoever knew the old password
+   * may have made them.
+   */
+  async setPassword(userId: string, password: unknown, options: { keepApiTokens?: boolean; lang?: Lang } = {}) {
+    const lang = options.lang ?? 'en';
+    const problem = passwordProblem(password, lang);
+    if (problem) throw badRequest('weak_password', t(lang, `The password ${problem}`, `密码${problem}`), [{ path: '/password', message: problem }]);
+    if (!UUID.test(userId)) throw notFound('record_not_found', t(lang, `No user with id ${userId}`, `没有 id 为 ${userId} 的用户`));
     const users = this.users();
     const [user] = await this.database.db.select({ id: users.columns.id }).from(users.table).where(and(eq(users.columns.id, userId), isNull(users.columns.deleted_at)));
-    if (!user) throw notFound('record_not_found', `No user with id ${userId}`);
+    if (!user) throw notFound('record_not_found', t(lang, `No user with id ${userId}`, `没有 id 为 ${userId} 的用户`));
     const hash = await hashPassword(password as string);
     await this.database.db.execute(sql`insert into auth.credentials (user_id, password_hash) values (${userId}, ${hash})
       on conflict (user_id) do update set password_hash = excluded.password_hash, failed_attempts = 0, locked_until = null, changed_at = now()`);
-    await this.database.db.execute(sql`update auth.sessions set revoked_at = now() where user_id = ${userId} and kind = 'session' and revoked_at is null`);
+    const kinds = options.keepApiTokens ? sql`kind = 'session'` : sql`kind in ('session', 'api_token')`;
+    await this.database.db.execute(sql`update auth.sessions set revoked_at = now() where user_id = ${userId} and ${kinds} and revoked_at is null`);
     await this.invalidate();
   }
 
-  async changeOwnPassword(principal: Principal, body: unknown) {
-    const { currentPassword, newPassword } = (body ?? {}) as Record<string, unknown>;
-    const [row] = await this.database.rows<{ password_hash: string }>(sql`select password_hash from auth.credentials where user_id = ${principal.userId}`);
-    if (typeof currentPassword !== 'string' || !row || !(await verifyPassword(currentPassword, row.password_hash))) {
-      throw new AppError(403, 'wrong_password', 'The current password is wrong', [{ path: '/currentPassword', message: 'wrong password' }]);
+  /**
+   * A user changes their own password. A wrong current password counts toward the lockout like a failed
+   * login (counted before it is checked), so this is no way around it.
+   */
+  async changeOwnPassword(principal: Principal, body: unknown, lang: Lang = 'en') {
+    const { currentPassword, newPassword, keepApiTokens } = (isObject(body) ? body : {}) as Record<string, unknown>;
+    if (keepApiTokens !== undefined && typeof keepApiTokens !== 'boolean') {
+      throw badRequest('invalid_request', t(lang, 'keepApiTokens must be true or false', 'keepApiTokens 必须是 true 或 false'), [{ path: '/keepApiTokens', message: 'boolean' }]);
     }
-    await this.setPassword(principal.userId, newPassword);
+    const attempt = await this.beginAttempt(principal.userId);
+    if (attempt?.locked) throw this.lockedError(attempt.lockedUntil!, lang);
+    const wrong = () => new AppError(403, 'wrong_password', t(lang, 'The current password is wrong', '当前密码错误'), [{ path: '/currentPassword', message: t(lang, 'wrong password', '密码错误') }]);
+    if (!attempt) throw wrong();
+    if (typeof currentPassword !== 'string' || currentPassword.length > 1000 || !(await verifyPassword(currentPassword, attempt.passwordHash))) {
+      await this.failAttempt(principal.userId, attempt.attempt);
+      throw wrong();
+    }
+    await this.succeed(principal.userId);
+    await this.setPassword(principal.userId, newPassword, { keepApiTokens: keepApiTokens === true, lang });
   }
 
-  async loginHistory(userId: string | undefined, limit = 100) {
+  async loginHistory(userId: string | undefined, lang: Lang = 'en', limit = 100) {
+    if (userId !== undefined && !UUID.test(userId)) throw notFound('record_not_found', t(lang, `No user with id ${userId}`, `没有 id 为 ${userId} 的用户`));
     return this.database.rows(sql`select id, user_id, username, at, success, reason, ip, user_agent from auth.login_history
       ${userId ? sql`where user_id = ${userId}` : sql``} order by id desc limit ${limit}`);
   }

@@ -163,7 +163,7 @@ async function allocateNumbers(field: FieldDoc, entity: string, records: Record<
   });
 }
 
-export const coreFieldTypes: FieldTypeDefinition[] = [
+const builtInTypes: FieldTypeDefinition[] = [
   textType('text', label('Text', '文本'), 255),
   textType('textarea', label('Long text', '多行文本'), 10000),
   { ...textType('email', label('E-mail', '电子邮件'), 254, { format: 'email' }), options: { maxLength: int(1) } },
@@ -289,3 +289,31 @@ export const coreFieldTypes: FieldTypeDefinition[] = [
   },
   { name: 'json', label: label('JSON', 'JSON'), kind: () => 'json', columnType: () => 'jsonb', valueSchema: () => ({}) },
 ];
+
+/**
+ * The widget each built-in type asks forms for (the names the runtime UI implements). Kept beside the
+ * definitions rather than in them so the table reads as one list.
+ */
+const WIDGETS: Record<string, FieldTypeDefinition['form']> = {
+  text: () => ({ widget: 'text' }),
+  textarea: () => ({ widget: 'textarea' }),
+  email: () => ({ widget: 'email' }),
+  phone: () => ({ widget: 'phone' }),
+  url: () => ({ widget: 'url' }),
+  integer: () => ({ widget: 'integer' }),
+  decimal: (f) => ({ widget: 'decimal', options: { scale: opt<number>(f, 'scale') ?? 2 } }),
+  currency: (f) => ({ widget: 'currency', options: { currency: opt<string>(f, 'currencyCode') ?? 'CNY' } }),
+  percent: () => ({ widget: 'percent' }),
+  boolean: () => ({ widget: 'switch' }),
+  date: () => ({ widget: 'date' }),
+  datetime: () => ({ widget: 'datetime' }),
+  picklist: () => ({ widget: 'picklist' }),
+  multipicklist: () => ({ widget: 'multipicklist' }),
+  reference: () => ({ widget: 'reference' }),
+  roles: () => ({ widget: 'multipicklist' }),
+  autonumber: () => ({ widget: 'readonly' }),
+  formula: () => ({ widget: 'readonly' }),
+  json: () => ({ widget: 'json' }),
+};
+
+export const coreFieldTypes: FieldTypeDefinition[] = builtInTypes.map((t) => ({ ...t, form: WIDGETS[t.name] }));

@@ -9,11 +9,8 @@ import { pointer } from '../errors.js';
 import type { CompiledEntity } from '../model/compile.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 
-export type Lang = 'en' | 'zh-CN';
-
-/** Picks zh-CN when the client prefers Chinese, English otherwise. */
-export const languageOf = (acceptLanguage: string | undefined | null): Lang =>
-  acceptLanguage && /^\s*zh/i.test(acceptLanguage) ? 'zh-CN' : 'en';
+export { languageOf, type Lang } from '../model/language.js';
+import type { Lang } from '../model/language.js';
 
 export interface RuleViolation extends ErrorDetail {
   rule: string;

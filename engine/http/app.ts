@@ -14,13 +14,15 @@ import type { Inbox } from '../notifications/inbox.js';
 import type { ApprovalService } from '../approvals/service.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { exportCsv } from '../data/export.js';
-import { languageOf } from '../data/validation.js';
+import { languageOf, parseLang } from '../model/language.js';
+import { formSchema } from '../model/form-schema.js';
 import type { MetadataService } from '../../metadata/service.js';
 import type { AuthService } from '../auth/service.js';
 import type { Principal } from '../access/principal.js';
 import { forbidden } from '../access/policy.js';
 import { describeAccess } from '../access/describe.js';
 import { buildOpenApi } from './openapi.js';
+import { clientAddress, type TrustProxy } from './client.js';
 
 export interface AppDeps {
   data: DataService;
@@ -32,6 +34,8 @@ export interface AppDeps {
   auth: AuthService;
   jobs: JobQueue;
   driver: string;
+  /** Whether X-Forwarded-For is believed (TRUST_PROXY): see engine/http/client.ts. */
+  trustProxy?: TrustProxy;
 }
 
 type Env = {
@@ -41,13 +45,15 @@ type Env = {
 };
 
 const MAX_BODY = 16 * 1024 * 1024;
+/** Routes anyone may call (login) read only this much: an anonymous caller cannot make the server hold memory. */
+export const OPEN_BODY_LIMIT = 8 * 1024;
 export const SESSION_COOKIE = 'mc_session';
 /** What c.json sends, for bodies that are already JSON text. */
 const JSON_TYPE = { 'content-type': 'application/json' };
 
 const OPEN_PATHS = new Set(['/api/health', '/api/auth/login']);
 
-const bodyTooLarge = () => new AppError(413, 'body_too_large', `Bodies are limited to ${MAX_BODY} bytes`);
+const bodyTooLarge = (limit: number) => new AppError(413, 'body_too_large', `Bodies are limited to ${limit} bytes`);
 
 /**
  * The request body as text, at most MAX_BODY bytes. Read straight from Node's request stream when
@@ -55,23 +61,23 @@ const bodyTooLarge = () => new AppError(413, 'body_too_large', `Bodies are limit
  * middleware) makes the adapter build a full Request with a web stream for every write — about a
  * millisecond of CPU per request. Tests calling app.request hand over a WHATWG body instead.
  */
-async function bodyText(c: Context<Env>): Promise<string> {
+async function bodyText(c: Context<Env>, limit = MAX_BODY): Promise<string> {
   const declared = Number(c.req.header('content-length'));
-  if (declared > MAX_BODY) throw bodyTooLarge();
+  if (declared > limit) throw bodyTooLarge(limit);
   const source = (c.env?.incoming ?? c.req.raw.body) as AsyncIterable<Uint8Array> | null;
   if (!source) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of source) {
     size += chunk.byteLength;
-    if (size > MAX_BODY) throw bodyTooLarge();
+    if (size > limit) throw bodyTooLarge(limit);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, size).toString('utf8');
 }
 
-async function jsonBody(c: Context<Env>): Promise<unknown> {
-  const text = await bodyText(c);
+async function jsonBody(c: Context<Env>, limit = MAX_BODY): Promise<unknown> {
+  const text = await bodyText(c, limit);
   if (!text.trim()) throw badRequest('invalid_json', 'The request body is empty; send JSON');
   try {
     return JSON.parse(text);
@@ -96,11 +102,11 @@ function requireSystem(c: Context<Env>, right: string) {
   if (!c.get('principal').system.has(right)) throw forbidden(`This needs the ${right} right`);
 }
 
-export function createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, driver }: AppDeps) {
+export function createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, driver, trustProxy = false }: AppDeps) {
   const app = new Hono<Env>();
 
   app.onError((err, c) => {
-    if (err instanceof AppError) return c.json(err.toJSON(), err.status as 400);
+    if (err instanceof AppError) return c.json(err.toJSON(), err.status as 400, err.headers);
     console.error(err);
     return c.json({ error: { code: 'internal_error', message: 'Something went wrong on the server' } }, 500);
   });
@@ -128,8 +134,9 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
 
   // ── identity ──
   app.post('/api/auth/login', async (c) => {
-    const body = (await jsonBody(c)) as Record<string, unknown>;
-    const result = await auth.login(body?.username, body?.password, { ip: c.req.header('x-forwarded-for')?.split(',')[0]?.trim(), userAgent: c.req.header('user-agent') });
+    const body = (await jsonBody(c, OPEN_BODY_LIMIT)) as Record<string, unknown>;
+    const client = { ip: clientAddress(c, trustProxy), userAgent: c.req.header('user-agent') };
+    const result = await auth.login(body?.username, body?.password, client, ctxOf(c).lang);
     setCookie(c, SESSION_COOKIE, result.token, {
       httpOnly: true,
       sameSite: 'Strict',
@@ -155,7 +162,7 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
     });
   });
   app.post('/api/auth/password', async (c) => {
-    await auth.changeOwnPassword(c.get('principal'), await jsonBody(c));
+    await auth.changeOwnPassword(c.get('principal'), await jsonBody(c), ctxOf(c).lang);
     return c.json({ changed: true });
   });
   app.get('/api/auth/tokens', async (c) => c.json({ data: await auth.listApiTokens(c.get('principal')) }));
@@ -173,13 +180,13 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
   app.post('/api/users/:id/password', async (c) => {
     requireSystem(c, 'users.manage');
     const body = (await jsonBody(c)) as Record<string, unknown>;
-    await auth.setPassword(c.req.param('id'), body?.password);
+    await auth.setPassword(c.req.param('id'), body?.password, { keepApiTokens: body?.keepApiTokens === true, lang: ctxOf(c).lang });
     return c.json({ changed: true });
   });
   app.get('/api/users/:id/login-history', async (c) => {
     const p = c.get('principal');
     if (!p.system.has('users.manage') && !p.system.has('audit.read')) throw forbidden('This needs the users.manage or audit.read right');
-    return c.json({ data: await auth.loginHistory(c.req.param('id')) });
+    return c.json({ data: await auth.loginHistory(c.req.param('id'), ctxOf(c).lang) });
   });
   app.post('/api/users/:id/handover', async (c) => c.json({ data: await ownership.handOver(ctxOf(c), c.req.param('id'), await jsonBody(c)) }));
   app.get('/api/delegations', async (c) => c.json({ data: await ownership.delegations(ctxOf(c)) }));
@@ -214,6 +221,19 @@ export function createApp({ data, ownership, workflows, approvals, inbox, metada
     const status = await jobs.status(c.req.param('queue'), c.req.param('id'));
     if (!status) throw new AppError(404, 'job_not_found', `No job ${c.req.param('id')} in queue ${c.req.param('queue')}`);
     return c.json({ data: status });
+  });
+  // A form description of an entity for the caller, in their language (docs/api.md, engine/model/form-schema.ts).
+  app.get('/api/meta/forms/:entity', (c) => {
+    const ctx = ctxOf(c);
+    const entity = data.entity(c.req.param('entity'));
+    const guard = data.guard(ctx);
+    guard.assertCan(entity, 'read');
+    const lang = c.req.query('lang') === undefined ? ctx.lang : parseLang(c.req.query('lang'));
+    if (!lang) {
+      const message = ctx.lang === 'zh-CN' ? 'lang 只能是 zh-CN 或 en' : 'lang must be zh-CN or en';
+      throw badRequest('invalid_parameter', message, [{ path: '/query/lang', code: 'invalid_parameter', message }]);
+    }
+    return c.json({ data: formSchema(metadata.model, entity, lang, guard.access(entity) ?? undefined) });
   });
   app.get('/api/meta/schemas/:kind', (c) => {
     const schema = metadata.validator.schemaOf(c.req.param('kind'));

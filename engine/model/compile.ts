@@ -13,6 +13,7 @@ import { compileWorkflow, type CompiledWorkflow } from '../workflow/compile.js';
 import { fieldTypeContext } from '../../metadata/kinds.js';
 import { checkRule } from '../rules/check.js';
 import { drizzleColumn } from './columns.js';
+import { recordSchemas, type RecordSchemas } from './form-schema.js';
 import type { ValueKind } from './value-kind.js';
 
 export interface CompiledField {
@@ -58,8 +59,10 @@ export interface CompiledEntity {
   writeHooks: CompiledField[];
   validateCreate: ValidateFunction;
   validatePatch: ValidateFunction;
-  /** JSON Schemas for OpenAPI and forms. */
-  schemas: { record: JsonSchema; create: JsonSchema; patch: JsonSchema };
+  /** The validation flavour of engine/model/form-schema.ts (what ajv compiled; OpenAPI shows it). */
+  schemas: RecordSchemas;
+  /** The record rules with the fields each reads (a form leaves out a rule over fields it cannot see). */
+  rules: { doc: NonNullable<EntityDoc['rules']>[number]; fieldsUsed: ReadonlySet<string> }[];
   /** References from other entities to this one. */
   referencedBy: { entity: string; field: string; onDelete: 'restrict' | 'set_null' | 'cascade' }[];
   /** Workflows over this entity, in name order; the first that applies to a record serves it. */
@@ -88,32 +91,11 @@ export const SYSTEM_COLUMN_KINDS: [string, ValueKind][] = [
   ['deleted_at', 'datetime'],
 ];
 
-/** System columns as JSON Schema properties of a record. */
-const SYSTEM_SCHEMA: Record<string, JsonSchema> = {
-  id: { type: 'string', format: 'uuid', readOnly: true },
-  created_at: { type: 'string', format: 'date-time', readOnly: true },
-  created_by: { type: ['string', 'null'], format: 'uuid', readOnly: true },
-  updated_at: { type: 'string', format: 'date-time', readOnly: true },
-  updated_by: { type: ['string', 'null'], format: 'uuid', readOnly: true },
-  owner_id: { type: ['string', 'null'], format: 'uuid' },
-  version: { type: 'integer', minimum: 1, readOnly: true },
-  deleted_at: { type: ['string', 'null'], format: 'date-time', readOnly: true },
-};
-
 /** PostgreSQL keeps 63 bytes of a name; longer generated names get a hash suffix so they stay unique. */
 export function objectName(...parts: string[]): string {
   const name = parts.join('__');
   if (name.length <= 63) return name;
   return name.slice(0, 54) + '_' + createHash('sha1').update(name).digest('hex').slice(0, 8);
-}
-
-/** Allows null next to a value schema without wrapping it in anyOf (which muddles error messages). */
-export function nullable(schema: JsonSchema): JsonSchema {
-  const out: JsonSchema = { ...schema };
-  if (Array.isArray(out.enum)) out.enum = [...(out.enum as unknown[]), null];
-  if (typeof out.type === 'string') out.type = [out.type, 'null'];
-  else if (Array.isArray(out.type) && !out.type.includes('null')) out.type = [...out.type, 'null'];
-  return out;
 }
 
 function createDataAjv() {
@@ -201,27 +183,7 @@ function compileEntity(doc: EntityDoc, registry: RegistryView, ctx: ReturnType<t
     columns[name] = (table as unknown as Record<string, PgColumn>)[name];
   }
 
-  const writable = fields.filter((f) => !f.readOnly);
-  const inputProperties = Object.fromEntries([
-    ...writable.map((f) => [f.name, f.required ? f.valueSchema : nullable(f.valueSchema)]),
-    ['owner_id', nullable({ type: 'string', format: 'uuid' })],
-  ]);
-  const create = {
-    type: 'object',
-    additionalProperties: false,
-    properties: inputProperties,
-    // A workflow sets its state field's initial value itself.
-    required: writable.filter((f) => f.required && f.doc.default === undefined && !workflowFields.has(f.name)).map((f) => f.name),
-  };
-  const patch = {
-    type: 'object',
-    additionalProperties: false,
-    properties: { ...inputProperties, version: { type: 'integer', minimum: 1 } },
-  };
-  const record = {
-    type: 'object',
-    properties: { ...SYSTEM_SCHEMA, ...Object.fromEntries(fields.map((f) => [f.name, nullable(f.valueSchema)])) },
-  };
+  const schemas = recordSchemas({ fields, workflowFields });
 
   return {
     name: doc.name,
@@ -237,9 +199,13 @@ function compileEntity(doc: EntityDoc, registry: RegistryView, ctx: ReturnType<t
     searchFields: fields.filter((f) => f.searchable).map((f) => f.name),
     indexes: indexesOf(doc, fields),
     writeHooks: orderWriteHooks(fields),
-    validateCreate: ajv.compile(create),
-    validatePatch: ajv.compile(patch),
-    schemas: { record, create, patch },
+    validateCreate: ajv.compile(schemas.create),
+    validatePatch: ajv.compile(schemas.patch),
+    schemas,
+    rules: (doc.rules ?? []).map((rule) => ({
+      doc: rule,
+      fieldsUsed: new Set([rule.when, rule.assert].flatMap((r) => (r === undefined ? [] : [...checkRule(r, { fields: new Set(byName.keys()), allowContext: true }).fieldsUsed]))),
+    })),
     referencedBy: [],
     workflows: workflows.map(compileWorkflow),
     workflowFields,

@@ -78,6 +78,14 @@ export interface FieldTypeDefinition {
   unique?: boolean;
   /** Index method for `indexed: true` (default btree). */
   indexMethod?: 'btree' | 'gin';
+  /** How forms show a value (engine/model/form-schema.ts): the `ui:widget` name and its `ui:options`. */
+  form?(field: FieldDoc): FormHint;
+}
+
+/** A field type's part of a form's uiSchema; read-only types get the "readonly" widget whatever they say. */
+export interface FormHint {
+  widget: string;
+  options?: Record<string, unknown>;
 }
 
 /** A kind of metadata document (entity, dictionary, app, later workflow, role …). */

@@ -14,6 +14,7 @@ const rating: Plugin = {
       kind: () => 'integer',
       columnType: () => 'integer',
       valueSchema: (field) => ({ type: 'integer', minimum: 1, maximum: (field.max as number | undefined) ?? 5, 'x-widget': 'rating' }),
+      form: (field) => ({ widget: 'rating', options: { max: (field.max as number | undefined) ?? 5 } }),
     },
   ],
 };
