@@ -5,6 +5,7 @@
 import type { ErrorDetail } from '../errors.js';
 import type { ValueKind } from '../model/value-kind.js';
 import type { Db } from '../db/database.js';
+import type { AppModel } from '../model/compile.js';
 import type { SqlOperationCompiler } from '../rules/evaluate.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -42,6 +43,8 @@ export interface FieldWriteArgs {
   record: Record<string, unknown>;
   tx: Db;
   now: Date;
+  /** The deployed model, for types that read other entities (a roll-up aggregates a child entity). */
+  model?: AppModel;
 }
 
 export interface FieldTypeDefinition {
