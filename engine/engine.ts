@@ -5,11 +5,13 @@
 import { join, resolve } from 'node:path';
 import { openDatabase, type Database, type OpenOptions } from './db/database.js';
 import { Registry } from './registry/registry.js';
+import { registerOperation } from './rules/evaluate.js';
 import type { Plugin } from './registry/types.js';
 import { corePlugin } from './core/index.js';
 import { MetadataService } from '../metadata/service.js';
 import { loadPackage } from '../metadata/loader.js';
 import { DataService } from './data/service.js';
+import { HOOK_ORDER } from './data/hooks.js';
 import { OwnershipService } from './data/ownership.js';
 import { AUDIT_SQL } from './audit/log.js';
 import { AuthService, type AuthOptions } from './auth/service.js';
@@ -21,9 +23,10 @@ import { INBOX_SQL, Inbox } from './notifications/inbox.js';
 import { JobQueue, type JobQueueOptions } from './jobs/queue.js';
 import { APPROVAL_SQL, ApprovalService } from './approvals/service.js';
 import { AutomationScheduler } from './automations/schedule.js';
-import { AfterCommitActions } from './jobs/after-commit.js';
+import { AfterCommitActions } from './automations/after-commit.js';
+import { ChangeAutomations } from './automations/on-change.js';
 import { MailSender, type MailOptions } from './notifications/mailer.js';
-import { FieldBackfill } from './data/backfill.js';
+import { FieldBackfill } from '../metadata/backfill.js';
 import { SchemaBuilds } from '../metadata/schema-builds.js';
 
 export interface EngineOptions extends OpenOptions {
@@ -47,6 +50,8 @@ export async function createEngine(options: EngineOptions = {}) {
   const database = options.database ?? (await openDatabase(options));
   const registry = new Registry().use(corePlugin);
   for (const plugin of options.plugins ?? []) registry.use(plugin);
+  // json-logic has one operation table per process (json-logic-js is a singleton).
+  for (const op of registry.operations()) registerOperation(op.name, op.evaluate, op.sql);
   await database.exec(AUDIT_SQL);
   await database.exec(WORKFLOW_SQL);
   await database.exec(INBOX_SQL);
@@ -59,9 +64,13 @@ export async function createEngine(options: EngineOptions = {}) {
   await auth.start();
   const data = new DataService(database, () => metadata.model, registry);
   // Who a user is (department, roles, manager) feeds every principal: rebuild them when it changes.
-  data.onWrite = (entity) => {
-    if (entity === 'user' || entity === 'department') auth.invalidate().catch((e) => console.error('auth invalidation failed', e));
-  };
+  data.hooks.register({
+    name: 'auth',
+    order: HOOK_ORDER.auth,
+    afterCommit: (entity) => {
+      if (entity === 'user' || entity === 'department') auth.invalidate().catch((e) => console.error('auth invalidation failed', e));
+    },
+  });
   const ownership = new OwnershipService(data);
   ownership.onDelegationChange = () => auth.invalidate();
   const jobs = new JobQueue(database, options.jobs);
@@ -69,6 +78,7 @@ export async function createEngine(options: EngineOptions = {}) {
   const approvals = new ApprovalService(data, registry, jobs);
   const scheduler = new AutomationScheduler(data, jobs);
   new AfterCommitActions(data, registry, jobs);
+  new ChangeAutomations(data);
   const backfill = new FieldBackfill(database, () => metadata.model, jobs, metadata);
   const schemaBuilds = new SchemaBuilds(database, () => metadata.model, jobs, metadata);
   const mailer = new MailSender(database, jobs, options.mail ?? { url: process.env.SMTP_URL, from: process.env.MAIL_FROM });

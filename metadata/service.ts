@@ -6,14 +6,14 @@
  * Other processes learn about it through NOTIFY and recompile; the model is a cache keyed by version.
  */
 import { sql } from 'drizzle-orm';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Database, Db } from '../engine/db/database.js';
 import { AppError, badRequest, type ErrorDetail } from '../engine/errors.js';
 import { compileModel, type AppModel } from '../engine/model/compile.js';
 import type { MetadataDocument, RegistryView } from '../engine/registry/types.js';
 import { planSchema, type PlanStep } from './planner.js';
 import { MetadataStore } from './store.js';
-import { ajvErrorsToDetails, DocumentMap, MetadataValidator, type DocumentRef } from './validate.js';
+import { ajvErrorsToDetails, createAjv } from '../engine/model/ajv.js';
+import { DocumentMap, MetadataValidator, type DocumentRef } from './validate.js';
 
 export interface DeployRequest {
   documents: unknown[];
@@ -64,7 +64,7 @@ const requestSchema = {
     allowDestructive: { type: 'boolean' },
   },
 };
-const validateRequest = new Ajv2020({ allErrors: true }).compile(requestSchema);
+const validateRequest = createAjv().compile(requestSchema);
 
 /** JSON with sorted keys, so a document read back from jsonb compares equal to the one sent. */
 export function canonical(value: unknown): string {

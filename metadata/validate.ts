@@ -2,10 +2,10 @@
  * Validates a deploy's documents: each against its kind's meta-schema, then all of them together
  * (with what stays deployed) for cross-references. Errors point into the request with JSON pointers.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { pointer, type ErrorDetail } from '../engine/errors.js';
+import { ajvErrorsToDetails, createAjv, type ValidateFunction } from '../engine/model/ajv.js';
 import type { DocumentSet, MetadataDocument, RegistryView } from '../engine/registry/types.js';
-import { commonSchema, fieldSchema } from './kinds.js';
+import { commonSchema, fieldSchema } from '../engine/model/kinds/field.js';
 
 export class DocumentMap implements DocumentSet {
   private readonly map = new Map<string, MetadataDocument>();
@@ -35,30 +35,11 @@ export interface DocumentRef {
   name: string;
 }
 
-export function ajvErrorsToDetails(errors: ErrorObject[] | null | undefined, prefix = ''): ErrorDetail[] {
-  return (errors ?? [])
-    .filter((e) => e.keyword !== 'if')
-    .map((e) => {
-      let path = prefix + e.instancePath;
-      if (e.keyword === 'additionalProperties') path += pointer(String(e.params.additionalProperty));
-      if (e.keyword === 'required') path += pointer(String(e.params.missingProperty));
-      const message =
-        e.keyword === 'additionalProperties'
-          ? `Unknown property "${e.params.additionalProperty}"`
-          : e.keyword === 'required'
-            ? `Missing required property "${e.params.missingProperty}"`
-            : e.keyword === 'enum'
-              ? `${e.message}: ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
-              : (e.message ?? 'is invalid');
-      return { path, message, code: e.keyword };
-    });
-}
-
 export class MetadataValidator {
   private readonly validators = new Map<string, ValidateFunction>();
 
   constructor(private readonly registry: RegistryView) {
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    const ajv = createAjv();
     ajv.addSchema(commonSchema);
     ajv.addSchema(fieldSchema(registry));
     for (const kind of registry.documentKinds()) this.validators.set(kind.kind, ajv.compile(kind.schema(registry)));

@@ -6,7 +6,7 @@
 import type { SQL } from 'drizzle-orm';
 import { AppError, pointer } from '../errors.js';
 import type { AppModel, CompiledEntity } from '../model/compile.js';
-import type { Action } from '../../metadata/kinds.js';
+import type { Action } from './role.js';
 import type { Principal } from './principal.js';
 import { canRead, canWrite, forbidden, Policy, scopeAdmits, scopeCondition, type EntityAccess } from './policy.js';
 

@@ -8,9 +8,9 @@ import { AppError } from '../errors.js';
 import type { AppModel, CompiledEntity } from '../model/compile.js';
 import { SYSTEM_FIELDS } from '../model/system-fields.js';
 import { compileFilter } from '../rules/to-sql.js';
-import { filterScope } from '../data/query.js';
+import { filterScope } from '../model/sql-refs.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
-import type { Action, Grant, RoleDoc, Scope } from '../../metadata/kinds.js';
+import type { Action, Grant, RoleDoc, Scope } from './role.js';
 import type { Principal } from './principal.js';
 
 export interface EntityAccess {

@@ -6,7 +6,7 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import type { AppModel } from '../model/compile.js';
-import type { RoleDoc } from '../../metadata/kinds.js';
+import type { RoleDoc } from './role.js';
 
 export interface Principal {
   userId: string;

@@ -9,7 +9,7 @@
  *                        └─(otherwise)─▶ enter:s2          └─REJECT─▶ rejected | returned | back:s0 …
  */
 import { createMachine, transition, type AnyStateMachine } from 'xstate';
-import type { ApprovalDoc, ApprovalStep } from '../../metadata/kinds.js';
+import type { ApprovalDoc, ApprovalStep } from './kind.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 
 export type ApprovalEvent = 'SUBMIT' | 'APPROVE' | 'REJECT' | 'RECALL';

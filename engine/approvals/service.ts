@@ -21,8 +21,9 @@ import { deliver, type Message } from '../notifications/inbox.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { durationMs } from '../jobs/duration.js';
 import { engineContext, type DataService, type OperationContext } from '../data/service.js';
+import { HOOK_ORDER } from '../data/hooks.js';
 import { actionData, runActions } from '../workflow/run-actions.js';
-import type { ApprovalDoc, ApprovalStep, ApproverSpec } from '../../metadata/kinds.js';
+import type { ApprovalDoc, ApprovalStep, ApproverSpec } from './kind.js';
 import { compileApproval, stepOutcome, type CompiledApproval, type Resting } from './compile.js';
 
 export const APPROVAL_SQL = `
@@ -104,13 +105,17 @@ export class ApprovalService {
   ) {
     jobs.define<{ task: string }>({ name: ESCALATION_QUEUE, run: ({ task }) => this.escalate(task) });
     jobs.define<{ task: string }>({ name: REMINDER_QUEUE, run: ({ task }) => this.remind(task) });
-    data.onBeforeChange.push((tx, ctx, entity, record, changes) => this.guardChange(tx, ctx, entity, record, changes));
-    data.onCreate.push(async (_tx, entity, record, ctx) => {
-      const approval = this.approvalOf(entity);
-      const field = approval?.doc.statusField;
-      if (!field || ctx.privileged) return;
-      const initial = entity.fields.find((f) => f.name === field)?.doc.default ?? null;
-      if ((record[field] ?? null) !== initial) throw unprocessable('validation_failed', `${field} is set by the approval ${approval.doc.name}`, [{ path: pointer(field), code: 'approval_controlled', message: 'use POST …/approval/submit' }]);
+    data.hooks.register({
+      name: 'approvals',
+      order: HOOK_ORDER.approvals,
+      beforeChange: (tx, ctx, entity, record, changes) => this.guardChange(tx, ctx, entity, record, changes),
+      afterCreate: async (_tx, ctx, entity, record) => {
+        const approval = this.approvalOf(entity);
+        const field = approval?.doc.statusField;
+        if (!field || ctx.privileged) return;
+        const initial = entity.fields.find((f) => f.name === field)?.doc.default ?? null;
+        if ((record[field] ?? null) !== initial) throw unprocessable('validation_failed', `${field} is set by the approval ${approval.doc.name}`, [{ path: pointer(field), code: 'approval_controlled', message: 'use POST …/approval/submit' }]);
+      },
     });
   }
 
@@ -170,7 +175,7 @@ export class ApprovalService {
       await tx.execute(sql`select 1 from ${entity.table} where id = ${id} for update`);
       return work(tx, entity, approval, record, comment);
     });
-    this.data.onWrite(entity.name);
+    this.data.committed(entity.name);
     return { ...(await this.requestView(result.request, outer)), record: guard.strip(entity, [result.record])[0] };
   }
 
@@ -235,7 +240,7 @@ export class ApprovalService {
       await this.advance(tx, ctx, entity, approval, request, record, approval.next(request.step!, outcome, actionData(ctx, record, undefined)), 'decide', comment);
       return request.id;
     });
-    this.data.onWrite(entityName);
+    this.data.committed(entityName);
     return this.requestView(requestId, outer);
   }
 

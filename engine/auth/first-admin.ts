@@ -5,7 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { count } from 'drizzle-orm';
-import type { Engine } from '../engine.js';
+import type { Database } from '../db/database.js';
+import type { AppModel } from '../model/compile.js';
+import type { NewUser } from './users.js';
+
+/** What it needs of the engine (engine/engine.ts hands itself over). */
+interface EngineParts {
+  metadata: { model: AppModel };
+  database: Database;
+  createUser(spec: NewUser): Promise<unknown>;
+}
 
 export interface FirstAdministrator {
   username: string;
@@ -15,7 +24,7 @@ export interface FirstAdministrator {
 }
 
 /** Creates the administrator when there are no users yet; undefined when there are. */
-export async function createFirstAdministrator(engine: Pick<Engine, 'metadata' | 'database' | 'createUser'>, username = 'admin'): Promise<FirstAdministrator | undefined> {
+export async function createFirstAdministrator(engine: EngineParts, username = 'admin'): Promise<FirstAdministrator | undefined> {
   const users = engine.metadata.model.entity('user')!;
   const [{ n }] = await engine.database.db.select({ n: count() }).from(users.table);
   if (Number(n) > 0) return undefined;

@@ -8,7 +8,7 @@
 import { and, asc, gt, isNull } from 'drizzle-orm';
 import type { JobQueue } from '../jobs/queue.js';
 import type { AppModel } from '../model/compile.js';
-import type { AutomationDoc } from '../../metadata/kinds.js';
+import type { AutomationDoc } from './kind.js';
 import { engineContext, type DataService } from '../data/service.js';
 import { toRecord } from '../data/records.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';

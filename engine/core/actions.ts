@@ -10,7 +10,7 @@ import { SYSTEM_FIELDS } from '../model/system-fields.js';
 import { sql } from 'drizzle-orm';
 import { render } from '../templates/render.js';
 import { deliver } from '../notifications/inbox.js';
-import type { TemplateDoc } from '../../metadata/kinds.js';
+import type { TemplateDoc } from '../templates/kind.js';
 import { rowsOf } from '../db/database.js';
 import { UUID } from '../model/ids.js';
 

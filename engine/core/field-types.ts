@@ -8,7 +8,7 @@ import type { FieldDoc, FieldTypeDefinition, FieldWriteArgs, JsonSchema, Localiz
 import { checkRule } from '../rules/check.js';
 import { evaluateRule } from '../rules/evaluate.js';
 import { rowsOf } from '../db/database.js';
-import type { ValueKind } from '../model/value-kind.js';
+import type { ValueKind } from '../registry/value-kind.js';
 import { isTimeZone } from '../model/time-zone.js';
 
 const label = (en: string, zh: string): LocalizedText => ({ en, 'zh-CN': zh });

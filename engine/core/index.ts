@@ -1,5 +1,5 @@
 import type { Plugin } from '../registry/types.js';
-import { appKind, approvalKind, automationKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind } from '../../metadata/kinds.js';
+import { coreKinds } from './kinds.js';
 import { coreActions } from './actions.js';
 import { coreFieldTypes } from './field-types.js';
 
@@ -27,7 +27,7 @@ export function addHours(at: unknown, hours: unknown): string | null {
 export const corePlugin: Plugin = {
   name: 'core',
   fieldTypes: coreFieldTypes,
-  documentKinds: [appKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind, automationKind, approvalKind],
+  documentKinds: coreKinds,
   actions: coreActions,
   operations: [{ name: 'days_between', evaluate: daysBetween }, { name: 'add_hours', evaluate: addHours }],
 };

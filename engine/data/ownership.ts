@@ -90,7 +90,7 @@ export class OwnershipService {
       await this.logAssignments(tx, entity, rows, toUser, guard.userId, typeof reason === 'string' ? reason : null);
       return { assigned: rows.length, to: toUser, ids: rows.map((r) => r.id) };
     });
-    this.data.onWrite(entity.name);
+    this.data.committed(entity.name);
     return result;
   }
 
@@ -249,7 +249,7 @@ export class OwnershipService {
       }
       return { from: userId, to, reassigned: counts };
     });
-    for (const name of Object.keys(result.reassigned)) this.data.onWrite(name);
+    for (const name of Object.keys(result.reassigned)) this.data.committed(name);
     return result;
   }
 

@@ -7,12 +7,15 @@
  * built `(field NULLS FIRST, id)` serves both directions (see metadata/planner.ts). Pages continue
  * with a keyset cursor (the last row's sort values and id), never OFFSET.
  */
-import { and, getTableName, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { badRequest, type ErrorDetail } from '../errors.js';
 import type { CompiledEntity } from '../model/compile.js';
-import type { ValueKind } from '../model/value-kind.js';
+import type { ValueKind } from '../registry/value-kind.js';
 import { compileFilter, type FilterScope } from '../rules/to-sql.js';
 import { UUID } from '../model/ids.js';
+import { columnRef, columnText, filterScope, perEntity, tableText, type ReadableCheck } from '../model/sql-refs.js';
+
+export { columnRef, columnText, filterScope, perEntity, tableText, type ReadableCheck } from '../model/sql-refs.js';
 
 export interface SortKey {
   field: string;
@@ -159,32 +162,6 @@ export function castOf(entity: CompiledEntity, field: string): string {
 export const bound = (entity: CompiledEntity, field: string, value: unknown): SQL =>
   sql`${value}::${sql.raw(castOf(entity, field))}`;
 
-/**
- * A cache of SQL text made once per compiled entity and key. It lives as long as the entity object: a
- * deploy compiles new entities, so nothing outlives the metadata it was made from. Hot reads build
- * their statements from such pieces: drizzle's per-chunk type checks, when it turns a statement into
- * text, were the costliest part of building a read.
- */
-export function perEntity<T>() {
-  const made = new WeakMap<CompiledEntity, Map<string, T>>();
-  return (entity: CompiledEntity, key: string, make: () => T): T => {
-    let byKey = made.get(entity);
-    if (!byKey) made.set(entity, (byKey = new Map()));
-    let value = byKey.get(key);
-    if (value === undefined) byKey.set(key, (value = make()));
-    return value;
-  };
-}
-
-/** A column as `"table"."column"` text; the names come from validated metadata. */
-/** The entity's table, quoted (its name comes from validated metadata). */
-export const tableText = (entity: CompiledEntity) => `"${getTableName(entity.table)}"`;
-export const columnText = (entity: CompiledEntity, field: string) => `${tableText(entity)}."${entity.columns[field].name}"`;
-
-const columnRefs = perEntity<SQL>();
-/** A column as the same SQL drizzle renders for a column object, made once. */
-export const columnRef = (entity: CompiledEntity, field: string): SQL => columnRefs(entity, field, () => sql.raw(columnText(entity, field)));
-
 const orderClauses = perEntity<SQL>();
 /** The ORDER BY list of a sort, as one piece of text per entity and sort. */
 export function orderBy(entity: CompiledEntity, sort: SortKey[]): SQL {
@@ -247,18 +224,6 @@ export function selectFrom(entity: CompiledEntity, names: string[]): SQL {
 }
 
 /** Decides whether the caller may read a field; throws (403) for one they may not. */
-export type ReadableCheck = (field: string, param: string) => void;
-
-export function filterScope(entity: CompiledEntity, context: Record<string, unknown>, checkReadable: ReadableCheck = () => {}): FilterScope {
-  return {
-    field: (name) => {
-      const kind = entity.columnKinds.get(name);
-      if (kind) checkReadable(name, 'filter');
-      return kind ? { sql: columnRef(entity, name), kind } : undefined;
-    },
-    context,
-  };
-}
 
 /**
  * Text search over the entity's searchable fields (the title field when none is marked) that the

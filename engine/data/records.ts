@@ -1,9 +1,9 @@
 /**
- * Conversions between stored rows and the in-memory representation of engine/model/value-kind.ts
+ * Conversions between stored rows and the in-memory representation of engine/registry/value-kind.ts
  * (which is also what the API sends and what json-logic rules see).
  */
 import type { CompiledEntity } from '../model/compile.js';
-import type { ValueKind } from '../model/value-kind.js';
+import type { ValueKind } from '../registry/value-kind.js';
 
 type Decode = (value: unknown) => unknown;
 const toNumber: Decode = (v) => (typeof v === 'string' ? Number(v) : v);

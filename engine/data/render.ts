@@ -10,7 +10,7 @@
  *   where … order by … limit …
  *
  * The lateral row names the JSON keys and formats what JSON would otherwise render differently from
- * the API (timestamps: ISO 8601 in UTC with milliseconds, as engine/model/value-kind.ts says); the
+ * the API (timestamps: ISO 8601 in UTC with milliseconds, as engine/registry/value-kind.ts says); the
  * planner folds it into the scan. `$k0…` are the row's sort keys as stored, read from the last row of
  * a page only, in their text form: timestamps keep their full (microsecond) precision there, so a keyset
  * cursor made from them neither skips nor repeats rows.

@@ -5,16 +5,16 @@
  */
 import { createHash } from 'node:crypto';
 import { integer, pgTable, timestamp, uuid, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
-import type { DocumentSet, FieldDoc, FieldTypeDefinition, JsonSchema, LocalizedText, RegistryView } from '../registry/types.js';
-import type { AppDoc, DictionaryDoc, EntityDoc, WorkflowDoc } from '../../metadata/kinds.js';
-import { compileWorkflow, type CompiledWorkflow } from '../workflow/compile.js';
-import { fieldTypeContext } from '../../metadata/kinds.js';
+import type { DocumentSet, FieldDoc, FieldTypeDefinition, JsonSchema, LocalizedText, MetadataDocument, RegistryView } from '../registry/types.js';
+import type { AppDoc } from './kinds/app.js';
+import type { DictionaryDoc } from './kinds/dictionary.js';
+import type { EntityDoc } from './kinds/entity.js';
+import { fieldTypeContext } from './kinds/field.js';
 import { checkRule } from '../rules/check.js';
 import { drizzleColumn } from './columns.js';
 import { recordSchemas, type RecordSchemas } from './form-schema.js';
-import type { ValueKind } from './value-kind.js';
+import { createAjv, type ValidateFunction } from './ajv.js';
+import type { ValueKind } from '../registry/value-kind.js';
 
 export interface CompiledField {
   name: string;
@@ -66,9 +66,19 @@ export interface CompiledEntity {
   /** References from other entities to this one. */
   referencedBy: { entity: string; field: string; onDelete: 'restrict' | 'set_null' | 'cascade' }[];
   /** Workflows over this entity, in name order; the first that applies to a record serves it. */
-  workflows: CompiledWorkflow[];
+  workflows: EntityWorkflow[];
   /** Fields only workflows may change (their state fields). */
   workflowFields: ReadonlySet<string>;
+}
+
+/**
+ * A workflow serving an entity's records, as the layers below the workflow feature see it: which
+ * records it serves and its state field. The workflow kind compiles the full machine
+ * (engine/workflow/compile.ts CompiledWorkflow extends this); the workflow service reads that.
+ */
+export interface EntityWorkflow {
+  doc: MetadataDocument & { entity: string; stateField: string; initial: string };
+  applies(record: Record<string, unknown>): boolean;
 }
 
 export interface AppModel {
@@ -98,21 +108,14 @@ export function objectName(...parts: string[]): string {
   return name.slice(0, 54) + '_' + createHash('sha1').update(name).digest('hex').slice(0, 8);
 }
 
-function createDataAjv() {
-  const ajv = new Ajv2020({ strict: false, allErrors: true, messages: true });
-  addFormats.default ? addFormats.default(ajv) : (addFormats as unknown as (a: Ajv2020) => void)(ajv);
-  for (const keyword of ['x-dictionary', 'x-reference', 'x-documents', 'x-widget']) ajv.addKeyword({ keyword });
-  return ajv;
-}
-
 /** Compiled entities by what they were compiled from, per registry (deploys recompile only what changed). */
 const compiledEntities = new WeakMap<RegistryView, Map<string, CompiledEntity>>();
 
 export function compileModel(version: number, documents: DocumentSet, registry: RegistryView): AppModel {
-  const ajv = createDataAjv();
+  const ajv = createAjv({ withFormats: true });
   const ctx = fieldTypeContext(documents);
   const entities = new Map<string, CompiledEntity>();
-  const workflows = documents.all<WorkflowDoc>('workflow').sort((a, b) => a.name.localeCompare(b.name));
+  const workflows = documents.all<EntityWorkflow['doc']>('workflow').sort((a, b) => a.name.localeCompare(b.name));
   const roleNames = documents.all('role').map((r) => r.name).sort();
   for (const doc of documents.all<EntityDoc>('entity')) {
     const own = workflows.filter((w) => w.entity === doc.name);
@@ -147,7 +150,7 @@ export function compileModel(version: number, documents: DocumentSet, registry: 
   });
 }
 
-function compileEntity(doc: EntityDoc, registry: RegistryView, ctx: ReturnType<typeof fieldTypeContext>, ajv: Ajv2020, workflows: WorkflowDoc[]): CompiledEntity {
+function compileEntity(doc: EntityDoc, registry: RegistryView, ctx: ReturnType<typeof fieldTypeContext>, ajv: ReturnType<typeof createAjv>, workflows: EntityWorkflow['doc'][]): CompiledEntity {
   const workflowFields = new Set(workflows.map((w) => w.stateField));
   const fields: CompiledField[] = doc.fields.map((f) => {
     const type = registry.fieldType(f.type);
@@ -207,7 +210,8 @@ function compileEntity(doc: EntityDoc, registry: RegistryView, ctx: ReturnType<t
       fieldsUsed: new Set([rule.when, rule.assert].flatMap((r) => (r === undefined ? [] : [...checkRule(r, { fields: new Set(byName.keys()), allowContext: true }).fieldsUsed]))),
     })),
     referencedBy: [],
-    workflows: workflows.map(compileWorkflow),
+    // The workflow kind compiles its machines (engine/workflow/kind.ts): the model holds them, it does not build them.
+    workflows: workflows.map((w) => registry.documentKind('workflow')!.compile!(w) as EntityWorkflow),
     workflowFields,
   };
 }

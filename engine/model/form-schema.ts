@@ -15,7 +15,7 @@ import type { JsonSchema, LocalizedText, MetadataDocument } from '../registry/ty
 import type { AppModel, CompiledEntity, CompiledField } from './compile.js';
 import type { Lang } from './language.js';
 import { SYSTEM_FIELDS } from './system-fields.js';
-import type { ValueKind } from './value-kind.js';
+import type { ValueKind } from '../registry/value-kind.js';
 
 /** The caller's field permissions (engine/access/policy.ts EntityAccess): null means every field. */
 export interface FieldAccess {

@@ -1,5 +1,6 @@
 import type { ActionDefinition, DocumentKindDefinition, FieldTypeDefinition, Plugin, RegistryView } from './types.js';
-import { registerOperation } from '../rules/evaluate.js';
+
+type Operation = NonNullable<Plugin['operations']>[number];
 
 /**
  * Holds every contribution: the core's and the plugins'. Registration happens once at start-up;
@@ -9,6 +10,7 @@ export class Registry implements RegistryView {
   private readonly types = new Map<string, FieldTypeDefinition>();
   private readonly kinds = new Map<string, DocumentKindDefinition>();
   private readonly actionTypes = new Map<string, ActionDefinition>();
+  private readonly operationList: Operation[] = [];
   readonly plugins: string[] = [];
 
   use(plugin: Plugin): this {
@@ -16,8 +18,8 @@ export class Registry implements RegistryView {
     for (const type of plugin.fieldTypes ?? []) this.addUnique(this.types, type.name, type, 'field type', plugin);
     for (const kind of plugin.documentKinds ?? []) this.addUnique(this.kinds, kind.kind, kind, 'document kind', plugin);
     for (const action of plugin.actions ?? []) this.addUnique(this.actionTypes, action.type, action, 'workflow action', plugin);
-    // json-logic has one operation table per process (json-logic-js is a singleton).
-    for (const op of plugin.operations ?? []) registerOperation(op.name, op.evaluate, op.sql);
+    // Added to json-logic by the composition root (engine/engine.ts): the registry only collects.
+    this.operationList.push(...(plugin.operations ?? []));
     this.plugins.push(plugin.name);
     return this;
   }
@@ -39,6 +41,10 @@ export class Registry implements RegistryView {
   }
   documentKinds() {
     return [...this.kinds.values()];
+  }
+  /** json-logic operations contributed (engine/rules/evaluate.ts registerOperation adds them to the language). */
+  operations(): readonly Operation[] {
+    return this.operationList;
   }
 
   private addUnique<T>(map: Map<string, T>, key: string, value: T, what: string, plugin: Plugin) {

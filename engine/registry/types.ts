@@ -3,10 +3,9 @@
  * exactly these interfaces (see plugins/core), so a plugin can do anything the core does.
  */
 import type { ErrorDetail } from '../errors.js';
-import type { ValueKind } from '../model/value-kind.js';
+import type { ValueKind } from './value-kind.js';
 import type { Db } from '../db/database.js';
-import type { AppModel } from '../model/compile.js';
-import type { SqlOperationCompiler } from '../rules/evaluate.js';
+import type { SQL } from 'drizzle-orm';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonSchema = Record<string, unknown>;
@@ -43,8 +42,11 @@ export interface FieldWriteArgs {
   record: Record<string, unknown>;
   tx: Db;
   now: Date;
-  /** The deployed model, for types that read other entities (a roll-up aggregates a child entity). */
-  model?: AppModel;
+  /**
+   * The deployed model (engine/model/compile.ts's AppModel; typed loosely here, the base layer knows no
+   * model), for types that read other entities: a roll-up aggregates a child entity.
+   */
+  model?: { entity(name: string): object | undefined };
 }
 
 export interface FieldTypeDefinition {
@@ -91,13 +93,25 @@ export interface FormHint {
   options?: Record<string, unknown>;
 }
 
-/** A kind of metadata document (entity, dictionary, app, later workflow, role …). */
+/**
+ * A kind of metadata document (entity, dictionary, role, workflow, …). Each lives in the folder of its
+ * feature (meta-schema JSON, document type, checks, compiler) and is registered once in
+ * engine/core/kinds.ts — or by a plugin.
+ */
 export interface DocumentKindDefinition {
   kind: string;
   /** Meta-schema of the document; may be produced from the registry (field types). */
   schema(registry: RegistryView): JsonSchema;
   /** Checks against the other documents of the deploy (cross-references). */
   check?(doc: MetadataDocument, all: DocumentSet, registry: RegistryView): ErrorDetail[];
+  /** The runtime form of a document, compiled once per model (a workflow's state machine). */
+  compile?(doc: MetadataDocument): unknown;
+}
+
+/** An action as written in a document: its type, its options, and the `when` / `afterCommit` any action may carry. */
+export interface ActionDoc {
+  type: string;
+  [option: string]: unknown;
 }
 
 export interface MetadataDocument {
@@ -170,7 +184,34 @@ export interface Plugin {
   actions?: ActionDefinition[];
   /**
    * json-logic operations: the in-memory implementation and, optionally, an SQL compiler
-   * (SqlOperationCompiler of engine/rules/evaluate.ts) so the operation can be used in list filters.
+   * (SqlOperationCompiler below) so the operation can be used in list filters.
    */
   operations?: { name: string; evaluate: (...args: any[]) => unknown; sql?: SqlOperationCompiler }[];
 }
+
+// ── json-logic operations in SQL (engine/rules/to-sql.ts calls a plugin's compiler) ──
+
+/** A field as SQL sees it: the column expression and the kind of its values. */
+export interface FieldRef {
+  /** Column expression: a column reference or a parenthesised expression. */
+  sql: SQL;
+  kind: ValueKind;
+}
+
+/** Context passed to a plugin's SQL compiler. */
+export interface SqlOperationContext {
+  /** Column expression and kind of a field; undefined for an unknown (or unsafe) name. */
+  field(name: string): FieldRef | undefined;
+  /** True when the operation sits under an odd number of `!`: compile its negation. */
+  negated: boolean;
+  /** JSON pointer of the operation in the rule, for error details. */
+  path: string;
+  /** Values of `$` context variables, as given to compileFilter. */
+  context?: Record<string, unknown>;
+}
+/**
+ * Compiles a plugin operation to SQL. The result must select exactly the rows where the JS
+ * implementation is truthy (or falsy when ctx.negated), NULL counting as "not selected".
+ * Bind every value from args as a parameter; never sql.raw() them.
+ */
+export type SqlOperationCompiler = (args: unknown[], ctx: SqlOperationContext) => SQL;

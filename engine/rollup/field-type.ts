@@ -8,7 +8,8 @@
 import { sql } from 'drizzle-orm';
 import type { ErrorDetail } from '../errors.js';
 import type { FieldTypeDefinition, FieldDoc } from '../registry/types.js';
-import type { ValueKind } from '../model/value-kind.js';
+import type { ValueKind } from '../registry/value-kind.js';
+import type { AppModel } from '../model/compile.js';
 import { checkRule } from '../rules/check.js';
 import { rowsOf } from '../db/database.js';
 import { decodeValue } from '../data/records.js';
@@ -63,7 +64,8 @@ export const rollupFieldType: FieldTypeDefinition = {
     return errors;
   },
   // The parent written: its value from its children as they stand in this transaction.
-  async onWrite({ field, record, tx, model }) {
+  async onWrite({ field, record, tx, model: view }) {
+    const model = view as AppModel | undefined;
     if (!model?.entity((field as RollupDoc).of) || typeof record.id !== 'string') return undefined;
     const [row] = rowsOf<{ value: unknown }>(await tx.execute(sql`select ${aggregate(model, field as RollupDoc, sql`${record.id}::uuid`)} as value`));
     return decodeValue(returnsOf(field).kind, row?.value ?? null);

@@ -14,9 +14,8 @@
  * checker (check.ts) ask this module which operators exist.
  */
 import jsonLogic from 'json-logic-js';
-import type { SQL } from 'drizzle-orm';
 import { badRequest, pointer } from '../errors.js';
-import type { FieldRef } from './to-sql.js';
+import type { SqlOperationCompiler } from '../registry/types.js';
 
 jsonLogic.rm_operation('method');
 
@@ -33,23 +32,7 @@ export const SCOPED_OPERATIONS: ReadonlySet<string> = new Set(['map', 'filter', 
 /** Property names that lead to prototypes; a var path containing one never resolves. */
 export const UNSAFE_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'constructor']);
 
-/** Context passed to a plugin's SQL compiler. */
-export interface SqlOperationContext {
-  /** Column expression and kind of a field; undefined for an unknown (or unsafe) name. */
-  field(name: string): FieldRef | undefined;
-  /** True when the operation sits under an odd number of `!`: compile its negation. */
-  negated: boolean;
-  /** JSON pointer of the operation in the rule, for error details. */
-  path: string;
-  /** Values of `$` context variables, as given to compileFilter. */
-  context?: Record<string, unknown>;
-}
-/**
- * Compiles a plugin operation to SQL. The result must select exactly the rows where the JS
- * implementation is truthy (or falsy when ctx.negated), NULL counting as "not selected".
- * Bind every value from args as a parameter; never sql.raw() them.
- */
-export type SqlOperationCompiler = (args: unknown[], ctx: SqlOperationContext) => SQL;
+export type { FieldRef, SqlOperationCompiler, SqlOperationContext } from '../registry/types.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type OperationFn = (this: any, ...args: any[]) => unknown;

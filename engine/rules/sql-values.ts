@@ -7,7 +7,7 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import { badRequest } from '../errors.js';
-import type { ValueKind } from '../model/value-kind.js';
+import type { ValueKind } from '../registry/value-kind.js';
 
 export const filterError = (code: string, path: string, message: string) => badRequest(code, message, [{ path, code, message }]);
 

@@ -15,16 +15,13 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import jsonLogic from 'json-logic-js';
-import type { ValueKind } from '../model/value-kind.js';
+import type { ValueKind } from '../registry/value-kind.js';
 import { pointer } from '../errors.js';
-import { hasUnsafeSegment, isLogic, isTruthy, pluginSqlCompiler, resolveVar } from './evaluate.js';
+import { hasUnsafeSegment, isLogic, isTruthy, pluginSqlCompiler, resolveVar, type FieldRef } from './evaluate.js';
+
+export type { FieldRef } from './evaluate.js';
 import { bindLiteral, filterError, literalProblem } from './sql-values.js';
 
-export interface FieldRef {
-  /** Column expression: a column reference or a parenthesised expression. */
-  sql: SQL;
-  kind: ValueKind;
-}
 export interface FilterScope {
   /** Column expression and kind for a field name; undefined means unknown field. */
   field(name: string): FieldRef | undefined;

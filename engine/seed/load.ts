@@ -16,7 +16,7 @@ import type { DataService, OperationContext } from '../data/service.js';
 import type { WorkflowService } from '../workflow/service.js';
 import type { ApprovalService } from '../approvals/service.js';
 import { planSet, SeedError, streamFor, type DemoFile, type GeneratorScope, type PlannedRow } from './generate.js';
-import type { FieldBackfill } from '../data/backfill.js';
+import type { FieldBackfill } from '../../metadata/backfill.js';
 import { backdate, backdateApproval, mark, type BackdatePlan } from './backdate.js';
 
 export const SEED_SQL = `

@@ -4,8 +4,9 @@
  * persists (the machine holds no state between requests: it is resolved from the record each time).
  */
 import { createMachine, transition, type AnyStateMachine } from 'xstate';
-import type { WorkflowDoc, WorkflowTransition } from '../../metadata/kinds.js';
+import type { WorkflowDoc, WorkflowTransition } from './kind.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
+import type { CompiledEntity, EntityWorkflow } from '../model/compile.js';
 
 export interface MachineEvent {
   type: string;
@@ -13,7 +14,8 @@ export interface MachineEvent {
   data: Record<string, unknown>;
 }
 
-export interface CompiledWorkflow {
+/** The machine of a workflow document (the model holds it as an EntityWorkflow). */
+export interface CompiledWorkflow extends EntityWorkflow {
   doc: WorkflowDoc;
   machine: AnyStateMachine;
   /** Does this workflow serve the record (several may serve one entity)? */
@@ -57,3 +59,6 @@ export function compileWorkflow(doc: WorkflowDoc): CompiledWorkflow {
     },
   };
 }
+
+/** An entity's workflows as the machines the workflow kind compiled them to (engine/workflow/kind.ts compile). */
+export const workflowsOf = (entity: CompiledEntity) => entity.workflows as CompiledWorkflow[];

@@ -7,7 +7,7 @@
 import type { Db } from '../db/database.js';
 import type { CompiledEntity } from '../model/compile.js';
 import type { RegistryView } from '../registry/types.js';
-import type { WorkflowAction } from '../../metadata/kinds.js';
+import type { WorkflowAction } from './kind.js';
 import type { AuditEntry } from '../audit/log.js';
 import { actionApplies, type DataService, type OperationContext } from '../data/service.js';
 

@@ -4,7 +4,6 @@
  * time-in-state — in ONE transaction. Two concurrent transitions on one record cannot both succeed:
  * the update is conditional on the version read.
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { sql } from 'drizzle-orm';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import { and, isNull } from 'drizzle-orm';
@@ -14,14 +13,15 @@ import type { Db } from '../db/database.js';
 import type { CompiledEntity } from '../model/compile.js';
 import type { RegistryView } from '../registry/types.js';
 import { forbidden } from '../access/policy.js';
-import { ajvErrorsToDetails } from '../../metadata/validate.js';
-import type { WorkflowAction, WorkflowTransition } from '../../metadata/kinds.js';
+import { ajvErrorsToDetails, createAjv } from '../model/ajv.js';
+import type { WorkflowAction, WorkflowTransition } from './kind.js';
 import { engineContext, type DataService, type OperationContext } from '../data/service.js';
-import type { CompiledWorkflow } from './compile.js';
+import { HOOK_ORDER } from '../data/hooks.js';
+import { workflowsOf, type CompiledWorkflow } from './compile.js';
 import { actionData, runActions } from './run-actions.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { durationMs } from '../jobs/duration.js';
-import type { AutoAdvance, WorkflowTimer } from '../../metadata/kinds.js';
+import type { AutoAdvance, WorkflowTimer } from './kind.js';
 import type { AppModel } from '../model/compile.js';
 import { toRecord } from '../data/records.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
@@ -53,7 +53,7 @@ function autoAdvancesOf(model: AppModel) {
   if (!byRelated) {
     byRelated = new Map();
     for (const entity of model.entities.values()) {
-      for (const workflow of entity.workflows) {
+      for (const workflow of workflowsOf(entity)) {
         for (const [state, node] of Object.entries(workflow.doc.states)) {
           if (!node.autoAdvance) continue;
           const related = node.autoAdvance.related.entity;
@@ -96,7 +96,7 @@ create index if not exists stays_record on workflow.stays (entity, record_id, le
 create index if not exists stays_state on workflow.stays (entity, workflow, state, entered_at);
 `;
 
-const inputAjv = new Ajv2020({ strict: false, allErrors: true });
+const inputAjv = createAjv();
 const inputValidators = new WeakMap<object, ReturnType<typeof inputAjv.compile>>();
 const validatorFor = (schema: Record<string, unknown>) => {
   let v = inputValidators.get(schema);
@@ -121,27 +121,38 @@ export class WorkflowService {
     private readonly jobs: JobQueue,
   ) {
     jobs.define<TimerJob>({ name: TIMER_QUEUE, run: (job) => this.onTimer(job) });
-    data.transition = (tx, entity, id, event, comment) => this.fire(engineContext(), entity, id, event, { comment }, tx);
+    data.hooks.provide('fireEvent', (tx, entity, id, event, comment) => this.fire(engineContext(), entity, id, event, { comment }, tx));
     // A related record created or changed (a milestone task) may complete its parent's stage.
-    data.onCreate.push((tx, entity, record) => this.advanceParents(tx, entity, record));
-    data.onUpdate.push((tx, entity, _before, after) => this.advanceParents(tx, entity, after));
-    // A record created in a state with timers starts them, in the creating transaction.
-    data.onCreate.push(async (tx, entity, record) => {
-      const workflow = entity.workflows.find((w) => w.applies(record));
-      if (workflow?.doc.states[workflow.doc.initial]?.timers?.length) await this.startTimers(tx, entity, record, workflow, String(record[workflow.doc.stateField]), 0);
+    data.hooks.register({
+      name: 'workflow.parents',
+      order: HOOK_ORDER.workflowParents,
+      afterCreate: (tx, _ctx, entity, record) => this.advanceParents(tx, entity, record),
+      afterUpdate: (tx, _ctx, entity, _before, after) => this.advanceParents(tx, entity, after),
     });
-    // A date an `at` timer of the current state reads has changed: set the timer again for the new date.
-    data.onUpdate.push(async (tx, entity, before, after) => {
-      const workflow = entity.workflows.find((w) => w.applies(after));
-      if (!workflow) return;
-      const state = String(after[workflow.doc.stateField]);
-      if (state !== before[workflow.doc.stateField]) return; // a transition sets its own timers
-      const moved = (workflow.doc.states[state]?.timers ?? []).filter((t) => t.at !== undefined && before[t.at] !== after[t.at]);
-      if (!moved.length) return;
-      const [{ since }] = await this.data.database.rows<{ since: number }>(sql`select coalesce(max(id), 0)::int as since from workflow.history
-        where entity = ${entity.name} and record_id = ${after.id as string} and from_state <> to_state`, tx);
-      await this.startTimers(tx, entity, after, workflow, state, Number(since), (t) => moved.includes(t));
+    data.hooks.register({
+      name: 'workflow.timers',
+      order: HOOK_ORDER.workflowTimers,
+      // A record created in a state with timers starts them, in the creating transaction.
+      afterCreate: async (tx, _ctx, entity, record) => {
+        const workflow = workflowsOf(entity).find((w) => w.applies(record));
+        if (workflow?.doc.states[workflow.doc.initial]?.timers?.length) await this.startTimers(tx, entity, record, workflow, String(record[workflow.doc.stateField]), 0);
+      },
+      // A date an `at` timer of the current state reads has changed: set the timer again for the new date.
+      afterUpdate: (tx, _ctx, entity, before, after) => this.moveTimers(tx, entity, before, after),
     });
+  }
+
+  /** A date an `at` timer of the current state reads has changed: the timer is set again for the new date. */
+  private async moveTimers(tx: Db, entity: CompiledEntity, before: Record<string, unknown>, after: Record<string, unknown>) {
+    const workflow = workflowsOf(entity).find((w) => w.applies(after));
+    if (!workflow) return;
+    const state = String(after[workflow.doc.stateField]);
+    if (state !== before[workflow.doc.stateField]) return; // a transition sets its own timers
+    const moved = (workflow.doc.states[state]?.timers ?? []).filter((t) => t.at !== undefined && before[t.at] !== after[t.at]);
+    if (!moved.length) return;
+    const [{ since }] = await this.data.database.rows<{ since: number }>(sql`select coalesce(max(id), 0)::int as since from workflow.history
+      where entity = ${entity.name} and record_id = ${after.id as string} and from_state <> to_state`, tx);
+    await this.startTimers(tx, entity, after, workflow, state, Number(since), (t) => moved.includes(t));
   }
 
   /**
@@ -153,7 +164,7 @@ export class WorkflowService {
       const parentId = record[spec.related.via];
       if (typeof parentId !== 'string') continue;
       const [parent] = await this.data.database.rows<Record<string, unknown>>(sql`select * from ${entity.table} where id = ${parentId} and deleted_at is null`, tx);
-      if (!parent || parent[workflow.doc.stateField] !== state || entity.workflows.find((w) => w.applies(parent)) !== workflow) continue;
+      if (!parent || parent[workflow.doc.stateField] !== state || workflowsOf(entity).find((w) => w.applies(parent)) !== workflow) continue;
       const related = (await tx.select().from(changed.table).where(sql`${changed.columns[spec.related.via]} = ${parentId} and ${changed.columns.deleted_at} is null`)).map((r) => toRecord(r as Record<string, unknown>));
       const counted = related.filter((r) => spec.related.where === undefined || isTruthy(evaluateRule(spec.related.where, r)));
       if (!counted.length || !counted.every((r) => isTruthy(evaluateRule(spec.all, r)))) continue;
@@ -192,11 +203,11 @@ export class WorkflowService {
    */
   async restartTimers(entityName: string, ids: string[]) {
     const entity = this.data.entity(entityName);
-    if (!entity.workflows.some((w) => Object.values(w.doc.states).some((s) => s.timers?.length)) || !ids.length) return;
+    if (!workflowsOf(entity).some((w) => Object.values(w.doc.states).some((s) => s.timers?.length)) || !ids.length) return;
     await this.data.database.db.transaction(async (tx) => {
       const rows = (await tx.select().from(entity.table).where(sql`${entity.columns.id} in ${ids} and ${entity.columns.deleted_at} is null`)).map((r) => toRecord(r as Record<string, unknown>));
       for (const record of rows) {
-        const workflow = entity.workflows.find((w) => w.applies(record));
+        const workflow = workflowsOf(entity).find((w) => w.applies(record));
         const state = workflow && String(record[workflow.doc.stateField]);
         if (!workflow || !workflow.doc.states[state!]?.timers?.length) continue;
         const [{ since }] = await this.data.database.rows<{ since: number }>(sql`select coalesce(max(id), 0)::int as since from workflow.history
@@ -213,7 +224,7 @@ export class WorkflowService {
    */
   private async onTimer(job: TimerJob) {
     const entity = this.data.model().entity(job.entity);
-    const workflow = entity?.workflows.find((w) => w.doc.name === job.workflow);
+    const workflow = (entity ? workflowsOf(entity) : undefined)?.find((w) => w.doc.name === job.workflow);
     const timer = workflow?.doc.states[job.state]?.timers?.[job.timer];
     if (!entity || !workflow || !timer || timer.event !== job.event) return; // the metadata changed since
     const [row] = await this.data.database.rows<{ state: string | null; since: number }>(sql`
@@ -235,7 +246,7 @@ export class WorkflowService {
   }
 
   private served(entity: CompiledEntity, record: Record<string, unknown>): CompiledWorkflow {
-    const workflow = entity.workflows.find((w) => w.applies(record));
+    const workflow = workflowsOf(entity).find((w) => w.applies(record));
     if (!workflow) throw notFound('no_workflow', `No workflow serves this ${entity.name}`);
     return workflow;
   }
@@ -316,7 +327,7 @@ export class WorkflowService {
       if (to !== from) await this.startTimers(tx, entity, after, workflow, to, entered);
       return { record: after, from, to, created };
     });
-    this.data.onWrite(entity.name);
+    this.data.committed(entity.name);
     return { ...result, record: guard.strip(entity, [result.record])[0] };
   }
 

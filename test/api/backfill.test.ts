@@ -1,12 +1,12 @@
 /**
- * Fields added or changed by a deploy hold for the records that already exist (engine/data/backfill.ts):
+ * Fields added or changed by a deploy hold for the records that already exist (metadata/backfill.ts):
  * formulas are recomputed on every row, new auto-numbers number the rows in the order they were created.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { drivers, L, startEngine, type TestEngine } from '../support/engine.js';
 import { testApp } from './fixtures.js';
-import { BACKFILL_QUEUE } from '../../engine/data/backfill.js';
+import { BACKFILL_QUEUE } from '../../metadata/backfill.js';
 
 type Doc = { kind: string; name: string; fields: Record<string, unknown>[] };
 const dealDoc = (change: (fields: Record<string, unknown>[]) => Record<string, unknown>[]): Doc => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getShortestPaths } from '@xstate/graph';
 import { loadPackage } from '../../metadata/loader.js';
 import { compileApproval } from '../../engine/approvals/compile.js';
-import type { ApprovalDoc } from '../../metadata/kinds.js';
+import type { ApprovalDoc } from '../../engine/approvals/kind.js';
 import { drivers } from '../support/engine.js';
 import { startOrg, type Org, type UserName } from '../access/org.js';
 

@@ -13,7 +13,7 @@ import postgres from 'postgres';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { compileFilter, type FieldRef, type FilterScope } from '../../engine/rules/to-sql.js';
 import { evaluateRule, isTruthy } from '../../engine/rules/evaluate.js';
-import type { ValueKind } from '../../engine/model/value-kind.js';
+import type { ValueKind } from '../../engine/registry/value-kind.js';
 
 type Row = { id: number; t: string | null; i: number | null; n: number | null; b: boolean | null; d: string | null; ts: string | null; tags: string[] | null };
 

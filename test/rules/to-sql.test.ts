@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { AppError } from '../../engine/errors.js';
-import type { ValueKind } from '../../engine/model/value-kind.js';
+import type { ValueKind } from '../../engine/registry/value-kind.js';
 import { compileFilter, type FilterScope } from '../../engine/rules/to-sql.js';
 import { registerOperation } from '../../engine/rules/evaluate.js';
 

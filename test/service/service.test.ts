@@ -10,7 +10,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPackage } from '../../metadata/loader.js';
 import { compileWorkflow } from '../../engine/workflow/compile.js';
-import type { WorkflowDoc } from '../../metadata/kinds.js';
+import type { WorkflowDoc } from '../../engine/workflow/kind.js';
 import { drivers, q, startEngine, type TestEngine } from '../support/engine.js';
 import { seedDemoOrganisation } from '../support/demo-org.js';
 

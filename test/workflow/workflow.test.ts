@@ -4,7 +4,7 @@ import { getShortestPaths } from '@xstate/graph';
 import { sql } from 'drizzle-orm';
 import { loadPackage } from '../../metadata/loader.js';
 import { compileWorkflow } from '../../engine/workflow/compile.js';
-import type { WorkflowDoc } from '../../metadata/kinds.js';
+import type { WorkflowDoc } from '../../engine/workflow/kind.js';
 import { drivers, L, startEngine, type TestEngine } from '../support/engine.js';
 
 const root = resolve(import.meta.dirname, '..', '..');

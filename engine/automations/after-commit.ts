@@ -6,8 +6,8 @@
 import type { DataService } from '../data/service.js';
 import { engineContext } from '../data/service.js';
 import type { RegistryView } from '../registry/types.js';
-import type { WorkflowAction } from '../../metadata/kinds.js';
-import type { JobQueue } from './queue.js';
+import type { WorkflowAction } from '../workflow/kind.js';
+import type { JobQueue } from '../jobs/queue.js';
 
 const QUEUE = 'action-after-commit';
 
@@ -25,7 +25,7 @@ export class AfterCommitActions {
     jobs: JobQueue,
   ) {
     jobs.define<DeferredAction>({ name: QUEUE, retryLimit: 5, retryDelaySeconds: 2, run: (job) => this.run(job) });
-    data.deferAction = (tx, job) => jobs.send(QUEUE, job, { tx });
+    data.hooks.provide('deferAction', (tx, job) => jobs.send(QUEUE, job, { tx }));
   }
 
   /** Runs the action as the engine, with the record as it was when the change committed. */

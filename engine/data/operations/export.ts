@@ -2,8 +2,10 @@
  * Export as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read Chinese text right).
  * Rows come through the same list operation under the export scope: filters, sort, readable fields.
  */
-import { badRequest } from '../errors.js';
-import type { DataService, OperationContext } from './service.js';
+import { badRequest } from '../../errors.js';
+import type { OperationContext } from '../context.js';
+import type { DataService } from '../service.js';
+import { list } from './list.js';
 
 export const MAX_EXPORT_ROWS = 100_000;
 
@@ -24,7 +26,7 @@ export async function exportCsv(data: DataService, ctx: OperationContext, entity
   let next: string | undefined;
   let count = 0;
   do {
-    const page = await data.list(ctx, entityName, { ...rest, limit: '500', ...(next ? { cursor: next } : {}) }, 'export');
+    const page = await list(data, ctx, entityName, { ...rest, limit: '500', ...(next ? { cursor: next } : {}) }, 'export');
     if (!columns) {
       const wanted = rest.fields ? ['id', ...rest.fields.split(',').map((s) => s.trim())] : ['id', ...entity.fields.map((f) => f.name), 'owner_id', 'created_at', 'updated_at'];
       const readable = data.guard(ctx).readable(entity);

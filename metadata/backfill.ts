@@ -15,12 +15,12 @@
  * itself. It changes no version, no updated_at and writes no audit entry: nobody edited the records.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type { Database, Db } from '../db/database.js';
-import type { JobQueue } from '../jobs/queue.js';
-import type { AppModel, CompiledEntity, CompiledField } from '../model/compile.js';
-import { canonical, type DeployJob, type MetadataService } from '../../metadata/service.js';
-import { decodeRows, decodeValue } from './records.js';
-import { columnText, selectFrom, tableText } from './query.js';
+import type { Database, Db } from '../engine/db/database.js';
+import type { JobQueue } from '../engine/jobs/queue.js';
+import type { AppModel, CompiledEntity, CompiledField } from '../engine/model/compile.js';
+import { canonical, type DeployJob, type MetadataService } from './service.js';
+import { decodeRows, decodeValue } from '../engine/data/records.js';
+import { columnText, selectFrom, tableText } from '../engine/data/query.js';
 
 export const BACKFILL_QUEUE = 'fields.backfill';
 /** Rows read, computed and written per statement. */

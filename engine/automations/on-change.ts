@@ -1,0 +1,61 @@
+/**
+ * Automations of record changes (created, updated, a field changed, a state entered): run in the
+ * change's transaction, before the other record hooks, so a failing action rolls the change back.
+ * Scheduled automations are ./schedule.ts.
+ */
+import type { Db } from '../db/database.js';
+import { conflict } from '../errors.js';
+import type { AppModel, CompiledEntity } from '../model/compile.js';
+import { evaluateRule, isTruthy } from '../rules/evaluate.js';
+import type { OperationContext } from '../data/context.js';
+import { HOOK_ORDER } from '../data/hooks.js';
+import type { DataService } from '../data/service.js';
+import type { AutomationDoc } from './kind.js';
+
+const MAX_AUTOMATION_DEPTH = 5;
+
+const automationCache = new WeakMap<AppModel, Map<string, AutomationDoc[]>>();
+/** The model's automations by entity, in name order. */
+function automationsOf(model: AppModel) {
+  let byEntity = automationCache.get(model);
+  if (!byEntity) {
+    byEntity = new Map();
+    for (const a of model.documents.all<AutomationDoc>('automation').sort((x, y) => x.name.localeCompare(y.name))) {
+      byEntity.set(a.entity, [...(byEntity.get(a.entity) ?? []), a]);
+    }
+    automationCache.set(model, byEntity);
+  }
+  return byEntity;
+}
+
+/**
+ * Runs the automations of a record change, in the change's transaction: a failing action rolls the
+ * change back. Actions that create records can trigger automations in turn, up to a depth.
+ */
+async function automate(data: DataService, tx: Db, ctx: OperationContext, entity: CompiledEntity, before: Record<string, unknown> | null, after: Record<string, unknown>, depth: number) {
+  const automations = automationsOf(data.model()).get(entity.name);
+  if (!automations?.length) return;
+  const changed = (f: string) => before !== null && JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null);
+  const actionData = { ...after, $old: before ?? {}, $user: ctx.principal?.context ?? {}, $now: new Date().toISOString() };
+  for (const a of automations) {
+    const t = a.trigger;
+    const fires = before === null
+      ? Boolean(t.created)
+      : Boolean(t.updated) || (t.fieldChanged?.some(changed) ?? false) || (t.stateEntered !== undefined && [...entity.workflowFields].some((f) => changed(f) && after[f] === t.stateEntered));
+    if (!fires || (a.condition !== undefined && !isTruthy(evaluateRule(a.condition, actionData)))) continue;
+    if (depth >= MAX_AUTOMATION_DEPTH) throw conflict('automation_loop', `Automations triggered each other more than ${MAX_AUTOMATION_DEPTH} levels deep (last: ${a.name})`);
+    for (const action of a.actions) await data.runAction(tx, ctx, entity.name, action, after, actionData, depth);
+  }
+}
+
+
+export class ChangeAutomations {
+  constructor(private readonly data: DataService) {
+    data.hooks.register({
+      name: 'automations',
+      order: HOOK_ORDER.automations,
+      afterCreate: (tx, ctx, entity, record, depth) => automate(this.data, tx, ctx, entity, null, record, depth),
+      afterUpdate: (tx, ctx, entity, before, after) => automate(this.data, tx, ctx, entity, before, after, 0),
+    });
+  }
+}

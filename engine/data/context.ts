@@ -1,0 +1,24 @@
+/** Who an operation runs for, and the shapes and limits every record operation shares. */
+import type { Principal } from '../access/principal.js';
+import type { Lang } from '../model/language.js';
+
+export interface OperationContext {
+  /** The acting user. */
+  principal: Principal | null;
+  /** The engine's own calls skip permission checks — and must say so: this is never the default. */
+  privileged?: boolean;
+  lang: Lang;
+}
+
+/** The explicitly privileged context of the engine itself (seeding, cascades, jobs). */
+export const engineContext = (lang: Lang = 'en'): OperationContext => ({ principal: null, privileged: true, lang });
+
+export interface Page {
+  data: Record<string, unknown>[];
+  nextCursor: string | null;
+  total?: number;
+}
+
+export const MAX_BULK = 1000;
+/** PostgreSQL accepts at most 65,535 bound parameters per statement. */
+export const MAX_PARAMS = 65_000;

@@ -1,0 +1,98 @@
+/**
+ * The extension points of the record pipeline. Services (workflows, approvals, auth, the after-commit
+ * runner) register here once at start-up, each with an explicit order, instead of assigning fields of
+ * the data service: what runs, and in which order, is written down in HOOK_ORDER rather than following
+ * from the order of construction.
+ */
+import type { Db } from '../db/database.js';
+import type { CompiledEntity } from '../model/compile.js';
+import type { ActionDoc } from '../registry/types.js';
+import type { OperationContext } from './context.js';
+
+type Row = Record<string, unknown>;
+
+/** Where each registered service runs: lower first. */
+export const HOOK_ORDER = {
+  /** Automations of the change (engine/automations/on-change.ts): first, as they always ran. */
+  automations: 0,
+  /** Workflows: a related record created or changed (a milestone task) may complete its parent's stage. */
+  workflowParents: 10,
+  /** Workflows: a record created in a state with timers starts them; a moved date moves its timer. */
+  workflowTimers: 20,
+  /** Approvals: pending records are locked, the status field belongs to the approval. */
+  approvals: 30,
+  /** Auth: principals are rebuilt when users or departments change. */
+  auth: 40,
+} as const;
+
+export interface RecordHook {
+  /** Who registers (error messages, and one registration each). */
+  name: string;
+  order: number;
+  /** Before a record is changed (changes) or deleted (null), in the transaction, after the caller's rights were checked. Throw to refuse. */
+  beforeChange?(tx: Db, ctx: OperationContext, entity: CompiledEntity, record: Row, changes: Row | null): Promise<void>;
+  /** In the creating transaction, for each new record; `depth` counts records created by automations of automations. */
+  afterCreate?(tx: Db, ctx: OperationContext, entity: CompiledEntity, record: Row, depth: number): Promise<void>;
+  /** In the updating transaction, after each update. */
+  afterUpdate?(tx: Db, ctx: OperationContext, entity: CompiledEntity, before: Row, after: Row): Promise<void>;
+  /** After a write committed. */
+  afterCommit?(entity: string): void;
+}
+
+/** A side-effect action queued in the transaction, run after commit. */
+export interface DeferredAction {
+  action: ActionDoc;
+  entity: string;
+  record: Row;
+  data: Row;
+}
+
+/** What the pipeline asks of exactly one other service. */
+export interface PipelineServices {
+  /** Fires a workflow event as the engine inside a transaction (automations' fire action). */
+  fireEvent(tx: Db, entity: string, id: string, event: string, comment: string): Promise<unknown>;
+  /** Queues an after-commit action in the transaction. */
+  deferAction(tx: Db, job: DeferredAction): Promise<unknown>;
+}
+
+const MISSING: Record<keyof PipelineServices, string> = {
+  fireEvent: 'Firing workflow events needs the workflow service',
+  deferAction: 'After-commit actions need the job queue',
+};
+
+export class RecordHooks {
+  private hooks: RecordHook[] = [];
+  private readonly services: Partial<PipelineServices> = {};
+
+  register(hook: RecordHook): void {
+    if (this.hooks.some((h) => h.name === hook.name)) throw new Error(`Record hook "${hook.name}" is registered twice`);
+    this.hooks = [...this.hooks, hook].sort((a, b) => a.order - b.order);
+  }
+
+  provide<K extends keyof PipelineServices>(name: K, service: PipelineServices[K]): void {
+    if (this.services[name]) throw new Error(`Pipeline service "${name}" is provided twice`);
+    this.services[name] = service;
+  }
+
+  service<K extends keyof PipelineServices>(name: K): PipelineServices[K] {
+    const service = this.services[name];
+    if (!service) throw new Error(MISSING[name]);
+    return service;
+  }
+
+  async beforeChange(tx: Db, ctx: OperationContext, entity: CompiledEntity, record: Row, changes: Row | null) {
+    for (const h of this.hooks) await h.beforeChange?.(tx, ctx, entity, record, changes);
+  }
+
+  async afterCreate(tx: Db, ctx: OperationContext, entity: CompiledEntity, records: Row[], depth: number) {
+    for (const h of this.hooks) if (h.afterCreate) for (const r of records) await h.afterCreate(tx, ctx, entity, r, depth);
+  }
+
+  async afterUpdate(tx: Db, ctx: OperationContext, entity: CompiledEntity, before: Row, after: Row) {
+    for (const h of this.hooks) await h.afterUpdate?.(tx, ctx, entity, before, after);
+  }
+
+  afterCommit(entity: string) {
+    for (const h of this.hooks) h.afterCommit?.(entity);
+  }
+}

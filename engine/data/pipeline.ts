@@ -1,0 +1,134 @@
+/**
+ * The phases every record write goes through, shared by the operations in ./operations:
+ *   resolve   entity and guard for the caller                       (resolve)
+ *   authorize action granted? scope, writable fields                (Guard, engine/access)
+ *   validate  JSON Schema, json-logic rules, live references        (validateSchema, ruleViolations, missingReferences)
+ *   compute   defaults, formulas before validation, numbers after   (defaults, compute, allocate)
+ *   write     the versioned INSERT/UPDATE, database errors as 422s  (mapDbErrors, expectedVersion, versionConflict)
+ *   audit     audit entries in the same transaction                 (engine/audit/log.ts)
+ *   automate  the record hooks: automations first, then workflows, approvals (./hooks.ts)
+ *   shape     unreadable fields stripped from what goes back        (Guard.strip)
+ * Each phase is a few statements per operation, never one per row (no N+1).
+ */
+import { and, inArray, isNull, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/database.js';
+import { AppError, badRequest, conflict, pointer, unprocessable, type ErrorDetail } from '../errors.js';
+import type { AppModel, CompiledEntity } from '../model/compile.js';
+import type { ValidateFunction } from 'ajv';
+import type { OperationContext } from './context.js';
+import type { DataService } from './service.js';
+import { schemaErrors } from './validation.js';
+
+export { ruleViolations } from './validation.js';
+
+/** A condition that may be absent (unrestricted). */
+export const all = (...conditions: (SQL | undefined)[]) => and(...conditions.filter((c): c is SQL => c !== undefined));
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+// ── resolve ──
+
+export function resolve(data: DataService, ctx: OperationContext, entityName: string) {
+  return { entity: data.entity(entityName), guard: data.guard(ctx) };
+}
+
+// ── validate ──
+
+/** Items against a compiled schema; 422 with every error when any fails. */
+export function validateSchema(validate: ValidateFunction, items: unknown[], ctx: OperationContext, bulk: boolean, message: string) {
+  const errors: ErrorDetail[] = [];
+  items.forEach((item, i) => errors.push(...schemaErrors(validate, item, ctx.lang, bulk ? pointer(i) : '')));
+  if (errors.length) throw unprocessable('validation_failed', message, errors);
+}
+
+/** References must point at live records (the foreign key alone would accept recycle-bin ones). */
+export async function missingReferences(data: DataService, tx: Db, entity: CompiledEntity, records: Record<string, unknown>[], bulk: boolean): Promise<ErrorDetail[]> {
+  const errors: ErrorDetail[] = [];
+  await Promise.all(
+    entity.fields
+      .filter((f) => f.reference && records.some((r) => typeof r[f.name] === 'string'))
+      .map(async (f) => {
+        const target = data.entity(f.reference!.to);
+        const ids = [...new Set(records.map((r) => r[f.name]).filter((v): v is string => typeof v === 'string'))];
+        const found = await tx.select({ id: target.columns.id }).from(target.table).where(and(inArray(target.columns.id, ids), isNull(target.columns.deleted_at)));
+        const live = new Set(found.map((r) => r.id as string));
+        records.forEach((r, i) => {
+          if (typeof r[f.name] === 'string' && !live.has(r[f.name] as string)) {
+            errors.push({ path: (bulk ? pointer(i) : '') + pointer(f.name), code: 'invalid_reference', message: `No ${target.name} with id ${r[f.name]}` });
+          }
+        });
+      }),
+  );
+  return errors;
+}
+
+// ── compute ──
+
+export function defaults(entity: CompiledEntity): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of entity.fields) if (f.doc.default !== undefined) out[f.name] = structuredClone(f.doc.default);
+  return out;
+}
+
+/**
+ * Runs the field types' write hooks in dependency order: computing ones (formulas) before validation,
+ * allocating ones (auto-numbers) after it, so a refused record uses up no number.
+ */
+export async function compute(tx: Db, entity: CompiledEntity, operation: 'create' | 'update', record: Record<string, unknown>, now: Date, allocating: boolean, model?: AppModel) {
+  const computed: Record<string, unknown> = {};
+  for (const f of entity.writeHooks) {
+    if (Boolean(f.type.allocates) !== allocating) continue;
+    const value = await f.type.onWrite!({ field: f.doc, entity: entity.name, operation, record, tx, now, model });
+    if (value !== undefined) record[f.name] = computed[f.name] = value;
+  }
+  return computed;
+}
+
+/** Allocating hooks (auto-numbers) for new records: all records at once where the type can. */
+export async function allocate(tx: Db, entity: CompiledEntity, records: Record<string, unknown>[], now: Date) {
+  for (const f of entity.writeHooks.filter((h) => h.type.allocates)) {
+    if (f.type.allocateMany && records.length > 1) {
+      const values = await f.type.allocateMany({ field: f.doc, entity: entity.name, records, tx, now });
+      records.forEach((r, i) => (r[f.name] = values[i]));
+    } else {
+      for (const record of records) {
+        const value = await f.type.onWrite!({ field: f.doc, entity: entity.name, operation: 'create', record, tx, now });
+        if (value !== undefined) record[f.name] = value;
+      }
+    }
+  }
+}
+
+// ── write ──
+
+export function expectedVersion(ifMatch: string | undefined, bodyVersion: number | undefined): number {
+  const raw = ifMatch !== undefined ? ifMatch.replace(/^W\//, '').replace(/"/g, '').trim() : bodyVersion;
+  if (raw === undefined) throw new AppError(428, 'version_required', 'Send the version you read, in If-Match or as "version" in the body');
+  const version = Number(raw);
+  if (!Number.isInteger(version) || version < 1) throw badRequest('invalid_version', 'The version must be a positive integer', [{ path: ifMatch !== undefined ? '/headers/if-match' : '/version', message: 'not a version' }]);
+  return version;
+}
+
+export function versionConflict(entity: CompiledEntity, expected: number, actual?: number) {
+  return conflict('version_conflict', `The ${entity.name} was changed by someone else (you sent version ${expected}${actual ? `, it is now ${actual}` : ''}); reload it and try again`);
+}
+
+/** Unique and foreign-key violations become 422s that name the field. */
+export async function mapDbErrors<T>(entity: CompiledEntity, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    // drizzle wraps the driver's error; postgres.js and PGlite name the constraint differently.
+    const err = ((e as { cause?: unknown }).cause ?? e) as { code?: string; constraint_name?: string; constraint?: string; detail?: string };
+    const constraint = err.constraint_name ?? err.constraint;
+    if (err.code === '23505') {
+      const index = entity.indexes.find((i) => i.name === constraint);
+      const fields = index?.columns ?? [];
+      throw unprocessable('unique_violation', `Another ${entity.name} already has this ${fields.join(', ') || 'value'}`, fields.map((f) => ({ path: pointer(f), code: 'unique', message: 'must be unique' })));
+    }
+    if (err.code === '23503') {
+      const field = entity.fields.find((f) => f.reference && constraint?.endsWith(`__${f.name}`));
+      throw unprocessable('invalid_reference', 'A referenced record does not exist', [{ path: field ? pointer(field.name) : '', code: 'invalid_reference', message: err.detail ?? 'does not exist' }]);
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,24 @@
+/** The services the HTTP layer calls: handed to createApp by the composition root (engine/engine.ts). */
+import type { DataService } from '../data/service.js';
+import type { OwnershipService } from '../data/ownership.js';
+import type { WorkflowService } from '../workflow/service.js';
+import type { Inbox } from '../notifications/inbox.js';
+import type { ApprovalService } from '../approvals/service.js';
+import type { JobQueue } from '../jobs/queue.js';
+import type { MetadataService } from '../../metadata/service.js';
+import type { AuthService } from '../auth/service.js';
+import type { TrustProxy } from './client.js';
+
+export interface AppDeps {
+  data: DataService;
+  ownership: OwnershipService;
+  workflows: WorkflowService;
+  approvals: ApprovalService;
+  inbox: Inbox;
+  metadata: MetadataService;
+  auth: AuthService;
+  jobs: JobQueue;
+  driver: string;
+  /** Whether X-Forwarded-For is believed (TRUST_PROXY): see engine/http/client.ts. */
+  trustProxy?: TrustProxy;
+}
