@@ -16,6 +16,7 @@ import { OwnershipService } from './data/ownership.js';
 import { AUDIT_SQL } from './audit/log.js';
 import { AuthService, type AuthOptions } from './auth/service.js';
 import { createUser, type NewUser } from './auth/users.js';
+import { registerRollups } from './rollup/hook.js';
 import { createApp } from './http/app.js';
 import type { TrustProxy } from './http/client.js';
 import { WORKFLOW_SQL, WorkflowService } from './workflow/service.js';
@@ -71,6 +72,7 @@ export async function createEngine(options: EngineOptions = {}) {
       if (entity === 'user' || entity === 'department') auth.invalidate().catch((e) => console.error('auth invalidation failed', e));
     },
   });
+  registerRollups(data);
   const ownership = new OwnershipService(data);
   ownership.onDelegationChange = () => auth.invalidate();
   const jobs = new JobQueue(database, options.jobs);

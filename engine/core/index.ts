@@ -1,6 +1,7 @@
 import type { Plugin } from '../registry/types.js';
 import { coreKinds } from './kinds.js';
 import { coreActions } from './actions.js';
+import { rollupFieldType } from '../rollup/field-type.js';
 import { coreFieldTypes } from './field-types.js';
 
 /** The engine's own contributions, registered exactly like any plugin's. */
@@ -26,7 +27,7 @@ export function addHours(at: unknown, hours: unknown): string | null {
 
 export const corePlugin: Plugin = {
   name: 'core',
-  fieldTypes: coreFieldTypes,
+  fieldTypes: [...coreFieldTypes, rollupFieldType],
   documentKinds: coreKinds,
   actions: coreActions,
   operations: [{ name: 'days_between', evaluate: daysBetween }, { name: 'add_hours', evaluate: addHours }],

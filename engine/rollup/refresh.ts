@@ -56,8 +56,10 @@ export async function refreshParentsOfIds(tx: Db, model: AppModel, child: Compil
 
 async function refresh(tx: Db, model: AppModel, parent: CompiledEntity, ids: string[], depth: number) {
   if (depth >= MAX_DEPTH) return;
-  // 1. Lock (and wait for whoever else is recomputing these parents).
-  await tx.execute(sql`select id from ${parent.table} where id in ${ids} order by id for update`);
+  // 1. Lock (and wait for whoever else is recomputing these parents). NO KEY UPDATE, as the update
+  // below takes: it does not conflict with the KEY SHARE locks the children's foreign keys hold, which
+  // two concurrent child inserts both have — FOR UPDATE would deadlock them.
+  await tx.execute(sql`select id from ${parent.table} where id in ${ids} order by id for no key update`);
   // 2. A new statement, a new snapshot: every child committed before the lock is counted.
   const rollups = parent.fields.filter((f) => f.doc.type === 'rollup');
   const rows = rowsOf<Row>(await tx.execute(sql`select *, ${sql.join(rollups.map((f) => sql`${aggregate(model, f.doc as RollupDoc, sql`${parent.table}.id`)} as ${sql.identifier(`__${f.name}`)}`), sql`, `)}
