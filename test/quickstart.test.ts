@@ -21,7 +21,8 @@ async function start(dataDir: string): Promise<{ proc: ChildProcess; output: () 
   let output = '';
   proc.stdout!.on('data', (d) => (output += d));
   proc.stderr!.on('data', (d) => (output += d));
-  for (let i = 0; i < 120; i++) {
+  // Three sample apps to deploy on a shared, busy machine: allow 90 s.
+  for (let i = 0; i < 360; i++) {
     try {
       if ((await fetch(`${base}/api/health`)).ok) return { proc, output: () => output };
     } catch {
@@ -75,8 +76,9 @@ describe('quick start (npm start on the embedded database)', () => {
 
       rep = await login('rep_east', credentials.rep_east);
       const entities = (await (await fetch(`${base}/api/meta/documents?kind=entity`, { headers: rep })).json()).data.map((d: any) => d.name).sort();
-      expect(entities).toEqual(['account', 'activity', 'complaint', 'contact', 'department', 'expense_claim', 'field_visit', 'kb_article', 'lead', 'opportunity', 'order', 'product', 'quote',
-        'service_task', 'task', 'ticket', 'user']);
+      expect(entities).toEqual(['accounting_period', 'account', 'activity', 'care_suggestion', 'care_task', 'complaint', 'contact', 'contract', 'department', 'expense_claim',
+        'expense_request', 'field_visit', 'invoice', 'kb_article', 'lead', 'opportunity', 'order', 'payment_plan', 'product', 'quote', 'receipt', 'receipt_allocation',
+        'receivable', 'service_task', 'task', 'ticket', 'user'].sort());
       const created = await fetch(`${base}/api/data/account`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...rep },

@@ -143,6 +143,8 @@ export interface ActionRunArgs {
   createRecord(entity: string, values: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** Fires a workflow event on the record, as the engine, in the transaction (automations only). */
   fire?(event: string, comment: string): Promise<unknown>;
+  /** The caller's language (messages an action sends back, like a refusal's). */
+  lang?: 'en' | 'zh-CN';
 }
 
 /** A workflow action (set fields, create a record, notify, call a webhook …). */
