@@ -17,6 +17,7 @@ import { AUDIT_SQL } from './audit/log.js';
 import { COLLATION_SQL } from './data/collation.js';
 import { AuthService, type AuthOptions } from './auth/service.js';
 import { createUser, type NewUser } from './auth/users.js';
+import { registerRollups } from './rollup/hook.js';
 import { createApp } from './http/app.js';
 import type { TrustProxy } from './http/client.js';
 import { logFailure } from './log.js';
@@ -78,6 +79,7 @@ export async function createEngine(options: EngineOptions = {}) {
       if (entity === 'user' || entity === 'department') auth.invalidate().catch((e) => logFailure('auth invalidation failed', e));
     },
   });
+  registerRollups(data);
   const ownership = new OwnershipService(data);
   ownership.onDelegationChange = () => auth.invalidate();
   const jobs = new JobQueue(database, options.jobs);
