@@ -140,9 +140,11 @@ describe.each(drivers)('runtime UI in Chromium on %s', (driver) => {
     const history = (await org.as('rep_east', 'GET', `/api/data/opportunity/${opportunityId}/workflow-history`)).body.data;
     expect(history.transitions[0]).toMatchObject({ from: 'initial_contact', to: 'needs_confirmed', actor: org.ids.rep_east });
 
-    // No transition leads from 需求确定 straight to 合同签订: the card snaps back with the reason.
-    await page.locator(`[data-card="${opportunityId}"]`).dragTo(page.locator('[data-column="contract_signed"]'));
-    await poll(() => page.locator('.ant-message').textContent()).toContain('无法移动');
+    // From the keyboard (← moves a card one column left): no step leads back from 需求确定 to 初次接触,
+    // so the card snaps back with the reason.
+    await page.locator(`[data-card="${opportunityId}"]`).focus();
+    await page.keyboard.press('ArrowLeft');
+    await poll(() => page.locator('.ant-message').allTextContents().then((t) => t.join(' '))).toContain('无法移动：流程不允许从「需求确定」直接到「初次接触」');
     await poll(() => page.locator(`[data-column="needs_confirmed"] [data-card="${opportunityId}"]`).count()).toBe(1);
     expect((await org.as('rep_east', 'GET', `/api/data/opportunity/${opportunityId}`)).body.data.stage).toBe('needs_confirmed');
   }, STEP);

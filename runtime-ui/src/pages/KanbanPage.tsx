@@ -69,7 +69,8 @@ export default function KanbanPage() {
       if (byWorkflow) {
         const options = (await get(`/api/data/${entity}/${record.id}/transitions`)).data;
         const transition = (options.transitions as any[]).find((x) => x.target === to);
-        if (!transition) return snapBack(`${group.options?.find((o) => o.value === from)?.label} → ${group.options?.find((o) => o.value === to)?.label}`);
+        const name = (v: string) => group.options?.find((o) => o.value === v)?.label ?? v;
+        if (!transition) return snapBack(t('noTransition', { from: name(from), to: name(to) }));
         if (!transition.allowed) return snapBack(transition.reasons.map((r: any) => r.message).join('；'));
         await api('POST', `/api/data/${entity}/${record.id}/transitions/${transition.event}`, {});
       } else {
