@@ -18,6 +18,7 @@ import { COLLATION_SQL } from './data/collation.js';
 import { JOB_FAILURES_SQL } from './notifications/job-failures.js';
 import { AuthService, type AuthOptions } from './auth/service.js';
 import { createUser, type NewUser } from './auth/users.js';
+import { registerRollups } from './rollup/hook.js';
 import { createApp } from './http/app.js';
 import type { TrustProxy } from './http/client.js';
 import { logFailure } from './log.js';
@@ -31,6 +32,9 @@ import { ChangeAutomations } from './automations/on-change.js';
 import { MailSender, type MailOptions } from './notifications/mailer.js';
 import { FieldBackfill } from '../metadata/backfill.js';
 import { SchemaBuilds } from '../metadata/schema-builds.js';
+import { ReportService } from './reports/service.js';
+import { DashboardService } from './reports/dashboards.js';
+import { TARGET_SQL, TargetService } from './reports/targets.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -61,6 +65,7 @@ export async function createEngine(options: EngineOptions = {}) {
   await database.exec(WORKFLOW_SQL);
   await database.exec(INBOX_SQL);
   await database.exec(APPROVAL_SQL);
+  await database.exec(TARGET_SQL);
   const metadata = new MetadataService(database, registry, options.deployLockTimeoutMs);
   await metadata.start();
   if (!metadata.model.entity('user')) await metadata.deploy({ documents: await loadPackage(SYSTEM_PACKAGE) });
@@ -76,6 +81,7 @@ export async function createEngine(options: EngineOptions = {}) {
       if (entity === 'user' || entity === 'department') auth.invalidate().catch((e) => logFailure('auth invalidation failed', e));
     },
   });
+  registerRollups(data);
   const ownership = new OwnershipService(data);
   ownership.onDelegationChange = () => auth.invalidate();
   const jobs = new JobQueue(database, options.jobs);
@@ -93,7 +99,10 @@ export async function createEngine(options: EngineOptions = {}) {
   // Deploys here or in another process (NOTIFY) change the schedules.
   const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => logFailure('schedule sync failed', e)));
   const inbox = new Inbox(database);
-  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, driver: database.driver, trustProxy: options.trustProxy });
+  const reports = new ReportService(data);
+  const targets = new TargetService(data, reports);
+  const dashboards = new DashboardService({ data, reports, inbox: (ctx) => approvals.inbox(ctx), target: (ctx, name) => targets.get(ctx, name, {}) });
+  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, reports, dashboards, targets, driver: database.driver, trustProxy: options.trustProxy });
   return {
     database,
     registry,
@@ -108,6 +117,9 @@ export async function createEngine(options: EngineOptions = {}) {
     jobs,
     backfill,
     schemaBuilds,
+    reports,
+    dashboards,
+    targets,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {

@@ -438,11 +438,17 @@ export class ApprovalService {
       case 'field':
         ids = typeof record[spec.field] === 'string' ? [record[spec.field] as string] : [];
         break;
-      case 'department_head':
-        ids = (await rows(spec.department
+      case 'department_head': {
+        // departmentsField: the heads of every department the record names (a complaint to several at once).
+        const named = spec.departmentsField === undefined ? undefined : ([] as unknown[]).concat(record[spec.departmentsField] ?? []).filter((c): c is string => typeof c === 'string');
+        if (named && !named.length) break;
+        ids = (await rows(named
+          ? sql`select head as id from department where code in ${named} and deleted_at is null and head is not null`
+          : spec.department
           ? sql`select head as id from department where code = ${spec.department} and deleted_at is null and head is not null`
           : sql`select d.head as id from "user" u join department d on d.id = u.department where u.id = ${submitter} and d.head is not null`)).map((r) => r.id);
         break;
+      }
     }
     return this.activeUsers(tx, [...new Set(ids)]);
   }
@@ -585,7 +591,7 @@ function describe(spec: ApproverSpec) {
     case 'manager': return "the submitter's manager";
     case 'manager_chain': return `the submitter's managers (${spec.levels} levels)`;
     case 'field': return `the field ${spec.field}`;
-    case 'department_head': return spec.department ? `the head of ${spec.department}` : "the head of the submitter's department";
+    case 'department_head': return spec.departmentsField ? `the heads of the departments in ${spec.departmentsField}` : spec.department ? `the head of ${spec.department}` : "the head of the submitter's department";
   }
 }
 

@@ -3,7 +3,7 @@
  * uses (see engine/core/index.ts), so nothing in the engine special-cases a type by name.
  */
 import { sql } from 'drizzle-orm';
-import { pointer, type ErrorDetail } from '../errors.js';
+import type { ErrorDetail } from '../errors.js';
 import type { FieldDoc, FieldTypeDefinition, FieldWriteArgs, JsonSchema, LocalizedText } from '../registry/types.js';
 import { checkRule } from '../rules/check.js';
 import { evaluateRule } from '../rules/evaluate.js';
@@ -90,6 +90,7 @@ const FORMULA_RETURNS: Record<string, { column: string; kind: ValueKind; scale?:
   percent: { column: 'numeric(9,4)', kind: 'number', scale: 4 },
   boolean: { column: 'boolean', kind: 'boolean' },
   date: { column: 'date', kind: 'date' },
+  datetime: { column: 'timestamptz', kind: 'datetime' },
 };
 
 /**
@@ -111,6 +112,10 @@ function coerceFormula(value: unknown, returns: string): unknown {
       return Boolean(value) && !(Array.isArray(value) && value.length === 0);
     case 'date':
       return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : null;
+    case 'datetime': {
+      const t = typeof value === 'string' || value instanceof Date ? new Date(value as string) : undefined;
+      return t && !Number.isNaN(t.getTime()) ? t.toISOString() : null;
+    }
     case 'integer': {
       const n = Number(value);
       return Number.isFinite(n) ? Math.round(n) : null;
@@ -140,7 +145,7 @@ function calendarDate(now: Date, timeZone: string) {
 /** Renders an auto-number pattern except for the counter, which is left as `{seq}`. */
 function renderPrefix(pattern: string, record: Record<string, unknown>, now: Date, timeZone: string): string {
   const date = calendarDate(now, timeZone);
-  return pattern.replace(AUTONUMBER_TOKEN, (whole, name: string, arg?: string) => {
+  return pattern.replace(AUTONUMBER_TOKEN, (_whole, name: string, arg?: string) => {
     if (name === 'seq') return '{seq}';
     if (name === 'yyyy') return date.yyyy;
     if (name === 'yy') return date.yyyy.slice(-2);
@@ -290,7 +295,8 @@ const builtInTypes: FieldTypeDefinition[] = [
       return defined({ type: [type, 'null'], readOnly: true, format: kind === 'date' ? 'date' : undefined });
     },
     check: (f, ctx) => {
-      const { errors, fieldsUsed } = checkRule(f.expr, { fields: ctx.fieldNames, allowContext: false, path: '/expr' });
+      // The creation time is known when formulas run (a deadline counts from it).
+      const { errors, fieldsUsed } = checkRule(f.expr, { fields: new Set([...ctx.fieldNames, 'created_at']), allowContext: false, path: '/expr' });
       if (fieldsUsed.has(f.name)) errors.push({ path: '/expr', code: 'circular_formula', message: 'A formula cannot refer to itself' });
       return errors;
     },

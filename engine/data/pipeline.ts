@@ -13,7 +13,7 @@
 import { and, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/database.js';
 import { AppError, badRequest, conflict, pointer, unprocessable, type ErrorDetail } from '../errors.js';
-import type { CompiledEntity } from '../model/compile.js';
+import type { AppModel, CompiledEntity } from '../model/compile.js';
 import type { ValidateFunction } from 'ajv';
 import type { OperationContext } from './context.js';
 import type { DataService } from './service.js';
@@ -103,11 +103,11 @@ export function defaults(entity: CompiledEntity): Record<string, unknown> {
  * Runs the field types' write hooks in dependency order: computing ones (formulas) before validation,
  * allocating ones (auto-numbers) after it, so a refused record uses up no number.
  */
-export async function compute(tx: Db, entity: CompiledEntity, operation: 'create' | 'update', record: Record<string, unknown>, now: Date, allocating: boolean) {
+export async function compute(tx: Db, entity: CompiledEntity, operation: 'create' | 'update', record: Record<string, unknown>, now: Date, allocating: boolean, model?: AppModel) {
   const computed: Record<string, unknown> = {};
   for (const f of entity.writeHooks) {
     if (Boolean(f.type.allocates) !== allocating) continue;
-    const value = await f.type.onWrite!({ field: f.doc, entity: entity.name, operation, record, tx, now });
+    const value = await f.type.onWrite!({ field: f.doc, entity: entity.name, operation, record, tx, now, model });
     if (value !== undefined) record[f.name] = computed[f.name] = value;
   }
   return computed;

@@ -11,7 +11,7 @@ import { and, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { badRequest, type ErrorDetail } from '../errors.js';
 import type { CompiledEntity } from '../model/compile.js';
 import type { ValueKind } from '../registry/value-kind.js';
-import { compileFilter, type FilterScope } from '../rules/to-sql.js';
+import { compileFilter } from '../rules/to-sql.js';
 import { UUID } from '../model/ids.js';
 import type { Lang } from '../model/language.js';
 import { fitsColumn, isDate, isDateTime } from '../model/formats.js';

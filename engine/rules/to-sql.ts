@@ -15,7 +15,6 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import jsonLogic from 'json-logic-js';
-import type { ValueKind } from '../registry/value-kind.js';
 import { pointer } from '../errors.js';
 import { hasUnsafeSegment, isLogic, isTruthy, pluginSqlCompiler, resolveVar, type FieldRef } from './evaluate.js';
 

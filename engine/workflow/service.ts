@@ -201,6 +201,27 @@ export class WorkflowService {
   }
 
   /**
+   * Sets the timers of the records' current states again, as of now (the demo-data loader calls this
+   * after moving records' times into the past: their deadlines moved). A timer set before, for
+   * another due time, then ends quietly when it comes.
+   */
+  async restartTimers(entityName: string, ids: string[]) {
+    const entity = this.data.entity(entityName);
+    if (!workflowsOf(entity).some((w) => Object.values(w.doc.states).some((s) => s.timers?.length)) || !ids.length) return;
+    await this.data.database.db.transaction(async (tx) => {
+      const rows = (await tx.select().from(entity.table).where(sql`${entity.columns.id} in ${ids} and ${entity.columns.deleted_at} is null`)).map((r) => toRecord(r as Record<string, unknown>));
+      for (const record of rows) {
+        const workflow = workflowsOf(entity).find((w) => w.applies(record));
+        const state = workflow && String(record[workflow.doc.stateField]);
+        if (!workflow || !workflow.doc.states[state!]?.timers?.length) continue;
+        const [{ since }] = await this.data.database.rows<{ since: number }>(sql`select coalesce(max(id), 0)::int as since from workflow.history
+          where entity = ${entity.name} and record_id = ${record.id as string} and from_state <> to_state`, tx);
+        await this.startTimers(tx, entity, record, workflow, state!, Number(since));
+      }
+    });
+  }
+
+  /**
    * A timer fires its event as the engine, if the record is still in the stay that started it (a
    * later visit to the same state has timers of its own). An `at` timer whose date moved has been
    * replaced by one for the new date. A guard that does not hold, or a record gone, ends the timer quietly.

@@ -83,7 +83,9 @@ function Root() {
         locale={lang === 'zh-CN' ? zhCN : enUS}
         componentSize="middle"
         theme={{
-          token: { colorPrimary: '#1f5fbf', borderRadius: 4, fontSize: 13, controlHeight: 30, colorTextDescription: 'rgba(0,0,0,0.62)', colorError: '#cf1322' },
+          token: { colorPrimary: '#1f5fbf', borderRadius: 4, fontSize: 13, controlHeight: 30, colorTextDescription: 'rgba(0,0,0,0.62)', colorError: '#cf1322',
+            // WCAG AA contrast on white for secondary text and links (antd's defaults are lighter).
+            colorTextSecondary: 'rgba(0,0,0,0.65)', colorTextTertiary: 'rgba(0,0,0,0.6)', colorLink: '#1a55ad' },
           components: { Table: { cellPaddingBlock: 6 }, Menu: { itemHeight: 34, groupTitleColor: 'rgba(0,0,0,0.62)' } },
         }}
       >

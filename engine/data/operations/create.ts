@@ -38,8 +38,10 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
       // Owner defaults to the creator; an explicit null makes an unowned record (a lead pool).
       if (!('owner_id' in (item as object))) record.owner_id = guard.userId;
       record.created_by = record.updated_by = guard.userId;
+      // Formulas may read the creation time (a service ticket's deadline counts from it).
+      record.created_at = record.updated_at = now.toISOString();
       // compute, then the rules over the computed record
-      await compute(tx, entity, 'create', record, now, false);
+      await compute(tx, entity, 'create', record, now, false, data.model());
       errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang, bulk ? pointer(i) : ''));
       records.push(record);
     }

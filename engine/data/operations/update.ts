@@ -56,11 +56,11 @@ export async function applyUpdate(data: DataService, tx: Db, ctx: OperationConte
   const errors: ErrorDetail[] = [];
   const now = new Date();
   const record = { ...current, ...changes };
-  const computed = await compute(tx, entity, 'update', record, now, false);
+  const computed = await compute(tx, entity, 'update', record, now, false, data.model());
   errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang));
   errors.push(...(await missingReferences(data, tx, entity, [changes], false, data.guard(ctx), ctx.lang)));
   if (errors.length) throw invalidWrite(ctx.lang, errors, true);
-  Object.assign(computed, await compute(tx, entity, 'update', record, now, true));
+  Object.assign(computed, await compute(tx, entity, 'update', record, now, true, data.model()));
 
   // write
   const userId = ctx.principal?.userId ?? null;

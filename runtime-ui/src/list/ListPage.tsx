@@ -165,8 +165,8 @@ export default function ListPage() {
   return (
     <>
       <div className="mc-page-title">
-        <h1>{bin ? `${model.entity.pluralLabel || model.entity.label} · ${t('recycleBin')}` : model.entity.pluralLabel || model.entity.label}</h1>
-        {total !== undefined && <span style={{ color: '#888' }} data-testid="total">{t('total', { n: total })}</span>}
+        <h1>{bin ? `${page.pluralLabel} · ${t('recycleBin')}` : page.pluralLabel}</h1>
+        {total !== undefined && <span style={{ color: '#595959' }} data-testid="total">{t('total', { n: total })}</span>}
         <span style={{ flex: 1 }} />
         {!bin && can('create') && (
           <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate(`/r/${entity}/new`)}>{t('new')}</Button>
@@ -209,7 +209,7 @@ export default function ListPage() {
             <Card key={r.id} size="small" title={<Link to={`/r/${entity}/${r.id}`}>{titleOf(r, titleField) || '—'}</Link>}>
               {shown.filter((c) => c !== titleField).slice(0, 5).map((c) => (
                 <div key={c} style={{ display: 'flex', gap: 8, fontSize: 13 }}>
-                  <span style={{ color: '#888', minWidth: 84 }}>{fields.get(c)!.label}</span>
+                  <span style={{ color: '#595959', minWidth: 84 }}>{fields.get(c)!.label}</span>
                   <span>{cell(c, r[c], r) ?? '—'}</span>
                 </div>
               ))}
@@ -218,6 +218,8 @@ export default function ListPage() {
           {rows.isLoading && <Card loading />}
         </div>
       ) : (
+        // Scrolls sideways in its own box (antd's scroll.x adds a hidden measuring row screen readers trip over).
+        <div style={{ overflowX: 'auto' }}>
         <Table
           size="small"
           rowKey="id"
@@ -226,14 +228,18 @@ export default function ListPage() {
           columns={tableColumns}
           dataSource={records}
           pagination={false}
-          scroll={{ x: 'max-content' }}
-          rowSelection={{ selectedRowKeys: selected, onChange: (keys) => setSelected(keys as string[]) }}
+          rowSelection={{
+            selectedRowKeys: selected,
+            onChange: (keys) => setSelected(keys as string[]),
+            getCheckboxProps: (r: any) => ({ 'aria-label': titleOf(r, titleField) || r.id }) as object,
+          }}
           onChange={(_, __, sorter: any) => {
             const name = sorter.columnKey as string;
             set({ sort: sorter.order === 'descend' ? `-${name}` : sorter.order === 'ascend' ? name : null });
           }}
           locale={{ emptyText: t('empty') }}
         />
+        </div>
       )}
       {rows.hasNextPage && (
         <div style={{ textAlign: 'center', marginTop: 8 }}>

@@ -51,7 +51,7 @@ export default function InboxPage() {
   };
   return (
     <>
-      <div className="mc-page-title"><h1>{t('inbox')}</h1><span style={{ color: '#888' }}>{t('total', { n: inbox.data?.length ?? 0 })}</span></div>
+      <div className="mc-page-title"><h1>{t('inbox')}</h1><span style={{ color: '#595959' }}>{t('total', { n: inbox.data?.length ?? 0 })}</span></div>
       <Row gutter={12}>
         <Col xs={24} md={9}>
           <Card size="small" styles={{ body: { padding: 0 } }}>

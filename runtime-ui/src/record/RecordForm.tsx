@@ -96,7 +96,9 @@ export function uiSchemaOf(model: FormModel, lang: Lang): UiSchema {
   const ui: UiSchema = { 'ui:submitButtonOptions': { norender: true } };
   for (const [name, entry] of Object.entries(model.uiSchema)) {
     if (name.startsWith('ui:')) continue;
-    ui[name] = { ...entry };
+    // The schema's description is already shown as the field's help: ui:help would repeat it.
+    const { 'ui:help': help, ...rest } = entry as Record<string, unknown>;
+    ui[name] = model.read.properties?.[name]?.description || model.create.properties?.[name]?.description ? rest : { ...rest, ...(help ? { 'ui:help': help } : {}) };
   }
   void lang;
   return ui;
@@ -167,6 +169,8 @@ export const RecordForm = memo(function RecordForm(props: RecordFormProps) {
       customValidate={customValidate}
       transformErrors={transformErrors}
       extraErrors={props.serverErrors}
+      // Picklists are oneOf lists of consts: without this rjsf takes the first value as a default (and locks it).
+      experimental_defaultFormStateBehavior={{ constAsDefaults: 'never', emptyObjectFields: 'skipDefaults' }}
       showErrorList={false}
       noHtml5Validate
       focusOnFirstError

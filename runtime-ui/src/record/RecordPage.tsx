@@ -54,10 +54,27 @@ export default function RecordPage() {
   const picked = view && me ? pickLayout(view.layouts, me.roles, layoutName) : { fits: [], layout: undefined };
   const fits = picked.fits;
   // The workflow's state field moves only by transitions (the step bar): read-only in the form.
-  const stateField = model?.entity.workflow ? view?.kanban?.groupBy : undefined;
+  const workflowDoc = useQuery({
+    queryKey: ['workflow-doc', model?.entity.workflow],
+    enabled: Boolean(model?.entity.workflow),
+    staleTime: 300_000,
+    queryFn: () => get(`/api/meta/documents/workflow/${model!.entity.workflow}`),
+  });
+  const stateField: string | undefined = workflowDoc.data?.stateField;
+  // Likewise the approval's status field: it moves by submit / approve / reject.
+  const approvalDoc = useQuery({
+    queryKey: ['approval-doc', model?.entity.approval],
+    enabled: Boolean(model?.entity.approval),
+    staleTime: 300_000,
+    queryFn: () => get(`/api/meta/documents/approval/${model!.entity.approval}`),
+  });
+  const statusField: string | undefined = approvalDoc.data?.statusField;
   const layout = useMemo(
-    () => (picked.layout && stateField ? { ...picked.layout, readOnly: [...(picked.layout.readOnly ?? []), stateField] } : picked.layout),
-    [picked.layout, stateField],
+    () => {
+      const locked = [stateField, statusField].filter(Boolean) as string[];
+      return picked.layout && locked.length ? { ...picked.layout, readOnly: [...(picked.layout.readOnly ?? []), ...locked] } : picked.layout;
+    },
+    [picked.layout, stateField, statusField],
   );
   const names = useMemo(() => (model ? model.fields.filter((f) => !f.system).map((f) => f.name) : []), [model]);
 
@@ -92,8 +109,9 @@ export default function RecordPage() {
   const changed = useMemo(() => {
     if (!data || !base || !model) return [];
     const writable = isNew ? model.create.properties ?? {} : model.update.properties ?? {};
-    return Object.keys(writable).filter((n) => !same(data[n], base[n]));
-  }, [data, base, model, isNew]);
+    // The form's own fields only: owner and version are written by their own actions (assign, save).
+    return names.filter((n) => writable[n] && !same(data[n], base[n]));
+  }, [data, base, model, isNew, names]);
   const dirty = changed.length > 0 && !saving;
 
   const blocker = useBlocker(({ currentLocation, nextLocation }) => dirty && currentLocation.pathname !== nextLocation.pathname);
@@ -194,14 +212,14 @@ export default function RecordPage() {
       <div className="mc-page-title">
         <h1 data-testid="record-title">{title}</h1>
         <Tag>{model.entity.label}</Tag>
-        {!isNew && owner.data && <span style={{ color: '#888' }}>{t('owner')}: {owner.data.get(String(record.data?.owner_id))}</span>}
+        {!isNew && owner.data && <span style={{ color: '#595959' }}>{t('owner')}: {owner.data.get(String(record.data?.owner_id))}</span>}
         {fits.length > 1 && (
           <Segmented size="small" value={layout.name} onChange={(v) => setLayoutName(String(v))} options={fits.map((l) => ({ value: l.name, label: l.label ?? l.name }))} />
         )}
         <span style={{ flex: 1 }} />
         <Space wrap>
           {mayWrite && (
-            <Button type="primary" icon={<SaveOutlined />} loading={saving} disabled={!isNew && !dirty} onClick={() => formRef.current?.submit()} data-testid="save">
+            <Button type="primary" icon={<SaveOutlined />} loading={saving} disabled={!isNew && !dirty} onClick={() => formRef.current?.submit()} data-testid="save" data-changed={changed.join(',')}>
               {t('save')}
             </Button>
           )}
@@ -210,7 +228,7 @@ export default function RecordPage() {
           {!isNew && can('delete') && <Button danger icon={<DeleteOutlined />} onClick={remove} aria-label={t('delete')} />}
         </Space>
       </div>
-      {!isNew && model.entity.workflow && <WorkflowBar entity={entity} id={id} stateLabels={stateLabels} onChanged={refresh} />}
+      {!isNew && model.entity.workflow && stateField && fields.has(stateField) && <WorkflowBar entity={entity} id={id} stateLabels={stateLabels} onChanged={refresh} />}
       {!isNew && model.entity.approval && <ApprovalPanel entity={entity} id={id} onChanged={refresh} />}
       {isNew ? (
         <div style={{ background: '#fff', padding: 12, borderRadius: 6 }}>{form}</div>

@@ -77,7 +77,7 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
           const reason = tr.reasons?.map((r: any) => r.message).join('；');
           const button = (
             <Button key={tr.event} size="small" type={tr.allowed ? 'primary' : 'default'} ghost={tr.allowed} disabled={!tr.allowed || busy}
-              onClick={() => setDialog(tr)} aria-label={`${pick(tr.label, lang, tr.event)}${reason ? ` (${reason})` : ''}`}>
+              onClick={() => setDialog(tr)}>
               {pick(tr.label, lang, tr.event)} → {label(tr.target)}
             </Button>
           );
