@@ -31,7 +31,7 @@ describe.each(drivers)('references and owners on %s', (driver) => {
     const made = await e.callAs(tokens.rep_north, 'POST', '/api/data/account', { name: '北方客户', region: 'north', grade: 'a' });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     northAccount = made.body.data;
-  });
+  }, 180_000); // seeding users (scrypt) and deploying a sample app: slow on a busy machine
   afterAll(() => e?.stop());
 
   const as = (user: string, method: string, path: string, body?: unknown) => e.callAs(tokens[user], method, path, body);

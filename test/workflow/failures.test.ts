@@ -37,7 +37,7 @@ describe.each(drivers)('failed background jobs on %s', (driver) => {
     expect((await e.call('POST', '/api/meta/deploy', { documents })).status).toBe(201);
     const u = await e.createUser({ username: 'agent', display_name: 'Agent', roles: ['support'], password: 'agent password 1' });
     agent = await e.login('agent', u.password);
-  });
+  }, 180_000); // seeding users (scrypt) and deploying a sample app: slow on a busy machine
   afterAll(() => e?.stop());
 
   it('says a transition is not allowed when the record would break an entity rule', async () => {
