@@ -4,7 +4,7 @@
  * the layer that defines it. Run by `npm run lint:deps` and by test/architecture.test.ts.
  */
 const LAYERS = [
-  ['base', '^engine/(errors[.]ts|registry/|db/)'],
+  ['base', '^engine/(errors[.]ts|log[.]ts|registry/|db/)'],
   ['rules', '^engine/rules/'],
   ['model', '^engine/model/'],
   ['services', '^engine/(access|audit|jobs|templates|notifications)/'],

@@ -8,6 +8,7 @@
  * module counts the votes of a step and turns the machine's answer into tasks, record changes,
  * actions and notifications.
  */
+import { recordJobFailure } from '../notifications/job-failures.js';
 import { t } from '../model/language.js';
 import { sql } from 'drizzle-orm';
 import { AppError, badRequest, conflict, notFound, unprocessable, pointer } from '../errors.js';
@@ -274,10 +275,17 @@ export class ApprovalService {
         select t.*, u.manager from approval.tasks t join approval.requests r on r.id = t.request_id
         left join "user" u on u.id = t.assignee
         where t.id = ${taskId} for update of r`, tx);
-      if (!task || task.status !== 'pending' || !task.manager) return;
-      const [manager] = await this.activeUsers(tx, [task.manager]);
-      if (!manager) return;
+      if (!task || task.status !== 'pending') return;
       const [request] = await this.data.database.rows<RequestRow>(sql`select * from approval.requests where id = ${task.request_id}`, tx);
+      const [manager] = task.manager ? await this.activeUsers(tx, [task.manager]) : [];
+      if (!manager) {
+        // Nobody to escalate to: the task waits on, and the owner and the log hear of it.
+        await recordJobFailure(this.data.database, {
+          kind: 'escalation', job: `approval ${request.approval}, step ${request.step}`, entity: this.data.entity(request.entity), recordId: request.record_id,
+          error: new AppError(409, 'no_manager', `The approver ${task.assignee} has no active manager to escalate to / 审批人没有可上报的在职上级`),
+        }, tx);
+        return;
+      }
       const [dup] = await this.data.database.rows(sql`select 1 from approval.tasks where request_id = ${request.id} and round = ${request.round} and assignee = ${manager.id} and status = 'pending'`, tx);
       if (dup) return; // the manager already decides this step
       await tx.execute(sql`update approval.tasks set status = 'escalated', decided_at = now() where id = ${task.id}`);

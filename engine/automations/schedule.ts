@@ -5,6 +5,7 @@
  * at a time, and runs the actions for each record whose condition holds — each record in its own
  * transaction, so one failing record does not undo the others (its failure is reported and the rest go on).
  */
+import { recordJobFailure } from '../notifications/job-failures.js';
 import { and, asc, gt, isNull } from 'drizzle-orm';
 import type { JobQueue } from '../jobs/queue.js';
 import type { AppModel } from '../model/compile.js';
@@ -94,12 +95,12 @@ export class AutomationScheduler {
           });
         } catch (e) {
           result.failed.push({ id: record.id as string, error: (e as Error).message });
+          await recordJobFailure(this.data.database, { kind: 'automation', job: `automation ${name}`, entity, recordId: record.id as string, error: e });
         }
       }
       if (rows.length < PAGE) break;
       after = (rows.at(-1) as { id: string }).id;
     }
-    if (result.failed.length) console.error(`automation ${name}: ${result.failed.length} record(s) failed`, result.failed.slice(0, 5));
     this.runs.push(result);
     if (this.runs.length > 50) this.runs.shift();
     return result;

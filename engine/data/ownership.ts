@@ -3,6 +3,7 @@
  * work delegation (工作代理) and the hand-over of a leaving user's records. Every change is audited;
  * assignments also go to the assignment log.
  */
+import { assertAssignable } from './pipeline.js';
 import { apiRows } from '../db/api-rows.js';
 import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { AppError, badRequest, notFound, unprocessable } from '../errors.js';
@@ -88,6 +89,7 @@ export class OwnershipService {
         if (!visible) throw notFound('record_not_found', `No ${entity.name} with id ${id}`);
         if (!visible.assignable) throw forbidden(`You may not assign this ${entity.name}`);
       }
+      if (!guard.privileged && !ctx.principal?.selves.includes(toUser)) await assertAssignable(tx, guard, entity, rows.map((r) => r.id), ctx.lang, '/to');
       await this.logAssignments(tx, entity, rows, toUser, guard.userId, typeof reason === 'string' ? reason : null);
       return { assigned: rows.length, to: toUser, ids: rows.map((r) => r.id) };
     });

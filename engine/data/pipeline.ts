@@ -10,7 +10,7 @@
  *   shape     unreadable fields stripped from what goes back        (Guard.strip)
  * Each phase is a few statements per operation, never one per row (no N+1).
  */
-import { and, inArray, isNull, type SQL } from 'drizzle-orm';
+import { and, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/database.js';
 import { AppError, badRequest, conflict, pointer, unprocessable, type ErrorDetail } from '../errors.js';
 import type { AppModel, CompiledEntity } from '../model/compile.js';
@@ -18,6 +18,7 @@ import type { ValidateFunction } from 'ajv';
 import type { OperationContext } from './context.js';
 import type { DataService } from './service.js';
 import { invalidWrite, schemaErrors } from './validation.js';
+import type { Guard } from '../access/guard.js';
 import { t, type Lang } from '../model/language.js';
 
 export { ruleViolations } from './validation.js';
@@ -44,8 +45,13 @@ export function validateSchema(validate: ValidateFunction, items: unknown[], ctx
   if (errors.length) throw invalidWrite(ctx.lang, errors, change);
 }
 
-/** References must point at live records (the foreign key alone would accept recycle-bin ones). */
-export async function missingReferences(data: DataService, tx: Db, entity: CompiledEntity, records: Record<string, unknown>[], bulk: boolean): Promise<ErrorDetail[]> {
+/**
+ * References must point at live records the caller may read (the foreign key alone would accept
+ * recycle-bin ones, and anyone's). A record outside the caller's read scope gets the same answer as one
+ * that does not exist, so ids cannot be probed; without any read right on the target, nothing can be
+ * referenced. The engine's own (privileged) writes see every record.
+ */
+export async function missingReferences(data: DataService, tx: Db, entity: CompiledEntity, records: Record<string, unknown>[], bulk: boolean, guard: Guard, lang: Lang = 'en'): Promise<ErrorDetail[]> {
   const errors: ErrorDetail[] = [];
   await Promise.all(
     entity.fields
@@ -53,16 +59,36 @@ export async function missingReferences(data: DataService, tx: Db, entity: Compi
       .map(async (f) => {
         const target = data.entity(f.reference!.to);
         const ids = [...new Set(records.map((r) => r[f.name]).filter((v): v is string => typeof v === 'string'))];
-        const found = await tx.select({ id: target.columns.id }).from(target.table).where(and(inArray(target.columns.id, ids), isNull(target.columns.deleted_at)));
+        const scope = guard.optionalCondition(target, 'read');
+        const found = scope === false ? [] : await tx.select({ id: target.columns.id }).from(target.table).where(and(inArray(target.columns.id, ids), isNull(target.columns.deleted_at), scope));
         const live = new Set(found.map((r) => r.id as string));
         records.forEach((r, i) => {
           if (typeof r[f.name] === 'string' && !live.has(r[f.name] as string)) {
-            errors.push({ path: (bulk ? pointer(i) : '') + pointer(f.name), code: 'invalid_reference', message: `No ${target.name} with id ${r[f.name]}` });
+            errors.push({ path: (bulk ? pointer(i) : '') + pointer(f.name), code: 'invalid_reference',
+              message: t(lang, `No ${target.label.en} with id ${r[f.name]} that you may read`, `没有您可查看的、id 为 ${r[f.name]} 的${target.label['zh-CN']}`) });
           }
         });
       }),
   );
   return errors;
+}
+
+/**
+ * Records given to someone else must stay inside the caller's assign scope with that new owner: a
+ * rep can claim a pool lead (to themselves: always, when they may assign it) but not hand it to a
+ * colleague; a manager's `department` scope reaches the department's members, a director's tree the
+ * tree (as Salesforce's transfer rules do). Checked in SQL on the rows as written, in the writing
+ * transaction, so a refusal rolls the write back. Callers pass only records given to someone else.
+ */
+export async function assertAssignable(tx: Db, guard: Guard, entity: CompiledEntity, ids: string[], lang: Lang, path = '/owner_id') {
+  if (!ids.length) return;
+  const scope = guard.condition(entity, 'assign'); // 403 without any assign right
+  if (!scope) return;
+  const [outside] = await tx.select({ n: sql<number>`count(*)::int` }).from(entity.table).where(and(inArray(entity.columns.id, ids), sql`not coalesce(${scope}, false)`));
+  if (Number(outside.n) > 0) {
+    const message = t(lang, 'The new owner is outside the users you may assign records to', '新负责人不在您可分配的范围内');
+    throw new AppError(403, 'outside_assign_scope', message, [{ path, code: 'outside_assign_scope', message }]);
+  }
 }
 
 // ── compute ──

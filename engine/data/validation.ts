@@ -113,7 +113,7 @@ export function schemaErrors(validate: ValidateFunction, value: unknown, lang: L
       const name = e.keyword === 'required' ? String(e.params.missingProperty) : e.instancePath.split('/').pop()!;
       const path = e.keyword === 'required' ? prefix + e.instancePath + pointer(name) : prefix + e.instancePath;
       const label = fieldLabel(entity, name, lang);
-      return { path, code: 'required', message: t(lang, `"${label}" is required`, `请填写"${label}"`) };
+      return { path, code: 'required', message: t(lang, `"${label}" is required`, `必须填写 "${label}"`) };
     }
     return { path: prefix + e.instancePath, code: e.keyword, message: describe(e, entity, lang) };
   });

@@ -6,6 +6,7 @@
  */
 import { t as tr, type Lang } from '../model/language.js';
 import { apiRows } from '../db/api-rows.js';
+import { jobFailuresOf, recordJobFailure } from '../notifications/job-failures.js';
 import { sql } from 'drizzle-orm';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import { and, isNull } from 'drizzle-orm';
@@ -17,7 +18,8 @@ import type { RegistryView } from '../registry/types.js';
 import { forbidden } from '../access/policy.js';
 import { ajvErrorsToDetails, createAjv } from '../model/ajv.js';
 import type { WorkflowAction, WorkflowTransition } from './kind.js';
-import { engineContext, type DataService, type OperationContext } from '../data/service.js';
+import { actionApplies, engineContext, type DataService, type OperationContext } from '../data/service.js';
+import { ruleViolations } from '../data/validation.js';
 import { HOOK_ORDER } from '../data/hooks.js';
 import { workflowsOf, type CompiledWorkflow } from './compile.js';
 import { actionData, runActions } from './run-actions.js';
@@ -242,7 +244,14 @@ export class WorkflowService {
     try {
       await this.fire(engineContext(), entity.name, job.id, job.event, { comment: `timer: ${timer.after ?? `${timer.at}${timer.offset ?? ''}`}` });
     } catch (e) {
-      if (e instanceof AppError && e.status < 500) return; // the guard does not hold (or the record moved on): nothing to do
+      // The guard does not hold, or the record moved on: nothing was due.
+      if (e instanceof AppError && (e.code === 'guard_failed' || e.code === 'invalid_transition')) return;
+      // Anything else the client-side checks refused (an entity rule, a lock…) will not fix itself by
+      // retrying: it is kept, logged and told to the owner instead of vanishing.
+      if (e instanceof AppError && e.status < 500) {
+        await recordJobFailure(this.data.database, { kind: 'timer', job: `${job.workflow}: ${job.event} (${job.state})`, entity, recordId: job.id, error: e });
+        return;
+      }
       throw e; // retried by the queue
     }
   }
@@ -280,10 +289,26 @@ export class WorkflowService {
       const needsInput = t.input !== undefined;
       if (!needsInput && workflow.next(state, { type: event, data: this.data$(ctx, record, {}) }) === undefined) {
         reasons.push({ code: 'guard_failed', message: t.guardMessage?.[ctx.lang] ?? tr(ctx.lang, 'The conditions for this step are not met', '尚不满足此步骤的条件') });
+      } else if (!needsInput) {
+        // "Allowed" means it would succeed: the record as the transition would write it must meet the entity's rules.
+        for (const v of this.ruleProblems(ctx, entity, workflow, record, state, event)) reasons.push({ code: 'rule_violation', message: v.message });
       }
       return { event, target: t.target, label: t.label, allowed: reasons.length === 0, reasons, ...(t.input ? { input: t.input } : {}) };
     });
     return { workflow: workflow.doc.name, stateField: workflow.doc.stateField, state, final: workflow.doc.states[state]?.type === 'final', transitions: options };
+  }
+
+  /** The entity rules the record would break after a transition: its state change and its actions' `set`s. */
+  private ruleProblems(ctx: OperationContext, entity: CompiledEntity, workflow: CompiledWorkflow, record: Record<string, unknown>, from: string, event: string) {
+    const t = workflow.transition(from, event)!;
+    const data = actionData(ctx, record, undefined);
+    const actions = [...(workflow.doc.states[from].exit ?? []), ...(t.actions ?? []), ...(t.target !== from ? workflow.doc.states[t.target]?.entry ?? [] : [])];
+    const changes: Record<string, unknown> = {};
+    for (const action of actions) {
+      if (actionApplies(action, data)) Object.assign(changes, this.registry.action(action.type)?.changes?.({ action, entity: entity.name, record, data }) ?? {});
+    }
+    changes[workflow.doc.stateField] = t.target;
+    return ruleViolations(entity, { ...record, ...changes, $user: ctx.principal?.context ?? {}, $now: new Date().toISOString() }, ctx.lang);
   }
 
   /** Fires one transition. Body: { comment?, input?, version? }. */
@@ -397,6 +422,7 @@ export class WorkflowService {
         from workflow.stays where entity = ${entity.name} and record_id = ${id} order by id`),
     ]);
     return {
+      failures: await jobFailuresOf(this.data.database, entity.name, id),
       transitions: apiRows(transitions, ['id']),
       stays: stays.map((s) => {
         const entered = new Date(s.entered_at);

@@ -17,7 +17,7 @@ describe.each(drivers)('metadata visibility on %s', (driver) => {
     expect((await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(join(root, 'sample-apps', 'sales')) })).status).toBe(201);
     const u = await e.createUser({ username: 'rep', display_name: 'Rep', roles: ['sales_rep'], password: 'rep password 123' });
     rep = await e.login('rep', u.password);
-  });
+  }, 180_000); // seeding users (scrypt) and deploying a sample app: slow on a busy machine
   afterAll(() => e?.stop());
 
   it('gives a sales rep the UI\'s metadata only', async () => {

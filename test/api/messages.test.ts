@@ -38,7 +38,7 @@ describe.each(drivers)('messages in the caller\'s language on %s', (driver) => {
     const res = await e.call('POST', '/api/data/memo', { title: ' ', code: 'X1', ref: 'abc', tel: 'call me', pages: 0 }, zh);
     expect(res.status).toBe(422);
     expect(details(res)).toEqual({
-      '/title': '请填写"备忘标题"',
+      '/title': '必须填写 "备忘标题"',
       '/code': '"编号"：M- 加四位数字，例如 M-0001',
       '/ref': '"参考号"：只能填写大写字母',
       '/tel': '"联系电话"：必须是电话号码：数字、空格、括号和连字符，可以 + 开头，可带分机（转 123）',

@@ -9,7 +9,8 @@ import { drivers, L, startEngine, type TestEngine } from '../support/engine.js';
 const statuses = ['draft', 'pending', 'approved', 'rejected', 'returned', 'recalled'];
 const base = [
   { kind: 'dictionary', name: 'purchase_status', label: L('Status'), items: statuses.map((v) => ({ value: v, label: L(v) })) },
-  { kind: 'role', name: 'buyer', label: L('Buyer'), grants: [{ entity: 'purchase', read: 'own', create: 'own', update: 'own' }] },
+  // Buyers name a reviewer: a reference may only point at users they may read.
+  { kind: 'role', name: 'buyer', label: L('Buyer'), grants: [{ entity: 'purchase', read: 'own', create: 'own', update: 'own' }, { entity: 'user', read: 'all' }] },
   { kind: 'role', name: 'board', label: L('Board'), grants: [{ entity: 'purchase', read: 'all', fields: { read: ['title', 'amount', 'status'] } }] },
   { kind: 'entity', name: 'purchase', label: L('Purchase'), titleField: 'title', fields: [
     { name: 'title', type: 'text', label: L('Title'), required: true },

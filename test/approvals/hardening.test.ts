@@ -41,7 +41,7 @@ describe.each(drivers)('approval hardening on %s', (driver) => {
       ids[username] = u.id;
       tokens[username] = await e.login(username, u.password);
     }
-  });
+  }, 180_000); // seeding users (scrypt) and deploying a sample app: slow on a busy machine
   afterAll(() => e?.stop());
 
   const as = (user: string, method: string, path: string, body?: unknown) => e.callAs(tokens[user], method, path, body);

@@ -22,9 +22,10 @@ describe.each(drivers)('workflows on %s', (driver) => {
     const docs = await loadPackage(join(root, 'sample-apps', 'sales'));
     workflows = docs.filter((d: any) => d.kind === 'workflow') as WorkflowDoc[];
     expect((await e.call('POST', '/api/meta/deploy', { documents: docs })).status).toBe(201);
-    account = (await e.call('POST', '/api/data/account', { name: '流程客户', region: 'east', grade: 'a' })).body.data;
     const team = (await e.call('POST', '/api/data/department', { name: '华东销售组' })).body.data;
     const r = await e.createUser({ username: 'wf_rep', display_name: '销售', roles: ['sales_rep'], department: team.id, password: 'rep password 123' });
+    // The rep's own customer: a reference may only point at a record its writer may read.
+    account = (await e.call('POST', '/api/data/account', { name: '流程客户', region: 'east', grade: 'a', owner_id: r.id })).body.data;
     const m = await e.createUser({ username: 'wf_manager', display_name: '经理', roles: ['sales_manager'], department: team.id, password: 'manager password 1' });
     rep = await e.login('wf_rep', r.password);
     manager = await e.login('wf_manager', m.password);

@@ -9,7 +9,7 @@ import type { Guard } from '../../access/guard.js';
 import { forbidden } from '../../access/policy.js';
 import { diff, writeAudit } from '../../audit/log.js';
 import { MAX_BULK, MAX_PARAMS, type OperationContext } from '../context.js';
-import { allocate, compute, defaults, isPlainObject, mapDbErrors, missingReferences, resolve, ruleViolations, validateSchema } from '../pipeline.js';
+import { allocate, assertAssignable, compute, defaults, isPlainObject, mapDbErrors, missingReferences, resolve, ruleViolations, validateSchema } from '../pipeline.js';
 import { toColumnValues, toRecord } from '../records.js';
 import type { DataService } from '../service.js';
 
@@ -46,7 +46,7 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
       records.push(record);
     }
     await authorizeNewRecords(data, tx, guard, entity, records, bulk);
-    errors.push(...(await missingReferences(data, tx, entity, records, bulk)));
+    errors.push(...(await missingReferences(data, tx, entity, records, bulk, guard, ctx.lang)));
     if (errors.length) throw invalidWrite(ctx.lang, errors);
     await allocate(tx, entity, records, now);
     // write
@@ -57,6 +57,10 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
       rows.push(...(await mapDbErrors(entity, () => tx.insert(entity.table).values(chunk).returning(), ctx.lang)));
     }
     const out = rows.map(toRecord);
+    // Records made for someone else: that owner must be one the caller may assign to.
+    const principal = guard.principal;
+    const handedOver = out.filter((r) => r.owner_id && principal && !principal.selves.includes(r.owner_id as string)).map((r) => r.id as string);
+    if (!guard.privileged) await assertAssignable(tx, guard, entity, handedOver, ctx.lang, bulk ? '/0/owner_id' : '/owner_id');
     // audit, automate (automations and the other record hooks)
     await writeAudit(tx, out.map((r) => ({ entity: entity.name, recordId: r.id as string, version: 1, action: 'create', actor: guard.userId, changes: diff(null, r), snapshot: r })));
     await data.hooks.afterCreate(tx, ctx, entity, out, depth);

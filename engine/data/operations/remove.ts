@@ -2,6 +2,7 @@
 import { and, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { conflict } from '../../errors.js';
+import { t } from '../../model/language.js';
 import type { CompiledEntity } from '../../model/compile.js';
 import { forbidden } from '../../access/policy.js';
 import { writeAudit, type AuditEntry } from '../../audit/log.js';
@@ -38,11 +39,21 @@ async function softDelete(data: DataService, tx: Db, entity: CompiledEntity, ids
     const child = data.entity(ref.entity);
     const refersToIds = and(inArray(child.columns[ref.field], ids), isNull(child.columns.deleted_at));
     if (ref.onDelete === 'restrict') {
-      const [hit] = await tx.select({ n: sql<number>`count(*)::int` }).from(child.table).where(refersToIds);
+      // Integrity holds whoever can see the dependants; the answer counts only those the caller can
+      // read and says that others exist, without naming or counting them.
+      const readable = data.guard(ctx).optionalCondition(child, 'read');
+      const [hit] = await tx
+        .select({ n: sql<number>`count(*)::int`, visible: readable === false ? sql<number>`0` : sql<number>`count(*) filter (where ${readable ?? sql`true`})::int` })
+        .from(child.table)
+        .where(refersToIds);
       if (Number(hit.n) > 0) {
-        throw conflict('delete_restricted', `${hit.n} ${child.label[ctx.lang]} record(s) still refer to this ${entity.label[ctx.lang]}; delete or reassign them first`, [
-          { path: `/${child.name}/${ref.field}`, code: 'restrict', message: `${hit.n} ${child.name}.${ref.field} reference(s)` },
-        ]);
+        const visible = Number(hit.visible);
+        const hidden = Number(hit.n) > visible;
+        const label = child.label[ctx.lang];
+        const message = t(ctx.lang,
+          `${visible ? `${visible} ${label} record(s)${hidden ? ' and records you cannot see' : ''}` : 'Records you cannot see'} still refer to this ${entity.label.en}; they must be deleted or reassigned first`,
+          `${visible ? `有 ${visible} 条${label}${hidden ? '以及您无权查看的记录' : ''}` : '有您无权查看的记录'}仍关联此${entity.label['zh-CN']}，需先删除或转移`);
+        throw conflict('delete_restricted', message, [{ path: `/${child.name}/${ref.field}`, code: 'restrict', message }]);
       }
     } else if (ref.onDelete === 'set_null') {
       const cleared = await tx

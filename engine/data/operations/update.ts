@@ -11,7 +11,7 @@ import { forbidden } from '../../access/policy.js';
 import { diff, writeAudit, type AuditEntry } from '../../audit/log.js';
 import type { OperationContext } from '../context.js';
 import { findWithRights } from '../find.js';
-import { compute, expectedVersion, isPlainObject, mapDbErrors, missingReferences, resolve, ruleViolations, validateSchema, versionConflict } from '../pipeline.js';
+import { assertAssignable, compute, expectedVersion, isPlainObject, mapDbErrors, missingReferences, resolve, ruleViolations, validateSchema, versionConflict } from '../pipeline.js';
 import { toColumnValues, toRecord } from '../records.js';
 import type { DataService } from '../service.js';
 
@@ -36,7 +36,10 @@ export async function update(data: DataService, ctx: OperationContext, entityNam
         { path: pointer(workflow.doc.stateField), code: 'workflow_controlled', message: 'use POST …/transitions/:event' },
       ]);
     }
-    return applyUpdate(data, tx, ctx, entity, current, changes, expected, { action: note ? 'revert' : 'update', note });
+    const after = await applyUpdate(data, tx, ctx, entity, current, changes, expected, { action: note ? 'revert' : 'update', note });
+    const toOther = ownerChange && changes.owner_id && changes.owner_id !== current.owner_id && !guard.principal?.selves.includes(changes.owner_id as string);
+    if (toOther && !guard.privileged) await assertAssignable(tx, guard, entity, [id], ctx.lang);
+    return after;
   });
   data.hooks.afterCommit(entity.name);
   return guard.strip(entity, [updated])[0];
@@ -55,7 +58,7 @@ export async function applyUpdate(data: DataService, tx: Db, ctx: OperationConte
   const record = { ...current, ...changes };
   const computed = await compute(tx, entity, 'update', record, now, false, data.model());
   errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang));
-  errors.push(...(await missingReferences(data, tx, entity, [changes], false)));
+  errors.push(...(await missingReferences(data, tx, entity, [changes], false, data.guard(ctx), ctx.lang)));
   if (errors.length) throw invalidWrite(ctx.lang, errors, true);
   Object.assign(computed, await compute(tx, entity, 'update', record, now, true, data.model()));
 

@@ -2,6 +2,7 @@
  * Metadata: deploying documents, reading what is deployed, the meta-schemas of the document kinds, the
  * form description of an entity (engine/model/form-schema.ts) and the jobs a deploy queued.
  */
+import { recentJobFailures } from '../../notifications/job-failures.js';
 import { mayReadKind } from '../../access/metadata-visibility.js';
 import { forbidden } from '../../access/policy.js';
 import { AppError, badRequest } from '../../errors.js';
@@ -121,6 +122,20 @@ export const metaRoutes: Route[] = [
       const status = await call.deps.jobs.status(call.param('queue'), call.param('id'));
       if (!status) throw new AppError(404, 'job_not_found', `No job ${call.param('id')} in queue ${call.param('queue')}`);
       return call.c.json({ data: status });
+    },
+  },
+  {
+    // Timers, escalations and scheduled automations that failed (engine/jobs/failures.ts).
+    method: 'get',
+    path: '/api/meta/job-failures',
+    operationId: 'jobFailures',
+    tag: 'metadata',
+    summary: 'Background jobs that failed, newest first',
+    doc: () => ({ responses: { 200: object('Failures: kind, job, entity, record_id, code, message, at'), 403: errorResponse('Needs metadata.deploy or audit.read') } }),
+    async handle(call) {
+      const p = call.c.get('principal');
+      if (!p.system.has('metadata.deploy') && !p.system.has('audit.read')) requireSystem(call, 'audit.read');
+      return call.c.json({ data: await recentJobFailures(call.deps.data.database) });
     },
   },
   {
