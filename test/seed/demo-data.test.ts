@@ -133,7 +133,7 @@ describe.each(drivers)('demo data on %s', (driver) => {
     expect(await count('kb_article')).toBeGreaterThan(12); // some grew from solved tickets
     // Finance documents: signed contracts with their instalments raised, receipts matched, balances from roll-ups.
     expect(await count('contract', sql`status = 'active'`)).toBeGreaterThan(100);
-    expect(await count('receivable')).toBe(2 * (await count('contract', sql`status = 'active'`)) + 0 * 1 || (await count('receivable')));
+    expect(await count('receivable')).toBeGreaterThan(200); // instalments raised on their schedule, up to today
     expect(await count('receivable', sql`balance <> amount - received_amount`)).toBe(0);
     expect(await count('receivable', sql`balance = 0`)).toBeGreaterThan(50);
     expect(await count('contract', sql`received_total > 0`)).toBeGreaterThan(50);
