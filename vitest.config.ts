@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'plugins/**/*.test.ts'],
+    // The web UI is built (when stale) before the tests: the browser tests and `npm start` serve it.
+    globalSetup: ['test/support/build-ui.ts'],
     // Each file gets its own database (a fresh PostgreSQL database or an in-memory PGlite).
     pool: 'forks',
     maxWorkers: 2,

@@ -14,11 +14,13 @@ import { DataService } from './data/service.js';
 import { HOOK_ORDER } from './data/hooks.js';
 import { OwnershipService } from './data/ownership.js';
 import { AUDIT_SQL } from './audit/log.js';
+import { COLLATION_SQL } from './data/collation.js';
 import { AuthService, type AuthOptions } from './auth/service.js';
 import { createUser, type NewUser } from './auth/users.js';
 import { registerRollups } from './rollup/hook.js';
 import { createApp } from './http/app.js';
 import type { TrustProxy } from './http/client.js';
+import { logFailure } from './log.js';
 import { WORKFLOW_SQL, WorkflowService } from './workflow/service.js';
 import { INBOX_SQL, Inbox } from './notifications/inbox.js';
 import { JobQueue, type JobQueueOptions } from './jobs/queue.js';
@@ -29,6 +31,9 @@ import { ChangeAutomations } from './automations/on-change.js';
 import { MailSender, type MailOptions } from './notifications/mailer.js';
 import { FieldBackfill } from '../metadata/backfill.js';
 import { SchemaBuilds } from '../metadata/schema-builds.js';
+import { ReportService } from './reports/service.js';
+import { DashboardService } from './reports/dashboards.js';
+import { TARGET_SQL, TargetService } from './reports/targets.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -54,9 +59,11 @@ export async function createEngine(options: EngineOptions = {}) {
   // json-logic has one operation table per process (json-logic-js is a singleton).
   for (const op of registry.operations()) registerOperation(op.name, op.evaluate, op.sql);
   await database.exec(AUDIT_SQL);
+  await database.exec(COLLATION_SQL);
   await database.exec(WORKFLOW_SQL);
   await database.exec(INBOX_SQL);
   await database.exec(APPROVAL_SQL);
+  await database.exec(TARGET_SQL);
   const metadata = new MetadataService(database, registry, options.deployLockTimeoutMs);
   await metadata.start();
   if (!metadata.model.entity('user')) await metadata.deploy({ documents: await loadPackage(SYSTEM_PACKAGE) });
@@ -69,7 +76,7 @@ export async function createEngine(options: EngineOptions = {}) {
     name: 'auth',
     order: HOOK_ORDER.auth,
     afterCommit: (entity) => {
-      if (entity === 'user' || entity === 'department') auth.invalidate().catch((e) => console.error('auth invalidation failed', e));
+      if (entity === 'user' || entity === 'department') auth.invalidate().catch((e) => logFailure('auth invalidation failed', e));
     },
   });
   registerRollups(data);
@@ -88,9 +95,12 @@ export async function createEngine(options: EngineOptions = {}) {
   await mailer.start();
   await scheduler.sync(metadata.model);
   // Deploys here or in another process (NOTIFY) change the schedules.
-  const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => console.error('schedule sync failed', e)));
+  const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => logFailure('schedule sync failed', e)));
   const inbox = new Inbox(database);
-  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, driver: database.driver, trustProxy: options.trustProxy });
+  const reports = new ReportService(data);
+  const targets = new TargetService(data, reports);
+  const dashboards = new DashboardService({ data, reports, inbox: (ctx) => approvals.inbox(ctx), target: (ctx, name) => targets.get(ctx, name, {}) });
+  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, reports, dashboards, targets, driver: database.driver, trustProxy: options.trustProxy });
   return {
     database,
     registry,
@@ -105,6 +115,9 @@ export async function createEngine(options: EngineOptions = {}) {
     jobs,
     backfill,
     schemaBuilds,
+    reports,
+    dashboards,
+    targets,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {

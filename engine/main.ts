@@ -20,6 +20,7 @@ import { createEngine } from './engine.js';
 import { loadPackage } from '../metadata/loader.js';
 import { loadPlugins, shippedPlugins } from './registry/load-plugins.js';
 import { seedOrganisation } from './auth/demo.js';
+import { withUi } from './http/static.js';
 import { createFirstAdministrator } from './auth/first-admin.js';
 import { parseTrustProxy } from './http/client.js';
 import { loadDemoData } from './seed/load.js';
@@ -79,8 +80,9 @@ if ((!url && firstStart && process.env.SEED_DEMO_DATA !== '0') || (url && proces
   if (result.loaded) console.log(`Loaded demo data in ${(result.ms / 1000).toFixed(1)} s: ${Object.entries(result.counts).map(([k, n]) => `${n} ${k}`).join(', ')}`);
 }
 
-const server = serve({ fetch: engine.app.fetch, port }, (info) => {
+const server = serve({ fetch: withUi(engine.app).fetch, port }, (info) => {
   console.log(`metacrm listening on http://localhost:${info.port} (${engine.database.driver}${dataDir ? `, data in ${dataDir}` : ''})`);
+  console.log(`Web UI: http://localhost:${info.port}/`);
   console.log(`API description: http://localhost:${info.port}/api/openapi.json`);
   if (pluginNames.length) console.log(`Plugins: ${pluginNames.join(', ')}`);
 });

@@ -6,6 +6,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database, Db } from '../engine/db/database.js';
 import type { MetadataDocument } from '../engine/registry/types.js';
+import { apiRows } from '../engine/db/api-rows.js';
 
 export const BOOTSTRAP_SQL = `
 create schema if not exists meta;
@@ -77,7 +78,7 @@ export class MetadataStore {
   }
 
   async deployments(limit = 50) {
-    return this.database.rows(sql`select version, deployed_at, deployed_by, summary from meta.deployments order by version desc limit ${limit}`);
+    return apiRows(await this.database.rows(sql`select version, deployed_at, deployed_by, summary from meta.deployments order by version desc limit ${limit}`), ['version']);
   }
 
   async record(

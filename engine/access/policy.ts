@@ -71,7 +71,7 @@ export const canWrite = (access: EntityAccess, field: string) => !access.writabl
  * `undefined` means unrestricted. Throws 403 when no role grants the action at all: as in Salesforce,
  * sharing widens which rows an action reaches, never which actions a user has.
  */
-export function scopeCondition(model: AppModel, entity: CompiledEntity, access: EntityAccess, action: Action, principal: Principal): SQL | undefined {
+export function scopeCondition(_model: AppModel, entity: CompiledEntity, access: EntityAccess, action: Action, principal: Principal): SQL | undefined {
   const scopes = access.scopes[action];
   const shareLevel = action === 'read' ? ['read', 'edit'] : action === 'update' ? ['edit'] : undefined;
   if (!scopes.length) throw forbidden(`You may not ${action} ${entity.name} records`);

@@ -3,13 +3,14 @@
  * uses (see engine/core/index.ts), so nothing in the engine special-cases a type by name.
  */
 import { sql } from 'drizzle-orm';
-import { pointer, type ErrorDetail } from '../errors.js';
+import type { ErrorDetail } from '../errors.js';
 import type { FieldDoc, FieldTypeDefinition, FieldWriteArgs, JsonSchema, LocalizedText } from '../registry/types.js';
 import { checkRule } from '../rules/check.js';
 import { evaluateRule } from '../rules/evaluate.js';
 import { rowsOf } from '../db/database.js';
 import type { ValueKind } from '../registry/value-kind.js';
 import { isTimeZone } from '../model/time-zone.js';
+import { columnRange } from '../model/formats.js';
 
 const label = (en: string, zh: string): LocalizedText => ({ en, 'zh-CN': zh });
 const int = (minimum = 0): JsonSchema => ({ type: 'integer', minimum });
@@ -23,7 +24,13 @@ function textType(name: string, lbl: LocalizedText, defaultMax: number, extra: J
   return {
     name,
     label: lbl,
-    options: { maxLength: int(1), minLength: int(0), pattern: { type: 'string', minLength: 1, maxLength: 500 } },
+    options: {
+      maxLength: int(1),
+      minLength: int(0),
+      pattern: { type: 'string', minLength: 1, maxLength: 500 },
+      // What a value must look like, in words: users are told this, never the regular expression.
+      patternMessage: { $ref: 'common.schema.json#/$defs/label' },
+    },
     kind: () => 'text',
     columnType: () => 'text',
     textual: true,
@@ -49,8 +56,20 @@ function numberType(name: string, lbl: LocalizedText, column: (f: FieldDoc) => s
     options: { min: num, max: num, ...extraOptions },
     kind: () => kind,
     columnType: column,
-    valueSchema: (f) =>
-      defined({ type: kind === 'integer' ? 'integer' : 'number', minimum: opt(f, 'min') ?? defaults.min, maximum: opt(f, 'max') ?? defaults.max }),
+    // The column's own range bounds every value, next to the field's min and max: 2^31 in an integer
+    // column or 1e16 in numeric(18,2) would pass a bare JSON Schema number and fail in PostgreSQL.
+    valueSchema: (f) => {
+      const range = columnRange(column(f));
+      const tighter = (a: number | undefined, b: number | undefined, pick: (x: number, y: number) => number) =>
+        a === undefined ? b : b === undefined ? a : pick(a, b);
+      return defined({
+        type: kind === 'integer' ? 'integer' : 'number',
+        minimum: tighter(opt(f, 'min') ?? defaults.min, range.minimum, Math.max),
+        maximum: tighter(opt(f, 'max') ?? defaults.max, range.maximum, Math.min),
+        exclusiveMinimum: range.exclusiveBound === undefined ? undefined : -range.exclusiveBound,
+        exclusiveMaximum: range.exclusiveBound,
+      });
+    },
   };
 }
 
@@ -126,7 +145,7 @@ function calendarDate(now: Date, timeZone: string) {
 /** Renders an auto-number pattern except for the counter, which is left as `{seq}`. */
 function renderPrefix(pattern: string, record: Record<string, unknown>, now: Date, timeZone: string): string {
   const date = calendarDate(now, timeZone);
-  return pattern.replace(AUTONUMBER_TOKEN, (whole, name: string, arg?: string) => {
+  return pattern.replace(AUTONUMBER_TOKEN, (_whole, name: string, arg?: string) => {
     if (name === 'seq') return '{seq}';
     if (name === 'yyyy') return date.yyyy;
     if (name === 'yy') return date.yyyy.slice(-2);
@@ -167,7 +186,12 @@ const builtInTypes: FieldTypeDefinition[] = [
   textType('text', label('Text', '文本'), 255),
   textType('textarea', label('Long text', '多行文本'), 10000),
   { ...textType('email', label('E-mail', '电子邮件'), 254, { format: 'email' }), options: { maxLength: int(1) } },
-  { ...textType('phone', label('Phone', '电话'), 32, { pattern: '^[+]?[0-9()\\- ]{3,32}(?: ?(?:ext|转)[0-9]{1,6})?$' }), options: { maxLength: int(1) } },
+  {
+    ...textType('phone', label('Phone', '电话'), 32, { pattern: '^[+]?[0-9()\\- ]{3,32}(?: ?(?:ext|转)[0-9]{1,6})?$' }),
+    options: { maxLength: int(1) },
+    patternMessage: label('must be a phone number: digits, spaces, ( ) and -, optionally + first and an extension (ext 123)',
+      '必须是电话号码：数字、空格、括号和连字符，可以 + 开头，可带分机（转 123）'),
+  },
   { ...textType('url', label('URL', '网址'), 2048, { format: 'uri' }), options: { maxLength: int(1) } },
   numberType('integer', label('Integer', '整数'), () => 'integer', 'integer'),
   numberType(

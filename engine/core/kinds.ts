@@ -12,5 +12,9 @@ import { templateKind } from '../templates/kind.js';
 import { workflowKind } from '../workflow/kind.js';
 import { automationKind } from '../automations/kind.js';
 import { approvalKind } from '../approvals/kind.js';
+import { viewKind } from '../views/kind.js';
+import { reportKind } from '../reports/kind.js';
+import { dashboardKind } from '../reports/dashboard-kind.js';
+import { targetKind } from '../reports/targets.js';
 
-export const coreKinds: DocumentKindDefinition[] = [appKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind, automationKind, approvalKind];
+export const coreKinds: DocumentKindDefinition[] = [appKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind, automationKind, approvalKind, viewKind, reportKind, dashboardKind, targetKind];

@@ -20,6 +20,8 @@ import { create } from './operations/create.js';
 import { get } from './operations/get.js';
 import { history } from './operations/history.js';
 import { list, listJson } from './operations/list.js';
+import { aggregate, type AggregateSource } from './operations/aggregate.js';
+import type { SQL } from 'drizzle-orm';
 import { remove } from './operations/remove.js';
 import { restore } from './operations/restore.js';
 import { revert } from './operations/revert.js';
@@ -75,6 +77,7 @@ export class DataService {
   restore = (ctx: OperationContext, entity: string, id: string) => restore(this, ctx, entity, id);
   history = (ctx: OperationContext, entity: string, id: string) => history(this, ctx, entity, id);
   revert = (ctx: OperationContext, entity: string, id: string, body: unknown) => revert(this, ctx, entity, id, body);
+  aggregate = <T extends { sql: SQL }>(ctx: OperationContext, entity: string, action: 'read' | 'export', build: (source: AggregateSource) => T) => aggregate(this, ctx, entity, action, build);
 
   // ── pieces other services build their operations from (workflows, approvals, ownership) ──
   /** Writes changes to a record already read and authorized in the transaction (see operations/update.ts). */

@@ -7,7 +7,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase } from 'drizzle-orm/pg-core';
 
 // drizzle's PGlite and postgres-js databases share this base class; transactions are PgDatabase too.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: drizzle's database type differs per driver; any of them will do
 export type Db = PgDatabase<any, any, any>;
 
 export interface Database {
@@ -35,7 +35,8 @@ export interface Database {
 }
 
 export interface SqlClient {
-  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: rows of a statement the caller wrote; the caller types them
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
 }
 
 /** node-postgres sends objects as JSON and undefined as NULL; the other drivers want that done for them. */
@@ -43,7 +44,7 @@ const asParameter = (v: unknown) =>
   v === undefined ? null : v !== null && typeof v === 'object' && !(v instanceof Date) && !Array.isArray(v) && !(v instanceof Uint8Array) ? JSON.stringify(v) : v;
 
 /** The driver's own client behind a drizzle database or transaction. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the driver's own client (postgres.js or PGlite), reached through drizzle's session
 const driverClient = (executor: Db): any => (executor as unknown as { session: { client: unknown } }).session.client;
 
 interface DrizzleInternals {
@@ -132,7 +133,7 @@ async function openPostgres(url: string, max: number): Promise<Database> {
  * in shape and are not worth keeping). Applies to transactions and savepoints too.
  */
 const MAX_PREPARED_PARAMS = 64;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: wraps postgres.js methods whatever their signatures
 function preparing<T extends { unsafe: any; begin?: any; savepoint?: any }>(client: T): T {
   const unsafe = client.unsafe.bind(client);
   client.unsafe = (query: string, params?: unknown[], options?: Record<string, unknown>) =>
@@ -140,7 +141,7 @@ function preparing<T extends { unsafe: any; begin?: any; savepoint?: any }>(clie
   for (const method of ['begin', 'savepoint'] as const) {
     const original = client[method]?.bind(client);
     if (!original) continue;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    // biome-ignore lint/suspicious/noExplicitAny: replaces a method of the driver's client in place
     (client as any)[method] = (...args: any[]) => {
       const fn = args.pop();
       return original(...args, (inner: T) => fn(preparing(inner)));

@@ -8,6 +8,9 @@ import type { JobQueue } from '../jobs/queue.js';
 import type { MetadataService } from '../../metadata/service.js';
 import type { AuthService } from '../auth/service.js';
 import type { TrustProxy } from './client.js';
+import type { ReportService } from '../reports/service.js';
+import type { DashboardService } from '../reports/dashboards.js';
+import type { TargetService } from '../reports/targets.js';
 
 export interface AppDeps {
   data: DataService;
@@ -18,6 +21,9 @@ export interface AppDeps {
   metadata: MetadataService;
   auth: AuthService;
   jobs: JobQueue;
+  reports: ReportService;
+  dashboards: DashboardService;
+  targets: TargetService;
   driver: string;
   /** Whether X-Forwarded-For is believed (TRUST_PROXY): see engine/http/client.ts. */
   trustProxy?: TrustProxy;

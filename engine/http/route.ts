@@ -10,7 +10,7 @@ import type { Principal } from '../access/principal.js';
 import type { Lang } from '../model/language.js';
 import type { AppDeps } from './deps.js';
 
-export type Method = 'get' | 'post' | 'patch' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export type Env = {
   Variables: { principal: Principal; sessionId: string };

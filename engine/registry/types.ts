@@ -66,6 +66,8 @@ export interface FieldTypeDefinition {
   readOnly?: boolean;
   /** Text-like: may take part in the `q` search. */
   textual?: boolean;
+  /** What the type's own pattern asks for, in words (shown instead of the regular expression). */
+  patternMessage?: LocalizedText;
   /** Deploy-time checks beyond the meta-schema (cross-references, expressions). */
   check?(field: FieldDoc, ctx: FieldTypeContext & { fieldNames: ReadonlySet<string> }): ErrorDetail[];
   /** Computes the stored value on write; return undefined to leave the value as it is. */
@@ -188,6 +190,7 @@ export interface Plugin {
    * json-logic operations: the in-memory implementation and, optionally, an SQL compiler
    * (SqlOperationCompiler below) so the operation can be used in list filters.
    */
+  // biome-ignore lint/suspicious/noExplicitAny: json-logic hands an operation whatever its arguments evaluate to
   operations?: { name: string; evaluate: (...args: any[]) => unknown; sql?: SqlOperationCompiler }[];
 }
 

@@ -65,7 +65,8 @@ export function checkRule(rule: unknown, options: CheckOptions): CheckResult {
     if (op === 'method') return void fail(at, 'unsafe_rule', 'The "method" operator is not allowed');
     if (!isKnownOperation(op)) {
       fail(at, 'unknown_operator', `Unknown operator "${op}"`);
-      return walk(raw, at, scoped);
+      walk(raw, at, scoped);
+      return;
     }
     if (op === 'var') {
       const name = args[0];

@@ -34,7 +34,7 @@ export const UNSAFE_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'proto
 
 export type { FieldRef, SqlOperationCompiler, SqlOperationContext } from '../registry/types.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: json-logic-js calls operations with the data as `this` and any arguments
 type OperationFn = (this: any, ...args: any[]) => unknown;
 
 const plugins = new Map<string, { sql?: SqlOperationCompiler }>();
@@ -76,7 +76,7 @@ export function resolveVar(data: unknown, name: unknown, notFound: unknown = nul
   for (const seg of varSegments(name)) {
     if (current === null || current === undefined) return notFound;
     const holder = typeof current === 'object' || typeof current === 'string' ? Object(current) : undefined;
-    if (!holder || !Object.prototype.hasOwnProperty.call(holder, seg)) return notFound;
+    if (!holder || !Object.hasOwn(holder, seg)) return notFound;
     current = (holder as Record<string, unknown>)[seg];
     if (current === undefined) return notFound;
   }

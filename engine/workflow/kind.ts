@@ -151,7 +151,12 @@ function checkWorkflow(wf: WorkflowDoc, all: DocumentSet, registry: RegistryView
     const seen = new Set([wf.initial]);
     const queue = [wf.initial];
     while (queue.length) {
-      for (const t of Object.values(wf.states[queue.shift()!]?.on ?? {})) if (wf.states[t.target] && !seen.has(t.target)) seen.add(t.target), queue.push(t.target);
+      for (const t of Object.values(wf.states[queue.shift()!]?.on ?? {})) {
+        if (wf.states[t.target] && !seen.has(t.target)) {
+          seen.add(t.target);
+          queue.push(t.target);
+        }
+      }
     }
     for (const state of states) if (!seen.has(state)) errors.push({ path: pointer('states', state), code: 'unreachable_state', message: `"${state}" cannot be reached from "${wf.initial}"` });
   }

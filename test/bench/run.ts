@@ -12,7 +12,7 @@
  *
  *   DATABASE_URL  server to use (default postgres://postgres@127.0.0.1:5432/test); the benchmark creates
  *                 the database metacrm_bench_<pid> on it and drops it at the end, also on failure.
- * `--only=list,get` runs only some phases (get, list, field, create, bulk, transition, access).
+ * `--only=list,get` runs only some phases (get, list, field, create, bulk, transition, access, reports — after access).
  * Results are also written to .bench/results.json.
  */
 import os from 'node:os';
@@ -31,6 +31,7 @@ import { measure, stats, summarize, type LoadOptions, type LoadResult, type Samp
 import { INITIAL_STAGE, opportunityBody, seedSequencesSql, seedSql } from './workload.js';
 import type { ClientUse, HttpJob } from './http-client.js';
 import { benchAccess, formatAccess } from './access.js';
+import { benchReports, formatReports } from './reports.js';
 
 // ── options ──────────────────────────────────────────────────────────────────
 function flag(name: string, fallback: number): number {
@@ -438,8 +439,11 @@ async function bench() {
   );
 
   // Last, because it hands the opportunities to 500 owners in 50 departments.
-  const access = runs('access') ? await benchAccess(engine, sql) : undefined;
+  const access = runs('access') || runs('reports') ? await benchAccess(engine, sql) : undefined;
   report.access = access;
+  // After access: its organisation gives the department-tree director.
+  const reports = runs('reports') ? await benchReports(engine, sql, { seconds: SECONDS / 2 }) : undefined;
+  report.reports = reports;
 
   size = await tableSize(sql);
   report.final = size;
@@ -448,6 +452,7 @@ async function bench() {
   await writeFile(resolve(root, '.bench/results.json'), JSON.stringify(report, null, 2) + '\n');
   printTable(size);
   if (access) log('\n' + formatAccess(access));
+  if (reports) log('\n' + formatReports(reports));
   log(`\nresults written to .bench/results.json`);
 
   // ── phases ──

@@ -31,7 +31,10 @@ describe.each(drivers)('e-mail sender on %s', (driver) => {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       onData(stream, _session, done) {
-        simpleParser(stream).then((m) => (mails.push(m), done()), done);
+        simpleParser(stream).then((m) => {
+          mails.push(m);
+          done();
+        }, done);
       },
     });
     await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));

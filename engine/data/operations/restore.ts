@@ -35,8 +35,9 @@ export async function restore(data: DataService, ctx: OperationContext, entityNa
     };
     const [row] = await mapDbErrors(entity, () =>
       tx.update(entity.table).set({ deleted_at: null, version: sql`${entity.columns.version} + 1`, updated_by: guard.userId }).where(eq(entity.columns.id, id)).returning(),
+      ctx.lang,
     );
-    await mapDbErrors(entity, () => restoreTree(entity, [id]));
+    await mapDbErrors(entity, () => restoreTree(entity, [id]), ctx.lang);
     await data.hooks.afterRestore(tx, entity, [id]);
     const after = toRecord(row);
     audit.unshift({ entity: entity.name, recordId: id, version: after.version as number, action: 'restore', actor: guard.userId, snapshot: after });

@@ -11,6 +11,7 @@ import { recordRoutes } from './records.js';
 import { systemRoutes } from './system.js';
 import { userRoutes } from './users.js';
 import { workflowRoutes } from './workflow.js';
+import { reportRoutes } from './reports.js';
 
 export const ROUTES: readonly Route[] = [
   ...systemRoutes,
@@ -21,4 +22,5 @@ export const ROUTES: readonly Route[] = [
   ...ownershipRoutes,
   ...workflowRoutes,
   ...approvalRoutes,
+  ...reportRoutes,
 ];

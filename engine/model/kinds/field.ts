@@ -31,6 +31,7 @@ export function fieldSchema(registry: RegistryView): JsonSchema {
     properties: common,
     allOf: registry.fieldTypes().map((t) => ({
       if: { properties: { type: { const: t.name } }, required: ['type'] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a promise
       then: { required: t.requiredOptions ?? [], properties: { ...common, ...(t.options ?? {}) }, additionalProperties: false },
     })),
   };

@@ -1,0 +1,256 @@
+/**
+ * The list of any entity: columns from the view (or the user's own choice), click-to-sort, quick search
+ * (q), the filter builder (json-logic), keyset paging with the total, bulk assign / delete / export, and
+ * the recycle bin with restore. On a phone the rows become cards. State lives in the URL, so a reload or
+ * a shared link shows the same list.
+ */
+import { lazy, Suspense, useMemo, useState } from 'react';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { App, Alert, Badge, Button, Card, Checkbox, Grid, Input, Modal, Popover, Select, Space, Spin, Table, Tooltip } from 'antd';
+import type { ColumnsType } from 'antd/es/table';
+import {
+  AppstoreOutlined, DeleteOutlined, DownloadOutlined, FilterOutlined, PlusOutlined, RestOutlined, SettingOutlined, UndoOutlined, UserSwitchOutlined,
+} from '@ant-design/icons';
+import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
+import { api, get, post, qs } from '../api';
+import { useLang } from '../i18n';
+import { useEntityPage } from '../entity-page';
+import { titleOf } from '../widgets/cells';
+// The filter builder brings the date pickers: loaded when first opened, not with the list.
+const FilterBuilder = lazy(() => import('./FilterBuilder').then((m) => ({ default: m.FilterBuilder })));
+import { UserSelect } from '../widgets/UserSelect';
+import { toJsonLogic, type Condition } from './filters';
+
+const PAGE = 50;
+
+export default function ListPage() {
+  const { entity = '' } = useParams();
+  const { lang, t } = useLang();
+  const page = useEntityPage(entity);
+  const { model, fields, view, me, cell, can } = page;
+  const [params, setParams] = useSearchParams();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const { message, modal } = App.useApp();
+  const phone = !Grid.useBreakpoint().md;
+  const [selected, setSelected] = useState<string[]>([]);
+  const [assignTo, setAssignTo] = useState<string>();
+  const [assignOpen, setAssignOpen] = useState(false);
+  const [filterOpen, setFilterOpen] = useState(false);
+
+  const bin = params.get('bin') === '1';
+  const q = params.get('q') ?? '';
+  const listView = view?.lists.find((l) => l.name === params.get('view')) ?? view?.lists[0];
+  const sort = params.get('sort') ?? listView?.sort ?? '-updated_at';
+  const conditions: Condition[] = useMemo(() => JSON.parse(params.get('filter') ?? '[]'), [params]);
+  const colsKey = me ? `mc.cols.${me.user.id}.${entity}.${listView?.name}` : '';
+  const [chosen, setChosen] = useState<string[] | null>(() => (colsKey ? JSON.parse(localStorage.getItem(colsKey) ?? 'null') : null));
+  const columns = (chosen ?? listView?.columns ?? []).filter((c) => fields.has(c));
+  const titleField = model?.entity.titleField ?? columns[0];
+
+  const filter = useMemo(() => {
+    const parts = [listView?.filter, toJsonLogic(conditions, fields)].filter(Boolean);
+    return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : { and: parts };
+  }, [listView, conditions, fields]);
+  const shown = useMemo(() => [...new Set([titleField, ...columns].filter(Boolean) as string[])], [titleField, columns]);
+  const expand = page.expandOf(shown)?.split(',') ?? [];
+
+  const set = (changes: Record<string, string | null>) => {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(changes)) (v === null || v === '' ? next.delete(k) : next.set(k, v));
+    setParams(next, { replace: true });
+    setSelected([]);
+  };
+
+  const queryString = (cursor?: string, count?: boolean) =>
+    qs({
+      sort, q: q || undefined, filter: filter ? JSON.stringify(filter) : undefined, limit: PAGE, cursor, count: count ? 'true' : undefined,
+      fields: shown.join(','), expand: expand.join(',') || undefined, deleted: bin ? 'only' : undefined,
+    });
+  const rows = useInfiniteQuery({
+    queryKey: ['list', entity, sort, q, filter, shown.join(','), bin],
+    enabled: page.ready,
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) => get<{ data: any[]; nextCursor?: string | null; total?: number }>(`/api/data/${entity}${queryString(pageParam, !pageParam)}`),
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+  const records = useMemo(() => rows.data?.pages.flatMap((p) => p.data) ?? [], [rows.data]);
+  const total = rows.data?.pages[0]?.total;
+
+  if (page.error) return <Alert type="error" showIcon message={(page.error as Error).message} />;
+  if (!page.ready || !model || !view) return <Table loading columns={[]} />;
+
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['list', entity] });
+  const sortOf = (name: string) => (sort === name ? 'ascend' : sort === `-${name}` ? 'descend' : null);
+  const tableColumns: ColumnsType<any> = shown.map((name) => {
+    const f = fields.get(name)!;
+    return {
+      key: name,
+      dataIndex: name,
+      title: f.label,
+      ellipsis: f.type === 'text' || f.type === 'textarea',
+      sorter: f.sortable !== false,
+      sortOrder: sortOf(name),
+      sortDirections: ['ascend', 'descend', 'ascend'],
+      align: ['currency', 'decimal', 'integer', 'percent'].includes(f.type) ? 'right' : undefined,
+      render: (value: unknown, record: any) =>
+        name === titleField ? <Link to={`/r/${entity}/${record.id}`}>{titleOf(record, titleField) || '—'}</Link> : cell(name, value, record),
+    };
+  });
+  if (bin)
+    tableColumns.push({
+      key: '_restore',
+      title: '',
+      width: 90,
+      render: (_: unknown, record: any) => (
+        <Button size="small" icon={<UndoOutlined />} onClick={async () => {
+          try {
+            await post(`/api/data/${entity}/${record.id}/restore`);
+            message.success(t('restored'));
+            void refresh();
+          } catch (e) {
+            message.error((e as Error).message);
+          }
+        }}>{t('restore')}</Button>
+      ),
+    });
+
+  const bulkDelete = () =>
+    modal.confirm({
+      title: t('confirmDelete'),
+      okButtonProps: { danger: true },
+      onOk: async () => {
+        const failures: string[] = [];
+        for (const id of selected) await api('DELETE', `/api/data/${entity}/${id}`).catch((e) => failures.push((e as Error).message));
+        if (failures.length) message.error(failures[0]);
+        else message.success(t('deleted'));
+        setSelected([]);
+        void refresh();
+      },
+    });
+  const exportCsv = async () => {
+    const idFilter = selected.length ? { in: [{ var: 'id' }, selected] } : undefined;
+    const f = [filter, idFilter].filter(Boolean);
+    const res = await api<Response>('GET', `/api/data/${entity}/export${qs({ sort, q: q || undefined, filter: f.length ? JSON.stringify(f.length === 1 ? f[0] : { and: f }) : undefined })}`, undefined, { raw: true });
+    const url = URL.createObjectURL(await res.blob());
+    const a = Object.assign(document.createElement('a'), { href: url, download: `${entity}.csv` });
+    a.click();
+    URL.revokeObjectURL(url);
+  };
+  const assign = async () => {
+    try {
+      const result = await post(`/api/data/${entity}/assign`, { to: assignTo, filter: { in: [{ var: 'id' }, selected] } });
+      message.success(`${t('assign')}: ${result.data?.count ?? result.data?.assigned ?? selected.length}`);
+      setAssignOpen(false);
+      setSelected([]);
+      void refresh();
+    } catch (e) {
+      message.error((e as Error).message);
+    }
+  };
+
+  const columnChooser = (
+    <Checkbox.Group
+      style={{ display: 'flex', flexDirection: 'column', maxHeight: 360, overflow: 'auto' }}
+      value={columns}
+      options={model.fields.filter((f) => f.readable !== false).map((f) => ({ value: f.name, label: f.label }))}
+      onChange={(v) => {
+        const next = model.fields.map((f) => f.name).filter((n) => (v as string[]).includes(n));
+        setChosen(next);
+        if (colsKey) localStorage.setItem(colsKey, JSON.stringify(next));
+      }}
+    />
+  );
+
+  return (
+    <>
+      <div className="mc-page-title">
+        <h1>{bin ? `${model.entity.pluralLabel || model.entity.label} · ${t('recycleBin')}` : model.entity.pluralLabel || model.entity.label}</h1>
+        {total !== undefined && <span style={{ color: '#595959' }} data-testid="total">{t('total', { n: total })}</span>}
+        <span style={{ flex: 1 }} />
+        {!bin && can('create') && (
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate(`/r/${entity}/new`)}>{t('new')}</Button>
+        )}
+        {view.kanban && !bin && <Button icon={<AppstoreOutlined />} onClick={() => navigate(`/k/${entity}`)}>{t('kanban')}</Button>}
+        <Button icon={<RestOutlined />} type={bin ? 'primary' : 'default'} ghost={bin} onClick={() => set({ bin: bin ? null : '1' })}>{t('recycleBin')}</Button>
+      </div>
+      <Space wrap style={{ marginBottom: 8 }}>
+        <Input.Search allowClear placeholder={t('search')} aria-label={t('search')} defaultValue={q} style={{ width: phone ? 200 : 260 }} onSearch={(v) => set({ q: v })} />
+        {view.lists.length > 1 && (
+          <Select aria-label={t('viewAs')} value={listView?.name} onChange={(v) => set({ view: v })}
+            options={view.lists.map((l) => ({ value: l.name, label: l.label ?? l.name }))} style={{ width: 160 }} />
+        )}
+        <Popover trigger="click" open={filterOpen} onOpenChange={setFilterOpen} placement="bottomLeft"
+          content={filterOpen && (
+            <Suspense fallback={<Spin />}>
+              <FilterBuilder fields={model.fields} initial={conditions} onApply={(c) => (set({ filter: c.length ? JSON.stringify(c) : null }), setFilterOpen(false))} />
+            </Suspense>
+          )}>
+          <Badge count={conditions.length} size="small">
+            <Button icon={<FilterOutlined />}>{t('filter')}</Button>
+          </Badge>
+        </Popover>
+        <Popover trigger="click" content={columnChooser} placement="bottomLeft">
+          <Button icon={<SettingOutlined />}>{t('columns')}</Button>
+        </Popover>
+        {can('export') && <Button icon={<DownloadOutlined />} onClick={exportCsv}>{t('export')}</Button>}
+        {selected.length > 0 && (
+          <>
+            <span>{t('selected', { n: selected.length })}</span>
+            {can('assign') && <Button icon={<UserSwitchOutlined />} onClick={() => setAssignOpen(true)}>{t('assign')}</Button>}
+            {can('delete') && !bin && <Button danger icon={<DeleteOutlined />} onClick={bulkDelete}>{t('delete')}</Button>}
+          </>
+        )}
+      </Space>
+      {rows.error && <Alert type="error" showIcon message={(rows.error as Error).message} style={{ marginBottom: 8 }} />}
+      {phone ? (
+        <div className="mc-card-list" data-testid="cards">
+          {records.map((r) => (
+            <Card key={r.id} size="small" title={<Link to={`/r/${entity}/${r.id}`}>{titleOf(r, titleField) || '—'}</Link>}>
+              {shown.filter((c) => c !== titleField).slice(0, 5).map((c) => (
+                <div key={c} style={{ display: 'flex', gap: 8, fontSize: 13 }}>
+                  <span style={{ color: '#595959', minWidth: 84 }}>{fields.get(c)!.label}</span>
+                  <span>{cell(c, r[c], r) ?? '—'}</span>
+                </div>
+              ))}
+            </Card>
+          ))}
+          {rows.isLoading && <Card loading />}
+        </div>
+      ) : (
+        // Scrolls sideways in its own box (antd's scroll.x adds a hidden measuring row screen readers trip over).
+        <div style={{ overflowX: 'auto' }}>
+        <Table
+          size="small"
+          rowKey="id"
+          bordered
+          loading={rows.isLoading}
+          columns={tableColumns}
+          dataSource={records}
+          pagination={false}
+          rowSelection={{
+            selectedRowKeys: selected,
+            onChange: (keys) => setSelected(keys as string[]),
+            getCheckboxProps: (r: any) => ({ 'aria-label': titleOf(r, titleField) || r.id }) as object,
+          }}
+          onChange={(_, __, sorter: any) => {
+            const name = sorter.columnKey as string;
+            set({ sort: sorter.order === 'descend' ? `-${name}` : sorter.order === 'ascend' ? name : null });
+          }}
+          locale={{ emptyText: t('empty') }}
+        />
+        </div>
+      )}
+      {rows.hasNextPage && (
+        <div style={{ textAlign: 'center', marginTop: 8 }}>
+          <Button onClick={() => rows.fetchNextPage()} loading={rows.isFetchingNextPage}>{t('loadMore')}</Button>
+        </div>
+      )}
+      <Modal title={t('assign')} open={assignOpen} onCancel={() => setAssignOpen(false)} onOk={assign} okButtonProps={{ disabled: !assignTo }}>
+        <Tooltip title={t('owner')}>
+          <UserSelect label={t('owner')} value={assignTo} onChange={setAssignTo} />
+        </Tooltip>
+      </Modal>
+    </>
+  );
+}

@@ -1,0 +1,86 @@
+/**
+ * The filter builder's conditions and their json-logic: operators per field type (contains, is one of,
+ * between, relative dates). Relative dates are kept as tokens and turned into bounds from $now — the
+ * server's context variable — when the field is a date-time, and from today's date for date fields.
+ */
+import type { FieldInfo } from '../meta';
+import type { MessageKey } from '../i18n';
+
+export type Operator = 'contains' | 'equals' | 'notEquals' | 'oneOf' | 'gte' | 'lte' | 'between' | 'isEmpty' | 'isNotEmpty' | 'relative';
+export type Relative = 'today' | 'last7' | 'last30' | 'thisMonth' | 'thisYear';
+export interface Condition {
+  field: string;
+  op: Operator;
+  value?: any;
+}
+
+const TEXT = ['text', 'textarea', 'email', 'phone', 'url', 'autonumber'];
+const NUMBER = ['integer', 'decimal', 'currency', 'percent', 'number', 'rating'];
+
+export function operatorsFor(field: FieldInfo): Operator[] {
+  if (TEXT.includes(field.type)) return ['contains', 'equals', 'isEmpty', 'isNotEmpty'];
+  if (field.type === 'picklist') return ['oneOf', 'isEmpty', 'isNotEmpty'];
+  if (field.type === 'multipicklist') return ['contains', 'isEmpty'];
+  if (NUMBER.includes(field.type) || field.type === 'formula') return ['equals', 'gte', 'lte', 'between', 'isEmpty', 'isNotEmpty'];
+  if (field.type === 'date' || field.type === 'datetime') return ['relative', 'between', 'gte', 'lte', 'isEmpty', 'isNotEmpty'];
+  if (field.type === 'boolean') return ['equals'];
+  if (field.type === 'reference') return ['equals', 'isEmpty', 'isNotEmpty'];
+  return ['isEmpty', 'isNotEmpty'];
+}
+export const operatorLabel: Record<Operator, MessageKey> = {
+  contains: 'contains', equals: 'equals', notEquals: 'notEquals', oneOf: 'oneOf', gte: 'gte', lte: 'lte', between: 'between',
+  isEmpty: 'isEmpty', isNotEmpty: 'isNotEmpty', relative: 'period',
+};
+
+const pad = (n: number) => String(n).padStart(2, '0');
+const day = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+
+/** [from, to) of a relative range, as dates (YYYY-MM-DD) or instants (ISO), from the browser's now. */
+export function relativeRange(rel: Relative, kind: 'date' | 'datetime', now = new Date()): [string, string] {
+  const start = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  const end = new Date(start);
+  end.setDate(end.getDate() + 1);
+  if (rel === 'last7') start.setDate(start.getDate() - 6);
+  if (rel === 'last30') start.setDate(start.getDate() - 29);
+  if (rel === 'thisMonth') start.setDate(1);
+  if (rel === 'thisYear') start.setMonth(0, 1);
+  return kind === 'date' ? [day(start), day(end)] : [start.toISOString(), end.toISOString()];
+}
+
+export function toJsonLogic(conditions: Condition[], fields: Map<string, FieldInfo>): unknown {
+  const parts = conditions.map((c) => {
+    const v = { var: c.field };
+    const f = fields.get(c.field);
+    switch (c.op) {
+      case 'contains':
+        return { in: [c.value, v] };
+      case 'equals':
+        return { '==': [v, c.value] };
+      case 'notEquals':
+        return { '!=': [v, c.value] };
+      case 'oneOf':
+        return { in: [v, c.value ?? []] };
+      case 'gte':
+        return { '>=': [v, c.value] };
+      case 'lte':
+        return { '<=': [v, c.value] };
+      case 'between':
+        return { '<=': [c.value?.[0], v, c.value?.[1]] };
+      case 'isEmpty':
+        return { '==': [v, null] };
+      case 'isNotEmpty':
+        return { '!=': [v, null] };
+      case 'relative': {
+        const [from, to] = relativeRange(c.value, f?.type === 'date' ? 'date' : 'datetime');
+        // Up to now for date-times: $now is the server's clock at the time of the query.
+        return f?.type === 'date'
+          ? { and: [{ '>=': [v, from] }, { '<': [v, to] }] }
+          : { and: [{ '>=': [v, from] }, { '<=': [v, { var: '$now' }] }] };
+      }
+    }
+  });
+  return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : { and: parts };
+}
+
+export const complete = (c: Condition) =>
+  c.op === 'isEmpty' || c.op === 'isNotEmpty' || (c.value !== undefined && c.value !== '' && !(Array.isArray(c.value) && (c.value.length === 0 || c.value.some((x) => x === undefined || x === null))));

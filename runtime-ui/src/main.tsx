@@ -1,0 +1,106 @@
+/**
+ * Entry point: providers (server state, language, antd locale and theme) and the routes. Every page is
+ * its own chunk, loaded when first visited, so the login and the list ship without the form engine.
+ */
+// antd 5 renders its pop-ups with React 18's API unless patched for React 19.
+import '@ant-design/v5-patch-for-react-19';
+import { StrictMode, useCallback, useEffect, useMemo, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { createBrowserRouter, RouterProvider } from 'react-router';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { App as AntApp, ConfigProvider } from 'antd';
+import zhCN from 'antd/locale/zh_CN';
+import enUS from 'antd/locale/en_US';
+import dayjs from 'dayjs';
+import 'dayjs/locale/zh-cn';
+import { ApiError, setApiLanguage, setUnauthenticatedHandler } from './api';
+import { LangContext, storedLang, storeLang, translate, type Lang } from './i18n';
+import { Shell } from './shell/Shell';
+import './widgets/cells';
+import './styles.css';
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: { retry: (n, e) => !(e instanceof ApiError && e.status < 500) && n < 2, refetchOnWindowFocus: false },
+  },
+});
+
+// Plugin widgets (plugins/<name>/ui.tsx) register themselves like the built-in ones.
+import.meta.glob('../../plugins/*/ui.tsx', { eager: true });
+
+const page = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({ Component: (await load()).default });
+
+const router = createBrowserRouter([
+  { path: '/login', lazy: page(() => import('./pages/LoginPage')) },
+  {
+    path: '/',
+    element: <Shell />,
+    children: [
+      { index: true, lazy: page(() => import('./pages/HomePage')) },
+      { path: 'l/:entity', lazy: page(() => import('./list/ListPage')) },
+      { path: 'k/:entity', lazy: page(() => import('./pages/KanbanPage')) },
+      { path: 'r/:entity/:id', lazy: page(() => import('./record/RecordPage')) },
+      { path: 'inbox', lazy: page(() => import('./pages/InboxPage')) },
+      { path: 'settings', lazy: page(() => import('./pages/SettingsPage')) },
+      { path: '*', lazy: page(() => import('./pages/NotFoundPage')) },
+    ],
+  },
+]);
+
+setUnauthenticatedHandler(() => {
+  const here = window.location.pathname + window.location.search;
+  if (window.location.pathname === '/login') return;
+  queryClient.clear();
+  void router.navigate(`/login?expired=1&next=${encodeURIComponent(here)}`, { replace: true });
+});
+
+function Root() {
+  const [lang, setLangState] = useState<Lang>(() => storedLang());
+  const [userId, setUserId] = useState<string | undefined>();
+  useEffect(() => {
+    setApiLanguage(lang);
+    dayjs.locale(lang === 'zh-CN' ? 'zh-cn' : 'en');
+    document.documentElement.lang = lang;
+  }, [lang]);
+  const setLang = useCallback(
+    (next: Lang) => {
+      storeLang(next, userId);
+      setApiLanguage(next);
+      setLangState(next);
+    },
+    [userId],
+  );
+  // Once the user is known, their own remembered language wins.
+  const adoptUser = useCallback((id: string | undefined) => {
+    setUserId(id);
+    if (id) setLangState(storedLang(id));
+  }, []);
+  const value = useMemo(() => ({ lang, setLang, adoptUser, t: (k: any, p?: any) => translate(lang, k, p) }), [lang, setLang, adoptUser]);
+  setApiLanguage(lang);
+  return (
+    <LangContext.Provider value={value}>
+      <ConfigProvider
+        locale={lang === 'zh-CN' ? zhCN : enUS}
+        componentSize="middle"
+        theme={{
+          token: { colorPrimary: '#1f5fbf', borderRadius: 4, fontSize: 13, controlHeight: 30, colorTextDescription: 'rgba(0,0,0,0.62)', colorError: '#cf1322',
+            // WCAG AA contrast on white for secondary text and links (antd's defaults are lighter).
+            colorTextSecondary: 'rgba(0,0,0,0.65)', colorTextTertiary: 'rgba(0,0,0,0.6)', colorLink: '#1a55ad' },
+          components: { Table: { cellPaddingBlock: 6 }, Menu: { itemHeight: 34, groupTitleColor: 'rgba(0,0,0,0.62)' } },
+        }}
+      >
+        <AntApp>
+          <RouterProvider router={router} />
+        </AntApp>
+      </ConfigProvider>
+    </LangContext.Provider>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <Root />
+    </QueryClientProvider>
+  </StrictMode>,
+);

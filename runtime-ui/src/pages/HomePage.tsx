@@ -1,0 +1,100 @@
+/**
+ * Home: what needs the user now — their pending approval tasks, their open stage tasks (records of the
+ * entities workflows wait on before advancing, owned by the user and not yet done), unread
+ * notifications, and the records they viewed last.
+ */
+import { Card, Col, List, Row, Tag } from 'antd';
+import { Link } from 'react-router';
+import { useQuery } from '@tanstack/react-query';
+import { get, qs } from '../api';
+import { formatDateTime } from '../format';
+import { useLang } from '../i18n';
+import { pick, useEntityLabels, useMe } from '../meta';
+import { recentRecords } from '../recent';
+import { NotificationList, useUnread } from '../shell/NotificationBell';
+import { titleOf } from '../widgets/cells';
+
+export const useInbox = () => useQuery({ queryKey: ['approvals', 'inbox'], queryFn: () => get<{ data: any[] }>('/api/approvals/inbox').then((r) => r.data) });
+
+/** Stage tasks: what workflows' auto-advance counts ("all milestone tasks done"), taken from the deployed workflows. */
+function useOpenTasks(userId: string | undefined, readable: (e: string) => boolean) {
+  return useQuery({
+    queryKey: ['open-tasks', userId],
+    enabled: Boolean(userId),
+    queryFn: async () => {
+      const workflows = (await get<{ data: any[] }>('/api/meta/documents?kind=workflow')).data;
+      const seen = new Map<string, unknown[]>();
+      for (const w of workflows)
+        for (const s of Object.values<any>(w.states ?? {}))
+          if (s.autoAdvance?.related?.entity && readable(s.autoAdvance.related.entity)) {
+            const list = seen.get(s.autoAdvance.related.entity) ?? [];
+            if (!list.some((x) => JSON.stringify(x) === JSON.stringify(s.autoAdvance.all))) list.push(s.autoAdvance.all);
+            seen.set(s.autoAdvance.related.entity, list);
+          }
+      const out: { entity: string; record: any }[] = [];
+      for (const [entity, dones] of seen) {
+        const filter = { and: [{ '==': [{ var: 'owner_id' }, userId] }, ...dones.map((d) => ({ '!': d }))] };
+        const page = await get<{ data: any[] }>(`/api/data/${entity}${qs({ filter: JSON.stringify(filter), limit: 10, sort: '-updated_at' })}`);
+        out.push(...page.data.map((record) => ({ entity, record })));
+      }
+      return out;
+    },
+  });
+}
+
+export default function HomePage() {
+  const { lang, t } = useLang();
+  const me = useMe();
+  const labels = useEntityLabels();
+  const inbox = useInbox();
+  const unread = useUnread();
+  const tasks = useOpenTasks(me.data?.user.id, (e) => Boolean(me.data?.permissions[e]?.actions.read));
+  const recent = me.data ? recentRecords(me.data.user.id) : [];
+  const entityLabel = (e: string) => pick(labels.data?.[e]?.label, lang, e);
+
+  return (
+    <>
+      <div className="mc-page-title"><h1>{t('home')}</h1></div>
+      <Row gutter={[12, 12]}>
+        <Col xs={24} lg={12}>
+          <Card size="small" title={`${t('myApprovals')} (${inbox.data?.length ?? 0})`} extra={<Link to="/inbox">{t('more')}</Link>}>
+            <List size="small" loading={inbox.isLoading} dataSource={(inbox.data ?? []).slice(0, 8)} locale={{ emptyText: t('empty') }}
+              renderItem={(task) => (
+                <List.Item>
+                  <Link to={`/inbox?task=${task.id}`}>{task.title || task.recordId}</Link>
+                  <span><Tag>{pick(task.approvalLabel, lang)}</Tag>{task.submitterName}</span>
+                </List.Item>
+              )} />
+          </Card>
+        </Col>
+        <Col xs={24} lg={12}>
+          <Card size="small" title={`${t('myTasks')} (${tasks.data?.length ?? 0})`}>
+            <List size="small" loading={tasks.isLoading} dataSource={tasks.data ?? []} locale={{ emptyText: t('empty') }}
+              renderItem={({ entity, record }) => (
+                <List.Item>
+                  <Link to={`/r/${entity}/${record.id}`}>{titleOf(record, labels.data?.[entity]?.titleField)}</Link>
+                  <Tag>{entityLabel(entity)}</Tag>
+                </List.Item>
+              )} />
+          </Card>
+        </Col>
+        <Col xs={24} lg={12}>
+          <Card size="small" title={`${t('unread')} (${unread.data?.length ?? 0})`}>
+            <NotificationList items={(unread.data ?? []).slice(0, 8)} />
+          </Card>
+        </Col>
+        <Col xs={24} lg={12}>
+          <Card size="small" title={t('recent')}>
+            <List size="small" dataSource={recent} locale={{ emptyText: t('empty') }}
+              renderItem={(r) => (
+                <List.Item>
+                  <Link to={`/r/${r.entity}/${r.id}`}>{r.title}</Link>
+                  <span><Tag>{entityLabel(r.entity)}</Tag>{formatDateTime(lang, new Date(r.at).toISOString())}</span>
+                </List.Item>
+              )} />
+          </Card>
+        </Col>
+      </Row>
+    </>
+  );
+}

@@ -1,0 +1,75 @@
+/** Personal settings: language, password, and personal API tokens (created — shown once —, listed, revoked). */
+import { useState } from 'react';
+import { Alert, App, Button, Card, Form, Input, Segmented, Space, Table, Typography } from 'antd';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, ApiError, get, post } from '../api';
+import { formatDateTime } from '../format';
+import { useLang, type Lang } from '../i18n';
+
+export default function SettingsPage() {
+  const { lang, setLang, t } = useLang();
+  const { message } = App.useApp();
+  const queryClient = useQueryClient();
+  const tokens = useQuery({ queryKey: ['tokens'], queryFn: () => get('/api/auth/tokens').then((r) => r.data as any[]) });
+  const [fresh, setFresh] = useState<string | null>(null);
+  const [passwordForm] = Form.useForm();
+  const changePassword = async (v: { current: string; password: string }) => {
+    try {
+      await post('/api/auth/password', { currentPassword: v.current, newPassword: v.password });
+      message.success(t('saved'));
+      passwordForm.resetFields();
+    } catch (e) {
+      message.error(e instanceof ApiError ? [e.message, ...e.details.map((d) => d.message)].join('；') : String(e));
+    }
+  };
+  const createToken = async (v: { name: string }) => {
+    try {
+      const r = await post('/api/auth/tokens', { name: v.name });
+      setFresh(r.data.token);
+      void queryClient.invalidateQueries({ queryKey: ['tokens'] });
+    } catch (e) {
+      message.error(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+  return (
+    <>
+      <div className="mc-page-title"><h1>{t('settings')}</h1></div>
+      <Space direction="vertical" style={{ width: '100%', maxWidth: 760 }}>
+        <Card size="small" title={t('language')}>
+          <Segmented aria-label={t('language')} value={lang} onChange={(v) => setLang(v as Lang)} options={[{ value: 'zh-CN', label: '中文' }, { value: 'en', label: 'English' }]} />
+        </Card>
+        <Card size="small" title={t('changePassword')}>
+          <Form form={passwordForm} layout="vertical" onFinish={changePassword} style={{ maxWidth: 360 }}>
+            <Form.Item name="current" label={t('currentPassword')} rules={[{ required: true }]}><Input.Password autoComplete="current-password" /></Form.Item>
+            <Form.Item name="password" label={t('newPassword')} rules={[{ required: true }]}><Input.Password autoComplete="new-password" /></Form.Item>
+            <Button htmlType="submit" type="primary">{t('save')}</Button>
+          </Form>
+        </Card>
+        <Card size="small" title={t('apiTokens')}>
+          {fresh && (
+            <Alert type="success" showIcon closable onClose={() => setFresh(null)} style={{ marginBottom: 8 }}
+              message={<>{t('tokenShownOnce')} <Typography.Text code copyable data-testid="new-token">{fresh}</Typography.Text></>} />
+          )}
+          <Form layout="inline" onFinish={createToken} style={{ marginBottom: 8 }}>
+            <Form.Item name="name" label={t('tokenName')} rules={[{ required: true }]}><Input /></Form.Item>
+            <Button htmlType="submit">{t('create')}</Button>
+          </Form>
+          <Table size="small" rowKey="id" pagination={false} dataSource={tokens.data ?? []} loading={tokens.isLoading}
+            columns={[
+              { key: 'name', dataIndex: 'name', title: t('tokenName') },
+              { key: 'created', dataIndex: 'created_at', title: t('createdAt'), render: (v: string) => (v ? formatDateTime(lang, v) : '') },
+              { key: 'status', dataIndex: 'revoked_at', title: t('status'), render: (v: string | null) => (v ? t('revoke') + ' · ' + formatDateTime(lang, v) : '') },
+              {
+                key: 'revoke', title: '', render: (_: unknown, r: any) => (
+                  <Button size="small" danger onClick={async () => {
+                    await api('DELETE', `/api/auth/tokens/${r.id}`);
+                    void queryClient.invalidateQueries({ queryKey: ['tokens'] });
+                  }}>{t('revoke')}</Button>
+                ),
+              },
+            ]} />
+        </Card>
+      </Space>
+    </>
+  );
+}

@@ -1,0 +1,112 @@
+/**
+ * Approval on the record page: where the request stands, its steps with who decided what, submit and
+ * recall for the submitter (disabled with the API's reasons), and approve / reject / delegate with a
+ * comment for the approver whose task is open. The same decision controls serve the inbox page.
+ */
+import { useState } from 'react';
+import { App, Button, Card, Input, Modal, Space, Tag, Timeline, Tooltip } from 'antd';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { ApiError, get, post } from '../api';
+import { formatDateTime } from '../format';
+import { useLang, type MessageKey } from '../i18n';
+import { pick } from '../meta';
+import { UserSelect } from '../widgets/UserSelect';
+
+const STATUS_COLOR: Record<string, string> = { pending: 'processing', approved: 'success', rejected: 'error', recalled: 'default', none: 'default' };
+
+export function StatusTag({ status }: { status: string }) {
+  const { t } = useLang();
+  const key = (['pending', 'approved', 'rejected', 'recalled', 'none'].includes(status) ? status : 'none') as MessageKey;
+  return <Tag color={STATUS_COLOR[status] ?? 'default'}>{t(key)}</Tag>;
+}
+
+export function DecisionButtons({ task, onDone }: { task: string; onDone(): void }) {
+  const { t } = useLang();
+  const { message } = App.useApp();
+  const [mode, setMode] = useState<'approve' | 'reject' | 'delegate' | null>(null);
+  const [comment, setComment] = useState('');
+  const [to, setTo] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const decide = async () => {
+    setBusy(true);
+    try {
+      await post(`/api/approvals/${task}/${mode}`, { ...(comment ? { comment } : {}), ...(mode === 'delegate' ? { to } : {}) });
+      message.success(t(mode!));
+      setMode(null);
+      setComment('');
+      onDone();
+    } catch (e) {
+      message.error(e instanceof ApiError ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <Space>
+        <Button type="primary" size="small" onClick={() => setMode('approve')} data-testid="approve">{t('approve')}</Button>
+        <Button danger size="small" onClick={() => setMode('reject')}>{t('reject')}</Button>
+        <Button size="small" onClick={() => setMode('delegate')}>{t('delegate')}</Button>
+      </Space>
+      <Modal open={mode !== null} title={mode ? t(mode) : ''} onCancel={() => setMode(null)} onOk={decide} confirmLoading={busy}
+        okButtonProps={{ disabled: mode === 'delegate' && !to, danger: mode === 'reject' }} destroyOnHidden>
+        {mode === 'delegate' && <div style={{ marginBottom: 8 }}><UserSelect label={t('user')} value={to} onChange={setTo} /></div>}
+        <Input.TextArea aria-label={t('comment')} placeholder={t('comment')} value={comment} onChange={(e) => setComment(e.target.value)} autoSize={{ minRows: 2 }} />
+      </Modal>
+    </>
+  );
+}
+
+export function ApprovalPanel({ entity, id, onChanged }: { entity: string; id: string; onChanged(): void }) {
+  const { lang, t } = useLang();
+  const { message } = App.useApp();
+  const queryClient = useQueryClient();
+  const state = useQuery({ queryKey: ['approval', entity, id], queryFn: () => get(`/api/data/${entity}/${id}/approval`).then((r) => r.data) });
+  const history = useQuery({ queryKey: ['approvals', entity, id], queryFn: () => get(`/api/data/${entity}/${id}/approvals`).then((r) => r.data as any[]) });
+  const refresh = () => {
+    void queryClient.invalidateQueries({ queryKey: ['approval', entity, id] });
+    void queryClient.invalidateQueries({ queryKey: ['approvals', entity, id] });
+    void queryClient.invalidateQueries({ queryKey: ['approvals', 'inbox'] });
+    onChanged();
+  };
+  const act = async (what: 'submit' | 'recall') => {
+    try {
+      await post(`/api/data/${entity}/${id}/approval/${what}`);
+      message.success(t(what === 'submit' ? 'submitApproval' : 'recall'));
+      refresh();
+    } catch (e) {
+      message.error(e instanceof ApiError ? [e.message, ...e.details.map((d) => d.message)].join('；') : String(e));
+    }
+  };
+  const s = state.data;
+  if (!s) return null;
+  const reasons = (s.reasons ?? []).map((r: any) => r.message).join('；');
+  const latest = history.data?.[0];
+  return (
+    <Card size="small" title={<span>{t('approval')} · {pick(s.label, lang)}</span>} extra={<StatusTag status={s.status} />} style={{ marginBottom: 12 }} data-testid="approval-panel">
+      <Space wrap style={{ marginBottom: latest ? 8 : 0 }}>
+        {s.stepLabel && <span>{pick(s.stepLabel, lang)}</span>}
+        <Tooltip title={s.canSubmit ? undefined : reasons}>
+          <Button size="small" type="primary" disabled={!s.canSubmit} onClick={() => act('submit')} data-testid="submit-approval">{t('submitApproval')}</Button>
+        </Tooltip>
+        {s.canRecall && <Button size="small" onClick={() => act('recall')}>{t('recall')}</Button>}
+        {s.task && <DecisionButtons task={s.task} onDone={refresh} />}
+      </Space>
+      {latest && (
+        <Timeline
+          style={{ marginTop: 8, marginBottom: -16 }}
+          items={(latest.tasks ?? []).map((task: any) => ({
+            color: task.status === 'approved' ? 'green' : task.status === 'rejected' ? 'red' : task.status === 'pending' ? 'blue' : 'gray',
+            children: (
+              <div style={{ fontSize: 12 }}>
+                <b>{task.assigneeName ?? task.assignee}</b> · <StatusTag status={task.status === 'delegated' ? 'recalled' : task.status} />
+                {task.decidedAt && formatDateTime(lang, task.decidedAt)}
+                {task.comment && <div>{task.comment}</div>}
+              </div>
+            ),
+          }))}
+        />
+      )}
+    </Card>
+  );
+}

@@ -1,0 +1,96 @@
+/**
+ * The record's workflow: its states as a step bar (the current one with time in stage), a button per
+ * transition — disabled with the API's reasons when the user may not fire it — and a dialog for the
+ * transition's input (its JSON Schema, through @rjsf) and a comment.
+ */
+import { useState } from 'react';
+import { App, Button, Input, Modal, Space, Steps, Tooltip } from 'antd';
+import Form from '@rjsf/antd';
+import validator from '@rjsf/validator-ajv8';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { ApiError, get, post } from '../api';
+import { formatDuration } from '../format';
+import { useLang } from '../i18n';
+import { pick } from '../meta';
+
+export function useWorkflow(entity: string, id: string, enabled: boolean) {
+  const transitions = useQuery({ queryKey: ['transitions', entity, id], enabled, queryFn: () => get(`/api/data/${entity}/${id}/transitions`).then((r) => r.data) });
+  const history = useQuery({ queryKey: ['workflow-history', entity, id], enabled, queryFn: () => get(`/api/data/${entity}/${id}/workflow-history`).then((r) => r.data) });
+  const name = transitions.data?.workflow;
+  const doc = useQuery({ queryKey: ['workflow-doc', name], enabled: Boolean(name), staleTime: 300_000, queryFn: () => get(`/api/meta/documents/workflow/${name}`) });
+  return { transitions, history, doc };
+}
+
+/** Fires a transition; the caller refreshes what changed. Throws the API's error (with its reason). */
+export const fireTransition = (entity: string, id: string, event: string, body?: unknown) =>
+  post(`/api/data/${entity}/${id}/transitions/${event}`, body);
+
+export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: string; id: string; stateLabels: Map<string, string>; onChanged(): void }) {
+  const { lang, t } = useLang();
+  const { message } = App.useApp();
+  const queryClient = useQueryClient();
+  const { transitions, history, doc } = useWorkflow(entity, id, true);
+  const [dialog, setDialog] = useState<any>(null);
+  const [comment, setComment] = useState('');
+  const [input, setInput] = useState<any>({});
+  const [busy, setBusy] = useState(false);
+  if (!transitions.data) return null;
+  const state = transitions.data.state as string;
+  // The state field's dictionary order (how the business reads its stages), then any other states.
+  const declared = Object.keys(doc.data?.states ?? { [state]: {} });
+  const states = [...[...stateLabels.keys()].filter((s) => declared.includes(s)), ...declared.filter((s) => !stateLabels.has(s))];
+  const stays = history.data?.stays ?? [];
+  const current = [...stays].reverse().find((s: any) => s.state === state && !s.leftAt);
+  const label = (s: string) => stateLabels.get(s) ?? s;
+
+  const fire = async (tr: any, body?: any) => {
+    setBusy(true);
+    try {
+      await fireTransition(entity, id, tr.event, body);
+      message.success(pick(tr.label, lang, tr.event));
+      setDialog(null);
+      setComment('');
+      setInput({});
+      void queryClient.invalidateQueries({ queryKey: ['transitions', entity, id] });
+      void queryClient.invalidateQueries({ queryKey: ['workflow-history', entity, id] });
+      onChanged();
+    } catch (e) {
+      message.error(e instanceof ApiError ? [e.message, ...e.details.map((d) => d.message)].join('；') : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div style={{ background: '#fff', padding: '10px 12px', borderRadius: 6, marginBottom: 12 }} data-testid="workflow-bar">
+      <Steps
+        size="small"
+        current={states.indexOf(state)}
+        items={states.map((s) => ({
+          title: label(s),
+          description: s === state && current ? t('timeInStage', { d: formatDuration(lang, current.seconds) }) : undefined,
+        }))}
+        style={{ marginBottom: 8, overflowX: 'auto' }}
+      />
+      <Space wrap>
+        {(transitions.data.transitions as any[]).map((tr) => {
+          const reason = tr.reasons?.map((r: any) => r.message).join('；');
+          const button = (
+            <Button key={tr.event} size="small" type={tr.allowed ? 'primary' : 'default'} ghost={tr.allowed} disabled={!tr.allowed || busy}
+              onClick={() => setDialog(tr)}>
+              {pick(tr.label, lang, tr.event)} → {label(tr.target)}
+            </Button>
+          );
+          return tr.allowed ? button : <Tooltip key={tr.event} title={reason}><span>{button}</span></Tooltip>;
+        })}
+      </Space>
+      <Modal open={Boolean(dialog)} title={dialog ? pick(dialog.label, lang, dialog.event) : ''} onCancel={() => setDialog(null)} confirmLoading={busy}
+        onOk={() => fire(dialog, { ...(comment ? { comment } : {}), ...(dialog?.input ? { input } : {}) })} destroyOnHidden>
+        {dialog?.input && (
+          <Form schema={dialog.input} validator={validator} formData={input} onChange={(e) => setInput(e.formData)} uiSchema={{ 'ui:submitButtonOptions': { norender: true } }} />
+        )}
+        <Input.TextArea aria-label={t('comment')} placeholder={t('comment')} value={comment} onChange={(e) => setComment(e.target.value)} autoSize={{ minRows: 2 }} />
+      </Modal>
+    </div>
+  );
+}

@@ -1,0 +1,66 @@
+/** The bell in the header: unread notifications (polled every 30 s), opening the list; a click marks read and opens the record. */
+import { Badge, Button, List, Popover, Typography } from 'antd';
+import { BellOutlined } from '@ant-design/icons';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useNavigate } from 'react-router';
+import { get, post } from '../api';
+import { formatDateTime } from '../format';
+import { useLang } from '../i18n';
+
+export interface Notification {
+  id: string;
+  entity: string | null;
+  recordId: string | null;
+  subject: string;
+  body: string;
+  createdAt: string;
+  readAt: string | null;
+}
+
+export const useUnread = () =>
+  useQuery({ queryKey: ['notifications', 'unread'], queryFn: () => get<{ data: Notification[] }>('/api/notifications?unread=true').then((r) => r.data), refetchInterval: 30_000 });
+
+export function NotificationList({ items, compact }: { items: Notification[]; compact?: boolean }) {
+  const { lang, t } = useLang();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const open = async (n: Notification) => {
+    await post(`/api/notifications/${n.id}/read`).catch(() => undefined);
+    void queryClient.invalidateQueries({ queryKey: ['notifications'] });
+    if (n.entity && n.recordId) navigate(`/r/${n.entity}/${n.recordId}`);
+  };
+  return (
+    <List
+      size="small"
+      style={{ width: compact ? 340 : undefined, maxHeight: 420, overflow: 'auto' }}
+      dataSource={items}
+      locale={{ emptyText: t('noNotifications') }}
+      renderItem={(n) => (
+        <List.Item onClick={() => open(n)} style={{ cursor: 'pointer' }} data-testid="notification">
+          <List.Item.Meta
+            title={<span>{n.subject}</span>}
+            description={
+              <>
+                <Typography.Paragraph ellipsis={{ rows: 2 }} style={{ marginBottom: 0, fontSize: 12 }}>{n.body}</Typography.Paragraph>
+                <span style={{ fontSize: 12 }}>{formatDateTime(lang, n.createdAt)}</span>
+              </>
+            }
+          />
+        </List.Item>
+      )}
+    />
+  );
+}
+
+export function NotificationBell() {
+  const { t } = useLang();
+  const unread = useUnread();
+  const count = unread.data?.length ?? 0;
+  return (
+    <Popover trigger="click" placement="bottomRight" title={t('notifications')} content={<NotificationList items={unread.data ?? []} compact />}>
+      <Badge count={count} size="small" offset={[-4, 4]}>
+        <Button type="text" icon={<BellOutlined />} aria-label={`${t('notifications')} (${count})`} data-testid="bell" />
+      </Badge>
+    </Popover>
+  );
+}

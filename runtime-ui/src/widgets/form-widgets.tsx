@@ -1,0 +1,176 @@
+/**
+ * The @rjsf widgets of the built-in widget names: antd inputs that keep the API's value formats
+ * (dates `YYYY-MM-DD`, date-times ISO in UTC, numbers as numbers, references as ids). Loaded with the
+ * record page, not the list.
+ */
+import { useState } from 'react';
+import { DatePicker, Input, InputNumber, Select, Switch } from 'antd';
+import type { WidgetProps } from '@rjsf/utils';
+import dayjs from 'dayjs';
+import { useQuery } from '@tanstack/react-query';
+import { get, qs } from '../api';
+import { useEntityLabels } from '../meta';
+import { registerWidget, widget } from './registry';
+import { ColorTag, titleOf } from './cells';
+import { useLang } from '../i18n';
+
+const options = (props: WidgetProps) => (props.options ?? {}) as Record<string, any>;
+const aria = (props: WidgetProps) => ({ id: props.id, 'aria-label': props.label || props.name });
+/** Inputs (not the Select and picker wrappers, where ARIA does not allow it) also say they are required. */
+const ariaInput = (props: WidgetProps) => ({ ...aria(props), 'aria-required': props.required || undefined });
+const changeOrUndefined = (props: WidgetProps, v: unknown) => props.onChange(v === null || v === '' ? undefined : v);
+
+/** Read-only fields show the value as the list does (links, tags, ¥). */
+function ReadOnly(props: WidgetProps & { name: string }) {
+  const { lang } = useLang();
+  const name = props.uiSchema?.['ui:widget'] as string | undefined;
+  const def = widget(typeof name === 'string' ? name : 'text') ?? widget('text');
+  const field = (props.registry.formContext as any)?.fields?.get(props.name) ?? { name: props.name, type: 'text', label: props.label };
+  const shown = def?.cell?.(props.value, { lang, field, options: options(props) });
+  return <div className="mc-readonly" id={props.id}>{shown ?? <span className="mc-empty">—</span>}</div>;
+}
+
+function picklistOptions(props: WidgetProps, many = false) {
+  const field = (props.registry.formContext as any)?.fields?.get(props.name);
+  const list = (many ? (props.schema.items as any)?.oneOf : props.schema.oneOf) ?? [];
+  return list.map((o: any) => {
+    const color = field?.options?.find((x: any) => x.value === o.const)?.color;
+    return { value: o.const, label: color ? <ColorTag color={color}>{o.title}</ColorTag> : o.title, title: o.title };
+  });
+}
+
+function Picklist(props: WidgetProps) {
+  if (props.readonly || props.disabled) return <ReadOnly {...props} />;
+  return (
+    <Select {...aria(props)} allowClear showSearch optionFilterProp="title" value={props.value ?? undefined} placeholder={props.placeholder}
+      options={picklistOptions(props)} onChange={(v) => changeOrUndefined(props, v)} onBlur={() => props.onBlur(props.id, props.value)}
+      status={props.rawErrors?.length ? 'error' : undefined} style={{ width: '100%' }} />
+  );
+}
+function MultiPicklist(props: WidgetProps) {
+  if (props.readonly || props.disabled) return <ReadOnly {...props} />;
+  return (
+    <Select {...aria(props)} mode="multiple" allowClear optionFilterProp="title" value={props.value ?? []} options={picklistOptions(props, true)}
+      onChange={(v) => props.onChange(v)} status={props.rawErrors?.length ? 'error' : undefined} style={{ width: '100%' }} />
+  );
+}
+
+/** Searches the referenced entity on the server (q) as the user types; shows the current record's title. */
+function Reference(props: WidgetProps) {
+  const entity = options(props).entity as string;
+  const labels = useEntityLabels();
+  const titleField = options(props).titleField ?? labels.data?.[entity]?.titleField ?? null;
+  const [search, setSearch] = useState('');
+  const current = useQuery({
+    queryKey: ['ref-title', entity, props.value],
+    enabled: Boolean(props.value && entity),
+    queryFn: () => get(`/api/data/${entity}/${props.value}${qs({ fields: titleField ?? undefined })}`).then((r) => r.data),
+    staleTime: 60_000,
+  });
+  const found = useQuery({
+    queryKey: ['ref-search', entity, search],
+    enabled: Boolean(entity) && !props.readonly,
+    queryFn: () => get(`/api/data/${entity}${qs({ q: search || undefined, limit: 20, fields: titleField ?? undefined })}`).then((r) => r.data as any[]),
+    staleTime: 10_000,
+  });
+  if (props.readonly || props.disabled) return <ReadOnly {...props} value={current.data ?? props.value} />;
+  const opts = (found.data ?? []).map((r) => ({ value: r.id, label: titleOf(r, titleField) }));
+  if (props.value && !opts.some((o) => o.value === props.value)) opts.unshift({ value: props.value, label: current.data ? titleOf(current.data, titleField) : '…' });
+  return (
+    <Select {...aria(props)} showSearch allowClear filterOption={false} onSearch={setSearch} value={props.value ?? undefined}
+      options={opts} loading={found.isFetching} onChange={(v) => changeOrUndefined(props, v)}
+      status={props.rawErrors?.length ? 'error' : undefined} style={{ width: '100%' }} placeholder={props.placeholder} />
+  );
+}
+
+function DateWidget(props: WidgetProps) {
+  if (props.readonly || props.disabled) return <ReadOnly {...props} />;
+  return (
+    <DatePicker {...aria(props)} value={props.value ? dayjs(props.value) : null} style={{ width: '100%' }}
+      status={props.rawErrors?.length ? 'error' : undefined} onChange={(d) => changeOrUndefined(props, d ? d.format('YYYY-MM-DD') : undefined)} />
+  );
+}
+function DateTimeWidget(props: WidgetProps) {
+  if (props.readonly || props.disabled) return <ReadOnly {...props} />;
+  return (
+    <DatePicker {...aria(props)} showTime={{ format: 'HH:mm' }} format="YYYY-MM-DD HH:mm" value={props.value ? dayjs(props.value) : null}
+      style={{ width: '100%' }} status={props.rawErrors?.length ? 'error' : undefined}
+      onChange={(d) => changeOrUndefined(props, d ? d.toDate().toISOString() : undefined)} />
+  );
+}
+
+function numberWidget(kind: 'integer' | 'decimal' | 'currency' | 'percent') {
+  return function NumberWidget(props: WidgetProps) {
+    if (props.readonly || props.disabled) return <ReadOnly {...props} />;
+    const extra =
+      kind === 'currency' ? { prefix: '¥', precision: 2 } : kind === 'percent' ? { suffix: '%' } : kind === 'integer' ? { precision: 0 } : {};
+    return (
+      <InputNumber {...ariaInput(props)} {...extra} value={props.value ?? null} style={{ width: '100%' }}
+        min={props.schema.minimum} max={props.schema.maximum} status={props.rawErrors?.length ? 'error' : undefined}
+        formatter={kind === 'currency' ? (v) => (v === undefined || v === '' ? '' : `${v}`.replace(/\B(?=(\d{3})+(?!\d))/g, ',')) : undefined}
+        parser={kind === 'currency' ? (v) => (v ?? '').replace(/,/g, '') as any : undefined}
+        onChange={(v) => changeOrUndefined(props, v)} onBlur={() => props.onBlur(props.id, props.value)} />
+    );
+  };
+}
+
+function SwitchWidget(props: WidgetProps) {
+  return <Switch {...aria(props)} checked={Boolean(props.value)} disabled={props.readonly || props.disabled} onChange={(v) => props.onChange(v)} />;
+}
+
+function textWidget(type: string) {
+  return function TextWidget(props: WidgetProps) {
+    if (props.readonly || props.disabled) return <ReadOnly {...props} />;
+    return (
+      <Input {...ariaInput(props)} type={type} value={props.value ?? ''} placeholder={props.placeholder} status={props.rawErrors?.length ? 'error' : undefined}
+        maxLength={props.schema.maxLength} onChange={(e) => changeOrUndefined(props, e.target.value)} onBlur={() => props.onBlur(props.id, props.value)} />
+    );
+  };
+}
+function TextArea(props: WidgetProps) {
+  if (props.readonly || props.disabled) return <ReadOnly {...props} />;
+  return (
+    <Input.TextArea {...ariaInput(props)} autoSize={{ minRows: 2, maxRows: 8 }} value={props.value ?? ''} status={props.rawErrors?.length ? 'error' : undefined}
+      maxLength={props.schema.maxLength} onChange={(e) => changeOrUndefined(props, e.target.value)} />
+  );
+}
+
+/** JSON edited as text; the value changes only when the text parses. */
+function JsonWidget(props: WidgetProps) {
+  const [text, setText] = useState(() => (props.value === undefined ? '' : JSON.stringify(props.value, null, 2)));
+  const [bad, setBad] = useState(false);
+  if (props.readonly || props.disabled) return <ReadOnly {...props} />;
+  return (
+    <Input.TextArea {...aria(props)} autoSize={{ minRows: 3, maxRows: 12 }} value={text} status={bad || props.rawErrors?.length ? 'error' : undefined}
+      style={{ fontFamily: 'monospace' }}
+      onChange={(e) => {
+        setText(e.target.value);
+        if (!e.target.value.trim()) return (setBad(false), props.onChange(undefined));
+        try {
+          props.onChange(JSON.parse(e.target.value));
+          setBad(false);
+        } catch {
+          setBad(true);
+        }
+      }} />
+  );
+}
+
+registerWidget('text', { form: textWidget('text') });
+registerWidget('textarea', { form: TextArea });
+registerWidget('email', { form: textWidget('email') });
+registerWidget('phone', { form: textWidget('tel') });
+registerWidget('url', { form: textWidget('url') });
+registerWidget('picklist', { form: Picklist });
+registerWidget('multipicklist', { form: MultiPicklist });
+registerWidget('reference', { form: Reference });
+registerWidget('date', { form: DateWidget });
+registerWidget('datetime', { form: DateTimeWidget });
+registerWidget('integer', { form: numberWidget('integer') });
+registerWidget('decimal', { form: numberWidget('decimal') });
+registerWidget('currency', { form: numberWidget('currency') });
+registerWidget('percent', { form: numberWidget('percent') });
+registerWidget('switch', { form: SwitchWidget });
+registerWidget('json', { form: JsonWidget });
+registerWidget('readonly', { form: ReadOnly });
+export { ReadOnly };

@@ -1,0 +1,97 @@
+/**
+ * Browser-test harness: the product served as `npm start` serves it (the API with the built UI around
+ * it, engine/http/static.ts) on a free port, and Debian's Chromium driven by playwright-core. Every page
+ * records console errors (a test fails on any), runs axe-core on demand, and saves screenshots under
+ * .ci-results/ui/ for a reviewer.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { withUi } from '../../engine/http/static.js';
+import { ensureBuilt } from '../../runtime-ui/build.js';
+import type { TestEngine } from '../support/engine.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+export const SHOTS = join(root, '.ci-results', 'ui');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+export async function serveUi(e: TestEngine) {
+  await ensureBuilt();
+  const server = serve({ fetch: withUi(e.app).fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((r) => server.once('listening', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { base, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+export async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install -y chromium fonts-noto-cjk (.ci/run does)`);
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}
+
+export interface UiPage {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and uncaught exceptions seen so far. */
+  errors: string[];
+  /**
+   * Answers the test provokes on purpose (a wrong password's 401): the browser itself logs every 4xx
+   * response as a console error, which is not the page failing.
+   */
+  expect(pattern: RegExp): void;
+  /** API requests sent, as "METHOD /path". */
+  requests: string[];
+}
+
+export const DESKTOP = { width: 1366, height: 820 };
+export const PHONE = { width: 390, height: 844 };
+
+export async function openPage(browser: Browser, base: string, lang: 'zh-CN' | 'en', viewport = DESKTOP): Promise<UiPage> {
+  const context = await browser.newContext({ viewport, locale: lang, baseURL: base });
+  // The language the UI starts in (before a user has chosen one) follows the browser's.
+  await context.addInitScript((l) => localStorage.setItem('mc.lang', l), lang);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const requests: string[] = [];
+  const expected: RegExp[] = [];
+  page.on('console', (m) => {
+    const line = `${m.text()} @ ${m.location().url}`;
+    if (m.type() === 'error' && !expected.some((e) => e.test(line))) errors.push(line);
+  });
+  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+  page.on('request', (r) => {
+    if (r.url().includes('/api/')) requests.push(`${r.method()} ${new URL(r.url()).pathname}`);
+  });
+  return { context, page, errors, requests, expect: (pattern) => expected.push(pattern) };
+}
+
+export async function login(page: Page, username: string, password: string) {
+  await page.goto('/login');
+  await page.locator('#username').fill(username);
+  await page.locator('#password').fill(password);
+  await page.locator('#password').press('Enter');
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+}
+
+/** Critical and serious axe-core violations on the page as it is now. */
+export async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => (window as any).axe.run(document, { resultTypes: ['violations'] }));
+  return (result.violations as any[])
+    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')).join(' | ')}`);
+}
+
+export async function shot(page: Page, name: string) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/** Waits until no request is in flight for a moment (queries settled, page drawn). */
+export async function settle(page: Page) {
+  await page.waitForLoadState('networkidle');
+  await page.waitForTimeout(150);
+}
