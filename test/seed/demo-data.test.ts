@@ -63,7 +63,7 @@ describe.each(drivers)('demo data on %s', (driver) => {
       sets: [{ name: 'accounts', entity: 'account', count: 5, actor: 'rep_east',
         values: { name: { $text: '坏数据{$i}' }, region: 'east', grade: { $at: ['a', 'b', 'z'], index: { $var: '$i' } } } }],
     }));
-  }, 120_000);
+  }, 400_000); // three sample apps and the demo organisation, on a busy shared machine
   afterAll(() => e?.stop());
 
   const count = async (table: string, where = sql`true`) =>
