@@ -14,10 +14,13 @@ import { DataService } from './data/service.js';
 import { HOOK_ORDER } from './data/hooks.js';
 import { OwnershipService } from './data/ownership.js';
 import { AUDIT_SQL } from './audit/log.js';
+import { COLLATION_SQL } from './data/collation.js';
 import { AuthService, type AuthOptions } from './auth/service.js';
 import { createUser, type NewUser } from './auth/users.js';
+import { registerRollups } from './rollup/hook.js';
 import { createApp } from './http/app.js';
 import type { TrustProxy } from './http/client.js';
+import { logFailure } from './log.js';
 import { WORKFLOW_SQL, WorkflowService } from './workflow/service.js';
 import { INBOX_SQL, Inbox } from './notifications/inbox.js';
 import { JobQueue, type JobQueueOptions } from './jobs/queue.js';
@@ -56,6 +59,7 @@ export async function createEngine(options: EngineOptions = {}) {
   // json-logic has one operation table per process (json-logic-js is a singleton).
   for (const op of registry.operations()) registerOperation(op.name, op.evaluate, op.sql);
   await database.exec(AUDIT_SQL);
+  await database.exec(COLLATION_SQL);
   await database.exec(WORKFLOW_SQL);
   await database.exec(INBOX_SQL);
   await database.exec(APPROVAL_SQL);
@@ -72,9 +76,10 @@ export async function createEngine(options: EngineOptions = {}) {
     name: 'auth',
     order: HOOK_ORDER.auth,
     afterCommit: (entity) => {
-      if (entity === 'user' || entity === 'department') auth.invalidate().catch((e) => console.error('auth invalidation failed', e));
+      if (entity === 'user' || entity === 'department') auth.invalidate().catch((e) => logFailure('auth invalidation failed', e));
     },
   });
+  registerRollups(data);
   const ownership = new OwnershipService(data);
   ownership.onDelegationChange = () => auth.invalidate();
   const jobs = new JobQueue(database, options.jobs);
@@ -90,7 +95,7 @@ export async function createEngine(options: EngineOptions = {}) {
   await mailer.start();
   await scheduler.sync(metadata.model);
   // Deploys here or in another process (NOTIFY) change the schedules.
-  const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => console.error('schedule sync failed', e)));
+  const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => logFailure('schedule sync failed', e)));
   const inbox = new Inbox(database);
   const reports = new ReportService(data);
   const targets = new TargetService(data, reports);

@@ -2,7 +2,7 @@
  * Starts the product: `npm start`.
  *   DATABASE_URL        PostgreSQL to use; without it, the embedded database in DATA_DIR (default .data/)
  *   PORT                HTTP port (default 3000)
- *   SAMPLE_APPS         comma-separated folders of sample-apps/ to deploy on first start (default: sales,finance)
+ *   SAMPLE_APPS         comma-separated folders of sample-apps/ to deploy on first start (default: sales,finance,service)
  *   PLUGINS             comma-separated plugin folders of plugins/ or module paths (default: every shipped plugin)
  *   SEED_DEMO_USERS     1 to seed the demo organisation on PostgreSQL too (always done on the embedded database)
  *   SEED_DEMO_DATA      1 to load the sample apps' demo data on PostgreSQL (once; needs the demo users); 0 to skip it on
@@ -36,7 +36,7 @@ const pluginNames = process.env.PLUGINS !== undefined ? process.env.PLUGINS.spli
 const engine = await createEngine({ url, dataDir, trustProxy: parseTrustProxy(process.env.TRUST_PROXY), plugins: await loadPlugins(pluginNames, pluginsFolder, { env: process.env }) });
 
 // First start: deploy the sample apps so the product has something to show.
-const sampleApps = (process.env.SAMPLE_APPS ?? 'sales,finance').split(',').map((s) => s.trim()).filter(Boolean);
+const sampleApps = (process.env.SAMPLE_APPS ?? 'sales,finance,service').split(',').map((s) => s.trim()).filter(Boolean);
 if (!engine.metadata.model.apps.some((a) => a.name !== 'system')) {
   const available = await readdir(join(root, 'sample-apps'));
   for (const name of sampleApps.filter((s) => available.includes(s))) {

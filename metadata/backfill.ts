@@ -95,7 +95,7 @@ export class FieldBackfill {
         const record = { ...row };
         let differs = false;
         for (const f of fields) {
-          const value = await f.type.onWrite!({ field: f.doc, entity: entity.name, operation: 'update', record, tx: this.database.db, now });
+          const value = await f.type.onWrite!({ field: f.doc, entity: entity.name, operation: 'update', record, tx: this.database.db, now, model: this.model() });
           if (value === undefined) continue;
           if (canonical(value) !== canonical(row[f.name])) differs = true;
           record[f.name] = value;

@@ -8,6 +8,8 @@
 import { sql } from 'drizzle-orm';
 import type { Database, Db } from '../engine/db/database.js';
 import { AppError, badRequest, type ErrorDetail } from '../engine/errors.js';
+import type { Lang } from '../engine/model/language.js';
+import { localizeDeployError } from './messages.js';
 import { compileModel, type AppModel } from '../engine/model/compile.js';
 import type { MetadataDocument, RegistryView } from '../engine/registry/types.js';
 import { planSchema, type PlanStep } from './planner.js';
@@ -146,7 +148,16 @@ export class MetadataService {
     for (const l of this.listeners) l(model);
   }
 
-  async deploy(request: unknown, actor?: string | null): Promise<DeployResult> {
+  /** Deploys documents; errors come in the caller's language (metadata/messages.ts). */
+  async deploy(request: unknown, actor?: string | null, lang: Lang = 'en'): Promise<DeployResult> {
+    try {
+      return await this.apply(request, actor);
+    } catch (e) {
+      throw localizeDeployError(e, lang);
+    }
+  }
+
+  private async apply(request: unknown, actor?: string | null): Promise<DeployResult> {
     if (!validateRequest(request)) throw badRequest('invalid_request', 'The deploy request is malformed', ajvErrorsToDetails(validateRequest.errors));
     const req = request as unknown as DeployRequest;
     const outcome = await this.database.db.transaction(async (tx) => {

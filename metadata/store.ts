@@ -6,6 +6,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database, Db } from '../engine/db/database.js';
 import type { MetadataDocument } from '../engine/registry/types.js';
+import { apiRows } from '../engine/db/api-rows.js';
 
 export const BOOTSTRAP_SQL = `
 create schema if not exists meta;
@@ -76,17 +77,8 @@ export class MetadataStore {
     return rows.map((r) => ({ ...r, version: Number(r.version), deployment: Number(r.deployment), deployed_at: new Date(r.deployed_at).toISOString() }));
   }
 
-  /** The latest deployments, newest first; times in ISO 8601 (UTC) whichever driver read them. */
   async deployments(limit = 50) {
-    const rows = await this.database.rows<{ version: number | string; deployed_at: Date | string; deployed_by: string | null; summary: unknown }>(
-      sql`select version, deployed_at, deployed_by, summary from meta.deployments order by version desc limit ${limit}`,
-    );
-    return rows.map((r) => ({
-      version: Number(r.version),
-      deployed_at: new Date(r.deployed_at).toISOString(),
-      deployed_by: r.deployed_by,
-      summary: typeof r.summary === 'string' ? JSON.parse(r.summary) : r.summary,
-    }));
+    return apiRows(await this.database.rows(sql`select version, deployed_at, deployed_by, summary from meta.deployments order by version desc limit ${limit}`), ['version']);
   }
 
   async record(

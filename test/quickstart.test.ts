@@ -14,13 +14,15 @@ const port = 3900 + Math.floor(Math.random() * 90);
 const base = `http://127.0.0.1:${port}`;
 
 async function start(dataDir: string): Promise<{ proc: ChildProcess; output: () => string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir };
+  // Demo data is tested in test/seed; here the lists start empty.
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, SEED_DEMO_DATA: '0' };
   delete env.DATABASE_URL;
   const proc = spawn('npm', ['start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   proc.stdout!.on('data', (d) => (output += d));
   proc.stderr!.on('data', (d) => (output += d));
-  for (let i = 0; i < 120; i++) {
+  // Three sample apps to deploy on a shared, busy machine: allow 90 s.
+  for (let i = 0; i < 360; i++) {
     try {
       if ((await fetch(`${base}/api/health`)).ok) return { proc, output: () => output };
     } catch {
@@ -61,19 +63,22 @@ describe('quick start (npm start on the embedded database)', () => {
     try {
       expect(first.output()).toMatch(/Deployed sample app "sales"/);
       expect(first.output()).toMatch(/Deployed sample app "finance"/);
+      expect(first.output()).toMatch(/Deployed sample app "service"/);
       const health = await (await fetch(`${base}/api/health`)).json();
-      expect(health).toMatchObject({ status: 'ok', database: 'pglite', metadataVersion: 3 });
+      expect(health).toMatchObject({ status: 'ok', database: 'pglite', metadataVersion: 4 });
       expect((await fetch(`${base}/api/data/account`)).status).toBe(401);
 
       // one demo user per sample role, with the password printed once (and kept in the data folder)
       await waitFor(() => /rep_east\s+(\S+)/.test(first.output()));
       const credentials = Object.fromEntries([...first.output().matchAll(/^(\w+)\s+(\S{12})\s+([\w, ]+)$/gm)].map((m) => [m[1], m[2]]));
-      expect(Object.keys(credentials).sort()).toEqual(['admin', 'director', 'finance', 'gm', 'manager_east', 'marketing', 'rep_east', 'rep_north', 'service']);
+      expect(Object.keys(credentials).sort()).toEqual(['admin', 'director', 'engineer', 'finance', 'gm', 'manager_east', 'marketing', 'rep_east', 'rep_north', 'service', 'service_dir', 'service_mgr']);
       expect(await readFile(join(dataDir, 'demo-users.txt'), 'utf8')).toContain(credentials.rep_east);
 
       rep = await login('rep_east', credentials.rep_east);
       const entities = (await (await fetch(`${base}/api/meta/documents?kind=entity`, { headers: rep })).json()).data.map((d: any) => d.name).sort();
-      expect(entities).toEqual(['account', 'activity', 'contact', 'department', 'expense_claim', 'lead', 'opportunity', 'order', 'product', 'quote', 'task', 'user']);
+      expect(entities).toEqual(['accounting_period', 'account', 'activity', 'care_suggestion', 'care_task', 'complaint', 'contact', 'contract', 'department', 'expense_claim',
+        'expense_request', 'field_visit', 'invoice', 'kb_article', 'lead', 'opportunity', 'order', 'payment_plan', 'product', 'quote', 'receipt', 'receipt_allocation',
+        'receivable', 'service_task', 'task', 'ticket', 'user'].sort());
       const created = await fetch(`${base}/api/data/account`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...rep },
@@ -102,7 +107,7 @@ describe('quick start (npm start on the embedded database)', () => {
       expect(second.output()).toMatch(/Demo users and their passwords: .*demo-users\.txt/);
       const list = await (await fetch(`${base}/api/data/account?q=${encodeURIComponent('示例')}`, { headers: rep! })).json();
       expect(list.data.map((a: any) => a.name)).toEqual(['上海示例科技有限公司']);
-      expect((await (await fetch(`${base}/api/health`)).json()).metadataVersion).toBe(3);
+      expect((await (await fetch(`${base}/api/health`)).json()).metadataVersion).toBe(4);
     } finally {
       await stop(second.proc);
     }

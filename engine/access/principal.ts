@@ -3,6 +3,7 @@
  * through an active delegation (工作代理) and the department subtrees of all of them. Built once per
  * session and cached (engine/auth/service.ts); scopes read it when they become SQL.
  */
+import type { Lang } from '../model/language.js';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import type { AppModel } from '../model/compile.js';
@@ -28,6 +29,8 @@ export interface Principal {
   system: ReadonlySet<string>;
   /** What json-logic sees as `$user`. */
   context: Record<string, unknown>;
+  /** The user's chosen language (the user's `language` field), before the browser's Accept-Language. */
+  language?: Lang;
 }
 
 interface UserRow {
@@ -38,6 +41,7 @@ interface UserRow {
   manager: string | null;
   roles: string[] | null;
   employment_status: string | null;
+  language?: string | null;
 }
 
 /** Loads the principal of an active user; undefined when the user is gone or has left. */
@@ -46,7 +50,11 @@ export async function loadPrincipal(database: Database, model: AppModel, userId:
   const departments = model.entity('department');
   if (!users || !departments) return undefined;
   const c = users.columns;
-  const select = { id: c.id, username: c.username, display_name: c.display_name, department: c.department, manager: c.manager, roles: c.roles, employment_status: c.employment_status };
+  const select = {
+    id: c.id, username: c.username, display_name: c.display_name, department: c.department, manager: c.manager, roles: c.roles, employment_status: c.employment_status,
+    // A database deployed before the field existed has no such column: then there is no preference.
+    ...(c.language ? { language: c.language } : {}),
+  };
   const [me] = (await database.db.select(select).from(users.table).where(and(eq(c.id, userId), isNull(c.deleted_at)))) as UserRow[];
   if (!me || me.employment_status !== 'active') return undefined;
 
@@ -88,5 +96,7 @@ export async function loadPrincipal(database: Database, model: AppModel, userId:
     treeMembers: members.map((m) => m.id),
     system,
     context: { id: me.id, username: me.username, department: me.department, manager: me.manager, roles },
+    // Dictionary values are identifiers: zh_cn stands for zh-CN.
+    ...(me.language === 'en' ? { language: 'en' as const } : me.language === 'zh_cn' ? { language: 'zh-CN' as const } : {}),
   };
 }

@@ -18,7 +18,7 @@ export type ApproverSpec =
   | { type: 'manager' }
   | { type: 'manager_chain'; levels: number }
   | { type: 'field'; field: string }
-  | { type: 'department_head'; department?: string };
+  | { type: 'department_head'; department?: string; departmentsField?: string };
 export interface ApprovalStep {
   name: string;
   label: { en: string; 'zh-CN': string };
@@ -96,6 +96,10 @@ function checkApproval(ap: ApprovalDoc, all: DocumentSet, registry: RegistryView
     if (a.type === 'field') {
       const f = entity.fields.find((x) => x.name === a.field);
       if (!(f?.type === 'reference' && f.to === 'user') && a.field !== 'owner_id') errors.push({ path: at('approvers', 'field'), code: 'invalid_approver_field', message: `"${a.field}" is not a reference-to-user field of ${ap.entity}` });
+    }
+    if (a.type === 'department_head' && a.departmentsField !== undefined) {
+      const f = entity.fields.find((x) => x.name === a.departmentsField);
+      if (!(f?.type === 'multipicklist' || f?.type === 'picklist')) errors.push({ path: at('approvers', 'departmentsField'), code: 'invalid_approver_field', message: `"${a.departmentsField}" is not a picklist of department codes of ${ap.entity}` });
     }
     if (step.mode === 'percent' && step.percent === undefined) errors.push({ path: at('percent'), code: 'required', message: 'mode percent needs "percent"' });
     if (step.onReject === 'previous' && i === 0) errors.push({ path: at('onReject'), code: 'invalid_option', message: 'The first step has no previous step; use "submitter" or "final"' });

@@ -8,6 +8,7 @@
  * module counts the votes of a step and turns the machine's answer into tasks, record changes,
  * actions and notifications.
  */
+import { t } from '../model/language.js';
 import { sql } from 'drizzle-orm';
 import { AppError, badRequest, conflict, notFound, unprocessable, pointer } from '../errors.js';
 import type { Db } from '../db/database.js';
@@ -96,6 +97,7 @@ function approvalsOf(model: AppModel) {
 }
 
 const both = (en: string, zh: string) => ({ en, 'zh-CN': zh });
+const STATUS_ZH: Record<string, string> = { pending: '待审批', approved: '已通过', rejected: '已驳回', returned: '已退回', recalled: '已撤回', delegated: '已转办', escalated: '已上报', cancelled: '已取消' };
 
 export class ApprovalService {
   constructor(
@@ -125,7 +127,7 @@ export class ApprovalService {
 
   private required(entity: CompiledEntity) {
     const approval = this.approvalOf(entity);
-    if (!approval) throw notFound('no_approval', `${entity.name} has no approval process`);
+    if (!approval) throw notFound('no_approval', `${entity.label.en} has no approval process / ${entity.label['zh-CN']}没有审批流程`);
     return approval;
   }
 
@@ -147,7 +149,7 @@ export class ApprovalService {
       from approval.requests r where r.entity = ${entity.name} and r.record_id = ${record.id as string} and r.status = 'pending'`, tx);
     if (!pending) return;
     const mayChange = lock.enabled === false || principal.roles.includes('admin') || principal.roles.some((r) => lock.roles?.includes(r)) || (lock.approvers && pending.approver);
-    if (!mayChange) throw new AppError(423, 'record_locked', `This ${entity.label[ctx.lang]} is locked while its approval is pending`);
+    if (!mayChange) throw new AppError(423, 'record_locked', t(ctx.lang, `This ${entity.label.en} is locked while its approval is pending`, `此${entity.label['zh-CN']}正在审批中，已锁定`));
     // A pending record that is deleted takes its request with it: nobody is left deciding a binned record.
     if (changes === null) {
       await tx.execute(sql`update approval.tasks set status = 'cancelled', decided_at = now() where request_id = ${pending.id} and status = 'pending'`);
@@ -185,11 +187,14 @@ export class ApprovalService {
       const principal = ctx.principal;
       const mayOwner = (doc.submitters?.owner ?? true) && principal?.selves.includes(record.owner_id as string);
       const mayRole = principal?.roles.some((r) => doc.submitters?.roles?.includes(r));
-      if (!ctx.privileged && !mayOwner && !mayRole) throw forbidden(`Only the owner${doc.submitters?.roles?.length ? ` or ${doc.submitters.roles.join(', ')}` : ''} may submit this ${entity.name} for approval`);
+      if (!ctx.privileged && !mayOwner && !mayRole) {
+        throw forbidden(t(ctx.lang, `Only the owner${doc.submitters?.roles?.length ? ` or ${doc.submitters.roles.join(', ')}` : ''} may submit this ${entity.label.en} for approval`,
+          `只有负责人${doc.submitters?.roles?.length ? `或${doc.submitters.roles.join('、')}` : ''}可以提交此${entity.label['zh-CN']}审批`));
+      }
       const [last] = await this.data.database.rows<{ status: string }>(sql`select status from approval.requests
         where entity = ${entity.name} and record_id = ${id} order by submitted_at desc, id desc limit 1`, tx);
-      if (last?.status === 'pending') throw conflict('approval_pending', 'This record is already waiting for approval');
-      if (last?.status === 'approved') throw conflict('already_approved', 'This record has been approved already');
+      if (last?.status === 'pending') throw conflict('approval_pending', t(ctx.lang, 'This record is already waiting for approval', '此记录已在审批中'));
+      if (last?.status === 'approved') throw conflict('already_approved', t(ctx.lang, 'This record has been approved already', '此记录已审批通过'));
       const data = actionData(ctx, record, undefined);
       if (doc.entryCriteria !== undefined && !isTruthy(evaluateRule(doc.entryCriteria, data))) {
         const message = doc.entryMessage?.[ctx.lang] ?? 'The record does not meet the conditions for this approval';
@@ -207,8 +212,8 @@ export class ApprovalService {
     return this.onRecord(ctx, entityName, id, body, async (tx, entity, approval, record, comment) => {
       const [request] = await this.data.database.rows<RequestRow>(sql`select * from approval.requests
         where entity = ${entity.name} and record_id = ${id} and status = 'pending' for update`, tx);
-      if (!request) throw conflict('not_pending', 'There is no pending approval to recall');
-      if (!ctx.privileged && !ctx.principal!.selves.includes(request.submitter ?? '')) throw forbidden('Only the submitter may recall the request');
+      if (!request) throw conflict('not_pending', t(ctx.lang, 'There is no pending approval to recall', '没有可撤回的审批'));
+      if (!ctx.privileged && !ctx.principal!.selves.includes(request.submitter ?? '')) throw forbidden(t(ctx.lang, 'Only the submitter may recall the request', '只有提交人可以撤回审批'));
       await tx.execute(sql`update approval.tasks set status = 'cancelled', decided_at = now() where request_id = ${request.id} and status = 'pending'`);
       const after = await this.advance(tx, ctx, entity, approval, request, record, approval.next(request.step!, 'RECALL', actionData(ctx, record, undefined)), 'recall', comment);
       return { request: request.id, record: after };
@@ -248,13 +253,13 @@ export class ApprovalService {
   async delegate(ctx: OperationContext, taskId: string, body: unknown) {
     const comment = this.comment(body);
     const to = (body as { to?: unknown } | undefined)?.to;
-    if (typeof to !== 'string' || !UUID.test(to)) throw badRequest('invalid_request', '"to" must be the id of a user', [{ path: '/to', code: 'required', message: 'a user id' }]);
+    if (typeof to !== 'string' || !UUID.test(to)) throw badRequest('invalid_request', t(ctx.lang, '"to" must be the id of a user', '"to" 必须是用户的 id'), [{ path: '/to', code: 'required', message: t(ctx.lang, 'a user id', '用户 id') }]);
     const requestId = await this.data.database.db.transaction(async (tx) => {
       const { task, request } = await this.openTask(tx, ctx, taskId);
       const [user] = await this.activeUsers(tx, [to]);
-      if (!user) throw unprocessable('invalid_reference', 'No active user with that id', [{ path: '/to', code: 'invalid_reference', message: `No active user ${to}` }]);
+      if (!user) throw unprocessable('invalid_reference', t(ctx.lang, 'No active user with that id', '没有该 id 的在职用户'), [{ path: '/to', code: 'invalid_reference', message: t(ctx.lang, `No active user ${to}`, `没有在职用户 ${to}`) }]);
       const [dup] = await this.data.database.rows(sql`select 1 from approval.tasks where request_id = ${request.id} and round = ${request.round} and assignee = ${to} and status = 'pending'`, tx);
-      if (dup || to === task.assignee) throw conflict('already_assigned', 'That user already has this approval to decide');
+      if (dup || to === task.assignee) throw conflict('already_assigned', t(ctx.lang, 'That user already has this approval to decide', '该用户已经是此审批的审批人'));
       await tx.execute(sql`update approval.tasks set status = 'delegated', decided_at = now(), decided_by = ${ctx.principal?.userId ?? null}, comment = ${comment ?? null} where id = ${task.id}`);
       await this.assign(tx, request, this.stepOf(request), [user], 'delegated', task.assignee);
       return request.id;
@@ -292,15 +297,16 @@ export class ApprovalService {
    * step would then both find their task pending, and both win.
    */
   private async openTask(tx: Db, ctx: OperationContext, taskId: string) {
-    if (!UUID.test(taskId)) throw notFound('task_not_found', `No approval task ${taskId}`);
+    if (!UUID.test(taskId)) throw notFound('task_not_found', t(ctx.lang, `No approval task ${taskId}`, `没有审批任务 ${taskId}`));
     const [locked] = await this.data.database.rows<{ request_id: string }>(sql`select t.request_id from approval.tasks t join approval.requests r on r.id = t.request_id
       where t.id = ${taskId} for update of r`, tx);
-    if (!locked) throw notFound('task_not_found', `No approval task ${taskId}`);
+    if (!locked) throw notFound('task_not_found', t(ctx.lang, `No approval task ${taskId}`, `没有审批任务 ${taskId}`));
     const [task] = await this.data.database.rows<TaskRow>(sql`select * from approval.tasks where id = ${taskId} for update`, tx);
     // Delegation for a period (工作代理): the delegate acts for the assignee.
-    if (!ctx.privileged && !ctx.principal!.selves.includes(task.assignee)) throw forbidden('This approval task is not yours');
+    if (!ctx.privileged && !ctx.principal!.selves.includes(task.assignee)) throw forbidden(t(ctx.lang, 'This approval task is not yours', '这不是您的审批任务'));
     const [request] = await this.data.database.rows<RequestRow>(sql`select * from approval.requests where id = ${task.request_id}`, tx);
-    if (task.status !== 'pending' || request.status !== 'pending') throw conflict('task_closed', `This task is already ${task.status === 'pending' ? request.status : task.status}`);
+    const closed = task.status === 'pending' ? request.status : task.status;
+    if (task.status !== 'pending' || request.status !== 'pending') throw conflict('task_closed', t(ctx.lang, `This task is already ${closed}`, `此任务${STATUS_ZH[closed] ?? closed}`));
     return { task, request };
   }
 
@@ -424,11 +430,17 @@ export class ApprovalService {
       case 'field':
         ids = typeof record[spec.field] === 'string' ? [record[spec.field] as string] : [];
         break;
-      case 'department_head':
-        ids = (await rows(spec.department
+      case 'department_head': {
+        // departmentsField: the heads of every department the record names (a complaint to several at once).
+        const named = spec.departmentsField === undefined ? undefined : ([] as unknown[]).concat(record[spec.departmentsField] ?? []).filter((c): c is string => typeof c === 'string');
+        if (named && !named.length) break;
+        ids = (await rows(named
+          ? sql`select head as id from department where code in ${named} and deleted_at is null and head is not null`
+          : spec.department
           ? sql`select head as id from department where code = ${spec.department} and deleted_at is null and head is not null`
           : sql`select d.head as id from "user" u join department d on d.id = u.department where u.id = ${submitter} and d.head is not null`)).map((r) => r.id);
         break;
+      }
     }
     return this.activeUsers(tx, [...new Set(ids)]);
   }
@@ -536,11 +548,11 @@ export class ApprovalService {
    * cancelled) the task no longer opens the record: only the approver's own rights do.
    */
   async task(ctx: OperationContext, taskId: string) {
-    if (!UUID.test(taskId)) throw notFound('task_not_found', `No approval task ${taskId}`);
+    if (!UUID.test(taskId)) throw notFound('task_not_found', t(ctx.lang, `No approval task ${taskId}`, `没有审批任务 ${taskId}`));
     const [task] = await this.data.database.rows<{ requestId: string; assignee: string; entity: string; recordId: string; status: string; requestStatus: string; approval: string }>(sql`
       select t.id, t.request_id as "requestId", t.assignee, t.status, r.status as "requestStatus", r.approval, r.entity, r.record_id as "recordId"
       from approval.tasks t join approval.requests r on r.id = t.request_id where t.id = ${taskId}`);
-    if (!task || (!ctx.privileged && !ctx.principal!.selves.includes(task.assignee))) throw notFound('task_not_found', `No approval task ${taskId} of yours`);
+    if (!task || (!ctx.privileged && !ctx.principal!.selves.includes(task.assignee))) throw notFound('task_not_found', t(ctx.lang, `No approval task ${taskId} of yours`, `没有您的审批任务 ${taskId}`));
     const entity = this.data.entity(task.entity);
     const open = task.status === 'pending' && task.requestStatus === 'pending';
     const guard = this.data.guard(ctx);
@@ -571,7 +583,7 @@ function describe(spec: ApproverSpec) {
     case 'manager': return "the submitter's manager";
     case 'manager_chain': return `the submitter's managers (${spec.levels} levels)`;
     case 'field': return `the field ${spec.field}`;
-    case 'department_head': return spec.department ? `the head of ${spec.department}` : "the head of the submitter's department";
+    case 'department_head': return spec.departmentsField ? `the heads of the departments in ${spec.departmentsField}` : spec.department ? `the head of ${spec.department}` : "the head of the submitter's department";
   }
 }
 

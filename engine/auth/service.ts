@@ -12,6 +12,8 @@ import type { Database } from '../db/database.js';
 import { AppError, badRequest, notFound } from '../errors.js';
 import { UUID, uuidv7 } from '../model/ids.js';
 import { isStorableText } from '../model/text.js';
+import { isDateTime } from '../model/formats.js';
+import { apiRows } from '../db/api-rows.js';
 import type { MetadataService } from '../../metadata/service.js';
 import { loadPrincipal, type Principal } from '../access/principal.js';
 import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
@@ -296,8 +298,8 @@ export class AuthService {
   async createApiToken(principal: Principal, body: unknown) {
     const { name, expiresAt } = (body ?? {}) as { name?: unknown; expiresAt?: unknown };
     const details = [];
-    if (typeof name !== 'string' || !name.trim() || name.length > 100) details.push({ path: '/name', message: 'a name of 1 to 100 characters is required' });
-    if (expiresAt !== undefined && (typeof expiresAt !== 'string' || Number.isNaN(Date.parse(expiresAt)) || Date.parse(expiresAt) <= Date.now())) {
+    if (typeof name !== 'string' || !name.trim() || name.length > 100 || unstorable(name)) details.push({ path: '/name', message: 'a name of 1 to 100 characters is required' });
+    if (expiresAt !== undefined && (typeof expiresAt !== 'string' || !isDateTime(expiresAt) || Date.parse(expiresAt) <= Date.now())) {
       details.push({ path: '/expiresAt', message: 'must be a future ISO 8601 date-time' });
     }
     if (details.length) throw badRequest('invalid_request', 'The token request is invalid', details);
@@ -309,8 +311,8 @@ export class AuthService {
   }
 
   async listApiTokens(principal: Principal) {
-    return this.database.rows(sql`select id, name, created_at, expires_at, last_used_at, revoked_at from auth.sessions
-      where user_id = ${principal.userId} and kind = 'api_token' order by created_at desc`);
+    return apiRows(await this.database.rows(sql`select id, name, created_at, expires_at, last_used_at, revoked_at from auth.sessions
+      where user_id = ${principal.userId} and kind = 'api_token' order by created_at desc`));
   }
 
   async revokeApiToken(principal: Principal, id: string) {
@@ -364,7 +366,7 @@ export class AuthService {
 
   async loginHistory(userId: string | undefined, lang: Lang = 'en', limit = 100) {
     if (userId !== undefined && !UUID.test(userId)) throw notFound('record_not_found', t(lang, `No user with id ${userId}`, `没有 id 为 ${userId} 的用户`));
-    return this.database.rows(sql`select id, user_id, username, at, success, reason, ip, user_agent from auth.login_history
-      ${userId ? sql`where user_id = ${userId}` : sql``} order by id desc limit ${limit}`);
+    return apiRows(await this.database.rows(sql`select id, user_id, username, at, success, reason, ip, user_agent from auth.login_history
+      ${userId ? sql`where user_id = ${userId}` : sql``} order by id desc limit ${limit}`), ['id']);
   }
 }

@@ -8,6 +8,7 @@ import type { DocumentKindDefinition, MetadataDocument } from '../registry/types
 import { checkRule } from '../rules/check.js';
 import type { EntityDoc } from '../model/kinds/entity.js';
 import { loadSchema } from '../model/kinds/load-schema.js';
+import { checkLookups, type Lookup } from './lookups.js';
 import { SYSTEM_FIELDS } from '../model/system-fields.js';
 import { isTimeZone } from '../model/time-zone.js';
 import { checkActionList, type WorkflowAction, type WorkflowDoc } from '../workflow/kind.js';
@@ -16,6 +17,8 @@ export interface AutomationDoc extends MetadataDocument {
   entity: string;
   trigger: { created?: true; updated?: true; fieldChanged?: string[]; stateEntered?: string; schedule?: { cron: string; timeZone?: string } };
   condition?: unknown;
+  /** Aggregates over related records, read by the condition and actions as $lookup.<name> (./lookups.ts). */
+  lookups?: Record<string, Lookup>;
   actions: WorkflowAction[];
 }
 
@@ -35,6 +38,7 @@ export const automationKind: DocumentKindDefinition = {
       const states = all.all<WorkflowDoc>('workflow').filter((w) => w.entity === a.entity).flatMap((w) => Object.keys(w.states));
       if (!states.includes(a.trigger.stateEntered)) errors.push({ path: '/trigger/stateEntered', code: 'unknown_state', message: `No workflow of ${a.entity} has a state "${a.trigger.stateEntered}"` });
     }
+    if (a.trigger.schedule && Object.keys(a.trigger).length > 1) errors.push({ path: '/trigger', code: 'invalid_trigger', message: 'A schedule is a trigger on its own: put record events in another automation' });
     if (a.trigger.schedule) {
       const { cron, timeZone } = a.trigger.schedule;
       if (cron.trim().split(/\s+/).length !== 5) errors.push({ path: '/trigger/schedule/cron', code: 'invalid_cron', message: `"${cron}" is not a five-field cron expression (minute hour day month weekday)` });
@@ -47,6 +51,7 @@ export const automationKind: DocumentKindDefinition = {
       }
       if (timeZone !== undefined && !isTimeZone(timeZone)) errors.push({ path: '/trigger/schedule/timeZone', code: 'invalid_time_zone', message: `Unknown time zone "${timeZone}"` });
     }
+    errors.push(...checkLookups(a.lookups, all));
     if (a.condition !== undefined) errors.push(...checkRule(a.condition, { fields: new Set([...fields, '$old']), allowContext: true, path: '/condition' }).errors);
     errors.push(...checkActionList(a.actions, '/actions', registry, { entity, all, fields }, true));
     return errors;

@@ -6,6 +6,7 @@
 import type { Db } from '../db/database.js';
 import { conflict } from '../errors.js';
 import type { AppModel, CompiledEntity } from '../model/compile.js';
+import { lookupValues } from './lookups.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 import type { OperationContext } from '../data/context.js';
 import { HOOK_ORDER } from '../data/hooks.js';
@@ -32,8 +33,9 @@ function automationsOf(model: AppModel) {
  * Runs the automations of a record change, in the change's transaction: a failing action rolls the
  * change back. Actions that create records can trigger automations in turn, up to a depth.
  */
-async function automate(data: DataService, tx: Db, ctx: OperationContext, entity: CompiledEntity, before: Record<string, unknown> | null, after: Record<string, unknown>, depth: number) {
-  const automations = automationsOf(data.model()).get(entity.name);
+async function automate(service: DataService, tx: Db, ctx: OperationContext, entity: CompiledEntity, before: Record<string, unknown> | null, after: Record<string, unknown>, depth: number) {
+  const model = service.model();
+  const automations = automationsOf(model).get(entity.name);
   if (!automations?.length) return;
   const changed = (f: string) => before !== null && JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null);
   const actionData = { ...after, $old: before ?? {}, $user: ctx.principal?.context ?? {}, $now: new Date().toISOString() };
@@ -42,9 +44,12 @@ async function automate(data: DataService, tx: Db, ctx: OperationContext, entity
     const fires = before === null
       ? Boolean(t.created)
       : Boolean(t.updated) || (t.fieldChanged?.some(changed) ?? false) || (t.stateEntered !== undefined && [...entity.workflowFields].some((f) => changed(f) && after[f] === t.stateEntered));
-    if (!fires || (a.condition !== undefined && !isTruthy(evaluateRule(a.condition, actionData)))) continue;
+    if (!fires) continue;
+    // Aggregates over related records, for this automation's condition and actions.
+    const data = a.lookups ? { ...actionData, $lookup: await lookupValues(tx, model, a.lookups, { $record: after, $now: actionData.$now, $user: actionData.$user }) } : actionData;
+    if (a.condition !== undefined && !isTruthy(evaluateRule(a.condition, data))) continue;
     if (depth >= MAX_AUTOMATION_DEPTH) throw conflict('automation_loop', `Automations triggered each other more than ${MAX_AUTOMATION_DEPTH} levels deep (last: ${a.name})`);
-    for (const action of a.actions) await data.runAction(tx, ctx, entity.name, action, after, actionData, depth);
+    for (const action of a.actions) await service.runAction(tx, ctx, entity.name, action, after, data, depth);
   }
 }
 

@@ -11,6 +11,7 @@ import type { AppModel } from '../model/compile.js';
 import type { AutomationDoc } from './kind.js';
 import { engineContext, type DataService } from '../data/service.js';
 import { toRecord } from '../data/records.js';
+import { lookupValues } from './lookups.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 
 const PAGE = 500;
@@ -83,7 +84,8 @@ export class AutomationScheduler {
         .limit(PAGE);
       for (const row of rows) {
         const record = toRecord(row as Record<string, unknown>);
-        const data = { ...record, $now: now, $user: {} };
+        const base = { ...record, $now: now, $user: {} };
+        const data = automation.lookups ? { ...base, $lookup: await lookupValues(this.data.database.db, model, automation.lookups, { $record: record, $now: now, $user: {} }) } : base;
         if (automation.condition !== undefined && !isTruthy(evaluateRule(automation.condition, data))) continue;
         result.matched++;
         try {

@@ -2,14 +2,14 @@
  * The built-in workflow actions, contributed through the same contract as a plugin's. Values are
  * json-logic expressions over the record, $user, $input and $now (a plain string or number is itself).
  */
-import { pointer, type ErrorDetail } from '../errors.js';
+import { conflict, pointer, type ErrorDetail } from '../errors.js';
 import type { ActionDefinition, FieldDoc } from '../registry/types.js';
 import { checkRule } from '../rules/check.js';
 import { evaluateRule } from '../rules/evaluate.js';
 import { SYSTEM_FIELDS } from '../model/system-fields.js';
 import { sql } from 'drizzle-orm';
 import { render } from '../templates/render.js';
-import { deliver } from '../notifications/inbox.js';
+import { deliver, mail } from '../notifications/inbox.js';
 import type { TemplateDoc } from '../templates/kind.js';
 import { rowsOf } from '../db/database.js';
 import { UUID } from '../model/ids.js';
@@ -58,15 +58,19 @@ export const coreActions: ActionDefinition[] = [
   },
   {
     // Tells users: an in-app notification, and an e-mail in the outbox for those with an address.
-    // `to` is json-logic giving a user id or a list of them (e.g. [{ "var": "owner_id" }]).
+    // `to` is json-logic giving a user id or a list of them (e.g. [{ "var": "owner_id" }]); `toRole`
+    // adds every active holder of a role.
     type: 'notify',
     run: async ({ action, entity, record, data, tx, documents }) => {
       const template = documents.get<TemplateDoc>('template', String(action.template))!;
-      const to = evaluateRule(action.to, data);
+      const to = action.to === undefined ? [] : evaluateRule(action.to, data);
       const ids = [...new Set((Array.isArray(to) ? to : [to]).filter((v): v is string => typeof v === 'string' && UUID.test(v)))];
-      if (!ids.length) return undefined;
+      // `toRole`: everyone holding a role (a ticket escalated to the service managers).
+      const role = typeof action.toRole === 'string' ? action.toRole : undefined;
+      if (!ids.length && !role) return undefined;
       const recipients = rowsOf<{ id: string; email: string | null }>(
-        await tx.execute(sql`select id, email from "user" where id in ${ids} and deleted_at is null and employment_status = 'active'`),
+        await tx.execute(sql`select id, email from "user" where (${ids.length ? sql`id in ${ids}` : sql`false`} ${role ? sql`or roles @> array[${role}]::text[]` : sql``})
+          and deleted_at is null and employment_status = 'active'`),
       );
       const view = { ...record, user: data.$user, input: data.$input };
       const both = (part: 'subject' | 'body') => ({ en: render(template[part].en, view), 'zh-CN': render(template[part]['zh-CN'], view) });
@@ -76,8 +80,11 @@ export const coreActions: ActionDefinition[] = [
     check: (action, { all, fields }) => {
       const errors: ErrorDetail[] = [];
       if (!all.get('template', String(action.template))) errors.push({ path: '/template', code: 'unknown_template', message: `Template "${action.template}" does not exist` });
-      if (action.to === undefined) errors.push({ path: '/to', code: 'invalid_action', message: '"to" is required: json-logic giving user ids' });
-      else errors.push(...checkRule(action.to, { fields, allowContext: true, path: '/to' }).errors);
+      if (action.to === undefined && action.toRole === undefined) errors.push({ path: '/to', code: 'invalid_action', message: '"to" (json-logic giving user ids) or "toRole" (a role name) is required' });
+      if (action.to !== undefined) errors.push(...checkRule(action.to, { fields, allowContext: true, path: '/to' }).errors);
+      if (action.toRole !== undefined && (typeof action.toRole !== 'string' || !all.get('role', action.toRole))) {
+        errors.push({ path: '/toRole', code: 'unknown_role', message: `Role "${String(action.toRole)}" does not exist` });
+      }
       return errors;
     },
   },
@@ -94,6 +101,48 @@ export const coreActions: ActionDefinition[] = [
           .flatMap((w) => Object.values(w.states).flatMap((s) => Object.keys(s.on ?? {}))),
       );
       return events.has(String(action.event)) ? [] : [{ path: '/event', code: 'unknown_event', message: `No workflow of ${entity.name} has the event "${action.event}"` }];
+    },
+  },
+  {
+    // E-mails people who are not users (a customer's contact: electronic collection, 电子催收): the
+    // template rendered in both languages into the outbox, to the addresses `to` gives (json-logic,
+    // e.g. a $lookup of the contact's address). Invalid addresses are skipped.
+    type: 'email',
+    run: async ({ action, record, data, tx, documents }) => {
+      const template = documents.get<TemplateDoc>('template', String(action.template))!;
+      const to = evaluateRule(action.to, data);
+      const addresses = [...new Set((Array.isArray(to) ? to : [to]).filter((v): v is string => typeof v === 'string' && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)))];
+      const view = { ...record, lookup: data.$lookup, input: data.$input };
+      const both = (part: 'subject' | 'body') => ({ en: render(template[part].en, view), 'zh-CN': render(template[part]['zh-CN'], view) });
+      await mail(tx, addresses, { subject: both('subject'), body: both('body') });
+      return undefined;
+    },
+    check: (action, { all, fields }) => {
+      const errors: ErrorDetail[] = [];
+      if (!all.get('template', String(action.template))) errors.push({ path: '/template', code: 'unknown_template', message: `Template "${action.template}" does not exist` });
+      if (action.to === undefined) errors.push({ path: '/to', code: 'invalid_action', message: '"to" is required: json-logic giving e-mail addresses' });
+      else errors.push(...checkRule(action.to, { fields, allowContext: true, path: '/to' }).errors);
+      return errors;
+    },
+  },
+  {
+    // Refuses the change: the write and everything with it roll back, and the caller gets 409 with the
+    // document's code and message (a credit limit exceeded, a closed period). Automations only: they
+    // run in the change's transaction, after its checks, with $lookup aggregates to decide on.
+    type: 'refuse',
+    automationOnly: true,
+    run: async ({ action, lang }) => {
+      const message = (action.message as { en: string; 'zh-CN': string })[lang ?? 'en'];
+      const code = String(action.code);
+      throw conflict(code, message, [{ path: action.field ? `/${String(action.field)}` : '', code, message }]);
+    },
+    check: (action, { fields }) => {
+      const errors: ErrorDetail[] = [];
+      if (typeof action.code !== 'string' || !/^[a-z][a-z0-9_]*$/.test(action.code)) errors.push({ path: '/code', code: 'invalid_action', message: '"code" must be a lower-case machine-readable code' });
+      const m = action.message as Record<string, unknown> | undefined;
+      if (!m || typeof m.en !== 'string' || typeof m['zh-CN'] !== 'string') errors.push({ path: '/message', code: 'invalid_action', message: '"message" must give "en" and "zh-CN"' });
+      if (action.field !== undefined && !fields.has(String(action.field))) errors.push({ path: '/field', code: 'unknown_field', message: `"${String(action.field)}" is not a field` });
+      return errors;
     },
   },
   {

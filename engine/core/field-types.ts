@@ -10,6 +10,7 @@ import { evaluateRule } from '../rules/evaluate.js';
 import { rowsOf } from '../db/database.js';
 import type { ValueKind } from '../registry/value-kind.js';
 import { isTimeZone } from '../model/time-zone.js';
+import { columnRange } from '../model/formats.js';
 
 const label = (en: string, zh: string): LocalizedText => ({ en, 'zh-CN': zh });
 const int = (minimum = 0): JsonSchema => ({ type: 'integer', minimum });
@@ -23,7 +24,13 @@ function textType(name: string, lbl: LocalizedText, defaultMax: number, extra: J
   return {
     name,
     label: lbl,
-    options: { maxLength: int(1), minLength: int(0), pattern: { type: 'string', minLength: 1, maxLength: 500 } },
+    options: {
+      maxLength: int(1),
+      minLength: int(0),
+      pattern: { type: 'string', minLength: 1, maxLength: 500 },
+      // What a value must look like, in words: users are told this, never the regular expression.
+      patternMessage: { $ref: 'common.schema.json#/$defs/label' },
+    },
     kind: () => 'text',
     columnType: () => 'text',
     textual: true,
@@ -49,8 +56,20 @@ function numberType(name: string, lbl: LocalizedText, column: (f: FieldDoc) => s
     options: { min: num, max: num, ...extraOptions },
     kind: () => kind,
     columnType: column,
-    valueSchema: (f) =>
-      defined({ type: kind === 'integer' ? 'integer' : 'number', minimum: opt(f, 'min') ?? defaults.min, maximum: opt(f, 'max') ?? defaults.max }),
+    // The column's own range bounds every value, next to the field's min and max: 2^31 in an integer
+    // column or 1e16 in numeric(18,2) would pass a bare JSON Schema number and fail in PostgreSQL.
+    valueSchema: (f) => {
+      const range = columnRange(column(f));
+      const tighter = (a: number | undefined, b: number | undefined, pick: (x: number, y: number) => number) =>
+        a === undefined ? b : b === undefined ? a : pick(a, b);
+      return defined({
+        type: kind === 'integer' ? 'integer' : 'number',
+        minimum: tighter(opt(f, 'min') ?? defaults.min, range.minimum, Math.max),
+        maximum: tighter(opt(f, 'max') ?? defaults.max, range.maximum, Math.min),
+        exclusiveMinimum: range.exclusiveBound === undefined ? undefined : -range.exclusiveBound,
+        exclusiveMaximum: range.exclusiveBound,
+      });
+    },
   };
 }
 
@@ -71,6 +90,7 @@ const FORMULA_RETURNS: Record<string, { column: string; kind: ValueKind; scale?:
   percent: { column: 'numeric(9,4)', kind: 'number', scale: 4 },
   boolean: { column: 'boolean', kind: 'boolean' },
   date: { column: 'date', kind: 'date' },
+  datetime: { column: 'timestamptz', kind: 'datetime' },
 };
 
 /**
@@ -92,6 +112,10 @@ function coerceFormula(value: unknown, returns: string): unknown {
       return Boolean(value) && !(Array.isArray(value) && value.length === 0);
     case 'date':
       return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : null;
+    case 'datetime': {
+      const t = typeof value === 'string' || value instanceof Date ? new Date(value as string) : undefined;
+      return t && !Number.isNaN(t.getTime()) ? t.toISOString() : null;
+    }
     case 'integer': {
       const n = Number(value);
       return Number.isFinite(n) ? Math.round(n) : null;
@@ -162,7 +186,12 @@ const builtInTypes: FieldTypeDefinition[] = [
   textType('text', label('Text', '文本'), 255),
   textType('textarea', label('Long text', '多行文本'), 10000),
   { ...textType('email', label('E-mail', '电子邮件'), 254, { format: 'email' }), options: { maxLength: int(1) } },
-  { ...textType('phone', label('Phone', '电话'), 32, { pattern: '^[+]?[0-9()\\- ]{3,32}(?: ?(?:ext|转)[0-9]{1,6})?$' }), options: { maxLength: int(1) } },
+  {
+    ...textType('phone', label('Phone', '电话'), 32, { pattern: '^[+]?[0-9()\\- ]{3,32}(?: ?(?:ext|转)[0-9]{1,6})?$' }),
+    options: { maxLength: int(1) },
+    patternMessage: label('must be a phone number: digits, spaces, ( ) and -, optionally + first and an extension (ext 123)',
+      '必须是电话号码：数字、空格、括号和连字符，可以 + 开头，可带分机（转 123）'),
+  },
   { ...textType('url', label('URL', '网址'), 2048, { format: 'uri' }), options: { maxLength: int(1) } },
   numberType('integer', label('Integer', '整数'), () => 'integer', 'integer'),
   numberType(
@@ -266,7 +295,8 @@ const builtInTypes: FieldTypeDefinition[] = [
       return defined({ type: [type, 'null'], readOnly: true, format: kind === 'date' ? 'date' : undefined });
     },
     check: (f, ctx) => {
-      const { errors, fieldsUsed } = checkRule(f.expr, { fields: ctx.fieldNames, allowContext: false, path: '/expr' });
+      // The creation time is known when formulas run (a deadline counts from it).
+      const { errors, fieldsUsed } = checkRule(f.expr, { fields: new Set([...ctx.fieldNames, 'created_at']), allowContext: false, path: '/expr' });
       if (fieldsUsed.has(f.name)) errors.push({ path: '/expr', code: 'circular_formula', message: 'A formula cannot refer to itself' });
       return errors;
     },

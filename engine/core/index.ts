@@ -1,6 +1,7 @@
 import type { Plugin } from '../registry/types.js';
 import { coreKinds } from './kinds.js';
 import { coreActions } from './actions.js';
+import { rollupFieldType } from '../rollup/field-type.js';
 import { coreFieldTypes } from './field-types.js';
 
 /** The engine's own contributions, registered exactly like any plugin's. */
@@ -14,10 +15,20 @@ export function daysBetween(from: unknown, to: unknown): number | null {
   return Number.isNaN(a) || Number.isNaN(b) ? null : Math.floor((b - a) / 86_400_000);
 }
 
+/**
+ * A timestamp some hours later (fractions and negative hours allowed), as ISO text; null when the
+ * time or the hours are missing. E.g. a ticket's deadline: {"add_hours": [{"var": "created_at"}, {"var": "response_hours"}]}.
+ */
+export function addHours(at: unknown, hours: unknown): string | null {
+  const t = typeof at === 'string' || at instanceof Date ? new Date(at as string).getTime() : NaN;
+  const h = typeof hours === 'number' ? hours : typeof hours === 'string' && hours.trim() !== '' ? Number(hours) : NaN;
+  return Number.isNaN(t) || !Number.isFinite(h) ? null : new Date(t + h * 3_600_000).toISOString();
+}
+
 export const corePlugin: Plugin = {
   name: 'core',
-  fieldTypes: coreFieldTypes,
+  fieldTypes: [...coreFieldTypes, rollupFieldType],
   documentKinds: coreKinds,
   actions: coreActions,
-  operations: [{ name: 'days_between', evaluate: daysBetween }],
+  operations: [{ name: 'days_between', evaluate: daysBetween }, { name: 'add_hours', evaluate: addHours }],
 };

@@ -33,5 +33,6 @@ export function performAction(data: DataService, tx: Db, ctx: OperationContext, 
     documents: data.model().documents,
     createRecord: (target, values) => data.create(engineContext(ctx.lang), target, values, tx, depth + 1) as Promise<Record<string, unknown>>,
     fire: (event, comment) => data.hooks.service('fireEvent')(tx, entity, record.id as string, event, comment),
+    lang: ctx.lang,
   });
 }

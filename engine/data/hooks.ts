@@ -15,6 +15,8 @@ type Row = Record<string, unknown>;
 export const HOOK_ORDER = {
   /** Automations of the change (engine/automations/on-change.ts): first, as they always ran. */
   automations: 0,
+  /** Roll-ups (engine/rollup/hook.ts): the parents of changed children recomputed before anyone reads them. */
+  rollups: 5,
   /** Workflows: a related record created or changed (a milestone task) may complete its parent's stage. */
   workflowParents: 10,
   /** Workflows: a record created in a state with timers starts them; a moved date moves its timer. */
@@ -33,8 +35,14 @@ export interface RecordHook {
   beforeChange?(tx: Db, ctx: OperationContext, entity: CompiledEntity, record: Row, changes: Row | null): Promise<void>;
   /** In the creating transaction, for each new record; `depth` counts records created by automations of automations. */
   afterCreate?(tx: Db, ctx: OperationContext, entity: CompiledEntity, record: Row, depth: number): Promise<void>;
+  /** In the creating transaction, once with all the records one create wrote (a bulk create: one call, not one per record). */
+  afterCreateAll?(tx: Db, ctx: OperationContext, entity: CompiledEntity, records: Row[]): Promise<void>;
   /** In the updating transaction, after each update. */
   afterUpdate?(tx: Db, ctx: OperationContext, entity: CompiledEntity, before: Row, after: Row): Promise<void>;
+  /** In a delete's transaction, for each entity whose records it moved to the recycle bin (cascades included). */
+  afterRemove?(tx: Db, entity: CompiledEntity, ids: string[]): Promise<void>;
+  /** In a restore's transaction, for each entity whose records came back (cascades included). */
+  afterRestore?(tx: Db, entity: CompiledEntity, ids: string[]): Promise<void>;
   /** After a write committed. */
   afterCommit?(entity: string): void;
 }
@@ -85,7 +93,18 @@ export class RecordHooks {
   }
 
   async afterCreate(tx: Db, ctx: OperationContext, entity: CompiledEntity, records: Row[], depth: number) {
-    for (const h of this.hooks) if (h.afterCreate) for (const r of records) await h.afterCreate(tx, ctx, entity, r, depth);
+    for (const h of this.hooks) {
+      await h.afterCreateAll?.(tx, ctx, entity, records);
+      if (h.afterCreate) for (const r of records) await h.afterCreate(tx, ctx, entity, r, depth);
+    }
+  }
+
+  async afterRemove(tx: Db, entity: CompiledEntity, ids: string[]) {
+    if (ids.length) for (const h of this.hooks) await h.afterRemove?.(tx, entity, ids);
+  }
+
+  async afterRestore(tx: Db, entity: CompiledEntity, ids: string[]) {
+    if (ids.length) for (const h of this.hooks) await h.afterRestore?.(tx, entity, ids);
   }
 
   async afterUpdate(tx: Db, ctx: OperationContext, entity: CompiledEntity, before: Row, after: Row) {

@@ -3,6 +3,7 @@
  * work delegation (工作代理) and the hand-over of a leaving user's records. Every change is audited;
  * assignments also go to the assignment log.
  */
+import { apiRows } from '../db/api-rows.js';
 import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { AppError, badRequest, notFound, unprocessable } from '../errors.js';
 import type { CompiledEntity } from '../model/compile.js';
@@ -103,8 +104,8 @@ export class OwnershipService {
 
   async assignmentLog(ctx: OperationContext, entityName: string, id: string) {
     await this.data.history(ctx, entityName, id); // the same visibility as the record's history
-    return this.data.database.rows(sql`select id, from_owner, to_owner, actor, at, reason from audit.assignments
-      where entity = ${entityName} and record_id = ${id} order by id desc`);
+    return apiRows(await this.data.database.rows(sql`select id, from_owner, to_owner, actor, at, reason from audit.assignments
+      where entity = ${entityName} and record_id = ${id} order by id desc`), ['id']);
   }
 
   // ── sharing ──
@@ -143,8 +144,8 @@ export class OwnershipService {
   async shares(ctx: OperationContext, entityName: string, id: string) {
     const entity = this.data.entity(entityName);
     await this.data.get(ctx, entity.name, id, { fields: 'id' });
-    return this.data.database.rows(sql`select id, user_id as "user", department_id as department, access, created_by, created_at
-      from auth.shares where entity = ${entity.name} and record_id = ${id} order by created_at`);
+    return apiRows(await this.data.database.rows(sql`select id, user_id as "user", department_id as department, access, created_by, created_at
+      from auth.shares where entity = ${entity.name} and record_id = ${id} order by created_at`));
   }
 
   async unshare(ctx: OperationContext, entityName: string, id: string, shareId: string) {
@@ -210,8 +211,8 @@ export class OwnershipService {
   async delegations(ctx: OperationContext) {
     const principal = this.requireUser(ctx);
     const mine = principal.system.has('users.manage') ? sql`true` : sql`(delegator = ${principal.userId} or delegate = ${principal.userId})`;
-    return this.data.database.rows(sql`select id, delegator, delegate, starts_at as "startsAt", ends_at as "endsAt", revoked_at as "revokedAt", created_by as "createdBy"
-      from auth.delegations where ${mine} order by starts_at desc limit 200`);
+    return apiRows(await this.data.database.rows(sql`select id, delegator, delegate, starts_at as "startsAt", ends_at as "endsAt", revoked_at as "revokedAt", created_by as "createdBy"
+      from auth.delegations where ${mine} order by starts_at desc limit 200`));
   }
 
   async revokeDelegation(ctx: OperationContext, id: string) {

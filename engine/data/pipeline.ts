@@ -13,11 +13,12 @@
 import { and, inArray, isNull, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/database.js';
 import { AppError, badRequest, conflict, pointer, unprocessable, type ErrorDetail } from '../errors.js';
-import type { CompiledEntity } from '../model/compile.js';
+import type { AppModel, CompiledEntity } from '../model/compile.js';
 import type { ValidateFunction } from 'ajv';
 import type { OperationContext } from './context.js';
 import type { DataService } from './service.js';
-import { schemaErrors } from './validation.js';
+import { invalidWrite, schemaErrors } from './validation.js';
+import { t, type Lang } from '../model/language.js';
 
 export { ruleViolations } from './validation.js';
 
@@ -33,11 +34,14 @@ export function resolve(data: DataService, ctx: OperationContext, entityName: st
 
 // ── validate ──
 
-/** Items against a compiled schema; 422 with every error when any fails. */
-export function validateSchema(validate: ValidateFunction, items: unknown[], ctx: OperationContext, bulk: boolean, message: string) {
+/**
+ * Items against a compiled schema; 422 with every error when any fails, in the caller's language, fields
+ * named by their labels. `change`: the message speaks of a change rather than a record.
+ */
+export function validateSchema(validate: ValidateFunction, items: unknown[], ctx: OperationContext, bulk: boolean, entity: CompiledEntity, change = false) {
   const errors: ErrorDetail[] = [];
-  items.forEach((item, i) => errors.push(...schemaErrors(validate, item, ctx.lang, bulk ? pointer(i) : '')));
-  if (errors.length) throw unprocessable('validation_failed', message, errors);
+  items.forEach((item, i) => errors.push(...schemaErrors(validate, item, ctx.lang, bulk ? pointer(i) : '', entity)));
+  if (errors.length) throw invalidWrite(ctx.lang, errors, change);
 }
 
 /** References must point at live records (the foreign key alone would accept recycle-bin ones). */
@@ -73,11 +77,11 @@ export function defaults(entity: CompiledEntity): Record<string, unknown> {
  * Runs the field types' write hooks in dependency order: computing ones (formulas) before validation,
  * allocating ones (auto-numbers) after it, so a refused record uses up no number.
  */
-export async function compute(tx: Db, entity: CompiledEntity, operation: 'create' | 'update', record: Record<string, unknown>, now: Date, allocating: boolean) {
+export async function compute(tx: Db, entity: CompiledEntity, operation: 'create' | 'update', record: Record<string, unknown>, now: Date, allocating: boolean, model?: AppModel) {
   const computed: Record<string, unknown> = {};
   for (const f of entity.writeHooks) {
     if (Boolean(f.type.allocates) !== allocating) continue;
-    const value = await f.type.onWrite!({ field: f.doc, entity: entity.name, operation, record, tx, now });
+    const value = await f.type.onWrite!({ field: f.doc, entity: entity.name, operation, record, tx, now, model });
     if (value !== undefined) record[f.name] = computed[f.name] = value;
   }
   return computed;
@@ -112,8 +116,8 @@ export function versionConflict(entity: CompiledEntity, expected: number, actual
   return conflict('version_conflict', `The ${entity.name} was changed by someone else (you sent version ${expected}${actual ? `, it is now ${actual}` : ''}); reload it and try again`);
 }
 
-/** Unique and foreign-key violations become 422s that name the field. */
-export async function mapDbErrors<T>(entity: CompiledEntity, run: () => Promise<T>): Promise<T> {
+/** Unique and foreign-key violations become 422s that name the field; other data exceptions 422s too. */
+export async function mapDbErrors<T>(entity: CompiledEntity, run: () => Promise<T>, lang: Lang = 'en'): Promise<T> {
   try {
     return await run();
   } catch (e) {
@@ -123,11 +127,20 @@ export async function mapDbErrors<T>(entity: CompiledEntity, run: () => Promise<
     if (err.code === '23505') {
       const index = entity.indexes.find((i) => i.name === constraint);
       const fields = index?.columns ?? [];
-      throw unprocessable('unique_violation', `Another ${entity.name} already has this ${fields.join(', ') || 'value'}`, fields.map((f) => ({ path: pointer(f), code: 'unique', message: 'must be unique' })));
+      // Only "must be unique": naming the other record (or that it exists outside the caller's scope) would leak it.
+      const names = fields.map((f) => entity.field(f)?.doc.label?.[lang] ?? f).join(', ');
+      throw unprocessable('unique_violation', t(lang, `${names || 'The value'} must be unique`, `${names}必须唯一`),
+        fields.map((f) => ({ path: pointer(f), code: 'unique', message: t(lang, 'must be unique', '必须唯一') })));
     }
     if (err.code === '23503') {
       const field = entity.fields.find((f) => f.reference && constraint?.endsWith(`__${f.name}`));
-      throw unprocessable('invalid_reference', 'A referenced record does not exist', [{ path: field ? pointer(field.name) : '', code: 'invalid_reference', message: err.detail ?? 'does not exist' }]);
+      throw unprocessable('invalid_reference', t(lang, 'A referenced record does not exist', '关联的记录不存在'),
+        [{ path: field ? pointer(field.name) : '', code: 'invalid_reference', message: t(lang, 'does not exist', '不存在') }]);
+    }
+    // A value the checks before the write let through and the column refused (class 22, data exception):
+    // the client's input, so a 422 — never a 500 — and the field types' checks are to be tightened.
+    if (typeof err.code === 'string' && err.code.startsWith('22')) {
+      throw unprocessable('invalid_value', t(lang, 'A value does not fit its field', '某个值超出了字段的取值范围'), []);
     }
     throw e;
   }

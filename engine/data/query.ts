@@ -13,6 +13,9 @@ import type { CompiledEntity } from '../model/compile.js';
 import type { ValueKind } from '../registry/value-kind.js';
 import { compileFilter } from '../rules/to-sql.js';
 import { UUID } from '../model/ids.js';
+import type { Lang } from '../model/language.js';
+import { fitsColumn, isDate, isDateTime } from '../model/formats.js';
+import { isStorableText } from '../model/text.js';
 import { columnRef, columnText, filterScope, perEntity, tableText, type ReadableCheck } from '../model/sql-refs.js';
 
 export { columnRef, columnText, filterScope, perEntity, tableText, type ReadableCheck } from '../model/sql-refs.js';
@@ -20,7 +23,16 @@ export { columnRef, columnText, filterScope, perEntity, tableText, type Readable
 export interface SortKey {
   field: string;
   desc: boolean;
+  /** Text compared in pinyin order (zh-CN callers): see PINYIN. */
+  pinyin?: boolean;
 }
+
+/**
+ * The collation Chinese callers' text sorts use: ICU's pinyin order (北京 杭州 南京 上海 苏州), created at
+ * start-up (engine/data/collation.ts). Where the server's ICU has no Chinese data — PGlite's — it orders
+ * like the ICU root collation, i.e. Han characters by code point.
+ */
+export const PINYIN = '"meta"."zh_pinyin"';
 
 export interface ListParams {
   filter?: unknown;
@@ -54,7 +66,7 @@ function fieldList(entity: CompiledEntity, param: string, raw: string): string[]
   return names;
 }
 
-export function parseListParams(entity: CompiledEntity, query: Record<string, string | undefined>): ListParams {
+export function parseListParams(entity: CompiledEntity, query: Record<string, string | undefined>, lang: Lang = 'en'): ListParams {
   const known = new Set(['filter', 'sort', 'limit', 'cursor', 'fields', 'expand', 'q', 'deleted', 'count']);
   for (const key of Object.keys(query)) if (!known.has(key)) fail(key, 'unknown_parameter', `Unknown query parameter "${key}"`);
 
@@ -76,7 +88,7 @@ export function parseListParams(entity: CompiledEntity, query: Record<string, st
     if (UNSORTABLE.has(kind!)) fail('sort', 'unsortable_field', `Cannot sort by "${field}": ${kind} values have no order`);
     if (field === 'id') continue; // id is always the final tie-breaker
     if (sort.some((s) => s.field === field)) fail('sort', 'duplicate_sort', `"${field}" appears twice in sort`);
-    sort.push({ field, desc });
+    sort.push({ field, desc, ...(lang === 'zh-CN' && entity.field(field)?.type.textual ? { pinyin: true } : {}) });
   }
   if (sort.length > 8) fail('sort', 'too_many_sort_fields', 'At most 8 sort fields');
 
@@ -93,6 +105,7 @@ export function parseListParams(entity: CompiledEntity, query: Record<string, st
   if (deleted !== 'exclude' && deleted !== 'only') fail('deleted', 'invalid_parameter', 'deleted must be "exclude" or "only"');
   if (query.count !== undefined && query.count !== 'true' && query.count !== 'false') fail('count', 'invalid_parameter', 'count must be true or false');
   if (query.q !== undefined && query.q.length > 200) fail('q', 'invalid_parameter', 'q is limited to 200 characters');
+  if (query.q !== undefined && !isStorableText(query.q)) fail('q', 'invalid_text', 'q must not contain NUL characters or unpaired surrogates');
 
   return {
     filter,
@@ -115,7 +128,7 @@ export function encodeCursor(sort: SortKey[], key: unknown[]): string {
   return Buffer.from(JSON.stringify({ s: sortSignature(sort), v: key.slice(0, sort.length), id: key[sort.length] })).toString('base64url');
 }
 
-const sortSignature = (sort: SortKey[]) => sort.map((k) => (k.desc ? '-' : '') + k.field).join(',');
+const sortSignature = (sort: SortKey[]) => sort.map((k) => (k.desc ? '-' : '') + k.field + (k.pinyin ? '~pinyin' : '')).join(',');
 
 function decodeCursor(entity: CompiledEntity, sort: SortKey[], raw: string): Cursor {
   let parsed: { s?: unknown; v?: unknown; id?: unknown };
@@ -129,26 +142,31 @@ function decodeCursor(entity: CompiledEntity, sort: SortKey[], raw: string): Cur
     fail('cursor', 'invalid_cursor', 'The cursor is not one this API issued');
   }
   (parsed.v as unknown[]).forEach((v, i) => {
-    if (v !== null && !fitsKind(v, entity.columnKinds.get(sort[i].field)!)) fail('cursor', 'invalid_cursor', 'The cursor is not one this API issued');
+    if (v !== null && !fitsKind(v, entity.columnKinds.get(sort[i].field)!, castOf(entity, sort[i].field))) fail('cursor', 'invalid_cursor', 'The cursor is not one this API issued');
   });
   return { values: parsed.v as unknown[], id: parsed.id as string };
 }
 
-function fitsKind(value: unknown, kind: ValueKind): boolean {
+/**
+ * Whether a cursor's value can be compared with the sort column: of its kind and inside what the column
+ * type holds (a cursor is the client's to tamper with; 2^31 for an integer, 2026-02-30 or a NUL would
+ * otherwise fail in PostgreSQL).
+ */
+function fitsKind(value: unknown, kind: ValueKind, columnType: string): boolean {
   switch (kind) {
     case 'integer':
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
+      return typeof value === 'number' && fitsColumn(value, columnType);
     case 'boolean':
       return typeof value === 'boolean';
     case 'date':
-      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value);
+      return typeof value === 'string' && isDate(value);
     case 'datetime':
-      return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+      return typeof value === 'string' && isDateTime(value);
     case 'uuid':
       return typeof value === 'string' && UUID.test(value);
     default:
-      return typeof value === 'string';
+      return typeof value === 'string' && isStorableText(value);
   }
 }
 
@@ -167,7 +185,7 @@ const orderClauses = perEntity<SQL>();
 export function orderBy(entity: CompiledEntity, sort: SortKey[]): SQL {
   return orderClauses(entity, sortSignature(sort), () => {
     const keys = effectiveSort(sort).map((k) => {
-      const column = columnText(entity, k.field);
+      const column = columnText(entity, k.field) + (k.pinyin ? ` collate ${PINYIN}` : '');
       // id is never null: no NULLS clause, so a backward scan of (field NULLS FIRST, id) gives this order as is.
       if (k.field === 'id') return `${column} ${k.desc ? 'desc' : 'asc'}`;
       return k.desc ? `${column} desc nulls last` : `${column} asc nulls first`;
@@ -191,7 +209,7 @@ export function orderBy(entity: CompiledEntity, sort: SortKey[]): SQL {
 export function keysetCondition(entity: CompiledEntity, sort: SortKey[], cursor: Cursor): { main: SQL; nullTail?: SQL } {
   const keys = effectiveSort(sort);
   const values = [...cursor.values, cursor.id];
-  const col = (i: number) => columnRef(entity, keys[i].field);
+  const col = (i: number) => (keys[i].pinyin ? sql`${columnRef(entity, keys[i].field)} collate ${sql.raw(PINYIN)}` : columnRef(entity, keys[i].field));
   const val = (i: number) => bound(entity, keys[i].field, values[i]);
 
   if (keys.length === 2 && values[0] !== null) {

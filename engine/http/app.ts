@@ -9,6 +9,7 @@ import { getCookie } from 'hono/cookie';
 import { AppError, badRequest } from '../errors.js';
 import type { OperationContext } from '../data/service.js';
 import { languageOf } from '../model/language.js';
+import { logFailure } from '../log.js';
 import type { AppDeps } from './deps.js';
 import { honoPath, MAX_BODY, type Env, type Route } from './route.js';
 import { ROUTES } from './routes/index.js';
@@ -56,7 +57,9 @@ async function readBody(c: Context<Env>, route: Route): Promise<unknown> {
   }
 }
 
-const ctxOf = (c: Context<Env>): OperationContext => ({ principal: c.get('principal'), lang: languageOf(c.req.header('accept-language')) });
+/** The caller's language: their own choice (the user's `language` field), else what the browser asks for. */
+const langOf = (c: Context<Env>) => c.get('principal')?.language ?? languageOf(c.req.header('accept-language'));
+const ctxOf = (c: Context<Env>): OperationContext => ({ principal: c.get('principal'), lang: langOf(c) });
 
 export function createApp(deps: AppDeps, routes: readonly Route[] = ROUTES) {
   const app = new Hono<Env>();
@@ -64,7 +67,7 @@ export function createApp(deps: AppDeps, routes: readonly Route[] = ROUTES) {
 
   app.onError((err, c) => {
     if (err instanceof AppError) return c.json(err.toJSON(), err.status as 400, err.headers);
-    console.error(err);
+    logFailure(`${c.req.method} ${c.req.path}`, err);
     return c.json({ error: { code: 'internal_error', message: 'Something went wrong on the server' } }, 500);
   });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}` } }, 404));
@@ -90,7 +93,7 @@ export function createApp(deps: AppDeps, routes: readonly Route[] = ROUTES) {
 
   for (const route of routes) {
     app.on(route.method.toUpperCase(), honoPath(route.path), (c) =>
-      route.handle({ c, deps, routes, body: () => readBody(c, route), param: (name) => c.req.param(name)!, ctx: () => ctxOf(c), lang: () => languageOf(c.req.header('accept-language')) }),
+      route.handle({ c, deps, routes, body: () => readBody(c, route), param: (name) => c.req.param(name)!, ctx: () => ctxOf(c), lang: () => langOf(c) }),
     );
   }
   return app;

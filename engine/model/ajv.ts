@@ -6,6 +6,7 @@
 import { Ajv2020, type ErrorObject, type Options } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { pointer, type ErrorDetail } from '../errors.js';
+import { isDate, isDateTime } from './formats.js';
 
 /** Annotation keywords of generated schemas (form-schema.ts): carried along, never validated. */
 const ANNOTATIONS = ['x-dictionary', 'x-reference', 'x-documents', 'x-widget'];
@@ -14,7 +15,12 @@ const ANNOTATIONS = ['x-dictionary', 'x-reference', 'x-documents', 'x-widget'];
 export function createAjv(options: Options & { withFormats?: boolean } = {}): Ajv2020 {
   const { withFormats, ...rest } = options;
   const ajv = new Ajv2020({ strict: false, allErrors: true, ...rest });
-  if (withFormats) (addFormats.default ?? (addFormats as unknown as (a: Ajv2020) => void))(ajv);
+  if (withFormats) {
+    (addFormats.default ?? (addFormats as unknown as (a: Ajv2020) => void))(ajv);
+    // What PostgreSQL's date and timestamptz accept (no year 0, no leap second), not merely RFC 3339.
+    ajv.addFormat('date', { type: 'string', validate: isDate });
+    ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
+  }
   for (const keyword of ANNOTATIONS) ajv.addKeyword({ keyword });
   return ajv;
 }

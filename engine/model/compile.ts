@@ -256,5 +256,6 @@ function orderWriteHooks(fields: CompiledField[]): CompiledField[] {
     ordered.push(f);
   };
   for (const f of formulas.values()) visit(f, new Set());
-  return [...ordered, ...hooked.filter((f) => !formulas.has(f.name))];
+  // Other computed types (roll-ups) read no field of the record: they go first, so formulas can read them.
+  return [...hooked.filter((f) => !formulas.has(f.name)), ...ordered];
 }

@@ -92,6 +92,10 @@ const writable = (access: FieldAccess | undefined, name: string) => !access?.wri
  * The create, patch and record schemas of an entity. Without `annotate` these are what the server
  * validates with; with it, what a form shows (see the module comment).
  */
+/** A required text means a non-blank one (input is trimmed first: engine/data/validation.ts). */
+const requiredSchema = (f: { type: { textual?: boolean }; kind: string; valueSchema: JsonSchema }): JsonSchema =>
+  f.type.textual && f.kind === 'text' && !((f.valueSchema.minLength as number) >= 1) ? { ...f.valueSchema, minLength: 1 } : f.valueSchema;
+
 export function recordSchemas(source: SchemaSource, annotate?: Annotate): RecordSchemas {
   const access = annotate?.access;
   const shown = source.fields.filter((f) => readable(access, f.name));
@@ -106,14 +110,14 @@ export function recordSchemas(source: SchemaSource, annotate?: Annotate): Record
     ...input
       .filter((f) => writable(access, f.name))
       .map((f) => {
-        const schema = property(f, f.required ? f.valueSchema : nullable(f.valueSchema), 'input');
+        const schema = property(f, f.required ? requiredSchema(f) : nullable(f.valueSchema), 'input');
         return [f.name, lockedFor(f) ? { ...schema, readOnly: true } : schema];
       }),
     ['owner_id', annotate ? systemProperty('owner_id', ownerInput, annotate.lang) : ownerInput],
   ]);
   const patchProperties = Object.fromEntries([
     ...input.map((f) => {
-      const schema = property(f, f.required ? f.valueSchema : nullable(f.valueSchema), 'input');
+      const schema = property(f, f.required ? requiredSchema(f) : nullable(f.valueSchema), 'input');
       return [f.name, lockedFor(f) ? { ...schema, readOnly: true } : schema];
     }),
     ['owner_id', annotate ? systemProperty('owner_id', ownerInput, annotate.lang) : ownerInput],

@@ -80,3 +80,15 @@ export class Inbox {
     return { read: id };
   }
 }
+
+/** Queues an e-mail to addresses outside the user list (a customer's contact), in the outbox only. */
+export async function mail(tx: Db, addresses: string[], message: Message) {
+  if (!addresses.length) return 0;
+  const subject = JSON.stringify(message.subject);
+  const body = JSON.stringify(message.body);
+  await tx.execute(sql`insert into inbox.email_outbox (user_id, to_address, subject, body) values ${sql.join(
+    addresses.map((a) => sql`(${null}, ${a}, ${subject}::jsonb, ${body}::jsonb)`),
+    sql`, `,
+  )}`);
+  return addresses.length;
+}

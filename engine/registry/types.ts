@@ -42,6 +42,11 @@ export interface FieldWriteArgs {
   record: Record<string, unknown>;
   tx: Db;
   now: Date;
+  /**
+   * The deployed model (engine/model/compile.ts's AppModel; typed loosely here, the base layer knows no
+   * model), for types that read other entities: a roll-up aggregates a child entity.
+   */
+  model?: { entity(name: string): object | undefined };
 }
 
 export interface FieldTypeDefinition {
@@ -61,6 +66,8 @@ export interface FieldTypeDefinition {
   readOnly?: boolean;
   /** Text-like: may take part in the `q` search. */
   textual?: boolean;
+  /** What the type's own pattern asks for, in words (shown instead of the regular expression). */
+  patternMessage?: LocalizedText;
   /** Deploy-time checks beyond the meta-schema (cross-references, expressions). */
   check?(field: FieldDoc, ctx: FieldTypeContext & { fieldNames: ReadonlySet<string> }): ErrorDetail[];
   /** Computes the stored value on write; return undefined to leave the value as it is. */
@@ -138,6 +145,8 @@ export interface ActionRunArgs {
   createRecord(entity: string, values: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** Fires a workflow event on the record, as the engine, in the transaction (automations only). */
   fire?(event: string, comment: string): Promise<unknown>;
+  /** The caller's language (messages an action sends back, like a refusal's). */
+  lang?: 'en' | 'zh-CN';
 }
 
 /** A workflow action (set fields, create a record, notify, call a webhook …). */

@@ -44,7 +44,28 @@ const ORDERED = new Set(['<', '<=', '>', '>=']);
 const jsOp = (op: string, values: unknown[]): unknown =>
   jsonLogic.apply({ [op]: values.map((_, i) => ({ var: i })) } as never, values as never);
 
+/**
+ * Bounds on a filter's size, checked before compiling: the compiler recurses (10,000 levels overflow the
+ * stack) and binds every literal (PostgreSQL takes at most 65,535 parameters in a statement).
+ */
+export const MAX_FILTER_DEPTH = 64;
+export const MAX_FILTER_NODES = 10_000;
+
+/** Walks the rule without recursion, so any depth is measured safely. */
+function checkFilterSize(rule: unknown, path: string) {
+  const stack: [unknown, number][] = [[rule, 1]];
+  let nodes = 0;
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (++nodes > MAX_FILTER_NODES) throw filterError('filter_too_large', path, `A filter may hold at most ${MAX_FILTER_NODES} operators and values`);
+    if (depth > MAX_FILTER_DEPTH) throw filterError('filter_too_deep', path, `A filter may nest at most ${MAX_FILTER_DEPTH} levels deep`);
+    if (Array.isArray(node)) for (const item of node) stack.push([item, depth + 1]);
+    else if (typeof node === 'object' && node !== null) for (const value of Object.values(node)) stack.push([value, depth + 1]);
+  }
+}
+
 export function compileFilter(rule: unknown, scope: FilterScope): SQL {
+  checkFilterSize(rule, scope.path ?? '');
   const c = new Compiler(scope).bool(rule, false, scope.path ?? '');
   return typeof c === 'boolean' ? (c ? sql`true` : sql`false`) : c;
 }

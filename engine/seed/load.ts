@@ -16,6 +16,7 @@ import type { DataService, OperationContext } from '../data/service.js';
 import type { WorkflowService } from '../workflow/service.js';
 import type { ApprovalService } from '../approvals/service.js';
 import { planSet, SeedError, streamFor, type DemoFile, type GeneratorScope, type PlannedRow } from './generate.js';
+import type { FieldBackfill } from '../../metadata/backfill.js';
 import { backdate, backdateApproval, mark, type BackdatePlan } from './backdate.js';
 
 export const SEED_SQL = `
@@ -34,6 +35,7 @@ export interface DemoDataEngine {
   data: DataService;
   workflows: WorkflowService;
   approvals: ApprovalService;
+  backfill: FieldBackfill;
 }
 
 export interface LoadOptions {
@@ -101,7 +103,10 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
   };
 
   const counts: Record<string, number> = {};
-  const loaded = await database.db.transaction(async (tx) => {
+  /** The records of the load by entity, for what follows the commit. */
+  const loadedIds = new Map<string, string[]>();
+  const loaded = await database.db.transaction(async (outer) => {
+    const tx = inline(outer);
     // Two processes starting at once: the second waits, then finds the run recorded.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`seed:${run}`}))`);
     const [done] = await database.rows(sql`select 1 from seed.runs where name = ${run}`, tx);
@@ -125,6 +130,7 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
         }
         if (set.walk?.restamp?.length) plan.restamp.push({ entity: set.entity, ids: records.map((r) => r.id as string), fields: set.walk.restamp });
         sets.set(set.name, [...(sets.get(set.name) ?? []), ...records]);
+        loadedIds.set(set.entity, [...(loadedIds.get(set.entity) ?? []), ...records.map((r) => r.id as string)]);
         counts[set.name] = (counts[set.name] ?? 0) + records.length;
         if (process.env.SEED_TRACE) console.log(set.name, records.length, Date.now() - started);
       }
@@ -133,7 +139,26 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
     await tx.execute(sql`insert into seed.runs (name, counts) values (${run}, ${JSON.stringify(counts)}::jsonb)`);
     return true;
   });
+  if (loaded) {
+    // Formulas that read the creation time (deadlines) hold for the backdated times, and the timers
+    // of the records' current states are set for them: an overdue ticket escalates.
+    for (const [entity, ids] of loadedIds) {
+      await engine.backfill.recompute(entity);
+      await engine.workflows.restartTimers(entity, ids);
+    }
+  }
   return { loaded, counts, ms: Date.now() - started };
+}
+
+/**
+ * The load's transaction, in which the operations' own transactions run inline rather than as
+ * savepoints: any error ends the whole load, so there is nothing a savepoint would keep, and
+ * thousands of subtransactions in one transaction slow PostgreSQL down (its subtransaction cache
+ * overflows at 64).
+ */
+function inline(tx: Db): Db {
+  const flat: Db = Object.create(tx, { transaction: { value: <T>(run: (t: Db) => Promise<T>) => run(flat) } });
+  return flat;
 }
 
 type ContextOf = (file: string, path: string, actor: string | undefined) => OperationContext;

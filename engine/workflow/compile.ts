@@ -27,6 +27,12 @@ export interface CompiledWorkflow extends EntityWorkflow {
 
 const guardKey = (state: string, event: string) => `${state}.${event}`;
 
+/**
+ * A document's own entry, never one inherited from Object.prototype: an event named `constructor`,
+ * `__proto__` or `toString` comes from the URL and must be unknown, not a function.
+ */
+const own = <T>(o: Record<string, T> | undefined, key: string): T | undefined => (o && Object.hasOwn(o, key) ? o[key] : undefined);
+
 export function compileWorkflow(doc: WorkflowDoc): CompiledWorkflow {
   const guards: Record<string, (args: { event: MachineEvent }) => boolean> = {};
   const states = Object.fromEntries(
@@ -49,9 +55,9 @@ export function compileWorkflow(doc: WorkflowDoc): CompiledWorkflow {
     doc,
     machine,
     applies: (record) => doc.appliesWhen === undefined || isTruthy(evaluateRule(doc.appliesWhen, record)),
-    transition: (state, event) => doc.states[state]?.on?.[event],
+    transition: (state, event) => own(own(doc.states, state)?.on, event),
     next(state, event) {
-      if (!doc.states[state]?.on?.[event.type]) return undefined;
+      if (!own(own(doc.states, state)?.on, event.type)) return undefined;
       const snapshot = machine.resolveState({ value: state, context: {} });
       if (!snapshot.can(event as never)) return undefined; // the guard does not hold
       const [after] = transition(machine, snapshot, event as never);

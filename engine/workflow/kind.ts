@@ -122,7 +122,9 @@ function checkWorkflow(wf: WorkflowDoc, all: DocumentSet, registry: RegistryView
     }
     (node.timers ?? []).forEach((timer, i) => {
       if (!node.on?.[timer.event]) errors.push({ path: pointer('states', state, 'timers', i, 'event'), code: 'unknown_event', message: `"${timer.event}" is not a transition of "${state}"` });
-      if (timer.at !== undefined && !['date', 'datetime'].includes(entity.fields.find((f) => f.name === timer.at)?.type ?? '')) {
+      const at = entity.fields.find((f) => f.name === timer.at);
+      // A date or datetime field, or a formula giving one (a deadline computed from the record).
+      if (timer.at !== undefined && !['date', 'datetime'].includes((at?.type === 'formula' ? String(at.returns) : at?.type) ?? '')) {
         errors.push({ path: pointer('states', state, 'timers', i, 'at'), code: 'invalid_timer_field', message: `"${timer.at}" is not a date or datetime field of ${wf.entity}` });
       }
     });

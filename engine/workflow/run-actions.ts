@@ -10,6 +10,7 @@ import type { RegistryView } from '../registry/types.js';
 import type { WorkflowAction } from './kind.js';
 import type { AuditEntry } from '../audit/log.js';
 import { actionApplies, type DataService, type OperationContext } from '../data/service.js';
+import { invalidWrite, normalizeInput, schemaErrors } from '../data/validation.js';
 
 export interface ActionRun {
   tx: Db;
@@ -49,6 +50,11 @@ export async function runActions(data: DataService, registry: RegistryView, run:
     if (actionApplies(action, before)) Object.assign(changes, registry.action(action.type)!.changes?.({ action, entity: entity.name, record, data: before }) ?? {});
   }
   Object.assign(changes, run.changes);
+  // What the actions would write — often values from the transition's $input — is checked by the field
+  // types like any write: a bad uuid or a number past its column is a 422 here, not a database error.
+  Object.assign(changes, normalizeInput(entity, changes));
+  const problems = schemaErrors(entity.validatePatch, changes, ctx.lang, '', entity);
+  if (problems.length) throw invalidWrite(ctx.lang, problems, true);
 
   const created$: Record<string, Record<string, unknown>> = {};
   const created: Record<string, unknown>[] = [];

@@ -4,6 +4,8 @@
  * time-in-state — in ONE transaction. Two concurrent transitions on one record cannot both succeed:
  * the update is conditional on the version read.
  */
+import { t as tr, type Lang } from '../model/language.js';
+import { apiRows } from '../db/api-rows.js';
 import { sql } from 'drizzle-orm';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import { and, isNull } from 'drizzle-orm';
@@ -197,6 +199,27 @@ export class WorkflowService {
   }
 
   /**
+   * Sets the timers of the records' current states again, as of now (the demo-data loader calls this
+   * after moving records' times into the past: their deadlines moved). A timer set before, for
+   * another due time, then ends quietly when it comes.
+   */
+  async restartTimers(entityName: string, ids: string[]) {
+    const entity = this.data.entity(entityName);
+    if (!workflowsOf(entity).some((w) => Object.values(w.doc.states).some((s) => s.timers?.length)) || !ids.length) return;
+    await this.data.database.db.transaction(async (tx) => {
+      const rows = (await tx.select().from(entity.table).where(sql`${entity.columns.id} in ${ids} and ${entity.columns.deleted_at} is null`)).map((r) => toRecord(r as Record<string, unknown>));
+      for (const record of rows) {
+        const workflow = workflowsOf(entity).find((w) => w.applies(record));
+        const state = workflow && String(record[workflow.doc.stateField]);
+        if (!workflow || !workflow.doc.states[state!]?.timers?.length) continue;
+        const [{ since }] = await this.data.database.rows<{ since: number }>(sql`select coalesce(max(id), 0)::int as since from workflow.history
+          where entity = ${entity.name} and record_id = ${record.id as string} and from_state <> to_state`, tx);
+        await this.startTimers(tx, entity, record, workflow, state!, Number(since));
+      }
+    });
+  }
+
+  /**
    * A timer fires its event as the engine, if the record is still in the stay that started it (a
    * later visit to the same state has timers of its own). An `at` timer whose date moved has been
    * replaced by one for the new date. A guard that does not hold, or a record gone, ends the timer quietly.
@@ -224,9 +247,9 @@ export class WorkflowService {
     }
   }
 
-  private served(entity: CompiledEntity, record: Record<string, unknown>): CompiledWorkflow {
+  private served(entity: CompiledEntity, record: Record<string, unknown>, lang: Lang = 'en'): CompiledWorkflow {
     const workflow = workflowsOf(entity).find((w) => w.applies(record));
-    if (!workflow) throw notFound('no_workflow', `No workflow serves this ${entity.name}`);
+    if (!workflow) throw notFound('no_workflow', tr(lang, `No workflow serves this ${entity.name}`, `没有流程适用于此${entity.label['zh-CN']}`));
     return workflow;
   }
 
@@ -237,7 +260,8 @@ export class WorkflowService {
   private roleProblem(ctx: OperationContext, t: WorkflowTransition) {
     if (ctx.privileged || !t.roles?.length) return undefined;
     if (t.roles.some((r) => ctx.principal!.roles.includes(r))) return undefined;
-    return { code: 'role_required', message: `Needs one of the roles: ${t.roles.join(', ')}` };
+    const names = t.roles.map((r) => (this.data.documents().get('role', r) as { label?: Record<string, string> } | undefined)?.label?.[ctx.lang] ?? r).join(ctx.lang === 'zh-CN' ? '、' : ', ');
+    return { code: 'role_required', message: tr(ctx.lang, `Needs one of the roles: ${names}`, `需要以下角色之一：${names}`) };
   }
 
   /** What the caller may do with the record now; the others with the reasons they can't. */
@@ -245,17 +269,17 @@ export class WorkflowService {
     const entity = this.data.entity(entityName);
     const guard = this.data.guard(ctx);
     const { record, rights } = await this.data.findWithRights(this.data.database.db, guard, entity, id, ['update']);
-    const workflow = this.served(entity, record);
+    const workflow = this.served(entity, record, ctx.lang);
     const state = String(record[workflow.doc.stateField]);
     const options: TransitionOption[] = Object.entries(workflow.doc.states[state]?.on ?? {}).map(([event, t]) => {
       const reasons: TransitionOption['reasons'] = [];
-      if (!rights.update) reasons.push({ code: 'forbidden', message: `You may not change this ${entity.name}` });
+      if (!rights.update) reasons.push({ code: 'forbidden', message: tr(ctx.lang, `You may not change this ${entity.label.en}`, `您无权修改此${entity.label['zh-CN']}`) });
       const role = this.roleProblem(ctx, t);
       if (role) reasons.push(role);
       // Guards that read $input can only be judged with the input: they are checked when fired.
       const needsInput = t.input !== undefined;
       if (!needsInput && workflow.next(state, { type: event, data: this.data$(ctx, record, {}) }) === undefined) {
-        reasons.push({ code: 'guard_failed', message: t.guardMessage?.[ctx.lang] ?? 'The conditions for this step are not met' });
+        reasons.push({ code: 'guard_failed', message: t.guardMessage?.[ctx.lang] ?? tr(ctx.lang, 'The conditions for this step are not met', '尚不满足此步骤的条件') });
       }
       return { event, target: t.target, label: t.label, allowed: reasons.length === 0, reasons, ...(t.input ? { input: t.input } : {}) };
     });
@@ -267,32 +291,37 @@ export class WorkflowService {
     const entity = this.data.entity(entityName);
     const guard = this.data.guard(ctx);
     const { comment, input, version } = (body ?? {}) as { comment?: unknown; input?: unknown; version?: unknown };
-    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) throw badRequest('invalid_body', 'Send { "comment"?, "input"?, "version"? }');
-    if (comment !== undefined && (typeof comment !== 'string' || comment.length > 2000)) throw badRequest('invalid_request', 'comment must be text of at most 2000 characters', [{ path: '/comment', message: 'invalid' }]);
-    if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1)) throw badRequest('invalid_version', 'version must be a positive integer', [{ path: '/version', message: 'not a version' }]);
+    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) throw badRequest('invalid_body', tr(ctx.lang, 'Send { "comment"?, "input"?, "version"? }', '请发送 { "comment"?, "input"?, "version"? }'));
+    if (comment !== undefined && (typeof comment !== 'string' || comment.length > 2000)) throw badRequest('invalid_request', tr(ctx.lang, 'comment must be text of at most 2000 characters', '备注须为不超过 2000 字的文本'), [{ path: '/comment', message: tr(ctx.lang, 'invalid', '无效') }]);
+    if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1 || (version as number) > 2147483647)) throw badRequest('invalid_version', tr(ctx.lang, 'version must be a positive integer', 'version 必须是正整数'), [{ path: '/version', message: tr(ctx.lang, 'not a version', '不是有效的版本号') }]);
 
     // Inside an outer transaction (an auto-advance) this is a savepoint.
     const result = await (outer ?? this.data.database.db).transaction(async (tx) => {
       const { record, rights } = await this.data.findWithRights(tx, guard, entity, id, ['update']);
-      if (!rights.update) throw forbidden(`You may read this ${entity.name} but not change it`);
-      const workflow = this.served(entity, record);
+      if (!rights.update) throw forbidden(tr(ctx.lang, `You may read this ${entity.label.en} but not change it`, `您可以查看但不能修改此${entity.label['zh-CN']}`));
+      const workflow = this.served(entity, record, ctx.lang);
       const from = String(record[workflow.doc.stateField]);
       const t = workflow.transition(from, event);
       if (!t) {
         const known = Object.keys(workflow.doc.states[from]?.on ?? {});
-        throw new AppError(409, 'invalid_transition', `"${event}" is not possible from "${from}"${known.length ? `; possible: ${known.join(', ')}` : ' (a final state)'}`);
+        throw new AppError(409, 'invalid_transition', tr(ctx.lang,
+          `"${event}" is not possible from "${from}"${known.length ? `; possible: ${known.join(', ')}` : ' (a final state)'}`,
+          `当前状态"${from}"下不能执行"${event}"${known.length ? `；可执行：${known.join('、')}` : '（已是终止状态）'}`));
       }
       const role = this.roleProblem(ctx, t);
       if (role) throw forbidden(role.message, [{ path: `/transitions/${event}`, code: role.code, message: role.message }]);
       if (t.input) {
         const validate = validatorFor(t.input);
-        if (!validate(input ?? {})) throw new AppError(422, 'validation_failed', 'The transition input is invalid', ajvErrorsToDetails(validate.errors, '/input'));
-      } else if (input !== undefined) throw badRequest('invalid_request', `"${event}" takes no input`, [{ path: '/input', message: 'not expected' }]);
+        if (!validate(input ?? {})) throw new AppError(422, 'validation_failed', tr(ctx.lang, 'The transition input is invalid', '流转输入无效'), ajvErrorsToDetails(validate.errors, '/input'));
+      } else if (input !== undefined) throw badRequest('invalid_request', tr(ctx.lang, `"${event}" takes no input`, `"${event}"不接受输入`), [{ path: '/input', message: tr(ctx.lang, 'not expected', '不应提供') }]);
 
       const data = this.data$(ctx, record, input);
       await this.runChecks(tx, ctx, t, event, record, data);
       const to = workflow.next(from, { type: event, data });
-      if (to === undefined) throw new AppError(409, 'guard_failed', t.guardMessage?.[ctx.lang] ?? `The conditions for "${event}" are not met`, [{ path: `/transitions/${event}`, code: 'guard_failed', message: t.guardMessage?.[ctx.lang] ?? 'guard failed' }]);
+      if (to === undefined) {
+        const why = t.guardMessage?.[ctx.lang] ?? tr(ctx.lang, `The conditions for "${event}" are not met`, `尚不满足"${event}"的条件`);
+        throw new AppError(409, 'guard_failed', why, [{ path: `/transitions/${event}`, code: 'guard_failed', message: why }]);
+      }
 
       // exit actions of the old state, the transition's, entry actions of the new one — in that order.
       const actions: WorkflowAction[] = [...(workflow.doc.states[from].exit ?? []), ...(t.actions ?? []), ...(to !== from ? workflow.doc.states[to].entry ?? [] : [])];
@@ -368,7 +397,7 @@ export class WorkflowService {
         from workflow.stays where entity = ${entity.name} and record_id = ${id} order by id`),
     ]);
     return {
-      transitions: transitions.map((t) => ({ ...t, at: new Date(t.at).toISOString() })),
+      transitions: apiRows(transitions, ['id']),
       stays: stays.map((s) => {
         const entered = new Date(s.entered_at);
         const left = s.left_at ? new Date(s.left_at) : null;

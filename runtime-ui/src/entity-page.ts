@@ -5,7 +5,7 @@
  */
 import { createElement, useCallback, useMemo } from 'react';
 import { useLang } from './i18n';
-import { fieldMap, useEntityLabels, useForm, useMe, type FieldInfo, type FormModel } from './meta';
+import { fieldMap, pick, useEntityLabels, useForm, useMe, type FieldInfo, type FormModel } from './meta';
 import { useView } from './views';
 import { widget } from './widgets/registry';
 
@@ -50,7 +50,10 @@ export function useEntityPage(entity: string) {
     [fields],
   );
 
+  /** The entity's plural label in the language (lists, kanban titles). */
+  const pluralLabel = pick(entities.data?.[entity]?.pluralLabel ?? entities.data?.[entity]?.label, lang, form.data?.entity.label ?? entity);
+
   const error = form.error ?? view.error ?? entities.error;
   const ready = Boolean(form.data && view.data && entities.data && me.data);
-  return { me: me.data, model: form.data, fields, view: view.data, entities: entities.data, can, cell, expandOf, ready, error };
+  return { me: me.data, model: form.data, fields, view: view.data, entities: entities.data, can, cell, expandOf, pluralLabel, ready, error };
 }

@@ -32,7 +32,7 @@ const zh = {
   lastDays: '最近 {n} 天', thisMonth: '本月', thisYear: '今年', today: '今天', isEmpty: '为空', isNotEmpty: '不为空',
   contains: '包含', equals: '等于', notEquals: '不等于', oneOf: '属于', between: '介于', gte: '大于等于', lte: '小于等于',
   yes: '是', no: '否', requiredBy: '需要角色：{roles}', noPermission: '无权限', pending: '审批中', approved: '已通过',
-  rejected: '已驳回', recalled: '已撤回', none: '未提交', apps: '应用', close: '关闭', more: '更多', period: '时间范围', viewAs: '视图', createdBy: '创建人', updatedAt: '更新时间', updatedBy: '修改人',
+  rejected: '已驳回', recalled: '已撤回', none: '未提交', apps: '应用', close: '关闭', more: '更多', period: '时间范围', viewAs: '视图', createdBy: '创建人', noTransition: '流程不允许从「{from}」直接到「{to}」', updatedAt: '更新时间', updatedBy: '修改人',
 };
 const en: typeof zh = {
   appName: 'metacrm',
@@ -62,7 +62,7 @@ const en: typeof zh = {
   today: 'Today', isEmpty: 'is empty', isNotEmpty: 'is not empty', contains: 'contains', equals: 'equals',
   notEquals: 'not equal', oneOf: 'is one of', between: 'between', gte: '≥', lte: '≤', yes: 'Yes', no: 'No',
   requiredBy: 'Needs role: {roles}', noPermission: 'No permission', pending: 'Pending', approved: 'Approved',
-  rejected: 'Rejected', recalled: 'Recalled', none: 'Not submitted', apps: 'Apps', close: 'Close', more: 'More', period: 'in period', viewAs: 'View', createdBy: 'Created by', updatedAt: 'Updated', updatedBy: 'Updated by',
+  rejected: 'Rejected', recalled: 'Recalled', none: 'Not submitted', apps: 'Apps', close: 'Close', more: 'More', period: 'in period', viewAs: 'View', createdBy: 'Created by', noTransition: 'the process has no step from “{from}” to “{to}”', updatedAt: 'Updated', updatedBy: 'Updated by',
 };
 
 export type MessageKey = keyof typeof zh;

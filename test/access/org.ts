@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { loadPackage } from '../../metadata/loader.js';
 import { seedOrganisation } from '../../engine/auth/demo.js';
 import { startEngine, type Driver, type Response, type TestEngine } from '../support/engine.js';
+import type { EngineOptions } from '../../engine/engine.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
@@ -26,8 +27,8 @@ export interface Org {
   as(user: UserName, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
 }
 
-export async function startOrg(driver: Driver, apps: string[] = ['sales']): Promise<Org> {
-  const e = await startEngine(driver);
+export async function startOrg(driver: Driver, apps: string[] = ['sales'], options: EngineOptions = {}): Promise<Org> {
+  const e = await startEngine(driver, options);
   for (const app of apps) {
     const deployed = await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(join(root, 'sample-apps', app)) });
     if (deployed.status !== 201) throw new Error(JSON.stringify(deployed.body));

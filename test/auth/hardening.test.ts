@@ -53,7 +53,7 @@ describe.each(drivers)('login hardening on %s', (driver) => {
       expect(throttled.body.error.message).toMatch(/登录尝试过于频繁/);
       expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
       // successful logins give their attempt back: colleagues behind one address do not throttle each other
-      for (let i = 0; i < 8; i++) expect((await fromAddress(t, '10.0.0.7', { username: 'erin', password: 'erins password 1' })).status).toBe(200);
+      for (let i = 0; i < 5; i++) expect((await fromAddress(t, '10.0.0.7', { username: 'erin', password: 'erins password 1' })).status).toBe(200);
       // per address: spraying many user names from one address is stopped
       const spray = [];
       for (let i = 0; i < 7; i++) spray.push((await fromAddress(t, '10.0.0.8', { username: `user${i}`, password: 'guess guess 1' })).status);
@@ -63,7 +63,7 @@ describe.each(drivers)('login hardening on %s', (driver) => {
     } finally {
       await t.stop();
     }
-  });
+  }, 60_000);
 
   it('ends sessions and API tokens when a password changes, unless the tokens are kept explicitly', async () => {
     const frank = await e.createUser({ username: 'frank', display_name: 'Frank', roles: [], password: 'franks password 1' });

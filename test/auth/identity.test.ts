@@ -62,7 +62,10 @@ describe.each(drivers)('identity on %s', (driver) => {
     const unknown = await login('nobody', 'whatever password');
     expect(unknown.status).toBe(401);
     expect(unknown.body.error.message).toBe(wrong.body.error.message); // no user enumeration
-    await login('alice', 'correct horse battery'); // resets the failure count
+    // a successful login resets the failure count
+    expect((await login('alice', 'correct horse battery')).status).toBe(200);
+    const [count] = await e.database.rows<{ failed_attempts: number }>(sql`select failed_attempts from auth.credentials where user_id = ${alice.id}`);
+    expect(Number(count.failed_attempts)).toBe(0);
   });
 
   it('expires sessions', async () => {

@@ -9,13 +9,13 @@ import { join, resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPackage } from '../../metadata/loader.js';
-import { mergeOrganisations, seedOrganisation } from '../../engine/auth/demo.js';
 import { demoDataLoaded, loadDemoData } from '../../engine/seed/load.js';
 import { planSet, SeedError, streamFor, type DemoFile, type GeneratorScope } from '../../engine/seed/generate.js';
 import { drivers, startEngine, type TestEngine } from '../support/engine.js';
+import { seedDemoOrganisation } from '../support/demo-org.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
-const apps = ['sales', 'finance'].map((a) => join(root, 'sample-apps', a));
+const apps = ['sales', 'finance', 'service'].map((a) => join(root, 'sample-apps', a));
 const DAY = 86_400_000;
 
 describe('the demo-data generator', () => {
@@ -50,14 +50,12 @@ describe('the demo-data generator', () => {
 describe.each(drivers)('demo data on %s', (driver) => {
   let e: TestEngine;
   let badFolder: string;
+  let tokens: Record<string, string>;
   beforeAll(async () => {
     e = await startEngine(driver);
     for (const folder of apps) expect((await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(folder) })).status).toBe(201);
-    // The demo organisation, without its administrator (the test engine has one already).
+    ({ tokens } = await seedDemoOrganisation(e, apps));
     const dir = await mkdtemp(join(tmpdir(), 'metacrm-seed-'));
-    const org = mergeOrganisations(await Promise.all(apps.map(async (a) => JSON.parse(await readFile(join(a, 'data', 'organisation.json'), 'utf8')))));
-    await writeFile(join(dir, 'organisation.json'), JSON.stringify({ ...org, users: org.users.filter((u) => u.username !== 'admin') }));
-    await seedOrganisation(e.data, e.auth, [join(dir, 'organisation.json')]);
     badFolder = join(dir, 'bad');
     await mkdir(join(badFolder, 'data'), { recursive: true });
     await writeFile(join(badFolder, 'data', 'demo.json'), JSON.stringify({
@@ -82,7 +80,7 @@ describe.each(drivers)('demo data on %s', (driver) => {
   it('loads the sample apps through the engine as the demo users, with two years of history, in one go', async () => {
     const result = await loadDemoData(e, { folders: apps });
     expect(result.loaded).toBe(true);
-    expect(result.counts).toMatchObject({ accounts: 220, opportunities: 500, visits: 1200, expense_claims: 120 });
+    expect(result.counts).toMatchObject({ accounts: 220, opportunities: 500, visits: 1200, expense_claims: 120, tickets: 260, complaints: 30 });
     expect(await count('account')).toBeGreaterThanOrEqual(220); // converted leads add a few
     expect(await count('contact')).toBeGreaterThanOrEqual(220);
 
@@ -126,9 +124,18 @@ describe.each(drivers)('demo data on %s', (driver) => {
     expect(Number((await e.database.rows<{ n: number }>(sql`select count(*)::int as n from approval.tasks where status = 'pending'`))[0].n)).toBeGreaterThan(10);
     expect(Number((await e.database.rows<{ n: number }>(sql`select count(*)::int as n from approval.requests where submitted_at > now() - interval '1 minute'`))[0].n)).toBe(0);
 
+    // Tickets in every state, deadlines counted from their backdated creation, the old open ones past them.
+    const tickets = await e.database.rows<{ status: string }>(sql`select distinct status from ticket`);
+    expect(tickets.map((t) => t.status).sort()).toEqual(['assigned', 'closed', 'feedback', 'in_progress', 'new', 'resolved']);
+    expect(await count('ticket', sql`response_due <> created_at + make_interval(hours => response_hours)`)).toBe(0);
+    expect(await count('ticket', sql`status in ('new', 'assigned', 'in_progress') and escalate_at < now()`)).toBeGreaterThan(5);
+    expect(await count('ticket', sql`escalation_level > 0`)).toBeGreaterThan(5);
+    expect(await count('kb_article')).toBeGreaterThan(12); // some grew from solved tickets
+    const complaints = await e.database.rows<{ handling_status: string }>(sql`select distinct handling_status from complaint`);
+    expect(complaints.map((c) => c.handling_status).sort()).toEqual(['approved', 'draft', 'pending']);
+
     // What a rep sees through the API: their own customers only (scopes show).
-    const rep = await e.login('rep_east', await e.auth.setPassword((await e.database.rows<{ id: string }>(sql`select id from "user" where username = 'rep_east'`))[0].id, 'rep-east-password-1').then(() => 'rep-east-password-1'));
-    const mine = await e.callAs(rep, 'GET', '/api/data/account?count=true&limit=1');
+    const mine = await e.callAs(tokens.rep_east, 'GET', '/api/data/account?count=true&limit=1');
     expect(mine.body.total).toBeGreaterThan(20);
     expect(mine.body.total).toBeLessThan(await count('account'));
   }, 300_000);

@@ -78,11 +78,15 @@ export async function login(page: Page, username: string, password: string) {
 
 /** Critical and serious axe-core violations on the page as it is now. */
 export async function axeViolations(page: Page): Promise<string[]> {
+  // Let antd's colour transitions (0.2 s) finish: axe reads the colours as they are at that instant.
+  // Nothing hovered either (a hovered button shows its lighter hover colour).
+  await page.mouse.move(1, 1);
+  await page.waitForTimeout(400);
   await page.evaluate(axeSource);
   const result = await page.evaluate(async () => (window as any).axe.run(document, { resultTypes: ['violations'] }));
   return (result.violations as any[])
     .filter((v) => v.impact === 'critical' || v.impact === 'serious')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')).join(' | ')}`);
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n: any) => `${n.target.join(' ')} ${n.html.slice(0, 120)} ${JSON.stringify(n.any?.[0]?.data ?? '')}`).join(' | ')}`);
 }
 
 export async function shot(page: Page, name: string) {

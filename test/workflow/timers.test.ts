@@ -80,7 +80,9 @@ describe.each(drivers)('workflow timers on %s', (driver) => {
 
   it('leaves the record alone when the guard does not hold at the time', async () => {
     const c = (await e.call('POST', '/api/data/claim', { title: '暂缓', hold: true })).body.data;
-    await sleep(2500);
+    // Await the timer's job itself, not a fixed sleep: once it has run, the record must be as it was.
+    const ran = async () => (await e.database.rows(sql`select 1 from jobs.job where name = 'workflow-timer' and data->>'id' = ${c.id} and state = 'completed'`)).length > 0;
+    expect(await eventually(ran)).toBe(true);
     expect((await claim(c.id)).state).toBe('waiting');
     expect(await history(c.id)).toEqual([]);
   });
@@ -153,7 +155,7 @@ describe.each(drivers)('durable timers on %s', (driver) => {
       await engine?.close();
       await db.drop();
     }
-  });
+  }, 90_000); // two engine starts on a file-backed PGlite, each deploying the system package
 
   it.skipIf(driver === 'pglite')('run once with two server processes on one database', async () => {
     const db = await sharedDatabase(driver);

@@ -2,6 +2,7 @@
 import { inArray } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { badRequest, pointer, unprocessable, type ErrorDetail } from '../../errors.js';
+import { invalidWrite, normalizeInput } from '../validation.js';
 import type { CompiledEntity } from '../../model/compile.js';
 import { uuidv7 } from '../../model/ids.js';
 import type { Guard } from '../../access/guard.js';
@@ -17,12 +18,12 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
   const { entity, guard } = resolve(data, ctx, entityName);
   guard.assertCan(entity, 'create');
   const bulk = Array.isArray(body);
-  const items = bulk ? (body as unknown[]) : [body];
+  const items = (bulk ? (body as unknown[]) : [body]).map((item) => normalizeInput(entity, item));
   if (!bulk && !isPlainObject(body)) throw badRequest('invalid_body', 'The body must be a JSON object (or an array of objects for a bulk create)');
   if (bulk && (items.length === 0 || items.length > MAX_BULK)) throw badRequest('invalid_body', `A bulk create takes 1 to ${MAX_BULK} records`);
 
   // validate
-  validateSchema(entity.validateCreate, items, ctx, bulk, 'The record is invalid; nothing was written');
+  validateSchema(entity.validateCreate, items, ctx, bulk, entity);
   items.forEach((item, i) => guard.assertWritable(entity, Object.keys(item as object), bulk ? pointer(i) : ''));
 
   // Inside an outer transaction (a workflow action) this is a savepoint: it fails as a whole.
@@ -37,21 +38,23 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
       // Owner defaults to the creator; an explicit null makes an unowned record (a lead pool).
       if (!('owner_id' in (item as object))) record.owner_id = guard.userId;
       record.created_by = record.updated_by = guard.userId;
+      // Formulas may read the creation time (a service ticket's deadline counts from it).
+      record.created_at = record.updated_at = now.toISOString();
       // compute, then the rules over the computed record
-      await compute(tx, entity, 'create', record, now, false);
+      await compute(tx, entity, 'create', record, now, false, data.model());
       errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang, bulk ? pointer(i) : ''));
       records.push(record);
     }
     await authorizeNewRecords(data, tx, guard, entity, records, bulk);
     errors.push(...(await missingReferences(data, tx, entity, records, bulk)));
-    if (errors.length) throw unprocessable('validation_failed', 'The record is invalid; nothing was written', errors);
+    if (errors.length) throw invalidWrite(ctx.lang, errors);
     await allocate(tx, entity, records, now);
     // write
     const rows: Record<string, unknown>[] = [];
     const perStatement = Math.max(1, Math.floor(MAX_PARAMS / (entity.fields.length + 8)));
     for (let i = 0; i < records.length; i += perStatement) {
       const chunk = records.slice(i, i + perStatement).map((r) => toColumnValues(entity, r));
-      rows.push(...(await mapDbErrors(entity, () => tx.insert(entity.table).values(chunk).returning())));
+      rows.push(...(await mapDbErrors(entity, () => tx.insert(entity.table).values(chunk).returning(), ctx.lang)));
     }
     const out = rows.map(toRecord);
     // audit, automate (automations and the other record hooks)

@@ -16,7 +16,7 @@ import type { DataService } from '../service.js';
 export async function listJson(data: DataService, ctx: OperationContext, entityName: string, query: Record<string, string | undefined>, action: 'read' | 'export' = 'read'): Promise<Buffer<ArrayBuffer>> {
   const { entity, guard } = resolve(data, ctx, entityName);
   const scope = guard.condition(entity, action);
-  const params = parseListParams(entity, query);
+  const params = parseListParams(entity, query, ctx.lang);
   const checkReadable = guard.checkReadable(entity);
   for (const k of params.sort) checkReadable(k.field, 'sort');
   for (const f of params.fields ?? []) checkReadable(f, 'fields');

@@ -55,6 +55,7 @@ async function softDelete(data: DataService, tx: Db, entity: CompiledEntity, ids
       const children = await tx.update(child.table).set({ deleted_at: at, version: sql`${child.columns.version} + 1` }).where(refersToIds).returning({ id: child.columns.id, version: child.columns.version });
       for (const c of children) audit.push({ entity: child.name, recordId: c.id as string, version: c.version as number, action: 'delete', actor, note: `cascade from ${entity.name}` });
       if (children.length) await softDelete(data, tx, child, children.map((c) => c.id as string), at, ctx, actor, audit);
+      await data.hooks.afterRemove(tx, child, children.map((c) => c.id as string));
     }
   }
   const deleted = await tx
@@ -63,4 +64,5 @@ async function softDelete(data: DataService, tx: Db, entity: CompiledEntity, ids
     .where(and(inArray(entity.columns.id, ids), isNull(entity.columns.deleted_at)))
     .returning({ id: entity.columns.id, version: entity.columns.version });
   for (const d of deleted) if (!audit.some((a) => a.recordId === d.id && a.action === 'delete')) audit.push({ entity: entity.name, recordId: d.id as string, version: d.version as number, action: 'delete', actor });
+  await data.hooks.afterRemove(tx, entity, deleted.map((d) => d.id as string));
 }

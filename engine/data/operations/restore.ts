@@ -30,12 +30,15 @@ export async function restore(data: DataService, ctx: OperationContext, entityNa
           .returning({ id: child.columns.id, version: child.columns.version });
         for (const c of children) audit.push({ entity: child.name, recordId: c.id as string, version: c.version as number, action: 'restore', actor: guard.userId, note: `cascade from ${e.name}` });
         if (children.length) await restoreTree(child, children.map((c) => c.id as string));
+        await data.hooks.afterRestore(tx, child, children.map((c) => c.id as string));
       }
     };
     const [row] = await mapDbErrors(entity, () =>
       tx.update(entity.table).set({ deleted_at: null, version: sql`${entity.columns.version} + 1`, updated_by: guard.userId }).where(eq(entity.columns.id, id)).returning(),
+      ctx.lang,
     );
-    await mapDbErrors(entity, () => restoreTree(entity, [id]));
+    await mapDbErrors(entity, () => restoreTree(entity, [id]), ctx.lang);
+    await data.hooks.afterRestore(tx, entity, [id]);
     const after = toRecord(row);
     audit.unshift({ entity: entity.name, recordId: id, version: after.version as number, action: 'restore', actor: guard.userId, snapshot: after });
     await writeAudit(tx, audit);

@@ -5,6 +5,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { badRequest, pointer, unprocessable, type ErrorDetail } from '../../errors.js';
+import { invalidWrite, normalizeInput } from '../validation.js';
 import type { CompiledEntity } from '../../model/compile.js';
 import { forbidden } from '../../access/policy.js';
 import { diff, writeAudit, type AuditEntry } from '../../audit/log.js';
@@ -18,7 +19,8 @@ export async function update(data: DataService, ctx: OperationContext, entityNam
   const { entity, guard } = resolve(data, ctx, entityName);
   guard.assertCan(entity, 'update');
   if (!isPlainObject(body)) throw badRequest('invalid_body', 'The body must be a JSON object of the fields to change');
-  validateSchema(entity.validatePatch, [body], ctx, false, 'The change is invalid; nothing was written');
+  body = normalizeInput(entity, body);
+  validateSchema(entity.validatePatch, [body], ctx, false, entity, true);
   const { version: bodyVersion, ...changes } = body as Record<string, unknown> & { version?: number };
   const expected = expectedVersion(ifMatch, bodyVersion);
   guard.assertWritable(entity, Object.keys(changes));
@@ -51,11 +53,11 @@ export async function applyUpdate(data: DataService, tx: Db, ctx: OperationConte
   const errors: ErrorDetail[] = [];
   const now = new Date();
   const record = { ...current, ...changes };
-  const computed = await compute(tx, entity, 'update', record, now, false);
+  const computed = await compute(tx, entity, 'update', record, now, false, data.model());
   errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang));
   errors.push(...(await missingReferences(data, tx, entity, [changes], false)));
-  if (errors.length) throw unprocessable('validation_failed', 'The change is invalid; nothing was written', errors);
-  Object.assign(computed, await compute(tx, entity, 'update', record, now, true));
+  if (errors.length) throw invalidWrite(ctx.lang, errors, true);
+  Object.assign(computed, await compute(tx, entity, 'update', record, now, true, data.model()));
 
   // write
   const userId = ctx.principal?.userId ?? null;
@@ -66,6 +68,7 @@ export async function applyUpdate(data: DataService, tx: Db, ctx: OperationConte
       .set({ ...set, version: sql`${entity.columns.version} + 1` })
       .where(and(eq(entity.columns.id, current.id as string), eq(entity.columns.version, expected), isNull(entity.columns.deleted_at)))
       .returning(),
+    ctx.lang,
   );
   // Someone else saved (or deleted) between our read and our write.
   if (!row) throw versionConflict(entity, expected);

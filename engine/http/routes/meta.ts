@@ -2,6 +2,8 @@
  * Metadata: deploying documents, reading what is deployed, the meta-schemas of the document kinds, the
  * form description of an entity (engine/model/form-schema.ts) and the jobs a deploy queued.
  */
+import { mayReadKind } from '../../access/metadata-visibility.js';
+import { forbidden } from '../../access/policy.js';
 import { AppError, badRequest } from '../../errors.js';
 import { formSchema } from '../../model/form-schema.js';
 import { parseLang } from '../../model/language.js';
@@ -41,7 +43,7 @@ export const metaRoutes: Route[] = [
     }),
     async handle(call) {
       requireSystem(call, 'metadata.deploy');
-      const result = await call.deps.metadata.deploy(await call.body(), call.c.get('principal').userId);
+      const result = await call.deps.metadata.deploy(await call.body(), call.c.get('principal').userId, call.lang());
       return call.c.json(result, result.applied ? 201 : 200);
     },
   },
@@ -54,7 +56,10 @@ export const metaRoutes: Route[] = [
     handle({ c, deps }) {
       const kind = c.req.query('kind');
       const model = deps.metadata.model;
-      return c.json({ version: model.version, data: kind ? model.documents.all(kind) : model.documents.values() });
+      const principal = c.get('principal');
+      if (kind !== undefined && !mayReadKind(principal, kind)) throw forbidden(`${kind} documents are for those who deploy metadata`);
+      const docs = kind ? model.documents.all(kind) : model.documents.values().filter((d) => mayReadKind(principal, d.kind));
+      return c.json({ version: model.version, data: docs });
     },
   },
   {
@@ -64,6 +69,7 @@ export const metaRoutes: Route[] = [
     tag: 'metadata',
     doc: () => ({ parameters: kindAndName, responses: { 200: object('The document'), 404: errorResponse('Not deployed') } }),
     handle({ c, deps, param }) {
+      if (!mayReadKind(c.get('principal'), param('kind'))) throw forbidden(`${param('kind')} documents are for those who deploy metadata`);
       const doc = deps.metadata.model.documents.get(param('kind'), param('name'));
       if (!doc) throw new AppError(404, 'document_not_found', `No deployed ${param('kind')} named ${param('name')}`);
       return c.json(doc);
@@ -75,7 +81,9 @@ export const metaRoutes: Route[] = [
     operationId: 'documentVersions',
     tag: 'metadata',
     doc: () => ({ parameters: kindAndName, responses: { 200: object('Every deployed version, newest first'), 404: errorResponse('Never deployed') } }),
-    async handle({ c, deps, param }) {
+    async handle(call) {
+      const { c, deps, param } = call;
+      requireSystem(call, 'metadata.deploy'); // old versions may hold what the current one took out
       const versions = await deps.metadata.store.history(param('kind'), param('name'));
       if (!versions.length) throw new AppError(404, 'document_not_found', `${param('kind')}/${param('name')} was never deployed`);
       return c.json({ data: versions });
@@ -87,7 +95,11 @@ export const metaRoutes: Route[] = [
     operationId: 'listDeployments',
     tag: 'metadata',
     doc: () => ({ responses: { 200: object('Deployments, newest first') } }),
-    handle: async ({ c, deps }) => c.json({ data: await deps.metadata.store.deployments() }),
+    // Plans hold the SQL of every schema change: for those who deploy.
+    async handle(call) {
+      requireSystem(call, 'metadata.deploy');
+      return call.c.json({ data: await call.deps.metadata.store.deployments() });
+    },
   },
   {
     // Background work a deploy queued (its answer lists the jobs): backfills, index builds.

@@ -165,7 +165,7 @@ export default function ListPage() {
   return (
     <>
       <div className="mc-page-title">
-        <h1>{bin ? `${model.entity.pluralLabel || model.entity.label} · ${t('recycleBin')}` : model.entity.pluralLabel || model.entity.label}</h1>
+        <h1>{bin ? `${page.pluralLabel} · ${t('recycleBin')}` : page.pluralLabel}</h1>
         {total !== undefined && <span style={{ color: '#595959' }} data-testid="total">{t('total', { n: total })}</span>}
         <span style={{ flex: 1 }} />
         {!bin && can('create') && (

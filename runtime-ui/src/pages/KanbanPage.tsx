@@ -58,7 +58,8 @@ export default function KanbanPage() {
 
   const move = async (record: any, to: string) => {
     const from = moved[record.id] ?? record[kanban.groupBy];
-    if (from === to) return;
+    // Until the workflow is known, a move could not be told apart from a plain picklist change.
+    if (from === to || (model.entity.workflow && !workflow.data)) return;
     setMoved((m) => ({ ...m, [record.id]: to }));
     const snapBack = (reason: string) => {
       setMoved((m) => ({ ...m, [record.id]: from }));
@@ -68,7 +69,8 @@ export default function KanbanPage() {
       if (byWorkflow) {
         const options = (await get(`/api/data/${entity}/${record.id}/transitions`)).data;
         const transition = (options.transitions as any[]).find((x) => x.target === to);
-        if (!transition) return snapBack(`${group.options?.find((o) => o.value === from)?.label} → ${group.options?.find((o) => o.value === to)?.label}`);
+        const name = (v: string) => group.options?.find((o) => o.value === v)?.label ?? v;
+        if (!transition) return snapBack(t('noTransition', { from: name(from), to: name(to) }));
         if (!transition.allowed) return snapBack(transition.reasons.map((r: any) => r.message).join('；'));
         await api('POST', `/api/data/${entity}/${record.id}/transitions/${transition.event}`, {});
       } else {
@@ -88,11 +90,11 @@ export default function KanbanPage() {
   return (
     <>
       <div className="mc-page-title">
-        <h1>{model.entity.pluralLabel || model.entity.label} · {t('kanban')}</h1>
+        <h1>{page.pluralLabel} · {t('kanban')}</h1>
         <span style={{ flex: 1 }} />
         <Button icon={<UnorderedListOutlined />} onClick={() => navigate(`/l/${entity}`)}>{t('list')}</Button>
       </div>
-      <div className="mc-kanban" data-testid="kanban" tabIndex={0} aria-label={`${model.entity.pluralLabel || model.entity.label} · ${t('kanban')}`}>
+      <div className="mc-kanban" data-testid="kanban" tabIndex={0} aria-label={`${page.pluralLabel} · ${t('kanban')}`}>
         {values.map((v, i) => {
           const total = columns[i]?.data?.total as number | undefined;
           const rows = cards[i];

@@ -4,7 +4,8 @@
  * comment for the approver whose task is open. The same decision controls serve the inbox page.
  */
 import { useState } from 'react';
-import { App, Button, Card, Input, Modal, Space, Tag, Timeline, Tooltip } from 'antd';
+import { App, Button, Card, Input, Modal, Space, Timeline, Tooltip } from 'antd';
+import { ColorTag } from '../widgets/cells';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, get, post } from '../api';
 import { formatDateTime } from '../format';
@@ -12,12 +13,12 @@ import { useLang, type MessageKey } from '../i18n';
 import { pick } from '../meta';
 import { UserSelect } from '../widgets/UserSelect';
 
-const STATUS_COLOR: Record<string, string> = { pending: 'processing', approved: 'success', rejected: 'error', recalled: 'default', none: 'default' };
+const STATUS_COLOR: Record<string, string> = { pending: '#1f5fbf', approved: '#389e0d', rejected: '#cf1322', recalled: '#8c8c8c', none: '#8c8c8c' };
 
 export function StatusTag({ status }: { status: string }) {
   const { t } = useLang();
   const key = (['pending', 'approved', 'rejected', 'recalled', 'none'].includes(status) ? status : 'none') as MessageKey;
-  return <Tag color={STATUS_COLOR[status] ?? 'default'}>{t(key)}</Tag>;
+  return <ColorTag color={STATUS_COLOR[status] ?? '#8c8c8c'}>{t(key)}</ColorTag>;
 }
 
 export function DecisionButtons({ task, onDone }: { task: string; onDone(): void }) {

@@ -61,9 +61,20 @@ export default function RecordPage() {
     queryFn: () => get(`/api/meta/documents/workflow/${model!.entity.workflow}`),
   });
   const stateField: string | undefined = workflowDoc.data?.stateField;
+  // Likewise the approval's status field: it moves by submit / approve / reject.
+  const approvalDoc = useQuery({
+    queryKey: ['approval-doc', model?.entity.approval],
+    enabled: Boolean(model?.entity.approval),
+    staleTime: 300_000,
+    queryFn: () => get(`/api/meta/documents/approval/${model!.entity.approval}`),
+  });
+  const statusField: string | undefined = approvalDoc.data?.statusField;
   const layout = useMemo(
-    () => (picked.layout && stateField ? { ...picked.layout, readOnly: [...(picked.layout.readOnly ?? []), stateField] } : picked.layout),
-    [picked.layout, stateField],
+    () => {
+      const locked = [stateField, statusField].filter(Boolean) as string[];
+      return picked.layout && locked.length ? { ...picked.layout, readOnly: [...(picked.layout.readOnly ?? []), ...locked] } : picked.layout;
+    },
+    [picked.layout, stateField, statusField],
   );
   const names = useMemo(() => (model ? model.fields.filter((f) => !f.system).map((f) => f.name) : []), [model]);
 

@@ -30,7 +30,7 @@ export function Related({ related, id }: { related: RelatedList; id: string }) {
       get(`/api/data/${related.entity}${qs({ filter: JSON.stringify({ '==': [{ var: related.via }, id] }), limit: 20, count: 'true', sort: '-updated_at', fields: shown.join(','), expand: page.expandOf(shown) })}`),
   });
   if (!page.ready || !model || !can('read')) return null;
-  const title = `${related.label ?? model.entity.pluralLabel ?? model.entity.label} (${rows.data?.total ?? '…'})`;
+  const title = `${related.label ?? page.pluralLabel} (${rows.data?.total ?? '…'})`;
   return (
     <Card size="small" title={title} style={{ marginBottom: 12 }} data-testid={`related-${related.entity}`}
       extra={can('create') && (

@@ -6,13 +6,15 @@ import { useNavigate } from 'react-router';
 import { get, post } from '../api';
 import { formatDateTime } from '../format';
 import { useLang } from '../i18n';
+import { pick, type Label } from '../meta';
 
 export interface Notification {
   id: string;
   entity: string | null;
   recordId: string | null;
-  subject: string;
-  body: string;
+  /** Text, or the same text in both languages. */
+  subject: Label;
+  body: Label;
   createdAt: string;
   readAt: string | null;
 }
@@ -38,10 +40,10 @@ export function NotificationList({ items, compact }: { items: Notification[]; co
       renderItem={(n) => (
         <List.Item onClick={() => open(n)} style={{ cursor: 'pointer' }} data-testid="notification">
           <List.Item.Meta
-            title={<span>{n.subject}</span>}
+            title={<span>{pick(n.subject, lang)}</span>}
             description={
               <>
-                <Typography.Paragraph ellipsis={{ rows: 2 }} style={{ marginBottom: 0, fontSize: 12 }}>{n.body}</Typography.Paragraph>
+                <Typography.Paragraph ellipsis={{ rows: 2 }} style={{ marginBottom: 0, fontSize: 12 }}>{pick(n.body, lang)}</Typography.Paragraph>
                 <span style={{ fontSize: 12 }}>{formatDateTime(lang, n.createdAt)}</span>
               </>
             }

@@ -1,0 +1,88 @@
+/**
+ * Aggregates over related records for automation conditions: a care suggestion for a customer whose
+ * orders of the last six months fall below the six months before, a credit check over the customer's
+ * open receivables. Each lookup is count/sum/min/max of a field of any entity over the live records a
+ * json-logic filter selects — the filter sees the automation's record as $record, and $now — compiled
+ * to SQL (bound parameters, identifiers from the model) and run in one statement with the others. The
+ * condition and the actions read them as $lookup.<name>.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/database.js';
+import { rowsOf } from '../db/database.js';
+import type { ErrorDetail } from '../errors.js';
+import { pointer } from '../errors.js';
+import type { AppModel } from '../model/compile.js';
+import type { DocumentSet } from '../registry/types.js';
+import type { EntityDoc } from '../model/kinds/entity.js';
+import { checkRule } from '../rules/check.js';
+import { evaluateRule } from '../rules/evaluate.js';
+import { compileFilter } from '../rules/to-sql.js';
+import { columnText, filterScope } from '../data/query.js';
+import { decodeValue } from '../data/records.js';
+import { SYSTEM_FIELDS } from '../model/system-fields.js';
+
+export interface Lookup {
+  entity: string;
+  op: 'count' | 'sum' | 'min' | 'max';
+  field?: string;
+  where?: unknown;
+}
+
+/** The lookups' values for one record; sums and counts of nothing are 0. */
+export async function lookupValues(tx: Db, model: AppModel, lookups: Record<string, Lookup> | undefined, context: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const entries = Object.entries(lookups ?? {});
+  if (!entries.length) return {};
+  const parts: SQL[] = entries.map(([name, l]) => {
+    const target = model.entity(l.entity)!;
+    const where = l.where === undefined ? sql`true` : compileFilter(fold(l.where, context), filterScope(target, context));
+    const value = l.op === 'count' ? sql`count(*)` : sql.raw(`${l.op}(${columnText(target, l.field!)})`);
+    const total = l.op === 'count' || l.op === 'sum' ? sql`coalesce(${value}, 0)` : value;
+    return sql`(select ${total} from ${target.table} where ${target.table}.deleted_at is null and ${where}) as ${sql.identifier(name)}`;
+  });
+  const [row] = rowsOf<Record<string, unknown>>(await tx.execute(sql`select ${sql.join(parts, sql`, `)}`));
+  return Object.fromEntries(entries.map(([name, l]) => {
+    const target = model.entity(l.entity)!;
+    const kind = l.op === 'count' ? 'integer' : target.columnKinds.get(l.field!) ?? 'number';
+    return [name, decodeValue(kind, row[name])];
+  }));
+}
+
+/**
+ * Parts of a filter that read only the context ($record, $now) are worked out first, so the filter
+ * can compute with them — `{"add_hours": [{"var": "$now"}, -4320]}` for "six months ago",
+ * `{"substr": [{"var": "$record.issue_date"}, 0, 7]}` — and SQL compares the field to the result.
+ */
+export function fold(rule: unknown, context: Record<string, unknown>): unknown {
+  if (Array.isArray(rule)) return rule.map((r) => fold(r, context));
+  if (typeof rule !== 'object' || rule === null) return rule;
+  if (contextOnly(rule)) return evaluateRule(rule, context);
+  return Object.fromEntries(Object.entries(rule).map(([op, args]) => [op, fold(args, context)]));
+}
+
+/** An operation whose every variable is a context variable (and that has at least one). */
+function contextOnly(rule: object): boolean {
+  const vars: string[] = [];
+  const walk = (r: unknown) => {
+    if (Array.isArray(r)) r.forEach(walk);
+    else if (typeof r === 'object' && r !== null) for (const [op, args] of Object.entries(r)) (op === 'var' ? vars.push(String(Array.isArray(args) ? args[0] : args)) : walk(args));
+  };
+  walk(rule);
+  return vars.length > 0 && vars.every((v) => v.startsWith('$')) && !('var' in rule);
+}
+
+/** Deploy checks: the entity and field exist and suit the operation; the filter reads that entity's fields. */
+export function checkLookups(lookups: Record<string, Lookup> | undefined, all: DocumentSet): ErrorDetail[] {
+  const errors: ErrorDetail[] = [];
+  for (const [name, l] of Object.entries(lookups ?? {})) {
+    const at = (...p: string[]) => pointer('lookups', name, ...p);
+    const target = all.get<EntityDoc>('entity', l.entity);
+    if (!target) {
+      errors.push({ path: at('entity'), code: 'unknown_entity', message: `Entity "${l.entity}" does not exist` });
+      continue;
+    }
+    const fields = new Set([...SYSTEM_FIELDS, ...target.fields.map((f) => f.name)]);
+    if (l.op !== 'count' && (!l.field || !fields.has(l.field))) errors.push({ path: at('field'), code: 'unknown_field', message: `${l.op} needs "field", a field of ${l.entity}` });
+    if (l.where !== undefined) errors.push(...checkRule(l.where, { fields, allowContext: true, path: at('where') }).errors);
+  }
+  return errors;
+}
