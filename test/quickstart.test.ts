@@ -111,5 +111,5 @@ describe('quick start (npm start on the embedded database)', () => {
     } finally {
       await stop(second.proc);
     }
-  }, 120_000);
+  }, 300_000); // two starts, each deploying three sample apps, on a busy shared machine
 });

@@ -15,7 +15,7 @@ import { compileFilter, type FilterScope } from '../rules/to-sql.js';
 import { columnRef, tableText } from '../data/query.js';
 import { AggregateSource as Source, type Column } from '../data/operations/aggregate.js';
 import { bucketStart, shiftBucket, yearEarlier } from './dates.js';
-import { dimensionName, TIME_DERIVATIONS, type Aggregate, type Bucket, type Bound, type DimensionDoc, type MeasureDoc, type ReportDoc } from './types.js';
+import { dimensionName, type Aggregate, type Bucket, type Bound, type DimensionDoc, type MeasureDoc, type ReportDoc } from './types.js';
 import { pointer } from '../errors.js';
 
 export type Lang = 'en' | 'zh-CN';
@@ -114,13 +114,9 @@ export function sourceScope(source: Source, context: Record<string, unknown>, at
   };
 }
 
+/** A json-logic condition of the report (filter, measure filter) over its source; `at` points at it in the document. */
 export function compileCondition(source: Source, rule: unknown, context: Record<string, unknown>, at: string): SQL {
-  try {
-    return compileFilter(rule, sourceScope(source, context, at));
-  } catch (e) {
-    // A 403 from an unreadable field stays a 403; a filter that can't run for these parameters is a 400.
-    throw e;
-  }
+  return compileFilter(rule, sourceScope(source, context, at));
 }
 
 /** The value of a range bound: a literal date or a parameter's. */
@@ -407,4 +403,3 @@ export function compileSummary(doc: ReportDoc, run: RunContext): SummaryPlan {
   };
 }
 
-export { TIME_DERIVATIONS };

@@ -8,7 +8,6 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { CompiledEntity } from '../model/compile.js';
-import { pointer } from '../errors.js';
 import { aggregateSql, bindParams, compileCondition, measureInputs, measurePlan, type Lang, type RunContext } from './compile.js';
 import type { ReportColumn, ReportData } from './shape.js';
 import type { ReportDoc } from './types.js';
@@ -131,5 +130,5 @@ export function compileTimeInStage(doc: ReportDoc, entity: CompiledEntity, run: 
     ];
     return { columns, rows, totals: { stays: rows.reduce((s, r) => s + (r.stays as number), 0) } };
   };
-  return { sql: statement, shape, filter, pointer };
+  return { sql: statement, shape, filter };
 }

@@ -8,6 +8,7 @@
  * See docs/metadata.md ("Demo data") for the operators.
  */
 import { pointer } from '../errors.js';
+import { evaluateRule } from '../rules/evaluate.js';
 
 /** A file of generated sets, as written in a sample app's data/ folder. */
 export interface DemoFile {
@@ -23,13 +24,18 @@ export interface DemoSet {
   entity: string;
   /** How many records, or … */
   count?: unknown;
+  /**
+   * … no new records: walk the records of an earlier set (those matching `where`) — a contract signed
+   * once its payment plan, created after it, is there. `values` is then left out.
+   */
+  walkOf?: { set: string; where?: Record<string, unknown> };
   /** … records per record of an earlier set (bound as `$parent`), optionally only those matching `where`. */
   forEach?: { set: string; where?: Record<string, unknown>; count?: unknown };
   /** Row variables, evaluated in order before everything else (later ones see earlier ones). */
   let?: Record<string, unknown>;
   /** Username (or user id) the record is created as; default the administrator of the load. */
   actor?: unknown;
-  values: Record<string, unknown>;
+  values?: Record<string, unknown>;
   /** When the record was created (a datetime generator); its history follows from there. */
   createdAt?: unknown;
   walk?: DemoWalk;
@@ -111,7 +117,7 @@ export interface GeneratorScope {
 const isOperator = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).some((k) => k.startsWith('$'));
 
-const OPERATORS = ['$at', '$pick', '$weighted', '$int', '$number', '$chance', '$var', '$text', '$date', '$datetime', '$ref', '$user', '$some', '$digits', '$switch', '$pad'];
+const OPERATORS = ['$at', '$logic', '$pick', '$weighted', '$int', '$number', '$chance', '$var', '$text', '$date', '$datetime', '$ref', '$user', '$some', '$digits', '$switch', '$pad'];
 
 /** A date as YYYY-MM-DD (UTC). */
 const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -224,6 +230,10 @@ export function evaluate(gen: unknown, vars: Record<string, unknown>, scope: Gen
       if (!Number.isInteger(n)) return fail('"index" must give a whole number');
       return evaluate(items[((((n as number) - 1) % items.length) + items.length) % items.length], vars, scope, path + pointer(op));
     }
+    case '$logic': {
+      // json-logic over the row's variables: arithmetic and the like ({"$logic": {"*": [{"var": "contract.amount"}, 0.3]}}).
+      return evaluateRule(gen.$logic, vars);
+    }
     case '$digits': {
       const n = arg('$digits');
       if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > 64) return fail('expects a length from 1 to 64');
@@ -258,10 +268,15 @@ export function planSet(set: DemoSet, index: number, scope: GeneratorScope): Pla
     throw new SeedError(scope.file, path + where, message);
   };
   if (typeof set.name !== 'string' || typeof set.entity !== 'string') fail('', 'a set needs a "name" and an "entity"');
-  if (typeof set.values !== 'object' || set.values === null) fail('/values', 'a set needs "values"');
+  if (!set.walkOf && (typeof set.values !== 'object' || set.values === null)) fail('/values', 'a set needs "values"');
+  if (set.walkOf && !set.walk) fail('/walk', 'a walkOf set needs "walk"');
   // Each row is one draw from the stream; parents first, then the row's own generators.
   const parents: Record<string, unknown>[] = [];
-  if (set.forEach) {
+  const matches = (r: Record<string, unknown>, where: Record<string, unknown>) => Object.entries(where).every(([k, v]) => (Array.isArray(v) ? v.includes(r[k]) : r[k] === v));
+  if (set.walkOf) {
+    const records = scope.sets.get(set.walkOf.set) ?? fail('/walkOf/set', `there is no earlier set "${set.walkOf.set}"`);
+    parents.push(...records.filter((r) => matches(r, set.walkOf!.where ?? {})));
+  } else if (set.forEach) {
     const records = scope.sets.get(set.forEach.set) ?? fail('/forEach/set', `there is no earlier set "${set.forEach.set}"`);
     const where = set.forEach.where ?? {};
     for (const parent of records.filter((r) => Object.entries(where).every(([k, v]) => (Array.isArray(v) ? v.includes(r[k]) : r[k] === v)))) {
@@ -278,7 +293,7 @@ export function planSet(set: DemoSet, index: number, scope: GeneratorScope): Pla
   return parents.map((parent, i) => {
     const draw = () => {
       const vars = bind(set.let, { $i: i + 1, $parent: parent, $now: scope.now.toISOString() }, scope, path);
-      return { vars, values: evaluate(set.values, vars, scope, path + '/values') as Record<string, unknown> };
+      return { vars, values: (set.walkOf ? { ...parent } : evaluate(set.values, vars, scope, path + '/values')) as Record<string, unknown> };
     };
     let { vars, values } = draw();
     for (let attempt = 1; (set.unique ?? []).some((f) => seen.get(f)!.has(JSON.stringify(values[f]))); attempt++) {
@@ -295,7 +310,8 @@ export function planSet(set: DemoSet, index: number, scope: GeneratorScope): Pla
     if (set.walk) {
       const list = evaluate(set.walk.events, vars, scope, path + '/walk/events');
       if (!Array.isArray(list) || list.some((e) => typeof e !== 'string')) fail('/walk/events', 'must give a list of event names');
-      let at = created?.getTime() ?? scope.now.getTime();
+      // A walk of existing records starts from their last change.
+    let at = created?.getTime() ?? (set.walkOf ? new Date(String(parent.updated_at)).getTime() : scope.now.getTime());
       for (const event of list as string[]) {
         const gap = evaluate(set.walk.gapDays ?? 1, vars, scope, path + '/walk/gapDays');
         if (typeof gap !== 'number' || gap < 0) fail('/walk/gapDays', 'must give a number of days ≥ 0');

@@ -120,17 +120,24 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
         const scope: GeneratorScope = { file, lists: doc.lists ?? {}, now, rng: streamFor(doc.seed ?? 1, set.name), sets, users: byName };
         if (!data.model().entity(set.entity)) throw new SeedError(file, `/sets/${index}/entity`, `there is no entity "${set.entity}"`);
         const rows = planSet(set, index, scope);
-        const records = await createRows(engine, tx, rows, set.entity, file, index, contextOf);
+        // A walkOf set walks the records of an earlier set instead of creating some.
+        const records = set.walkOf ? rows.map((r) => r.values) : await createRows(engine, tx, rows, set.entity, file, index, contextOf);
         for (const [i, row] of rows.entries()) {
-          if (row.createdAt) plan.created.push({ id: records[i].id as string, at: row.createdAt });
+          if (row.createdAt && !set.walkOf) plan.created.push({ id: records[i].id as string, at: row.createdAt });
           const walked = await walk(engine, tx, plan, set.entity, records[i], row, file, `/sets/${index}/rows/${i}`, contextOf);
           // Later sets see the times the record will have once backdated (e.g. an order dated after its deal's win).
-          const created = row.createdAt ?? now;
-          records[i] = { ...walked, created_at: created.toISOString(), updated_at: (row.events.at(-1)?.at ?? created).toISOString() };
+          const created = set.walkOf ? new Date(String(records[i].created_at)) : row.createdAt ?? now;
+          const changed = row.events.at(-1)?.at ?? (set.walkOf ? new Date(String(records[i].updated_at)) : created);
+          records[i] = { ...walked, created_at: created.toISOString(), updated_at: changed.toISOString() };
         }
         if (set.walk?.restamp?.length) plan.restamp.push({ entity: set.entity, ids: records.map((r) => r.id as string), fields: set.walk.restamp });
+        if (set.walkOf) {
+          // The walked records stand as walked in their own set.
+          const byId = new Map(records.map((r) => [r.id, r]));
+          sets.set(set.walkOf.set, (sets.get(set.walkOf.set) ?? []).map((r) => byId.get(r.id) ?? r));
+        }
         sets.set(set.name, [...(sets.get(set.name) ?? []), ...records]);
-        loadedIds.set(set.entity, [...(loadedIds.get(set.entity) ?? []), ...records.map((r) => r.id as string)]);
+        if (!set.walkOf) loadedIds.set(set.entity, [...(loadedIds.get(set.entity) ?? []), ...records.map((r) => r.id as string)]);
         counts[set.name] = (counts[set.name] ?? 0) + records.length;
         if (process.env.SEED_TRACE) console.log(set.name, records.length, Date.now() - started);
       }

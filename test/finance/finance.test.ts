@@ -37,7 +37,7 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
     }
     ({ ids, tokens } = await seedDemoOrganisation(e, apps));
     account = (await e.callAs(tokens.rep_east, 'POST', '/api/data/account', { name: '杭州财务示例有限公司', region: 'east', grade: 'a' })).body.data;
-  }, 120_000);
+  }, 400_000); // three sample apps and the demo organisation, on a busy shared machine
   afterAll(() => e?.stop());
 
   const as = (user: string, method: string, path: string, body?: unknown, headers?: Record<string, string>) => e.callAs(tokens[user], method, path, body, headers);

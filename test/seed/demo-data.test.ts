@@ -63,7 +63,7 @@ describe.each(drivers)('demo data on %s', (driver) => {
       sets: [{ name: 'accounts', entity: 'account', count: 5, actor: 'rep_east',
         values: { name: { $text: '坏数据{$i}' }, region: 'east', grade: { $at: ['a', 'b', 'z'], index: { $var: '$i' } } } }],
     }));
-  }, 120_000);
+  }, 400_000); // three sample apps and the demo organisation, on a busy shared machine
   afterAll(() => e?.stop());
 
   const count = async (table: string, where = sql`true`) =>
@@ -131,14 +131,21 @@ describe.each(drivers)('demo data on %s', (driver) => {
     expect(await count('ticket', sql`status in ('new', 'assigned', 'in_progress') and escalate_at < now()`)).toBeGreaterThan(5);
     expect(await count('ticket', sql`escalation_level > 0`)).toBeGreaterThan(5);
     expect(await count('kb_article')).toBeGreaterThan(12); // some grew from solved tickets
-    const complaints = await e.database.rows<{ handling_status: string }>(sql`select distinct handling_status from complaint`);
+    // Finance documents: signed contracts with their instalments raised, receipts matched, balances from roll-ups.
+    expect(await count('contract', sql`status = 'active'`)).toBeGreaterThan(100);
+    expect(await count('receivable')).toBeGreaterThan(200); // instalments raised on their schedule, up to today
+    expect(await count('receivable', sql`balance <> amount - received_amount`)).toBe(0);
+    expect(await count('receivable', sql`balance = 0`)).toBeGreaterThan(50);
+    expect(await count('contract', sql`received_total > 0`)).toBeGreaterThan(50);
+    expect(await count('care_task', sql`stage = 'feedback'`)).toBeGreaterThan(5);
+        const complaints = await e.database.rows<{ handling_status: string }>(sql`select distinct handling_status from complaint`);
     expect(complaints.map((c) => c.handling_status).sort()).toEqual(['approved', 'draft', 'pending']);
 
     // What a rep sees through the API: their own customers only (scopes show).
     const mine = await e.callAs(tokens.rep_east, 'GET', '/api/data/account?count=true&limit=1');
     expect(mine.body.total).toBeGreaterThan(20);
     expect(mine.body.total).toBeLessThan(await count('account'));
-  }, 300_000);
+  }, 900_000);
 
   it('never loads twice', async () => {
     const before = await count('opportunity');

@@ -38,7 +38,7 @@ describe.each(drivers)('sample service app on %s', (driver) => {
     ({ ids, tokens } = await seedDemoOrganisation(e, apps));
     account = (await e.call('POST', '/api/data/account', { name: '上海服务客户有限公司', region: 'east', grade: 'a' })).body.data;
     accountB = (await e.call('POST', '/api/data/account', { name: '成都服务客户有限公司', region: 'southwest', grade: 'c' })).body.data;
-  }, 120_000);
+  }, 400_000); // three sample apps and the demo organisation, on a busy shared machine
   afterAll(() => e?.stop());
 
   const as = (user: string, method: string, path: string, body?: unknown) => e.callAs(tokens[user], method, path, body);

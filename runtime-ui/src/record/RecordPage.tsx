@@ -206,7 +206,9 @@ export default function RecordPage() {
     <div onKeyDown={(e) => {
       if ((e.ctrlKey || e.metaKey) && e.key === 's') {
         e.preventDefault();
-        formRef.current?.submit();
+        // Leaving the field hands its typed value to the form first (widgets hold it while typing).
+        (document.activeElement as HTMLElement | null)?.blur();
+        setTimeout(() => formRef.current?.submit(), 0);
       }
     }}>
       <div className="mc-page-title">

@@ -25,7 +25,8 @@ export function Related({ related, id }: { related: RelatedList; id: string }) {
   const shown = [titleField, ...columns].filter(Boolean) as string[];
   const rows = useQuery({
     queryKey: ['list', related.entity, 'related', related.via, id, shown.join(',')],
-    enabled: page.ready,
+    // Only lists the user may read: an account is referenced by entities the rep has no grant on (receivables).
+    enabled: page.ready && can('read'),
     queryFn: () =>
       get(`/api/data/${related.entity}${qs({ filter: JSON.stringify({ '==': [{ var: related.via }, id] }), limit: 20, count: 'true', sort: '-updated_at', fields: shown.join(','), expand: page.expandOf(shown) })}`),
   });

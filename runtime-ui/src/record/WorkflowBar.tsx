@@ -4,7 +4,8 @@
  * transition's input (its JSON Schema, through @rjsf) and a comment.
  */
 import { useState } from 'react';
-import { App, Button, Input, Modal, Space, Steps, Tooltip } from 'antd';
+import { App, Button, Grid, Input, Modal, Space, Steps, Tooltip } from 'antd';
+import { ColorTag } from '../widgets/cells';
 import Form from '@rjsf/antd';
 import validator from '@rjsf/validator-ajv8';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
@@ -34,6 +35,8 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
   const [comment, setComment] = useState('');
   const [input, setInput] = useState<any>({});
   const [busy, setBusy] = useState(false);
+  // On a phone nine steps do not fit: the current state and its time instead.
+  const phone = !Grid.useBreakpoint().md;
   if (!transitions.data) return null;
   const state = transitions.data.state as string;
   // The state field's dictionary order (how the business reads its stages), then any other states.
@@ -63,6 +66,12 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
 
   return (
     <div style={{ background: '#fff', padding: '10px 12px', borderRadius: 6, marginBottom: 12 }} data-testid="workflow-bar">
+      {phone ? (
+        <div style={{ marginBottom: 8 }}>
+          <ColorTag color="#1f5fbf">{label(state)}</ColorTag>
+          {current && <span style={{ fontSize: 12 }}>{t('timeInStage', { d: formatDuration(lang, current.seconds) })}</span>}
+        </div>
+      ) : (
       <Steps
         size="small"
         current={states.indexOf(state)}
@@ -72,13 +81,14 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
         }))}
         style={{ marginBottom: 8, overflowX: 'auto' }}
       />
+      )}
       <Space wrap>
         {(transitions.data.transitions as any[]).map((tr) => {
           const reason = tr.reasons?.map((r: any) => r.message).join('；');
           const button = (
             <Button key={tr.event} size="small" type={tr.allowed ? 'primary' : 'default'} ghost={tr.allowed} disabled={!tr.allowed || busy}
               onClick={() => setDialog(tr)}>
-              {pick(tr.label, lang, tr.event)} → {label(tr.target)}
+              {pick(tr.label, lang, tr.event) === label(tr.target) ? label(tr.target) : `${pick(tr.label, lang, tr.event)} → ${label(tr.target)}`}
             </Button>
           );
           return tr.allowed ? button : <Tooltip key={tr.event} title={reason}><span>{button}</span></Tooltip>;

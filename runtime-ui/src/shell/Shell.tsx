@@ -66,7 +66,7 @@ export function Shell() {
   };
 
   return (
-    <Layout style={{ minHeight: '100%' }}>
+    <Layout style={{ minHeight: '100vh' }}>
       <Layout.Header className="mc-header">
         {phone && <Button type="text" aria-label="menu" icon={<MenuOutlined />} onClick={() => setMenuOpen(!menuOpen)} />}
         <span className="mc-brand">metacrm</span>

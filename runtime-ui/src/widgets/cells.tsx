@@ -4,6 +4,8 @@
  * 是/否, dates in the user's language.
  */
 import { Tag, Typography } from 'antd';
+import { useQuery } from '@tanstack/react-query';
+import { get, qs } from '../api';
 import { Link } from 'react-router';
 import { formatCurrency, formatDate, formatDateTime, formatNumber, formatPercent } from '../format';
 import { translate } from '../i18n';
@@ -63,7 +65,18 @@ registerWidget('reference', {
     if (empty(v)) return null;
     const target = ctx.options.entity ?? ctx.field.to;
     if (typeof v === 'object') return <Link to={`/r/${target}/${v.id}`}>{titleOf(v, ctx.options.titleField)}</Link>;
-    return <Link to={`/r/${target}/${v}`}>{String(v).slice(0, 8)}…</Link>;
+    return <RefTitle entity={target} id={String(v)} titleField={ctx.options.titleField} />;
   },
 });
 registerWidget('user', { cell: (v) => (empty(v) ? null : <UserName id={String(v)} />) });
+
+/** A reference that came as an id (not expanded): its title read from the server. */
+function RefTitle({ entity, id, titleField }: { entity: string; id: string; titleField?: string | null }) {
+  const record = useQuery({
+    queryKey: ['ref-title', entity, id],
+    queryFn: () => get(`/api/data/${entity}/${id}${qs({ fields: titleField ?? undefined })}`).then((r) => r.data),
+    staleTime: 60_000,
+    retry: false,
+  });
+  return <Link to={`/r/${entity}/${id}`}>{record.data ? titleOf(record.data, titleField) : `${id.slice(0, 8)}…`}</Link>;
+}

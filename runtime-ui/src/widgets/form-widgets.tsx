@@ -3,7 +3,7 @@
  * (dates `YYYY-MM-DD`, date-times ISO in UTC, numbers as numbers, references as ids). Loaded with the
  * record page, not the list.
  */
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { DatePicker, Input, InputNumber, Select, Switch } from 'antd';
 import type { WidgetProps } from '@rjsf/utils';
 import dayjs from 'dayjs';
@@ -19,6 +19,37 @@ const aria = (props: WidgetProps) => ({ id: props.id, 'aria-label': props.label 
 /** Inputs (not the Select and picker wrappers, where ARIA does not allow it) also say they are required. */
 const ariaInput = (props: WidgetProps) => ({ ...aria(props), 'aria-required': props.required || undefined });
 const changeOrUndefined = (props: WidgetProps, v: unknown) => props.onChange(v === null || v === '' ? undefined : v);
+
+/**
+ * The value a typing widget shows, kept locally and handed to rjsf when typing pauses (or the field
+ * loses focus): rjsf re-renders the whole form on every change, which on a 40-field form costs far
+ * more than a frame per keystroke.
+ */
+function useTyping<T>(props: WidgetProps, toForm: (v: T) => unknown = (v) => v) {
+  const [local, setLocal] = useState<T>(props.value);
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const pending = useRef(false);
+  useEffect(() => {
+    if (!pending.current) setLocal(props.value);
+  }, [props.value]);
+  const flush = (v: T) => {
+    clearTimeout(timer.current);
+    pending.current = false;
+    changeOrUndefined(props, toForm(v));
+  };
+  const change = (v: T) => {
+    setLocal(v);
+    pending.current = true;
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => flush(v), 250);
+  };
+  const blur = () => {
+    if (pending.current) flush(local);
+    props.onBlur(props.id, local);
+  };
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return { local, change, blur };
+}
 
 /** Read-only fields show the value as the list does (links, tags, ¥). */
 function ReadOnly(props: WidgetProps & { name: string }) {
@@ -101,15 +132,16 @@ function DateTimeWidget(props: WidgetProps) {
 
 function numberWidget(kind: 'integer' | 'decimal' | 'currency' | 'percent') {
   return function NumberWidget(props: WidgetProps) {
+    const typing = useTyping<number | null>(props);
     if (props.readonly || props.disabled) return <ReadOnly {...props} />;
     const extra =
       kind === 'currency' ? { prefix: '¥', precision: 2 } : kind === 'percent' ? { suffix: '%' } : kind === 'integer' ? { precision: 0 } : {};
     return (
-      <InputNumber {...ariaInput(props)} {...extra} value={props.value ?? null} style={{ width: '100%' }}
+      <InputNumber<number> {...ariaInput(props)} {...extra} value={typing.local ?? null} style={{ width: '100%' }}
         min={props.schema.minimum} max={props.schema.maximum} status={props.rawErrors?.length ? 'error' : undefined}
-        formatter={kind === 'currency' ? (v) => (v === undefined || v === '' ? '' : `${v}`.replace(/\B(?=(\d{3})+(?!\d))/g, ',')) : undefined}
-        parser={kind === 'currency' ? (v) => (v ?? '').replace(/,/g, '') as any : undefined}
-        onChange={(v) => changeOrUndefined(props, v)} onBlur={() => props.onBlur(props.id, props.value)} />
+        formatter={kind === 'currency' ? (v) => (v === undefined || `${v}` === '' ? '' : `${v}`.replace(/\B(?=(\d{3})+(?!\d))/g, ',')) : undefined}
+        parser={kind === 'currency' ? (v) => (v ?? '').replace(/,/g, '') as unknown as number : undefined}
+        onChange={(v) => typing.change(v)} onBlur={typing.blur} />
     );
   };
 }
@@ -120,18 +152,20 @@ function SwitchWidget(props: WidgetProps) {
 
 function textWidget(type: string) {
   return function TextWidget(props: WidgetProps) {
+    const typing = useTyping<string>(props);
     if (props.readonly || props.disabled) return <ReadOnly {...props} />;
     return (
-      <Input {...ariaInput(props)} type={type} value={props.value ?? ''} placeholder={props.placeholder} status={props.rawErrors?.length ? 'error' : undefined}
-        maxLength={props.schema.maxLength} onChange={(e) => changeOrUndefined(props, e.target.value)} onBlur={() => props.onBlur(props.id, props.value)} />
+      <Input {...ariaInput(props)} type={type} value={typing.local ?? ''} placeholder={props.placeholder} status={props.rawErrors?.length ? 'error' : undefined}
+        maxLength={props.schema.maxLength} onChange={(e) => typing.change(e.target.value)} onBlur={typing.blur} />
     );
   };
 }
 function TextArea(props: WidgetProps) {
+  const typing = useTyping<string>(props);
   if (props.readonly || props.disabled) return <ReadOnly {...props} />;
   return (
-    <Input.TextArea {...ariaInput(props)} autoSize={{ minRows: 2, maxRows: 8 }} value={props.value ?? ''} status={props.rawErrors?.length ? 'error' : undefined}
-      maxLength={props.schema.maxLength} onChange={(e) => changeOrUndefined(props, e.target.value)} />
+    <Input.TextArea {...ariaInput(props)} autoSize={{ minRows: 2, maxRows: 8 }} value={typing.local ?? ''} status={props.rawErrors?.length ? 'error' : undefined}
+      maxLength={props.schema.maxLength} onChange={(e) => typing.change(e.target.value)} onBlur={typing.blur} />
   );
 }
 
