@@ -101,8 +101,27 @@ export async function createEngine(options: EngineOptions = {}) {
   const inbox = new Inbox(database);
   const reports = new ReportService(data);
   const targets = new TargetService(data, reports);
-  const dashboards = new DashboardService({ data, reports, inbox: (ctx) => approvals.inbox(ctx), target: (ctx, name) => targets.get(ctx, name, {}) });
-  const app = createApp({ data, ownership, workflows, approvals, inbox, metadata, auth, jobs, reports, dashboards, targets, driver: database.driver, trustProxy: options.trustProxy });
+  const dashboards = new DashboardService({
+    data,
+    reports,
+    inbox: (ctx) => approvals.inbox(ctx),
+    target: (ctx, name) => targets.get(ctx, name, {}),
+  });
+  const app = createApp({
+    data,
+    ownership,
+    workflows,
+    approvals,
+    inbox,
+    metadata,
+    auth,
+    jobs,
+    reports,
+    dashboards,
+    targets,
+    driver: database.driver,
+    trustProxy: options.trustProxy,
+  });
   return {
     database,
     registry,

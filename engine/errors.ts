@@ -36,10 +36,8 @@ export class AppError extends Error {
 export const badRequest = (code: string, message: string, details: ErrorDetail[] = []) =>
   new AppError(400, code, message, details);
 export const notFound = (code: string, message: string) => new AppError(404, code, message);
-export const conflict = (code: string, message: string, details: ErrorDetail[] = []) =>
-  new AppError(409, code, message, details);
-export const unprocessable = (code: string, message: string, details: ErrorDetail[]) =>
-  new AppError(422, code, message, details);
+export const conflict = (code: string, message: string, details: ErrorDetail[] = []) => new AppError(409, code, message, details);
+export const unprocessable = (code: string, message: string, details: ErrorDetail[]) => new AppError(422, code, message, details);
 
 /** JSON pointer segment escaping (RFC 6901). */
 export const pointer = (...segments: (string | number)[]) =>

@@ -31,7 +31,13 @@ export function describeFailure(error: unknown, depth = 0): Record<string, unkno
     name: e.name,
     ...(e.code ? { code: e.code } : {}),
     message: redact(String(e.message ?? '')),
-    stack: e.stack ? redact(e.stack).split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 8).join('\n') : undefined,
+    stack: e.stack
+      ? redact(e.stack)
+          .split('\n')
+          .filter((line) => line.trimStart().startsWith('at '))
+          .slice(0, 8)
+          .join('\n')
+      : undefined,
     ...(e.cause !== undefined && depth < 3 ? { cause: describeFailure(e.cause, depth + 1) } : {}),
   };
 }

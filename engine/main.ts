@@ -32,11 +32,24 @@ const port = Number(process.env.PORT ?? 3000);
 
 if (dataDir) await mkdir(dataDir, { recursive: true });
 const pluginsFolder = join(root, 'plugins');
-const pluginNames = process.env.PLUGINS !== undefined ? process.env.PLUGINS.split(',').map((s) => s.trim()).filter(Boolean) : await shippedPlugins(pluginsFolder);
-const engine = await createEngine({ url, dataDir, trustProxy: parseTrustProxy(process.env.TRUST_PROXY), plugins: await loadPlugins(pluginNames, pluginsFolder, { env: process.env }) });
+const pluginNames =
+  process.env.PLUGINS !== undefined
+    ? process.env.PLUGINS.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : await shippedPlugins(pluginsFolder);
+const engine = await createEngine({
+  url,
+  dataDir,
+  trustProxy: parseTrustProxy(process.env.TRUST_PROXY),
+  plugins: await loadPlugins(pluginNames, pluginsFolder, { env: process.env }),
+});
 
 // First start: deploy the sample apps so the product has something to show.
-const sampleApps = (process.env.SAMPLE_APPS ?? 'sales,finance,service').split(',').map((s) => s.trim()).filter(Boolean);
+const sampleApps = (process.env.SAMPLE_APPS ?? 'sales,finance,service')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 if (!engine.metadata.model.apps.some((a) => a.name !== 'system')) {
   const available = await readdir(join(root, 'sample-apps'));
   for (const name of sampleApps.filter((s) => available.includes(s))) {
@@ -64,7 +77,12 @@ if (Number(userCount) === 0) {
       }
     }
   } else if (process.env.INIT_ADMIN_USERNAME && process.env.INIT_ADMIN_PASSWORD) {
-    await engine.createUser({ username: process.env.INIT_ADMIN_USERNAME, display_name: 'Administrator', roles: ['admin'], password: process.env.INIT_ADMIN_PASSWORD });
+    await engine.createUser({
+      username: process.env.INIT_ADMIN_USERNAME,
+      display_name: 'Administrator',
+      roles: ['admin'],
+      password: process.env.INIT_ADMIN_PASSWORD,
+    });
     console.log(`Created the administrator "${process.env.INIT_ADMIN_USERNAME}"`);
   } else {
     const created = await createFirstAdministrator(engine);
@@ -77,11 +95,18 @@ if (Number(userCount) === 0) {
 // Demo data: on the embedded database's first start (unless SEED_DEMO_DATA=0), on PostgreSQL when asked; never twice.
 if ((!url && firstStart && process.env.SEED_DEMO_DATA !== '0') || (url && process.env.SEED_DEMO_DATA === '1')) {
   const result = await loadDemoData(engine, { folders: sampleApps.map((s) => join(root, 'sample-apps', s)).filter(existsSync) });
-  if (result.loaded) console.log(`Loaded demo data in ${(result.ms / 1000).toFixed(1)} s: ${Object.entries(result.counts).map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  if (result.loaded)
+    console.log(
+      `Loaded demo data in ${(result.ms / 1000).toFixed(1)} s: ${Object.entries(result.counts)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ')}`,
+    );
 }
 
 const server = serve({ fetch: withUi(engine.app).fetch, port }, (info) => {
-  console.log(`metacrm listening on http://localhost:${info.port} (${engine.database.driver}${dataDir ? `, data in ${dataDir}` : ''})`);
+  console.log(
+    `metacrm listening on http://localhost:${info.port} (${engine.database.driver}${dataDir ? `, data in ${dataDir}` : ''})`,
+  );
   console.log(`Web UI: http://localhost:${info.port}/`);
   console.log(`API description: http://localhost:${info.port}/api/openapi.json`);
   if (pluginNames.length) console.log(`Plugins: ${pluginNames.join(', ')}`);

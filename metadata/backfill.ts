@@ -95,7 +95,15 @@ export class FieldBackfill {
         const record = { ...row };
         let differs = false;
         for (const f of fields) {
-          const value = await f.type.onWrite!({ field: f.doc, entity: entity.name, operation: 'update', record, tx: this.database.db, now, model: this.model() });
+          const value = await f.type.onWrite!({
+            field: f.doc,
+            entity: entity.name,
+            operation: 'update',
+            record,
+            tx: this.database.db,
+            now,
+            model: this.model(),
+          });
           if (value === undefined) continue;
           if (canonical(value) !== canonical(row[f.name])) differs = true;
           record[f.name] = value;
@@ -120,7 +128,11 @@ export class FieldBackfill {
       if (!entity || !field?.type.allocates) return changed;
       const [created, id] = [sql.raw(columnText(entity, 'created_at')), sql.raw(columnText(entity, 'id'))];
       const empty = sql`${sql.raw(columnText(entity, fieldName))} is null`;
-      const { rows, lastCreatedAt } = await this.batch(entity, after ? sql`${empty} and (${created}, ${id}) > (${after.at}::timestamptz, ${after.id}::uuid)` : empty, sql`${created}, ${id}`);
+      const { rows, lastCreatedAt } = await this.batch(
+        entity,
+        after ? sql`${empty} and (${created}, ${id}) > (${after.at}::timestamptz, ${after.id}::uuid)` : empty,
+        sql`${created}, ${id}`,
+      );
       if (!rows.length) return changed;
       changed += await this.database.db.transaction(async (tx) => {
         // Records created together (one bulk create) share their creation time: one allocation each.
@@ -129,7 +141,11 @@ export class FieldBackfill {
           const now = new Date(group[0].created_at as string);
           const values = field.type.allocateMany
             ? await field.type.allocateMany({ field: field.doc, entity: entity.name, records: group, tx, now })
-            : await Promise.all(group.map((record) => field.type.onWrite!({ field: field.doc, entity: entity.name, operation: 'create', record, tx, now })));
+            : await Promise.all(
+                group.map((record) =>
+                  field.type.onWrite!({ field: field.doc, entity: entity.name, operation: 'create', record, tx, now }),
+                ),
+              );
           group.forEach((record, i) => updates.push(update(entity, { ...record, [fieldName]: values[i] }, [field])));
         }
         return this.write(tx, entity, [field], updates);
@@ -143,7 +159,9 @@ export class FieldBackfill {
    * to the microsecond (the API form keeps milliseconds), for a keyset that neither skips nor repeats.
    */
   private async batch(entity: CompiledEntity, where: SQL, order: SQL) {
-    const raw = await this.database.rows(sql`${selectFrom(entity, entity.columnNames)} where ${where} order by ${order} limit ${sql.raw(String(BATCH))}`);
+    const raw = await this.database.rows(
+      sql`${selectFrom(entity, entity.columnNames)} where ${where} order by ${order} limit ${sql.raw(String(BATCH))}`,
+    );
     const lastCreatedAt = raw.length ? (decodeValue('datetime', raw[raw.length - 1].created_at, true) as string) : undefined;
     return { rows: decodeRows(entity, raw), lastCreatedAt };
   }
@@ -152,7 +170,12 @@ export class FieldBackfill {
    * One UPDATE for a batch: the values travel as one JSON parameter and jsonb_populate_recordset turns
    * them into the table's own column types (dates, numerics, arrays alike).
    */
-  private async write(db: Db, entity: CompiledEntity, fields: CompiledField[], updates: Record<string, unknown>[]): Promise<number> {
+  private async write(
+    db: Db,
+    entity: CompiledEntity,
+    fields: CompiledField[],
+    updates: Record<string, unknown>[],
+  ): Promise<number> {
     if (!updates.length) return 0;
     const table = tableText(entity);
     const set = fields.map((f) => `"${entity.columns[f.name].name}" = "$v"."${entity.columns[f.name].name}"`).join(', ');
@@ -168,11 +191,20 @@ export class FieldBackfill {
 
 /** What a backfill will do, for the deploy's answer. */
 const describeJob = (job: BackfillJob) =>
-  [job.compute ? `recompute the computed fields of every ${job.entity}` : '', ...job.allocate.map((f) => `number the ${job.entity} records without a ${f}`)].filter(Boolean).join('; ');
+  [
+    job.compute ? `recompute the computed fields of every ${job.entity}` : '',
+    ...job.allocate.map((f) => `number the ${job.entity} records without a ${f}`),
+  ]
+    .filter(Boolean)
+    .join('; ');
 
 /** A row's id, version and the values of `fields`, keyed by column name (what jsonb_populate_recordset reads). */
 const update = (entity: CompiledEntity, record: Record<string, unknown>, fields: CompiledField[]) =>
-  Object.fromEntries([['id', record.id], ['version', record.version], ...fields.map((f) => [entity.columns[f.name].name, record[f.name]])]);
+  Object.fromEntries([
+    ['id', record.id],
+    ['version', record.version],
+    ...fields.map((f) => [entity.columns[f.name].name, record[f.name]]),
+  ]);
 
 /** Consecutive runs of items with the same key (the rows come sorted by it). */
 function groupBy<T>(items: T[], key: (item: T) => string): T[][] {

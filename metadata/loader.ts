@@ -7,9 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 export async function loadPackage(folder: string): Promise<unknown[]> {
-  const files = (await readdir(folder, { recursive: true }))
-    .filter((f) => f.endsWith('.json') && !/^data[\\/]/.test(f))
-    .sort();
+  const files = (await readdir(folder, { recursive: true })).filter((f) => f.endsWith('.json') && !/^data[\\/]/.test(f)).sort();
   const documents: unknown[] = [];
   for (const file of files) {
     const text = await readFile(join(folder, file), 'utf8');

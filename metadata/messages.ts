@@ -83,6 +83,11 @@ export function localizeDeployError(error: unknown, lang: Lang): unknown {
   if (lang !== 'zh-CN' || !(error instanceof AppError)) return error;
   const top = TOP[error.code] ?? '部署失败，未部署任何内容';
   const count = error.details.length;
-  return new AppError(error.status, error.code, error.code === 'invalid_metadata' ? `${top}（${count} 个问题）` : top,
-    error.details.map((d) => ({ ...d, message: detailZh(d) })), error.headers);
+  return new AppError(
+    error.status,
+    error.code,
+    error.code === 'invalid_metadata' ? `${top}（${count} 个问题）` : top,
+    error.details.map((d) => ({ ...d, message: detailZh(d) })),
+    error.headers,
+  );
 }

@@ -9,7 +9,17 @@ import { objectName } from '../engine/model/compile.js';
 import { isKnownColumnType, isWidening } from '../engine/model/columns.js';
 
 export interface PlanStep {
-  op: 'create_table' | 'drop_table' | 'add_column' | 'drop_column' | 'alter_column_type' | 'add_foreign_key' | 'validate_foreign_key' | 'drop_foreign_key' | 'create_index' | 'drop_index';
+  op:
+    | 'create_table'
+    | 'drop_table'
+    | 'add_column'
+    | 'drop_column'
+    | 'alter_column_type'
+    | 'add_foreign_key'
+    | 'validate_foreign_key'
+    | 'drop_foreign_key'
+    | 'create_index'
+    | 'drop_index';
   entity: string;
   field?: string;
   index?: string;
@@ -41,7 +51,13 @@ const fkName = (entity: string, field: string) => objectName('f', entity, field)
 export function systemIndexes(entity: string): IndexSpec[] {
   return [
     { name: objectName('i', entity, 'owner_id'), columns: ['owner_id', 'id'], unique: false, method: 'btree' },
-    { name: objectName('i', entity, 'deleted_at'), columns: ['deleted_at'], unique: false, method: 'btree', where: 'deleted_at is not null' },
+    {
+      name: objectName('i', entity, 'deleted_at'),
+      columns: ['deleted_at'],
+      unique: false,
+      method: 'btree',
+      where: 'deleted_at is not null',
+    },
   ];
 }
 
@@ -56,7 +72,8 @@ export function createIndexSql(table: string, index: IndexSpec, concurrently = f
 }
 
 /** Drops an index (its name from validated metadata); concurrently outside a transaction. */
-export const dropIndexSql = (name: string, concurrently = false) => `drop index ${concurrently ? 'concurrently ' : ''}if exists ${q(name)}`;
+export const dropIndexSql = (name: string, concurrently = false) =>
+  `drop index ${concurrently ? 'concurrently ' : ''}if exists ${q(name)}`;
 
 const sameIndex = (a: IndexSpec, b: IndexSpec) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -82,9 +99,22 @@ export function planSchema(before: ReadonlyMap<string, CompiledEntity>, after: R
         '"deleted_at" timestamptz',
         ...entity.fields.map((f) => `${q(f.name)} ${columnType(f)}`),
       ];
-      creates.push({ op: 'create_table', entity: entity.name, destructive: false, description: `Create table ${entity.name}`, sql: [`create table ${t} (\n  ${cols.join(',\n  ')}\n)`] });
+      creates.push({
+        op: 'create_table',
+        entity: entity.name,
+        destructive: false,
+        description: `Create table ${entity.name}`,
+        sql: [`create table ${t} (\n  ${cols.join(',\n  ')}\n)`],
+      });
       for (const index of [...systemIndexes(entity.name), ...entity.indexes]) {
-        indexes.push({ op: 'create_index', entity: entity.name, index: index.name, destructive: false, description: `Create index ${index.name} on ${entity.name} (${index.columns.join(', ')})`, sql: [createIndexSql(entity.name, index)] });
+        indexes.push({
+          op: 'create_index',
+          entity: entity.name,
+          index: index.name,
+          destructive: false,
+          description: `Create index ${index.name} on ${entity.name} (${index.columns.join(', ')})`,
+          sql: [createIndexSql(entity.name, index)],
+        });
       }
       for (const f of entity.fields) if (f.reference) foreignKeys.push(addForeignKey(entity.name, f));
       continue;
@@ -94,7 +124,14 @@ export function planSchema(before: ReadonlyMap<string, CompiledEntity>, after: R
       const was = old.field(f.name);
       if (!was) {
         // A nullable column without a default: a catalogue-only change, instant on any table size.
-        columns.push({ op: 'add_column', entity: entity.name, field: f.name, destructive: false, description: `Add column ${entity.name}.${f.name} ${columnType(f)}`, sql: [`alter table ${t} add column ${q(f.name)} ${columnType(f)}`] });
+        columns.push({
+          op: 'add_column',
+          entity: entity.name,
+          field: f.name,
+          destructive: false,
+          description: `Add column ${entity.name}.${f.name} ${columnType(f)}`,
+          sql: [`alter table ${t} add column ${q(f.name)} ${columnType(f)}`],
+        });
       } else if (was.columnType !== f.columnType) {
         const widening = isWidening(was.columnType, f.columnType);
         columns.push({
@@ -108,15 +145,35 @@ export function planSchema(before: ReadonlyMap<string, CompiledEntity>, after: R
       }
       const wasRef = was?.reference;
       if (JSON.stringify(wasRef) !== JSON.stringify(f.reference)) {
-        if (wasRef) drops.push({ op: 'drop_foreign_key', entity: entity.name, field: f.name, destructive: false, description: `Drop foreign key ${entity.name}.${f.name} → ${wasRef.to}`, sql: [`alter table ${t} drop constraint if exists ${q(fkName(entity.name, f.name))}`] });
+        if (wasRef)
+          drops.push({
+            op: 'drop_foreign_key',
+            entity: entity.name,
+            field: f.name,
+            destructive: false,
+            description: `Drop foreign key ${entity.name}.${f.name} → ${wasRef.to}`,
+            sql: [`alter table ${t} drop constraint if exists ${q(fkName(entity.name, f.name))}`],
+          });
         // A new column holds only NULLs: its key needs no check now (NOT VALID) and is validated after
         // commit, without blocking writes. A retargeted key checks the values it already has, in the deploy.
-        if (f.reference) foreignKeys.push(...(was ? [addForeignKey(entity.name, f)] : [addForeignKey(entity.name, f, true), validateForeignKey(entity.name, f)]));
+        if (f.reference)
+          foreignKeys.push(
+            ...(was
+              ? [addForeignKey(entity.name, f)]
+              : [addForeignKey(entity.name, f, true), validateForeignKey(entity.name, f)]),
+          );
       }
     }
     for (const f of old.fields) {
       if (!entity.field(f.name)) {
-        drops.push({ op: 'drop_column', entity: entity.name, field: f.name, destructive: true, description: `Drop column ${entity.name}.${f.name} and its data`, sql: [`alter table ${t} drop column ${q(f.name)}`] });
+        drops.push({
+          op: 'drop_column',
+          entity: entity.name,
+          field: f.name,
+          destructive: true,
+          description: `Drop column ${entity.name}.${f.name} and its data`,
+          sql: [`alter table ${t} drop column ${q(f.name)}`],
+        });
       }
     }
     const oldIndexes = new Map(old.indexes.map((i) => [i.name, i]));
@@ -125,7 +182,14 @@ export function planSchema(before: ReadonlyMap<string, CompiledEntity>, after: R
       const next = newIndexes.get(name);
       if (!next || !sameIndex(index, next)) {
         // Dropping an index loses no data; `if exists` because dropping its column already dropped it.
-        drops.unshift({ op: 'drop_index', entity: entity.name, index: name, destructive: false, description: `Drop index ${name}`, sql: [dropIndexSql(name)] });
+        drops.unshift({
+          op: 'drop_index',
+          entity: entity.name,
+          index: name,
+          destructive: false,
+          description: `Drop index ${name}`,
+          sql: [dropIndexSql(name)],
+        });
       }
     }
     for (const [name, index] of newIndexes) {
@@ -147,15 +211,31 @@ export function planSchema(before: ReadonlyMap<string, CompiledEntity>, after: R
   }
   for (const old of before.values()) {
     if (!after.has(old.name)) {
-      drops.push({ op: 'drop_table', entity: old.name, destructive: true, description: `Drop table ${old.name} and all its records`, // cascade only removes foreign keys of tables this same deploy drops: validation refuses any
-      // remaining entity that still references a dropped one.
-      sql: [`drop table ${q(old.name)} cascade`] });
+      drops.push({
+        op: 'drop_table',
+        entity: old.name,
+        destructive: true,
+        description: `Drop table ${old.name} and all its records`, // cascade only removes foreign keys of tables this same deploy drops: validation refuses any
+        // remaining entity that still references a dropped one.
+        sql: [`drop table ${q(old.name)} cascade`],
+      });
     }
   }
   // Drops of indexes and keys first (they may stand in the way of type changes), tables last.
   const dropOrder = (s: PlanStep) => ['drop_index', 'drop_foreign_key', 'drop_column', 'drop_table'].indexOf(s.op);
-  const [earlyDrops, lateDrops] = [drops.filter((s) => dropOrder(s) < 2), drops.filter((s) => dropOrder(s) >= 2).sort((a, b) => dropOrder(a) - dropOrder(b))];
-  return [...earlyDrops, ...creates, ...columns, ...lateDrops.filter((s) => s.op === 'drop_column'), ...foreignKeys, ...indexes, ...lateDrops.filter((s) => s.op === 'drop_table')];
+  const [earlyDrops, lateDrops] = [
+    drops.filter((s) => dropOrder(s) < 2),
+    drops.filter((s) => dropOrder(s) >= 2).sort((a, b) => dropOrder(a) - dropOrder(b)),
+  ];
+  return [
+    ...earlyDrops,
+    ...creates,
+    ...columns,
+    ...lateDrops.filter((s) => s.op === 'drop_column'),
+    ...foreignKeys,
+    ...indexes,
+    ...lateDrops.filter((s) => s.op === 'drop_table'),
+  ];
 }
 
 function addForeignKey(entity: string, f: CompiledField, notValid = false): PlanStep {
@@ -166,13 +246,24 @@ function addForeignKey(entity: string, f: CompiledField, notValid = false): Plan
     field: f.name,
     destructive: false,
     description: `Foreign key ${entity}.${f.name} → ${ref.to}.id (on delete ${onDeleteSql[ref.onDelete]})${notValid ? ', checked from now on; existing rows after the deploy' : ''}`,
-    sql: [`alter table ${q(entity)} add constraint ${q(fkName(entity, f.name))} foreign key (${q(f.name)}) references ${q(ref.to)} ("id") on delete ${onDeleteSql[ref.onDelete]}${notValid ? ' not valid' : ''}`],
+    sql: [
+      `alter table ${q(entity)} add constraint ${q(fkName(entity, f.name))} foreign key (${q(f.name)}) references ${q(ref.to)} ("id") on delete ${onDeleteSql[ref.onDelete]}${notValid ? ' not valid' : ''}`,
+    ],
   };
 }
 
 /** Validates a key added NOT VALID: reads the table under a lock that lets reads and writes go on. */
-export const validateForeignKeySql = (entity: string, field: string) => `alter table ${q(entity)} validate constraint ${q(fkName(entity, field))}`;
+export const validateForeignKeySql = (entity: string, field: string) =>
+  `alter table ${q(entity)} validate constraint ${q(fkName(entity, field))}`;
 
 function validateForeignKey(entity: string, f: CompiledField): PlanStep {
-  return { op: 'validate_foreign_key', entity, field: f.name, destructive: false, afterCommit: true, description: `Validate foreign key ${entity}.${f.name} after the deploy, without blocking writes`, sql: [validateForeignKeySql(entity, f.name)] };
+  return {
+    op: 'validate_foreign_key',
+    entity,
+    field: f.name,
+    destructive: false,
+    afterCommit: true,
+    description: `Validate foreign key ${entity}.${f.name} after the deploy, without blocking writes`,
+    sql: [validateForeignKeySql(entity, f.name)],
+  };
 }

@@ -23,7 +23,9 @@ import type { DeployJob, MetadataService } from './service.js';
 
 export const SCHEMA_QUEUE = 'schema.build';
 
-type SchemaJob = { op: 'create_index'; entity: string; index: string } | { op: 'validate_foreign_key'; entity: string; field: string };
+type SchemaJob =
+  | { op: 'create_index'; entity: string; index: string }
+  | { op: 'validate_foreign_key'; entity: string; field: string };
 
 export class SchemaBuilds {
   constructor(
@@ -38,7 +40,11 @@ export class SchemaBuilds {
       for (const step of plan) {
         if (!step.afterCommit) continue;
         const job: SchemaJob | undefined =
-          step.op === 'create_index' ? { op: step.op, entity: step.entity, index: step.index! } : step.op === 'validate_foreign_key' ? { op: step.op, entity: step.entity, field: step.field! } : undefined;
+          step.op === 'create_index'
+            ? { op: step.op, entity: step.entity, index: step.index! }
+            : step.op === 'validate_foreign_key'
+              ? { op: step.op, entity: step.entity, field: step.field! }
+              : undefined;
         const id = job && (await jobs.send<SchemaJob>(SCHEMA_QUEUE, job, { tx }));
         if (id) queued.push({ queue: SCHEMA_QUEUE, id, entity: step.entity, description: step.description });
       }
@@ -48,11 +54,14 @@ export class SchemaBuilds {
 
   async run(job: SchemaJob): Promise<void> {
     if (job.op === 'create_index') return this.buildIndex(job.entity, job.index);
-    if (this.model().entity(job.entity)?.field(job.field)?.reference) await this.database.exec(validateForeignKeySql(job.entity, job.field));
+    if (this.model().entity(job.entity)?.field(job.field)?.reference)
+      await this.database.exec(validateForeignKeySql(job.entity, job.field));
   }
 
   private async buildIndex(entity: string, index: string): Promise<void> {
-    const spec = this.model().entity(entity)?.indexes.find((i) => i.name === index);
+    const spec = this.model()
+      .entity(entity)
+      ?.indexes.find((i) => i.name === index);
     if (!spec || spec.unique) return;
     const [existing] = await this.database.rows<{ valid: boolean }>(
       sql`select i.indisvalid as valid from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = ${index} and c.relnamespace = 'public'::regnamespace`,

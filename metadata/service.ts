@@ -60,7 +60,12 @@ const requestSchema = {
     documents: { type: 'array', maxItems: 2000 },
     delete: {
       type: 'array',
-      items: { type: 'object', required: ['kind', 'name'], additionalProperties: false, properties: { kind: { type: 'string' }, name: { type: 'string' } } },
+      items: {
+        type: 'object',
+        required: ['kind', 'name'],
+        additionalProperties: false,
+        properties: { kind: { type: 'string' }, name: { type: 'string' } },
+      },
     },
     dryRun: { type: 'boolean' },
     allowDestructive: { type: 'boolean' },
@@ -158,7 +163,8 @@ export class MetadataService {
   }
 
   private async apply(request: unknown, actor?: string | null): Promise<DeployResult> {
-    if (!validateRequest(request)) throw badRequest('invalid_request', 'The deploy request is malformed', ajvErrorsToDetails(validateRequest.errors));
+    if (!validateRequest(request))
+      throw badRequest('invalid_request', 'The deploy request is malformed', ajvErrorsToDetails(validateRequest.errors));
     const req = request as unknown as DeployRequest;
     const outcome = await this.database.db.transaction(async (tx) => {
       // Deploys are serialised across processes; readers are never blocked by this lock.
@@ -167,20 +173,43 @@ export class MetadataService {
       await tx.execute(sql.raw(`set local lock_timeout = ${Math.max(1, Math.trunc(this.lockTimeoutMs))}`));
       const version = await this.store.currentVersion(tx);
       const deployed = await this.store.current(tx);
-      const before = version === this.current.version ? this.current : compileModel(version, new DocumentMap(deployed.map((d) => d.doc)), this.registry);
+      const before =
+        version === this.current.version
+          ? this.current
+          : compileModel(version, new DocumentMap(deployed.map((d) => d.doc)), this.registry);
 
-      const { errors, result } = this.validator.validate(req.documents, deployed.map((d) => d.doc), req.delete ?? []);
-      if (!result) throw badRequest('invalid_metadata', `The metadata is invalid (${errors.length} problem${errors.length === 1 ? '' : 's'})`, errors);
+      const { errors, result } = this.validator.validate(
+        req.documents,
+        deployed.map((d) => d.doc),
+        req.delete ?? [],
+      );
+      if (!result)
+        throw badRequest(
+          'invalid_metadata',
+          `The metadata is invalid (${errors.length} problem${errors.length === 1 ? '' : 's'})`,
+          errors,
+        );
 
       const versions = new Map(deployed.map((d) => [DocumentMap.key(d.doc.kind, d.doc.name), d]));
       const changes: (DocumentChange & { doc?: MetadataDocument })[] = [];
       for (const doc of req.documents as MetadataDocument[]) {
         const old = versions.get(DocumentMap.key(doc.kind, doc.name));
         if (old && canonical(old.doc) === canonical(doc)) continue;
-        changes.push({ kind: doc.kind, name: doc.name, change: old ? 'updated' : 'created', version: (old?.version ?? 0) + 1, doc });
+        changes.push({
+          kind: doc.kind,
+          name: doc.name,
+          change: old ? 'updated' : 'created',
+          version: (old?.version ?? 0) + 1,
+          doc,
+        });
       }
       for (const ref of req.delete ?? []) {
-        changes.push({ kind: ref.kind, name: ref.name, change: 'deleted', version: versions.get(DocumentMap.key(ref.kind, ref.name))!.version + 1 });
+        changes.push({
+          kind: ref.kind,
+          name: ref.name,
+          change: 'deleted',
+          version: versions.get(DocumentMap.key(ref.kind, ref.name))!.version + 1,
+        });
       }
 
       const after = compileModel(version + 1, result, this.registry);
@@ -195,7 +224,11 @@ export class MetadataService {
         );
       }
       const publicChanges = changes.map(({ doc: _doc, ...c }) => c);
-      if (req.dryRun || changes.length === 0) return { kind: 'unchanged' as const, result: { version, dryRun: Boolean(req.dryRun), applied: false, changes: publicChanges, plan } };
+      if (req.dryRun || changes.length === 0)
+        return {
+          kind: 'unchanged' as const,
+          result: { version, dryRun: Boolean(req.dryRun), applied: false, changes: publicChanges, plan },
+        };
 
       for (const step of plan) {
         if (step.afterCommit) continue; // a deploy hook queues it (metadata/schema-builds.ts)
@@ -203,10 +236,19 @@ export class MetadataService {
           try {
             await tx.execute(sql.raw(statement));
           } catch (e) {
-            const detail: ErrorDetail = { path: `/${step.entity}${step.field ? '/' + step.field : ''}`, code: step.op, message: `${step.description}: ${(e as Error).message}` };
+            const detail: ErrorDetail = {
+              path: `/${step.entity}${step.field ? '/' + step.field : ''}`,
+              code: step.op,
+              message: `${step.description}: ${(e as Error).message}`,
+            };
             // 55P03 lock_not_available: a transaction kept the table for longer than lockTimeoutMs.
             if ((e as { code?: string }).code === '55P03' || (e as { cause?: { code?: string } }).cause?.code === '55P03') {
-              throw new AppError(503, 'table_busy', `${step.entity} stayed locked by other transactions for ${this.lockTimeoutMs} ms; nothing was deployed, try again`, [detail]);
+              throw new AppError(
+                503,
+                'table_busy',
+                `${step.entity} stayed locked by other transactions for ${this.lockTimeoutMs} ms; nothing was deployed, try again`,
+                [detail],
+              );
             }
             throw badRequest('deploy_failed', `Applying the schema change failed; nothing was deployed`, [detail]);
           }
@@ -214,9 +256,24 @@ export class MetadataService {
       }
       const jobs: DeployJob[] = [];
       for (const hook of this.deployHooks) jobs.push(...(await hook(tx, before, after, plan)));
-      await this.store.record(tx, { version: version + 1, deployedBy: actor, summary: publicChanges, plan }, changes.map((c) => ({ ...c, deleted: c.change === 'deleted' })));
+      await this.store.record(
+        tx,
+        { version: version + 1, deployedBy: actor, summary: publicChanges, plan },
+        changes.map((c) => ({ ...c, deleted: c.change === 'deleted' })),
+      );
       await tx.execute(sql`select pg_notify(${NOTIFY_CHANNEL}, ${String(version + 1)})`);
-      return { kind: 'applied' as const, model: after, result: { version: version + 1, dryRun: false, applied: true, changes: publicChanges, plan, ...(jobs.length ? { jobs } : {}) } };
+      return {
+        kind: 'applied' as const,
+        model: after,
+        result: {
+          version: version + 1,
+          dryRun: false,
+          applied: true,
+          changes: publicChanges,
+          plan,
+          ...(jobs.length ? { jobs } : {}),
+        },
+      };
     });
     if (outcome.kind === 'applied') this.install(outcome.model);
     return outcome.result;

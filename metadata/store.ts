@@ -74,11 +74,21 @@ export class MetadataStore {
       select d.kind, d.name, d.version, d.deployment, d.deleted, p.deployed_at, d.body
       from meta.documents d join meta.deployments p on p.version = d.deployment
       where d.kind = ${kind} and d.name = ${name} order by d.version desc`);
-    return rows.map((r) => ({ ...r, version: Number(r.version), deployment: Number(r.deployment), deployed_at: new Date(r.deployed_at).toISOString() }));
+    return rows.map((r) => ({
+      ...r,
+      version: Number(r.version),
+      deployment: Number(r.deployment),
+      deployed_at: new Date(r.deployed_at).toISOString(),
+    }));
   }
 
   async deployments(limit = 50) {
-    return apiRows(await this.database.rows(sql`select version, deployed_at, deployed_by, summary from meta.deployments order by version desc limit ${limit}`), ['version']);
+    return apiRows(
+      await this.database.rows(
+        sql`select version, deployed_at, deployed_by, summary from meta.deployments order by version desc limit ${limit}`,
+      ),
+      ['version'],
+    );
   }
 
   async record(

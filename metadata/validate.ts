@@ -64,7 +64,11 @@ export class MetadataValidator {
       const kind = (doc as { kind?: unknown })?.kind;
       const validate = typeof kind === 'string' ? this.validators.get(kind) : undefined;
       if (!validate) {
-        errors.push({ path: at + '/kind', code: 'unknown_kind', message: `Unknown document kind ${JSON.stringify(kind)}; known: ${[...this.validators.keys()].join(', ')}` });
+        errors.push({
+          path: at + '/kind',
+          code: 'unknown_kind',
+          message: `Unknown document kind ${JSON.stringify(kind)}; known: ${[...this.validators.keys()].join(', ')}`,
+        });
         return;
       }
       if (!validate(doc)) {
@@ -72,7 +76,8 @@ export class MetadataValidator {
         return;
       }
       const key = DocumentMap.key(kind as string, (doc as MetadataDocument).name);
-      if (seen.has(key)) errors.push({ path: at + '/name', code: 'duplicate_document', message: `${key} appears twice in this deploy` });
+      if (seen.has(key))
+        errors.push({ path: at + '/name', code: 'duplicate_document', message: `${key} appears twice in this deploy` });
       seen.set(key, i);
     });
     if (errors.length) return { errors, result: undefined };

@@ -25,7 +25,11 @@ describe('import graph', () => {
     process.chdir(root);
     let result: ICruiseResult;
     try {
-      const { output } = await cruise(['engine', 'metadata', 'plugins'], { ...config.options, ruleSet: { forbidden: config.forbidden }, validate: true });
+      const { output } = await cruise(['engine', 'metadata', 'plugins'], {
+        ...config.options,
+        ruleSet: { forbidden: config.forbidden },
+        validate: true,
+      });
       result = output as ICruiseResult;
     } finally {
       process.chdir(previous);

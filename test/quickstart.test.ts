@@ -51,7 +51,11 @@ describe('quick start (npm start on the embedded database)', () => {
   });
 
   const login = async (username: string, password: string) => {
-    const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    const res = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
     expect(res.status).toBe(200);
     return { authorization: `Bearer ${(await res.json()).token}` };
   };
@@ -70,15 +74,60 @@ describe('quick start (npm start on the embedded database)', () => {
 
       // one demo user per sample role, with the password printed once (and kept in the data folder)
       await waitFor(() => /rep_east\s+(\S+)/.test(first.output()));
-      const credentials = Object.fromEntries([...first.output().matchAll(/^(\w+)\s+(\S{12})\s+([\w, ]+)$/gm)].map((m) => [m[1], m[2]]));
-      expect(Object.keys(credentials).sort()).toEqual(['admin', 'director', 'engineer', 'finance', 'gm', 'manager_east', 'marketing', 'rep_east', 'rep_north', 'service', 'service_dir', 'service_mgr']);
+      const credentials = Object.fromEntries(
+        [...first.output().matchAll(/^(\w+)\s+(\S{12})\s+([\w, ]+)$/gm)].map((m) => [m[1], m[2]]),
+      );
+      expect(Object.keys(credentials).sort()).toEqual([
+        'admin',
+        'director',
+        'engineer',
+        'finance',
+        'gm',
+        'manager_east',
+        'marketing',
+        'rep_east',
+        'rep_north',
+        'service',
+        'service_dir',
+        'service_mgr',
+      ]);
       expect(await readFile(join(dataDir, 'demo-users.txt'), 'utf8')).toContain(credentials.rep_east);
 
       rep = await login('rep_east', credentials.rep_east);
-      const entities = (await (await fetch(`${base}/api/meta/documents?kind=entity`, { headers: rep })).json()).data.map((d: any) => d.name).sort();
-      expect(entities).toEqual(['accounting_period', 'account', 'activity', 'care_suggestion', 'care_task', 'complaint', 'contact', 'contract', 'department', 'expense_claim',
-        'expense_request', 'field_visit', 'invoice', 'kb_article', 'lead', 'opportunity', 'order', 'payment_plan', 'product', 'quote', 'receipt', 'receipt_allocation',
-        'receivable', 'service_task', 'task', 'ticket', 'user'].sort());
+      const entities = (await (await fetch(`${base}/api/meta/documents?kind=entity`, { headers: rep })).json()).data
+        .map((d: any) => d.name)
+        .sort();
+      expect(entities).toEqual(
+        [
+          'accounting_period',
+          'account',
+          'activity',
+          'care_suggestion',
+          'care_task',
+          'complaint',
+          'contact',
+          'contract',
+          'department',
+          'expense_claim',
+          'expense_request',
+          'field_visit',
+          'invoice',
+          'kb_article',
+          'lead',
+          'opportunity',
+          'order',
+          'payment_plan',
+          'product',
+          'quote',
+          'receipt',
+          'receipt_allocation',
+          'receivable',
+          'service_task',
+          'task',
+          'ticket',
+          'user',
+        ].sort(),
+      );
       const created = await fetch(`${base}/api/data/account`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...rep },
@@ -89,8 +138,21 @@ describe('quick start (npm start on the embedded database)', () => {
       expect(account.archive_no).toBe('EAST-A-00001');
       expect(account).not.toHaveProperty('credit_limit'); // finance's business, not the rep's
       // The finance sample works with the demo organisation: the rep's claim reaches the rep's manager.
-      const post = (path: string, body: unknown, headers: Record<string, string>) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-      const claim = (await (await post('/api/data/expense_claim', { title: '差旅', expense_type: 'travel', amount: 320, expense_date: '2026-11-20', receipts: 1 }, rep)).json()).data;
+      const post = (path: string, body: unknown, headers: Record<string, string>) =>
+        fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+        });
+      const claim = (
+        await (
+          await post(
+            '/api/data/expense_claim',
+            { title: '差旅', expense_type: 'travel', amount: 320, expense_date: '2026-11-20', receipts: 1 },
+            rep,
+          )
+        ).json()
+      ).data;
       expect((await post(`/api/data/expense_claim/${claim.id}/approval/submit`, {}, rep)).status).toBe(200);
       const manager = await login('manager_east', credentials.manager_east);
       const inbox = (await (await fetch(`${base}/api/approvals/inbox`, { headers: manager })).json()).data;

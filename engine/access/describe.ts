@@ -11,7 +11,11 @@ export function describeAccess(model: AppModel, principal: Principal) {
   const out: Record<string, unknown> = {};
   for (const entity of model.entities.values()) {
     const access = policy.access(principal, entity);
-    const actions = Object.fromEntries(Object.entries(access.scopes).filter(([, s]) => s.length).map(([a, s]) => [a, s.map((x) => (typeof x === 'string' ? x : 'condition'))]));
+    const actions = Object.fromEntries(
+      Object.entries(access.scopes)
+        .filter(([, s]) => s.length)
+        .map(([a, s]) => [a, s.map((x) => (typeof x === 'string' ? x : 'condition'))]),
+    );
     if (!Object.keys(actions).length) continue;
     out[entity.name] = {
       actions,

@@ -75,9 +75,12 @@ export class Guard {
     const readable = this.readable(entity);
     return (field: string, param: string) => {
       if (!readable(field)) {
-        throw new AppError(403, 'field_not_readable', `You may not read ${entity.name}.${field}, so you can't use it in ${param}`, [
-          { path: `/query/${param}`, code: 'field_not_readable', message: `${field} is not readable` },
-        ]);
+        throw new AppError(
+          403,
+          'field_not_readable',
+          `You may not read ${entity.name}.${field}, so you can't use it in ${param}`,
+          [{ path: `/query/${param}`, code: 'field_not_readable', message: `${field} is not readable` }],
+        );
       }
     };
   }
@@ -96,8 +99,12 @@ export class Guard {
     if (!access) return;
     const denied = fields.filter((f) => f !== 'owner_id' && f !== 'version' && !(canRead(access, f) && canWrite(access, f)));
     if (denied.length) {
-      throw new AppError(403, 'field_not_writable', `You may not write ${denied.map((f) => `${entity.name}.${f}`).join(', ')}`,
-        denied.map((f) => ({ path: prefix + pointer(f), code: 'field_not_writable', message: `${f} is not writable for you` })));
+      throw new AppError(
+        403,
+        'field_not_writable',
+        `You may not write ${denied.map((f) => `${entity.name}.${f}`).join(', ')}`,
+        denied.map((f) => ({ path: prefix + pointer(f), code: 'field_not_writable', message: `${f} is not writable for you` })),
+      );
     }
   }
 }

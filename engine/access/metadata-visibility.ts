@@ -7,7 +7,16 @@
 import type { Principal } from './principal.js';
 
 /** Kinds any logged-in user may read: what the generated UI is made from. */
-export const UI_KINDS: ReadonlySet<string> = new Set(['app', 'entity', 'dictionary', 'view', 'workflow', 'approval', 'report', 'dashboard']);
+export const UI_KINDS: ReadonlySet<string> = new Set([
+  'app',
+  'entity',
+  'dictionary',
+  'view',
+  'workflow',
+  'approval',
+  'report',
+  'dashboard',
+]);
 
 /** Those who deploy metadata read all of it. */
 export const readsAllMetadata = (principal: Principal) => principal.system.has('metadata.deploy');

@@ -46,7 +46,8 @@ export class Policy {
     for (const role of roles) {
       const doc = this.model.documents.get<RoleDoc>('role', role);
       // A grant naming the entity overrides the role's "*" grant.
-      const grant: Grant | undefined = doc?.grants.find((g) => g.entity === entity.name) ?? doc?.grants.find((g) => g.entity === '*');
+      const grant: Grant | undefined =
+        doc?.grants.find((g) => g.entity === entity.name) ?? doc?.grants.find((g) => g.entity === '*');
       if (!grant) continue;
       for (const action of ACTIONS) {
         const scope = grant[action];
@@ -62,7 +63,8 @@ export class Policy {
   }
 }
 
-export const canRead = (access: EntityAccess, field: string) => SYSTEM_FIELDS.has(field) || !access.readable || access.readable.has(field);
+export const canRead = (access: EntityAccess, field: string) =>
+  SYSTEM_FIELDS.has(field) || !access.readable || access.readable.has(field);
 export const canWrite = (access: EntityAccess, field: string) => !access.writable || access.writable.has(field);
 
 /**
@@ -71,7 +73,13 @@ export const canWrite = (access: EntityAccess, field: string) => !access.writabl
  * `undefined` means unrestricted. Throws 403 when no role grants the action at all: as in Salesforce,
  * sharing widens which rows an action reaches, never which actions a user has.
  */
-export function scopeCondition(_model: AppModel, entity: CompiledEntity, access: EntityAccess, action: Action, principal: Principal): SQL | undefined {
+export function scopeCondition(
+  _model: AppModel,
+  entity: CompiledEntity,
+  access: EntityAccess,
+  action: Action,
+  principal: Principal,
+): SQL | undefined {
   const scopes = access.scopes[action];
   const shareLevel = action === 'read' ? ['read', 'edit'] : action === 'update' ? ['edit'] : undefined;
   if (!scopes.length) throw forbidden(`You may not ${action} ${entity.name} records`);
@@ -83,7 +91,10 @@ export function scopeCondition(_model: AppModel, entity: CompiledEntity, access:
     if (scope === 'own') return ownedBy(principal.selves);
     if (scope === 'department') return ownedBy(principal.departmentMembers);
     if (scope === 'department_tree') return ownedBy(principal.treeMembers);
-    return compileFilter((scope as { when: unknown }).when, filterScope(entity, { $user: principal.context, $now: new Date().toISOString() }));
+    return compileFilter(
+      (scope as { when: unknown }).when,
+      filterScope(entity, { $user: principal.context, $now: new Date().toISOString() }),
+    );
   });
   if (shareLevel) {
     parts.push(sql`${entity.columns.id} in (select record_id from auth.shares where entity = ${entity.name}
@@ -93,13 +104,20 @@ export function scopeCondition(_model: AppModel, entity: CompiledEntity, access:
 }
 
 /** For a record in memory (a new one): does any granted scope of the action admit it? */
-export function scopeAdmits(access: EntityAccess, action: Action, principal: Principal, record: Record<string, unknown>, ownerDepartment: string | null | undefined): boolean {
+export function scopeAdmits(
+  access: EntityAccess,
+  action: Action,
+  principal: Principal,
+  record: Record<string, unknown>,
+  ownerDepartment: string | null | undefined,
+): boolean {
   return access.scopes[action].some((scope) => {
     if (scope === 'all') return true;
     if (scope === 'own') return principal.selves.includes(record.owner_id as string);
     if (scope === 'department') return ownerDepartment != null && principal.departments.includes(ownerDepartment);
     if (scope === 'department_tree') return ownerDepartment != null && principal.departmentTrees.includes(ownerDepartment);
-    return isTruthy(evaluateRule((scope as { when: unknown }).when, { ...record, $user: principal.context, $now: new Date().toISOString() }));
+    return isTruthy(
+      evaluateRule((scope as { when: unknown }).when, { ...record, $user: principal.context, $now: new Date().toISOString() }),
+    );
   });
 }
-

@@ -51,18 +51,38 @@ export async function loadPrincipal(database: Database, model: AppModel, userId:
   if (!users || !departments) return undefined;
   const c = users.columns;
   const select = {
-    id: c.id, username: c.username, display_name: c.display_name, department: c.department, manager: c.manager, roles: c.roles, employment_status: c.employment_status,
+    id: c.id,
+    username: c.username,
+    display_name: c.display_name,
+    department: c.department,
+    manager: c.manager,
+    roles: c.roles,
+    employment_status: c.employment_status,
     // A database deployed before the field existed has no such column: then there is no preference.
     ...(c.language ? { language: c.language } : {}),
   };
-  const [me] = (await database.db.select(select).from(users.table).where(and(eq(c.id, userId), isNull(c.deleted_at)))) as UserRow[];
+  const [me] = (await database.db
+    .select(select)
+    .from(users.table)
+    .where(and(eq(c.id, userId), isNull(c.deleted_at)))) as UserRow[];
   if (!me || me.employment_status !== 'active') return undefined;
 
   const delegators = await database.rows<{ delegator: string }>(sql`
     select distinct delegator from auth.delegations
     where delegate = ${userId} and revoked_at is null and starts_at <= now() and ends_at > now()`);
   const others = delegators.length
-    ? ((await database.db.select(select).from(users.table).where(and(inArray(c.id, delegators.map((d) => d.delegator)), isNull(c.deleted_at)))) as UserRow[])
+    ? ((await database.db
+        .select(select)
+        .from(users.table)
+        .where(
+          and(
+            inArray(
+              c.id,
+              delegators.map((d) => d.delegator),
+            ),
+            isNull(c.deleted_at),
+          ),
+        )) as UserRow[])
     : [];
   const all = [me, ...others];
   const depts = [...new Set(all.map((u) => u.department).filter((d): d is string => Boolean(d)))];
@@ -79,7 +99,10 @@ export async function loadPrincipal(database: Database, model: AppModel, userId:
   // rather than a join per row.
   const treeIds = trees.map((t) => t.id);
   const members = treeIds.length
-    ? ((await database.db.select({ id: c.id, department: c.department }).from(users.table).where(inArray(c.department, treeIds))) as { id: string; department: string }[])
+    ? ((await database.db
+        .select({ id: c.id, department: c.department })
+        .from(users.table)
+        .where(inArray(c.department, treeIds))) as { id: string; department: string }[])
     : [];
   const roles = [...new Set(all.flatMap((u) => u.roles ?? []))].sort();
   const system = new Set(roles.flatMap((r) => model.documents.get<RoleDoc>('role', r)?.system ?? []));

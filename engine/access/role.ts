@@ -31,7 +31,10 @@ function checkRole(role: RoleDoc, all: DocumentSet): ErrorDetail[] {
   const errors: ErrorDetail[] = [];
   role.grants.forEach((grant, i) => {
     const at = (...p: (string | number)[]) => pointer('grants', i, ...p);
-    const entities = grant.entity === '*' ? all.all<EntityDoc>('entity') : [all.get<EntityDoc>('entity', grant.entity)].filter((e): e is EntityDoc => Boolean(e));
+    const entities =
+      grant.entity === '*'
+        ? all.all<EntityDoc>('entity')
+        : [all.get<EntityDoc>('entity', grant.entity)].filter((e): e is EntityDoc => Boolean(e));
     if (grant.entity !== '*' && entities.length === 0) {
       errors.push({ path: at('entity'), code: 'unknown_entity', message: `Entity "${grant.entity}" does not exist` });
       return;
@@ -43,7 +46,12 @@ function checkRole(role: RoleDoc, all: DocumentSet): ErrorDetail[] {
         continue;
       }
       (grant.fields?.[list] ?? []).forEach((f, j) => {
-        if (!fieldNames.has(f)) errors.push({ path: at('fields', list, j), code: 'unknown_field', message: `"${f}" is not a field of ${grant.entity}` });
+        if (!fieldNames.has(f))
+          errors.push({
+            path: at('fields', list, j),
+            code: 'unknown_field',
+            message: `"${f}" is not a field of ${grant.entity}`,
+          });
       });
     }
     for (const action of ACTIONS) {

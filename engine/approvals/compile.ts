@@ -74,7 +74,10 @@ export function compileApproval(doc: ApprovalDoc): CompiledApproval {
 }
 
 /** Decides a step from its votes: approve, reject, or undefined while it is open. */
-export function stepOutcome(step: ApprovalStep, votes: { approved: number; rejected: number; pending: number }): 'APPROVE' | 'REJECT' | undefined {
+export function stepOutcome(
+  step: ApprovalStep,
+  votes: { approved: number; rejected: number; pending: number },
+): 'APPROVE' | 'REJECT' | undefined {
   const total = votes.approved + votes.rejected + votes.pending;
   switch (step.mode ?? 'first') {
     case 'first':

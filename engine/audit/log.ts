@@ -69,7 +69,10 @@ export function diff(before: Record<string, unknown> | null, after: Record<strin
 export async function writeAudit(tx: Db, entries: AuditEntry[]): Promise<void> {
   if (!entries.length) return;
   const rows = entries.map(
-    (e) => sql`(${e.entity}, ${e.recordId}, ${e.version ?? null}, ${e.action}, ${e.actor}, ${JSON.stringify(e.changes ?? {})}::jsonb, ${e.snapshot ? JSON.stringify(e.snapshot) : null}::jsonb, ${e.note ?? null})`,
+    (e) =>
+      sql`(${e.entity}, ${e.recordId}, ${e.version ?? null}, ${e.action}, ${e.actor}, ${JSON.stringify(e.changes ?? {})}::jsonb, ${e.snapshot ? JSON.stringify(e.snapshot) : null}::jsonb, ${e.note ?? null})`,
   );
-  await tx.execute(sql`insert into audit.log (entity, record_id, version, action, actor, changes, snapshot, note) values ${sql.join(rows, sql`, `)}`);
+  await tx.execute(
+    sql`insert into audit.log (entity, record_id, version, action, actor, changes, snapshot, note) values ${sql.join(rows, sql`, `)}`,
+  );
 }

@@ -11,7 +11,14 @@ import { createUser } from './users.js';
 
 interface Organisation {
   departments: { code: string; name: string; parent?: string; head?: string }[];
-  users: { username: string; display_name: string; department?: string; manager?: string; roles: string[]; [field: string]: unknown }[];
+  users: {
+    username: string;
+    display_name: string;
+    department?: string;
+    manager?: string;
+    roles: string[];
+    [field: string]: unknown;
+  }[];
 }
 
 /**
@@ -22,7 +29,8 @@ export function mergeOrganisations(orgs: Organisation[]): Organisation {
   const departments = new Map<string, Organisation['departments'][number]>();
   const users = new Map<string, Organisation['users'][number]>();
   for (const org of orgs) {
-    for (const d of org.departments) departments.set(d.code, { ...d, ...departments.get(d.code), ...(d.head ? { head: d.head } : {}) });
+    for (const d of org.departments)
+      departments.set(d.code, { ...d, ...departments.get(d.code), ...(d.head ? { head: d.head } : {}) });
     for (const u of org.users) {
       const known = users.get(u.username);
       users.set(u.username, known ? { ...u, ...known, roles: [...new Set([...known.roles, ...u.roles])] } : u);
@@ -32,18 +40,29 @@ export function mergeOrganisations(orgs: Organisation[]): Organisation {
 }
 
 export async function seedOrganisation(data: DataService, auth: AuthService, files: string[]) {
-  const org = mergeOrganisations(await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as Organisation)));
+  const org = mergeOrganisations(
+    await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as Organisation)),
+  );
   const ctx = engineContext();
   const departments = new Map<string, string>();
   for (const d of org.departments) {
-    const created = (await data.create(ctx, 'department', { name: d.name, code: d.code, parent: d.parent ? departments.get(d.parent) : null })) as Record<string, unknown>;
+    const created = (await data.create(ctx, 'department', {
+      name: d.name,
+      code: d.code,
+      parent: d.parent ? departments.get(d.parent) : null,
+    })) as Record<string, unknown>;
     departments.set(d.code, created.id as string);
   }
   const users = new Map<string, string>();
   const credentials: { username: string; password: string; roles: string[] }[] = [];
   for (const { department, manager, ...u } of org.users) {
     const password = randomBytes(9).toString('base64url');
-    const created = await createUser(data, auth, { ...u, department: department ? departments.get(department) : null, manager: manager ? users.get(manager) : null, password });
+    const created = await createUser(data, auth, {
+      ...u,
+      department: department ? departments.get(department) : null,
+      manager: manager ? users.get(manager) : null,
+      password,
+    });
     users.set(u.username, created.id);
     credentials.push({ username: u.username, password, roles: u.roles });
   }

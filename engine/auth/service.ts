@@ -115,8 +115,10 @@ const unstorable = (s: string) => !isStorableText(s);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const newToken = (prefix: string) => `${prefix}_${randomBytes(32).toString('base64url')}`;
 
-export const unauthorized = (code = 'unauthenticated', message = 'Log in first: send a session cookie or an Authorization: Bearer token') =>
-  new AppError(401, code, message);
+export const unauthorized = (
+  code = 'unauthenticated',
+  message = 'Log in first: send a session cookie or an Authorization: Bearer token',
+) => new AppError(401, code, message);
 
 export class AuthService {
   private readonly cache = new Map<string, { principal: Principal; sessionId: string; until: number }>();
@@ -160,14 +162,31 @@ export class AuthService {
     return users;
   }
 
-  async login(username: unknown, password: unknown, client: { ip?: string; userAgent?: string } = {}, lang: Lang = 'en'): Promise<LoginResult> {
-    if (typeof username !== 'string' || typeof password !== 'string' || !username || !password || username.length > 200 || password.length > 1000
-      || unstorable(username) || unstorable(password)) {
+  async login(
+    username: unknown,
+    password: unknown,
+    client: { ip?: string; userAgent?: string } = {},
+    lang: Lang = 'en',
+  ): Promise<LoginResult> {
+    if (
+      typeof username !== 'string' ||
+      typeof password !== 'string' ||
+      !username ||
+      !password ||
+      username.length > 200 ||
+      password.length > 1000 ||
+      unstorable(username) ||
+      unstorable(password)
+    ) {
       const wrong = (v: unknown) => typeof v !== 'string' || !v || unstorable(v);
-      throw badRequest('invalid_credentials_format', t(lang, 'Send { "username": string, "password": string }', '请发送 { "username": 字符串, "password": 字符串 }'), [
-        ...(wrong(username) ? [{ path: '/username', message: t(lang, 'required string', '必须是字符串') }] : []),
-        ...(wrong(password) ? [{ path: '/password', message: t(lang, 'required string', '必须是字符串') }] : []),
-      ]);
+      throw badRequest(
+        'invalid_credentials_format',
+        t(lang, 'Send { "username": string, "password": string }', '请发送 { "username": 字符串, "password": 字符串 }'),
+        [
+          ...(wrong(username) ? [{ path: '/username', message: t(lang, 'required string', '必须是字符串') }] : []),
+          ...(wrong(password) ? [{ path: '/password', message: t(lang, 'required string', '必须是字符串') }] : []),
+        ],
+      );
     }
     const users = this.users();
     const name = username.trim().toLowerCase();
@@ -227,9 +246,15 @@ export class AuthService {
         returning attempts, ceil(extract(epoch from (window_start + ${window}::interval - now())))::int as retry`);
       if (row.attempts > (key.startsWith('ip:') ? perAddress : perUser)) {
         await record();
-        throw new AppError(429, 'too_many_attempts', t(lang, `Too many login attempts: try again in ${row.retry} s`, `登录尝试过于频繁，请 ${row.retry} 秒后再试`), [], {
-          'retry-after': String(Math.max(1, row.retry)),
-        });
+        throw new AppError(
+          429,
+          'too_many_attempts',
+          t(lang, `Too many login attempts: try again in ${row.retry} s`, `登录尝试过于频繁，请 ${row.retry} 秒后再试`),
+          [],
+          {
+            'retry-after': String(Math.max(1, row.retry)),
+          },
+        );
       }
     }
   }
@@ -242,7 +267,12 @@ export class AuthService {
   private async beginAttempt(userId: string) {
     const max = this.options.maxFailedLogins;
     const lock = `${this.options.lockMs} milliseconds`;
-    const [row] = await this.database.rows<{ attempt: number; password_hash: string; locked_until: Date | string | null; locked: boolean }>(sql`
+    const [row] = await this.database.rows<{
+      attempt: number;
+      password_hash: string;
+      locked_until: Date | string | null;
+      locked: boolean;
+    }>(sql`
       update auth.credentials set
         failed_attempts = case when locked_until > now() then failed_attempts when locked_until is not null then 1 else failed_attempts + 1 end,
         locked_until = case when locked_until > now() then locked_until
@@ -250,7 +280,12 @@ export class AuthService {
       where user_id = ${userId}
       returning failed_attempts as attempt, password_hash, locked_until, coalesce(locked_until > now(), false) as locked`);
     if (!row) return undefined;
-    return { attempt: Number(row.attempt), passwordHash: row.password_hash, locked: Boolean(row.locked), lockedUntil: row.locked_until ? new Date(row.locked_until) : null };
+    return {
+      attempt: Number(row.attempt),
+      passwordHash: row.password_hash,
+      locked: Boolean(row.locked),
+      lockedUntil: row.locked_until ? new Date(row.locked_until) : null,
+    };
   }
 
   /** A wrong password: the attempt that reaches the limit locks the account. */
@@ -262,13 +297,23 @@ export class AuthService {
 
   /** The right password: the account's count starts again and the throttle gets its attempt back. */
   private async succeed(userId: string, throttleKeys: string[] = []) {
-    await this.database.db.execute(sql`update auth.credentials set failed_attempts = 0, locked_until = null where user_id = ${userId}`);
-    for (const key of throttleKeys) await this.database.db.execute(sql`update auth.login_throttle set attempts = greatest(attempts - 1, 0) where key = ${key}`);
+    await this.database.db.execute(
+      sql`update auth.credentials set failed_attempts = 0, locked_until = null where user_id = ${userId}`,
+    );
+    for (const key of throttleKeys)
+      await this.database.db.execute(sql`update auth.login_throttle set attempts = greatest(attempts - 1, 0) where key = ${key}`);
   }
 
   private lockedError(until: Date, lang: Lang) {
-    return new AppError(423, 'account_locked', t(lang, `Too many failed attempts: the account is locked until ${until.toISOString()}`,
-      `失败次数过多，账户已锁定至 ${until.toISOString()}`));
+    return new AppError(
+      423,
+      'account_locked',
+      t(
+        lang,
+        `Too many failed attempts: the account is locked until ${until.toISOString()}`,
+        `失败次数过多，账户已锁定至 ${until.toISOString()}`,
+      ),
+    );
   }
 
   /** Resolves a session or API token to its principal; 401 when it is unknown, expired or revoked. */
@@ -291,15 +336,21 @@ export class AuthService {
   }
 
   async logout(sessionId: string) {
-    await this.database.db.execute(sql`update auth.sessions set revoked_at = now() where id = ${sessionId} and revoked_at is null`);
+    await this.database.db.execute(
+      sql`update auth.sessions set revoked_at = now() where id = ${sessionId} and revoked_at is null`,
+    );
     await this.invalidate();
   }
 
   async createApiToken(principal: Principal, body: unknown) {
     const { name, expiresAt } = (body ?? {}) as { name?: unknown; expiresAt?: unknown };
     const details = [];
-    if (typeof name !== 'string' || !name.trim() || name.length > 100 || unstorable(name)) details.push({ path: '/name', message: 'a name of 1 to 100 characters is required' });
-    if (expiresAt !== undefined && (typeof expiresAt !== 'string' || !isDateTime(expiresAt) || Date.parse(expiresAt) <= Date.now())) {
+    if (typeof name !== 'string' || !name.trim() || name.length > 100 || unstorable(name))
+      details.push({ path: '/name', message: 'a name of 1 to 100 characters is required' });
+    if (
+      expiresAt !== undefined &&
+      (typeof expiresAt !== 'string' || !isDateTime(expiresAt) || Date.parse(expiresAt) <= Date.now())
+    ) {
       details.push({ path: '/expiresAt', message: 'must be a future ISO 8601 date-time' });
     }
     if (details.length) throw badRequest('invalid_request', 'The token request is invalid', details);
@@ -311,8 +362,10 @@ export class AuthService {
   }
 
   async listApiTokens(principal: Principal) {
-    return apiRows(await this.database.rows(sql`select id, name, created_at, expires_at, last_used_at, revoked_at from auth.sessions
-      where user_id = ${principal.userId} and kind = 'api_token' order by created_at desc`));
+    return apiRows(
+      await this.database.rows(sql`select id, name, created_at, expires_at, last_used_at, revoked_at from auth.sessions
+      where user_id = ${principal.userId} and kind = 'api_token' order by created_at desc`),
+    );
   }
 
   async revokeApiToken(principal: Principal, id: string) {
@@ -330,16 +383,25 @@ export class AuthService {
   async setPassword(userId: string, password: unknown, options: { keepApiTokens?: boolean; lang?: Lang } = {}) {
     const lang = options.lang ?? 'en';
     const problem = passwordProblem(password, lang);
-    if (problem) throw badRequest('weak_password', t(lang, `The password ${problem}`, `密码${problem}`), [{ path: '/password', message: problem }]);
-    if (!UUID.test(userId)) throw notFound('record_not_found', t(lang, `No user with id ${userId}`, `没有 id 为 ${userId} 的用户`));
+    if (problem)
+      throw badRequest('weak_password', t(lang, `The password ${problem}`, `密码${problem}`), [
+        { path: '/password', message: problem },
+      ]);
+    if (!UUID.test(userId))
+      throw notFound('record_not_found', t(lang, `No user with id ${userId}`, `没有 id 为 ${userId} 的用户`));
     const users = this.users();
-    const [user] = await this.database.db.select({ id: users.columns.id }).from(users.table).where(and(eq(users.columns.id, userId), isNull(users.columns.deleted_at)));
+    const [user] = await this.database.db
+      .select({ id: users.columns.id })
+      .from(users.table)
+      .where(and(eq(users.columns.id, userId), isNull(users.columns.deleted_at)));
     if (!user) throw notFound('record_not_found', t(lang, `No user with id ${userId}`, `没有 id 为 ${userId} 的用户`));
     const hash = await hashPassword(password as string);
     await this.database.db.execute(sql`insert into auth.credentials (user_id, password_hash) values (${userId}, ${hash})
       on conflict (user_id) do update set password_hash = excluded.password_hash, failed_attempts = 0, locked_until = null, changed_at = now()`);
     const kinds = options.keepApiTokens ? sql`kind = 'session'` : sql`kind in ('session', 'api_token')`;
-    await this.database.db.execute(sql`update auth.sessions set revoked_at = now() where user_id = ${userId} and ${kinds} and revoked_at is null`);
+    await this.database.db.execute(
+      sql`update auth.sessions set revoked_at = now() where user_id = ${userId} and ${kinds} and revoked_at is null`,
+    );
     await this.invalidate();
   }
 
@@ -350,13 +412,22 @@ export class AuthService {
   async changeOwnPassword(principal: Principal, body: unknown, lang: Lang = 'en') {
     const { currentPassword, newPassword, keepApiTokens } = (isObject(body) ? body : {}) as Record<string, unknown>;
     if (keepApiTokens !== undefined && typeof keepApiTokens !== 'boolean') {
-      throw badRequest('invalid_request', t(lang, 'keepApiTokens must be true or false', 'keepApiTokens 必须是 true 或 false'), [{ path: '/keepApiTokens', message: 'boolean' }]);
+      throw badRequest('invalid_request', t(lang, 'keepApiTokens must be true or false', 'keepApiTokens 必须是 true 或 false'), [
+        { path: '/keepApiTokens', message: 'boolean' },
+      ]);
     }
     const attempt = await this.beginAttempt(principal.userId);
     if (attempt?.locked) throw this.lockedError(attempt.lockedUntil!, lang);
-    const wrong = () => new AppError(403, 'wrong_password', t(lang, 'The current password is wrong', '当前密码错误'), [{ path: '/currentPassword', message: t(lang, 'wrong password', '密码错误') }]);
+    const wrong = () =>
+      new AppError(403, 'wrong_password', t(lang, 'The current password is wrong', '当前密码错误'), [
+        { path: '/currentPassword', message: t(lang, 'wrong password', '密码错误') },
+      ]);
     if (!attempt) throw wrong();
-    if (typeof currentPassword !== 'string' || currentPassword.length > 1000 || !(await verifyPassword(currentPassword, attempt.passwordHash))) {
+    if (
+      typeof currentPassword !== 'string' ||
+      currentPassword.length > 1000 ||
+      !(await verifyPassword(currentPassword, attempt.passwordHash))
+    ) {
       await this.failAttempt(principal.userId, attempt.attempt);
       throw wrong();
     }
@@ -365,8 +436,12 @@ export class AuthService {
   }
 
   async loginHistory(userId: string | undefined, lang: Lang = 'en', limit = 100) {
-    if (userId !== undefined && !UUID.test(userId)) throw notFound('record_not_found', t(lang, `No user with id ${userId}`, `没有 id 为 ${userId} 的用户`));
-    return apiRows(await this.database.rows(sql`select id, user_id, username, at, success, reason, ip, user_agent from auth.login_history
-      ${userId ? sql`where user_id = ${userId}` : sql``} order by id desc limit ${limit}`), ['id']);
+    if (userId !== undefined && !UUID.test(userId))
+      throw notFound('record_not_found', t(lang, `No user with id ${userId}`, `没有 id 为 ${userId} 的用户`));
+    return apiRows(
+      await this.database.rows(sql`select id, user_id, username, at, success, reason, ip, user_agent from auth.login_history
+      ${userId ? sql`where user_id = ${userId}` : sql``} order by id desc limit ${limit}`),
+      ['id'],
+    );
   }
 }

@@ -16,7 +16,11 @@ export interface NewUser {
   [field: string]: unknown;
 }
 
-export async function createUser(data: DataService, auth: AuthService, spec: NewUser): Promise<{ id: string; username: string; password: string }> {
+export async function createUser(
+  data: DataService,
+  auth: AuthService,
+  spec: NewUser,
+): Promise<{ id: string; username: string; password: string }> {
   const { password = randomBytes(9).toString('base64url'), ...fields } = spec;
   const user = (await data.create(engineContext(), 'user', fields)) as Record<string, unknown>;
   await auth.setPassword(user.id as string, password);

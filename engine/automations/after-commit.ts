@@ -31,6 +31,8 @@ export class AfterCommitActions {
   /** Runs the action as the engine, with the record as it was when the change committed. */
   private async run(job: DeferredAction) {
     if (!this.registry.action(job.action.type)?.run) return; // the plugin is gone: nothing to run
-    await this.data.database.db.transaction((tx) => this.data.performAction(tx, engineContext(), job.entity, job.action, job.record, job.data));
+    await this.data.database.db.transaction((tx) =>
+      this.data.performAction(tx, engineContext(), job.entity, job.action, job.record, job.data),
+    );
   }
 }

@@ -15,7 +15,13 @@ import { checkActionList, type WorkflowAction, type WorkflowDoc } from '../workf
 
 export interface AutomationDoc extends MetadataDocument {
   entity: string;
-  trigger: { created?: true; updated?: true; fieldChanged?: string[]; stateEntered?: string; schedule?: { cron: string; timeZone?: string } };
+  trigger: {
+    created?: true;
+    updated?: true;
+    fieldChanged?: string[];
+    stateEntered?: string;
+    schedule?: { cron: string; timeZone?: string };
+  };
   condition?: unknown;
   /** Aggregates over related records, read by the condition and actions as $lookup.<name> (./lookups.ts). */
   lookups?: Record<string, Lookup>;
@@ -32,16 +38,39 @@ export const automationKind: DocumentKindDefinition = {
     const errors: ErrorDetail[] = [];
     const fields = new Set([...SYSTEM_FIELDS, ...entity.fields.map((f) => f.name)]);
     (a.trigger.fieldChanged ?? []).forEach((f, i) => {
-      if (!fields.has(f)) errors.push({ path: pointer('trigger', 'fieldChanged', i), code: 'unknown_field', message: `"${f}" is not a field of ${a.entity}` });
+      if (!fields.has(f))
+        errors.push({
+          path: pointer('trigger', 'fieldChanged', i),
+          code: 'unknown_field',
+          message: `"${f}" is not a field of ${a.entity}`,
+        });
     });
     if (a.trigger.stateEntered !== undefined) {
-      const states = all.all<WorkflowDoc>('workflow').filter((w) => w.entity === a.entity).flatMap((w) => Object.keys(w.states));
-      if (!states.includes(a.trigger.stateEntered)) errors.push({ path: '/trigger/stateEntered', code: 'unknown_state', message: `No workflow of ${a.entity} has a state "${a.trigger.stateEntered}"` });
+      const states = all
+        .all<WorkflowDoc>('workflow')
+        .filter((w) => w.entity === a.entity)
+        .flatMap((w) => Object.keys(w.states));
+      if (!states.includes(a.trigger.stateEntered))
+        errors.push({
+          path: '/trigger/stateEntered',
+          code: 'unknown_state',
+          message: `No workflow of ${a.entity} has a state "${a.trigger.stateEntered}"`,
+        });
     }
-    if (a.trigger.schedule && Object.keys(a.trigger).length > 1) errors.push({ path: '/trigger', code: 'invalid_trigger', message: 'A schedule is a trigger on its own: put record events in another automation' });
+    if (a.trigger.schedule && Object.keys(a.trigger).length > 1)
+      errors.push({
+        path: '/trigger',
+        code: 'invalid_trigger',
+        message: 'A schedule is a trigger on its own: put record events in another automation',
+      });
     if (a.trigger.schedule) {
       const { cron, timeZone } = a.trigger.schedule;
-      if (cron.trim().split(/\s+/).length !== 5) errors.push({ path: '/trigger/schedule/cron', code: 'invalid_cron', message: `"${cron}" is not a five-field cron expression (minute hour day month weekday)` });
+      if (cron.trim().split(/\s+/).length !== 5)
+        errors.push({
+          path: '/trigger/schedule/cron',
+          code: 'invalid_cron',
+          message: `"${cron}" is not a five-field cron expression (minute hour day month weekday)`,
+        });
       else {
         try {
           cronParser.parseExpression(cron, { tz: timeZone ?? 'UTC' });
@@ -49,10 +78,18 @@ export const automationKind: DocumentKindDefinition = {
           errors.push({ path: '/trigger/schedule/cron', code: 'invalid_cron', message: `"${cron}": ${(e as Error).message}` });
         }
       }
-      if (timeZone !== undefined && !isTimeZone(timeZone)) errors.push({ path: '/trigger/schedule/timeZone', code: 'invalid_time_zone', message: `Unknown time zone "${timeZone}"` });
+      if (timeZone !== undefined && !isTimeZone(timeZone))
+        errors.push({
+          path: '/trigger/schedule/timeZone',
+          code: 'invalid_time_zone',
+          message: `Unknown time zone "${timeZone}"`,
+        });
     }
     errors.push(...checkLookups(a.lookups, all));
-    if (a.condition !== undefined) errors.push(...checkRule(a.condition, { fields: new Set([...fields, '$old']), allowContext: true, path: '/condition' }).errors);
+    if (a.condition !== undefined)
+      errors.push(
+        ...checkRule(a.condition, { fields: new Set([...fields, '$old']), allowContext: true, path: '/condition' }).errors,
+      );
     errors.push(...checkActionList(a.actions, '/actions', registry, { entity, all, fields }, true));
     return errors;
   },

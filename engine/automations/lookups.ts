@@ -29,7 +29,12 @@ export interface Lookup {
 }
 
 /** The lookups' values for one record; sums and counts of nothing are 0. */
-export async function lookupValues(tx: Db, model: AppModel, lookups: Record<string, Lookup> | undefined, context: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function lookupValues(
+  tx: Db,
+  model: AppModel,
+  lookups: Record<string, Lookup> | undefined,
+  context: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const entries = Object.entries(lookups ?? {});
   if (!entries.length) return {};
   const parts: SQL[] = entries.map(([name, l]) => {
@@ -40,11 +45,13 @@ export async function lookupValues(tx: Db, model: AppModel, lookups: Record<stri
     return sql`(select ${total} from ${target.table} where ${target.table}.deleted_at is null and ${where}) as ${sql.identifier(name)}`;
   });
   const [row] = rowsOf<Record<string, unknown>>(await tx.execute(sql`select ${sql.join(parts, sql`, `)}`));
-  return Object.fromEntries(entries.map(([name, l]) => {
-    const target = model.entity(l.entity)!;
-    const kind = l.op === 'count' ? 'integer' : target.columnKinds.get(l.field!) ?? 'number';
-    return [name, decodeValue(kind, row[name])];
-  }));
+  return Object.fromEntries(
+    entries.map(([name, l]) => {
+      const target = model.entity(l.entity)!;
+      const kind = l.op === 'count' ? 'integer' : (target.columnKinds.get(l.field!) ?? 'number');
+      return [name, decodeValue(kind, row[name])];
+    }),
+  );
 }
 
 /**
@@ -64,7 +71,9 @@ function contextOnly(rule: object): boolean {
   const vars: string[] = [];
   const walk = (r: unknown) => {
     if (Array.isArray(r)) r.forEach(walk);
-    else if (typeof r === 'object' && r !== null) for (const [op, args] of Object.entries(r)) (op === 'var' ? vars.push(String(Array.isArray(args) ? args[0] : args)) : walk(args));
+    else if (typeof r === 'object' && r !== null)
+      for (const [op, args] of Object.entries(r))
+        op === 'var' ? vars.push(String(Array.isArray(args) ? args[0] : args)) : walk(args);
   };
   walk(rule);
   return vars.length > 0 && vars.every((v) => v.startsWith('$')) && !('var' in rule);
@@ -81,7 +90,8 @@ export function checkLookups(lookups: Record<string, Lookup> | undefined, all: D
       continue;
     }
     const fields = new Set([...SYSTEM_FIELDS, ...target.fields.map((f) => f.name)]);
-    if (l.op !== 'count' && (!l.field || !fields.has(l.field))) errors.push({ path: at('field'), code: 'unknown_field', message: `${l.op} needs "field", a field of ${l.entity}` });
+    if (l.op !== 'count' && (!l.field || !fields.has(l.field)))
+      errors.push({ path: at('field'), code: 'unknown_field', message: `${l.op} needs "field", a field of ${l.entity}` });
     if (l.where !== undefined) errors.push(...checkRule(l.where, { fields, allowContext: true, path: at('where') }).errors);
   }
   return errors;

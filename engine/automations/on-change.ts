@@ -33,7 +33,15 @@ function automationsOf(model: AppModel) {
  * Runs the automations of a record change, in the change's transaction: a failing action rolls the
  * change back. Actions that create records can trigger automations in turn, up to a depth.
  */
-async function automate(service: DataService, tx: Db, ctx: OperationContext, entity: CompiledEntity, before: Record<string, unknown> | null, after: Record<string, unknown>, depth: number) {
+async function automate(
+  service: DataService,
+  tx: Db,
+  ctx: OperationContext,
+  entity: CompiledEntity,
+  before: Record<string, unknown> | null,
+  after: Record<string, unknown>,
+  depth: number,
+) {
   const model = service.model();
   const automations = automationsOf(model).get(entity.name);
   if (!automations?.length) return;
@@ -41,18 +49,29 @@ async function automate(service: DataService, tx: Db, ctx: OperationContext, ent
   const actionData = { ...after, $old: before ?? {}, $user: ctx.principal?.context ?? {}, $now: new Date().toISOString() };
   for (const a of automations) {
     const t = a.trigger;
-    const fires = before === null
-      ? Boolean(t.created)
-      : Boolean(t.updated) || (t.fieldChanged?.some(changed) ?? false) || (t.stateEntered !== undefined && [...entity.workflowFields].some((f) => changed(f) && after[f] === t.stateEntered));
+    const fires =
+      before === null
+        ? Boolean(t.created)
+        : Boolean(t.updated) ||
+          (t.fieldChanged?.some(changed) ?? false) ||
+          (t.stateEntered !== undefined && [...entity.workflowFields].some((f) => changed(f) && after[f] === t.stateEntered));
     if (!fires) continue;
     // Aggregates over related records, for this automation's condition and actions.
-    const data = a.lookups ? { ...actionData, $lookup: await lookupValues(tx, model, a.lookups, { $record: after, $now: actionData.$now, $user: actionData.$user }) } : actionData;
+    const data = a.lookups
+      ? {
+          ...actionData,
+          $lookup: await lookupValues(tx, model, a.lookups, { $record: after, $now: actionData.$now, $user: actionData.$user }),
+        }
+      : actionData;
     if (a.condition !== undefined && !isTruthy(evaluateRule(a.condition, data))) continue;
-    if (depth >= MAX_AUTOMATION_DEPTH) throw conflict('automation_loop', `Automations triggered each other more than ${MAX_AUTOMATION_DEPTH} levels deep (last: ${a.name})`);
+    if (depth >= MAX_AUTOMATION_DEPTH)
+      throw conflict(
+        'automation_loop',
+        `Automations triggered each other more than ${MAX_AUTOMATION_DEPTH} levels deep (last: ${a.name})`,
+      );
     for (const action of a.actions) await service.runAction(tx, ctx, entity.name, action, after, data, depth);
   }
 }
-
 
 export class ChangeAutomations {
   constructor(private readonly data: DataService) {

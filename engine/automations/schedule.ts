@@ -86,16 +86,32 @@ export class AutomationScheduler {
       for (const row of rows) {
         const record = toRecord(row as Record<string, unknown>);
         const base = { ...record, $now: now, $user: {} };
-        const data = automation.lookups ? { ...base, $lookup: await lookupValues(this.data.database.db, model, automation.lookups, { $record: record, $now: now, $user: {} }) } : base;
+        const data = automation.lookups
+          ? {
+              ...base,
+              $lookup: await lookupValues(this.data.database.db, model, automation.lookups, {
+                $record: record,
+                $now: now,
+                $user: {},
+              }),
+            }
+          : base;
         if (automation.condition !== undefined && !isTruthy(evaluateRule(automation.condition, data))) continue;
         result.matched++;
         try {
           await this.data.database.db.transaction(async (tx) => {
-            for (const action of automation.actions) await this.data.runAction(tx, engineContext(), entity.name, action, record, data);
+            for (const action of automation.actions)
+              await this.data.runAction(tx, engineContext(), entity.name, action, record, data);
           });
         } catch (e) {
           result.failed.push({ id: record.id as string, error: (e as Error).message });
-          await recordJobFailure(this.data.database, { kind: 'automation', job: `automation ${name}`, entity, recordId: record.id as string, error: e });
+          await recordJobFailure(this.data.database, {
+            kind: 'automation',
+            job: `automation ${name}`,
+            entity,
+            recordId: record.id as string,
+            error: e,
+          });
         }
       }
       if (rows.length < PAGE) break;

@@ -35,7 +35,13 @@ function textType(name: string, lbl: LocalizedText, defaultMax: number, extra: J
     columnType: () => 'text',
     textual: true,
     valueSchema: (f) =>
-      defined({ type: 'string', maxLength: opt(f, 'maxLength') ?? defaultMax, minLength: opt(f, 'minLength'), pattern: opt(f, 'pattern'), ...extra }),
+      defined({
+        type: 'string',
+        maxLength: opt(f, 'maxLength') ?? defaultMax,
+        minLength: opt(f, 'minLength'),
+        pattern: opt(f, 'pattern'),
+        ...extra,
+      }),
     check: (f) => {
       const pattern = opt<string>(f, 'pattern');
       if (pattern === undefined) return [];
@@ -43,13 +49,26 @@ function textType(name: string, lbl: LocalizedText, defaultMax: number, extra: J
         new RegExp(pattern, 'u');
         return [];
       } catch (e) {
-        return [{ path: '/pattern', code: 'invalid_pattern', message: `pattern is not a valid regular expression: ${(e as Error).message}` }];
+        return [
+          {
+            path: '/pattern',
+            code: 'invalid_pattern',
+            message: `pattern is not a valid regular expression: ${(e as Error).message}`,
+          },
+        ];
       }
     },
   };
 }
 
-function numberType(name: string, lbl: LocalizedText, column: (f: FieldDoc) => string, kind: ValueKind, extraOptions: Record<string, JsonSchema> = {}, defaults: { min?: number; max?: number } = {}): FieldTypeDefinition {
+function numberType(
+  name: string,
+  lbl: LocalizedText,
+  column: (f: FieldDoc) => string,
+  kind: ValueKind,
+  extraOptions: Record<string, JsonSchema> = {},
+  defaults: { min?: number; max?: number } = {},
+): FieldTypeDefinition {
   return {
     name,
     label: lbl,
@@ -135,12 +154,15 @@ const DATE_TOKENS = new Set(['yyyy', 'yy', 'mm', 'dd']);
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function calendarDate(now: Date, timeZone: string) {
   let format = formatters.get(timeZone);
-  if (!format) formatters.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  if (!format)
+    formatters.set(
+      timeZone,
+      (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })),
+    );
   const parts = format.formatToParts(now);
   const part = (type: string) => parts.find((p) => p.type === type)!.value;
   return { yyyy: part('year'), mm: part('month'), dd: part('day') };
 }
-
 
 /** Renders an auto-number pattern except for the counter, which is left as `{seq}`. */
 function renderPrefix(pattern: string, record: Record<string, unknown>, now: Date, timeZone: string): string {
@@ -161,7 +183,13 @@ function renderPrefix(pattern: string, record: Record<string, unknown>, now: Dat
  * as many records as share the prefix in one atomic upsert. The row lock serialises concurrent inserts of
  * the same prefix until commit, so numbers are unique (and gap-free unless an insert fails later).
  */
-async function allocateNumbers(field: FieldDoc, entity: string, records: Record<string, unknown>[], tx: FieldWriteArgs['tx'], now: Date): Promise<string[]> {
+async function allocateNumbers(
+  field: FieldDoc,
+  entity: string,
+  records: Record<string, unknown>[],
+  tx: FieldWriteArgs['tx'],
+  now: Date,
+): Promise<string[]> {
   const pattern = String(field.pattern);
   const width = Number(/\{seq:(\d)\}/.exec(pattern)![1]);
   const prefixes = records.map((r) => renderPrefix(pattern, r, now, String(field.timeZone ?? 'UTC')));
@@ -189,8 +217,10 @@ const builtInTypes: FieldTypeDefinition[] = [
   {
     ...textType('phone', label('Phone', '电话'), 32, { pattern: '^[+]?[0-9()\\- ]{3,32}(?: ?(?:ext|转)[0-9]{1,6})?$' }),
     options: { maxLength: int(1) },
-    patternMessage: label('must be a phone number: digits, spaces, ( ) and -, optionally + first and an extension (ext 123)',
-      '必须是电话号码：数字、空格、括号和连字符，可以 + 开头，可带分机（转 123）'),
+    patternMessage: label(
+      'must be a phone number: digits, spaces, ( ) and -, optionally + first and an extension (ext 123)',
+      '必须是电话号码：数字、空格、括号和连字符，可以 + 开头，可带分机（转 123）',
+    ),
   },
   { ...textType('url', label('URL', '网址'), 2048, { format: 'uri' }), options: { maxLength: int(1) } },
   numberType('integer', label('Integer', '整数'), () => 'integer', 'integer'),
@@ -201,11 +231,31 @@ const builtInTypes: FieldTypeDefinition[] = [
     'number',
     { precision: { type: 'integer', minimum: 1, maximum: 38 }, scale: { type: 'integer', minimum: 0, maximum: 20 } },
   ),
-  numberType('currency', label('Currency', '金额'), () => 'numeric(18,2)', 'number', { currencyCode: { type: 'string', pattern: '^[A-Z]{3}$' } }),
+  numberType('currency', label('Currency', '金额'), () => 'numeric(18,2)', 'number', {
+    currencyCode: { type: 'string', pattern: '^[A-Z]{3}$' },
+  }),
   numberType('percent', label('Percent', '百分比'), () => 'numeric(9,4)', 'number', {}, { min: 0, max: 100 }),
-  { name: 'boolean', label: label('Checkbox', '复选框'), kind: () => 'boolean', columnType: () => 'boolean', valueSchema: () => ({ type: 'boolean' }) },
-  { name: 'date', label: label('Date', '日期'), kind: () => 'date', columnType: () => 'date', valueSchema: () => ({ type: 'string', format: 'date' }) },
-  { name: 'datetime', label: label('Date and time', '日期时间'), kind: () => 'datetime', columnType: () => 'timestamptz', valueSchema: () => ({ type: 'string', format: 'date-time' }) },
+  {
+    name: 'boolean',
+    label: label('Checkbox', '复选框'),
+    kind: () => 'boolean',
+    columnType: () => 'boolean',
+    valueSchema: () => ({ type: 'boolean' }),
+  },
+  {
+    name: 'date',
+    label: label('Date', '日期'),
+    kind: () => 'date',
+    columnType: () => 'date',
+    valueSchema: () => ({ type: 'string', format: 'date' }),
+  },
+  {
+    name: 'datetime',
+    label: label('Date and time', '日期时间'),
+    kind: () => 'datetime',
+    columnType: () => 'timestamptz',
+    valueSchema: () => ({ type: 'string', format: 'date-time' }),
+  },
   {
     name: 'picklist',
     label: label('Picklist', '下拉选项'),
@@ -224,7 +274,12 @@ const builtInTypes: FieldTypeDefinition[] = [
     kind: () => 'text[]',
     columnType: () => 'text[]',
     indexMethod: 'gin',
-    valueSchema: (f, ctx) => ({ type: 'array', uniqueItems: true, items: { type: 'string', enum: activeValues(f, ctx) }, 'x-dictionary': f.dictionary }),
+    valueSchema: (f, ctx) => ({
+      type: 'array',
+      uniqueItems: true,
+      items: { type: 'string', enum: activeValues(f, ctx) },
+      'x-dictionary': f.dictionary,
+    }),
     check: checkDictionary,
   },
   {
@@ -240,7 +295,9 @@ const builtInTypes: FieldTypeDefinition[] = [
     references: (f) => ({ to: String(f.to), onDelete: (f.onDelete as 'restrict' | 'set_null' | 'cascade') ?? 'set_null' }),
     valueSchema: (f) => ({ type: 'string', format: 'uuid', 'x-reference': f.to }),
     check: (f, ctx) =>
-      ctx.entity(String(f.to)) ? [] : [{ path: '/to', code: 'unknown_entity', message: `Referenced entity "${f.to}" does not exist` }],
+      ctx.entity(String(f.to))
+        ? []
+        : [{ path: '/to', code: 'unknown_entity', message: `Referenced entity "${f.to}" does not exist` }],
   },
   {
     name: 'autonumber',
@@ -264,15 +321,26 @@ const builtInTypes: FieldTypeDefinition[] = [
       for (const [, name, arg] of pattern.matchAll(AUTONUMBER_TOKEN)) {
         if (name === 'seq') {
           seqCount++;
-          if (!arg || !/^\d$/.test(arg) || Number(arg) < 1) errors.push({ path: '/pattern', code: 'invalid_pattern', message: '{seq:N} needs a width N from 1 to 9' });
+          if (!arg || !/^\d$/.test(arg) || Number(arg) < 1)
+            errors.push({ path: '/pattern', code: 'invalid_pattern', message: '{seq:N} needs a width N from 1 to 9' });
         } else if (!DATE_TOKENS.has(name) && !ctx.fieldNames.has(name)) {
-          errors.push({ path: '/pattern', code: 'unknown_field', message: `Pattern token {${name}} is neither a field nor a date token` });
+          errors.push({
+            path: '/pattern',
+            code: 'unknown_field',
+            message: `Pattern token {${name}} is neither a field nor a date token`,
+          });
         } else if (arg !== undefined && arg !== 'upper') {
           errors.push({ path: '/pattern', code: 'invalid_pattern', message: `Unknown modifier ":${arg}" in {${name}:${arg}}` });
         }
       }
-      if (f.timeZone !== undefined && !isTimeZone(String(f.timeZone))) errors.push({ path: '/timeZone', code: 'invalid_time_zone', message: `Unknown time zone "${f.timeZone}"` });
-      if (seqCount !== 1) errors.push({ path: '/pattern', code: 'invalid_pattern', message: 'An auto-number pattern needs exactly one {seq:N} token' });
+      if (f.timeZone !== undefined && !isTimeZone(String(f.timeZone)))
+        errors.push({ path: '/timeZone', code: 'invalid_time_zone', message: `Unknown time zone "${f.timeZone}"` });
+      if (seqCount !== 1)
+        errors.push({
+          path: '/pattern',
+          code: 'invalid_pattern',
+          message: 'An auto-number pattern needs exactly one {seq:N} token',
+        });
       return errors;
     },
     async onWrite({ field, entity, operation, record, tx, now }) {
@@ -296,8 +364,13 @@ const builtInTypes: FieldTypeDefinition[] = [
     },
     check: (f, ctx) => {
       // The creation time is known when formulas run (a deadline counts from it).
-      const { errors, fieldsUsed } = checkRule(f.expr, { fields: new Set([...ctx.fieldNames, 'created_at']), allowContext: false, path: '/expr' });
-      if (fieldsUsed.has(f.name)) errors.push({ path: '/expr', code: 'circular_formula', message: 'A formula cannot refer to itself' });
+      const { errors, fieldsUsed } = checkRule(f.expr, {
+        fields: new Set([...ctx.fieldNames, 'created_at']),
+        allowContext: false,
+        path: '/expr',
+      });
+      if (fieldsUsed.has(f.name))
+        errors.push({ path: '/expr', code: 'circular_formula', message: 'A formula cannot refer to itself' });
       return errors;
     },
     onWrite: ({ field, record }) => coerceFormula(evaluateRule(field.expr, record), String(field.returns)),
@@ -309,7 +382,12 @@ const builtInTypes: FieldTypeDefinition[] = [
     kind: () => 'text[]',
     columnType: () => 'text[]',
     indexMethod: 'gin',
-    valueSchema: (_f, ctx) => ({ type: 'array', uniqueItems: true, items: { type: 'string', enum: ctx.names('role') }, 'x-documents': 'role' }),
+    valueSchema: (_f, ctx) => ({
+      type: 'array',
+      uniqueItems: true,
+      items: { type: 'string', enum: ctx.names('role') },
+      'x-documents': 'role',
+    }),
   },
   { name: 'json', label: label('JSON', 'JSON'), kind: () => 'json', columnType: () => 'jsonb', valueSchema: () => ({}) },
 ];

@@ -30,5 +30,8 @@ export const corePlugin: Plugin = {
   fieldTypes: [...coreFieldTypes, rollupFieldType],
   documentKinds: coreKinds,
   actions: coreActions,
-  operations: [{ name: 'days_between', evaluate: daysBetween }, { name: 'add_hours', evaluate: addHours }],
+  operations: [
+    { name: 'days_between', evaluate: daysBetween },
+    { name: 'add_hours', evaluate: addHours },
+  ],
 };

@@ -17,4 +17,17 @@ import { reportKind } from '../reports/kind.js';
 import { dashboardKind } from '../reports/dashboard-kind.js';
 import { targetKind } from '../reports/targets.js';
 
-export const coreKinds: DocumentKindDefinition[] = [appKind, dictionaryKind, entityKind, roleKind, templateKind, workflowKind, automationKind, approvalKind, viewKind, reportKind, dashboardKind, targetKind];
+export const coreKinds: DocumentKindDefinition[] = [
+  appKind,
+  dictionaryKind,
+  entityKind,
+  roleKind,
+  templateKind,
+  workflowKind,
+  automationKind,
+  approvalKind,
+  viewKind,
+  reportKind,
+  dashboardKind,
+  targetKind,
+];

@@ -9,21 +9,41 @@ import { engineContext, type OperationContext } from './context.js';
 import type { DataService } from './service.js';
 
 /** Any action may carry `when` (json-logic over the action's data): it is skipped when that does not hold. */
-export const actionApplies = (action: WorkflowAction, data: Record<string, unknown>) => action.when === undefined || isTruthy(evaluateRule(action.when, data));
+export const actionApplies = (action: WorkflowAction, data: Record<string, unknown>) =>
+  action.when === undefined || isTruthy(evaluateRule(action.when, data));
 
 /**
  * Skipped when the action's `when` does not hold; queued in the transaction when it is after-commit
  * (the action type's or the document's choice); otherwise run now, in the transaction.
  */
-export async function runAction(data: DataService, tx: Db, ctx: OperationContext, entity: string, action: WorkflowAction, record: Record<string, unknown>, actionData: Record<string, unknown>, depth = 0): Promise<unknown> {
+export async function runAction(
+  data: DataService,
+  tx: Db,
+  ctx: OperationContext,
+  entity: string,
+  action: WorkflowAction,
+  record: Record<string, unknown>,
+  actionData: Record<string, unknown>,
+  depth = 0,
+): Promise<unknown> {
   if (!actionApplies(action, actionData)) return undefined;
   const definition = data.registry!.action(action.type)!;
-  if (definition.afterCommit || action.afterCommit === true) return data.hooks.service('deferAction')(tx, { action, entity, record, data: actionData });
+  if (definition.afterCommit || action.afterCommit === true)
+    return data.hooks.service('deferAction')(tx, { action, entity, record, data: actionData });
   return performAction(data, tx, ctx, entity, action, record, actionData, depth);
 }
 
 /** Runs an action's side effect in the transaction (the after-commit runner calls this from the queue). */
-export function performAction(data: DataService, tx: Db, ctx: OperationContext, entity: string, action: WorkflowAction, record: Record<string, unknown>, actionData: Record<string, unknown>, depth = 0): Promise<unknown> {
+export function performAction(
+  data: DataService,
+  tx: Db,
+  ctx: OperationContext,
+  entity: string,
+  action: WorkflowAction,
+  record: Record<string, unknown>,
+  actionData: Record<string, unknown>,
+  depth = 0,
+): Promise<unknown> {
   return data.registry!.action(action.type)!.run!({
     action,
     entity,
@@ -31,7 +51,8 @@ export function performAction(data: DataService, tx: Db, ctx: OperationContext, 
     data: actionData,
     tx,
     documents: data.model().documents,
-    createRecord: (target, values) => data.create(engineContext(ctx.lang), target, values, tx, depth + 1) as Promise<Record<string, unknown>>,
+    createRecord: (target, values) =>
+      data.create(engineContext(ctx.lang), target, values, tx, depth + 1) as Promise<Record<string, unknown>>,
     fire: (event, comment) => data.hooks.service('fireEvent')(tx, entity, record.id as string, event, comment),
     lang: ctx.lang,
   });

@@ -9,13 +9,22 @@ import { columnRef, deletedCondition, selectFrom } from './query.js';
 import { decodeRows, toRecord } from './records.js';
 import { all } from './pipeline.js';
 
-export const notFoundRecord = (entity: CompiledEntity, id: string) => notFound('record_not_found', `No ${entity.name} with id ${id}`);
+export const notFoundRecord = (entity: CompiledEntity, id: string) =>
+  notFound('record_not_found', `No ${entity.name} with id ${id}`);
 
 /** The columns a read selects: all of them, or `fields` with id and version. */
-export const selectionNames = (entity: CompiledEntity, fields?: string[]) => (fields ? [...new Set(['id', 'version', ...fields])] : entity.columnNames);
+export const selectionNames = (entity: CompiledEntity, fields?: string[]) =>
+  fields ? [...new Set(['id', 'version', ...fields])] : entity.columnNames;
 
 /** The live record, within a scope (absent = any); 404 when it isn't there for the caller. */
-export async function findActive(database: Database, db: Db, entity: CompiledEntity, id: string, scope: SQL | undefined, names: string[] = entity.columnNames) {
+export async function findActive(
+  database: Database,
+  db: Db,
+  entity: CompiledEntity,
+  id: string,
+  scope: SQL | undefined,
+  names: string[] = entity.columnNames,
+) {
   if (!UUID.test(id)) throw notFoundRecord(entity, id);
   // Column text and the live-record condition come cached (see query.ts): this runs for every read by id.
   const query = sql`${selectFrom(entity, names)} where ${all(sql`${columnRef(entity, 'id')} = ${id}::uuid`, deletedCondition(entity, 'exclude'), scope)}`;
@@ -25,18 +34,28 @@ export async function findActive(database: Database, db: Db, entity: CompiledEnt
 }
 
 /** Reads a record the caller can see, with flags for the further actions they may take on it. */
-export async function findWithRights(db: Db, guard: Guard, entity: CompiledEntity, id: string, actions: ('update' | 'delete' | 'assign' | 'share')[], deleted = false) {
+export async function findWithRights(
+  db: Db,
+  guard: Guard,
+  entity: CompiledEntity,
+  id: string,
+  actions: ('update' | 'delete' | 'assign' | 'share')[],
+  deleted = false,
+) {
   const read = guard.condition(entity, 'read');
   const flags: Record<string, SQL> = {};
   for (const action of actions) {
     const c = guard.optionalCondition(entity, action);
-    flags[`__${action}`] = c === undefined ? sql<boolean>`true` : c === false ? sql<boolean>`false` : sql<boolean>`coalesce(${c}, false)`;
+    flags[`__${action}`] =
+      c === undefined ? sql<boolean>`true` : c === false ? sql<boolean>`false` : sql<boolean>`coalesce(${c}, false)`;
   }
   if (!UUID.test(id)) throw notFoundRecord(entity, id);
   const [row] = (await db
     .select({ ...entity.columns, ...flags } as never)
     .from(entity.table)
-    .where(all(eq(entity.columns.id, id), deleted ? isNotNull(entity.columns.deleted_at) : isNull(entity.columns.deleted_at), read))) as Record<string, unknown>[];
+    .where(
+      all(eq(entity.columns.id, id), deleted ? isNotNull(entity.columns.deleted_at) : isNull(entity.columns.deleted_at), read),
+    )) as Record<string, unknown>[];
   if (!row) throw notFoundRecord(entity, id);
   const rights = Object.fromEntries(actions.map((a) => [a, Boolean(row[`__${a}`])])) as Record<string, boolean>;
   for (const a of actions) delete row[`__${a}`];

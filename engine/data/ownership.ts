@@ -33,9 +33,18 @@ export class OwnershipService {
   /** A live, active user, or a 422 pointing at `path`. */
   private async activeUser(tx: Db, id: unknown, path: string): Promise<string> {
     const users = this.users();
-    if (typeof id !== 'string' || !UUID.test(id)) throw unprocessable('invalid_reference', 'Not a user id', [{ path, code: 'invalid_reference', message: 'must be a user id' }]);
-    const [u] = await tx.select({ id: users.columns.id, status: users.columns.employment_status }).from(users.table).where(and(eq(users.columns.id, id), isNull(users.columns.deleted_at)));
-    if (!u || u.status !== 'active') throw unprocessable('invalid_reference', 'The user does not exist or has left', [{ path, code: 'invalid_reference', message: `no active user ${id}` }]);
+    if (typeof id !== 'string' || !UUID.test(id))
+      throw unprocessable('invalid_reference', 'Not a user id', [
+        { path, code: 'invalid_reference', message: 'must be a user id' },
+      ]);
+    const [u] = await tx
+      .select({ id: users.columns.id, status: users.columns.employment_status })
+      .from(users.table)
+      .where(and(eq(users.columns.id, id), isNull(users.columns.deleted_at)));
+    if (!u || u.status !== 'active')
+      throw unprocessable('invalid_reference', 'The user does not exist or has left', [
+        { path, code: 'invalid_reference', message: `no active user ${id}` },
+      ]);
     return id;
   }
 
@@ -48,8 +57,14 @@ export class OwnershipService {
     const guard = this.data.guard(ctx);
     if (!isObject(body)) throw badRequest('invalid_body', 'Send { "to": userId, "reason"?: text }');
     const { to, from, filter, reason } = body;
-    if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500)) throw badRequest('invalid_request', 'reason must be text of at most 500 characters', [{ path: '/reason', message: 'invalid' }]);
-    if (!id && from === undefined && filter === undefined) throw badRequest('invalid_request', 'A bulk assignment needs "from" or "filter"', [{ path: '/from', message: 'required without filter' }]);
+    if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500))
+      throw badRequest('invalid_request', 'reason must be text of at most 500 characters', [
+        { path: '/reason', message: 'invalid' },
+      ]);
+    if (!id && from === undefined && filter === undefined)
+      throw badRequest('invalid_request', 'A bulk assignment needs "from" or "filter"', [
+        { path: '/from', message: 'required without filter' },
+      ]);
     const scope = guard.condition(entity, 'assign');
     const read = guard.condition(entity, 'read');
     const result = await this.data.database.db.transaction(async (tx) => {
@@ -60,13 +75,19 @@ export class OwnershipService {
         conditions.push(eq(entity.columns.id, id));
       }
       if (from !== undefined) {
-        if (typeof from !== 'string' || !UUID.test(from)) throw badRequest('invalid_request', 'from must be a user id', [{ path: '/from', message: 'must be a user id' }]);
+        if (typeof from !== 'string' || !UUID.test(from))
+          throw badRequest('invalid_request', 'from must be a user id', [{ path: '/from', message: 'must be a user id' }]);
         conditions.push(eq(entity.columns.owner_id, from));
       }
       if (filter !== undefined) {
         const checkReadable = guard.checkReadable(entity);
         try {
-          conditions.push(compileFilter(filter, filterScope(entity, { $user: ctx.principal?.context ?? {}, $now: new Date().toISOString() }, checkReadable)));
+          conditions.push(
+            compileFilter(
+              filter,
+              filterScope(entity, { $user: ctx.principal?.context ?? {}, $now: new Date().toISOString() }, checkReadable),
+            ),
+          );
         } catch (e) {
           const err = e as { details?: { path: string }[] };
           if (err.details) err.details = err.details.map((d) => ({ ...d, path: '/filter' + d.path }));
@@ -85,11 +106,22 @@ export class OwnershipService {
       );
       if (id && !rows.length) {
         // Nothing changed: already theirs, not assignable by the caller, or not visible at all.
-        const [visible] = await tx.select({ owner: c.owner_id, assignable: scope ? sql<boolean>`coalesce(${scope}, false)` : sql<boolean>`true` }).from(t).where(all(eq(c.id, id), isNull(c.deleted_at), read));
+        const [visible] = await tx
+          .select({ owner: c.owner_id, assignable: scope ? sql<boolean>`coalesce(${scope}, false)` : sql<boolean>`true` })
+          .from(t)
+          .where(all(eq(c.id, id), isNull(c.deleted_at), read));
         if (!visible) throw notFound('record_not_found', `No ${entity.name} with id ${id}`);
         if (!visible.assignable) throw forbidden(`You may not assign this ${entity.name}`);
       }
-      if (!guard.privileged && !ctx.principal?.selves.includes(toUser)) await assertAssignable(tx, guard, entity, rows.map((r) => r.id), ctx.lang, '/to');
+      if (!guard.privileged && !ctx.principal?.selves.includes(toUser))
+        await assertAssignable(
+          tx,
+          guard,
+          entity,
+          rows.map((r) => r.id),
+          ctx.lang,
+          '/to',
+        );
       await this.logAssignments(tx, entity, rows, toUser, guard.userId, typeof reason === 'string' ? reason : null);
       return { assigned: rows.length, to: toUser, ids: rows.map((r) => r.id) };
     });
@@ -97,17 +129,42 @@ export class OwnershipService {
     return result;
   }
 
-  private async logAssignments(tx: Db, entity: CompiledEntity, rows: { id: string; version: number; from_owner: string | null }[], to: string, actor: string | null, reason: string | null) {
+  private async logAssignments(
+    tx: Db,
+    entity: CompiledEntity,
+    rows: { id: string; version: number; from_owner: string | null }[],
+    to: string,
+    actor: string | null,
+    reason: string | null,
+  ) {
     if (!rows.length) return;
     const values = rows.map((r) => sql`(${entity.name}, ${r.id}, ${r.from_owner}, ${to}, ${actor}, ${reason})`);
-    await tx.execute(sql`insert into audit.assignments (entity, record_id, from_owner, to_owner, actor, reason) values ${sql.join(values, sql`, `)}`);
-    await writeAudit(tx, rows.map((r): AuditEntry => ({ entity: entity.name, recordId: r.id, version: Number(r.version), action: 'assign', actor, changes: { owner_id: [r.from_owner, to] }, note: reason ?? undefined })));
+    await tx.execute(
+      sql`insert into audit.assignments (entity, record_id, from_owner, to_owner, actor, reason) values ${sql.join(values, sql`, `)}`,
+    );
+    await writeAudit(
+      tx,
+      rows.map(
+        (r): AuditEntry => ({
+          entity: entity.name,
+          recordId: r.id,
+          version: Number(r.version),
+          action: 'assign',
+          actor,
+          changes: { owner_id: [r.from_owner, to] },
+          note: reason ?? undefined,
+        }),
+      ),
+    );
   }
 
   async assignmentLog(ctx: OperationContext, entityName: string, id: string) {
     await this.data.history(ctx, entityName, id); // the same visibility as the record's history
-    return apiRows(await this.data.database.rows(sql`select id, from_owner, to_owner, actor, at, reason from audit.assignments
-      where entity = ${entityName} and record_id = ${id} order by id desc`), ['id']);
+    return apiRows(
+      await this.data.database.rows(sql`select id, from_owner, to_owner, actor, at, reason from audit.assignments
+      where entity = ${entityName} and record_id = ${id} order by id desc`),
+      ['id'],
+    );
   }
 
   // ── sharing ──
@@ -118,7 +175,8 @@ export class OwnershipService {
     if (!isObject(body)) throw badRequest('invalid_body', 'Send { "user" | "department": id, "access": "read" | "edit" }');
     const { user, department, access } = body;
     const details = [];
-    if ((user === undefined) === (department === undefined)) details.push({ path: '/user', message: 'give exactly one of user or department' });
+    if ((user === undefined) === (department === undefined))
+      details.push({ path: '/user', message: 'give exactly one of user or department' });
     if (access !== 'read' && access !== 'edit') details.push({ path: '/access', message: 'must be "read" or "edit"' });
     if (details.length) throw badRequest('invalid_request', 'The share is invalid', details);
     return this.data.database.db.transaction(async (tx) => {
@@ -127,8 +185,17 @@ export class OwnershipService {
       if (user !== undefined) target = await this.activeUser(tx, user, '/user');
       else {
         const depts = this.data.entity('department');
-        const [d] = typeof department === 'string' && UUID.test(department) ? await tx.select({ id: depts.columns.id }).from(depts.table).where(and(eq(depts.columns.id, department), isNull(depts.columns.deleted_at))) : [];
-        if (!d) throw unprocessable('invalid_reference', 'No such department', [{ path: '/department', code: 'invalid_reference', message: 'no such department' }]);
+        const [d] =
+          typeof department === 'string' && UUID.test(department)
+            ? await tx
+                .select({ id: depts.columns.id })
+                .from(depts.table)
+                .where(and(eq(depts.columns.id, department), isNull(depts.columns.deleted_at)))
+            : [];
+        if (!d)
+          throw unprocessable('invalid_reference', 'No such department', [
+            { path: '/department', code: 'invalid_reference', message: 'no such department' },
+          ]);
         target = department as string;
       }
       const shareId = uuidv7();
@@ -138,7 +205,15 @@ export class OwnershipService {
             on conflict (entity, record_id, coalesce(user_id, department_id)) do update set access = excluded.access returning id`,
         tx,
       );
-      await writeAudit(tx, [{ entity: entity.name, recordId: id, action: 'share', actor: guard.userId, changes: { [user !== undefined ? `share:user:${target}` : `share:department:${target}`]: [null, access] } }]);
+      await writeAudit(tx, [
+        {
+          entity: entity.name,
+          recordId: id,
+          action: 'share',
+          actor: guard.userId,
+          changes: { [user !== undefined ? `share:user:${target}` : `share:department:${target}`]: [null, access] },
+        },
+      ]);
       return { id: row.id, entity: entity.name, record: id, user: user ?? null, department: department ?? null, access };
     });
   }
@@ -146,8 +221,10 @@ export class OwnershipService {
   async shares(ctx: OperationContext, entityName: string, id: string) {
     const entity = this.data.entity(entityName);
     await this.data.get(ctx, entity.name, id, { fields: 'id' });
-    return apiRows(await this.data.database.rows(sql`select id, user_id as "user", department_id as department, access, created_by, created_at
-      from auth.shares where entity = ${entity.name} and record_id = ${id} order by created_at`));
+    return apiRows(
+      await this.data.database.rows(sql`select id, user_id as "user", department_id as department, access, created_by, created_at
+      from auth.shares where entity = ${entity.name} and record_id = ${id} order by created_at`),
+    );
   }
 
   async unshare(ctx: OperationContext, entityName: string, id: string, shareId: string) {
@@ -161,7 +238,15 @@ export class OwnershipService {
       );
       if (!rows.length) throw notFound('share_not_found', 'No such share on this record');
       const r = rows[0];
-      await writeAudit(tx, [{ entity: entity.name, recordId: id, action: 'unshare', actor: guard.userId, changes: { [r.user_id ? `share:user:${r.user_id}` : `share:department:${r.department_id}`]: [r.access, null] } }]);
+      await writeAudit(tx, [
+        {
+          entity: entity.name,
+          recordId: id,
+          action: 'unshare',
+          actor: guard.userId,
+          changes: { [r.user_id ? `share:user:${r.user_id}` : `share:department:${r.department_id}`]: [r.access, null] },
+        },
+      ]);
       return { removed: shareId };
     });
   }
@@ -188,7 +273,8 @@ export class OwnershipService {
     if (!isObject(body)) throw badRequest('invalid_body', 'Send { "delegator"?, "delegate", "startsAt", "endsAt" }');
     const delegator = body.delegator ?? principal.userId;
     const { delegate, startsAt, endsAt } = body;
-    if (delegator !== principal.userId && !principal.system.has('users.manage')) throw forbidden('Only user managers may delegate someone else’s work', [{ path: '/delegator', message: 'not you' }]);
+    if (delegator !== principal.userId && !principal.system.has('users.manage'))
+      throw forbidden('Only user managers may delegate someone else’s work', [{ path: '/delegator', message: 'not you' }]);
     const details = [];
     const start = typeof startsAt === 'string' ? Date.parse(startsAt) : NaN;
     const end = typeof endsAt === 'string' ? Date.parse(endsAt) : NaN;
@@ -201,8 +287,14 @@ export class OwnershipService {
     await this.data.database.db.transaction(async (tx) => {
       await this.activeUser(tx, delegate, '/delegate');
       const users = this.users();
-      const [d] = typeof delegator === 'string' && UUID.test(delegator) ? await tx.select({ id: users.columns.id }).from(users.table).where(eq(users.columns.id, delegator)) : [];
-      if (!d) throw unprocessable('invalid_reference', 'No such delegator', [{ path: '/delegator', code: 'invalid_reference', message: 'no such user' }]);
+      const [d] =
+        typeof delegator === 'string' && UUID.test(delegator)
+          ? await tx.select({ id: users.columns.id }).from(users.table).where(eq(users.columns.id, delegator))
+          : [];
+      if (!d)
+        throw unprocessable('invalid_reference', 'No such delegator', [
+          { path: '/delegator', code: 'invalid_reference', message: 'no such user' },
+        ]);
       await tx.execute(sql`insert into auth.delegations (id, delegator, delegate, starts_at, ends_at, created_by)
         values (${id}, ${delegator as string}, ${delegate as string}, ${new Date(start).toISOString()}::timestamptz, ${new Date(end).toISOString()}::timestamptz, ${principal.userId})`);
     });
@@ -212,9 +304,13 @@ export class OwnershipService {
 
   async delegations(ctx: OperationContext) {
     const principal = this.requireUser(ctx);
-    const mine = principal.system.has('users.manage') ? sql`true` : sql`(delegator = ${principal.userId} or delegate = ${principal.userId})`;
-    return apiRows(await this.data.database.rows(sql`select id, delegator, delegate, starts_at as "startsAt", ends_at as "endsAt", revoked_at as "revokedAt", created_by as "createdBy"
-      from auth.delegations where ${mine} order by starts_at desc limit 200`));
+    const mine = principal.system.has('users.manage')
+      ? sql`true`
+      : sql`(delegator = ${principal.userId} or delegate = ${principal.userId})`;
+    return apiRows(
+      await this.data.database.rows(sql`select id, delegator, delegate, starts_at as "startsAt", ends_at as "endsAt", revoked_at as "revokedAt", created_by as "createdBy"
+      from auth.delegations where ${mine} order by starts_at desc limit 200`),
+    );
   }
 
   async revokeDelegation(ctx: OperationContext, id: string) {
@@ -261,4 +357,3 @@ export class OwnershipService {
     return ctx.principal;
   }
 }
-

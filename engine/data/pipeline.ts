@@ -25,7 +25,8 @@ export { ruleViolations } from './validation.js';
 
 /** A condition that may be absent (unrestricted). */
 export const all = (...conditions: (SQL | undefined)[]) => and(...conditions.filter((c): c is SQL => c !== undefined));
-export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // ── resolve ──
 
@@ -39,7 +40,14 @@ export function resolve(data: DataService, ctx: OperationContext, entityName: st
  * Items against a compiled schema; 422 with every error when any fails, in the caller's language, fields
  * named by their labels. `change`: the message speaks of a change rather than a record.
  */
-export function validateSchema(validate: ValidateFunction, items: unknown[], ctx: OperationContext, bulk: boolean, entity: CompiledEntity, change = false) {
+export function validateSchema(
+  validate: ValidateFunction,
+  items: unknown[],
+  ctx: OperationContext,
+  bulk: boolean,
+  entity: CompiledEntity,
+  change = false,
+) {
   const errors: ErrorDetail[] = [];
   items.forEach((item, i) => errors.push(...schemaErrors(validate, item, ctx.lang, bulk ? pointer(i) : '', entity)));
   if (errors.length) throw invalidWrite(ctx.lang, errors, change);
@@ -51,7 +59,15 @@ export function validateSchema(validate: ValidateFunction, items: unknown[], ctx
  * that does not exist, so ids cannot be probed; without any read right on the target, nothing can be
  * referenced. The engine's own (privileged) writes see every record.
  */
-export async function missingReferences(data: DataService, tx: Db, entity: CompiledEntity, records: Record<string, unknown>[], bulk: boolean, guard: Guard, lang: Lang = 'en'): Promise<ErrorDetail[]> {
+export async function missingReferences(
+  data: DataService,
+  tx: Db,
+  entity: CompiledEntity,
+  records: Record<string, unknown>[],
+  bulk: boolean,
+  guard: Guard,
+  lang: Lang = 'en',
+): Promise<ErrorDetail[]> {
   const errors: ErrorDetail[] = [];
   await Promise.all(
     entity.fields
@@ -60,12 +76,25 @@ export async function missingReferences(data: DataService, tx: Db, entity: Compi
         const target = data.entity(f.reference!.to);
         const ids = [...new Set(records.map((r) => r[f.name]).filter((v): v is string => typeof v === 'string'))];
         const scope = guard.optionalCondition(target, 'read');
-        const found = scope === false ? [] : await tx.select({ id: target.columns.id }).from(target.table).where(and(inArray(target.columns.id, ids), isNull(target.columns.deleted_at), scope));
+        const found =
+          scope === false
+            ? []
+            : await tx
+                .select({ id: target.columns.id })
+                .from(target.table)
+                .where(and(inArray(target.columns.id, ids), isNull(target.columns.deleted_at), scope));
         const live = new Set(found.map((r) => r.id as string));
         records.forEach((r, i) => {
           if (typeof r[f.name] === 'string' && !live.has(r[f.name] as string)) {
-            errors.push({ path: (bulk ? pointer(i) : '') + pointer(f.name), code: 'invalid_reference',
-              message: t(lang, `No ${target.label.en} with id ${r[f.name]} that you may read`, `没有您可查看的、id 为 ${r[f.name]} 的${target.label['zh-CN']}`) });
+            errors.push({
+              path: (bulk ? pointer(i) : '') + pointer(f.name),
+              code: 'invalid_reference',
+              message: t(
+                lang,
+                `No ${target.label.en} with id ${r[f.name]} that you may read`,
+                `没有您可查看的、id 为 ${r[f.name]} 的${target.label['zh-CN']}`,
+              ),
+            });
           }
         });
       }),
@@ -80,11 +109,21 @@ export async function missingReferences(data: DataService, tx: Db, entity: Compi
  * tree (as Salesforce's transfer rules do). Checked in SQL on the rows as written, in the writing
  * transaction, so a refusal rolls the write back. Callers pass only records given to someone else.
  */
-export async function assertAssignable(tx: Db, guard: Guard, entity: CompiledEntity, ids: string[], lang: Lang, path = '/owner_id') {
+export async function assertAssignable(
+  tx: Db,
+  guard: Guard,
+  entity: CompiledEntity,
+  ids: string[],
+  lang: Lang,
+  path = '/owner_id',
+) {
   if (!ids.length) return;
   const scope = guard.condition(entity, 'assign'); // 403 without any assign right
   if (!scope) return;
-  const [outside] = await tx.select({ n: sql<number>`count(*)::int` }).from(entity.table).where(and(inArray(entity.columns.id, ids), sql`not coalesce(${scope}, false)`));
+  const [outside] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(entity.table)
+    .where(and(inArray(entity.columns.id, ids), sql`not coalesce(${scope}, false)`));
   if (Number(outside.n) > 0) {
     const message = t(lang, 'The new owner is outside the users you may assign records to', '新负责人不在您可分配的范围内');
     throw new AppError(403, 'outside_assign_scope', message, [{ path, code: 'outside_assign_scope', message }]);
@@ -103,7 +142,15 @@ export function defaults(entity: CompiledEntity): Record<string, unknown> {
  * Runs the field types' write hooks in dependency order: computing ones (formulas) before validation,
  * allocating ones (auto-numbers) after it, so a refused record uses up no number.
  */
-export async function compute(tx: Db, entity: CompiledEntity, operation: 'create' | 'update', record: Record<string, unknown>, now: Date, allocating: boolean, model?: AppModel) {
+export async function compute(
+  tx: Db,
+  entity: CompiledEntity,
+  operation: 'create' | 'update',
+  record: Record<string, unknown>,
+  now: Date,
+  allocating: boolean,
+  model?: AppModel,
+) {
   const computed: Record<string, unknown> = {};
   for (const f of entity.writeHooks) {
     if (Boolean(f.type.allocates) !== allocating) continue;
@@ -132,14 +179,21 @@ export async function allocate(tx: Db, entity: CompiledEntity, records: Record<s
 
 export function expectedVersion(ifMatch: string | undefined, bodyVersion: number | undefined): number {
   const raw = ifMatch !== undefined ? ifMatch.replace(/^W\//, '').replace(/"/g, '').trim() : bodyVersion;
-  if (raw === undefined) throw new AppError(428, 'version_required', 'Send the version you read, in If-Match or as "version" in the body');
+  if (raw === undefined)
+    throw new AppError(428, 'version_required', 'Send the version you read, in If-Match or as "version" in the body');
   const version = Number(raw);
-  if (!Number.isInteger(version) || version < 1) throw badRequest('invalid_version', 'The version must be a positive integer', [{ path: ifMatch !== undefined ? '/headers/if-match' : '/version', message: 'not a version' }]);
+  if (!Number.isInteger(version) || version < 1)
+    throw badRequest('invalid_version', 'The version must be a positive integer', [
+      { path: ifMatch !== undefined ? '/headers/if-match' : '/version', message: 'not a version' },
+    ]);
   return version;
 }
 
 export function versionConflict(entity: CompiledEntity, expected: number, actual?: number) {
-  return conflict('version_conflict', `The ${entity.name} was changed by someone else (you sent version ${expected}${actual ? `, it is now ${actual}` : ''}); reload it and try again`);
+  return conflict(
+    'version_conflict',
+    `The ${entity.name} was changed by someone else (you sent version ${expected}${actual ? `, it is now ${actual}` : ''}); reload it and try again`,
+  );
 }
 
 /** Unique and foreign-key violations become 422s that name the field; other data exceptions 422s too. */
@@ -148,20 +202,29 @@ export async function mapDbErrors<T>(entity: CompiledEntity, run: () => Promise<
     return await run();
   } catch (e) {
     // drizzle wraps the driver's error; postgres.js and PGlite name the constraint differently.
-    const err = ((e as { cause?: unknown }).cause ?? e) as { code?: string; constraint_name?: string; constraint?: string; detail?: string };
+    const err = ((e as { cause?: unknown }).cause ?? e) as {
+      code?: string;
+      constraint_name?: string;
+      constraint?: string;
+      detail?: string;
+    };
     const constraint = err.constraint_name ?? err.constraint;
     if (err.code === '23505') {
       const index = entity.indexes.find((i) => i.name === constraint);
       const fields = index?.columns ?? [];
       // Only "must be unique": naming the other record (or that it exists outside the caller's scope) would leak it.
       const names = fields.map((f) => entity.field(f)?.doc.label?.[lang] ?? f).join(', ');
-      throw unprocessable('unique_violation', t(lang, `${names || 'The value'} must be unique`, `${names}必须唯一`),
-        fields.map((f) => ({ path: pointer(f), code: 'unique', message: t(lang, 'must be unique', '必须唯一') })));
+      throw unprocessable(
+        'unique_violation',
+        t(lang, `${names || 'The value'} must be unique`, `${names}必须唯一`),
+        fields.map((f) => ({ path: pointer(f), code: 'unique', message: t(lang, 'must be unique', '必须唯一') })),
+      );
     }
     if (err.code === '23503') {
       const field = entity.fields.find((f) => f.reference && constraint?.endsWith(`__${f.name}`));
-      throw unprocessable('invalid_reference', t(lang, 'A referenced record does not exist', '关联的记录不存在'),
-        [{ path: field ? pointer(field.name) : '', code: 'invalid_reference', message: t(lang, 'does not exist', '不存在') }]);
+      throw unprocessable('invalid_reference', t(lang, 'A referenced record does not exist', '关联的记录不存在'), [
+        { path: field ? pointer(field.name) : '', code: 'invalid_reference', message: t(lang, 'does not exist', '不存在') },
+      ]);
     }
     // A value the checks before the write let through and the column refused (class 22, data exception):
     // the client's input, so a 422 — never a 500 — and the field types' checks are to be tightened.

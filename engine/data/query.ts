@@ -61,12 +61,20 @@ const fail = (param: string, code: string, message: string): never => {
 };
 
 function fieldList(entity: CompiledEntity, param: string, raw: string): string[] {
-  const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const name of names) if (!entity.columnKinds.has(name)) fail(param, 'unknown_field', `"${name}" is not a field of ${entity.name}`);
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const name of names)
+    if (!entity.columnKinds.has(name)) fail(param, 'unknown_field', `"${name}" is not a field of ${entity.name}`);
   return names;
 }
 
-export function parseListParams(entity: CompiledEntity, query: Record<string, string | undefined>, lang: Lang = 'en'): ListParams {
+export function parseListParams(
+  entity: CompiledEntity,
+  query: Record<string, string | undefined>,
+  lang: Lang = 'en',
+): ListParams {
   const known = new Set(['filter', 'sort', 'limit', 'cursor', 'fields', 'expand', 'q', 'deleted', 'count']);
   for (const key of Object.keys(query)) if (!known.has(key)) fail(key, 'unknown_parameter', `Unknown query parameter "${key}"`);
 
@@ -80,7 +88,10 @@ export function parseListParams(entity: CompiledEntity, query: Record<string, st
   }
 
   const sort: SortKey[] = [];
-  for (const part of (query.sort ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of (query.sort ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const desc = part.startsWith('-');
     const field = desc || part.startsWith('+') ? part.slice(1) : part;
     const kind = entity.columnKinds.get(field);
@@ -95,17 +106,21 @@ export function parseListParams(entity: CompiledEntity, query: Record<string, st
   let limit = DEFAULT_LIMIT;
   if (query.limit !== undefined) {
     limit = Number(query.limit);
-    if (!/^\d+$/.test(query.limit) || limit < 1 || limit > MAX_LIMIT) fail('limit', 'invalid_limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+    if (!/^\d+$/.test(query.limit) || limit < 1 || limit > MAX_LIMIT)
+      fail('limit', 'invalid_limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
   }
 
   const expand = query.expand ? fieldList(entity, 'expand', query.expand) : [];
-  for (const name of expand) if (!entity.field(name)?.reference) fail('expand', 'not_a_reference', `"${name}" is not a reference field`);
+  for (const name of expand)
+    if (!entity.field(name)?.reference) fail('expand', 'not_a_reference', `"${name}" is not a reference field`);
 
   const deleted = query.deleted ?? 'exclude';
   if (deleted !== 'exclude' && deleted !== 'only') fail('deleted', 'invalid_parameter', 'deleted must be "exclude" or "only"');
-  if (query.count !== undefined && query.count !== 'true' && query.count !== 'false') fail('count', 'invalid_parameter', 'count must be true or false');
+  if (query.count !== undefined && query.count !== 'true' && query.count !== 'false')
+    fail('count', 'invalid_parameter', 'count must be true or false');
   if (query.q !== undefined && query.q.length > 200) fail('q', 'invalid_parameter', 'q is limited to 200 characters');
-  if (query.q !== undefined && !isStorableText(query.q)) fail('q', 'invalid_text', 'q must not contain NUL characters or unpaired surrogates');
+  if (query.q !== undefined && !isStorableText(query.q))
+    fail('q', 'invalid_text', 'q must not contain NUL characters or unpaired surrogates');
 
   return {
     filter,
@@ -121,11 +136,16 @@ export function parseListParams(entity: CompiledEntity, query: Record<string, st
 }
 
 /** The sort a page is ordered by: the client's keys, then id in the direction of the last key. */
-export const effectiveSort = (sort: SortKey[]): SortKey[] => [...sort, { field: 'id', desc: sort.length ? sort[sort.length - 1].desc : true }];
+export const effectiveSort = (sort: SortKey[]): SortKey[] => [
+  ...sort,
+  { field: 'id', desc: sort.length ? sort[sort.length - 1].desc : true },
+];
 
 /** The cursor after a row, from its position in the sort: the sort keys' values, then its id. */
 export function encodeCursor(sort: SortKey[], key: unknown[]): string {
-  return Buffer.from(JSON.stringify({ s: sortSignature(sort), v: key.slice(0, sort.length), id: key[sort.length] })).toString('base64url');
+  return Buffer.from(JSON.stringify({ s: sortSignature(sort), v: key.slice(0, sort.length), id: key[sort.length] })).toString(
+    'base64url',
+  );
 }
 
 const sortSignature = (sort: SortKey[]) => sort.map((k) => (k.desc ? '-' : '') + k.field + (k.pinyin ? '~pinyin' : '')).join(',');
@@ -142,7 +162,8 @@ function decodeCursor(entity: CompiledEntity, sort: SortKey[], raw: string): Cur
     fail('cursor', 'invalid_cursor', 'The cursor is not one this API issued');
   }
   (parsed.v as unknown[]).forEach((v, i) => {
-    if (v !== null && !fitsKind(v, entity.columnKinds.get(sort[i].field)!, castOf(entity, sort[i].field))) fail('cursor', 'invalid_cursor', 'The cursor is not one this API issued');
+    if (v !== null && !fitsKind(v, entity.columnKinds.get(sort[i].field)!, castOf(entity, sort[i].field)))
+      fail('cursor', 'invalid_cursor', 'The cursor is not one this API issued');
   });
   return { values: parsed.v as unknown[], id: parsed.id as string };
 }
@@ -174,7 +195,9 @@ function fitsKind(value: unknown, kind: ValueKind, columnType: string): boolean 
 export function castOf(entity: CompiledEntity, field: string): string {
   const f = entity.field(field);
   if (f) return f.columnType;
-  return ({ uuid: 'uuid', datetime: 'timestamptz', integer: 'integer' } as Record<string, string>)[entity.columnKinds.get(field)!];
+  return ({ uuid: 'uuid', datetime: 'timestamptz', integer: 'integer' } as Record<string, string>)[
+    entity.columnKinds.get(field)!
+  ];
 }
 
 export const bound = (entity: CompiledEntity, field: string, value: unknown): SQL =>
@@ -209,7 +232,8 @@ export function orderBy(entity: CompiledEntity, sort: SortKey[]): SQL {
 export function keysetCondition(entity: CompiledEntity, sort: SortKey[], cursor: Cursor): { main: SQL; nullTail?: SQL } {
   const keys = effectiveSort(sort);
   const values = [...cursor.values, cursor.id];
-  const col = (i: number) => (keys[i].pinyin ? sql`${columnRef(entity, keys[i].field)} collate ${sql.raw(PINYIN)}` : columnRef(entity, keys[i].field));
+  const col = (i: number) =>
+    keys[i].pinyin ? sql`${columnRef(entity, keys[i].field)} collate ${sql.raw(PINYIN)}` : columnRef(entity, keys[i].field);
   const val = (i: number) => bound(entity, keys[i].field, values[i]);
 
   if (keys.length === 2 && values[0] !== null) {
@@ -248,7 +272,9 @@ export function selectFrom(entity: CompiledEntity, names: string[]): SQL {
  * caller may read: an unreadable field is left out rather than searched, so a match can't leak it.
  */
 export function searchCondition(entity: CompiledEntity, q: string, readable: (field: string) => boolean = () => true): SQL {
-  const fields = (entity.searchFields.length ? entity.searchFields : entity.titleField ? [entity.titleField] : []).filter(readable);
+  const fields = (entity.searchFields.length ? entity.searchFields : entity.titleField ? [entity.titleField] : []).filter(
+    readable,
+  );
   if (!fields.length) fail('q', 'not_searchable', `${entity.name} has no searchable fields`);
   const pattern = `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
   return or(...fields.map((f) => sql`${columnRef(entity, f)} ilike ${pattern}`))!;
@@ -257,9 +283,17 @@ export function searchCondition(entity: CompiledEntity, q: string, readable: (fi
 const deletedConditions = perEntity<SQL>();
 /** Live records, or the recycle bin's: one piece of text per entity. */
 export const deletedCondition = (entity: CompiledEntity, deleted: ListParams['deleted']): SQL =>
-  deletedConditions(entity, deleted, () => sql.raw(`${columnText(entity, 'deleted_at')} ${deleted === 'only' ? 'is not null' : 'is null'}`));
+  deletedConditions(entity, deleted, () =>
+    sql.raw(`${columnText(entity, 'deleted_at')} ${deleted === 'only' ? 'is not null' : 'is null'}`),
+  );
 
-export function whereConditions(entity: CompiledEntity, params: ListParams, context: Record<string, unknown>, checkReadable?: ReadableCheck, readable?: (field: string) => boolean): SQL[] {
+export function whereConditions(
+  entity: CompiledEntity,
+  params: ListParams,
+  context: Record<string, unknown>,
+  checkReadable?: ReadableCheck,
+  readable?: (field: string) => boolean,
+): SQL[] {
   const conditions: SQL[] = [deletedCondition(entity, params.deleted)];
   if (params.filter !== undefined) {
     try {
@@ -268,7 +302,8 @@ export function whereConditions(entity: CompiledEntity, params: ListParams, cont
       // Point the client at the filter parameter, then into the expression.
       const err = e as { details?: ErrorDetail[] };
       // (a refusal of an unreadable field already names the parameter)
-      if (err.details) err.details = err.details.map((d) => ({ ...d, path: d.path.startsWith('/query/') ? d.path : '/query/filter' + d.path }));
+      if (err.details)
+        err.details = err.details.map((d) => ({ ...d, path: d.path.startsWith('/query/') ? d.path : '/query/filter' + d.path }));
       throw e;
     }
   }

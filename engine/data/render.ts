@@ -40,7 +40,9 @@ export function selectJson(entity: CompiledEntity, names: string[], keys: string
   return selects(entity, `${names.join(',')}|${keys.join(',')}`, () => {
     const row = names.map((n) => `${apiValue(entity, n)} as "${n}"`).join(', ');
     const key = keys.map((k, i) => `${columnText(entity, k)}::text as "$k${i}"`).join(', ');
-    return sql.raw(`select row_to_json("$r")::text as "$json", ${key} from ${tableText(entity)} cross join lateral (select ${row}) "$r"`);
+    return sql.raw(
+      `select row_to_json("$r")::text as "$json", ${key} from ${tableText(entity)} cross join lateral (select ${row}) "$r"`,
+    );
   });
 }
 

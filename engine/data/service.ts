@@ -68,27 +68,57 @@ export class DataService {
   }
 
   // ── operations (./operations/*) ──
-  list = (ctx: OperationContext, entity: string, query: Query, action: 'read' | 'export' = 'read'): Promise<Page> => list(this, ctx, entity, query, action);
-  listJson = (ctx: OperationContext, entity: string, query: Query, action: 'read' | 'export' = 'read') => listJson(this, ctx, entity, query, action);
+  list = (ctx: OperationContext, entity: string, query: Query, action: 'read' | 'export' = 'read'): Promise<Page> =>
+    list(this, ctx, entity, query, action);
+  listJson = (ctx: OperationContext, entity: string, query: Query, action: 'read' | 'export' = 'read') =>
+    listJson(this, ctx, entity, query, action);
   get = (ctx: OperationContext, entity: string, id: string, query: Query = {}) => get(this, ctx, entity, id, query);
-  create = (ctx: OperationContext, entity: string, body: unknown, outer?: Db, depth = 0) => create(this, ctx, entity, body, outer, depth);
-  update = (ctx: OperationContext, entity: string, id: string, body: unknown, ifMatch?: string, note?: string) => update(this, ctx, entity, id, body, ifMatch, note);
+  create = (ctx: OperationContext, entity: string, body: unknown, outer?: Db, depth = 0) =>
+    create(this, ctx, entity, body, outer, depth);
+  update = (ctx: OperationContext, entity: string, id: string, body: unknown, ifMatch?: string, note?: string) =>
+    update(this, ctx, entity, id, body, ifMatch, note);
   remove = (ctx: OperationContext, entity: string, id: string, ifMatch?: string) => remove(this, ctx, entity, id, ifMatch);
   restore = (ctx: OperationContext, entity: string, id: string) => restore(this, ctx, entity, id);
   history = (ctx: OperationContext, entity: string, id: string) => history(this, ctx, entity, id);
   revert = (ctx: OperationContext, entity: string, id: string, body: unknown) => revert(this, ctx, entity, id, body);
-  aggregate = <T extends { sql: SQL }>(ctx: OperationContext, entity: string, action: 'read' | 'export', build: (source: AggregateSource) => T) => aggregate(this, ctx, entity, action, build);
+  aggregate = <T extends { sql: SQL }>(
+    ctx: OperationContext,
+    entity: string,
+    action: 'read' | 'export',
+    build: (source: AggregateSource) => T,
+  ) => aggregate(this, ctx, entity, action, build);
 
   // ── pieces other services build their operations from (workflows, approvals, ownership) ──
   /** Writes changes to a record already read and authorized in the transaction (see operations/update.ts). */
-  applyUpdate = (tx: Db, ctx: OperationContext, entity: CompiledEntity, current: Record<string, unknown>, changes: Record<string, unknown>, expected: number, audit: { action: AuditEntry['action']; note?: string }) =>
-    applyUpdate(this, tx, ctx, entity, current, changes, expected, audit);
+  applyUpdate = (
+    tx: Db,
+    ctx: OperationContext,
+    entity: CompiledEntity,
+    current: Record<string, unknown>,
+    changes: Record<string, unknown>,
+    expected: number,
+    audit: { action: AuditEntry['action']; note?: string },
+  ) => applyUpdate(this, tx, ctx, entity, current, changes, expected, audit);
   findWithRights = findWithRights;
   mapDbErrors = mapDbErrors;
-  runAction = (tx: Db, ctx: OperationContext, entity: string, action: WorkflowAction, record: Record<string, unknown>, data: Record<string, unknown>, depth = 0) =>
-    runAction(this, tx, ctx, entity, action, record, data, depth);
-  performAction = (tx: Db, ctx: OperationContext, entity: string, action: WorkflowAction, record: Record<string, unknown>, data: Record<string, unknown>, depth = 0) =>
-    performAction(this, tx, ctx, entity, action, record, data, depth);
+  runAction = (
+    tx: Db,
+    ctx: OperationContext,
+    entity: string,
+    action: WorkflowAction,
+    record: Record<string, unknown>,
+    data: Record<string, unknown>,
+    depth = 0,
+  ) => runAction(this, tx, ctx, entity, action, record, data, depth);
+  performAction = (
+    tx: Db,
+    ctx: OperationContext,
+    entity: string,
+    action: WorkflowAction,
+    record: Record<string, unknown>,
+    data: Record<string, unknown>,
+    depth = 0,
+  ) => performAction(this, tx, ctx, entity, action, record, data, depth);
   /** A write committed outside the operations here (a transition, an assignment): tell the hooks. */
   committed(entity: string) {
     this.hooks.afterCommit(entity);

@@ -35,21 +35,36 @@ export function normalizeInput(entity: CompiledEntity, input: unknown): unknown 
 /** Text anywhere in the input that PostgreSQL cannot store as given (NUL, a lone surrogate). */
 export function unstorableText(value: unknown, lang: Lang, path = ''): ErrorDetail[] {
   if (typeof value === 'string') {
-    return isStorableText(value) ? [] : [{ path, code: 'invalid_text', message: t(lang, 'must not contain NUL characters or unpaired surrogates', '不能包含空字符（NUL）或不成对的代理字符') }];
+    return isStorableText(value)
+      ? []
+      : [
+          {
+            path,
+            code: 'invalid_text',
+            message: t(lang, 'must not contain NUL characters or unpaired surrogates', '不能包含空字符（NUL）或不成对的代理字符'),
+          },
+        ];
   }
   if (Array.isArray(value)) return value.flatMap((v, i) => unstorableText(v, lang, path + pointer(i)));
   if (typeof value === 'object' && value !== null) {
-    return Object.entries(value).flatMap(([k, v]) => [...unstorableText(k, lang, path + pointer(k)), ...unstorableText(v, lang, path + pointer(k))]);
+    return Object.entries(value).flatMap(([k, v]) => [
+      ...unstorableText(k, lang, path + pointer(k)),
+      ...unstorableText(v, lang, path + pointer(k)),
+    ]);
   }
   return [];
 }
 
 /** A field's name as users know it: its label in the caller's language. */
-export const fieldLabel = (entity: CompiledEntity | undefined, name: string, lang: Lang) => entity?.field(name)?.doc.label?.[lang] ?? name;
+export const fieldLabel = (entity: CompiledEntity | undefined, name: string, lang: Lang) =>
+  entity?.field(name)?.doc.label?.[lang] ?? name;
 
 const FORMATS: Record<string, [string, string]> = {
   date: ['a date (YYYY-MM-DD) between 0001 and 9999', '有效日期（YYYY-MM-DD，0001 至 9999 年）'],
-  'date-time': ['a date and time with a time zone (ISO 8601), years 0001 to 9999', '带时区的有效日期时间（ISO 8601，0001 至 9999 年）'],
+  'date-time': [
+    'a date and time with a time zone (ISO 8601), years 0001 to 9999',
+    '带时区的有效日期时间（ISO 8601，0001 至 9999 年）',
+  ],
   email: ['an e-mail address', '有效的电子邮件地址'],
   uri: ['a URL', '有效的网址'],
   uuid: ['the id of a record', '记录的 id'],
@@ -68,36 +83,65 @@ function describe(e: ErrorObject, entity: CompiledEntity | undefined, lang: Lang
   const limit = p.limit as number;
   switch (e.keyword) {
     case 'pattern': {
-      const own = (field?.doc.patternMessage as Record<Lang, string> | undefined)?.[lang] ?? field?.doc.help?.[lang] ?? field?.type.patternMessage?.[lang];
-      return own ? `${t(lang, `"${label}": `, `"${label}"：`)}${own}` : t(lang, `"${label}" is not in the expected format`, `"${label}"的格式不正确`);
+      const own =
+        (field?.doc.patternMessage as Record<Lang, string> | undefined)?.[lang] ??
+        field?.doc.help?.[lang] ??
+        field?.type.patternMessage?.[lang];
+      return own
+        ? `${t(lang, `"${label}": `, `"${label}"：`)}${own}`
+        : t(lang, `"${label}" is not in the expected format`, `"${label}"的格式不正确`);
     }
     case 'format': {
       const [en, zh] = FORMATS[String(p.format)] ?? ['a valid value', '有效的值'];
       return t(lang, `"${label}" must be ${en}`, `"${label}"必须是${zh}`);
     }
-    case 'maximum': return t(lang, `"${label}" must be at most ${limit}`, `"${label}"不能大于 ${limit}`);
-    case 'minimum': return t(lang, `"${label}" must be at least ${limit}`, `"${label}"不能小于 ${limit}`);
-    case 'exclusiveMaximum': return t(lang, `"${label}" must be less than ${limit}`, `"${label}"必须小于 ${limit}`);
-    case 'exclusiveMinimum': return t(lang, `"${label}" must be greater than ${limit}`, `"${label}"必须大于 ${limit}`);
-    case 'maxLength': return t(lang, `"${label}" may have at most ${limit} characters`, `"${label}"最多 ${limit} 个字符`);
-    case 'minLength': return t(lang, `"${label}" needs at least ${limit} characters`, `"${label}"至少需要 ${limit} 个字符`);
+    case 'maximum':
+      return t(lang, `"${label}" must be at most ${limit}`, `"${label}"不能大于 ${limit}`);
+    case 'minimum':
+      return t(lang, `"${label}" must be at least ${limit}`, `"${label}"不能小于 ${limit}`);
+    case 'exclusiveMaximum':
+      return t(lang, `"${label}" must be less than ${limit}`, `"${label}"必须小于 ${limit}`);
+    case 'exclusiveMinimum':
+      return t(lang, `"${label}" must be greater than ${limit}`, `"${label}"必须大于 ${limit}`);
+    case 'maxLength':
+      return t(lang, `"${label}" may have at most ${limit} characters`, `"${label}"最多 ${limit} 个字符`);
+    case 'minLength':
+      return t(lang, `"${label}" needs at least ${limit} characters`, `"${label}"至少需要 ${limit} 个字符`);
     case 'enum': {
       const allowed = (p.allowedValues as unknown[]).filter((v) => v !== null).join(', ');
       return t(lang, `"${label}" must be one of: ${allowed}`, `"${label}"必须是以下之一：${allowed}`);
     }
     case 'type': {
       const type = String(p.type).replace(',null', '');
-      const zh: Record<string, string> = { integer: '整数', number: '数字', string: '文本', boolean: '是或否', array: '列表', object: '对象' };
-      return t(lang, `"${label}" must be ${type === 'integer' ? 'a whole number' : `a ${type}`}`, `"${label}"必须是${zh[type] ?? type}`);
+      const zh: Record<string, string> = {
+        integer: '整数',
+        number: '数字',
+        string: '文本',
+        boolean: '是或否',
+        array: '列表',
+        object: '对象',
+      };
+      return t(
+        lang,
+        `"${label}" must be ${type === 'integer' ? 'a whole number' : `a ${type}`}`,
+        `"${label}"必须是${zh[type] ?? type}`,
+      );
     }
-    case 'uniqueItems': return t(lang, `"${label}" lists a value twice`, `"${label}"含有重复的值`);
+    case 'uniqueItems':
+      return t(lang, `"${label}" lists a value twice`, `"${label}"含有重复的值`);
     default:
       return `${t(lang, `"${label}": `, `"${label}"：`)}${e.message ?? t(lang, 'is invalid', '无效')}`;
   }
 }
 
 /** Schema errors of a write, each with its path, a code and a message naming the field by its label. */
-export function schemaErrors(validate: ValidateFunction, value: unknown, lang: Lang, prefix = '', entity?: CompiledEntity): ErrorDetail[] {
+export function schemaErrors(
+  validate: ValidateFunction,
+  value: unknown,
+  lang: Lang,
+  prefix = '',
+  entity?: CompiledEntity,
+): ErrorDetail[] {
   const text = unstorableText(value, lang, prefix);
   if (text.length) return text;
   if (validate(value)) return [];
@@ -106,7 +150,11 @@ export function schemaErrors(validate: ValidateFunction, value: unknown, lang: L
   return errors.map((e) => {
     if (e.keyword === 'additionalProperties') {
       const name = String(e.params.additionalProperty);
-      return { path: prefix + e.instancePath + pointer(name), code: 'unknown_field', message: t(lang, `Unknown or read-only field "${name}"`, `未知或只读字段 "${name}"`) };
+      return {
+        path: prefix + e.instancePath + pointer(name),
+        code: 'unknown_field',
+        message: t(lang, `Unknown or read-only field "${name}"`, `未知或只读字段 "${name}"`),
+      };
     }
     // A required text that is blank (minLength 1 after trimming) is missing, like one left out.
     if (e.keyword === 'required' || (e.keyword === 'minLength' && e.params.limit === 1)) {
@@ -121,9 +169,13 @@ export function schemaErrors(validate: ValidateFunction, value: unknown, lang: L
 
 /** The answer to a write that failed validation: nothing was written. */
 export const invalidWrite = (lang: Lang, details: ErrorDetail[], change = false) =>
-  unprocessable('validation_failed', change
-    ? t(lang, 'The change is invalid; nothing was written', '修改无效，未保存任何内容')
-    : t(lang, 'The record is invalid; nothing was written', '记录无效，未保存任何内容'), details);
+  unprocessable(
+    'validation_failed',
+    change
+      ? t(lang, 'The change is invalid; nothing was written', '修改无效，未保存任何内容')
+      : t(lang, 'The record is invalid; nothing was written', '记录无效，未保存任何内容'),
+    details,
+  );
 
 /** Entity rules: each applies when its `when` holds and fails when its `assert` does not. */
 export function ruleViolations(entity: CompiledEntity, data: Record<string, unknown>, lang: Lang, prefix = ''): RuleViolation[] {
@@ -131,7 +183,12 @@ export function ruleViolations(entity: CompiledEntity, data: Record<string, unkn
   for (const rule of entity.doc.rules ?? []) {
     if (rule.when !== undefined && !isTruthy(evaluateRule(rule.when, data))) continue;
     if (isTruthy(evaluateRule(rule.assert, data))) continue;
-    out.push({ path: prefix + (rule.field ? pointer(rule.field) : ''), code: 'rule_violation', rule: rule.name, message: rule.message[lang] ?? rule.message.en });
+    out.push({
+      path: prefix + (rule.field ? pointer(rule.field) : ''),
+      code: 'rule_violation',
+      rule: rule.name,
+      message: rule.message[lang] ?? rule.message.en,
+    });
   }
   return out;
 }

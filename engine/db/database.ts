@@ -41,7 +41,11 @@ export interface SqlClient {
 
 /** node-postgres sends objects as JSON and undefined as NULL; the other drivers want that done for them. */
 const asParameter = (v: unknown) =>
-  v === undefined ? null : v !== null && typeof v === 'object' && !(v instanceof Date) && !Array.isArray(v) && !(v instanceof Uint8Array) ? JSON.stringify(v) : v;
+  v === undefined
+    ? null
+    : v !== null && typeof v === 'object' && !(v instanceof Date) && !Array.isArray(v) && !(v instanceof Uint8Array)
+      ? JSON.stringify(v)
+      : v;
 
 /** The driver's own client behind a drizzle database or transaction. */
 // biome-ignore lint/suspicious/noExplicitAny: the driver's own client (postgres.js or PGlite), reached through drizzle's session
@@ -76,8 +80,7 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
   return options.url ? openPostgres(options.url, options.max ?? 10) : openPglite(options.dataDir);
 }
 
-export const rowsOf = <T>(result: unknown): T[] =>
-  (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+export const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 
 async function openPostgres(url: string, max: number): Promise<Database> {
   const { default: postgres } = await import('postgres');
@@ -161,7 +164,9 @@ async function openPglite(dataDir?: string): Promise<Database> {
     rows: async (query, executor = db) => rowsOf(await executor.execute(query)),
     // PGlite runs in this process and returns text columns as strings: encode them.
     textRows: async (query, executor = db) =>
-      rowsOf<Record<string, string | null>>(await executor.execute(query)).map((row) => Object.values(row).map((v) => (v === null ? null : Buffer.from(v)))),
+      rowsOf<Record<string, string | null>>(await executor.execute(query)).map((row) =>
+        Object.values(row).map((v) => (v === null ? null : Buffer.from(v))),
+      ),
     exec: async (script) => {
       await client.exec(script);
     },

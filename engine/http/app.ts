@@ -84,7 +84,8 @@ export function createApp(deps: AppDeps, routes: readonly Route[] = ROUTES) {
       if (!match) throw new AppError(401, 'invalid_token', 'The Authorization header must be "Bearer <token>"');
       token = match[1];
     } else token = getCookie(c, SESSION_COOKIE);
-    if (!token) throw new AppError(401, 'unauthenticated', 'Log in first: send a session cookie or an Authorization: Bearer token');
+    if (!token)
+      throw new AppError(401, 'unauthenticated', 'Log in first: send a session cookie or an Authorization: Bearer token');
     const { principal, sessionId } = await auth.authenticate(token);
     c.set('principal', principal);
     c.set('sessionId', sessionId);
@@ -93,7 +94,15 @@ export function createApp(deps: AppDeps, routes: readonly Route[] = ROUTES) {
 
   for (const route of routes) {
     app.on(route.method.toUpperCase(), honoPath(route.path), (c) =>
-      route.handle({ c, deps, routes, body: () => readBody(c, route), param: (name) => c.req.param(name)!, ctx: () => ctxOf(c), lang: () => langOf(c) }),
+      route.handle({
+        c,
+        deps,
+        routes,
+        body: () => readBody(c, route),
+        param: (name) => c.req.param(name)!,
+        ctx: () => ctxOf(c),
+        lang: () => langOf(c),
+      }),
     );
   }
   return app;

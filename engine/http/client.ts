@@ -28,7 +28,10 @@ function peerAddress(c: Context): string | undefined {
 export function clientAddress(c: Context, trust: TrustProxy): string | undefined {
   const peer = peerAddress(c);
   if (trust === false || trust === 0) return peer;
-  const forwarded = (c.req.header('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const forwarded = (c.req.header('x-forwarded-for') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   // Right to left: the peer, then what each trusted proxy says it saw.
   const hops = [...forwarded, ...(peer ? [peer] : [])];
   if (!hops.length) return undefined;

@@ -21,7 +21,16 @@ const ERROR_SCHEMA = {
         message: { type: 'string' },
         details: {
           type: 'array',
-          items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string', description: 'JSON pointer into the request' }, message: { type: 'string' }, code: { type: 'string' }, rule: { type: 'string' } } },
+          items: {
+            type: 'object',
+            required: ['path', 'message'],
+            properties: {
+              path: { type: 'string', description: 'JSON pointer into the request' },
+              message: { type: 'string' },
+              code: { type: 'string' },
+              rule: { type: 'string' },
+            },
+          },
         },
       },
     },
@@ -53,7 +62,9 @@ export function buildOpenApi(model: AppModel, routes: readonly Route[]) {
   const paths: Record<string, Record<string, unknown>> = {};
   const add = (path: string, route: Route, e?: EntityView) => ((paths[path] ??= {})[route.method] = operation(route, e));
 
-  const approvals = new Set(model.documents.all<{ kind: string; name: string; label: never; entity: string }>('approval').map((a) => a.entity));
+  const approvals = new Set(
+    model.documents.all<{ kind: string; name: string; label: never; entity: string }>('approval').map((a) => a.entity),
+  );
   const entities: EntityView[] = [...model.entities.values()].map((e) => ({
     name: e.name,
     pascal: pascal(e.name),
@@ -70,18 +81,34 @@ export function buildOpenApi(model: AppModel, routes: readonly Route[]) {
     schemas[name] = { title: e.label.en, description: e.label['zh-CN'], ...e.schemas.record };
     schemas[`${name}Create`] = e.schemas.create;
     schemas[`${name}Patch`] = e.schemas.patch;
-    schemas[`${name}Page`] = { type: 'object', required: ['data', 'nextCursor'], properties: { data: { type: 'array', items: ref(name) }, nextCursor: { type: ['string', 'null'] }, total: { type: 'integer' } } };
+    schemas[`${name}Page`] = {
+      type: 'object',
+      required: ['data', 'nextCursor'],
+      properties: {
+        data: { type: 'array', items: ref(name) },
+        nextCursor: { type: ['string', 'null'] },
+        total: { type: 'integer' },
+      },
+    };
   }
   const doc = {
     openapi: '3.1.0',
-    info: { title: 'metacrm API', version: String(model.version), description: `Generated from metadata version ${model.version}.` },
+    info: {
+      title: 'metacrm API',
+      version: String(model.version),
+      description: `Generated from metadata version ${model.version}.`,
+    },
     paths,
     // Every operation needs a user unless it says `security: []`.
     security: [{ bearerAuth: [] }, { sessionCookie: [] }],
     components: {
       schemas,
       securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', description: 'A session token from /api/auth/login or a personal API token' },
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A session token from /api/auth/login or a personal API token',
+        },
         sessionCookie: { type: 'apiKey', in: 'cookie', name: 'mc_session' },
       },
     },

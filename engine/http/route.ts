@@ -87,8 +87,16 @@ export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 export const json = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } });
 export const errorResponse = (description: string) => json(ref('Error'), description);
 export const object = (description: string) => json({ type: 'object' }, description);
-export const pathParameter = (name: string, schema: Record<string, unknown> = { type: 'string' }) => ({ name, in: 'path', required: true, schema });
+export const pathParameter = (name: string, schema: Record<string, unknown> = { type: 'string' }) => ({
+  name,
+  in: 'path',
+  required: true,
+  schema,
+});
 export const idParameter = pathParameter('id', { type: 'string', format: 'uuid' });
-export const jsonBody = (schema: unknown, required = true) => ({ ...(required ? { required: true } : {}), content: { 'application/json': { schema } } });
+export const jsonBody = (schema: unknown, required = true) => ({
+  ...(required ? { required: true } : {}),
+  content: { 'application/json': { schema } },
+});
 /** "List (Opportunity / 商机)": per-entity summaries name the entity in both languages. */
 export const entitySummary = (what: string) => (e: EntityView) => `${what} (${e.label.en} / ${e.label['zh-CN']})`;

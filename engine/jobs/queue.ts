@@ -86,12 +86,22 @@ export class JobQueue {
   /** Creates the queue (with its retry policy) if it does not exist, and works it in this process. */
   private async install(queue: QueueDefinition<never>) {
     const boss = this.running;
-    if (!(await boss.getQueue(queue.name))) await boss.createQueue(queue.name, { name: queue.name, retryLimit: queue.retryLimit ?? 3, retryDelay: queue.retryDelaySeconds ?? 5, retryBackoff: true });
+    if (!(await boss.getQueue(queue.name)))
+      await boss.createQueue(queue.name, {
+        name: queue.name,
+        retryLimit: queue.retryLimit ?? 3,
+        retryDelay: queue.retryDelaySeconds ?? 5,
+        retryBackoff: true,
+      });
     if (!(this.options.work ?? true)) return;
     await boss.offWork(queue.name).catch(() => {}); // a queue installed again (a schedule changed) keeps one worker
-    await boss.work<never>(queue.name, { pollingIntervalSeconds: this.options.pollingSeconds ?? 2, batchSize: 1, includeMetadata: true }, async ([job]) => {
-      await queue.run(job.data, { id: job.id, retryCount: job.retryCount });
-    });
+    await boss.work<never>(
+      queue.name,
+      { pollingIntervalSeconds: this.options.pollingSeconds ?? 2, batchSize: 1, includeMetadata: true },
+      async ([job]) => {
+        await queue.run(job.data, { id: job.id, retryCount: job.retryCount });
+      },
+    );
   }
 
   private get running(): PgBoss {
@@ -140,7 +150,15 @@ export class JobQueue {
     if (!this.queues.has(queue) || !UUID.test(id)) return undefined;
     const job = await this.job(queue, id);
     if (!job) return undefined;
-    return { queue, id: job.id, state: job.state, createdOn: job.createdOn, startedOn: job.startedOn ?? null, completedOn: job.completedOn ?? null, retryCount: job.retryCount };
+    return {
+      queue,
+      id: job.id,
+      state: job.state,
+      createdOn: job.createdOn,
+      startedOn: job.startedOn ?? null,
+      completedOn: job.completedOn ?? null,
+      retryCount: job.retryCount,
+    };
   }
 
   /** Adds a queue after start (one per cron automation). */

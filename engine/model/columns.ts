@@ -19,7 +19,10 @@ const jsonb = customType<{ data: unknown; driverData: unknown }>({
 const NUMERIC = /^numeric\((\d{1,2}),(\d{1,2})\)$/;
 
 export function isKnownColumnType(type: string): boolean {
-  return ['text', 'text[]', 'integer', 'bigint', 'boolean', 'date', 'timestamptz', 'uuid', 'jsonb'].includes(type) || NUMERIC.test(type);
+  return (
+    ['text', 'text[]', 'integer', 'bigint', 'boolean', 'date', 'timestamptz', 'uuid', 'jsonb'].includes(type) ||
+    NUMERIC.test(type)
+  );
 }
 
 export function drizzleColumn(name: string, type: string) {

@@ -5,7 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import { integer, pgTable, timestamp, uuid, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
-import type { DocumentSet, FieldDoc, FieldTypeDefinition, JsonSchema, LocalizedText, MetadataDocument, RegistryView } from '../registry/types.js';
+import type {
+  DocumentSet,
+  FieldDoc,
+  FieldTypeDefinition,
+  JsonSchema,
+  LocalizedText,
+  MetadataDocument,
+  RegistryView,
+} from '../registry/types.js';
 import type { AppDoc } from './kinds/app.js';
 import type { DictionaryDoc } from './kinds/dictionary.js';
 import type { EntityDoc } from './kinds/entity.js';
@@ -116,7 +124,10 @@ export function compileModel(version: number, documents: DocumentSet, registry: 
   const ctx = fieldTypeContext(documents);
   const entities = new Map<string, CompiledEntity>();
   const workflows = documents.all<EntityWorkflow['doc']>('workflow').sort((a, b) => a.name.localeCompare(b.name));
-  const roleNames = documents.all('role').map((r) => r.name).sort();
+  const roleNames = documents
+    .all('role')
+    .map((r) => r.name)
+    .sort();
   for (const doc of documents.all<EntityDoc>('entity')) {
     const own = workflows.filter((w) => w.entity === doc.name);
     // An entity is compiled again only when something it is compiled from changed: its document, the
@@ -136,7 +147,8 @@ export function compileModel(version: number, documents: DocumentSet, registry: 
   }
   for (const entity of entities.values()) {
     for (const f of entity.fields) {
-      if (f.reference) entities.get(f.reference.to)?.referencedBy.push({ entity: entity.name, field: f.name, onDelete: f.reference.onDelete });
+      if (f.reference)
+        entities.get(f.reference.to)?.referencedBy.push({ entity: entity.name, field: f.name, onDelete: f.reference.onDelete });
     }
   }
   const dictionaries = new Map(documents.all<DictionaryDoc>('dictionary').map((d) => [d.name, d]));
@@ -150,7 +162,13 @@ export function compileModel(version: number, documents: DocumentSet, registry: 
   });
 }
 
-function compileEntity(doc: EntityDoc, registry: RegistryView, ctx: ReturnType<typeof fieldTypeContext>, ajv: ReturnType<typeof createAjv>, workflows: EntityWorkflow['doc'][]): CompiledEntity {
+function compileEntity(
+  doc: EntityDoc,
+  registry: RegistryView,
+  ctx: ReturnType<typeof fieldTypeContext>,
+  ajv: ReturnType<typeof createAjv>,
+  workflows: EntityWorkflow['doc'][],
+): CompiledEntity {
   const workflowFields = new Set(workflows.map((w) => w.stateField));
   const fields: CompiledField[] = doc.fields.map((f) => {
     const type = registry.fieldType(f.type);
@@ -207,7 +225,11 @@ function compileEntity(doc: EntityDoc, registry: RegistryView, ctx: ReturnType<t
     schemas,
     rules: (doc.rules ?? []).map((rule) => ({
       doc: rule,
-      fieldsUsed: new Set([rule.when, rule.assert].flatMap((r) => (r === undefined ? [] : [...checkRule(r, { fields: new Set(byName.keys()), allowContext: true }).fieldsUsed]))),
+      fieldsUsed: new Set(
+        [rule.when, rule.assert].flatMap((r) =>
+          r === undefined ? [] : [...checkRule(r, { fields: new Set(byName.keys()), allowContext: true }).fieldsUsed],
+        ),
+      ),
     })),
     referencedBy: [],
     // The workflow kind compiles its machines (engine/workflow/kind.ts): the model holds them, it does not build them.
@@ -221,11 +243,22 @@ function indexesOf(doc: EntityDoc, fields: CompiledField[]): IndexSpec[] {
   for (const f of fields) {
     const unique = Boolean(f.doc.unique || f.type.unique);
     if (unique) {
-      specs.push({ name: objectName('u', doc.name, f.name), columns: [f.name], unique: true, method: 'btree', where: 'deleted_at is null' });
+      specs.push({
+        name: objectName('u', doc.name, f.name),
+        columns: [f.name],
+        unique: true,
+        method: 'btree',
+        where: 'deleted_at is null',
+      });
     } else if (f.doc.indexed || f.reference) {
       const method = f.type.indexMethod ?? 'btree';
       // btree indexes end with id: keyset pagination sorted by this field is then one index range scan.
-      specs.push({ name: objectName('i', doc.name, f.name), columns: method === 'gin' ? [f.name] : [f.name, 'id'], unique: false, method });
+      specs.push({
+        name: objectName('i', doc.name, f.name),
+        columns: method === 'gin' ? [f.name] : [f.name, 'id'],
+        unique: false,
+        method,
+      });
     }
   }
   for (const index of doc.indexes ?? []) {

@@ -85,7 +85,8 @@ export function nullable(schema: JsonSchema): JsonSchema {
   return out;
 }
 
-const readable = (access: FieldAccess | undefined, name: string) => !access?.readable || SYSTEM_FIELDS.has(name) || access.readable.has(name);
+const readable = (access: FieldAccess | undefined, name: string) =>
+  !access?.readable || SYSTEM_FIELDS.has(name) || access.readable.has(name);
 const writable = (access: FieldAccess | undefined, name: string) => !access?.writable || access.writable.has(name);
 
 /**
@@ -94,7 +95,9 @@ const writable = (access: FieldAccess | undefined, name: string) => !access?.wri
  */
 /** A required text means a non-blank one (input is trimmed first: engine/data/validation.ts). */
 const requiredSchema = (f: { type: { textual?: boolean }; kind: string; valueSchema: JsonSchema }): JsonSchema =>
-  f.type.textual && f.kind === 'text' && !((f.valueSchema.minLength as number) >= 1) ? { ...f.valueSchema, minLength: 1 } : f.valueSchema;
+  f.type.textual && f.kind === 'text' && !((f.valueSchema.minLength as number) >= 1)
+    ? { ...f.valueSchema, minLength: 1 }
+    : f.valueSchema;
 
 export function recordSchemas(source: SchemaSource, annotate?: Annotate): RecordSchemas {
   const access = annotate?.access;
@@ -102,7 +105,8 @@ export function recordSchemas(source: SchemaSource, annotate?: Annotate): Record
   const input = shown.filter((f) => !f.readOnly);
   const property = (f: CompiledField, schema: JsonSchema, mode: 'input' | 'read') =>
     annotate ? annotateValue(f, schema, mode, annotate) : schema;
-  const lockedFor = (f: CompiledField) => !writable(access, f.name) || (annotate !== undefined && source.workflowFields.has(f.name));
+  const lockedFor = (f: CompiledField) =>
+    !writable(access, f.name) || (annotate !== undefined && source.workflowFields.has(f.name));
   const ownerInput = nullable({ type: 'string', format: 'uuid' });
 
   const createProperties = Object.fromEntries([
@@ -128,7 +132,9 @@ export function recordSchemas(source: SchemaSource, annotate?: Annotate): Record
     properties: createProperties,
     // A workflow sets its state field's initial value itself.
     required: input
-      .filter((f) => f.required && f.doc.default === undefined && !source.workflowFields.has(f.name) && f.name in createProperties)
+      .filter(
+        (f) => f.required && f.doc.default === undefined && !source.workflowFields.has(f.name) && f.name in createProperties,
+      )
       .map((f) => f.name),
   };
   const patch: JsonSchema = {
@@ -146,13 +152,25 @@ export function recordSchemas(source: SchemaSource, annotate?: Annotate): Record
   return { create, patch, record };
 }
 
-const systemProperty = (name: string, schema: JsonSchema, lang: Lang): JsonSchema => ({ title: SYSTEM_LABELS[name]![lang], ...schema });
+const systemProperty = (name: string, schema: JsonSchema, lang: Lang): JsonSchema => ({
+  title: SYSTEM_LABELS[name]![lang],
+  ...schema,
+});
 
 /** Title, description and labelled choices for one field's value schema. */
 function annotateValue(f: CompiledField, schema: JsonSchema, mode: 'input' | 'read', { lang, labels }: Annotate): JsonSchema {
-  const out: JsonSchema = { title: f.doc.label[lang], ...(f.doc.help ? { description: f.doc.help[lang] } : {}), ...labelChoices(schema, mode, lang, labels) };
+  const out: JsonSchema = {
+    title: f.doc.label[lang],
+    ...(f.doc.help ? { description: f.doc.help[lang] } : {}),
+    ...labelChoices(schema, mode, lang, labels),
+  };
   if (out.items && typeof out.items === 'object' && !Array.isArray(out.items)) {
-    out.items = labelChoices({ ...(out.items as JsonSchema), 'x-dictionary': schema['x-dictionary'], 'x-documents': schema['x-documents'] }, mode, lang, labels);
+    out.items = labelChoices(
+      { ...(out.items as JsonSchema), 'x-dictionary': schema['x-dictionary'], 'x-documents': schema['x-documents'] },
+      mode,
+      lang,
+      labels,
+    );
     delete (out.items as JsonSchema)['x-dictionary'];
     delete (out.items as JsonSchema)['x-documents'];
   }
@@ -213,7 +231,12 @@ export interface FormSchema {
  * Everything a browser needs to render and check an entity's forms, in one language, for one caller.
  * `access` of null or omitted: every field readable and writable.
  */
-export function formSchema(model: AppModel, entity: CompiledEntity, lang: Lang, access: FieldAccess = { readable: null, writable: null }): FormSchema {
+export function formSchema(
+  model: AppModel,
+  entity: CompiledEntity,
+  lang: Lang,
+  access: FieldAccess = { readable: null, writable: null },
+): FormSchema {
   const schemas = recordSchemas(entity, { lang, labels: model, access });
   const shown = entity.fields.filter((f) => readable(access, f.name));
   const isWritable = (f: CompiledField) => !f.readOnly && writable(access, f.name) && !entity.workflowFields.has(f.name);
@@ -252,7 +275,12 @@ export function formSchema(model: AppModel, entity: CompiledEntity, lang: Lang, 
       dictionary: dictionaryName,
       to: f.reference?.to ?? null,
       options: dictionary
-        ? dictionary.items.map((i) => ({ value: i.value, label: i.label[lang], ...(i.color ? { color: i.color } : {}), ...(i.active === false ? { active: false as const } : {}) }))
+        ? dictionary.items.map((i) => ({
+            value: i.value,
+            label: i.label[lang],
+            ...(i.color ? { color: i.color } : {}),
+            ...(i.active === false ? { active: false as const } : {}),
+          }))
         : null,
     };
   });
@@ -260,8 +288,18 @@ export function formSchema(model: AppModel, entity: CompiledEntity, lang: Lang, 
   // A rule that reads a field the caller cannot see could not be evaluated in the browser.
   const visible = new Set(shown.map((f) => f.name));
   const rules = entity.rules
-    .filter((r) => [...r.fieldsUsed].every((name) => visible.has(name) || SYSTEM_FIELDS.has(name)) && (!r.doc.field || visible.has(r.doc.field)))
-    .map(({ doc }) => ({ name: doc.name, field: doc.field ?? null, when: doc.when ?? null, assert: doc.assert, message: doc.message[lang] }));
+    .filter(
+      (r) =>
+        [...r.fieldsUsed].every((name) => visible.has(name) || SYSTEM_FIELDS.has(name)) &&
+        (!r.doc.field || visible.has(r.doc.field)),
+    )
+    .map(({ doc }) => ({
+      name: doc.name,
+      field: doc.field ?? null,
+      when: doc.when ?? null,
+      assert: doc.assert,
+      message: doc.message[lang],
+    }));
 
   const approval = [...model.documents.all<MetadataDocument & { entity?: string }>('approval')]
     .filter((a) => a.entity === entity.name)

@@ -31,13 +31,18 @@ export const columnText = (entity: CompiledEntity, field: string) => `${tableTex
 
 const columnRefs = perEntity<SQL>();
 /** A column as the same SQL drizzle renders for a column object, made once. */
-export const columnRef = (entity: CompiledEntity, field: string): SQL => columnRefs(entity, field, () => sql.raw(columnText(entity, field)));
+export const columnRef = (entity: CompiledEntity, field: string): SQL =>
+  columnRefs(entity, field, () => sql.raw(columnText(entity, field)));
 
 /** Refuses (throws) a field the caller may not read, naming the query parameter that used it. */
 export type ReadableCheck = (field: string, param: string) => void;
 
 /** The fields a json-logic filter over the entity may name: its columns, with their kinds. */
-export function filterScope(entity: CompiledEntity, context: Record<string, unknown>, checkReadable: ReadableCheck = () => {}): FilterScope {
+export function filterScope(
+  entity: CompiledEntity,
+  context: Record<string, unknown>,
+  checkReadable: ReadableCheck = () => {},
+): FilterScope {
   return {
     field: (name) => {
       const kind = entity.columnKinds.get(name);

@@ -44,20 +44,32 @@ export interface Message {
 }
 
 /** Queues a message to users: one notification each, and an e-mail for those with an address. */
-export async function deliver(tx: Db, recipients: { id: string; email: string | null }[], message: Message, about: { entity?: string; recordId?: string; template?: string }) {
+export async function deliver(
+  tx: Db,
+  recipients: { id: string; email: string | null }[],
+  message: Message,
+  about: { entity?: string; recordId?: string; template?: string },
+) {
   if (!recipients.length) return 0;
   const subject = JSON.stringify(message.subject);
   const body = JSON.stringify(message.body);
-  await tx.execute(sql`insert into inbox.notifications (user_id, entity, record_id, template, subject, body) values ${sql.join(
-    recipients.map((r) => sql`(${r.id}, ${about.entity ?? null}, ${about.recordId ?? null}, ${about.template ?? null}, ${subject}::jsonb, ${body}::jsonb)`),
-    sql`, `,
-  )}`);
+  await tx.execute(
+    sql`insert into inbox.notifications (user_id, entity, record_id, template, subject, body) values ${sql.join(
+      recipients.map(
+        (r) =>
+          sql`(${r.id}, ${about.entity ?? null}, ${about.recordId ?? null}, ${about.template ?? null}, ${subject}::jsonb, ${body}::jsonb)`,
+      ),
+      sql`, `,
+    )}`,
+  );
   const mailable = recipients.filter((r) => r.email);
   if (mailable.length) {
-    await tx.execute(sql`insert into inbox.email_outbox (user_id, to_address, subject, body) values ${sql.join(
-      mailable.map((r) => sql`(${r.id}, ${r.email}, ${subject}::jsonb, ${body}::jsonb)`),
-      sql`, `,
-    )}`);
+    await tx.execute(
+      sql`insert into inbox.email_outbox (user_id, to_address, subject, body) values ${sql.join(
+        mailable.map((r) => sql`(${r.id}, ${r.email}, ${subject}::jsonb, ${body}::jsonb)`),
+        sql`, `,
+      )}`,
+    );
   }
   return recipients.length;
 }
@@ -66,11 +78,18 @@ export class Inbox {
   constructor(private readonly database: Database) {}
 
   async list(principal: Principal, query: Record<string, string | undefined>) {
-    if (query.unread !== undefined && query.unread !== 'true' && query.unread !== 'false') throw badRequest('invalid_parameter', 'unread must be true or false', [{ path: '/query/unread', message: 'true or false' }]);
+    if (query.unread !== undefined && query.unread !== 'true' && query.unread !== 'false')
+      throw badRequest('invalid_parameter', 'unread must be true or false', [
+        { path: '/query/unread', message: 'true or false' },
+      ]);
     const rows = await this.database.rows<{ created_at: Date | string; read_at: Date | string | null }>(sql`
       select id, entity, record_id as "recordId", template, subject, body, created_at, read_at from inbox.notifications
       where user_id = ${principal.userId} ${query.unread === 'true' ? sql`and read_at is null` : sql``} order by id desc limit 100`);
-    return rows.map(({ created_at, read_at, ...r }) => ({ ...r, createdAt: new Date(created_at).toISOString(), readAt: read_at ? new Date(read_at).toISOString() : null }));
+    return rows.map(({ created_at, read_at, ...r }) => ({
+      ...r,
+      createdAt: new Date(created_at).toISOString(),
+      readAt: read_at ? new Date(read_at).toISOString() : null,
+    }));
   }
 
   async markRead(principal: Principal, id: string) {
@@ -86,9 +105,11 @@ export async function mail(tx: Db, addresses: string[], message: Message) {
   if (!addresses.length) return 0;
   const subject = JSON.stringify(message.subject);
   const body = JSON.stringify(message.body);
-  await tx.execute(sql`insert into inbox.email_outbox (user_id, to_address, subject, body) values ${sql.join(
-    addresses.map((a) => sql`(${null}, ${a}, ${subject}::jsonb, ${body}::jsonb)`),
-    sql`, `,
-  )}`);
+  await tx.execute(
+    sql`insert into inbox.email_outbox (user_id, to_address, subject, body) values ${sql.join(
+      addresses.map((a) => sql`(${null}, ${a}, ${subject}::jsonb, ${body}::jsonb)`),
+      sql`, `,
+    )}`,
+  );
   return addresses.length;
 }

@@ -53,8 +53,11 @@ export class MailSender {
     if (!this.transport) return outcome;
     for (;;) {
       const batch = await this.database.db.transaction(async (tx) => {
-        const rows = await this.database.rows<OutboxRow>(sql`select id, to_address, subject, body, attempts from inbox.email_outbox
-          where status = 'pending' and next_attempt_at <= now() order by id limit ${BATCH} for update skip locked`, tx);
+        const rows = await this.database.rows<OutboxRow>(
+          sql`select id, to_address, subject, body, attempts from inbox.email_outbox
+          where status = 'pending' and next_attempt_at <= now() order by id limit ${BATCH} for update skip locked`,
+          tx,
+        );
         for (const row of rows) {
           try {
             // The users' language is not known: both, Chinese first.
@@ -64,7 +67,9 @@ export class MailSender {
               subject: row.subject['zh-CN'] === row.subject.en ? row.subject.en : `${row.subject['zh-CN']} / ${row.subject.en}`,
               text: `${row.body['zh-CN']}\n\n${row.body.en}`,
             });
-            await tx.execute(sql`update inbox.email_outbox set status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = null where id = ${row.id}`);
+            await tx.execute(
+              sql`update inbox.email_outbox set status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = null where id = ${row.id}`,
+            );
             outcome.sent++;
           } catch (e) {
             const attempts = row.attempts + 1;

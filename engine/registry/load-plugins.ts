@@ -11,10 +11,17 @@ export type PluginModule = Plugin | ((config: Record<string, unknown>) => Plugin
 
 export async function shippedPlugins(pluginsFolder: string): Promise<string[]> {
   const entries = await readdir(pluginsFolder, { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 }
 
-export async function loadPlugins(names: string[], pluginsFolder: string, config: Record<string, unknown> = {}): Promise<Plugin[]> {
+export async function loadPlugins(
+  names: string[],
+  pluginsFolder: string,
+  config: Record<string, unknown> = {},
+): Promise<Plugin[]> {
   const plugins: Plugin[] = [];
   for (const name of names) {
     const path = name.startsWith('.') || isAbsolute(name) ? resolve(name) : join(pluginsFolder, name, 'index.ts');

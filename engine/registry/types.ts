@@ -167,7 +167,10 @@ export interface ActionDefinition {
   /** Only automations may use it (e.g. firing a workflow event: a transition's own actions may not start another). */
   automationOnly?: boolean;
   /** Deploy-time checks (paths relative to the action). */
-  check?(action: { type: string; [option: string]: unknown }, ctx: { entity: { name: string; fields: FieldDoc[] }; all: DocumentSet; fields: ReadonlySet<string> }): ErrorDetail[];
+  check?(
+    action: { type: string; [option: string]: unknown },
+    ctx: { entity: { name: string; fields: FieldDoc[] }; all: DocumentSet; fields: ReadonlySet<string> },
+  ): ErrorDetail[];
 }
 
 export interface RegistryView {

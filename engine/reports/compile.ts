@@ -15,7 +15,15 @@ import { compileFilter, type FilterScope } from '../rules/to-sql.js';
 import { columnRef, tableText } from '../data/query.js';
 import { AggregateSource as Source, type Column } from '../data/operations/aggregate.js';
 import { bucketStart, shiftBucket, yearEarlier } from './dates.js';
-import { dimensionName, type Aggregate, type Bucket, type Bound, type DimensionDoc, type MeasureDoc, type ReportDoc } from './types.js';
+import {
+  dimensionName,
+  type Aggregate,
+  type Bucket,
+  type Bound,
+  type DimensionDoc,
+  type MeasureDoc,
+  type ReportDoc,
+} from './types.js';
 import { pointer } from '../errors.js';
 
 export type Lang = 'en' | 'zh-CN';
@@ -82,7 +90,12 @@ export interface SummaryPlan {
 }
 
 /** Measures whose subtotals follow from the groups below (count distinct does not; text min/max would compare differently in Node). */
-const ADDS_UP = (m: MeasurePlan) => m.doc.derive !== undefined || m.aggregate === 'count' || m.aggregate === 'sum' || m.aggregate === 'avg' || ((m.aggregate === 'min' || m.aggregate === 'max') && ['number', 'integer', 'date', 'datetime'].includes(m.type));
+const ADDS_UP = (m: MeasurePlan) =>
+  m.doc.derive !== undefined ||
+  m.aggregate === 'count' ||
+  m.aggregate === 'sum' ||
+  m.aggregate === 'avg' ||
+  ((m.aggregate === 'min' || m.aggregate === 'max') && ['number', 'integer', 'date', 'datetime'].includes(m.type));
 
 export const MAX_GROUPS = 50_000;
 const text = (l: { en: string; 'zh-CN': string } | undefined, lang: Lang) => l?.[lang];
@@ -122,12 +135,16 @@ export function compileCondition(source: Source, rule: unknown, context: Record<
 /** The value of a range bound: a literal date or a parameter's. */
 export function boundValue(b: Bound, params: Record<string, unknown>, at: string): string {
   const v = typeof b === 'string' ? b : params[b.var.slice(8)];
-  if (typeof v !== 'string') throw new AppError(400, 'invalid_parameters', 'A date range needs both of its bounds', [{ path: at, code: 'required', message: 'missing date' }]);
+  if (typeof v !== 'string')
+    throw new AppError(400, 'invalid_parameters', 'A date range needs both of its bounds', [
+      { path: at, code: 'required', message: 'missing date' },
+    ]);
   return v;
 }
 
 /** Local time of a date or datetime column in the report's zone, as a timestamp without zone. */
-const localTime = (c: Column, tz: string) => (c.kind === 'date' ? sql`${c.sql}::timestamp` : sql`(${c.sql} at time zone ${tz}::text)`);
+const localTime = (c: Column, tz: string) =>
+  c.kind === 'date' ? sql`${c.sql}::timestamp` : sql`(${c.sql} at time zone ${tz}::text)`;
 
 /** The start of a value's period, as a local timestamp (grouped on as is; formatted after grouping). */
 export function truncSql(c: Column, bucket: Bucket, tz: string, fiscalStart: number): SQL {
@@ -179,7 +196,10 @@ export function dimensionPlan(source: Source, d: DimensionDoc, i: number, at: st
     const rawTo = boundValue(d.range.to, run.params, at + '/range/to');
     const toStart = bucketStart(rawTo, d.bucket, fiscal);
     const to = toStart === rawTo ? rawTo : shiftBucket(toStart, d.bucket, 1);
-    if (to <= from) throw new AppError(400, 'invalid_parameters', 'The date range is empty: "to" must be after "from"', [{ path: at + '/range', code: 'empty_range', message: 'empty range' }]);
+    if (to <= from)
+      throw new AppError(400, 'invalid_parameters', 'The date range is empty: "to" must be after "from"', [
+        { path: at + '/range', code: 'empty_range', message: 'empty range' },
+      ]);
     range = { from, to };
   }
   return {
@@ -189,7 +209,9 @@ export function dimensionPlan(source: Source, d: DimensionDoc, i: number, at: st
     alias: `d${i}`,
     column,
     bucket: d.bucket,
-    options: dictionary ? (dictionary as DictionaryDoc).items.map((x) => ({ value: x.value, label: x.label[run.lang] })) : undefined,
+    options: dictionary
+      ? (dictionary as DictionaryDoc).items.map((x) => ({ value: x.value, label: x.label[run.lang] }))
+      : undefined,
     range,
     hasLabel: false,
     tree: Boolean(d.tree),
@@ -206,8 +228,14 @@ export function measurePlan(source: Source, m: MeasureDoc, j: number, run: RunCo
     if ((aggregate === 'min' || aggregate === 'max') && c.kind !== 'integer' && c.kind !== 'number') type = c.kind;
   }
   if (aggregate === 'count' || aggregate === 'count_distinct') type = 'integer';
-  if (m.derive === 'percent_of_total' || m.derive === 'growth_rate' || m.derive === 'yoy_growth_rate' || m.format === 'percent') type = 'percent';
-  const fallback = aggregate === 'count' && !m.field ? (run.lang === 'zh-CN' ? '记录数' : 'Count') : `${aggregate ?? m.derive} ${fieldLabel ?? m.of ?? ''}`.trim();
+  if (m.derive === 'percent_of_total' || m.derive === 'growth_rate' || m.derive === 'yoy_growth_rate' || m.format === 'percent')
+    type = 'percent';
+  const fallback =
+    aggregate === 'count' && !m.field
+      ? run.lang === 'zh-CN'
+        ? '记录数'
+        : 'Count'
+      : `${aggregate ?? m.derive} ${fieldLabel ?? m.of ?? ''}`.trim();
   return { doc: m, name: m.name, label: text(m.label, run.lang) ?? fallback, alias: `m${j}`, aggregate, type };
 }
 
@@ -237,12 +265,19 @@ export function aggregateSql(m: MeasurePlan, j: number, hasField: boolean, hasFi
 }
 
 /** The base relation's measure inputs: `v{j}` (the field) and `f{j}` (the condition), for aggregate measures. */
-export function measureInputs(source: Source, doc: ReportDoc, run: RunContext): { select: SQL[]; has: { field: boolean; filter: boolean }[] } {
+export function measureInputs(
+  source: Source,
+  doc: ReportDoc,
+  run: RunContext,
+): { select: SQL[]; has: { field: boolean; filter: boolean }[] } {
   const select: SQL[] = [];
   const has = (doc.measures ?? []).map((m, j) => {
     if (m.derive) return { field: false, filter: false };
     if (m.field) select.push(sql`${source.column(m.field, pointer('measures', j, 'field'))!.sql} as ${sql.raw(`v${j}`)}`);
-    if (m.filter !== undefined) select.push(sql`coalesce(${compileCondition(source, m.filter, run.context, pointer('measures', j, 'filter'))}, false) as ${sql.raw(`f${j}`)}`);
+    if (m.filter !== undefined)
+      select.push(
+        sql`coalesce(${compileCondition(source, m.filter, run.context, pointer('measures', j, 'filter'))}, false) as ${sql.raw(`f${j}`)}`,
+      );
     return { field: Boolean(m.field), filter: m.filter !== undefined };
   });
   return { select, has };
@@ -269,7 +304,8 @@ export function compileSummary(doc: ReportDoc, run: RunContext): SummaryPlan {
   let readFrom: string | undefined;
   if (timeDim?.range && timeDim.bucket) {
     readFrom = timeDim.range.from;
-    if (derivations.has('previous') || derivations.has('growth') || derivations.has('ratio') || derivations.has('growth_rate')) readFrom = shiftBucket(timeDim.range.from, timeDim.bucket, -1);
+    if (derivations.has('previous') || derivations.has('growth') || derivations.has('ratio') || derivations.has('growth_rate'))
+      readFrom = shiftBucket(timeDim.range.from, timeDim.bucket, -1);
     if (derivations.has('same_period_last_year') || derivations.has('yoy_growth_rate')) {
       const back = yearEarlier(timeDim.range.from, timeDim.bucket);
       if (back < readFrom) readFrom = back;
@@ -296,7 +332,10 @@ export function compileSummary(doc: ReportDoc, run: RunContext): SummaryPlan {
   for (const d of all) {
     if (d.range) where.push(rangeSql(d.column, d === timeDim && readFrom ? readFrom : d.range.from, d.range.to, tz));
   }
-  const inFlag = timeDim?.range && readFrom && readFrom < timeDim.range.from ? sql`(${truncSql(timeDim.column, timeDim.bucket!, tz, fiscal)} >= ${timeDim.range.from}::timestamp)` : sql`true`;
+  const inFlag =
+    timeDim?.range && readFrom && readFrom < timeDim.range.from
+      ? sql`(${truncSql(timeDim.column, timeDim.bucket!, tz, fiscal)} >= ${timeDim.range.from}::timestamp)`
+      : sql`true`;
   select.push(sql`${inFlag} as _in`);
   const ctes: SQL[] = [sql`base as (select ${sql.join(select, sql`, `)} ${source.from()} where ${sql.join(where, sql` and `)})`];
 
@@ -304,7 +343,12 @@ export function compileSummary(doc: ReportDoc, run: RunContext): SummaryPlan {
   const tree = dims[0]?.tree ? dims[0] : undefined;
   let treeSql: { target: CompiledEntity; parent: string; title?: string } | undefined;
   const measureAggs = measures.map((m, j) => aggregateSql(m, j, inputs.has[j]!.field, inputs.has[j]!.filter));
-  const baseColumns = [...all.map((d) => d.alias), ...all.filter((d) => d.hasLabel).map((d) => 'l' + d.alias.slice(1)), ...inputs.has.flatMap((h, j) => [...(h.field ? [`v${j}`] : []), ...(h.filter ? [`f${j}`] : [])]), '_in'];
+  const baseColumns = [
+    ...all.map((d) => d.alias),
+    ...all.filter((d) => d.hasLabel).map((d) => 'l' + d.alias.slice(1)),
+    ...inputs.has.flatMap((h, j) => [...(h.field ? [`v${j}`] : []), ...(h.filter ? [`f${j}`] : [])]),
+    '_in',
+  ];
 
   if (tree) {
     const target = run.model.entity(tree.column.to!)!;
@@ -326,7 +370,9 @@ export function compileSummary(doc: ReportDoc, run: RunContext): SummaryPlan {
   if (doc.top && dims.length) {
     const by = measures.findIndex((m) => m.name === doc.top!.by);
     top = { n: doc.top.n, others: doc.top.others !== false };
-    ctes.push(sql`ranked as (select d0, row_number() over (order by ${measureAggs[by]} desc nulls last, d0 asc nulls last) as rk from base where _in group by d0)`);
+    ctes.push(
+      sql`ranked as (select d0, row_number() over (order by ${measureAggs[by]} desc nulls last, d0 asc nulls last) as rk from base where _in group by d0)`,
+    );
     const rest = baseColumns.filter((c) => c !== 'd0').map((c) => sql.raw(`b.${c}`));
     const rank = sql`coalesce(r.rk, (select rk from ranked where d0 is null), ${top.n + 1}::bigint)`;
     ctes.push(sql`topped as (select case when ${rank} <= ${top.n}::int then b.d0 end as d0, ${rank} > ${top.n}::int as _other, ${sql.join(rest, sql`, `)}
@@ -356,7 +402,16 @@ export function compileSummary(doc: ReportDoc, run: RunContext): SummaryPlan {
     ...labelCols,
     ...measureAggs.map((a, j) => sql`${a} as ${sql.raw(`m${j}`)}`),
     // An average's parts, so that subtotals can be averaged in Node.
-    ...(rollup ? measures.flatMap((m, j) => (m.aggregate === 'avg' ? [sql`${aggregateSql({ ...m, aggregate: 'sum' }, j, true, inputs.has[j]!.filter)} as ${sql.raw(`s${j}`)}`, sql`${aggregateSql({ ...m, aggregate: 'count' }, j, true, inputs.has[j]!.filter)} as ${sql.raw(`c${j}`)}`] : [])) : []),
+    ...(rollup
+      ? measures.flatMap((m, j) =>
+          m.aggregate === 'avg'
+            ? [
+                sql`${aggregateSql({ ...m, aggregate: 'sum' }, j, true, inputs.has[j]!.filter)} as ${sql.raw(`s${j}`)}`,
+                sql`${aggregateSql({ ...m, aggregate: 'count' }, j, true, inputs.has[j]!.filter)} as ${sql.raw(`c${j}`)}`,
+              ]
+            : [],
+        )
+      : []),
     sql.raw(`grouping(${aliases.length ? aliases.join(', ') : '_in'}) as _g`),
     sql.raw('_in'),
     sql.raw(top ? '_other' : 'false as _other'),
@@ -380,7 +435,9 @@ export function compileSummary(doc: ReportDoc, run: RunContext): SummaryPlan {
       sql`(select ${columnRef(t.target, t.parent)} from ${tt} where ${columnRef(t.target, 'id')} = g.d0) as _parent`,
       sql`(select count(*)::int - 1 from up where up.node = g.d0) as _depth`,
       sql`(select array_agg(up.node::text) from up where up.anc = g.d0) as _subtree`,
-      t.title ? sql`(select ${columnRef(t.target, t.title)} from ${tt} where ${columnRef(t.target, 'id')} = g.d0) as l0` : sql`null as l0`,
+      t.title
+        ? sql`(select ${columnRef(t.target, t.title)} from ${tt} where ${columnRef(t.target, 'id')} = g.d0) as l0`
+        : sql`null as l0`,
     ];
     tree.hasLabel = true;
     body = sql`select g.*, ${sql.join(extra, sql`, `)} from (${body}) g`;
@@ -402,4 +459,3 @@ export function compileSummary(doc: ReportDoc, run: RunContext): SummaryPlan {
     rollup,
   };
 }
-

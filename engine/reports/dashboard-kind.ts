@@ -27,32 +27,54 @@ function checkDashboard(d: DashboardDoc, all: DocumentSet): ErrorDetail[] {
   const errors: ErrorDetail[] = [];
   const fail = (path: string, code: string, message: string) => errors.push({ path, code, message });
   const roles = new Set(all.all('role').map((r) => r.name));
-  for (const key of ['roles', 'home'] as const) (d[key] ?? []).forEach((r, i) => roles.has(r) || fail(pointer(key, i), 'unknown_role', `Role "${r}" does not exist`));
+  for (const key of ['roles', 'home'] as const)
+    (d[key] ?? []).forEach((r, i) => roles.has(r) || fail(pointer(key, i), 'unknown_role', `Role "${r}" does not exist`));
   const width = d.columns ?? 12;
   const names = new Set<string>();
   d.widgets.forEach((w, i) => {
     const at = (...p: string[]) => pointer('widgets', i, ...p);
     if (names.has(w.name)) fail(at('name'), 'duplicate_name', `Widget "${w.name}" appears twice`);
     names.add(w.name);
-    if ((w.x ?? 0) + (w.w ?? width) > width) fail(at('w'), 'invalid_layout', `The widget reaches past the grid's ${width} columns`);
+    if ((w.x ?? 0) + (w.w ?? width) > width)
+      fail(at('w'), 'invalid_layout', `The widget reaches past the grid's ${width} columns`);
     if (NEEDS_REPORT.has(w.type)) {
       if (!w.report) return void fail(at('report'), 'required', `A ${w.type} widget shows a report`);
       const report = all.get<ReportDoc>('report', w.report);
       if (!report) return void fail(at('report'), 'unknown_report', `Report "${w.report}" does not exist`);
-      const measures = new Set([...(report.measures ?? []).map((m) => m.name), ...(report.shape === 'funnel' ? ['conversion', 'conversion_from_first', ...(report.measures?.length ? [] : ['count'])] : []), ...(report.shape === 'time_in_stage' ? ['stays', 'avg_days', 'median_days', 'max_days'] : [])]);
-      (w.measures ?? []).forEach((m, j) => measures.has(m) || fail(at('measures', String(j)), 'unknown_measure', `"${m}" is not a measure of ${w.report}`));
-      for (const key of ['measure', 'compare'] as const) if (w[key] && !measures.has(w[key]!)) fail(at(key), 'unknown_measure', `"${w[key]}" is not a measure of ${w.report}`);
+      const measures = new Set([
+        ...(report.measures ?? []).map((m) => m.name),
+        ...(report.shape === 'funnel'
+          ? ['conversion', 'conversion_from_first', ...(report.measures?.length ? [] : ['count'])]
+          : []),
+        ...(report.shape === 'time_in_stage' ? ['stays', 'avg_days', 'median_days', 'max_days'] : []),
+      ]);
+      (w.measures ?? []).forEach(
+        (m, j) => measures.has(m) || fail(at('measures', String(j)), 'unknown_measure', `"${m}" is not a measure of ${w.report}`),
+      );
+      for (const key of ['measure', 'compare'] as const)
+        if (w[key] && !measures.has(w[key]!)) fail(at(key), 'unknown_measure', `"${w[key]}" is not a measure of ${w.report}`);
       if (w.type === 'chart' && !w.chart) fail(at('chart'), 'required', 'A chart widget names its chart type');
-      if ((w.type === 'number' || w.chart === 'gauge') && !w.measure) fail(at('measure'), 'required', 'A number card or gauge shows one measure');
+      if ((w.type === 'number' || w.chart === 'gauge') && !w.measure)
+        fail(at('measure'), 'required', 'A number card or gauge shows one measure');
       const declared = new Set((report.parameters ?? []).map((p) => p.name));
-      Object.keys(w.parameters ?? {}).forEach((p) => declared.has(p) || fail(at('parameters', p), 'unknown_parameter', `"${p}" is not a parameter of ${w.report}`));
+      Object.keys(w.parameters ?? {}).forEach(
+        (p) => declared.has(p) || fail(at('parameters', p), 'unknown_parameter', `"${p}" is not a parameter of ${w.report}`),
+      );
     }
     if (w.type === 'records') {
       const entity = all.get<EntityDoc>('entity', String(w.entity));
       if (!entity) return void fail(at('entity'), 'unknown_entity', `Entity "${w.entity}" does not exist`);
-      if (w.filter !== undefined) errors.push(...checkRule(w.filter, { fields: new Set([...SYSTEM_FIELDS, ...entity.fields.map((f) => f.name)]), allowContext: true, path: at('filter') }).errors);
+      if (w.filter !== undefined)
+        errors.push(
+          ...checkRule(w.filter, {
+            fields: new Set([...SYSTEM_FIELDS, ...entity.fields.map((f) => f.name)]),
+            allowContext: true,
+            path: at('filter'),
+          }).errors,
+        );
     }
-    if (w.type === 'target' && (!w.target || !all.get('target', w.target))) fail(at('target'), 'unknown_target', `Target "${w.target}" does not exist`);
+    if (w.type === 'target' && (!w.target || !all.get('target', w.target)))
+      fail(at('target'), 'unknown_target', `Target "${w.target}" does not exist`);
   });
   return errors;
 }

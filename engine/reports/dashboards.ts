@@ -19,7 +19,8 @@ export interface DashboardDeps {
   target?(ctx: OperationContext, name: string): Promise<unknown>;
 }
 
-const query = (params: WidgetDoc['parameters']) => Object.fromEntries(Object.entries(params ?? {}).map(([k, v]) => [k, String(v)]));
+const query = (params: WidgetDoc['parameters']) =>
+  Object.fromEntries(Object.entries(params ?? {}).map(([k, v]) => [k, String(v)]));
 const url = (w: WidgetDoc) => {
   const qs = new URLSearchParams(query(w.parameters)).toString();
   return `/api/reports/${w.report}${qs ? `?${qs}` : ''}`;
@@ -31,7 +32,8 @@ function numberOf(result: ReportResult, doc: ReportDoc | undefined, w: WidgetDoc
   const source = (doc?.dimensions ?? []).some((d) => d.bucket) && detail.length ? detail[detail.length - 1]! : result.totals;
   const value = (source[w.measure!] ?? null) as number | null;
   const compare = w.compare ? ((source[w.compare] ?? null) as number | null) : undefined;
-  const change = typeof value === 'number' && typeof compare === 'number' && compare !== 0 ? (value - compare) / Math.abs(compare) : null;
+  const change =
+    typeof value === 'number' && typeof compare === 'number' && compare !== 0 ? (value - compare) / Math.abs(compare) : null;
   return { value, ...(w.compare ? { compare, change } : {}) };
 }
 
@@ -43,14 +45,22 @@ export class DashboardService {
   }
 
   private all() {
-    return this.deps.data.model().documents.all<DashboardDoc>('dashboard').sort((a, b) => a.name.localeCompare(b.name));
+    return this.deps.data
+      .model()
+      .documents.all<DashboardDoc>('dashboard')
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   list(ctx: OperationContext) {
     const home = this.homeOf(ctx);
     return this.all()
       .filter((d) => this.visible(ctx, d))
-      .map((d) => ({ name: d.name, label: d.label[ctx.lang], description: (d.description as DashboardDoc['label'] | undefined)?.[ctx.lang], home: d.name === home?.name }));
+      .map((d) => ({
+        name: d.name,
+        label: d.label[ctx.lang],
+        description: (d.description as DashboardDoc['label'] | undefined)?.[ctx.lang],
+        home: d.name === home?.name,
+      }));
   }
 
   private homeOf(ctx: OperationContext) {
@@ -59,14 +69,24 @@ export class DashboardService {
 
   async home(ctx: OperationContext) {
     const d = this.homeOf(ctx);
-    if (!d) throw notFound('dashboard_not_found', ctx.lang === 'zh-CN' ? '您的角色没有首页仪表盘' : 'None of your roles has a home dashboard');
+    if (!d)
+      throw notFound(
+        'dashboard_not_found',
+        ctx.lang === 'zh-CN' ? '您的角色没有首页仪表盘' : 'None of your roles has a home dashboard',
+      );
     return this.render(ctx, d);
   }
 
   async get(ctx: OperationContext, name: string) {
     const d = this.deps.data.model().documents.get<DashboardDoc>('dashboard', name);
-    if (!d) throw notFound('dashboard_not_found', ctx.lang === 'zh-CN' ? `没有名为 ${name} 的仪表盘` : `No dashboard named ${name}`);
-    if (!this.visible(ctx, d)) throw new AppError(403, 'dashboard_forbidden', ctx.lang === 'zh-CN' ? '您的角色不能查看此仪表盘' : 'Your roles may not see this dashboard');
+    if (!d)
+      throw notFound('dashboard_not_found', ctx.lang === 'zh-CN' ? `没有名为 ${name} 的仪表盘` : `No dashboard named ${name}`);
+    if (!this.visible(ctx, d))
+      throw new AppError(
+        403,
+        'dashboard_forbidden',
+        ctx.lang === 'zh-CN' ? '您的角色不能查看此仪表盘' : 'Your roles may not see this dashboard',
+      );
     return this.render(ctx, d);
   }
 
@@ -84,7 +104,12 @@ export class DashboardService {
         case 'number': {
           const result = await this.deps.reports.run(ctx, w.report!, query(w.parameters));
           const doc = this.deps.data.model().documents.get<ReportDoc>('report', w.report!);
-          return { ...base, title: base.title ?? result.report.label, url: url(w), data: w.type === 'number' ? { ...numberOf(result, doc, w), report: result } : result };
+          return {
+            ...base,
+            title: base.title ?? result.report.label,
+            url: url(w),
+            data: w.type === 'number' ? { ...numberOf(result, doc, w), report: result } : result,
+          };
         }
         case 'approvals':
           return { ...base, url: '/api/approvals/inbox', data: await this.deps.inbox(ctx) };

@@ -28,7 +28,13 @@ export function today(timeZone: string, now = new Date()): string {
 
 /** Months in a bucket (0 for days and weeks). */
 export const monthsOf = (bucket: Bucket) =>
-  bucket === 'month' ? 1 : bucket === 'quarter' || bucket === 'fiscal_quarter' ? 3 : bucket === 'year' || bucket === 'fiscal_year' ? 12 : 0;
+  bucket === 'month'
+    ? 1
+    : bucket === 'quarter' || bucket === 'fiscal_quarter'
+      ? 3
+      : bucket === 'year' || bucket === 'fiscal_year'
+        ? 12
+        : 0;
 
 /** The start of the bucket holding a date. */
 export function bucketStart(date: string, bucket: Bucket, fiscalStart = 1): string {
@@ -125,7 +131,16 @@ export function zonedMidnight(date: string, timeZone: string): string {
   const [y, m, d] = parts(date);
   const guess = Date.UTC(y, m - 1, d);
   const offset = (t: number) => {
-    const f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    const f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
     const p = Object.fromEntries(f.formatToParts(new Date(t)).map((x) => [x.type, Number(x.value)]));
     return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) - t;
   };

@@ -32,7 +32,12 @@ const totalLabel = (lang: Lang) => (lang === 'zh-CN' ? '合计' : 'Total');
 function lines(result: ReportResult, lang: Lang): unknown[][] {
   const out = result.rows.map((row) => result.columns.map((c) => display(c, row)));
   const hasTotals = result.columns.some((c) => c.role === 'measure' && result.totals[c.name] !== undefined);
-  if (hasTotals && result.rows.length) out.push(result.columns.map((c, i) => (i === 0 ? totalLabel(lang) : c.role === 'measure' || c.name in result.totals ? (result.totals[c.name] ?? null) : null)));
+  if (hasTotals && result.rows.length)
+    out.push(
+      result.columns.map((c, i) =>
+        i === 0 ? totalLabel(lang) : c.role === 'measure' || c.name in result.totals ? (result.totals[c.name] ?? null) : null,
+      ),
+    );
   return out;
 }
 
@@ -41,13 +46,23 @@ export function reportCsv(result: ReportResult, lang: Lang): string {
   return '\uFEFF' + [header, ...lines(result, lang).map((l) => l.map(csvCell).join(','))].join('\r\n') + '\r\n';
 }
 
-const FORMATS: Record<string, string> = { integer: '#,##0', number: '#,##0.00', percent: '0.0%', date: 'yyyy-mm-dd', datetime: 'yyyy-mm-dd hh:mm:ss' };
+const FORMATS: Record<string, string> = {
+  integer: '#,##0',
+  number: '#,##0.00',
+  percent: '0.0%',
+  date: 'yyyy-mm-dd',
+  datetime: 'yyyy-mm-dd hh:mm:ss',
+};
 
 export async function reportXlsx(result: ReportResult, lang: Lang): Promise<Buffer> {
   const book = new ExcelJS.Workbook();
   // Sheet names: at most 31 characters, none of : \ / ? * [ ]
   const sheet = book.addWorksheet(result.report.label.replace(/[:\\/?*[\]]/g, ' ').slice(0, 31) || 'Report');
-  sheet.columns = result.columns.map((c) => ({ header: c.label, key: c.name, width: Math.min(40, Math.max(10, c.label.length + 4)) }));
+  sheet.columns = result.columns.map((c) => ({
+    header: c.label,
+    key: c.name,
+    width: Math.min(40, Math.max(10, c.label.length + 4)),
+  }));
   sheet.getRow(1).font = { bold: true };
   const body = lines(result, lang);
   body.forEach((values, r) => {

@@ -28,7 +28,13 @@ function setup(doc: ReportDoc, entity: CompiledEntity, run: RunContext) {
   return { source, funnel, stageColumn, field, stages, labels, where, workflows };
 }
 
-const stageColumnOf = (doc: ReportDoc, entity: CompiledEntity, lang: Lang, stages: string[], labels: Map<string, string>): ReportColumn => ({
+const stageColumnOf = (
+  doc: ReportDoc,
+  entity: CompiledEntity,
+  lang: Lang,
+  stages: string[],
+  labels: Map<string, string>,
+): ReportColumn => ({
   name: doc.funnel!.field,
   label: entity.field(doc.funnel!.field)!.doc.label[lang],
   type: 'picklist',
@@ -51,11 +57,15 @@ export function compileFunnel(doc: ReportDoc, entity: CompiledEntity, run: RunCo
       where entity = ${entity.name} and workflow = any(${sql.param(workflows)}::text[]) group by record_id) h on h.record_id = ${source.column('id', '')!.sql}`;
     select.push(sql`greatest(${position(stageColumn.sql)}, h.reached) as _st`);
   } else select.push(sql`${position(stageColumn.sql)} as _st`);
-  const aggs = plans.map((m, j) => sql`${aggregateSql(m, j, inputs.has[j]!.field, inputs.has[j]!.filter)} as ${sql.raw(`m${j}`)}`);
+  const aggs = plans.map(
+    (m, j) => sql`${aggregateSql(m, j, inputs.has[j]!.field, inputs.has[j]!.filter)} as ${sql.raw(`m${j}`)}`,
+  );
   const cumulative = mode === 'history' || funnel.cumulative === true;
   // count and sum add up, so "at or beyond" is a running sum over the stages from the last one back.
   const outs = plans.map((_, j) =>
-    cumulative ? sql`coalesce(sum(a.${sql.raw(`m${j}`)}) over (order by s.ord desc rows between unbounded preceding and current row), 0)::float8 as ${sql.raw(`m${j}`)}` : sql`coalesce(a.${sql.raw(`m${j}`)}, 0)::float8 as ${sql.raw(`m${j}`)}`,
+    cumulative
+      ? sql`coalesce(sum(a.${sql.raw(`m${j}`)}) over (order by s.ord desc rows between unbounded preceding and current row), 0)::float8 as ${sql.raw(`m${j}`)}`
+      : sql`coalesce(a.${sql.raw(`m${j}`)}, 0)::float8 as ${sql.raw(`m${j}`)}`,
   );
   const statement = sql`with base as (select ${sql.join(select, sql`, `)} ${source.from()}${join} where ${sql.join(where, sql` and `)}),
     agg as (select _st, ${sql.join(aggs, sql`, `)} from base where _st is not null group by _st)

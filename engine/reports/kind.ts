@@ -62,7 +62,8 @@ export function checkReport(r: ReportDoc, all: DocumentSet, registry: RegistryVi
     errors.push(...checkRule(value, { fields, allowContext: true, path: at }).errors);
     for (const v of varsOf(value, at)) {
       if (v.name.startsWith('$params.')) {
-        if (!params.has(v.name.slice(8))) fail(v.path, 'unknown_parameter', `"${v.name.slice(8)}" is not a parameter of this report`);
+        if (!params.has(v.name.slice(8)))
+          fail(v.path, 'unknown_parameter', `"${v.name.slice(8)}" is not a parameter of this report`);
       } else if (!v.name.startsWith('$') && v.name.includes('.')) path(v.name, v.path);
     }
   };
@@ -72,17 +73,22 @@ export function checkReport(r: ReportDoc, all: DocumentSet, registry: RegistryVi
     const at = (...s: string[]) => pointer('parameters', i, ...s);
     if (params.has(p.name)) fail(at('name'), 'duplicate_parameter', `Parameter "${p.name}" is declared twice`);
     params.set(p.name, p);
-    if (p.type === 'picklist' && !all.get('dictionary', String(p.dictionary))) fail(at('dictionary'), 'unknown_dictionary', `A picklist parameter needs an existing dictionary`);
-    if (p.type === 'reference' && !all.get('entity', String(p.to))) fail(at('to'), 'unknown_entity', `A reference parameter needs an existing entity in "to"`);
+    if (p.type === 'picklist' && !all.get('dictionary', String(p.dictionary)))
+      fail(at('dictionary'), 'unknown_dictionary', `A picklist parameter needs an existing dictionary`);
+    if (p.type === 'reference' && !all.get('entity', String(p.to)))
+      fail(at('to'), 'unknown_entity', `A reference parameter needs an existing entity in "to"`);
     if (p.default !== undefined) {
       const problem = parameterDefaultProblem(p, all.get<DictionaryDoc>('dictionary', String(p.dictionary)));
       if (problem) fail(at('default'), 'invalid_default', problem);
     }
   });
   if (r.filter !== undefined) rule(r.filter, '/filter');
-  if (r.timeZone !== undefined && !isTimeZone(r.timeZone)) fail('/timeZone', 'invalid_time_zone', `Unknown time zone "${r.timeZone}"`);
+  if (r.timeZone !== undefined && !isTimeZone(r.timeZone))
+    fail('/timeZone', 'invalid_time_zone', `Unknown time zone "${r.timeZone}"`);
   const roles = new Set(all.all('role').map((x) => x.name));
-  (r.roles ?? []).forEach((role, i) => roles.has(role) || fail(pointer('roles', i), 'unknown_role', `Role "${role}" does not exist`));
+  (r.roles ?? []).forEach(
+    (role, i) => roles.has(role) || fail(pointer('roles', i), 'unknown_role', `Role "${role}" does not exist`),
+  );
 
   // ── dimensions ──
   const names = new Set<string>();
@@ -95,11 +101,14 @@ export function checkReport(r: ReportDoc, all: DocumentSet, registry: RegistryVi
     named(dimensionName(d), at + (d.name ? '/name' : '/field'));
     const resolved = path(d.field, at + '/field');
     if (!resolved) return;
-    if (resolved.kind === 'json' || resolved.kind === 'text[]') fail(at + '/field', 'invalid_dimension', `"${d.field}" holds ${resolved.kind} values, which can't be grouped`);
+    if (resolved.kind === 'json' || resolved.kind === 'text[]')
+      fail(at + '/field', 'invalid_dimension', `"${d.field}" holds ${resolved.kind} values, which can't be grouped`);
     if (d.bucket) {
       timeDimension = true;
-      if (resolved.kind !== 'date' && resolved.kind !== 'datetime') fail(at + '/bucket', 'invalid_bucket', `"${d.field}" is not a date or datetime field`);
-    } else if (d.range || d.fill !== undefined) fail(at + (d.range ? '/range' : '/fill'), 'invalid_option', 'range and fill need a bucket');
+      if (resolved.kind !== 'date' && resolved.kind !== 'datetime')
+        fail(at + '/bucket', 'invalid_bucket', `"${d.field}" is not a date or datetime field`);
+    } else if (d.range || d.fill !== undefined)
+      fail(at + (d.range ? '/range' : '/fill'), 'invalid_option', 'range and fill need a bucket');
     for (const end of ['from', 'to'] as const) {
       const b = d.range?.[end];
       if (b && typeof b === 'object') {
@@ -110,7 +119,12 @@ export function checkReport(r: ReportDoc, all: DocumentSet, registry: RegistryVi
     }
     if (d.tree) {
       if (!first) fail(at + '/tree', 'invalid_option', 'Only the first dimension can be a tree');
-      if (!resolved.to || !parentField(all, registry, resolved.to)) fail(at + '/tree', 'invalid_option', `"${d.field}" does not point at an entity with a parent reference to itself (a tree)`);
+      if (!resolved.to || !parentField(all, registry, resolved.to))
+        fail(
+          at + '/tree',
+          'invalid_option',
+          `"${d.field}" does not point at an entity with a parent reference to itself (a tree)`,
+        );
     }
   };
   (r.dimensions ?? []).forEach((d, i) => dimension(d, pointer('dimensions', i), i === 0));
@@ -126,21 +140,26 @@ export function checkReport(r: ReportDoc, all: DocumentSet, registry: RegistryVi
     const at = (...s: string[]) => pointer('measures', i, ...s);
     named(m.name, at('name'));
     if (m.derive) {
-      if (m.aggregate || m.field || m.filter !== undefined) fail(at('derive'), 'invalid_measure', 'A derived measure takes `of` (and `by`), not aggregate, field or filter');
+      if (m.aggregate || m.field || m.filter !== undefined)
+        fail(at('derive'), 'invalid_measure', 'A derived measure takes `of` (and `by`), not aggregate, field or filter');
       for (const key of m.derive === 'divide' ? (['of', 'by'] as const) : (['of'] as const)) {
         if (!m[key]) fail(at(key), 'required', `derive ${m.derive} needs "${key}"`);
         else if (!measures.has(m[key]!)) fail(at(key), 'unknown_measure', `"${m[key]}" is not a measure defined before this one`);
-        else if (!numeric.has(m[key]!)) fail(at(key), 'invalid_measure', `"${m[key]}" is not a number: derived measures compute with numbers`);
+        else if (!numeric.has(m[key]!))
+          fail(at(key), 'invalid_measure', `"${m[key]}" is not a number: derived measures compute with numbers`);
       }
-      if (TIME_DERIVATIONS.has(m.derive) && !timeDimension) fail(at('derive'), 'needs_time_dimension', `${m.derive} compares periods: the report needs a dimension with a bucket`);
+      if (TIME_DERIVATIONS.has(m.derive) && !timeDimension)
+        fail(at('derive'), 'needs_time_dimension', `${m.derive} compares periods: the report needs a dimension with a bucket`);
     } else {
       const aggregate = m.aggregate ?? 'count';
       if (aggregate !== 'count' && !m.field) fail(at('field'), 'required', `${aggregate} needs a field`);
       if (m.field) {
         const resolved = path(m.field, at('field'));
         if (resolved) {
-          if ((aggregate === 'sum' || aggregate === 'avg') && !NUMERIC.has(resolved.kind)) fail(at('field'), 'invalid_measure', `${aggregate} needs a number field; "${m.field}" is ${resolved.kind}`);
-          if ((aggregate === 'min' || aggregate === 'max') && !ORDERED.has(resolved.kind)) fail(at('field'), 'invalid_measure', `${aggregate} needs an ordered field; "${m.field}" is ${resolved.kind}`);
+          if ((aggregate === 'sum' || aggregate === 'avg') && !NUMERIC.has(resolved.kind))
+            fail(at('field'), 'invalid_measure', `${aggregate} needs a number field; "${m.field}" is ${resolved.kind}`);
+          if ((aggregate === 'min' || aggregate === 'max') && !ORDERED.has(resolved.kind))
+            fail(at('field'), 'invalid_measure', `${aggregate} needs an ordered field; "${m.field}" is ${resolved.kind}`);
           if (resolved.kind === 'json') fail(at('field'), 'invalid_measure', `"${m.field}" holds JSON`);
         }
       }
@@ -148,7 +167,12 @@ export function checkReport(r: ReportDoc, all: DocumentSet, registry: RegistryVi
     }
     measures.set(m.name, Boolean(m.derive));
     const aggregate = m.aggregate ?? 'count';
-    if (m.derive || !(aggregate === 'min' || aggregate === 'max') || (m.field && NUMERIC.has((resolvePath(all, registry, r.entity, m.field) as ResolvedPath).kind ?? ''))) numeric.add(m.name);
+    if (
+      m.derive ||
+      !(aggregate === 'min' || aggregate === 'max') ||
+      (m.field && NUMERIC.has((resolvePath(all, registry, r.entity, m.field) as ResolvedPath).kind ?? ''))
+    )
+      numeric.add(m.name);
   });
 
   // ── shape ──
@@ -156,9 +180,14 @@ export function checkReport(r: ReportDoc, all: DocumentSet, registry: RegistryVi
   const stateField = (at: string, history: boolean) => {
     const f = r.funnel!;
     const field = entity.fields.find((x) => x.name === f.field);
-    if (field?.type !== 'picklist') return void fail(at + '/field', 'invalid_funnel', `"${f.field}" is not a picklist field of ${r.entity}`);
+    if (field?.type !== 'picklist')
+      return void fail(at + '/field', 'invalid_funnel', `"${f.field}" is not a picklist field of ${r.entity}`);
     const values = new Set(all.get<DictionaryDoc>('dictionary', String(field.dictionary))?.items.map((x) => x.value) ?? []);
-    (f.stages ?? []).forEach((s, i) => values.has(s) || fail(`${at}/stages/${i}`, 'unknown_stage', `"${s}" is not a value of the ${field.dictionary} dictionary`));
+    (f.stages ?? []).forEach(
+      (s, i) =>
+        values.has(s) ||
+        fail(`${at}/stages/${i}`, 'unknown_stage', `"${s}" is not a value of the ${field.dictionary} dictionary`),
+    );
     if (history && !all.all<WorkflowDoc>('workflow').some((w) => w.entity === r.entity && w.stateField === f.field))
       fail(at + '/field', 'invalid_funnel', `No workflow of ${r.entity} moves "${f.field}": stage history needs one`);
   };
@@ -166,8 +195,17 @@ export function checkReport(r: ReportDoc, all: DocumentSet, registry: RegistryVi
     case 'tabular':
       if (!r.columns) fail('/columns', 'required', 'A tabular report lists its columns');
       (r.columns ?? []).forEach((c, i) => path(c, pointer('columns', i)));
-      (r.sort ?? []).forEach((s, i) => (r.columns ?? []).includes(s.by) || fail(pointer('sort', i, 'by'), 'unknown_column', `"${s.by}" is not one of the columns`));
-      if (dims.length || r.pivot || r.top) fail(dims.length ? '/dimensions' : r.pivot ? '/pivot' : '/top', 'invalid_option', 'A tabular report lists records: no dimensions, pivot or top');
+      (r.sort ?? []).forEach(
+        (s, i) =>
+          (r.columns ?? []).includes(s.by) ||
+          fail(pointer('sort', i, 'by'), 'unknown_column', `"${s.by}" is not one of the columns`),
+      );
+      if (dims.length || r.pivot || r.top)
+        fail(
+          dims.length ? '/dimensions' : r.pivot ? '/pivot' : '/top',
+          'invalid_option',
+          'A tabular report lists records: no dimensions, pivot or top',
+        );
       break;
     case 'summary':
     case 'matrix':
@@ -176,21 +214,38 @@ export function checkReport(r: ReportDoc, all: DocumentSet, registry: RegistryVi
       if (shape === 'summary' && r.pivot) fail('/pivot', 'invalid_option', 'Only a matrix has a pivot');
       if (r.top) {
         if (!dims.length) fail('/top', 'invalid_option', 'top keeps groups of the first dimension: add one');
-        if (!measures.has(r.top.by) || measures.get(r.top.by)) fail('/top/by', 'unknown_measure', `"${r.top.by}" is not an aggregate measure of this report`);
-        if (dims[0]?.tree || dims[0]?.bucket) fail('/top', 'invalid_option', `top keeps the largest groups of a field; it can't cut ${dims[0]?.tree ? 'a tree' : 'periods'}`);
+        if (!measures.has(r.top.by) || measures.get(r.top.by))
+          fail('/top/by', 'unknown_measure', `"${r.top.by}" is not an aggregate measure of this report`);
+        if (dims[0]?.tree || dims[0]?.bucket)
+          fail(
+            '/top',
+            'invalid_option',
+            `top keeps the largest groups of a field; it can't cut ${dims[0]?.tree ? 'a tree' : 'periods'}`,
+          );
       }
-      (r.sort ?? []).forEach((s, i) => measures.has(s.by) || fail(pointer('sort', i, 'by'), 'unknown_measure', `"${s.by}" is not a measure of this report`));
+      (r.sort ?? []).forEach(
+        (s, i) =>
+          measures.has(s.by) || fail(pointer('sort', i, 'by'), 'unknown_measure', `"${s.by}" is not a measure of this report`),
+      );
       if (r.columns) fail('/columns', 'invalid_option', 'columns are for tabular reports');
       break;
     case 'funnel':
     case 'time_in_stage':
       if (!r.funnel) fail('/funnel', 'required', `A ${shape} report needs "funnel": { "field": … }`);
       else stateField('/funnel', shape === 'time_in_stage' || r.funnel.mode === 'history');
-      if (dims.length || r.pivot || r.top || r.columns) fail('/' + (dims.length ? 'dimensions' : r.pivot ? 'pivot' : r.top ? 'top' : 'columns'), 'invalid_option', `A ${shape} report groups by its stages only`);
-      if (shape === 'time_in_stage' && r.measures) fail('/measures', 'invalid_option', 'time in stage has fixed measures (stays, average and median days)');
+      if (dims.length || r.pivot || r.top || r.columns)
+        fail(
+          '/' + (dims.length ? 'dimensions' : r.pivot ? 'pivot' : r.top ? 'top' : 'columns'),
+          'invalid_option',
+          `A ${shape} report groups by its stages only`,
+        );
+      if (shape === 'time_in_stage' && r.measures)
+        fail('/measures', 'invalid_option', 'time in stage has fixed measures (stays, average and median days)');
       (r.measures ?? []).forEach((m, i) => {
-        if (m.derive) fail(pointer('measures', i, 'derive'), 'invalid_measure', 'A funnel takes aggregate measures (conversion is computed)');
-        else if (!['count', 'sum'].includes(m.aggregate ?? 'count')) fail(pointer('measures', i, 'aggregate'), 'invalid_measure', 'A funnel adds stages up: its measures are count or sum');
+        if (m.derive)
+          fail(pointer('measures', i, 'derive'), 'invalid_measure', 'A funnel takes aggregate measures (conversion is computed)');
+        else if (!['count', 'sum'].includes(m.aggregate ?? 'count'))
+          fail(pointer('measures', i, 'aggregate'), 'invalid_measure', 'A funnel adds stages up: its measures are count or sum');
       });
       break;
   }

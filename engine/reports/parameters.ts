@@ -26,9 +26,15 @@ function check(p: ParameterDoc, value: unknown, dictionary: DictionaryDoc | unde
       return typeof n === 'number' && Number.isSafeInteger(n) ? { value: n } : { problem: 'an integer' };
     }
     case 'boolean':
-      return value === true || value === 'true' ? { value: true } : value === false || value === 'false' ? { value: false } : { problem: 'true or false' };
+      return value === true || value === 'true'
+        ? { value: true }
+        : value === false || value === 'false'
+          ? { value: false }
+          : { problem: 'true or false' };
     case 'text':
-      return typeof value === 'string' && value.length <= 200 && !value.includes('\0') ? { value } : { problem: 'a text of at most 200 characters' };
+      return typeof value === 'string' && value.length <= 200 && !value.includes('\0')
+        ? { value }
+        : { problem: 'a text of at most 200 characters' };
     case 'picklist': {
       const values = dictionary?.items.map((i) => i.value) ?? [];
       return typeof value === 'string' && values.includes(value) ? { value } : { problem: `one of ${values.join(', ')}` };
@@ -59,21 +65,40 @@ export function parseParameters(
   const byName = new Map(declared.map((p) => [p.name, p]));
   for (const key of Object.keys(query)) {
     if (!byName.has(key) && !RESERVED_QUERY.has(key))
-      errors.push({ path: `/query/${key}`, code: 'unknown_parameter', message: lang === 'zh-CN' ? `报表没有参数 "${key}"` : `The report has no parameter "${key}"` });
+      errors.push({
+        path: `/query/${key}`,
+        code: 'unknown_parameter',
+        message: lang === 'zh-CN' ? `报表没有参数 "${key}"` : `The report has no parameter "${key}"`,
+      });
   }
   const out: Record<string, unknown> = {};
   for (const p of declared) {
     const raw = query[p.name];
     if (raw === undefined || raw === '') {
-      if (p.default !== undefined) out[p.name] = p.type === 'date' && typeof p.default === 'string' && RELATIVE_DATES.includes(p.default) ? relativeDate(p.default, timeZone) : p.default;
-      else if (p.required) errors.push({ path: `/query/${p.name}`, code: 'required', message: lang === 'zh-CN' ? `缺少参数 "${p.name}"` : `The parameter "${p.name}" is required` });
+      if (p.default !== undefined)
+        out[p.name] =
+          p.type === 'date' && typeof p.default === 'string' && RELATIVE_DATES.includes(p.default)
+            ? relativeDate(p.default, timeZone)
+            : p.default;
+      else if (p.required)
+        errors.push({
+          path: `/query/${p.name}`,
+          code: 'required',
+          message: lang === 'zh-CN' ? `缺少参数 "${p.name}"` : `The parameter "${p.name}" is required`,
+        });
       else out[p.name] = null;
       continue;
     }
     const { value, problem } = check(p, raw, p.dictionary ? dictionary(p.dictionary) : undefined);
-    if (problem) errors.push({ path: `/query/${p.name}`, code: 'invalid_parameter', message: lang === 'zh-CN' ? `参数 "${p.name}" 应为 ${problem}` : `The parameter "${p.name}" must be ${problem}` });
+    if (problem)
+      errors.push({
+        path: `/query/${p.name}`,
+        code: 'invalid_parameter',
+        message: lang === 'zh-CN' ? `参数 "${p.name}" 应为 ${problem}` : `The parameter "${p.name}" must be ${problem}`,
+      });
     else out[p.name] = value;
   }
-  if (errors.length) throw badRequest('invalid_parameters', lang === 'zh-CN' ? '报表参数无效' : 'Invalid report parameters', errors);
+  if (errors.length)
+    throw badRequest('invalid_parameters', lang === 'zh-CN' ? '报表参数无效' : 'Invalid report parameters', errors);
   return out;
 }

@@ -33,12 +33,19 @@ export class ReportService {
   private assertRole(ctx: OperationContext, doc: ReportDoc) {
     if (ctx.privileged || !doc.roles) return;
     if (!ctx.principal?.roles.some((r) => doc.roles!.includes(r)))
-      throw new AppError(403, 'report_forbidden', ctx.lang === 'zh-CN' ? `您的角色不能运行报表 ${doc.name}` : `Your roles may not run the report ${doc.name}`);
+      throw new AppError(
+        403,
+        'report_forbidden',
+        ctx.lang === 'zh-CN' ? `您的角色不能运行报表 ${doc.name}` : `Your roles may not run the report ${doc.name}`,
+      );
   }
 
   /** The reports the caller may run: role allowed, entity readable, every field it uses readable. */
   async list(ctx: OperationContext) {
-    const docs = this.data.model().documents.all<ReportDoc>('report').sort((a, b) => a.name.localeCompare(b.name));
+    const docs = this.data
+      .model()
+      .documents.all<ReportDoc>('report')
+      .sort((a, b) => a.name.localeCompare(b.name));
     const out = [];
     for (const doc of docs) {
       try {
@@ -48,7 +55,14 @@ export class ReportService {
         if (e instanceof AppError && (e.status === 403 || e.status === 400)) continue;
         throw e;
       }
-      out.push({ name: doc.name, label: doc.label[ctx.lang], entity: doc.entity, shape: doc.shape ?? 'summary', description: (doc.description as ReportDoc['label'] | undefined)?.[ctx.lang], parameters: doc.parameters ?? [] });
+      out.push({
+        name: doc.name,
+        label: doc.label[ctx.lang],
+        entity: doc.entity,
+        shape: doc.shape ?? 'summary',
+        description: (doc.description as ReportDoc['label'] | undefined)?.[ctx.lang],
+        parameters: doc.parameters ?? [],
+      });
     }
     return out;
   }
@@ -57,14 +71,32 @@ export class ReportService {
   private defaults(ctx: OperationContext, doc: ReportDoc) {
     const query: Record<string, string> = {};
     for (const p of doc.parameters ?? []) {
-      if (p.default === undefined && p.required) query[p.name] = p.type === 'date' ? '2000-01-01' : p.type === 'number' || p.type === 'integer' ? '0' : p.type === 'boolean' ? 'true' : p.type === 'reference' ? '00000000-0000-0000-0000-000000000000' : p.type === 'picklist' ? (this.data.model().dictionaries.get(String(p.dictionary))?.items[0]?.value ?? '') : 'x';
+      if (p.default === undefined && p.required)
+        query[p.name] =
+          p.type === 'date'
+            ? '2000-01-01'
+            : p.type === 'number' || p.type === 'integer'
+              ? '0'
+              : p.type === 'boolean'
+                ? 'true'
+                : p.type === 'reference'
+                  ? '00000000-0000-0000-0000-000000000000'
+                  : p.type === 'picklist'
+                    ? (this.data.model().dictionaries.get(String(p.dictionary))?.items[0]?.value ?? '')
+                    : 'x';
     }
     return this.parameters(ctx, doc, query);
   }
 
   private parameters(ctx: OperationContext, doc: ReportDoc, query: Record<string, string | undefined>) {
     const model = this.data.model();
-    return parseParameters(doc.parameters ?? [], query, (n) => model.dictionaries.get(n) as DictionaryDoc | undefined, doc.timeZone ?? 'UTC', ctx.lang);
+    return parseParameters(
+      doc.parameters ?? [],
+      query,
+      (n) => model.dictionaries.get(n) as DictionaryDoc | undefined,
+      doc.timeZone ?? 'UTC',
+      ctx.lang,
+    );
   }
 
   /** The one statement of a report and how to shape its rows, over the caller's source (the aggregate operation's). */
@@ -87,7 +119,11 @@ export class ReportService {
         return compileTimeInStage(doc, source.root, run);
       default: {
         const plan = compileSummary(doc, run);
-        return { sql: plan.sql, shape: (rows: Record<string, unknown>[], lang: 'en' | 'zh-CN') => shapeSummary(plan, rows, lang), filter: plan.filter };
+        return {
+          sql: plan.sql,
+          shape: (rows: Record<string, unknown>[], lang: 'en' | 'zh-CN') => shapeSummary(plan, rows, lang),
+          filter: plan.filter,
+        };
       }
     }
   }
@@ -98,7 +134,12 @@ export class ReportService {
   }
 
   /** Runs a report with the query string's parameters. */
-  async run(ctx: OperationContext, name: string, query: Record<string, string | undefined>, action: 'read' | 'export' = 'read'): Promise<ReportResult> {
+  async run(
+    ctx: OperationContext,
+    name: string,
+    query: Record<string, string | undefined>,
+    action: 'read' | 'export' = 'read',
+  ): Promise<ReportResult> {
     return this.runDocument(ctx, this.doc(name, ctx.lang), query, action);
   }
 
@@ -106,10 +147,19 @@ export class ReportService {
    * Runs a report document that passed the report kind's checks (a deployed one, or one a dashboard
    * or target derives from a deployed one).
    */
-  async runDocument(ctx: OperationContext, doc: ReportDoc, query: Record<string, string | undefined>, action: 'read' | 'export' = 'read'): Promise<ReportResult> {
+  async runDocument(
+    ctx: OperationContext,
+    doc: ReportDoc,
+    query: Record<string, string | undefined>,
+    action: 'read' | 'export' = 'read',
+  ): Promise<ReportResult> {
     this.assertRole(ctx, doc);
     const params = this.parameters(ctx, doc, query);
     const { plan, rows } = await this.data.aggregate(ctx, doc.entity, action, (source) => this.plan(ctx, doc, params, source));
-    return { report: { name: doc.name, label: doc.label[ctx.lang], shape: doc.shape ?? 'summary' }, parameters: params, ...plan.shape(rows, ctx.lang) };
+    return {
+      report: { name: doc.name, label: doc.label[ctx.lang], shape: doc.shape ?? 'summary' },
+      parameters: params,
+      ...plan.shape(rows, ctx.lang),
+    };
   }
 }

@@ -40,7 +40,8 @@ interface Group {
   subtree?: string[];
 }
 
-const keyOf = (g: Pick<Group, 'present' | 'values' | 'other'>) => JSON.stringify([g.present, g.other, g.values.map((v, i) => (g.present[i] ? v : null))]);
+const keyOf = (g: Pick<Group, 'present' | 'values' | 'other'>) =>
+  JSON.stringify([g.present, g.other, g.values.map((v, i) => (g.present[i] ? v : null))]);
 /** A measure over no records: counts are 0, everything else (sum, avg, min, max, derived) is null, as in SQL. */
 const zeroOf = (m: MeasurePlan) => (m.aggregate === 'count' || m.aggregate === 'count_distinct' ? 0 : null);
 const num = (v: unknown) => (typeof v === 'number' ? v : null);
@@ -59,7 +60,12 @@ export function valueLabel(d: DimPlan, value: unknown, raw: string | null, plan:
 }
 
 /** json-logic selecting the records of one dimension value. */
-export function dimensionFilter(d: DimPlan, value: unknown, plan: { fiscalStart: number; timeZone: string }, extra?: { subtree?: string[]; topValues?: unknown[]; other?: boolean }): unknown {
+export function dimensionFilter(
+  d: DimPlan,
+  value: unknown,
+  plan: { fiscalStart: number; timeZone: string },
+  extra?: { subtree?: string[]; topValues?: unknown[]; other?: boolean },
+): unknown {
   const v = { var: d.doc.field };
   if (extra?.other) {
     const tops = extra.topValues ?? [];
@@ -130,22 +136,44 @@ export function shapeSummary(plan: SummaryPlan, raw: Record<string, unknown>[], 
     const alone = all.map((_, i) => i === t);
     const aloneIsSet = plan.shape === 'matrix' ? t === n - 1 : t === 0;
     if (td.range && aloneIsSet && !groups.some((g) => g.present.every((p, i) => p === alone[i]))) {
-      byMask.set(JSON.stringify([alone, false]), [{ present: alone, values: all.map(() => null), labels: all.map(() => null), m: plan.measures.map(zeroOf), in: false, other: false }]);
+      byMask.set(JSON.stringify([alone, false]), [
+        {
+          present: alone,
+          values: all.map(() => null),
+          labels: all.map(() => null),
+          m: plan.measures.map(zeroOf),
+          in: false,
+          other: false,
+        },
+      ]);
     }
-    for (const g of groups) if (g.present[t!]) byMask.set(JSON.stringify([g.present, g.other]), [...(byMask.get(JSON.stringify([g.present, g.other])) ?? []), g]);
+    for (const g of groups)
+      if (g.present[t!])
+        byMask.set(JSON.stringify([g.present, g.other]), [...(byMask.get(JSON.stringify([g.present, g.other])) ?? []), g]);
     const seen = new Set(groups.map(keyOf));
     for (const members of byMask.values()) {
       let series: string[];
       if (td.range) series = bucketSeries(readStart(plan, td), td.range.to, td.bucket, plan.fiscalStart);
       else {
-        const present = members.filter((g) => g.in && g.values[t!] !== null).map((g) => String(g.values[t!])).sort();
-        series = present.length ? bucketSeries(present[0]!, shiftBucket(present[present.length - 1]!, td.bucket, 1), td.bucket, plan.fiscalStart) : [];
+        const present = members
+          .filter((g) => g.in && g.values[t!] !== null)
+          .map((g) => String(g.values[t!]))
+          .sort();
+        series = present.length
+          ? bucketSeries(present[0]!, shiftBucket(present[present.length - 1]!, td.bucket, 1), td.bucket, plan.fiscalStart)
+          : [];
       }
       const partitions = new Map<string, Group>();
       for (const g of members) partitions.set(JSON.stringify(g.values.map((v, i) => (i === t ? null : v))), g);
       for (const exemplar of partitions.values()) {
         for (const b of series) {
-          const filled: Group = { ...exemplar, values: exemplar.values.map((v, i) => (i === t ? b : v)), labels: [...exemplar.labels], m: plan.measures.map(zeroOf), in: !plan.shownFrom || b >= plan.shownFrom };
+          const filled: Group = {
+            ...exemplar,
+            values: exemplar.values.map((v, i) => (i === t ? b : v)),
+            labels: [...exemplar.labels],
+            m: plan.measures.map(zeroOf),
+            in: !plan.shownFrom || b >= plan.shownFrom,
+          };
           const key = keyOf(filled);
           if (seen.has(key)) continue;
           seen.add(key);
@@ -231,11 +259,16 @@ export function shapeSummary(plan: SummaryPlan, raw: Record<string, unknown>[], 
   // ── order ──
   const dimsN = plan.dims.length;
   const topValues = plan.top ? [...new Set(groups.filter((g) => g.present[0] && !g.other).map((g) => g.values[0]))] : [];
-  const sortBy = (plan.doc.sort ?? []).map((s) => ({ j: plan.measures.findIndex((m) => m.name === s.by), desc: Boolean(s.desc) }));
+  const sortBy = (plan.doc.sort ?? []).map((s) => ({
+    j: plan.measures.findIndex((m) => m.name === s.by),
+    desc: Boolean(s.desc),
+  }));
   const topBy = plan.top ? plan.measures.findIndex((m) => m.name === plan.doc.top!.by) : -1;
   const preorder = plan.dims[0]?.tree ? treeOrder(groups) : undefined;
   const prefixRow = (g: Group, level: number) =>
-    index.get(keyOf({ present: all.map((_, i) => i < level), other: g.other, values: g.values.map((v, i) => (i < level ? v : null)) }));
+    index.get(
+      keyOf({ present: all.map((_, i) => i < level), other: g.other, values: g.values.map((v, i) => (i < level ? v : null)) }),
+    );
   const compare = (a: Group, b: Group): number => {
     for (let i = 0; i < dimsN; i++) {
       const pa = a.present[i];
@@ -245,7 +278,8 @@ export function shapeSummary(plan: SummaryPlan, raw: Record<string, unknown>[], 
       if (!pb) return -1;
       if (i === 0 && plan.top && a.other !== b.other) return a.other ? 1 : -1;
       if (a.values[i] === b.values[i]) continue;
-      if (i === 0 && preorder) return (preorder.get(String(a.values[0])) ?? Infinity) - (preorder.get(String(b.values[0])) ?? Infinity);
+      if (i === 0 && preorder)
+        return (preorder.get(String(a.values[0])) ?? Infinity) - (preorder.get(String(b.values[0])) ?? Infinity);
       const ra = prefixRow(a, i + 1);
       const rb = prefixRow(b, i + 1);
       const keys = i === 0 && topBy >= 0 ? [{ j: topBy, desc: true }, ...sortBy] : sortBy;
@@ -260,18 +294,36 @@ export function shapeSummary(plan: SummaryPlan, raw: Record<string, unknown>[], 
   };
 
   const labelsOf = (g: Group) =>
-    Object.fromEntries(all.flatMap((d, i) => (g.present[i] ? [[d.name, g.other && i === 0 ? othersLabel(lang) : valueLabel(d, g.values[i], g.labels[i], plan, lang)]] : [])));
+    Object.fromEntries(
+      all.flatMap((d, i) =>
+        g.present[i]
+          ? [[d.name, g.other && i === 0 ? othersLabel(lang) : valueLabel(d, g.values[i], g.labels[i], plan, lang)]]
+          : [],
+      ),
+    );
   const rangeParts = all.filter((d) => d.range).map((d) => between(d, d.range!.from, d.range!.to, plan.timeZone));
   const filterOf = (g: Group, upto: number) =>
     and([
       ...(plan.filter === undefined ? [] : [plan.filter]),
       ...rangeParts,
-      ...all.slice(0, upto).flatMap((d, i) => (g.present[i] ? [dimensionFilter(d, g.values[i], plan, { subtree: g.subtree, other: i === 0 && g.other, topValues })] : [])),
+      ...all
+        .slice(0, upto)
+        .flatMap((d, i) =>
+          g.present[i]
+            ? [dimensionFilter(d, g.values[i], plan, { subtree: g.subtree, other: i === 0 && g.other, topValues })]
+            : [],
+        ),
     ]);
   const measuresOf = (g: Group, suffix = '') => Object.fromEntries(plan.measures.map((m, j) => [m.name + suffix, g.m[j]]));
 
   const dimColumns = plan.dims.map((d) => dimColumn(d));
-  const measureColumns = plan.measures.map((m) => ({ name: m.name, label: m.label, type: m.type, role: 'measure' as const, measure: m.name }));
+  const measureColumns = plan.measures.map((m) => ({
+    name: m.name,
+    label: m.label,
+    type: m.type,
+    role: 'measure' as const,
+    measure: m.name,
+  }));
   const grandTotals = grand ? measuresOf(grand) : Object.fromEntries(plan.measures.map((m) => [m.name, zeroOf(m)]));
 
   if (plan.shape === 'summary') {
@@ -349,8 +401,12 @@ export function shapeSummary(plan: SummaryPlan, raw: Record<string, unknown>[], 
       r._filter = filterOf(group!, dimsN);
       return r;
     });
-  for (const c of pivotColumns) if (!(c.name in totals)) totals[c.name] = zeroOf(plan.measures.find((m) => m.name === c.measure)!);
-  const totalColumns = measureColumns.map((c) => ({ ...c, label: plan.measures.length > 1 ? `${lang === 'zh-CN' ? '合计' : 'Total'} · ${c.label}` : lang === 'zh-CN' ? '合计' : 'Total' }));
+  for (const c of pivotColumns)
+    if (!(c.name in totals)) totals[c.name] = zeroOf(plan.measures.find((m) => m.name === c.measure)!);
+  const totalColumns = measureColumns.map((c) => ({
+    ...c,
+    label: plan.measures.length > 1 ? `${lang === 'zh-CN' ? '合计' : 'Total'} · ${c.label}` : lang === 'zh-CN' ? '合计' : 'Total',
+  }));
   return { columns: [...dimColumns, ...pivotColumns, ...totalColumns], rows: out, totals };
 }
 
@@ -360,7 +416,11 @@ function rollUp(plan: SummaryPlan, finest: Group[], n: number): Group[] {
   const all = (k: number) => Array.from({ length: n }, (_, i) => i < k);
   if (plan.shape === 'matrix') {
     const rows = plan.dims.length;
-    if (rows) masks.push(all(rows), Array.from({ length: n }, (_, i) => i === n - 1));
+    if (rows)
+      masks.push(
+        all(rows),
+        Array.from({ length: n }, (_, i) => i === n - 1),
+      );
     masks.push(all(0));
   } else for (let k = n - 1; k >= 0; k--) masks.push(all(k));
   const out: Group[] = [];
@@ -372,7 +432,18 @@ function rollUp(plan: SummaryPlan, finest: Group[], n: number): Group[] {
       const key = JSON.stringify([g.in, other, values]);
       let into = byKey.get(key);
       if (!into) {
-        byKey.set(key, (into = { present, values, labels: g.labels.map((l, i) => (present[i] ? l : null)), m: plan.measures.map(() => null), parts: plan.measures.map(() => ({ s: 0, c: 0 })), in: g.in, other }));
+        byKey.set(
+          key,
+          (into = {
+            present,
+            values,
+            labels: g.labels.map((l, i) => (present[i] ? l : null)),
+            m: plan.measures.map(() => null),
+            parts: plan.measures.map(() => ({ s: 0, c: 0 })),
+            in: g.in,
+            other,
+          }),
+        );
       }
       plan.measures.forEach((m, j) => {
         const a = into!.m[j] as number | string | null;
@@ -400,7 +471,8 @@ function readStart(plan: SummaryPlan, d: DimPlan) {
 function earliest(plan: SummaryPlan, d: DimPlan) {
   const derives = new Set(plan.measures.map((m) => m.doc.derive));
   let from = d.range!.from;
-  if (derives.has('previous') || derives.has('growth') || derives.has('ratio') || derives.has('growth_rate')) from = shiftBucket(d.range!.from, d.bucket!, -1);
+  if (derives.has('previous') || derives.has('growth') || derives.has('ratio') || derives.has('growth_rate'))
+    from = shiftBucket(d.range!.from, d.bucket!, -1);
   if (derives.has('same_period_last_year') || derives.has('yoy_growth_rate')) {
     const y = yearEarlier(d.range!.from, d.bucket!);
     if (y < from) from = y;
@@ -434,8 +506,21 @@ function treeOrder(groups: Group[]): Map<string, number> {
 
 export function dimColumn(d: DimPlan): ReportColumn {
   const type = d.bucket ? 'period' : d.tree ? 'reference' : d.options ? 'picklist' : d.column.to ? 'reference' : d.column.kind;
-  return { name: d.name, label: d.label, type, role: 'dimension', ...(d.bucket ? { bucket: d.bucket } : {}), ...(d.options ? { options: d.options } : {}) };
+  return {
+    name: d.name,
+    label: d.label,
+    type,
+    role: 'dimension',
+    ...(d.bucket ? { bucket: d.bucket } : {}),
+    ...(d.options ? { options: d.options } : {}),
+  };
 }
 
 const tooMany = (lang: Lang) =>
-  new AppError(422, 'too_many_groups', lang === 'zh-CN' ? `报表分组超过 ${MAX_GROUPS} 个；请缩小范围或使用 Top-N` : `The report has more than ${MAX_GROUPS} groups; narrow it or use top`);
+  new AppError(
+    422,
+    'too_many_groups',
+    lang === 'zh-CN'
+      ? `报表分组超过 ${MAX_GROUPS} 个；请缩小范围或使用 Top-N`
+      : `The report has more than ${MAX_GROUPS} groups; narrow it or use top`,
+  );

@@ -22,7 +22,8 @@ export function compileTabular(doc: ReportDoc, entity: CompiledEntity, run: RunC
   columns.forEach(({ column }, i) => {
     select.push(sql`${valueSql(column)} as ${sql.raw(`c${i}`)}`);
     if (labels[i]) select.push(sql`${labels[i]} as ${sql.raw(`l${i}`)}`);
-    if (column.kind === 'number' || column.kind === 'integer') select.push(sql`(sum(${column.sql}) over ())::float8 as ${sql.raw(`s${i}`)}`);
+    if (column.kind === 'number' || column.kind === 'integer')
+      select.push(sql`(sum(${column.sql}) over ())::float8 as ${sql.raw(`s${i}`)}`);
   });
   select.push(sql`(count(*) over ())::int as _count`);
   const where: SQL[] = [source.live()];
@@ -54,7 +55,8 @@ export function compileTabular(doc: ReportDoc, entity: CompiledEntity, run: RunC
       cols.forEach((c, i) => {
         row[c.name] = r[`c${i}`] ?? null;
         if (labels[i] && r[`l${i}`] != null) rowLabels[c.name] = String(r[`l${i}`]);
-        else if (c.options && row[c.name] != null) rowLabels[c.name] = c.options.find((o) => o.value === row[c.name])?.label ?? String(row[c.name]);
+        else if (c.options && row[c.name] != null)
+          rowLabels[c.name] = c.options.find((o) => o.value === row[c.name])?.label ?? String(row[c.name]);
       });
       row._labels = rowLabels;
       row._filter = { '==': [{ var: 'id' }, r._id] };

@@ -83,7 +83,13 @@ export interface ReportDoc extends MetadataDocument {
 
 /** Derivations that read the same measure one or more periods back along the time dimension. */
 export const TIME_DERIVATIONS: ReadonlySet<Derivation> = new Set([
-  'previous', 'growth', 'ratio', 'growth_rate', 'same_period_last_year', 'yoy_growth_rate', 'running_total',
+  'previous',
+  'growth',
+  'ratio',
+  'growth_rate',
+  'same_period_last_year',
+  'yoy_growth_rate',
+  'running_total',
 ]);
 
 /** A dimension's column name: its own, or the path with underscores. */

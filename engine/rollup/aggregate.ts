@@ -35,7 +35,8 @@ export function aggregate(model: AppModel, field: RollupDoc, parent: SQL): SQL {
   if (!byField) compiled.set(child, (byField = new Map()));
   const key = JSON.stringify([field.via, field.op, field.field, field.where]);
   let where = byField.get(key);
-  if (!where) byField.set(key, (where = field.where === undefined ? sql`true` : compileFilter(field.where, filterScope(child, {}))));
+  if (!where)
+    byField.set(key, (where = field.where === undefined ? sql`true` : compileFilter(field.where, filterScope(child, {}))));
   const value = field.op === 'count' ? sql`count(*)` : sql.raw(`${field.op}(${columnText(child, field.field!)})`);
   const total = field.op === 'count' || field.op === 'sum' ? sql`coalesce(${value}, 0)` : value;
   return sql`(select ${total} from ${child.table} where ${columnRef(child, field.via)} = ${parent} and ${columnRef(child, 'deleted_at')} is null and ${where})`;

@@ -49,26 +49,43 @@ export const rollupFieldType: FieldTypeDefinition = {
     const child = ctx.entity(f.of);
     if (!child) return [{ path: '/of', code: 'unknown_entity', message: `Entity "${f.of}" does not exist` }];
     const via = child.fields.find((x) => x.name === f.via);
-    if (via?.type !== 'reference') errors.push({ path: '/via', code: 'invalid_rollup', message: `"${f.via}" is not a reference field of ${f.of}` });
+    if (via?.type !== 'reference')
+      errors.push({ path: '/via', code: 'invalid_rollup', message: `"${f.via}" is not a reference field of ${f.of}` });
     if (f.op !== 'count') {
       const target = child.fields.find((x) => x.name === f.field);
       // A computed child field (a formula, another roll-up) is what it returns.
-      const kind = target?.type === 'formula' ? String(target.returns) : target?.type === 'rollup' ? String(target.returns ?? (target.op === 'count' ? 'integer' : 'decimal')) : target?.type;
+      const kind =
+        target?.type === 'formula'
+          ? String(target.returns)
+          : target?.type === 'rollup'
+            ? String(target.returns ?? (target.op === 'count' ? 'integer' : 'decimal'))
+            : target?.type;
       if (!target) errors.push({ path: '/field', code: 'invalid_rollup', message: `${f.op} needs "field", a field of ${f.of}` });
-      else if (!(f.op === 'sum' ? NUMERIC : ORDERED).has(kind ?? '')) errors.push({ path: '/field', code: 'invalid_rollup', message: `${f.op} can't aggregate "${f.field}" (${kind})` });
+      else if (!(f.op === 'sum' ? NUMERIC : ORDERED).has(kind ?? ''))
+        errors.push({ path: '/field', code: 'invalid_rollup', message: `${f.op} can't aggregate "${f.field}" (${kind})` });
       else if ((kind === 'date' || kind === 'datetime') !== (f.returns === 'date' || f.returns === 'datetime')) {
-        errors.push({ path: '/returns', code: 'invalid_rollup', message: `${f.op} of a ${kind} field returns ${kind === 'date' || kind === 'datetime' ? kind : 'a number (integer, decimal or currency)'}` });
+        errors.push({
+          path: '/returns',
+          code: 'invalid_rollup',
+          message: `${f.op} of a ${kind} field returns ${kind === 'date' || kind === 'datetime' ? kind : 'a number (integer, decimal or currency)'}`,
+        });
       }
-    } else if (f.returns !== undefined && f.returns !== 'integer') errors.push({ path: '/returns', code: 'invalid_rollup', message: 'count returns integer' });
+    } else if (f.returns !== undefined && f.returns !== 'integer')
+      errors.push({ path: '/returns', code: 'invalid_rollup', message: 'count returns integer' });
     // The filter is over the child's own fields; no $now or $user: the stored value must not depend on when or who.
-    if (f.where !== undefined) errors.push(...checkRule(f.where, { fields: new Set(child.fields.map((x) => x.name)), allowContext: false, path: '/where' }).errors);
+    if (f.where !== undefined)
+      errors.push(
+        ...checkRule(f.where, { fields: new Set(child.fields.map((x) => x.name)), allowContext: false, path: '/where' }).errors,
+      );
     return errors;
   },
   // The parent written: its value from its children as they stand in this transaction.
   async onWrite({ field, record, tx, model: view }) {
     const model = view as AppModel | undefined;
     if (!model?.entity((field as RollupDoc).of) || typeof record.id !== 'string') return undefined;
-    const [row] = rowsOf<{ value: unknown }>(await tx.execute(sql`select ${aggregate(model, field as RollupDoc, sql`${record.id}::uuid`)} as value`));
+    const [row] = rowsOf<{ value: unknown }>(
+      await tx.execute(sql`select ${aggregate(model, field as RollupDoc, sql`${record.id}::uuid`)} as value`),
+    );
     return decodeValue(returnsOf(field).kind, row?.value ?? null);
   },
 };

@@ -17,8 +17,17 @@ export function registerRollups(data: DataService) {
       const rollups = rollupsOver(data.model(), entity.name);
       if (!rollups.length) return;
       // Only a change the roll-ups can see: the reference, the aggregated field, a field the filter reads.
-      const read = new Set(rollups.flatMap((r) => [String(r.field.doc.via), String(r.field.doc.field ?? ''), ...(r.field.doc.where === undefined ? [] : checkRule(r.field.doc.where, { fields: new Set(entity.columnKinds.keys()) }).fieldsUsed)]));
-      if ([...read].some((f) => JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null))) await refreshParentsOf(tx, data.model(), entity.name, [before, after]);
+      const read = new Set(
+        rollups.flatMap((r) => [
+          String(r.field.doc.via),
+          String(r.field.doc.field ?? ''),
+          ...(r.field.doc.where === undefined
+            ? []
+            : checkRule(r.field.doc.where, { fields: new Set(entity.columnKinds.keys()) }).fieldsUsed),
+        ]),
+      );
+      if ([...read].some((f) => JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null)))
+        await refreshParentsOf(tx, data.model(), entity.name, [before, after]);
     },
     afterRemove: (tx, entity, ids) => refreshParentsOfIds(tx, data.model(), entity, ids),
     afterRestore: (tx, entity, ids) => refreshParentsOfIds(tx, data.model(), entity, ids),

@@ -50,7 +50,14 @@ export async function refreshParentsOfIds(tx: Db, model: AppModel, child: Compil
   const rollups = rollupsOver(model, child.name);
   if (!rollups.length || !ids.length) return;
   const vias = [...new Set(rollups.map((r) => String(r.field.doc.via)))];
-  const rows = rowsOf<Row>(await tx.execute(sql`select ${sql.join(vias.map((v) => sql.identifier(v)), sql`, `)} from ${child.table} where id in ${ids}`));
+  const rows = rowsOf<Row>(
+    await tx.execute(
+      sql`select ${sql.join(
+        vias.map((v) => sql.identifier(v)),
+        sql`, `,
+      )} from ${child.table} where id in ${ids}`,
+    ),
+  );
   await refreshParentsOf(tx, model, child.name, rows);
 }
 
@@ -62,8 +69,15 @@ async function refresh(tx: Db, model: AppModel, parent: CompiledEntity, ids: str
   await tx.execute(sql`select id from ${parent.table} where id in ${ids} order by id for no key update`);
   // 2. A new statement, a new snapshot: every child committed before the lock is counted.
   const rollups = parent.fields.filter((f) => f.doc.type === 'rollup');
-  const rows = rowsOf<Row>(await tx.execute(sql`select *, ${sql.join(rollups.map((f) => sql`${aggregate(model, f.doc as RollupDoc, sql`${parent.table}.id`)} as ${sql.identifier(`__${f.name}`)}`), sql`, `)}
-    from ${parent.table} where id in ${ids}`));
+  const rows = rowsOf<Row>(
+    await tx.execute(sql`select *, ${sql.join(
+      rollups.map(
+        (f) => sql`${aggregate(model, f.doc as RollupDoc, sql`${parent.table}.id`)} as ${sql.identifier(`__${f.name}`)}`,
+      ),
+      sql`, `,
+    )}
+    from ${parent.table} where id in ${ids}`),
+  );
   const changed: Row[] = [];
   for (const raw of rows) {
     const fresh: Row = {};
@@ -75,12 +89,29 @@ async function refresh(tx: Db, model: AppModel, parent: CompiledEntity, ids: str
     const next = { ...current, ...fresh };
     // Formulas of the parent may read a roll-up: they follow, in their order.
     for (const f of parent.writeHooks.filter((h) => h.doc.type === 'formula')) {
-      const value = await f.type.onWrite!({ field: f.doc, entity: parent.name, operation: 'update', record: next, tx, now: new Date(), model });
+      const value = await f.type.onWrite!({
+        field: f.doc,
+        entity: parent.name,
+        operation: 'update',
+        record: next,
+        tx,
+        now: new Date(),
+        model,
+      });
       if (value !== undefined) next[f.name] = value;
     }
-    const set = parent.fields.filter((f) => (f.doc.type === 'rollup' || f.doc.type === 'formula') && JSON.stringify(next[f.name] ?? null) !== JSON.stringify(current[f.name] ?? null));
+    const set = parent.fields.filter(
+      (f) =>
+        (f.doc.type === 'rollup' || f.doc.type === 'formula') &&
+        JSON.stringify(next[f.name] ?? null) !== JSON.stringify(current[f.name] ?? null),
+    );
     if (!set.length) continue;
-    await tx.execute(sql`update ${parent.table} set ${sql.join(set.map((f) => sql`${sql.identifier(f.name)} = ${columnValue(parent, f.name, next[f.name])}`), sql`, `)} where id = ${current.id as string}`);
+    await tx.execute(
+      sql`update ${parent.table} set ${sql.join(
+        set.map((f) => sql`${sql.identifier(f.name)} = ${columnValue(parent, f.name, next[f.name])}`),
+        sql`, `,
+      )} where id = ${current.id as string}`,
+    );
     changed.push(current, next);
   }
   // The parent is a child of further roll-ups (order lines → orders → the account's total).

@@ -32,7 +32,11 @@ export function checkRule(rule: unknown, options: CheckOptions): CheckResult {
   /** A literal variable name; `scoped` = inside map/filter/…, where names refer to the current element. */
   const checkName = (name: string | number, path: string, scoped: boolean) => {
     if (hasUnsafeSegment(name)) {
-      fail(path, 'unsafe_rule', `Variable "${name}" is not allowed: __proto__, prototype and constructor can't be used in variable names`);
+      fail(
+        path,
+        'unsafe_rule',
+        `Variable "${name}" is not allowed: __proto__, prototype and constructor can't be used in variable names`,
+      );
       return;
     }
     if (scoped) return;
@@ -84,7 +88,11 @@ export function checkRule(rule: unknown, options: CheckOptions): CheckResult {
     // missing/missing_some take variable names as arguments: `{"missing": ["a", "b"]}`,
     // `{"missing": [["a", "b"]]}`, `{"missing_some": [1, ["a", "b"]]}`.
     const checkNames = (names: unknown[], base: string) =>
-      names.forEach((n, i) => (typeof n === 'string' || typeof n === 'number' ? checkName(n, base + pointer(i), scoped) : walk(n, base + pointer(i), scoped)));
+      names.forEach((n, i) =>
+        typeof n === 'string' || typeof n === 'number'
+          ? checkName(n, base + pointer(i), scoped)
+          : walk(n, base + pointer(i), scoped),
+      );
     if (op === 'missing') {
       if (Array.isArray(raw) && raw.length === 1 && Array.isArray(raw[0])) checkNames(raw[0], at + pointer(0));
       else if (Array.isArray(raw)) checkNames(raw, at);

@@ -21,9 +21,41 @@ jsonLogic.rm_operation('method');
 
 /** Operators json-logic-js knows out of the box (`method` deliberately absent). */
 export const STANDARD_OPERATIONS: ReadonlySet<string> = new Set([
-  '==', '===', '!=', '!==', '>', '>=', '<', '<=', '!', '!!', 'and', 'or', 'if', '?:', 'in', 'cat', 'substr',
-  '+', '-', '*', '/', '%', 'min', 'max', 'merge', 'var', 'missing', 'missing_some',
-  'map', 'filter', 'reduce', 'all', 'none', 'some', 'log',
+  '==',
+  '===',
+  '!=',
+  '!==',
+  '>',
+  '>=',
+  '<',
+  '<=',
+  '!',
+  '!!',
+  'and',
+  'or',
+  'if',
+  '?:',
+  'in',
+  'cat',
+  'substr',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  'min',
+  'max',
+  'merge',
+  'var',
+  'missing',
+  'missing_some',
+  'map',
+  'filter',
+  'reduce',
+  'all',
+  'none',
+  'some',
+  'log',
 ]);
 
 /** Operators whose second argument is a rule evaluated against each array element, not the record. */
@@ -46,7 +78,8 @@ const plugins = new Map<string, { sql?: SqlOperationCompiler }>();
  */
 export function registerOperation(name: string, fn: OperationFn, sqlCompiler?: SqlOperationCompiler): void {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`Invalid operation name "${name}": use letters, digits and _`);
-  if (STANDARD_OPERATIONS.has(name) || name === 'method') throw new Error(`Operation "${name}" is built in and can't be replaced`);
+  if (STANDARD_OPERATIONS.has(name) || name === 'method')
+    throw new Error(`Operation "${name}" is built in and can't be replaced`);
   jsonLogic.add_operation(name, fn);
   plugins.set(name, { sql: sqlCompiler });
 }
@@ -60,9 +93,11 @@ export const varSegments = (name: string | number) => String(name).split('.');
 export const hasUnsafeSegment = (name: string | number) => varSegments(name).some((s) => UNSAFE_SEGMENTS.has(s));
 
 const unsafeVar = (name: unknown, path = '') =>
-  badRequest('unsafe_rule', `Variable "${String(name)}" is not allowed: __proto__, prototype and constructor can't be used in variable names`, [
-    { path, code: 'unsafe_rule', message: 'Unsafe variable name' },
-  ]);
+  badRequest(
+    'unsafe_rule',
+    `Variable "${String(name)}" is not allowed: __proto__, prototype and constructor can't be used in variable names`,
+    [{ path, code: 'unsafe_rule', message: 'Unsafe variable name' }],
+  );
 
 /**
  * Resolves a var path like json-logic-js does (dot-separated, `not_found` when a step is missing),
@@ -106,8 +141,14 @@ function assertRunnable(rule: unknown, path: string): void {
   if (!isLogic(rule)) return;
   const op = Object.keys(rule)[0]!;
   const at = path + pointer(op);
-  if (op === 'method') throw badRequest('unsafe_rule', 'The "method" operator is not allowed', [{ path: at, code: 'unsafe_rule', message: 'Operator "method" is not allowed' }]);
-  if (!isKnownOperation(op)) throw badRequest('unknown_operator', `Unknown operator "${op}"`, [{ path: at, code: 'unknown_operator', message: `Unknown operator "${op}"` }]);
+  if (op === 'method')
+    throw badRequest('unsafe_rule', 'The "method" operator is not allowed', [
+      { path: at, code: 'unsafe_rule', message: 'Operator "method" is not allowed' },
+    ]);
+  if (!isKnownOperation(op))
+    throw badRequest('unknown_operator', `Unknown operator "${op}"`, [
+      { path: at, code: 'unknown_operator', message: `Unknown operator "${op}"` },
+    ]);
   const args = rule[op];
   if (op === 'var') {
     const name = Array.isArray(args) ? args[0] : args;

@@ -34,7 +34,16 @@ export interface FilterScope {
 type Cond = SQL | boolean;
 type Operand = { field: FieldRef; name: string; path: string } | { value: unknown; path: string };
 
-const SQL_OP: Record<string, string> = { '==': '=', '===': '=', '!=': '<>', '!==': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+const SQL_OP: Record<string, string> = {
+  '==': '=',
+  '===': '=',
+  '!=': '<>',
+  '!==': '<>',
+  '<': '<',
+  '<=': '<=',
+  '>': '>',
+  '>=': '>=',
+};
 const NEGATE: Record<string, string> = { '=': '<>', '<>': '=', '<': '>=', '>=': '<', '>': '<=', '<=': '>' };
 /** `literal OP field` is `field FLIP(OP) literal`. */
 const FLIP: Record<string, string> = { '=': '=', '<>': '<>', '<': '>', '>': '<', '<=': '>=', '>=': '<=' };
@@ -57,8 +66,10 @@ function checkFilterSize(rule: unknown, path: string) {
   let nodes = 0;
   while (stack.length) {
     const [node, depth] = stack.pop()!;
-    if (++nodes > MAX_FILTER_NODES) throw filterError('filter_too_large', path, `A filter may hold at most ${MAX_FILTER_NODES} operators and values`);
-    if (depth > MAX_FILTER_DEPTH) throw filterError('filter_too_deep', path, `A filter may nest at most ${MAX_FILTER_DEPTH} levels deep`);
+    if (++nodes > MAX_FILTER_NODES)
+      throw filterError('filter_too_large', path, `A filter may hold at most ${MAX_FILTER_NODES} operators and values`);
+    if (depth > MAX_FILTER_DEPTH)
+      throw filterError('filter_too_deep', path, `A filter may nest at most ${MAX_FILTER_DEPTH} levels deep`);
     if (Array.isArray(node)) for (const item of node) stack.push([item, depth + 1]);
     else if (typeof node === 'object' && node !== null) for (const value of Object.values(node)) stack.push([value, depth + 1]);
   }
@@ -77,7 +88,8 @@ class Compiler {
   bool(node: unknown, negated: boolean, path: string): Cond {
     if (Array.isArray(node)) throw filterError('invalid_filter', path, 'An array is not a condition');
     if (!isLogic(node)) {
-      if (typeof node === 'object' && node !== null) throw filterError('invalid_filter', path, 'An object in a rule must have exactly one key: the operator');
+      if (typeof node === 'object' && node !== null)
+        throw filterError('invalid_filter', path, 'An object in a rule must have exactly one key: the operator');
       return isTruthy(node) !== negated; // a literal: true = all rows
     }
     const op = Object.keys(node)[0]!;
@@ -150,16 +162,22 @@ class Compiler {
       };
     }
     if (!isLogic(node)) {
-      if (typeof node === 'object' && node !== null) throw filterError('invalid_filter', path, 'An object in a rule must have exactly one key: the operator');
+      if (typeof node === 'object' && node !== null)
+        throw filterError('invalid_filter', path, 'An object in a rule must have exactly one key: the operator');
       return { value: node, path };
     }
     const op = Object.keys(node)[0]!;
     if (op !== 'var') {
-      throw filterError('unsupported_operator', path, `Only a field ({"var": …}) or a literal can be compared in a filter, not a "${op}" expression`);
+      throw filterError(
+        'unsupported_operator',
+        path,
+        `Only a field ({"var": …}) or a literal can be compared in a filter, not a "${op}" expression`,
+      );
     }
     const raw = node.var;
     const [name, fallback] = Array.isArray(raw) ? raw : [raw];
-    if (typeof name !== 'string' && typeof name !== 'number') throw filterError('invalid_filter', path, 'Variable names must be literal strings');
+    if (typeof name !== 'string' && typeof name !== 'number')
+      throw filterError('invalid_filter', path, 'Variable names must be literal strings');
     if (hasUnsafeSegment(name)) throw filterError('unsafe_rule', path, `Variable "${name}" is not allowed`);
     const key = String(name);
     if (key.startsWith('$')) {
@@ -168,17 +186,24 @@ class Compiler {
       return { value: resolveVar(this.scope.context ?? {}, key, dflt ? dflt.value : null), path };
     }
     // Fields of a typed record are always present (null when empty), so a default would never apply.
-    if (Array.isArray(raw) && raw.length > 1) throw filterError('invalid_filter', path, 'A field variable in a filter can\'t have a default value');
+    if (Array.isArray(raw) && raw.length > 1)
+      throw filterError('invalid_filter', path, "A field variable in a filter can't have a default value");
     const field = key === '' ? undefined : this.scope.field(key);
     if (!field) throw filterError('unknown_field', path, `Unknown field "${key}"`);
-    if (field.kind === 'json') throw filterError('type_mismatch', path, `Field "${key}" holds JSON, which can't be used in a filter`);
+    if (field.kind === 'json')
+      throw filterError('type_mismatch', path, `Field "${key}" holds JSON, which can't be used in a filter`);
     return { field, name: key, path };
   }
 
   /** `a OP b` for == === != !== < <= > >=. */
   private compare(op: string, a: Operand, b: Operand, negated: boolean, at: string): Cond {
     if (!('field' in a) && !('field' in b)) return isTruthy(jsOp(op, [a.value, b.value])) !== negated;
-    if ('field' in a && 'field' in b) throw filterError('unsupported_operator', at, `Comparing two fields ("${a.name}", "${b.name}") isn't supported in a filter: compare a field with a literal`);
+    if ('field' in a && 'field' in b)
+      throw filterError(
+        'unsupported_operator',
+        at,
+        `Comparing two fields ("${a.name}", "${b.name}") isn't supported in a filter: compare a field with a literal`,
+      );
     const fieldFirst = 'field' in a;
     const f = (fieldFirst ? a : b) as Extract<Operand, { field: FieldRef }>;
     const lit = (fieldFirst ? b : a) as Extract<Operand, { value: unknown }>;
@@ -207,7 +232,12 @@ class Compiler {
   /** `{"in": [needle, haystack]}`: list membership, substring or array element. */
   private contains(needle: Operand, haystack: Operand, negated: boolean, at: string): Cond {
     if (!('field' in needle) && !('field' in haystack)) return isTruthy(jsOp('in', [needle.value, haystack.value])) !== negated;
-    if ('field' in needle && 'field' in haystack) throw filterError('unsupported_operator', at, `"in" between two fields ("${needle.name}", "${haystack.name}") isn't supported in a filter`);
+    if ('field' in needle && 'field' in haystack)
+      throw filterError(
+        'unsupported_operator',
+        at,
+        `"in" between two fields ("${needle.name}", "${haystack.name}") isn't supported in a filter`,
+      );
     if ('field' in needle) return this.inList(needle, haystack as Extract<Operand, { value: unknown }>, negated);
     const f = haystack as Extract<Operand, { field: FieldRef }>;
     const { value, path } = needle as Extract<Operand, { value: unknown }>;
@@ -233,18 +263,23 @@ class Compiler {
   /** `{"in": [field, [v1, v2…]]}`: json-logic uses indexOf, i.e. strict equality. */
   private inList(f: Extract<Operand, { field: FieldRef }>, list: Extract<Operand, { value: unknown }>, negated: boolean): Cond {
     const { value } = list;
-    if (typeof value === 'string') throw filterError('unsupported_operator', list.path, 'A field can only be looked up in a list of values, not in a string');
+    if (typeof value === 'string')
+      throw filterError('unsupported_operator', list.path, 'A field can only be looked up in a list of values, not in a string');
     if (!Array.isArray(value)) {
       // json-logic: a haystack without indexOf (null, number, boolean) contains nothing.
       if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return negated;
       throw filterError('type_mismatch', list.path, 'Expected a list of values');
     }
-    if (f.field.kind === 'text[]') throw filterError('type_mismatch', f.path, `"${f.name}" is a list: use {"in": [value, {"var": "${f.name}"}]}`);
+    if (f.field.kind === 'text[]')
+      throw filterError('type_mismatch', f.path, `"${f.name}" is a list: use {"in": [value, {"var": "${f.name}"}]}`);
     const hasNull = value.some((v) => v === null);
     const values = value.filter((v) => v !== null);
     value.forEach((v, i) => v === null || this.checkLiteral(f, { value: v, path: list.path + pointer(i) }, false));
     const col = f.field.sql;
-    const params = sql.join(values.map((v) => bindLiteral(f.field.kind, v)), sql`, `);
+    const params = sql.join(
+      values.map((v) => bindLiteral(f.field.kind, v)),
+      sql`, `,
+    );
     if (!negated) {
       const parts: Cond[] = [values.length > 0 && sql`${col} IN (${params})`, hasNull && sql`${col} IS NULL`];
       return any(parts);
@@ -255,7 +290,8 @@ class Compiler {
 
   private checkLiteral(f: Extract<Operand, { field: FieldRef }>, lit: { value: unknown; path: string }, ordered: boolean) {
     const problem = literalProblem(f.field.kind, lit.value, ordered);
-    if (problem) throw filterError('type_mismatch', lit.path, `"${f.name}" is a ${f.field.kind} field: compare it with ${problem}`);
+    if (problem)
+      throw filterError('type_mismatch', lit.path, `"${f.name}" is a ${f.field.kind} field: compare it with ${problem}`);
   }
 }
 

@@ -21,10 +21,13 @@ export interface Mark {
 }
 
 export async function mark(database: Database, tx: Db): Promise<Mark> {
-  const [row] = await database.rows<{ audit: number; history: number; stays: number }>(sql`select
+  const [row] = await database.rows<{ audit: number; history: number; stays: number }>(
+    sql`select
     (select coalesce(max(id), 0) from audit.log)::bigint as audit,
     (select coalesce(max(id), 0) from workflow.history)::bigint as history,
-    (select coalesce(max(id), 0) from workflow.stays)::bigint as stays`, tx);
+    (select coalesce(max(id), 0) from workflow.stays)::bigint as stays`,
+    tx,
+  );
   return { audit: Number(row.audit), history: Number(row.history), stays: Number(row.stays) };
 }
 
@@ -63,7 +66,10 @@ export async function backdate(database: Database, tx: Db, model: AppModel, plan
     from jsonb_to_recordset(${historySegments}::jsonb) as s(lo bigint, hi bigint, at timestamptz) where h.id > s.lo and h.id <= s.hi`);
 
   // Records (planned ones and those actions created on the way): created and updated as their audit trail says.
-  const touched = await database.rows<{ entity: string }>(sql`select distinct entity from audit.log where id > ${start.audit}`, tx);
+  const touched = await database.rows<{ entity: string }>(
+    sql`select distinct entity from audit.log where id > ${start.audit}`,
+    tx,
+  );
   for (const { entity: name } of touched) {
     const entity = model.entity(name);
     if (!entity) continue;

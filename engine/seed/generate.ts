@@ -117,7 +117,25 @@ export interface GeneratorScope {
 const isOperator = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).some((k) => k.startsWith('$'));
 
-const OPERATORS = ['$at', '$logic', '$pick', '$weighted', '$int', '$number', '$chance', '$var', '$text', '$date', '$datetime', '$ref', '$user', '$some', '$digits', '$switch', '$pad'];
+const OPERATORS = [
+  '$at',
+  '$logic',
+  '$pick',
+  '$weighted',
+  '$int',
+  '$number',
+  '$chance',
+  '$var',
+  '$text',
+  '$date',
+  '$datetime',
+  '$ref',
+  '$user',
+  '$some',
+  '$digits',
+  '$switch',
+  '$pad',
+];
 
 /** A date as YYYY-MM-DD (UTC). */
 const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -128,7 +146,8 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
 export function evaluate(gen: unknown, vars: Record<string, unknown>, scope: GeneratorScope, path: string): unknown {
   if (Array.isArray(gen)) return gen.map((g, i) => evaluate(g, vars, scope, path + pointer(i)));
   if (typeof gen !== 'object' || gen === null) return gen;
-  if (!isOperator(gen)) return Object.fromEntries(Object.entries(gen).map(([k, g]) => [k, evaluate(g, vars, scope, path + pointer(k))]));
+  if (!isOperator(gen))
+    return Object.fromEntries(Object.entries(gen).map(([k, g]) => [k, evaluate(g, vars, scope, path + pointer(k))]));
   const op = Object.keys(gen).find((k) => k.startsWith('$'))!;
   const fail = (message: string): never => {
     throw new SeedError(scope.file, path + pointer(op), message);
@@ -140,7 +159,8 @@ export function evaluate(gen: unknown, vars: Record<string, unknown>, scope: Gen
     return value;
   };
   const range = (value: unknown): [number, number] => {
-    if (!Array.isArray(value) || value.length !== 2 || !value.every((n) => typeof n === 'number') || value[0] > value[1]) return fail('expects [min, max] numbers, min ≤ max');
+    if (!Array.isArray(value) || value.length !== 2 || !value.every((n) => typeof n === 'number') || value[0] > value[1])
+      return fail('expects [min, max] numbers, min ≤ max');
     return value as [number, number];
   };
   const { rng } = scope;
@@ -154,7 +174,8 @@ export function evaluate(gen: unknown, vars: Record<string, unknown>, scope: Gen
     case '$weighted': {
       const spec = gen.$weighted;
       const pairs: [unknown, number][] = Array.isArray(spec) ? (spec as [unknown, number][]) : Object.entries(spec as object);
-      if (!pairs.length || pairs.some((p) => !Array.isArray(p) || typeof p[1] !== 'number' || p[1] < 0)) return fail('expects [[value, weight], …] or { value: weight }');
+      if (!pairs.length || pairs.some((p) => !Array.isArray(p) || typeof p[1] !== 'number' || p[1] < 0))
+        return fail('expects [[value, weight], …] or { value: weight }');
       const total = pairs.reduce((s, p) => s + p[1], 0);
       let r = rng() * total;
       const i = pairs.findIndex((p) => (r -= p[1]) < 0);
@@ -173,14 +194,19 @@ export function evaluate(gen: unknown, vars: Record<string, unknown>, scope: Gen
     case '$chance': {
       const p = arg('$chance');
       if (typeof p !== 'number' || p < 0 || p > 1) return fail('expects a probability between 0 and 1');
-      return rng() < p ? arg('then') ?? true : 'else' in gen ? arg('else') : null;
+      return rng() < p ? (arg('then') ?? true) : 'else' in gen ? arg('else') : null;
     }
     case '$var': {
       const name = arg('$var');
       if (typeof name !== 'string') return fail('expects a variable name');
       const [head, ...rest] = name.split('.');
       if (!(head in vars)) return fail(`there is no variable "${head}" (known: ${Object.keys(vars).join(', ')})`);
-      return rest.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), vars[head]) ?? null;
+      return (
+        rest.reduce<unknown>(
+          (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
+          vars[head],
+        ) ?? null
+      );
     }
     case '$text': {
       const template = gen.$text;
@@ -206,7 +232,9 @@ export function evaluate(gen: unknown, vars: Record<string, unknown>, scope: Gen
       const records = scope.sets.get(String(name));
       if (!records) return fail(`there is no earlier set "${String(name)}"`);
       const where = (arg('where') ?? {}) as Record<string, unknown>;
-      const matching = Object.keys(where).length ? records.filter((r) => Object.entries(where).every(([k, v]) => r[k] === v)) : records;
+      const matching = Object.keys(where).length
+        ? records.filter((r) => Object.entries(where).every(([k, v]) => r[k] === v))
+        : records;
       return matching.length ? matching[Math.floor(rng() * matching.length)] : null;
     }
     case '$user': {
@@ -228,7 +256,12 @@ export function evaluate(gen: unknown, vars: Record<string, unknown>, scope: Gen
       const items = list(gen.$at);
       const n = arg('index');
       if (!Number.isInteger(n)) return fail('"index" must give a whole number');
-      return evaluate(items[((((n as number) - 1) % items.length) + items.length) % items.length], vars, scope, path + pointer(op));
+      return evaluate(
+        items[((((n as number) - 1) % items.length) + items.length) % items.length],
+        vars,
+        scope,
+        path + pointer(op),
+      );
     }
     case '$logic': {
       // json-logic over the row's variables: arithmetic and the like ({"$logic": {"*": [{"var": "contract.amount"}, 0.3]}}).
@@ -272,57 +305,84 @@ export function planSet(set: DemoSet, index: number, scope: GeneratorScope): Pla
   if (set.walkOf && !set.walk) fail('/walk', 'a walkOf set needs "walk"');
   // Each row is one draw from the stream; parents first, then the row's own generators.
   const parents: Record<string, unknown>[] = [];
-  const matches = (r: Record<string, unknown>, where: Record<string, unknown>) => Object.entries(where).every(([k, v]) => (Array.isArray(v) ? v.includes(r[k]) : r[k] === v));
+  const matches = (r: Record<string, unknown>, where: Record<string, unknown>) =>
+    Object.entries(where).every(([k, v]) => (Array.isArray(v) ? v.includes(r[k]) : r[k] === v));
   if (set.walkOf) {
     const records = scope.sets.get(set.walkOf.set) ?? fail('/walkOf/set', `there is no earlier set "${set.walkOf.set}"`);
     parents.push(...records.filter((r) => matches(r, set.walkOf!.where ?? {})));
   } else if (set.forEach) {
     const records = scope.sets.get(set.forEach.set) ?? fail('/forEach/set', `there is no earlier set "${set.forEach.set}"`);
     const where = set.forEach.where ?? {};
-    for (const parent of records.filter((r) => Object.entries(where).every(([k, v]) => (Array.isArray(v) ? v.includes(r[k]) : r[k] === v)))) {
+    for (const parent of records.filter((r) =>
+      Object.entries(where).every(([k, v]) => (Array.isArray(v) ? v.includes(r[k]) : r[k] === v)),
+    )) {
       const n = evaluate(set.forEach.count ?? 1, { $parent: parent }, scope, path + '/forEach/count');
       if (!Number.isInteger(n) || (n as number) < 0) fail('/forEach/count', 'must give a whole number ≥ 0');
       for (let i = 0; i < (n as number); i++) parents.push(parent);
     }
   } else {
     const n = evaluate(set.count, {}, scope, path + '/count');
-    if (!Number.isInteger(n) || (n as number) < 0 || (n as number) > 100_000) fail('/count', 'must give a whole number from 0 to 100000');
+    if (!Number.isInteger(n) || (n as number) < 0 || (n as number) > 100_000)
+      fail('/count', 'must give a whole number from 0 to 100000');
     for (let i = 0; i < (n as number); i++) parents.push({});
   }
   const seen = new Map((set.unique ?? []).map((f) => [f, new Set<string>()]));
   return parents.map((parent, i) => {
     const draw = () => {
       const vars = bind(set.let, { $i: i + 1, $parent: parent, $now: scope.now.toISOString() }, scope, path);
-      return { vars, values: (set.walkOf ? { ...parent } : evaluate(set.values, vars, scope, path + '/values')) as Record<string, unknown> };
+      return {
+        vars,
+        values: (set.walkOf ? { ...parent } : evaluate(set.values, vars, scope, path + '/values')) as Record<string, unknown>,
+      };
     };
     let { vars, values } = draw();
     for (let attempt = 1; (set.unique ?? []).some((f) => seen.get(f)!.has(JSON.stringify(values[f]))); attempt++) {
-      if (attempt >= 100) fail('/unique', `could not draw a row with unique ${set.unique!.join(', ')} in 100 attempts: widen the lists`);
+      if (attempt >= 100)
+        fail('/unique', `could not draw a row with unique ${set.unique!.join(', ')} in 100 attempts: widen the lists`);
       ({ vars, values } = draw());
     }
     const actor = set.actor === undefined ? undefined : evaluate(set.actor, vars, scope, path + '/actor');
     for (const f of set.unique ?? []) seen.get(f)!.add(JSON.stringify(values[f]));
-    const planned = set.createdAt === undefined ? undefined : new Date(String(evaluate(set.createdAt, vars, scope, path + '/createdAt')));
+    const planned =
+      set.createdAt === undefined ? undefined : new Date(String(evaluate(set.createdAt, vars, scope, path + '/createdAt')));
     if (planned && Number.isNaN(planned.getTime())) fail('/createdAt', 'does not give a date');
     // Nothing is created in the future.
     const created = planned && new Date(Math.min(planned.getTime(), scope.now.getTime()));
     const events: PlannedEvent[] = [];
     if (set.walk) {
       const list = evaluate(set.walk.events, vars, scope, path + '/walk/events');
-      if (!Array.isArray(list) || list.some((e) => typeof e !== 'string')) fail('/walk/events', 'must give a list of event names');
+      if (!Array.isArray(list) || list.some((e) => typeof e !== 'string'))
+        fail('/walk/events', 'must give a list of event names');
       // A walk of existing records starts from their last change.
-    let at = created?.getTime() ?? (set.walkOf ? new Date(String(parent.updated_at)).getTime() : scope.now.getTime());
+      let at = created?.getTime() ?? (set.walkOf ? new Date(String(parent.updated_at)).getTime() : scope.now.getTime());
       for (const event of list as string[]) {
         const gap = evaluate(set.walk.gapDays ?? 1, vars, scope, path + '/walk/gapDays');
         if (typeof gap !== 'number' || gap < 0) fail('/walk/gapDays', 'must give a number of days ≥ 0');
         at += (gap as number) * DAY;
         // The history stops at today: a recent record has simply not got that far yet.
         if (at > scope.now.getTime()) break;
-        const actor = set.walk.actors?.[event] === undefined ? undefined : evaluate(set.walk.actors[event], vars, scope, path + pointer('walk', 'actors', event));
-        const input = set.walk.inputs?.[event] === undefined ? undefined : evaluate(set.walk.inputs[event], vars, scope, path + pointer('walk', 'inputs', event));
-        events.push({ event, at: new Date(at), ...(actor == null ? {} : { actor: String(actor) }), ...(input === undefined ? {} : { input }) });
+        const actor =
+          set.walk.actors?.[event] === undefined
+            ? undefined
+            : evaluate(set.walk.actors[event], vars, scope, path + pointer('walk', 'actors', event));
+        const input =
+          set.walk.inputs?.[event] === undefined
+            ? undefined
+            : evaluate(set.walk.inputs[event], vars, scope, path + pointer('walk', 'inputs', event));
+        events.push({
+          event,
+          at: new Date(at),
+          ...(actor == null ? {} : { actor: String(actor) }),
+          ...(input === undefined ? {} : { input }),
+        });
       }
     }
-    return { index: i, ...(actor == null ? {} : { actor: String(actor) }), values, ...(created ? { createdAt: created } : {}), events };
+    return {
+      index: i,
+      ...(actor == null ? {} : { actor: String(actor) }),
+      values,
+      ...(created ? { createdAt: created } : {}),
+      events,
+    };
   });
 }

@@ -87,7 +87,10 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
 
   // Principals are loaded before the transaction: the embedded database has a single connection.
   const users = data.entity('user');
-  const userRows = (await database.db.select({ id: users.columns.id, username: users.columns.username }).from(users.table)) as { id: string; username: string }[];
+  const userRows = (await database.db.select({ id: users.columns.id, username: users.columns.username }).from(users.table)) as {
+    id: string;
+    username: string;
+  }[];
   const byName = new Map(userRows.map((u) => [u.username, u.id]));
   const principals = new Map<string, Principal>();
   for (const u of userRows) {
@@ -117,24 +120,38 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
       const file = relative(process.cwd(), filePath);
       if (!Array.isArray(doc.sets)) throw new SeedError(file, '/sets', 'must be a list of sets');
       for (const [index, set] of doc.sets.entries()) {
-        const scope: GeneratorScope = { file, lists: doc.lists ?? {}, now, rng: streamFor(doc.seed ?? 1, set.name), sets, users: byName };
-        if (!data.model().entity(set.entity)) throw new SeedError(file, `/sets/${index}/entity`, `there is no entity "${set.entity}"`);
+        const scope: GeneratorScope = {
+          file,
+          lists: doc.lists ?? {},
+          now,
+          rng: streamFor(doc.seed ?? 1, set.name),
+          sets,
+          users: byName,
+        };
+        if (!data.model().entity(set.entity))
+          throw new SeedError(file, `/sets/${index}/entity`, `there is no entity "${set.entity}"`);
         const rows = planSet(set, index, scope);
         // A walkOf set walks the records of an earlier set instead of creating some.
-        const records = set.walkOf ? rows.map((r) => r.values) : await createRows(engine, tx, rows, set.entity, file, index, contextOf);
+        const records = set.walkOf
+          ? rows.map((r) => r.values)
+          : await createRows(engine, tx, rows, set.entity, file, index, contextOf);
         for (const [i, row] of rows.entries()) {
           if (row.createdAt && !set.walkOf) plan.created.push({ id: records[i].id as string, at: row.createdAt });
           const walked = await walk(engine, tx, plan, set.entity, records[i], row, file, `/sets/${index}/rows/${i}`, contextOf);
           // Later sets see the times the record will have once backdated (e.g. an order dated after its deal's win).
-          const created = set.walkOf ? new Date(String(records[i].created_at)) : row.createdAt ?? now;
+          const created = set.walkOf ? new Date(String(records[i].created_at)) : (row.createdAt ?? now);
           const changed = row.events.at(-1)?.at ?? (set.walkOf ? new Date(String(records[i].updated_at)) : created);
           records[i] = { ...walked, created_at: created.toISOString(), updated_at: changed.toISOString() };
         }
-        if (set.walk?.restamp?.length) plan.restamp.push({ entity: set.entity, ids: records.map((r) => r.id as string), fields: set.walk.restamp });
+        if (set.walk?.restamp?.length)
+          plan.restamp.push({ entity: set.entity, ids: records.map((r) => r.id as string), fields: set.walk.restamp });
         if (set.walkOf) {
           // The walked records stand as walked in their own set.
           const byId = new Map(records.map((r) => [r.id, r]));
-          sets.set(set.walkOf.set, (sets.get(set.walkOf.set) ?? []).map((r) => byId.get(r.id) ?? r));
+          sets.set(
+            set.walkOf.set,
+            (sets.get(set.walkOf.set) ?? []).map((r) => byId.get(r.id) ?? r),
+          );
         }
         sets.set(set.name, [...(sets.get(set.name) ?? []), ...records]);
         if (!set.walkOf) loadedIds.set(set.entity, [...(loadedIds.get(set.entity) ?? []), ...records.map((r) => r.id as string)]);
@@ -171,7 +188,15 @@ function inline(tx: Db): Db {
 type ContextOf = (file: string, path: string, actor: string | undefined) => OperationContext;
 
 /** Creates a set's rows in bulk, one call per actor and chunk; a refused row is named by its place in the file. */
-async function createRows(engine: DemoDataEngine, tx: Db, rows: PlannedRow[], entity: string, file: string, index: number, contextOf: ContextOf) {
+async function createRows(
+  engine: DemoDataEngine,
+  tx: Db,
+  rows: PlannedRow[],
+  entity: string,
+  file: string,
+  index: number,
+  contextOf: ContextOf,
+) {
   const records: Record<string, unknown>[] = new Array(rows.length);
   const byActor = new Map<string | undefined, PlannedRow[]>();
   for (const row of rows) byActor.set(row.actor, [...(byActor.get(row.actor) ?? []), row]);
@@ -180,7 +205,12 @@ async function createRows(engine: DemoDataEngine, tx: Db, rows: PlannedRow[], en
     for (let i = 0; i < group.length; i += CHUNK) {
       const chunk = group.slice(i, i + CHUNK);
       try {
-        const created = (await engine.data.create(ctx, entity, chunk.map((r) => r.values), tx)) as Record<string, unknown>[];
+        const created = (await engine.data.create(
+          ctx,
+          entity,
+          chunk.map((r) => r.values),
+          tx,
+        )) as Record<string, unknown>[];
         chunk.forEach((r, k) => (records[r.index] = created[k]));
       } catch (e) {
         throw rowError(e, file, `/sets/${index}`, (k) => chunk[k].index);
@@ -191,7 +221,17 @@ async function createRows(engine: DemoDataEngine, tx: Db, rows: PlannedRow[], en
 }
 
 /** Fires the row's events in order, each at its planned time; workflow events and approval steps alike. */
-async function walk(engine: DemoDataEngine, tx: Db, plan: BackdatePlan, entity: string, record: Record<string, unknown>, row: PlannedRow, file: string, path: string, contextOf: ContextOf) {
+async function walk(
+  engine: DemoDataEngine,
+  tx: Db,
+  plan: BackdatePlan,
+  entity: string,
+  record: Record<string, unknown>,
+  row: PlannedRow,
+  file: string,
+  path: string,
+  contextOf: ContextOf,
+) {
   let current = record;
   if (!row.events.length) return current;
   let from = await mark(engine.data.database, tx);
@@ -205,17 +245,32 @@ async function walk(engine: DemoDataEngine, tx: Db, plan: BackdatePlan, entity: 
         if (step.event === '$submit') requestId = requestOf(await engine.approvals.submit(ctx(), entity, id, {}, tx));
         else if (step.event === '$recall') requestId = requestOf(await engine.approvals.recall(ctx(), entity, id, {}, tx));
         else if (step.event === '$approve' || step.event === '$reject') {
-          const [task] = await engine.data.database.rows<{ id: string; assignee: string }>(sql`select t.id, t.assignee from approval.tasks t
-            join approval.requests r on r.id = t.request_id where r.entity = ${entity} and r.record_id = ${id} and t.status = 'pending' order by t.created_at, t.id limit 1`, tx);
+          const [task] = await engine.data.database.rows<{ id: string; assignee: string }>(
+            sql`select t.id, t.assignee from approval.tasks t
+            join approval.requests r on r.id = t.request_id where r.entity = ${entity} and r.record_id = ${id} and t.status = 'pending' order by t.created_at, t.id limit 1`,
+            tx,
+          );
           if (!task) throw new SeedError(file, where, `${step.event}: no pending approval task on this ${entity}`);
           const decision = step.event === '$approve' ? 'approve' : 'reject';
-          requestId = requestOf(await engine.approvals.decide(ctx(task.assignee), task.id, decision, { comment: step.input ?? undefined }, tx));
-        } else throw new SeedError(file, where, `unknown approval step "${step.event}" (known: $submit, $approve, $reject, $recall)`);
+          requestId = requestOf(
+            await engine.approvals.decide(ctx(task.assignee), task.id, decision, { comment: step.input ?? undefined }, tx),
+          );
+        } else
+          throw new SeedError(file, where, `unknown approval step "${step.event}" (known: $submit, $approve, $reject, $recall)`);
         await backdateApproval(tx, requestId, step.at);
-        current = await engine.data.findWithRights(tx, engine.data.guard({ principal: null, privileged: true, lang: 'en' }), engine.data.entity(entity), id, []).then((r) => r.record);
+        current = await engine.data
+          .findWithRights(
+            tx,
+            engine.data.guard({ principal: null, privileged: true, lang: 'en' }),
+            engine.data.entity(entity),
+            id,
+            [],
+          )
+          .then((r) => r.record);
       } else {
         const body = step.input === undefined ? {} : { input: step.input };
-        current = (await engine.workflows.fire(contextOf(file, where, step.actor ?? row.actor), entity, id, step.event, body, tx)).record;
+        current = (await engine.workflows.fire(contextOf(file, where, step.actor ?? row.actor), entity, id, step.event, body, tx))
+          .record;
       }
     } catch (e) {
       throw rowError(e, file, where, undefined, step.event);

@@ -16,8 +16,10 @@ export const templateKind: DocumentKindDefinition = {
   check: (doc, all) => {
     const t = doc as TemplateDoc;
     const errors: ErrorDetail[] = [];
-    if (t.entity !== undefined && !all.get('entity', t.entity)) errors.push({ path: '/entity', code: 'unknown_entity', message: `Entity "${t.entity}" does not exist` });
-    for (const part of ['subject', 'body'] as const) for (const lang of ['en', 'zh-CN'] as const) errors.push(...templateProblems(t[part][lang], pointer(part, lang)));
+    if (t.entity !== undefined && !all.get('entity', t.entity))
+      errors.push({ path: '/entity', code: 'unknown_entity', message: `Entity "${t.entity}" does not exist` });
+    for (const part of ['subject', 'body'] as const)
+      for (const lang of ['en', 'zh-CN'] as const) errors.push(...templateProblems(t[part][lang], pointer(part, lang)));
     return errors;
   },
 };

@@ -30,6 +30,8 @@ export function templateProblems(source: string, path: string): ErrorDetail[] {
     env.precompile(source);
     return [];
   } catch (e) {
-    return [{ path, code: 'invalid_template', message: `Not a valid Handlebars template: ${(e as Error).message.split('\n')[0]}` }];
+    return [
+      { path, code: 'invalid_template', message: `Not a valid Handlebars template: ${(e as Error).message.split('\n')[0]}` },
+    ];
   }
 }

@@ -7,7 +7,14 @@
  */
 import { createRequire } from 'node:module';
 import { pointer, type ErrorDetail } from '../errors.js';
-import type { DocumentKindDefinition, DocumentSet, FieldDoc, JsonSchema, MetadataDocument, RegistryView } from '../registry/types.js';
+import type {
+  DocumentKindDefinition,
+  DocumentSet,
+  FieldDoc,
+  JsonSchema,
+  MetadataDocument,
+  RegistryView,
+} from '../registry/types.js';
 import { checkRule } from '../rules/check.js';
 import { SYSTEM_FIELDS } from '../model/system-fields.js';
 
@@ -55,33 +62,51 @@ export function checkView(view: ViewDoc, all: DocumentSet, registry: RegistryVie
   view.roles?.forEach((r, i) => role(r, pointer('roles', i)));
   const listNames = new Set<string>();
   view.lists?.forEach((list, i) => {
-    if (listNames.has(list.name)) errors.push({ path: pointer('lists', i, 'name'), code: 'duplicate_name', message: `List view "${list.name}" appears twice` });
+    if (listNames.has(list.name))
+      errors.push({
+        path: pointer('lists', i, 'name'),
+        code: 'duplicate_name',
+        message: `List view "${list.name}" appears twice`,
+      });
     listNames.add(list.name);
     list.columns.forEach((c, j) => field(c, pointer('lists', i, 'columns', j)));
     list.sort?.split(',').forEach((s) => field(s.replace(/^-/, ''), pointer('lists', i, 'sort')));
-    if (list.filter !== undefined) errors.push(...checkRule(list.filter, { fields: known, allowContext: true, path: pointer('lists', i, 'filter') }).errors);
+    if (list.filter !== undefined)
+      errors.push(...checkRule(list.filter, { fields: known, allowContext: true, path: pointer('lists', i, 'filter') }).errors);
     if (Array.isArray(list.shared)) list.shared.forEach((r, j) => role(r, pointer('lists', i, 'shared', j)));
   });
 
   if (view.kanban) {
     const k = view.kanban;
     const group = own.get(k.groupBy);
-    const workflow = all.all<MetadataDocument & { entity: string; stateField: string }>('workflow').some((w) => w.entity === view.entity && w.stateField === k.groupBy);
+    const workflow = all
+      .all<MetadataDocument & { entity: string; stateField: string }>('workflow')
+      .some((w) => w.entity === view.entity && w.stateField === k.groupBy);
     if (!group) field(k.groupBy, '/kanban/groupBy');
     else if (group.type !== 'picklist' && !workflow)
-      errors.push({ path: '/kanban/groupBy', code: 'invalid_group_field', message: `"${k.groupBy}" is neither a picklist nor the state field of a workflow of "${view.entity}"` });
+      errors.push({
+        path: '/kanban/groupBy',
+        code: 'invalid_group_field',
+        message: `"${k.groupBy}" is neither a picklist nor the state field of a workflow of "${view.entity}"`,
+      });
     k.cardFields?.forEach((c, j) => field(c, pointer('kanban', 'cardFields', j)));
     if (k.sumField !== undefined) {
       const sum = own.get(k.sumField);
       if (!sum) field(k.sumField, '/kanban/sumField');
       else if (!numericKinds.has(kindOf(sum) ?? ''))
-        errors.push({ path: '/kanban/sumField', code: 'invalid_sum_field', message: `"${k.sumField}" is not a number field and can't be summed` });
+        errors.push({
+          path: '/kanban/sumField',
+          code: 'invalid_sum_field',
+          message: `"${k.sumField}" is not a number field and can't be summed`,
+        });
     }
   }
 
   const layout = view.layout;
   if (layout) {
-    layout.sections.forEach((s, i) => s.fields.forEach((f, j) => field(f, pointer('layout', 'sections', i, 'fields', j), entity, new Set(own.keys()))));
+    layout.sections.forEach((s, i) =>
+      s.fields.forEach((f, j) => field(f, pointer('layout', 'sections', i, 'fields', j), entity, new Set(own.keys()))),
+    );
     layout.readOnly?.forEach((f, i) => field(f, pointer('layout', 'readOnly', i)));
     layout.hidden?.forEach((f, i) => field(f, pointer('layout', 'hidden', i)));
     for (const key of ['visibleWhen', 'requiredWhen'] as const)
@@ -91,10 +116,19 @@ export function checkView(view: ViewDoc, all: DocumentSet, registry: RegistryVie
       }
     layout.related?.forEach((r, i) => {
       const other = all.get<MetadataDocument & EntityLike>('entity', r.entity);
-      if (!other) return void errors.push({ path: pointer('layout', 'related', i, 'entity'), code: 'unknown_entity', message: `Entity "${r.entity}" is not deployed` });
+      if (!other)
+        return void errors.push({
+          path: pointer('layout', 'related', i, 'entity'),
+          code: 'unknown_entity',
+          message: `Entity "${r.entity}" is not deployed`,
+        });
       const via = other.fields.find((f) => f.name === r.via);
       if (!via || via.type !== 'reference' || via.to !== view.entity)
-        errors.push({ path: pointer('layout', 'related', i, 'via'), code: 'invalid_reference', message: `"${r.entity}.${r.via}" is not a reference to "${view.entity}"` });
+        errors.push({
+          path: pointer('layout', 'related', i, 'via'),
+          code: 'invalid_reference',
+          message: `"${r.entity}.${r.via}" is not a reference to "${view.entity}"`,
+        });
       const otherFields = new Set([...other.fields.map((f) => f.name), ...SYSTEM_FIELDS]);
       r.columns?.forEach((c, j) => field(c, pointer('layout', 'related', i, 'columns', j), other, otherFields));
     });

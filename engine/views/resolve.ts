@@ -43,34 +43,49 @@ export function resolveView(model: AppModel, entityName: string, principal: Prin
   const readable = (name: string) => canRead(access, name);
   const mayReadEntity = (e: CompiledEntity) => Boolean(policy.access(principal, e).scopes.read?.length);
   const forMe = (roles: string[] | undefined) => !roles?.length || roles.some((r) => principal.roles.includes(r));
-  const docs = model.documents.all<ViewDoc>('view').filter((v) => v.entity === entity.name).sort((a, b) => a.name.localeCompare(b.name));
+  const docs = model.documents
+    .all<ViewDoc>('view')
+    .filter((v) => v.entity === entity.name)
+    .sort((a, b) => a.name.localeCompare(b.name));
 
   const fieldNames = entity.fields.map((f) => f.name).filter(readable);
   const title = entity.titleField && readable(entity.titleField) ? [entity.titleField] : [];
-  const defaultColumns = [...title, ...fieldNames.filter((n) => !title.includes(n) && !NOT_IN_LISTS.has(entity.field(n)!.doc.type))].slice(0, 8);
+  const defaultColumns = [
+    ...title,
+    ...fieldNames.filter((n) => !title.includes(n) && !NOT_IN_LISTS.has(entity.field(n)!.doc.type)),
+  ].slice(0, 8);
 
   const lists: ResolvedView['lists'] = docs.flatMap((v) =>
     (v.lists ?? [])
       .filter((l) => l.shared === undefined || l.shared === true || (Array.isArray(l.shared) && forMe(l.shared)))
-      .map((l) => ({ name: l.name, label: text(l.label, lang, l.name), columns: l.columns.filter(readable), sort: l.sort, filter: l.filter, view: v.name })),
+      .map((l) => ({
+        name: l.name,
+        label: text(l.label, lang, l.name),
+        columns: l.columns.filter(readable),
+        sort: l.sort,
+        filter: l.filter,
+        view: v.name,
+      })),
   );
   // Lists of views made for one of the user's roles first: a rep lands on "my customers".
   const mine = new Set(docs.filter((v) => v.roles?.some((r) => principal.roles.includes(r))).map((v) => v.name));
   lists.sort((a, b) => Number(mine.has(b.view ?? '')) - Number(mine.has(a.view ?? '')));
-  if (!lists.length) lists.push({ name: 'all', label: text(entity.label, lang), columns: defaultColumns, sort: '-updated_at', view: null });
+  if (!lists.length)
+    lists.push({ name: 'all', label: text(entity.label, lang), columns: defaultColumns, sort: '-updated_at', view: null });
 
   const declared = docs.find((v) => v.kanban && forMe(v.roles))?.kanban;
   const workflowField = entity.workflows[0]?.doc.stateField;
   const picklist = entity.fields.find((f) => f.doc.type === 'picklist' && readable(f.name))?.name;
   const sum = entity.fields.find((f) => f.doc.type === 'currency' && readable(f.name))?.name;
   const groupBy = declared?.groupBy ?? (workflowField && readable(workflowField) ? workflowField : picklist);
-  const kanban = groupBy && readable(groupBy)
-    ? {
-        groupBy,
-        cardFields: (declared?.cardFields ?? defaultColumns.filter((c) => c !== groupBy).slice(0, 4)).filter(readable),
-        sumField: declared ? (declared.sumField && readable(declared.sumField) ? declared.sumField : undefined) : sum,
-      }
-    : null;
+  const kanban =
+    groupBy && readable(groupBy)
+      ? {
+          groupBy,
+          cardFields: (declared?.cardFields ?? defaultColumns.filter((c) => c !== groupBy).slice(0, 4)).filter(readable),
+          sumField: declared ? (declared.sumField && readable(declared.sumField) ? declared.sumField : undefined) : sum,
+        }
+      : null;
 
   const relatedDefault = () =>
     entity.referencedBy
@@ -81,7 +96,14 @@ export function resolveView(model: AppModel, entityName: string, principal: Prin
       const other = model.entity(r.entity);
       if (!other || !mayReadEntity(other)) return [];
       const otherAccess = policy.access(principal, other);
-      return [{ entity: r.entity, via: r.via, label: text(r.label, lang, text((other.doc.pluralLabel as Label) ?? other.label, lang)), columns: (r.columns ?? []).filter((c) => canRead(otherAccess, c)) }];
+      return [
+        {
+          entity: r.entity,
+          via: r.via,
+          label: text(r.label, lang, text((other.doc.pluralLabel as Label) ?? other.label, lang)),
+          columns: (r.columns ?? []).filter((c) => canRead(otherAccess, c)),
+        },
+      ];
     });
   const layouts: ResolvedView['layouts'] = docs
     .filter((v) => v.layout && forMe(v.roles))

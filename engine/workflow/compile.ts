@@ -31,7 +31,8 @@ const guardKey = (state: string, event: string) => `${state}.${event}`;
  * A document's own entry, never one inherited from Object.prototype: an event named `constructor`,
  * `__proto__` or `toString` comes from the URL and must be unknown, not a function.
  */
-const own = <T>(o: Record<string, T> | undefined, key: string): T | undefined => (o && Object.hasOwn(o, key) ? o[key] : undefined);
+const own = <T>(o: Record<string, T> | undefined, key: string): T | undefined =>
+  o && Object.hasOwn(o, key) ? o[key] : undefined;
 
 export function compileWorkflow(doc: WorkflowDoc): CompiledWorkflow {
   const guards: Record<string, (args: { event: MachineEvent }) => boolean> = {};

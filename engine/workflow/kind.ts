@@ -37,7 +37,17 @@ export interface WorkflowDoc extends MetadataDocument {
   stateField: string;
   appliesWhen?: unknown;
   initial: string;
-  states: Record<string, { type?: 'final'; on?: Record<string, WorkflowTransition>; entry?: WorkflowAction[]; exit?: WorkflowAction[]; timers?: WorkflowTimer[]; autoAdvance?: AutoAdvance }>;
+  states: Record<
+    string,
+    {
+      type?: 'final';
+      on?: Record<string, WorkflowTransition>;
+      entry?: WorkflowAction[];
+      exit?: WorkflowAction[];
+      timers?: WorkflowTimer[];
+      autoAdvance?: AutoAdvance;
+    }
+  >;
 }
 /** An event the engine fires by itself when every related record counted (milestone tasks) is done. */
 export interface AutoAdvance {
@@ -57,15 +67,36 @@ export interface WorkflowTimer {
  * optional `when` every action may carry. `sideEffectsOnly` refuses actions that change the record
  * itself (automations run after the write).
  */
-export function checkActionList(actions: WorkflowAction[] | undefined, path: string, registry: RegistryView, ctx: { entity: EntityDoc; all: DocumentSet; fields: ReadonlySet<string> }, sideEffectsOnly = false): ErrorDetail[] {
+export function checkActionList(
+  actions: WorkflowAction[] | undefined,
+  path: string,
+  registry: RegistryView,
+  ctx: { entity: EntityDoc; all: DocumentSet; fields: ReadonlySet<string> },
+  sideEffectsOnly = false,
+): ErrorDetail[] {
   const errors: ErrorDetail[] = [];
   (actions ?? []).forEach((action, i) => {
     const at = `${path}/${i}`;
     const definition = registry.action(action.type);
-    if (!definition) return errors.push({ path: `${at}/type`, code: 'unknown_action', message: `No action "${action.type}"; known: ${registry.actions().map((a) => a.type).join(', ')}` });
-    if (!sideEffectsOnly && definition.automationOnly) return errors.push({ path: `${at}/type`, code: 'invalid_action', message: `"${action.type}" is for automations only` });
-    if (sideEffectsOnly && !definition.run) return errors.push({ path: `${at}/type`, code: 'invalid_action', message: `"${action.type}" changes the record itself; automations run after the write and take side-effect actions (create_record, notify …)` });
-    if (action.when !== undefined) errors.push(...checkRule(action.when, { fields: ctx.fields, allowContext: true, path: `${at}/when` }).errors);
+    if (!definition)
+      return errors.push({
+        path: `${at}/type`,
+        code: 'unknown_action',
+        message: `No action "${action.type}"; known: ${registry
+          .actions()
+          .map((a) => a.type)
+          .join(', ')}`,
+      });
+    if (!sideEffectsOnly && definition.automationOnly)
+      return errors.push({ path: `${at}/type`, code: 'invalid_action', message: `"${action.type}" is for automations only` });
+    if (sideEffectsOnly && !definition.run)
+      return errors.push({
+        path: `${at}/type`,
+        code: 'invalid_action',
+        message: `"${action.type}" changes the record itself; automations run after the write and take side-effect actions (create_record, notify …)`,
+      });
+    if (action.when !== undefined)
+      errors.push(...checkRule(action.when, { fields: ctx.fields, allowContext: true, path: `${at}/when` }).errors);
     for (const e of definition.check?.(action, ctx) ?? []) errors.push({ ...e, path: at + e.path });
   });
   return errors;
@@ -89,60 +120,117 @@ function checkWorkflow(wf: WorkflowDoc, all: DocumentSet, registry: RegistryView
   if (!entity) return [{ path: '/entity', code: 'unknown_entity', message: `Entity "${wf.entity}" does not exist` }];
   const field = entity.fields.find((f) => f.name === wf.stateField);
   if (!field || field.type !== 'picklist') {
-    return [{ path: '/stateField', code: 'invalid_state_field', message: `"${wf.stateField}" is not a picklist field of ${wf.entity}` }];
+    return [
+      { path: '/stateField', code: 'invalid_state_field', message: `"${wf.stateField}" is not a picklist field of ${wf.entity}` },
+    ];
   }
   const values = new Set(all.get<DictionaryDoc>('dictionary', String(field.dictionary))?.items.map((i) => i.value) ?? []);
   const fields = new Set([...SYSTEM_FIELDS, ...entity.fields.map((f) => f.name)]);
   const states = Object.keys(wf.states);
   for (const state of states) {
-    if (!values.has(state)) errors.push({ path: pointer('states', state), code: 'unknown_state', message: `"${state}" is not a value of the ${field.dictionary} dictionary` });
+    if (!values.has(state))
+      errors.push({
+        path: pointer('states', state),
+        code: 'unknown_state',
+        message: `"${state}" is not a value of the ${field.dictionary} dictionary`,
+      });
   }
-  if (!wf.states[wf.initial]) errors.push({ path: '/initial', code: 'unknown_state', message: `The initial state "${wf.initial}" is not one of the states` });
-  if (wf.appliesWhen !== undefined) errors.push(...checkRule(wf.appliesWhen, { fields, allowContext: false, path: '/appliesWhen' }).errors);
+  if (!wf.states[wf.initial])
+    errors.push({
+      path: '/initial',
+      code: 'unknown_state',
+      message: `The initial state "${wf.initial}" is not one of the states`,
+    });
+  if (wf.appliesWhen !== undefined)
+    errors.push(...checkRule(wf.appliesWhen, { fields, allowContext: false, path: '/appliesWhen' }).errors);
   const roleNames = new Set(all.all('role').map((r) => r.name));
-  const checkActions = (actions: WorkflowAction[] | undefined, path: string) => errors.push(...checkActionList(actions, path, registry, { entity, all, fields }));
+  const checkActions = (actions: WorkflowAction[] | undefined, path: string) =>
+    errors.push(...checkActionList(actions, path, registry, { entity, all, fields }));
   for (const [state, node] of Object.entries(wf.states)) {
     const on = Object.entries(node.on ?? {});
-    if (node.type === 'final' && on.length) errors.push({ path: pointer('states', state, 'on'), code: 'final_with_transitions', message: `The final state "${state}" cannot have transitions` });
-    if (node.type !== 'final' && !on.length) errors.push({ path: pointer('states', state), code: 'dead_end', message: `"${state}" is not final and has no way out` });
+    if (node.type === 'final' && on.length)
+      errors.push({
+        path: pointer('states', state, 'on'),
+        code: 'final_with_transitions',
+        message: `The final state "${state}" cannot have transitions`,
+      });
+    if (node.type !== 'final' && !on.length)
+      errors.push({ path: pointer('states', state), code: 'dead_end', message: `"${state}" is not final and has no way out` });
     checkActions(node.entry, pointer('states', state, 'entry'));
     if (node.autoAdvance) {
       const { event, related, all: every } = node.autoAdvance;
       const at = (...p: string[]) => pointer('states', state, 'autoAdvance', ...p);
-      if (!node.on?.[event]) errors.push({ path: at('event'), code: 'unknown_event', message: `"${event}" is not a transition of "${state}"` });
+      if (!node.on?.[event])
+        errors.push({ path: at('event'), code: 'unknown_event', message: `"${event}" is not a transition of "${state}"` });
       const other = all.get<EntityDoc>('entity', related.entity);
-      if (!other) errors.push({ path: at('related', 'entity'), code: 'unknown_entity', message: `Entity "${related.entity}" does not exist` });
+      if (!other)
+        errors.push({
+          path: at('related', 'entity'),
+          code: 'unknown_entity',
+          message: `Entity "${related.entity}" does not exist`,
+        });
       else {
         const via = other.fields.find((f) => f.name === related.via);
-        if (via?.type !== 'reference' || via.to !== wf.entity) errors.push({ path: at('related', 'via'), code: 'invalid_reference_field', message: `"${related.via}" is not a reference from ${related.entity} to ${wf.entity}` });
+        if (via?.type !== 'reference' || via.to !== wf.entity)
+          errors.push({
+            path: at('related', 'via'),
+            code: 'invalid_reference_field',
+            message: `"${related.via}" is not a reference from ${related.entity} to ${wf.entity}`,
+          });
         const otherFields = new Set([...SYSTEM_FIELDS, ...other.fields.map((f) => f.name)]);
-        if (related.where !== undefined) errors.push(...checkRule(related.where, { fields: otherFields, allowContext: false, path: at('related', 'where') }).errors);
+        if (related.where !== undefined)
+          errors.push(
+            ...checkRule(related.where, { fields: otherFields, allowContext: false, path: at('related', 'where') }).errors,
+          );
         errors.push(...checkRule(every, { fields: otherFields, allowContext: false, path: at('all') }).errors);
       }
     }
     (node.timers ?? []).forEach((timer, i) => {
-      if (!node.on?.[timer.event]) errors.push({ path: pointer('states', state, 'timers', i, 'event'), code: 'unknown_event', message: `"${timer.event}" is not a transition of "${state}"` });
+      if (!node.on?.[timer.event])
+        errors.push({
+          path: pointer('states', state, 'timers', i, 'event'),
+          code: 'unknown_event',
+          message: `"${timer.event}" is not a transition of "${state}"`,
+        });
       const at = entity.fields.find((f) => f.name === timer.at);
       // A date or datetime field, or a formula giving one (a deadline computed from the record).
-      if (timer.at !== undefined && !['date', 'datetime'].includes((at?.type === 'formula' ? String(at.returns) : at?.type) ?? '')) {
-        errors.push({ path: pointer('states', state, 'timers', i, 'at'), code: 'invalid_timer_field', message: `"${timer.at}" is not a date or datetime field of ${wf.entity}` });
+      if (
+        timer.at !== undefined &&
+        !['date', 'datetime'].includes((at?.type === 'formula' ? String(at.returns) : at?.type) ?? '')
+      ) {
+        errors.push({
+          path: pointer('states', state, 'timers', i, 'at'),
+          code: 'invalid_timer_field',
+          message: `"${timer.at}" is not a date or datetime field of ${wf.entity}`,
+        });
       }
     });
     checkActions(node.exit, pointer('states', state, 'exit'));
     for (const [event, t] of on) {
       const at = (...p: string[]) => pointer('states', state, 'on', event, ...p);
-      if (!wf.states[t.target]) errors.push({ path: at('target'), code: 'unknown_state', message: `Target "${t.target}" is not one of the states` });
+      if (!wf.states[t.target])
+        errors.push({ path: at('target'), code: 'unknown_state', message: `Target "${t.target}" is not one of the states` });
       if (t.guard !== undefined) errors.push(...checkRule(t.guard, { fields, allowContext: true, path: at('guard') }).errors);
       (t.roles ?? []).forEach((r, i) => {
-        if (!roleNames.has(r)) errors.push({ path: at('roles', String(i)), code: 'unknown_role', message: `Role "${r}" does not exist` });
+        if (!roleNames.has(r))
+          errors.push({ path: at('roles', String(i)), code: 'unknown_role', message: `Role "${r}" does not exist` });
       });
       checkActions(t.actions, at('actions'));
       (t.checks ?? []).forEach((check, i) => {
         const target = all.get<EntityDoc>('entity', check.entity);
-        if (!target) return errors.push({ path: at('checks', String(i), 'entity'), code: 'unknown_entity', message: `Entity "${check.entity}" does not exist` });
+        if (!target)
+          return errors.push({
+            path: at('checks', String(i), 'entity'),
+            code: 'unknown_entity',
+            message: `Entity "${check.entity}" does not exist`,
+          });
         const targetFields = new Set([...SYSTEM_FIELDS, ...target.fields.map((f) => f.name)]);
-        errors.push(...checkRule(check.filter, { fields: targetFields, allowContext: true, path: at('checks', String(i), 'filter') }).errors);
-        if (check.when !== undefined) errors.push(...checkRule(check.when, { fields, allowContext: true, path: at('checks', String(i), 'when') }).errors);
+        errors.push(
+          ...checkRule(check.filter, { fields: targetFields, allowContext: true, path: at('checks', String(i), 'filter') })
+            .errors,
+        );
+        if (check.when !== undefined)
+          errors.push(...checkRule(check.when, { fields, allowContext: true, path: at('checks', String(i), 'when') }).errors);
       });
     }
   }
@@ -158,7 +246,13 @@ function checkWorkflow(wf: WorkflowDoc, all: DocumentSet, registry: RegistryView
         }
       }
     }
-    for (const state of states) if (!seen.has(state)) errors.push({ path: pointer('states', state), code: 'unreachable_state', message: `"${state}" cannot be reached from "${wf.initial}"` });
+    for (const state of states)
+      if (!seen.has(state))
+        errors.push({
+          path: pointer('states', state),
+          code: 'unreachable_state',
+          message: `"${state}" cannot be reached from "${wf.initial}"`,
+        });
   }
   return errors;
 }

@@ -40,14 +40,19 @@ export const actionData = (ctx: OperationContext, record: Record<string, unknown
  * state change; they see the record with the `set` changes applied. Every other side effect runs
  * after the write, against the record as written.
  */
-const createsEarly = (action: WorkflowAction) => action.type === 'create_record' && (action.as !== undefined || action.link !== undefined);
+const createsEarly = (action: WorkflowAction) =>
+  action.type === 'create_record' && (action.as !== undefined || action.link !== undefined);
 
 export async function runActions(data: DataService, registry: RegistryView, run: ActionRun) {
   const { tx, ctx, entity, record, actions, input } = run;
   const before = actionData(ctx, record, input);
   const changes: Record<string, unknown> = {};
   for (const action of actions) {
-    if (actionApplies(action, before)) Object.assign(changes, registry.action(action.type)!.changes?.({ action, entity: entity.name, record, data: before }) ?? {});
+    if (actionApplies(action, before))
+      Object.assign(
+        changes,
+        registry.action(action.type)!.changes?.({ action, entity: entity.name, record, data: before }) ?? {},
+      );
   }
   Object.assign(changes, run.changes);
   // What the actions would write — often values from the transition's $input — is checked by the field

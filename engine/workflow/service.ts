@@ -125,7 +125,9 @@ export class WorkflowService {
     private readonly jobs: JobQueue,
   ) {
     jobs.define<TimerJob>({ name: TIMER_QUEUE, run: (job) => this.onTimer(job) });
-    data.hooks.provide('fireEvent', (tx, entity, id, event, comment) => this.fire(engineContext(), entity, id, event, { comment }, tx));
+    data.hooks.provide('fireEvent', (tx, entity, id, event, comment) =>
+      this.fire(engineContext(), entity, id, event, { comment }, tx),
+    );
     // A related record created or changed (a milestone task) may complete its parent's stage.
     data.hooks.register({
       name: 'workflow.parents',
@@ -139,7 +141,8 @@ export class WorkflowService {
       // A record created in a state with timers starts them, in the creating transaction.
       afterCreate: async (tx, _ctx, entity, record) => {
         const workflow = workflowsOf(entity).find((w) => w.applies(record));
-        if (workflow?.doc.states[workflow.doc.initial]?.timers?.length) await this.startTimers(tx, entity, record, workflow, String(record[workflow.doc.stateField]), 0);
+        if (workflow?.doc.states[workflow.doc.initial]?.timers?.length)
+          await this.startTimers(tx, entity, record, workflow, String(record[workflow.doc.stateField]), 0);
       },
       // A date an `at` timer of the current state reads has changed: set the timer again for the new date.
       afterUpdate: (tx, _ctx, entity, before, after) => this.moveTimers(tx, entity, before, after),
@@ -154,8 +157,11 @@ export class WorkflowService {
     if (state !== before[workflow.doc.stateField]) return; // a transition sets its own timers
     const moved = (workflow.doc.states[state]?.timers ?? []).filter((t) => t.at !== undefined && before[t.at] !== after[t.at]);
     if (!moved.length) return;
-    const [{ since }] = await this.data.database.rows<{ since: number }>(sql`select coalesce(max(id), 0)::int as since from workflow.history
-      where entity = ${entity.name} and record_id = ${after.id as string} and from_state <> to_state`, tx);
+    const [{ since }] = await this.data.database.rows<{ since: number }>(
+      sql`select coalesce(max(id), 0)::int as since from workflow.history
+      where entity = ${entity.name} and record_id = ${after.id as string} and from_state <> to_state`,
+      tx,
+    );
     await this.startTimers(tx, entity, after, workflow, state, Number(since), (t) => moved.includes(t));
   }
 
@@ -167,9 +173,18 @@ export class WorkflowService {
     for (const { entity, workflow, state, spec } of autoAdvancesOf(this.data.model()).get(changed.name) ?? []) {
       const parentId = record[spec.related.via];
       if (typeof parentId !== 'string') continue;
-      const [parent] = await this.data.database.rows<Record<string, unknown>>(sql`select * from ${entity.table} where id = ${parentId} and deleted_at is null`, tx);
-      if (!parent || parent[workflow.doc.stateField] !== state || workflowsOf(entity).find((w) => w.applies(parent)) !== workflow) continue;
-      const related = (await tx.select().from(changed.table).where(sql`${changed.columns[spec.related.via]} = ${parentId} and ${changed.columns.deleted_at} is null`)).map((r) => toRecord(r as Record<string, unknown>));
+      const [parent] = await this.data.database.rows<Record<string, unknown>>(
+        sql`select * from ${entity.table} where id = ${parentId} and deleted_at is null`,
+        tx,
+      );
+      if (!parent || parent[workflow.doc.stateField] !== state || workflowsOf(entity).find((w) => w.applies(parent)) !== workflow)
+        continue;
+      const related = (
+        await tx
+          .select()
+          .from(changed.table)
+          .where(sql`${changed.columns[spec.related.via]} = ${parentId} and ${changed.columns.deleted_at} is null`)
+      ).map((r) => toRecord(r as Record<string, unknown>));
       const counted = related.filter((r) => spec.related.where === undefined || isTruthy(evaluateRule(spec.related.where, r)));
       if (!counted.length || !counted.every((r) => isTruthy(evaluateRule(spec.all, r)))) continue;
       try {
@@ -190,12 +205,29 @@ export class WorkflowService {
     return new Date(at.getTime() + (timer.offset ? durationMs(timer.offset) : 0));
   }
 
-  private async startTimers(tx: Db, entity: CompiledEntity, record: Record<string, unknown>, workflow: CompiledWorkflow, state: string, since: number, which: (t: WorkflowTimer) => boolean = () => true) {
+  private async startTimers(
+    tx: Db,
+    entity: CompiledEntity,
+    record: Record<string, unknown>,
+    workflow: CompiledWorkflow,
+    state: string,
+    since: number,
+    which: (t: WorkflowTimer) => boolean = () => true,
+  ) {
     const now = new Date();
     for (const [i, timer] of (workflow.doc.states[state]?.timers ?? []).entries()) {
       const due = which(timer) ? this.dueAt(timer, record, now) : undefined;
       if (!due) continue;
-      const job: TimerJob = { entity: entity.name, id: record.id as string, workflow: workflow.doc.name, state, event: timer.event, since, timer: i, ...(timer.at ? { due: due.toISOString() } : {}) };
+      const job: TimerJob = {
+        entity: entity.name,
+        id: record.id as string,
+        workflow: workflow.doc.name,
+        state,
+        event: timer.event,
+        since,
+        timer: i,
+        ...(timer.at ? { due: due.toISOString() } : {}),
+      };
       await this.jobs.send(TIMER_QUEUE, job, { tx, startAfter: due });
     }
   }
@@ -209,13 +241,18 @@ export class WorkflowService {
     const entity = this.data.entity(entityName);
     if (!workflowsOf(entity).some((w) => Object.values(w.doc.states).some((s) => s.timers?.length)) || !ids.length) return;
     await this.data.database.db.transaction(async (tx) => {
-      const rows = (await tx.select().from(entity.table).where(sql`${entity.columns.id} in ${ids} and ${entity.columns.deleted_at} is null`)).map((r) => toRecord(r as Record<string, unknown>));
+      const rows = (
+        await tx.select().from(entity.table).where(sql`${entity.columns.id} in ${ids} and ${entity.columns.deleted_at} is null`)
+      ).map((r) => toRecord(r as Record<string, unknown>));
       for (const record of rows) {
         const workflow = workflowsOf(entity).find((w) => w.applies(record));
         const state = workflow && String(record[workflow.doc.stateField]);
         if (!workflow || !workflow.doc.states[state!]?.timers?.length) continue;
-        const [{ since }] = await this.data.database.rows<{ since: number }>(sql`select coalesce(max(id), 0)::int as since from workflow.history
-          where entity = ${entity.name} and record_id = ${record.id as string} and from_state <> to_state`, tx);
+        const [{ since }] = await this.data.database.rows<{ since: number }>(
+          sql`select coalesce(max(id), 0)::int as since from workflow.history
+          where entity = ${entity.name} and record_id = ${record.id as string} and from_state <> to_state`,
+          tx,
+        );
         await this.startTimers(tx, entity, record, workflow, state!, Number(since));
       }
     });
@@ -242,14 +279,22 @@ export class WorkflowService {
       if (this.dueAt(timer, record, new Date())?.toISOString() !== job.due) return;
     }
     try {
-      await this.fire(engineContext(), entity.name, job.id, job.event, { comment: `timer: ${timer.after ?? `${timer.at}${timer.offset ?? ''}`}` });
+      await this.fire(engineContext(), entity.name, job.id, job.event, {
+        comment: `timer: ${timer.after ?? `${timer.at}${timer.offset ?? ''}`}`,
+      });
     } catch (e) {
       // The guard does not hold, or the record moved on: nothing was due.
       if (e instanceof AppError && (e.code === 'guard_failed' || e.code === 'invalid_transition')) return;
       // Anything else the client-side checks refused (an entity rule, a lock…) will not fix itself by
       // retrying: it is kept, logged and told to the owner instead of vanishing.
       if (e instanceof AppError && e.status < 500) {
-        await recordJobFailure(this.data.database, { kind: 'timer', job: `${job.workflow}: ${job.event} (${job.state})`, entity, recordId: job.id, error: e });
+        await recordJobFailure(this.data.database, {
+          kind: 'timer',
+          job: `${job.workflow}: ${job.event} (${job.state})`,
+          entity,
+          recordId: job.id,
+          error: e,
+        });
         return;
       }
       throw e; // retried by the queue
@@ -258,7 +303,11 @@ export class WorkflowService {
 
   private served(entity: CompiledEntity, record: Record<string, unknown>, lang: Lang = 'en'): CompiledWorkflow {
     const workflow = workflowsOf(entity).find((w) => w.applies(record));
-    if (!workflow) throw notFound('no_workflow', tr(lang, `No workflow serves this ${entity.name}`, `没有流程适用于此${entity.label['zh-CN']}`));
+    if (!workflow)
+      throw notFound(
+        'no_workflow',
+        tr(lang, `No workflow serves this ${entity.name}`, `没有流程适用于此${entity.label['zh-CN']}`),
+      );
     return workflow;
   }
 
@@ -269,7 +318,11 @@ export class WorkflowService {
   private roleProblem(ctx: OperationContext, t: WorkflowTransition) {
     if (ctx.privileged || !t.roles?.length) return undefined;
     if (t.roles.some((r) => ctx.principal!.roles.includes(r))) return undefined;
-    const names = t.roles.map((r) => (this.data.documents().get('role', r) as { label?: Record<string, string> } | undefined)?.label?.[ctx.lang] ?? r).join(ctx.lang === 'zh-CN' ? '、' : ', ');
+    const names = t.roles
+      .map(
+        (r) => (this.data.documents().get('role', r) as { label?: Record<string, string> } | undefined)?.label?.[ctx.lang] ?? r,
+      )
+      .join(ctx.lang === 'zh-CN' ? '、' : ', ');
     return { code: 'role_required', message: tr(ctx.lang, `Needs one of the roles: ${names}`, `需要以下角色之一：${names}`) };
   }
 
@@ -282,33 +335,70 @@ export class WorkflowService {
     const state = String(record[workflow.doc.stateField]);
     const options: TransitionOption[] = Object.entries(workflow.doc.states[state]?.on ?? {}).map(([event, t]) => {
       const reasons: TransitionOption['reasons'] = [];
-      if (!rights.update) reasons.push({ code: 'forbidden', message: tr(ctx.lang, `You may not change this ${entity.label.en}`, `您无权修改此${entity.label['zh-CN']}`) });
+      if (!rights.update)
+        reasons.push({
+          code: 'forbidden',
+          message: tr(ctx.lang, `You may not change this ${entity.label.en}`, `您无权修改此${entity.label['zh-CN']}`),
+        });
       const role = this.roleProblem(ctx, t);
       if (role) reasons.push(role);
       // Guards that read $input can only be judged with the input: they are checked when fired.
       const needsInput = t.input !== undefined;
       if (!needsInput && workflow.next(state, { type: event, data: this.data$(ctx, record, {}) }) === undefined) {
-        reasons.push({ code: 'guard_failed', message: t.guardMessage?.[ctx.lang] ?? tr(ctx.lang, 'The conditions for this step are not met', '尚不满足此步骤的条件') });
+        reasons.push({
+          code: 'guard_failed',
+          message: t.guardMessage?.[ctx.lang] ?? tr(ctx.lang, 'The conditions for this step are not met', '尚不满足此步骤的条件'),
+        });
       } else if (!needsInput) {
         // "Allowed" means it would succeed: the record as the transition would write it must meet the entity's rules.
-        for (const v of this.ruleProblems(ctx, entity, workflow, record, state, event)) reasons.push({ code: 'rule_violation', message: v.message });
+        for (const v of this.ruleProblems(ctx, entity, workflow, record, state, event))
+          reasons.push({ code: 'rule_violation', message: v.message });
       }
-      return { event, target: t.target, label: t.label, allowed: reasons.length === 0, reasons, ...(t.input ? { input: t.input } : {}) };
+      return {
+        event,
+        target: t.target,
+        label: t.label,
+        allowed: reasons.length === 0,
+        reasons,
+        ...(t.input ? { input: t.input } : {}),
+      };
     });
-    return { workflow: workflow.doc.name, stateField: workflow.doc.stateField, state, final: workflow.doc.states[state]?.type === 'final', transitions: options };
+    return {
+      workflow: workflow.doc.name,
+      stateField: workflow.doc.stateField,
+      state,
+      final: workflow.doc.states[state]?.type === 'final',
+      transitions: options,
+    };
   }
 
   /** The entity rules the record would break after a transition: its state change and its actions' `set`s. */
-  private ruleProblems(ctx: OperationContext, entity: CompiledEntity, workflow: CompiledWorkflow, record: Record<string, unknown>, from: string, event: string) {
+  private ruleProblems(
+    ctx: OperationContext,
+    entity: CompiledEntity,
+    workflow: CompiledWorkflow,
+    record: Record<string, unknown>,
+    from: string,
+    event: string,
+  ) {
     const t = workflow.transition(from, event)!;
     const data = actionData(ctx, record, undefined);
-    const actions = [...(workflow.doc.states[from].exit ?? []), ...(t.actions ?? []), ...(t.target !== from ? workflow.doc.states[t.target]?.entry ?? [] : [])];
+    const actions = [
+      ...(workflow.doc.states[from].exit ?? []),
+      ...(t.actions ?? []),
+      ...(t.target !== from ? (workflow.doc.states[t.target]?.entry ?? []) : []),
+    ];
     const changes: Record<string, unknown> = {};
     for (const action of actions) {
-      if (actionApplies(action, data)) Object.assign(changes, this.registry.action(action.type)?.changes?.({ action, entity: entity.name, record, data }) ?? {});
+      if (actionApplies(action, data))
+        Object.assign(changes, this.registry.action(action.type)?.changes?.({ action, entity: entity.name, record, data }) ?? {});
     }
     changes[workflow.doc.stateField] = t.target;
-    return ruleViolations(entity, { ...record, ...changes, $user: ctx.principal?.context ?? {}, $now: new Date().toISOString() }, ctx.lang);
+    return ruleViolations(
+      entity,
+      { ...record, ...changes, $user: ctx.principal?.context ?? {}, $now: new Date().toISOString() },
+      ctx.lang,
+    );
   }
 
   /** Fires one transition. Body: { comment?, input?, version? }. */
@@ -316,47 +406,102 @@ export class WorkflowService {
     const entity = this.data.entity(entityName);
     const guard = this.data.guard(ctx);
     const { comment, input, version } = (body ?? {}) as { comment?: unknown; input?: unknown; version?: unknown };
-    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) throw badRequest('invalid_body', tr(ctx.lang, 'Send { "comment"?, "input"?, "version"? }', '请发送 { "comment"?, "input"?, "version"? }'));
-    if (comment !== undefined && (typeof comment !== 'string' || comment.length > 2000)) throw badRequest('invalid_request', tr(ctx.lang, 'comment must be text of at most 2000 characters', '备注须为不超过 2000 字的文本'), [{ path: '/comment', message: tr(ctx.lang, 'invalid', '无效') }]);
-    if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1 || (version as number) > 2147483647)) throw badRequest('invalid_version', tr(ctx.lang, 'version must be a positive integer', 'version 必须是正整数'), [{ path: '/version', message: tr(ctx.lang, 'not a version', '不是有效的版本号') }]);
+    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body)))
+      throw badRequest(
+        'invalid_body',
+        tr(ctx.lang, 'Send { "comment"?, "input"?, "version"? }', '请发送 { "comment"?, "input"?, "version"? }'),
+      );
+    if (comment !== undefined && (typeof comment !== 'string' || comment.length > 2000))
+      throw badRequest(
+        'invalid_request',
+        tr(ctx.lang, 'comment must be text of at most 2000 characters', '备注须为不超过 2000 字的文本'),
+        [{ path: '/comment', message: tr(ctx.lang, 'invalid', '无效') }],
+      );
+    if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1 || (version as number) > 2147483647))
+      throw badRequest('invalid_version', tr(ctx.lang, 'version must be a positive integer', 'version 必须是正整数'), [
+        { path: '/version', message: tr(ctx.lang, 'not a version', '不是有效的版本号') },
+      ]);
 
     // Inside an outer transaction (an auto-advance) this is a savepoint.
     const result = await (outer ?? this.data.database.db).transaction(async (tx) => {
       const { record, rights } = await this.data.findWithRights(tx, guard, entity, id, ['update']);
-      if (!rights.update) throw forbidden(tr(ctx.lang, `You may read this ${entity.label.en} but not change it`, `您可以查看但不能修改此${entity.label['zh-CN']}`));
+      if (!rights.update)
+        throw forbidden(
+          tr(
+            ctx.lang,
+            `You may read this ${entity.label.en} but not change it`,
+            `您可以查看但不能修改此${entity.label['zh-CN']}`,
+          ),
+        );
       const workflow = this.served(entity, record, ctx.lang);
       const from = String(record[workflow.doc.stateField]);
       const t = workflow.transition(from, event);
       if (!t) {
         const known = Object.keys(workflow.doc.states[from]?.on ?? {});
-        throw new AppError(409, 'invalid_transition', tr(ctx.lang,
-          `"${event}" is not possible from "${from}"${known.length ? `; possible: ${known.join(', ')}` : ' (a final state)'}`,
-          `当前状态"${from}"下不能执行"${event}"${known.length ? `；可执行：${known.join('、')}` : '（已是终止状态）'}`));
+        throw new AppError(
+          409,
+          'invalid_transition',
+          tr(
+            ctx.lang,
+            `"${event}" is not possible from "${from}"${known.length ? `; possible: ${known.join(', ')}` : ' (a final state)'}`,
+            `当前状态"${from}"下不能执行"${event}"${known.length ? `；可执行：${known.join('、')}` : '（已是终止状态）'}`,
+          ),
+        );
       }
       const role = this.roleProblem(ctx, t);
       if (role) throw forbidden(role.message, [{ path: `/transitions/${event}`, code: role.code, message: role.message }]);
       if (t.input) {
         const validate = validatorFor(t.input);
-        if (!validate(input ?? {})) throw new AppError(422, 'validation_failed', tr(ctx.lang, 'The transition input is invalid', '流转输入无效'), ajvErrorsToDetails(validate.errors, '/input'));
-      } else if (input !== undefined) throw badRequest('invalid_request', tr(ctx.lang, `"${event}" takes no input`, `"${event}"不接受输入`), [{ path: '/input', message: tr(ctx.lang, 'not expected', '不应提供') }]);
+        if (!validate(input ?? {}))
+          throw new AppError(
+            422,
+            'validation_failed',
+            tr(ctx.lang, 'The transition input is invalid', '流转输入无效'),
+            ajvErrorsToDetails(validate.errors, '/input'),
+          );
+      } else if (input !== undefined)
+        throw badRequest('invalid_request', tr(ctx.lang, `"${event}" takes no input`, `"${event}"不接受输入`), [
+          { path: '/input', message: tr(ctx.lang, 'not expected', '不应提供') },
+        ]);
 
       const data = this.data$(ctx, record, input);
       await this.runChecks(tx, ctx, t, event, record, data);
       const to = workflow.next(from, { type: event, data });
       if (to === undefined) {
-        const why = t.guardMessage?.[ctx.lang] ?? tr(ctx.lang, `The conditions for "${event}" are not met`, `尚不满足"${event}"的条件`);
+        const why =
+          t.guardMessage?.[ctx.lang] ?? tr(ctx.lang, `The conditions for "${event}" are not met`, `尚不满足"${event}"的条件`);
         throw new AppError(409, 'guard_failed', why, [{ path: `/transitions/${event}`, code: 'guard_failed', message: why }]);
       }
 
       // exit actions of the old state, the transition's, entry actions of the new one — in that order.
-      const actions: WorkflowAction[] = [...(workflow.doc.states[from].exit ?? []), ...(t.actions ?? []), ...(to !== from ? workflow.doc.states[to].entry ?? [] : [])];
+      const actions: WorkflowAction[] = [
+        ...(workflow.doc.states[from].exit ?? []),
+        ...(t.actions ?? []),
+        ...(to !== from ? (workflow.doc.states[to].entry ?? []) : []),
+      ];
       const { record: after, created } = await runActions(this.data, this.registry, {
-        tx, ctx, entity, record, actions, input,
+        tx,
+        ctx,
+        entity,
+        record,
+        actions,
+        input,
         changes: { [workflow.doc.stateField]: to },
         expected: (version as number | undefined) ?? (record.version as number),
         audit: { action: 'transition', note: `${event}: ${from} → ${to}` },
       });
-      const entered = await this.record(tx, entity, id, workflow.doc.name, event, from, to, ctx.principal?.userId ?? null, comment as string | undefined, input);
+      const entered = await this.record(
+        tx,
+        entity,
+        id,
+        workflow.doc.name,
+        event,
+        from,
+        to,
+        ctx.principal?.userId ?? null,
+        comment as string | undefined,
+        input,
+      );
       if (to !== from) await this.startTimers(tx, entity, after, workflow, to, entered);
       return { record: after, from, to, created };
     });
@@ -368,15 +513,31 @@ export class WorkflowService {
    * Duplicate checks (撞单): refuse when a record of another entity matches — looked for as the engine,
    * whatever the caller may see, and only its existence is told.
    */
-  private async runChecks(tx: Db, ctx: OperationContext, t: WorkflowTransition, event: string, record: Record<string, unknown>, data: Record<string, unknown>) {
+  private async runChecks(
+    tx: Db,
+    ctx: OperationContext,
+    t: WorkflowTransition,
+    event: string,
+    record: Record<string, unknown>,
+    data: Record<string, unknown>,
+  ) {
     for (const [i, check] of (t.checks ?? []).entries()) {
       if (check.when !== undefined && !isTruthy(evaluateRule(check.when, data))) continue;
       const target = this.data.entity(check.entity);
-      const where = compileFilter(check.filter, filterScope(target, { $record: record, $input: data.$input, $user: data.$user, $now: data.$now }));
-      const [hit] = await tx.select({ id: target.columns.id }).from(target.table).where(and(isNull(target.columns.deleted_at), where)).limit(1);
+      const where = compileFilter(
+        check.filter,
+        filterScope(target, { $record: record, $input: data.$input, $user: data.$user, $now: data.$now }),
+      );
+      const [hit] = await tx
+        .select({ id: target.columns.id })
+        .from(target.table)
+        .where(and(isNull(target.columns.deleted_at), where))
+        .limit(1);
       if (hit) {
         const code = check.code ?? 'duplicate_found';
-        throw conflict(code, check.message[ctx.lang], [{ path: `/transitions/${event}/checks/${i}`, code, message: check.message[ctx.lang] }]);
+        throw conflict(code, check.message[ctx.lang], [
+          { path: `/transitions/${event}/checks/${i}`, code, message: check.message[ctx.lang] },
+        ]);
       }
     }
   }
@@ -386,7 +547,18 @@ export class WorkflowService {
    * record that predates its history, one is opened and closed for its initial state) and the new one
    * opened — all in one statement, one round trip.
    */
-  private async record(tx: Db, entity: CompiledEntity, id: string, workflow: string, event: string, from: string, to: string, actor: string | null, comment: string | undefined, input: unknown): Promise<number> {
+  private async record(
+    tx: Db,
+    entity: CompiledEntity,
+    id: string,
+    workflow: string,
+    event: string,
+    from: string,
+    to: string,
+    actor: string | null,
+    comment: string | undefined,
+    input: unknown,
+  ): Promise<number> {
     const history = sql`insert into workflow.history (entity, record_id, workflow, event, from_state, to_state, actor, comment, input)
       values (${entity.name}, ${id}, ${workflow}, ${event}, ${from}, ${to}, ${actor}, ${comment ?? null}, ${input === undefined ? null : JSON.stringify(input)}::jsonb) returning id`;
     if (from === to) {
@@ -395,7 +567,8 @@ export class WorkflowService {
     }
     // Sub-statements of one WITH run in no set order: the two stays go in one INSERT, ordered, so that
     // their ids follow time.
-    const [entry] = await this.data.database.rows<{ id: number }>(sql`
+    const [entry] = await this.data.database.rows<{ id: number }>(
+      sql`
       with entry as (${history}),
       closed as (update workflow.stays set left_at = now() where entity = ${entity.name} and record_id = ${id} and left_at is null returning id),
       opened as (
@@ -407,7 +580,9 @@ export class WorkflowService {
           select 2, ${entity.name}::text, ${id}::uuid, ${workflow}::text, ${to}::text, now(), null
         ) s order by seq
         returning id)
-      select (select id from entry)::int as id, (select count(*) from opened)::int as opened`, tx);
+      select (select id from entry)::int as id, (select count(*) from opened)::int as opened`,
+      tx,
+    );
     return Number(entry.id);
   }
 
@@ -416,9 +591,15 @@ export class WorkflowService {
     const entity = this.data.entity(entityName);
     await this.data.get(ctx, entityName, id, { fields: 'id' });
     const [transitions, stays] = await Promise.all([
-      this.data.database.rows<{ at: Date | string }>(sql`select id, workflow, event, from_state as "from", to_state as "to", actor, at, comment, input
+      this.data.database.rows<{
+        at: Date | string;
+      }>(sql`select id, workflow, event, from_state as "from", to_state as "to", actor, at, comment, input
         from workflow.history where entity = ${entity.name} and record_id = ${id} order by id desc`),
-      this.data.database.rows<{ state: string; entered_at: Date | string; left_at: Date | string | null }>(sql`select state, entered_at, left_at
+      this.data.database.rows<{
+        state: string;
+        entered_at: Date | string;
+        left_at: Date | string | null;
+      }>(sql`select state, entered_at, left_at
         from workflow.stays where entity = ${entity.name} and record_id = ${id} order by id`),
     ]);
     return {
@@ -427,7 +608,12 @@ export class WorkflowService {
       stays: stays.map((s) => {
         const entered = new Date(s.entered_at);
         const left = s.left_at ? new Date(s.left_at) : null;
-        return { state: s.state, enteredAt: entered.toISOString(), leftAt: left?.toISOString() ?? null, seconds: Math.round(((left ?? new Date()).getTime() - entered.getTime()) / 1000) };
+        return {
+          state: s.state,
+          enteredAt: entered.toISOString(),
+          leftAt: left?.toISOString() ?? null,
+          seconds: Math.round(((left ?? new Date()).getTime() - entered.getTime()) / 1000),
+        };
       }),
     };
   }

@@ -13,7 +13,12 @@ const rating: Plugin = {
       options: { max: { type: 'integer', minimum: 1, maximum: 10 } },
       kind: () => 'integer',
       columnType: () => 'integer',
-      valueSchema: (field) => ({ type: 'integer', minimum: 1, maximum: (field.max as number | undefined) ?? 5, 'x-widget': 'rating' }),
+      valueSchema: (field) => ({
+        type: 'integer',
+        minimum: 1,
+        maximum: (field.max as number | undefined) ?? 5,
+        'x-widget': 'rating',
+      }),
       form: (field) => ({ widget: 'rating', options: { max: (field.max as number | undefined) ?? 5 } }),
     },
   ],

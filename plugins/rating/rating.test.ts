@@ -2,10 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, L, startEngine, type TestEngine } from '../../test/support/engine.js';
 import rating from './index.js';
 
-const survey = { kind: 'entity', name: 'survey', label: L('Survey', '满意度调查'), fields: [
-  { name: 'customer', type: 'text', label: L('Customer', '客户'), required: true },
-  { name: 'score', type: 'rating', max: 3, label: L('Score', '评分'), indexed: true },
-] };
+const survey = {
+  kind: 'entity',
+  name: 'survey',
+  label: L('Survey', '满意度调查'),
+  fields: [
+    { name: 'customer', type: 'text', label: L('Customer', '客户'), required: true },
+    { name: 'score', type: 'rating', max: 3, label: L('Score', '评分'), indexed: true },
+  ],
+};
 
 describe.each(drivers)('rating plugin on %s', (driver) => {
   let e: TestEngine;
@@ -24,7 +29,9 @@ describe.each(drivers)('rating plugin on %s', (driver) => {
     expect(sorted.body.data.map((r: any) => r.score)).toEqual([3]);
     const openapi = (await e.call('GET', '/api/openapi.json')).body;
     expect(openapi.components.schemas.SurveyCreate.properties.score).toMatchObject({ maximum: 3, 'x-widget': 'rating' });
-    const badOption = await e.call('POST', '/api/meta/deploy', { documents: [{ ...survey, fields: [survey.fields[0], { ...survey.fields[1], max: 11 }] }] });
+    const badOption = await e.call('POST', '/api/meta/deploy', {
+      documents: [{ ...survey, fields: [survey.fields[0], { ...survey.fields[1], max: 11 }] }],
+    });
     expect(badOption.status).toBe(400);
     expect(badOption.body.error.details[0].path).toBe('/documents/0/fields/1/max');
   });

@@ -24,7 +24,13 @@ function RatingWidget(props: WidgetProps) {
 registerWidget('rating', {
   cell: (value, ctx) =>
     typeof value === 'number' ? (
-      <Rate disabled count={Number(ctx.options.max ?? 5)} value={value} style={{ fontSize: 13 }} aria-label={`${value} / ${ctx.options.max ?? 5}`} />
+      <Rate
+        disabled
+        count={Number(ctx.options.max ?? 5)}
+        value={value}
+        style={{ fontSize: 13 }}
+        aria-label={`${value} / ${ctx.options.max ?? 5}`}
+      />
     ) : null,
   form: RatingWidget,
 });

@@ -9,16 +9,24 @@ import type { Plugin } from '../../engine/registry/types.js';
 import { badRequest } from '../../engine/errors.js';
 import type { SqlOperationCompiler } from '../../engine/rules/evaluate.js';
 
-const startsWith = (value: unknown, prefix: unknown) => typeof value === 'string' && typeof prefix === 'string' && value.startsWith(prefix);
+const startsWith = (value: unknown, prefix: unknown) =>
+  typeof value === 'string' && typeof prefix === 'string' && value.startsWith(prefix);
 
 const startsWithSql: SqlOperationCompiler = (args, ctx) => {
   const [target, prefix] = args as [{ var?: unknown } | undefined, unknown];
   const name = target && typeof target === 'object' && typeof target.var === 'string' ? target.var : undefined;
   const field = name === undefined ? undefined : ctx.field(name);
   if (args.length !== 2 || !field || typeof prefix !== 'string') {
-    throw badRequest('invalid_filter', 'starts_with takes a text field and a string: {"starts_with": [{"var": "field"}, "prefix"]}', [{ path: ctx.path, message: 'expected [{"var": field}, "prefix"]' }]);
+    throw badRequest(
+      'invalid_filter',
+      'starts_with takes a text field and a string: {"starts_with": [{"var": "field"}, "prefix"]}',
+      [{ path: ctx.path, message: 'expected [{"var": field}, "prefix"]' }],
+    );
   }
-  if (field.kind !== 'text') throw badRequest('type_mismatch', `starts_with needs a text field, not ${field.kind}`, [{ path: ctx.path + '/0', message: 'not a text field' }]);
+  if (field.kind !== 'text')
+    throw badRequest('type_mismatch', `starts_with needs a text field, not ${field.kind}`, [
+      { path: ctx.path + '/0', message: 'not a text field' },
+    ]);
   const pattern = prefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
   // NULL never starts with anything (false); its negation is true, so NULL rows join the negated form.
   return ctx.negated ? sql`(${field.sql} not like ${pattern} or ${field.sql} is null)` : sql`${field.sql} like ${pattern}`;

@@ -12,9 +12,24 @@ describe.each(drivers)('starts_with operation on %s', (driver) => {
   let rows: { id: string; code: string | null }[];
   beforeAll(async () => {
     e = await startEngine(driver, { plugins: [textMatch] });
-    await e.call('POST', '/api/meta/deploy', { documents: [{ kind: 'entity', name: 'item', label: L('Item', '物品'), fields: [{ name: 'code', type: 'text', label: L('Code', '编号') }] }] });
+    await e.call('POST', '/api/meta/deploy', {
+      documents: [
+        {
+          kind: 'entity',
+          name: 'item',
+          label: L('Item', '物品'),
+          fields: [{ name: 'code', type: 'text', label: L('Code', '编号') }],
+        },
+      ],
+    });
     const values = fc.sample(fc.option(word, { nil: null, freq: 5 }), { numRuns: 60, seed: 42 });
-    rows = (await e.call('POST', '/api/data/item', values.map((code) => ({ code })))).body.data;
+    rows = (
+      await e.call(
+        'POST',
+        '/api/data/item',
+        values.map((code) => ({ code })),
+      )
+    ).body.data;
   });
   afterAll(() => e?.stop());
 
@@ -23,7 +38,10 @@ describe.each(drivers)('starts_with operation on %s', (driver) => {
       fc.asyncProperty(word, fc.boolean(), async (prefix, negate) => {
         const atom = { starts_with: [{ var: 'code' }, prefix] };
         const rule = negate ? { '!': atom } : atom;
-        const want = rows.filter((r) => isTruthy(evaluateRule(rule, r))).map((r) => r.id).sort();
+        const want = rows
+          .filter((r) => isTruthy(evaluateRule(rule, r)))
+          .map((r) => r.id)
+          .sort();
         const res = await e.call('GET', `/api/data/item?limit=500&filter=${q(rule)}`);
         expect(res.status).toBe(200);
         expect(res.body.data.map((r: any) => r.id).sort()).toEqual(want);

@@ -14,20 +14,27 @@ describe.each(drivers)('metadata visibility on %s', (driver) => {
   let rep: string;
   beforeAll(async () => {
     e = await startEngine(driver);
-    expect((await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(join(root, 'sample-apps', 'sales')) })).status).toBe(201);
+    expect(
+      (await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(join(root, 'sample-apps', 'sales')) })).status,
+    ).toBe(201);
     const u = await e.createUser({ username: 'rep', display_name: 'Rep', roles: ['sales_rep'], password: 'rep password 123' });
     rep = await e.login('rep', u.password);
   }, 180_000); // seeding users (scrypt) and deploying a sample app: slow on a busy machine
   afterAll(() => e?.stop());
 
-  it('gives a sales rep the UI\'s metadata only', async () => {
+  it("gives a sales rep the UI's metadata only", async () => {
     const all = await e.callAs(rep, 'GET', '/api/meta/documents');
     expect(all.status).toBe(200);
     const kinds = new Set(all.body.data.map((d: any) => d.kind));
     expect(kinds.has('entity') && kinds.has('dictionary') && kinds.has('workflow')).toBe(true);
     for (const hidden of ['role', 'automation', 'template']) expect(kinds.has(hidden), hidden).toBe(false);
     expect(JSON.stringify(all.body)).not.toContain('"grants"');
-    for (const path of ['/api/meta/documents?kind=role', '/api/meta/documents/role/sales_rep', '/api/meta/deployments', '/api/meta/documents/entity/account/versions']) {
+    for (const path of [
+      '/api/meta/documents?kind=role',
+      '/api/meta/documents/role/sales_rep',
+      '/api/meta/deployments',
+      '/api/meta/documents/entity/account/versions',
+    ]) {
       const res = await e.callAs(rep, 'GET', path);
       expect([path, res.status, res.body.error.code]).toEqual([path, 403, 'forbidden']);
     }

@@ -13,7 +13,17 @@ import type { EngineOptions } from '../../engine/engine.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
-export const USERS = ['gm', 'director', 'manager_east', 'rep_east', 'rep_north', 'marketing', 'service', 'finance', 'admin'] as const;
+export const USERS = [
+  'gm',
+  'director',
+  'manager_east',
+  'rep_east',
+  'rep_north',
+  'marketing',
+  'service',
+  'finance',
+  'admin',
+] as const;
 export type UserName = (typeof USERS)[number];
 
 export interface Org {
@@ -34,8 +44,14 @@ export async function startOrg(driver: Driver, apps: string[] = ['sales'], optio
     if (deployed.status !== 201) throw new Error(JSON.stringify(deployed.body));
   }
   // The harness already made an "admin"; the demo organisation brings its own.
-  await e.data.database.db.execute((await import('drizzle-orm')).sql`update "user" set username = 'harness_admin' where username = 'admin'`);
-  const credentials = await seedOrganisation(e.data, e.auth, apps.map((app) => join(root, 'sample-apps', app, 'data', 'organisation.json')).filter(existsSync));
+  await e.data.database.db.execute(
+    (await import('drizzle-orm')).sql`update "user" set username = 'harness_admin' where username = 'admin'`,
+  );
+  const credentials = await seedOrganisation(
+    e.data,
+    e.auth,
+    apps.map((app) => join(root, 'sample-apps', app, 'data', 'organisation.json')).filter(existsSync),
+  );
   const passwords = Object.fromEntries(credentials.map((c) => [c.username, c.password])) as Record<UserName, string>;
   const tokens = {} as Record<UserName, string>;
   for (const u of USERS) tokens[u] = await e.login(u, passwords[u]);
@@ -43,8 +59,26 @@ export async function startOrg(driver: Driver, apps: string[] = ['sales'], optio
   const ids = Object.fromEntries(users.map((u: any) => [u.username, u.id])) as Record<UserName, string>;
   const depts = (await e.call('GET', '/api/data/department?limit=50')).body.data;
   const departments = Object.fromEntries(depts.map((d: any) => [d.code, d.id]));
-  const created = await e.call('POST', '/api/data/account', USERS.map((u, i) => ({ name: `${u} 的客户`, region: i % 2 ? 'east' : 'north', grade: 'b', credit_limit: 1000 * (i + 1), owner_id: ids[u] })));
+  const created = await e.call(
+    'POST',
+    '/api/data/account',
+    USERS.map((u, i) => ({
+      name: `${u} 的客户`,
+      region: i % 2 ? 'east' : 'north',
+      grade: 'b',
+      credit_limit: 1000 * (i + 1),
+      owner_id: ids[u],
+    })),
+  );
   if (created.status !== 201) throw new Error(JSON.stringify(created.body));
   const accounts = Object.fromEntries(USERS.map((u, i) => [u, created.body.data[i]])) as Record<UserName, any>;
-  return { e, ids, tokens, passwords, departments, accounts, as: (user, method, path, body, headers) => e.callAs(tokens[user], method, path, body, headers) };
+  return {
+    e,
+    ids,
+    tokens,
+    passwords,
+    departments,
+    accounts,
+    as: (user, method, path, body, headers) => e.callAs(tokens[user], method, path, body, headers),
+  };
 }

@@ -14,13 +14,27 @@ const dealDoc = (change: (fields: Record<string, unknown>[]) => Record<string, u
   return { ...doc, fields: change(doc.fields) };
 };
 const withWeighted = (divisor: number) =>
-  dealDoc((fields) => fields.map((f) => (f.name === 'weighted' ? { ...f, expr: { '*': [{ var: 'amount' }, { '/': [{ var: 'probability' }, divisor] }] } } : f)));
+  dealDoc((fields) =>
+    fields.map((f) =>
+      f.name === 'weighted' ? { ...f, expr: { '*': [{ var: 'amount' }, { '/': [{ var: 'probability' }, divisor] }] } } : f,
+    ),
+  );
 const round2 = (n: number) => Math.round(n * 100) / 100;
-const doubled = { name: 'doubled', type: 'formula', returns: 'decimal', label: L('Doubled', '双倍'), expr: { '*': [{ var: 'amount' }, 2] } };
+const doubled = {
+  name: 'doubled',
+  type: 'formula',
+  returns: 'decimal',
+  label: L('Doubled', '双倍'),
+  expr: { '*': [{ var: 'amount' }, 2] },
+};
 /** The deal document after the formula tests, relabelled and with a plain field more. */
 const relabelled = () => {
   const current = dealDoc(() => [...withWeighted(50).fields, doubled]);
-  return { ...current, label: L('Opportunity', '机会'), fields: [...current.fields, { name: 'memo', type: 'text', label: L('Memo', '备忘') }] };
+  return {
+    ...current,
+    label: L('Opportunity', '机会'),
+    fields: [...current.fields, { name: 'memo', type: 'text', label: L('Memo', '备忘') }],
+  };
 };
 
 describe.each(drivers)('backfilling existing records after a deploy on %s', (driver) => {
@@ -30,7 +44,11 @@ describe.each(drivers)('backfilling existing records after a deploy on %s', (dri
   beforeAll(async () => {
     e = await startEngine(driver);
     expect((await e.call('POST', '/api/meta/deploy', { documents: testApp() })).status).toBe(201);
-    const deals = Array.from({ length: 30 }, (_, i) => ({ title: `Deal ${i}`, amount: i % 7 === 0 ? null : 1000 * (i + 1), probability: (i * 13) % 101 }));
+    const deals = Array.from({ length: 30 }, (_, i) => ({
+      title: `Deal ${i}`,
+      amount: i % 7 === 0 ? null : 1000 * (i + 1),
+      probability: (i * 13) % 101,
+    }));
     const created = await e.call('POST', '/api/data/deal', deals);
     expect(created.status).toBe(201);
     ids = created.body.data.map((d: { id: string }) => d.id);
@@ -41,10 +59,21 @@ describe.each(drivers)('backfilling existing records after a deploy on %s', (dri
 
   /** Every deal, live and deleted, as stored. */
   const allDeals = async () =>
-    e.database.rows<{ id: string; amount: string | null; probability: string | null; weighted: string | null; big: boolean | null; version: number; updated_at: unknown; doubled?: string | null; deal_no?: string | null }>(
-      sql`select * from deal order by id`,
+    e.database.rows<{
+      id: string;
+      amount: string | null;
+      probability: string | null;
+      weighted: string | null;
+      big: boolean | null;
+      version: number;
+      updated_at: unknown;
+      doubled?: string | null;
+      deal_no?: string | null;
+    }>(sql`select * from deal order by id`);
+  const recomputeJobs = async () =>
+    Number(
+      (await e.database.rows<{ n: number }>(sql`select count(*)::int as n from jobs.job where name = ${BACKFILL_QUEUE}`))[0].n,
     );
-  const recomputeJobs = async () => Number((await e.database.rows<{ n: number }>(sql`select count(*)::int as n from jobs.job where name = ${BACKFILL_QUEUE}`))[0].n);
 
   /** Waits until check() holds for the stored rows (the queue polls every half second). */
   async function until(check: (rows: Awaited<ReturnType<typeof allDeals>>) => boolean, ms = 20_000) {
@@ -69,7 +98,14 @@ describe.each(drivers)('backfilling existing records after a deploy on %s', (dri
     expect(deployed.status).toBe(201);
     expect(await recomputeJobs()).toBe(jobs + 1);
     // The deploy's answer names the job; its status is readable until it completes.
-    expect(deployed.body.jobs).toEqual([{ queue: BACKFILL_QUEUE, id: expect.any(String), entity: 'deal', description: 'recompute the computed fields of every deal' }]);
+    expect(deployed.body.jobs).toEqual([
+      {
+        queue: BACKFILL_QUEUE,
+        id: expect.any(String),
+        entity: 'deal',
+        description: 'recompute the computed fields of every deal',
+      },
+    ]);
     const job = deployed.body.jobs[0];
     for (let state = ''; state !== 'completed'; ) {
       const status = await e.call('GET', `/api/meta/jobs/${job.queue}/${job.id}`);
@@ -98,7 +134,9 @@ describe.each(drivers)('backfilling existing records after a deploy on %s', (dri
   it('fills a formula field added to an entity that already has records', async () => {
     const doc = dealDoc(() => [...withWeighted(50).fields, doubled]);
     expect((await e.call('POST', '/api/meta/deploy', { documents: [doc] })).status).toBe(201);
-    const rows = await until((all) => all.every((r) => (r.doubled === null ? null : Number(r.doubled)) === (r.amount === null ? null : Number(r.amount) * 2)));
+    const rows = await until((all) =>
+      all.every((r) => (r.doubled === null ? null : Number(r.doubled)) === (r.amount === null ? null : Number(r.amount) * 2)),
+    );
     expect(rows.filter((r) => r.doubled !== null).length).toBeGreaterThan(20);
     const listed = (await e.call('GET', '/api/data/deal?fields=amount,doubled&limit=100')).body.data;
     for (const d of listed) expect(d.doubled).toBe(d.amount === null ? null : d.amount * 2);
@@ -110,10 +148,23 @@ describe.each(drivers)('backfilling existing records after a deploy on %s', (dri
     const doc = relabelled();
     expect((await e.call('POST', '/api/meta/deploy', { documents: [doc] })).status).toBe(201);
     // A dry run of a formula change applies nothing and queues nothing.
-    const dry = await e.call('POST', '/api/meta/deploy', { documents: [{ ...doc, fields: doc.fields.map((f) => (f.name === 'doubled' ? { ...f, expr: { '*': [{ var: 'amount' }, 3] } } : f)) }], dryRun: true });
+    const dry = await e.call('POST', '/api/meta/deploy', {
+      documents: [
+        { ...doc, fields: doc.fields.map((f) => (f.name === 'doubled' ? { ...f, expr: { '*': [{ var: 'amount' }, 3] } } : f)) },
+      ],
+      dryRun: true,
+    });
     expect(dry.status).toBe(200);
     // A new entity with a formula has no rows to recompute.
-    const gadget = { kind: 'entity', name: 'gadget', label: L('Gadget', '小工具'), fields: [{ name: 'n', type: 'integer', label: L('N', '数') }, { name: 'n2', type: 'formula', returns: 'integer', label: L('N²', '平方'), expr: { '*': [{ var: 'n' }, { var: 'n' }] } }] };
+    const gadget = {
+      kind: 'entity',
+      name: 'gadget',
+      label: L('Gadget', '小工具'),
+      fields: [
+        { name: 'n', type: 'integer', label: L('N', '数') },
+        { name: 'n2', type: 'formula', returns: 'integer', label: L('N²', '平方'), expr: { '*': [{ var: 'n' }, { var: 'n' }] } },
+      ],
+    };
     expect((await e.call('POST', '/api/meta/deploy', { documents: [gadget] })).status).toBe(201);
     expect(await recomputeJobs()).toBe(jobs);
   });
@@ -150,17 +201,29 @@ describe.each(drivers)('backfilling existing records after a deploy on %s', (dri
   it('numbers the existing records when an auto-number field is added, oldest first, dated by their creation', async () => {
     // Ten deals were created in 2024 (one minute apart, newest id first so that time, not id, orders them).
     const old = [...ids.slice(10, 20)].reverse();
-    for (const [i, id] of old.entries()) await e.database.rows(sql`update deal set created_at = ${`2024-05-01T08:${String(i).padStart(2, '0')}:00Z`}::timestamptz where id = ${id}::uuid`);
+    for (const [i, id] of old.entries())
+      await e.database.rows(
+        sql`update deal set created_at = ${`2024-05-01T08:${String(i).padStart(2, '0')}:00Z`}::timestamptz where id = ${id}::uuid`,
+      );
     const versions = new Map((await allDeals()).map((r) => [r.id, r.version]));
 
     const doc = relabelled();
-    const numbered = { ...doc, fields: [...doc.fields, { name: 'deal_no', type: 'autonumber', pattern: 'D-{yyyy}-{seq:4}', label: L('Deal no.', '商机编号') }] };
+    const numbered = {
+      ...doc,
+      fields: [
+        ...doc.fields,
+        { name: 'deal_no', type: 'autonumber', pattern: 'D-{yyyy}-{seq:4}', label: L('Deal no.', '商机编号') },
+      ],
+    };
     expect((await e.call('POST', '/api/meta/deploy', { documents: [numbered] })).status).toBe(201);
     const rows = await until((all) => all.every((r) => r.deal_no));
 
     const numberOf = new Map(rows.map((r) => [r.id, r.deal_no]));
     expect(old.map((id) => numberOf.get(id))).toEqual(old.map((_, i) => `D-2024-${String(i + 1).padStart(4, '0')}`));
-    const recent = rows.filter((r) => !old.includes(r.id)).map((r) => r.deal_no).sort();
+    const recent = rows
+      .filter((r) => !old.includes(r.id))
+      .map((r) => r.deal_no)
+      .sort();
     expect(recent).toEqual(recent.map((_, i) => `D-${new Date().getUTCFullYear()}-${String(i + 1).padStart(4, '0')}`));
     for (const r of rows) expect(r.version).toBe(versions.get(r.id));
 

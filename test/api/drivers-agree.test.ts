@@ -10,21 +10,41 @@ import { drivers, L, startEngine, type Driver } from '../support/engine.js';
 const documents = [
   { kind: 'dictionary', name: 'lot_state', label: L('State'), items: ['open', 'closed'].map((v) => ({ value: v, label: L(v) })) },
   { kind: 'role', name: 'clerk', label: L('Clerk'), grants: [{ entity: 'lot', read: 'all', create: 'all', update: 'all' }] },
-  { kind: 'entity', name: 'lot', label: L('Lot'), titleField: 'title', fields: [
-    { name: 'title', type: 'text', label: L('Title') },
-    { name: 'price', type: 'currency', label: L('Price') },
-    { name: 'share', type: 'percent', label: L('Share') },
-    { name: 'rate', type: 'decimal', precision: 12, scale: 4, label: L('Rate') },
-    { name: 'pieces', type: 'integer', label: L('Pieces') },
-    { name: 'total', type: 'formula', returns: 'decimal', expr: { '*': [{ var: 'price' }, { var: 'rate' }] }, label: L('Total') },
-    { name: 'day', type: 'date', label: L('Day') },
-    { name: 'at', type: 'datetime', label: L('At') },
-    { name: 'state', type: 'picklist', dictionary: 'lot_state', label: L('State') },
-  ] },
-  { kind: 'workflow', name: 'lot_flow', label: L('Lot flow'), entity: 'lot', stateField: 'state', initial: 'open', states: {
-    open: { on: { close: { target: 'closed', label: L('Close') } } },
-    closed: { type: 'final' },
-  } },
+  {
+    kind: 'entity',
+    name: 'lot',
+    label: L('Lot'),
+    titleField: 'title',
+    fields: [
+      { name: 'title', type: 'text', label: L('Title') },
+      { name: 'price', type: 'currency', label: L('Price') },
+      { name: 'share', type: 'percent', label: L('Share') },
+      { name: 'rate', type: 'decimal', precision: 12, scale: 4, label: L('Rate') },
+      { name: 'pieces', type: 'integer', label: L('Pieces') },
+      {
+        name: 'total',
+        type: 'formula',
+        returns: 'decimal',
+        expr: { '*': [{ var: 'price' }, { var: 'rate' }] },
+        label: L('Total'),
+      },
+      { name: 'day', type: 'date', label: L('Day') },
+      { name: 'at', type: 'datetime', label: L('At') },
+      { name: 'state', type: 'picklist', dictionary: 'lot_state', label: L('State') },
+    ],
+  },
+  {
+    kind: 'workflow',
+    name: 'lot_flow',
+    label: L('Lot flow'),
+    entity: 'lot',
+    stateField: 'state',
+    initial: 'open',
+    states: {
+      open: { on: { close: { target: 'closed', label: L('Close') } } },
+      closed: { type: 'final' },
+    },
+  },
 ];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -43,7 +63,17 @@ async function script(driver: Driver) {
       return res.body;
     };
     await keep('deploy', 'POST', '/api/meta/deploy', { documents });
-    const lot = (await keep('create', 'POST', '/api/data/lot', { title: 'A', price: 580000, share: 12, rate: 1.5, pieces: 3, day: '2026-11-27', at: '2026-11-27T08:43:57.667Z' })).data;
+    const lot = (
+      await keep('create', 'POST', '/api/data/lot', {
+        title: 'A',
+        price: 580000,
+        share: 12,
+        rate: 1.5,
+        pieces: 3,
+        day: '2026-11-27',
+        at: '2026-11-27T08:43:57.667Z',
+      })
+    ).data;
     await keep('create2', 'POST', '/api/data/lot', { title: 'B', price: 0.1, share: 12.25, rate: 0.0001 });
     await keep('get', 'GET', `/api/data/lot/${lot.id}`);
     await keep('list', 'GET', '/api/data/lot?sort=price&count=true');
@@ -75,7 +105,9 @@ function normalise(value: unknown, path: string, problems: string[]): unknown {
   if (Array.isArray(value)) return value.map((v, i) => normalise(v, `${path}/${i}`, problems));
   if (value && typeof value === 'object') {
     // Durations depend on how long each run took, not on the driver.
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'seconds' ? '<seconds>' : normalise(v, `${path}/${k}`, problems)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, k === 'seconds' ? '<seconds>' : normalise(v, `${path}/${k}`, problems)]),
+    );
   }
   return value;
 }
@@ -87,7 +119,14 @@ describe('both drivers answer the same JSON', () => {
       const problems: string[] = [];
       const answers = normalise(await script(driver), '', problems) as Record<string, any>;
       expect(problems, driver).toEqual([]);
-      expect(answers.get.data).toMatchObject({ price: 580000, share: 12, rate: 1.5, total: 870000, pieces: 3, day: '2026-11-27' });
+      expect(answers.get.data).toMatchObject({
+        price: 580000,
+        share: 12,
+        rate: 1.5,
+        total: 870000,
+        pieces: 3,
+        day: '2026-11-27',
+      });
       results.push(answers);
     }
     if (results.length === 2) {

@@ -22,7 +22,8 @@ function strip(schema: unknown): unknown {
       continue;
     }
     // Under `properties` the keys are field names (a field may be called "title"), not keywords.
-    out[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, strip(v)])) : strip(value);
+    out[key] =
+      key === 'properties' ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, strip(v)])) : strip(value);
   }
   return out;
 }
@@ -36,15 +37,28 @@ describe.each(drivers)('form schemas on %s', (driver) => {
 
   it('titles and labels follow ?lang, then Accept-Language', async () => {
     const zh = (await o.as('gm', 'GET', '/api/meta/forms/opportunity?lang=zh-CN')).body.data;
-    expect(zh.entity).toEqual({ name: 'opportunity', label: '商机', titleField: 'title', workflow: 'project_sales', approval: null });
+    expect(zh.entity).toEqual({
+      name: 'opportunity',
+      label: '商机',
+      titleField: 'title',
+      workflow: 'project_sales',
+      approval: null,
+    });
     expect(zh.create.properties.title.title).toBe('商机名称');
     expect(zh.read.properties.probability).toMatchObject({ title: '成交概率', description: '赢单可能性，0–100%。' });
     expect(zh.uiSchema.probability['ui:help']).toBe('赢单可能性，0–100%。');
-    expect(zh.fields.find((f: any) => f.name === 'stage')).toMatchObject({ label: '销售阶段', type: 'picklist', dictionary: 'sales_stage', sortable: true, filterable: true });
+    expect(zh.fields.find((f: any) => f.name === 'stage')).toMatchObject({
+      label: '销售阶段',
+      type: 'picklist',
+      dictionary: 'sales_stage',
+      sortable: true,
+      filterable: true,
+    });
     const en = (await o.as('gm', 'GET', '/api/meta/forms/opportunity', undefined, { 'accept-language': 'en-US' })).body.data;
     expect(en.entity.label).toBe('Opportunity');
     expect(en.create.properties.title.title).toBe('Title');
-    const byHeader = (await o.as('gm', 'GET', '/api/meta/forms/opportunity', undefined, { 'accept-language': 'zh-CN,zh;q=0.9' })).body.data;
+    const byHeader = (await o.as('gm', 'GET', '/api/meta/forms/opportunity', undefined, { 'accept-language': 'zh-CN,zh;q=0.9' }))
+      .body.data;
     expect(byHeader.entity.label).toBe('商机');
     const quote = (await o.as('gm', 'GET', '/api/meta/forms/quote?lang=en')).body.data;
     expect(quote.entity.approval).toBe('quote_discount');
@@ -59,12 +73,19 @@ describe.each(drivers)('form schemas on %s', (driver) => {
       { const: 'needs_confirmed', title: '需求确定' },
       { const: 'proposal', title: '提交方案' },
     ]);
-    expect(stage.oneOf.map((c: any) => c.const)).toEqual(form.fields.find((f: any) => f.name === 'stage').options.map((i: any) => i.value));
+    expect(stage.oneOf.map((c: any) => c.const)).toEqual(
+      form.fields.find((f: any) => f.name === 'stage').options.map((i: any) => i.value),
+    );
     const product = (await o.as('gm', 'GET', '/api/meta/forms/product?lang=en')).body.data;
-    const category = Object.entries(product.read.properties).find(([, p]: any) => p.oneOf?.some((c: any) => c.const === 'perpetual_license'));
+    const category = Object.entries(product.read.properties).find(([, p]: any) =>
+      p.oneOf?.some((c: any) => c.const === 'perpetual_license'),
+    );
     expect(category).toBeDefined();
     const [name] = category!;
-    expect(product.read.properties[name].oneOf).toContainEqual({ const: 'perpetual_license', title: 'Perpetual licence (discontinued)' });
+    expect(product.read.properties[name].oneOf).toContainEqual({
+      const: 'perpetual_license',
+      title: 'Perpetual licence (discontinued)',
+    });
     expect(product.create.properties[name].oneOf.map((c: any) => c.const)).not.toContain('perpetual_license');
   });
 
@@ -77,10 +98,19 @@ describe.each(drivers)('form schemas on %s', (driver) => {
     expect(form.uiSchema.weighted_amount['ui:widget']).toBe('readonly');
     expect(form.fields.find((f: any) => f.name === 'weighted_amount').writable).toBe(false);
     expect(form.uiSchema.amount).toMatchObject({ 'ui:widget': 'currency', 'ui:options': { currency: 'CNY' } });
-    expect(form.uiSchema.account).toMatchObject({ 'ui:widget': 'reference', 'ui:options': { entity: 'account', titleField: 'name' } });
+    expect(form.uiSchema.account).toMatchObject({
+      'ui:widget': 'reference',
+      'ui:options': { entity: 'account', titleField: 'name' },
+    });
     expect(form.create.properties.account).toMatchObject({ type: 'string', format: 'uuid' });
     expect(form.create.properties.expected_close_date.format).toBe('date');
-    expect(form.rules).toContainEqual(expect.objectContaining({ name: 'close_date_required', field: 'expected_close_date', message: 'Expected close date is required in the negotiation and contract-signed stages.' }));
+    expect(form.rules).toContainEqual(
+      expect.objectContaining({
+        name: 'close_date_required',
+        field: 'expected_close_date',
+        message: 'Expected close date is required in the negotiation and contract-signed stages.',
+      }),
+    );
   });
 
   it('leaves out the fields a role may not read, and the rules over them', async () => {
@@ -103,7 +133,11 @@ describe.each(drivers)('form schemas on %s', (driver) => {
     expect(unknown.body.error.code).toBe('unknown_entity');
     const lang = await o.as('gm', 'GET', '/api/meta/forms/opportunity?lang=fr', undefined, { 'accept-language': 'zh-CN' });
     expect(lang.status).toBe(400);
-    expect(lang.body.error).toMatchObject({ code: 'invalid_parameter', message: 'lang 只能是 zh-CN 或 en', details: [{ path: '/query/lang' }] });
+    expect(lang.body.error).toMatchObject({
+      code: 'invalid_parameter',
+      message: 'lang 只能是 zh-CN 或 en',
+      details: [{ path: '/query/lang' }],
+    });
     expect((await o.e.callAs(null, 'GET', '/api/meta/forms/opportunity')).status).toBe(401);
   });
 
@@ -127,10 +161,21 @@ describe('a plugin field type in forms', () => {
   it('contributes its widget and options through the registry', async () => {
     const e = await startEngine('pglite', { plugins: [rating] });
     try {
-      const survey = { kind: 'entity', name: 'survey', label: L('Survey', '满意度调查'), fields: [
-        { name: 'customer', type: 'text', label: L('Customer', '客户'), required: true, placeholder: L('Who answered', '受访客户') },
-        { name: 'score', type: 'rating', max: 3, label: L('Score', '评分') },
-      ] };
+      const survey = {
+        kind: 'entity',
+        name: 'survey',
+        label: L('Survey', '满意度调查'),
+        fields: [
+          {
+            name: 'customer',
+            type: 'text',
+            label: L('Customer', '客户'),
+            required: true,
+            placeholder: L('Who answered', '受访客户'),
+          },
+          { name: 'score', type: 'rating', max: 3, label: L('Score', '评分') },
+        ],
+      };
       expect((await e.call('POST', '/api/meta/deploy', { documents: [survey] })).status).toBe(201);
       const form = (await e.call('GET', '/api/meta/forms/survey?lang=zh-CN')).body.data;
       expect(form.uiSchema.score).toEqual({ 'ui:widget': 'rating', 'ui:options': { max: 3 } });

@@ -29,7 +29,12 @@ describe('the REST API over HTTP', () => {
   });
 
   const send = (method: string, path: string, body?: BodyInit, headers: Record<string, string> = {}) =>
-    fetch(base + path, { method, body, headers: { authorization: `Bearer ${e.admin.token}`, 'content-type': 'application/json', ...headers }, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
+    fetch(base + path, {
+      method,
+      body,
+      headers: { authorization: `Bearer ${e.admin.token}`, 'content-type': 'application/json', ...headers },
+      ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+    } as RequestInit);
   const count = async () => (await (await send('GET', '/api/data/deal?count=true&limit=1')).json()).total as number;
 
   it('reads a JSON body, multi-byte characters split across chunks included', async () => {
@@ -51,8 +56,16 @@ describe('the REST API over HTTP', () => {
     const patched = await send('PATCH', `/api/data/deal/${created.id}`, JSON.stringify({ hot: true }), { 'if-match': '"1"' });
     expect(patched.status).toBe(200);
     expect(patched.headers.get('etag')).toBe('"2"');
-    const listed = await (await send('GET', `/api/data/deal?fields=title,hot&filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'code' }, 'HT-1'] }))}`)).json();
-    expect(listed).toEqual({ data: [{ id: created.id, version: 2, title: '华东区域大客户 ERP 项目', hot: true }], nextCursor: null });
+    const listed = await (
+      await send(
+        'GET',
+        `/api/data/deal?fields=title,hot&filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'code' }, 'HT-1'] }))}`,
+      )
+    ).json();
+    expect(listed).toEqual({
+      data: [{ id: created.id, version: 2, title: '华东区域大客户 ERP 项目', hot: true }],
+      nextCursor: null,
+    });
   });
 
   it('refuses malformed and empty bodies with 400', async () => {

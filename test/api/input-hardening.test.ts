@@ -10,30 +10,51 @@ import { drivers, L, q, startEngine, type TestEngine } from '../support/engine.j
 
 const documents = [
   { kind: 'dictionary', name: 'gadget_state', label: L('State'), items: ['new', 'done'].map((v) => ({ value: v, label: L(v) })) },
-  { kind: 'entity', name: 'gadget', label: L('Gadget', '小部件'), titleField: 'title', fields: [
-    { name: 'title', type: 'text', label: L('Title', '名称'), required: true, maxLength: 100 },
-    { name: 'code', type: 'text', label: L('Code', '编码'), unique: true },
-    { name: 'qty', type: 'integer', label: L('Quantity', '数量') },
-    { name: 'credit', type: 'currency', label: L('Credit', '信用额度') },
-    { name: 'ratio', type: 'decimal', precision: 5, scale: 2, label: L('Ratio', '比率') },
-    { name: 'day', type: 'date', label: L('Day', '日期') },
-    { name: 'at', type: 'datetime', label: L('At', '时间') },
-    { name: 'meta', type: 'json', label: L('Meta', '附加') },
-    { name: 'state', type: 'picklist', dictionary: 'gadget_state', label: L('State', '状态') },
-    { name: 'keeper', type: 'reference', to: 'user', label: L('Keeper', '保管人') },
-  ] },
-  { kind: 'workflow', name: 'gadget_flow', label: L('Gadget flow'), entity: 'gadget', stateField: 'state', initial: 'new', states: {
-    new: { on: {
-      finish: { target: 'done', label: L('Finish') },
-      // the input goes into fields: the field types check it like any write
-      hand: { target: 'new', label: L('Hand over'), input: { type: 'object', properties: { who: { type: 'string' }, n: { type: 'number' } } },
-        actions: [{ type: 'set', values: { keeper: { var: '$input.who' }, qty: { var: '$input.n' } } }] },
-    } },
-    done: { type: 'final' },
-  } },
+  {
+    kind: 'entity',
+    name: 'gadget',
+    label: L('Gadget', '小部件'),
+    titleField: 'title',
+    fields: [
+      { name: 'title', type: 'text', label: L('Title', '名称'), required: true, maxLength: 100 },
+      { name: 'code', type: 'text', label: L('Code', '编码'), unique: true },
+      { name: 'qty', type: 'integer', label: L('Quantity', '数量') },
+      { name: 'credit', type: 'currency', label: L('Credit', '信用额度') },
+      { name: 'ratio', type: 'decimal', precision: 5, scale: 2, label: L('Ratio', '比率') },
+      { name: 'day', type: 'date', label: L('Day', '日期') },
+      { name: 'at', type: 'datetime', label: L('At', '时间') },
+      { name: 'meta', type: 'json', label: L('Meta', '附加') },
+      { name: 'state', type: 'picklist', dictionary: 'gadget_state', label: L('State', '状态') },
+      { name: 'keeper', type: 'reference', to: 'user', label: L('Keeper', '保管人') },
+    ],
+  },
+  {
+    kind: 'workflow',
+    name: 'gadget_flow',
+    label: L('Gadget flow'),
+    entity: 'gadget',
+    stateField: 'state',
+    initial: 'new',
+    states: {
+      new: {
+        on: {
+          finish: { target: 'done', label: L('Finish') },
+          // the input goes into fields: the field types check it like any write
+          hand: {
+            target: 'new',
+            label: L('Hand over'),
+            input: { type: 'object', properties: { who: { type: 'string' }, n: { type: 'number' } } },
+            actions: [{ type: 'set', values: { keeper: { var: '$input.who' }, qty: { var: '$input.n' } } }],
+          },
+        },
+      },
+      done: { type: 'final' },
+    },
+  },
 ];
 
-const cursor = (s: string, v: unknown[], id = '00000000-0000-7000-8000-000000000000') => Buffer.from(JSON.stringify({ s, v, id })).toString('base64url');
+const cursor = (s: string, v: unknown[], id = '00000000-0000-7000-8000-000000000000') =>
+  Buffer.from(JSON.stringify({ s, v, id })).toString('base64url');
 
 describe.each(drivers)('input hardening on %s', (driver) => {
   let e: TestEngine;
@@ -50,7 +71,10 @@ describe.each(drivers)('input hardening on %s', (driver) => {
   const refused = async (body: Record<string, unknown>, path: string, code?: string) => {
     const before = await count();
     const res = await e.call('POST', '/api/data/gadget', { title: 'x', ...body });
-    expect([res.status, res.body.error?.details?.map((d: any) => d.path)], JSON.stringify(body).slice(0, 80)).toEqual([422, [path]]);
+    expect([res.status, res.body.error?.details?.map((d: any) => d.path)], JSON.stringify(body).slice(0, 80)).toEqual([
+      422,
+      [path],
+    ]);
     if (code) expect(res.body.error.details[0].code).toBe(code);
     expect(await count()).toBe(before); // nothing written
   };
@@ -72,7 +96,12 @@ describe.each(drivers)('input hardening on %s', (driver) => {
     await refused({ credit: 1e16 }, '/credit');
     await refused({ ratio: 1000 }, '/ratio');
     await refused({ ratio: 999.996 }, '/ratio'); // rounds to 1000.00 at scale 2
-    const ok = await e.call('POST', '/api/data/gadget', { title: 'edges', qty: 2147483647, credit: 999999999999999.9, ratio: -999.99 });
+    const ok = await e.call('POST', '/api/data/gadget', {
+      title: 'edges',
+      qty: 2147483647,
+      credit: 999999999999999.9,
+      ratio: -999.99,
+    });
     expect(ok.status).toBe(201);
     expect(ok.body.data).toMatchObject({ qty: 2147483647, ratio: -999.99 });
     const schema = (await e.call('GET', '/api/openapi.json')).body;
@@ -85,7 +114,10 @@ describe.each(drivers)('input hardening on %s', (driver) => {
     await refused({ at: '2026-06-30T23:59:60Z' }, '/at');
     await refused({ at: '+275760-09-13T00:00:00Z' }, '/at');
     await refused({ at: '0000-01-01T00:00:00Z' }, '/at');
-    expect((await e.call('POST', '/api/data/gadget', { title: 'leap', day: '2024-02-29', at: '2026-06-30T23:59:59.999+08:00' })).status).toBe(201);
+    expect(
+      (await e.call('POST', '/api/data/gadget', { title: 'leap', day: '2024-02-29', at: '2026-06-30T23:59:59.999+08:00' }))
+        .status,
+    ).toBe(201);
   });
 
   it('requires non-blank text and trims text on write', async () => {
@@ -104,14 +136,27 @@ describe.each(drivers)('input hardening on %s', (driver) => {
     expect(zh.body.error.message).toBe('编码必须唯一');
   });
 
-  it('decodes cursors by the sort field\'s type, refusing what the column cannot compare', async () => {
+  it("decodes cursors by the sort field's type, refusing what the column cannot compare", async () => {
     const bad: [string, unknown][] = [
-      ['qty', 1.5], ['qty', 2147483648], ['credit', 1e20], ['day', '2026-02-30'], ['day', '0000-01-01'],
-      ['at', '1'], ['at', '2026-01-01T23:59:60Z'], ['title', 'a\u0000'], ['title', 42],
+      ['qty', 1.5],
+      ['qty', 2147483648],
+      ['credit', 1e20],
+      ['day', '2026-02-30'],
+      ['day', '0000-01-01'],
+      ['at', '1'],
+      ['at', '2026-01-01T23:59:60Z'],
+      ['title', 'a\u0000'],
+      ['title', 42],
     ];
     for (const [field, value] of bad) {
       const res = await e.call('GET', `/api/data/gadget?sort=${field}&cursor=${cursor(field, [value])}`);
-      expect([field, value, res.status, res.body.error.code, res.body.error.details[0].path]).toEqual([field, value, 400, 'invalid_cursor', '/query/cursor']);
+      expect([field, value, res.status, res.body.error.code, res.body.error.details[0].path]).toEqual([
+        field,
+        value,
+        400,
+        'invalid_cursor',
+        '/query/cursor',
+      ]);
     }
     // a real cursor still works
     const first = await e.call('GET', '/api/data/gadget?sort=at&limit=1');
@@ -129,7 +174,11 @@ describe.each(drivers)('input hardening on %s', (driver) => {
     const res2 = await e.call('GET', `/api/data/gadget?filter=${encodeURIComponent(deep)}`);
     expect([res2.status, res2.body.error.code]).toEqual([400, 'filter_too_deep']);
     const assign = await e.call('POST', '/api/data/gadget/assign', `{"filter": ${deep}, "to": "${e.admin.id}"}`);
-    expect([assign.status, assign.body.error.code, assign.body.error.details[0].path]).toEqual([400, 'filter_too_deep', '/filter']);
+    expect([assign.status, assign.body.error.code, assign.body.error.details[0].path]).toEqual([
+      400,
+      'filter_too_deep',
+      '/filter',
+    ]);
   });
 
   it('checks transition input by the field types it is written to (422, not a database error)', async () => {

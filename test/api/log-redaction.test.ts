@@ -40,8 +40,15 @@ describe.each(drivers)('log redaction on %s', (driver) => {
   });
 
   it('follows causes and keeps their codes', () => {
-    const failure = describeFailure(Object.assign(new Error('Failed query: select 1\nparams: secret,another'), { cause: Object.assign(new Error('boom'), { code: '22P02' }) }));
+    const failure = describeFailure(
+      Object.assign(new Error('Failed query: select 1\nparams: secret,another'), {
+        cause: Object.assign(new Error('boom'), { code: '22P02' }),
+      }),
+    );
     expect(JSON.stringify(failure)).not.toContain('secret');
-    expect(failure).toMatchObject({ message: 'Failed query: select 1\nparams: [redacted]', cause: { code: '22P02', message: 'boom' } });
+    expect(failure).toMatchObject({
+      message: 'Failed query: select 1\nparams: [redacted]',
+      cause: { code: '22P02', message: 'boom' },
+    });
   });
 });

@@ -9,21 +9,47 @@ import { drivers, L, startEngine, type TestEngine } from '../support/engine.js';
 
 const documents = [
   { kind: 'dictionary', name: 'memo_state', label: L('State'), items: ['draft', 'sent'].map((v) => ({ value: v, label: L(v) })) },
-  { kind: 'entity', name: 'memo', label: L('Memo', '备忘'), titleField: 'title', fields: [
-    { name: 'title', type: 'text', label: L('Title', '备忘标题'), required: true },
-    { name: 'code', type: 'text', label: L('Code', '编号'), pattern: '^M-[0-9]{4}$', patternMessage: L('M- and four digits, e.g. M-0001', 'M- 加四位数字，例如 M-0001') },
-    { name: 'ref', type: 'text', label: L('Reference', '参考号'), pattern: '^[A-Z]+$', help: L('Capital letters only', '只能填写大写字母') },
-    { name: 'tel', type: 'phone', label: L('Phone', '联系电话') },
-    { name: 'pages', type: 'integer', label: L('Pages', '页数'), min: 1 },
-    { name: 'state', type: 'picklist', dictionary: 'memo_state', label: L('State', '状态') },
-  ] },
-  { kind: 'workflow', name: 'memo_flow', label: L('Memo flow'), entity: 'memo', stateField: 'state', initial: 'draft', states: {
-    draft: { on: { send: { target: 'sent', label: L('Send') } } },
-    sent: { type: 'final' },
-  } },
+  {
+    kind: 'entity',
+    name: 'memo',
+    label: L('Memo', '备忘'),
+    titleField: 'title',
+    fields: [
+      { name: 'title', type: 'text', label: L('Title', '备忘标题'), required: true },
+      {
+        name: 'code',
+        type: 'text',
+        label: L('Code', '编号'),
+        pattern: '^M-[0-9]{4}$',
+        patternMessage: L('M- and four digits, e.g. M-0001', 'M- 加四位数字，例如 M-0001'),
+      },
+      {
+        name: 'ref',
+        type: 'text',
+        label: L('Reference', '参考号'),
+        pattern: '^[A-Z]+$',
+        help: L('Capital letters only', '只能填写大写字母'),
+      },
+      { name: 'tel', type: 'phone', label: L('Phone', '联系电话') },
+      { name: 'pages', type: 'integer', label: L('Pages', '页数'), min: 1 },
+      { name: 'state', type: 'picklist', dictionary: 'memo_state', label: L('State', '状态') },
+    ],
+  },
+  {
+    kind: 'workflow',
+    name: 'memo_flow',
+    label: L('Memo flow'),
+    entity: 'memo',
+    stateField: 'state',
+    initial: 'draft',
+    states: {
+      draft: { on: { send: { target: 'sent', label: L('Send') } } },
+      sent: { type: 'final' },
+    },
+  },
 ];
 
-describe.each(drivers)('messages in the caller\'s language on %s', (driver) => {
+describe.each(drivers)("messages in the caller's language on %s", (driver) => {
   let e: TestEngine;
   beforeAll(async () => {
     e = await startEngine(driver);
@@ -50,7 +76,11 @@ describe.each(drivers)('messages in the caller\'s language on %s', (driver) => {
   });
 
   it('answers deploy errors in Chinese, keeping the names at fault', async () => {
-    const bad = { ...documents[1], titleField: undefined, fields: [...documents[1].fields as object[], { name: 'x', type: 'reference', to: 'nowhere', label: L('X') }] };
+    const bad = {
+      ...documents[1],
+      titleField: undefined,
+      fields: [...(documents[1].fields as object[]), { name: 'x', type: 'reference', to: 'nowhere', label: L('X') }],
+    };
     const res = await e.call('POST', '/api/meta/deploy', { documents: [bad] }, zh);
     expect(res.status).toBe(400);
     expect(res.body.error.message).toMatch(/^元数据有误/);
@@ -65,10 +95,22 @@ describe.each(drivers)('messages in the caller\'s language on %s', (driver) => {
     expect([task.status, task.body.error.message]).toEqual([404, '没有您的审批任务 00000000-0000-7000-8000-000000000000']);
   });
 
-  it('prefers the user\'s own language to the browser\'s', async () => {
-    const u = await e.createUser({ username: 'li', display_name: '李', roles: [], password: 'li password 123', language: 'zh_cn' });
+  it("prefers the user's own language to the browser's", async () => {
+    const u = await e.createUser({
+      username: 'li',
+      display_name: '李',
+      roles: [],
+      password: 'li password 123',
+      language: 'zh_cn',
+    });
     const token = await e.login('li', u.password);
-    const res = await e.callAs(token, 'POST', '/api/auth/password', { currentPassword: 'wrong one', newPassword: 'li password 456' }, { 'accept-language': 'en' });
+    const res = await e.callAs(
+      token,
+      'POST',
+      '/api/auth/password',
+      { currentPassword: 'wrong one', newPassword: 'li password 456' },
+      { 'accept-language': 'en' },
+    );
     expect([res.status, res.body.error.message]).toEqual([403, '当前密码错误']);
   });
 });

@@ -12,7 +12,12 @@ describe.each(drivers)('metadata times on %s', (driver) => {
   afterAll(() => e?.stop());
 
   it('lists deployments and document versions with ISO 8601 times', async () => {
-    const doc = { kind: 'entity', name: 'stamp', label: L('Stamp', '印章'), fields: [{ name: 'name', type: 'text', label: L('Name', '名称') }] };
+    const doc = {
+      kind: 'entity',
+      name: 'stamp',
+      label: L('Stamp', '印章'),
+      fields: [{ name: 'name', type: 'text', label: L('Name', '名称') }],
+    };
     expect((await e.call('POST', '/api/meta/deploy', { documents: [doc] })).status).toBe(201);
     const deployments = (await e.call('GET', '/api/meta/deployments')).body.data;
     expect(deployments.length).toBeGreaterThan(1);

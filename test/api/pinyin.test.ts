@@ -14,11 +14,26 @@ describe.each(drivers)('pinyin ordering on %s', (driver) => {
   let e: TestEngine;
   beforeAll(async () => {
     e = await startEngine(driver);
-    const deployed = await e.call('POST', '/api/meta/deploy', { documents: [
-      { kind: 'entity', name: 'branch', label: L('Branch', '分公司'), fields: [{ name: 'city', type: 'text', label: L('City', '城市'), indexed: true }] },
-    ] });
+    const deployed = await e.call('POST', '/api/meta/deploy', {
+      documents: [
+        {
+          kind: 'entity',
+          name: 'branch',
+          label: L('Branch', '分公司'),
+          fields: [{ name: 'city', type: 'text', label: L('City', '城市'), indexed: true }],
+        },
+      ],
+    });
     expect(deployed.status).toBe(201);
-    expect((await e.call('POST', '/api/data/branch', cities.map((city) => ({ city })))).status).toBe(201);
+    expect(
+      (
+        await e.call(
+          'POST',
+          '/api/data/branch',
+          cities.map((city) => ({ city })),
+        )
+      ).status,
+    ).toBe(201);
   });
   afterAll(() => e?.stop());
 
@@ -37,7 +52,12 @@ describe.each(drivers)('pinyin ordering on %s', (driver) => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: any = await e.call('GET', `/api/data/branch?sort=city&limit=2${cursor ? `&cursor=${cursor}` : ''}`, undefined, zh);
+      const res: any = await e.call(
+        'GET',
+        `/api/data/branch?sort=city&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        undefined,
+        zh,
+      );
       expect(res.status).toBe(200);
       seen.push(...names(res));
       cursor = res.body.nextCursor;

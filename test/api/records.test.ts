@@ -15,21 +15,40 @@ describe.each(drivers)('records API on %s', (driver) => {
   afterAll(() => e?.stop());
 
   const countRows = async (table: string) => {
-    const [row] = await e.database.rows<{ n: number }>((await import('drizzle-orm')).sql.raw(`select count(*)::int as n from "${table}"`));
+    const [row] = await e.database.rows<{ n: number }>(
+      (await import('drizzle-orm')).sql.raw(`select count(*)::int as n from "${table}"`),
+    );
     return Number(row.n);
   };
 
   describe('create', () => {
     it('stores typed values, applies defaults, computes formulas and stamps system columns', async () => {
       const res = await e.call('POST', '/api/data/deal', {
-        title: 'ERP rollout', account: acme.id, amount: 120000.456, probability: 35, quantity: 3, tags: ['hot'],
-        close_date: '2026-12-31', closed_at: '2026-11-01T08:30:00+08:00', extra: { source: 'fair', n: [1, 2] },
+        title: 'ERP rollout',
+        account: acme.id,
+        amount: 120000.456,
+        probability: 35,
+        quantity: 3,
+        tags: ['hot'],
+        close_date: '2026-12-31',
+        closed_at: '2026-11-01T08:30:00+08:00',
+        extra: { source: 'fair', n: [1, 2] },
       });
       expect(res.status).toBe(201);
       const d = res.body.data;
       expect(res.headers.get('location')).toBe(`/api/data/deal/${d.id}`);
       expect(res.headers.get('etag')).toBe('"1"');
-      expect(d).toMatchObject({ title: 'ERP rollout', stage: 'new', hot: false, amount: 120000.46, probability: 35, quantity: 3, tags: ['hot'], version: 1, deleted_at: null });
+      expect(d).toMatchObject({
+        title: 'ERP rollout',
+        stage: 'new',
+        hot: false,
+        amount: 120000.46,
+        probability: 35,
+        quantity: 3,
+        tags: ['hot'],
+        version: 1,
+        deleted_at: null,
+      });
       expect(d.weighted).toBe(42000.16);
       expect(d.big).toBe(true);
       expect(d.close_date).toBe('2026-12-31');
@@ -44,13 +63,35 @@ describe.each(drivers)('records API on %s', (driver) => {
     it('refuses a bad record with every problem listed, and writes nothing', async () => {
       const before = await countRows('deal');
       const res = await e.call('POST', '/api/data/deal', {
-        amount: -5, probability: 150, stage: 'bogus', tags: ['hot', 'hot'], quantity: 2.5, close_date: '2026-02-30',
-        code: 'bad', weighted: 1, id: 'x', nonsense: true,
+        amount: -5,
+        probability: 150,
+        stage: 'bogus',
+        tags: ['hot', 'hot'],
+        quantity: 2.5,
+        close_date: '2026-02-30',
+        code: 'bad',
+        weighted: 1,
+        id: 'x',
+        nonsense: true,
       });
       expect(res.status).toBe(422);
       expect(res.body.error.code).toBe('validation_failed');
       const paths = res.body.error.details.map((d: any) => d.path).sort();
-      expect(paths).toEqual(['/amount', '/close_date', '/code', '/id', '/nonsense', '/probability', '/quantity', '/stage', '/tags', '/title', '/weighted'].sort());
+      expect(paths).toEqual(
+        [
+          '/amount',
+          '/close_date',
+          '/code',
+          '/id',
+          '/nonsense',
+          '/probability',
+          '/quantity',
+          '/stage',
+          '/tags',
+          '/title',
+          '/weighted',
+        ].sort(),
+      );
       for (const d of res.body.error.details) expect(d.message).toEqual(expect.any(String));
       expect(await countRows('deal')).toBe(before);
     });
@@ -59,18 +100,37 @@ describe.each(drivers)('records API on %s', (driver) => {
       const deal = await e.call('POST', '/api/data/deal', { title: 't', stage: 'old' });
       expect(deal.status).toBe(422);
       expect(deal.body.error.details[0].path).toBe('/stage');
-      const acc = await e.call('POST', '/api/data/account', { name: 'Bad contact', region: 'east', email: 'not-an-email', website: 'no scheme', phone: 'call me' });
+      const acc = await e.call('POST', '/api/data/account', {
+        name: 'Bad contact',
+        region: 'east',
+        email: 'not-an-email',
+        website: 'no scheme',
+        phone: 'call me',
+      });
       expect(acc.status).toBe(422);
       expect(acc.body.error.details.map((d: any) => d.path).sort()).toEqual(['/email', '/phone', '/website']);
-      const ok = await e.call('POST', '/api/data/account', { name: 'Good contact', region: 'north', email: 'li.lei@example.cn', website: 'https://example.cn', phone: '+86 010-12345678' });
+      const ok = await e.call('POST', '/api/data/account', {
+        name: 'Good contact',
+        region: 'north',
+        email: 'li.lei@example.cn',
+        website: 'https://example.cn',
+        phone: '+86 010-12345678',
+      });
       expect(ok.status).toBe(201);
     });
 
     it('checks json-logic rules with messages in the caller’s language', async () => {
       const en = await e.call('POST', '/api/data/deal', { title: 'Won deal', stage: 'won' });
       expect(en.status).toBe(422);
-      expect(en.body.error.details).toEqual([{ path: '/close_date', code: 'rule_violation', rule: 'won_needs_close_date', message: 'A won deal needs a close date' }]);
-      const zh = await e.call('POST', '/api/data/deal', { title: 'Won deal', stage: 'won' }, { 'accept-language': 'zh-CN,zh;q=0.9' });
+      expect(en.body.error.details).toEqual([
+        { path: '/close_date', code: 'rule_violation', rule: 'won_needs_close_date', message: 'A won deal needs a close date' },
+      ]);
+      const zh = await e.call(
+        'POST',
+        '/api/data/deal',
+        { title: 'Won deal', stage: 'won' },
+        { 'accept-language': 'zh-CN,zh;q=0.9' },
+      );
       expect(zh.body.error.details[0].message).toBe('赢单必须填写成交日期');
       const ok = await e.call('POST', '/api/data/deal', { title: 'Won deal', stage: 'won', close_date: '2026-10-01' });
       expect(ok.status).toBe(201);
@@ -89,43 +149,65 @@ describe.each(drivers)('records API on %s', (driver) => {
 
     it('bulk-creates all or nothing', async () => {
       const before = await countRows('deal');
-      const bad = await e.call('POST', '/api/data/deal', [{ title: 'b1' }, { title: 'b2', amount: -1 }, { title: 'b3', stage: 'won' }]);
+      const bad = await e.call('POST', '/api/data/deal', [
+        { title: 'b1' },
+        { title: 'b2', amount: -1 },
+        { title: 'b3', stage: 'won' },
+      ]);
       expect(bad.status).toBe(422);
       expect(bad.body.error.details.map((d: any) => d.path)).toEqual(['/1/amount']);
       const ruleFail = await e.call('POST', '/api/data/deal', [{ title: 'b1' }, { title: 'b3', stage: 'won' }]);
       expect(ruleFail.status).toBe(422);
       expect(ruleFail.body.error.details.map((d: any) => d.path)).toEqual(['/1/close_date']);
       expect(await countRows('deal')).toBe(before);
-      const ok = await e.call('POST', '/api/data/deal', Array.from({ length: 30 }, (_, i) => ({ title: `bulk ${i}`, amount: i * 10 })));
+      const ok = await e.call(
+        'POST',
+        '/api/data/deal',
+        Array.from({ length: 30 }, (_, i) => ({ title: `bulk ${i}`, amount: i * 10 })),
+      );
       expect(ok.status).toBe(201);
       expect(ok.body.data).toHaveLength(30);
       expect(await countRows('deal')).toBe(before + 30);
       expect((await e.call('POST', '/api/data/deal', [])).status).toBe(400);
     });
 
-    it('numbers auto-number fields per prefix, uniquely under concurrent inserts' + (driver === 'pglite' ? ' (PGlite runs one statement at a time: this cannot fail here, only on PostgreSQL)' : ''), async () => {
-      expect(acme.archive_no).toMatch(/^EAST-\d{4}$/);
-      const created = await Promise.all(
-        Array.from({ length: 24 }, (_, i) => e.call('POST', '/api/data/account', { name: `Concurrent ${i}`, region: i % 2 ? 'east' : 'north' })),
-      );
-      expect(created.every((r) => r.status === 201)).toBe(true);
-      const numbers = created.map((r) => r.body.data.archive_no as string);
-      expect(new Set(numbers).size).toBe(24);
-      const north = numbers.filter((n) => n.startsWith('NORTH-')).map((n) => Number(n.slice(6))).sort((a, b) => a - b);
-      expect(north).toHaveLength(12);
-      expect(north[11] - north[0]).toBe(11); // consecutive within the prefix
-      // a record refused by validation takes no number
-      const last = (await e.call('POST', '/api/data/account', { name: 'Before refusal', region: 'north' })).body.data.archive_no;
-      expect((await e.call('POST', '/api/data/account', { name: 'Reject Me', region: 'north' })).status).toBe(422);
-      const next = (await e.call('POST', '/api/data/account', { name: 'After refusal', region: 'north' })).body.data.archive_no;
-      expect(Number(next.slice(6))).toBe(Number(last.slice(6)) + 1);
-      const readOnly = await e.call('POST', '/api/data/account', { name: 'Sneaky', region: 'east', archive_no: 'EAST-9999' });
-      expect(readOnly.status).toBe(422);
-      expect(readOnly.body.error.details[0].path).toBe('/archive_no');
-    });
+    it(
+      'numbers auto-number fields per prefix, uniquely under concurrent inserts' +
+        (driver === 'pglite' ? ' (PGlite runs one statement at a time: this cannot fail here, only on PostgreSQL)' : ''),
+      async () => {
+        expect(acme.archive_no).toMatch(/^EAST-\d{4}$/);
+        const created = await Promise.all(
+          Array.from({ length: 24 }, (_, i) =>
+            e.call('POST', '/api/data/account', { name: `Concurrent ${i}`, region: i % 2 ? 'east' : 'north' }),
+          ),
+        );
+        expect(created.every((r) => r.status === 201)).toBe(true);
+        const numbers = created.map((r) => r.body.data.archive_no as string);
+        expect(new Set(numbers).size).toBe(24);
+        const north = numbers
+          .filter((n) => n.startsWith('NORTH-'))
+          .map((n) => Number(n.slice(6)))
+          .sort((a, b) => a - b);
+        expect(north).toHaveLength(12);
+        expect(north[11] - north[0]).toBe(11); // consecutive within the prefix
+        // a record refused by validation takes no number
+        const last = (await e.call('POST', '/api/data/account', { name: 'Before refusal', region: 'north' })).body.data
+          .archive_no;
+        expect((await e.call('POST', '/api/data/account', { name: 'Reject Me', region: 'north' })).status).toBe(422);
+        const next = (await e.call('POST', '/api/data/account', { name: 'After refusal', region: 'north' })).body.data.archive_no;
+        expect(Number(next.slice(6))).toBe(Number(last.slice(6)) + 1);
+        const readOnly = await e.call('POST', '/api/data/account', { name: 'Sneaky', region: 'east', archive_no: 'EAST-9999' });
+        expect(readOnly.status).toBe(422);
+        expect(readOnly.body.error.details[0].path).toBe('/archive_no');
+      },
+    );
 
     it('numbers a bulk create in one reservation per prefix, in order, without gaps', async () => {
-      const res = await e.call('POST', '/api/data/account', [1, 2, 3, 4, 5].map((i) => ({ name: `Bulk numbered ${i}`, region: i % 2 ? 'east' : 'north' })));
+      const res = await e.call(
+        'POST',
+        '/api/data/account',
+        [1, 2, 3, 4, 5].map((i) => ({ name: `Bulk numbered ${i}`, region: i % 2 ? 'east' : 'north' })),
+      );
       expect(res.status).toBe(201);
       const numbers = res.body.data.map((a: any) => a.archive_no as string);
       const east = numbers.filter((n: string) => n.startsWith('EAST-')).map((n: string) => Number(n.slice(5)));
@@ -164,13 +246,19 @@ describe.each(drivers)('records API on %s', (driver) => {
       expect((await e.call('GET', `/api/data/deal/${d.id}`)).body.data).toMatchObject({ amount: 2, version: 2 });
     });
 
-    it('lets exactly one of two concurrent updates of the same version win' + (driver === 'pglite' ? ' (PGlite runs one statement at a time: this cannot fail here, only on PostgreSQL)' : ''), async () => {
-      const d = (await e.call('POST', '/api/data/deal', { title: 'Race', amount: 1 })).body.data;
-      const results = await Promise.all([10, 20, 30, 40].map((amount) => e.call('PATCH', `/api/data/deal/${d.id}`, { amount, version: 1 })));
-      expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409]);
-      const winner = results.find((r) => r.status === 200)!.body.data.amount;
-      expect((await e.call('GET', `/api/data/deal/${d.id}`)).body.data).toMatchObject({ amount: winner, version: 2 });
-    });
+    it(
+      'lets exactly one of two concurrent updates of the same version win' +
+        (driver === 'pglite' ? ' (PGlite runs one statement at a time: this cannot fail here, only on PostgreSQL)' : ''),
+      async () => {
+        const d = (await e.call('POST', '/api/data/deal', { title: 'Race', amount: 1 })).body.data;
+        const results = await Promise.all(
+          [10, 20, 30, 40].map((amount) => e.call('PATCH', `/api/data/deal/${d.id}`, { amount, version: 1 })),
+        );
+        expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409]);
+        const winner = results.find((r) => r.status === 200)!.body.data.amount;
+        expect((await e.call('GET', `/api/data/deal/${d.id}`)).body.data).toMatchObject({ amount: winner, version: 2 });
+      },
+    );
 
     it('needs a version, validates the change and the rules on the merged record', async () => {
       const d = (await e.call('POST', '/api/data/deal', { title: 'Rules' })).body.data;
@@ -182,7 +270,11 @@ describe.each(drivers)('records API on %s', (driver) => {
       const nullRequired = await e.call('PATCH', `/api/data/deal/${d.id}`, { title: null, version: 1 });
       expect(nullRequired.status).toBe(422);
       expect(nullRequired.body.error.details[0].path).toBe('/title');
-      const readOnly = await e.call('PATCH', `/api/data/deal/${d.id}`, { weighted: 5, created_at: '2020-01-01T00:00:00Z', version: 1 });
+      const readOnly = await e.call('PATCH', `/api/data/deal/${d.id}`, {
+        weighted: 5,
+        created_at: '2020-01-01T00:00:00Z',
+        version: 1,
+      });
       expect(readOnly.status).toBe(422);
       expect(readOnly.body.error.details.map((x: any) => x.path).sort()).toEqual(['/created_at', '/weighted']);
       expect((await e.call('GET', `/api/data/deal/${d.id}`)).body.data.version).toBe(1);
@@ -193,7 +285,9 @@ describe.each(drivers)('records API on %s', (driver) => {
       expect((await e.call('GET', '/api/data/nope')).status).toBe(404);
       expect((await e.call('GET', '/api/data/deal/01900000-0000-7000-8000-000000000000')).status).toBe(404);
       expect((await e.call('GET', '/api/data/deal/not-a-uuid')).status).toBe(404);
-      expect((await e.call('PATCH', '/api/data/deal/01900000-0000-7000-8000-000000000000', { amount: 1, version: 1 })).status).toBe(404);
+      expect(
+        (await e.call('PATCH', '/api/data/deal/01900000-0000-7000-8000-000000000000', { amount: 1, version: 1 })).status,
+      ).toBe(404);
       const malformed = await e.call('POST', '/api/data/deal', '{"title": ');
       expect(malformed.status).toBe(400);
       expect(malformed.body.error.code).toBe('invalid_json');
@@ -259,9 +353,17 @@ describe.each(drivers)('records API on %s', (driver) => {
     let ids: string[];
     const amounts = [500, null, 100, 300, null, 300, 900, 100, 700, null, 200, 300];
     beforeAll(async () => {
-      const res = await e.call('POST', '/api/data/deal', amounts.map((amount, i) => ({
-        title: `List ${String(i).padStart(2, '0')}${i % 3 === 0 ? ' 华东' : ''}`, amount, tags: i % 2 ? ['vip'] : ['hot', 'vip'], code: `LS-${i}`, stage: i % 4 === 0 ? 'lost' : 'new',
-      })));
+      const res = await e.call(
+        'POST',
+        '/api/data/deal',
+        amounts.map((amount, i) => ({
+          title: `List ${String(i).padStart(2, '0')}${i % 3 === 0 ? ' 华东' : ''}`,
+          amount,
+          tags: i % 2 ? ['vip'] : ['hot', 'vip'],
+          code: `LS-${i}`,
+          stage: i % 4 === 0 ? 'lost' : 'new',
+        })),
+      );
       ids = res.body.data.map((d: any) => d.id);
     });
     const listFilter = { in: ['LS-', { var: 'code' }] };
@@ -270,7 +372,10 @@ describe.each(drivers)('records API on %s', (driver) => {
       const seen: any[] = [];
       let cursor: string | null = null;
       for (let i = 0; i < 20; i++) {
-        const res: any = await e.call('GET', `/api/data/deal?filter=${q(listFilter)}&sort=${sort}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+        const res: any = await e.call(
+          'GET',
+          `/api/data/deal?filter=${q(listFilter)}&sort=${sort}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         expect(res.status).toBe(200);
         seen.push(...res.body.data);
         cursor = res.body.nextCursor;
@@ -282,12 +387,14 @@ describe.each(drivers)('records API on %s', (driver) => {
     const expected = (desc: boolean) => {
       const rows = amounts.map((amount, i) => ({ amount, id: ids[i] }));
       const cmpId = (a: any, b: any) => (a.id < b.id ? -1 : 1) * (desc ? -1 : 1);
-      return rows.sort((a, b) => {
-        if (a.amount === b.amount) return cmpId(a, b);
-        if (a.amount === null) return desc ? 1 : -1; // empty values first ascending, last descending
-        if (b.amount === null) return desc ? -1 : 1;
-        return (a.amount - b.amount) * (desc ? -1 : 1);
-      }).map((r) => r.id);
+      return rows
+        .sort((a, b) => {
+          if (a.amount === b.amount) return cmpId(a, b);
+          if (a.amount === null) return desc ? 1 : -1; // empty values first ascending, last descending
+          if (b.amount === null) return desc ? -1 : 1;
+          return (a.amount - b.amount) * (desc ? -1 : 1);
+        })
+        .map((r) => r.id);
     };
 
     it.each([1, 2, 5, 50])('pages through every row exactly once with a keyset cursor (limit %i)', async (limit) => {
@@ -304,17 +411,39 @@ describe.each(drivers)('records API on %s', (driver) => {
     });
 
     it('writes list pages (JSON built by PostgreSQL) exactly as single reads: same values, same formats', async () => {
-      await e.call('POST', '/api/data/deal', { title: 'Formats', amount: 1234.5, probability: 12.345, tags: ['hot', 'vip'], close_date: '2026-02-28', closed_at: '2026-03-01T23:59:59.999+08:00', extra: { nested: [1, 'два', null] }, code: 'FM-1' });
+      await e.call('POST', '/api/data/deal', {
+        title: 'Formats',
+        amount: 1234.5,
+        probability: 12.345,
+        tags: ['hot', 'vip'],
+        close_date: '2026-02-28',
+        closed_at: '2026-03-01T23:59:59.999+08:00',
+        extra: { nested: [1, 'два', null] },
+        code: 'FM-1',
+      });
       const page = (await e.call('GET', '/api/data/deal?limit=500')).body.data;
       expect(page.length).toBeGreaterThan(amounts.length);
       for (const record of page) expect(record).toEqual((await e.call('GET', `/api/data/deal/${record.id}`)).body.data);
       const formats = page.find((r: any) => r.title === 'Formats');
-      expect(formats).toMatchObject({ amount: 1234.5, probability: 12.345, closed_at: '2026-03-01T15:59:59.999Z', close_date: '2026-02-28', tags: ['hot', 'vip'], extra: { nested: [1, 'два', null] } });
+      expect(formats).toMatchObject({
+        amount: 1234.5,
+        probability: 12.345,
+        closed_at: '2026-03-01T15:59:59.999Z',
+        close_date: '2026-02-28',
+        tags: ['hot', 'vip'],
+        extra: { nested: [1, 'два', null] },
+      });
     });
 
     it('filters with json-logic compiled to SQL', async () => {
-      const res = await e.call('GET', `/api/data/deal?filter=${q({ and: [listFilter, { '>=': [{ var: 'amount' }, 300] }, { in: ['hot', { var: 'tags' }] }] })}&sort=amount&count=true`);
-      const want = amounts.map((a, i) => ({ a, i })).filter(({ a, i }) => a !== null && a >= 300 && i % 2 === 0).map(({ i }) => ids[i]);
+      const res = await e.call(
+        'GET',
+        `/api/data/deal?filter=${q({ and: [listFilter, { '>=': [{ var: 'amount' }, 300] }, { in: ['hot', { var: 'tags' }] }] })}&sort=amount&count=true`,
+      );
+      const want = amounts
+        .map((a, i) => ({ a, i }))
+        .filter(({ a, i }) => a !== null && a >= 300 && i % 2 === 0)
+        .map(({ i }) => ids[i]);
       expect(res.body.data.map((d: any) => d.id).sort()).toEqual(want.sort());
       expect(res.body.total).toBe(want.length);
     });
@@ -327,8 +456,15 @@ describe.each(drivers)('records API on %s', (driver) => {
       expect(wild.body.data).toEqual([]); // % is matched literally, not as a wildcard
 
       const acc = (await e.call('POST', '/api/data/account', { name: 'Expand Co', region: 'east' })).body.data;
-      await e.call('POST', '/api/data/deal', [{ title: 'Exp 1', account: acc.id, code: 'EX-1' }, { title: 'Exp 2', account: acc.id, code: 'EX-2' }, { title: 'Exp 3', code: 'EX-3' }]);
-      const expanded = await e.call('GET', `/api/data/deal?filter=${q({ in: ['EX-', { var: 'code' }] })}&expand=account&sort=title`);
+      await e.call('POST', '/api/data/deal', [
+        { title: 'Exp 1', account: acc.id, code: 'EX-1' },
+        { title: 'Exp 2', account: acc.id, code: 'EX-2' },
+        { title: 'Exp 3', code: 'EX-3' },
+      ]);
+      const expanded = await e.call(
+        'GET',
+        `/api/data/deal?filter=${q({ in: ['EX-', { var: 'code' }] })}&expand=account&sort=title`,
+      );
       expect(expanded.body.data.map((d: any) => d.account?.name ?? null)).toEqual(['Expand Co', 'Expand Co', null]);
       const one = await e.call('GET', `/api/data/deal/${expanded.body.data[0].id}?expand=account`);
       expect(one.body.data.account.archive_no).toBe(acc.archive_no);

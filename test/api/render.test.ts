@@ -11,26 +11,32 @@ import { testApp } from './fixtures.js';
 
 const text = fc.string({ unit: 'grapheme', maxLength: 40 });
 const jsonValue = fc.jsonValue({ maxDepth: 3 }).filter((v) => !JSON.stringify(v).includes('\\u0000'));
-const day = fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2999-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
-const instant = fc.date({ min: new Date('1000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString());
+const day = fc
+  .date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2999-12-31T00:00:00Z'), noInvalidDate: true })
+  .map((d) => d.toISOString().slice(0, 10));
+const instant = fc
+  .date({ min: new Date('1000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true })
+  .map((d) => d.toISOString());
 
 /** Deals with any mix of values (and nulls) the fixture's deal entity accepts. */
-const deal = fc.record(
-  {
-    title: text.filter((s) => s.trim().length > 0),
-    stage: fc.constantFrom('new', 'won', 'lost'),
-    tags: fc.subarray(['hot', 'vip']),
-    amount: fc.option(fc.integer({ min: 0, max: 99_999_999_999 }).map((cents) => cents / 100)),
-    probability: fc.option(fc.integer({ min: 0, max: 100 })),
-    quantity: fc.option(fc.integer({ min: 1, max: 1000 })),
-    close_date: fc.option(day),
-    closed_at: fc.option(instant),
-    hot: fc.boolean(),
-    extra: fc.option(jsonValue),
-    code: fc.option(fc.integer({ min: 0, max: 1e6 }).map((n) => `AB-${n}`)),
-  },
-  { requiredKeys: ['title'] },
-).map((d) => (d.stage === 'won' && !d.close_date ? { ...d, close_date: '2026-11-23' } : d)); // the fixture's rule
+const deal = fc
+  .record(
+    {
+      title: text.filter((s) => s.trim().length > 0),
+      stage: fc.constantFrom('new', 'won', 'lost'),
+      tags: fc.subarray(['hot', 'vip']),
+      amount: fc.option(fc.integer({ min: 0, max: 99_999_999_999 }).map((cents) => cents / 100)),
+      probability: fc.option(fc.integer({ min: 0, max: 100 })),
+      quantity: fc.option(fc.integer({ min: 1, max: 1000 })),
+      close_date: fc.option(day),
+      closed_at: fc.option(instant),
+      hot: fc.boolean(),
+      extra: fc.option(jsonValue),
+      code: fc.option(fc.integer({ min: 0, max: 1e6 }).map((n) => `AB-${n}`)),
+    },
+    { requiredKeys: ['title'] },
+  )
+  .map((d) => (d.stage === 'won' && !d.close_date ? { ...d, close_date: '2026-11-23' } : d)); // the fixture's rule
 
 describe.each(drivers)('rendering records in PostgreSQL on %s', (driver) => {
   let e: TestEngine;
@@ -105,16 +111,23 @@ describe.each(drivers)('rendering records in PostgreSQL on %s', (driver) => {
         const nulls = values.filter((v) => v === null).length;
         expect(desc ? values.slice(values.length - nulls) : values.slice(0, nulls)).toEqual(Array(nulls).fill(null));
         const rest = desc ? values.slice(0, values.length - nulls) : values.slice(nulls);
-        for (let i = 1; i < rest.length; i++) expect(desc ? rest[i - 1] >= rest[i] : rest[i - 1] <= rest[i], `${field} at ${i}`).toBe(true);
+        for (let i = 1; i < rest.length; i++)
+          expect(desc ? rest[i - 1] >= rest[i] : rest[i - 1] <= rest[i], `${field} at ${i}`).toBe(true);
       }
     }
   });
 
   it('pages through records that share a timestamp to the microsecond, in both directions', async () => {
     // One bulk create: one transaction, so created_at (now()) is the same instant for every row.
-    const batch = await e.call('POST', '/api/data/deal', Array.from({ length: 7 }, (_, i) => ({ title: `Tie ${i}`, code: 'TI-1' })));
+    const batch = await e.call(
+      'POST',
+      '/api/data/deal',
+      Array.from({ length: 7 }, (_, i) => ({ title: `Tie ${i}`, code: 'TI-1' })),
+    );
     expect(batch.status).toBe(201);
-    await e.database.rows(sql`update deal set created_at = date_trunc('second', created_at) + interval '0.123456 seconds' where code = 'TI-1'`);
+    await e.database.rows(
+      sql`update deal set created_at = date_trunc('second', created_at) + interval '0.123456 seconds' where code = 'TI-1'`,
+    );
     const ids = batch.body.data.map((d: any) => d.id).sort();
     for (const sort of ['-created_at', 'created_at']) {
       const listed = await listAll(`limit=2&sort=${sort}&fields=title&filter=${q({ '==': [{ var: 'code' }, 'TI-1'] })}`);

@@ -9,27 +9,93 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, L, q, startEngine, type TestEngine } from '../support/engine.js';
 
 const app = [
-  { kind: 'dictionary', name: 'line_status', label: L('Status'), items: ['open', 'shipped'].map((v) => ({ value: v, label: L(v) })) },
-  { kind: 'entity', name: 'vendor', label: L('Vendor'), fields: [
-    { name: 'name', type: 'text', label: L('Name'), required: true },
-    { name: 'po_total', type: 'rollup', label: L('Ordered'), of: 'po', via: 'vendor', op: 'sum', field: 'total', returns: 'currency' },
-  ] },
-  { kind: 'entity', name: 'po', label: L('Purchase order'), fields: [
-    { name: 'title', type: 'text', label: L('Title'), required: true },
-    { name: 'vendor', type: 'reference', to: 'vendor', label: L('Vendor'), onDelete: 'cascade' },
-    { name: 'lines', type: 'rollup', label: L('Lines'), of: 'po_line', via: 'po', op: 'count' },
-    { name: 'total', type: 'rollup', label: L('Total'), of: 'po_line', via: 'po', op: 'sum', field: 'amount', returns: 'currency' },
-    { name: 'open_total', type: 'rollup', label: L('Open'), of: 'po_line', via: 'po', op: 'sum', field: 'amount', returns: 'currency', where: { '==': [{ var: 'status' }, 'open'] } },
-    { name: 'biggest', type: 'rollup', label: L('Biggest line'), of: 'po_line', via: 'po', op: 'max', field: 'amount', returns: 'currency' },
-    { name: 'first_date', type: 'rollup', label: L('First line'), of: 'po_line', via: 'po', op: 'min', field: 'line_date', returns: 'date' },
-    { name: 'with_tax', type: 'formula', label: L('With tax'), returns: 'currency', expr: { '*': [{ var: 'total' }, 1.13] } },
-  ] },
-  { kind: 'entity', name: 'po_line', label: L('Line'), fields: [
-    { name: 'po', type: 'reference', to: 'po', label: L('Order'), onDelete: 'cascade' },
-    { name: 'amount', type: 'currency', label: L('Amount'), required: true },
-    { name: 'status', type: 'picklist', dictionary: 'line_status', label: L('Status'), default: 'open' },
-    { name: 'line_date', type: 'date', label: L('Date') },
-  ] },
+  {
+    kind: 'dictionary',
+    name: 'line_status',
+    label: L('Status'),
+    items: ['open', 'shipped'].map((v) => ({ value: v, label: L(v) })),
+  },
+  {
+    kind: 'entity',
+    name: 'vendor',
+    label: L('Vendor'),
+    fields: [
+      { name: 'name', type: 'text', label: L('Name'), required: true },
+      {
+        name: 'po_total',
+        type: 'rollup',
+        label: L('Ordered'),
+        of: 'po',
+        via: 'vendor',
+        op: 'sum',
+        field: 'total',
+        returns: 'currency',
+      },
+    ],
+  },
+  {
+    kind: 'entity',
+    name: 'po',
+    label: L('Purchase order'),
+    fields: [
+      { name: 'title', type: 'text', label: L('Title'), required: true },
+      { name: 'vendor', type: 'reference', to: 'vendor', label: L('Vendor'), onDelete: 'cascade' },
+      { name: 'lines', type: 'rollup', label: L('Lines'), of: 'po_line', via: 'po', op: 'count' },
+      {
+        name: 'total',
+        type: 'rollup',
+        label: L('Total'),
+        of: 'po_line',
+        via: 'po',
+        op: 'sum',
+        field: 'amount',
+        returns: 'currency',
+      },
+      {
+        name: 'open_total',
+        type: 'rollup',
+        label: L('Open'),
+        of: 'po_line',
+        via: 'po',
+        op: 'sum',
+        field: 'amount',
+        returns: 'currency',
+        where: { '==': [{ var: 'status' }, 'open'] },
+      },
+      {
+        name: 'biggest',
+        type: 'rollup',
+        label: L('Biggest line'),
+        of: 'po_line',
+        via: 'po',
+        op: 'max',
+        field: 'amount',
+        returns: 'currency',
+      },
+      {
+        name: 'first_date',
+        type: 'rollup',
+        label: L('First line'),
+        of: 'po_line',
+        via: 'po',
+        op: 'min',
+        field: 'line_date',
+        returns: 'date',
+      },
+      { name: 'with_tax', type: 'formula', label: L('With tax'), returns: 'currency', expr: { '*': [{ var: 'total' }, 1.13] } },
+    ],
+  },
+  {
+    kind: 'entity',
+    name: 'po_line',
+    label: L('Line'),
+    fields: [
+      { name: 'po', type: 'reference', to: 'po', label: L('Order'), onDelete: 'cascade' },
+      { name: 'amount', type: 'currency', label: L('Amount'), required: true },
+      { name: 'status', type: 'picklist', dictionary: 'line_status', label: L('Status'), default: 'open' },
+      { name: 'line_date', type: 'date', label: L('Date') },
+    ],
+  },
 ];
 
 describe.each(drivers)('roll-up fields on %s', (driver) => {
@@ -56,8 +122,22 @@ describe.each(drivers)('roll-up fields on %s', (driver) => {
     await line(po.id, 100, { line_date: '2026-03-02' });
     await line(po.id, 250.5, { status: 'shipped', line_date: '2026-01-15' });
     // A bulk create is one write: all its lines counted.
-    expect((await e.call('POST', '/api/data/po_line', [{ po: po.id, amount: 10 }, { po: po.id, amount: 20 }])).status).toBe(201);
-    expect(await get('po', po.id)).toMatchObject({ lines: 4, total: 380.5, open_total: 130, biggest: 250.5, first_date: '2026-01-15', with_tax: 429.97 });
+    expect(
+      (
+        await e.call('POST', '/api/data/po_line', [
+          { po: po.id, amount: 10 },
+          { po: po.id, amount: 20 },
+        ])
+      ).status,
+    ).toBe(201);
+    expect(await get('po', po.id)).toMatchObject({
+      lines: 4,
+      total: 380.5,
+      open_total: 130,
+      biggest: 250.5,
+      first_date: '2026-01-15',
+      with_tax: 429.97,
+    });
     expect((await get('vendor', vendor.id)).po_total).toBe(380.5);
   });
 
@@ -94,7 +174,9 @@ describe.each(drivers)('roll-up fields on %s', (driver) => {
   it('stays exact under concurrent child writes to one parent', async () => {
     const po = await newPo('并发');
     const n = 24;
-    const results = await Promise.all(Array.from({ length: n }, (_, i) => e.call('POST', '/api/data/po_line', { po: po.id, amount: i + 1 })));
+    const results = await Promise.all(
+      Array.from({ length: n }, (_, i) => e.call('POST', '/api/data/po_line', { po: po.id, amount: i + 1 })),
+    );
     expect(results.every((r) => r.status === 201)).toBe(true);
     expect(await get('po', po.id)).toMatchObject({ lines: n, total: (n * (n + 1)) / 2 });
     // Concurrent deletes and updates too.
@@ -104,7 +186,9 @@ describe.each(drivers)('roll-up fields on %s', (driver) => {
       ...lines.slice(8, 16).map((l) => e.call('PATCH', `/api/data/po_line/${l.id}`, { amount: 1000, version: l.version })),
     ]);
     const rest = lines.slice(16).reduce((s, l) => s + l.amount, 0);
-    const [{ sum }] = await e.database.rows<{ sum: string }>(sql`select sum(amount)::text as sum from po_line where po = ${po.id} and deleted_at is null`);
+    const [{ sum }] = await e.database.rows<{ sum: string }>(
+      sql`select sum(amount)::text as sum from po_line where po = ${po.id} and deleted_at is null`,
+    );
     expect(Number(sum)).toBe(8 * 1000 + rest);
     expect(await get('po', po.id)).toMatchObject({ lines: 16, total: 8 * 1000 + rest });
   });
@@ -121,12 +205,21 @@ describe.each(drivers)('roll-up fields on %s', (driver) => {
 
   it('is backfilled when a deploy adds one to an entity with records', async () => {
     const docs = structuredClone(app) as any[];
-    docs.find((d) => d.name === 'vendor').fields.push({ name: 'order_count', type: 'rollup', label: L('Orders'), of: 'po', via: 'vendor', op: 'count' });
+    docs
+      .find((d) => d.name === 'vendor')
+      .fields.push({ name: 'order_count', type: 'rollup', label: L('Orders'), of: 'po', via: 'vendor', op: 'count' });
     const deployed = await e.call('POST', '/api/meta/deploy', { documents: docs });
     expect(deployed.status).toBe(201);
-    const expected = Number((await e.database.rows<{ n: number }>(sql`select count(*)::int as n from po where vendor = ${vendor.id} and deleted_at is null`))[0].n);
+    const expected = Number(
+      (
+        await e.database.rows<{ n: number }>(
+          sql`select count(*)::int as n from po where vendor = ${vendor.id} and deleted_at is null`,
+        )
+      )[0].n,
+    );
     const until = Date.now() + 15_000;
-    while ((await get('vendor', vendor.id)).order_count !== expected && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    while ((await get('vendor', vendor.id)).order_count !== expected && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 200));
     expect((await get('vendor', vendor.id)).order_count).toBe(expected);
   });
 

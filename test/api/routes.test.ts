@@ -15,7 +15,9 @@ describe.each(drivers)('route table on %s', (driver) => {
   let doc: any;
   beforeAll(async () => {
     e = await startEngine(driver);
-    const deployed = await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(join(root, 'sample-apps', 'sales')) });
+    const deployed = await e.call('POST', '/api/meta/deploy', {
+      documents: await loadPackage(join(root, 'sample-apps', 'sales')),
+    });
     expect(deployed.status).toBe(201);
     doc = (await e.call('GET', '/api/openapi.json')).body;
   });
@@ -23,7 +25,8 @@ describe.each(drivers)('route table on %s', (driver) => {
 
   it('documents every route it serves', () => {
     // opportunity has a workflow, quote an approval process: every per-entity route applies to one of them.
-    const documented = (route: (typeof ROUTES)[number], entity?: string) => doc.paths[entity ? route.path.replace('{entity}', entity) : route.path]?.[route.method];
+    const documented = (route: (typeof ROUTES)[number], entity?: string) =>
+      doc.paths[entity ? route.path.replace('{entity}', entity) : route.path]?.[route.method];
     for (const route of ROUTES) {
       if (!route.perEntity) {
         expect(documented(route), `${route.method} ${route.path}`).toMatchObject({ operationId: route.operationId });
@@ -44,7 +47,10 @@ describe.each(drivers)('route table on %s', (driver) => {
     expect(operations).toBeGreaterThan(ROUTES.length);
     for (const [path, ops] of Object.entries<any>(doc.paths)) {
       for (const [method, op] of Object.entries<any>(ops)) {
-        const template = op.tags.length === 1 && e.metadata.model.entity(op.tags[0]) ? path.replace(`/api/data/${op.tags[0]}`, '/api/data/{entity}') : path;
+        const template =
+          op.tags.length === 1 && e.metadata.model.entity(op.tags[0])
+            ? path.replace(`/api/data/${op.tags[0]}`, '/api/data/{entity}')
+            : path;
         expect(served.has(`${method} ${template}`), `${method} ${path}`).toBe(true);
       }
     }

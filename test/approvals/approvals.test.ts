@@ -10,24 +10,69 @@ const statuses = ['draft', 'pending', 'approved', 'rejected', 'returned', 'recal
 const base = [
   { kind: 'dictionary', name: 'purchase_status', label: L('Status'), items: statuses.map((v) => ({ value: v, label: L(v) })) },
   // Buyers name a reviewer: a reference may only point at users they may read.
-  { kind: 'role', name: 'buyer', label: L('Buyer'), grants: [{ entity: 'purchase', read: 'own', create: 'own', update: 'own' }, { entity: 'user', read: 'all' }] },
-  { kind: 'role', name: 'board', label: L('Board'), grants: [{ entity: 'purchase', read: 'all', fields: { read: ['title', 'amount', 'status'] } }] },
-  { kind: 'entity', name: 'purchase', label: L('Purchase'), titleField: 'title', fields: [
-    { name: 'title', type: 'text', label: L('Title'), required: true },
-    { name: 'amount', type: 'decimal', label: L('Amount') },
-    { name: 'reviewer', type: 'reference', to: 'user', label: L('Reviewer') },
-    { name: 'status', type: 'picklist', dictionary: 'purchase_status', label: L('Status'), default: 'draft' },
-  ] },
+  {
+    kind: 'role',
+    name: 'buyer',
+    label: L('Buyer'),
+    grants: [
+      { entity: 'purchase', read: 'own', create: 'own', update: 'own' },
+      { entity: 'user', read: 'all' },
+    ],
+  },
+  {
+    kind: 'role',
+    name: 'board',
+    label: L('Board'),
+    grants: [{ entity: 'purchase', read: 'all', fields: { read: ['title', 'amount', 'status'] } }],
+  },
+  {
+    kind: 'entity',
+    name: 'purchase',
+    label: L('Purchase'),
+    titleField: 'title',
+    fields: [
+      { name: 'title', type: 'text', label: L('Title'), required: true },
+      { name: 'amount', type: 'decimal', label: L('Amount') },
+      { name: 'reviewer', type: 'reference', to: 'user', label: L('Reviewer') },
+      { name: 'status', type: 'picklist', dictionary: 'purchase_status', label: L('Status'), default: 'draft' },
+    ],
+  },
 ];
 const approval = {
-  kind: 'approval', name: 'purchase_approval', label: L('Purchase approval', '采购审批'), entity: 'purchase', statusField: 'status',
-  entryCriteria: { '>': [{ var: 'amount' }, 0] }, entryMessage: L('Enter an amount first', '请先填写金额'),
+  kind: 'approval',
+  name: 'purchase_approval',
+  label: L('Purchase approval', '采购审批'),
+  entity: 'purchase',
+  statusField: 'status',
+  entryCriteria: { '>': [{ var: 'amount' }, 0] },
+  entryMessage: L('Enter an amount first', '请先填写金额'),
   lock: { approvers: true },
   steps: [
-    { name: 'review', label: L('Review'), approvers: { type: 'field', field: 'reviewer' }, onReject: 'submitter', reminder: { after: 'PT1S' } },
-    { name: 'chain', label: L('Managers'), when: { '>=': [{ var: 'amount' }, 1000] }, approvers: { type: 'manager_chain', levels: 2 }, mode: 'all', onReject: 'previous' },
-    { name: 'board', label: L('Board'), when: { '>=': [{ var: 'amount' }, 100] }, approvers: { type: 'role', role: 'board' }, mode: 'percent', percent: 60, onReject: 'previous',
-      escalation: { after: 'PT2S' } },
+    {
+      name: 'review',
+      label: L('Review'),
+      approvers: { type: 'field', field: 'reviewer' },
+      onReject: 'submitter',
+      reminder: { after: 'PT1S' },
+    },
+    {
+      name: 'chain',
+      label: L('Managers'),
+      when: { '>=': [{ var: 'amount' }, 1000] },
+      approvers: { type: 'manager_chain', levels: 2 },
+      mode: 'all',
+      onReject: 'previous',
+    },
+    {
+      name: 'board',
+      label: L('Board'),
+      when: { '>=': [{ var: 'amount' }, 100] },
+      approvers: { type: 'role', role: 'board' },
+      mode: 'percent',
+      percent: 60,
+      onReject: 'previous',
+      escalation: { after: 'PT2S' },
+    },
   ],
   actions: {
     submit: [{ type: 'set', values: { title: { cat: [{ var: 'title' }, ' ✓'] } }, when: { '>=': [{ var: 'amount' }, 10000] } }],
@@ -48,7 +93,13 @@ describe.each(drivers)('approvals on %s', (driver) => {
     expect(res.status).toBe(201);
     // top ← boss ← lead ← buyer; three board members: b1 reports to top (a board member), b2 to boss (not one).
     const make = async (username: string, roles: string[], manager?: string) => {
-      const u = await e.createUser({ username, display_name: username, roles, password: `${username} password 1`, manager: manager ? ids[manager] : null });
+      const u = await e.createUser({
+        username,
+        display_name: username,
+        roles,
+        password: `${username} password 1`,
+        manager: manager ? ids[manager] : null,
+      });
       ids[username] = u.id;
       tokens[username] = await e.login(username, u.password);
     };
@@ -66,7 +117,8 @@ describe.each(drivers)('approvals on %s', (driver) => {
   const purchase = async (amount: number | null) =>
     (await as('buyer', 'POST', '/api/data/purchase', { title: `采购 ${amount}`, amount, reviewer: ids.reviewer })).body.data;
   const submit = (id: string) => as('buyer', 'POST', `/api/data/purchase/${id}/approval/submit`);
-  const task = async (user: string, id: string) => (await as(user, 'GET', '/api/approvals/inbox')).body.data.find((t: any) => t.recordId === id);
+  const task = async (user: string, id: string) =>
+    (await as(user, 'GET', '/api/approvals/inbox')).body.data.find((t: any) => t.recordId === id);
   const decide = async (user: string, id: string, decision: 'approve' | 'reject') => {
     const t = await task(user, id);
     expect(t, `${user} has a task for ${id}`).toBeDefined();
@@ -78,7 +130,11 @@ describe.each(drivers)('approvals on %s', (driver) => {
   it('refuses to submit when the entry criteria do not hold, saying why', async () => {
     const p = await purchase(null);
     const res = await submit(p.id);
-    expect([res.status, res.body.error.code, res.body.error.message]).toEqual([409, 'entry_criteria_not_met', 'Enter an amount first']);
+    expect([res.status, res.body.error.code, res.body.error.message]).toEqual([
+      409,
+      'entry_criteria_not_met',
+      'Enter an amount first',
+    ]);
     expect((await as('buyer', 'GET', `/api/data/purchase/${p.id}/approvals`)).body.data).toEqual([]);
   });
 
@@ -93,7 +149,12 @@ describe.each(drivers)('approvals on %s', (driver) => {
     await submit(p.id);
     const atChain = await decide('reviewer', p.id, 'approve');
     expect(atChain.step).toBe('chain');
-    expect(atChain.tasks.filter((t: any) => t.step === 'chain').map((t: any) => t.assignee).sort()).toEqual([ids.lead, ids.boss].sort()); // two levels up
+    expect(
+      atChain.tasks
+        .filter((t: any) => t.step === 'chain')
+        .map((t: any) => t.assignee)
+        .sort(),
+    ).toEqual([ids.lead, ids.boss].sort()); // two levels up
     expect((await decide('lead', p.id, 'approve')).step).toBe('chain'); // boss has not decided
     const back = await decide('boss', p.id, 'reject');
     expect([back.status, back.step]).toEqual(['pending', 'review']); // the previous step, again
@@ -145,7 +206,10 @@ describe.each(drivers)('approvals on %s', (driver) => {
   it('reminds an approver of a task still waiting, once, through the job queue', async () => {
     const p = await purchase(30);
     await submit(p.id);
-    const reminders = async () => (await as('reviewer', 'GET', '/api/notifications')).body.data.filter((n: any) => n.recordId === p.id && n.template === 'approval:reminder');
+    const reminders = async () =>
+      (await as('reviewer', 'GET', '/api/notifications')).body.data.filter(
+        (n: any) => n.recordId === p.id && n.template === 'approval:reminder',
+      );
     let found: any[] = [];
     for (let i = 0; i < 40 && !found.length; i++) {
       await sleep(250);
@@ -158,7 +222,11 @@ describe.each(drivers)('approvals on %s', (driver) => {
     await submit(q.id);
     await decide('reviewer', q.id, 'approve');
     await sleep(2000);
-    expect((await as('reviewer', 'GET', '/api/notifications')).body.data.filter((n: any) => n.recordId === q.id && n.template === 'approval:reminder')).toEqual([]);
+    expect(
+      (await as('reviewer', 'GET', '/api/notifications')).body.data.filter(
+        (n: any) => n.recordId === q.id && n.template === 'approval:reminder',
+      ),
+    ).toEqual([]);
   });
 
   it('lets the current approvers edit a locked record when the lock allows it, and nobody else', async () => {
@@ -179,18 +247,25 @@ describe.each(drivers)('approvals on %s', (driver) => {
     expect(requests).toEqual([{ status: 'recalled', comment: 'record deleted' }]);
   });
 
-  it('escalates a task left waiting to the approver\'s manager, through the job queue', async () => {
+  it("escalates a task left waiting to the approver's manager, through the job queue", async () => {
     const p = await purchase(300);
     await submit(p.id);
     await decide('reviewer', p.id, 'approve'); // board step: top, b1, b2 — escalation after 2 s
     let tasks: any[] = [];
     for (let i = 0; i < 40 && !tasks.some((t) => t.status === 'escalated'); i++) {
       await sleep(250);
-      tasks = (await as('buyer', 'GET', `/api/data/purchase/${p.id}/approvals`)).body.data[0].tasks.filter((t: any) => t.step === 'board');
+      tasks = (await as('buyer', 'GET', `/api/data/purchase/${p.id}/approvals`)).body.data[0].tasks.filter(
+        (t: any) => t.step === 'board',
+      );
     }
     // b2's task goes to b2's manager (boss); b1's manager (top) decides this step already, so b1 keeps it.
     const byUser = Object.fromEntries(tasks.map((t) => [t.assignee, [t.status, t.origin]]));
-    expect(byUser).toEqual({ [ids.top]: ['pending', 'step'], [ids.b1]: ['pending', 'step'], [ids.b2]: ['escalated', 'step'], [ids.boss]: ['pending', 'escalated'] });
+    expect(byUser).toEqual({
+      [ids.top]: ['pending', 'step'],
+      [ids.b1]: ['pending', 'step'],
+      [ids.b2]: ['escalated', 'step'],
+      [ids.boss]: ['pending', 'escalated'],
+    });
     expect((await as('b2', 'GET', '/api/approvals/inbox')).body.data.find((t: any) => t.recordId === p.id)).toBeUndefined();
     // The manager's vote counts in the step: 2 of 3 ≥ 60 %.
     await decide('boss', p.id, 'approve');
@@ -202,7 +277,11 @@ describe.each(drivers)('approvals on %s', (driver) => {
     await submit(p.id);
     expect(await task('b1', p.id)).toBeUndefined();
     const now = Date.now();
-    const delegation = await as('reviewer', 'POST', '/api/delegations', { delegate: ids.b1, startsAt: new Date(now - 60_000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString() });
+    const delegation = await as('reviewer', 'POST', '/api/delegations', {
+      delegate: ids.b1,
+      startsAt: new Date(now - 60_000).toISOString(),
+      endsAt: new Date(now + 3_600_000).toISOString(),
+    });
     expect(delegation.status).toBe(201);
     const t = await task('b1', p.id);
     expect(t).toMatchObject({ assignee: ids.reviewer, step: 'review' });
@@ -215,22 +294,29 @@ describe.each(drivers)('approvals on %s', (driver) => {
     expect(await task('b1', q.id)).toBeUndefined(); // the delegation has ended
   });
 
-  it('counts concurrent decisions one after the other, and lets only one of two concurrent submits through' + (driver === 'pglite' ? ' (PGlite runs one statement at a time: this cannot fail here, only on PostgreSQL)' : ''), async () => {
-    const p = await purchase(5000);
-    await submit(p.id);
-    await decide('reviewer', p.id, 'approve');
-    const [lead, boss] = [await task('lead', p.id), await task('boss', p.id)];
-    const both = await Promise.all([as('lead', 'POST', `/api/approvals/${lead.id}/approve`), as('boss', 'POST', `/api/approvals/${boss.id}/approve`)]);
-    expect(both.map((r) => r.status)).toEqual([200, 200]);
-    const history = (await as('buyer', 'GET', `/api/data/purchase/${p.id}/approvals`)).body.data[0];
-    expect(history.step).toBe('board'); // both votes counted: the all-step passed once
-    expect(history.tasks.filter((t: any) => t.step === 'board')).toHaveLength(3);
+  it(
+    'counts concurrent decisions one after the other, and lets only one of two concurrent submits through' +
+      (driver === 'pglite' ? ' (PGlite runs one statement at a time: this cannot fail here, only on PostgreSQL)' : ''),
+    async () => {
+      const p = await purchase(5000);
+      await submit(p.id);
+      await decide('reviewer', p.id, 'approve');
+      const [lead, boss] = [await task('lead', p.id), await task('boss', p.id)];
+      const both = await Promise.all([
+        as('lead', 'POST', `/api/approvals/${lead.id}/approve`),
+        as('boss', 'POST', `/api/approvals/${boss.id}/approve`),
+      ]);
+      expect(both.map((r) => r.status)).toEqual([200, 200]);
+      const history = (await as('buyer', 'GET', `/api/data/purchase/${p.id}/approvals`)).body.data[0];
+      expect(history.step).toBe('board'); // both votes counted: the all-step passed once
+      expect(history.tasks.filter((t: any) => t.step === 'board')).toHaveLength(3);
 
-    const q = await purchase(20);
-    const twice = await Promise.all([submit(q.id), submit(q.id)]);
-    expect(twice.map((r) => r.status).sort()).toEqual([200, 409]);
-    expect((await as('buyer', 'GET', `/api/data/purchase/${q.id}/approvals`)).body.data).toHaveLength(1);
-  });
+      const q = await purchase(20);
+      const twice = await Promise.all([submit(q.id), submit(q.id)]);
+      expect(twice.map((r) => r.status).sort()).toEqual([200, 409]);
+      expect((await as('buyer', 'GET', `/api/data/purchase/${q.id}/approvals`)).body.data).toHaveLength(1);
+    },
+  );
 
   it('refuses approvals that name unknown things, with the path of each', async () => {
     const bad = structuredClone(approval) as any;
@@ -243,17 +329,21 @@ describe.each(drivers)('approvals on %s', (driver) => {
     bad.actions = { approve: [{ type: 'launch_rocket' }] };
     const res = await e.call('POST', '/api/meta/deploy', { documents: [bad] });
     expect(res.status).toBe(400);
-    expect(res.body.error.details.map((d: any) => [d.path, d.code]).sort()).toEqual([
-      ['/documents/0/actions/approve/0/type', 'unknown_action'],
-      ['/documents/0/entryCriteria/>/0/var', 'unknown_field'],
-      ['/documents/0/statusField', 'invalid_status_field'],
-      ['/documents/0/steps/0/approvers/field', 'invalid_approver_field'],
-      ['/documents/0/steps/0/onReject', 'invalid_option'],
-      ['/documents/0/steps/1/approvers/role', 'unknown_role'],
-      ['/documents/0/steps/2/name', 'duplicate_step'],
-    ].sort());
+    expect(res.body.error.details.map((d: any) => [d.path, d.code]).sort()).toEqual(
+      [
+        ['/documents/0/actions/approve/0/type', 'unknown_action'],
+        ['/documents/0/entryCriteria/>/0/var', 'unknown_field'],
+        ['/documents/0/statusField', 'invalid_status_field'],
+        ['/documents/0/steps/0/approvers/field', 'invalid_approver_field'],
+        ['/documents/0/steps/0/onReject', 'invalid_option'],
+        ['/documents/0/steps/1/approvers/role', 'unknown_role'],
+        ['/documents/0/steps/2/name', 'duplicate_step'],
+      ].sort(),
+    );
     const second = { ...structuredClone(approval), name: 'other_approval' };
-    expect((await e.call('POST', '/api/meta/deploy', { documents: [second] })).body.error.details[0].code).toBe('duplicate_approval');
+    expect((await e.call('POST', '/api/meta/deploy', { documents: [second] })).body.error.details[0].code).toBe(
+      'duplicate_approval',
+    );
     const noPercent = structuredClone(approval) as any;
     delete noPercent.steps[2].percent;
     const r3 = await e.call('POST', '/api/meta/deploy', { documents: [noPercent] });

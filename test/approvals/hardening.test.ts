@@ -13,19 +13,46 @@ const documents = [
   { kind: 'role', name: 'bidder', label: L('Bidder'), grants: [{ entity: 'bid', read: 'own', create: 'own', update: 'own' }] },
   { kind: 'role', name: 'committee', label: L('Committee'), grants: [] },
   { kind: 'role', name: 'pair', label: L('Pair'), grants: [] },
-  { kind: 'entity', name: 'bid', label: L('Bid'), titleField: 'title', fields: [
-    { name: 'title', type: 'text', label: L('Title', '标题'), required: true },
-    { name: 'amount', type: 'decimal', label: L('Amount', '金额') },
-    { name: 'margin', type: 'decimal', label: L('Margin', '毛利') },
-    { name: 'status', type: 'picklist', dictionary: 'bid_status', label: L('Status'), default: 'draft' },
-  ] },
-  { kind: 'approval', name: 'bid_approval', label: L('Bid approval'), entity: 'bid', statusField: 'status', fields: ['title', 'amount'],
+  {
+    kind: 'entity',
+    name: 'bid',
+    label: L('Bid'),
+    titleField: 'title',
+    fields: [
+      { name: 'title', type: 'text', label: L('Title', '标题'), required: true },
+      { name: 'amount', type: 'decimal', label: L('Amount', '金额') },
+      { name: 'margin', type: 'decimal', label: L('Margin', '毛利') },
+      { name: 'status', type: 'picklist', dictionary: 'bid_status', label: L('Status'), default: 'draft' },
+    ],
+  },
+  {
+    kind: 'approval',
+    name: 'bid_approval',
+    label: L('Bid approval'),
+    entity: 'bid',
+    statusField: 'status',
+    fields: ['title', 'amount'],
     steps: [
       // 或签 with the first decision deciding: two committee members race for it
-      { name: 'committee', label: L('Committee'), approvers: { type: 'role', role: 'committee' }, mode: 'first', onReject: 'submitter' },
+      {
+        name: 'committee',
+        label: L('Committee'),
+        approvers: { type: 'role', role: 'committee' },
+        mode: 'first',
+        onReject: 'submitter',
+      },
       // exactly half of two is enough at 50 %: ≥, not >
-      { name: 'pair', label: L('Pair'), when: { '>=': [{ var: 'amount' }, 1000] }, approvers: { type: 'role', role: 'pair' }, mode: 'percent', percent: 50, onReject: 'submitter' },
-    ] },
+      {
+        name: 'pair',
+        label: L('Pair'),
+        when: { '>=': [{ var: 'amount' }, 1000] },
+        approvers: { type: 'role', role: 'pair' },
+        mode: 'percent',
+        percent: 50,
+        onReject: 'submitter',
+      },
+    ],
+  },
 ];
 
 describe.each(drivers)('approval hardening on %s', (driver) => {
@@ -36,7 +63,14 @@ describe.each(drivers)('approval hardening on %s', (driver) => {
     e = await startEngine(driver);
     const res = await e.call('POST', '/api/meta/deploy', { documents });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    for (const [username, roles] of [['bidder', ['bidder']], ['c1', ['committee']], ['c2', ['committee']], ['helper', []], ['p1', ['pair']], ['p2', ['pair']]] as const) {
+    for (const [username, roles] of [
+      ['bidder', ['bidder']],
+      ['c1', ['committee']],
+      ['c2', ['committee']],
+      ['helper', []],
+      ['p1', ['pair']],
+      ['p2', ['pair']],
+    ] as const) {
       const u = await e.createUser({ username, display_name: username, roles: [...roles], password: `${username} password 1` });
       ids[username] = u.id;
       tokens[username] = await e.login(username, u.password);
@@ -50,9 +84,10 @@ describe.each(drivers)('approval hardening on %s', (driver) => {
     expect((await as('bidder', 'POST', `/api/data/bid/${bid.id}/approval/submit`)).status).toBe(200);
     return bid;
   };
-  const taskOf = async (user: string, id: string) => (await as(user, 'GET', '/api/approvals/inbox')).body.data.find((t: any) => t.recordId === id);
+  const taskOf = async (user: string, id: string) =>
+    (await as(user, 'GET', '/api/approvals/inbox')).body.data.find((t: any) => t.recordId === id);
 
-  it('shows approvers the approval\'s fields, read-only, while their task is open — without a grant on the entity', async () => {
+  it("shows approvers the approval's fields, read-only, while their task is open — without a grant on the entity", async () => {
     const bid = await submitted(100);
     const task = await taskOf('c1', bid.id);
     const view = await as('c1', 'GET', `/api/approvals/${task.id}`);
@@ -86,15 +121,21 @@ describe.each(drivers)('approval hardening on %s', (driver) => {
     expect(res.body.error.details.map((d: any) => [d.path, d.code])).toEqual([['/documents/0/fields/1', 'unknown_field']]);
   });
 
-  const serialises = driver === 'pglite' ? ' (PGlite runs one statement at a time: this cannot fail here, only on PostgreSQL)' : '';
+  const serialises =
+    driver === 'pglite' ? ' (PGlite runs one statement at a time: this cannot fail here, only on PostgreSQL)' : '';
   it(`lets exactly one of two concurrent decisions on a "first" step win${serialises}`, async () => {
     for (let run = 0; run < 5; run++) {
       const bid = await submitted(1000 + run); // the request stays pending (the pair step follows): the case that slipped through
       const [t1, t2] = [await taskOf('c1', bid.id), await taskOf('c2', bid.id)];
-      const answers = await Promise.all([as('c1', 'POST', `/api/approvals/${t1.id}/approve`), as('c2', 'POST', `/api/approvals/${t2.id}/approve`)]);
+      const answers = await Promise.all([
+        as('c1', 'POST', `/api/approvals/${t1.id}/approve`),
+        as('c2', 'POST', `/api/approvals/${t2.id}/approve`),
+      ]);
       expect(answers.map((a) => a.status).sort(), `run ${run}`).toEqual([200, 409]);
       expect(answers.find((a) => a.status === 409)!.body.error.code).toBe('task_closed');
-      const tasks = await e.database.rows<{ status: string }>(sql`select t.status from approval.tasks t join approval.requests r on r.id = t.request_id
+      const tasks = await e.database.rows<{
+        status: string;
+      }>(sql`select t.status from approval.tasks t join approval.requests r on r.id = t.request_id
         where r.record_id = ${bid.id} and t.step = 'committee' order by t.status`);
       expect(tasks.map((t) => t.status)).toEqual(['approved', 'cancelled']);
     }

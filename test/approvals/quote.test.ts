@@ -11,7 +11,13 @@ describe.each(drivers)('quote discount approval (sales sample) on %s', (driver) 
   let opportunity: any;
   beforeAll(async () => {
     o = await startOrg(driver);
-    opportunity = (await o.as('rep_east', 'POST', '/api/data/opportunity', { title: '报价商机', account: o.accounts.rep_east.id, amount: 100000 })).body.data;
+    opportunity = (
+      await o.as('rep_east', 'POST', '/api/data/opportunity', {
+        title: '报价商机',
+        account: o.accounts.rep_east.id,
+        amount: 100000,
+      })
+    ).body.data;
   }, 60_000);
   afterAll(() => o?.e.stop());
 
@@ -31,7 +37,11 @@ describe.each(drivers)('quote discount approval (sales sample) on %s', (driver) 
     const q = await quote(8);
     expect(q.quoted_amount).toBe(92000);
     const res = await submit(q.id);
-    expect([res.status, res.body.error.code, res.body.error.message]).toEqual([409, 'entry_criteria_not_met', 'Discounts up to 10 % need no approval']);
+    expect([res.status, res.body.error.code, res.body.error.message]).toEqual([
+      409,
+      'entry_criteria_not_met',
+      'Discounts up to 10 % need no approval',
+    ]);
   });
 
   it('goes to the manager only between 10 and 20 %', async () => {

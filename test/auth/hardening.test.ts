@@ -13,14 +13,25 @@ import { createFirstAdministrator } from '../../engine/auth/first-admin.js';
 /** A request as @hono/node-server hands it over: the Node stream (with its socket) in the bindings. */
 function fromAddress(e: TestEngine, address: string, body: unknown, headers: Record<string, string> = {}) {
   const bytes = Buffer.from(JSON.stringify(body));
-  const incoming = Object.assign((async function* () { yield bytes; })(), { socket: { remoteAddress: address } });
-  return e.app.request('/api/auth/login', { method: 'POST', body: bytes, headers: { 'content-type': 'application/json', ...headers } }, { incoming });
+  const incoming = Object.assign(
+    (async function* () {
+      yield bytes;
+    })(),
+    { socket: { remoteAddress: address } },
+  );
+  return e.app.request(
+    '/api/auth/login',
+    { method: 'POST', body: bytes, headers: { 'content-type': 'application/json', ...headers } },
+    { incoming },
+  );
 }
 
 describe.each(drivers)('login hardening on %s', (driver) => {
   let e: TestEngine;
   beforeAll(async () => {
-    e = await startEngine(driver, { auth: { maxFailedLogins: 3, lockMs: 60_000, throttle: { perUser: 1000, perAddress: 1000, windowMs: 60_000 } } });
+    e = await startEngine(driver, {
+      auth: { maxFailedLogins: 3, lockMs: 60_000, throttle: { perUser: 1000, perAddress: 1000, windowMs: 60_000 } },
+    });
   });
   afterAll(() => e?.stop());
 
@@ -46,17 +57,28 @@ describe.each(drivers)('login hardening on %s', (driver) => {
     try {
       await t.createUser({ username: 'erin', display_name: 'Erin', roles: [], password: 'erins password 1' });
       // per user name: the fifth attempt in the window is refused before any password is checked
-      for (let i = 0; i < 4; i++) expect((await t.callAs(null, 'POST', '/api/auth/login', { username: 'nobody', password: 'x'.repeat(12) })).status).toBe(401);
-      const throttled = await t.callAs(null, 'POST', '/api/auth/login', { username: 'nobody', password: 'x'.repeat(12) }, { 'accept-language': 'zh-CN' });
+      for (let i = 0; i < 4; i++)
+        expect((await t.callAs(null, 'POST', '/api/auth/login', { username: 'nobody', password: 'x'.repeat(12) })).status).toBe(
+          401,
+        );
+      const throttled = await t.callAs(
+        null,
+        'POST',
+        '/api/auth/login',
+        { username: 'nobody', password: 'x'.repeat(12) },
+        { 'accept-language': 'zh-CN' },
+      );
       expect(throttled.status).toBe(429);
       expect(throttled.body.error.code).toBe('too_many_attempts');
       expect(throttled.body.error.message).toMatch(/登录尝试过于频繁/);
       expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
       // successful logins give their attempt back: colleagues behind one address do not throttle each other
-      for (let i = 0; i < 5; i++) expect((await fromAddress(t, '10.0.0.7', { username: 'erin', password: 'erins password 1' })).status).toBe(200);
+      for (let i = 0; i < 5; i++)
+        expect((await fromAddress(t, '10.0.0.7', { username: 'erin', password: 'erins password 1' })).status).toBe(200);
       // per address: spraying many user names from one address is stopped
       const spray = [];
-      for (let i = 0; i < 7; i++) spray.push((await fromAddress(t, '10.0.0.8', { username: `user${i}`, password: 'guess guess 1' })).status);
+      for (let i = 0; i < 7; i++)
+        spray.push((await fromAddress(t, '10.0.0.8', { username: `user${i}`, password: 'guess guess 1' })).status);
       expect(spray).toEqual([401, 401, 401, 401, 401, 401, 429]);
       // another address is not affected
       expect((await fromAddress(t, '10.0.0.9', { username: 'erin', password: 'erins password 1' })).status).toBe(200);
@@ -69,14 +91,25 @@ describe.each(drivers)('login hardening on %s', (driver) => {
     const frank = await e.createUser({ username: 'frank', display_name: 'Frank', roles: [], password: 'franks password 1' });
     const session = await e.login('frank', 'franks password 1');
     const token = (await e.callAs(session, 'POST', '/api/auth/tokens', { name: 'sync' })).body.data.token;
-    expect((await e.callAs(session, 'POST', '/api/auth/password', { currentPassword: 'franks password 1', newPassword: 'franks password 2' })).status).toBe(200);
+    expect(
+      (
+        await e.callAs(session, 'POST', '/api/auth/password', {
+          currentPassword: 'franks password 1',
+          newPassword: 'franks password 2',
+        })
+      ).status,
+    ).toBe(200);
     expect((await e.callAs(token, 'GET', '/api/auth/me')).status).toBe(401);
     expect((await e.callAs(session, 'GET', '/api/auth/me')).status).toBe(401);
 
     // keepApiTokens: the user's explicit choice
     const session2 = await e.login('frank', 'franks password 2');
     const kept = (await e.callAs(session2, 'POST', '/api/auth/tokens', { name: 'kept' })).body.data.token;
-    const changed = await e.callAs(session2, 'POST', '/api/auth/password', { currentPassword: 'franks password 2', newPassword: 'franks password 3', keepApiTokens: true });
+    const changed = await e.callAs(session2, 'POST', '/api/auth/password', {
+      currentPassword: 'franks password 2',
+      newPassword: 'franks password 3',
+      keepApiTokens: true,
+    });
     expect(changed.status).toBe(200);
     expect((await e.callAs(kept, 'GET', '/api/auth/me')).status).toBe(200);
     expect((await e.callAs(session2, 'GET', '/api/auth/me')).status).toBe(401);
@@ -89,24 +122,38 @@ describe.each(drivers)('login hardening on %s', (driver) => {
   it('counts wrong current passwords toward the lockout', async () => {
     const grace = await e.createUser({ username: 'grace', display_name: 'Grace', roles: [], password: 'graces password 1' });
     const session = await e.login('grace', 'graces password 1');
-    const change = (current: string) => e.callAs(session, 'POST', '/api/auth/password', { currentPassword: current, newPassword: 'graces password 2' });
+    const change = (current: string) =>
+      e.callAs(session, 'POST', '/api/auth/password', { currentPassword: current, newPassword: 'graces password 2' });
     for (let i = 0; i < 3; i++) expect((await change('wrong one ' + i)).status).toBe(403);
     const locked = await change('graces password 1');
     expect(locked.status).toBe(423);
     expect((await login('grace', 'graces password 1')).status).toBe(423);
-    const [row] = await e.database.rows<{ locked: boolean }>(sql`select locked_until > now() as locked from auth.credentials where user_id = ${grace.id}`);
+    const [row] = await e.database.rows<{ locked: boolean }>(
+      sql`select locked_until > now() as locked from auth.credentials where user_id = ${grace.id}`,
+    );
     expect(row.locked).toBe(true);
   });
 
   it('believes X-Forwarded-For only when TRUST_PROXY says a proxy is in front', async () => {
     await e.createUser({ username: 'heidi', display_name: 'Heidi', roles: [], password: 'heidis password 1' });
-    expect((await fromAddress(e, '192.0.2.10', { username: 'heidi', password: 'heidis password 1' }, { 'x-forwarded-for': '6.6.6.6' })).status).toBe(200);
-    const [stored] = await e.database.rows<{ ip: string }>(sql`select ip from auth.login_history where username = 'heidi' order by id desc limit 1`);
+    expect(
+      (await fromAddress(e, '192.0.2.10', { username: 'heidi', password: 'heidis password 1' }, { 'x-forwarded-for': '6.6.6.6' }))
+        .status,
+    ).toBe(200);
+    const [stored] = await e.database.rows<{ ip: string }>(
+      sql`select ip from auth.login_history where username = 'heidi' order by id desc limit 1`,
+    );
     expect(stored.ip).toBe('192.0.2.10');
 
     const probe = (trust: ReturnType<typeof parseTrustProxy>, forwarded?: string) => {
       const app = new Hono().get('/', (c) => c.text(clientAddress(c, trust) ?? '-'));
-      return Promise.resolve(app.request('/', { headers: forwarded ? { 'x-forwarded-for': forwarded } : {} }, { incoming: { socket: { remoteAddress: '10.1.1.1' } } })).then((r) => r.text());
+      return Promise.resolve(
+        app.request(
+          '/',
+          { headers: forwarded ? { 'x-forwarded-for': forwarded } : {} },
+          { incoming: { socket: { remoteAddress: '10.1.1.1' } } },
+        ),
+      ).then((r) => r.text());
     };
     expect(await probe(parseTrustProxy(undefined), '6.6.6.6')).toBe('10.1.1.1');
     expect(await probe(parseTrustProxy('false'), '6.6.6.6')).toBe('10.1.1.1');
@@ -123,22 +170,36 @@ describe.each(drivers)('login hardening on %s', (driver) => {
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('body_too_large');
     // also when the length is not declared up front (a stream)
-    const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(big)); c.close(); } });
-    const streamed = await e.app.request('/api/auth/login', { method: 'POST', body: stream, headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit);
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(big));
+        c.close();
+      },
+    });
+    const streamed = await e.app.request('/api/auth/login', {
+      method: 'POST',
+      body: stream,
+      headers: { 'content-type': 'application/json' },
+      duplex: 'half',
+    } as RequestInit);
     expect(streamed.status).toBe(413);
   });
 
   it('answers 400, not 500, to text PostgreSQL cannot store and to malformed user ids', async () => {
     for (const username of ['ali\u0000ce', 'ali\uD800ce']) {
       const res = await login(username, 'whatever password');
-      expect([res.status, res.body.error.code, res.body.error.details[0].path]).toEqual([400, 'invalid_credentials_format', '/username']);
+      expect([res.status, res.body.error.code, res.body.error.details[0].path]).toEqual([
+        400,
+        'invalid_credentials_format',
+        '/username',
+      ]);
     }
     expect((await login('alice', 'pass\u0000word!!')).status).toBe(400);
     expect((await e.call('GET', '/api/users/not-a-uuid/login-history')).status).toBe(404);
     expect((await e.call('POST', '/api/users/not-a-uuid/password', { password: 'long enough password' })).status).toBe(404);
   });
 
-  it('answers login errors in the caller\'s language', async () => {
+  it("answers login errors in the caller's language", async () => {
     const res = await login('nobody', 'whatever password', { 'accept-language': 'zh-CN,zh;q=0.9' });
     expect(res.body.error.message).toBe('用户名或密码错误');
   });

@@ -14,7 +14,9 @@ describe.each(drivers)('identity on %s', (driver) => {
   const login = (username: unknown, password: unknown) => e.callAs(null, 'POST', '/api/auth/login', { username, password });
 
   it('stores passwords hashed with scrypt, never in clear', async () => {
-    const [row] = await e.database.rows<{ password_hash: string }>(sql`select password_hash from auth.credentials where user_id = ${alice.id}`);
+    const [row] = await e.database.rows<{ password_hash: string }>(
+      sql`select password_hash from auth.credentials where user_id = ${alice.id}`,
+    );
     expect(row.password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
     expect(row.password_hash).not.toContain('correct horse');
   });
@@ -32,7 +34,9 @@ describe.each(drivers)('identity on %s', (driver) => {
     const viaBearer = await e.callAs(res.body.token, 'GET', '/api/auth/me');
     expect(viaBearer.status).toBe(200);
     // the token is stored only as a hash
-    const [stored] = await e.database.rows<{ n: number }>(sql`select count(*)::int as n from auth.sessions where token_hash = ${res.body.token}`);
+    const [stored] = await e.database.rows<{ n: number }>(
+      sql`select count(*)::int as n from auth.sessions where token_hash = ${res.body.token}`,
+    );
     expect(Number(stored.n)).toBe(0);
     expect((await e.callAs(res.body.token, 'POST', '/api/auth/logout')).status).toBe(200);
     expect((await e.callAs(res.body.token, 'GET', '/api/auth/me')).status).toBe(401);
@@ -40,7 +44,13 @@ describe.each(drivers)('identity on %s', (driver) => {
 
   it('requires a user everywhere but health and login', async () => {
     expect((await e.callAs(null, 'GET', '/api/health')).status).toBe(200);
-    for (const [method, path] of [['GET', '/api/data/user'], ['GET', '/api/meta/documents'], ['GET', '/api/openapi.json'], ['POST', '/api/meta/deploy'], ['GET', '/api/auth/me']]) {
+    for (const [method, path] of [
+      ['GET', '/api/data/user'],
+      ['GET', '/api/meta/documents'],
+      ['GET', '/api/openapi.json'],
+      ['POST', '/api/meta/deploy'],
+      ['GET', '/api/auth/me'],
+    ]) {
       const res = await e.callAs(null, method, path, method === 'POST' ? { documents: [] } : undefined);
       expect([path, res.status, res.body.error.code]).toEqual([path, 401, 'unauthenticated']);
     }
@@ -64,14 +74,18 @@ describe.each(drivers)('identity on %s', (driver) => {
     expect(unknown.body.error.message).toBe(wrong.body.error.message); // no user enumeration
     // a successful login resets the failure count
     expect((await login('alice', 'correct horse battery')).status).toBe(200);
-    const [count] = await e.database.rows<{ failed_attempts: number }>(sql`select failed_attempts from auth.credentials where user_id = ${alice.id}`);
+    const [count] = await e.database.rows<{ failed_attempts: number }>(
+      sql`select failed_attempts from auth.credentials where user_id = ${alice.id}`,
+    );
     expect(Number(count.failed_attempts)).toBe(0);
   });
 
   it('expires sessions', async () => {
     const token = (await login('alice', 'correct horse battery')).body.token;
     expect((await e.callAs(token, 'GET', '/api/auth/me')).status).toBe(200);
-    await e.database.db.execute(sql`update auth.sessions set expires_at = now() - interval '1 second' where user_id = ${alice.id} and kind = 'session'`);
+    await e.database.db.execute(
+      sql`update auth.sessions set expires_at = now() - interval '1 second' where user_id = ${alice.id} and kind = 'session'`,
+    );
     e.auth['cache'].clear(); // as after the cache window; expiry itself is decided by the database
     expect((await e.callAs(token, 'GET', '/api/auth/me')).status).toBe(401);
   });
@@ -87,7 +101,9 @@ describe.each(drivers)('identity on %s', (driver) => {
     expect(listed).toHaveLength(1);
     expect(JSON.stringify(listed)).not.toContain(apiToken);
     expect((await e.callAs(session, 'POST', '/api/auth/tokens', { name: '' })).status).toBe(400);
-    expect((await e.callAs(session, 'POST', '/api/auth/tokens', { name: 'old', expiresAt: '2001-01-01T00:00:00Z' })).status).toBe(400);
+    expect((await e.callAs(session, 'POST', '/api/auth/tokens', { name: 'old', expiresAt: '2001-01-01T00:00:00Z' })).status).toBe(
+      400,
+    );
     expect((await e.callAs(session, 'DELETE', `/api/auth/tokens/${created.body.data.id}`)).status).toBe(200);
     expect((await e.callAs(apiToken, 'GET', '/api/auth/me')).status).toBe(401);
     // someone else's token can't be revoked by id
@@ -103,12 +119,19 @@ describe.each(drivers)('identity on %s', (driver) => {
     expect(locked.status).toBe(423);
     expect(locked.body.error.code).toBe('account_locked');
     const history = (await e.call('GET', `/api/users/${bob.id}/login-history`)).body.data;
-    expect(history.map((h: any) => [h.success, h.reason])).toEqual([[false, 'locked'], [false, 'wrong_password'], [false, 'wrong_password'], [false, 'wrong_password']]);
+    expect(history.map((h: any) => [h.success, h.reason])).toEqual([
+      [false, 'locked'],
+      [false, 'wrong_password'],
+      [false, 'wrong_password'],
+      [false, 'wrong_password'],
+    ]);
     // an administrator's password reset lifts the lock
     expect((await e.call('POST', `/api/users/${bob.id}/password`, { password: 'short' })).status).toBe(400);
     expect((await e.call('POST', `/api/users/${bob.id}/password`, { password: 'a brand new password' })).status).toBe(200);
     expect((await login('bob', 'a brand new password')).status).toBe(200);
-    expect((await e.callAs((await login('bob', 'a brand new password')).body.token, 'GET', '/api/auth/history')).body.data[0].success).toBe(true);
+    expect(
+      (await e.callAs((await login('bob', 'a brand new password')).body.token, 'GET', '/api/auth/history')).body.data[0].success,
+    ).toBe(true);
   });
 
   it('turns away users who have left, and revokes their sessions on the spot', async () => {
@@ -116,15 +139,27 @@ describe.each(drivers)('identity on %s', (driver) => {
     const token = (await login('carol', 'carols password 1')).body.token;
     expect((await e.callAs(token, 'GET', '/api/auth/me')).status).toBe(200);
     const user = (await e.call('GET', `/api/data/user/${carol.id}`)).body.data;
-    expect((await e.call('PATCH', `/api/data/user/${carol.id}`, { employment_status: 'left', version: user.version })).status).toBe(200);
+    expect(
+      (await e.call('PATCH', `/api/data/user/${carol.id}`, { employment_status: 'left', version: user.version })).status,
+    ).toBe(200);
     expect((await e.callAs(token, 'GET', '/api/auth/me')).status).toBe(401);
     expect((await login('carol', 'carols password 1')).status).toBe(401);
   });
 
   it('lets users change their own password with the current one', async () => {
     const token = (await login('alice', 'correct horse battery')).body.token;
-    expect((await e.callAs(token, 'POST', '/api/auth/password', { currentPassword: 'nope', newPassword: 'another long password' })).status).toBe(403);
-    expect((await e.callAs(token, 'POST', '/api/auth/password', { currentPassword: 'correct horse battery', newPassword: 'another long password' })).status).toBe(200);
+    expect(
+      (await e.callAs(token, 'POST', '/api/auth/password', { currentPassword: 'nope', newPassword: 'another long password' }))
+        .status,
+    ).toBe(403);
+    expect(
+      (
+        await e.callAs(token, 'POST', '/api/auth/password', {
+          currentPassword: 'correct horse battery',
+          newPassword: 'another long password',
+        })
+      ).status,
+    ).toBe(200);
     expect((await e.callAs(token, 'GET', '/api/auth/me')).status).toBe(401); // sessions end with a password change
     expect((await login('alice', 'another long password')).status).toBe(200);
   });
@@ -135,11 +170,20 @@ describe.each(drivers)('the organisation as metadata on %s', (driver) => {
     const e = await startEngine(driver);
     try {
       const user = (await e.call('GET', '/api/meta/documents/entity/user')).body;
-      const extended = { ...user, fields: [...user.fields, { name: 'wechat', type: 'text', label: { en: 'WeChat', 'zh-CN': '微信' }, maxLength: 50 }] };
+      const extended = {
+        ...user,
+        fields: [...user.fields, { name: 'wechat', type: 'text', label: { en: 'WeChat', 'zh-CN': '微信' }, maxLength: 50 }],
+      };
       const deployed = await e.call('POST', '/api/meta/deploy', { documents: [extended] });
       expect(deployed.status).toBe(201);
       expect(deployed.body.plan.map((s: any) => `${s.op} ${s.field}`)).toEqual(['add_column wechat']);
-      const created = await e.createUser({ username: 'dave', display_name: 'Dave', roles: [], wechat: 'dave_wx', password: 'daves password 1' });
+      const created = await e.createUser({
+        username: 'dave',
+        display_name: 'Dave',
+        roles: [],
+        wechat: 'dave_wx',
+        password: 'daves password 1',
+      });
       expect((await e.call('GET', `/api/data/user/${created.id}`)).body.data.wechat).toBe('dave_wx');
       // …but not take away what the engine relies on
       const crippled = { ...user, fields: user.fields.filter((f: any) => f.name !== 'roles') };

@@ -49,7 +49,14 @@ export async function benchAccess(engine: Engine, sql: Sql, options: { iteration
   const users: { id: string; department: string }[] = [];
   for (const d of departments) for (let u = 0; u < 10; u++) users.push({ id: uuidv7(), department: d.id });
   await sql`insert into "user" ${sql(
-    users.map((u, i) => ({ id: u.id, username: `bench_user_${i}`, display_name: `用户 ${i}`, department: u.department, employment_status: 'active', roles: sql.array(['sales_rep']) as unknown as string })),
+    users.map((u, i) => ({
+      id: u.id,
+      username: `bench_user_${i}`,
+      display_name: `用户 ${i}`,
+      department: u.department,
+      employment_status: 'active',
+      roles: sql.array(['sales_rep']) as unknown as string,
+    })),
   )}`;
   // The measured user: a regional director, whose scope is the region and its six teams.
   const region = departments[1];
@@ -67,7 +74,8 @@ export async function benchAccess(engine: Engine, sql: Sql, options: { iteration
 
   const [{ n: rows }] = await sql`select count(*)::int as n from opportunity where deleted_at is null`;
   const subtree = departments.filter((d) => d.id === region.id || d.parent === region.id).map((d) => d.id);
-  const [{ n: inScope }] = await sql`select count(*)::int as n from opportunity o join "user" u on u.id = o.owner_id where u.department = any(${sql.array(subtree)}::uuid[])`;
+  const [{ n: inScope }] =
+    await sql`select count(*)::int as n from opportunity o join "user" u on u.id = o.owner_id where u.department = any(${sql.array(subtree)}::uuid[])`;
 
   const model = engine.metadata.model;
   const repPrincipal = (await loadPrincipal(engine.database, model, director.id))!;
@@ -76,7 +84,8 @@ export async function benchAccess(engine: Engine, sql: Sql, options: { iteration
   const ctx = (principal: typeof repPrincipal) => ({ principal, lang: 'en' as const });
 
   // Raw SQL of the same page, for reference: the admin's and the scoped one.
-  const rawAdmin = () => sql`select * from opportunity where deleted_at is null and stage = 'negotiation' order by amount desc nulls last, id desc limit 51`;
+  const rawAdmin = () =>
+    sql`select * from opportunity where deleted_at is null and stage = 'negotiation' order by amount desc nulls last, id desc limit 51`;
   const rawRep = () => sql`select * from opportunity where deleted_at is null and stage = 'negotiation'
     and owner_id in (select id from "user" where department = any(${sql.array(repPrincipal.departmentTrees)}::uuid[]))
     order by amount desc nulls last, id desc limit 51`;

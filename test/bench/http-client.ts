@@ -43,7 +43,12 @@ function connectionOf(client: number): Http1Connection {
 }
 
 /** One request on the client's connection; resolves with the body's length once it has all arrived. */
-async function call(client: number, path: string, status: number, options: { method?: 'GET' | 'POST'; headers: Record<string, string>; body?: string }): Promise<number> {
+async function call(
+  client: number,
+  path: string,
+  status: number,
+  options: { method?: 'GET' | 'POST'; headers: Record<string, string>; body?: string },
+): Promise<number> {
   const connection = connectionOf(client);
   const res = await connection.request(options.method ?? 'GET', path, options.headers, options.body, status);
   if (res.status !== status) throw new Error(`HTTP ${res.status} (expected ${status}): ${res.text?.slice(0, 500)}`);

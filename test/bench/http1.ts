@@ -103,7 +103,13 @@ export class Http1Connection {
     this.status = Number(head.slice(9, 12));
     const length = CONTENT_LENGTH.exec(head);
     if (!length) {
-      this.fail(new Error(CHUNKED.test(head) ? 'chunked responses are not supported by the benchmark client' : 'a response without Content-Length'));
+      this.fail(
+        new Error(
+          CHUNKED.test(head)
+            ? 'chunked responses are not supported by the benchmark client'
+            : 'a response without Content-Length',
+        ),
+      );
       return false;
     }
     this.bodyStart = end + HEAD_END.length;

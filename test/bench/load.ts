@@ -87,10 +87,20 @@ export function stats(samples: Sample[]): LoadResult {
     at += s.latencies.length;
   }
   all.sort();
-  return { ops, units, seconds, opsPerSec: ops / seconds, unitsPerSec: units / seconds, p50: percentile(all, 50), p95: percentile(all, 95), p99: percentile(all, 99) };
+  return {
+    ops,
+    units,
+    seconds,
+    opsPerSec: ops / seconds,
+    unitsPerSec: units / seconds,
+    p50: percentile(all, 50),
+    p95: percentile(all, 95),
+    p99: percentile(all, 99),
+  };
 }
 
-export const runConcurrent = async (options: LoadOptions, op: Operation): Promise<LoadResult> => stats([await measure(options, op)]);
+export const runConcurrent = async (options: LoadOptions, op: Operation): Promise<LoadResult> =>
+  stats([await measure(options, op)]);
 
 /** Percentiles of a list of durations (server-side timings). */
 export function summarize(durations: number[]) {

@@ -49,7 +49,10 @@ const ROUNDS = Math.floor(flag('rounds', 3));
 const WARMUP = flag('warmup', 2);
 const BULK = 1000;
 /** `--only=list,get` runs only those phases (get, list, field, create, bulk, transition, access). */
-const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const ONLY = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const runs = (phase: string) => !ONLY || ONLY.includes(phase);
 /** Bounds on the write phases (per side), so a fast machine does not grow the table without limit. */
 const MAX_CREATES = 100_000;
@@ -68,7 +71,13 @@ interface Side extends LoadResult {
   /** Server-side time of the requests (around app.fetch), API only. */
   server?: { n: number; p50: number; p95: number };
   /** CPU per unit of work while measuring: this Node process (server + drivers), the API's client process, and the whole machine (adds PostgreSQL and the client). */
-  cpu: { processUsPerUnit: number; machineUsPerUnit: number; mainThreadBusy: number; clientUsPerUnit?: number; clientBusy?: number };
+  cpu: {
+    processUsPerUnit: number;
+    machineUsPerUnit: number;
+    mainThreadBusy: number;
+    clientUsPerUnit?: number;
+    clientBusy?: number;
+  };
 }
 interface Phase {
   name: string;
@@ -97,7 +106,9 @@ interface CpuUse {
 /** CPU used between start() and stop(): this process, all cores of the machine, event-loop busy time. */
 function cpuMeter() {
   const machine = () => os.cpus().reduce((a, c) => a + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
-  let p0: NodeJS.CpuUsage, m0 = 0, w0 = 0;
+  let p0: NodeJS.CpuUsage,
+    m0 = 0,
+    w0 = 0;
   let e0: EventLoopUtilization;
   return {
     start() {
@@ -109,7 +120,13 @@ function cpuMeter() {
     stop(client?: ClientUse): CpuUse {
       const p = process.cpuUsage(p0);
       const e = perf.eventLoopUtilization(e0);
-      return { processUs: p.user + p.system, machineUs: (machine() - m0) * 1000, mainBusyMs: e.active, client, wallMs: performance.now() - w0 };
+      return {
+        processUs: p.user + p.system,
+        machineUs: (machine() - m0) * 1000,
+        mainBusyMs: e.active,
+        client,
+        wallMs: performance.now() - w0,
+      };
     },
   };
 }
@@ -118,10 +135,17 @@ const phases: Phase[] = [];
 const report: Record<string, unknown> = {
   startedAt: new Date().toISOString(),
   options: { rows: ROWS, seconds: SECONDS, clients: CLIENTS, rounds: ROUNDS, warmupSeconds: WARMUP, bulkSize: BULK },
-  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverage: os.loadavg() },
+  machine: {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    loadAverage: os.loadavg(),
+  },
 };
 
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–');
+const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–';
 const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)) : '–');
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -135,7 +159,9 @@ async function cleanup() {
   if (cleaned) return;
   cleaned = true;
   for (const close of closers.reverse()) await close().catch((e) => console.error('cleanup:', (e as Error).message));
-  await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch((e) => console.error(`could not drop ${dbName}:`, e.message));
+  await admin
+    .unsafe(`drop database if exists ${dbName} with (force)`)
+    .catch((e) => console.error(`could not drop ${dbName}:`, e.message));
   await admin.end({ timeout: 5 });
 }
 // Output piped into `head` must not kill the run before it drops its database.
@@ -158,8 +184,12 @@ try {
 }
 
 async function bench() {
-  log(`metacrm benchmark: ${fmt(ROWS)} opportunities, ${CLIENTS} clients, ${SECONDS} s measured per side and phase in ${ROUNDS} alternating rounds (+${WARMUP} s warm-up)`);
-  log(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load average ${os.loadavg()[0].toFixed(2)}, Node ${process.version}; database ${dbName} (dropped at the end)\n`);
+  log(
+    `metacrm benchmark: ${fmt(ROWS)} opportunities, ${CLIENTS} clients, ${SECONDS} s measured per side and phase in ${ROUNDS} alternating rounds (+${WARMUP} s warm-up)`,
+  );
+  log(
+    `machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load average ${os.loadavg()[0].toFixed(2)}, Node ${process.version}; database ${dbName} (dropped at the end)\n`,
+  );
 
   // The engine, with a pool as large as the raw side's, serving real HTTP.
   const engine = await createEngine({ url: dbUrl, max: CLIENTS });
@@ -187,7 +217,14 @@ async function bench() {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const { ctx, headers } = await identity(engine, base);
   const api = (path: string, init: RequestInit = {}) =>
-    fetch(base + path, { ...init, headers: { ...headers, ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string>) } });
+    fetch(base + path, {
+      ...init,
+      headers: {
+        ...headers,
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+        ...(init.headers as Record<string, string>),
+      },
+    });
 
   const client = startClientProcess();
   closers.push(async () => client.kill());
@@ -229,7 +266,11 @@ async function bench() {
   for (let i = 1; i <= 20; i++) {
     const res = await api('/api/data/account', {
       method: 'POST',
-      body: JSON.stringify({ name: `Bench account ${i}`, region: ['east', 'north', 'south', 'central'][i % 4], grade: ['a', 'b', 'c'][i % 3] }),
+      body: JSON.stringify({
+        name: `Bench account ${i}`,
+        region: ['east', 'north', 'south', 'central'][i % 4],
+        grade: ['a', 'b', 'c'][i % 3],
+      }),
     });
     if (res.status !== 201) throw new Error(`creating an account through the API: HTTP ${res.status} ${await res.text()}`);
     accounts.push(((await res.json()) as { data: { id: string } }).data.id);
@@ -246,10 +287,14 @@ async function bench() {
   await sql`vacuum (analyze) opportunity`;
   const vacuumMs = performance.now() - t;
   let size = await tableSize(sql);
-  log(`${ROWS > chunk ? '\r' : ''}seeded ${fmt(size.rows)} opportunities with generate_series in ${fmt(seedMs / 1000, 1)} s (+ vacuum analyze ${fmt(vacuumMs / 1000, 1)} s; 20 accounts through the API); table ${mib(size.bytes)}`);
+  log(
+    `${ROWS > chunk ? '\r' : ''}seeded ${fmt(size.rows)} opportunities with generate_series in ${fmt(seedMs / 1000, 1)} s (+ vacuum analyze ${fmt(vacuumMs / 1000, 1)} s; 20 accounts through the API); table ${mib(size.bytes)}`,
+  );
   report.seed = { rows: size.rows, seconds: seedMs / 1000, vacuumAnalyzeSeconds: vacuumMs / 1000, tableBytes: size.bytes };
 
-  const ids = (await sql<{ id: string }[]>`select id from opportunity where deleted_at is null order by random() limit 10000`).map((r) => r.id);
+  const ids = (
+    await sql<{ id: string }[]>`select id from opportunity where deleted_at is null order by random() limit 10000`
+  ).map((r) => r.id);
   const pick = () => ids[Math.floor(Math.random() * ids.length)];
 
   // What the engine sends to PostgreSQL for each operation (drizzle's logger, once each).
@@ -257,30 +302,48 @@ async function bench() {
     get: await queriesOf(engine, () => engine.data.get(ctx, 'opportunity', ids[0])),
     list: await queriesOf(engine, () => engine.data.list(ctx, 'opportunity', LIST_QUERY)),
     create: await queriesOf(engine, () => engine.data.create(ctx, 'opportunity', opportunityBody(0, accounts))),
-    bulk: await queriesOf(engine, () => engine.data.create(ctx, 'opportunity', Array.from({ length: BULK }, (_, i) => opportunityBody(i, accounts)))),
+    bulk: await queriesOf(engine, () =>
+      engine.data.create(
+        ctx,
+        'opportunity',
+        Array.from({ length: BULK }, (_, i) => opportunityBody(i, accounts)),
+      ),
+    ),
   };
   const short = (q: string) => (q.length > 400 ? `${q.slice(0, 400)}…` : q);
-  report.engineStatements = Object.fromEntries(Object.entries(issued).map(([k, v]) => [k, { count: v.length, distinct: [...new Set(v.map(short))] }]));
-  log(`statements the engine sends (built by drizzle, prepared by postgres.js when they have ≤ 64 parameters): get ${issued.get.length}, list page ${issued.list.length}, single create ${issued.create.length}, bulk create of ${BULK}: ${issued.bulk.length} (creates: + begin/commit)`);
+  report.engineStatements = Object.fromEntries(
+    Object.entries(issued).map(([k, v]) => [k, { count: v.length, distinct: [...new Set(v.map(short))] }]),
+  );
+  log(
+    `statements the engine sends (built by drizzle, prepared by postgres.js when they have ≤ 64 parameters): get ${issued.get.length}, list page ${issued.list.length}, single create ${issued.create.length}, bulk create of ${BULK}: ${issued.bulk.length} (creates: + begin/commit)`,
+  );
   log(`  list page: ${issued.list.join('; ')}\n`);
   await sql`vacuum (analyze) opportunity`;
 
   // ── 1. get by id ──
-  if (runs('get')) phases.push(
-    await compare('get by id', 'ops', undefined, { api: 'GET /api/data/opportunity/:id', raw: 'select * from opportunity where id = $1 and deleted_at is null' }, {
-      api: http({ kind: 'get', ids }),
-      engine: local(() => engine.data.get(ctx, 'opportunity', pick()).then(() => {})),
-      raw: local(async () => {
-        const rows = await sql`select * from opportunity where id = ${pick()} and deleted_at is null`;
-        if (rows.length !== 1) throw new Error('raw get: not found');
-      }),
-    }),
-  );
+  if (runs('get'))
+    phases.push(
+      await compare(
+        'get by id',
+        'ops',
+        undefined,
+        { api: 'GET /api/data/opportunity/:id', raw: 'select * from opportunity where id = $1 and deleted_at is null' },
+        {
+          api: http({ kind: 'get', ids }),
+          engine: local(() => engine.data.get(ctx, 'opportunity', pick()).then(() => {})),
+          raw: local(async () => {
+            const rows = await sql`select * from opportunity where id = ${pick()} and deleted_at is null`;
+            if (rows.length !== 1) throw new Error('raw get: not found');
+          }),
+        },
+      ),
+    );
 
   // ── 2. list pages ──
   const listPath = `/api/data/opportunity?${new URLSearchParams(LIST_QUERY)}`;
   const first = (await (await api(listPath)).json()) as { data: Record<string, unknown>[]; nextCursor: string | null };
-  if (first.data?.length !== 50 || !first.nextCursor) throw new Error(`list page 1 returned ${first.data?.length} rows: ${JSON.stringify(first).slice(0, 300)}`);
+  if (first.data?.length !== 50 || !first.nextCursor)
+    throw new Error(`list page 1 returned ${first.data?.length} rows: ${JSON.stringify(first).slice(0, 300)}`);
   const last = first.data[49];
   const check = (rows: { length: number }) => {
     if (rows.length !== 51) throw new Error(`raw list: ${rows.length} rows`);
@@ -289,27 +352,33 @@ async function bench() {
     api: `GET /api/data/opportunity?filter={"==":[{"var":"stage"},"negotiation"]}&sort=-amount&limit=50${page2 ? '&cursor=…' : ''}`,
     raw: `select * … where deleted_at is null and stage = $1${page2 ? ' and (amount, id) < ($2, $3)' : ''} order by amount desc nulls last, id desc limit 51`,
   });
-  if (runs('list')) phases.push(
-    await compare('list page 1 (filter+sort)', 'ops', 0.5, listWork(false), {
-      api: http({ kind: 'list', path: listPath }),
-      engine: local(() => engine.data.listJson(ctx, 'opportunity', LIST_QUERY).then(() => {})),
-      raw: local(async () => check(await sql`select * from opportunity where deleted_at is null and stage = ${'negotiation'} order by amount desc nulls last, id desc limit 51`)),
-    }),
-  );
+  if (runs('list'))
+    phases.push(
+      await compare('list page 1 (filter+sort)', 'ops', 0.5, listWork(false), {
+        api: http({ kind: 'list', path: listPath }),
+        engine: local(() => engine.data.listJson(ctx, 'opportunity', LIST_QUERY).then(() => {})),
+        raw: local(async () =>
+          check(
+            await sql`select * from opportunity where deleted_at is null and stage = ${'negotiation'} order by amount desc nulls last, id desc limit 51`,
+          ),
+        ),
+      }),
+    );
   const page2 = { ...LIST_QUERY, cursor: first.nextCursor };
-  if (runs('list')) phases.push(
-    await compare('list page 2 (cursor)', 'ops', 0.5, listWork(true), {
-      api: http({ kind: 'list', path: `/api/data/opportunity?${new URLSearchParams(page2)}` }),
-      engine: local(() => engine.data.listJson(ctx, 'opportunity', page2).then(() => {})),
-      raw: local(async () =>
-        check(
-          await sql`select * from opportunity where deleted_at is null and stage = ${'negotiation'}
+  if (runs('list'))
+    phases.push(
+      await compare('list page 2 (cursor)', 'ops', 0.5, listWork(true), {
+        api: http({ kind: 'list', path: `/api/data/opportunity?${new URLSearchParams(page2)}` }),
+        engine: local(() => engine.data.listJson(ctx, 'opportunity', page2).then(() => {})),
+        raw: local(async () =>
+          check(
+            await sql`select * from opportunity where deleted_at is null and stage = ${'negotiation'}
             and (amount, id) < (${last.amount as number}::numeric(18,2), ${last.id as string}::uuid)
             order by amount desc nulls last, id desc limit 51`,
+          ),
         ),
-      ),
-    }),
-  );
+      }),
+    );
   // Unloaded latency of the list page: one caller, in-process (no HTTP).
   const solo: number[] = [];
   for (let i = 0; i < (runs('list') ? 200 : 0); i++) {
@@ -327,7 +396,26 @@ async function bench() {
   // transaction: reference check, auto-number counter upsert, insert … returning *, audit entry.
   const userId = ctx.principal!.userId;
   const scope = opportunityScope();
-  const COLUMNS = ['id', 'owner_id', 'created_by', 'updated_by', 'title', 'account', 'opportunity_type', 'stage', 'sales_status', 'priority', 'source', 'amount', 'probability', 'weighted_amount', 'expected_close_date', 'loss_reason', 'description', 'opportunity_no'];
+  const COLUMNS = [
+    'id',
+    'owner_id',
+    'created_by',
+    'updated_by',
+    'title',
+    'account',
+    'opportunity_type',
+    'stage',
+    'sales_status',
+    'priority',
+    'source',
+    'amount',
+    'probability',
+    'weighted_amount',
+    'expected_close_date',
+    'loss_reason',
+    'description',
+    'opportunity_no',
+  ];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const insertRow = (body: Record<string, unknown>, no: string): Record<string, any> => ({
     id: uuidv7(),
@@ -343,36 +431,55 @@ async function bench() {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const auditRow = (tx: postgres.TransactionSql, row: Record<string, unknown>): Record<string, any> => {
     const changes: Record<string, [null, unknown]> = {};
-    for (const [k, v] of Object.entries(row)) if (v !== null && k !== 'version' && k !== 'updated_at' && k !== 'updated_by') changes[k] = [null, v];
-    return { entity: 'opportunity', record_id: row.id, version: 1, action: 'create', actor: userId, changes: tx.json(changes as never), snapshot: tx.json(row as never) };
+    for (const [k, v] of Object.entries(row))
+      if (v !== null && k !== 'version' && k !== 'updated_at' && k !== 'updated_by') changes[k] = [null, v];
+    return {
+      entity: 'opportunity',
+      record_id: row.id,
+      version: 1,
+      action: 'create',
+      actor: userId,
+      changes: tx.json(changes as never),
+      snapshot: tx.json(row as never),
+    };
   };
   const AUDIT_COLUMNS = ['entity', 'record_id', 'version', 'action', 'actor', 'changes', 'snapshot'];
   const nextNumber = async (s: postgres.TransactionSql, prefix: string, n = 1) => {
-    const [row] = await s`insert into meta.sequences (entity, field, scope, value) values ('opportunity', 'opportunity_no', ${prefix}, ${n})
+    const [row] =
+      await s`insert into meta.sequences (entity, field, scope, value) values ('opportunity', 'opportunity_no', ${prefix}, ${n})
       on conflict (entity, field, scope) do update set value = meta.sequences.value + ${n} returning value`;
     return Number(row.value);
   };
   const number = (prefix: string, value: number) => prefix.replace('{seq}', String(value).padStart(4, '0'));
   let created = 1_000_000_000;
-  if (runs('create')) phases.push(
-    await compare('single create', 'ops', 0.5, {
-      api: 'POST /api/data/opportunity (one record): access check, validate, formula, rules; one transaction: reference check, counter upsert, insert … returning *, audit entry',
-      raw: 'one transaction of the same 4 statements: select the account (live?), upsert the meta.sequences counter, insert … returning *, insert the audit entry (changes + snapshot jsonb)',
-    }, {
-      api: http({ kind: 'create', accounts }),
-      engine: local((_, n) => engine.data.create(ctx, 'opportunity', opportunityBody(n, accounts)).then(() => {})),
-      raw: local(async () => {
-        const body = opportunityBody(created++, accounts);
-        await sql.begin(async (tx) => {
-          const [account] = await tx`select id from account where id = ${body.account as string} and deleted_at is null`;
-          if (!account) throw new Error('raw create: account not found');
-          const prefix = scope();
-          const [row] = await tx`insert into opportunity ${tx(insertRow(body, number(prefix, await nextNumber(tx, prefix))), COLUMNS)} returning *`;
-          await tx`insert into audit.log ${tx(auditRow(tx, row), AUDIT_COLUMNS)}`;
-        });
-      }),
-    }, MAX_CREATES),
-  );
+  if (runs('create'))
+    phases.push(
+      await compare(
+        'single create',
+        'ops',
+        0.5,
+        {
+          api: 'POST /api/data/opportunity (one record): access check, validate, formula, rules; one transaction: reference check, counter upsert, insert … returning *, audit entry',
+          raw: 'one transaction of the same 4 statements: select the account (live?), upsert the meta.sequences counter, insert … returning *, insert the audit entry (changes + snapshot jsonb)',
+        },
+        {
+          api: http({ kind: 'create', accounts }),
+          engine: local((_, n) => engine.data.create(ctx, 'opportunity', opportunityBody(n, accounts)).then(() => {})),
+          raw: local(async () => {
+            const body = opportunityBody(created++, accounts);
+            await sql.begin(async (tx) => {
+              const [account] = await tx`select id from account where id = ${body.account as string} and deleted_at is null`;
+              if (!account) throw new Error('raw create: account not found');
+              const prefix = scope();
+              const [row] =
+                await tx`insert into opportunity ${tx(insertRow(body, number(prefix, await nextNumber(tx, prefix))), COLUMNS)} returning *`;
+              await tx`insert into audit.log ${tx(auditRow(tx, row), AUDIT_COLUMNS)}`;
+            });
+          }),
+        },
+        MAX_CREATES,
+      ),
+    );
 
   // ── 5. bulk creates ──
   const rawBulk = (perRowCounter: boolean) =>
@@ -391,22 +498,44 @@ async function bench() {
           const lastNo = await nextNumber(tx, prefix, BULK);
           numbers = Array.from({ length: BULK }, (_, i) => lastNo - BULK + 1 + i);
         }
-        const rows = await tx`insert into opportunity ${tx(bodies.map((b, i) => insertRow(b, number(prefix, numbers[i]))), COLUMNS)} returning *`;
-        await tx`insert into audit.log ${tx(rows.map((r) => auditRow(tx, r)), AUDIT_COLUMNS)}`;
+        const rows = await tx`insert into opportunity ${tx(
+          bodies.map((b, i) => insertRow(b, number(prefix, numbers[i]))),
+          COLUMNS,
+        )} returning *`;
+        await tx`insert into audit.log ${tx(
+          rows.map((r) => auditRow(tx, r)),
+          AUDIT_COLUMNS,
+        )}`;
       });
       return BULK;
     });
-  if (runs('bulk')) phases.push(
-    await compare('bulk create (rows/s)', 'rows', 0.4, {
-      api: `POST /api/data/opportunity with an array of ${BULK} records (one transaction: reference check, one counter upsert per number prefix, one insert, one audit insert)`,
-      raw: `one transaction: select the referenced accounts, ONE counter upsert reserving ${BULK} numbers, one multi-row insert … returning *, one multi-row audit insert`,
-    }, {
-      api: http({ kind: 'bulk', accounts, bulkSize: BULK }),
-      engine: local(() => engine.data.create(ctx, 'opportunity', Array.from({ length: BULK }, () => opportunityBody(created++, accounts))).then(() => BULK)),
-      raw: rawBulk(false),
-      'raw, 1 counter upsert per row': rawBulk(true),
-    }, MAX_BULK_REQUESTS),
-  );
+  if (runs('bulk'))
+    phases.push(
+      await compare(
+        'bulk create (rows/s)',
+        'rows',
+        0.4,
+        {
+          api: `POST /api/data/opportunity with an array of ${BULK} records (one transaction: reference check, one counter upsert per number prefix, one insert, one audit insert)`,
+          raw: `one transaction: select the referenced accounts, ONE counter upsert reserving ${BULK} numbers, one multi-row insert … returning *, one multi-row audit insert`,
+        },
+        {
+          api: http({ kind: 'bulk', accounts, bulkSize: BULK }),
+          engine: local(() =>
+            engine.data
+              .create(
+                ctx,
+                'opportunity',
+                Array.from({ length: BULK }, () => opportunityBody(created++, accounts)),
+              )
+              .then(() => BULK),
+          ),
+          raw: rawBulk(false),
+          'raw, 1 counter upsert per row': rawBulk(true),
+        },
+        MAX_BULK_REQUESTS,
+      ),
+    );
 
   // ── 6. workflow transitions ──
   // Distinct records per client, each firing the project process's repeatable "requote"
@@ -417,26 +546,37 @@ async function bench() {
      select gen_random_uuid(), 'TR-' || g, 'transition ' || g, $1, 'project', 'quotation', 1000, 40, 400, $2, $2, $2 from generate_series(1, ${3 * CLIENTS * perClient}) g`,
     [accounts[0], userId],
   );
-  const pool = (await sql`select id from opportunity where opportunity_no like 'TR-%' order by opportunity_no`).map((r) => r.id as string);
+  const pool = (await sql`select id from opportunity where opportunity_no like 'TR-%' order by opportunity_no`).map(
+    (r) => r.id as string,
+  );
   const slice = (side: number) => pool.slice(side * CLIENTS * perClient, (side + 1) * CLIENTS * perClient);
   const [apiPool, enginePool, rawPool] = [slice(0), slice(1), slice(2)];
   const pickOwn = (ids: string[], client: number, n: number) => ids[client * perClient + (n % perClient)];
-  if (runs('transition')) phases.push(
-    await compare('workflow transition', 'ops', undefined, {
-      api: 'POST /api/data/opportunity/:id/transitions/requote: read with rights, machine + guard, versioned update with rules and formulas, audit entry, history row — one transaction',
-      raw: 'one transaction: update opportunity set probability, version … where id, insert the workflow.history row',
-    }, {
-      api: http({ kind: 'transition', ids: apiPool, path: 'requote' }),
-      engine: local((client, n) => engine.workflows.fire(ctx, 'opportunity', pickOwn(enginePool, client, n), 'requote', undefined).then(() => {})),
-      raw: local(async (client, n) => {
-        const id = pickOwn(rawPool, client, n);
-        await sql.begin(async (tx) => {
-          await tx`update opportunity set probability = 40, version = version + 1, updated_at = now(), updated_by = ${userId} where id = ${id} and stage = 'quotation'`;
-          await tx`insert into workflow.history (entity, record_id, workflow, event, from_state, to_state, actor) values ('opportunity', ${id}, 'project_sales', 'requote', 'quotation', 'quotation', ${userId})`;
-        });
-      }),
-    }),
-  );
+  if (runs('transition'))
+    phases.push(
+      await compare(
+        'workflow transition',
+        'ops',
+        undefined,
+        {
+          api: 'POST /api/data/opportunity/:id/transitions/requote: read with rights, machine + guard, versioned update with rules and formulas, audit entry, history row — one transaction',
+          raw: 'one transaction: update opportunity set probability, version … where id, insert the workflow.history row',
+        },
+        {
+          api: http({ kind: 'transition', ids: apiPool, path: 'requote' }),
+          engine: local((client, n) =>
+            engine.workflows.fire(ctx, 'opportunity', pickOwn(enginePool, client, n), 'requote', undefined).then(() => {}),
+          ),
+          raw: local(async (client, n) => {
+            const id = pickOwn(rawPool, client, n);
+            await sql.begin(async (tx) => {
+              await tx`update opportunity set probability = 40, version = version + 1, updated_at = now(), updated_by = ${userId} where id = ${id} and stage = 'quotation'`;
+              await tx`insert into workflow.history (entity, record_id, workflow, event, from_state, to_state, actor) values ('opportunity', ${id}, 'project_sales', 'requote', 'quotation', 'quotation', ${userId})`;
+            });
+          }),
+        },
+      ),
+    );
 
   // Last, because it hands the opportunities to 500 owners in 50 departments.
   const access = runs('access') || runs('reports') ? await benchAccess(engine, sql) : undefined;
@@ -456,13 +596,26 @@ async function bench() {
   log(`\nresults written to .bench/results.json`);
 
   // ── phases ──
-  async function compare(name: string, unit: Phase['unit'], target: number | undefined, work: Phase['work'], runners: Record<string, Runner>, maxOps?: number): Promise<Phase> {
+  async function compare(
+    name: string,
+    unit: Phase['unit'],
+    target: number | undefined,
+    work: Phase['work'],
+    runners: Record<string, Runner>,
+    maxOps?: number,
+  ): Promise<Phase> {
     const size = await tableSize(sql);
     log(`${name} — ${fmt(size.rows)} rows, ${mib(size.bytes)}`);
     const samples: Record<string, Measured[]> = Object.fromEntries(Object.keys(runners).map((k) => [k, []]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const [label, run] of Object.entries(runners)) {
-        samples[label].push(await run({ seconds: SECONDS / ROUNDS, warmupSeconds: round === 0 ? WARMUP : 0, maxOps: maxOps && Math.ceil(maxOps / ROUNDS) }));
+        samples[label].push(
+          await run({
+            seconds: SECONDS / ROUNDS,
+            warmupSeconds: round === 0 ? WARMUP : 0,
+            maxOps: maxOps && Math.ceil(maxOps / ROUNDS),
+          }),
+        );
       }
     }
     const sides: Record<string, Side> = {};
@@ -475,7 +628,9 @@ async function bench() {
         processUsPerUnit: sum((c) => c.processUs) / result.units,
         machineUsPerUnit: sum((c) => c.machineUs) / result.units,
         mainThreadBusy: sum((c) => c.mainBusyMs) / wall,
-        ...(label === 'api' ? { clientUsPerUnit: sum((c) => c.client?.cpuUs) / result.units, clientBusy: sum((c) => c.client?.busyMs) / wall } : {}),
+        ...(label === 'api'
+          ? { clientUsPerUnit: sum((c) => c.client?.cpuUs) / result.units, clientBusy: sum((c) => c.client?.busyMs) / wall }
+          : {}),
       };
       const rounds = list.map((s) => (unit === 'rows' ? s.units : s.ops) / s.seconds);
       sides[label] = { ...result, rounds, cpu, ...(server.length ? { server: summarize(server) } : {}) };
@@ -488,28 +643,50 @@ async function bench() {
       const per = unit === 'rows' ? 'row' : 'op';
       const busy = `main thread ${pct(s.cpu.mainThreadBusy)} busy${s.cpu.clientBusy !== undefined ? `, client ${pct(s.cpu.clientBusy)}` : ''}`;
       const client = s.cpu.clientUsPerUnit !== undefined ? ` (+ client process ${fmt(s.cpu.clientUsPerUnit)} µs)` : '';
-      log(`  ${(labels[label] ?? label).padEnd(17)} ${fmt(rate(s)).padStart(8)} ${unit}/s  p50 ${ms(s.p50).padStart(6)} ms  p95 ${ms(s.p95).padStart(6)} ms  (${fmt(s.ops)} ops${server})`);
+      log(
+        `  ${(labels[label] ?? label).padEnd(17)} ${fmt(rate(s)).padStart(8)} ${unit}/s  p50 ${ms(s.p50).padStart(6)} ms  p95 ${ms(s.p95).padStart(6)} ms  (${fmt(s.ops)} ops${server})`,
+      );
       log(`  ${''.padEnd(17)} rounds: ${s.rounds.map((r) => fmt(r)).join(' / ')} ${unit}/s`);
-      log(`  ${''.padEnd(17)} CPU per ${per}: Node ${fmt(s.cpu.processUsPerUnit)} µs${client}, machine ${fmt(s.cpu.machineUsPerUnit)} µs; ${busy}`);
+      log(
+        `  ${''.padEnd(17)} CPU per ${per}: Node ${fmt(s.cpu.processUsPerUnit)} µs${client}, machine ${fmt(s.cpu.machineUsPerUnit)} µs; ${busy}`,
+      );
     }
-    log(`  API ÷ raw = ${ratio.toFixed(2)}${target === undefined ? '' : `  (target ≥ ${target}: ${ratio >= target ? 'met' : 'MISSED'})`}`);
+    log(
+      `  API ÷ raw = ${ratio.toFixed(2)}${target === undefined ? '' : `  (target ≥ ${target}: ${ratio >= target ? 'met' : 'MISSED'})`}`,
+    );
     log(`  API: ${work.api}\n  raw: ${work.raw}\n`);
-    return { name, unit, rows: size.rows, tableBytes: size.bytes, sides, ratio, target, met: target === undefined ? undefined : ratio >= target, work };
+    return {
+      name,
+      unit,
+      rows: size.rows,
+      tableBytes: size.bytes,
+      sides,
+      ratio,
+      target,
+      met: target === undefined ? undefined : ratio >= target,
+      work,
+    };
   }
 }
 
 async function addFieldPhase(engine: Engine, sql: postgres.Sql, api: (path: string, init?: RequestInit) => Promise<Response>) {
   const size = await tableSize(sql);
-  const original = structuredClone(engine.metadata.model.documents.get('entity', 'opportunity')) as unknown as { fields: unknown[] };
+  const original = structuredClone(engine.metadata.model.documents.get('entity', 'opportunity')) as unknown as {
+    fields: unknown[];
+  };
   const added: string[] = [];
-  const withFields = () => ({ ...original, fields: [...original.fields, ...added.map((name) => ({ name, type: 'text', label: { en: name, 'zh-CN': name } }))] });
+  const withFields = () => ({
+    ...original,
+    fields: [...original.fields, ...added.map((name) => ({ name, type: 'text', label: { en: name, 'zh-CN': name } }))],
+  });
   const times = { deploy: [] as number[], http: [] as number[], raw: [] as number[] };
   for (let i = 1; i <= 3; i++) {
     added.push(`bench_note_${i}`);
     const t = performance.now();
     const result = await engine.metadata.deploy({ documents: [withFields()] });
     times.deploy.push(performance.now() - t);
-    if (!result.applied || !result.plan.some((s) => s.op === 'add_column')) throw new Error('add field: the deploy did not add a column');
+    if (!result.applied || !result.plan.some((s) => s.op === 'add_column'))
+      throw new Error('add field: the deploy did not add a column');
   }
   for (let i = 1; i <= 3; i++) {
     added.push(`bench_http_${i}`);
@@ -540,10 +717,18 @@ async function addFieldPhase(engine: Engine, sql: postgres.Sql, api: (path: stri
     met: median(times.http) < 100,
   };
   log(`add a nullable text field — ${fmt(size.rows)} rows, ${mib(size.bytes)} (3 times each, median)`);
-  log(`  deploy over HTTP   ${ms(result.median.http).padStart(6)} ms  (${times.http.map(ms).join(', ')})  POST /api/meta/deploy: the opportunity document with one more text field`);
-  log(`  deploy in-process  ${ms(result.median.deploy).padStart(6)} ms  (${times.deploy.map(ms).join(', ')})  engine.metadata.deploy(…)`);
-  log(`  raw alter table    ${ms(result.median.raw).padStart(6)} ms  (${times.raw.map(ms).join(', ')})  alter table opportunity add column … text`);
-  log(`  target: under 100 ms over HTTP: ${result.met ? 'met' : 'MISSED'} (API ÷ raw time = ${(result.median.http / result.median.raw).toFixed(0)}×)\n`);
+  log(
+    `  deploy over HTTP   ${ms(result.median.http).padStart(6)} ms  (${times.http.map(ms).join(', ')})  POST /api/meta/deploy: the opportunity document with one more text field`,
+  );
+  log(
+    `  deploy in-process  ${ms(result.median.deploy).padStart(6)} ms  (${times.deploy.map(ms).join(', ')})  engine.metadata.deploy(…)`,
+  );
+  log(
+    `  raw alter table    ${ms(result.median.raw).padStart(6)} ms  (${times.raw.map(ms).join(', ')})  alter table opportunity add column … text`,
+  );
+  log(
+    `  target: under 100 ms over HTTP: ${result.met ? 'met' : 'MISSED'} (API ÷ raw time = ${(result.median.http / result.median.raw).toFixed(0)}×)\n`,
+  );
   return result;
 }
 
@@ -552,8 +737,21 @@ function rateOf(p: Phase, s: Side) {
 }
 
 function printTable(size: { rows: number; bytes: number }) {
-  const add = report.addField as { median: { http: number; raw: number; deploy: number }; met: boolean; rows: number } | undefined;
-  const header = ['phase', 'table rows', 'API /s', 'API p50/p95 ms', 'engine /s', 'raw /s', 'raw p50/p95 ms', 'engine÷raw', 'API÷raw', 'target'];
+  const add = report.addField as
+    | { median: { http: number; raw: number; deploy: number }; met: boolean; rows: number }
+    | undefined;
+  const header = [
+    'phase',
+    'table rows',
+    'API /s',
+    'API p50/p95 ms',
+    'engine /s',
+    'raw /s',
+    'raw p50/p95 ms',
+    'engine÷raw',
+    'API÷raw',
+    'target',
+  ];
   const rows = phases.map((p) => {
     const rate = (s?: Side) => (s ? fmt(p.unit === 'rows' ? s.unitsPerSec : s.opsPerSec) : '');
     return [
@@ -569,15 +767,32 @@ function printTable(size: { rows: number; bytes: number }) {
       p.target === undefined ? '' : `≥ ${p.target} ${p.met ? 'ok' : 'MISSED'}`,
     ];
   });
-  if (add) rows.push(['add nullable field', fmt(add.rows), `${ms(add.median.http)} ms`, '(HTTP deploy)', `${ms(add.median.deploy)} ms`, `${ms(add.median.raw)} ms`, '(alter table)', `${(add.median.deploy / add.median.raw).toFixed(0)}×`, `${(add.median.http / add.median.raw).toFixed(0)}×`, `< 100 ms ${add.met ? 'ok' : 'MISSED'}`]);
+  if (add)
+    rows.push([
+      'add nullable field',
+      fmt(add.rows),
+      `${ms(add.median.http)} ms`,
+      '(HTTP deploy)',
+      `${ms(add.median.deploy)} ms`,
+      `${ms(add.median.raw)} ms`,
+      '(alter table)',
+      `${(add.median.deploy / add.median.raw).toFixed(0)}×`,
+      `${(add.median.http / add.median.raw).toFixed(0)}×`,
+      `< 100 ms ${add.met ? 'ok' : 'MISSED'}`,
+    ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const rule = '─'.repeat(widths.reduce((a, b) => a + b + 2, -2));
   log([rule, line(header), rule, ...rows.map(line), rule].join('\n'));
   const list = phases.find((p) => p.name.startsWith('list page 1'));
   const solo = report.listPageSingleCaller as { p50: number; p95: number };
-  if (list) log(`list page server-side: p50 ${ms(list?.sides.api.server?.p50 ?? NaN)} ms / p95 ${ms(list?.sides.api.server?.p95 ?? NaN)} ms with ${CLIENTS} clients (around app.fetch); single caller in-process p50 ${ms(solo.p50)} ms, p95 ${ms(solo.p95)} ms`);
-  log(`final table: ${fmt(size.rows)} rows, ${mib(size.bytes)}. Both sides use ${CLIENTS}-connection postgres.js pools; API clients run in a separate process.`);
+  if (list)
+    log(
+      `list page server-side: p50 ${ms(list?.sides.api.server?.p50 ?? NaN)} ms / p95 ${ms(list?.sides.api.server?.p95 ?? NaN)} ms with ${CLIENTS} clients (around app.fetch); single caller in-process p50 ${ms(solo.p50)} ms, p95 ${ms(solo.p95)} ms`,
+    );
+  log(
+    `final table: ${fmt(size.rows)} rows, ${mib(size.bytes)}. Both sides use ${CLIENTS}-connection postgres.js pools; API clients run in a separate process.`,
+  );
 }
 
 // ── helpers ──────────────────────────────────────────────────────────────────
@@ -603,7 +818,11 @@ function opportunityScope() {
 async function identity(engine: Engine, base: string): Promise<{ ctx: OperationContext; headers: Record<string, string> }> {
   const password = `bench-${process.pid}-${Math.random().toString(36).slice(2)}`;
   const user = await engine.createUser({ username: 'bench', display_name: 'Benchmark', roles: ['admin'], password });
-  const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user.username, password }) });
+  const res = await fetch(`${base}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: user.username, password }),
+  });
   if (res.status !== 200) throw new Error(`logging in as the benchmark user: HTTP ${res.status} ${await res.text()}`);
   const { token } = (await res.json()) as { token: string };
   const { principal } = await engine.auth.authenticate(token);
@@ -631,7 +850,11 @@ async function queriesOf(engine: Engine, run: () => Promise<unknown>): Promise<s
  * (shared V8 platform threads and allocator), which is the server's budget, not a client's.
  */
 function startClientProcess(): ChildProcess {
-  const child = fork(new URL('./http-client.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: 'inherit' });
+  const child = fork(new URL('./http-client.ts', import.meta.url), [], {
+    execArgv: ['--import', 'tsx'],
+    serialization: 'advanced',
+    stdio: 'inherit',
+  });
   child.unref();
   child.channel?.unref();
   return child;

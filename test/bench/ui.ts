@@ -30,33 +30,59 @@ const org = await startOrg('pglite');
 const e = org.e;
 // A wide entity for the keystroke test: 40 text fields.
 const wide = {
-  kind: 'entity', name: 'bench_wide', label: { en: 'Wide form', 'zh-CN': '宽表单' }, titleField: 'f01',
-  fields: Array.from({ length: 40 }, (_, i) => ({ name: `f${String(i + 1).padStart(2, '0')}`, type: 'text', label: { en: `Field ${i + 1}`, 'zh-CN': `字段 ${i + 1}` } })),
+  kind: 'entity',
+  name: 'bench_wide',
+  label: { en: 'Wide form', 'zh-CN': '宽表单' },
+  titleField: 'f01',
+  fields: Array.from({ length: 40 }, (_, i) => ({
+    name: `f${String(i + 1).padStart(2, '0')}`,
+    type: 'text',
+    label: { en: `Field ${i + 1}`, 'zh-CN': `字段 ${i + 1}` },
+  })),
 };
 const deployed = await e.call('POST', '/api/meta/deploy', { documents: [wide] });
 if (deployed.status !== 201) throw new Error(JSON.stringify(deployed.body));
 // The demo administrator may use every entity, the wide one included.
 const USER = 'admin';
 const account = org.accounts.rep_east.id;
-const rows = Array.from({ length: 200 }, (_, i) => ({ title: `基准商机 ${i + 1}`, account, amount: 10000 + i * 137, expected_close_date: '2026-12-31' }));
+const rows = Array.from({ length: 200 }, (_, i) => ({
+  title: `基准商机 ${i + 1}`,
+  account,
+  amount: 10000 + i * 137,
+  expected_close_date: '2026-12-31',
+}));
 for (let i = 0; i < rows.length; i += 100) await org.as('rep_east', 'POST', '/api/data/opportunity', rows.slice(i, i + 100));
 
 // The floor: the same rows as plain HTML rendered on the server, read through the same API.
 const floor = new Hono();
 const token = org.tokens[USER];
-const apiGet = async (path: string) => (await e.app.request(path, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<any>;
+const apiGet = async (path: string) =>
+  (await e.app.request(path, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<any>;
 const COLS = ['title', 'opportunity_no', 'stage', 'amount', 'probability', 'expected_close_date', 'updated_at'];
 floor.get('/floor/list', async (c) => {
   const page = await apiGet(`/api/data/opportunity?limit=50&sort=-updated_at&fields=${COLS.join(',')}&count=true`);
-  const body = page.data.map((r: any) => `<tr>${COLS.map((k) => `<td>${k === 'title' ? `<a href="/floor/record/${r.id}">${esc(r[k])}</a>` : esc(r[k])}</td>`).join('')}</tr>`).join('');
-  return c.html(`<!doctype html><meta charset="utf-8"><title>list</title><p>${page.total}</p><table><thead><tr>${COLS.map((k) => `<th>${k}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>`);
+  const body = page.data
+    .map(
+      (r: any) =>
+        `<tr>${COLS.map((k) => `<td>${k === 'title' ? `<a href="/floor/record/${r.id}">${esc(r[k])}</a>` : esc(r[k])}</td>`).join('')}</tr>`,
+    )
+    .join('');
+  return c.html(
+    `<!doctype html><meta charset="utf-8"><title>list</title><p>${page.total}</p><table><thead><tr>${COLS.map((k) => `<th>${k}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>`,
+  );
 });
 floor.get('/floor/record/:id', async (c) => {
   const r = (await apiGet(`/api/data/opportunity/${c.req.param('id')}`)).data;
-  return c.html(`<!doctype html><meta charset="utf-8"><title>record</title><form id="f">${Object.entries(r).map(([k, v]) => `<label>${k}<input name="${k}" value="${esc(v)}"></label>`).join('')}</form>`);
+  return c.html(
+    `<!doctype html><meta charset="utf-8"><title>record</title><form id="f">${Object.entries(r)
+      .map(([k, v]) => `<label>${k}<input name="${k}" value="${esc(v)}"></label>`)
+      .join('')}</form>`,
+  );
 });
 floor.get('/floor/form', (c) =>
-  c.html(`<!doctype html><meta charset="utf-8"><title>form</title><form>${wide.fields.map((f) => `<label>${f.label.en}<input id="${f.name}" name="${f.name}"></label>`).join('')}</form>`),
+  c.html(
+    `<!doctype html><meta charset="utf-8"><title>form</title><form>${wide.fields.map((f) => `<label>${f.label.en}<input id="${f.name}" name="${f.name}"></label>`).join('')}</form>`,
+  ),
 );
 const ui = withUi(e.app);
 floor.all('*', (c) => ui.fetch(c.req.raw, c.env));
@@ -140,10 +166,14 @@ async function keystrokes(p: Page, path: string, field: string) {
   await p.waitForLoadState('networkidle');
   await p.evaluate(() => {
     (window as any).__keys = [];
-    document.addEventListener('keydown', () => {
-      const t0 = performance.now();
-      requestAnimationFrame(() => setTimeout(() => (window as any).__keys.push(performance.now() - t0), 0));
-    }, true);
+    document.addEventListener(
+      'keydown',
+      () => {
+        const t0 = performance.now();
+        requestAnimationFrame(() => setTimeout(() => (window as any).__keys.push(performance.now() - t0), 0));
+      },
+      true,
+    );
   });
   await p.locator(field).click();
   await p.keyboard.type('客户拜访纪要abcdefghijklmn', { delay: 60 });
@@ -155,7 +185,14 @@ async function keystrokes(p: Page, path: string, field: string) {
 const result: Record<string, { ui: number; floor: number; unit: string }> = {};
 const js = await jsShipped();
 result['JS for login + list (gzip)'] = { ui: js.kb, floor: 0, unit: 'KB' };
-const coldUi: number[] = [], coldFloor: number[] = [], navUi: number[] = [], navFloor: number[] = [], mtUi: number[] = [], mtFloor: number[] = [], keyUi: number[] = [], keyFloor: number[] = [];
+const coldUi: number[] = [],
+  coldFloor: number[] = [],
+  navUi: number[] = [],
+  navFloor: number[] = [],
+  mtUi: number[] = [],
+  mtFloor: number[] = [],
+  keyUi: number[] = [],
+  keyFloor: number[] = [];
 for (let i = 0; i < runs; i++) {
   coldUi.push(await cold('/l/opportunity', 'tr.ant-table-row'));
   coldFloor.push(await cold('/floor/list', 'tbody tr'));
@@ -174,10 +211,18 @@ result['per keystroke, 40-field form'] = { ui: median(keyUi), floor: median(keyF
 console.log(`\nweb UI in headless Chromium (median of ${runs}; floor: the same rows as server-rendered HTML)\n`);
 console.log('measure'.padEnd(32), 'UI'.padStart(10), 'floor'.padStart(10), 'ratio'.padStart(8));
 for (const [name, r] of Object.entries(result))
-  console.log(name.padEnd(32), `${r.ui.toFixed(1)} ${r.unit}`.padStart(10), `${r.floor.toFixed(1)} ${r.unit}`.padStart(10), (r.floor ? (r.ui / r.floor).toFixed(1) : '—').padStart(8));
+  console.log(
+    name.padEnd(32),
+    `${r.ui.toFixed(1)} ${r.unit}`.padStart(10),
+    `${r.floor.toFixed(1)} ${r.unit}`.padStart(10),
+    (r.floor ? (r.ui / r.floor).toFixed(1) : '—').padStart(8),
+  );
 console.log(`(${js.files} JavaScript files for login + list)`);
 mkdirSync(join(root, '.bench'), { recursive: true });
-writeFileSync(join(root, '.bench', 'ui.json'), JSON.stringify({ at: new Date().toISOString(), runs, result, jsFiles: js.files }, null, 2));
+writeFileSync(
+  join(root, '.bench', 'ui.json'),
+  JSON.stringify({ at: new Date().toISOString(), runs, result, jsFiles: js.files }, null, 2),
+);
 await browser.close();
 server.close();
 await e.stop();

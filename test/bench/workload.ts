@@ -5,11 +5,32 @@
  * rules (won → probability 100, lost → loss reason, negotiation/contract_signed → expected close date).
  */
 
-export const STAGES = ['initial_contact', 'needs_confirmed', 'proposal', 'quotation', 'intent', 'negotiation', 'contract_signed', 'won', 'lost'];
+export const STAGES = [
+  'initial_contact',
+  'needs_confirmed',
+  'proposal',
+  'quotation',
+  'intent',
+  'negotiation',
+  'contract_signed',
+  'won',
+  'lost',
+];
 const TYPES = ['project', 'small_deal'];
 const SALES_STATUS = ['initial_contact', 'executing', 'on_hold', 'commercial', 'negotiating'];
 const PRIORITIES = ['high', 'medium', 'low'];
-const SOURCES = ['launch_event', 'seminar', 'advertising', 'promotion', 'campaign', 'online_marketing', 'agent', 'partner', 'referral', 'repeat_sale'];
+const SOURCES = [
+  'launch_event',
+  'seminar',
+  'advertising',
+  'promotion',
+  'campaign',
+  'online_marketing',
+  'agent',
+  'partner',
+  'referral',
+  'repeat_sale',
+];
 
 const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)];
 

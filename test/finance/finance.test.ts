@@ -36,11 +36,14 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
       expect((await e.call('POST', '/api/meta/deploy', { documents: docs })).status).toBe(201);
     }
     ({ ids, tokens } = await seedDemoOrganisation(e, apps));
-    account = (await e.callAs(tokens.rep_east, 'POST', '/api/data/account', { name: '杭州财务示例有限公司', region: 'east', grade: 'a' })).body.data;
+    account = (
+      await e.callAs(tokens.rep_east, 'POST', '/api/data/account', { name: '杭州财务示例有限公司', region: 'east', grade: 'a' })
+    ).body.data;
   }, 400_000); // three sample apps and the demo organisation, on a busy shared machine
   afterAll(() => e?.stop());
 
-  const as = (user: string, method: string, path: string, body?: unknown, headers?: Record<string, string>) => e.callAs(tokens[user], method, path, body, headers);
+  const as = (user: string, method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+    e.callAs(tokens[user], method, path, body, headers);
   const get = async (entity: string, id: string) => (await e.call('GET', `/api/data/${entity}/${id}`)).body.data;
   const created = async (user: string, entity: string, body: unknown) => {
     const res = await as(user, 'POST', `/api/data/${entity}`, body);
@@ -48,7 +51,9 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
     return res.body.data;
   };
   const runDueJobs = async (queue: string, recordId: string) => {
-    await e.database.db.execute(sql`update jobs.job set start_after = now() where name = ${queue} and state = 'created' and data->>'id' = ${recordId}`);
+    await e.database.db.execute(
+      sql`update jobs.job set start_after = now() where name = ${queue} and state = 'created' and data->>'id' = ${recordId}`,
+    );
   };
   const eventually = async (check: () => Promise<boolean>) => {
     const until = Date.now() + 15_000;
@@ -58,9 +63,23 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
 
   it('signs a contract whose payment plan adds up, raises its receivables on schedule, and matches receipts against them', async () => {
     const contract = await created('finance', 'contract', { title: 'ERP 实施合同', account: account.id, amount: 300000 });
-    const first = await created('finance', 'payment_plan', { title: '首付款', contract: contract.id, account: account.id, due_date: day(3), amount: 90000 });
-    expect((await as('finance', 'POST', `/api/data/contract/${contract.id}/transitions/sign`)).body.error.code).toBe('guard_failed');
-    const second = await created('finance', 'payment_plan', { title: '验收款', contract: contract.id, account: account.id, due_date: day(60), amount: 210000 });
+    const first = await created('finance', 'payment_plan', {
+      title: '首付款',
+      contract: contract.id,
+      account: account.id,
+      due_date: day(3),
+      amount: 90000,
+    });
+    expect((await as('finance', 'POST', `/api/data/contract/${contract.id}/transitions/sign`)).body.error.code).toBe(
+      'guard_failed',
+    );
+    const second = await created('finance', 'payment_plan', {
+      title: '验收款',
+      contract: contract.id,
+      account: account.id,
+      due_date: day(60),
+      amount: 210000,
+    });
     expect(await get('contract', contract.id)).toMatchObject({ planned_total: 300000 });
     expect((await as('finance', 'POST', `/api/data/contract/${contract.id}/transitions/sign`)).status).toBe(200);
 
@@ -69,28 +88,62 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
     expect(await eventually(async () => (await get('payment_plan', first.id)).status === 'raised')).toBe(true);
     expect((await get('payment_plan', second.id)).status).toBe('planned');
     expect((await as('finance', 'POST', `/api/data/payment_plan/${second.id}/transitions/raise`)).status).toBe(200);
-    const [r1, r2] = await Promise.all([first, second].map(async (p) => get('receivable', (await get('payment_plan', p.id)).receivable)));
+    const [r1, r2] = await Promise.all(
+      [first, second].map(async (p) => get('receivable', (await get('payment_plan', p.id)).receivable)),
+    );
     expect([r1.amount, r1.balance, r1.ageing, r2.amount]).toEqual([90000, 90000, 'not_due', 210000]);
 
     // 核销: one receipt over two receivables, a second receipt finishing the first (partial, several-to-several).
     const receiptA = await created('finance', 'receipt', { account: account.id, amount: 100000, received_date: day(0) });
-    await created('finance', 'receipt_allocation', { receipt: receiptA.id, receivable: r1.id, amount: 60000, matched_on: day(0) });
-    await created('finance', 'receipt_allocation', { receipt: receiptA.id, receivable: r2.id, amount: 40000, matched_on: day(0) });
-    const receiptB = await created('finance', 'receipt', { account: account.id, amount: 50000, received_date: day(0), kind: 'pre_receipt' });
-    await created('finance', 'receipt_allocation', { receipt: receiptB.id, receivable: r1.id, amount: 30000, matched_on: day(0) });
+    await created('finance', 'receipt_allocation', {
+      receipt: receiptA.id,
+      receivable: r1.id,
+      amount: 60000,
+      matched_on: day(0),
+    });
+    await created('finance', 'receipt_allocation', {
+      receipt: receiptA.id,
+      receivable: r2.id,
+      amount: 40000,
+      matched_on: day(0),
+    });
+    const receiptB = await created('finance', 'receipt', {
+      account: account.id,
+      amount: 50000,
+      received_date: day(0),
+      kind: 'pre_receipt',
+    });
+    await created('finance', 'receipt_allocation', {
+      receipt: receiptB.id,
+      receivable: r1.id,
+      amount: 30000,
+      matched_on: day(0),
+    });
     expect(await get('receivable', r1.id)).toMatchObject({ received_amount: 90000, balance: 0 });
     expect(await get('receivable', r2.id)).toMatchObject({ received_amount: 40000, balance: 170000 });
     expect(await get('receipt', receiptA.id)).toMatchObject({ allocated_amount: 100000, unallocated: 0 });
     expect(await get('receipt', receiptB.id)).toMatchObject({ allocated_amount: 30000, unallocated: 20000 });
     // The account statement: received and outstanding from roll-ups over roll-ups.
     expect(await get('contract', contract.id)).toMatchObject({ received_total: 130000, outstanding: 170000 });
-    expect((await as('finance', 'POST', `/api/data/contract/${contract.id}/transitions/complete`)).body.error.code).toBe('guard_failed');
-    const refund = await as('finance', 'POST', '/api/data/receipt', { account: account.id, amount: 20000, received_date: day(0), kind: 'refund' });
+    expect((await as('finance', 'POST', `/api/data/contract/${contract.id}/transitions/complete`)).body.error.code).toBe(
+      'guard_failed',
+    );
+    const refund = await as('finance', 'POST', '/api/data/receipt', {
+      account: account.id,
+      amount: 20000,
+      received_date: day(0),
+      kind: 'refund',
+    });
     expect(refund.body.error.details[0].path).toBe('/note');
   });
 
   it('ages an unpaid receivable on timers into its bucket; a settled one stays', async () => {
-    const old = await created('finance', 'receivable', { account: account.id, due_date: day(-45), amount: 5000, description: '旧款' });
+    const old = await created('finance', 'receivable', {
+      account: account.id,
+      due_date: day(-45),
+      amount: 5000,
+      description: '旧款',
+    });
     for (const bucket of ['overdue_1_30', 'overdue_31_60']) {
       await runDueJobs('workflow-timer', old.id);
       expect(await eventually(async () => (await get('receivable', old.id)).ageing === bucket)).toBe(true);
@@ -104,20 +157,42 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
   });
 
   it('blocks an order over the customer’s credit limit and warns above 80 %', async () => {
-    const customer = (await e.call('POST', '/api/data/account', { name: '信用额度测试公司', region: 'north', grade: 'b', credit_limit: 100000, owner_id: ids.rep_north })).body.data;
+    const customer = (
+      await e.call('POST', '/api/data/account', {
+        name: '信用额度测试公司',
+        region: 'north',
+        grade: 'b',
+        credit_limit: 100000,
+        owner_id: ids.rep_north,
+      })
+    ).body.data;
     await created('finance', 'receivable', { account: customer.id, due_date: day(30), amount: 60000 });
-    const refused = await as('rep_north', 'POST', '/api/data/order', { account: customer.id, amount: 50000 }, { 'accept-language': 'zh-CN' });
+    const refused = await as(
+      'rep_north',
+      'POST',
+      '/api/data/order',
+      { account: customer.id, amount: 50000 },
+      { 'accept-language': 'zh-CN' },
+    );
     expect(refused.status).toBe(409);
     expect(refused.body.error).toMatchObject({ code: 'credit_limit_exceeded', details: [{ path: '/amount' }] });
     expect(refused.body.error.message).toMatch(/信用额度/);
-    expect(Number((await e.database.rows<{ n: number }>(sql`select count(*)::int as n from "order" where account = ${customer.id}`))[0].n)).toBe(0);
+    expect(
+      Number(
+        (await e.database.rows<{ n: number }>(sql`select count(*)::int as n from "order" where account = ${customer.id}`))[0].n,
+      ),
+    ).toBe(0);
     const warned = await as('rep_north', 'POST', '/api/data/order', { account: customer.id, amount: 25000 });
     expect(warned.status).toBe(201);
-    const told = await e.database.rows<{ user_id: string }>(sql`select user_id from inbox.notifications where record_id = ${warned.body.data.id}`);
+    const told = await e.database.rows<{ user_id: string }>(
+      sql`select user_id from inbox.notifications where record_id = ${warned.body.data.id}`,
+    );
     expect(told.map((t) => t.user_id).sort()).toEqual([ids.rep_north, ids.finance].sort());
     // Raising the order past the limit is refused too.
     const v = warned.body.data.version;
-    expect((await as('rep_north', 'PATCH', `/api/data/order/${warned.body.data.id}`, { amount: 45000, version: v })).body.error.code).toBe('credit_limit_exceeded');
+    expect(
+      (await as('rep_north', 'PATCH', `/api/data/order/${warned.body.data.id}`, { amount: 45000, version: v })).body.error.code,
+    ).toBe('credit_limit_exceeded');
   });
 
   it('closes a period: its documents refuse writes with a clear error; reopening takes a reason and is recorded', async () => {
@@ -131,7 +206,13 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
     expect(refused.body.error.message).toMatch(/已结账/);
     expect((await as('finance', 'POST', '/api/data/invoice', { ...invoice, issue_date: '2026-11-02' })).status).toBe(201);
     expect((await as('finance', 'POST', `/api/data/accounting_period/${period.id}/transitions/reopen`)).status).toBe(422);
-    expect((await as('finance', 'POST', `/api/data/accounting_period/${period.id}/transitions/reopen`, { input: { reason: '补录十月发票' } })).status).toBe(200);
+    expect(
+      (
+        await as('finance', 'POST', `/api/data/accounting_period/${period.id}/transitions/reopen`, {
+          input: { reason: '补录十月发票' },
+        })
+      ).status,
+    ).toBe(200);
     const history = (await e.call('GET', `/api/data/accounting_period/${period.id}/workflow-history`)).body.data.transitions;
     expect(history[0]).toMatchObject({ event: 'reopen', actor: ids.finance, input: { reason: '补录十月发票' } });
     const issued = await as('finance', 'POST', '/api/data/invoice', invoice);
@@ -146,14 +227,21 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
     await created('finance', 'receivable', { account: customer.id, due_date: day(20), amount: 8000, description: '三期款' });
     const run = await e.scheduler.run('collection_reminder');
     expect(run.failed).toEqual([]);
-    const mails = await e.database.rows<{ to_address: string; subject: any }>(sql`select to_address, subject from inbox.email_outbox where to_address = 'qian@example.cn'`);
+    const mails = await e.database.rows<{ to_address: string; subject: any }>(
+      sql`select to_address, subject from inbox.email_outbox where to_address = 'qian@example.cn'`,
+    );
     expect(mails).toHaveLength(1);
     const subject = typeof mails[0].subject === 'string' ? JSON.parse(mails[0].subject) : mails[0].subject;
     expect(subject['zh-CN']).toMatch(/^付款提醒：YS-/);
   });
 
   it('raises the reimbursement from an approved expense request', async () => {
-    const request = await created('rep_east', 'expense_request', { title: '上海客户拜访差旅', expense_type: 'travel', amount: 3200, planned_date: day(7) });
+    const request = await created('rep_east', 'expense_request', {
+      title: '上海客户拜访差旅',
+      expense_type: 'travel',
+      amount: 3200,
+      planned_date: day(7),
+    });
     const submitted = await as('rep_east', 'POST', `/api/data/expense_request/${request.id}/approval/submit`, {});
     expect(submitted.status).toBe(200);
     const manager = submitted.body.data.request.tasks[0];
@@ -162,14 +250,23 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
     const task = (await as('finance', 'GET', '/api/approvals/inbox')).body.data.find((t: any) => t.recordId === request.id);
     expect((await as('finance', 'POST', `/api/approvals/${task.id}/approve`, {})).status).toBe(200);
     expect((await get('expense_request', request.id)).approval_status).toBe('approved');
-    const claims = (await as('rep_east', 'GET', `/api/data/expense_claim?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'request' }, request.id] }))}`)).body.data;
+    const claims = (
+      await as(
+        'rep_east',
+        'GET',
+        `/api/data/expense_claim?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'request' }, request.id] }))}`,
+      )
+    ).body.data;
     expect(claims).toMatchObject([{ title: '上海客户拜访差旅', amount: 3200, approval_status: 'draft', owner_id: ids.rep_east }]);
   });
 
   it('suggests care for declining and rising customers from aggregates over their orders, and birthday care tasks', async () => {
     const declining = await created('rep_east', 'account', { name: '订单下滑公司', region: 'east', grade: 'b' });
     const rising = await created('rep_east', 'account', { name: '订单上升公司', region: 'east', grade: 'b' });
-    for (const [acc, before, recent] of [[declining, 200000, 50000], [rising, 10000, 90000]] as const) {
+    for (const [acc, before, recent] of [
+      [declining, 200000, 50000],
+      [rising, 10000, 90000],
+    ] as const) {
       await created('rep_east', 'order', { account: acc.id, amount: before, order_date: day(-250) });
       await created('rep_east', 'order', { account: acc.id, amount: recent, order_date: day(-40) });
     }
@@ -181,48 +278,104 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
     expect(suggestions.find((s: any) => s.account === declining.id).reason).toContain('50000');
     // Weekly again: no second suggestion while the first is open.
     await e.scheduler.run('care_declining');
-    expect((await as('rep_east', 'GET', `/api/data/care_suggestion?limit=100`)).body.data.filter((s: any) => s.account === declining.id)).toHaveLength(1);
+    expect(
+      (await as('rep_east', 'GET', `/api/data/care_suggestion?limit=100`)).body.data.filter(
+        (s: any) => s.account === declining.id,
+      ),
+    ).toHaveLength(1);
 
     const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(5, 10);
     const contact = await created('rep_east', 'contact', { name: '孙经理', account: account.id, birthday: `1985-${today}` });
-    await created('rep_east', 'contact', { name: '李经理', account: account.id, birthday: '1985-01-01' === `1985-${today}` ? '1985-01-02' : '1985-01-01' });
+    await created('rep_east', 'contact', {
+      name: '李经理',
+      account: account.id,
+      birthday: '1985-01-01' === `1985-${today}` ? '1985-01-02' : '1985-01-01',
+    });
     expect((await e.scheduler.run('birthday_care')).failed).toEqual([]);
     const tasks = (await as('rep_east', 'GET', '/api/data/care_task?limit=100')).body.data;
     expect(tasks.map((t: any) => [t.contact, t.kind, t.stage])).toEqual([[contact.id, 'birthday', 'plan']]);
   });
 
   it('walks the contract, instalment, period-close and care processes along their shortest paths', async () => {
-    const inputs: Record<string, unknown> = { reopen: { reason: '调整' }, finish: { result: '已送达生日祝福' }, record_feedback: { feedback: '客户感谢' } };
+    const inputs: Record<string, unknown> = {
+      reopen: { reason: '调整' },
+      finish: { result: '已送达生日祝福' },
+      record_feedback: { feedback: '客户感谢' },
+    };
     let n = 0;
     const cases: { name: string; entity: string; field: string; user: string; create: () => Promise<any> }[] = [
-      { name: 'care_process', entity: 'care_task', field: 'stage', user: 'rep_east', create: () => created('rep_east', 'care_task', { subject: '节日问候', kind: 'holiday', account: account.id }) },
-      { name: 'period_close', entity: 'accounting_period', field: 'status', user: 'finance', create: () => created('finance', 'accounting_period', { code: `2030-${String(++n).padStart(2, '0')}` }) },
-      { name: 'contract_process', entity: 'contract', field: 'status', user: 'finance', create: async () => {
-        const c = await created('finance', 'contract', { title: '路径合同', account: account.id, amount: 1000 });
-        const plan = await created('finance', 'payment_plan', { title: '全款', contract: c.id, account: account.id, due_date: day(90), amount: 1000 });
-        await as('finance', 'POST', `/api/data/payment_plan/${plan.id}/transitions/raise`);
-        const receivable = (await get('payment_plan', plan.id)).receivable;
-        const receipt = await created('finance', 'receipt', { account: account.id, amount: 1000, received_date: day(0) });
-        await created('finance', 'receipt_allocation', { receipt: receipt.id, receivable, amount: 1000, matched_on: day(0) });
-        return c;
-      } },
-      { name: 'instalment_process', entity: 'payment_plan', field: 'status', user: 'finance', create: async () => {
-        const c = await created('finance', 'contract', { title: '分期合同', account: account.id, amount: 500 });
-        return created('finance', 'payment_plan', { title: '一期', contract: c.id, account: account.id, due_date: day(90), amount: 500 });
-      } },
+      {
+        name: 'care_process',
+        entity: 'care_task',
+        field: 'stage',
+        user: 'rep_east',
+        create: () => created('rep_east', 'care_task', { subject: '节日问候', kind: 'holiday', account: account.id }),
+      },
+      {
+        name: 'period_close',
+        entity: 'accounting_period',
+        field: 'status',
+        user: 'finance',
+        create: () => created('finance', 'accounting_period', { code: `2030-${String(++n).padStart(2, '0')}` }),
+      },
+      {
+        name: 'contract_process',
+        entity: 'contract',
+        field: 'status',
+        user: 'finance',
+        create: async () => {
+          const c = await created('finance', 'contract', { title: '路径合同', account: account.id, amount: 1000 });
+          const plan = await created('finance', 'payment_plan', {
+            title: '全款',
+            contract: c.id,
+            account: account.id,
+            due_date: day(90),
+            amount: 1000,
+          });
+          await as('finance', 'POST', `/api/data/payment_plan/${plan.id}/transitions/raise`);
+          const receivable = (await get('payment_plan', plan.id)).receivable;
+          const receipt = await created('finance', 'receipt', { account: account.id, amount: 1000, received_date: day(0) });
+          await created('finance', 'receipt_allocation', { receipt: receipt.id, receivable, amount: 1000, matched_on: day(0) });
+          return c;
+        },
+      },
+      {
+        name: 'instalment_process',
+        entity: 'payment_plan',
+        field: 'status',
+        user: 'finance',
+        create: async () => {
+          const c = await created('finance', 'contract', { title: '分期合同', account: account.id, amount: 500 });
+          return created('finance', 'payment_plan', {
+            title: '一期',
+            contract: c.id,
+            account: account.id,
+            due_date: day(90),
+            amount: 500,
+          });
+        },
+      },
     ];
     for (const c of cases) {
       const doc = workflows.find((w) => w.name === c.name)!;
       const { machine } = compileWorkflow(doc);
       const data = { planned_total: 1, amount: 1, outstanding: 0, $user: {}, $input: {} };
-      const events = [...new Set(Object.values(doc.states).flatMap((s) => Object.keys(s.on ?? {})))].map((type) => ({ type, data }));
+      const events = [...new Set(Object.values(doc.states).flatMap((s) => Object.keys(s.on ?? {})))].map((type) => ({
+        type,
+        data,
+      }));
       const paths = getShortestPaths(machine, { events });
       expect([...new Set(paths.map((p) => String(p.state.value)))].sort()).toEqual(Object.keys(doc.states).sort());
       for (const path of paths) {
         const record = await c.create();
         for (const step of path.steps.slice(1)) {
           const input = inputs[step.event.type];
-          const res = await as(c.user, 'POST', `/api/data/${c.entity}/${record.id}/transitions/${step.event.type}`, input ? { input } : undefined);
+          const res = await as(
+            c.user,
+            'POST',
+            `/api/data/${c.entity}/${record.id}/transitions/${step.event.type}`,
+            input ? { input } : undefined,
+          );
           expect([c.name, step.event.type, res.status, res.body.error]).toEqual([c.name, step.event.type, 200, undefined]);
         }
         expect((await get(c.entity, record.id))[c.field]).toBe(String(path.state.value));

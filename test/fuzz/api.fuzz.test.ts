@@ -35,12 +35,54 @@ interface Operation {
 
 /** Values that broke PostgreSQL or the engine before: the edges of every column type, and worse. */
 const BOUNDARIES: unknown[] = [
-  '', ' ', '   ', 'a\u0000b', '\u0000', 'x\uD800', '\uDC00', '😀', 'ä'.repeat(300), 'x'.repeat(10_001),
-  0, -1, 1.5, -0.001, 2147483647, 2147483648, -2147483649, 1e16, -1e16, 9.999999999999999e15, 1e308, Number.MAX_SAFE_INTEGER,
-  '0000-01-01', '2026-02-30', '2026-02-28', '9999-12-31', '10000-01-01', '2026-06-30T23:59:60Z', '2026-06-30T23:59:59Z',
-  '+275760-09-13T00:00:00Z', '2030', '1', 'true', 'null', '__proto__', 'constructor', 'toString',
-  '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'not-a-uuid',
-  true, false, null, [], {}, [null], { '': null }, { __proto__: { admin: true } },
+  '',
+  ' ',
+  '   ',
+  'a\u0000b',
+  '\u0000',
+  'x\uD800',
+  '\uDC00',
+  '😀',
+  'ä'.repeat(300),
+  'x'.repeat(10_001),
+  0,
+  -1,
+  1.5,
+  -0.001,
+  2147483647,
+  2147483648,
+  -2147483649,
+  1e16,
+  -1e16,
+  9.999999999999999e15,
+  1e308,
+  Number.MAX_SAFE_INTEGER,
+  '0000-01-01',
+  '2026-02-30',
+  '2026-02-28',
+  '9999-12-31',
+  '10000-01-01',
+  '2026-06-30T23:59:60Z',
+  '2026-06-30T23:59:59Z',
+  '+275760-09-13T00:00:00Z',
+  '2030',
+  '1',
+  'true',
+  'null',
+  '__proto__',
+  'constructor',
+  'toString',
+  '00000000-0000-0000-0000-000000000000',
+  'ffffffff-ffff-ffff-ffff-ffffffffffff',
+  'not-a-uuid',
+  true,
+  false,
+  null,
+  [],
+  {},
+  [null],
+  { '': null },
+  { __proto__: { admin: true } },
 ];
 
 const nasty = (ids: string[]) =>
@@ -58,13 +100,16 @@ function valueFor(schema: Record<string, any> | undefined, ids: string[]): fc.Ar
   if (schema?.enum?.length) shaped.push(fc.constantFrom(...schema.enum));
   const type = Array.isArray(schema?.type) ? schema!.type[0] : schema?.type;
   if (type === 'string' && schema?.format === 'uuid') shaped.push(fc.constantFrom(...ids), fc.uuid());
-  else if (type === 'string' && schema?.format === 'date') shaped.push(fc.date({ noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)));
-  else if (type === 'string' && schema?.format === 'date-time') shaped.push(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()));
+  else if (type === 'string' && schema?.format === 'date')
+    shaped.push(fc.date({ noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)));
+  else if (type === 'string' && schema?.format === 'date-time')
+    shaped.push(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()));
   else if (type === 'string') shaped.push(fc.string({ maxLength: Math.min(Number(schema?.maxLength ?? 50), 300) }));
   else if (type === 'integer') shaped.push(fc.integer());
   else if (type === 'number') shaped.push(fc.double({ noNaN: true }));
   else if (type === 'boolean') shaped.push(fc.boolean());
-  else if (type === 'array') shaped.push(fc.array(schema?.items?.enum ? fc.constantFrom(...schema.items.enum) : fc.string(), { maxLength: 4 }));
+  else if (type === 'array')
+    shaped.push(fc.array(schema?.items?.enum ? fc.constantFrom(...schema.items.enum) : fc.string(), { maxLength: 4 }));
   return shaped.length ? fc.oneof(...shaped, nasty(ids)) : nasty(ids);
 }
 
@@ -74,7 +119,11 @@ function bodyFor(schema: Record<string, any> | undefined, ids: string[]): fc.Arb
   const record = names.length
     ? fc.subarray(names).chain((picked) => fc.record(Object.fromEntries(picked.map((n) => [n, valueFor(properties[n], ids)]))))
     : fc.dictionary(fc.string({ maxLength: 8 }), nasty(ids), { maxKeys: 4 });
-  return fc.oneof({ weight: 6, arbitrary: record }, { weight: 1, arbitrary: nasty(ids) }, { weight: 1, arbitrary: fc.array(record, { maxLength: 3 }) });
+  return fc.oneof(
+    { weight: 6, arbitrary: record },
+    { weight: 1, arbitrary: nasty(ids) },
+    { weight: 1, arbitrary: fc.array(record, { maxLength: 3 }) },
+  );
 }
 
 /** Query values: json-logic filters over real and unknown fields, sorts, cursors, limits, searches. */
@@ -83,21 +132,30 @@ function queryValue(name: string, fields: string[], ids: string[]): fc.Arbitrary
   switch (name) {
     case 'filter':
       return fc.oneof(
-        fc.tuple(fc.constantFrom('==', '!=', '<', '>=', 'in', '!', 'and', 'or', 'bogus'), field, nasty(ids)).map(([op, f, v]) => JSON.stringify({ [op]: [{ var: f }, v] })),
+        fc
+          .tuple(fc.constantFrom('==', '!=', '<', '>=', 'in', '!', 'and', 'or', 'bogus'), field, nasty(ids))
+          .map(([op, f, v]) => JSON.stringify({ [op]: [{ var: f }, v] })),
         fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
         fc.string(),
       );
     case 'sort':
-      return fc.array(fc.tuple(fc.boolean(), field), { maxLength: 3 }).map((keys) => keys.map(([d, f]) => (d ? '-' : '') + f).join(','));
+      return fc
+        .array(fc.tuple(fc.boolean(), field), { maxLength: 3 })
+        .map((keys) => keys.map(([d, f]) => (d ? '-' : '') + f).join(','));
     case 'cursor':
       return fc.oneof(
-        fc.tuple(field, nasty(ids), fc.constantFrom(...ids)).map(([f, v, id]) => Buffer.from(JSON.stringify({ s: f, v: [v], id })).toString('base64url')),
+        fc
+          .tuple(field, nasty(ids), fc.constantFrom(...ids))
+          .map(([f, v, id]) => Buffer.from(JSON.stringify({ s: f, v: [v], id })).toString('base64url')),
         fc.string(),
       );
     case 'limit':
       return fc.oneof(fc.integer({ min: -5, max: 1000 }).map(String), fc.constantFrom('1e3', '0x10', ''));
     default:
-      return fc.oneof(fc.constantFrom(...fields), nasty(ids).map((v) => (typeof v === 'string' ? v : JSON.stringify(v) ?? '')));
+      return fc.oneof(
+        fc.constantFrom(...fields),
+        nasty(ids).map((v) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''))),
+      );
   }
 }
 
@@ -110,7 +168,9 @@ const encode = (value: string) =>
     .map((c) => {
       if (c.length === 2 || !/[\uD800-\uDFFF]/.test(c)) return encodeURIComponent(c);
       const u = c.charCodeAt(0);
-      return [0xe0 | (u >> 12), 0x80 | ((u >> 6) & 0x3f), 0x80 | (u & 0x3f)].map((b) => `%${b.toString(16).toUpperCase()}`).join('');
+      return [0xe0 | (u >> 12), 0x80 | ((u >> 6) & 0x3f), 0x80 | (u & 0x3f)]
+        .map((b) => `%${b.toString(16).toUpperCase()}`)
+        .join('');
     })
     .join('');
 
@@ -124,21 +184,36 @@ describe.each(drivers)('API fuzzing on %s', (driver) => {
 
   beforeAll(async () => {
     e = await startEngine(driver);
-    expect((await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(join(root, 'sample-apps', 'sales')) })).status).toBe(201);
+    expect(
+      (await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(join(root, 'sample-apps', 'sales')) })).status,
+    ).toBe(201);
     // The sample organisation without its administrator (the test engine has one already).
     const organisation = JSON.parse(await readFile(join(root, 'sample-apps', 'sales', 'data', 'organisation.json'), 'utf8'));
     organisation.users = organisation.users.filter((u: { username: string }) => u.username !== 'admin');
     const file = join(await mkdtemp(join(tmpdir(), 'fuzz-')), 'organisation.json');
     await writeFile(file, JSON.stringify(organisation));
     const credentials = await seedOrganisation(e.data, e.auth, [file]);
-    for (const c of credentials.filter((x) => ['rep_east', 'rep_north', 'manager_east', 'marketing', 'finance'].includes(x.username))) {
+    for (const c of credentials.filter((x) =>
+      ['rep_east', 'rep_north', 'manager_east', 'marketing', 'finance'].includes(x.username),
+    )) {
       tokens[c.username] = await e.login(c.username, c.password);
     }
     tokens.admin = e.admin.token;
-    for (const [user, name] of [['rep_east', '东方客户'], ['rep_north', '北方机密客户']]) {
-      const account = await e.callAs(tokens[user], 'POST', '/api/data/account', { name, region: user === 'rep_east' ? 'east' : 'north', grade: 'a' });
+    for (const [user, name] of [
+      ['rep_east', '东方客户'],
+      ['rep_north', '北方机密客户'],
+    ]) {
+      const account = await e.callAs(tokens[user], 'POST', '/api/data/account', {
+        name,
+        region: user === 'rep_east' ? 'east' : 'north',
+        grade: 'a',
+      });
       expect(account.status).toBe(201);
-      const opportunity = await e.callAs(tokens[user], 'POST', '/api/data/opportunity', { title: `${name}商机`, account: account.body.data.id, opportunity_type: 'project' });
+      const opportunity = await e.callAs(tokens[user], 'POST', '/api/data/opportunity', {
+        title: `${name}商机`,
+        account: account.body.data.id,
+        opportunity_type: 'project',
+      });
       expect(opportunity.status).toBe(201);
       ids.push(account.body.data.id, opportunity.body.data.id);
       if (user === 'rep_north') northOnly.push(account.body.data.id, opportunity.body.data.id);
@@ -155,7 +230,7 @@ describe.each(drivers)('API fuzzing on %s', (driver) => {
           method: method.toUpperCase(),
           path,
           query: (op.parameters ?? []).filter((p: any) => p.in === 'query').map((p: any) => p.name),
-          body: op.requestBody ? resolveRef(op.requestBody.content?.['application/json']?.schema) ?? {} : undefined,
+          body: op.requestBody ? (resolveRef(op.requestBody.content?.['application/json']?.schema) ?? {}) : undefined,
         });
       }
     }
@@ -166,7 +241,10 @@ describe.each(drivers)('API fuzzing on %s', (driver) => {
     if (REPORT && counts.size) {
       const file = join(root, 'docs', 'fuzz.md');
       const previous = await readFile(file, 'utf8').catch(() => '');
-      const rows = [...counts.entries()].sort(([a], [b]) => a - b).map(([status, n]) => `| ${status} | ${n} |`).join('\n');
+      const rows = [...counts.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([status, n]) => `| ${status} | ${n} |`)
+        .join('\n');
       const total = [...counts.values()].reduce((a, b) => a + b, 0);
       const section = `\n## ${driver}: ${total} requests, seed ${SEED} (${new Date().toISOString().slice(0, 10)})\n\n| Status | Requests |\n|---|---|\n${rows}\n`;
       await writeFile(file, (previous || FUZZ_HEADER) + section);
@@ -180,19 +258,30 @@ describe.each(drivers)('API fuzzing on %s', (driver) => {
     return `${row.audit}/${row.deployed}`;
   };
 
-  it(`answers ${RUNS} generated requests with no 5xx, no write on refusal and nothing a role may not see`, async () => {
-    const entityFields = new Map<string, string[]>();
-    for (const doc of e.metadata.model.entities.values()) entityFields.set(doc.name, doc.fields.map((f) => f.name));
-    const roles = Object.keys(tokens);
-    const request = fc
-      .tuple(fc.constantFrom(...operations), fc.constantFrom(...roles), fc.context())
-      .chain(([op, role]) => {
+  it(
+    `answers ${RUNS} generated requests with no 5xx, no write on refusal and nothing a role may not see`,
+    async () => {
+      const entityFields = new Map<string, string[]>();
+      for (const doc of e.metadata.model.entities.values())
+        entityFields.set(
+          doc.name,
+          doc.fields.map((f) => f.name),
+        );
+      const roles = Object.keys(tokens);
+      const request = fc.tuple(fc.constantFrom(...operations), fc.constantFrom(...roles), fc.context()).chain(([op, role]) => {
         const entity = /\/api\/data\/([a-z_]+)/.exec(op.path)?.[1] ?? 'account';
         const fields = entityFields.get(entity) ?? ['id'];
         const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
-        const paramArbs = Object.fromEntries(params.map((p) => [p, p === 'id' || p === 'task' || p === 'shareId'
-          ? fc.oneof(fc.constantFrom(...ids), fc.uuid(), fc.constantFrom('not-a-uuid', '0', '%00', '..'))
-          : p === 'event' ? fc.constantFrom('constructor', '__proto__', 'toString', 'qualify', 'win', 'lose', 'x') : fc.string({ minLength: 1, maxLength: 12 })]));
+        const paramArbs = Object.fromEntries(
+          params.map((p) => [
+            p,
+            p === 'id' || p === 'task' || p === 'shareId'
+              ? fc.oneof(fc.constantFrom(...ids), fc.uuid(), fc.constantFrom('not-a-uuid', '0', '%00', '..'))
+              : p === 'event'
+                ? fc.constantFrom('constructor', '__proto__', 'toString', 'qualify', 'win', 'lose', 'x')
+                : fc.string({ minLength: 1, maxLength: 12 }),
+          ]),
+        );
         const queryArbs = Object.fromEntries(op.query.map((q) => [q, fc.option(queryValue(q, fields, ids), { nil: undefined })]));
         return fc.record({
           op: fc.constant(op),
@@ -204,32 +293,37 @@ describe.each(drivers)('API fuzzing on %s', (driver) => {
         });
       });
 
-    await fc.assert(
-      fc.asyncProperty(request, async ({ op, role, params, query, body, lang }) => {
-        let path = op.path.replace(/\{(\w+)\}/g, (_, p) => encode(String((params as Record<string, unknown>)[p])));
-        const search = Object.entries(query as Record<string, string | undefined>).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encode(v!)}`);
-        if (search.length) path += `?${search.join('&')}`;
-        // Deploys by an administrator would change the schema under the fuzzer: they are sent as others only.
-        const as = op.path === '/api/meta/deploy' && role === 'admin' ? 'rep_east' : role;
-        const before = await watermark();
-        const res = await e.callAs(tokens[as], op.method, path, body, { 'accept-language': lang });
-        counts.set(res.status, (counts.get(res.status) ?? 0) + 1);
-        const what = `${as} ${op.method} ${path} ${JSON.stringify(body)?.slice(0, 300)} → ${res.status} ${JSON.stringify(res.body)?.slice(0, 300)}`;
-        expect(res.status, what).toBeLessThan(500);
-        if (res.status >= 400) {
-          expect(await watermark(), `a refused request wrote: ${what}`).toBe(before);
-          expect(res.body?.error?.code, `an error without a code: ${what}`).toEqual(expect.any(String));
-        }
-        if (res.status < 300 && as === 'rep_east') {
-          const text = JSON.stringify(res.body);
-          for (const id of northOnly) expect(text.includes(id), `rep_east saw rep_north's record ${id}: ${what}`).toBe(false);
-          // credit terms are outside the rep's account allowlist
-          if (op.path.startsWith('/api/data/account')) expect(/"credit_limit"|"credit_rating"/.test(text), `rep_east saw a credit field: ${what}`).toBe(false);
-        }
-      }),
-      { numRuns: RUNS, seed: SEED, endOnFailure: true, verbose: 1 },
-    );
-  }, Math.max(120_000, RUNS * 200));
+      await fc.assert(
+        fc.asyncProperty(request, async ({ op, role, params, query, body, lang }) => {
+          let path = op.path.replace(/\{(\w+)\}/g, (_, p) => encode(String((params as Record<string, unknown>)[p])));
+          const search = Object.entries(query as Record<string, string | undefined>)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => `${k}=${encode(v!)}`);
+          if (search.length) path += `?${search.join('&')}`;
+          // Deploys by an administrator would change the schema under the fuzzer: they are sent as others only.
+          const as = op.path === '/api/meta/deploy' && role === 'admin' ? 'rep_east' : role;
+          const before = await watermark();
+          const res = await e.callAs(tokens[as], op.method, path, body, { 'accept-language': lang });
+          counts.set(res.status, (counts.get(res.status) ?? 0) + 1);
+          const what = `${as} ${op.method} ${path} ${JSON.stringify(body)?.slice(0, 300)} → ${res.status} ${JSON.stringify(res.body)?.slice(0, 300)}`;
+          expect(res.status, what).toBeLessThan(500);
+          if (res.status >= 400) {
+            expect(await watermark(), `a refused request wrote: ${what}`).toBe(before);
+            expect(res.body?.error?.code, `an error without a code: ${what}`).toEqual(expect.any(String));
+          }
+          if (res.status < 300 && as === 'rep_east') {
+            const text = JSON.stringify(res.body);
+            for (const id of northOnly) expect(text.includes(id), `rep_east saw rep_north's record ${id}: ${what}`).toBe(false);
+            // credit terms are outside the rep's account allowlist
+            if (op.path.startsWith('/api/data/account'))
+              expect(/"credit_limit"|"credit_rating"/.test(text), `rep_east saw a credit field: ${what}`).toBe(false);
+          }
+        }),
+        { numRuns: RUNS, seed: SEED, endOnFailure: true, verbose: 1 },
+      );
+    },
+    Math.max(120_000, RUNS * 200),
+  );
 });
 
 const FUZZ_HEADER = `# Fuzzing the API

@@ -13,22 +13,46 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, L, startEngine, type TestEngine } from '../support/engine.js';
 
 const documents = [
-  { kind: 'dictionary', name: 'case_state', label: L('State'), items: ['open', 'held', 'closed'].map((v) => ({ value: v, label: L(v) })) },
-  { kind: 'role', name: 'agent', label: L('Agent'), grants: [{ entity: 'case', read: 'all', create: 'all', update: 'all', fields: { read: ['title', 'state', 'a', 'b', 'c'] } }] },
-  { kind: 'entity', name: 'case', label: L('Case'), titleField: 'title', fields: [
-    { name: 'title', type: 'text', label: L('Title'), required: true },
-    { name: 'secret', type: 'text', label: L('Secret') },
-    { name: 'state', type: 'picklist', dictionary: 'case_state', label: L('State') },
-    // declared against their dependency order: c reads b, b reads a
-    { name: 'c', type: 'formula', returns: 'integer', expr: { '*': [{ var: 'b' }, 10] }, label: L('C') },
-    { name: 'b', type: 'formula', returns: 'integer', expr: { '+': [{ var: 'a' }, 1] }, label: L('B') },
-    { name: 'a', type: 'integer', label: L('A') },
-  ] },
-  { kind: 'workflow', name: 'case_flow', label: L('Case flow'), entity: 'case', stateField: 'state', initial: 'open', states: {
-    open: { on: { hold: { target: 'held' }, close: { target: 'closed' } }, timers: [{ event: 'close', after: 'P1D' }] },
-    held: { on: { reopen: { target: 'open' } } },
-    closed: { type: 'final' },
-  } },
+  {
+    kind: 'dictionary',
+    name: 'case_state',
+    label: L('State'),
+    items: ['open', 'held', 'closed'].map((v) => ({ value: v, label: L(v) })),
+  },
+  {
+    kind: 'role',
+    name: 'agent',
+    label: L('Agent'),
+    grants: [{ entity: 'case', read: 'all', create: 'all', update: 'all', fields: { read: ['title', 'state', 'a', 'b', 'c'] } }],
+  },
+  {
+    kind: 'entity',
+    name: 'case',
+    label: L('Case'),
+    titleField: 'title',
+    fields: [
+      { name: 'title', type: 'text', label: L('Title'), required: true },
+      { name: 'secret', type: 'text', label: L('Secret') },
+      { name: 'state', type: 'picklist', dictionary: 'case_state', label: L('State') },
+      // declared against their dependency order: c reads b, b reads a
+      { name: 'c', type: 'formula', returns: 'integer', expr: { '*': [{ var: 'b' }, 10] }, label: L('C') },
+      { name: 'b', type: 'formula', returns: 'integer', expr: { '+': [{ var: 'a' }, 1] }, label: L('B') },
+      { name: 'a', type: 'integer', label: L('A') },
+    ],
+  },
+  {
+    kind: 'workflow',
+    name: 'case_flow',
+    label: L('Case flow'),
+    entity: 'case',
+    stateField: 'state',
+    initial: 'open',
+    states: {
+      open: { on: { hold: { target: 'held' }, close: { target: 'closed' } }, timers: [{ event: 'close', after: 'P1D' }] },
+      held: { on: { reopen: { target: 'open' } } },
+      closed: { type: 'final' },
+    },
+  },
 ];
 
 describe.each(drivers)('bugs the suite once let through, on %s', (driver) => {
@@ -67,7 +91,8 @@ describe.each(drivers)('bugs the suite once let through, on %s', (driver) => {
       name: 'test: another writer',
       order: 1_000,
       beforeChange: async (tx, _ctx, entity, record) => {
-        if (entity.name === 'case' && record.id === c.id) await tx.execute(sql`update "case" set version = version + 1, title = 'the other writer' where id = ${c.id}`);
+        if (entity.name === 'case' && record.id === c.id)
+          await tx.execute(sql`update "case" set version = version + 1, title = 'the other writer' where id = ${c.id}`);
       },
     });
     const res = await e.call('PATCH', `/api/data/case/${c.id}`, { title: 'mine', version: 1 });
@@ -78,11 +103,17 @@ describe.each(drivers)('bugs the suite once let through, on %s', (driver) => {
     const boss = await e.createUser({ username: 'boss', display_name: 'Boss', roles: [], password: 'boss password 1' });
     const bossToken = await e.login('boss', boss.password);
     const now = Date.now();
-    const made = await e.callAs(bossToken, 'POST', '/api/delegations', { delegate: agentId, startsAt: new Date(now - 60_000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString() });
+    const made = await e.callAs(bossToken, 'POST', '/api/delegations', {
+      delegate: agentId,
+      startsAt: new Date(now - 60_000).toISOString(),
+      endsAt: new Date(now + 3_600_000).toISOString(),
+    });
     expect(made.status).toBe(201);
     expect((await e.callAs(agent, 'GET', '/api/auth/me')).body.actingFor).toEqual([boss.id]);
     // The period ends (moved into the past rather than waited for); caches are dropped as on any change.
-    await e.database.db.execute(sql`update auth.delegations set starts_at = now() - interval '2 hours', ends_at = now() - interval '1 second' where id = ${made.body.data.id}`);
+    await e.database.db.execute(
+      sql`update auth.delegations set starts_at = now() - interval '2 hours', ends_at = now() - interval '1 second' where id = ${made.body.data.id}`,
+    );
     await e.auth.invalidate();
     expect((await e.callAs(agent, 'GET', '/api/auth/me')).body.actingFor).toEqual([]);
   });
@@ -99,8 +130,19 @@ describe.each(drivers)('bugs the suite once let through, on %s', (driver) => {
     // Leave the state and come back: a second stay, with a timer of its own.
     expect((await e.call('POST', `/api/data/case/${c.id}/transitions/hold`)).status).toBe(200);
     expect((await e.call('POST', `/api/data/case/${c.id}/transitions/reopen`)).status).toBe(200);
-    const [second] = await e.database.rows<{ id: number }>(sql`select max(id)::int as id from workflow.history where record_id = ${c.id}`);
-    const fire = (since: number) => (e.workflows as any).onTimer({ entity: 'case', id: c.id, workflow: 'case_flow', state: 'open', event: 'close', since, timer: 0 });
+    const [second] = await e.database.rows<{ id: number }>(
+      sql`select max(id)::int as id from workflow.history where record_id = ${c.id}`,
+    );
+    const fire = (since: number) =>
+      (e.workflows as any).onTimer({
+        entity: 'case',
+        id: c.id,
+        workflow: 'case_flow',
+        state: 'open',
+        event: 'close',
+        since,
+        timer: 0,
+      });
     // The first stay's timer comes due now: the record is in the same state, but in another stay.
     await fire(0);
     expect((await e.call('GET', `/api/data/case/${c.id}`)).body.data.state).toBe('open');

@@ -1,6 +1,14 @@
 /** Period arithmetic of reports: labels, fiscal years, relative parameter defaults, local midnights across DST. */
 import { describe, expect, it } from 'vitest';
-import { bucketLabel, bucketSeries, bucketStart, relativeDate, shiftBucket, yearEarlier, zonedMidnight } from '../../engine/reports/dates.js';
+import {
+  bucketLabel,
+  bucketSeries,
+  bucketStart,
+  relativeDate,
+  shiftBucket,
+  yearEarlier,
+  zonedMidnight,
+} from '../../engine/reports/dates.js';
 
 describe('report dates', () => {
   it('labels periods in both languages, fiscal years named by the year they start in', () => {
@@ -22,7 +30,7 @@ describe('report dates', () => {
     expect(bucketSeries('2026-01-15', '2026-04-01', 'month')).toEqual(['2026-01-01', '2026-02-01', '2026-03-01']);
   });
 
-  it('computes relative defaults in the report\'s time zone', () => {
+  it("computes relative defaults in the report's time zone", () => {
     const now = new Date('2026-12-31T17:00:00.000Z'); // already 2027-01-01 in Shanghai
     expect(relativeDate('today', 'UTC', now)).toBe('2026-12-31');
     expect(relativeDate('today', 'Asia/Shanghai', now)).toBe('2027-01-01');

@@ -18,35 +18,77 @@ import { checkReport } from '../../engine/reports/kind.js';
 const COLORS = ['red', 'green', 'blue', 'gold'];
 const SEGMENTS = ['smb', 'ent'];
 const app = [
-  { kind: 'dictionary', name: 'color', label: L('Color'), items: COLORS.map((c) => ({ value: c, label: L(c.toUpperCase(), c) })) },
+  {
+    kind: 'dictionary',
+    name: 'color',
+    label: L('Color'),
+    items: COLORS.map((c) => ({ value: c, label: L(c.toUpperCase(), c) })),
+  },
   { kind: 'dictionary', name: 'segment', label: L('Segment'), items: SEGMENTS.map((c) => ({ value: c, label: L(c) })) },
-  { kind: 'entity', name: 'acct', label: L('Account'), titleField: 'name', fields: [
-    { name: 'name', type: 'text', label: L('Name') },
-    { name: 'segment', type: 'picklist', dictionary: 'segment', label: L('Segment') },
-  ] },
-  { kind: 'entity', name: 'item', label: L('Item'), fields: [
-    { name: 'color', type: 'picklist', dictionary: 'color', label: L('Color') },
-    { name: 'qty', type: 'integer', label: L('Qty') },
-    { name: 'price', type: 'decimal', scale: 2, label: L('Price') },
-    { name: 'day', type: 'date', label: L('Day') },
-    { name: 'at', type: 'datetime', label: L('At') },
-    { name: 'flag', type: 'boolean', label: L('Flag') },
-    { name: 'acct', type: 'reference', to: 'acct', onDelete: 'set_null', label: L('Account') },
-  ] },
+  {
+    kind: 'entity',
+    name: 'acct',
+    label: L('Account'),
+    titleField: 'name',
+    fields: [
+      { name: 'name', type: 'text', label: L('Name') },
+      { name: 'segment', type: 'picklist', dictionary: 'segment', label: L('Segment') },
+    ],
+  },
+  {
+    kind: 'entity',
+    name: 'item',
+    label: L('Item'),
+    fields: [
+      { name: 'color', type: 'picklist', dictionary: 'color', label: L('Color') },
+      { name: 'qty', type: 'integer', label: L('Qty') },
+      { name: 'price', type: 'decimal', scale: 2, label: L('Price') },
+      { name: 'day', type: 'date', label: L('Day') },
+      { name: 'at', type: 'datetime', label: L('At') },
+      { name: 'flag', type: 'boolean', label: L('Flag') },
+      { name: 'acct', type: 'reference', to: 'acct', onDelete: 'set_null', label: L('Account') },
+    ],
+  },
 ];
 
 // Values chosen at the edges: month, quarter and year ends; Sunday/Monday; leap day; midnights in several zones.
-const DAYS = ['2024-02-29', '2025-12-31', '2026-01-01', '2026-01-04', '2026-01-05', '2026-03-31', '2026-04-01', '2026-06-30', '2026-07-01', '2026-09-30', '2026-12-31'];
+const DAYS = [
+  '2024-02-29',
+  '2025-12-31',
+  '2026-01-01',
+  '2026-01-04',
+  '2026-01-05',
+  '2026-03-31',
+  '2026-04-01',
+  '2026-06-30',
+  '2026-07-01',
+  '2026-09-30',
+  '2026-12-31',
+];
 const INSTANTS = [
-  '2025-12-31T15:59:59.999Z', '2025-12-31T16:00:00.000Z', // Asia/Shanghai midnight
-  '2026-01-01T04:59:59.999Z', '2026-01-01T05:00:00.000Z', // America/New_York midnight
-  '2026-03-08T06:59:59.999Z', '2026-03-08T07:00:00.000Z', // New York DST change
-  '2026-03-31T23:59:59.999Z', '2026-04-01T00:00:00.000Z', '2026-03-31T10:00:00.000Z', // Kiritimati (+14) is already in April
-  '2026-06-30T16:00:00.000Z', '2026-12-31T23:00:00.000Z',
+  '2025-12-31T15:59:59.999Z',
+  '2025-12-31T16:00:00.000Z', // Asia/Shanghai midnight
+  '2026-01-01T04:59:59.999Z',
+  '2026-01-01T05:00:00.000Z', // America/New_York midnight
+  '2026-03-08T06:59:59.999Z',
+  '2026-03-08T07:00:00.000Z', // New York DST change
+  '2026-03-31T23:59:59.999Z',
+  '2026-04-01T00:00:00.000Z',
+  '2026-03-31T10:00:00.000Z', // Kiritimati (+14) is already in April
+  '2026-06-30T16:00:00.000Z',
+  '2026-12-31T23:00:00.000Z',
 ];
 const ZONES = ['UTC', 'Asia/Shanghai', 'America/New_York', 'Pacific/Kiritimati'];
 
-interface Rec { color: string | null; qty: number | null; price: number | null; day: string | null; at: string | null; flag: boolean | null; acct: number | null }
+interface Rec {
+  color: string | null;
+  qty: number | null;
+  price: number | null;
+  day: string | null;
+  at: string | null;
+  flag: boolean | null;
+  acct: number | null;
+}
 const recArb = fc.record<Rec>({
   color: fc.option(fc.constantFrom(...COLORS), { freq: 4 }),
   qty: fc.option(fc.integer({ min: -3, max: 5 }), { freq: 4 }),
@@ -62,7 +104,9 @@ const dimArb = fc.oneof(
   fc.constant({ field: 'acct.segment' }),
   fc.constant({ field: 'flag' }),
   fc.constant({ field: 'acct' }),
-  fc.constantFrom('day', 'week', 'month', 'quarter', 'year', 'fiscal_quarter', 'fiscal_year').map((bucket) => ({ field: 'day', bucket })),
+  fc
+    .constantFrom('day', 'week', 'month', 'quarter', 'year', 'fiscal_quarter', 'fiscal_year')
+    .map((bucket) => ({ field: 'day', bucket })),
   fc.constantFrom('day', 'month', 'quarter', 'fiscal_year').map((bucket) => ({ field: 'at', bucket })),
 );
 const measureArb = fc.oneof(
@@ -78,7 +122,12 @@ const measureArb = fc.oneof(
   fc.constant({ aggregate: 'sum', field: 'price', filter: { '==': [{ var: 'flag' }, true] } }),
   fc.constant({ aggregate: 'count', filter: { '==': [{ var: 'acct.segment' }, 'ent'] } }),
 );
-const filterArb = fc.constantFrom(undefined, { '>': [{ var: 'qty' }, 0] }, { '!=': [{ var: 'color' }, 'red'] }, { '==': [{ var: 'acct.segment' }, 'smb'] });
+const filterArb = fc.constantFrom(
+  undefined,
+  { '>': [{ var: 'qty' }, 0] },
+  { '!=': [{ var: 'color' }, 'red'] },
+  { '==': [{ var: 'acct.segment' }, 'smb'] },
+);
 
 const reportArb = fc
   .record({
@@ -93,7 +142,10 @@ const reportArb = fc
     top: fc.option(fc.integer({ min: 1, max: 3 })),
   })
   .map(({ dims, measures, filter, matrix, timeZone, fiscal, derived, ranged, top }) => {
-    if (ranged) dims = dims.map((d: any) => (d.field === 'day' && d.bucket ? { ...d, range: { from: '2026-01-01', to: '2026-10-01' } } : d));
+    if (ranged)
+      dims = dims.map((d: any) =>
+        d.field === 'day' && d.bucket ? { ...d, range: { from: '2026-01-01', to: '2026-10-01' } } : d,
+      );
     const ms: Record<string, unknown>[] = measures.map((m, i) => ({ name: `m${i}`, ...m }));
     const bucketed = dims.some((d) => 'bucket' in d);
     if (derived && ms[0]!.field !== 'day') {
@@ -104,7 +156,13 @@ const reportArb = fc
     const withTop = top !== null && !asMatrix && dims.length > 0 && !('bucket' in dims[0]!) && ms[0]!.field !== 'day';
     return {
       ...(withTop ? { top: { n: top, by: 'm0' } } : {}),
-      kind: 'report', name: 'gen', label: L('Generated'), entity: 'item', shape: asMatrix ? 'matrix' : 'summary', timeZone, fiscalYearStartMonth: fiscal,
+      kind: 'report',
+      name: 'gen',
+      label: L('Generated'),
+      entity: 'item',
+      shape: asMatrix ? 'matrix' : 'summary',
+      timeZone,
+      fiscalYearStartMonth: fiscal,
       ...(filter ? { filter } : {}),
       dimensions: asMatrix ? dims.slice(0, -1) : dims,
       ...(asMatrix ? { pivot: dims[dims.length - 1] } : {}),
@@ -113,7 +171,8 @@ const reportArb = fc
   });
 
 // ── the oracle: independent of engine/reports ──
-const localDay = (iso: string, tz: string) => new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(iso));
+const localDay = (iso: string, tz: string) =>
+  new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(iso));
 function bucketOf(day: string, bucket: string, fiscal: number): string {
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
   const iso = (yy: number, mm: number, dd: number) => new Date(Date.UTC(yy, mm - 1, dd)).toISOString().slice(0, 10);
@@ -159,20 +218,31 @@ function shiftBack(start: string, bucket: string): string {
   return iso(y - 1, m, 1);
 }
 /** json-logic-js on a record, with the path acct.segment read from the record's acct_segment. */
-const holds = (rule: unknown, r: any) => rule === undefined || isTruthy(evaluateRule(JSON.parse(JSON.stringify(rule).replaceAll('"acct.segment"', '"acct_segment"')), r));
+const holds = (rule: unknown, r: any) =>
+  rule === undefined ||
+  isTruthy(evaluateRule(JSON.parse(JSON.stringify(rule).replaceAll('"acct.segment"', '"acct_segment"')), r));
 function aggregate(m: any, recs: any[]): unknown {
   const rs = m.filter ? recs.filter((r) => holds(m.filter, r)) : recs;
-  const vals = m.field ? rs.map((r) => (m.field === 'color' ? r.color : r[m.field])).filter((v) => v !== null && v !== undefined) : rs;
+  const vals = m.field
+    ? rs.map((r) => (m.field === 'color' ? r.color : r[m.field])).filter((v) => v !== null && v !== undefined)
+    : rs;
   switch (m.aggregate) {
-    case 'count': return vals.length;
-    case 'count_distinct': return new Set(vals).size;
-    case 'sum': return vals.length ? vals.reduce((a: number, b: number) => a + b, 0) : null;
-    case 'avg': return vals.length ? vals.reduce((a: number, b: number) => a + b, 0) / vals.length : null;
-    case 'min': return vals.length ? vals.reduce((a: any, b: any) => (b < a ? b : a)) : null;
-    case 'max': return vals.length ? vals.reduce((a: any, b: any) => (b > a ? b : a)) : null;
+    case 'count':
+      return vals.length;
+    case 'count_distinct':
+      return new Set(vals).size;
+    case 'sum':
+      return vals.length ? vals.reduce((a: number, b: number) => a + b, 0) : null;
+    case 'avg':
+      return vals.length ? vals.reduce((a: number, b: number) => a + b, 0) / vals.length : null;
+    case 'min':
+      return vals.length ? vals.reduce((a: any, b: any) => (b < a ? b : a)) : null;
+    case 'max':
+      return vals.length ? vals.reduce((a: any, b: any) => (b > a ? b : a)) : null;
   }
 }
-const close = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' ? Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b)) : a === b);
+const close = (a: unknown, b: unknown) =>
+  typeof a === 'number' && typeof b === 'number' ? Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b)) : a === b;
 
 describe.each(drivers)('report property on %s', (driver) => {
   let e: TestEngine;
@@ -181,7 +251,11 @@ describe.each(drivers)('report property on %s', (driver) => {
     e = await startEngine(driver);
     const r = await e.call('POST', '/api/meta/deploy', { documents: app });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
-    const a = await e.call('POST', '/api/data/acct', [{ name: 'x', segment: 'smb' }, { name: 'y', segment: 'ent' }, { name: 'z' }]);
+    const a = await e.call('POST', '/api/data/acct', [
+      { name: 'x', segment: 'smb' },
+      { name: 'y', segment: 'ent' },
+      { name: 'z' },
+    ]);
     accts = a.body.data.map((x: any) => ({ id: x.id, segment: x.segment }));
   }, 60_000);
   afterAll(() => e?.stop());
@@ -192,11 +266,19 @@ describe.each(drivers)('report property on %s', (driver) => {
         expect(checkReport(report, e.metadata.model.documents, e.registry)).toEqual([]);
         await e.data.database.db.execute(sql`delete from item`);
         if (recs.length) {
-          const res = await e.call('POST', '/api/data/item', recs.map((r) => ({ ...r, acct: r.acct === null ? null : accts[r.acct]!.id })));
+          const res = await e.call(
+            'POST',
+            '/api/data/item',
+            recs.map((r) => ({ ...r, acct: r.acct === null ? null : accts[r.acct]!.id })),
+          );
           expect(res.status, JSON.stringify(res.body)).toBe(201);
         }
         // A reference is its id (what list filters compare); the path acct.segment is read from acct_segment (see holds).
-        const records = recs.map((r) => ({ ...r, acct: r.acct === null ? null : accts[r.acct]!.id, acct_segment: r.acct === null ? null : accts[r.acct]!.segment }));
+        const records = recs.map((r) => ({
+          ...r,
+          acct: r.acct === null ? null : accts[r.acct]!.id,
+          acct_segment: r.acct === null ? null : accts[r.acct]!.segment,
+        }));
         const dims = [...report.dimensions, ...(report.pivot ? [report.pivot] : [])];
         const filtered = records.filter((r) => holds(report.filter, r));
         // A range keeps the records of its periods: [bucket of from, first bucket start at or after to).
@@ -212,10 +294,15 @@ describe.each(drivers)('report property on %s', (driver) => {
         const result = await e.reports.runDocument(engineContext(), report, {});
         const base = report.measures.filter((m: any) => !m.derive);
         const expectRow = (row: Record<string, unknown>, recsOf: any[], suffix = '') => {
-          for (const m of base) expect(close(row[m.name + suffix], aggregate(m, recsOf)), `${m.name}${suffix}: ${row[m.name + suffix]} vs ${aggregate(m, recsOf)} in ${JSON.stringify(row)}`).toBe(true);
+          for (const m of base)
+            expect(
+              close(row[m.name + suffix], aggregate(m, recsOf)),
+              `${m.name}${suffix}: ${row[m.name + suffix]} vs ${aggregate(m, recsOf)} in ${JSON.stringify(row)}`,
+            ).toBe(true);
         };
         // Records of a group, by the dimension values computed here.
-        const members = (values: Record<string, unknown>, ds: any[]) => inScope.filter((r) => ds.every((d) => dimValue(r, d, report) === values[d.name ?? d.field.replace('.', '_')]));
+        const members = (values: Record<string, unknown>, ds: any[]) =>
+          inScope.filter((r) => ds.every((d) => dimValue(r, d, report) === values[d.name ?? d.field.replace('.', '_')]));
         const names = (d: any) => d.name ?? d.field.replace('.', '_');
 
         expectRow(result.totals, inScope);
@@ -224,7 +311,9 @@ describe.each(drivers)('report property on %s', (driver) => {
           for (const row of result.rows) {
             const level = row._level as number;
             const ds = report.dimensions.slice(0, level);
-            const topValues: unknown[] = result.rows.filter((r) => r._level === 1 && !r._others).map((r) => r[names(report.dimensions[0])] ?? null);
+            const topValues: unknown[] = result.rows
+              .filter((r) => r._level === 1 && !r._others)
+              .map((r) => r[names(report.dimensions[0])] ?? null);
             const mine = row._others
               ? members(row, ds.slice(1)).filter((r) => !topValues.includes(dimValue(r, report.dimensions[0], report)))
               : members(row, ds);
@@ -235,7 +324,8 @@ describe.each(drivers)('report property on %s', (driver) => {
             if (level === report.dimensions.length) detail += mine.length;
             const t = [...report.dimensions.keys()].filter((i) => report.dimensions[i].bucket).pop();
             if (report.measures.some((m: any) => m.derive === 'previous') && !row._others) {
-              if (t === undefined || t >= level || row[names(report.dimensions[t])] == null) expect(row.prev, JSON.stringify(row)).toBe(null);
+              if (t === undefined || t >= level || row[names(report.dimensions[t])] == null)
+                expect(row.prev, JSON.stringify(row)).toBe(null);
               else {
                 const td = report.dimensions[t];
                 const prevValues: Record<string, unknown> = { ...row, [names(td)]: shiftBack(String(row[names(td)]), td.bucket) };
@@ -243,8 +333,22 @@ describe.each(drivers)('report property on %s', (driver) => {
                 const prev = filtered.filter((r) => ds.every((d: any) => dimValue(r, d, report) === prevValues[names(d)]));
                 expect(close(row.prev, aggregate(base[0], prev)), `prev of ${JSON.stringify(row)}`).toBe(true);
                 // Running total: the measure summed over this and every earlier period of the partition.
-                const earlier = new Set(inScope.filter((r) => ds.every((d: any, i: number) => (i === t ? (dimValue(r, d, report) as string | null) !== null && (dimValue(r, d, report) as string) <= (row[names(d)] as string) : dimValue(r, d, report) === row[names(d)]))).map((r) => dimValue(r, td, report)));
-                const run = [...earlier].reduce((s: number, b) => s + ((aggregate(base[0], members({ ...row, [names(td)]: b }, ds)) as number | null) ?? 0), 0);
+                const earlier = new Set(
+                  inScope
+                    .filter((r) =>
+                      ds.every((d: any, i: number) =>
+                        i === t
+                          ? (dimValue(r, d, report) as string | null) !== null &&
+                            (dimValue(r, d, report) as string) <= (row[names(d)] as string)
+                          : dimValue(r, d, report) === row[names(d)],
+                      ),
+                    )
+                    .map((r) => dimValue(r, td, report)),
+                );
+                const run = [...earlier].reduce(
+                  (s: number, b) => s + ((aggregate(base[0], members({ ...row, [names(td)]: b }, ds)) as number | null) ?? 0),
+                  0,
+                );
                 expect(close(row.run, run), `running total of ${JSON.stringify(row)}`).toBe(true);
               }
             }
@@ -261,13 +365,20 @@ describe.each(drivers)('report property on %s', (driver) => {
             const value = (v: unknown) => (aggregate(base[0], byGroup.get(v) ?? []) as number | null) ?? -Infinity;
             const kept: unknown[] = result.rows.filter((r) => r._level === 1 && !r._others).map((r) => r[names(d0)] ?? null);
             expect(kept.length).toBe(Math.min(report.top.n, byGroup.size));
-            for (const k of kept) for (const v of byGroup.keys()) if (!kept.includes(v)) expect(value(k)).toBeGreaterThanOrEqual(value(v));
+            for (const k of kept)
+              for (const v of byGroup.keys()) if (!kept.includes(v)) expect(value(k)).toBeGreaterThanOrEqual(value(v));
           }
           // Every record in scope is in exactly one detail group (none lost to a missing group).
           if (report.dimensions.length) expect(detail).toBe(inScope.length);
           // Every non-empty combination of dimension values has its row.
-          const seen = new Set(result.rows.filter((r) => r._level === report.dimensions.length).map((r) => JSON.stringify(report.dimensions.map((d: any) => r[names(d)] ?? null))));
-          if (!report.top) for (const r of inScope) expect(seen.has(JSON.stringify(report.dimensions.map((d: any) => dimValue(r, d, report))))).toBe(true);
+          const seen = new Set(
+            result.rows
+              .filter((r) => r._level === report.dimensions.length)
+              .map((r) => JSON.stringify(report.dimensions.map((d: any) => r[names(d)] ?? null))),
+          );
+          if (!report.top)
+            for (const r of inScope)
+              expect(seen.has(JSON.stringify(report.dimensions.map((d: any) => dimValue(r, d, report))))).toBe(true);
         } else {
           const pivotCols = result.columns.filter((c) => c.pivot && base.some((m: any) => m.name === c.measure));
           for (const row of result.rows) {
@@ -275,18 +386,37 @@ describe.each(drivers)('report property on %s', (driver) => {
             expectRow(row, mine);
             for (const c of pivotCols) {
               const cell = mine.filter((r) => dimValue(r, report.pivot, report) === c.pivot!.value);
-              expect(close(row[c.name], aggregate(base.find((m: any) => m.name === c.measure), cell)), `${c.name}`).toBe(true);
+              expect(
+                close(
+                  row[c.name],
+                  aggregate(
+                    base.find((m: any) => m.name === c.measure),
+                    cell,
+                  ),
+                ),
+                `${c.name}`,
+              ).toBe(true);
               expect(records.filter((r) => holds({ and: [row._filter, c.pivot!.filter] }, r)).length).toBe(cell.length);
             }
           }
           for (const c of pivotCols) {
             const col = inScope.filter((r) => dimValue(r, report.pivot, report) === c.pivot!.value);
-            expect(close(result.totals[c.name], aggregate(base.find((m: any) => m.name === c.measure), col)), `${c.name}: ${JSON.stringify(result.totals)}`).toBe(true);
+            expect(
+              close(
+                result.totals[c.name],
+                aggregate(
+                  base.find((m: any) => m.name === c.measure),
+                  col,
+                ),
+              ),
+              `${c.name}: ${JSON.stringify(result.totals)}`,
+            ).toBe(true);
           }
           const values = new Set(pivotCols.map((c) => JSON.stringify(c.pivot!.value)));
           for (const r of inScope) expect(values.has(JSON.stringify(dimValue(r, report.pivot, report)))).toBe(true);
           // A declared range shows every one of its periods, records or not.
-          if (report.pivot.range) expect(new Set(pivotCols.map((c) => c.pivot!.value)).size).toBe(periods(report.pivot, report.fiscalYearStartMonth));
+          if (report.pivot.range)
+            expect(new Set(pivotCols.map((c) => c.pivot!.value)).size).toBe(periods(report.pivot, report.fiscalYearStartMonth));
         }
         void dims;
       }),

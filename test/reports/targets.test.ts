@@ -15,9 +15,15 @@ describe.each(drivers)('targets on %s', (driver) => {
     org = await startOrg(driver);
     const { e, departments, ids, accounts } = org;
     // Department heads: the director heads sales, manager_east heads sales_east.
-    for (const [code, head] of [['sales', 'director'], ['sales_east', 'manager_east']] as const) {
+    for (const [code, head] of [
+      ['sales', 'director'],
+      ['sales_east', 'manager_east'],
+    ] as const) {
       const d = await e.call('GET', `/api/data/department/${departments[code]}`);
-      expect((await e.call('PATCH', `/api/data/department/${departments[code]}`, { head: ids[head], version: d.body.data.version })).status).toBe(200);
+      expect(
+        (await e.call('PATCH', `/api/data/department/${departments[code]}`, { head: ids[head], version: d.body.data.version }))
+          .status,
+      ).toBe(200);
     }
     await e.auth.invalidate();
     const made = await e.call('POST', '/api/data/order', [
@@ -28,20 +34,47 @@ describe.each(drivers)('targets on %s', (driver) => {
     ]);
     expect(made.status).toBe(201);
     orders = (await e.call('GET', '/api/data/order?limit=100')).body.data;
-    const refuse = await e.call('POST', '/api/meta/deploy', { documents: [{ kind: 'target', name: 'strict', label: L('Strict'), report: 'sales_this_month', measure: 'amount', dateField: 'order_date', periods: ['year', 'quarter'], decomposition: 'refuse' }] });
+    const refuse = await e.call('POST', '/api/meta/deploy', {
+      documents: [
+        {
+          kind: 'target',
+          name: 'strict',
+          label: L('Strict'),
+          report: 'sales_this_month',
+          measure: 'amount',
+          dateField: 'order_date',
+          periods: ['year', 'quarter'],
+          decomposition: 'refuse',
+        },
+      ],
+    });
     expect(refuse.status, JSON.stringify(refuse.body)).toBe(201);
   }, 180_000);
   afterAll(() => org?.e.stop());
 
-  const put = (user: Parameters<Org['as']>[0], values: unknown[], target = 'sales_amount') => org.as(user, 'PUT', `/api/targets/${target}/values`, { values });
-  const year = (level: string, subject: string | null, value: number | null) => ({ level, subject, period: 'year', period_start: '2026-01-01', value });
+  const put = (user: Parameters<Org['as']>[0], values: unknown[], target = 'sales_amount') =>
+    org.as(user, 'PUT', `/api/targets/${target}/values`, { values });
+  const year = (level: string, subject: string | null, value: number | null) => ({
+    level,
+    subject,
+    period: 'year',
+    period_start: '2026-01-01',
+    value,
+  });
 
-  it('a manager sets their subordinates\' targets, never their own; the company needs targets.manage', async () => {
+  it("a manager sets their subordinates' targets, never their own; the company needs targets.manage", async () => {
     const { departments: d, ids } = org;
     expect((await put('director', [year('company', null, 1000)])).status).toBe(403);
-    expect((await put('admin', [year('company', null, 1000), year('department', d.hq, 1000), year('department', d.sales, 800)])).status).toBe(200);
+    expect(
+      (await put('admin', [year('company', null, 1000), year('department', d.hq, 1000), year('department', d.sales, 800)]))
+        .status,
+    ).toBe(200);
     // the director heads sales: the groups below it and the people in it or reporting to them
-    const director = await put('director', [year('department', d.sales_east, 500), year('department', d.sales_north, 200), year('user', ids.rep_north, 200)]);
+    const director = await put('director', [
+      year('department', d.sales_east, 500),
+      year('department', d.sales_north, 200),
+      year('user', ids.rep_north, 200),
+    ]);
     expect(director.status, JSON.stringify(director.body)).toBe(200);
     for (const own of [year('department', d.sales, 900), year('user', ids.director, 10), year('department', d.marketing, 10)]) {
       const r = await put('director', [own]);
@@ -60,7 +93,10 @@ describe.each(drivers)('targets on %s', (driver) => {
   });
 
   it('actuals, attainment, gap and pacing come from the report engine, as the viewer', async () => {
-    const inYear = (owner: string) => orders.filter((o) => o.owner_id === owner && o.order_date && o.order_date >= '2026-01-01' && o.order_date < '2027-01-01').reduce((s, o) => s + o.amount, 0);
+    const inYear = (owner: string) =>
+      orders
+        .filter((o) => o.owner_id === owner && o.order_date && o.order_date >= '2026-01-01' && o.order_date < '2027-01-01')
+        .reduce((s, o) => s + o.amount, 0);
     const r = await org.as('manager_east', 'GET', '/api/targets/sales_amount?year=2026');
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     const rep = r.body.data.rows.find((x: any) => x.level === 'user' && x.subject === org.ids.rep_east);
@@ -83,20 +119,36 @@ describe.each(drivers)('targets on %s', (driver) => {
     expect(mine.body.data.rows.map((x: any) => x.subject)).toEqual([org.ids.rep_east]);
     const all = await org.as('admin', 'GET', '/api/targets/sales_amount?year=2026');
     const company = all.body.data.rows.find((x: any) => x.level === 'company');
-    expect(company.actual).toBe(orders.filter((o) => o.order_date && o.order_date.startsWith('2026')).reduce((s, o) => s + o.amount, 0));
+    expect(company.actual).toBe(
+      orders.filter((o) => o.order_date && o.order_date.startsWith('2026')).reduce((s, o) => s + o.amount, 0),
+    );
   });
 
   it('parts that do not add up are flagged', async () => {
     const all = await org.as('admin', 'GET', '/api/targets/sales_amount?year=2026');
     const issues = all.body.data.issues;
     // sales: 800, but sales_east 500 + sales_north 200 = 700
-    expect(issues).toContainEqual(expect.objectContaining({ level: 'department', subject: org.departments.sales, expected: 800, sum: 700, parts: 'children' }));
+    expect(issues).toContainEqual(
+      expect.objectContaining({
+        level: 'department',
+        subject: org.departments.sales,
+        expected: 800,
+        sum: 700,
+        parts: 'children',
+      }),
+    );
     // sales_north: 200, its one person 200: fine
     expect(issues.some((i: any) => i.subject === org.departments.sales_north)).toBe(false);
   });
 
   it('a target that refuses mismatches writes nothing that does not add up', async () => {
-    const q = (n: number, value: number) => ({ level: 'company', subject: null, period: 'quarter', period_start: `2026-${String(1 + 3 * (n - 1)).padStart(2, '0')}-01`, value });
+    const q = (n: number, value: number) => ({
+      level: 'company',
+      subject: null,
+      period: 'quarter',
+      period_start: `2026-${String(1 + 3 * (n - 1)).padStart(2, '0')}-01`,
+      value,
+    });
     const wrong = await put('admin', [year('company', null, 1000), q(1, 200), q(2, 200), q(3, 200), q(4, 200)], 'strict');
     expect(wrong.status).toBe(422);
     expect(wrong.body.error.code).toBe('decomposition_mismatch');

@@ -16,7 +16,12 @@ const code = (fn: () => unknown) => {
 describe('evaluateRule', () => {
   it('evaluates json-logic with $ context variables', () => {
     const data = { owner: 7, status: 'open', $user: { id: 7 } };
-    expect(evaluateRule({ and: [{ '==': [{ var: 'owner' }, { var: '$user.id' }] }, { in: [{ var: 'status' }, ['open', 'new']] }] }, data)).toBe(true);
+    expect(
+      evaluateRule(
+        { and: [{ '==': [{ var: 'owner' }, { var: '$user.id' }] }, { in: [{ var: 'status' }, ['open', 'new']] }] },
+        data,
+      ),
+    ).toBe(true);
     expect(evaluateRule({ var: 'missing.deep' }, data)).toBe(null);
   });
 
@@ -27,7 +32,10 @@ describe('evaluateRule', () => {
 
   it('refuses prototype var paths, literal or computed', () => {
     for (const name of ['__proto__', 'constructor', 'a.constructor.prototype', 'x.__proto__.polluted', '$user.constructor']) {
-      expect(code(() => evaluateRule({ var: name }, { a: {}, x: {} })), name).toBe('400 unsafe_rule');
+      expect(
+        code(() => evaluateRule({ var: name }, { a: {}, x: {} })),
+        name,
+      ).toBe('400 unsafe_rule');
     }
     // A var name built at run time is caught by the safe var operator itself.
     expect(code(() => evaluateRule({ var: { cat: ['__pro', 'to__'] } }, {}))).toBe('400 unsafe_rule');
@@ -62,14 +70,24 @@ describe('checkRule', () => {
   const fields = new Set(['status', 'amount', 'tags']);
 
   it('accepts a valid rule and reports the fields it reads', () => {
-    const r = checkRule({ and: [{ '==': [{ var: 'status' }, 'open'] }, { '>': [{ var: 'amount.value' }, 1] }, { missing: ['tags'] }] }, { fields });
+    const r = checkRule(
+      { and: [{ '==': [{ var: 'status' }, 'open'] }, { '>': [{ var: 'amount.value' }, 1] }, { missing: ['tags'] }] },
+      { fields },
+    );
     expect(r.errors).toEqual([]);
     expect([...r.fieldsUsed].sort()).toEqual(['amount', 'status', 'tags']);
   });
 
   it('reports unknown operators, unknown fields and unsafe rules with JSON pointers', () => {
     const r = checkRule(
-      { and: [{ '==': [{ var: 'nope' }, 1] }, { frobnicate: [1] }, { method: [{ var: 'status' }, 'x'] }, { var: 'status.__proto__' }] },
+      {
+        and: [
+          { '==': [{ var: 'nope' }, 1] },
+          { frobnicate: [1] },
+          { method: [{ var: 'status' }, 'x'] },
+          { var: 'status.__proto__' },
+        ],
+      },
       { fields, path: '/rules/0/when' },
     );
     expect(r.errors.map((e) => [e.path, e.code])).toEqual([

@@ -15,7 +15,16 @@ import { compileFilter, type FieldRef, type FilterScope } from '../../engine/rul
 import { evaluateRule, isTruthy } from '../../engine/rules/evaluate.js';
 import type { ValueKind } from '../../engine/registry/value-kind.js';
 
-type Row = { id: number; t: string | null; i: number | null; n: number | null; b: boolean | null; d: string | null; ts: string | null; tags: string[] | null };
+type Row = {
+  id: number;
+  t: string | null;
+  i: number | null;
+  n: number | null;
+  b: boolean | null;
+  d: string | null;
+  ts: string | null;
+  tags: string[] | null;
+};
 
 // ---- value domains (small, so that equal values and boundaries are common) ----
 const T_DATA = ['', 'a', 'b', 'ab', 'B', 'a b', 'null', '0', '10', '9', 'é', "it's", '😀', '\uFF21', 'ba'];
@@ -34,7 +43,15 @@ const TAGS_DATA: string[][] = [[], ['a'], ['a', 'b'], ['b'], ['x', 'a'], [''], [
 const TAG_LIT = ['a', 'b', 'x', '', 'c', '😀', 'ab'];
 const SUB_LIT = ['', 'a', 'b', 'ab', ' ', 'nu', '😀', 'é', "'", 'B'];
 
-const KINDS: Record<string, ValueKind> = { t: 'text', i: 'integer', n: 'number', b: 'boolean', d: 'date', ts: 'datetime', tags: 'text[]' };
+const KINDS: Record<string, ValueKind> = {
+  t: 'text',
+  i: 'integer',
+  n: 'number',
+  b: 'boolean',
+  d: 'date',
+  ts: 'datetime',
+  tags: 'text[]',
+};
 const LITERALS: Record<string, { eq: unknown[]; ordered: unknown[] }> = {
   t: { eq: T_EQ, ordered: T_ORDERED },
   i: { eq: I_LIT, ordered: I_LIT },
@@ -61,7 +78,13 @@ function makeRows(count: number): Row[] {
   };
   // The first rows walk through every value of every domain; the rest are random, 30% NULL.
   const pick = <T>(xs: readonly T[], k: number): T | null =>
-    k < 2 * xs.length ? (k % (xs.length + 1) === xs.length ? null : xs[k % (xs.length + 1)]!) : rnd() < 0.3 ? null : xs[Math.floor(rnd() * xs.length)]!;
+    k < 2 * xs.length
+      ? k % (xs.length + 1) === xs.length
+        ? null
+        : xs[k % (xs.length + 1)]!
+      : rnd() < 0.3
+        ? null
+        : xs[Math.floor(rnd() * xs.length)]!;
   return Array.from({ length: count }, (_, k) => ({
     id: k + 1,
     t: pick(T_DATA, k),
@@ -82,7 +105,9 @@ const v = (name: string) => ({ var: name });
 const CMP = ['==', '===', '!=', '!==', '<', '<=', '>', '>='] as const;
 const isOrdered = (op: string) => op.startsWith('<') || op.startsWith('>');
 const literal = (field: string, ordered: boolean) =>
-  ordered ? fc.constantFrom(...LITERALS[field]!.ordered) : fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...LITERALS[field]!.eq) }, { weight: 1, arbitrary: fc.constant(null) });
+  ordered
+    ? fc.constantFrom(...LITERALS[field]!.ordered)
+    : fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...LITERALS[field]!.eq) }, { weight: 1, arbitrary: fc.constant(null) });
 
 const comparison = fc
   .tuple(fc.constantFrom(...CMP), fc.constantFrom(...SCALARS), fc.boolean())
@@ -124,7 +149,8 @@ function allAtoms(): unknown[] {
   const atoms: unknown[] = [...CONTEXT_RULES];
   for (const f of SCALARS) {
     const { eq, ordered } = LITERALS[f]!;
-    for (const op of CMP) for (const lit of isOrdered(op) ? ordered : [...eq, null]) atoms.push({ [op]: [v(f), lit] }, { [op]: [lit, v(f)] });
+    for (const op of CMP)
+      for (const lit of isOrdered(op) ? ordered : [...eq, null]) atoms.push({ [op]: [v(f), lit] }, { [op]: [lit, v(f)] });
     for (const op of ['<', '<=']) for (const lo of ordered) for (const hi of ordered) atoms.push({ [op]: [lo, v(f), hi] });
     for (const op of ['<', '<=']) for (const lit of ordered) atoms.push({ [op]: [v(f), lit, v(f)] });
     atoms.push({ in: [v(f), []] }, { in: [v(f), [null]] });
@@ -171,7 +197,10 @@ interface Db {
 
 function columns(table: string): FilterScope {
   return {
-    field: (name) => (KINDS[name] ? ({ sql: sql`${sql.identifier(table)}.${sql.identifier(name)}`, kind: KINDS[name]! } satisfies FieldRef) : undefined),
+    field: (name) =>
+      KINDS[name]
+        ? ({ sql: sql`${sql.identifier(table)}.${sql.identifier(name)}`, kind: KINDS[name]! } satisfies FieldRef)
+        : undefined,
     context,
   };
 }
@@ -180,9 +209,19 @@ async function setUp(db: Db, table: string, rows: Row[]): Promise<Row[]> {
   const tbl = sql.identifier(table);
   // t gets a linguistic collation (as a database created with en_US.UTF-8 would give it), so that
   // ordering comparisons only agree with JS if the compiler really compares in code point order.
-  await db.execute(sql`create table ${tbl} (id int primary key, t text collate "und-x-icu", i integer, n numeric(18,2), b boolean, d date, ts timestamptz, tags text[])`);
+  await db.execute(
+    sql`create table ${tbl} (id int primary key, t text collate "und-x-icu", i integer, n numeric(18,2), b boolean, d date, ts timestamptz, tags text[])`,
+  );
   const values = rows.map((r) => {
-    const tags = r.tags === null ? sql`NULL` : r.tags.length === 0 ? sql`'{}'::text[]` : sql`ARRAY[${sql.join(r.tags.map((x) => sql`${x}`), sql`, `)}]::text[]`;
+    const tags =
+      r.tags === null
+        ? sql`NULL`
+        : r.tags.length === 0
+          ? sql`'{}'::text[]`
+          : sql`ARRAY[${sql.join(
+              r.tags.map((x) => sql`${x}`),
+              sql`, `,
+            )}]::text[]`;
     return sql`(${r.id}, ${r.t}::text, ${r.i}::integer, ${r.n}::numeric, ${r.b}::boolean, ${r.d}::date, ${r.ts}::timestamptz, ${tags})`;
   });
   await db.execute(sql`insert into ${tbl} values ${sql.join(values, sql`, `)}`);
@@ -208,7 +247,11 @@ beforeAll(async () => {
   const generated = makeRows(80);
   const pg = new PGlite();
   const lite = drizzlePglite(pg);
-  const pgliteDb: Db = { name: 'pglite', execute: async (q) => (await lite.execute(q)).rows as Record<string, unknown>[], close: () => pg.close() };
+  const pgliteDb: Db = {
+    name: 'pglite',
+    execute: async (q) => (await lite.execute(q)).rows as Record<string, unknown>[],
+    close: () => pg.close(),
+  };
   dbs.push({ db: pgliteDb, rows: await setUp(pgliteDb, table, generated) });
   if (process.env.DATABASE_URL) {
     const client = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
@@ -244,7 +287,9 @@ describe('compileFilter agrees with json-logic-js', () => {
     for (let start = 0; start < atoms.length; start += 250) {
       const batch = atoms.slice(start, start + 250);
       // One query per batch: the ids each condition selects, as one aggregate column per condition.
-      const cols = batch.map((a, k) => sql`array_agg(id order by id) filter (where ${compileFilter(a, columns(table))}) as ${sql.identifier(`c${k}`)}`);
+      const cols = batch.map(
+        (a, k) => sql`array_agg(id order by id) filter (where ${compileFilter(a, columns(table))}) as ${sql.identifier(`c${k}`)}`,
+      );
       for (const { db, rows } of dbs) {
         const [got] = await db.execute(sql`select ${sql.join(cols, sql`, `)} from ${tbl}`);
         batch.forEach((a, k) => {
@@ -264,7 +309,9 @@ describe('compileFilter agrees with json-logic-js', () => {
         const compiled = compileFilter(r, columns(table));
         for (const { db, rows } of dbs) {
           const expected = rows.filter((row) => isTruthy(evaluateRule(r, { ...row, ...context }))).map((row) => row.id);
-          const got = (await db.execute(sql`select id from ${sql.identifier(table)} where ${compiled} order by id`)).map((x) => Number(x.id));
+          const got = (await db.execute(sql`select id from ${sql.identifier(table)} where ${compiled} order by id`)).map((x) =>
+            Number(x.id),
+          );
           if (db === dbs[0]!.db && expected.length > 0 && expected.length < rows.length) selective++;
           expect(got, `${db.name}: ${JSON.stringify(r)}`).toEqual(expected);
         }

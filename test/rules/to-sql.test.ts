@@ -7,7 +7,15 @@ import { compileFilter, type FilterScope } from '../../engine/rules/to-sql.js';
 import { registerOperation } from '../../engine/rules/evaluate.js';
 
 const KINDS: Record<string, ValueKind> = {
-  t: 'text', i: 'integer', n: 'number', b: 'boolean', d: 'date', ts: 'datetime', u: 'uuid', tags: 'text[]', j: 'json',
+  t: 'text',
+  i: 'integer',
+  n: 'number',
+  b: 'boolean',
+  d: 'date',
+  ts: 'datetime',
+  u: 'uuid',
+  tags: 'text[]',
+  j: 'json',
 };
 const scope: FilterScope = {
   field: (name) => (Object.hasOwn(KINDS, name) ? { sql: sql`${sql.identifier(name)}`, kind: KINDS[name]! } : undefined),
@@ -78,7 +86,10 @@ describe('compileFilter: SQL shapes', () => {
   });
 
   it('compiles between as two comparisons', () => {
-    expect(q({ '<=': [1, v('i'), 10] })).toEqual({ sql: '("i" >= $1::bigint AND ("i" <= $2::bigint OR "i" IS NULL))', params: [1, 10] });
+    expect(q({ '<=': [1, v('i'), 10] })).toEqual({
+      sql: '("i" >= $1::bigint AND ("i" <= $2::bigint OR "i" IS NULL))',
+      params: [1, 10],
+    });
   });
 
   it('compiles the three forms of in', () => {
@@ -119,14 +130,21 @@ describe('compileFilter: SQL shapes', () => {
       },
     );
     registerOperation('js_only', () => true);
-    expect(q({ '!': { starts_with: [v('t'), 'ab'] } })).toEqual({ sql: '(NOT starts_with("t", $1) OR "t" IS NULL)', params: ['ab'] });
+    expect(q({ '!': { starts_with: [v('t'), 'ab'] } })).toEqual({
+      sql: '(NOT starts_with("t", $1) OR "t" IS NULL)',
+      params: ['ab'],
+    });
     expect(failure({ and: [{ js_only: [] }] })).toEqual({ status: 400, code: 'unsupported_operator', path: '/and/0/js_only' });
   });
 });
 
 describe('compileFilter: bad input', () => {
   it('rejects unknown fields', () => {
-    expect(failure({ and: [true, { '==': [v('nope'), 1] }] })).toEqual({ status: 400, code: 'unknown_field', path: '/and/1/==/0' });
+    expect(failure({ and: [true, { '==': [v('nope'), 1] }] })).toEqual({
+      status: 400,
+      code: 'unknown_field',
+      path: '/and/1/==/0',
+    });
   });
 
   it('rejects unknown and unsupported operators, including method', () => {
@@ -147,7 +165,11 @@ describe('compileFilter: bad input', () => {
     expect(failure({ '==': [v('b'), 1] })).toEqual({ status: 400, code: 'type_mismatch', path: '/==/1' });
     expect(failure({ '==': [v('d'), '2026-02-30'] })).toEqual({ status: 400, code: 'type_mismatch', path: '/==/1' });
     expect(failure({ '>': [v('ts'), '2026-01-01T00:00:00Z'] })).toEqual({ status: 400, code: 'type_mismatch', path: '/>/1' });
-    expect(failure({ '==': [v('u'), 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'] })).toEqual({ status: 400, code: 'type_mismatch', path: '/==/1' });
+    expect(failure({ '==': [v('u'), 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'] })).toEqual({
+      status: 400,
+      code: 'type_mismatch',
+      path: '/==/1',
+    });
     expect(failure({ '<': [v('i'), null] })).toEqual({ status: 400, code: 'type_mismatch', path: '/</1' });
     expect(failure({ '==': [v('tags'), 'a'] })).toEqual({ status: 400, code: 'type_mismatch', path: '/==/1' });
     expect(failure({ in: [v('i'), [1, 'x']] })).toEqual({ status: 400, code: 'type_mismatch', path: '/in/1/1' });
@@ -165,6 +187,10 @@ describe('compileFilter: bad input', () => {
   it('refuses prototype paths and prefixes the scope path', () => {
     expect(failure({ '==': [v('__proto__'), 1] })).toEqual({ status: 400, code: 'unsafe_rule', path: '/==/0' });
     expect(failure({ '==': [v('$user.constructor'), 1] })).toEqual({ status: 400, code: 'unsafe_rule', path: '/==/0' });
-    expect(failure({ '==': [v('nope'), 1] }, { ...scope, path: '/filter' })).toEqual({ status: 400, code: 'unknown_field', path: '/filter/==/0' });
+    expect(failure({ '==': [v('nope'), 1] }, { ...scope, path: '/filter' })).toEqual({
+      status: 400,
+      code: 'unknown_field',
+      path: '/filter/==/0',
+    });
   });
 });

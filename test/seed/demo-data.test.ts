@@ -20,8 +20,17 @@ const DAY = 86_400_000;
 
 describe('the demo-data generator', () => {
   const scopeFor = (doc: DemoFile, seed = doc.seed ?? 1): GeneratorScope => ({
-    file: 'demo.json', lists: doc.lists ?? {}, now: new Date('2026-06-30T08:00:00Z'), rng: streamFor(seed, 'accounts'), sets: new Map(),
-    users: new Map([['rep_east', '0190a000-0000-7000-8000-000000000001'], ['rep_north', '0190a000-0000-7000-8000-000000000002'], ['manager_east', '0190a000-0000-7000-8000-000000000003'], ['director', '0190a000-0000-7000-8000-000000000004']]),
+    file: 'demo.json',
+    lists: doc.lists ?? {},
+    now: new Date('2026-06-30T08:00:00Z'),
+    rng: streamFor(seed, 'accounts'),
+    sets: new Map(),
+    users: new Map([
+      ['rep_east', '0190a000-0000-7000-8000-000000000001'],
+      ['rep_north', '0190a000-0000-7000-8000-000000000002'],
+      ['manager_east', '0190a000-0000-7000-8000-000000000003'],
+      ['director', '0190a000-0000-7000-8000-000000000004'],
+    ]),
   });
 
   it('gives the same rows for the same seed and day, other rows for another seed', async () => {
@@ -31,7 +40,9 @@ describe('the demo-data generator', () => {
     const b = planSet(doc.sets[accounts], accounts, scopeFor(doc));
     expect(a).toHaveLength(220);
     expect(b).toEqual(a);
-    expect(planSet(doc.sets[accounts], accounts, scopeFor(doc, 7)).map((r) => r.values.name)).not.toEqual(a.map((r) => r.values.name));
+    expect(planSet(doc.sets[accounts], accounts, scopeFor(doc, 7)).map((r) => r.values.name)).not.toEqual(
+      a.map((r) => r.values.name),
+    );
     expect(new Set(a.map((r) => r.values.name)).size).toBe(220); // "unique" redraws repeats
     expect(new Set(a.map((r) => r.values.region)).size).toBe(7);
     for (const r of a) expect(r.createdAt!.getTime()).toBeLessThanOrEqual(new Date('2026-06-30T08:00:00Z').getTime());
@@ -39,11 +50,26 @@ describe('the demo-data generator', () => {
 
   it('stops a walk at today and names unknown generators by their path', () => {
     const scope = scopeFor({ sets: [] });
-    const [row] = planSet({ name: 'x', entity: 'task', count: 1, values: {}, createdAt: { $datetime: [-10, -10] }, walk: { events: ['a', 'b', 'c'], gapDays: 4 } }, 0, scope);
+    const [row] = planSet(
+      {
+        name: 'x',
+        entity: 'task',
+        count: 1,
+        values: {},
+        createdAt: { $datetime: [-10, -10] },
+        walk: { events: ['a', 'b', 'c'], gapDays: 4 },
+      },
+      0,
+      scope,
+    );
     expect(row.events.map((e) => e.event)).toEqual(['a', 'b']);
     expect(row.events[1].at.getTime() - row.createdAt!.getTime()).toBe(8 * DAY);
-    expect(() => planSet({ name: 'x', entity: 'task', count: 1, values: { subject: { $bogus: 1 } } }, 3, scope)).toThrow(/demo\.json \/sets\/3\/values\/subject\/\$bogus: unknown generator/);
-    expect(() => planSet({ name: 'x', entity: 'task', count: 1, values: { owner_id: { $user: 'nobody' } } }, 0, scope)).toThrow(SeedError);
+    expect(() => planSet({ name: 'x', entity: 'task', count: 1, values: { subject: { $bogus: 1 } } }, 3, scope)).toThrow(
+      /demo\.json \/sets\/3\/values\/subject\/\$bogus: unknown generator/,
+    );
+    expect(() => planSet({ name: 'x', entity: 'task', count: 1, values: { owner_id: { $user: 'nobody' } } }, 0, scope)).toThrow(
+      SeedError,
+    );
   });
 });
 
@@ -53,21 +79,34 @@ describe.each(drivers)('demo data on %s', (driver) => {
   let tokens: Record<string, string>;
   beforeAll(async () => {
     e = await startEngine(driver);
-    for (const folder of apps) expect((await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(folder) })).status).toBe(201);
+    for (const folder of apps)
+      expect((await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(folder) })).status).toBe(201);
     ({ tokens } = await seedDemoOrganisation(e, apps));
     const dir = await mkdtemp(join(tmpdir(), 'metacrm-seed-'));
     badFolder = join(dir, 'bad');
     await mkdir(join(badFolder, 'data'), { recursive: true });
-    await writeFile(join(badFolder, 'data', 'demo.json'), JSON.stringify({
-      seed: 1,
-      sets: [{ name: 'accounts', entity: 'account', count: 5, actor: 'rep_east',
-        values: { name: { $text: '坏数据{$i}' }, region: 'east', grade: { $at: ['a', 'b', 'z'], index: { $var: '$i' } } } }],
-    }));
+    await writeFile(
+      join(badFolder, 'data', 'demo.json'),
+      JSON.stringify({
+        seed: 1,
+        sets: [
+          {
+            name: 'accounts',
+            entity: 'account',
+            count: 5,
+            actor: 'rep_east',
+            values: { name: { $text: '坏数据{$i}' }, region: 'east', grade: { $at: ['a', 'b', 'z'], index: { $var: '$i' } } },
+          },
+        ],
+      }),
+    );
   }, 400_000); // three sample apps and the demo organisation, on a busy shared machine
   afterAll(() => e?.stop());
 
   const count = async (table: string, where = sql`true`) =>
-    Number((await e.database.rows<{ n: number }>(sql`select count(*)::int as n from ${sql.identifier(table)} where ${where}`))[0].n);
+    Number(
+      (await e.database.rows<{ n: number }>(sql`select count(*)::int as n from ${sql.identifier(table)} where ${where}`))[0].n,
+    );
 
   it('refuses a bad row, naming its file and path, and writes nothing', async () => {
     const error = await loadDemoData(e, { folders: [badFolder] }).catch((x) => x);
@@ -80,14 +119,36 @@ describe.each(drivers)('demo data on %s', (driver) => {
   it('loads the sample apps through the engine as the demo users, with two years of history, in one go', async () => {
     const result = await loadDemoData(e, { folders: apps });
     expect(result.loaded).toBe(true);
-    expect(result.counts).toMatchObject({ accounts: 220, opportunities: 500, visits: 1200, expense_claims: 120, tickets: 260, complaints: 30 });
+    expect(result.counts).toMatchObject({
+      accounts: 220,
+      opportunities: 500,
+      visits: 1200,
+      expense_claims: 120,
+      tickets: 260,
+      complaints: 30,
+    });
     expect(await count('account')).toBeGreaterThanOrEqual(220); // converted leads add a few
     expect(await count('contact')).toBeGreaterThanOrEqual(220);
 
     // Every stage of the pipeline, created over the last 24 months, each with its history.
-    const stages = await e.database.rows<{ stage: string; n: number }>(sql`select stage, count(*)::int as n from opportunity group by stage`);
-    expect(stages.map((s) => s.stage).sort()).toEqual(['contract_signed', 'initial_contact', 'intent', 'lost', 'needs_confirmed', 'negotiation', 'proposal', 'quotation', 'won']);
-    const [span] = await e.database.rows<{ months: number; old: number }>(sql`select count(distinct date_trunc('month', created_at))::int as months,
+    const stages = await e.database.rows<{ stage: string; n: number }>(
+      sql`select stage, count(*)::int as n from opportunity group by stage`,
+    );
+    expect(stages.map((s) => s.stage).sort()).toEqual([
+      'contract_signed',
+      'initial_contact',
+      'intent',
+      'lost',
+      'needs_confirmed',
+      'negotiation',
+      'proposal',
+      'quotation',
+      'won',
+    ]);
+    const [span] = await e.database.rows<{
+      months: number;
+      old: number;
+    }>(sql`select count(distinct date_trunc('month', created_at))::int as months,
       count(*) filter (where created_at < now() - interval '365 days')::int as old from opportunity`);
     expect(span.months).toBeGreaterThanOrEqual(22);
     expect(span.old).toBeGreaterThan(150);
@@ -97,7 +158,10 @@ describe.each(drivers)('demo data on %s', (driver) => {
     expect(walked.bad).toBe(0);
     expect(walked.moved).toBeGreaterThan(300);
     // Time in stage: stays are contiguous, from creation on, weeks long rather than the load's milliseconds.
-    const [stays] = await e.database.rows<{ avg_days: number; gaps: number }>(sql`select avg(extract(epoch from left_at - entered_at) / 86400)::float as avg_days,
+    const [stays] = await e.database.rows<{
+      avg_days: number;
+      gaps: number;
+    }>(sql`select avg(extract(epoch from left_at - entered_at) / 86400)::float as avg_days,
       (select count(*) from workflow.stays a join workflow.stays b on a.record_id = b.record_id and b.id = (select min(id) from workflow.stays c where c.record_id = a.record_id and c.id > a.id)
         where a.entity = 'opportunity' and a.left_at <> b.entered_at)::int as gaps
       from workflow.stays where entity = 'opportunity' and left_at is not null`);
@@ -107,13 +171,23 @@ describe.each(drivers)('demo data on %s', (driver) => {
     expect(await count('opportunity', sql`stage in ('won', 'lost') and actual_close_date >= current_date - 1`)).toBeLessThan(20);
 
     // Through the operations as the demo users: owners and creators are the reps, formulas and numbers filled in, audited.
-    const owners = await e.database.rows<{ username: string; n: number }>(sql`select u.username, count(*)::int as n from opportunity o join "user" u on u.id = o.owner_id group by 1`);
+    const owners = await e.database.rows<{ username: string; n: number }>(
+      sql`select u.username, count(*)::int as n from opportunity o join "user" u on u.id = o.owner_id group by 1`,
+    );
     expect(owners.map((o) => o.username).sort()).toEqual(['director', 'manager_east', 'rep_east', 'rep_north']);
     // (opportunities a lead's conversion created are the engine's, on the rep's behalf)
-    expect(await count('opportunity', sql`(created_by is distinct from owner_id and id not in (select converted_opportunity from lead where converted_opportunity is not null))
-      or weighted_amount is null or opportunity_no is null`)).toBe(0);
+    expect(
+      await count(
+        'opportunity',
+        sql`(created_by is distinct from owner_id and id not in (select converted_opportunity from lead where converted_opportunity is not null))
+      or weighted_amount is null or opportunity_no is null`,
+      ),
+    ).toBe(0);
     expect(await count('account', sql`archive_no is null`)).toBe(0);
-    const [audit] = await e.database.rows<{ n: number; old: number }>(sql`select count(*)::int as n, count(*) filter (where at < now() - interval '30 days')::int as old
+    const [audit] = await e.database.rows<{
+      n: number;
+      old: number;
+    }>(sql`select count(*)::int as n, count(*) filter (where at < now() - interval '30 days')::int as old
       from audit.log where entity = 'opportunity' and action = 'create'`);
     expect(audit.n).toBe(await count('opportunity'));
     expect(audit.old).toBeGreaterThan(400);
@@ -121,8 +195,20 @@ describe.each(drivers)('demo data on %s', (driver) => {
     // Expense claims in every approval state the process reaches, with backdated approval steps.
     const claims = await e.database.rows<{ approval_status: string }>(sql`select distinct approval_status from expense_claim`);
     expect(claims.map((c) => c.approval_status).sort()).toEqual(['approved', 'draft', 'pending', 'recalled', 'returned']);
-    expect(Number((await e.database.rows<{ n: number }>(sql`select count(*)::int as n from approval.tasks where status = 'pending'`))[0].n)).toBeGreaterThan(10);
-    expect(Number((await e.database.rows<{ n: number }>(sql`select count(*)::int as n from approval.requests where submitted_at > now() - interval '1 minute'`))[0].n)).toBe(0);
+    expect(
+      Number(
+        (await e.database.rows<{ n: number }>(sql`select count(*)::int as n from approval.tasks where status = 'pending'`))[0].n,
+      ),
+    ).toBeGreaterThan(10);
+    expect(
+      Number(
+        (
+          await e.database.rows<{ n: number }>(
+            sql`select count(*)::int as n from approval.requests where submitted_at > now() - interval '1 minute'`,
+          )
+        )[0].n,
+      ),
+    ).toBe(0);
 
     // Tickets in every state, deadlines counted from their backdated creation, the old open ones past them.
     const tickets = await e.database.rows<{ status: string }>(sql`select distinct status from ticket`);
@@ -138,7 +224,7 @@ describe.each(drivers)('demo data on %s', (driver) => {
     expect(await count('receivable', sql`balance = 0`)).toBeGreaterThan(50);
     expect(await count('contract', sql`received_total > 0`)).toBeGreaterThan(50);
     expect(await count('care_task', sql`stage = 'feedback'`)).toBeGreaterThan(5);
-        const complaints = await e.database.rows<{ handling_status: string }>(sql`select distinct handling_status from complaint`);
+    const complaints = await e.database.rows<{ handling_status: string }>(sql`select distinct handling_status from complaint`);
     expect(complaints.map((c) => c.handling_status).sort()).toEqual(['approved', 'draft', 'pending']);
 
     // What a rep sees through the API: their own customers only (scopes show).

@@ -11,11 +11,15 @@ import { mergeOrganisations, seedOrganisation } from '../../engine/auth/demo.js'
 import type { TestEngine } from './engine.js';
 
 export async function seedDemoOrganisation(e: TestEngine, appFolders: string[]) {
-  const org = mergeOrganisations(await Promise.all(appFolders.map(async (a) => JSON.parse(await readFile(join(a, 'data', 'organisation.json'), 'utf8')))));
+  const org = mergeOrganisations(
+    await Promise.all(appFolders.map(async (a) => JSON.parse(await readFile(join(a, 'data', 'organisation.json'), 'utf8')))),
+  );
   const file = join(await mkdtemp(join(tmpdir(), 'metacrm-org-')), 'organisation.json');
   await writeFile(file, JSON.stringify({ ...org, users: org.users.filter((u) => u.username !== 'admin') }));
   await seedOrganisation(e.data, e.auth, [file]);
-  const users = await e.database.rows<{ id: string; username: string }>(sql`select id, username from "user" where username <> 'admin'`);
+  const users = await e.database.rows<{ id: string; username: string }>(
+    sql`select id, username from "user" where username <> 'admin'`,
+  );
   const ids: Record<string, string> = {};
   const tokens: Record<string, string> = {};
   for (const u of users) {

@@ -9,7 +9,8 @@ export type Driver = 'pglite' | 'postgres';
 
 /** The drivers to run against: always PGlite; PostgreSQL when DATABASE_URL is set (CI sets it). */
 export const drivers: Driver[] = process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
-if (process.env.CI && !process.env.DATABASE_URL) throw new Error('CI must set DATABASE_URL: the tests run against real PostgreSQL');
+if (process.env.CI && !process.env.DATABASE_URL)
+  throw new Error('CI must set DATABASE_URL: the tests run against real PostgreSQL');
 
 export interface Response {
   status: number;
@@ -30,7 +31,11 @@ export interface TestEngine extends Engine {
 }
 
 /** `withoutUsers`: no administrator is created (tests of a first start); `admin` and `call` are then unusable. */
-export async function startEngine(driver: Driver, options: EngineOptions = {}, { withoutUsers = false } = {}): Promise<TestEngine> {
+export async function startEngine(
+  driver: Driver,
+  options: EngineOptions = {},
+  { withoutUsers = false } = {},
+): Promise<TestEngine> {
   let url: string | undefined;
   let dropDatabase = async () => {};
   if (driver === 'postgres') {
@@ -46,7 +51,13 @@ export async function startEngine(driver: Driver, options: EngineOptions = {}, {
     };
   }
   const engine = await createEngine({ jobs: { pollingSeconds: 0.5 }, ...options, url });
-  const request = async (token: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> => {
+  const request = async (
+    token: string | null,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Response> => {
     const res = await engine.app.request(path, {
       method,
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
@@ -54,7 +65,11 @@ export async function startEngine(driver: Driver, options: EngineOptions = {}, {
     });
     const text = await res.text();
     const type = res.headers.get('content-type') ?? '';
-    return { status: res.status, body: text && type.includes('json') ? JSON.parse(text) : text || undefined, headers: res.headers };
+    return {
+      status: res.status,
+      body: text && type.includes('json') ? JSON.parse(text) : text || undefined,
+      headers: res.headers,
+    };
   };
   const login = async (username: string, password: string) => {
     const res = await request(null, 'POST', '/api/auth/login', { username, password });
@@ -64,14 +79,20 @@ export async function startEngine(driver: Driver, options: EngineOptions = {}, {
   const admin = withoutUsers
     ? { id: '', username: '', password: '', token: '' }
     : await (async () => {
-        const created = await engine.createUser({ username: 'admin', display_name: 'Administrator', roles: ['admin'], password: 'admin-password-for-tests' });
+        const created = await engine.createUser({
+          username: 'admin',
+          display_name: 'Administrator',
+          roles: ['admin'],
+          password: 'admin-password-for-tests',
+        });
         return { ...created, token: await login('admin', created.password) };
       })();
   return Object.assign(engine, {
     url,
     admin,
     login,
-    call: (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => request(admin.token, method, path, body, headers),
+    call: (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      request(admin.token, method, path, body, headers),
     callAs: request,
     async stop() {
       await engine.close();

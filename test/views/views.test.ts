@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers } from '../support/engine.js';
 import { startOrg, type Org } from '../access/org.js';
 
-const view = (extra: Record<string, unknown>) => ({ kind: 'view', name: 'bad_view', label: { en: 'Bad', 'zh-CN': '坏' }, entity: 'account', ...extra });
+const view = (extra: Record<string, unknown>) => ({
+  kind: 'view',
+  name: 'bad_view',
+  label: { en: 'Bad', 'zh-CN': '坏' },
+  entity: 'account',
+  ...extra,
+});
 
 describe.each(drivers)('views on %s', (driver) => {
   let org: Org;
@@ -22,12 +28,23 @@ describe.each(drivers)('views on %s', (driver) => {
     const res = await deploy(
       view({
         roles: ['nobody'],
-        lists: [{ name: 'x', label: { en: 'X', 'zh-CN': '叉' }, columns: ['name', 'nope'], sort: '-missing', filter: { '==': [{ var: 'ghost' }, 1] } }],
+        lists: [
+          {
+            name: 'x',
+            label: { en: 'X', 'zh-CN': '叉' },
+            columns: ['name', 'nope'],
+            sort: '-missing',
+            filter: { '==': [{ var: 'ghost' }, 1] },
+          },
+        ],
         kanban: { groupBy: 'name', sumField: 'grade' },
         layout: {
           sections: [{ fields: ['name', 'created_at'] }],
           requiredWhen: { phantom: true },
-          related: [{ entity: 'contact', via: 'name' }, { entity: 'nothing', via: 'account' }],
+          related: [
+            { entity: 'contact', via: 'name' },
+            { entity: 'nothing', via: 'account' },
+          ],
         },
       }),
     );
@@ -48,7 +65,10 @@ describe.each(drivers)('views on %s', (driver) => {
   });
 
   it('refuses a view of an entity that is not deployed, and a malformed one by its meta-schema', async () => {
-    expect((await deploy(view({ entity: 'spaceship' }))).body.error.details[0]).toMatchObject({ path: '/documents/0/entity', code: 'unknown_entity' });
+    expect((await deploy(view({ entity: 'spaceship' }))).body.error.details[0]).toMatchObject({
+      path: '/documents/0/entity',
+      code: 'unknown_entity',
+    });
     const res = await deploy(view({ layout: { sections: [] } }));
     expect(res.status).toBe(400);
     expect(res.body.error.details[0].path).toMatch(/^\/documents\/0\/layout\/sections/);
@@ -58,12 +78,17 @@ describe.each(drivers)('views on %s', (driver) => {
     const rep = (await org.as('rep_east', 'GET', '/api/meta/views/account?lang=zh-CN')).body.data;
     expect(rep.layouts.map((l: any) => l.name)).toEqual(['account_rep_card']);
     expect(rep.layouts[0].sections[0].label).toBe('基本信息');
-    expect(rep.layouts[0].related.map((r: any) => [r.entity, r.label])).toEqual([['activity', '拜访纪要'], ['contact', '联系人'], ['opportunity', '商机']]);
+    expect(rep.layouts[0].related.map((r: any) => [r.entity, r.label])).toEqual([
+      ['activity', '拜访纪要'],
+      ['contact', '联系人'],
+      ['opportunity', '商机'],
+    ]);
     expect(rep.lists.map((l: any) => l.name)).toEqual(['my_customers', 'all_customers']);
     // Reps may not read credit terms: the column is left out of the shared list.
     expect(rep.lists[1].columns).not.toContain('credit_rating');
 
-    const manager = (await org.as('manager_east', 'GET', '/api/meta/views/account', undefined, { 'accept-language': 'en' })).body.data;
+    const manager = (await org.as('manager_east', 'GET', '/api/meta/views/account', undefined, { 'accept-language': 'en' })).body
+      .data;
     expect(manager.layouts.map((l: any) => l.name)).toEqual(['account_archive']);
     const archive = manager.layouts[0];
     expect(archive.sections.map((s: any) => s.tab ?? null)).toEqual([null, 'Contact & address', 'Value & credit', 'Status']);
@@ -78,7 +103,11 @@ describe.each(drivers)('views on %s', (driver) => {
     expect(lead.lists[0].columns.length).toBeGreaterThan(2);
     expect(lead.layouts[0].name).toBe('default');
     const opportunity = (await org.as('rep_east', 'GET', '/api/meta/views/opportunity?lang=zh-CN')).body.data;
-    expect(opportunity.kanban).toEqual({ groupBy: 'stage', cardFields: ['account', 'amount', 'expected_close_date'], sumField: 'amount' });
+    expect(opportunity.kanban).toEqual({
+      groupBy: 'stage',
+      cardFields: ['account', 'amount', 'expected_close_date'],
+      sumField: 'amount',
+    });
     expect(opportunity.layouts[0].related.map((r: any) => r.entity)).toEqual(expect.arrayContaining(['quote', 'task']));
   });
 

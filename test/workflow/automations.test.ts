@@ -2,25 +2,78 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, L, q, startEngine, type TestEngine } from '../support/engine.js';
 
 const app = [
-  { kind: 'dictionary', name: 'ticket_state', label: L('State'), items: ['open', 'closed'].map((v) => ({ value: v, label: L(v) })) },
-  { kind: 'entity', name: 'ticket', label: L('Ticket'), fields: [
-    { name: 'title', type: 'text', label: L('Title'), required: true },
-    { name: 'priority', type: 'text', label: L('Priority') },
-    { name: 'state', type: 'picklist', dictionary: 'ticket_state', label: L('State'), required: true },
-  ] },
-  { kind: 'entity', name: 'note', label: L('Note'), fields: [
-    { name: 'ticket', type: 'reference', to: 'ticket', label: L('Ticket') },
-    { name: 'text', type: 'text', label: L('Text'), required: true },
-  ] },
-  { kind: 'workflow', name: 'ticket_flow', label: L('Ticket flow'), entity: 'ticket', stateField: 'state', initial: 'open',
-    states: { open: { on: { close: { target: 'closed' } } }, closed: { type: 'final' } } },
-  { kind: 'template', name: 'urgent', label: L('Urgent'), subject: L('Urgent: {{title}}', '紧急：{{title}}'), body: L('{{title}} needs you', '{{title}} 需要处理') },
-  { kind: 'automation', name: 'a_urgent', label: L('Urgent tickets'), entity: 'ticket', trigger: { created: true },
-    condition: { '==': [{ var: 'priority' }, 'high'] }, actions: [{ type: 'notify', template: 'urgent', to: [{ var: 'owner_id' }] }] },
-  { kind: 'automation', name: 'b_renamed', label: L('Renames'), entity: 'ticket', trigger: { fieldChanged: ['title'] },
-    actions: [{ type: 'create_record', entity: 'note', values: { ticket: { var: 'id' }, text: { cat: ['renamed from ', { var: '$old.title' }, ' to ', { var: 'title' }] } } }] },
-  { kind: 'automation', name: 'c_closed', label: L('Closed'), entity: 'ticket', trigger: { stateEntered: 'closed' },
-    actions: [{ type: 'create_record', entity: 'note', values: { ticket: { var: 'id' }, text: 'closed' } }] },
+  {
+    kind: 'dictionary',
+    name: 'ticket_state',
+    label: L('State'),
+    items: ['open', 'closed'].map((v) => ({ value: v, label: L(v) })),
+  },
+  {
+    kind: 'entity',
+    name: 'ticket',
+    label: L('Ticket'),
+    fields: [
+      { name: 'title', type: 'text', label: L('Title'), required: true },
+      { name: 'priority', type: 'text', label: L('Priority') },
+      { name: 'state', type: 'picklist', dictionary: 'ticket_state', label: L('State'), required: true },
+    ],
+  },
+  {
+    kind: 'entity',
+    name: 'note',
+    label: L('Note'),
+    fields: [
+      { name: 'ticket', type: 'reference', to: 'ticket', label: L('Ticket') },
+      { name: 'text', type: 'text', label: L('Text'), required: true },
+    ],
+  },
+  {
+    kind: 'workflow',
+    name: 'ticket_flow',
+    label: L('Ticket flow'),
+    entity: 'ticket',
+    stateField: 'state',
+    initial: 'open',
+    states: { open: { on: { close: { target: 'closed' } } }, closed: { type: 'final' } },
+  },
+  {
+    kind: 'template',
+    name: 'urgent',
+    label: L('Urgent'),
+    subject: L('Urgent: {{title}}', '紧急：{{title}}'),
+    body: L('{{title}} needs you', '{{title}} 需要处理'),
+  },
+  {
+    kind: 'automation',
+    name: 'a_urgent',
+    label: L('Urgent tickets'),
+    entity: 'ticket',
+    trigger: { created: true },
+    condition: { '==': [{ var: 'priority' }, 'high'] },
+    actions: [{ type: 'notify', template: 'urgent', to: [{ var: 'owner_id' }] }],
+  },
+  {
+    kind: 'automation',
+    name: 'b_renamed',
+    label: L('Renames'),
+    entity: 'ticket',
+    trigger: { fieldChanged: ['title'] },
+    actions: [
+      {
+        type: 'create_record',
+        entity: 'note',
+        values: { ticket: { var: 'id' }, text: { cat: ['renamed from ', { var: '$old.title' }, ' to ', { var: 'title' }] } },
+      },
+    ],
+  },
+  {
+    kind: 'automation',
+    name: 'c_closed',
+    label: L('Closed'),
+    entity: 'ticket',
+    trigger: { stateEntered: 'closed' },
+    actions: [{ type: 'create_record', entity: 'note', values: { ticket: { var: 'id' }, text: 'closed' } }],
+  },
 ];
 
 describe.each(drivers)('automations on %s', (driver) => {
@@ -33,7 +86,9 @@ describe.each(drivers)('automations on %s', (driver) => {
   afterAll(() => e?.stop());
 
   const notes = async (ticket: string) =>
-    (await e.call('GET', `/api/data/note?sort=created_at&filter=${q({ '==': [{ var: 'ticket' }, ticket] })}`)).body.data.map((n: any) => n.text);
+    (await e.call('GET', `/api/data/note?sort=created_at&filter=${q({ '==': [{ var: 'ticket' }, ticket] })}`)).body.data.map(
+      (n: any) => n.text,
+    );
 
   it('runs on creation when the condition holds, on field changes (seeing the old value) and on entering a state', async () => {
     const urgent = (await e.call('POST', '/api/data/ticket', { title: '服务器宕机', priority: 'high' })).body.data;
@@ -52,30 +107,60 @@ describe.each(drivers)('automations on %s', (driver) => {
   });
 
   it('rolls the change back with the automation when an action fails, and stops loops', async () => {
-    const loop = { kind: 'automation', name: 'd_loop', label: L('Loop'), entity: 'note', trigger: { created: true },
-      actions: [{ type: 'create_record', entity: 'note', values: { text: 'again' } }] };
+    const loop = {
+      kind: 'automation',
+      name: 'd_loop',
+      label: L('Loop'),
+      entity: 'note',
+      trigger: { created: true },
+      actions: [{ type: 'create_record', entity: 'note', values: { text: 'again' } }],
+    };
     expect((await e.call('POST', '/api/meta/deploy', { documents: [loop] })).status).toBe(201);
     const before = (await e.call('GET', '/api/data/note?count=true&limit=1')).body.total;
     const res = await e.call('POST', '/api/data/note', { text: 'start' });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('automation_loop');
     expect((await e.call('GET', '/api/data/note?count=true&limit=1')).body.total).toBe(before);
-    expect((await e.call('POST', '/api/meta/deploy', { documents: [], delete: [{ kind: 'automation', name: 'd_loop' }] })).status).toBe(201);
+    expect(
+      (await e.call('POST', '/api/meta/deploy', { documents: [], delete: [{ kind: 'automation', name: 'd_loop' }] })).status,
+    ).toBe(201);
   });
 
   it('refuses unsound automations at deploy', async () => {
-    const bad = { kind: 'automation', name: 'bad', label: L('Bad'), entity: 'ticket', trigger: { fieldChanged: ['nope'] },
-      condition: { '==': [{ var: 'ghost' }, 1] }, actions: [{ type: 'set', values: { title: 'x' } }, { type: 'teleport' }] };
-    const res = await e.call('POST', '/api/meta/deploy', { documents: [bad, { ...bad, name: 'bad2', trigger: { stateEntered: 'limbo' }, condition: undefined, actions: [{ type: 'notify', template: 'urgent', to: { var: 'owner_id' } }] }] });
+    const bad = {
+      kind: 'automation',
+      name: 'bad',
+      label: L('Bad'),
+      entity: 'ticket',
+      trigger: { fieldChanged: ['nope'] },
+      condition: { '==': [{ var: 'ghost' }, 1] },
+      actions: [{ type: 'set', values: { title: 'x' } }, { type: 'teleport' }],
+    };
+    const res = await e.call('POST', '/api/meta/deploy', {
+      documents: [
+        bad,
+        {
+          ...bad,
+          name: 'bad2',
+          trigger: { stateEntered: 'limbo' },
+          condition: undefined,
+          actions: [{ type: 'notify', template: 'urgent', to: { var: 'owner_id' } }],
+        },
+      ],
+    });
     expect(res.status).toBe(400);
-    expect(res.body.error.details.map((d: any) => `${d.path} ${d.code}`)).toEqual(expect.arrayContaining([
-      '/documents/0/trigger/fieldChanged/0 unknown_field',
-      '/documents/0/condition/==/0/var unknown_field',
-      '/documents/0/actions/0/type invalid_action',
-      '/documents/0/actions/1/type unknown_action',
-      '/documents/1/trigger/stateEntered unknown_state',
-    ]));
-    expect((await e.call('POST', '/api/meta/deploy', { documents: [{ ...bad, trigger: { created: true, updated: true } }] })).status).toBe(400);
+    expect(res.body.error.details.map((d: any) => `${d.path} ${d.code}`)).toEqual(
+      expect.arrayContaining([
+        '/documents/0/trigger/fieldChanged/0 unknown_field',
+        '/documents/0/condition/==/0/var unknown_field',
+        '/documents/0/actions/0/type invalid_action',
+        '/documents/0/actions/1/type unknown_action',
+        '/documents/1/trigger/stateEntered unknown_state',
+      ]),
+    );
+    expect(
+      (await e.call('POST', '/api/meta/deploy', { documents: [{ ...bad, trigger: { created: true, updated: true } }] })).status,
+    ).toBe(400);
   });
 });
 
@@ -102,12 +187,27 @@ describe.each(drivers)('after-commit actions (webhooks) on %s', (driver) => {
     url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
     e = await startEngine(driver);
     const hooks = [
-      { kind: 'automation', name: 'w_created', label: L('Hook'), entity: 'ticket', trigger: { created: true },
-        actions: [{ type: 'webhook', url: `${url}/tickets`, body: { title: { var: 'title' }, id: { var: 'id' } } }] },
+      {
+        kind: 'automation',
+        name: 'w_created',
+        label: L('Hook'),
+        entity: 'ticket',
+        trigger: { created: true },
+        actions: [{ type: 'webhook', url: `${url}/tickets`, body: { title: { var: 'title' }, id: { var: 'id' } } }],
+      },
     ];
     const flow = structuredClone(app[3]) as any;
-    flow.states.open.on.close.actions = [{ type: 'webhook', url: `${url}/closed` }, { type: 'create_record', entity: 'note', values: { text: { var: 'priority' } } }]; // no priority: the note has no text, and fails
-    expect((await e.call('POST', '/api/meta/deploy', { documents: [...app.filter((d) => d.kind !== 'automation' && d.kind !== 'workflow'), flow, ...hooks] })).status).toBe(201);
+    flow.states.open.on.close.actions = [
+      { type: 'webhook', url: `${url}/closed` },
+      { type: 'create_record', entity: 'note', values: { text: { var: 'priority' } } },
+    ]; // no priority: the note has no text, and fails
+    expect(
+      (
+        await e.call('POST', '/api/meta/deploy', {
+          documents: [...app.filter((d) => d.kind !== 'automation' && d.kind !== 'workflow'), flow, ...hooks],
+        })
+      ).status,
+    ).toBe(201);
   });
   afterAll(async () => {
     await e?.stop();
@@ -143,9 +243,20 @@ describe.each(drivers)('after-commit actions (webhooks) on %s', (driver) => {
   });
 
   it('refuses a webhook without a usable URL', async () => {
-    const bad = { kind: 'automation', name: 'w_bad', label: L('Bad'), entity: 'ticket', trigger: { created: true }, actions: [{ type: 'webhook', url: 'file:///etc/passwd' }] };
+    const bad = {
+      kind: 'automation',
+      name: 'w_bad',
+      label: L('Bad'),
+      entity: 'ticket',
+      trigger: { created: true },
+      actions: [{ type: 'webhook', url: 'file:///etc/passwd' }],
+    };
     const res = await e.call('POST', '/api/meta/deploy', { documents: [bad] });
-    expect([res.status, res.body.error.details[0].path, res.body.error.details[0].code]).toEqual([400, '/documents/0/actions/0/url', 'invalid_url']);
+    expect([res.status, res.body.error.details[0].path, res.body.error.details[0].code]).toEqual([
+      400,
+      '/documents/0/actions/0/url',
+      'invalid_url',
+    ]);
   });
 });
 
@@ -155,7 +266,9 @@ describe.each(drivers)('scheduled automations on %s', (driver) => {
     e = await startEngine(driver);
     const { loadPackage } = await import('../../metadata/loader.js');
     const { join, resolve } = await import('node:path');
-    const res = await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(join(resolve(import.meta.dirname, '..', '..'), 'sample-apps', 'sales')) });
+    const res = await e.call('POST', '/api/meta/deploy', {
+      documents: await loadPackage(join(resolve(import.meta.dirname, '..', '..'), 'sample-apps', 'sales')),
+    });
     expect(res.status).toBe(201);
   });
   afterAll(() => e?.stop());
@@ -171,12 +284,16 @@ describe.each(drivers)('scheduled automations on %s', (driver) => {
 
   it('on a tick, notifies the owners of stale A/B customers only — sent through the queue like the cron would', async () => {
     const { sql } = await import('drizzle-orm');
-    const [stale, fresh, staleC] = (await e.call('POST', '/api/data/account', [
-      { name: '久未联系 A', region: 'east', grade: 'a' },
-      { name: '刚更新 A', region: 'east', grade: 'a' },
-      { name: '久未联系 C', region: 'east', grade: 'c' },
-    ])).body.data;
-    await e.database.db.execute(sql`update account set updated_at = now() - interval '200 days' where id in (${stale.id}, ${staleC.id})`);
+    const [stale, fresh, staleC] = (
+      await e.call('POST', '/api/data/account', [
+        { name: '久未联系 A', region: 'east', grade: 'a' },
+        { name: '刚更新 A', region: 'east', grade: 'a' },
+        { name: '久未联系 C', region: 'east', grade: 'c' },
+      ])
+    ).body.data;
+    await e.database.db.execute(
+      sql`update account set updated_at = now() - interval '200 days' where id in (${stale.id}, ${staleC.id})`,
+    );
     const before = e.scheduler.runs.length;
     await e.jobs.send('automation.churn_warning', { automation: 'churn_warning' });
     for (let i = 0; i < 40 && e.scheduler.runs.length === before; i++) await new Promise((r) => setTimeout(r, 200));
@@ -204,20 +321,41 @@ describe.each(drivers)('scheduled automations on %s', (driver) => {
   });
 
   it('refuses firing an event no workflow has, and the fire action outside automations', async () => {
-    const bad = { kind: 'automation', name: 'bad_fire', label: L('Bad'), entity: 'account', trigger: { created: true }, actions: [{ type: 'fire', event: 'explode' }] };
+    const bad = {
+      kind: 'automation',
+      name: 'bad_fire',
+      label: L('Bad'),
+      entity: 'account',
+      trigger: { created: true },
+      actions: [{ type: 'fire', event: 'explode' }],
+    };
     const res = await e.call('POST', '/api/meta/deploy', { documents: [bad] });
-    expect([res.status, res.body.error.details[0].path, res.body.error.details[0].code]).toEqual([400, '/documents/0/actions/0/event', 'unknown_event']);
+    expect([res.status, res.body.error.details[0].path, res.body.error.details[0].code]).toEqual([
+      400,
+      '/documents/0/actions/0/event',
+      'unknown_event',
+    ]);
     const { loadPackage } = await import('../../metadata/loader.js');
     const { join, resolve } = await import('node:path');
-    const wf = structuredClone((await loadPackage(join(resolve(import.meta.dirname, '..', '..'), 'sample-apps', 'sales'))).find((d: any) => d.name === 'churn_watch')) as any;
+    const wf = structuredClone(
+      (await loadPackage(join(resolve(import.meta.dirname, '..', '..'), 'sample-apps', 'sales'))).find(
+        (d: any) => d.name === 'churn_watch',
+      ),
+    ) as any;
     wf.states.normal.on.warn.actions = [{ type: 'fire', event: 'recover' }];
     const res2 = await e.call('POST', '/api/meta/deploy', { documents: [wf] });
     expect([res2.status, res2.body.error.details[0].code]).toEqual([400, 'invalid_action']);
   });
 
   it('refuses a malformed cron expression or time zone with the path', async () => {
-    const bad = { kind: 'automation', name: 'bad_cron', label: L('Bad'), entity: 'account', trigger: { schedule: { cron: '0 2 * *', timeZone: 'Mars/Base' } },
-      actions: [{ type: 'notify', template: 'churn_warning', to: [{ var: 'owner_id' }] }] };
+    const bad = {
+      kind: 'automation',
+      name: 'bad_cron',
+      label: L('Bad'),
+      entity: 'account',
+      trigger: { schedule: { cron: '0 2 * *', timeZone: 'Mars/Base' } },
+      actions: [{ type: 'notify', template: 'churn_warning', to: [{ var: 'owner_id' }] }],
+    };
     const res = await e.call('POST', '/api/meta/deploy', { documents: [bad] });
     expect(res.status).toBe(400);
     expect(res.body.error.details.map((d: any) => [d.path, d.code])).toEqual([

@@ -8,24 +8,55 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, L, startEngine, type TestEngine } from '../support/engine.js';
 
 const documents = [
-  { kind: 'dictionary', name: 'ticket_state', label: L('State'), items: ['open', 'closed'].map((v) => ({ value: v, label: L(v) })) },
-  { kind: 'role', name: 'support', label: L('Support'), grants: [{ entity: 'ticket', read: 'own', create: 'all', update: 'own' }] },
-  { kind: 'entity', name: 'ticket', label: L('Ticket', '工单'), titleField: 'title', fields: [
-    { name: 'title', type: 'text', label: L('Title'), required: true },
-    { name: 'resolution', type: 'text', label: L('Resolution', '处理结果') },
-    { name: 'state', type: 'picklist', dictionary: 'ticket_state', label: L('State') },
-  ], rules: [
-    { name: 'closed_needs_resolution', field: 'resolution', when: { '==': [{ var: 'state' }, 'closed'] }, assert: { '!!': [{ var: 'resolution' }] },
-      message: L('A closed ticket needs a resolution', '关闭的工单必须填写处理结果') },
-  ] },
-  { kind: 'workflow', name: 'ticket_flow', label: L('Ticket flow'), entity: 'ticket', stateField: 'state', initial: 'open', states: {
-    open: { on: { close: { target: 'closed', label: L('Close') } }, timers: [{ event: 'close', after: 'PT1S' }] },
-    closed: { type: 'final' },
-  } },
+  {
+    kind: 'dictionary',
+    name: 'ticket_state',
+    label: L('State'),
+    items: ['open', 'closed'].map((v) => ({ value: v, label: L(v) })),
+  },
+  {
+    kind: 'role',
+    name: 'support',
+    label: L('Support'),
+    grants: [{ entity: 'ticket', read: 'own', create: 'all', update: 'own' }],
+  },
+  {
+    kind: 'entity',
+    name: 'ticket',
+    label: L('Ticket', '工单'),
+    titleField: 'title',
+    fields: [
+      { name: 'title', type: 'text', label: L('Title'), required: true },
+      { name: 'resolution', type: 'text', label: L('Resolution', '处理结果') },
+      { name: 'state', type: 'picklist', dictionary: 'ticket_state', label: L('State') },
+    ],
+    rules: [
+      {
+        name: 'closed_needs_resolution',
+        field: 'resolution',
+        when: { '==': [{ var: 'state' }, 'closed'] },
+        assert: { '!!': [{ var: 'resolution' }] },
+        message: L('A closed ticket needs a resolution', '关闭的工单必须填写处理结果'),
+      },
+    ],
+  },
+  {
+    kind: 'workflow',
+    name: 'ticket_flow',
+    label: L('Ticket flow'),
+    entity: 'ticket',
+    stateField: 'state',
+    initial: 'open',
+    states: {
+      open: { on: { close: { target: 'closed', label: L('Close') } }, timers: [{ event: 'close', after: 'PT1S' }] },
+      closed: { type: 'final' },
+    },
+  },
 ];
 
 const eventually = async (check: () => Promise<boolean>, ms = 10_000) => {
-  for (const until = Date.now() + ms; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) if (await check()) return true;
+  for (const until = Date.now() + ms; Date.now() < until; await new Promise((r) => setTimeout(r, 200)))
+    if (await check()) return true;
   return false;
 };
 
@@ -42,8 +73,13 @@ describe.each(drivers)('failed background jobs on %s', (driver) => {
 
   it('says a transition is not allowed when the record would break an entity rule', async () => {
     const t = (await e.callAs(agent, 'POST', '/api/data/ticket', { title: '预览' })).body.data;
-    const preview = (await e.callAs(agent, 'GET', `/api/data/ticket/${t.id}/transitions`, undefined, { 'accept-language': 'zh-CN' })).body.data.transitions;
-    expect(preview.find((o: any) => o.event === 'close')).toMatchObject({ allowed: false, reasons: [{ code: 'rule_violation', message: '关闭的工单必须填写处理结果' }] });
+    const preview = (
+      await e.callAs(agent, 'GET', `/api/data/ticket/${t.id}/transitions`, undefined, { 'accept-language': 'zh-CN' })
+    ).body.data.transitions;
+    expect(preview.find((o: any) => o.event === 'close')).toMatchObject({
+      allowed: false,
+      reasons: [{ code: 'rule_violation', message: '关闭的工单必须填写处理结果' }],
+    });
     // …and it would indeed fail
     expect((await e.callAs(agent, 'POST', `/api/data/ticket/${t.id}/transitions/close`)).status).toBe(422);
     await e.callAs(agent, 'PATCH', `/api/data/ticket/${t.id}`, { resolution: '已解决', version: t.version });

@@ -14,7 +14,8 @@ describe.each(drivers)('lead handling (sales sample) on %s', (driver) => {
   }, 60_000);
   afterAll(() => o?.e.stop());
 
-  const fire = (user: 'rep_east' | 'marketing' | 'manager_east', id: string, event: string, body?: unknown) => o.as(user, 'POST', `/api/data/lead/${id}/transitions/${event}`, body);
+  const fire = (user: 'rep_east' | 'marketing' | 'manager_east', id: string, event: string, body?: unknown) =>
+    o.as(user, 'POST', `/api/data/lead/${id}/transitions/${event}`, body);
   /** A lead from marketing, assigned to rep_east and qualified. */
   const qualifiedLead = async (values: Record<string, unknown>) => {
     const created = await o.as('marketing', 'POST', '/api/data/lead', { owner_id: null, mobile: '13900000000', ...values });
@@ -28,13 +29,26 @@ describe.each(drivers)('lead handling (sales sample) on %s', (driver) => {
   const count = async (entity: string) => (await o.e.call('GET', `/api/data/${entity}?count=true&limit=1`)).body.total;
 
   it('assigns (managers and marketing only), follows up, qualifies and converts into a new customer, contact and opportunity', async () => {
-    const lead = (await o.as('marketing', 'POST', '/api/data/lead', { company: '杭州新客户有限公司', contact_name: '陈经理', mobile: '13800000001', region: 'east', owner_id: null })).body.data;
+    const lead = (
+      await o.as('marketing', 'POST', '/api/data/lead', {
+        company: '杭州新客户有限公司',
+        contact_name: '陈经理',
+        mobile: '13800000001',
+        region: 'east',
+        owner_id: null,
+      })
+    ).body.data;
     const notAllowed = await fire('rep_east', lead.id, 'assign', { input: { owner: o.ids.rep_east } });
     expect(notAllowed.status).toBe(403); // the rep may read a pool lead, not change it: assigning by workflow is for managers and marketing
-    expect((await fire('marketing', lead.id, 'assign', { input: { owner: o.ids.rep_east } })).body.data.record).toMatchObject({ status: 'assigned', owner_id: o.ids.rep_east });
+    expect((await fire('marketing', lead.id, 'assign', { input: { owner: o.ids.rep_east } })).body.data.record).toMatchObject({
+      status: 'assigned',
+      owner_id: o.ids.rep_east,
+    });
     for (const event of ['follow_up', 'qualify']) expect((await fire('rep_east', lead.id, event)).status).toBe(200);
 
-    const converted = await fire('rep_east', lead.id, 'convert', { input: { opportunity_title: '杭州新客户 CRM 项目', amount: 120000 } });
+    const converted = await fire('rep_east', lead.id, 'convert', {
+      input: { opportunity_title: '杭州新客户 CRM 项目', amount: 120000 },
+    });
     expect(converted.status, JSON.stringify(converted.body)).toBe(200);
     const after = converted.body.data.record;
     expect(after.status).toBe('converted');
@@ -42,7 +56,13 @@ describe.each(drivers)('lead handling (sales sample) on %s', (driver) => {
     expect(account).toMatchObject({ name: '杭州新客户有限公司', region: 'east', owner_id: o.ids.rep_east });
     expect(account.archive_no).toMatch(/^EAST-C-\d{5}$/);
     const opportunity = (await o.as('rep_east', 'GET', `/api/data/opportunity/${after.converted_opportunity}`)).body.data;
-    expect(opportunity).toMatchObject({ title: '杭州新客户 CRM 项目', account: account.id, amount: 120000, stage: 'initial_contact', owner_id: o.ids.rep_east });
+    expect(opportunity).toMatchObject({
+      title: '杭州新客户 CRM 项目',
+      account: account.id,
+      amount: 120000,
+      stage: 'initial_contact',
+      owner_id: o.ids.rep_east,
+    });
     const contact = (await o.as('rep_east', 'GET', `/api/data/contact/${opportunity.contact}`)).body.data;
     expect(contact).toMatchObject({ name: '陈经理', account: account.id, mobile: '13800000001' });
     expect(converted.body.data.created.map((r: any) => r.id).sort()).toEqual([account.id, contact.id, opportunity.id].sort());

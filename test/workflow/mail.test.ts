@@ -10,13 +10,31 @@ import type { AddressInfo } from 'node:net';
 import { drivers, L, startEngine, type TestEngine } from '../support/engine.js';
 
 const app = [
-  { kind: 'entity', name: 'ticket', label: L('Ticket'), fields: [
-    { name: 'title', type: 'text', label: L('Title'), required: true },
-    { name: 'priority', type: 'text', label: L('Priority') },
-  ] },
-  { kind: 'template', name: 'urgent', label: L('Urgent'), subject: L('Urgent: {{title}}', '紧急：{{title}}'), body: L('{{title}} needs you', '{{title}} 需要处理') },
-  { kind: 'automation', name: 'urgent_mail', label: L('Urgent tickets'), entity: 'ticket', trigger: { created: true },
-    condition: { '==': [{ var: 'priority' }, 'high'] }, actions: [{ type: 'notify', template: 'urgent', to: [{ var: 'owner_id' }] }] },
+  {
+    kind: 'entity',
+    name: 'ticket',
+    label: L('Ticket'),
+    fields: [
+      { name: 'title', type: 'text', label: L('Title'), required: true },
+      { name: 'priority', type: 'text', label: L('Priority') },
+    ],
+  },
+  {
+    kind: 'template',
+    name: 'urgent',
+    label: L('Urgent'),
+    subject: L('Urgent: {{title}}', '紧急：{{title}}'),
+    body: L('{{title}} needs you', '{{title}} 需要处理'),
+  },
+  {
+    kind: 'automation',
+    name: 'urgent_mail',
+    label: L('Urgent tickets'),
+    entity: 'ticket',
+    trigger: { created: true },
+    condition: { '==': [{ var: 'priority' }, 'high'] },
+    actions: [{ type: 'notify', template: 'urgent', to: [{ var: 'owner_id' }] }],
+  },
 ];
 
 describe.each(drivers)('e-mail sender on %s', (driver) => {
@@ -41,14 +59,23 @@ describe.each(drivers)('e-mail sender on %s', (driver) => {
     port = (smtp.server.address() as AddressInfo).port;
     e = await startEngine(driver, { mail: { url: `smtp://127.0.0.1:${port}`, from: 'crm@example.com' } });
     expect((await e.call('POST', '/api/meta/deploy', { documents: app })).status).toBe(201);
-    const user = await e.createUser({ username: 'mailee', display_name: '收件人', email: 'mailee@example.com', roles: ['admin'], password: 'mailee password 1' });
+    const user = await e.createUser({
+      username: 'mailee',
+      display_name: '收件人',
+      email: 'mailee@example.com',
+      roles: ['admin'],
+      password: 'mailee password 1',
+    });
     ownerToken = await e.login('mailee', user.password);
   });
   afterAll(async () => {
     await e?.stop();
   });
 
-  const outbox = () => e.database.rows<{ status: string; attempts: number; last_error: string | null }>(sql`select status, attempts, last_error from inbox.email_outbox order by id`);
+  const outbox = () =>
+    e.database.rows<{ status: string; attempts: number; last_error: string | null }>(
+      sql`select status, attempts, last_error from inbox.email_outbox order by id`,
+    );
   const sweep = async () => {
     const id = await e.jobs.send('email-outbox', {});
     for (let i = 0; i < 50; i++) {
@@ -60,7 +87,9 @@ describe.each(drivers)('e-mail sender on %s', (driver) => {
   };
 
   it('is scheduled every minute, and delivers the outbox through SMTP from the queue', async () => {
-    expect((await e.jobs.schedules()).filter((s: any) => s.name === 'email-outbox').map((s: any) => s.cron)).toEqual(['* * * * *']);
+    expect((await e.jobs.schedules()).filter((s: any) => s.name === 'email-outbox').map((s: any) => s.cron)).toEqual([
+      '* * * * *',
+    ]);
     const res = await e.callAs(ownerToken, 'POST', '/api/data/ticket', { title: '服务器宕机', priority: 'high' });
     expect(res.status).toBe(201);
     expect(await outbox()).toEqual([{ status: 'pending', attempts: 0, last_error: null }]);
@@ -76,7 +105,11 @@ describe.each(drivers)('e-mail sender on %s', (driver) => {
   });
 
   it('keeps a mail the server refuses, and tries again later', async () => {
-    const down = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS'], onRcptTo: (_a, _s, cb) => cb(new Error('mailbox unavailable')) });
+    const down = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onRcptTo: (_a, _s, cb) => cb(new Error('mailbox unavailable')),
+    });
     await new Promise<void>((r) => smtp.close(() => r()));
     await new Promise<void>((r) => down.listen(port, '127.0.0.1', () => r()));
     try {
@@ -85,7 +118,9 @@ describe.each(drivers)('e-mail sender on %s', (driver) => {
       const [, second] = await outbox();
       expect(second).toMatchObject({ status: 'pending', attempts: 1 });
       expect(second.last_error).toMatch(/mailbox unavailable/);
-      const [{ later }] = await e.database.rows<{ later: boolean }>(sql`select next_attempt_at > now() as later from inbox.email_outbox order by id desc limit 1`);
+      const [{ later }] = await e.database.rows<{ later: boolean }>(
+        sql`select next_attempt_at > now() as later from inbox.email_outbox order by id desc limit 1`,
+      );
       expect(later).toBe(true);
     } finally {
       await new Promise<void>((r) => down.close(() => r()));

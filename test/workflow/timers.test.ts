@@ -14,14 +14,30 @@ import { engineContext } from '../../engine/data/service.js';
 import { drivers, L, startEngine, type TestEngine } from '../support/engine.js';
 
 const app = [
-  { kind: 'dictionary', name: 'claim_state', label: L('State'), items: ['waiting', 'reminded', 'expired', 'done'].map((v) => ({ value: v, label: L(v) })) },
-  { kind: 'entity', name: 'claim', label: L('Claim'), fields: [
-    { name: 'title', type: 'text', label: L('Title'), required: true },
-    { name: 'due', type: 'datetime', label: L('Due') },
-    { name: 'state', type: 'picklist', dictionary: 'claim_state', label: L('State'), required: true },
-    { name: 'hold', type: 'boolean', label: L('Hold') },
-  ] },
-  { kind: 'workflow', name: 'claim_flow', label: L('Claim flow'), entity: 'claim', stateField: 'state', initial: 'waiting',
+  {
+    kind: 'dictionary',
+    name: 'claim_state',
+    label: L('State'),
+    items: ['waiting', 'reminded', 'expired', 'done'].map((v) => ({ value: v, label: L(v) })),
+  },
+  {
+    kind: 'entity',
+    name: 'claim',
+    label: L('Claim'),
+    fields: [
+      { name: 'title', type: 'text', label: L('Title'), required: true },
+      { name: 'due', type: 'datetime', label: L('Due') },
+      { name: 'state', type: 'picklist', dictionary: 'claim_state', label: L('State'), required: true },
+      { name: 'hold', type: 'boolean', label: L('Hold') },
+    ],
+  },
+  {
+    kind: 'workflow',
+    name: 'claim_flow',
+    label: L('Claim flow'),
+    entity: 'claim',
+    stateField: 'state',
+    initial: 'waiting',
     states: {
       waiting: {
         on: {
@@ -31,10 +47,14 @@ const app = [
         },
         timers: [{ event: 'expire', after: 'PT1S' }],
       },
-      reminded: { on: { finish: { target: 'done' }, back: { target: 'waiting' } }, timers: [{ event: 'finish', at: 'due', offset: '-PT1H' }] },
+      reminded: {
+        on: { finish: { target: 'done' }, back: { target: 'waiting' } },
+        timers: [{ event: 'finish', at: 'due', offset: '-PT1H' }],
+      },
       expired: { type: 'final' },
       done: { type: 'final' },
-    } },
+    },
+  },
 ];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,7 +88,9 @@ describe.each(drivers)('workflow timers on %s', (driver) => {
   });
 
   it('does not fire for a stay that has ended, even when the state is entered again later', async () => {
-    const c = (await e.call('POST', '/api/data/claim', { title: '已处理', due: new Date(Date.now() + 3_600_000 * 48).toISOString() })).body.data;
+    const c = (
+      await e.call('POST', '/api/data/claim', { title: '已处理', due: new Date(Date.now() + 3_600_000 * 48).toISOString() })
+    ).body.data;
     expect((await e.call('POST', `/api/data/claim/${c.id}/transitions/remind`)).status).toBe(200);
     await sleep(1800); // the first stay's timer is due now, and must not fire
     expect((await claim(c.id)).state).toBe('reminded');
@@ -81,20 +103,34 @@ describe.each(drivers)('workflow timers on %s', (driver) => {
   it('leaves the record alone when the guard does not hold at the time', async () => {
     const c = (await e.call('POST', '/api/data/claim', { title: '暂缓', hold: true })).body.data;
     // Await the timer's job itself, not a fixed sleep: once it has run, the record must be as it was.
-    const ran = async () => (await e.database.rows(sql`select 1 from jobs.job where name = 'workflow-timer' and data->>'id' = ${c.id} and state = 'completed'`)).length > 0;
+    const ran = async () =>
+      (
+        await e.database.rows(
+          sql`select 1 from jobs.job where name = 'workflow-timer' and data->>'id' = ${c.id} and state = 'completed'`,
+        )
+      ).length > 0;
     expect(await eventually(ran)).toBe(true);
     expect((await claim(c.id)).state).toBe('waiting');
     expect(await history(c.id)).toEqual([]);
   });
 
   it('fires at a date field plus offset, and follows the date when it moves', async () => {
-    const c = (await e.call('POST', '/api/data/claim', { title: '到期', hold: true, due: new Date(Date.now() + 3_600_000 * 24).toISOString() })).body.data;
+    const c = (
+      await e.call('POST', '/api/data/claim', {
+        title: '到期',
+        hold: true,
+        due: new Date(Date.now() + 3_600_000 * 24).toISOString(),
+      })
+    ).body.data;
     expect((await e.call('POST', `/api/data/claim/${c.id}/transitions/remind`)).status).toBe(200);
     await sleep(1500);
     expect((await claim(c.id)).state).toBe('reminded'); // due tomorrow, minus an hour
     // Moving the date so that due − 1h has passed sets the timer again: it fires now.
     const now = await claim(c.id);
-    const moved = await e.call('PATCH', `/api/data/claim/${c.id}`, { due: new Date(Date.now() + 3_600_000 - 60_000).toISOString(), version: now.version });
+    const moved = await e.call('PATCH', `/api/data/claim/${c.id}`, {
+      due: new Date(Date.now() + 3_600_000 - 60_000).toISOString(),
+      version: now.version,
+    });
     expect(moved.status).toBe(200);
     expect(await eventually(async () => (await claim(c.id)).state === 'done')).toBe(true);
     expect((await history(c.id))[0]).toMatchObject({ event: 'finish', comment: 'timer: due-PT1H' });
@@ -122,7 +158,10 @@ describe.each(drivers)('workflow timers on %s', (driver) => {
 async function sharedDatabase(driver: 'pglite' | 'postgres') {
   if (driver === 'pglite') {
     const dataDir = await mkdtemp(join(tmpdir(), 'metacrm-timers-'));
-    return { open: () => createEngine({ dataDir, jobs: { pollingSeconds: 0.5 } }), drop: () => rm(dataDir, { recursive: true, force: true }) };
+    return {
+      open: () => createEngine({ dataDir, jobs: { pollingSeconds: 0.5 } }),
+      drop: () => rm(dataDir, { recursive: true, force: true }),
+    };
   }
   const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
   const name = `metacrm_timers_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -149,7 +188,8 @@ describe.each(drivers)('durable timers on %s', (driver) => {
       await engine.close();
       await sleep(1500); // due while nothing runs
       engine = await db.open();
-      const state = async () => ((await engine!.data.get(engineContext(), 'claim', c.id as string)) as Record<string, unknown>).state;
+      const state = async () =>
+        ((await engine!.data.get(engineContext(), 'claim', c.id as string)) as Record<string, unknown>).state;
       expect(await eventually(async () => (await state()) === 'expired')).toBe(true);
     } finally {
       await engine?.close();
@@ -165,14 +205,25 @@ describe.each(drivers)('durable timers on %s', (driver) => {
       await engines[0].metadata.deploy({ documents: app as never });
       engines.push(await db.open());
       const ids: string[] = [];
-      for (let i = 0; i < 6; i++) ids.push(((await engines[i % 2].data.create(engineContext(), 'claim', { title: `并发 ${i}` })) as { id: string }).id);
+      for (let i = 0; i < 6; i++)
+        ids.push(((await engines[i % 2].data.create(engineContext(), 'claim', { title: `并发 ${i}` })) as { id: string }).id);
       const expired = async () =>
-        Number((await engines[0].database.rows<{ n: number }>(sql`select count(*)::int as n from claim where state = 'expired' and id in ${ids}`))[0].n);
+        Number(
+          (
+            await engines[0].database.rows<{ n: number }>(
+              sql`select count(*)::int as n from claim where state = 'expired' and id in ${ids}`,
+            )
+          )[0].n,
+        );
       expect(await eventually(async () => (await expired()) === 6)).toBe(true);
       await sleep(1000);
-      const fired = await engines[0].database.rows<{ record_id: string; n: number }>(sql`select record_id, count(*)::int as n from workflow.history where event = 'expire' and record_id in ${ids} group by record_id`);
+      const fired = await engines[0].database.rows<{ record_id: string; n: number }>(
+        sql`select record_id, count(*)::int as n from workflow.history where event = 'expire' and record_id in ${ids} group by record_id`,
+      );
       expect(fired.map((f) => Number(f.n))).toEqual([1, 1, 1, 1, 1, 1]);
-      const jobs = await engines[0].database.rows<{ state: string; n: number }>(sql`select state, count(*)::int as n from jobs.job where name = 'workflow-timer' group by state`);
+      const jobs = await engines[0].database.rows<{ state: string; n: number }>(
+        sql`select state, count(*)::int as n from jobs.job where name = 'workflow-timer' group by state`,
+      );
       expect(jobs).toEqual([{ state: 'completed', n: 6 }]);
     } finally {
       for (const engine of engines) await engine.close();

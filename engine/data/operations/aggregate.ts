@@ -33,9 +33,12 @@ export interface Column {
 }
 
 export const notReadable = (path: string, what: string, lang: 'en' | 'zh-CN') =>
-  new AppError(403, 'field_not_readable', lang === 'zh-CN' ? `您无权读取 ${what}，不能运行此报表` : `You may not read ${what}, so you can't run this report`, [
-    { path, code: 'field_not_readable', message: lang === 'zh-CN' ? `${what} 不可读` : `${what} is not readable` },
-  ]);
+  new AppError(
+    403,
+    'field_not_readable',
+    lang === 'zh-CN' ? `您无权读取 ${what}，不能运行此报表` : `You may not read ${what}, so you can't run this report`,
+    [{ path, code: 'field_not_readable', message: lang === 'zh-CN' ? `${what} 不可读` : `${what} is not readable` }],
+  );
 
 export class AggregateSource {
   private readonly joins = new Map<string, { alias: string; entity: CompiledEntity; sql: SQL }>();
@@ -65,7 +68,9 @@ export class AggregateSource {
       const kind = entity.columnKinds.get(name);
       if (!kind) {
         if (quiet) return undefined;
-        throw new AppError(400, 'unknown_field', `"${name}" is not a field of ${entity.name}`, [{ path: at, code: 'unknown_field', message: `Unknown field ${name}` }]);
+        throw new AppError(400, 'unknown_field', `"${name}" is not a field of ${entity.name}`, [
+          { path: at, code: 'unknown_field', message: `Unknown field ${name}` },
+        ]);
       }
       if (!this.guard.readable(entity)(name)) {
         if (quiet) return undefined;
@@ -116,7 +121,12 @@ export class AggregateSource {
 }
 
 /** The caller's source over an entity, authorized for the action (403 when not granted at all). */
-export function aggregateSource(data: DataService, ctx: OperationContext, entityName: string, action: 'read' | 'export' = 'read'): AggregateSource {
+export function aggregateSource(
+  data: DataService,
+  ctx: OperationContext,
+  entityName: string,
+  action: 'read' | 'export' = 'read',
+): AggregateSource {
   const { entity, guard } = resolve(data, ctx, entityName);
   const source = new AggregateSource(data.model(), guard, entity, ctx.lang, action);
   source.scope();
@@ -124,7 +134,13 @@ export function aggregateSource(data: DataService, ctx: OperationContext, entity
 }
 
 /** Builds one statement over the caller's source and runs it: the rows, and what the builder made. */
-export async function aggregate<T extends { sql: SQL }>(data: DataService, ctx: OperationContext, entityName: string, action: 'read' | 'export', build: (source: AggregateSource) => T) {
+export async function aggregate<T extends { sql: SQL }>(
+  data: DataService,
+  ctx: OperationContext,
+  entityName: string,
+  action: 'read' | 'export',
+  build: (source: AggregateSource) => T,
+) {
   const plan = build(aggregateSource(data, ctx, entityName, action));
   return { plan, rows: await data.database.rows<Record<string, unknown>>(plan.sql) };
 }

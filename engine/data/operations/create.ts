@@ -9,7 +9,18 @@ import type { Guard } from '../../access/guard.js';
 import { forbidden } from '../../access/policy.js';
 import { diff, writeAudit } from '../../audit/log.js';
 import { MAX_BULK, MAX_PARAMS, type OperationContext } from '../context.js';
-import { allocate, assertAssignable, compute, defaults, isPlainObject, mapDbErrors, missingReferences, resolve, ruleViolations, validateSchema } from '../pipeline.js';
+import {
+  allocate,
+  assertAssignable,
+  compute,
+  defaults,
+  isPlainObject,
+  mapDbErrors,
+  missingReferences,
+  resolve,
+  ruleViolations,
+  validateSchema,
+} from '../pipeline.js';
 import { toColumnValues, toRecord } from '../records.js';
 import type { DataService } from '../service.js';
 
@@ -19,8 +30,10 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
   guard.assertCan(entity, 'create');
   const bulk = Array.isArray(body);
   const items = (bulk ? (body as unknown[]) : [body]).map((item) => normalizeInput(entity, item));
-  if (!bulk && !isPlainObject(body)) throw badRequest('invalid_body', 'The body must be a JSON object (or an array of objects for a bulk create)');
-  if (bulk && (items.length === 0 || items.length > MAX_BULK)) throw badRequest('invalid_body', `A bulk create takes 1 to ${MAX_BULK} records`);
+  if (!bulk && !isPlainObject(body))
+    throw badRequest('invalid_body', 'The body must be a JSON object (or an array of objects for a bulk create)');
+  if (bulk && (items.length === 0 || items.length > MAX_BULK))
+    throw badRequest('invalid_body', `A bulk create takes 1 to ${MAX_BULK} records`);
 
   // validate
   validateSchema(entity.validateCreate, items, ctx, bulk, entity);
@@ -59,10 +72,23 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
     const out = rows.map(toRecord);
     // Records made for someone else: that owner must be one the caller may assign to.
     const principal = guard.principal;
-    const handedOver = out.filter((r) => r.owner_id && principal && !principal.selves.includes(r.owner_id as string)).map((r) => r.id as string);
+    const handedOver = out
+      .filter((r) => r.owner_id && principal && !principal.selves.includes(r.owner_id as string))
+      .map((r) => r.id as string);
     if (!guard.privileged) await assertAssignable(tx, guard, entity, handedOver, ctx.lang, bulk ? '/0/owner_id' : '/owner_id');
     // audit, automate (automations and the other record hooks)
-    await writeAudit(tx, out.map((r) => ({ entity: entity.name, recordId: r.id as string, version: 1, action: 'create', actor: guard.userId, changes: diff(null, r), snapshot: r })));
+    await writeAudit(
+      tx,
+      out.map((r) => ({
+        entity: entity.name,
+        recordId: r.id as string,
+        version: 1,
+        action: 'create',
+        actor: guard.userId,
+        changes: diff(null, r),
+        snapshot: r,
+      })),
+    );
     await data.hooks.afterCreate(tx, ctx, entity, out, depth);
     return out;
   });
@@ -76,13 +102,24 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
  * A record served by a workflow starts in the workflow's initial state; only the engine itself
  * (an import, privileged) may create one elsewhere.
  */
-function initialState(entity: CompiledEntity, record: Record<string, unknown>, prefix: string, privileged: boolean): ErrorDetail[] {
+function initialState(
+  entity: CompiledEntity,
+  record: Record<string, unknown>,
+  prefix: string,
+  privileged: boolean,
+): ErrorDetail[] {
   const workflow = entity.workflows.find((w) => w.applies(record));
   for (const field of entity.workflowFields) {
     if (workflow && workflow.doc.stateField === field) {
       if (record[field] === undefined || record[field] === null) record[field] = workflow.doc.initial;
       else if (record[field] !== workflow.doc.initial && !privileged) {
-        return [{ path: prefix + pointer(field), code: 'workflow_controlled', message: `A new record starts in "${workflow.doc.initial}"; ${field} then changes through transitions of ${workflow.doc.name}` }];
+        return [
+          {
+            path: prefix + pointer(field),
+            code: 'workflow_controlled',
+            message: `A new record starts in "${workflow.doc.initial}"; ${field} then changes through transitions of ${workflow.doc.name}`,
+          },
+        ];
       }
     } else if (entity.field(field)?.required && (record[field] === undefined || record[field] === null)) {
       return [{ path: prefix + pointer(field), code: 'required', message: `"${field}" is required` }];
@@ -95,26 +132,47 @@ function initialState(entity: CompiledEntity, record: Record<string, unknown>, p
  * New records must fall inside the caller's create scope, and handing one to another owner needs
  * the assign right.
  */
-async function authorizeNewRecords(data: DataService, tx: Db, guard: Guard, entity: CompiledEntity, records: Record<string, unknown>[], bulk: boolean) {
+async function authorizeNewRecords(
+  data: DataService,
+  tx: Db,
+  guard: Guard,
+  entity: CompiledEntity,
+  records: Record<string, unknown>[],
+  bulk: boolean,
+) {
   if (!guard.principal || guard.privileged) return;
   const principal = guard.principal;
-  const foreignOwners = [...new Set(records.map((r) => r.owner_id as string | null).filter((o): o is string => Boolean(o) && !principal.selves.includes(o!)))];
+  const foreignOwners = [
+    ...new Set(
+      records.map((r) => r.owner_id as string | null).filter((o): o is string => Boolean(o) && !principal.selves.includes(o!)),
+    ),
+  ];
   if (foreignOwners.length && !guard.can(entity, 'assign')) {
-    throw forbidden('Creating a record for another owner needs the assign right', [{ path: (bulk ? '/0' : '') + '/owner_id', code: 'assign_required', message: 'needs the assign right' }]);
+    throw forbidden('Creating a record for another owner needs the assign right', [
+      { path: (bulk ? '/0' : '') + '/owner_id', code: 'assign_required', message: 'needs the assign right' },
+    ]);
   }
   const departments = new Map<string, string | null>();
   const users = data.model().entity('user');
   if (users && foreignOwners.length) {
-    const rows = await tx.select({ id: users.columns.id, department: users.columns.department }).from(users.table).where(inArray(users.columns.id, foreignOwners));
+    const rows = await tx
+      .select({ id: users.columns.id, department: users.columns.department })
+      .from(users.table)
+      .where(inArray(users.columns.id, foreignOwners));
     for (const r of rows) departments.set(r.id as string, r.department as string | null);
     const unknown = foreignOwners.filter((o) => !departments.has(o));
-    if (unknown.length) throw unprocessable('invalid_reference', 'The owner is not a user', [{ path: '/owner_id', code: 'invalid_reference', message: `No user ${unknown[0]}` }]);
+    if (unknown.length)
+      throw unprocessable('invalid_reference', 'The owner is not a user', [
+        { path: '/owner_id', code: 'invalid_reference', message: `No user ${unknown[0]}` },
+      ]);
   }
   records.forEach((record, i) => {
     const owner = record.owner_id as string | null;
     const department = owner && principal.selves.includes(owner) ? principal.departmentId : owner ? departments.get(owner) : null;
     if (!guard.admits(entity, 'create', record, department)) {
-      throw forbidden(`This ${entity.name} is outside what you may create`, [{ path: bulk ? pointer(i) : '', code: 'outside_scope', message: 'outside your create scope' }]);
+      throw forbidden(`This ${entity.name} is outside what you may create`, [
+        { path: bulk ? pointer(i) : '', code: 'outside_scope', message: 'outside your create scope' },
+      ]);
     }
   });
 }

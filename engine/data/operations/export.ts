@@ -17,9 +17,17 @@ const cell = (value: unknown): string => {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 };
 
-export async function exportCsv(data: DataService, ctx: OperationContext, entityName: string, query: Record<string, string | undefined>): Promise<string> {
+export async function exportCsv(
+  data: DataService,
+  ctx: OperationContext,
+  entityName: string,
+  query: Record<string, string | undefined>,
+): Promise<string> {
   const { limit, cursor, ...rest } = query;
-  if (cursor !== undefined || limit !== undefined) throw badRequest('unknown_parameter', 'An export takes every matching row: no limit or cursor', [{ path: `/query/${cursor !== undefined ? 'cursor' : 'limit'}`, message: 'not allowed in an export' }]);
+  if (cursor !== undefined || limit !== undefined)
+    throw badRequest('unknown_parameter', 'An export takes every matching row: no limit or cursor', [
+      { path: `/query/${cursor !== undefined ? 'cursor' : 'limit'}`, message: 'not allowed in an export' },
+    ]);
   const entity = data.entity(entityName);
   const lines: string[] = [];
   let columns: string[] | undefined;
@@ -28,14 +36,17 @@ export async function exportCsv(data: DataService, ctx: OperationContext, entity
   do {
     const page = await list(data, ctx, entityName, { ...rest, limit: '500', ...(next ? { cursor: next } : {}) }, 'export');
     if (!columns) {
-      const wanted = rest.fields ? ['id', ...rest.fields.split(',').map((s) => s.trim())] : ['id', ...entity.fields.map((f) => f.name), 'owner_id', 'created_at', 'updated_at'];
+      const wanted = rest.fields
+        ? ['id', ...rest.fields.split(',').map((s) => s.trim())]
+        : ['id', ...entity.fields.map((f) => f.name), 'owner_id', 'created_at', 'updated_at'];
       const readable = data.guard(ctx).readable(entity);
       columns = [...new Set(wanted)].filter(readable);
       lines.push(columns.map(cell).join(','));
     }
     for (const row of page.data) lines.push(columns.map((c) => cell(row[c])).join(','));
     count += page.data.length;
-    if (count > MAX_EXPORT_ROWS) throw badRequest('export_too_large', `An export is limited to ${MAX_EXPORT_ROWS} rows; narrow it with a filter`);
+    if (count > MAX_EXPORT_ROWS)
+      throw badRequest('export_too_large', `An export is limited to ${MAX_EXPORT_ROWS} rows; narrow it with a filter`);
     next = page.nextCursor ?? undefined;
   } while (next);
   return '\uFEFF' + lines.join('\r\n') + '\r\n';

@@ -7,10 +7,20 @@ import { parseListParams } from '../query.js';
 import type { DataService } from '../service.js';
 import { expand } from './list.js';
 
-export async function get(data: DataService, ctx: OperationContext, entityName: string, id: string, query: Record<string, string | undefined> = {}) {
+export async function get(
+  data: DataService,
+  ctx: OperationContext,
+  entityName: string,
+  id: string,
+  query: Record<string, string | undefined> = {},
+) {
   const { entity, guard } = resolve(data, ctx, entityName);
   const scope = guard.condition(entity, 'read');
-  for (const key of Object.keys(query)) if (key !== 'fields' && key !== 'expand') throw badRequest('unknown_parameter', `Unknown query parameter "${key}"`, [{ path: `/query/${key}`, message: 'Unknown query parameter' }]);
+  for (const key of Object.keys(query))
+    if (key !== 'fields' && key !== 'expand')
+      throw badRequest('unknown_parameter', `Unknown query parameter "${key}"`, [
+        { path: `/query/${key}`, message: 'Unknown query parameter' },
+      ]);
   const { fields, expand: expanded } = parseListParams(entity, { fields: query.fields, expand: query.expand });
   const checkReadable = guard.checkReadable(entity);
   for (const f of fields ?? []) checkReadable(f, 'fields');

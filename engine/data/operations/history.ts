@@ -10,9 +10,20 @@ export async function history(data: DataService, ctx: OperationContext, entityNa
   const { entity, guard } = resolve(data, ctx, entityName);
   const scope = guard.condition(entity, 'read');
   if (!UUID.test(id)) throw notFoundRecord(entity, id);
-  const [visible] = await data.database.db.select({ id: entity.columns.id }).from(entity.table).where(all(eq(entity.columns.id, id), scope));
+  const [visible] = await data.database.db
+    .select({ id: entity.columns.id })
+    .from(entity.table)
+    .where(all(eq(entity.columns.id, id), scope));
   if (!visible) throw notFoundRecord(entity, id);
-  const rows = await data.database.rows<{ id: string; version: number | null; action: string; actor: string | null; at: Date | string; changes: Record<string, [unknown, unknown]> | string; note: string | null }>(sql`
+  const rows = await data.database.rows<{
+    id: string;
+    version: number | null;
+    action: string;
+    actor: string | null;
+    at: Date | string;
+    changes: Record<string, [unknown, unknown]> | string;
+    note: string | null;
+  }>(sql`
     select id, version, action, actor, at, changes, note from audit.log where entity = ${entity.name} and record_id = ${id} order by id desc limit 500`);
   const readable = guard.readable(entity);
   return rows.map((r) => {
@@ -23,7 +34,11 @@ export async function history(data: DataService, ctx: OperationContext, entityNa
       action: r.action,
       actor: r.actor,
       at: new Date(r.at).toISOString(),
-      changes: Object.fromEntries(Object.entries(changes).filter(([f]) => readable(f)).map(([f, [from, to]]) => [f, { from, to }])),
+      changes: Object.fromEntries(
+        Object.entries(changes)
+          .filter(([f]) => readable(f))
+          .map(([f, [from, to]]) => [f, { from, to }]),
+      ),
       ...(r.note ? { note: r.note } : {}),
     };
   });

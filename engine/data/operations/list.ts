@@ -13,7 +13,13 @@ import { pageJson, parseRecord, selectJson, sortKeyOf, type JsonRow } from '../r
 import { selectionNames } from '../find.js';
 import type { DataService } from '../service.js';
 
-export async function listJson(data: DataService, ctx: OperationContext, entityName: string, query: Record<string, string | undefined>, action: 'read' | 'export' = 'read'): Promise<Buffer<ArrayBuffer>> {
+export async function listJson(
+  data: DataService,
+  ctx: OperationContext,
+  entityName: string,
+  query: Record<string, string | undefined>,
+  action: 'read' | 'export' = 'read',
+): Promise<Buffer<ArrayBuffer>> {
   const { entity, guard } = resolve(data, ctx, entityName);
   const scope = guard.condition(entity, action);
   const params = parseListParams(entity, query, ctx.lang);
@@ -30,7 +36,9 @@ export async function listJson(data: DataService, ctx: OperationContext, entityN
   // generic plan, and a generic plan that can't see the limit prefers sorting every match over walking
   // the index. It is a validated integer (parseListParams), so it is safe as text.
   const page = (extra: SQL | undefined, limit: number) =>
-    data.database.textRows(sql`${select} where ${all(...conditions, extra)} order by ${order} limit ${sql.raw(String(Math.trunc(limit)))}`);
+    data.database.textRows(
+      sql`${select} where ${all(...conditions, extra)} order by ${order} limit ${sql.raw(String(Math.trunc(limit)))}`,
+    );
 
   let rows: JsonRow[];
   if (params.cursor) {
@@ -47,7 +55,10 @@ export async function listJson(data: DataService, ctx: OperationContext, entityN
 
   if (params.expand.length) {
     const records = rows.map(parseRecord);
-    const [total] = await Promise.all([params.count ? count(data, entity, conditions) : undefined, expand(data, guard, entity, records, params.expand)]);
+    const [total] = await Promise.all([
+      params.count ? count(data, entity, conditions) : undefined,
+      expand(data, guard, entity, records, params.expand),
+    ]);
     return Buffer.from(JSON.stringify({ data: records, nextCursor, total } satisfies Page));
   }
   const total = params.count ? await count(data, entity, conditions) : undefined;
@@ -55,12 +66,21 @@ export async function listJson(data: DataService, ctx: OperationContext, entityN
 }
 
 /** A list page as records (for the engine's own callers; the REST API sends listJson's bytes). */
-export async function list(data: DataService, ctx: OperationContext, entityName: string, query: Record<string, string | undefined>, action: 'read' | 'export' = 'read'): Promise<Page> {
+export async function list(
+  data: DataService,
+  ctx: OperationContext,
+  entityName: string,
+  query: Record<string, string | undefined>,
+  action: 'read' | 'export' = 'read',
+): Promise<Page> {
   return JSON.parse((await listJson(data, ctx, entityName, query, action)).toString('utf8')) as Page;
 }
 
 async function count(data: DataService, entity: CompiledEntity, conditions: SQL[]) {
-  const [row] = await data.database.db.select({ n: sql<number>`count(*)::int` }).from(entity.table).where(and(...conditions));
+  const [row] = await data.database.db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(entity.table)
+    .where(and(...conditions));
   return Number(row.n);
 }
 
@@ -68,17 +88,27 @@ async function count(data: DataService, entity: CompiledEntity, conditions: SQL[
  * Replaces reference ids by the referenced records the caller may read: one query per expanded
  * field. A reference to a record outside the caller's scope stays a bare id.
  */
-export async function expand(data: DataService, guard: Guard, entity: CompiledEntity, records: Record<string, unknown>[], fields: string[]) {
+export async function expand(
+  data: DataService,
+  guard: Guard,
+  entity: CompiledEntity,
+  records: Record<string, unknown>[],
+  fields: string[],
+) {
   await Promise.all(
     fields.map(async (name) => {
       const target = data.entity(entity.field(name)!.reference!.to);
       const scope = guard.condition(target, 'read');
       const ids = [...new Set(records.map((r) => r[name]).filter((v): v is string => typeof v === 'string'))];
       if (!ids.length) return;
-      const query = data.database.db.select().from(target.table).where(all(inArray(target.columns.id, ids), isNull(target.columns.deleted_at), scope));
+      const query = data.database.db
+        .select()
+        .from(target.table)
+        .where(all(inArray(target.columns.id, ids), isNull(target.columns.deleted_at), scope));
       const rows = decodeRows(target, await data.database.rows(query.getSQL()));
       const byId = new Map(guard.strip(target, rows).map((r) => [r.id as string, r]));
-      for (const r of records) if (typeof r[name] === 'string' && byId.has(r[name] as string)) r[name] = byId.get(r[name] as string);
+      for (const r of records)
+        if (typeof r[name] === 'string' && byId.has(r[name] as string)) r[name] = byId.get(r[name] as string);
     }),
   );
 }

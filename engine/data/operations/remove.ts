@@ -34,7 +34,16 @@ export async function remove(data: DataService, ctx: OperationContext, entityNam
  * The delete behaviour of references is the schema's, not the caller's: dependants are cleared or
  * binned whatever the caller's rights on them (as a database ON DELETE would), and audited.
  */
-async function softDelete(data: DataService, tx: Db, entity: CompiledEntity, ids: string[], at: Date, ctx: OperationContext, actor: string | null, audit: AuditEntry[]): Promise<void> {
+async function softDelete(
+  data: DataService,
+  tx: Db,
+  entity: CompiledEntity,
+  ids: string[],
+  at: Date,
+  ctx: OperationContext,
+  actor: string | null,
+  audit: AuditEntry[],
+): Promise<void> {
   for (const ref of entity.referencedBy) {
     const child = data.entity(ref.entity);
     const refersToIds = and(inArray(child.columns[ref.field], ids), isNull(child.columns.deleted_at));
@@ -43,16 +52,21 @@ async function softDelete(data: DataService, tx: Db, entity: CompiledEntity, ids
       // read and says that others exist, without naming or counting them.
       const readable = data.guard(ctx).optionalCondition(child, 'read');
       const [hit] = await tx
-        .select({ n: sql<number>`count(*)::int`, visible: readable === false ? sql<number>`0` : sql<number>`count(*) filter (where ${readable ?? sql`true`})::int` })
+        .select({
+          n: sql<number>`count(*)::int`,
+          visible: readable === false ? sql<number>`0` : sql<number>`count(*) filter (where ${readable ?? sql`true`})::int`,
+        })
         .from(child.table)
         .where(refersToIds);
       if (Number(hit.n) > 0) {
         const visible = Number(hit.visible);
         const hidden = Number(hit.n) > visible;
         const label = child.label[ctx.lang];
-        const message = t(ctx.lang,
+        const message = t(
+          ctx.lang,
           `${visible ? `${visible} ${label} record(s)${hidden ? ' and records you cannot see' : ''}` : 'Records you cannot see'} still refer to this ${entity.label.en}; they must be deleted or reassigned first`,
-          `${visible ? `有 ${visible} 条${label}${hidden ? '以及您无权查看的记录' : ''}` : '有您无权查看的记录'}仍关联此${entity.label['zh-CN']}，需先删除或转移`);
+          `${visible ? `有 ${visible} 条${label}${hidden ? '以及您无权查看的记录' : ''}` : '有您无权查看的记录'}仍关联此${entity.label['zh-CN']}，需先删除或转移`,
+        );
         throw conflict('delete_restricted', message, [{ path: `/${child.name}/${ref.field}`, code: 'restrict', message }]);
       }
     } else if (ref.onDelete === 'set_null') {
@@ -60,13 +74,52 @@ async function softDelete(data: DataService, tx: Db, entity: CompiledEntity, ids
         .update(child.table)
         .set({ [ref.field]: null, version: sql`${child.columns.version} + 1`, updated_at: at, updated_by: actor })
         .where(refersToIds)
-        .returning({ id: child.columns.id, version: child.columns.version, was: sql<string>`${ids.length === 1 ? ids[0] : null}::uuid` });
-      for (const c of cleared) audit.push({ entity: child.name, recordId: c.id as string, version: c.version as number, action: 'update', actor, changes: { [ref.field]: [c.was ?? 'deleted', null] }, note: `${entity.name} deleted` });
+        .returning({
+          id: child.columns.id,
+          version: child.columns.version,
+          was: sql<string>`${ids.length === 1 ? ids[0] : null}::uuid`,
+        });
+      for (const c of cleared)
+        audit.push({
+          entity: child.name,
+          recordId: c.id as string,
+          version: c.version as number,
+          action: 'update',
+          actor,
+          changes: { [ref.field]: [c.was ?? 'deleted', null] },
+          note: `${entity.name} deleted`,
+        });
     } else {
-      const children = await tx.update(child.table).set({ deleted_at: at, version: sql`${child.columns.version} + 1` }).where(refersToIds).returning({ id: child.columns.id, version: child.columns.version });
-      for (const c of children) audit.push({ entity: child.name, recordId: c.id as string, version: c.version as number, action: 'delete', actor, note: `cascade from ${entity.name}` });
-      if (children.length) await softDelete(data, tx, child, children.map((c) => c.id as string), at, ctx, actor, audit);
-      await data.hooks.afterRemove(tx, child, children.map((c) => c.id as string));
+      const children = await tx
+        .update(child.table)
+        .set({ deleted_at: at, version: sql`${child.columns.version} + 1` })
+        .where(refersToIds)
+        .returning({ id: child.columns.id, version: child.columns.version });
+      for (const c of children)
+        audit.push({
+          entity: child.name,
+          recordId: c.id as string,
+          version: c.version as number,
+          action: 'delete',
+          actor,
+          note: `cascade from ${entity.name}`,
+        });
+      if (children.length)
+        await softDelete(
+          data,
+          tx,
+          child,
+          children.map((c) => c.id as string),
+          at,
+          ctx,
+          actor,
+          audit,
+        );
+      await data.hooks.afterRemove(
+        tx,
+        child,
+        children.map((c) => c.id as string),
+      );
     }
   }
   const deleted = await tx
@@ -74,6 +127,12 @@ async function softDelete(data: DataService, tx: Db, entity: CompiledEntity, ids
     .set({ deleted_at: at, version: sql`${entity.columns.version} + 1`, updated_by: actor })
     .where(and(inArray(entity.columns.id, ids), isNull(entity.columns.deleted_at)))
     .returning({ id: entity.columns.id, version: entity.columns.version });
-  for (const d of deleted) if (!audit.some((a) => a.recordId === d.id && a.action === 'delete')) audit.push({ entity: entity.name, recordId: d.id as string, version: d.version as number, action: 'delete', actor });
-  await data.hooks.afterRemove(tx, entity, deleted.map((d) => d.id as string));
+  for (const d of deleted)
+    if (!audit.some((a) => a.recordId === d.id && a.action === 'delete'))
+      audit.push({ entity: entity.name, recordId: d.id as string, version: d.version as number, action: 'delete', actor });
+  await data.hooks.afterRemove(
+    tx,
+    entity,
+    deleted.map((d) => d.id as string),
+  );
 }

@@ -11,11 +11,30 @@ import { forbidden } from '../../access/policy.js';
 import { diff, writeAudit, type AuditEntry } from '../../audit/log.js';
 import type { OperationContext } from '../context.js';
 import { findWithRights } from '../find.js';
-import { assertAssignable, compute, expectedVersion, isPlainObject, mapDbErrors, missingReferences, resolve, ruleViolations, validateSchema, versionConflict } from '../pipeline.js';
+import {
+  assertAssignable,
+  compute,
+  expectedVersion,
+  isPlainObject,
+  mapDbErrors,
+  missingReferences,
+  resolve,
+  ruleViolations,
+  validateSchema,
+  versionConflict,
+} from '../pipeline.js';
 import { toColumnValues, toRecord } from '../records.js';
 import type { DataService } from '../service.js';
 
-export async function update(data: DataService, ctx: OperationContext, entityName: string, id: string, body: unknown, ifMatch?: string, note?: string) {
+export async function update(
+  data: DataService,
+  ctx: OperationContext,
+  entityName: string,
+  id: string,
+  body: unknown,
+  ifMatch?: string,
+  note?: string,
+) {
   const { entity, guard } = resolve(data, ctx, entityName);
   guard.assertCan(entity, 'update');
   if (!isPlainObject(body)) throw badRequest('invalid_body', 'The body must be a JSON object of the fields to change');
@@ -27,17 +46,35 @@ export async function update(data: DataService, ctx: OperationContext, entityNam
 
   const updated = await data.database.db.transaction(async (tx) => {
     const ownerChange = 'owner_id' in changes;
-    const { record: current, rights } = await findWithRights(tx, guard, entity, id, ownerChange ? ['update', 'assign'] : ['update']);
+    const { record: current, rights } = await findWithRights(
+      tx,
+      guard,
+      entity,
+      id,
+      ownerChange ? ['update', 'assign'] : ['update'],
+    );
     if (!rights.update) throw forbidden(`You may read this ${entity.name} but not change it`);
-    if (ownerChange && !rights.assign && changes.owner_id !== current.owner_id) throw forbidden('Changing the owner needs the assign right', [{ path: '/owner_id', code: 'assign_required', message: 'needs the assign right' }]);
+    if (ownerChange && !rights.assign && changes.owner_id !== current.owner_id)
+      throw forbidden('Changing the owner needs the assign right', [
+        { path: '/owner_id', code: 'assign_required', message: 'needs the assign right' },
+      ]);
     const workflow = entity.workflows.find((w) => w.applies(current));
     if (workflow && workflow.doc.stateField in changes && changes[workflow.doc.stateField] !== current[workflow.doc.stateField]) {
-      throw unprocessable('validation_failed', `${workflow.doc.stateField} changes only through the transitions of ${workflow.doc.name}`, [
-        { path: pointer(workflow.doc.stateField), code: 'workflow_controlled', message: 'use POST …/transitions/:event' },
-      ]);
+      throw unprocessable(
+        'validation_failed',
+        `${workflow.doc.stateField} changes only through the transitions of ${workflow.doc.name}`,
+        [{ path: pointer(workflow.doc.stateField), code: 'workflow_controlled', message: 'use POST …/transitions/:event' }],
+      );
     }
-    const after = await applyUpdate(data, tx, ctx, entity, current, changes, expected, { action: note ? 'revert' : 'update', note });
-    const toOther = ownerChange && changes.owner_id && changes.owner_id !== current.owner_id && !guard.principal?.selves.includes(changes.owner_id as string);
+    const after = await applyUpdate(data, tx, ctx, entity, current, changes, expected, {
+      action: note ? 'revert' : 'update',
+      note,
+    });
+    const toOther =
+      ownerChange &&
+      changes.owner_id &&
+      changes.owner_id !== current.owner_id &&
+      !guard.principal?.selves.includes(changes.owner_id as string);
     if (toOther && !guard.privileged) await assertAssignable(tx, guard, entity, [id], ctx.lang);
     return after;
   });
@@ -49,7 +86,16 @@ export async function update(data: DataService, ctx: OperationContext, entityNam
  * Writes changes to a record already read (and authorized) in this transaction: formulas, rules,
  * references, auto-numbers, the versioned UPDATE and its audit entry.
  */
-export async function applyUpdate(data: DataService, tx: Db, ctx: OperationContext, entity: CompiledEntity, current: Record<string, unknown>, changes: Record<string, unknown>, expected: number, audit: { action: AuditEntry['action']; note?: string }) {
+export async function applyUpdate(
+  data: DataService,
+  tx: Db,
+  ctx: OperationContext,
+  entity: CompiledEntity,
+  current: Record<string, unknown>,
+  changes: Record<string, unknown>,
+  expected: number,
+  audit: { action: AuditEntry['action']; note?: string },
+) {
   if (current.version !== expected) throw versionConflict(entity, expected, current.version as number);
   await data.hooks.beforeChange(tx, ctx, entity, current, changes);
   // compute, validate
@@ -65,19 +111,38 @@ export async function applyUpdate(data: DataService, tx: Db, ctx: OperationConte
   // write
   const userId = ctx.principal?.userId ?? null;
   const set = toColumnValues(entity, { ...changes, ...computed, updated_at: now.toISOString(), updated_by: userId });
-  const [row] = await mapDbErrors(entity, () =>
-    tx
-      .update(entity.table)
-      .set({ ...set, version: sql`${entity.columns.version} + 1` })
-      .where(and(eq(entity.columns.id, current.id as string), eq(entity.columns.version, expected), isNull(entity.columns.deleted_at)))
-      .returning(),
+  const [row] = await mapDbErrors(
+    entity,
+    () =>
+      tx
+        .update(entity.table)
+        .set({ ...set, version: sql`${entity.columns.version} + 1` })
+        .where(
+          and(
+            eq(entity.columns.id, current.id as string),
+            eq(entity.columns.version, expected),
+            isNull(entity.columns.deleted_at),
+          ),
+        )
+        .returning(),
     ctx.lang,
   );
   // Someone else saved (or deleted) between our read and our write.
   if (!row) throw versionConflict(entity, expected);
   const after = toRecord(row);
   // audit, automate
-  await writeAudit(tx, [{ entity: entity.name, recordId: current.id as string, version: after.version as number, action: audit.action, actor: userId, changes: diff(current, after), snapshot: after, note: audit.note }]);
+  await writeAudit(tx, [
+    {
+      entity: entity.name,
+      recordId: current.id as string,
+      version: after.version as number,
+      action: audit.action,
+      actor: userId,
+      changes: diff(current, after),
+      snapshot: after,
+      note: audit.note,
+    },
+  ]);
   await data.hooks.afterUpdate(tx, ctx, entity, current, after);
   return after;
 }

@@ -20,9 +20,14 @@ export const approvalRoutes: Route[] = [
     doc: () => ({
       parameters: [idParameter],
       requestBody: jsonBody(comment, false),
-      responses: { 200: object('The request'), 403: errorResponse('Not a submitter'), 409: errorResponse('approval_pending, already_approved, entry_criteria_not_met, no_approver') },
+      responses: {
+        200: object('The request'),
+        403: errorResponse('Not a submitter'),
+        409: errorResponse('approval_pending, already_approved, entry_criteria_not_met, no_approver'),
+      },
     }),
-    handle: async ({ c, deps, body, param, ctx }) => c.json({ data: await deps.approvals.submit(ctx(), param('entity'), param('id'), await body()) }),
+    handle: async ({ c, deps, body, param, ctx }) =>
+      c.json({ data: await deps.approvals.submit(ctx(), param('entity'), param('id'), await body()) }),
   },
   {
     method: 'post',
@@ -31,8 +36,13 @@ export const approvalRoutes: Route[] = [
     perEntity,
     summary: 'Recall a pending approval',
     body: 'optional',
-    doc: () => ({ parameters: [idParameter], requestBody: jsonBody(comment, false), responses: { 200: object('Recalled'), 403: errorResponse('Not the submitter'), 409: errorResponse('not_pending') } }),
-    handle: async ({ c, deps, body, param, ctx }) => c.json({ data: await deps.approvals.recall(ctx(), param('entity'), param('id'), await body()) }),
+    doc: () => ({
+      parameters: [idParameter],
+      requestBody: jsonBody(comment, false),
+      responses: { 200: object('Recalled'), 403: errorResponse('Not the submitter'), 409: errorResponse('not_pending') },
+    }),
+    handle: async ({ c, deps, body, param, ctx }) =>
+      c.json({ data: await deps.approvals.recall(ctx(), param('entity'), param('id'), await body()) }),
   },
   {
     method: 'get',
@@ -40,7 +50,10 @@ export const approvalRoutes: Route[] = [
     operationId: 'approvalState',
     perEntity,
     summary: 'Approval status and what the caller may do (submit, recall, decide)',
-    doc: () => ({ parameters: [idParameter], responses: { 200: object('State'), 404: errorResponse('No such record or no approval process') } }),
+    doc: () => ({
+      parameters: [idParameter],
+      responses: { 200: object('State'), 404: errorResponse('No such record or no approval process') },
+    }),
     handle: async ({ c, deps, param, ctx }) => c.json({ data: await deps.approvals.state(ctx(), param('entity'), param('id')) }),
   },
   {
@@ -50,7 +63,8 @@ export const approvalRoutes: Route[] = [
     perEntity,
     summary: 'Approval history',
     doc: () => ({ parameters: [idParameter], responses: { 200: object('Requests with their tasks, newest first') } }),
-    handle: async ({ c, deps, param, ctx }) => c.json({ data: await deps.approvals.history(ctx(), param('entity'), param('id')) }),
+    handle: async ({ c, deps, param, ctx }) =>
+      c.json({ data: await deps.approvals.history(ctx(), param('entity'), param('id')) }),
   },
   {
     method: 'get',
@@ -65,7 +79,10 @@ export const approvalRoutes: Route[] = [
     path: '/api/approvals/{task}',
     operationId: 'approvalTask',
     tag: 'approvals',
-    doc: () => ({ parameters: [taskParameter], responses: { 200: object('The task, its request and the record'), 404: errorResponse('No such task of yours') } }),
+    doc: () => ({
+      parameters: [taskParameter],
+      responses: { 200: object('The task, its request and the record'), 404: errorResponse('No such task of yours') },
+    }),
     handle: async ({ c, deps, param, ctx }) => c.json({ data: await deps.approvals.task(ctx(), param('task')) }),
   },
   ...(['approve', 'reject'] as const).map(
@@ -78,9 +95,14 @@ export const approvalRoutes: Route[] = [
       doc: () => ({
         parameters: [taskParameter],
         requestBody: jsonBody(comment, false),
-        responses: { 200: object('The request after the decision'), 403: errorResponse('Not your task'), 409: errorResponse('task_closed') },
+        responses: {
+          200: object('The request after the decision'),
+          403: errorResponse('Not your task'),
+          409: errorResponse('task_closed'),
+        },
       }),
-      handle: async ({ c, deps, body, param, ctx }) => c.json({ data: await deps.approvals.decide(ctx(), param('task'), decision, await body()) }),
+      handle: async ({ c, deps, body, param, ctx }) =>
+        c.json({ data: await deps.approvals.decide(ctx(), param('task'), decision, await body()) }),
     }),
   ),
   {
@@ -91,9 +113,14 @@ export const approvalRoutes: Route[] = [
     body: 'optional',
     doc: () => ({
       parameters: [taskParameter],
-      requestBody: jsonBody({ type: 'object', required: ['to'], properties: { to: { type: 'string', format: 'uuid' }, comment: { type: 'string' } } }),
+      requestBody: jsonBody({
+        type: 'object',
+        required: ['to'],
+        properties: { to: { type: 'string', format: 'uuid' }, comment: { type: 'string' } },
+      }),
       responses: { 200: object('Delegated'), 409: errorResponse('Already assigned'), 422: errorResponse('No such active user') },
     }),
-    handle: async ({ c, deps, body, param, ctx }) => c.json({ data: await deps.approvals.delegate(ctx(), param('task'), await body()) }),
+    handle: async ({ c, deps, body, param, ctx }) =>
+      c.json({ data: await deps.approvals.delegate(ctx(), param('task'), await body()) }),
   },
 ];

@@ -20,9 +20,23 @@ export const authRoutes: Route[] = [
     body: 'json',
     bodyLimit: OPEN_BODY_LIMIT,
     doc: () => ({
-      requestBody: jsonBody({ type: 'object', required: ['username', 'password'], properties: { username: { type: 'string' }, password: { type: 'string' } } }),
+      requestBody: jsonBody({
+        type: 'object',
+        required: ['username', 'password'],
+        properties: { username: { type: 'string' }, password: { type: 'string' } },
+      }),
       responses: {
-        200: json({ type: 'object', properties: { token: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' }, user: { type: 'object' } } }, 'Logged in; also sets the mc_session cookie'),
+        200: json(
+          {
+            type: 'object',
+            properties: {
+              token: { type: 'string' },
+              expiresAt: { type: 'string', format: 'date-time' },
+              user: { type: 'object' },
+            },
+          },
+          'Logged in; also sets the mc_session cookie',
+        ),
         400: errorResponse('Malformed'),
         401: errorResponse('Wrong username or password'),
         423: errorResponse('Locked after failed logins'),
@@ -40,7 +54,11 @@ export const authRoutes: Route[] = [
         expires: new Date(result.expiresAt),
       });
       const p = result.principal;
-      return c.json({ token: result.token, expiresAt: result.expiresAt, user: { id: p.userId, username: p.username, displayName: p.displayName, roles: p.roles } });
+      return c.json({
+        token: result.token,
+        expiresAt: result.expiresAt,
+        user: { id: p.userId, username: p.username, displayName: p.displayName, roles: p.roles },
+      });
     },
   },
   {
@@ -125,7 +143,10 @@ export const authRoutes: Route[] = [
     path: '/api/notifications',
     operationId: 'notifications',
     tag: 'notifications',
-    doc: () => ({ parameters: [{ name: 'unread', in: 'query', schema: { enum: ['true', 'false'] } }], responses: { 200: object('Newest first') } }),
+    doc: () => ({
+      parameters: [{ name: 'unread', in: 'query', schema: { enum: ['true', 'false'] } }],
+      responses: { 200: object('Newest first') },
+    }),
     handle: async ({ c, deps }) => c.json({ data: await deps.inbox.list(c.get('principal'), c.req.query()) }),
   },
   {

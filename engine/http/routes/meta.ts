@@ -29,7 +29,10 @@ export const metaRoutes: Route[] = [
         required: ['documents'],
         properties: {
           documents: { type: 'array', items: { type: 'object' } },
-          delete: { type: 'array', items: { type: 'object', properties: { kind: { type: 'string' }, name: { type: 'string' } } } },
+          delete: {
+            type: 'array',
+            items: { type: 'object', properties: { kind: { type: 'string' }, name: { type: 'string' } } },
+          },
           dryRun: { type: 'boolean' },
           allowDestructive: { type: 'boolean' },
         },
@@ -53,12 +56,16 @@ export const metaRoutes: Route[] = [
     path: '/api/meta/documents',
     operationId: 'listDocuments',
     tag: 'metadata',
-    doc: () => ({ parameters: [{ name: 'kind', in: 'query', schema: { type: 'string' } }], responses: { 200: object('Deployed documents') } }),
+    doc: () => ({
+      parameters: [{ name: 'kind', in: 'query', schema: { type: 'string' } }],
+      responses: { 200: object('Deployed documents') },
+    }),
     handle({ c, deps }) {
       const kind = c.req.query('kind');
       const model = deps.metadata.model;
       const principal = c.get('principal');
-      if (kind !== undefined && !mayReadKind(principal, kind)) throw forbidden(`${kind} documents are for those who deploy metadata`);
+      if (kind !== undefined && !mayReadKind(principal, kind))
+        throw forbidden(`${kind} documents are for those who deploy metadata`);
       const docs = kind ? model.documents.all(kind) : model.documents.values().filter((d) => mayReadKind(principal, d.kind));
       return c.json({ version: model.version, data: docs });
     },
@@ -70,7 +77,8 @@ export const metaRoutes: Route[] = [
     tag: 'metadata',
     doc: () => ({ parameters: kindAndName, responses: { 200: object('The document'), 404: errorResponse('Not deployed') } }),
     handle({ c, deps, param }) {
-      if (!mayReadKind(c.get('principal'), param('kind'))) throw forbidden(`${param('kind')} documents are for those who deploy metadata`);
+      if (!mayReadKind(c.get('principal'), param('kind')))
+        throw forbidden(`${param('kind')} documents are for those who deploy metadata`);
       const doc = deps.metadata.model.documents.get(param('kind'), param('name'));
       if (!doc) throw new AppError(404, 'document_not_found', `No deployed ${param('kind')} named ${param('name')}`);
       return c.json(doc);
@@ -81,7 +89,10 @@ export const metaRoutes: Route[] = [
     path: '/api/meta/documents/{kind}/{name}/versions',
     operationId: 'documentVersions',
     tag: 'metadata',
-    doc: () => ({ parameters: kindAndName, responses: { 200: object('Every deployed version, newest first'), 404: errorResponse('Never deployed') } }),
+    doc: () => ({
+      parameters: kindAndName,
+      responses: { 200: object('Every deployed version, newest first'), 404: errorResponse('Never deployed') },
+    }),
     async handle(call) {
       const { c, deps, param } = call;
       requireSystem(call, 'metadata.deploy'); // old versions may hold what the current one took out
@@ -131,7 +142,12 @@ export const metaRoutes: Route[] = [
     operationId: 'jobFailures',
     tag: 'metadata',
     summary: 'Background jobs that failed, newest first',
-    doc: () => ({ responses: { 200: object('Failures: kind, job, entity, record_id, code, message, at'), 403: errorResponse('Needs metadata.deploy or audit.read') } }),
+    doc: () => ({
+      responses: {
+        200: object('Failures: kind, job, entity, record_id, code, message, at'),
+        403: errorResponse('Needs metadata.deploy or audit.read'),
+      },
+    }),
     async handle(call) {
       const p = call.c.get('principal');
       if (!p.system.has('metadata.deploy') && !p.system.has('audit.read')) requireSystem(call, 'audit.read');
@@ -145,8 +161,21 @@ export const metaRoutes: Route[] = [
     tag: 'metadata',
     summary: "An entity's forms for the caller: JSON Schemas (create, update, read), uiSchema, fields and rules, in one language",
     doc: () => ({
-      parameters: [pathParameter('entity'), { name: 'lang', in: 'query', description: 'zh-CN or en (default: Accept-Language, else en)', schema: { enum: ['zh-CN', 'en'] } }],
-      responses: { 200: object('The form description'), 400: errorResponse('Unknown language'), 403: errorResponse('No read right on the entity'), 404: errorResponse('No such entity') },
+      parameters: [
+        pathParameter('entity'),
+        {
+          name: 'lang',
+          in: 'query',
+          description: 'zh-CN or en (default: Accept-Language, else en)',
+          schema: { enum: ['zh-CN', 'en'] },
+        },
+      ],
+      responses: {
+        200: object('The form description'),
+        400: errorResponse('Unknown language'),
+        403: errorResponse('No read right on the entity'),
+        404: errorResponse('No such entity'),
+      },
     }),
     handle({ c, deps, param, ctx }) {
       const context = ctx();
@@ -166,10 +195,23 @@ export const metaRoutes: Route[] = [
     path: '/api/meta/views/{entity}',
     operationId: 'entityViews',
     tag: 'metadata',
-    summary: "How the web UI shows an entity to the caller: the deployed views (list views, kanban, record layouts), else generated defaults",
+    summary:
+      'How the web UI shows an entity to the caller: the deployed views (list views, kanban, record layouts), else generated defaults',
     doc: () => ({
-      parameters: [pathParameter('entity'), { name: 'lang', in: 'query', description: 'zh-CN or en (default: Accept-Language, else en)', schema: { enum: ['zh-CN', 'en'] } }],
-      responses: { 200: object('The views of the entity for the caller'), 400: errorResponse('Unknown language'), 404: errorResponse('No such entity') },
+      parameters: [
+        pathParameter('entity'),
+        {
+          name: 'lang',
+          in: 'query',
+          description: 'zh-CN or en (default: Accept-Language, else en)',
+          schema: { enum: ['zh-CN', 'en'] },
+        },
+      ],
+      responses: {
+        200: object('The views of the entity for the caller'),
+        400: errorResponse('Unknown language'),
+        404: errorResponse('No such entity'),
+      },
     }),
     handle({ c, deps, param, ctx }) {
       const context = ctx();
@@ -186,7 +228,10 @@ export const metaRoutes: Route[] = [
     path: '/api/meta/schemas/{kind}',
     operationId: 'metaSchema',
     tag: 'metadata',
-    doc: () => ({ parameters: [pathParameter('kind')], responses: { 200: object('The meta-schema of a document kind'), 404: errorResponse('Unknown kind') } }),
+    doc: () => ({
+      parameters: [pathParameter('kind')],
+      responses: { 200: object('The meta-schema of a document kind'), 404: errorResponse('Unknown kind') },
+    }),
     handle({ c, deps, param }) {
       const schema = deps.metadata.validator.schemaOf(param('kind'));
       if (!schema) throw new AppError(404, 'unknown_kind', `No document kind ${param('kind')}`);

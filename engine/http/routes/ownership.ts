@@ -13,10 +13,24 @@ export const ownershipRoutes: Route[] = [
     summary: entitySummary('Transfer the records of your assign scope owned by "from" and/or matching "filter"'),
     body: 'json',
     doc: () => ({
-      requestBody: jsonBody({ type: 'object', required: ['to'], properties: { to: { type: 'string', format: 'uuid' }, from: { type: 'string', format: 'uuid' }, filter: { type: 'object' }, reason: { type: 'string' } } }),
-      responses: { 200: object('How many were assigned'), 400: errorResponse('Bad request'), 403: errorResponse('No assign right') },
+      requestBody: jsonBody({
+        type: 'object',
+        required: ['to'],
+        properties: {
+          to: { type: 'string', format: 'uuid' },
+          from: { type: 'string', format: 'uuid' },
+          filter: { type: 'object' },
+          reason: { type: 'string' },
+        },
+      }),
+      responses: {
+        200: object('How many were assigned'),
+        400: errorResponse('Bad request'),
+        403: errorResponse('No assign right'),
+      },
     }),
-    handle: async ({ c, deps, body, param, ctx }) => c.json({ data: await deps.ownership.assign(ctx(), param('entity'), await body()) }),
+    handle: async ({ c, deps, body, param, ctx }) =>
+      c.json({ data: await deps.ownership.assign(ctx(), param('entity'), await body()) }),
   },
   {
     method: 'post',
@@ -27,10 +41,15 @@ export const ownershipRoutes: Route[] = [
     body: 'json',
     doc: () => ({
       parameters: [idParameter],
-      requestBody: jsonBody({ type: 'object', required: ['to'], properties: { to: { type: 'string', format: 'uuid' }, reason: { type: 'string' } } }),
+      requestBody: jsonBody({
+        type: 'object',
+        required: ['to'],
+        properties: { to: { type: 'string', format: 'uuid' }, reason: { type: 'string' } },
+      }),
       responses: { 200: object('Assigned'), 403: errorResponse('Not yours to assign'), 404: errorResponse('No such record') },
     }),
-    handle: async ({ c, deps, body, param, ctx }) => c.json({ data: await deps.ownership.assign(ctx(), param('entity'), await body(), param('id')) }),
+    handle: async ({ c, deps, body, param, ctx }) =>
+      c.json({ data: await deps.ownership.assign(ctx(), param('entity'), await body(), param('id')) }),
   },
   {
     method: 'get',
@@ -38,8 +57,12 @@ export const ownershipRoutes: Route[] = [
     operationId: 'assignments',
     perEntity,
     summary: entitySummary('Who held it: the assignment log'),
-    doc: () => ({ parameters: [idParameter], responses: { 200: object('Assignments, newest first'), 404: errorResponse('No such record') } }),
-    handle: async ({ c, deps, param, ctx }) => c.json({ data: await deps.ownership.assignmentLog(ctx(), param('entity'), param('id')) }),
+    doc: () => ({
+      parameters: [idParameter],
+      responses: { 200: object('Assignments, newest first'), 404: errorResponse('No such record') },
+    }),
+    handle: async ({ c, deps, param, ctx }) =>
+      c.json({ data: await deps.ownership.assignmentLog(ctx(), param('entity'), param('id')) }),
   },
   {
     method: 'get',
@@ -59,10 +82,19 @@ export const ownershipRoutes: Route[] = [
     body: 'json',
     doc: () => ({
       parameters: [idParameter],
-      requestBody: jsonBody({ type: 'object', required: ['access'], properties: { user: { type: 'string', format: 'uuid' }, department: { type: 'string', format: 'uuid' }, access: { enum: ['read', 'edit'] } } }),
+      requestBody: jsonBody({
+        type: 'object',
+        required: ['access'],
+        properties: {
+          user: { type: 'string', format: 'uuid' },
+          department: { type: 'string', format: 'uuid' },
+          access: { enum: ['read', 'edit'] },
+        },
+      }),
       responses: { 201: object('Shared'), 403: errorResponse('Not yours to share') },
     }),
-    handle: async ({ c, deps, body, param, ctx }) => c.json({ data: await deps.ownership.share(ctx(), param('entity'), param('id'), await body()) }, 201),
+    handle: async ({ c, deps, body, param, ctx }) =>
+      c.json({ data: await deps.ownership.share(ctx(), param('entity'), param('id'), await body()) }, 201),
   },
   {
     method: 'delete',
@@ -70,7 +102,11 @@ export const ownershipRoutes: Route[] = [
     operationId: 'unshare',
     perEntity,
     summary: entitySummary('Stop sharing'),
-    doc: () => ({ parameters: [idParameter, pathParameter('shareId', { type: 'string', format: 'uuid' })], responses: { 200: object('Unshared'), 403: errorResponse('Not yours to share'), 404: errorResponse('No such share') } }),
-    handle: async ({ c, deps, param, ctx }) => c.json({ data: await deps.ownership.unshare(ctx(), param('entity'), param('id'), param('shareId')) }),
+    doc: () => ({
+      parameters: [idParameter, pathParameter('shareId', { type: 'string', format: 'uuid' })],
+      responses: { 200: object('Unshared'), 403: errorResponse('Not yours to share'), 404: errorResponse('No such share') },
+    }),
+    handle: async ({ c, deps, param, ctx }) =>
+      c.json({ data: await deps.ownership.unshare(ctx(), param('entity'), param('id'), param('shareId')) }),
   },
 ];

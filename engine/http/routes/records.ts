@@ -13,17 +13,54 @@ import { entitySummary, errorResponse, idParameter, json, jsonBody, object, ref 
 const JSON_TYPE = { 'content-type': 'application/json' };
 
 export const listParameters = [
-  { name: 'filter', in: 'query', description: 'A json-logic expression (URL-encoded JSON), e.g. {"and":[{"==":[{"var":"stage"},"negotiation"]},{">":[{"var":"amount"},100000]}]}', schema: { type: 'string' } },
-  { name: 'sort', in: 'query', description: 'Comma-separated fields, "-" for descending, e.g. -amount,title. Ascending puts empty values first, descending last.', schema: { type: 'string' } },
+  {
+    name: 'filter',
+    in: 'query',
+    description:
+      'A json-logic expression (URL-encoded JSON), e.g. {"and":[{"==":[{"var":"stage"},"negotiation"]},{">":[{"var":"amount"},100000]}]}',
+    schema: { type: 'string' },
+  },
+  {
+    name: 'sort',
+    in: 'query',
+    description:
+      'Comma-separated fields, "-" for descending, e.g. -amount,title. Ascending puts empty values first, descending last.',
+    schema: { type: 'string' },
+  },
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 50 } },
   { name: 'cursor', in: 'query', description: 'nextCursor of the previous page (keyset pagination)', schema: { type: 'string' } },
-  { name: 'fields', in: 'query', description: 'Comma-separated fields to return (id and version always come)', schema: { type: 'string' } },
-  { name: 'expand', in: 'query', description: 'Comma-separated reference fields to replace by the referenced record', schema: { type: 'string' } },
-  { name: 'q', in: 'query', description: 'Text search over the searchable fields (case-insensitive substring)', schema: { type: 'string', maxLength: 200 } },
-  { name: 'deleted', in: 'query', description: '"only" lists the recycle bin', schema: { enum: ['exclude', 'only'], default: 'exclude' } },
+  {
+    name: 'fields',
+    in: 'query',
+    description: 'Comma-separated fields to return (id and version always come)',
+    schema: { type: 'string' },
+  },
+  {
+    name: 'expand',
+    in: 'query',
+    description: 'Comma-separated reference fields to replace by the referenced record',
+    schema: { type: 'string' },
+  },
+  {
+    name: 'q',
+    in: 'query',
+    description: 'Text search over the searchable fields (case-insensitive substring)',
+    schema: { type: 'string', maxLength: 200 },
+  },
+  {
+    name: 'deleted',
+    in: 'query',
+    description: '"only" lists the recycle bin',
+    schema: { enum: ['exclude', 'only'], default: 'exclude' },
+  },
   { name: 'count', in: 'query', description: 'true adds the total number of matching records', schema: { type: 'boolean' } },
 ];
-const ifMatch = { name: 'If-Match', in: 'header', description: 'The version you read ("3"); or send "version" in the body', schema: { type: 'string' } };
+const ifMatch = {
+  name: 'If-Match',
+  in: 'header',
+  description: 'The version you read ("3"); or send "version" in the body',
+  schema: { type: 'string' },
+};
 const perEntity = {};
 
 export const recordRoutes: Route[] = [
@@ -33,9 +70,13 @@ export const recordRoutes: Route[] = [
     operationId: 'list',
     perEntity,
     summary: entitySummary('List'),
-    doc: (e) => ({ parameters: listParameters, responses: { 200: json(ref(`${e!.pascal}Page`), 'A page of records'), 400: errorResponse('Bad filter, sort or parameter') } }),
+    doc: (e) => ({
+      parameters: listParameters,
+      responses: { 200: json(ref(`${e!.pascal}Page`), 'A page of records'), 400: errorResponse('Bad filter, sort or parameter') },
+    }),
     // The page arrives as JSON bytes rendered by PostgreSQL (engine/data/render.ts).
-    handle: async ({ c, deps, param, ctx }) => c.body(await deps.data.listJson(ctx(), param('entity'), c.req.query()), 200, JSON_TYPE),
+    handle: async ({ c, deps, param, ctx }) =>
+      c.body(await deps.data.listJson(ctx(), param('entity'), c.req.query()), 200, JSON_TYPE),
   },
   {
     method: 'get',
@@ -45,11 +86,17 @@ export const recordRoutes: Route[] = [
     summary: entitySummary('Export as CSV (export scope, readable fields)'),
     doc: () => ({
       parameters: listParameters.filter((p) => !['limit', 'cursor', 'count'].includes(p.name)),
-      responses: { 200: { description: 'CSV, UTF-8 with BOM', content: { 'text/csv': { schema: { type: 'string' } } } }, 403: errorResponse('No export right') },
+      responses: {
+        200: { description: 'CSV, UTF-8 with BOM', content: { 'text/csv': { schema: { type: 'string' } } } },
+        403: errorResponse('No export right'),
+      },
     }),
     async handle({ c, deps, param, ctx }) {
       const csv = await exportCsv(deps.data, ctx(), param('entity'), c.req.query());
-      return c.body(csv, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${param('entity')}.csv"` });
+      return c.body(csv, 200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="${param('entity')}.csv"`,
+      });
     },
   },
   {
@@ -60,9 +107,14 @@ export const recordRoutes: Route[] = [
     summary: entitySummary('Create one, or several at once (all or nothing)'),
     body: 'json',
     doc: (e) => ({
-      requestBody: jsonBody({ oneOf: [ref(`${e!.pascal}Create`), { type: 'array', minItems: 1, maxItems: MAX_BULK, items: ref(`${e!.pascal}Create`) }] }),
+      requestBody: jsonBody({
+        oneOf: [ref(`${e!.pascal}Create`), { type: 'array', minItems: 1, maxItems: MAX_BULK, items: ref(`${e!.pascal}Create`) }],
+      }),
       responses: {
-        201: json({ type: 'object', properties: { data: { oneOf: [ref(e!.pascal), { type: 'array', items: ref(e!.pascal) }] } } }, 'Created'),
+        201: json(
+          { type: 'object', properties: { data: { oneOf: [ref(e!.pascal), { type: 'array', items: ref(e!.pascal) }] } } },
+          'Created',
+        ),
         400: errorResponse('Malformed JSON'),
         422: errorResponse('Invalid record: nothing written'),
       },
@@ -84,7 +136,10 @@ export const recordRoutes: Route[] = [
     summary: entitySummary('Get'),
     doc: (e) => ({
       parameters: [idParameter, listParameters[4], listParameters[5]],
-      responses: { 200: json({ type: 'object', properties: { data: ref(e!.pascal) } }, 'The record; ETag carries its version'), 404: errorResponse('No such record') },
+      responses: {
+        200: json({ type: 'object', properties: { data: ref(e!.pascal) } }, 'The record; ETag carries its version'),
+        404: errorResponse('No such record'),
+      },
     }),
     async handle({ c, deps, param, ctx }) {
       const record = await deps.data.get(ctx(), param('entity'), param('id'), c.req.query());
@@ -124,9 +179,14 @@ export const recordRoutes: Route[] = [
     summary: entitySummary('Move to the recycle bin'),
     doc: () => ({
       parameters: [idParameter, ifMatch],
-      responses: { 200: object('Deleted'), 404: errorResponse('No such record'), 409: errorResponse('Other records still refer to it (restrict) or stale version') },
+      responses: {
+        200: object('Deleted'),
+        404: errorResponse('No such record'),
+        409: errorResponse('Other records still refer to it (restrict) or stale version'),
+      },
     }),
-    handle: async ({ c, deps, param, ctx }) => c.json({ data: await deps.data.remove(ctx(), param('entity'), param('id'), c.req.header('if-match')) }),
+    handle: async ({ c, deps, param, ctx }) =>
+      c.json({ data: await deps.data.remove(ctx(), param('entity'), param('id'), c.req.header('if-match')) }),
   },
   {
     method: 'post',
@@ -136,7 +196,10 @@ export const recordRoutes: Route[] = [
     summary: entitySummary('Restore from the recycle bin'),
     doc: (e) => ({
       parameters: [idParameter],
-      responses: { 200: json({ type: 'object', properties: { data: ref(e!.pascal) } }, 'Restored'), 404: errorResponse('Not in the recycle bin') },
+      responses: {
+        200: json({ type: 'object', properties: { data: ref(e!.pascal) } }, 'Restored'),
+        404: errorResponse('Not in the recycle bin'),
+      },
     }),
     handle: async ({ c, deps, param, ctx }) => c.json({ data: await deps.data.restore(ctx(), param('entity'), param('id')) }),
   },
@@ -146,7 +209,10 @@ export const recordRoutes: Route[] = [
     operationId: 'history',
     perEntity,
     summary: entitySummary('Audit trail'),
-    doc: () => ({ parameters: [idParameter], responses: { 200: object('Changes, newest first'), 404: errorResponse('No such record') } }),
+    doc: () => ({
+      parameters: [idParameter],
+      responses: { 200: object('Changes, newest first'), 404: errorResponse('No such record') },
+    }),
     handle: async ({ c, deps, param, ctx }) => c.json({ data: await deps.data.history(ctx(), param('entity'), param('id')) }),
   },
   {
@@ -159,8 +225,13 @@ export const recordRoutes: Route[] = [
     doc: (e) => ({
       parameters: [idParameter],
       requestBody: jsonBody({ type: 'object', required: ['version'], properties: { version: { type: 'integer', minimum: 1 } } }),
-      responses: { 200: json({ type: 'object', properties: { data: ref(e!.pascal) } }, 'Reverted'), 403: errorResponse('Not allowed'), 404: errorResponse('No such record or version') },
+      responses: {
+        200: json({ type: 'object', properties: { data: ref(e!.pascal) } }, 'Reverted'),
+        403: errorResponse('Not allowed'),
+        404: errorResponse('No such record or version'),
+      },
     }),
-    handle: async ({ c, deps, body, param, ctx }) => c.json({ data: await deps.data.revert(ctx(), param('entity'), param('id'), await body()) }),
+    handle: async ({ c, deps, body, param, ctx }) =>
+      c.json({ data: await deps.data.revert(ctx(), param('entity'), param('id'), await body()) }),
   },
 ];

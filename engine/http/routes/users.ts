@@ -18,7 +18,10 @@ export const userRoutes: Route[] = [
     async handle(call) {
       requireSystem(call, 'users.manage');
       const body = (await call.body()) as Record<string, unknown>;
-      await call.deps.auth.setPassword(call.param('id'), body?.password, { keepApiTokens: body?.keepApiTokens === true, lang: call.lang() });
+      await call.deps.auth.setPassword(call.param('id'), body?.password, {
+        keepApiTokens: body?.keepApiTokens === true,
+        lang: call.lang(),
+      });
       return call.c.json({ changed: true });
     },
   },
@@ -30,7 +33,8 @@ export const userRoutes: Route[] = [
     doc: () => ({ parameters: [idParameter], responses: { 200: object('Logins') } }),
     async handle({ c, deps, param, lang }) {
       const p = c.get('principal');
-      if (!p.system.has('users.manage') && !p.system.has('audit.read')) throw forbidden('This needs the users.manage or audit.read right');
+      if (!p.system.has('users.manage') && !p.system.has('audit.read'))
+        throw forbidden('This needs the users.manage or audit.read right');
       return c.json({ data: await deps.auth.loginHistory(param('id'), lang()) });
     },
   },
@@ -40,8 +44,12 @@ export const userRoutes: Route[] = [
     operationId: 'handOver',
     tag: 'users',
     body: 'json',
-    doc: () => ({ parameters: [idParameter], responses: { 200: object('Reassigned counts per entity'), 403: errorResponse('Needs users.manage') } }),
-    handle: async ({ c, deps, body, param, ctx }) => c.json({ data: await deps.ownership.handOver(ctx(), param('id'), await body()) }),
+    doc: () => ({
+      parameters: [idParameter],
+      responses: { 200: object('Reassigned counts per entity'), 403: errorResponse('Needs users.manage') },
+    }),
+    handle: async ({ c, deps, body, param, ctx }) =>
+      c.json({ data: await deps.ownership.handOver(ctx(), param('id'), await body()) }),
   },
   {
     method: 'get',

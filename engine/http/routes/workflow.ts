@@ -11,8 +11,12 @@ export const workflowRoutes: Route[] = [
     operationId: 'transitions',
     perEntity,
     summary: 'What the caller may do now, and why not the rest',
-    doc: () => ({ parameters: [idParameter], responses: { 200: object('State and transitions'), 404: errorResponse('No such record') } }),
-    handle: async ({ c, deps, param, ctx }) => c.json({ data: await deps.workflows.transitions(ctx(), param('entity'), param('id')) }),
+    doc: () => ({
+      parameters: [idParameter],
+      responses: { 200: object('State and transitions'), 404: errorResponse('No such record') },
+    }),
+    handle: async ({ c, deps, param, ctx }) =>
+      c.json({ data: await deps.workflows.transitions(ctx(), param('entity'), param('id')) }),
   },
   {
     method: 'post',
@@ -23,7 +27,17 @@ export const workflowRoutes: Route[] = [
     body: 'optional',
     doc: () => ({
       parameters: [idParameter, pathParameter('event')],
-      requestBody: jsonBody({ type: 'object', properties: { comment: { type: 'string', maxLength: 2000 }, input: { type: 'object' }, version: { type: 'integer', minimum: 1 } } }, false),
+      requestBody: jsonBody(
+        {
+          type: 'object',
+          properties: {
+            comment: { type: 'string', maxLength: 2000 },
+            input: { type: 'object' },
+            version: { type: 'integer', minimum: 1 },
+          },
+        },
+        false,
+      ),
       responses: {
         200: object('Fired'),
         403: errorResponse('Role or right missing'),
@@ -32,7 +46,8 @@ export const workflowRoutes: Route[] = [
         423: errorResponse('Locked by a pending approval'),
       },
     }),
-    handle: async ({ c, deps, body, param, ctx }) => c.json({ data: await deps.workflows.fire(ctx(), param('entity'), param('id'), param('event'), await body()) }),
+    handle: async ({ c, deps, body, param, ctx }) =>
+      c.json({ data: await deps.workflows.fire(ctx(), param('entity'), param('id'), param('event'), await body()) }),
   },
   {
     method: 'get',
@@ -41,6 +56,7 @@ export const workflowRoutes: Route[] = [
     perEntity,
     summary: 'Transitions and time in each state',
     doc: () => ({ parameters: [idParameter], responses: { 200: object('History') } }),
-    handle: async ({ c, deps, param, ctx }) => c.json({ data: await deps.workflows.history(ctx(), param('entity'), param('id')) }),
+    handle: async ({ c, deps, param, ctx }) =>
+      c.json({ data: await deps.workflows.history(ctx(), param('entity'), param('id')) }),
   },
 ];

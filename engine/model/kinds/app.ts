@@ -13,6 +13,8 @@ export const appKind: DocumentKindDefinition = {
   schema: () => loadSchema(import.meta.url, './app.schema.json'),
   check: (doc, all) =>
     ((doc as AppDoc).modules ?? []).flatMap((m, i) =>
-      all.get('entity', m) ? [] : [{ path: pointer('modules', i), code: 'unknown_entity', message: `Module "${m}" is not a deployed entity` }],
+      all.get('entity', m)
+        ? []
+        : [{ path: pointer('modules', i), code: 'unknown_entity', message: `Module "${m}" is not a deployed entity` }],
     ),
 };

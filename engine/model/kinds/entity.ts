@@ -4,7 +4,14 @@
  * checks, defaults that fit, rules over real fields, formulas without cycles, the fields the engine needs).
  */
 import { pointer, type ErrorDetail } from '../../errors.js';
-import type { DocumentKindDefinition, DocumentSet, FieldDoc, JsonSchema, MetadataDocument, RegistryView } from '../../registry/types.js';
+import type {
+  DocumentKindDefinition,
+  DocumentSet,
+  FieldDoc,
+  JsonSchema,
+  MetadataDocument,
+  RegistryView,
+} from '../../registry/types.js';
 import { checkRule } from '../../rules/check.js';
 import { createAjv } from '../ajv.js';
 import { SYSTEM_FIELDS } from '../system-fields.js';
@@ -29,7 +36,14 @@ export const entityKind: DocumentKindDefinition = {
  * fields (logins, scopes, delegation): they must stay, with these types.
  */
 const ENGINE_FIELDS: Record<string, Record<string, string>> = {
-  user: { username: 'text', display_name: 'text', department: 'reference', manager: 'reference', employment_status: 'picklist', roles: 'roles' },
+  user: {
+    username: 'text',
+    display_name: 'text',
+    department: 'reference',
+    manager: 'reference',
+    employment_status: 'picklist',
+    roles: 'roles',
+  },
   department: { name: 'text', parent: 'reference' },
 };
 
@@ -48,7 +62,11 @@ function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView
   for (const [name, type] of Object.entries(ENGINE_FIELDS[entity.name] ?? {})) {
     const field = entity.fields.find((f) => f.name === name);
     if (field?.type !== type) {
-      errors.push({ path: '/fields', code: 'engine_field_required', message: `The ${entity.name} entity must keep its field "${name}" of type ${type}: the engine relies on it` });
+      errors.push({
+        path: '/fields',
+        code: 'engine_field_required',
+        message: `The ${entity.name} entity must keep its field "${name}" of type ${type}: the engine relies on it`,
+      });
     }
   }
   const names = entity.fields.map((f) => f.name);
@@ -56,48 +74,84 @@ function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView
   const ctx = { ...fieldTypeContext(all), fieldNames };
 
   for (const name of duplicates(names)) {
-    errors.push({ path: pointer('fields', names.lastIndexOf(name), 'name'), code: 'duplicate_field', message: `Field "${name}" is declared twice` });
+    errors.push({
+      path: pointer('fields', names.lastIndexOf(name), 'name'),
+      code: 'duplicate_field',
+      message: `Field "${name}" is declared twice`,
+    });
   }
   entity.fields.forEach((field, i) => {
     const at = (p: string) => pointer('fields', i) + p;
     if (SYSTEM_FIELDS.has(field.name)) {
-      errors.push({ path: at('/name'), code: 'reserved_name', message: `"${field.name}" is a system field and cannot be declared` });
+      errors.push({
+        path: at('/name'),
+        code: 'reserved_name',
+        message: `"${field.name}" is a system field and cannot be declared`,
+      });
     }
     const type = registry.fieldType(field.type)!;
     const typeErrors = type.check?.(field, ctx) ?? [];
     for (const e of typeErrors) errors.push({ ...e, path: at(e.path) });
     if (type.readOnly && (field.required || field.default !== undefined)) {
-      errors.push({ path: at('/required'), code: 'invalid_option', message: `A ${field.type} field is computed: it cannot be required or have a default` });
+      errors.push({
+        path: at('/required'),
+        code: 'invalid_option',
+        message: `A ${field.type} field is computed: it cannot be required or have a default`,
+      });
     }
     if (field.searchable && !type.textual) {
-      errors.push({ path: at('/searchable'), code: 'invalid_option', message: `Only text-like fields can be searchable, not ${field.type}` });
+      errors.push({
+        path: at('/searchable'),
+        code: 'invalid_option',
+        message: `Only text-like fields can be searchable, not ${field.type}`,
+      });
     }
     // A default can only be judged once the field itself is sound (its dictionary exists, …).
     if (field.default !== undefined && typeErrors.length === 0) {
       const validate = defaultValidator(type.valueSchema(field, ctx));
       if (!validate(field.default)) {
-        errors.push({ path: at('/default'), code: 'invalid_default', message: `Default value does not fit the field: ${defaultsAjv.errorsText(validate.errors)}` });
+        errors.push({
+          path: at('/default'),
+          code: 'invalid_default',
+          message: `Default value does not fit the field: ${defaultsAjv.errorsText(validate.errors)}`,
+        });
       }
     }
   });
   if (entity.titleField !== undefined && !fieldNames.has(entity.titleField)) {
-    errors.push({ path: '/titleField', code: 'unknown_field', message: `Title field "${entity.titleField}" is not a field of ${entity.name}` });
+    errors.push({
+      path: '/titleField',
+      code: 'unknown_field',
+      message: `Title field "${entity.titleField}" is not a field of ${entity.name}`,
+    });
   }
   (entity.indexes ?? []).forEach((index, i) =>
     index.fields.forEach((f, j) => {
       if (!fieldNames.has(f) && !SYSTEM_FIELDS.has(f)) {
-        errors.push({ path: pointer('indexes', i, 'fields', j), code: 'unknown_field', message: `Index field "${f}" is not a field of ${entity.name}` });
+        errors.push({
+          path: pointer('indexes', i, 'fields', j),
+          code: 'unknown_field',
+          message: `Index field "${f}" is not a field of ${entity.name}`,
+        });
       }
     }),
   );
   const ruleNames = (entity.rules ?? []).map((r) => r.name);
   for (const name of duplicates(ruleNames)) {
-    errors.push({ path: pointer('rules', ruleNames.lastIndexOf(name), 'name'), code: 'duplicate_rule', message: `Rule "${name}" is declared twice` });
+    errors.push({
+      path: pointer('rules', ruleNames.lastIndexOf(name), 'name'),
+      code: 'duplicate_rule',
+      message: `Rule "${name}" is declared twice`,
+    });
   }
   const ruleFields = new Set([...fieldNames, ...SYSTEM_FIELDS]);
   (entity.rules ?? []).forEach((rule, i) => {
     if (rule.field !== undefined && !fieldNames.has(rule.field)) {
-      errors.push({ path: pointer('rules', i, 'field'), code: 'unknown_field', message: `Rule field "${rule.field}" is not a field of ${entity.name}` });
+      errors.push({
+        path: pointer('rules', i, 'field'),
+        code: 'unknown_field',
+        message: `Rule field "${rule.field}" is not a field of ${entity.name}`,
+      });
     }
     for (const part of ['when', 'assert'] as const) {
       if (rule[part] === undefined) continue;
@@ -111,14 +165,19 @@ function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView
 /** Formulas may use other formulas; a cycle would never settle. */
 function formulaCycles(entity: EntityDoc): ErrorDetail[] {
   const formulas = new Map(entity.fields.filter((f) => f.type === 'formula').map((f) => [f.name, f]));
-  const deps = (name: string) => [...checkRule(formulas.get(name)!.expr, { fields: new Set(formulas.keys()) }).fieldsUsed].filter((d) => formulas.has(d));
+  const deps = (name: string) =>
+    [...checkRule(formulas.get(name)!.expr, { fields: new Set(formulas.keys()) }).fieldsUsed].filter((d) => formulas.has(d));
   const errors: ErrorDetail[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (name: string, trail: string[]) => {
     if (state.get(name) === 'done') return;
     if (state.get(name) === 'visiting') {
       const i = entity.fields.findIndex((f) => f.name === name);
-      errors.push({ path: pointer('fields', i, 'expr'), code: 'circular_formula', message: `Formulas refer to each other in a circle: ${[...trail, name].join(' → ')}` });
+      errors.push({
+        path: pointer('fields', i, 'expr'),
+        code: 'circular_formula',
+        message: `Formulas refer to each other in a circle: ${[...trail, name].join(' → ')}`,
+      });
       return;
     }
     state.set(name, 'visiting');

@@ -40,7 +40,11 @@ export function fieldSchema(registry: RegistryView): JsonSchema {
 export const fieldTypeContext = (all: DocumentSet): FieldTypeContext => ({
   dictionary: (name) => all.get<DictionaryDoc>('dictionary', name),
   entity: (name) => all.get<EntityDoc>('entity', name),
-  names: (kind) => all.all(kind).map((d) => d.name).sort(),
+  names: (kind) =>
+    all
+      .all(kind)
+      .map((d) => d.name)
+      .sort(),
 });
 
 export const duplicates = (values: string[]) => values.filter((v, i) => values.indexOf(v) !== i);
