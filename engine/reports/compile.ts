@@ -13,7 +13,7 @@ import type { Guard } from '../access/guard.js';
 import type { DictionaryDoc } from '../model/kinds/dictionary.js';
 import { compileFilter, type FilterScope } from '../rules/to-sql.js';
 import { columnRef, tableText } from '../data/query.js';
-import { AggregateSource as Source, type Column } from '../data/operations/aggregate.js';
+import type { AggregateSource as Source, Column } from '../data/operations/aggregate.js';
 import { bucketStart, shiftBucket, yearEarlier } from './dates.js';
 import {
   dimensionName,
