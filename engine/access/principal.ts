@@ -65,7 +65,7 @@ export async function loadPrincipal(database: Database, model: AppModel, userId:
     .select(select)
     .from(users.table)
     .where(and(eq(c.id, userId), isNull(c.deleted_at)))) as UserRow[];
-  if (!me || me.employment_status !== 'active') return undefined;
+  if (me?.employment_status !== 'active') return undefined;
 
   const delegators = await database.rows<{ delegator: string }>(sql`
     select distinct delegator from auth.delegations

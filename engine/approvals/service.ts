@@ -420,7 +420,7 @@ export class ApprovalService {
         where t.id = ${taskId} for update of r`,
         tx,
       );
-      if (!task || task.status !== 'pending') return;
+      if (task?.status !== 'pending') return;
       const [request] = await this.data.database.rows<RequestRow>(
         sql`select * from approval.requests where id = ${task.request_id}`,
         tx,
@@ -616,7 +616,7 @@ export class ApprovalService {
         select t.*, r.entity, r.record_id, r.approval from approval.tasks t join approval.requests r on r.id = t.request_id where t.id = ${taskId}`,
         tx,
       );
-      if (!task || task.status !== 'pending') return;
+      if (task?.status !== 'pending') return;
       const entity = this.data.model().entity(task.entity);
       const doc = this.data.model().documents.get<ApprovalDoc>('approval', task.approval);
       if (!entity || !doc) return;

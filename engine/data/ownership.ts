@@ -41,7 +41,7 @@ export class OwnershipService {
       .select({ id: users.columns.id, status: users.columns.employment_status })
       .from(users.table)
       .where(and(eq(users.columns.id, id), isNull(users.columns.deleted_at)));
-    if (!u || u.status !== 'active')
+    if (u?.status !== 'active')
       throw unprocessable('invalid_reference', 'The user does not exist or has left', [
         { path, code: 'invalid_reference', message: `no active user ${id}` },
       ]);

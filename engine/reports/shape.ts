@@ -354,7 +354,9 @@ export function shapeSummary(plan: SummaryPlan, raw: Record<string, unknown>[], 
   for (const g of groups) {
     if (!g.present[p]) continue;
     const k = JSON.stringify(g.values[p]);
-    if (!seenPivot.has(k)) seenPivot.add(k), pivotValues.push(g.values[p]);
+    if (seenPivot.has(k)) continue;
+    seenPivot.add(k);
+    pivotValues.push(g.values[p]);
   }
   pivotValues.sort((a, b) => compareValues(pivot, a, b));
   const pivotIndex = new Map(pivotValues.map((v, i) => [JSON.stringify(v), i]));
@@ -454,7 +456,9 @@ function rollUp(plan: SummaryPlan, finest: Group[], n: number): Group[] {
           into!.m[j] = into!.parts![j]!.c ? into!.parts![j]!.s / into!.parts![j]!.c : null;
         } else if (b === null) into!.m[j] = a;
         else if (a === null) into!.m[j] = b;
+        // biome-ignore lint/complexity/useMathMinMax: values may be text or dates, which Math.min would turn into NaN
         else if (m.aggregate === 'min') into!.m[j] = b < a ? b : a;
+        // biome-ignore lint/complexity/useMathMinMax: values may be text or dates, which Math.max would turn into NaN
         else if (m.aggregate === 'max') into!.m[j] = b > a ? b : a;
         else if (m.aggregate) into!.m[j] = (a as number) + (b as number);
       });

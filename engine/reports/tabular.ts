@@ -12,7 +12,7 @@ import type { ReportDoc } from './types.js';
 
 const DEFAULT_LIMIT = 200;
 
-export function compileTabular(doc: ReportDoc, entity: CompiledEntity, run: RunContext) {
+export function compileTabular(doc: ReportDoc, _entity: CompiledEntity, run: RunContext) {
   const source = run.source;
   const scope = source.scope();
   const paths = doc.columns ?? [];

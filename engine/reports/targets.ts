@@ -155,7 +155,11 @@ export class TargetService {
     const roots = [...org.departments.values()].filter((d) => d.head && selves.has(d.head)).map((d) => d.id);
     const below = new Set<string>();
     const visit = (id: string) => {
-      for (const d of org.departments.values()) if (d.parent === id && !below.has(d.id)) below.add(d.id), visit(d.id);
+      for (const d of org.departments.values()) {
+        if (d.parent !== id || below.has(d.id)) continue;
+        below.add(d.id);
+        visit(d.id);
+      }
     };
     roots.forEach(visit);
     return { roots: new Set(roots), below, selves };

@@ -123,7 +123,7 @@ export function checkView(view: ViewDoc, all: DocumentSet, registry: RegistryVie
           message: `Entity "${r.entity}" is not deployed`,
         });
       const via = other.fields.find((f) => f.name === r.via);
-      if (!via || via.type !== 'reference' || via.to !== view.entity)
+      if (via?.type !== 'reference' || via.to !== view.entity)
         errors.push({
           path: pointer('layout', 'related', i, 'via'),
           code: 'invalid_reference',

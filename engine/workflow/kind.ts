@@ -119,7 +119,7 @@ function checkWorkflow(wf: WorkflowDoc, all: DocumentSet, registry: RegistryView
   const entity = all.get<EntityDoc>('entity', wf.entity);
   if (!entity) return [{ path: '/entity', code: 'unknown_entity', message: `Entity "${wf.entity}" does not exist` }];
   const field = entity.fields.find((f) => f.name === wf.stateField);
-  if (!field || field.type !== 'picklist') {
+  if (field?.type !== 'picklist') {
     return [
       { path: '/stateField', code: 'invalid_state_field', message: `"${wf.stateField}" is not a picklist field of ${wf.entity}` },
     ];

@@ -247,7 +247,7 @@ export class WorkflowService {
       for (const record of rows) {
         const workflow = workflowsOf(entity).find((w) => w.applies(record));
         const state = workflow && String(record[workflow.doc.stateField]);
-        if (!workflow || !workflow.doc.states[state!]?.timers?.length) continue;
+        if (!workflow?.doc.states[state!]?.timers?.length) continue;
         const [{ since }] = await this.data.database.rows<{ since: number }>(
           sql`select coalesce(max(id), 0)::int as since from workflow.history
           where entity = ${entity.name} and record_id = ${record.id as string} and from_state <> to_state`,

@@ -86,6 +86,7 @@ describe.each(drivers)('identity on %s', (driver) => {
     await e.database.db.execute(
       sql`update auth.sessions set expires_at = now() - interval '1 second' where user_id = ${alice.id} and kind = 'session'`,
     );
+    // biome-ignore lint/complexity/useLiteralKeys: the cache is private; the test reaches it on purpose
     e.auth['cache'].clear(); // as after the cache window; expiry itself is decided by the database
     expect((await e.callAs(token, 'GET', '/api/auth/me')).status).toBe(401);
   });

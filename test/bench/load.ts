@@ -40,6 +40,7 @@ export interface LoadResult {
 }
 
 /** `op(client, n)` runs one operation; it may return how many units (rows) it handled. */
+// biome-ignore lint/suspicious/noConfusingVoidType: an operation may return a count or nothing
 export type Operation = (client: number, n: number) => Promise<number | void>;
 
 export function percentile(sorted: ArrayLike<number>, p: number): number {

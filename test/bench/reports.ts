@@ -125,7 +125,10 @@ export async function benchReports(engine: Engine, sql: Sql, options: { seconds?
 
   /** Alternates the two sides for `seconds` each (after a warm-up), and gives their medians. */
   const compare = async (a: () => Promise<unknown>, b: () => Promise<unknown>) => {
-    for (let i = 0; i < 3; i++) await a(), await b();
+    for (let i = 0; i < 3; i++) {
+      await a();
+      await b();
+    }
     const sa: number[] = [];
     const sb: number[] = [];
     let spent = 0;

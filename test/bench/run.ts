@@ -254,12 +254,13 @@ async function bench() {
         client.send({ ...job, ...segment, base, clients: CLIENTS, headers } satisfies HttpJob);
       });
   const local =
-    (op: (client: number, n: number) => Promise<number | void>): Runner =>
-    async (segment) => {
-      const meter = cpuMeter();
-      const sample = await measure({ ...segment, clients: CLIENTS, onMeasureStart: () => meter.start() }, op);
-      return { ...sample, cpu: meter.stop() };
-    };
+    // biome-ignore lint/suspicious/noConfusingVoidType: as Operation
+      (op: (client: number, n: number) => Promise<number | void>): Runner =>
+      async (segment) => {
+        const meter = cpuMeter();
+        const sample = await measure({ ...segment, clients: CLIENTS, onMeasureStart: () => meter.start() }, op);
+        return { ...sample, cpu: meter.stop() };
+      };
 
   // ── seed ──
   const accounts: string[] = [];

@@ -54,6 +54,7 @@ const BOUNDARIES: unknown[] = [
   -2147483649,
   1e16,
   -1e16,
+  // biome-ignore lint/correctness/noPrecisionLoss: the boundary value is the point
   9.999999999999999e15,
   1e308,
   Number.MAX_SAFE_INTEGER,

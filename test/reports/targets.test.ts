@@ -119,9 +119,7 @@ describe.each(drivers)('targets on %s', (driver) => {
     expect(mine.body.data.rows.map((x: any) => x.subject)).toEqual([org.ids.rep_east]);
     const all = await org.as('admin', 'GET', '/api/targets/sales_amount?year=2026');
     const company = all.body.data.rows.find((x: any) => x.level === 'company');
-    expect(company.actual).toBe(
-      orders.filter((o) => o.order_date && o.order_date.startsWith('2026')).reduce((s, o) => s + o.amount, 0),
-    );
+    expect(company.actual).toBe(orders.filter((o) => o.order_date?.startsWith('2026')).reduce((s, o) => s + o.amount, 0));
   });
 
   it('parts that do not add up are flagged', async () => {
