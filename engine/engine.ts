@@ -82,8 +82,7 @@ export async function createEngine(options: EngineOptions = {}) {
     },
   });
   registerRollups(data);
-  const ownership = new OwnershipService(data);
-  ownership.onDelegationChange = () => auth.invalidate();
+  const ownership = new OwnershipService(data, () => auth.invalidate());
   const jobs = new JobQueue(database, options.jobs);
   const workflows = new WorkflowService(data, registry, jobs);
   const approvals = new ApprovalService(data, registry, jobs);

@@ -21,10 +21,14 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const all = (...c: (SQL | undefined)[]) => and(...c.filter((x): x is SQL => x !== undefined));
 
 export class OwnershipService {
-  /** Called when delegations change (principals must be rebuilt). */
-  onDelegationChange: () => Promise<void> = async () => {};
-
-  constructor(private readonly data: DataService) {}
+  /**
+   * @param onDelegationChange called when delegations change: the principals built from them must be rebuilt
+   *   (auth sits above data, so it is handed in at construction rather than imported).
+   */
+  constructor(
+    private readonly data: DataService,
+    private readonly onDelegationChange: () => Promise<void> = async () => {},
+  ) {}
 
   private users(): CompiledEntity {
     return this.data.entity('user');
