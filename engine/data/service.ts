@@ -8,11 +8,9 @@ import type { Database, Db } from '../db/database.js';
 import { notFound } from '../errors.js';
 import type { AppModel, CompiledEntity } from '../model/compile.js';
 import { Guard } from '../access/guard.js';
-import type { AuditEntry } from '../audit/log.js';
 import type { RegistryView } from '../registry/types.js';
-import type { ActionDoc as WorkflowAction } from '../registry/types.js';
 import { performAction, runAction } from './actions.js';
-import type { OperationContext, Page } from './context.js';
+import type { OperationContext } from './context.js';
 import { findWithRights } from './find.js';
 import { RecordHooks } from './hooks.js';
 import { mapDbErrors } from './pipeline.js';
@@ -30,7 +28,11 @@ import { applyUpdate, update } from './operations/update.js';
 export { engineContext, MAX_BULK, type OperationContext, type Page } from './context.js';
 export { actionApplies } from './actions.js';
 
-type Query = Record<string, string | undefined>;
+/** An operation of ./operations with the service it runs against already given. */
+type Bound<F> = F extends (data: DataService, ...rest: infer A) => infer R ? (...rest: A) => R : never;
+// biome-ignore lint/suspicious/noExplicitAny: any operation's own parameters, kept exactly by Bound
+const forward = <F extends (data: DataService, ...rest: any[]) => unknown>(data: DataService, operation: F) =>
+  ((...rest: unknown[]) => operation(data, ...rest)) as Bound<F>;
 
 export class DataService {
   constructor(
@@ -68,19 +70,15 @@ export class DataService {
   }
 
   // ── operations (./operations/*) ──
-  list = (ctx: OperationContext, entity: string, query: Query, action: 'read' | 'export' = 'read'): Promise<Page> =>
-    list(this, ctx, entity, query, action);
-  listJson = (ctx: OperationContext, entity: string, query: Query, action: 'read' | 'export' = 'read') =>
-    listJson(this, ctx, entity, query, action);
-  get = (ctx: OperationContext, entity: string, id: string, query: Query = {}) => get(this, ctx, entity, id, query);
-  create = (ctx: OperationContext, entity: string, body: unknown, outer?: Db, depth = 0) =>
-    create(this, ctx, entity, body, outer, depth);
-  update = (ctx: OperationContext, entity: string, id: string, body: unknown, ifMatch?: string, note?: string) =>
-    update(this, ctx, entity, id, body, ifMatch, note);
-  remove = (ctx: OperationContext, entity: string, id: string, ifMatch?: string) => remove(this, ctx, entity, id, ifMatch);
-  restore = (ctx: OperationContext, entity: string, id: string) => restore(this, ctx, entity, id);
-  history = (ctx: OperationContext, entity: string, id: string) => history(this, ctx, entity, id);
-  revert = (ctx: OperationContext, entity: string, id: string, body: unknown) => revert(this, ctx, entity, id, body);
+  list = forward(this, list);
+  listJson = forward(this, listJson);
+  get = forward(this, get);
+  create = forward(this, create);
+  update = forward(this, update);
+  remove = forward(this, remove);
+  restore = forward(this, restore);
+  history = forward(this, history);
+  revert = forward(this, revert);
   aggregate = <T extends { sql: SQL }>(
     ctx: OperationContext,
     entity: string,
@@ -90,35 +88,11 @@ export class DataService {
 
   // ── pieces other services build their operations from (workflows, approvals, ownership) ──
   /** Writes changes to a record already read and authorized in the transaction (see operations/update.ts). */
-  applyUpdate = (
-    tx: Db,
-    ctx: OperationContext,
-    entity: CompiledEntity,
-    current: Record<string, unknown>,
-    changes: Record<string, unknown>,
-    expected: number,
-    audit: { action: AuditEntry['action']; note?: string },
-  ) => applyUpdate(this, tx, ctx, entity, current, changes, expected, audit);
+  applyUpdate = forward(this, applyUpdate);
   findWithRights = findWithRights;
   mapDbErrors = mapDbErrors;
-  runAction = (
-    tx: Db,
-    ctx: OperationContext,
-    entity: string,
-    action: WorkflowAction,
-    record: Record<string, unknown>,
-    data: Record<string, unknown>,
-    depth = 0,
-  ) => runAction(this, tx, ctx, entity, action, record, data, depth);
-  performAction = (
-    tx: Db,
-    ctx: OperationContext,
-    entity: string,
-    action: WorkflowAction,
-    record: Record<string, unknown>,
-    data: Record<string, unknown>,
-    depth = 0,
-  ) => performAction(this, tx, ctx, entity, action, record, data, depth);
+  runAction = forward(this, runAction);
+  performAction = forward(this, performAction);
   /** A write committed outside the operations here (a transition, an assignment): tell the hooks. */
   committed(entity: string) {
     this.hooks.afterCommit(entity);
