@@ -18,6 +18,8 @@ export interface AutomationDoc extends MetadataDocument {
   trigger: {
     created?: true;
     updated?: true;
+    /** Before a record is deleted (moved to the recycle bin); records a cascade bins are not included. */
+    deleted?: true;
     fieldChanged?: string[];
     stateEntered?: string;
     schedule?: { cron: string; timeZone?: string };
@@ -62,6 +64,15 @@ export const automationKind: DocumentKindDefinition = {
         path: '/trigger',
         code: 'invalid_trigger',
         message: 'A schedule is a trigger on its own: put record events in another automation',
+      });
+    if (a.trigger.deleted)
+      a.actions.forEach((action, i) => {
+        if (action.type === 'fire')
+          errors.push({
+            path: pointer('actions', i, 'type'),
+            code: 'invalid_action',
+            message: 'A record being deleted cannot take a workflow transition: refuse the delete or tell someone instead',
+          });
       });
     if (a.trigger.schedule) {
       const { cron, timeZone } = a.trigger.schedule;

@@ -1,6 +1,7 @@
 /**
- * Automations of record changes (created, updated, a field changed, a state entered): run in the
- * change's transaction, before the other record hooks, so a failing action rolls the change back.
+ * Automations of record changes (created, updated, a field changed, a state entered, deleted): run in
+ * the change's transaction, before the other record hooks, so a failing action rolls the change back.
+ * `deleted` runs before the record goes to the recycle bin, so a `refuse` keeps it (a closed period).
  * Scheduled automations are ./schedule.ts.
  */
 import type { Db } from '../db/database.js';
@@ -38,6 +39,7 @@ async function automate(
   tx: Db,
   ctx: OperationContext,
   entity: CompiledEntity,
+  event: 'created' | 'updated' | 'deleted',
   before: Record<string, unknown> | null,
   after: Record<string, unknown>,
   depth: number,
@@ -50,9 +52,11 @@ async function automate(
   for (const a of automations) {
     const t = a.trigger;
     const fires =
-      before === null
+      event === 'created'
         ? Boolean(t.created)
-        : Boolean(t.updated) ||
+        : event === 'deleted'
+          ? Boolean(t.deleted)
+          : Boolean(t.updated) ||
           (t.fieldChanged?.some(changed) ?? false) ||
           (t.stateEntered !== undefined && [...entity.workflowFields].some((f) => changed(f) && after[f] === t.stateEntered));
     if (!fires) continue;
@@ -78,8 +82,11 @@ export class ChangeAutomations {
     data.hooks.register({
       name: 'automations',
       order: HOOK_ORDER.automations,
-      afterCreate: (tx, ctx, entity, record, depth) => automate(this.data, tx, ctx, entity, null, record, depth),
-      afterUpdate: (tx, ctx, entity, before, after) => automate(this.data, tx, ctx, entity, before, after, 0),
+      afterCreate: (tx, ctx, entity, record, depth) => automate(this.data, tx, ctx, entity, 'created', null, record, depth),
+      afterUpdate: (tx, ctx, entity, before, after) => automate(this.data, tx, ctx, entity, 'updated', before, after, 0),
+      beforeChange: async (tx, ctx, entity, record, changes) => {
+        if (changes === null) await automate(this.data, tx, ctx, entity, 'deleted', record, record, 0);
+      },
     });
   }
 }

@@ -123,6 +123,43 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
     expect(await get('receivable', r2.id)).toMatchObject({ received_amount: 40000, balance: 170000 });
     expect(await get('receipt', receiptA.id)).toMatchObject({ allocated_amount: 100000, unallocated: 0 });
     expect(await get('receipt', receiptB.id)).toMatchObject({ allocated_amount: 30000, unallocated: 20000 });
+    // Matching beyond what a receipt holds, or beyond what a receivable is owed, is refused and writes nothing.
+    const beyondReceipt = await as(
+      'finance',
+      'POST',
+      '/api/data/receipt_allocation',
+      { receipt: receiptB.id, receivable: r2.id, amount: 20000.01, matched_on: day(0) },
+      { 'accept-language': 'zh-CN' },
+    );
+    expect([beyondReceipt.status, beyondReceipt.body.error?.code]).toEqual([409, 'receipt_over_allocated']);
+    expect(beyondReceipt.body.error).toMatchObject({ details: [{ path: '/amount' }] });
+    expect(beyondReceipt.body.error.message).toMatch(/未核销余额/);
+    const receiptC = await created('finance', 'receipt', { account: account.id, amount: 10000, received_date: day(0) });
+    const beyondReceivable = await as('finance', 'POST', '/api/data/receipt_allocation', {
+      receipt: receiptC.id,
+      receivable: r1.id,
+      amount: 1,
+      matched_on: day(0),
+    });
+    expect([beyondReceivable.status, beyondReceivable.body.error?.code]).toEqual([409, 'receivable_over_allocated']);
+    // Raising an existing matching past the limit is refused too (r1 is settled in full).
+    const lines = (
+      await e.call(
+        'GET',
+        `/api/data/receipt_allocation?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'receipt' }, receiptB.id] }))}`,
+      )
+    ).body.data;
+    expect(lines).toHaveLength(1);
+    const raised = await as(
+      'finance',
+      'PATCH',
+      `/api/data/receipt_allocation/${lines[0].id}`,
+      { amount: 50000 },
+      { 'if-match': `"${lines[0].version}"` },
+    );
+    expect([raised.status, raised.body.error?.code]).toEqual([409, 'receivable_over_allocated']);
+    expect(await get('receipt', receiptB.id)).toMatchObject({ allocated_amount: 30000, unallocated: 20000 });
+    expect(await get('receipt', receiptC.id)).toMatchObject({ allocated_amount: 0 });
     // The account statement: received and outstanding from roll-ups over roll-ups.
     expect(await get('contract', contract.id)).toMatchObject({ received_total: 130000, outstanding: 170000 });
     expect((await as('finance', 'POST', `/api/data/contract/${contract.id}/transitions/complete`)).body.error.code).toBe(
@@ -198,8 +235,16 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
   it('closes a period: its documents refuse writes with a clear error; reopening takes a reason and is recorded', async () => {
     const period = await created('finance', 'accounting_period', { code: '2026-10' });
     expect((await as('rep_east', 'POST', `/api/data/accounting_period/${period.id}/transitions/close`)).status).toBe(403);
-    expect((await as('finance', 'POST', `/api/data/accounting_period/${period.id}/transitions/close`)).status).toBe(200);
     const invoice = { account: account.id, issue_date: '2026-10-15', amount: 11300 };
+    const octoberInvoice = await created('finance', 'invoice', { ...invoice, issue_date: '2026-10-20' });
+    expect((await as('finance', 'POST', `/api/data/accounting_period/${period.id}/transitions/close`)).status).toBe(200);
+    // Deleting a document of the closed period is refused like changing it; the record stays where it was.
+    const deleteRefused = await as('finance', 'DELETE', `/api/data/invoice/${octoberInvoice.id}`, undefined, {
+      'accept-language': 'zh-CN',
+    });
+    expect([deleteRefused.status, deleteRefused.body.error?.code]).toEqual([409, 'period_closed']);
+    expect(deleteRefused.body.error.message).toMatch(/不能新增、修改或删除/);
+    expect((await e.call('GET', `/api/data/invoice/${octoberInvoice.id}`)).status).toBe(200);
     const refused = await as('finance', 'POST', '/api/data/invoice', invoice, { 'accept-language': 'zh-CN' });
     expect(refused.status).toBe(409);
     expect(refused.body.error).toMatchObject({ code: 'period_closed', details: [{ path: '/period' }] });
@@ -218,6 +263,8 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
     const issued = await as('finance', 'POST', '/api/data/invoice', invoice);
     expect(issued.status).toBe(201);
     expect(issued.body.data).toMatchObject({ tax: 1300, period: '2026-10' });
+    // Reopened, the October invoice may go.
+    expect((await as('finance', 'DELETE', `/api/data/invoice/${octoberInvoice.id}`)).status).toBe(200);
   });
 
   it('e-mails the primary contact of each overdue receivable (electronic collection)', async () => {

@@ -126,6 +126,45 @@ describe.each(drivers)('automations on %s', (driver) => {
     ).toBe(201);
   });
 
+  it('runs before a delete: a refusal keeps the record, other records go, updates do not trigger it', async () => {
+    const guard = {
+      kind: 'automation',
+      name: 'e_keep_high',
+      label: L('High tickets stay'),
+      entity: 'ticket',
+      trigger: { deleted: true },
+      condition: { '==': [{ var: 'priority' }, 'high'] },
+      actions: [
+        { type: 'refuse', code: 'ticket_kept', field: 'priority', message: L('High tickets stay', '高优先级工单不能删除') },
+      ],
+    };
+    expect((await e.call('POST', '/api/meta/deploy', { documents: [guard] })).status).toBe(201);
+    const high = (await e.call('POST', '/api/data/ticket', { title: '机房断电', priority: 'high' })).body.data;
+    const low = (await e.call('POST', '/api/data/ticket', { title: 'Old', priority: 'low' })).body.data;
+    const refused = await e.call('DELETE', `/api/data/ticket/${high.id}`, undefined, { 'accept-language': 'zh-CN' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'ticket_kept',
+      message: '高优先级工单不能删除',
+      details: [{ path: '/priority' }],
+    });
+    expect((await e.call('GET', `/api/data/ticket/${high.id}`)).status).toBe(200);
+    expect((await e.call('DELETE', `/api/data/ticket/${low.id}`)).status).toBe(200);
+    expect((await e.call('GET', `/api/data/ticket/${low.id}`)).status).toBe(404);
+    // Updates do not trigger it.
+    expect((await e.call('PATCH', `/api/data/ticket/${high.id}`, { title: '机房断电（已恢复）', version: 1 })).status).toBe(200);
+    const wrong = await e.call('POST', '/api/meta/deploy', {
+      documents: [{ ...guard, name: 'e_bad', actions: [{ type: 'fire', event: 'close' }] }],
+    });
+    expect([wrong.status, wrong.body.error.details.map((d: any) => `${d.path} ${d.code}`)]).toEqual([
+      400,
+      ['/documents/0/actions/0/type invalid_action'],
+    ]);
+    expect(
+      (await e.call('POST', '/api/meta/deploy', { documents: [], delete: [{ kind: 'automation', name: 'e_keep_high' }] })).status,
+    ).toBe(201);
+  });
+
   it('refuses unsound automations at deploy', async () => {
     const bad = {
       kind: 'automation',
