@@ -89,7 +89,7 @@ export async function createEngine(options: EngineOptions = {}) {
   const scheduler = new AutomationScheduler(data, jobs);
   new AfterCommitActions(data, registry, jobs);
   new ChangeAutomations(data);
-  const backfill = new FieldBackfill(database, () => metadata.model, jobs, metadata);
+  const backfill = new FieldBackfill(database, () => metadata.model, jobs, metadata, data.hooks);
   const schemaBuilds = new SchemaBuilds(database, () => metadata.model, jobs, metadata);
   const mailer = new MailSender(database, jobs, options.mail ?? { url: process.env.SMTP_URL, from: process.env.MAIL_FROM });
   await jobs.start();

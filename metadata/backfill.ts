@@ -20,6 +20,7 @@ import type { JobQueue } from '../engine/jobs/queue.js';
 import type { AppModel, CompiledEntity, CompiledField } from '../engine/model/compile.js';
 import { canonical, type DeployJob, type MetadataService } from './service.js';
 import { decodeRows, decodeValue } from '../engine/data/records.js';
+import type { RecordHooks } from '../engine/data/hooks.js';
 import { columnText, selectFrom, tableText } from '../engine/data/query.js';
 
 export const BACKFILL_QUEUE = 'fields.backfill';
@@ -57,6 +58,8 @@ export class FieldBackfill {
     private readonly model: () => AppModel,
     jobs: JobQueue,
     metadata: MetadataService,
+    /** Told of the records a recompute changed, so roll-ups over them follow. */
+    private readonly hooks: RecordHooks,
   ) {
     jobs.define<BackfillJob>({ name: BACKFILL_QUEUE, run: async (job) => void (await this.run(job)) });
     metadata.onDeploy(async (tx, before, after) => {
@@ -91,6 +94,7 @@ export class FieldBackfill {
       if (!rows.length) return changed;
       const now = new Date();
       const updates: Record<string, unknown>[] = [];
+      const recomputed: Record<string, unknown>[] = [];
       for (const row of rows) {
         const record = { ...row };
         let differs = false;
@@ -108,9 +112,20 @@ export class FieldBackfill {
           if (canonical(value) !== canonical(row[f.name])) differs = true;
           record[f.name] = value;
         }
-        if (differs) updates.push(update(entity, record, fields));
+        if (differs) {
+          updates.push(update(entity, record, fields));
+          recomputed.push(record);
+        }
       }
-      changed += await this.write(this.database.db, entity, fields, updates);
+      changed += await this.database.db.transaction(async (tx) => {
+        const written = new Set(await this.write(tx, entity, fields, updates));
+        await this.hooks.afterBackfill(
+          tx,
+          entity,
+          recomputed.filter((r) => written.has(r.id as string)),
+        );
+        return written.size;
+      });
       after = rows[rows.length - 1].id as string;
     }
   }
@@ -148,7 +163,7 @@ export class FieldBackfill {
               );
           group.forEach((record, i) => updates.push(update(entity, { ...record, [fieldName]: values[i] }, [field])));
         }
-        return this.write(tx, entity, [field], updates);
+        return (await this.write(tx, entity, [field], updates)).length;
       });
       after = { at: lastCreatedAt!, id: rows[rows.length - 1].id as string };
     }
@@ -168,15 +183,15 @@ export class FieldBackfill {
 
   /**
    * One UPDATE for a batch: the values travel as one JSON parameter and jsonb_populate_recordset turns
-   * them into the table's own column types (dates, numerics, arrays alike).
+   * them into the table's own column types (dates, numerics, arrays alike). Returns the ids written.
    */
   private async write(
     db: Db,
     entity: CompiledEntity,
     fields: CompiledField[],
     updates: Record<string, unknown>[],
-  ): Promise<number> {
-    if (!updates.length) return 0;
+  ): Promise<string[]> {
+    if (!updates.length) return [];
     const table = tableText(entity);
     const set = fields.map((f) => `"${entity.columns[f.name].name}" = "$v"."${entity.columns[f.name].name}"`).join(', ');
     const id = columnText(entity, 'id');
@@ -185,7 +200,7 @@ export class FieldBackfill {
           where ${sql.raw(id)} = "$v"."id" and ${sql.raw(columnText(entity, 'version'))} = "$v"."version" returning ${sql.raw(id)}`,
       db,
     );
-    return rows.length;
+    return rows.map((r) => String(r.id));
   }
 }
 

@@ -57,8 +57,8 @@ async function automate(
         : event === 'deleted'
           ? Boolean(t.deleted)
           : Boolean(t.updated) ||
-          (t.fieldChanged?.some(changed) ?? false) ||
-          (t.stateEntered !== undefined && [...entity.workflowFields].some((f) => changed(f) && after[f] === t.stateEntered));
+            (t.fieldChanged?.some(changed) ?? false) ||
+            (t.stateEntered !== undefined && [...entity.workflowFields].some((f) => changed(f) && after[f] === t.stateEntered));
     if (!fires) continue;
     // Aggregates over related records, for this automation's condition and actions.
     const data = a.lookups
@@ -84,6 +84,17 @@ export class ChangeAutomations {
       order: HOOK_ORDER.automations,
       afterCreate: (tx, ctx, entity, record, depth) => automate(this.data, tx, ctx, entity, 'created', null, record, depth),
       afterUpdate: (tx, ctx, entity, before, after) => automate(this.data, tx, ctx, entity, 'updated', before, after, 0),
+      // An assignment is a change of owner_id: `updated` and `fieldChanged: ["owner_id"]` automations see it.
+      afterAssign: async (tx, ctx, entity, assigned) => {
+        const watching = automationsOf(this.data.model())
+          .get(entity.name)
+          ?.some((a) => a.trigger.updated || a.trigger.fieldChanged?.includes('owner_id'));
+        if (!watching) return;
+        for (const after of await assigned.rows()) {
+          const before = { ...after, owner_id: assigned.formerOwners.get(after.id as string) ?? null };
+          await automate(this.data, tx, ctx, entity, 'updated', before, after, 0);
+        }
+      },
       beforeChange: async (tx, ctx, entity, record, changes) => {
         if (changes === null) await automate(this.data, tx, ctx, entity, 'deleted', record, record, 0);
       },

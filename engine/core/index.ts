@@ -16,6 +16,16 @@ export function daysBetween(from: unknown, to: unknown): number | null {
 }
 
 /**
+ * Hours from one timestamp to another, to a hundredth (negative when the second is earlier); null when
+ * either is missing. E.g. how long a ticket took: {"hours_between": [{"var": "created_at"}, {"var": "resolved_at"}]}.
+ */
+export function hoursBetween(from: unknown, to: unknown): number | null {
+  const a = typeof from === 'string' || from instanceof Date ? new Date(from as string).getTime() : NaN;
+  const b = typeof to === 'string' || to instanceof Date ? new Date(to as string).getTime() : NaN;
+  return Number.isNaN(a) || Number.isNaN(b) ? null : Math.round((b - a) / 36_000) / 100;
+}
+
+/**
  * A timestamp some hours later (fractions and negative hours allowed), as ISO text; null when the
  * time or the hours are missing. E.g. a ticket's deadline: {"add_hours": [{"var": "created_at"}, {"var": "response_hours"}]}.
  */
@@ -33,5 +43,6 @@ export const corePlugin: Plugin = {
   operations: [
     { name: 'days_between', evaluate: daysBetween },
     { name: 'add_hours', evaluate: addHours },
+    { name: 'hours_between', evaluate: hoursBetween },
   ],
 };

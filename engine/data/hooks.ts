@@ -39,12 +39,25 @@ export interface RecordHook {
   afterCreateAll?(tx: Db, ctx: OperationContext, entity: CompiledEntity, records: Row[]): Promise<void>;
   /** In the updating transaction, after each update. */
   afterUpdate?(tx: Db, ctx: OperationContext, entity: CompiledEntity, before: Row, after: Row): Promise<void>;
+  /** In an assignment's transaction, once with the records whose owner changed (a bulk assignment: one call). */
+  afterAssign?(tx: Db, ctx: OperationContext, entity: CompiledEntity, assigned: Assigned): Promise<void>;
+  /** In a backfill's transaction, with the records whose computed fields it rewrote (nobody edited them: no audit, no automations). */
+  afterBackfill?(tx: Db, entity: CompiledEntity, records: Row[]): Promise<void>;
   /** In a delete's transaction, for each entity whose records it moved to the recycle bin (cascades included). */
   afterRemove?(tx: Db, entity: CompiledEntity, ids: string[]): Promise<void>;
   /** In a restore's transaction, for each entity whose records came back (cascades included). */
   afterRestore?(tx: Db, entity: CompiledEntity, ids: string[]): Promise<void>;
   /** After a write committed. */
   afterCommit?(entity: string): void;
+}
+
+/** Records an assignment gave a new owner. */
+export interface Assigned {
+  ids: string[];
+  /** The owner each record had before. */
+  formerOwners: Map<string, string | null>;
+  /** The records as they are now (read once, on first call: hooks that need no rows cost nothing). */
+  rows(): Promise<Row[]>;
 }
 
 /** A side-effect action queued in the transaction, run after commit. */
@@ -97,6 +110,14 @@ export class RecordHooks {
       await h.afterCreateAll?.(tx, ctx, entity, records);
       if (h.afterCreate) for (const r of records) await h.afterCreate(tx, ctx, entity, r, depth);
     }
+  }
+
+  async afterAssign(tx: Db, ctx: OperationContext, entity: CompiledEntity, assigned: Assigned) {
+    if (assigned.ids.length) for (const h of this.hooks) await h.afterAssign?.(tx, ctx, entity, assigned);
+  }
+
+  async afterBackfill(tx: Db, entity: CompiledEntity, records: Row[]) {
+    if (records.length) for (const h of this.hooks) await h.afterBackfill?.(tx, entity, records);
   }
 
   async afterRemove(tx: Db, entity: CompiledEntity, ids: string[]) {

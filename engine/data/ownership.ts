@@ -13,7 +13,9 @@ import { forbidden } from '../access/policy.js';
 import type { Principal } from '../access/principal.js';
 import { writeAudit, type AuditEntry } from '../audit/log.js';
 import { compileFilter } from '../rules/to-sql.js';
-import { filterScope } from './query.js';
+import { columnText, filterScope, selectFrom } from './query.js';
+import { decodeRows } from './records.js';
+import type { Assigned } from './hooks.js';
 import type { DataService, OperationContext } from './service.js';
 import type { Db } from '../db/database.js';
 
@@ -127,6 +129,7 @@ export class OwnershipService {
           '/to',
         );
       await this.logAssignments(tx, entity, rows, toUser, guard.userId, typeof reason === 'string' ? reason : null);
+      await this.data.hooks.afterAssign(tx, ctx, entity, assignedRecords(this.data, tx, entity, rows));
       return { assigned: rows.length, to: toUser, ids: rows.map((r) => r.id) };
     });
     this.data.committed(entity.name);
@@ -360,4 +363,25 @@ export class OwnershipService {
     if (!ctx.principal) throw new AppError(401, 'unauthenticated', 'Log in first');
     return ctx.principal;
   }
+}
+
+/** What the record hooks learn of an assignment; the rows are read only if a hook asks. */
+function assignedRecords(
+  data: DataService,
+  tx: Db,
+  entity: CompiledEntity,
+  rows: { id: string; from_owner: string | null }[],
+): Assigned {
+  const ids = rows.map((r) => r.id);
+  let read: Promise<Record<string, unknown>[]> | undefined;
+  return {
+    ids,
+    formerOwners: new Map(rows.map((r) => [r.id, r.from_owner])),
+    rows: () => {
+      read ??= data.database
+        .rows(sql`${selectFrom(entity, entity.columnNames)} where ${sql.raw(columnText(entity, 'id'))} in ${ids}`, tx)
+        .then((raw) => decodeRows(entity, raw));
+      return read;
+    },
+  };
 }

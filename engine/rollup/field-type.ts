@@ -27,6 +27,9 @@ const returnsOf = (f: FieldDoc) => RETURNS[String(f.returns ?? (f.op === 'count'
 const NUMERIC = new Set(['integer', 'decimal', 'currency', 'percent']);
 const ORDERED = new Set([...NUMERIC, 'date', 'datetime']);
 
+/** System fields a roll-up's filter may read: those that change only through a write the roll-ups follow. */
+const ROLLUP_SYSTEM_FIELDS = ['owner_id', 'created_by', 'created_at'];
+
 export const rollupFieldType: FieldTypeDefinition = {
   name: 'rollup',
   label: { en: 'Roll-up summary', 'zh-CN': '汇总' },
@@ -72,10 +75,15 @@ export const rollupFieldType: FieldTypeDefinition = {
       }
     } else if (f.returns !== undefined && f.returns !== 'integer')
       errors.push({ path: '/returns', code: 'invalid_rollup', message: 'count returns integer' });
-    // The filter is over the child's own fields; no $now or $user: the stored value must not depend on when or who.
+    // The filter is over the child's own fields, its owner and its creation; no $now or $user: the stored
+    // value must not depend on when or who reads it. (An assignment refreshes roll-ups that read the owner.)
     if (f.where !== undefined)
       errors.push(
-        ...checkRule(f.where, { fields: new Set(child.fields.map((x) => x.name)), allowContext: false, path: '/where' }).errors,
+        ...checkRule(f.where, {
+          fields: new Set([...child.fields.map((x) => x.name), ...ROLLUP_SYSTEM_FIELDS]),
+          allowContext: false,
+          path: '/where',
+        }).errors,
       );
     return errors;
   },

@@ -223,6 +223,94 @@ describe.each(drivers)('roll-up fields on %s', (driver) => {
     expect((await get('vendor', vendor.id)).order_count).toBe(expected);
   });
 
+  it('follows an assignment when it filters on the owner; owner_id automations see the assignment', async () => {
+    const buyer = await e.createUser({ username: 'buyer', display_name: '采购员', roles: [], password: 'buyer password 1' });
+    // The vendor as deployed now (earlier tests added fields), with one more roll-up.
+    const vendorDoc = (await e.call('GET', '/api/meta/documents/entity/vendor')).body;
+    vendorDoc.fields.push({
+      name: 'admins_orders',
+      type: 'rollup',
+      label: L("Admin's orders"),
+      of: 'po',
+      via: 'vendor',
+      op: 'count',
+      where: { '==': [{ var: 'owner_id' }, e.admin.id] },
+    });
+    const docs: any[] = [vendorDoc];
+    docs.push({
+      kind: 'automation',
+      name: 'po_reassigned',
+      label: L('Reassigned'),
+      entity: 'po',
+      trigger: { fieldChanged: ['owner_id'] },
+      actions: [{ type: 'create_record', entity: 'po_line', values: { po: { var: 'id' }, amount: 1, status: 'shipped' } }],
+    });
+    const deployed = await e.call('POST', '/api/meta/deploy', { documents: docs });
+    expect([deployed.status, deployed.body.error]).toEqual([201, undefined]);
+    const other = (await e.call('POST', '/api/data/vendor', { name: '独立供应商' })).body.data;
+    const [p1, p2] = await Promise.all(
+      ['甲', '乙'].map(async (title) => (await e.call('POST', '/api/data/po', { title, vendor: other.id })).body.data),
+    );
+    expect((await get('vendor', other.id)).admins_orders).toBe(2);
+    expect((await e.call('POST', `/api/data/po/${p1.id}/assign`, { to: buyer.id })).status).toBe(200);
+    expect((await get('vendor', other.id)).admins_orders).toBe(1);
+    // The automation ran for the assigned order only, in the assignment's transaction.
+    expect(await get('po', p1.id)).toMatchObject({ lines: 1, total: 1 });
+    expect(await get('po', p2.id)).toMatchObject({ lines: 0 });
+    // A bulk assignment back: one call, both roll-ups and automations follow.
+    const back = await e.call('POST', '/api/data/po/assign', { to: e.admin.id, from: buyer.id });
+    expect([back.status, back.body.data?.assigned]).toEqual([200, 1]);
+    expect((await get('vendor', other.id)).admins_orders).toBe(2);
+    expect(await get('po', p1.id)).toMatchObject({ lines: 2 });
+    const removed = await e.call('POST', '/api/meta/deploy', {
+      documents: [],
+      delete: [{ kind: 'automation', name: 'po_reassigned' }],
+    });
+    expect(removed.status).toBe(201);
+  });
+
+  it('follows a deploy that changes the formula of the field it sums (the backfill refreshes the parents)', async () => {
+    const current = async (name: string) => (await e.call('GET', `/api/meta/documents/entity/${name}`)).body;
+    const [poDoc, lineDoc] = [await current('po'), await current('po_line')];
+    const net = (rate: number) => ({
+      name: 'net',
+      type: 'formula',
+      label: L('Net'),
+      returns: 'currency',
+      expr: { '*': [{ var: 'amount' }, rate] },
+    });
+    poDoc.fields.push({
+      name: 'net_total',
+      type: 'rollup',
+      label: L('Net total'),
+      of: 'po_line',
+      via: 'po',
+      op: 'sum',
+      field: 'net',
+      returns: 'currency',
+    });
+    const po = await newPo('净额');
+    await line(po.id, 100);
+    await line(po.id, 300);
+    const deploy = async (rate: number) => {
+      const res = await e.call('POST', '/api/meta/deploy', {
+        documents: [poDoc, { ...lineDoc, fields: [...lineDoc.fields, net(rate)] }],
+      });
+      expect([res.status, res.body.error]).toEqual([201, undefined]);
+    };
+    const settles = async (expected: number) => {
+      const until = Date.now() + 20_000;
+      while ((await get('po', po.id)).net_total !== expected && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      return (await get('po', po.id)).net_total;
+    };
+    await deploy(0.9);
+    expect(await settles(360)).toBe(360);
+    await deploy(0.8); // only the lines' formula changed: their backfill must carry it to the orders
+    expect(await settles(320)).toBe(320);
+    expect((await get('po_line', (await line(po.id, 10)).id)).net).toBe(8);
+    expect((await get('po', po.id)).net_total).toBe(328);
+  });
+
   it('refuses roll-ups that cannot be computed, naming the option', async () => {
     const bad = (field: Record<string, unknown>) => {
       const docs = structuredClone(app) as any[];
