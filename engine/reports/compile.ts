@@ -14,7 +14,7 @@ import type { DictionaryDoc } from '../model/kinds/dictionary.js';
 import { compileFilter, type FilterScope } from '../rules/to-sql.js';
 import { columnRef, tableText } from '../data/query.js';
 import type { AggregateSource as Source, Column } from '../data/operations/aggregate.js';
-import { bucketStart, shiftBucket, yearEarlier } from './dates.js';
+import { bucketStart, shiftBucket, yearEarlier, zonedMidnight } from './dates.js';
 import {
   dimensionName,
   type Aggregate,
@@ -63,6 +63,8 @@ export interface RunContext {
   params: Record<string, unknown>;
   /** json-logic context of filters: $user, $now, $params. */
   context: Record<string, unknown>;
+  /** The report's time zone: where a date parameter's day begins when it meets a datetime field. */
+  timeZone: string;
 }
 
 export interface SummaryPlan {
@@ -100,19 +102,56 @@ const ADDS_UP = (m: MeasurePlan) =>
 export const MAX_GROUPS = 50_000;
 const text = (l: { en: string; 'zh-CN': string } | undefined, lang: Lang) => l?.[lang];
 
+const varName = (rule: unknown): string | undefined => {
+  if (!rule || typeof rule !== 'object' || Array.isArray(rule)) return undefined;
+  const entries = Object.entries(rule);
+  if (entries.length !== 1 || entries[0]![0] !== 'var') return undefined;
+  const raw = entries[0]![1];
+  const name = Array.isArray(raw) ? raw[0] : raw;
+  return typeof name === 'string' ? name : undefined;
+};
+
 /** The report filter with `$params.x` replaced by the values, so it stands alone as a list filter. */
-export function bindParams(rule: unknown, params: Record<string, unknown>): unknown {
-  if (Array.isArray(rule)) return rule.map((r) => bindParams(r, params));
-  if (rule && typeof rule === 'object') {
-    const entries = Object.entries(rule);
-    if (entries.length === 1 && entries[0]![0] === 'var') {
-      const raw = entries[0]![1];
-      const name = Array.isArray(raw) ? raw[0] : raw;
-      if (typeof name === 'string' && name.startsWith('$params.')) return params[name.slice(8)] ?? null;
-    }
-    return Object.fromEntries(entries.map(([k, v]) => [k, bindParams(v, params)]));
-  }
-  return rule;
+export function bindParams(rule: unknown, run: Pick<RunContext, 'params' | 'source' | 'timeZone'>): unknown {
+  const bind = (r: unknown): unknown => {
+    const name = varName(r);
+    if (name?.startsWith('$params.')) return run.params[name.slice(8)] ?? null;
+    if (Array.isArray(r)) return r.map(bind);
+    return r && typeof r === 'object' ? Object.fromEntries(Object.entries(r).map(([k, v]) => [k, bind(v)])) : r;
+  };
+  return bind(datesAsInstants(rule, run));
+}
+
+const COMPARISONS = new Set(['==', '!=', '===', '!==', '<', '<=', '>', '>=']);
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * A date parameter compared with a datetime field ("created from $params.from") means the start of
+ * that day in the report's time zone: the parameter becomes that instant, which the filter compiler
+ * compares exactly (a bare date against a datetime would be a type mismatch).
+ */
+export function datesAsInstants(rule: unknown, run: Pick<RunContext, 'params' | 'source' | 'timeZone'>): unknown {
+  if (Array.isArray(rule)) return rule.map((r) => datesAsInstants(r, run));
+  if (!rule || typeof rule !== 'object') return rule;
+  return Object.fromEntries(
+    Object.entries(rule).map(([op, args]) => {
+      if (!COMPARISONS.has(op) || !Array.isArray(args)) return [op, datesAsInstants(args, run)];
+      const meetsDatetime = args.some((a) => {
+        const name = varName(a);
+        return name !== undefined && !name.startsWith('$') && run.source.column(name, '', false)?.kind === 'datetime';
+      });
+      return [
+        op,
+        args.map((a) => {
+          const name = varName(a);
+          const value = name?.startsWith('$params.') ? run.params[name.slice(8)] : undefined;
+          return meetsDatetime && typeof value === 'string' && DAY.test(value)
+            ? zonedMidnight(value, run.timeZone)
+            : datesAsInstants(a, run);
+        }),
+      ];
+    }),
+  );
 }
 
 /** A filter scope over the report's source: fields and paths through references, each checked readable. */
@@ -128,8 +167,8 @@ export function sourceScope(source: Source, context: Record<string, unknown>, at
 }
 
 /** A json-logic condition of the report (filter, measure filter) over its source; `at` points at it in the document. */
-export function compileCondition(source: Source, rule: unknown, context: Record<string, unknown>, at: string): SQL {
-  return compileFilter(rule, sourceScope(source, context, at));
+export function compileCondition(run: RunContext, rule: unknown, at: string): SQL {
+  return compileFilter(datesAsInstants(rule, run), sourceScope(run.source, run.context, at));
 }
 
 /** The value of a range bound: a literal date or a parameter's. */
@@ -276,7 +315,7 @@ export function measureInputs(
     if (m.field) select.push(sql`${source.column(m.field, pointer('measures', j, 'field'))!.sql} as ${sql.raw(`v${j}`)}`);
     if (m.filter !== undefined)
       select.push(
-        sql`coalesce(${compileCondition(source, m.filter, run.context, pointer('measures', j, 'filter'))}, false) as ${sql.raw(`f${j}`)}`,
+        sql`coalesce(${compileCondition(run, m.filter, pointer('measures', j, 'filter'))}, false) as ${sql.raw(`f${j}`)}`,
       );
     return { field: Boolean(m.field), filter: m.filter !== undefined };
   });
@@ -327,7 +366,7 @@ export function compileSummary(doc: ReportDoc, run: RunContext): SummaryPlan {
   select.push(...inputs.select);
   const where: SQL[] = [source.live()];
   if (scope) where.push(scope);
-  const filter = doc.filter === undefined ? undefined : compileCondition(source, doc.filter, run.context, '/filter');
+  const filter = doc.filter === undefined ? undefined : compileCondition(run, doc.filter, '/filter');
   if (filter) where.push(filter);
   for (const d of all) {
     if (d.range) where.push(rangeSql(d.column, d === timeDim && readFrom ? readFrom : d.range.from, d.range.to, tz));
@@ -455,7 +494,7 @@ export function compileSummary(doc: ReportDoc, run: RunContext): SummaryPlan {
     fiscalStart: fiscal,
     shownFrom: readFrom && timeDim?.range && readFrom < timeDim.range.from ? timeDim.range.from : undefined,
     top,
-    filter: doc.filter === undefined ? undefined : bindParams(doc.filter, run.params),
+    filter: doc.filter === undefined ? undefined : bindParams(doc.filter, run),
     rollup,
   };
 }

@@ -116,6 +116,8 @@ export function bucketLabel(start: string, bucket: Bucket, fiscalStart = 1, lang
 const RELATIVE: Record<string, (t: string) => string> = {
   today: (t) => t,
   start_of_month: (t) => bucketStart(t, 'month'),
+  /** The first day of the twelve months that end with this one. */
+  start_of_last_12_months: (t) => shiftBucket(bucketStart(t, 'month'), 'month', -11),
   start_of_next_month: (t) => shiftBucket(bucketStart(t, 'month'), 'month', 1),
   start_of_quarter: (t) => bucketStart(t, 'quarter'),
   start_of_next_quarter: (t) => shiftBucket(bucketStart(t, 'quarter'), 'quarter', 1),

@@ -23,7 +23,7 @@ function setup(doc: ReportDoc, entity: CompiledEntity, run: RunContext) {
   const labels = new Map(dictionary.items.map((i) => [i.value, i.label[run.lang]]));
   const where: SQL[] = [source.live()];
   if (scope) where.push(scope);
-  if (doc.filter !== undefined) where.push(compileCondition(source, doc.filter, run.context, '/filter'));
+  if (doc.filter !== undefined) where.push(compileCondition(run, doc.filter, '/filter'));
   const workflows = entity.workflows.filter((w) => w.doc.stateField === funnel.field).map((w) => w.doc.name);
   return { source, funnel, stageColumn, field, stages, labels, where, workflows };
 }
@@ -71,7 +71,7 @@ export function compileFunnel(doc: ReportDoc, entity: CompiledEntity, run: RunCo
     agg as (select _st, ${sql.join(aggs, sql`, `)} from base where _st is not null group by _st)
     select s.value as stage, s.ord::int as ord, ${sql.join(outs, sql`, `)}
     from unnest(${sql.param(stages)}::text[]) with ordinality as s(value, ord) left join agg a on a._st = s.ord order by s.ord`;
-  const filter = doc.filter === undefined ? undefined : bindParams(doc.filter, run.params);
+  const filter = doc.filter === undefined ? undefined : bindParams(doc.filter, run);
 
   const shape = (raw: Record<string, unknown>[], lang: Lang): ReportData => {
     const first = raw.length ? Number(raw[0]!.m0) : 0;
@@ -120,7 +120,7 @@ export function compileTimeInStage(doc: ReportDoc, entity: CompiledEntity, run: 
     select x.value as stage, count(st.days)::int as stays, avg(st.days)::float8 as avg_days,
       (percentile_cont(0.5) within group (order by st.days))::float8 as median_days, max(st.days)::float8 as max_days
     from unnest(${sql.param(stages)}::text[]) with ordinality as x(value, ord) left join st on st.state = x.value group by x.value, x.ord order by x.ord`;
-  const filter = doc.filter === undefined ? undefined : bindParams(doc.filter, run.params);
+  const filter = doc.filter === undefined ? undefined : bindParams(doc.filter, run);
   const shape = (raw: Record<string, unknown>[], lang: Lang): ReportData => {
     const zh = lang === 'zh-CN';
     const rows = raw.map((r) => ({

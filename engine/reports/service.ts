@@ -109,6 +109,7 @@ export class ReportService {
       action: source.action,
       params,
       context: { $user: ctx.principal?.context ?? {}, $now: new Date().toISOString(), $params: params },
+      timeZone: doc.timeZone ?? 'UTC',
     };
     switch (doc.shape ?? 'summary') {
       case 'tabular':

@@ -28,7 +28,7 @@ export function compileTabular(doc: ReportDoc, _entity: CompiledEntity, run: Run
   select.push(sql`(count(*) over ())::int as _count`);
   const where: SQL[] = [source.live()];
   if (scope) where.push(scope);
-  if (doc.filter !== undefined) where.push(compileCondition(source, doc.filter, run.context, '/filter'));
+  if (doc.filter !== undefined) where.push(compileCondition(run, doc.filter, '/filter'));
   const order = (doc.sort ?? []).map((s) => {
     const c = columns[paths.indexOf(s.by)]!.column;
     return sql`${c.sql} ${sql.raw(s.desc ? 'desc nulls last' : 'asc nulls first')}`;
@@ -68,5 +68,5 @@ export function compileTabular(doc: ReportDoc, _entity: CompiledEntity, run: Run
     });
     return { columns: cols, rows, totals };
   };
-  return { sql: statement, shape, filter: doc.filter === undefined ? undefined : bindParams(doc.filter, run.params) };
+  return { sql: statement, shape, filter: doc.filter === undefined ? undefined : bindParams(doc.filter, run) };
 }

@@ -9,6 +9,7 @@ import {
   yearEarlier,
   zonedMidnight,
 } from '../../engine/reports/dates.js';
+import { bindParams, datesAsInstants } from '../../engine/reports/compile.js';
 
 describe('report dates', () => {
   it('labels periods in both languages, fiscal years named by the year they start in', () => {
@@ -44,5 +45,43 @@ describe('report dates', () => {
     expect(zonedMidnight('2026-03-08', 'America/New_York')).toBe('2026-03-08T05:00:00.000Z'); // EST until 2 am
     expect(zonedMidnight('2026-03-09', 'America/New_York')).toBe('2026-03-09T04:00:00.000Z'); // EDT
     expect(zonedMidnight('2026-04-01', 'Pacific/Kiritimati')).toBe('2026-03-31T10:00:00.000Z');
+  });
+});
+
+describe('date parameters meeting datetime fields', () => {
+  const source = {
+    column: (name: string) =>
+      ({ created_at: { kind: 'datetime' }, due_date: { kind: 'date' } })[name as 'created_at' | 'due_date'],
+  } as never;
+  const run = { params: { from: '2026-03-01', label: '2026-03-01' }, source, timeZone: 'Asia/Shanghai' };
+
+  it('become the start of that day in the report’s zone; against a date field they stay dates', () => {
+    const rule = {
+      and: [
+        { '>=': [{ var: 'created_at' }, { var: '$params.from' }] },
+        { '>=': [{ var: 'due_date' }, { var: '$params.from' }] },
+        { '==': [{ var: 'title' }, { var: '$params.label' }] },
+      ],
+    };
+    expect(datesAsInstants(rule, run)).toEqual({
+      and: [
+        { '>=': [{ var: 'created_at' }, '2026-02-28T16:00:00.000Z'] },
+        { '>=': [{ var: 'due_date' }, { var: '$params.from' }] },
+        { '==': [{ var: 'title' }, { var: '$params.label' }] },
+      ],
+    });
+    // The drill-down filter carries the same instant, so the list counts what the report counted.
+    expect(bindParams(rule, run)).toEqual({
+      and: [
+        { '>=': [{ var: 'created_at' }, '2026-02-28T16:00:00.000Z'] },
+        { '>=': [{ var: 'due_date' }, '2026-03-01'] },
+        { '==': [{ var: 'title' }, '2026-03-01'] },
+      ],
+    });
+  });
+
+  it('start_of_last_12_months is the first day of the twelve months ending with this one', () => {
+    expect(relativeDate('start_of_last_12_months', 'Asia/Shanghai', new Date('2026-11-27T12:00:00Z'))).toBe('2025-12-01');
+    expect(relativeDate('start_of_last_12_months', 'UTC', new Date('2026-01-31T12:00:00Z'))).toBe('2025-02-01');
   });
 });

@@ -295,4 +295,61 @@ describe.each(drivers)('sample service app on %s', (driver) => {
     expect(await titles('service_mgr')).toEqual(['别人的工单', '工程师自己的工单']);
     expect((await as('rep_east', 'GET', '/api/data/ticket')).status).toBe(403);
   });
+
+  it('analyses service by time and type: the reports agree with an independent count, the dashboard is the manager’s home', async () => {
+    // A resolved ticket knows how long it took and whether it kept its deadline.
+    const quick = await newTicket({ subject: '快速解决的工单' });
+    await as('service_mgr', 'POST', `/api/data/ticket/${quick.id}/transitions/assign`, { input: { owner: ids.engineer } });
+    expect((await as('engineer', 'POST', `/api/data/ticket/${quick.id}/transitions/start`)).status).toBe(200);
+    const resolved = await as('engineer', 'POST', `/api/data/ticket/${quick.id}/transitions/resolve`, {
+      input: { resolution: '重启服务后恢复' },
+    });
+    expect([resolved.status, resolved.body.error]).toEqual([200, undefined]);
+    const done = (await e.call('GET', `/api/data/ticket/${quick.id}`)).body.data;
+    const hours = (new Date(done.resolved_at).getTime() - new Date(done.created_at).getTime()) / HOUR;
+    expect(done.resolution_time).toBeCloseTo(hours, 2);
+    expect(done.resolved_in_time).toBe(true);
+    expect((await newTicket()).resolved_in_time).toBeNull();
+
+    const sla = await e.call('GET', '/api/reports/ticket_sla');
+    expect(sla.status, JSON.stringify(sla.body)).toBe(200);
+    const expected = await e.database.rows<{ level: string; tickets: number; resolved: number; in_time: number }>(
+      sql`select service_level as level, count(*)::int as tickets, count(resolved_at)::int as resolved,
+                 count(*) filter (where resolved_at <= resolution_due)::int as in_time
+          from ticket where deleted_at is null group by service_level order by service_level`,
+    );
+    const rows = Object.fromEntries(sla.body.data.rows.map((r: any) => [r.service_level, r]));
+    expect(expected.length).toBeGreaterThan(1);
+    for (const x of expected) {
+      expect([x.level, rows[x.level].tickets, rows[x.level].resolved, rows[x.level].in_time]).toEqual([
+        x.level,
+        x.tickets,
+        x.resolved,
+        x.in_time,
+      ]);
+      expect(rows[x.level].in_time_rate).toBeCloseTo(x.resolved ? x.in_time / x.resolved : 0, 6);
+    }
+    // Every service report runs for the service manager; the service dashboard is their home, every widget computed.
+    for (const name of [
+      'ticket_volume',
+      'ticket_trend',
+      'ticket_channels',
+      'service_satisfaction',
+      'engineer_workload',
+      'complaints_by_severity',
+    ]) {
+      const r = await as('service_mgr', 'GET', `/api/reports/${name}`);
+      expect([name, r.status]).toEqual([name, 200]);
+      expect(r.body.data.rows.length, name).toBeGreaterThan(0);
+    }
+    const trend = (await e.call('GET', '/api/reports/ticket_trend')).body.data;
+    expect(trend.rows).toHaveLength(12); // the twelve months ending with this one, empty ones filled
+    expect(trend.rows.at(-1).tickets).toBe(
+      (await e.database.rows<{ n: number }>(sql`select count(*)::int as n from ticket where deleted_at is null`))[0].n,
+    );
+    const home = await as('service_mgr', 'GET', '/api/dashboards/home');
+    expect([home.status, home.body.data?.name]).toEqual([200, 'service_home']);
+    for (const w of home.body.data.widgets) expect(w.error, w.name).toBeUndefined();
+    expect((await as('rep_east', 'GET', '/api/dashboards/service_home')).status).toBe(403);
+  });
 });
