@@ -9,7 +9,7 @@
  * actions and notifications.
  */
 import { recordJobFailure } from '../notifications/job-failures.js';
-import { t } from '../model/language.js';
+import { t, type Lang } from '../model/language.js';
 import { sql } from 'drizzle-orm';
 import { AppError, badRequest, conflict, notFound, unprocessable, pointer } from '../errors.js';
 import type { Db } from '../db/database.js';
@@ -138,10 +138,13 @@ export class ApprovalService {
     return approvalsOf(this.data.model()).get(entity.name);
   }
 
-  private required(entity: CompiledEntity) {
+  private required(entity: CompiledEntity, lang: Lang = 'en') {
     const approval = this.approvalOf(entity);
     if (!approval)
-      throw notFound('no_approval', `${entity.label.en} has no approval process / ${entity.label['zh-CN']}没有审批流程`);
+      throw notFound(
+        'no_approval',
+        t(lang, `${entity.label.en} has no approval process`, `${entity.label['zh-CN']}没有审批流程`),
+      );
     return approval;
   }
 
@@ -222,7 +225,7 @@ export class ApprovalService {
   ) {
     const comment = this.comment(body);
     const entity = this.data.entity(entityName);
-    const approval = this.required(entity);
+    const approval = this.required(entity, ctx.lang);
     const guard = this.data.guard(ctx);
     // Inside an outer transaction (the demo-data loader) this is a savepoint.
     const result = await (outer ?? this.data.database.db).transaction(async (tx) => {
@@ -343,7 +346,7 @@ export class ApprovalService {
       const { task, request } = await this.openTask(tx, ctx, taskId);
       entityName = request.entity;
       const entity = this.data.entity(request.entity);
-      const approval = this.required(entity);
+      const approval = this.required(entity, ctx.lang);
       await tx.execute(sql`update approval.tasks set status = ${decision === 'approve' ? 'approved' : 'rejected'}, decided_at = now(),
         decided_by = ${ctx.principal?.userId ?? null}, comment = ${comment ?? null} where id = ${task.id}`);
       const step = approval.doc.steps.find((s) => s.name === request.step)!;
@@ -435,11 +438,11 @@ export class ApprovalService {
             job: `approval ${request.approval}, step ${request.step}`,
             entity: this.data.entity(request.entity),
             recordId: request.record_id,
-            error: new AppError(
-              409,
-              'no_manager',
-              `The approver ${task.assignee} has no active manager to escalate to / 审批人没有可上报的在职上级`,
-            ),
+            error: new AppError(409, 'no_manager', `The approver ${task.assignee} has no active manager to escalate to`),
+            reason: {
+              en: 'The approver has no active manager to escalate to; the task waits for them.',
+              'zh-CN': '审批人没有可上报的在职上级，任务仍由其审批。',
+            },
           },
           tx,
         );
@@ -745,7 +748,7 @@ export class ApprovalService {
    */
   async state(ctx: OperationContext, entityName: string, id: string) {
     const entity = this.data.entity(entityName);
-    const approval = this.required(entity);
+    const approval = this.required(entity, ctx.lang);
     const record = await this.data
       .findWithRights(this.data.database.db, this.data.guard(ctx), entity, id, [])
       .then((r) => r.record);

@@ -9,6 +9,7 @@ import { getCookie } from 'hono/cookie';
 import { AppError, badRequest } from '../errors.js';
 import type { OperationContext } from '../data/service.js';
 import { languageOf } from '../model/language.js';
+import { inCallersLanguage } from './messages.js';
 import { logFailure } from '../log.js';
 import type { AppDeps } from './deps.js';
 import { honoPath, MAX_BODY, type Env, type Route } from './route.js';
@@ -65,12 +66,16 @@ export function createApp(deps: AppDeps, routes: readonly Route[] = ROUTES) {
   const app = new Hono<Env>();
   const { auth } = deps;
 
+  const answer = (c: Context<Env>, err: AppError) => {
+    const said = inCallersLanguage(err, langOf(c));
+    return c.json(said.toJSON(), said.status as 400, said.headers);
+  };
   app.onError((err, c) => {
-    if (err instanceof AppError) return c.json(err.toJSON(), err.status as 400, err.headers);
+    if (err instanceof AppError) return answer(c, err);
     logFailure(`${c.req.method} ${c.req.path}`, err);
-    return c.json({ error: { code: 'internal_error', message: 'Something went wrong on the server' } }, 500);
+    return answer(c, new AppError(500, 'internal_error', 'Something went wrong on the server'));
   });
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) => answer(c, new AppError(404, 'not_found', `No route ${c.req.method} ${c.req.path}`)));
 
   // Authentication: a bearer token (API clients) or the session cookie (browsers). Runs for every /api
   // path but the open routes', so an unknown path answers 401 to a stranger, not 404.

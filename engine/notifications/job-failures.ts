@@ -34,6 +34,8 @@ export interface JobFailure {
   entity?: CompiledEntity;
   recordId?: string;
   error: unknown;
+  /** Why, in both languages, when the job knows better than the error's text (the owner reads it in theirs). */
+  reason?: { en: string; 'zh-CN': string };
 }
 
 const KIND_ZH = { timer: '定时流转', escalation: '审批上报', automation: '定时自动化' } as const;
@@ -69,7 +71,10 @@ export async function recordJobFailure(database: Database, failure: JobFailure, 
         en: `${failure.kind === 'timer' ? 'A timed step' : failure.kind === 'escalation' ? 'An escalation' : 'A scheduled automation'} did not run on a ${title.en}`,
         'zh-CN': `${title['zh-CN']}的${KIND_ZH[failure.kind]}未能执行`,
       },
-      body: { en: `${failure.job}: ${message}`, 'zh-CN': `${failure.job}：${message}` },
+      body: {
+        en: `${failure.job}: ${failure.reason?.en ?? message}`,
+        'zh-CN': `${failure.job}：${failure.reason?.['zh-CN'] ?? message}`,
+      },
     },
     { entity: failure.entity.name, recordId: failure.recordId, template: `job-failure:${failure.kind}` },
   );

@@ -18,6 +18,7 @@ import type { ApprovalService } from '../approvals/service.js';
 import { planSet, SeedError, streamFor, type DemoFile, type GeneratorScope, type PlannedRow } from './generate.js';
 import type { FieldBackfill } from '../../metadata/backfill.js';
 import { backdate, backdateApproval, mark, type BackdatePlan } from './backdate.js';
+import { clearDatedNumbers } from './renumber.js';
 
 export const SEED_SQL = `
 create schema if not exists seed;
@@ -108,6 +109,7 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
   const counts: Record<string, number> = {};
   /** The records of the load by entity, for what follows the commit. */
   const loadedIds = new Map<string, string[]>();
+  let renumber: [string, string][] = [];
   const loaded = await database.db.transaction(async (outer) => {
     const tx = inline(outer);
     // Two processes starting at once: the second waits, then finds the run recorded.
@@ -160,10 +162,13 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
       }
     }
     await backdate(database, tx, data.model(), plan);
+    renumber = await clearDatedNumbers(database, tx, data.model(), plan.start.audit);
     await tx.execute(sql`insert into seed.runs (name, counts) values (${run}, ${JSON.stringify(counts)}::jsonb)`);
     return true;
   });
   if (loaded) {
+    // Dated auto-numbers follow the backdated creation times (renumber.ts).
+    for (const [entity, field] of renumber) await engine.backfill.number(entity, field);
     // Formulas that read the creation time (deadlines) hold for the backdated times, and the timers
     // of the records' current states are set for them: an overdue ticket escalates.
     for (const [entity, ids] of loadedIds) {

@@ -95,6 +95,34 @@ describe.each(drivers)("messages in the caller's language on %s", (driver) => {
     expect([task.status, task.body.error.message]).toEqual([404, '没有您的审批任务 00000000-0000-7000-8000-000000000000']);
   });
 
+  it('says request-format errors in Chinese too, keeping codes and paths; English callers keep English', async () => {
+    const badJson = await e.call('POST', '/api/data/memo', '{"title": ', zh);
+    expect([badJson.status, badJson.body.error]).toEqual([400, { code: 'invalid_json', message: '请求体不是有效的 JSON' }]);
+    const unknown = await e.call('GET', '/api/data/memo?colour=red', undefined, zh);
+    expect(unknown.body.error).toMatchObject({
+      code: 'unknown_parameter',
+      message: '未知的查询参数',
+      details: [{ path: '/query/colour' }],
+    });
+    const memo = (await e.call('POST', '/api/data/memo', { title: '版本' })).body.data;
+    const noVersion = await e.call('PATCH', `/api/data/memo/${memo.id}`, { title: '无版本' }, zh);
+    expect([noVersion.status, noVersion.body.error.code, noVersion.body.error.message]).toEqual([
+      428,
+      'version_required',
+      '请提供读取时的版本号（If-Match 请求头或请求体中的 version）',
+    ]);
+    const missing = await e.call('GET', '/api/data/memo/00000000-0000-7000-8000-000000000000', undefined, zh);
+    expect(missing.body.error).toEqual({ code: 'record_not_found', message: '记录不存在，或您无权查看' });
+    const route = await e.call('GET', '/api/nowhere', undefined, zh);
+    expect([route.status, route.body.error.message]).toEqual([404, '接口不存在']);
+    const noApproval = await e.call('GET', `/api/data/memo/${memo.id}/approval`, undefined, zh);
+    expect([noApproval.status, noApproval.body.error.message]).toEqual([404, '备忘没有审批流程']);
+    // Messages thrown in Chinese stay as they were; English callers read English.
+    expect((await e.call('POST', '/api/data/memo', '{"title": ', { 'accept-language': 'en' })).body.error.message).toMatch(
+      /^The request body is not valid JSON/,
+    );
+  });
+
   it("prefers the user's own language to the browser's", async () => {
     const u = await e.createUser({
       username: 'li',

@@ -267,6 +267,19 @@ describe.each(drivers)('approvals on %s', (driver) => {
       [ids.boss]: ['pending', 'escalated'],
     });
     expect((await as('b2', 'GET', '/api/approvals/inbox')).body.data.find((t: any) => t.recordId === p.id)).toBeUndefined();
+    // top has no manager: their escalation cannot happen — kept on the record, and the owner is told why, in their language.
+    const failures = async () =>
+      (await e.call('GET', '/api/meta/job-failures')).body.data.filter((f: any) => f.record_id === p.id);
+    for (let i = 0; i < 40 && !(await failures()).length; i++) await sleep(250);
+    expect((await failures())[0]).toMatchObject({ kind: 'escalation', code: 'no_manager', entity: 'purchase' });
+    const told = (await as('buyer', 'GET', '/api/notifications')).body.data.filter(
+      (n: any) => n.recordId === p.id && n.template === 'job-failure:escalation',
+    );
+    expect(told.length).toBeGreaterThan(0);
+    expect(told[0].subject['zh-CN']).toBe('Purchase的审批上报未能执行');
+    expect(told[0].body['zh-CN']).toMatch(/审批人没有可上报的在职上级/);
+    expect(told[0].body.en).toMatch(/no active manager/);
+    expect(told[0].body['zh-CN']).not.toMatch(/no active manager/);
     // The manager's vote counts in the step: 2 of 3 ≥ 60 %.
     await decide('boss', p.id, 'approve');
     expect((await decide('top', p.id, 'approve')).status).toBe('approved');

@@ -169,6 +169,33 @@ describe.each(drivers)('demo data on %s', (driver) => {
     expect(stays.gaps).toBe(0);
     // Won and lost deals closed on the day of their last step, not on the day of the load.
     expect(await count('opportunity', sql`stage in ('won', 'lost') and actual_close_date >= current_date - 1`)).toBeLessThan(20);
+    // Open deals are expected to close from now on, not in the past.
+    expect(await count('opportunity', sql`stage not in ('won', 'lost') and expected_close_date < current_date`)).toBe(0);
+    expect(await count('opportunity', sql`stage not in ('won', 'lost')`)).toBeGreaterThan(50);
+    // Dated auto-numbers carry the month the record was (back)dated to (OPP-202503-0007), none missing.
+    for (const [entity, field] of [
+      ['opportunity', 'opportunity_no'],
+      ['order', 'order_no'],
+      ['receivable', 'receivable_no'],
+      ['ticket', 'ticket_no'],
+    ]) {
+      const month = sql`substr(split_part(${sql.identifier(field)}, '-', 2), 1, 6)`;
+      const [n] = await e.database.rows<{ wrong: number; months: number; missing: number }>(
+        sql`select count(*) filter (where ${month} <> to_char(created_at at time zone 'Asia/Shanghai', 'YYYYMM'))::int as wrong,
+                   count(distinct ${month})::int as months,
+                   count(*) filter (where ${sql.identifier(field)} is null)::int as missing
+            from ${sql.identifier(entity)}`,
+      );
+      expect([entity, n.wrong, n.missing]).toEqual([entity, 0, 0]);
+      expect(n.months, entity).toBeGreaterThan(6);
+    }
+    // Numbers of one month follow creation order.
+    const [order] = await e.database.rows<{ inversions: number }>(
+      sql`select count(*)::int as inversions from (
+            select opportunity_no, lag(opportunity_no) over (partition by substr(opportunity_no, 1, 10) order by created_at, id) as prev
+            from opportunity) x where prev > opportunity_no`,
+    );
+    expect(order.inversions).toBe(0);
 
     // Through the operations as the demo users: owners and creators are the reps, formulas and numbers filled in, audited.
     const owners = await e.database.rows<{ username: string; n: number }>(
