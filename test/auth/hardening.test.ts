@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, startEngine, type TestEngine } from '../support/engine.js';
 import { clientAddress, parseTrustProxy } from '../../engine/http/client.js';
 import { createFirstAdministrator } from '../../engine/auth/first-admin.js';
+import { createEngine } from '../../engine/engine.js';
 
 /** A request as @hono/node-server hands it over: the Node stream (with its socket) in the bindings. */
 function fromAddress(e: TestEngine, address: string, body: unknown, headers: Record<string, string> = {}) {
@@ -51,6 +52,39 @@ describe.each(drivers)('login hardening on %s', (driver) => {
     expect(statuses.filter((s) => s === 423).length).toBeGreaterThanOrEqual(27);
     expect((await login('target', 'the right password')).status).toBe(423);
   });
+
+  it.skipIf(driver !== 'postgres')(
+    'holds the lockout across two server processes on one database (separate pools and memories)',
+    async () => {
+      // A second engine on the same database: its own connection pool, caches and throttle counters,
+      // as a second server process behind a load balancer would have. PGlite has one process only.
+      const other = await createEngine({
+        url: e.url,
+        auth: { maxFailedLogins: 3, lockMs: 60_000, throttle: { perUser: 1000, perAddress: 1000, windowMs: 60_000 } },
+        jobs: { pollingSeconds: 0.5 },
+      });
+      try {
+        await e.createUser({ username: 'twin', display_name: 'Twin', roles: [], password: 'the right password' });
+        const via = (engine: { app: Hono<any> }, password: string) =>
+          engine.app.request('/api/auth/login', {
+            method: 'POST',
+            body: JSON.stringify({ username: 'twin', password }),
+            headers: { 'content-type': 'application/json' },
+          });
+        const attempts = Array.from({ length: 40 }, (_, i) => via(i % 2 ? e : other, `wrong password ${i}`));
+        const statuses = await Promise.all(attempts.map(async (a) => (await a).status));
+        expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(3);
+        expect(statuses.filter((s) => s === 401 || s === 423).length).toBe(40);
+        // The right password is refused by both processes: the lock is in the database, not in memory.
+        for (const engine of [e, other]) {
+          const res = await via(engine, 'the right password');
+          expect([res.status, ((await res.json()) as any).error.code]).toEqual([423, 'account_locked']);
+        }
+      } finally {
+        await other.close();
+      }
+    },
+  );
 
   it('throttles per user name and per client address, across known and unknown names', async () => {
     const t = await startEngine(driver, { auth: { throttle: { perUser: 4, perAddress: 6, windowMs: 60_000 } } });
