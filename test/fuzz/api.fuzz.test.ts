@@ -114,14 +114,76 @@ function valueFor(schema: Record<string, any> | undefined, ids: string[]): fc.Ar
   return shaped.length ? fc.oneof(...shaped, nasty(ids)) : nasty(ids);
 }
 
-function bodyFor(schema: Record<string, any> | undefined, ids: string[]): fc.Arbitrary<unknown> {
+const WORD = fc
+  .array(fc.constantFrom(...'华信中科远航客户商机项目报价ABCxyz0189 '.split('')), { minLength: 1, maxLength: 16 })
+  .map((chars) => chars.join('').trim() || '华信');
+
+/**
+ * A value the schema accepts (undefined: none can be made — a pattern, a reference to records the
+ * fuzzer has none of), so that writes succeed and later requests meet real, varied data.
+ */
+function validValue(schema: Record<string, any>, refs: Map<string, string[]>): fc.Arbitrary<unknown> | undefined {
+  if (schema.readOnly) return undefined;
+  // Forms list labelled choices as oneOf/anyOf of consts (rjsf's convention), schemas as enum.
+  const choices = (s: Record<string, any> | undefined): unknown[] =>
+    s?.enum ?? (s?.oneOf ?? s?.anyOf ?? []).filter((c: any) => 'const' in c).map((c: any) => c.const);
+  if (choices(schema).length) return fc.constantFrom(...choices(schema));
+  const type = Array.isArray(schema.type) ? schema.type.find((t: string) => t !== 'null') : schema.type;
+  if (type === 'string' && schema.format === 'uuid') {
+    const known = refs.get(String(schema['x-reference']));
+    return known?.length ? fc.constantFrom(...known) : undefined;
+  }
+  if (type === 'string' && schema.format === 'date')
+    return fc
+      .date({ min: new Date('2020-01-01'), max: new Date('2030-12-31'), noInvalidDate: true })
+      .map((d) => d.toISOString().slice(0, 10));
+  if (type === 'string' && schema.format === 'date-time')
+    return fc.date({ min: new Date('2020-01-01'), max: new Date('2030-12-31'), noInvalidDate: true }).map((d) => d.toISOString());
+  if (type === 'string' && schema.format === 'email') return fc.nat(9999).map((n) => `user${n}@example.com`);
+  if (type === 'string' && (schema.pattern || schema.format)) return undefined;
+  if (type === 'string') return WORD.map((w) => w.slice(0, Number(schema.maxLength ?? 16)));
+  const [min, max] = [Number(schema.minimum ?? 0), Math.min(Number(schema.maximum ?? 100_000), 100_000)];
+  if (type === 'integer') return fc.integer({ min: Math.ceil(min), max: Math.floor(max) });
+  if (type === 'number') return fc.integer({ min: Math.ceil(min), max: Math.floor(max) });
+  if (type === 'boolean') return fc.boolean();
+  if (type === 'array' && choices(schema.items).length) return fc.subarray(choices(schema.items));
+  return undefined;
+}
+
+/** A body the entity's create schema accepts: every required field valid, some optional ones. */
+function validBody(
+  schema: Record<string, any>,
+  refs: Map<string, string[]>,
+  stateFields: ReadonlySet<string>,
+): fc.Arbitrary<unknown> | undefined {
+  const properties = (schema.properties ?? {}) as Record<string, Record<string, any>>;
+  const required = new Set<string>(schema.required ?? []);
+  const values = Object.entries(properties)
+    // A workflow's state starts where the workflow says: a create naming another one is refused.
+    .filter(([name]) => !stateFields.has(name))
+    .map(([name, p]) => [name, validValue(p, refs)] as const)
+    .filter((entry): entry is readonly [string, fc.Arbitrary<unknown>] => entry[1] !== undefined);
+  if ([...required].some((r) => !values.some(([n]) => n === r))) return undefined;
+  return fc.record(Object.fromEntries(values), { requiredKeys: [...required] });
+}
+
+function bodyFor(
+  schema: Record<string, any> | undefined,
+  ids: string[],
+  refs: Map<string, string[]>,
+  stateFields: ReadonlySet<string> = new Set(),
+  /** The caller's own create form (only the fields they may write), for the valid bodies of a create. */
+  form?: Record<string, any>,
+): fc.Arbitrary<unknown> {
   const properties = (schema?.properties ?? {}) as Record<string, Record<string, any>>;
   const names = Object.keys(properties);
   const record = names.length
     ? fc.subarray(names).chain((picked) => fc.record(Object.fromEntries(picked.map((n) => [n, valueFor(properties[n], ids)]))))
     : fc.dictionary(fc.string({ maxLength: 8 }), nasty(ids), { maxKeys: 4 });
+  const valid = form ? validBody(form, refs, stateFields) : undefined;
   return fc.oneof(
     { weight: 6, arbitrary: record },
+    ...(valid ? [{ weight: 5, arbitrary: valid }] : []),
     { weight: 1, arbitrary: nasty(ids) },
     { weight: 1, arbitrary: fc.array(record, { maxLength: 3 }) },
   );
@@ -181,6 +243,10 @@ describe.each(drivers)('API fuzzing on %s', (driver) => {
   const tokens: Record<string, string> = {};
   const ids: string[] = [];
   const northOnly: string[] = []; // records rep_north owns: rep_east must never see them
+  /** Ids by entity, for bodies that refer to real records (east's only: what every role may see or not). */
+  const refs = new Map<string, string[]>();
+  /** Each role's create form by "role/entity": the fields that role may write, for valid creates. */
+  const forms = new Map<string, Record<string, any>>();
   const counts = new Map<number, number>();
 
   beforeAll(async () => {
@@ -217,10 +283,16 @@ describe.each(drivers)('API fuzzing on %s', (driver) => {
       });
       expect(opportunity.status).toBe(201);
       ids.push(account.body.data.id, opportunity.body.data.id);
+      if (user === 'rep_east') {
+        refs.set('account', [account.body.data.id]);
+        refs.set('opportunity', [opportunity.body.data.id]);
+      }
       if (user === 'rep_north') northOnly.push(account.body.data.id, opportunity.body.data.id);
     }
     const openapi = (await e.call('GET', '/api/openapi.json')).body;
-    const resolveRef = (s: any) => (s?.$ref ? openapi.components.schemas[s.$ref.split('/').pop()] : s);
+    // A create takes one record or an array of them (oneOf): the record's schema is the first.
+    const resolveRef = (s: any): any =>
+      s?.$ref ? openapi.components.schemas[s.$ref.split('/').pop()] : s?.oneOf ? resolveRef(s.oneOf[0]) : s;
     operations = [];
     for (const [path, item] of Object.entries<any>(openapi.paths)) {
       if (SKIP.some((r) => r.test(path))) continue;
@@ -236,7 +308,12 @@ describe.each(drivers)('API fuzzing on %s', (driver) => {
       }
     }
     expect(operations.length).toBeGreaterThan(50);
-  }, 120_000);
+    for (const [role, token] of Object.entries(tokens))
+      for (const entity of e.metadata.model.entities.keys()) {
+        const form = await e.callAs(token, 'GET', `/api/meta/forms/${entity}`);
+        if (form.status === 200) forms.set(`${role}/${entity}`, form.body.data.create);
+      }
+  }, 300_000); // an organisation (scrypt), a deploy and every role's forms, on a busy shared machine
 
   afterAll(async () => {
     if (REPORT && counts.size) {
@@ -269,7 +346,13 @@ describe.each(drivers)('API fuzzing on %s', (driver) => {
           doc.fields.map((f) => f.name),
         );
       const roles = Object.keys(tokens);
-      const request = fc.tuple(fc.constantFrom(...operations), fc.constantFrom(...roles), fc.context()).chain(([op, role]) => {
+      // Creates are one operation in twenty: they are drawn more often, so that writes land and later requests meet real data.
+      const creates = operations.filter((o) => o.method === 'POST' && /^\/api\/data\/[a-z_]+$/.test(o.path));
+      const anyOperation = fc.oneof(
+        { weight: 3, arbitrary: fc.constantFrom(...operations) },
+        { weight: 1, arbitrary: fc.constantFrom(...creates) },
+      );
+      const request = fc.tuple(anyOperation, fc.constantFrom(...roles), fc.context()).chain(([op, role]) => {
         const entity = /\/api\/data\/([a-z_]+)/.exec(op.path)?.[1] ?? 'account';
         const fields = entityFields.get(entity) ?? ['id'];
         const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
@@ -289,7 +372,22 @@ describe.each(drivers)('API fuzzing on %s', (driver) => {
           role: fc.constant(role),
           params: fc.record(paramArbs),
           query: fc.record(queryArbs),
-          body: op.body !== undefined ? fc.option(bodyFor(op.body, ids), { nil: undefined, freq: 8 }) : fc.constant(undefined),
+          body:
+            op.body !== undefined
+              ? fc.option(
+                  bodyFor(
+                    op.body,
+                    ids,
+                    refs,
+                    e.metadata.model.entity(entity)?.workflowFields,
+                    op.method === 'POST' && op.path === `/api/data/${entity}` ? forms.get(`${role}/${entity}`) : undefined,
+                  ),
+                  {
+                    nil: undefined,
+                    freq: 8,
+                  },
+                )
+              : fc.constant(undefined),
           lang: fc.constantFrom('en', 'zh-CN'),
         });
       });
@@ -331,7 +429,9 @@ const FUZZ_HEADER = `# Fuzzing the API
 
 \`npm run fuzz\` runs \`test/fuzz/api.fuzz.test.ts\` with 10,000 generated requests per database driver:
 operations from the OpenAPI document, bad and boundary values shaped by the entity schemas, as an
-administrator, two sales reps, a manager, marketing and finance. It fails on any 5xx, any write by a
-refused request, and anything a sales rep may not see. The normal suite runs 300 of them with a fixed seed.
-Counts by status of the last runs (a 4xx is the expected answer to most of what the fuzzer sends):
+administrator, two sales reps, a manager, marketing and finance. Creates are drawn more often, and about
+two in five of their bodies are valid for the caller (built from that role's own create form), so that
+writes land. It fails on any 5xx, any write by a refused request, and anything a sales rep may not see.
+The normal suite runs 300 of them with a fixed seed. Counts by status of the last runs (a 4xx is the
+expected answer to most of what the fuzzer sends):
 `;
