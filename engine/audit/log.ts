@@ -23,6 +23,8 @@ create table if not exists audit.log (
   note text
 );
 create index if not exists log_record on audit.log (entity, record_id, id);
+-- Writes that belong together carry one note (an import: "import:<id>"); undoing them finds them by it.
+create index if not exists log_note on audit.log (note) where note is not null;
 create table if not exists audit.assignments (
   id bigserial primary key,
   entity text not null,
