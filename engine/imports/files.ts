@@ -226,7 +226,7 @@ export async function preview(path: string, info: FileInfo, lang: Lang, sheet?: 
   for await (const row of readRows(path, info, lang, sheet)) {
     if (!header) header = row.cells.map((c) => (c === null ? '' : c instanceof Date ? c.toISOString().slice(0, 10) : String(c).trim()));
     else sample.push(row);
-    if (sample.length >= rows) break;
+    if (header && sample.length >= rows) break;
   }
   if (!header?.some(Boolean)) throw badRequest('no_header', t(lang, 'The file has no header row', '文件没有标题行'));
   return { header, sample };

@@ -28,9 +28,9 @@ export const normalize = (s: string) =>
     .toLowerCase()
     .replace(/[\s_\-*:：()（）[\]【】.·/\\]/g, '');
 
-export function suggest(entity: CompiledEntity, header: string[]): Mapping {
+export function suggest(entity: CompiledEntity, header: string[], writable: (field: string) => boolean = () => true): Mapping {
   const byKey = new Map<string, string>();
-  for (const target of targets(entity)) {
+  for (const target of targets(entity).filter((f) => f.name === 'id' || writable(f.name))) {
     for (const key of [target.name, target.label.en, target.label['zh-CN']]) {
       const k = normalize(key);
       if (k && !byKey.has(k)) byKey.set(k, target.name);

@@ -25,6 +25,8 @@ import { softDelete } from '../data/operations/remove.js';
 import { applyUpdate } from '../data/operations/update.js';
 import { csvCell } from '../data/operations/export.js';
 import { logFailure } from '../log.js';
+import type { Guard } from '../access/guard.js';
+import type { CompiledEntity } from '../model/compile.js';
 import { convertRows, resolveReferences, type Binding } from './convert.js';
 import { detect, preview, readRows, saveUpload, sheetNames, type FileInfo, type SourceRow } from './files.js';
 import { bind, suggest, targets, type Mapping } from './mapping.js';
@@ -145,14 +147,14 @@ export class ImportService {
   // ── upload ──
 
   async upload(ctx: OperationContext, entityName: string, source: AsyncIterable<Uint8Array>, fileName?: string, sheet?: string) {
-    const { entity } = this.guardFor(ctx, entityName);
+    const { entity, guard } = this.guardFor(ctx, entityName);
     const saved = await saveUpload(this.dir, source, this.maxBytes, ctx.lang);
     try {
       const info = await detect(saved.path, ctx.lang);
       if (info.format === 'xlsx') info.sheets = await sheetNames(saved.path).catch(() => []);
       const { header, sample } = await preview(saved.path, info, ctx.lang, sheet);
       const templates = await this.mappings(ctx, entityName);
-      const suggested = suggest(entity, header);
+      const suggested = suggest(entity, header, writableBy(guard, entity));
       await this.database.db.execute(sql`
         insert into imports.imports (id, entity, actor, file_name, file_path, file_size, file, header, state)
         values (${saved.id}, ${entity.name}, ${ctx.principal?.userId ?? null}, ${fileName ?? null}, ${saved.path}, ${saved.size},
@@ -187,6 +189,12 @@ export class ImportService {
       throw badRequest('invalid_body', t(lang, 'mode is insert, update or upsert', 'mode 须为 insert、update 或 upsert'), [{ path: '/mode', code: 'enum', message: 'insert | update | upsert' }]);
     const timeZone = typeof input.timeZone === 'string' ? input.timeZone : 'Asia/Shanghai';
     if (!isTimeZone(timeZone)) throw badRequest('invalid_body', t(lang, `Unknown time zone ${timeZone}`, `未知时区 ${timeZone}`), [{ path: '/timeZone', message: 'unknown' }]);
+    const sheet = typeof input.sheet === 'string' ? input.sheet : undefined;
+    if (sheet !== undefined && record.file.format === 'xlsx') {
+      // Another sheet than the one previewed: its own header row.
+      record.header = (await preview(record.file_path, record.file, lang, sheet, 0)).header;
+      await this.database.db.execute(sql`update imports.imports set header = ${JSON.stringify(record.header)}::jsonb where id = ${id}`);
+    }
     let mapping = input.mapping as Mapping | undefined;
     if (typeof input.template === 'string') {
       const template = (await this.mappings(ctx, entityName)).find((m) => m.id === input.template || m.name === input.template);
@@ -195,7 +203,7 @@ export class ImportService {
     }
     if (mapping !== undefined && (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)))
       throw badRequest('invalid_mapping', t(lang, 'The mapping is an object of column → field', '映射应为“列 → 字段”的对象'), [{ path: '/mapping', message: 'object' }]);
-    mapping ??= suggest(entity, record.header);
+    mapping ??= suggest(entity, record.header, writableBy(guard, entity));
     bind(entity, record.header, mapping, guard, lang);
     if (mode !== 'insert' && !guard.can(entity, 'update') && !guard.can(entity, 'create'))
       throw new AppError(403, 'forbidden', t(lang, `You may not change ${entity.label.en} records`, `您无权修改${entity.label['zh-CN']}`));
@@ -207,7 +215,7 @@ export class ImportService {
       dryRun: input.dryRun === true,
       atomic: input.atomic !== false,
       automations: input.automations !== false,
-      sheet: typeof input.sheet === 'string' ? input.sheet : undefined,
+      sheet,
       timeZone,
       lang,
     };
@@ -497,6 +505,16 @@ export class ImportService {
     return { id };
   }
 }
+
+/** Whether the caller may write a field (what a suggested mapping offers). */
+const writableBy = (guard: Guard, entity: CompiledEntity) => (field: string) => {
+  try {
+    guard.assertWritable(entity, [field]);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Rows in batches of BATCH from a row stream. */
 async function* batches(rows: AsyncIterator<SourceRow>): AsyncGenerator<SourceRow[]> {

@@ -72,7 +72,7 @@ export const importApp = () => [
 export async function upload(e: TestEngine, entity: string, bytes: Uint8Array | string, token = e.admin.token, lang = 'en') {
   const res = await e.app.request(`/api/data/${entity}/import/files?name=test`, {
     method: 'POST',
-    body: typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes,
+    body: (typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes) as BodyInit,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'accept-language': lang },
   });
   const text = await res.text();
