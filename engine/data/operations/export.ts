@@ -2,7 +2,7 @@
  * Export as a file people can read: CSV (UTF-8 with a byte-order mark, so spreadsheet programs read
  * Chinese right) or XLSX (exceljs's streaming writer: numbers and dates as typed cells). Headers are
  * field labels in the caller's language, picklists show their labels, references the referenced
- * record's title (with `ids=true` also a column of ids). Rows come page by page through the list
+ * record's title (with `ids=true` also the record's id and a column of ids beside each reference). Rows come page by page through the list
  * operation under the `export` scope — the list view's filter, sort and columns, readable fields only —
  * and are written as they come: a million rows never sit in memory.
  */
@@ -140,6 +140,7 @@ function exportColumns(data: DataService, ctx: OperationContext, entity: Compile
         .map((s) => s.trim())
         .filter(Boolean)
     : [...entity.fields.map((f) => f.name), 'owner_id', 'created_at', 'updated_at'];
+  if (withIds) wanted.unshift('id'); // the record's own id (to import the file back with updates), then each reference's
   const readable = data.guard(ctx).readable(entity);
   const dictionaries = data.model().dictionaries;
   const columns: Column[] = [];
