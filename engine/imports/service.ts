@@ -163,7 +163,10 @@ export class ImportService {
         ...(await this.get(ctx, entityName, saved.id)),
         sample: sample.map((r) => r.cells.map((c) => (c instanceof Date ? c.toISOString() : c))),
         mapping: suggested,
-        targets: targets(entity),
+        targets: targets(entity).map((f) => ({ name: f.name, label: f.label[ctx.lang] })),
+        // How existing records are found and the default mode, for the wizard to say so.
+        match: (entity.doc.import?.match ?? []).map((m) => m.fields.map((f) => entity.field(f)?.doc.label[ctx.lang] ?? f)),
+        mode: entity.doc.import?.mode ?? 'insert',
         templates,
       };
     } catch (e) {

@@ -33,7 +33,7 @@ const documents = [
     titleField: 'name',
     fields: [
       { name: 'name', type: 'text', label: L('Name', '名称'), required: true, maxLength: 100 },
-      { name: 'code', type: 'text', label: L('Code', '编码'), maxLength: 20 },
+      { name: 'code', type: 'text', label: L('Code', '编码'), maxLength: 20 }, // indexed: the first field of a match rule
       { name: 'tier', type: 'picklist', dictionary: 'bench_tier', label: L('Tier', '等级') },
       { name: 'revenue', type: 'currency', label: L('Revenue', '营收') },
       { name: 'since', type: 'date', label: L('Since', '开始日期') },
