@@ -4,7 +4,7 @@
  * (docs/import-export.md); the server suggests the mapping and checks every row.
  */
 import { InboxOutlined } from '@ant-design/icons';
-import { App, Alert, Button, Card, Checkbox, Descriptions, Input, Progress, Radio, Result, Select, Space, Statistic, Steps, Table, Tag, Upload } from 'antd';
+import { App, Alert, Button, Card, Checkbox, Descriptions, Grid, Input, Progress, Radio, Result, Select, Space, Statistic, Steps, Table, Tag, Upload } from 'antd';
 import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { api, get, post } from '../api';
@@ -32,6 +32,7 @@ export default function ImportPage() {
   const navigate = useNavigate();
   const { message, modal } = App.useApp();
   const page = useEntityPage(entity);
+  const phone = !Grid.useBreakpoint().md;
   const [step, setStep] = useState(0);
   const [upload, setUpload] = useState<Uploaded>();
   const [mapping, setMapping] = useState<Record<string, string | null>>({});
@@ -142,7 +143,7 @@ export default function ImportPage() {
   return (
     <>
       <div className="mc-page-title"><h1>{w('importTitle', { entity: page.pluralLabel ?? entity })}</h1></div>
-      <Steps current={step} size="small" style={{ marginBottom: 16 }} responsive
+      <Steps current={step} size="small" style={{ marginBottom: 16 }} responsive={false} labelPlacement={phone ? 'vertical' : 'horizontal'}
         items={[{ title: w('upload') }, { title: w('map') }, { title: w('check') }, { title: w('run') }, { title: w('result') }]} />
       {step === 0 && (
         <Card>
@@ -156,8 +157,8 @@ export default function ImportPage() {
       {step === 1 && upload && (
         <Card>
           <Descriptions size="small" column={1} style={{ marginBottom: 12 }}
-            items={[{ key: 'f', label: upload.fileName ?? '', children: `${upload.format.toUpperCase()}${upload.encoding ? ` · ${upload.encoding.toUpperCase()}` : ''} · ${upload.header.length} ${w('column')}` },
-              ...(upload.match.length ? [{ key: 'm', label: w('mode'), children: w('matchBy', { fields: upload.match.map((m) => m.join('+')).join(lang === 'zh-CN' ? '，或' : ', else ') }) }] : [])]} />
+            items={[{ key: 'f', label: w('file'), children: `${upload.fileName ?? ''} · ${upload.format.toUpperCase()}${upload.encoding ? ` · ${upload.encoding.toUpperCase()}` : ''} · ${w('columns', { n: upload.header.length })}` },
+              ...(upload.match.length ? [{ key: 'm', label: w('matching'), children: w('matchBy', { fields: upload.match.map((m) => m.join('+')).join(lang === 'zh-CN' ? '，或' : ', else ') }) }] : [])]} />
           {upload.templates.length > 0 && (
             <Space style={{ marginBottom: 12 }}>
               <span>{w('template')}</span>
