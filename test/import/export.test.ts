@@ -27,8 +27,8 @@ describe.each(drivers)('export on %s', (driver) => {
     expect(String(res.body).replace(/^\uFEFF/, '').trim().split('\r\n')).toEqual(['公司名称,行业,营收,负责人', '华东机械,制造业,1200.5,Administrator', 'Beta,信息技术,3,Administrator']);
     const people = await e.call('GET', `/api/data/person/export?fields=name,company&ids=true`);
     const [header, row] = String(people.body).replace(/^\uFEFF/, '').trim().split('\r\n');
-    expect(header).toBe('Name,Company,Company (ID)');
-    expect(row).toMatch(/^张三,华东机械,[0-9a-f-]{36}$/);
+    expect(header).toBe('ID,Name,Company,Company (ID)');
+    expect(row).toMatch(/^[0-9a-f-]{36},张三,华东机械,[0-9a-f-]{36}$/);
     const filtered = await e.call('GET', `/api/data/company/export?fields=name&filter=${q({ '==': [{ var: 'industry' }, 'it'] })}`);
     expect(String(filtered.body).trim().split('\r\n')).toHaveLength(2);
   });

@@ -61,14 +61,14 @@ describe.each(drivers)('import wizard in Chromium on %s', (driver) => {
       if (!tag) await shot(page, 'import-map-zh-desktop');
       await page.getByRole('button', { name: '检查数据' }).click();
       await poll(() => page.getByText('不是可选值之一', { exact: false }).count()).toBeGreaterThan(0);
-      await expect(page.getByText('种地', { exact: false }).first()).toBeVisible();
+      await poll(() => page.getByText('种地', { exact: false }).first().isVisible()).toBe(true);
       await settle(page);
       if (!tag) await shot(page, 'import-check-zh-desktop');
       expect((await e.call('GET', '/api/data/company?count=true')).body.total).toBe(0);
       await page.getByRole('button', { name: '开始导入' }).click();
       await poll(() => page.getByText('导入完成').count()).toBeGreaterThan(0);
-      await expect(page.getByRole('button', { name: '下载错误文件' })).toBeVisible();
-      await expect(page.getByRole('button', { name: '撤销本次导入' })).toBeVisible();
+      await poll(() => page.getByRole('button', { name: '下载错误文件' }).isVisible()).toBe(true);
+      await poll(() => page.getByRole('button', { name: '撤销本次导入' }).isVisible()).toBe(true);
       await settle(page);
       if (!tag) await shot(page, 'import-result-zh-desktop');
       const rows = (await e.call('GET', '/api/data/company')).body.data;
