@@ -138,13 +138,21 @@ export default function ImportPage() {
     />
   );
 
+  const stepTitles = [w('upload'), w('map'), w('check'), w('run'), w('result')];
   const targetOptions = [{ value: '', label: w('skipColumn') }, ...(upload?.targets ?? []).map((f) => ({ value: f.name, label: f.label }))];
 
   return (
     <>
       <div className="mc-page-title"><h1>{w('importTitle', { entity: page.pluralLabel ?? entity })}</h1></div>
-      <Steps current={step} size="small" style={{ marginBottom: 16 }} responsive={false} labelPlacement={phone ? 'vertical' : 'horizontal'}
-        items={[{ title: w('upload') }, { title: w('map') }, { title: w('check') }, { title: w('run') }, { title: w('result') }]} />
+      {phone ? (
+        // Five steps do not fit a phone's width: the current one, and how far along.
+        <div style={{ marginBottom: 12 }}>
+          <b>{step + 1}/5 · {stepTitles[step]}</b>
+          <Progress percent={(step + 1) * 20} steps={5} showInfo={false} size={[56, 6]} />
+        </div>
+      ) : (
+        <Steps current={step} size="small" style={{ marginBottom: 16 }} items={stepTitles.map((title) => ({ title }))} />
+      )}
       {step === 0 && (
         <Card>
           <Upload.Dragger accept=".csv,.xlsx,.txt" showUploadList={false} disabled={busy} customRequest={({ file }) => void send(file as File)}>

@@ -11,7 +11,7 @@ const zh = {
   rows: '总行数', toCreate: '新增', toUpdate: '更新', toSkip: '跳过', errors: '错误', line: '行号', problems: '问题',
   downloadErrors: '下载错误文件', undo: '撤销本次导入', undone: '已撤销', confirmUndo: '撤销后，本次新增的记录将移入回收站，更新的记录恢复原值。确定撤销？',
   running: '正在导入…', done: '导入完成', failed: '导入失败', nothingWritten: '有错误，未写入任何数据', allGood: '数据检查通过',
-  sheet: '工作表', file: '文件', columns: '{n} 列', matching: '识别规则', openList: '查看列表', exportCsv: '导出 CSV', exportXlsx: '导出 Excel', matchBy: '按 {fields} 识别已有记录',
+  sheet: '工作表', file: '文件', columns: '{n} 列', matching: '识别规则', openList: '查看列表', exportCsv: '导出 CSV', exportXlsx: '导出 Excel', matchBy: '按{fields}识别已有记录',
 };
 const en: typeof zh = {
   import: 'Import', importTitle: 'Import {entity}', upload: 'Upload', map: 'Map columns', check: 'Check', run: 'Import', result: 'Result',
