@@ -10,7 +10,7 @@ const LAYERS = [
   ['services', '^engine/(access|audit|jobs|templates|notifications)/'],
   ['data', '^engine/data/'],
   ['metadata', '^metadata/'],
-  ['features', '^engine/(workflow|approvals|automations|auth|core|seed|views|reports|rollup)/'],
+  ['features', '^engine/(workflow|approvals|automations|auth|core|seed|views|reports|rollup|imports)/'],
   ['http', '^engine/http/'],
 ];
 

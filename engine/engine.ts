@@ -35,6 +35,8 @@ import { SchemaBuilds } from '../metadata/schema-builds.js';
 import { ReportService } from './reports/service.js';
 import { DashboardService } from './reports/dashboards.js';
 import { TARGET_SQL, TargetService } from './reports/targets.js';
+import { IMPORT_SQL, ImportService } from './imports/service.js';
+import { tmpdir } from 'node:os';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -48,6 +50,8 @@ export interface EngineOptions extends OpenOptions {
   deployLockTimeoutMs?: number;
   /** Whether X-Forwarded-For names the client (TRUST_PROXY; default: no, the socket's peer does). */
   trustProxy?: TrustProxy;
+  /** Where uploaded import files are kept (default: imports/ in the data folder, else in the system's temp folder). */
+  importDir?: string;
 }
 
 /** Users and departments: entities like any other, deployed with the engine on first start. */
@@ -66,6 +70,7 @@ export async function createEngine(options: EngineOptions = {}) {
   await database.exec(INBOX_SQL);
   await database.exec(APPROVAL_SQL);
   await database.exec(TARGET_SQL);
+  await database.exec(IMPORT_SQL);
   const metadata = new MetadataService(database, registry, options.deployLockTimeoutMs);
   await metadata.start();
   if (!metadata.model.entity('user')) await metadata.deploy({ documents: await loadPackage(SYSTEM_PACKAGE) });
@@ -92,6 +97,12 @@ export async function createEngine(options: EngineOptions = {}) {
   const backfill = new FieldBackfill(database, () => metadata.model, jobs, metadata, data.hooks);
   const schemaBuilds = new SchemaBuilds(database, () => metadata.model, jobs, metadata);
   const mailer = new MailSender(database, jobs, options.mail ?? { url: process.env.SMTP_URL, from: process.env.MAIL_FROM });
+  const imports = new ImportService(
+    database,
+    data,
+    jobs,
+    options.importDir ?? join(options.dataDir ?? join(tmpdir(), 'metacrm'), 'imports'),
+  );
   await jobs.start();
   await mailer.start();
   await scheduler.sync(metadata.model);
@@ -118,6 +129,7 @@ export async function createEngine(options: EngineOptions = {}) {
     reports,
     dashboards,
     targets,
+    imports,
     driver: database.driver,
     trustProxy: options.trustProxy,
   });
@@ -138,6 +150,7 @@ export async function createEngine(options: EngineOptions = {}) {
     reports,
     dashboards,
     targets,
+    imports,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {

@@ -9,6 +9,7 @@
  *                       the first start of the embedded database, where it is loaded by default
  *   INIT_ADMIN_USERNAME, INIT_ADMIN_PASSWORD   the first administrator, when there are no users yet
  *                       (without them, an administrator "admin" with a random password printed once)
+ *   FILES_DIR           where uploaded files are kept (import files under imports/; default .files/)
  *   TRUST_PROXY         X-Forwarded-For names the client: true, or the number of proxies in front (default: no)
  */
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -42,6 +43,7 @@ const engine = await createEngine({
   url,
   dataDir,
   trustProxy: parseTrustProxy(process.env.TRUST_PROXY),
+  importDir: join(resolve(process.env.FILES_DIR ?? join(root, '.files')), 'imports'),
   plugins: await loadPlugins(pluginNames, pluginsFolder, { env: process.env }),
 });
 

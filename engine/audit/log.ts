@@ -23,6 +23,8 @@ create table if not exists audit.log (
   note text
 );
 create index if not exists log_record on audit.log (entity, record_id, id);
+-- Writes that belong together carry one note (an import: "import:<id>"); undoing them finds them by it.
+create index if not exists log_note on audit.log (note) where note is not null;
 create table if not exists audit.assignments (
   id bigserial primary key,
   entity text not null,
@@ -65,14 +67,28 @@ export function diff(before: Record<string, unknown> | null, after: Record<strin
   return out;
 }
 
-/** Writes entries in one statement (a cascade can touch many records). */
+/**
+ * Writes entries in one statement (a cascade, an import batch can touch many records): the entries travel
+ * as one JSON parameter, however many there are — no statement text or parameter list growing with them.
+ */
 export async function writeAudit(tx: Db, entries: AuditEntry[]): Promise<void> {
   if (!entries.length) return;
-  const rows = entries.map(
-    (e) =>
-      sql`(${e.entity}, ${e.recordId}, ${e.version ?? null}, ${e.action}, ${e.actor}, ${JSON.stringify(e.changes ?? {})}::jsonb, ${e.snapshot ? JSON.stringify(e.snapshot) : null}::jsonb, ${e.note ?? null})`,
+  const rows = JSON.stringify(
+    entries.map((e) => ({
+      entity: e.entity,
+      record_id: e.recordId,
+      version: e.version ?? null,
+      action: e.action,
+      actor: e.actor,
+      changes: e.changes ?? {},
+      snapshot: e.snapshot ?? null,
+      note: e.note ?? null,
+    })),
   );
   await tx.execute(
-    sql`insert into audit.log (entity, record_id, version, action, actor, changes, snapshot, note) values ${sql.join(rows, sql`, `)}`,
+    sql`insert into audit.log (entity, record_id, version, action, actor, changes, snapshot, note)
+        select entity, record_id, version, action, actor, changes, snapshot, note
+        from jsonb_to_recordset(${rows}::jsonb)
+          as e(entity text, record_id uuid, version integer, action text, actor uuid, changes jsonb, snapshot jsonb, note text)`,
   );
 }

@@ -46,7 +46,8 @@ async function automate(
 ) {
   const model = service.model();
   const automations = automationsOf(model).get(entity.name);
-  if (!automations?.length) return;
+  // An import may be run without automations (a migration of old data should not greet every customer).
+  if (!automations?.length || ctx.automations === false) return;
   const changed = (f: string) => before !== null && JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null);
   const actionData = { ...after, $old: before ?? {}, $user: ctx.principal?.context ?? {}, $now: new Date().toISOString() };
   for (const a of automations) {

@@ -8,6 +8,8 @@ export interface OperationContext {
   /** The engine's own calls skip permission checks — and must say so: this is never the default. */
   privileged?: boolean;
   lang: Lang;
+  /** false: record-change automations do not run for this operation's writes (an import may ask so). */
+  automations?: boolean;
 }
 
 /** The explicitly privileged context of the engine itself (seeding, cascades, jobs). */

@@ -25,6 +25,8 @@ export interface QueueDefinition<T> {
   /** Attempts after the first failure, with exponential backoff from retryDelaySeconds. */
   retryLimit?: number;
   retryDelaySeconds?: number;
+  /** Jobs of this queue run at once in each process (default 1): long ones (imports) should not wait for each other. */
+  concurrency?: number;
 }
 
 export interface SendOptions {
@@ -95,13 +97,14 @@ export class JobQueue {
       });
     if (!(this.options.work ?? true)) return;
     await boss.offWork(queue.name).catch(() => {}); // a queue installed again (a schedule changed) keeps one worker
-    await boss.work<never>(
-      queue.name,
-      { pollingIntervalSeconds: this.options.pollingSeconds ?? 2, batchSize: 1, includeMetadata: true },
-      async ([job]) => {
-        await queue.run(job.data, { id: job.id, retryCount: job.retryCount });
-      },
-    );
+    for (let i = 0; i < (queue.concurrency ?? 1); i++)
+      await boss.work<never>(
+        queue.name,
+        { pollingIntervalSeconds: this.options.pollingSeconds ?? 2, batchSize: 1, includeMetadata: true },
+        async ([job]) => {
+          await queue.run(job.data, { id: job.id, retryCount: job.retryCount });
+        },
+      );
   }
 
   private get running(): PgBoss {

@@ -240,6 +240,8 @@ function compileEntity(
 
 function indexesOf(doc: EntityDoc, fields: CompiledField[]): IndexSpec[] {
   const specs: IndexSpec[] = [];
+  // An import looks records up by the first field of each match rule: index it like an `indexed` field.
+  const matched = new Set((doc.import?.match ?? []).map((m) => m.fields[0]));
   for (const f of fields) {
     const unique = Boolean(f.doc.unique || f.type.unique);
     if (unique) {
@@ -250,7 +252,7 @@ function indexesOf(doc: EntityDoc, fields: CompiledField[]): IndexSpec[] {
         method: 'btree',
         where: 'deleted_at is null',
       });
-    } else if (f.doc.indexed || f.reference) {
+    } else if (f.doc.indexed || f.reference || matched.has(f.name)) {
       const method = f.type.indexMethod ?? 'btree';
       // btree indexes end with id: keyset pagination sorted by this field is then one index range scan.
       specs.push({

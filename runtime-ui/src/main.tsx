@@ -39,6 +39,7 @@ const router = createBrowserRouter([
       { index: true, lazy: page(() => import('./pages/HomePage')) },
       { path: 'l/:entity', lazy: page(() => import('./list/ListPage')) },
       { path: 'k/:entity', lazy: page(() => import('./pages/KanbanPage')) },
+      { path: 'import/:entity', lazy: page(() => import('./import/ImportPage')) },
       { path: 'r/:entity/:id', lazy: page(() => import('./record/RecordPage')) },
       { path: 'inbox', lazy: page(() => import('./pages/InboxPage')) },
       { path: 'settings', lazy: page(() => import('./pages/SettingsPage')) },

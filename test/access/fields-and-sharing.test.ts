@@ -32,7 +32,7 @@ describe.each(drivers)('field-level permissions, sharing, assignment and delegat
       expect(expanded.account.name).toBe('rep_east 的客户');
       expect(expanded.account).not.toHaveProperty('credit_limit');
       const csv = (await org.as('rep_east', 'GET', '/api/data/account/export')).body as string;
-      expect(csv.split('\r\n')[0]).not.toContain('credit_limit');
+      expect(csv.split('\r\n')[0]).not.toContain('Credit limit');
       expect(csv).not.toContain(String(org.accounts.rep_east.credit_limit));
       await org.e.call('PATCH', `/api/data/account/${id}`, {
         credit_limit: 777777,

@@ -12,7 +12,8 @@
  *
  *   DATABASE_URL  server to use (default postgres://postgres@127.0.0.1:5432/test); the benchmark creates
  *                 the database metacrm_bench_<pid> on it and drops it at the end, also on failure.
- * `--only=list,get` runs only some phases (get, list, field, create, bulk, transition, access, reports — after access).
+ * `--only=list,get` runs only some phases (get, list, field, create, bulk, transition, access, reports — after access,
+ * import — `--import-rows=N`, default 100,000).
  * Results are also written to .bench/results.json.
  */
 import os from 'node:os';
@@ -32,6 +33,7 @@ import { INITIAL_STAGE, opportunityBody, seedSequencesSql, seedSql } from './wor
 import type { ClientUse, HttpJob } from './http-client.js';
 import { benchAccess, formatAccess } from './access.js';
 import { benchReports, formatReports } from './reports.js';
+import { benchImport, formatImport } from './import.js';
 
 // ── options ──────────────────────────────────────────────────────────────────
 function flag(name: string, fallback: number): number {
@@ -56,6 +58,8 @@ const ONLY = process.argv
 const runs = (phase: string) => !ONLY || ONLY.includes(phase);
 /** Bounds on the write phases (per side), so a fast machine does not grow the table without limit. */
 const MAX_CREATES = 100_000;
+/** Rows of the import phase's CSV (`--import-rows=1000000` for the million-row figure). */
+const IMPORT_ROWS = Math.floor(flag('import-rows', 100_000));
 const MAX_BULK_REQUESTS = 150;
 
 const root = resolve(import.meta.dirname, '../..');
@@ -585,6 +589,9 @@ async function bench() {
   // After access: its organisation gives the department-tree director.
   const reports = runs('reports') ? await benchReports(engine, sql, { seconds: SECONDS / 2 }) : undefined;
   report.reports = reports;
+  // Its own entity and table: runs in any order.
+  const imported = runs('import') ? await benchImport(engine, sql, IMPORT_ROWS, ctx.principal!.userId) : undefined;
+  report.import = imported;
 
   size = await tableSize(sql);
   report.final = size;
@@ -594,6 +601,7 @@ async function bench() {
   printTable(size);
   if (access) log('\n' + formatAccess(access));
   if (reports) log('\n' + formatReports(reports));
+  if (imported) log('\n' + formatImport(imported));
   log(`\nresults written to .bench/results.json`);
 
   // ── phases ──

@@ -102,7 +102,7 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
  * A record served by a workflow starts in the workflow's initial state; only the engine itself
  * (an import, privileged) may create one elsewhere.
  */
-function initialState(
+export function initialState(
   entity: CompiledEntity,
   record: Record<string, unknown>,
   prefix: string,
@@ -132,7 +132,7 @@ function initialState(
  * New records must fall inside the caller's create scope, and handing one to another owner needs
  * the assign right.
  */
-async function authorizeNewRecords(
+export async function authorizeNewRecords(
   data: DataService,
   tx: Db,
   guard: Guard,

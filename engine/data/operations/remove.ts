@@ -34,7 +34,7 @@ export async function remove(data: DataService, ctx: OperationContext, entityNam
  * The delete behaviour of references is the schema's, not the caller's: dependants are cleared or
  * binned whatever the caller's rights on them (as a database ON DELETE would), and audited.
  */
-async function softDelete(
+export async function softDelete(
   data: DataService,
   tx: Db,
   entity: CompiledEntity,

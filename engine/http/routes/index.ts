@@ -7,6 +7,7 @@ import { approvalRoutes } from './approvals.js';
 import { authRoutes } from './auth.js';
 import { metaRoutes } from './meta.js';
 import { ownershipRoutes } from './ownership.js';
+import { importRoutes } from './imports.js';
 import { recordRoutes } from './records.js';
 import { systemRoutes } from './system.js';
 import { userRoutes } from './users.js';
@@ -18,6 +19,7 @@ export const ROUTES: readonly Route[] = [
   ...authRoutes,
   ...userRoutes,
   ...metaRoutes,
+  ...importRoutes,
   ...recordRoutes,
   ...ownershipRoutes,
   ...workflowRoutes,

@@ -3,7 +3,7 @@
  * per deployed entity with that entity's schemas. Order matters where paths overlap: fixed segments
  * (export) before :id.
  */
-import { exportCsv } from '../../data/operations/export.js';
+import { exportFile } from '../../data/operations/export.js';
 import { MAX_LIMIT } from '../../data/query.js';
 import { MAX_BULK } from '../../data/service.js';
 import type { Route } from '../route.js';
@@ -83,19 +83,34 @@ export const recordRoutes: Route[] = [
     path: '/api/data/{entity}/export',
     operationId: 'export',
     perEntity,
-    summary: entitySummary('Export as CSV (export scope, readable fields)'),
+    summary: entitySummary('Export as CSV or XLSX (export scope, readable fields, labels as headers)'),
     doc: () => ({
-      parameters: listParameters.filter((p) => !['limit', 'cursor', 'count'].includes(p.name)),
+      description:
+        'Every matching record, streamed. Headers are field labels in your language; picklists show labels, references the ' +
+        "referenced record's title (ids=true adds an ID column beside each reference); XLSX cells are typed (numbers, dates). " +
+        'Use the list view’s filter, sort and fields to export what it shows. See docs/import-export.md.',
+      parameters: [
+        ...listParameters.filter((p) => !['limit', 'cursor', 'count'].includes(p.name)),
+        { name: 'format', in: 'query', schema: { enum: ['csv', 'xlsx'], default: 'csv' } },
+        { name: 'ids', in: 'query', description: 'true: an ID column beside each reference', schema: { type: 'boolean' } },
+      ],
       responses: {
-        200: { description: 'CSV, UTF-8 with BOM', content: { 'text/csv': { schema: { type: 'string' } } } },
-        403: errorResponse('No export right'),
+        200: {
+          description: 'The file (CSV: UTF-8 with BOM)',
+          content: {
+            'text/csv': { schema: { type: 'string' } },
+            'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: { type: 'string', format: 'binary' } },
+          },
+        },
+        400: errorResponse('Bad filter, sort, fields or format'),
+        403: errorResponse('No export right, or a field you may not read'),
       },
     }),
     async handle({ c, deps, param, ctx }) {
-      const csv = await exportCsv(deps.data, ctx(), param('entity'), c.req.query());
-      return c.body(csv, 200, {
-        'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': `attachment; filename="${param('entity')}.csv"`,
+      const file = await exportFile(deps.data, ctx(), param('entity'), c.req.query());
+      return c.body(file.body, 200, {
+        'content-type': file.type,
+        'content-disposition': `attachment; filename="${param('entity')}.${file.fileName.split('.').pop()}"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`,
       });
     },
   },

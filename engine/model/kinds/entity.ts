@@ -23,6 +23,17 @@ export interface EntityDoc extends MetadataDocument {
   fields: FieldDoc[];
   indexes?: { fields: string[]; unique?: boolean }[];
   rules?: { name: string; field?: string; when?: unknown; assert: unknown; message: { en: string; 'zh-CN': string } }[];
+  /** Match rules for imports (docs/import-export.md). */
+  import?: ImportRules;
+}
+
+/** How an import finds existing records and what it may change in them. */
+export interface ImportRules {
+  /** Tried in order; the first whose fields all have values in a row decides. */
+  match?: { fields: string[] }[];
+  mode?: 'insert' | 'update' | 'upsert';
+  /** Fields an update may change (default: every imported field the importer may write). */
+  overwrite?: string[];
 }
 
 export const entityKind: DocumentKindDefinition = {
@@ -158,7 +169,24 @@ function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView
       errors.push(...checkRule(rule[part], { fields: ruleFields, allowContext: true, path: pointer('rules', i, part) }).errors);
     }
   });
+  errors.push(...importRuleErrors(entity, fieldNames));
   errors.push(...formulaCycles(entity));
+  return errors;
+}
+
+/** Match rules and overwritable fields name fields of the entity (id may identify a record too). */
+function importRuleErrors(entity: EntityDoc, fieldNames: ReadonlySet<string>): ErrorDetail[] {
+  const errors: ErrorDetail[] = [];
+  const unknown = (f: string, path: string) =>
+    errors.push({ path, code: 'unknown_field', message: `Import field "${f}" is not a field of ${entity.name}` });
+  (entity.import?.match ?? []).forEach((rule, i) =>
+    rule.fields.forEach((f, j) => {
+      if (!fieldNames.has(f) && f !== 'id') unknown(f, pointer('import', 'match', i, 'fields', j));
+    }),
+  );
+  (entity.import?.overwrite ?? []).forEach((f, i) => {
+    if (!fieldNames.has(f) && f !== 'owner_id') unknown(f, pointer('import', 'overwrite', i));
+  });
   return errors;
 }
 

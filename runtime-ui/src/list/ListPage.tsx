@@ -9,7 +9,7 @@ import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { App, Alert, Badge, Button, Card, Checkbox, Grid, Input, Modal, Popover, Select, Space, Spin, Table, Tooltip } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import {
-  AppstoreOutlined, DeleteOutlined, DownloadOutlined, FilterOutlined, PlusOutlined, RestOutlined, SettingOutlined, UndoOutlined, UserSwitchOutlined,
+  AppstoreOutlined, DeleteOutlined, FilterOutlined, PlusOutlined, RestOutlined, SettingOutlined, UndoOutlined, UploadOutlined, UserSwitchOutlined,
 } from '@ant-design/icons';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { api, get, post, qs } from '../api';
@@ -20,12 +20,15 @@ import { titleOf } from '../widgets/cells';
 const FilterBuilder = lazy(() => import('./FilterBuilder').then((m) => ({ default: m.FilterBuilder })));
 import { UserSelect } from '../widgets/UserSelect';
 import { toJsonLogic, type Condition } from './filters';
+import { ExportButton } from '../import/ExportButton';
+import { useWords } from '../import/words';
 
 const PAGE = 50;
 
 export default function ListPage() {
   const { entity = '' } = useParams();
   const { lang, t } = useLang();
+  const w = useWords();
   const page = useEntityPage(entity);
   const { model, fields, view, me, cell, can } = page;
   const [params, setParams] = useSearchParams();
@@ -128,15 +131,6 @@ export default function ListPage() {
         void refresh();
       },
     });
-  const exportCsv = async () => {
-    const idFilter = selected.length ? { in: [{ var: 'id' }, selected] } : undefined;
-    const f = [filter, idFilter].filter(Boolean);
-    const res = await api<Response>('GET', `/api/data/${entity}/export${qs({ sort, q: q || undefined, filter: f.length ? JSON.stringify(f.length === 1 ? f[0] : { and: f }) : undefined })}`, undefined, { raw: true });
-    const url = URL.createObjectURL(await res.blob());
-    const a = Object.assign(document.createElement('a'), { href: url, download: `${entity}.csv` });
-    a.click();
-    URL.revokeObjectURL(url);
-  };
   const assign = async () => {
     try {
       const result = await post(`/api/data/${entity}/assign`, { to: assignTo, filter: { in: [{ var: 'id' }, selected] } });
@@ -193,7 +187,8 @@ export default function ListPage() {
         <Popover trigger="click" content={columnChooser} placement="bottomLeft">
           <Button icon={<SettingOutlined />}>{t('columns')}</Button>
         </Popover>
-        {can('export') && <Button icon={<DownloadOutlined />} onClick={exportCsv}>{t('export')}</Button>}
+        {can('export') && <ExportButton entity={entity} filter={filter} sort={sort} q={q} fields={shown} selected={selected} label={t('export')} />}
+        {can('import') && !bin && <Button icon={<UploadOutlined />} onClick={() => navigate(`/import/${entity}`)}>{w('import')}</Button>}
         {selected.length > 0 && (
           <>
             <span>{t('selected', { n: selected.length })}</span>
