@@ -91,9 +91,12 @@ export default function RecordPage() {
   useEffect(() => {
     if (!model) return;
     if (isNew) {
-      const initial: Data = {};
+      // The server's defaults count as the starting point, not as changes (leaving untouched asks nothing).
+      const defaults: Data = {};
+      for (const [k, p] of Object.entries<any>(model.create.properties ?? {})) if (p.default !== undefined) defaults[k] = p.default;
+      const initial: Data = { ...defaults };
       for (const [k, v] of params) if (model.create.properties?.[k]) initial[k] = v;
-      setBase({});
+      setBase(defaults);
       setData(initial);
     } else if (record.data) {
       setBase(record.data);
@@ -139,7 +142,10 @@ export default function RecordPage() {
     setServerErrors(undefined);
     try {
       if (isNew) {
-        const body = Object.fromEntries(Object.entries(formData).filter(([k, v]) => model.create.properties?.[k] && !blank(v)));
+        // Read-only fields (a workflow's state) show their default; the server fills them in itself.
+        const body = Object.fromEntries(
+          Object.entries(formData).filter(([k, v]) => model.create.properties?.[k] && !model.create.properties[k].readOnly && !blank(v)),
+        );
         const created = await api<{ data: Data }>('POST', `/api/data/${entity}`, body);
         message.success(t('created'));
         setBase(formData);
