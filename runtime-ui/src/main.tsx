@@ -41,6 +41,7 @@ const router = createBrowserRouter([
       { path: 'k/:entity', lazy: page(() => import('./pages/KanbanPage')) },
       { path: 'r/:entity/:id', lazy: page(() => import('./record/RecordPage')) },
       { path: 'inbox', lazy: page(() => import('./pages/InboxPage')) },
+      { path: 'd/:name?', lazy: page(() => import('./dashboard/DashboardPage')) },
       { path: 'settings', lazy: page(() => import('./pages/SettingsPage')) },
       { path: '*', lazy: page(() => import('./pages/NotFoundPage')) },
     ],
@@ -82,6 +83,8 @@ function Root() {
       <ConfigProvider
         locale={lang === 'zh-CN' ? zhCN : enUS}
         componentSize="middle"
+        // antd spaces out two-character Chinese button texts ("同 意"); Chinese business software does not.
+        button={{ autoInsertSpace: false }}
         theme={{
           token: { colorPrimary: '#1f5fbf', borderRadius: 4, fontSize: 13, controlHeight: 30, colorTextDescription: 'rgba(0,0,0,0.62)', colorError: '#cf1322',
             // WCAG AA contrast on white for secondary text and links (antd's defaults are lighter).

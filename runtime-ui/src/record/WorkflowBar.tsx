@@ -85,13 +85,16 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
       <Space wrap>
         {(transitions.data.transitions as any[]).map((tr) => {
           const reason = tr.reasons?.map((r: any) => r.message).join('；');
+          // The button says what it does (the transition's label); where it leads is in its tooltip.
+          const text = pick(tr.label, lang, '') || label(tr.target);
           const button = (
             <Button key={tr.event} size="small" type={tr.allowed ? 'primary' : 'default'} ghost={tr.allowed} disabled={!tr.allowed || busy}
-              onClick={() => setDialog(tr)}>
-              {pick(tr.label, lang, tr.event) === label(tr.target) ? label(tr.target) : `${pick(tr.label, lang, tr.event)} → ${label(tr.target)}`}
+              onClick={() => setDialog(tr)} data-testid={`transition-${tr.event}`}>
+              {text}
             </Button>
           );
-          return tr.allowed ? button : <Tooltip key={tr.event} title={reason}><span>{button}</span></Tooltip>;
+          const tip = tr.allowed ? (text === label(tr.target) ? undefined : `→ ${label(tr.target)}`) : reason;
+          return <Tooltip key={tr.event} title={tip}><span>{button}</span></Tooltip>;
         })}
       </Space>
       <Modal open={Boolean(dialog)} title={dialog ? pick(dialog.label, lang, dialog.event) : ''} onCancel={() => setDialog(null)} confirmLoading={busy}
