@@ -6,7 +6,7 @@
  */
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
-import { App, Alert, Badge, Button, Card, Checkbox, Grid, Input, Modal, Popover, Select, Space, Spin, Table, Tooltip } from 'antd';
+import { App, Alert, Badge, Button, Card, Checkbox, Grid, Input, Modal, Popover, Select, Space, Spin, Table, Tag, Tooltip } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import {
   AppstoreOutlined, DeleteOutlined, DownloadOutlined, FilterOutlined, PlusOutlined, RestOutlined, SettingOutlined, UndoOutlined, UserSwitchOutlined,
@@ -43,15 +43,17 @@ export default function ListPage() {
   const listView = view?.lists.find((l) => l.name === params.get('view')) ?? view?.lists[0];
   const sort = params.get('sort') ?? listView?.sort ?? '-updated_at';
   const conditions: Condition[] = useMemo(() => JSON.parse(params.get('filter') ?? '[]'), [params]);
+  // A report's drill-down: the json-logic of the records behind a number (dashboard/drill.ts).
+  const where = useMemo(() => (params.get('where') ? JSON.parse(params.get('where')!) : undefined), [params]);
   const colsKey = me ? `mc.cols.${me.user.id}.${entity}.${listView?.name}` : '';
   const [chosen, setChosen] = useState<string[] | null>(() => (colsKey ? JSON.parse(localStorage.getItem(colsKey) ?? 'null') : null));
   const columns = (chosen ?? listView?.columns ?? []).filter((c) => fields.has(c));
   const titleField = model?.entity.titleField ?? columns[0];
 
   const filter = useMemo(() => {
-    const parts = [listView?.filter, toJsonLogic(conditions, fields)].filter(Boolean);
+    const parts = [listView?.filter, toJsonLogic(conditions, fields), where].filter(Boolean);
     return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : { and: parts };
-  }, [listView, conditions, fields]);
+  }, [listView, conditions, fields, where]);
   const shown = useMemo(() => [...new Set([titleField, ...columns].filter(Boolean) as string[])], [titleField, columns]);
   const expand = page.expandOf(shown)?.split(',') ?? [];
 
@@ -190,6 +192,7 @@ export default function ListPage() {
             <Button icon={<FilterOutlined />}>{t('filter')}</Button>
           </Badge>
         </Popover>
+        {where && <Tag closable color="blue" onClose={() => set({ where: null })} data-testid="drill-filter">{t('drillFilter')}</Tag>}
         <Popover trigger="click" content={columnChooser} placement="bottomLeft">
           <Button icon={<SettingOutlined />}>{t('columns')}</Button>
         </Popover>
