@@ -35,6 +35,8 @@ import { SchemaBuilds } from '../metadata/schema-builds.js';
 import { ReportService } from './reports/service.js';
 import { DashboardService } from './reports/dashboards.js';
 import { TARGET_SQL, TargetService } from './reports/targets.js';
+import { SAVED_VIEWS_SQL, SavedViews } from './views/saved.js';
+import { uuidv7 } from './model/ids.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -66,6 +68,7 @@ export async function createEngine(options: EngineOptions = {}) {
   await database.exec(INBOX_SQL);
   await database.exec(APPROVAL_SQL);
   await database.exec(TARGET_SQL);
+  await database.exec(SAVED_VIEWS_SQL);
   const metadata = new MetadataService(database, registry, options.deployLockTimeoutMs);
   await metadata.start();
   if (!metadata.model.entity('user')) await metadata.deploy({ documents: await loadPackage(SYSTEM_PACKAGE) });
@@ -106,6 +109,7 @@ export async function createEngine(options: EngineOptions = {}) {
     inbox: (ctx) => approvals.inbox(ctx),
     target: (ctx, name) => targets.get(ctx, name, {}),
   });
+  const savedViews = new SavedViews(database, data, () => uuidv7());
   const app = createApp({
     data,
     ownership,
@@ -118,6 +122,7 @@ export async function createEngine(options: EngineOptions = {}) {
     reports,
     dashboards,
     targets,
+    savedViews,
     driver: database.driver,
     trustProxy: options.trustProxy,
   });
@@ -138,6 +143,7 @@ export async function createEngine(options: EngineOptions = {}) {
     reports,
     dashboards,
     targets,
+    savedViews,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {

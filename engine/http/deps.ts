@@ -11,6 +11,7 @@ import type { TrustProxy } from './client.js';
 import type { ReportService } from '../reports/service.js';
 import type { DashboardService } from '../reports/dashboards.js';
 import type { TargetService } from '../reports/targets.js';
+import type { SavedViews } from '../views/saved.js';
 
 export interface AppDeps {
   data: DataService;
@@ -24,6 +25,7 @@ export interface AppDeps {
   reports: ReportService;
   dashboards: DashboardService;
   targets: TargetService;
+  savedViews: SavedViews;
   driver: string;
   /** Whether X-Forwarded-For is believed (TRUST_PROXY): see engine/http/client.ts. */
   trustProxy?: TrustProxy;
