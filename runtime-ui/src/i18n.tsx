@@ -35,6 +35,8 @@ const zh = {
   rejected: '已驳回', recalled: '已撤回', none: '未提交', apps: '应用', close: '关闭', more: '更多', period: '时间范围', viewAs: '视图', createdBy: '创建人', noTransition: '流程不允许从「{from}」直接到「{to}」', updatedAt: '更新时间', updatedBy: '修改人',
   dashboards: '仪表盘', versus: '较{label}', noTargets: '本期暂无指标', subject: '对象', targetValue: '指标', actual: '实际',
   attainment: '完成率', pacing: '进度达成', widgetError: '无法显示：{reason}', drillFilter: '报表钻取筛选', subtotal: '小计',
+  views: '列表视图', myViews: '我的视图', sharedViews: '共享给我的', saveViewAs: '另存为视图', viewName: '视图名称', shareWith: '共享范围',
+  onlyMe: '仅自己', myRoles: '我的角色', everyone: '所有人', deleteView: '删除视图「{name}」？',
 };
 const en: typeof zh = {
   appName: 'metacrm',
@@ -67,7 +69,9 @@ const en: typeof zh = {
   rejected: 'Rejected', recalled: 'Recalled', none: 'Not submitted', apps: 'Apps', close: 'Close', more: 'More', period: 'in period', viewAs: 'View', createdBy: 'Created by', noTransition: 'the process has no step from “{from}” to “{to}”', updatedAt: 'Updated', updatedBy: 'Updated by',
   dashboards: 'Dashboards', versus: 'vs {label}', noTargets: 'No targets for this period', subject: 'Who', targetValue: 'Target',
   actual: 'Actual', attainment: 'Attainment', pacing: 'Pacing', widgetError: 'Cannot show: {reason}', drillFilter: 'Filtered from a report',
-  subtotal: 'Subtotal',
+  subtotal: 'Subtotal', views: 'List views', myViews: 'My views', sharedViews: 'Shared with me', saveViewAs: 'Save view as…',
+  viewName: 'View name', shareWith: 'Share with', onlyMe: 'Only me', myRoles: 'My roles', everyone: 'Everyone',
+  deleteView: 'Delete the view “{name}”?',
 };
 
 export type MessageKey = keyof typeof zh;

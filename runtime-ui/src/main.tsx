@@ -11,8 +11,6 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { App as AntApp, ConfigProvider } from 'antd';
 import zhCN from 'antd/locale/zh_CN';
 import enUS from 'antd/locale/en_US';
-import dayjs from 'dayjs';
-import 'dayjs/locale/zh-cn';
 import { ApiError, setApiLanguage, setUnauthenticatedHandler } from './api';
 import { LangContext, storedLang, storeLang, translate, type Lang } from './i18n';
 import { Shell } from './shell/Shell';
@@ -60,7 +58,6 @@ function Root() {
   const [userId, setUserId] = useState<string | undefined>();
   useEffect(() => {
     setApiLanguage(lang);
-    dayjs.locale(lang === 'zh-CN' ? 'zh-cn' : 'en');
     document.documentElement.lang = lang;
   }, [lang]);
   const setLang = useCallback(

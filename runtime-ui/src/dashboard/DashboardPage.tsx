@@ -232,9 +232,15 @@ export default function DashboardPage() {
             return (
               <Card key={w.name} size="small" title={w.title} data-testid={`widget-${w.name}`}
                 style={phone ? undefined : { gridColumn: `${(w.x ?? 0) + 1} / span ${w.w ?? columns}`, gridRow: `${(w.y ?? 0) + 1} / span ${h}` }}
-                styles={{ body: { overflow: w.type === 'chart' ? 'hidden' : 'auto', ...(phone && w.type === 'chart' ? { height: Math.max(cell - 40, 220) } : {}),
-                  ...(phone && w.type !== 'chart' && w.type !== 'number' ? { maxHeight: 420 } : {}) } }}>
-                <WidgetBody w={w} />
+                styles={{ body: { overflow: 'hidden', ...(phone && w.type === 'chart' ? { height: Math.max(cell - 40, 220) } : {}) } }}>
+                {w.type === 'chart' || w.type === 'number' ? (
+                  <WidgetBody w={w} />
+                ) : (
+                  // A box that scrolls is a region the keyboard can reach (and scroll) too.
+                  <div className="mc-widget-scroll" tabIndex={0} role="region" aria-label={w.title ?? w.name} style={phone ? { maxHeight: 420 } : undefined}>
+                    <WidgetBody w={w} />
+                  </div>
+                )}
               </Card>
             );
           })}

@@ -118,9 +118,17 @@ export default function RecordPage() {
   const dirty = changed.length > 0 && !saving;
 
   const blocker = useBlocker(({ currentLocation, nextLocation }) => dirty && currentLocation.pathname !== nextLocation.pathname);
+  // One question per attempt to leave: the blocker object changes on every render while blocked.
+  const asking = useRef(false);
   useEffect(() => {
-    if (blocker.state !== 'blocked') return;
-    modal.confirm({ title: t('unsaved'), onOk: () => blocker.proceed(), onCancel: () => blocker.reset() });
+    if (blocker.state !== 'blocked' || asking.current) return;
+    asking.current = true;
+    const done = (leave: boolean) => {
+      asking.current = false;
+      if (leave) blocker.proceed?.();
+      else blocker.reset?.();
+    };
+    modal.confirm({ title: t('unsaved'), onOk: () => done(true), onCancel: () => done(false) });
   }, [blocker, modal, t]);
   useEffect(() => {
     const warn = (e: BeforeUnloadEvent) => {
