@@ -36,15 +36,17 @@ describe.each(drivers)('dashboard, saved views and record dialogs in Chromium on
   beforeAll(async () => {
     org = await startOrg(driver, ['sales']);
     // Three orders this month by the manager's rep: what the "orders this month" card counts.
-    const made = await org.e.call(
-      'POST',
-      '/api/data/order',
-      [
-        ...[100, 200, 300].map((amount) => ({ account: account().id, amount, order_date: today, status: 'accepted', owner_id: org.ids.rep_east })),
-        // and one long ago, which the card does not count
-        { account: account().id, amount: 50, order_date: '2020-01-15', status: 'accepted', owner_id: org.ids.rep_east },
-      ],
-    );
+    const made = await org.e.call('POST', '/api/data/order', [
+      ...[100, 200, 300].map((amount) => ({
+        account: account().id,
+        amount,
+        order_date: today,
+        status: 'accepted',
+        owner_id: org.ids.rep_east,
+      })),
+      // and one long ago, which the card does not count
+      { account: account().id, amount: 50, order_date: '2020-01-15', status: 'accepted', owner_id: org.ids.rep_east },
+    ]);
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     ui = await serveUi(org.e);
     browser = await launch();
@@ -94,8 +96,13 @@ describe.each(drivers)('dashboard, saved views and record dialogs in Chromium on
       await settle(page);
       await page.getByRole('button', { name: '另存为视图' }).click();
       await page.getByLabel('视图名称').fill('大额订单');
-      await page.getByRole('dialog').getByRole('button', { name: /确\s*定/ }).click();
-      await poll(async () => (await org.as('manager_east', 'GET', '/api/saved-views/order')).body.data.map((v: any) => v.name)).toEqual(['大额订单']);
+      await page
+        .getByRole('dialog')
+        .getByRole('button', { name: /确\s*定/ })
+        .click();
+      await poll(async () =>
+        (await org.as('manager_east', 'GET', '/api/saved-views/order')).body.data.map((v: any) => v.name),
+      ).toEqual(['大额订单']);
       const saved = (await org.as('manager_east', 'GET', '/api/saved-views/order')).body.data[0];
       expect(saved.state.sort).toBe('-amount');
       await poll(() => page.url()).toContain(`saved=${saved.id}`);
@@ -130,15 +137,22 @@ describe.each(drivers)('dashboard, saved views and record dialogs in Chromium on
       expect(await name.inputValue()).toBe('华东客户（改）');
       // someone else saves the phone in between: saving opens the conflict dialog naming it
       const current = (await org.as('admin', 'GET', `/api/data/account/${account().id}`)).body.data;
-      const other = await org.as('admin', 'PATCH', `/api/data/account/${account().id}`, { version: current.version, phone: '021-5555 0000' });
+      const other = await org.as('admin', 'PATCH', `/api/data/account/${account().id}`, {
+        version: current.version,
+        phone: '021-5555 0000',
+      });
       expect(other.status, JSON.stringify(other.body)).toBe(200);
+      // the browser logs the 409 it provokes on purpose
+      manager.expect(/status of 409 .* @ .*\/api\/data\/account\//);
       await page.getByTestId('save').click();
       const dialog = page.getByRole('dialog').filter({ hasText: '记录已被他人修改' });
       await dialog.waitFor();
       expect(await dialog.textContent()).toContain('021-5555 0000');
       await snap(page, 'record-conflict-zh');
       await dialog.getByRole('button', { name: '覆盖保存' }).click();
-      await poll(async () => (await org.as('admin', 'GET', `/api/data/account/${account().id}`)).body.data.name).toBe('华东客户（改）');
+      await poll(async () => (await org.as('admin', 'GET', `/api/data/account/${account().id}`)).body.data.name).toBe(
+        '华东客户（改）',
+      );
       expect((await org.as('admin', 'GET', `/api/data/account/${account().id}`)).body.data.phone).toBe('021-5555 0000');
     },
     STEP,
@@ -156,8 +170,13 @@ describe.each(drivers)('dashboard, saved views and record dialogs in Chromium on
       const reverts = page.getByTestId('history').getByRole('button', { name: '恢复到此版本' });
       await poll(() => reverts.count()).toBeGreaterThan(0);
       await reverts.last().click();
-      await page.locator('.ant-popconfirm').getByRole('button', { name: /确\s*定|OK/ }).click();
-      await poll(async () => (await org.as('admin', 'GET', `/api/data/account/${account().id}`)).body.data.version).toBeGreaterThan(before.version);
+      await page
+        .locator('.ant-popconfirm')
+        .getByRole('button', { name: /确\s*定|OK/ })
+        .click();
+      await poll(
+        async () => (await org.as('admin', 'GET', `/api/data/account/${account().id}`)).body.data.version,
+      ).toBeGreaterThan(before.version);
       const after = (await org.as('admin', 'GET', `/api/data/account/${account().id}`)).body.data;
       expect(after.name).not.toBe('华东客户（改）');
     },
@@ -176,7 +195,9 @@ describe.each(drivers)('dashboard, saved views and record dialogs in Chromium on
       await page.keyboard.type('manager_east');
       await page.locator('.ant-select-item-option', { hasText: 'manager_east' }).click();
       await dialog.getByRole('button', { name: /确\s*定/ }).click();
-      await poll(async () => (await org.as('admin', 'GET', `/api/data/account/${account().id}`)).body.data.owner_id).toBe(org.ids.manager_east);
+      await poll(async () => (await org.as('admin', 'GET', `/api/data/account/${account().id}`)).body.data.owner_id).toBe(
+        org.ids.manager_east,
+      );
     },
     STEP,
   );
@@ -199,7 +220,9 @@ describe.each(drivers)('dashboard, saved views and record dialogs in Chromium on
       await dialog.locator('input, textarea').first().fill('客户预算下季度到位');
       await snap(page, 'transition-input-zh');
       await dialog.getByRole('button', { name: /确\s*定/ }).click();
-      await poll(async () => (await org.as('admin', 'GET', `/api/data/account/${account().id}`)).body.data.churn_status).toBe('deferred');
+      await poll(async () => (await org.as('admin', 'GET', `/api/data/account/${account().id}`)).body.data.churn_status).toBe(
+        'deferred',
+      );
       expect((await org.as('admin', 'GET', `/api/data/account/${account().id}`)).body.data.churn_note).toBe('客户预算下季度到位');
     },
     STEP,
