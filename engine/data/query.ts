@@ -293,7 +293,7 @@ export function whereConditions(
   context: Record<string, unknown>,
   checkReadable?: ReadableCheck,
   readable?: (field: string) => boolean,
-  /** Widens the filter's scope (the list adds fields of referenced records: engine/data/paths.ts). */
+  /** Widens the filter's scope (the list adds fields of referenced records: engine/data/operations/paths.ts). */
   widen: (scope: FilterScope) => FilterScope = (scope) => scope,
 ): SQL[] {
   const conditions: SQL[] = [deletedCondition(entity, params.deleted)];

@@ -1,6 +1,6 @@
 /**
  * List filters on fields of referenced records (`account.region`, `owner_id.department`): each path is a
- * sub-select inside the caller's read scope of the referenced entity (engine/data/paths.ts). What a
+ * sub-select inside the caller's read scope of the referenced entity (engine/data/operations/paths.ts). What a
  * report groups by a reference path, the list finds with the row's `_filter` — for a rep too, whose
  * orders for a customer they may not see group (and filter) as empty. Unreadable steps are refused.
  */

@@ -13,7 +13,7 @@ import { pageJson, parseRecord, selectJson, sortKeyOf, type JsonRow } from '../r
 import { selectionNames } from '../find.js';
 import type { DataService } from '../service.js';
 import type { FilterScope } from '../../rules/to-sql.js';
-import { withReferencePaths } from '../paths.js';
+import { withReferencePaths } from './paths.js';
 
 export async function listJson(
   data: DataService,

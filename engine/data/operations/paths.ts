@@ -6,12 +6,12 @@
  * join groups it (engine/data/operations/aggregate.ts), so a drill-down lists what the report counted.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type { Guard } from '../access/guard.js';
-import { AppError } from '../errors.js';
-import type { AppModel, CompiledEntity } from '../model/compile.js';
-import type { FieldRef, FilterScope } from '../rules/to-sql.js';
-import { columnRef, deletedCondition, tableText } from './query.js';
-import { USER_COLUMNS } from './operations/aggregate.js';
+import type { Guard } from '../../access/guard.js';
+import { AppError } from '../../errors.js';
+import type { AppModel, CompiledEntity } from '../../model/compile.js';
+import type { FieldRef, FilterScope } from '../../rules/to-sql.js';
+import { columnRef, deletedCondition, tableText } from '../query.js';
+import { USER_COLUMNS } from './aggregate.js';
 
 /** The most references a filter path may follow (each is a nested sub-select). */
 const MAX_STEPS = 4;
