@@ -17,7 +17,13 @@ export function Shell() {
   const me = useMe();
   const apps = useApps();
   const labels = useEntityLabels();
-  const dashboards = useQuery({ queryKey: ['dashboards', 'any'], staleTime: 300_000, queryFn: () => get<{ data: unknown[] }>('/api/dashboards').then((r) => r.data) });
+  // Asked once the session is known to be good (an expired one answers only the one 401, from /me).
+  const dashboards = useQuery({
+    queryKey: ['dashboards', 'any'],
+    enabled: Boolean(me.data),
+    staleTime: 300_000,
+    queryFn: () => get<{ data: unknown[] }>('/api/dashboards').then((r) => r.data),
+  });
   const { lang, setLang, t, adoptUser } = useLang();
   const location = useLocation();
   const navigate = useNavigate();
