@@ -37,6 +37,8 @@ import { DashboardService } from './reports/dashboards.js';
 import { TARGET_SQL, TargetService } from './reports/targets.js';
 import { IMPORT_SQL, ImportService } from './imports/service.js';
 import { tmpdir } from 'node:os';
+import { SAVED_VIEWS_SQL, SavedViews } from './views/saved.js';
+import { uuidv7 } from './model/ids.js';
 
 export interface EngineOptions extends OpenOptions {
   plugins?: Plugin[];
@@ -71,6 +73,7 @@ export async function createEngine(options: EngineOptions = {}) {
   await database.exec(APPROVAL_SQL);
   await database.exec(TARGET_SQL);
   await database.exec(IMPORT_SQL);
+  await database.exec(SAVED_VIEWS_SQL);
   const metadata = new MetadataService(database, registry, options.deployLockTimeoutMs);
   await metadata.start();
   if (!metadata.model.entity('user')) await metadata.deploy({ documents: await loadPackage(SYSTEM_PACKAGE) });
@@ -117,6 +120,7 @@ export async function createEngine(options: EngineOptions = {}) {
     inbox: (ctx) => approvals.inbox(ctx),
     target: (ctx, name) => targets.get(ctx, name, {}),
   });
+  const savedViews = new SavedViews(database, data, () => uuidv7());
   const app = createApp({
     data,
     ownership,
@@ -130,6 +134,7 @@ export async function createEngine(options: EngineOptions = {}) {
     dashboards,
     targets,
     imports,
+    savedViews,
     driver: database.driver,
     trustProxy: options.trustProxy,
   });
@@ -151,6 +156,7 @@ export async function createEngine(options: EngineOptions = {}) {
     dashboards,
     targets,
     imports,
+    savedViews,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {

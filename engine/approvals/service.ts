@@ -726,7 +726,13 @@ export class ApprovalService {
       tx,
     );
     const tasks = await this.tasksOf([id], tx);
-    return { request: { ...iso(request), tasks } };
+    return { request: { ...iso(request), tasks: this.withStepLabels(String(request?.approval), tasks) } };
+  }
+
+  /** Each task with its step's label (a reader sees "Manager approval", not the step's code). */
+  private withStepLabels(approval: string, tasks: Record<string, unknown>[]) {
+    const steps = this.data.model().documents.get<ApprovalDoc>('approval', approval)?.steps ?? [];
+    return tasks.map((task) => ({ ...task, stepLabel: steps.find((s) => s.name === task.step)?.label ?? null }));
   }
 
   private async tasksOf(requests: string[], tx?: Db) {
@@ -803,7 +809,13 @@ export class ApprovalService {
         submitted_at as "submittedAt", decided_at as "decidedAt", comment
       from approval.requests where entity = ${entity.name} and record_id = ${id} order by submitted_at desc, id desc`);
     const tasks = await this.tasksOf(requests.map((r) => r.id));
-    return requests.map((r) => ({ ...iso(r), tasks: tasks.filter((t) => t.requestId === r.id) }));
+    return requests.map((r) => ({
+      ...iso(r),
+      tasks: this.withStepLabels(
+        String(r.approval),
+        tasks.filter((t) => t.requestId === r.id),
+      ),
+    }));
   }
 
   /** The caller's pending approval tasks (and those of whoever they stand in for), oldest first. */

@@ -11,7 +11,7 @@ import { and, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { badRequest, type ErrorDetail } from '../errors.js';
 import type { CompiledEntity } from '../model/compile.js';
 import type { ValueKind } from '../registry/value-kind.js';
-import { compileFilter } from '../rules/to-sql.js';
+import { compileFilter, type FilterScope } from '../rules/to-sql.js';
 import { UUID } from '../model/ids.js';
 import type { Lang } from '../model/language.js';
 import { fitsColumn, isDate, isDateTime } from '../model/formats.js';
@@ -293,11 +293,13 @@ export function whereConditions(
   context: Record<string, unknown>,
   checkReadable?: ReadableCheck,
   readable?: (field: string) => boolean,
+  /** Widens the filter's scope (the list adds fields of referenced records: engine/data/operations/paths.ts). */
+  widen: (scope: FilterScope) => FilterScope = (scope) => scope,
 ): SQL[] {
   const conditions: SQL[] = [deletedCondition(entity, params.deleted)];
   if (params.filter !== undefined) {
     try {
-      conditions.push(compileFilter(params.filter, filterScope(entity, context, checkReadable)));
+      conditions.push(compileFilter(params.filter, widen(filterScope(entity, context, checkReadable))));
     } catch (e) {
       // Point the client at the filter parameter, then into the expression.
       const err = e as { details?: ErrorDetail[] };

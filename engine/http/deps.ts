@@ -12,6 +12,7 @@ import type { ReportService } from '../reports/service.js';
 import type { DashboardService } from '../reports/dashboards.js';
 import type { TargetService } from '../reports/targets.js';
 import type { ImportService } from '../imports/service.js';
+import type { SavedViews } from '../views/saved.js';
 
 export interface AppDeps {
   data: DataService;
@@ -26,6 +27,7 @@ export interface AppDeps {
   dashboards: DashboardService;
   targets: TargetService;
   imports: ImportService;
+  savedViews: SavedViews;
   driver: string;
   /** Whether X-Forwarded-For is believed (TRUST_PROXY): see engine/http/client.ts. */
   trustProxy?: TrustProxy;

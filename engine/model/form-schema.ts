@@ -115,7 +115,9 @@ export function recordSchemas(source: SchemaSource, annotate?: Annotate): Record
       .filter((f) => writable(access, f.name))
       .map((f) => {
         const schema = property(f, f.required ? requiredSchema(f) : nullable(f.valueSchema), 'input');
-        return [f.name, lockedFor(f) ? { ...schema, readOnly: true } : schema];
+        // A new record's form starts from the value the server would fill in (shown, not a surprise after saving).
+        const withDefault = annotate && f.doc.default !== undefined ? { ...schema, default: f.doc.default } : schema;
+        return [f.name, lockedFor(f) ? { ...withDefault, readOnly: true } : withDefault];
       }),
     ['owner_id', annotate ? systemProperty('owner_id', ownerInput, annotate.lang) : ownerInput],
   ]);

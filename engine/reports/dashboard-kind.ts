@@ -1,7 +1,7 @@
 /**
  * The `dashboard` document kind: a grid of widgets. Deploy checks: the reports, measures, entities,
  * roles and targets widgets name exist; charts and number cards name measures of their report; each
- * widget fits the grid.
+ * widget fits the grid and covers no other.
  */
 import { createRequire } from 'node:module';
 import { pointer, type ErrorDetail } from '../errors.js';
@@ -23,6 +23,13 @@ export const dashboardKind: DocumentKindDefinition = {
 
 const NEEDS_REPORT = new Set(['chart', 'table', 'number']);
 
+/** Do two widgets placed on the grid (both with x and y) share a cell? Height defaults to 4 rows, as the page draws it. */
+function overlap(a: DashboardDoc['widgets'][number], b: DashboardDoc['widgets'][number], width: number) {
+  if (a.x === undefined || a.y === undefined || b.x === undefined || b.y === undefined) return false;
+  const apart = (p: number, pl: number, q: number, ql: number) => p + pl <= q || q + ql <= p;
+  return !apart(a.x, a.w ?? width, b.x, b.w ?? width) && !apart(a.y, a.h ?? 4, b.y, b.h ?? 4);
+}
+
 function checkDashboard(d: DashboardDoc, all: DocumentSet): ErrorDetail[] {
   const errors: ErrorDetail[] = [];
   const fail = (path: string, code: string, message: string) => errors.push({ path, code, message });
@@ -37,6 +44,9 @@ function checkDashboard(d: DashboardDoc, all: DocumentSet): ErrorDetail[] {
     names.add(w.name);
     if ((w.x ?? 0) + (w.w ?? width) > width)
       fail(at('w'), 'invalid_layout', `The widget reaches past the grid's ${width} columns`);
+    // Placed widgets may not cover each other (the page would draw one over the other).
+    const other = d.widgets.slice(0, i).find((o) => overlap(o, w, width));
+    if (other) fail(at('y'), 'invalid_layout', `The widget overlaps "${other.name}"`);
     if (NEEDS_REPORT.has(w.type)) {
       if (!w.report) return void fail(at('report'), 'required', `A ${w.type} widget shows a report`);
       const report = all.get<ReportDoc>('report', w.report);

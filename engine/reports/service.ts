@@ -16,7 +16,7 @@ import { compileFunnel, compileTimeInStage } from './funnel.js';
 import type { DictionaryDoc } from '../model/kinds/dictionary.js';
 
 export interface ReportResult extends ReportData {
-  report: { name: string; label: string; shape: string };
+  report: { name: string; label: string; shape: string; entity: string };
   parameters: Record<string, unknown>;
 }
 
@@ -158,7 +158,7 @@ export class ReportService {
     const params = this.parameters(ctx, doc, query);
     const { plan, rows } = await this.data.aggregate(ctx, doc.entity, action, (source) => this.plan(ctx, doc, params, source));
     return {
-      report: { name: doc.name, label: doc.label[ctx.lang], shape: doc.shape ?? 'summary' },
+      report: { name: doc.name, label: doc.label[ctx.lang], shape: doc.shape ?? 'summary', entity: doc.entity },
       parameters: params,
       ...plan.shape(rows, ctx.lang),
     };

@@ -29,6 +29,19 @@ export function setApiLanguage(lang: string) {
   language = lang;
 }
 
+/**
+ * How far the server's clock is ahead of this browser's (from each answer's Date header): "today" and
+ * "last 7 days" are counted from the server's time, so a browser with a wrong clock filters the same
+ * days as everyone else (in the user's own time zone, the one dates are shown in).
+ */
+let clockSkew = 0;
+function noteServerClock(date: string | null) {
+  const server = date ? Date.parse(date) : Number.NaN;
+  // The header has whole seconds: only a real difference counts.
+  if (!Number.isNaN(server) && Math.abs(server - Date.now()) > 2000) clockSkew = server - Date.now();
+}
+export const serverNow = () => new Date(Date.now() + clockSkew);
+
 let onUnauthenticated: (() => void) | undefined;
 export function setUnauthenticatedHandler(handler: () => void) {
   onUnauthenticated = handler;
@@ -53,6 +66,7 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  noteServerClock(res.headers.get('date'));
   if (options.raw && res.ok) return res as T;
   const text = await res.text();
   const json = text ? safeJson(text) : undefined;

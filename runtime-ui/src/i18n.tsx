@@ -9,7 +9,7 @@ export type Lang = 'zh-CN' | 'en';
 
 const zh = {
   appName: 'metacrm',
-  login: '登录', logout: '退出登录', username: '用户名', password: '密码', signIn: '登 录',
+  login: '登录', logout: '退出登录', username: '用户名', password: '密码', signIn: '登录',
   loginTitle: '登录到 metacrm', wrongPassword: '用户名或密码错误', lockedUntil: '账户已锁定，解锁时间：{time}',
   sessionExpired: '登录已过期，请重新登录', home: '首页', inbox: '审批待办', settings: '个人设置', recycleBin: '回收站',
   notifications: '通知', noNotifications: '暂无通知', markRead: '标为已读', language: '语言',
@@ -33,6 +33,10 @@ const zh = {
   contains: '包含', equals: '等于', notEquals: '不等于', oneOf: '属于', between: '介于', gte: '大于等于', lte: '小于等于',
   yes: '是', no: '否', requiredBy: '需要角色：{roles}', noPermission: '无权限', pending: '审批中', approved: '已通过',
   rejected: '已驳回', recalled: '已撤回', none: '未提交', apps: '应用', close: '关闭', more: '更多', period: '时间范围', viewAs: '视图', createdBy: '创建人', noTransition: '流程不允许从「{from}」直接到「{to}」', updatedAt: '更新时间', updatedBy: '修改人',
+  dashboards: '仪表盘', versus: '较{label}', noTargets: '本期暂无指标', subject: '对象', targetValue: '指标', actual: '实际',
+  attainment: '完成率', pacing: '进度达成', widgetError: '无法显示：{reason}', drillFilter: '报表钻取筛选', subtotal: '小计',
+  views: '列表视图', myViews: '我的视图', sharedViews: '共享给我的', saveViewAs: '另存为视图', viewName: '视图名称', shareWith: '共享范围',
+  onlyMe: '仅自己', myRoles: '我的角色', everyone: '所有人', deleteView: '删除视图「{name}」？',
 };
 const en: typeof zh = {
   appName: 'metacrm',
@@ -63,13 +67,21 @@ const en: typeof zh = {
   notEquals: 'not equal', oneOf: 'is one of', between: 'between', gte: '≥', lte: '≤', yes: 'Yes', no: 'No',
   requiredBy: 'Needs role: {roles}', noPermission: 'No permission', pending: 'Pending', approved: 'Approved',
   rejected: 'Rejected', recalled: 'Recalled', none: 'Not submitted', apps: 'Apps', close: 'Close', more: 'More', period: 'in period', viewAs: 'View', createdBy: 'Created by', noTransition: 'the process has no step from “{from}” to “{to}”', updatedAt: 'Updated', updatedBy: 'Updated by',
+  dashboards: 'Dashboards', versus: 'vs {label}', noTargets: 'No targets for this period', subject: 'Who', targetValue: 'Target',
+  actual: 'Actual', attainment: 'Attainment', pacing: 'Pacing', widgetError: 'Cannot show: {reason}', drillFilter: 'Filtered from a report',
+  subtotal: 'Subtotal', views: 'List views', myViews: 'My views', sharedViews: 'Shared with me', saveViewAs: 'Save view as…',
+  viewName: 'View name', shareWith: 'Share with', onlyMe: 'Only me', myRoles: 'My roles', everyone: 'Everyone',
+  deleteView: 'Delete the view “{name}”?',
 };
 
 export type MessageKey = keyof typeof zh;
 const messages: Record<Lang, typeof zh> = { 'zh-CN': zh, en };
+/** English singulars, used when the `n` parameter is 1 (Chinese has no plural forms). */
+const enOne: Partial<Record<MessageKey, string>> = { total: '{n} record' };
 
 export function translate(lang: Lang, key: MessageKey, params: Record<string, string | number> = {}): string {
-  return messages[lang][key].replace(/\{(\w+)\}/g, (_, p) => String(params[p] ?? ''));
+  const text = (lang === 'en' && params.n === 1 && enOne[key]) || messages[lang][key];
+  return text.replace(/\{(\w+)\}/g, (_, p) => String(params[p] ?? ''));
 }
 
 export interface LangState {

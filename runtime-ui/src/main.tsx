@@ -11,8 +11,6 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { App as AntApp, ConfigProvider } from 'antd';
 import zhCN from 'antd/locale/zh_CN';
 import enUS from 'antd/locale/en_US';
-import dayjs from 'dayjs';
-import 'dayjs/locale/zh-cn';
 import { ApiError, setApiLanguage, setUnauthenticatedHandler } from './api';
 import { LangContext, storedLang, storeLang, translate, type Lang } from './i18n';
 import { Shell } from './shell/Shell';
@@ -42,6 +40,7 @@ const router = createBrowserRouter([
       { path: 'import/:entity', lazy: page(() => import('./import/ImportPage')) },
       { path: 'r/:entity/:id', lazy: page(() => import('./record/RecordPage')) },
       { path: 'inbox', lazy: page(() => import('./pages/InboxPage')) },
+      { path: 'd/:name?', lazy: page(() => import('./dashboard/DashboardPage')) },
       { path: 'settings', lazy: page(() => import('./pages/SettingsPage')) },
       { path: '*', lazy: page(() => import('./pages/NotFoundPage')) },
     ],
@@ -60,7 +59,6 @@ function Root() {
   const [userId, setUserId] = useState<string | undefined>();
   useEffect(() => {
     setApiLanguage(lang);
-    dayjs.locale(lang === 'zh-CN' ? 'zh-cn' : 'en');
     document.documentElement.lang = lang;
   }, [lang]);
   const setLang = useCallback(
@@ -83,6 +81,8 @@ function Root() {
       <ConfigProvider
         locale={lang === 'zh-CN' ? zhCN : enUS}
         componentSize="middle"
+        // antd spaces out two-character Chinese button texts ("同 意"); Chinese business software does not.
+        button={{ autoInsertSpace: false }}
         theme={{
           token: { colorPrimary: '#1f5fbf', borderRadius: 4, fontSize: 13, controlHeight: 30, colorTextDescription: 'rgba(0,0,0,0.62)', colorError: '#cf1322',
             // WCAG AA contrast on white for secondary text and links (antd's defaults are lighter).

@@ -16,7 +16,7 @@ function strip(schema: unknown): unknown {
   if (!schema || typeof schema !== 'object') return schema;
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(schema)) {
-    if (key === 'title' || key === 'description' || key === 'readOnly') continue;
+    if (key === 'title' || key === 'description' || key === 'readOnly' || key === 'default') continue;
     if (key === 'oneOf' && Array.isArray(value) && value.every((v) => v && typeof v === 'object' && 'const' in v)) {
       out.enum = value.map((v) => v.const);
       continue;
@@ -87,6 +87,13 @@ describe.each(drivers)('form schemas on %s', (driver) => {
       title: 'Perpetual licence (discontinued)',
     });
     expect(product.create.properties[name].oneOf.map((c: any) => c.const)).not.toContain('perpetual_license');
+  });
+
+  it("starts a new record's form from the fields' defaults (create only: an update keeps what the record has)", async () => {
+    const form = (await o.as('gm', 'GET', '/api/meta/forms/opportunity?lang=en')).body.data;
+    expect(form.create.properties.stage.default).toBe('initial_contact');
+    expect(form.update.properties.stage.default).toBeUndefined();
+    expect(form.create.properties.title.default).toBeUndefined();
   });
 
   it('marks formulas and auto-numbers read-only and leaves them out of create and update', async () => {

@@ -152,6 +152,16 @@ describe.each(drivers)('report deploy checks on %s', (driver) => {
     ],
     ['a chart without its type', board([{ name: 'w', type: 'chart', report: 'ok' }]), '/widgets/0/chart', 'required'],
     ['a widget past the grid', board([{ name: 'w', type: 'approvals', x: 8, w: 6 }]), '/widgets/0/w', 'invalid_layout'],
+    [
+      'overlapping widgets',
+      board([
+        { name: 'a', type: 'approvals', x: 0, y: 0, w: 6, h: 5 },
+        { name: 'b', type: 'approvals', x: 6, y: 0, w: 6, h: 2 },
+        { name: 'c', type: 'approvals', x: 3, y: 4, w: 6, h: 2 },
+      ]),
+      '/widgets/2/y',
+      'invalid_layout',
+    ],
     ['an unknown role', board([{ name: 'w', type: 'approvals' }], { home: ['nobody'] }), '/home/0', 'unknown_role'],
     [
       'a records filter on an unknown field',

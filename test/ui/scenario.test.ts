@@ -328,6 +328,7 @@ describe.each(drivers)('runtime UI in Chromium on %s', (driver) => {
 
 /** Picks a value in an antd Select (picklists, references) by its label. */
 async function choose(page: Page, id: string, label: string) {
-  await page.locator(`#${id}`).click();
+  // The select's box, not its search input: a default value (the field's) lies over the input.
+  await page.locator(`#${id}`).locator('xpath=ancestor::div[contains(@class,"ant-select")][1]').click();
   await page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${label}"]`).click();
 }

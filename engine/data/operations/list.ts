@@ -12,6 +12,8 @@ import { decodeRows } from '../records.js';
 import { pageJson, parseRecord, selectJson, sortKeyOf, type JsonRow } from '../render.js';
 import { selectionNames } from '../find.js';
 import type { DataService } from '../service.js';
+import type { FilterScope } from '../../rules/to-sql.js';
+import { withReferencePaths } from './paths.js';
 
 export async function listJson(
   data: DataService,
@@ -28,7 +30,11 @@ export async function listJson(
   for (const f of params.fields ?? []) checkReadable(f, 'fields');
   for (const f of params.expand) checkReadable(f, 'expand');
   const readable = guard.readable(entity);
-  const conditions = [...whereConditions(entity, params, data.context(ctx), checkReadable, readable), ...(scope ? [scope] : [])];
+  const paths = (base: FilterScope) => withReferencePaths(data.model(), guard, entity, base);
+  const conditions = [
+    ...whereConditions(entity, params, data.context(ctx), checkReadable, readable, paths),
+    ...(scope ? [scope] : []),
+  ];
   const keys = effectiveSort(params.sort).map((k) => k.field);
   const select = selectJson(entity, selectionNames(entity, params.fields).filter(readable), keys);
   const order = orderBy(entity, params.sort);

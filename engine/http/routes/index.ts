@@ -13,6 +13,7 @@ import { systemRoutes } from './system.js';
 import { userRoutes } from './users.js';
 import { workflowRoutes } from './workflow.js';
 import { reportRoutes } from './reports.js';
+import { savedViewRoutes } from './saved-views.js';
 
 export const ROUTES: readonly Route[] = [
   ...systemRoutes,
@@ -25,4 +26,5 @@ export const ROUTES: readonly Route[] = [
   ...workflowRoutes,
   ...approvalRoutes,
   ...reportRoutes,
+  ...savedViewRoutes,
 ];

@@ -17,7 +17,10 @@ const REPORT_DATA = {
   type: 'object',
   required: ['columns', 'rows', 'totals'],
   properties: {
-    report: { type: 'object', properties: { name: { type: 'string' }, label: { type: 'string' }, shape: { type: 'string' } } },
+    report: {
+      type: 'object',
+      properties: { name: { type: 'string' }, label: { type: 'string' }, shape: { type: 'string' }, entity: { type: 'string' } },
+    },
     parameters: { type: 'object', description: 'The parameter values used (defaults filled in)' },
     columns: {
       type: 'array',

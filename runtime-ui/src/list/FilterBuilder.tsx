@@ -2,13 +2,14 @@
 import { useState } from 'react';
 import { Button, DatePicker, Input, InputNumber, Select, Space, Switch } from 'antd';
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
-import dayjs from 'dayjs';
+import { dayjsIn } from '../dates';
 import { useLang } from '../i18n';
 import type { FieldInfo } from '../meta';
 import { complete, operatorLabel, operatorsFor, type Condition, type Relative } from './filters';
 
 function ValueInput({ field, condition, onChange }: { field: FieldInfo; condition: Condition; onChange(v: any): void }) {
-  const { t } = useLang();
+  const { lang, t } = useLang();
+  const dayjs = dayjsIn(lang);
   const label = `${field.label} ${t('value')}`;
   const { op, value } = condition;
   if (op === 'isEmpty' || op === 'isNotEmpty') return null;

@@ -6,7 +6,7 @@
  */
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
-import { App, Alert, Badge, Button, Card, Checkbox, Grid, Input, Modal, Popover, Select, Space, Spin, Table, Tooltip } from 'antd';
+import { App, Alert, Badge, Button, Card, Checkbox, Grid, Input, Modal, Popover, Space, Spin, Table, Tag, Tooltip } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import {
   AppstoreOutlined, DeleteOutlined, FilterOutlined, PlusOutlined, RestOutlined, SettingOutlined, UndoOutlined, UploadOutlined, UserSwitchOutlined,
@@ -22,6 +22,7 @@ import { UserSelect } from '../widgets/UserSelect';
 import { toJsonLogic, type Condition } from './filters';
 import { ExportButton } from '../import/ExportButton';
 import { useWords } from '../import/words';
+import { SaveViewButton, useSavedViews, ViewPicker } from './SavedViews';
 
 const PAGE = 50;
 
@@ -44,17 +45,21 @@ export default function ListPage() {
   const bin = params.get('bin') === '1';
   const q = params.get('q') ?? '';
   const listView = view?.lists.find((l) => l.name === params.get('view')) ?? view?.lists[0];
+  const savedViews = useSavedViews(entity);
+  const saved = savedViews.data?.find((v) => v.id === params.get('saved'));
   const sort = params.get('sort') ?? listView?.sort ?? '-updated_at';
   const conditions: Condition[] = useMemo(() => JSON.parse(params.get('filter') ?? '[]'), [params]);
+  // A report's drill-down: the json-logic of the records behind a number (dashboard/drill.ts).
+  const where = useMemo(() => (params.get('where') ? JSON.parse(params.get('where')!) : undefined), [params]);
   const colsKey = me ? `mc.cols.${me.user.id}.${entity}.${listView?.name}` : '';
   const [chosen, setChosen] = useState<string[] | null>(() => (colsKey ? JSON.parse(localStorage.getItem(colsKey) ?? 'null') : null));
-  const columns = (chosen ?? listView?.columns ?? []).filter((c) => fields.has(c));
+  const columns = ((saved ? saved.state.columns : undefined) ?? chosen ?? listView?.columns ?? []).filter((c) => fields.has(c));
   const titleField = model?.entity.titleField ?? columns[0];
 
   const filter = useMemo(() => {
-    const parts = [listView?.filter, toJsonLogic(conditions, fields)].filter(Boolean);
+    const parts = [listView?.filter, toJsonLogic(conditions, fields), where].filter(Boolean);
     return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : { and: parts };
-  }, [listView, conditions, fields]);
+  }, [listView, conditions, fields, where]);
   const shown = useMemo(() => [...new Set([titleField, ...columns].filter(Boolean) as string[])], [titleField, columns]);
   const expand = page.expandOf(shown)?.split(',') ?? [];
 
@@ -169,11 +174,15 @@ export default function ListPage() {
         <Button icon={<RestOutlined />} type={bin ? 'primary' : 'default'} ghost={bin} onClick={() => set({ bin: bin ? null : '1' })}>{t('recycleBin')}</Button>
       </div>
       <Space wrap style={{ marginBottom: 8 }}>
-        <Input.Search allowClear placeholder={t('search')} aria-label={t('search')} defaultValue={q} style={{ width: phone ? 200 : 260 }} onSearch={(v) => set({ q: v })} />
-        {view.lists.length > 1 && (
-          <Select aria-label={t('viewAs')} value={listView?.name} onChange={(v) => set({ view: v })}
-            options={view.lists.map((l) => ({ value: l.name, label: l.label ?? l.name }))} style={{ width: 160 }} />
-        )}
+        <Input.Search key={q} allowClear placeholder={t('search')} aria-label={t('search')} defaultValue={q} style={{ width: phone ? 200 : 260 }} onSearch={(v) => set({ q: v })} />
+        <ViewPicker entity={entity} lists={view.lists} saved={savedViews.data ?? []} value={saved ? `s:${saved.id}` : `v:${listView?.name}`}
+          onChange={(v) => {
+            const chosenView = savedViews.data?.find((x) => `s:${x.id}` === v);
+            const st = chosenView?.state ?? {};
+            // A saved view brings its whole state; a deployed one starts clean.
+            set({ view: chosenView ? null : v.slice(2), saved: chosenView?.id ?? null, sort: st.sort ?? null, q: st.q ?? null,
+              filter: st.filter?.length ? JSON.stringify(st.filter) : null, where: st.where ? JSON.stringify(st.where) : null });
+          }} />
         <Popover trigger="click" open={filterOpen} onOpenChange={setFilterOpen} placement="bottomLeft"
           content={filterOpen && (
             <Suspense fallback={<Spin />}>
@@ -184,9 +193,14 @@ export default function ListPage() {
             <Button icon={<FilterOutlined />}>{t('filter')}</Button>
           </Badge>
         </Popover>
+        {where && <Tag closable color="blue" onClose={() => set({ where: null })} data-testid="drill-filter">{t('drillFilter')}</Tag>}
         <Popover trigger="click" content={columnChooser} placement="bottomLeft">
           <Button icon={<SettingOutlined />}>{t('columns')}</Button>
         </Popover>
+        {me && !bin && (
+          <SaveViewButton entity={entity} me={me} state={{ columns, sort, filter: conditions, q: q || undefined, where }}
+            onSaved={(v) => set({ saved: v.id, view: null })} />
+        )}
         {can('export') && <ExportButton entity={entity} filter={filter} sort={sort} q={q} fields={shown} selected={selected} label={t('export')} />}
         {can('import') && !bin && <Button icon={<UploadOutlined />} onClick={() => navigate(`/import/${entity}`)}>{w('import')}</Button>}
         {selected.length > 0 && (

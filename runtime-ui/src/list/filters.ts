@@ -1,8 +1,9 @@
 /**
  * The filter builder's conditions and their json-logic: operators per field type (contains, is one of,
- * between, relative dates). Relative dates are kept as tokens and turned into bounds from $now — the
- * server's context variable — when the field is a date-time, and from today's date for date fields.
+ * between, relative dates). Relative dates are kept as tokens and turned into bounds when the list is
+ * asked for; a date-time range ends at $now, the server's context variable.
  */
+import { serverNow } from '../api';
 import type { FieldInfo } from '../meta';
 import type { MessageKey } from '../i18n';
 
@@ -35,8 +36,11 @@ export const operatorLabel: Record<Operator, MessageKey> = {
 const pad = (n: number) => String(n).padStart(2, '0');
 const day = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 
-/** [from, to) of a relative range, as dates (YYYY-MM-DD) or instants (ISO), from the browser's now. */
-export function relativeRange(rel: Relative, kind: 'date' | 'datetime', now = new Date()): [string, string] {
+/**
+ * [from, to) of a relative range, as dates (YYYY-MM-DD) or instants (ISO): days as the user's time zone
+ * counts them, from the server's clock. The URL keeps the token (a saved "last 7 days" stays relative).
+ */
+export function relativeRange(rel: Relative, kind: 'date' | 'datetime', now = serverNow()): [string, string] {
   const start = new Date(now.getFullYear(), now.getMonth(), now.getDate());
   const end = new Date(start);
   end.setDate(end.getDate() + 1);

@@ -31,7 +31,7 @@ function TaskDetail({ taskId, onDone }: { taskId: string; onDone(): void }) {
       <h3 style={{ fontSize: 14, marginTop: 12 }}>{t('steps')}</h3>
       <List size="small" dataSource={request.tasks ?? []} renderItem={(x: any) => (
         <List.Item>
-          <span>{x.assigneeName ?? x.assignee} · {x.step}</span>
+          <span>{x.assigneeName ?? x.assignee} · {pick(x.stepLabel, lang, x.step)}</span>
           <span><StatusTag status={x.status === 'delegated' ? 'recalled' : x.status} />{x.decidedAt && formatDateTime(lang, x.decidedAt)} {x.comment}</span>
         </List.Item>
       )} />

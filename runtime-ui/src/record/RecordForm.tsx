@@ -19,7 +19,8 @@ import { formWidgets } from '../widgets/registry';
 import '../widgets/form-widgets';
 import { evaluate, ruleViolations, truthy } from './rules';
 
-const validators = {
+/** Validators with ajv's messages in each language (also for transition input dialogs). */
+export const validators = {
   en: customizeValidator({ ajvOptionsOverrides: { allErrors: true } }),
   'zh-CN': customizeValidator({ ajvOptionsOverrides: { allErrors: true } }, localizeZh as any),
 };

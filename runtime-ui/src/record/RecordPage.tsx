@@ -91,9 +91,12 @@ export default function RecordPage() {
   useEffect(() => {
     if (!model) return;
     if (isNew) {
-      const initial: Data = {};
+      // The server's defaults count as the starting point, not as changes (leaving untouched asks nothing).
+      const defaults: Data = {};
+      for (const [k, p] of Object.entries<any>(model.create.properties ?? {})) if (p.default !== undefined) defaults[k] = p.default;
+      const initial: Data = { ...defaults };
       for (const [k, v] of params) if (model.create.properties?.[k]) initial[k] = v;
-      setBase({});
+      setBase(defaults);
       setData(initial);
     } else if (record.data) {
       setBase(record.data);
@@ -115,9 +118,17 @@ export default function RecordPage() {
   const dirty = changed.length > 0 && !saving;
 
   const blocker = useBlocker(({ currentLocation, nextLocation }) => dirty && currentLocation.pathname !== nextLocation.pathname);
+  // One question per attempt to leave: the blocker object changes on every render while blocked.
+  const asking = useRef(false);
   useEffect(() => {
-    if (blocker.state !== 'blocked') return;
-    modal.confirm({ title: t('unsaved'), onOk: () => blocker.proceed(), onCancel: () => blocker.reset() });
+    if (blocker.state !== 'blocked' || asking.current) return;
+    asking.current = true;
+    const done = (leave: boolean) => {
+      asking.current = false;
+      if (leave) blocker.proceed?.();
+      else blocker.reset?.();
+    };
+    modal.confirm({ title: t('unsaved'), onOk: () => done(true), onCancel: () => done(false) });
   }, [blocker, modal, t]);
   useEffect(() => {
     const warn = (e: BeforeUnloadEvent) => {
@@ -139,7 +150,10 @@ export default function RecordPage() {
     setServerErrors(undefined);
     try {
       if (isNew) {
-        const body = Object.fromEntries(Object.entries(formData).filter(([k, v]) => model.create.properties?.[k] && !blank(v)));
+        // Read-only fields (a workflow's state) show their default; the server fills them in itself.
+        const body = Object.fromEntries(
+          Object.entries(formData).filter(([k, v]) => model.create.properties?.[k] && !model.create.properties[k].readOnly && !blank(v)),
+        );
         const created = await api<{ data: Data }>('POST', `/api/data/${entity}`, body);
         message.success(t('created'));
         setBase(formData);

@@ -3,11 +3,11 @@
  * transition — disabled with the API's reasons when the user may not fire it — and a dialog for the
  * transition's input (its JSON Schema, through @rjsf) and a comment.
  */
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { App, Button, Grid, Input, Modal, Space, Steps, Tooltip } from 'antd';
 import { ColorTag } from '../widgets/cells';
 import Form from '@rjsf/antd';
-import validator from '@rjsf/validator-ajv8';
+import { validators } from './RecordForm';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, get, post } from '../api';
 import { formatDuration } from '../format';
@@ -35,6 +35,7 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
   const [comment, setComment] = useState('');
   const [input, setInput] = useState<any>({});
   const [busy, setBusy] = useState(false);
+  const inputForm = useRef<any>(null);
   // On a phone nine steps do not fit: the current state and its time instead.
   const phone = !Grid.useBreakpoint().md;
   if (!transitions.data) return null;
@@ -85,19 +86,27 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
       <Space wrap>
         {(transitions.data.transitions as any[]).map((tr) => {
           const reason = tr.reasons?.map((r: any) => r.message).join('；');
+          // The button says what it does (the transition's label); where it leads is in its tooltip.
+          const text = pick(tr.label, lang, '') || label(tr.target);
           const button = (
             <Button key={tr.event} size="small" type={tr.allowed ? 'primary' : 'default'} ghost={tr.allowed} disabled={!tr.allowed || busy}
-              onClick={() => setDialog(tr)}>
-              {pick(tr.label, lang, tr.event) === label(tr.target) ? label(tr.target) : `${pick(tr.label, lang, tr.event)} → ${label(tr.target)}`}
+              onClick={() => setDialog(tr)} data-testid={`transition-${tr.event}`}>
+              {text}
             </Button>
           );
-          return tr.allowed ? button : <Tooltip key={tr.event} title={reason}><span>{button}</span></Tooltip>;
+          const tip = tr.allowed ? (text === label(tr.target) ? undefined : `→ ${label(tr.target)}`) : reason;
+          return <Tooltip key={tr.event} title={tip}><span>{button}</span></Tooltip>;
         })}
       </Space>
       <Modal open={Boolean(dialog)} title={dialog ? pick(dialog.label, lang, dialog.event) : ''} onCancel={() => setDialog(null)} confirmLoading={busy}
-        onOk={() => fire(dialog, { ...(comment ? { comment } : {}), ...(dialog?.input ? { input } : {}) })} destroyOnHidden>
+        onOk={() => {
+          // The input is checked against its schema in the browser first: a wrong one sends nothing.
+          if (dialog?.input && !inputForm.current?.validateForm()) return;
+          void fire(dialog, { ...(comment ? { comment } : {}), ...(dialog?.input ? { input } : {}) });
+        }} destroyOnHidden>
         {dialog?.input && (
-          <Form schema={dialog.input} validator={validator} formData={input} onChange={(e) => setInput(e.formData)} uiSchema={{ 'ui:submitButtonOptions': { norender: true } }} />
+          <Form ref={inputForm} schema={dialog.input} validator={validators[lang] as any} formData={input} onChange={(e) => setInput(e.formData)}
+            showErrorList={false} onError={() => undefined} uiSchema={{ 'ui:submitButtonOptions': { norender: true } }} />
         )}
         <Input.TextArea aria-label={t('comment')} placeholder={t('comment')} value={comment} onChange={(e) => setComment(e.target.value)} autoSize={{ minRows: 2 }} />
       </Modal>

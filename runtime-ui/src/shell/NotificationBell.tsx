@@ -1,5 +1,5 @@
 /** The bell in the header: unread notifications (polled every 30 s), opening the list; a click marks read and opens the record. */
-import { Badge, Button, List, Popover, Typography } from 'antd';
+import { Badge, Button, List, Popover } from 'antd';
 import { BellOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
@@ -43,7 +43,7 @@ export function NotificationList({ items, compact }: { items: Notification[]; co
             title={<span>{pick(n.subject, lang)}</span>}
             description={
               <>
-                <Typography.Paragraph ellipsis={{ rows: 2 }} style={{ marginBottom: 0, fontSize: 12 }}>{pick(n.body, lang)}</Typography.Paragraph>
+                <div className="mc-clamp2" style={{ fontSize: 12 }}>{pick(n.body, lang)}</div>
                 <span style={{ fontSize: 12 }}>{formatDateTime(lang, n.createdAt)}</span>
               </>
             }

@@ -5,10 +5,10 @@
  */
 import { Suspense, useEffect, useMemo, useState } from 'react';
 import { Navigate, Outlet, useLocation, useNavigate } from 'react-router';
-import { Button, Dropdown, Grid, Layout, Menu, Segmented, Spin } from 'antd';
-import { AuditOutlined, HomeOutlined, LogoutOutlined, MenuOutlined, SettingOutlined, UserOutlined } from '@ant-design/icons';
-import { useQueryClient } from '@tanstack/react-query';
-import { ApiError, post } from '../api';
+import { Button, Dropdown, Grid, Layout, Menu, Radio, Spin } from 'antd';
+import { AuditOutlined, DashboardOutlined, HomeOutlined, LogoutOutlined, MenuOutlined, SettingOutlined, UserOutlined } from '@ant-design/icons';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { ApiError, get, post } from '../api';
 import { useLang, type Lang } from '../i18n';
 import { pick, useApps, useEntityLabels, useMe } from '../meta';
 import { NotificationBell } from './NotificationBell';
@@ -17,6 +17,13 @@ export function Shell() {
   const me = useMe();
   const apps = useApps();
   const labels = useEntityLabels();
+  // Asked once the session is known to be good (an expired one answers only the one 401, from /me).
+  const dashboards = useQuery({
+    queryKey: ['dashboards', 'any'],
+    enabled: Boolean(me.data),
+    staleTime: 300_000,
+    queryFn: () => get<{ data: unknown[] }>('/api/dashboards').then((r) => r.data),
+  });
   const { lang, setLang, t, adoptUser } = useLang();
   const location = useLocation();
   const navigate = useNavigate();
@@ -45,9 +52,10 @@ export function Shell() {
     return [
       { key: '/', icon: <HomeOutlined />, label: t('home') },
       { key: '/inbox', icon: <AuditOutlined />, label: t('inbox') },
+      ...(dashboards.data?.length ? [{ key: '/d', icon: <DashboardOutlined />, label: t('dashboards') }] : []),
       ...groups,
     ];
-  }, [me.data, apps.data, labels.data, lang, t]);
+  }, [me.data, apps.data, labels.data, lang, t, dashboards.data]);
 
   if (me.error instanceof ApiError && me.error.status === 401) {
     const next = location.pathname + location.search;
@@ -55,7 +63,9 @@ export function Shell() {
   }
   if (!me.data) return <Spin fullscreen />;
 
-  const selected = '/' + location.pathname.split('/').filter(Boolean).slice(0, 2).join('/').replace(/^[rk]\//, 'l/');
+  const selected = location.pathname.startsWith('/d')
+    ? '/d'
+    : '/' + location.pathname.split('/').filter(Boolean).slice(0, 2).join('/').replace(/^[rk]\//, 'l/');
   const menu = (
     <Menu mode="inline" items={items} selectedKeys={[selected === '/' ? '/' : selected]} onClick={(e) => navigate(e.key)} style={{ borderInlineEnd: 0 }} />
   );
@@ -72,11 +82,13 @@ export function Shell() {
         <span className="mc-brand">metacrm</span>
         <span style={{ flex: 1 }} />
         <NotificationBell />
-        <Segmented
+        {/* Radio buttons, not Segmented: the list's table brings Radio anyway, so the frame costs nothing more. */}
+        <Radio.Group
           size="small"
+          optionType="button"
           aria-label={t('language')}
           value={lang}
-          onChange={(v) => setLang(v as Lang)}
+          onChange={(e) => setLang(e.target.value as Lang)}
           options={[{ value: 'zh-CN', label: '中文' }, { value: 'en', label: 'EN' }]}
         />
         <Dropdown

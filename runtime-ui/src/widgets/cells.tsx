@@ -3,7 +3,7 @@
  * labels, references as links to the record, amounts with ¥, e-mail/phone/URL as links, booleans as
  * 是/否, dates in the user's language.
  */
-import { Tag, Typography } from 'antd';
+import { Tag } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { get, qs } from '../api';
 import { Link } from 'react-router';
@@ -58,7 +58,7 @@ registerWidget('url', {
   cell: (v) => (empty(v) ? null : <a href={String(v)} target="_blank" rel="noreferrer noopener">{String(v)}</a>),
 });
 registerWidget('json', {
-  cell: (v) => (v === null || v === undefined ? null : <Typography.Text code>{JSON.stringify(v).slice(0, 80)}</Typography.Text>),
+  cell: (v) => (v === null || v === undefined ? null : <code className="mc-code">{JSON.stringify(v).slice(0, 80)}</code>),
 });
 registerWidget('reference', {
   cell: (v, ctx) => {

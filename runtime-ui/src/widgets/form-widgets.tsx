@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { DatePicker, Input, InputNumber, Select, Switch } from 'antd';
 import type { WidgetProps } from '@rjsf/utils';
-import dayjs from 'dayjs';
+import { dayjsIn } from '../dates';
 import { useQuery } from '@tanstack/react-query';
 import { get, qs } from '../api';
 import { useEntityLabels } from '../meta';
@@ -115,16 +115,18 @@ function Reference(props: WidgetProps) {
 }
 
 function DateWidget(props: WidgetProps) {
+  const { lang } = useLang();
   if (props.readonly || props.disabled) return <ReadOnly {...props} />;
   return (
-    <DatePicker {...aria(props)} value={props.value ? dayjs(props.value) : null} style={{ width: '100%' }}
+    <DatePicker {...aria(props)} value={props.value ? dayjsIn(lang)(props.value) : null} style={{ width: '100%' }}
       status={props.rawErrors?.length ? 'error' : undefined} onChange={(d) => changeOrUndefined(props, d ? d.format('YYYY-MM-DD') : undefined)} />
   );
 }
 function DateTimeWidget(props: WidgetProps) {
+  const { lang } = useLang();
   if (props.readonly || props.disabled) return <ReadOnly {...props} />;
   return (
-    <DatePicker {...aria(props)} showTime={{ format: 'HH:mm' }} format="YYYY-MM-DD HH:mm" value={props.value ? dayjs(props.value) : null}
+    <DatePicker {...aria(props)} showTime={{ format: 'HH:mm' }} format="YYYY-MM-DD HH:mm" value={props.value ? dayjsIn(lang)(props.value) : null}
       style={{ width: '100%' }} status={props.rawErrors?.length ? 'error' : undefined}
       onChange={(d) => changeOrUndefined(props, d ? d.toDate().toISOString() : undefined)} />
   );
