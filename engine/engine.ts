@@ -15,6 +15,7 @@ import { HOOK_ORDER } from './data/hooks.js';
 import { OwnershipService } from './data/ownership.js';
 import { AUDIT_SQL } from './audit/log.js';
 import { COLLATION_SQL } from './data/collation.js';
+import { SEARCH_SQL } from './model/search.js';
 import { JOB_FAILURES_SQL } from './notifications/job-failures.js';
 import { AuthService, type AuthOptions } from './auth/service.js';
 import { createUser, type NewUser } from './auth/users.js';
@@ -61,6 +62,7 @@ export async function createEngine(options: EngineOptions = {}) {
   for (const op of registry.operations()) registerOperation(op.name, op.evaluate, op.sql);
   await database.exec(AUDIT_SQL);
   await database.exec(COLLATION_SQL);
+  await database.exec(SEARCH_SQL);
   await database.exec(JOB_FAILURES_SQL);
   await database.exec(WORKFLOW_SQL);
   await database.exec(INBOX_SQL);

@@ -12,12 +12,14 @@ import { systemRoutes } from './system.js';
 import { userRoutes } from './users.js';
 import { workflowRoutes } from './workflow.js';
 import { reportRoutes } from './reports.js';
+import { searchRoutes } from './search.js';
 
 export const ROUTES: readonly Route[] = [
   ...systemRoutes,
   ...authRoutes,
   ...userRoutes,
   ...metaRoutes,
+  ...searchRoutes,
   ...recordRoutes,
   ...ownershipRoutes,
   ...workflowRoutes,
