@@ -3,6 +3,7 @@
  * pipeline → HTTP app. Used by the server entry point, the tests and the benchmark alike.
  */
 import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import { openDatabase, type Database, type OpenOptions } from './db/database.js';
 import { Registry } from './registry/registry.js';
 import { registerOperation } from './rules/evaluate.js';
@@ -16,6 +17,8 @@ import { OwnershipService } from './data/ownership.js';
 import { AUDIT_SQL } from './audit/log.js';
 import { COLLATION_SQL } from './data/collation.js';
 import { SEARCH_SQL } from './model/search.js';
+import { FILES_SQL } from './files/table.js';
+import { LocalFileStorage, type FileStorage } from './files/storage.js';
 import { JOB_FAILURES_SQL } from './notifications/job-failures.js';
 import { AuthService, type AuthOptions } from './auth/service.js';
 import { createUser, type NewUser } from './auth/users.js';
@@ -49,6 +52,8 @@ export interface EngineOptions extends OpenOptions {
   deployLockTimeoutMs?: number;
   /** Whether X-Forwarded-For names the client (TRUST_PROXY; default: no, the socket's peer does). */
   trustProxy?: TrustProxy;
+  /** Where uploaded files go (default: a folder in the system's temporary directory; engine/main.ts gives the data folder's). */
+  files?: FileStorage;
 }
 
 /** Users and departments: entities like any other, deployed with the engine on first start. */
@@ -63,6 +68,7 @@ export async function createEngine(options: EngineOptions = {}) {
   await database.exec(AUDIT_SQL);
   await database.exec(COLLATION_SQL);
   await database.exec(SEARCH_SQL);
+  await database.exec(FILES_SQL);
   await database.exec(JOB_FAILURES_SQL);
   await database.exec(WORKFLOW_SQL);
   await database.exec(INBOX_SQL);
@@ -108,6 +114,7 @@ export async function createEngine(options: EngineOptions = {}) {
     inbox: (ctx) => approvals.inbox(ctx),
     target: (ctx, name) => targets.get(ctx, name, {}),
   });
+  const files = options.files ?? new LocalFileStorage(join(tmpdir(), 'metacrm-files'));
   const app = createApp({
     data,
     ownership,
@@ -120,6 +127,7 @@ export async function createEngine(options: EngineOptions = {}) {
     reports,
     dashboards,
     targets,
+    files,
     driver: database.driver,
     trustProxy: options.trustProxy,
   });
@@ -140,6 +148,7 @@ export async function createEngine(options: EngineOptions = {}) {
     reports,
     dashboards,
     targets,
+    files,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {

@@ -11,6 +11,7 @@ import type { TrustProxy } from './client.js';
 import type { ReportService } from '../reports/service.js';
 import type { DashboardService } from '../reports/dashboards.js';
 import type { TargetService } from '../reports/targets.js';
+import type { FileStorage } from '../files/storage.js';
 
 export interface AppDeps {
   data: DataService;
@@ -24,6 +25,8 @@ export interface AppDeps {
   reports: ReportService;
   dashboards: DashboardService;
   targets: TargetService;
+  /** Where file bytes are kept (engine/files/storage.ts). */
+  files: FileStorage;
   driver: string;
   /** Whether X-Forwarded-For is believed (TRUST_PROXY): see engine/http/client.ts. */
   trustProxy?: TrustProxy;

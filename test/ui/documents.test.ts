@@ -1,6 +1,6 @@
 /**
  * Documents in the browser: the global search box in the header (desktop and the 390 px phone,
- * keyboard), in zh-CN and en. Screenshots land in .ci-results/ui/documents-*.png.
+ * keyboard), file fields and the attachments tab of a record, in zh-CN and en. Screenshots land in .ci-results/ui/documents-*.png.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -26,7 +26,7 @@ describe.each(drivers)('documents UI in Chromium on %s', (driver) => {
   let accountId: string;
 
   beforeAll(async () => {
-    org = await startOrg(driver, ['sales']);
+    org = await startOrg(driver, ['sales', 'finance']);
     const created = await org.e.call('POST', '/api/data/account', [
       { name: '杭州华为技术有限公司', region: 'east', grade: 'a', owner_id: org.ids.rep_east },
       { name: '北京华为云计算公司', region: 'north', grade: 'a', owner_id: org.ids.rep_north },
@@ -78,6 +78,50 @@ describe.each(drivers)('documents UI in Chromium on %s', (driver) => {
       await snap(page, 'search-phone');
       await page.getByTestId('search-hit').first().click();
       await page.waitForURL(/\/r\/(account|contact)\//);
+    },
+    STEP,
+  );
+
+  it(
+    'uploads receipts in a file field of the form and attaches a file on the attachments tab',
+    async () => {
+      const created = await org.as('rep_east', 'POST', '/api/data/expense_claim', {
+        title: '上海出差',
+        expense_type: 'travel',
+        amount: 300,
+        expense_date: '2026-11-20',
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const id = created.body.data.id;
+      for (const lang of ['zh-CN', 'en'] as const) {
+        const { page } = await open(lang);
+        await login(page, 'rep_east', org.passwords.rep_east);
+        await page.goto(`/r/expense_claim/${id}`);
+        await settle(page);
+        const input = page.locator('.mc-form input[type=file]').first();
+        await input.setInputFiles({
+          name: `发票-${lang}.pdf`,
+          mimeType: 'application/pdf',
+          buffer: Buffer.from('%PDF-1.4 receipt'),
+        });
+        await poll(() => page.getByText(`发票-${lang}.pdf`).count()).toBeGreaterThan(0);
+        await snap(page, `file-field-${lang}`);
+        await page.getByRole('tab', { name: lang === 'zh-CN' ? '附件' : 'Attachments' }).click();
+        await page.locator('.ant-tabs-tabpane-active input[type=file]').setInputFiles({
+          name: `合同扫描-${lang}.png`,
+          mimeType: 'image/png',
+          buffer: Buffer.from('png'),
+        });
+        await poll(() => page.getByTestId('attachment').count()).toBe(lang === 'zh-CN' ? 1 : 2);
+        await snap(page, `attachments-${lang}`);
+      }
+      const phone = await open('zh-CN', PHONE);
+      await login(phone.page, 'rep_east', org.passwords.rep_east);
+      await phone.page.goto(`/r/expense_claim/${id}`);
+      await settle(phone.page);
+      await phone.page.getByRole('tab', { name: '附件' }).click();
+      await poll(() => phone.page.getByTestId('attachment').count()).toBe(2);
+      await snap(phone.page, 'attachments-phone');
     },
     STEP,
   );

@@ -13,6 +13,7 @@ import { userRoutes } from './users.js';
 import { workflowRoutes } from './workflow.js';
 import { reportRoutes } from './reports.js';
 import { searchRoutes } from './search.js';
+import { fileRoutes } from './files.js';
 
 export const ROUTES: readonly Route[] = [
   ...systemRoutes,
@@ -20,6 +21,7 @@ export const ROUTES: readonly Route[] = [
   ...userRoutes,
   ...metaRoutes,
   ...searchRoutes,
+  ...fileRoutes,
   ...recordRoutes,
   ...ownershipRoutes,
   ...workflowRoutes,

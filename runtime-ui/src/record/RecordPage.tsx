@@ -20,6 +20,7 @@ import { ApprovalPanel } from './ApprovalPanel';
 import { History, useUserNames } from './History';
 import { errorSchemaOf, RecordForm } from './RecordForm';
 import { Related } from './Related';
+import { Attachments, ATTACHMENT_WORDS } from '../documents/Attachments';
 import { AssignDialog, ShareDialog } from './Sharing';
 import { WorkflowBar } from './WorkflowBar';
 
@@ -244,6 +245,7 @@ export default function RecordPage() {
               label: `${t('related')} (${layout.related.length})`,
               children: layout.related.map((r) => <Related key={`${r.entity}.${r.via}`} related={r} id={id} />),
             },
+            { key: 'attachments', label: ATTACHMENT_WORDS[lang].attachments, children: <Attachments entity={entity} id={id} canEdit={can('update')} /> },
             {
               key: 'history',
               label: t('history'),
