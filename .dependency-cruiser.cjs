@@ -10,7 +10,7 @@ const LAYERS = [
   ['services', '^engine/(access|audit|jobs|templates|notifications|files)/'],
   ['data', '^engine/data/'],
   ['metadata', '^metadata/'],
-  ['features', '^engine/(workflow|approvals|automations|auth|core|seed|views|reports|rollup)/'],
+  ['features', '^engine/(workflow|approvals|automations|auth|core|seed|views|reports|rollup|documents)/'],
   ['http', '^engine/http/'],
 ];
 

@@ -14,6 +14,7 @@ import { workflowRoutes } from './workflow.js';
 import { reportRoutes } from './reports.js';
 import { searchRoutes } from './search.js';
 import { fileRoutes } from './files.js';
+import { documentRoutes } from './documents.js';
 
 export const ROUTES: readonly Route[] = [
   ...systemRoutes,
@@ -22,6 +23,7 @@ export const ROUTES: readonly Route[] = [
   ...metaRoutes,
   ...searchRoutes,
   ...fileRoutes,
+  ...documentRoutes,
   ...recordRoutes,
   ...ownershipRoutes,
   ...workflowRoutes,
