@@ -18,6 +18,7 @@ import { AUDIT_SQL } from './audit/log.js';
 import { COLLATION_SQL } from './data/collation.js';
 import { SEARCH_SQL } from './model/search.js';
 import { FILES_SQL } from './files/table.js';
+import { COMMENTS_SQL } from './data/operations/comments.js';
 import { LocalFileStorage, type FileStorage } from './files/storage.js';
 import { JOB_FAILURES_SQL } from './notifications/job-failures.js';
 import { AuthService, type AuthOptions } from './auth/service.js';
@@ -69,6 +70,7 @@ export async function createEngine(options: EngineOptions = {}) {
   await database.exec(COLLATION_SQL);
   await database.exec(SEARCH_SQL);
   await database.exec(FILES_SQL);
+  await database.exec(COMMENTS_SQL);
   await database.exec(JOB_FAILURES_SQL);
   await database.exec(WORKFLOW_SQL);
   await database.exec(INBOX_SQL);

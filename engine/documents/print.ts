@@ -93,7 +93,7 @@ export async function printRecord(
     related,
     approvals: trail,
     entity: { name: entity.name, label: entity.label[ctx.lang] },
-    user: ctx.principal?.context ?? {},
+    user: { id: ctx.principal?.userId, username: ctx.principal?.username, display_name: ctx.principal?.displayName },
     now: new Date().toISOString(),
   };
   let title: string;

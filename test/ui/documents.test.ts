@@ -52,7 +52,13 @@ describe.each(drivers)('documents UI in Chromium on %s', (driver) => {
         await settle(page);
         // axe with the box in the header (antd's open option lists carry aria-selected without a role).
         if (lang === 'zh-CN') expect((await axeViolations(page)).join('\n')).toBe('');
-        await page.keyboard.press('/');
+        // "/" focuses the box (pressed again until the page has its shortcut: a loaded machine is slow)
+        const box = page.getByRole('combobox', { name: lang === 'zh-CN' ? '全局搜索' : 'Search' });
+        const focused = () => box.evaluate((el) => el === document.activeElement);
+        await poll(async () => {
+          if (!(await focused())) await page.keyboard.press('/');
+          return focused();
+        }).toBe(true);
         await page.keyboard.type('华为');
         const hits = page.getByTestId('search-hit');
         await poll(() => hits.count()).toBe(2); // the rep's account and contact; not rep_north's account
@@ -114,6 +120,11 @@ describe.each(drivers)('documents UI in Chromium on %s', (driver) => {
         });
         await poll(() => page.getByTestId('attachment').count()).toBe(lang === 'zh-CN' ? 1 : 2);
         await snap(page, `attachments-${lang}`);
+        // the print button opens the entity's print template as PDF in a new tab
+        const button = page.getByRole('button', { name: lang === 'zh-CN' ? '打印' : 'Print' }).first();
+        const [popup] = await Promise.all([page.context().waitForEvent('page'), button.click()]);
+        await poll(() => popup.url()).toContain(`/api/data/expense_claim/${id}/print`);
+        await popup.close();
       }
       const phone = await open('zh-CN', PHONE);
       await login(phone.page, 'rep_east', org.passwords.rep_east);

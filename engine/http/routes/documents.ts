@@ -1,7 +1,7 @@
 /** Printed documents: a record through its entity's print template, as PDF or HTML (engine/documents/print.ts). */
-import { printRecord } from '../../documents/print.js';
+import { printRecord, printTemplates } from '../../documents/print.js';
 import type { Call, Route } from '../route.js';
-import { errorResponse, idParameter } from '../route.js';
+import { errorResponse, idParameter, json } from '../route.js';
 
 const parameters = [
   idParameter,
@@ -45,6 +45,18 @@ const doc = () => ({
 });
 
 export const documentRoutes: Route[] = [
+  {
+    method: 'get',
+    path: '/api/data/{entity}/print-templates',
+    operationId: 'printTemplates',
+    perEntity: {},
+    summary: "The entity's print templates (name and label), the default first",
+    doc: () => ({ responses: { 200: json({ type: 'object' }, 'Templates') } }),
+    handle: ({ c, deps, param, ctx }) => {
+      deps.data.guard(ctx()).assertCan(deps.data.entity(param('entity')), 'print');
+      return c.json({ data: printTemplates(deps.data, param('entity')).map((d) => ({ name: d.name, label: d.label })) });
+    },
+  },
   {
     method: 'get',
     path: '/api/data/{entity}/{id}/print',

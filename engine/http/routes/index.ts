@@ -15,6 +15,7 @@ import { reportRoutes } from './reports.js';
 import { searchRoutes } from './search.js';
 import { fileRoutes } from './files.js';
 import { documentRoutes } from './documents.js';
+import { commentRoutes } from './comments.js';
 
 export const ROUTES: readonly Route[] = [
   ...systemRoutes,
@@ -24,6 +25,7 @@ export const ROUTES: readonly Route[] = [
   ...searchRoutes,
   ...fileRoutes,
   ...documentRoutes,
+  ...commentRoutes,
   ...recordRoutes,
   ...ownershipRoutes,
   ...workflowRoutes,

@@ -21,6 +21,7 @@ import { History, useUserNames } from './History';
 import { errorSchemaOf, RecordForm } from './RecordForm';
 import { Related } from './Related';
 import { Attachments, ATTACHMENT_WORDS } from '../documents/Attachments';
+import { PrintButton } from '../documents/PrintButton';
 import { AssignDialog, ShareDialog } from './Sharing';
 import { WorkflowBar } from './WorkflowBar';
 
@@ -226,6 +227,7 @@ export default function RecordPage() {
               {t('save')}
             </Button>
           )}
+          {!isNew && can('print') && <PrintButton entity={entity} id={id} />}
           {!isNew && can('assign') && <Button icon={<UserSwitchOutlined />} onClick={() => setAssignOpen(true)}>{t('assign')}</Button>}
           {!isNew && can('share') && <Button icon={<ShareAltOutlined />} onClick={() => setShareOpen(true)}>{t('share')}</Button>}
           {!isNew && can('delete') && <Button danger icon={<DeleteOutlined />} onClick={remove} aria-label={t('delete')} />}
