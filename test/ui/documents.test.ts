@@ -136,4 +136,33 @@ describe.each(drivers)('documents UI in Chromium on %s', (driver) => {
     },
     STEP,
   );
+
+  it(
+    'comments on a record with an @mention that reaches the mentioned colleague',
+    async () => {
+      for (const lang of ['zh-CN', 'en'] as const) {
+        const { page } = await open(lang);
+        await login(page, 'rep_east', org.passwords.rep_east);
+        await page.goto(`/r/account/${accountId}`);
+        await settle(page);
+        await page.getByRole('tab', { name: lang === 'zh-CN' ? '评论' : 'Comments' }).click();
+        const box = page.locator('.ant-tabs-tabpane-active textarea');
+        await box.click();
+        await page.keyboard.type('@王');
+        await poll(() => page.locator('.ant-mentions-dropdown-menu-item').count()).toBeGreaterThan(0);
+        await page.locator('.ant-mentions-dropdown-menu-item', { hasText: 'manager_east' }).click();
+        await page.keyboard.type(lang === 'zh-CN' ? ' 请看一下授信' : ' please check the credit');
+        await page
+          .getByRole('button', { name: lang === 'zh-CN' ? '发 表' : 'Post' })
+          .or(page.getByRole('button', { name: lang === 'zh-CN' ? '发表' : 'Post' }))
+          .first()
+          .click();
+        await poll(() => page.getByTestId('comment').count()).toBe(lang === 'zh-CN' ? 1 : 2);
+        await snap(page, `comments-${lang}`);
+      }
+      const notes = await org.as('manager_east', 'GET', '/api/notifications?unread=true');
+      expect(notes.body.data.filter((n: any) => n.template === 'comment_mention')).toHaveLength(2);
+    },
+    STEP,
+  );
 });

@@ -44,6 +44,7 @@ function cleanName(ctx: OperationContext, raw: string | undefined): string {
   const name = (raw ?? '')
     .split(/[\\/]/)
     .pop()!
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed from names
     .replace(/[\u0000-\u001f\u007f]/g, '')
     .trim()
     .slice(0, 255);
@@ -84,7 +85,7 @@ export async function uploadFieldFile(
   const entityName = query.entity ?? '';
   const { entity, guard } = resolve(data, ctx, entityName);
   const field = entity.field(query.field ?? '');
-  if (!field || field.type.name !== 'file') {
+  if (field?.type.name !== 'file') {
     const message = t(
       ctx.lang,
       `${entity.name} has no file field "${query.field ?? ''}"`,

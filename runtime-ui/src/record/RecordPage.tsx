@@ -22,6 +22,7 @@ import { errorSchemaOf, RecordForm } from './RecordForm';
 import { Related } from './Related';
 import { Attachments, ATTACHMENT_WORDS } from '../documents/Attachments';
 import { PrintButton } from '../documents/PrintButton';
+import { Comments, COMMENT_WORDS } from '../documents/Comments';
 import { AssignDialog, ShareDialog } from './Sharing';
 import { WorkflowBar } from './WorkflowBar';
 
@@ -248,6 +249,7 @@ export default function RecordPage() {
               children: layout.related.map((r) => <Related key={`${r.entity}.${r.via}`} related={r} id={id} />),
             },
             { key: 'attachments', label: ATTACHMENT_WORDS[lang].attachments, children: <Attachments entity={entity} id={id} canEdit={can('update')} /> },
+            { key: 'comments', label: COMMENT_WORDS[lang].comments, children: <Comments entity={entity} id={id} /> },
             {
               key: 'history',
               label: t('history'),
