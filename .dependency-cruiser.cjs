@@ -7,10 +7,10 @@ const LAYERS = [
   ['base', '^engine/(errors[.]ts|log[.]ts|registry/|db/)'],
   ['rules', '^engine/rules/'],
   ['model', '^engine/model/'],
-  ['services', '^engine/(access|audit|jobs|templates|notifications)/'],
+  ['services', '^engine/(access|audit|jobs|templates|notifications|files)/'],
   ['data', '^engine/data/'],
   ['metadata', '^metadata/'],
-  ['features', '^engine/(workflow|approvals|automations|auth|core|seed|views|reports|rollup|imports)/'],
+  ['features', '^engine/(workflow|approvals|automations|auth|core|seed|views|reports|rollup|imports|documents)/'],
   ['http', '^engine/http/'],
 ];
 

@@ -3,6 +3,7 @@
  * pipeline → HTTP app. Used by the server entry point, the tests and the benchmark alike.
  */
 import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import { openDatabase, type Database, type OpenOptions } from './db/database.js';
 import { Registry } from './registry/registry.js';
 import { registerOperation } from './rules/evaluate.js';
@@ -15,6 +16,10 @@ import { HOOK_ORDER } from './data/hooks.js';
 import { OwnershipService } from './data/ownership.js';
 import { AUDIT_SQL } from './audit/log.js';
 import { COLLATION_SQL } from './data/collation.js';
+import { SEARCH_SQL } from './model/search.js';
+import { FILES_SQL } from './files/table.js';
+import { COMMENTS_SQL } from './data/operations/comments.js';
+import { LocalFileStorage, type FileStorage } from './files/storage.js';
 import { JOB_FAILURES_SQL } from './notifications/job-failures.js';
 import { AuthService, type AuthOptions } from './auth/service.js';
 import { createUser, type NewUser } from './auth/users.js';
@@ -36,7 +41,6 @@ import { ReportService } from './reports/service.js';
 import { DashboardService } from './reports/dashboards.js';
 import { TARGET_SQL, TargetService } from './reports/targets.js';
 import { IMPORT_SQL, ImportService } from './imports/service.js';
-import { tmpdir } from 'node:os';
 import { SAVED_VIEWS_SQL, SavedViews } from './views/saved.js';
 import { uuidv7 } from './model/ids.js';
 
@@ -54,6 +58,8 @@ export interface EngineOptions extends OpenOptions {
   trustProxy?: TrustProxy;
   /** Where uploaded import files are kept (default: imports/ in the data folder, else in the system's temp folder). */
   importDir?: string;
+  /** Where uploaded files go (default: a folder in the system's temporary directory; engine/main.ts gives the data folder's). */
+  files?: FileStorage;
 }
 
 /** Users and departments: entities like any other, deployed with the engine on first start. */
@@ -67,6 +73,9 @@ export async function createEngine(options: EngineOptions = {}) {
   for (const op of registry.operations()) registerOperation(op.name, op.evaluate, op.sql);
   await database.exec(AUDIT_SQL);
   await database.exec(COLLATION_SQL);
+  await database.exec(SEARCH_SQL);
+  await database.exec(FILES_SQL);
+  await database.exec(COMMENTS_SQL);
   await database.exec(JOB_FAILURES_SQL);
   await database.exec(WORKFLOW_SQL);
   await database.exec(INBOX_SQL);
@@ -121,6 +130,7 @@ export async function createEngine(options: EngineOptions = {}) {
     target: (ctx, name) => targets.get(ctx, name, {}),
   });
   const savedViews = new SavedViews(database, data, () => uuidv7());
+  const files = options.files ?? new LocalFileStorage(join(tmpdir(), 'metacrm-files'));
   const app = createApp({
     data,
     ownership,
@@ -135,6 +145,7 @@ export async function createEngine(options: EngineOptions = {}) {
     targets,
     imports,
     savedViews,
+    files,
     driver: database.driver,
     trustProxy: options.trustProxy,
   });
@@ -157,6 +168,7 @@ export async function createEngine(options: EngineOptions = {}) {
     targets,
     imports,
     savedViews,
+    files,
     app,
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {

@@ -24,6 +24,7 @@ import { seedOrganisation } from './auth/demo.js';
 import { withUi } from './http/static.js';
 import { createFirstAdministrator } from './auth/first-admin.js';
 import { parseTrustProxy } from './http/client.js';
+import { storageFromEnv } from './files/storage.js';
 import { loadDemoData } from './seed/load.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -44,6 +45,8 @@ const engine = await createEngine({
   dataDir,
   trustProxy: parseTrustProxy(process.env.TRUST_PROXY),
   importDir: join(resolve(process.env.FILES_DIR ?? join(root, '.files')), 'imports'),
+  // Uploaded files: FILE_STORAGE=s3 (S3_BUCKET …), FILES_DIR, else the files folder beside the database's.
+  files: storageFromEnv(process.env, join(dataDir ?? join(root, '.data'), 'files')),
   plugins: await loadPlugins(pluginNames, pluginsFolder, { env: process.env }),
 });
 

@@ -68,7 +68,10 @@ export function systemIndexes(entity: string): IndexSpec[] {
 export function createIndexSql(table: string, index: IndexSpec, concurrently = false) {
   const column = (c: string) => (index.method === 'btree' && !index.unique && c !== 'id' ? `${q(c)} nulls first` : q(c));
   const how = concurrently ? 'concurrently if not exists ' : '';
-  return `create ${index.unique ? 'unique ' : ''}index ${how}${q(index.name)} on ${q(table)} using ${index.method} (${index.columns.map(column).join(', ')})${index.where ? ` where ${index.where}` : ''}`;
+  // An expression comes from the compiler (engine/model/search.ts) over names checked here.
+  const columns = index.columns.map(column).join(', ');
+  const what = index.expression ?? columns;
+  return `create ${index.unique ? 'unique ' : ''}index ${how}${q(index.name)} on ${q(table)} using ${index.method} (${what})${index.where ? ` where ${index.where}` : ''}`;
 }
 
 /** Drops an index (its name from validated metadata); concurrently outside a transaction. */

@@ -3,6 +3,7 @@ import { coreKinds } from './kinds.js';
 import { coreActions } from './actions.js';
 import { rollupFieldType } from '../rollup/field-type.js';
 import { coreFieldTypes } from './field-types.js';
+import { fileFieldType } from './file-field.js';
 
 /** The engine's own contributions, registered exactly like any plugin's. */
 /**
@@ -37,7 +38,7 @@ export function addHours(at: unknown, hours: unknown): string | null {
 
 export const corePlugin: Plugin = {
   name: 'core',
-  fieldTypes: [...coreFieldTypes, rollupFieldType],
+  fieldTypes: [...coreFieldTypes, rollupFieldType, fileFieldType],
   documentKinds: coreKinds,
   actions: coreActions,
   operations: [

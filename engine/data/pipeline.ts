@@ -150,11 +150,12 @@ export async function compute(
   now: Date,
   allocating: boolean,
   model?: AppModel,
+  lang?: Lang,
 ) {
   const computed: Record<string, unknown> = {};
   for (const f of entity.writeHooks) {
     if (Boolean(f.type.allocates) !== allocating) continue;
-    const value = await f.type.onWrite!({ field: f.doc, entity: entity.name, operation, record, tx, now, model });
+    const value = await f.type.onWrite!({ field: f.doc, entity: entity.name, operation, record, tx, now, model, lang });
     if (value !== undefined) record[f.name] = computed[f.name] = value;
   }
   return computed;

@@ -16,6 +16,7 @@ import { UUID } from '../model/ids.js';
 import type { Lang } from '../model/language.js';
 import { fitsColumn, isDate, isDateTime } from '../model/formats.js';
 import { isStorableText } from '../model/text.js';
+import { gramsExpression, MIN_GRAM_QUERY } from '../model/search.js';
 import { columnRef, columnText, filterScope, perEntity, tableText, type ReadableCheck } from '../model/sql-refs.js';
 
 export { columnRef, columnText, filterScope, perEntity, tableText, type ReadableCheck } from '../model/sql-refs.js';
@@ -277,8 +278,19 @@ export function searchCondition(entity: CompiledEntity, q: string, readable: (fi
   );
   if (!fields.length) fail('q', 'not_searchable', `${entity.name} has no searchable fields`);
   const pattern = `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-  return or(...fields.map((f) => sql`${columnRef(entity, f)} ilike ${pattern}`))!;
+  const exact = or(...fields.map((f) => sql`${columnRef(entity, f)} ilike ${pattern}`))!;
+  const grams = gramsOf(entity);
+  // Every bigram of the query in the record's bigrams: the GIN index finds the candidates, ILIKE decides.
+  return grams && [...q].length >= MIN_GRAM_QUERY ? and(sql`${grams} @> meta.search_grams(${q}::text)`, exact)! : exact;
 }
+
+const gramExpressions = perEntity<SQL | null>();
+/** The entity's search-index expression over its qualified columns (engine/model/search.ts), if it has one. */
+const gramsOf = (entity: CompiledEntity): SQL | null =>
+  gramExpressions(entity, '', () => {
+    const index = entity.indexes.find((i) => i.expression);
+    return index ? sql.raw(gramsExpression(index.columns.map((c) => columnText(entity, c)))) : null;
+  });
 
 const deletedConditions = perEntity<SQL>();
 /** Live records, or the recycle bin's: one piece of text per entity. */

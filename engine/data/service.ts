@@ -4,7 +4,7 @@
  * ./pipeline.ts; services extend the pipeline through ./hooks.ts. This class only resolves entities and
  * guards for the current model and forwards — a facade, not a hub.
  */
-import type { Database, Db } from '../db/database.js';
+import type { Database } from '../db/database.js';
 import { notFound } from '../errors.js';
 import type { AppModel, CompiledEntity } from '../model/compile.js';
 import { Guard } from '../access/guard.js';
@@ -23,6 +23,7 @@ import type { SQL } from 'drizzle-orm';
 import { remove } from './operations/remove.js';
 import { restore } from './operations/restore.js';
 import { revert } from './operations/revert.js';
+import { search } from './operations/search.js';
 import { applyUpdate, update } from './operations/update.js';
 
 export { engineContext, MAX_BULK, type OperationContext, type Page } from './context.js';
@@ -79,6 +80,7 @@ export class DataService {
   restore = forward(this, restore);
   history = forward(this, history);
   revert = forward(this, revert);
+  search = forward(this, search);
   aggregate = <T extends { sql: SQL }>(
     ctx: OperationContext,
     entity: string,

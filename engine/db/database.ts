@@ -16,6 +16,12 @@ export interface Database {
   /** Rows of a raw statement, whatever the driver returns. */
   rows<T = Record<string, unknown>>(query: SQL, executor?: Db): Promise<T[]>;
   /**
+   * Rows of a statement planned afresh for its values, never from a cached generic plan: for
+   * statements whose best plan depends on the values (a text search: a rare word wants its index, a
+   * common one the newest rows), where a generic plan would pick one plan for all.
+   */
+  rowsPlannedPerCall<T = Record<string, unknown>>(query: SQL, executor?: Db): Promise<T[]>;
+  /**
    * Rows of a statement whose columns are all text, as arrays of UTF-8 bytes in select order (null for
    * NULL). Text PostgreSQL rendered for the client (a list page's JSON) then crosses Node without being
    * decoded into strings and encoded again: postgres.js hands over slices of what it read (raw mode).
@@ -98,6 +104,10 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     driver: 'postgres',
     db,
     rows: async (query, executor = db) => rowsOf(await executor.execute(query)),
+    rowsPlannedPerCall: async (query, executor = db) => {
+      const { sql: text, params } = toQuery(executor, query);
+      return [...(await driverClient(executor).unsafe(text, params, { prepare: false }))];
+    },
     textRows: async (query, executor = db) => {
       const { sql: text, params } = toQuery(executor, query);
       return [...(await driverClient(executor).unsafe(text, params).raw())];
@@ -140,7 +150,7 @@ const MAX_PREPARED_PARAMS = 64;
 function preparing<T extends { unsafe: any; begin?: any; savepoint?: any }>(client: T): T {
   const unsafe = client.unsafe.bind(client);
   client.unsafe = (query: string, params?: unknown[], options?: Record<string, unknown>) =>
-    unsafe(query, params, { ...options, prepare: (params?.length ?? 0) <= MAX_PREPARED_PARAMS });
+    unsafe(query, params, { ...options, prepare: options?.prepare !== false && (params?.length ?? 0) <= MAX_PREPARED_PARAMS });
   for (const method of ['begin', 'savepoint'] as const) {
     const original = client[method]?.bind(client);
     if (!original) continue;
@@ -162,6 +172,8 @@ async function openPglite(dataDir?: string): Promise<Database> {
     driver: 'pglite',
     db,
     rows: async (query, executor = db) => rowsOf(await executor.execute(query)),
+    // PGlite prepares no named statements: every statement is planned for its values.
+    rowsPlannedPerCall: async (query, executor = db) => rowsOf(await executor.execute(query)),
     // PGlite runs in this process and returns text columns as strings: encode them.
     textRows: async (query, executor = db) =>
       rowsOf<Record<string, string | null>>(await executor.execute(query)).map((row) =>

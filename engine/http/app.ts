@@ -28,11 +28,11 @@ const bodyTooLarge = (limit: number) => new AppError(413, 'body_too_large', `Bod
  * middleware) makes the adapter build a full Request with a web stream for every write — about a
  * millisecond of CPU per request. Tests calling app.request hand over a WHATWG body instead.
  */
-async function bodyText(c: Context<Env>, limit: number): Promise<string> {
+async function bodyBytes(c: Context<Env>, limit: number): Promise<Buffer> {
   const declared = Number(c.req.header('content-length'));
   if (declared > limit) throw bodyTooLarge(limit);
   const source = (c.env?.incoming ?? c.req.raw.body) as AsyncIterable<Uint8Array> | null;
-  if (!source) return '';
+  if (!source) return Buffer.alloc(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of source) {
@@ -40,8 +40,9 @@ async function bodyText(c: Context<Env>, limit: number): Promise<string> {
     if (size > limit) throw bodyTooLarge(limit);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks, size).toString('utf8');
+  return Buffer.concat(chunks, size);
 }
+const bodyText = async (c: Context<Env>, limit: number) => (await bodyBytes(c, limit)).toString('utf8');
 
 /** The route's JSON body: required (400 when empty) or optional (transitions and decisions need none). */
 async function readBody(c: Context<Env>, route: Route): Promise<unknown> {
@@ -104,6 +105,7 @@ export function createApp(deps: AppDeps, routes: readonly Route[] = ROUTES) {
         deps,
         routes,
         body: () => readBody(c, route),
+        bytes: () => bodyBytes(c, route.bodyLimit ?? MAX_BODY),
         param: (name) => c.req.param(name)!,
         ctx: () => ctxOf(c),
         lang: () => langOf(c),

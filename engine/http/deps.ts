@@ -13,6 +13,7 @@ import type { DashboardService } from '../reports/dashboards.js';
 import type { TargetService } from '../reports/targets.js';
 import type { ImportService } from '../imports/service.js';
 import type { SavedViews } from '../views/saved.js';
+import type { FileStorage } from '../files/storage.js';
 
 export interface AppDeps {
   data: DataService;
@@ -28,6 +29,8 @@ export interface AppDeps {
   targets: TargetService;
   imports: ImportService;
   savedViews: SavedViews;
+  /** Where file bytes are kept (engine/files/storage.ts). */
+  files: FileStorage;
   driver: string;
   /** Whether X-Forwarded-For is believed (TRUST_PROXY): see engine/http/client.ts. */
   trustProxy?: TrustProxy;

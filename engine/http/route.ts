@@ -47,6 +47,8 @@ export interface Call {
    * handler checks rights before it looks at what was sent.
    */
   body(): Promise<unknown>;
+  /** The raw body (an upload), within the route's body limit. */
+  bytes(): Promise<Buffer>;
   param(name: string): string;
   /** The operation context of the authenticated caller (not on open routes). */
   ctx(): OperationContext;

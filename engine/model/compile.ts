@@ -22,6 +22,7 @@ import { checkRule } from '../rules/check.js';
 import { drizzleColumn } from './columns.js';
 import { recordSchemas, type RecordSchemas } from './form-schema.js';
 import { createAjv, type ValidateFunction } from './ajv.js';
+import { gramsExpression, searchFieldNames } from './search.js';
 import type { ValueKind } from '../registry/value-kind.js';
 
 export interface CompiledField {
@@ -46,6 +47,8 @@ export interface IndexSpec {
   method: 'btree' | 'gin';
   /** Partial index predicate (unique indexes ignore the recycle bin). */
   where?: string;
+  /** Indexes an expression over the columns instead of the columns themselves (the search bigrams). */
+  expression?: string;
 }
 
 export interface CompiledEntity {
@@ -205,6 +208,7 @@ function compileEntity(
   }
 
   const schemas = recordSchemas({ fields, workflowFields });
+  const titleField = doc.titleField ?? fields.find((f) => f.kind === 'text' && !f.readOnly)?.name;
 
   return {
     name: doc.name,
@@ -216,9 +220,9 @@ function compileEntity(
     table,
     columns,
     columnNames: Object.keys(columns),
-    titleField: doc.titleField ?? fields.find((f) => f.kind === 'text' && !f.readOnly)?.name,
+    titleField,
     searchFields: fields.filter((f) => f.searchable).map((f) => f.name),
-    indexes: indexesOf(doc, fields),
+    indexes: indexesOf(doc, fields, titleField),
     writeHooks: orderWriteHooks(fields),
     validateCreate: ajv.compile(schemas.create),
     validatePatch: ajv.compile(schemas.patch),
@@ -238,10 +242,19 @@ function compileEntity(
   };
 }
 
-function indexesOf(doc: EntityDoc, fields: CompiledField[]): IndexSpec[] {
+function indexesOf(doc: EntityDoc, fields: CompiledField[], titleField: string | undefined): IndexSpec[] {
   const specs: IndexSpec[] = [];
   // An import looks records up by the first field of each match rule: index it like an `indexed` field.
   const matched = new Set((doc.import?.match ?? []).map((m) => m.fields[0]));
+  const searched = searchFieldNames(fields, titleField);
+  if (searched.length)
+    specs.push({
+      name: objectName('s', doc.name, 'search'),
+      columns: searched,
+      unique: false,
+      method: 'gin',
+      expression: gramsExpression(searched.map((n) => `"${n}"`)),
+    });
   for (const f of fields) {
     const unique = Boolean(f.doc.unique || f.type.unique);
     if (unique) {

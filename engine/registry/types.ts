@@ -47,6 +47,8 @@ export interface FieldWriteArgs {
    * model), for types that read other entities: a roll-up aggregates a child entity.
    */
   model?: { entity(name: string): object | undefined };
+  /** The caller's language, for the messages of a refused value. */
+  lang?: 'en' | 'zh-CN';
 }
 
 export interface FieldTypeDefinition {

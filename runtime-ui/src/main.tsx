@@ -15,6 +15,7 @@ import { ApiError, setApiLanguage, setUnauthenticatedHandler } from './api';
 import { LangContext, storedLang, storeLang, translate, type Lang } from './i18n';
 import { Shell } from './shell/Shell';
 import './widgets/cells';
+import './widgets/file-widget';
 import './styles.css';
 
 const queryClient = new QueryClient({

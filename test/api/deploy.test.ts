@@ -190,6 +190,7 @@ describe.each(drivers)('metadata deploy on %s', (driver) => {
       'add_foreign_key',
       'create_index',
       'create_index',
+      'create_index', // the search bigrams of the title field (engine/model/search.ts)
       'create_index',
     ]);
     expect(res.body.plan[0].sql[0]).toContain('create table "gadget"');

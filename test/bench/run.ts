@@ -12,7 +12,7 @@
  *
  *   DATABASE_URL  server to use (default postgres://postgres@127.0.0.1:5432/test); the benchmark creates
  *                 the database metacrm_bench_<pid> on it and drops it at the end, also on failure.
- * `--only=list,get` runs only some phases (get, list, field, create, bulk, transition, access, reports — after access,
+ * `--only=list,get` runs only some phases (get, list, search, field, create, bulk, transition, access, reports — after access,
  * import — `--import-rows=N`, default 100,000).
  * Results are also written to .bench/results.json.
  */
@@ -29,7 +29,7 @@ import { loadPackage } from '../../metadata/loader.js';
 import { uuidv7 } from '../../engine/model/ids.js';
 import type { OperationContext } from '../../engine/data/service.js';
 import { measure, stats, summarize, type LoadOptions, type LoadResult, type Sample } from './load.js';
-import { INITIAL_STAGE, opportunityBody, seedSequencesSql, seedSql } from './workload.js';
+import { INITIAL_STAGE, opportunityBody, SEARCH_WORDS, seedSequencesSql, seedSql } from './workload.js';
 import type { ClientUse, HttpJob } from './http-client.js';
 import { benchAccess, formatAccess } from './access.js';
 import { benchReports, formatReports } from './reports.js';
@@ -50,7 +50,7 @@ const ROUNDS = Math.floor(flag('rounds', 3));
 // Uncounted warm-up per side and phase (first round): long enough for V8 to optimise the server's and the client's hot paths.
 const WARMUP = flag('warmup', 2);
 const BULK = 1000;
-/** `--only=list,get` runs only those phases (get, list, field, create, bulk, transition, access). */
+/** `--only=list,get` runs only those phases (get, list, search, field, create, bulk, transition, access). */
 const ONLY = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
@@ -393,6 +393,9 @@ async function bench() {
   }
   report.listPageSingleCaller = summarize(solo);
 
+  // ── search: the global search box over every entity, on the seeded Chinese titles ──
+  if (runs('search')) report.search = await searchPhases();
+
   // ── 3. add a nullable field ──
   if (runs('field')) report.addField = await addFieldPhase(engine, sql, api);
 
@@ -604,6 +607,59 @@ async function bench() {
   if (imported) log('\n' + formatImport(imported));
   log(`\nresults written to .bench/results.json`);
 
+  /**
+   * GET /api/search (one UNION ALL over every entity, the bigram index on the big table) against the
+   * same search of the opportunity table alone in raw SQL (its expression must be the index's, fields
+   * in the entity's order), and against ILIKE without the index (what the list's q did before): a common two-character word, a rare one and a three-character name.
+   */
+  async function searchPhases() {
+    const [index] = await sql<{ bytes: string }[]>`select pg_relation_size('s__opportunity__search')::bigint as bytes`;
+    const indexBytes = Number(index.bytes);
+    log(`search index s__opportunity__search (bigrams of title and opportunity_no, GIN): ${mib(indexBytes)}`);
+    const results: Record<string, unknown> = { indexBytes };
+    for (const [kind, word] of Object.entries(SEARCH_WORDS)) {
+      const pattern = `%${word}%`;
+      const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from opportunity where title ilike ${pattern}`;
+      const query = { q: word, limit: '5' };
+      const found = await engine.data.search(ctx, query);
+      if (!found.data.some((g) => g.entity === 'opportunity')) throw new Error(`search for ${word} found no opportunity`);
+      const phase = await compare(
+        `search "${word}" (${kind}, ${fmt(n)} matching rows)`,
+        'ops',
+        undefined,
+        {
+          api: `GET /api/search?q=${word}&limit=5 (every entity the admin reads)`,
+          raw: `select id, title, opportunity_no from opportunity where deleted_at is null and meta.search_grams(opportunity_no, title) @> meta.search_grams($1) and (title ilike $2 or opportunity_no ilike $2)  limit 6`,
+        },
+        {
+          api: http({ kind: 'list', path: `/api/search?${new URLSearchParams(query)}` }),
+          engine: local(() => engine.data.search(ctx, query).then(() => {})),
+          // Unprepared, as the engine sends it: a generic plan would serve rare and common words alike.
+          raw: local(async () => {
+            await sql.unsafe(
+              `select id, title, opportunity_no from opportunity where deleted_at is null
+              and meta.search_grams(opportunity_no, title) @> meta.search_grams($1::text)
+              and (title ilike $2 or opportunity_no ilike $2)  limit 6`,
+              [word, pattern],
+              { prepare: false },
+            );
+          }),
+          rawIlike: local(async () => {
+            await sql.unsafe(
+              `select id, title, opportunity_no from opportunity where deleted_at is null
+              and (title ilike $1 or opportunity_no ilike $1)  limit 6`,
+              [pattern],
+              { prepare: false },
+            );
+          }),
+        },
+      );
+      phases.push(phase);
+      results[kind] = { word, matchingRows: n, ratio: phase.ratio };
+    }
+    return results;
+  }
+
   // ── phases ──
   async function compare(
     name: string,
@@ -646,7 +702,12 @@ async function bench() {
     }
     const rate = (s: Side) => (unit === 'rows' ? s.unitsPerSec : s.opsPerSec);
     const ratio = rate(sides.api) / rate(sides.raw);
-    const labels: Record<string, string> = { api: 'API (HTTP)', engine: 'engine (no HTTP)', raw: 'raw SQL' };
+    const labels: Record<string, string> = {
+      api: 'API (HTTP)',
+      engine: 'engine (no HTTP)',
+      raw: 'raw SQL',
+      rawIlike: 'raw ILIKE only',
+    };
     for (const [label, s] of Object.entries(sides)) {
       const server = s.server ? `; server-side p50 ${ms(s.server.p50)} ms, p95 ${ms(s.server.p95)} ms` : '';
       const per = unit === 'rows' ? 'row' : 'op';

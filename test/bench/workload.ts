@@ -62,6 +62,38 @@ export const INITIAL_STAGE = 'initial_contact';
 const arr = (values: readonly string[]) => `(array[${values.map((v) => `'${v}'`).join(',')}])`;
 
 /**
+ * Seeded titles are Chinese, like a Chinese CRM's, so the search phase finds words as users type them:
+ * a city, a company (华为 in one title of 15), a project, and a contact's name — 30 surnames × 40 × 40
+ * given-name characters (every pair once in 1,600 rows), so a two-character given name (建华) is in about one title of 1,600 and a full
+ * name (王建华) in one of 48,000 — then the sequence number.
+ */
+const CITIES = ['北京', '上海', '杭州', '深圳', '广州', '成都', '南京', '苏州', '武汉', '西安'];
+const COMPANIES = [
+  '华为',
+  '腾讯',
+  '阿里',
+  '字节',
+  '美团',
+  '京东',
+  '小米',
+  '百度',
+  '网易',
+  '联想',
+  '星辰',
+  '海天',
+  '恒信',
+  '金达',
+  '天成',
+];
+const PROJECTS = ['ERP 项目', 'CRM 升级', '数据平台', '运维续约', '硬件更新'];
+const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹'.split('');
+const GIVEN = '建华国明伟芳军丽强敏静磊洋勇艳杰娟涛超秀英霞平刚桂兰玉萍红梅鑫斌波宇浩凯健俊帆'.split('');
+export const SEARCH_WORDS = { common: '华为', rareBigram: '建华', fullName: '王建华' };
+const SEARCH_TITLE = `${arr(CITIES)}[1 + g % ${CITIES.length}] || ${arr(COMPANIES)}[1 + (g / 7) % ${COMPANIES.length}]
+    || ${arr(PROJECTS)}[1 + (g / 3) % ${PROJECTS.length}] || '（' || ${arr(SURNAMES)}[1 + (g / 1600) % ${SURNAMES.length}]
+    || ${arr(GIVEN)}[1 + (g * 31 % 1600) / 40] || ${arr(GIVEN)}[1 + (g * 31 % 1600) % 40] || '）' || g`;
+
+/**
  * Inserts opportunities `from`..`to` (inclusive) with generate_series. Ids are UUIDv7-shaped (creation
  * time first, like the engine's); the auto-number is `OPP-<yyyymm>-<seq>` in one of the 24 months
  * before the current one (the API's creates number in the current month, so they never collide);
@@ -94,7 +126,7 @@ select
      || '8' || substr(md5(g::text || r1::text), 1, 15))::uuid,
   created, created, 1,
   'OPP-' || to_char(month_start, 'YYYYMM') || '-' || lpad(seq::text, greatest(4, length(seq::text)), '0'),
-  'Opportunity ' || g,
+  ${SEARCH_TITLE},
   ($1::uuid[])[1 + (g % array_length($1::uuid[], 1))],
   ${arr(TYPES)}[1 + (g % ${TYPES.length})],
   stage,

@@ -54,7 +54,7 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
       // Formulas may read the creation time (a service ticket's deadline counts from it).
       record.created_at = record.updated_at = now.toISOString();
       // compute, then the rules over the computed record
-      await compute(tx, entity, 'create', record, now, false, data.model());
+      await compute(tx, entity, 'create', record, now, false, data.model(), ctx.lang);
       errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang, bulk ? pointer(i) : ''));
       records.push(record);
     }

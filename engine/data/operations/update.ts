@@ -102,7 +102,7 @@ export async function applyUpdate(
   const errors: ErrorDetail[] = [];
   const now = new Date();
   const record = { ...current, ...changes };
-  const computed = await compute(tx, entity, 'update', record, now, false, data.model());
+  const computed = await compute(tx, entity, 'update', record, now, false, data.model(), ctx.lang);
   errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang));
   errors.push(...(await missingReferences(data, tx, entity, [changes], false, data.guard(ctx), ctx.lang)));
   if (errors.length) throw invalidWrite(ctx.lang, errors, true);

@@ -14,6 +14,10 @@ import { userRoutes } from './users.js';
 import { workflowRoutes } from './workflow.js';
 import { reportRoutes } from './reports.js';
 import { savedViewRoutes } from './saved-views.js';
+import { searchRoutes } from './search.js';
+import { fileRoutes } from './files.js';
+import { documentRoutes } from './documents.js';
+import { commentRoutes } from './comments.js';
 
 export const ROUTES: readonly Route[] = [
   ...systemRoutes,
@@ -21,6 +25,10 @@ export const ROUTES: readonly Route[] = [
   ...userRoutes,
   ...metaRoutes,
   ...importRoutes,
+  ...searchRoutes,
+  ...fileRoutes,
+  ...documentRoutes,
+  ...commentRoutes,
   ...recordRoutes,
   ...ownershipRoutes,
   ...workflowRoutes,

@@ -20,6 +20,9 @@ import { ApprovalPanel } from './ApprovalPanel';
 import { History, useUserNames } from './History';
 import { errorSchemaOf, RecordForm } from './RecordForm';
 import { Related } from './Related';
+import { Attachments, ATTACHMENT_WORDS } from '../documents/Attachments';
+import { PrintButton } from '../documents/PrintButton';
+import { Comments, COMMENT_WORDS } from '../documents/Comments';
 import { AssignDialog, ShareDialog } from './Sharing';
 import { WorkflowBar } from './WorkflowBar';
 
@@ -239,6 +242,7 @@ export default function RecordPage() {
               {t('save')}
             </Button>
           )}
+          {!isNew && can('print') && <PrintButton entity={entity} id={id} />}
           {!isNew && can('assign') && <Button icon={<UserSwitchOutlined />} onClick={() => setAssignOpen(true)}>{t('assign')}</Button>}
           {!isNew && can('share') && <Button icon={<ShareAltOutlined />} onClick={() => setShareOpen(true)}>{t('share')}</Button>}
           {!isNew && can('delete') && <Button danger icon={<DeleteOutlined />} onClick={remove} aria-label={t('delete')} />}
@@ -258,6 +262,8 @@ export default function RecordPage() {
               label: `${t('related')} (${layout.related.length})`,
               children: layout.related.map((r) => <Related key={`${r.entity}.${r.via}`} related={r} id={id} />),
             },
+            { key: 'attachments', label: ATTACHMENT_WORDS[lang].attachments, children: <Attachments entity={entity} id={id} canEdit={can('update')} /> },
+            { key: 'comments', label: COMMENT_WORDS[lang].comments, children: <Comments entity={entity} id={id} /> },
             {
               key: 'history',
               label: t('history'),

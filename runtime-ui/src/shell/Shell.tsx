@@ -12,6 +12,7 @@ import { ApiError, get, post } from '../api';
 import { useLang, type Lang } from '../i18n';
 import { pick, useApps, useEntityLabels, useMe } from '../meta';
 import { NotificationBell } from './NotificationBell';
+import { GlobalSearch } from '../search/GlobalSearch';
 
 export function Shell() {
   const me = useMe();
@@ -81,6 +82,7 @@ export function Shell() {
         {phone && <Button type="text" aria-label="menu" icon={<MenuOutlined />} onClick={() => setMenuOpen(!menuOpen)} />}
         <span className="mc-brand">metacrm</span>
         <span style={{ flex: 1 }} />
+        <GlobalSearch phone={phone} />
         <NotificationBell />
         {/* Radio buttons, not Segmented: the list's table brings Radio anyway, so the frame costs nothing more. */}
         <Radio.Group

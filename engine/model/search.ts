@@ -1,0 +1,44 @@
+/**
+ * Text search that finds two-character Chinese words on large tables, on PostgreSQL and PGlite alike.
+ *
+ * pg_trgm's trigrams cannot serve a two-character query (北京, 华为) and drop non-alphanumeric characters
+ * under the C locale PGlite runs in; pg_bigm is not packaged for either. So each entity gets one GIN
+ * index over the **bigrams** of its searchable text, `meta.search_grams(<fields>)` — an immutable SQL
+ * function, so the index is an expression index: no extra column, no table rewrite when the searchable
+ * fields change, built after a deploy like any other non-unique index. A query of two or more characters
+ * must contain all its bigrams (`@>`: a GIN index scan), and the exact `ILIKE` over the fields the caller
+ * may read rechecks the few candidates. A one-character query has no bigram and runs on `ILIKE` alone.
+ * See docs/ui.md#global-search for the measurements.
+ */
+import type { CompiledField } from './compile.js';
+
+export const SEARCH_SQL = `
+create schema if not exists meta;
+do $$
+begin
+  if not exists (select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'meta' and p.proname = 'search_grams') then
+    begin
+      -- The distinct, lower-cased two-character substrings of the parts (NULL parts are skipped).
+      create function meta.search_grams(variadic parts text[]) returns text[]
+      language sql immutable strict parallel safe as $f$
+        select coalesce(array_agg(distinct substr(p, i, 2)), '{}')
+        from (select lower(x) p from unnest(parts) x where x is not null) s, generate_series(1, char_length(p) - 1) i
+      $f$;
+    exception when duplicate_function or unique_violation then null; -- another process created it at the same moment
+    end;
+  end if;
+end $$;
+`;
+
+/** A query shorter than this has no bigram: it is matched by ILIKE alone. */
+export const MIN_GRAM_QUERY = 2;
+
+/** The fields a text search covers: the searchable ones, else the title field; text columns only. */
+export function searchFieldNames(fields: CompiledField[], titleField: string | undefined): string[] {
+  const marked = fields.filter((f) => f.searchable).map((f) => f.name);
+  const names = marked.length ? marked : titleField ? [titleField] : [];
+  return names.filter((n) => fields.find((f) => f.name === n)?.type.textual);
+}
+
+/** `meta.search_grams("a", "b")` over already quoted column texts (the index's and the queries' expression). */
+export const gramsExpression = (columns: string[]) => `meta.search_grams(${columns.join(', ')})`;
