@@ -90,7 +90,11 @@ function dayAndTime(c: Cell): [string, string | undefined] {
   const s = text(c);
   const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(s);
   const m = compact ?? DAY.exec(s);
-  if (!m) throw bad('is not a date (e.g. 2026-11-27, 2026/11/27, 2026年11月27日)', '不是日期（例如 2026-11-27、2026/11/27、2026年11月27日）');
+  if (!m)
+    throw bad(
+      'is not a date (e.g. 2026-11-27, 2026/11/27, 2026年11月27日)',
+      '不是日期（例如 2026-11-27、2026/11/27、2026年11月27日）',
+    );
   const day = validDay(Number(m[1]), Number(m[2]), Number(m[3]));
   const rest = s.slice(m[0].length).replace(/^[T\s]+/, '');
   if (!rest) return [day, undefined];
@@ -211,7 +215,12 @@ export function convertRows(
 /** The field behind a mapping target: a declared field, or the owner (a reference to a user). */
 export function fieldOf(entity: CompiledEntity, name: string): CompiledField | undefined {
   if (name === 'owner_id')
-    return { name, kind: 'uuid', reference: { to: 'user', onDelete: 'restrict' }, doc: { name, type: 'reference', label: OWNER } } as CompiledField;
+    return {
+      name,
+      kind: 'uuid',
+      reference: { to: 'user', onDelete: 'restrict' },
+      doc: { name, type: 'reference', label: OWNER },
+    } as CompiledField;
   return entity.field(name);
 }
 export const OWNER = { en: 'Owner', 'zh-CN': '负责人' };
@@ -255,7 +264,10 @@ export async function resolveReferences(
                 or(
                   ...(ids.length ? [inArray(target.columns.id, ids)] : []),
                   ...keys.map((k) =>
-                    inArray(target.columns[k]!, target.field(k)?.kind === 'integer' ? wanted.map(Number).filter(Number.isInteger) : wanted),
+                    inArray(
+                      target.columns[k]!,
+                      target.field(k)?.kind === 'integer' ? wanted.map(Number).filter(Number.isInteger) : wanted,
+                    ),
                   ),
                 ),
                 isNull(target.columns.deleted_at),
@@ -278,7 +290,11 @@ export async function resolveReferences(
           path: pointer(b.field),
           code: hits.length ? 'ambiguous_reference' : 'invalid_reference',
           message: hits.length
-            ? t(ctx.lang, `${hits.length} ${label.en} records are called "${v}"`, `有 ${hits.length} 条${label['zh-CN']}都叫“${v}”`)
+            ? t(
+                ctx.lang,
+                `${hits.length} ${label.en} records are called "${v}"`,
+                `有 ${hits.length} 条${label['zh-CN']}都叫“${v}”`,
+              )
             : t(ctx.lang, `No ${label.en} "${v}" that you may read`, `没有您可查看的${label['zh-CN']}“${v}”`),
         });
       }

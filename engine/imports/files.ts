@@ -79,7 +79,11 @@ export async function detect(path: string, lang: Lang): Promise<FileInfo> {
   const head = sample.subarray(0, bytesRead);
   if (head.subarray(0, 4).equals(XLSX_MAGIC)) return { format: 'xlsx' };
   if (head.subarray(0, 4).equals(OLE_MAGIC))
-    throw unreadable(lang, 'old .xls files are not supported; save it as .xlsx or CSV', '不支持旧的 .xls 格式，请另存为 .xlsx 或 CSV');
+    throw unreadable(
+      lang,
+      'old .xls files are not supported; save it as .xlsx or CSV',
+      '不支持旧的 .xls 格式，请另存为 .xlsx 或 CSV',
+    );
   if (head.includes(0))
     throw unreadable(lang, 'it is neither CSV text nor an XLSX workbook', '既不是 CSV 文本也不是 XLSX 工作簿');
   let encoding: Encoding = 'utf-8';
@@ -88,7 +92,11 @@ export async function detect(path: string, lang: Lang): Promise<FileInfo> {
   } catch {
     encoding = 'gb18030';
   }
-  const firstLine = new TextDecoder(encoding).decode(head).replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
+  const firstLine =
+    new TextDecoder(encoding)
+      .decode(head)
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/, 1)[0] ?? '';
   const counts = [',', '\t', ';'].map((d) => [d, firstLine.split(d).length] as const);
   const delimiter = counts.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
   return { format: 'csv', encoding, delimiter };
@@ -198,8 +206,7 @@ async function* xlsxRows(file: Readable, lang: Lang, sheet?: string): AsyncGener
   } catch (e) {
     if (e instanceof AppError) throw e;
     throw unreadable(lang, 'it is not a valid XLSX workbook', '不是有效的 XLSX 工作簿');
-  }
-  finally {
+  } finally {
     file.destroy();
   }
   if (!found)
@@ -224,7 +231,8 @@ export async function preview(path: string, info: FileInfo, lang: Lang, sheet?: 
   let header: string[] | undefined;
   const sample: SourceRow[] = [];
   for await (const row of readRows(path, info, lang, sheet)) {
-    if (!header) header = row.cells.map((c) => (c === null ? '' : c instanceof Date ? c.toISOString().slice(0, 10) : String(c).trim()));
+    if (!header)
+      header = row.cells.map((c) => (c === null ? '' : c instanceof Date ? c.toISOString().slice(0, 10) : String(c).trim()));
     else sample.push(row);
     if (header && sample.length >= rows) break;
   }

@@ -61,7 +61,11 @@ export function bind(entity: CompiledEntity, header: string[], mapping: Mapping,
     const at = pointer('mapping', column);
     const index = header.indexOf(column);
     if (index < 0) {
-      errors.push({ path: at, code: 'unknown_column', message: t(lang, `The file has no column "${column}"`, `文件中没有“${column}”列`) });
+      errors.push({
+        path: at,
+        code: 'unknown_column',
+        message: t(lang, `The file has no column "${column}"`, `文件中没有“${column}”列`),
+      });
       continue;
     }
     if (typeof field !== 'string' || !allowed.has(field)) {
@@ -70,7 +74,11 @@ export function bind(entity: CompiledEntity, header: string[], mapping: Mapping,
         path: at,
         code: computed ? 'computed_field' : 'unknown_field',
         message: computed
-          ? t(lang, `${field} is computed and cannot be imported`, `${entity.field(String(field))!.doc.label['zh-CN']}是计算得出的，不能导入`)
+          ? t(
+              lang,
+              `${field} is computed and cannot be imported`,
+              `${entity.field(String(field))!.doc.label['zh-CN']}是计算得出的，不能导入`,
+            )
           : t(lang, `${entity.name} has no field "${field}"`, `${entity.label['zh-CN']}没有字段“${field}”`),
       });
       continue;
@@ -87,7 +95,11 @@ export function bind(entity: CompiledEntity, header: string[], mapping: Mapping,
     bindings.push({ index, column, field });
   }
   if (!bindings.length && !errors.length)
-    errors.push({ path: '/mapping', code: 'empty_mapping', message: t(lang, 'Map at least one column to a field', '请至少为一列选择字段') });
+    errors.push({
+      path: '/mapping',
+      code: 'empty_mapping',
+      message: t(lang, 'Map at least one column to a field', '请至少为一列选择字段'),
+    });
   const writable = bindings.map((b) => b.field).filter((f) => f !== 'id');
   try {
     guard.assertWritable(entity, writable);

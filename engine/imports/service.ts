@@ -183,34 +183,57 @@ export class ImportService {
     const input = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
     const lang = ctx.lang;
     const id = input.file;
-    if (typeof id !== 'string') throw badRequest('invalid_body', t(lang, 'Name the uploaded file ("file")', '请指定已上传的文件（file）'), [{ path: '/file', code: 'required', message: 'required' }]);
+    if (typeof id !== 'string')
+      throw badRequest('invalid_body', t(lang, 'Name the uploaded file ("file")', '请指定已上传的文件（file）'), [
+        { path: '/file', code: 'required', message: 'required' },
+      ]);
     const record = await this.load(ctx, entityName, id);
     if (record.state === 'queued' || record.state === 'running')
       throw conflict('import_running', t(lang, 'This import is already running', '该导入正在进行中'));
-    if (record.committed) throw conflict('import_done', t(lang, 'This file was imported already; upload it again to import it again', '该文件已导入；如需再次导入请重新上传'));
+    if (record.committed)
+      throw conflict(
+        'import_done',
+        t(lang, 'This file was imported already; upload it again to import it again', '该文件已导入；如需再次导入请重新上传'),
+      );
     const mode = (input.mode ?? entity.doc.import?.mode ?? 'insert') as ImportMode;
     if (!['insert', 'update', 'upsert'].includes(mode))
-      throw badRequest('invalid_body', t(lang, 'mode is insert, update or upsert', 'mode 须为 insert、update 或 upsert'), [{ path: '/mode', code: 'enum', message: 'insert | update | upsert' }]);
+      throw badRequest('invalid_body', t(lang, 'mode is insert, update or upsert', 'mode 须为 insert、update 或 upsert'), [
+        { path: '/mode', code: 'enum', message: 'insert | update | upsert' },
+      ]);
     const timeZone = typeof input.timeZone === 'string' ? input.timeZone : 'Asia/Shanghai';
-    if (!isTimeZone(timeZone)) throw badRequest('invalid_body', t(lang, `Unknown time zone ${timeZone}`, `未知时区 ${timeZone}`), [{ path: '/timeZone', message: 'unknown' }]);
+    if (!isTimeZone(timeZone))
+      throw badRequest('invalid_body', t(lang, `Unknown time zone ${timeZone}`, `未知时区 ${timeZone}`), [
+        { path: '/timeZone', message: 'unknown' },
+      ]);
     const sheet = typeof input.sheet === 'string' ? input.sheet : undefined;
     if (sheet !== undefined && record.file.format === 'xlsx') {
       // Another sheet than the one previewed: its own header row.
       record.header = (await preview(record.file_path, record.file, lang, sheet, 0)).header;
-      await this.database.db.execute(sql`update imports.imports set header = ${JSON.stringify(record.header)}::jsonb where id = ${id}`);
+      await this.database.db.execute(
+        sql`update imports.imports set header = ${JSON.stringify(record.header)}::jsonb where id = ${id}`,
+      );
     }
     let mapping = input.mapping as Mapping | undefined;
     if (typeof input.template === 'string') {
       const template = (await this.mappings(ctx, entityName)).find((m) => m.id === input.template || m.name === input.template);
-      if (!template) throw badRequest('unknown_template', t(lang, 'No such mapping template', '没有这个映射模板'), [{ path: '/template', message: 'unknown' }]);
+      if (!template)
+        throw badRequest('unknown_template', t(lang, 'No such mapping template', '没有这个映射模板'), [
+          { path: '/template', message: 'unknown' },
+        ]);
       mapping = template.mapping;
     }
     if (mapping !== undefined && (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)))
-      throw badRequest('invalid_mapping', t(lang, 'The mapping is an object of column → field', '映射应为“列 → 字段”的对象'), [{ path: '/mapping', message: 'object' }]);
+      throw badRequest('invalid_mapping', t(lang, 'The mapping is an object of column → field', '映射应为“列 → 字段”的对象'), [
+        { path: '/mapping', message: 'object' },
+      ]);
     mapping ??= suggest(entity, record.header, writableBy(guard, entity));
     bind(entity, record.header, mapping, guard, lang);
     if (mode !== 'insert' && !guard.can(entity, 'update') && !guard.can(entity, 'create'))
-      throw new AppError(403, 'forbidden', t(lang, `You may not change ${entity.label.en} records`, `您无权修改${entity.label['zh-CN']}`));
+      throw new AppError(
+        403,
+        'forbidden',
+        t(lang, `You may not change ${entity.label.en} records`, `您无权修改${entity.label['zh-CN']}`),
+      );
     if (typeof input.saveTemplate === 'string' && input.saveTemplate.trim())
       await this.saveMapping(ctx, entityName, { name: input.saveTemplate, mapping });
     const options: ImportOptions = {
@@ -246,8 +269,14 @@ export class ImportService {
     let committed = false;
     try {
       const principal = record.actor ? await loadPrincipal(this.database, this.data.model(), record.actor) : null;
-      if (record.actor && !principal) throw new AppError(403, 'forbidden', t(options.lang, 'The importing user is no longer active', '导入用户已不再有效'));
-      const ctx: OperationContext = { principal: principal ?? null, privileged: !record.actor, lang: options.lang, automations: options.automations };
+      if (record.actor && !principal)
+        throw new AppError(403, 'forbidden', t(options.lang, 'The importing user is no longer active', '导入用户已不再有效'));
+      const ctx: OperationContext = {
+        principal: principal ?? null,
+        privileged: !record.actor,
+        lang: options.lang,
+        automations: options.automations,
+      };
       const { entity, guard } = this.guardFor(ctx, record.entity);
       const bindings = bind(entity, record.header, options.mapping, guard, options.lang);
       const note = `import:${id}`;
@@ -300,7 +329,9 @@ export class ImportService {
             await flush(tx);
           });
           if (counts.create + counts.update) committed = true;
-          await this.database.db.execute(sql`update imports.imports set counts = ${JSON.stringify(counts)}::jsonb where id = ${id}`);
+          await this.database.db.execute(
+            sql`update imports.imports set counts = ${JSON.stringify(counts)}::jsonb where id = ${id}`,
+          );
         }
       }
       await this.database.db.execute(sql`
@@ -311,7 +342,11 @@ export class ImportService {
       const error =
         e instanceof AppError
           ? { path: '', code: e.code, message: e.message, ...(e.details.length ? { details: e.details } : {}) }
-          : { path: '', code: 'internal_error', message: t(options.lang, 'The import stopped on a server error', '导入因服务器错误而中止') };
+          : {
+              path: '',
+              code: 'internal_error',
+              message: t(options.lang, 'The import stopped on a server error', '导入因服务器错误而中止'),
+            };
       if (!(e instanceof AppError)) logFailure(`import ${id}`, e);
       await this.database.db.execute(sql`
         update imports.imports set state = 'failed', committed = ${committed}, counts = ${JSON.stringify(counts)}::jsonb,
@@ -431,7 +466,12 @@ export class ImportService {
     if (record.state !== 'done' || !record.committed)
       throw conflict('not_undoable', t(lang, 'Only a committed import can be undone', '只能撤销已提交的导入'));
     const note = `import:${id}`;
-    const entries = await this.database.rows<{ record_id: string; version: number; action: string; changes: Record<string, [unknown, unknown]> }>(sql`
+    const entries = await this.database.rows<{
+      record_id: string;
+      version: number;
+      action: string;
+      changes: Record<string, [unknown, unknown]>;
+    }>(sql`
       select record_id, version, action, changes from audit.log where note = ${note} and entity = ${entity.name} order by id`);
     const ids = [...new Set(entries.map((e) => e.record_id))];
     const undoNote = `undo ${note}`;
@@ -451,8 +491,14 @@ export class ImportService {
       if (changed.length)
         throw conflict(
           'changed_since_import',
-          t(lang, `${changed.length} of the imported records were changed since; the import can no longer be undone`, `导入的记录中有 ${changed.length} 条此后已被修改，无法撤销`),
-          changed.slice(0, 20).map((e) => ({ path: pointer(e.record_id), code: 'changed', message: t(lang, 'changed since', '已被修改') })),
+          t(
+            lang,
+            `${changed.length} of the imported records were changed since; the import can no longer be undone`,
+            `导入的记录中有 ${changed.length} 条此后已被修改，无法撤销`,
+          ),
+          changed
+            .slice(0, 20)
+            .map((e) => ({ path: pointer(e.record_id), code: 'changed', message: t(lang, 'changed since', '已被修改') })),
         );
       const created = entries.filter((e) => e.action === 'create').map((e) => e.record_id);
       if (created.length) {
@@ -460,7 +506,10 @@ export class ImportService {
         const audit: AuditEntry[] = [];
         for (let i = 0; i < created.length; i += 5000)
           await softDelete(this.data, tx, entity, created.slice(i, i + 5000), new Date(), ctx, guard.userId, audit);
-        await writeAudit(tx, audit.map((a) => ({ ...a, note: undoNote })));
+        await writeAudit(
+          tx,
+          audit.map((a) => ({ ...a, note: undoNote })),
+        );
         await this.data.hooks.afterRemove(tx, entity, created);
       }
       for (const e of entries.filter((x) => x.action !== 'create')) {
@@ -490,7 +539,12 @@ export class ImportService {
     const lang = ctx.lang;
     const name = typeof input.name === 'string' ? input.name.trim() : '';
     const details: ErrorDetail[] = [];
-    if (!name || name.length > 100) details.push({ path: '/name', code: 'required', message: t(lang, 'a name of 1 to 100 characters', '1 至 100 个字符的名称') });
+    if (!name || name.length > 100)
+      details.push({
+        path: '/name',
+        code: 'required',
+        message: t(lang, 'a name of 1 to 100 characters', '1 至 100 个字符的名称'),
+      });
     const mapping = input.mapping;
     if (
       typeof mapping !== 'object' ||
@@ -511,7 +565,9 @@ export class ImportService {
   async deleteMapping(ctx: OperationContext, entityName: string, id: string) {
     this.guardFor(ctx, entityName);
     if (!UUID.test(id)) throw notFound('template_not_found', t(ctx.lang, 'No such template', '没有这个模板'));
-    const rows = await this.database.rows(sql`delete from imports.mappings where id = ${id} and entity = ${entityName} returning id`);
+    const rows = await this.database.rows(
+      sql`delete from imports.mappings where id = ${id} and entity = ${entityName} returning id`,
+    );
     if (!rows.length) throw notFound('template_not_found', t(ctx.lang, 'No such template', '没有这个模板'));
     return { id };
   }

@@ -58,7 +58,8 @@ export async function benchImport(engine: Engine, sql: Sql, rows: number, userId
   await mkdir(dir, { recursive: true });
   const path = join(dir, 'customers.csv');
   const lines = ['名称,编码,等级,营收,开始日期'];
-  for (let i = 0; i < rows; i++) lines.push(`客户${i},C${i},${i % 2 ? '甲' : 'b'},${(i % 1000) * 10.5},2026/${(i % 12) + 1}/${(i % 28) + 1}`);
+  for (let i = 0; i < rows; i++)
+    lines.push(`客户${i},C${i},${i % 2 ? '甲' : 'b'},${(i % 1000) * 10.5},2026/${(i % 12) + 1}/${(i % 28) + 1}`);
   await writeFile(path, lines.join('\r\n'));
   lines.length = 0;
 
@@ -72,17 +73,32 @@ export async function benchImport(engine: Engine, sql: Sql, rows: number, userId
   const t0 = performance.now();
   // atomic: one transaction, as an all-or-nothing import; queued (the file is large) and awaited here
   await engine.database.db.execute(
-    (await import('drizzle-orm')).sql`update imports.imports set options = ${JSON.stringify({ mapping: upload.mapping, mode: 'insert', dryRun: false, atomic: true, automations: true, timeZone: 'Asia/Shanghai', lang: 'zh-CN' })}::jsonb, state = 'queued' where id = ${upload.id}`,
+    (await import('drizzle-orm'))
+      .sql`update imports.imports set options = ${JSON.stringify({ mapping: upload.mapping, mode: 'insert', dryRun: false, atomic: true, automations: true, timeZone: 'Asia/Shanghai', lang: 'zh-CN' })}::jsonb, state = 'queued' where id = ${upload.id}`,
   );
   await engine.imports.run(upload.id);
   const importSeconds = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   const result = await engine.imports.get(ctx, 'bench_customer', upload.id);
-  if (result.counts.create !== rows) throw new Error(`import created ${result.counts.create} of ${rows}: ${JSON.stringify(result)}`);
+  if (result.counts.create !== rows)
+    throw new Error(`import created ${result.counts.create} of ${rows}: ${JSON.stringify(result)}`);
 
   // COPY of the same rows (already converted) into the same table
   const table = 'bench_customer';
-  const columns = ['id', 'name', 'code', 'tier', 'revenue', 'since', 'owner_id', 'created_by', 'updated_by', 'created_at', 'updated_at', 'version'];
+  const columns = [
+    'id',
+    'name',
+    'code',
+    'tier',
+    'revenue',
+    'since',
+    'owner_id',
+    'created_by',
+    'updated_by',
+    'created_at',
+    'updated_at',
+    'version',
+  ];
   const now = new Date().toISOString();
   const t1 = performance.now();
   const writable = await sql`copy ${sql(table)} (${sql(columns)}) from stdin`.writable();
@@ -93,7 +109,9 @@ export async function benchImport(engine: Engine, sql: Sql, rows: number, userId
     const push = () => {
       let ok = true;
       while (i < rows && ok) {
-        ok = writable.write(`${uuidv7()}\t客户${i}\tC${i}\t${i % 2 ? 'a' : 'b'}\t${(i % 1000) * 10.5}\t2026-${String((i % 12) + 1).padStart(2, '0')}-${String((i % 28) + 1).padStart(2, '0')}\t${userId}\t${userId}\t${userId}\t${now}\t${now}\t1\n`);
+        ok = writable.write(
+          `${uuidv7()}\t客户${i}\tC${i}\t${i % 2 ? 'a' : 'b'}\t${(i % 1000) * 10.5}\t2026-${String((i % 12) + 1).padStart(2, '0')}-${String((i % 28) + 1).padStart(2, '0')}\t${userId}\t${userId}\t${userId}\t${now}\t${now}\t1\n`,
+        );
         i++;
       }
       if (i < rows) writable.once('drain', push);

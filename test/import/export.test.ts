@@ -21,15 +21,28 @@ describe.each(drivers)('export on %s', (driver) => {
   afterAll(() => e?.stop());
 
   it('writes CSV with labels, picklist labels and reference titles in the caller language, filtered and sorted', async () => {
-    const res = await e.call('GET', `/api/data/company/export?fields=name,industry,revenue,owner_id&sort=-revenue`, undefined, { 'accept-language': 'zh-CN' });
+    const res = await e.call('GET', `/api/data/company/export?fields=name,industry,revenue,owner_id&sort=-revenue`, undefined, {
+      'accept-language': 'zh-CN',
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toContain("filename*=UTF-8''%E5%85%AC%E5%8F%B8.csv");
-    expect(String(res.body).replace(/^\uFEFF/, '').trim().split('\r\n')).toEqual(['公司名称,行业,营收,负责人', '华东机械,制造业,1200.5,Administrator', 'Beta,信息技术,3,Administrator']);
+    expect(
+      String(res.body)
+        .replace(/^\uFEFF/, '')
+        .trim()
+        .split('\r\n'),
+    ).toEqual(['公司名称,行业,营收,负责人', '华东机械,制造业,1200.5,Administrator', 'Beta,信息技术,3,Administrator']);
     const people = await e.call('GET', `/api/data/person/export?fields=name,company&ids=true`);
-    const [header, row] = String(people.body).replace(/^\uFEFF/, '').trim().split('\r\n');
+    const [header, row] = String(people.body)
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(header).toBe('ID,Name,Company,Company (ID)');
     expect(row).toMatch(/^[0-9a-f-]{36},张三,华东机械,[0-9a-f-]{36}$/);
-    const filtered = await e.call('GET', `/api/data/company/export?fields=name&filter=${q({ '==': [{ var: 'industry' }, 'it'] })}`);
+    const filtered = await e.call(
+      'GET',
+      `/api/data/company/export?fields=name&filter=${q({ '==': [{ var: 'industry' }, 'it'] })}`,
+    );
     expect(String(filtered.body).trim().split('\r\n')).toHaveLength(2);
   });
 

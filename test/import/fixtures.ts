@@ -25,10 +25,22 @@ export const importApp = () => [
       { name: 'listed', type: 'boolean', label: L('Listed', '上市') },
       { name: 'secret', type: 'text', label: L('Secret', '机密') },
       { name: 'no', type: 'autonumber', pattern: 'C-{seq:6}', label: L('Number', '编号') },
-      { name: 'double', type: 'formula', returns: 'currency', expr: { '*': [{ var: 'revenue' }, 2] }, label: L('Double', '双倍') },
+      {
+        name: 'double',
+        type: 'formula',
+        returns: 'currency',
+        expr: { '*': [{ var: 'revenue' }, 2] },
+        label: L('Double', '双倍'),
+      },
     ],
-    rules: [{ name: 'not_bad', field: 'name', assert: { '!=': [{ var: 'name' }, 'Bad Co'] }, message: L('Not allowed', '不允许') }],
-    import: { match: [{ fields: ['credit_code'] }, { fields: ['name'] }], mode: 'upsert', overwrite: ['industry', 'revenue', 'listed', 'founded'] },
+    rules: [
+      { name: 'not_bad', field: 'name', assert: { '!=': [{ var: 'name' }, 'Bad Co'] }, message: L('Not allowed', '不允许') },
+    ],
+    import: {
+      match: [{ fields: ['credit_code'] }, { fields: ['name'] }],
+      mode: 'upsert',
+      overwrite: ['industry', 'revenue', 'listed', 'founded'],
+    },
   },
   {
     kind: 'entity',

@@ -21,33 +21,68 @@ describe.each(drivers)('import on %s', (driver) => {
     e = await startEngine(driver);
     const res = await e.call('POST', '/api/meta/deploy', { documents: importApp() });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    const u = await e.createUser({ username: 'imp', display_name: '导入员', roles: ['importer'], password: 'importer password 1' });
+    const u = await e.createUser({
+      username: 'imp',
+      display_name: '导入员',
+      roles: ['importer'],
+      password: 'importer password 1',
+    });
     importer = await e.login('imp', u.password);
     const c = await e.createUser({ username: 'clerk', display_name: 'Clerk', roles: ['clerk'], password: 'clerk password 123' });
     clerk = await e.login('clerk', c.password);
   }, 120_000);
   afterAll(() => e?.stop());
 
-  const send = (entity: string, bytes: Uint8Array | string, token = importer, lang = 'en') => upload(e, entity, bytes, token, lang);
+  const send = (entity: string, bytes: Uint8Array | string, token = importer, lang = 'en') =>
+    upload(e, entity, bytes, token, lang);
   const run = (entity: string, body: unknown, token = importer, lang = 'en') =>
     e.callAs(token, 'POST', `/api/data/${entity}/import`, body, { 'accept-language': lang });
 
   it('imports a Chinese-Excel (GB18030) CSV with labels as headers, dictionary labels, Chinese dates', async () => {
-    const csv = '公司名称,信用代码,行业,成立日期,营收,上市\r\n华东机械,91310000MA1K000001,制造业,2026年11月27日,"1,200.50",是\r\n北方软件,,信息技术,2026/3/5,￥300,否\r\n';
+    const csv =
+      '公司名称,信用代码,行业,成立日期,营收,上市\r\n华东机械,91310000MA1K000001,制造业,2026年11月27日,"1,200.50",是\r\n北方软件,,信息技术,2026/3/5,￥300,否\r\n';
     const up = await send('company', await gbk(csv), importer, 'zh-CN');
     expect(up.status, JSON.stringify(up.body)).toBe(201);
-    expect(up.body.data).toMatchObject({ format: 'csv', encoding: 'gb18030', header: ['公司名称', '信用代码', '行业', '成立日期', '营收', '上市'] });
-    expect(up.body.data.mapping).toEqual({ 公司名称: 'name', 信用代码: 'credit_code', 行业: 'industry', 成立日期: 'founded', 营收: 'revenue', 上市: 'listed' });
+    expect(up.body.data).toMatchObject({
+      format: 'csv',
+      encoding: 'gb18030',
+      header: ['公司名称', '信用代码', '行业', '成立日期', '营收', '上市'],
+    });
+    expect(up.body.data.mapping).toEqual({
+      公司名称: 'name',
+      信用代码: 'credit_code',
+      行业: 'industry',
+      成立日期: 'founded',
+      营收: 'revenue',
+      上市: 'listed',
+    });
     const dry = await run('company', { file: up.body.data.id, dryRun: true });
     expect(dry.status, JSON.stringify(dry.body)).toBe(200);
-    expect(dry.body.data).toMatchObject({ state: 'done', dryRun: true, committed: false, counts: { rows: 2, create: 2, error: 0 } });
+    expect(dry.body.data).toMatchObject({
+      state: 'done',
+      dryRun: true,
+      committed: false,
+      counts: { rows: 2, create: 2, error: 0 },
+    });
     expect((await e.call('GET', '/api/data/company?count=true')).body.total).toBe(0);
     const done = await run('company', { file: up.body.data.id });
     expect(done.body.data).toMatchObject({ state: 'done', committed: true, counts: { create: 2 } });
     const list = (await e.call('GET', '/api/data/company?sort=name')).body.data;
     const east = list.find((r: any) => r.name === '华东机械');
-    expect(east).toMatchObject({ industry: 'manufacturing', founded: '2026-11-27', revenue: 1200.5, listed: true, double: 2401, no: expect.stringMatching(/^C-\d{6}$/) });
-    expect(list.find((r: any) => r.name === '北方软件')).toMatchObject({ industry: 'it', founded: '2026-03-05', revenue: 300, listed: false });
+    expect(east).toMatchObject({
+      industry: 'manufacturing',
+      founded: '2026-11-27',
+      revenue: 1200.5,
+      listed: true,
+      double: 2401,
+      no: expect.stringMatching(/^C-\d{6}$/),
+    });
+    expect(list.find((r: any) => r.name === '北方软件')).toMatchObject({
+      industry: 'it',
+      founded: '2026-03-05',
+      revenue: 300,
+      listed: false,
+    });
     // audited as the importer
     const history = await e.call('GET', `/api/data/company/${east.id}/history`);
     expect(history.body.data[0]).toMatchObject({ action: 'create' });
@@ -67,9 +102,18 @@ describe.each(drivers)('import on %s', (driver) => {
     const bytes = new Uint8Array(await book.xlsx.writeBuffer());
     const up = await send('company', bytes, importer);
     expect(up.body.data).toMatchObject({ format: 'xlsx', sheets: ['Notes', '公司'] });
-    const res = await run('company', { file: up.body.data.id, sheet: '公司', mapping: { 公司名称: 'name', 成立日期: 'founded', 营收: 'revenue', 上市: 'listed' } });
+    const res = await run('company', {
+      file: up.body.data.id,
+      sheet: '公司',
+      mapping: { 公司名称: 'name', 成立日期: 'founded', 营收: 'revenue', 上市: 'listed' },
+    });
     expect(res.body.data.counts, JSON.stringify(res.body)).toMatchObject({ create: 2, error: 0 });
-    const rows = (await e.call('GET', `/api/data/company?filter=${encodeURIComponent(JSON.stringify({ in: [{ var: 'name' }, ['Excel 公司', 'Serial 公司']] }))}&sort=name`)).body.data;
+    const rows = (
+      await e.call(
+        'GET',
+        `/api/data/company?filter=${encodeURIComponent(JSON.stringify({ in: [{ var: 'name' }, ['Excel 公司', 'Serial 公司']] }))}&sort=name`,
+      )
+    ).body.data;
     expect(rows.map((r: any) => [r.name, r.founded, r.revenue, r.listed])).toEqual([
       ['Excel 公司', '2025-01-02', 5000, true],
       ['Serial 公司', '2025-12-09', 7000, false],
@@ -77,13 +121,19 @@ describe.each(drivers)('import on %s', (driver) => {
   });
 
   it('matches by the entity rules: credit code first, else name; overwrites only the allowed fields', async () => {
-    const csv = '公司名称,信用代码,行业,营收,机密\r\n改名机械,91310000MA1K000001,信息技术,999,\r\n北方软件,,制造业,1,\r\n新公司,,信息技术,5,\r\n';
+    const csv =
+      '公司名称,信用代码,行业,营收,机密\r\n改名机械,91310000MA1K000001,信息技术,999,\r\n北方软件,,制造业,1,\r\n新公司,,信息技术,5,\r\n';
     const up = await send('company', csv);
     const insertOnly = await run('company', { file: up.body.data.id, mode: 'insert', dryRun: true });
     expect(insertOnly.body.data?.counts, JSON.stringify(insertOnly.body)).toMatchObject({ create: 1, skip: 2 });
     const res = await run('company', { file: up.body.data.id });
     expect(res.body.data.counts, JSON.stringify(res.body)).toMatchObject({ update: 2, create: 1, error: 0 });
-    const byCode = (await e.call('GET', `/api/data/company?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'credit_code' }, '91310000MA1K000001'] }))}`)).body.data[0];
+    const byCode = (
+      await e.call(
+        'GET',
+        `/api/data/company?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'credit_code' }, '91310000MA1K000001'] }))}`,
+      )
+    ).body.data[0];
     // name is not in overwrite: matched by code, the name stays; industry and revenue change
     expect(byCode).toMatchObject({ name: '华东机械', industry: 'it', revenue: 999, double: 1998 });
     const update = await run('company', { file: (await send('company', csv)).body.data.id, mode: 'update' });
@@ -91,28 +141,53 @@ describe.each(drivers)('import on %s', (driver) => {
   });
 
   it('reports row errors with column, value and message; all or nothing; error file keeps the columns', async () => {
-    const csv = 'Company name,Industry,Founded,Revenue\r\nGood One,it,2026-01-01,10\r\nBad Co,it,,\r\nThird,Farming,2026-02-30,abc\r\nGood Two,,,\r\nGood One,it,,\r\n';
+    const csv =
+      'Company name,Industry,Founded,Revenue\r\nGood One,it,2026-01-01,10\r\nBad Co,it,,\r\nThird,Farming,2026-02-30,abc\r\nGood Two,,,\r\nGood One,it,,\r\n';
     const up = await send('company', csv);
     const res = await run('company', { file: up.body.data.id }, importer, 'zh-CN');
     expect(res.body.data).toMatchObject({ committed: false, counts: { rows: 5, error: 3, create: 2 } });
-    expect((await e.call('GET', `/api/data/company?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'name' }, 'Good Two'] }))}`)).body.data).toEqual([]);
+    expect(
+      (
+        await e.call(
+          'GET',
+          `/api/data/company?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'name' }, 'Good Two'] }))}`,
+        )
+      ).body.data,
+    ).toEqual([]);
     const rows = await e.callAs(importer, 'GET', `/api/data/company/import/${up.body.data.id}/rows?outcome=error`);
     expect(rows.body.data.map((r: any) => r.line)).toEqual([3, 4, 6]);
     const third = rows.body.data[1].errors;
     expect(third).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ column: 'Industry', value: 'Farming', code: 'invalid_value', message: expect.stringContaining('不是可选值之一') }),
+        expect.objectContaining({
+          column: 'Industry',
+          value: 'Farming',
+          code: 'invalid_value',
+          message: expect.stringContaining('不是可选值之一'),
+        }),
         expect.objectContaining({ column: 'Founded', value: '2026-02-30', message: '不是有效的日期' }),
         expect.objectContaining({ column: 'Revenue', value: 'abc', message: '必须是数字' }),
       ]),
     );
-    expect(rows.body.data[0].errors[0]).toMatchObject({ code: 'no_test_names'.length ? expect.any(String) : '', message: '不允许' });
+    expect(rows.body.data[0].errors[0]).toMatchObject({
+      code: 'no_test_names'.length ? expect.any(String) : '',
+      message: '不允许',
+    });
     expect(rows.body.data[2].errors[0]).toMatchObject({ code: 'duplicate_in_file', message: expect.stringContaining('第 2 行') });
-    const file = await e.callAs(importer, 'GET', `/api/data/company/import/${up.body.data.id}/errors`, undefined, { 'accept-language': 'zh-CN' });
+    const file = await e.callAs(importer, 'GET', `/api/data/company/import/${up.body.data.id}/errors`, undefined, {
+      'accept-language': 'zh-CN',
+    });
     expect(file.status).toBe(200);
-    const lines = String(file.body).replace(/^\uFEFF/, '').trim().split('\r\n');
+    const lines = String(file.body)
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(lines[0]).toBe('Company name,Industry,Founded,Revenue,错误信息');
-    expect(lines.slice(1).map((l) => l.split(',').slice(0, 4).join(','))).toEqual(['Bad Co,it,,', 'Third,Farming,2026-02-30,abc', 'Good One,it,,']);
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 4).join(','))).toEqual([
+      'Bad Co,it,,',
+      'Third,Farming,2026-02-30,abc',
+      'Good One,it,,',
+    ]);
     // commit the good rows
     const good = await run('company', { file: up.body.data.id, atomic: false });
     expect(good.body.data).toMatchObject({ committed: true, counts: { create: 2, error: 3 } });
@@ -124,7 +199,11 @@ describe.each(drivers)('import on %s', (driver) => {
     expect([denied.status, denied.body.error.code]).toEqual([403, 'forbidden']);
     const up = await send('company', csv);
     const secret = await run('company', { file: up.body.data.id, mapping: { 'Company name': 'name', Secret: 'secret' } });
-    expect([secret.status, secret.body.error.code, secret.body.error.details[0].path]).toEqual([403, 'field_not_writable', '/mapping/Secret']);
+    expect([secret.status, secret.body.error.code, secret.body.error.details[0].path]).toEqual([
+      403,
+      'field_not_writable',
+      '/mapping/Secret',
+    ]);
     const unknown = await run('company', { file: up.body.data.id, mapping: { Nope: 'name', Secret: 'nofield' } });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.details.map((d: any) => d.code)).toEqual(['unknown_column', 'unknown_field']);
@@ -153,7 +232,10 @@ describe.each(drivers)('import on %s', (driver) => {
   });
 
   it('saves mapping templates and uses them', async () => {
-    const saved = await e.callAs(importer, 'POST', '/api/data/company/import/mappings', { name: '财务表', mapping: { 名称: 'name' } });
+    const saved = await e.callAs(importer, 'POST', '/api/data/company/import/mappings', {
+      name: '财务表',
+      mapping: { 名称: 'name' },
+    });
     expect(saved.status).toBe(201);
     const up = await send('company', '名称\r\n模板公司\r\n');
     expect(up.body.data.templates.map((t: any) => t.name)).toContain('财务表');
@@ -169,12 +251,17 @@ describe.each(drivers)('import on %s', (driver) => {
     const undo = await e.callAs(importer, 'POST', `/api/data/company/import/${up.body.data.id}/undo`);
     expect(undo.status, JSON.stringify(undo.body)).toBe(200);
     expect(undo.body.data.state).toBe('undone');
-    const left = await e.call('GET', `/api/data/company?filter=${encodeURIComponent(JSON.stringify({ in: [{ var: 'name' }, ['Undo A', 'Undo B']] }))}`);
+    const left = await e.call(
+      'GET',
+      `/api/data/company?filter=${encodeURIComponent(JSON.stringify({ in: [{ var: 'name' }, ['Undo A', 'Undo B']] }))}`,
+    );
     expect(left.body.data).toEqual([]);
 
     const up2 = await send('company', 'Company name,Revenue\r\nUndo C,1\r\n');
     await run('company', { file: up2.body.data.id });
-    const c = (await e.call('GET', `/api/data/company?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'name' }, 'Undo C'] }))}`)).body.data[0];
+    const c = (
+      await e.call('GET', `/api/data/company?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'name' }, 'Undo C'] }))}`)
+    ).body.data[0];
     await e.call('PATCH', `/api/data/company/${c.id}`, { revenue: 50, version: c.version });
     const refused = await e.callAs(importer, 'POST', `/api/data/company/import/${up2.body.data.id}/undo`);
     expect([refused.status, refused.body.error.code]).toEqual([409, 'changed_since_import']);

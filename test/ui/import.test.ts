@@ -52,10 +52,14 @@ describe.each(drivers)('import wizard in Chromium on %s', (driver) => {
       await settle(page);
       if (!tag) await shot(page, 'import-upload-zh-desktop');
       const csv = '公司名称,行业,成立日期,营收\r\n浏览器机械,制造业,2026年11月27日,"1,000"\r\n浏览器软件,种地,2026/2/30,abc\r\n';
-      await page.locator('input[type=file]').setInputFiles({ name: '客户.csv', mimeType: 'text/csv', buffer: iconv.encode(csv, 'gb18030') });
+      await page
+        .locator('input[type=file]')
+        .setInputFiles({ name: '客户.csv', mimeType: 'text/csv', buffer: iconv.encode(csv, 'gb18030') });
       await poll(() => page.getByText('GB18030').count()).toBeGreaterThan(0);
       // suggested: every column mapped by its Chinese label
-      await poll(() => page.locator('.ant-select', { has: page.getByRole('combobox', { name: '导入到字段 行业' }) }).textContent()).toContain('行业');
+      await poll(() =>
+        page.locator('.ant-select', { has: page.getByRole('combobox', { name: '导入到字段 行业' }) }).textContent(),
+      ).toContain('行业');
       await page.getByLabel('导入正确的行，跳过错误行').check();
       await settle(page);
       if (!tag) await shot(page, 'import-map-zh-desktop');
@@ -72,7 +76,9 @@ describe.each(drivers)('import wizard in Chromium on %s', (driver) => {
       await settle(page);
       if (!tag) await shot(page, 'import-result-zh-desktop');
       const rows = (await e.call('GET', '/api/data/company')).body.data;
-      expect(rows.map((r: any) => [r.name, r.industry, r.founded, r.revenue])).toEqual([['浏览器机械', 'manufacturing', '2026-11-27', 1000]]);
+      expect(rows.map((r: any) => [r.name, r.industry, r.founded, r.revenue])).toEqual([
+        ['浏览器机械', 'manufacturing', '2026-11-27', 1000],
+      ]);
       const download = page.waitForEvent('download');
       await page.getByRole('button', { name: '下载错误文件' }).click();
       expect((await download).suggestedFilename()).toBe('company-errors.csv');
@@ -96,7 +102,13 @@ describe.each(drivers)('import wizard in Chromium on %s', (driver) => {
       await page.waitForURL(/\/import\/company$/);
       await settle(page);
       if (!tag) await shot(page, 'import-upload-en-phone');
-      await page.locator('input[type=file]').setInputFiles({ name: 'c.csv', mimeType: 'text/csv', buffer: Buffer.from('\uFEFFCompany name,Revenue\r\nPhone Co,5\r\n') });
+      await page
+        .locator('input[type=file]')
+        .setInputFiles({
+          name: 'c.csv',
+          mimeType: 'text/csv',
+          buffer: Buffer.from('\uFEFFCompany name,Revenue\r\nPhone Co,5\r\n'),
+        });
       await poll(() => page.getByRole('button', { name: 'Check data' }).count()).toBe(1);
       await settle(page);
       if (!tag) await shot(page, 'import-map-en-phone');
@@ -109,7 +121,14 @@ describe.each(drivers)('import wizard in Chromium on %s', (driver) => {
       await page.getByRole('button', { name: 'Undo this import' }).click();
       await page.getByRole('button', { name: 'OK' }).click();
       await poll(() => page.getByText('Undone').count()).toBeGreaterThan(0);
-      expect((await e.call('GET', `/api/data/company?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'name' }, 'Phone Co'] }))}`)).body.data).toEqual([]);
+      expect(
+        (
+          await e.call(
+            'GET',
+            `/api/data/company?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'name' }, 'Phone Co'] }))}`,
+          )
+        ).body.data,
+      ).toEqual([]);
       const desktop = await open('en', DESKTOP);
       await login(desktop.page, 'admin', e.admin.password);
       await desktop.page.goto('/import/company');

@@ -102,11 +102,17 @@ export async function exportFile(
   const sheet = book.addWorksheet(entity.label[lang].replace(/[:\\/?*[\]]/g, ' ').slice(0, 31) || 'Export', {
     views: [{ state: 'frozen', ySplit: 1 }],
   });
-  sheet.columns = columns.map((c) => ({ header: c.header, key: c.name, width: Math.min(40, Math.max(12, c.header.length * 2 + 4)), style: style(c) }));
+  sheet.columns = columns.map((c) => ({
+    header: c.header,
+    key: c.name,
+    width: Math.min(40, Math.max(12, c.header.length * 2 + 4)),
+    style: style(c),
+  }));
   sheet.getRow(1).font = { bold: true };
   (async () => {
     try {
-      for await (const rows of pages) for (const values of rows) sheet.addRow(values.map((v, i) => typed(columns[i]!, v))).commit();
+      for await (const rows of pages)
+        for (const values of rows) sheet.addRow(values.map((v, i) => typed(columns[i]!, v))).commit();
       sheet.commit();
       await book.commit();
     } catch (e) {
@@ -120,7 +126,12 @@ export async function exportFile(
   };
 }
 
-const FORMATS: Record<string, string> = { integer: '#,##0', number: '#,##0.00', date: 'yyyy-mm-dd', datetime: 'yyyy-mm-dd hh:mm:ss' };
+const FORMATS: Record<string, string> = {
+  integer: '#,##0',
+  number: '#,##0.00',
+  date: 'yyyy-mm-dd',
+  datetime: 'yyyy-mm-dd hh:mm:ss',
+};
 const style = (c: Column): Partial<ExcelJS.Style> => (FORMATS[c.kind] && !c.labels ? { numFmt: FORMATS[c.kind] } : {});
 
 /** A value as an XLSX cell: dates as dates (at their UTC wall time), numbers as numbers. */
@@ -132,7 +143,13 @@ function typed(c: Column, v: unknown): unknown {
 }
 
 /** The columns of the file: the requested (or all) readable fields, labelled in the caller's language. */
-function exportColumns(data: DataService, ctx: OperationContext, entity: CompiledEntity, fields: string | undefined, withIds: boolean) {
+function exportColumns(
+  data: DataService,
+  ctx: OperationContext,
+  entity: CompiledEntity,
+  fields: string | undefined,
+  withIds: boolean,
+) {
   const lang = ctx.lang;
   const wanted = fields
     ? fields

@@ -134,10 +134,19 @@ export async function importBatch(
       const errors = schemaErrors(entity.validatePatch, normalizeInput(entity, changes), lang, '', entity);
       if (errors.length) throw new AppError(422, 'validation_failed', '', errors);
       const after = await tx.transaction((sp) =>
-        applyUpdate(data, sp, ctx, entity, current, normalizeInput(entity, changes) as Record<string, unknown>, current.version as number, {
-          action: 'update',
-          note: options.note,
-        }),
+        applyUpdate(
+          data,
+          sp,
+          ctx,
+          entity,
+          current,
+          normalizeInput(entity, changes) as Record<string, unknown>,
+          current.version as number,
+          {
+            action: 'update',
+            note: options.note,
+          },
+        ),
       );
       results.set(row, { line: row.line, outcome: 'update', id: after.id as string });
     } catch (e) {
@@ -190,7 +199,11 @@ async function findMatches(
         error: {
           path: pointer(rules[i]![0]!),
           code: 'duplicate_in_file',
-          message: t(lang, `Same ${describeRule(entity, rules[i]!, 'en')} as row ${earlier.line}`, `与第 ${earlier.line} 行的${describeRule(entity, rules[i]!, 'zh-CN')}相同`),
+          message: t(
+            lang,
+            `Same ${describeRule(entity, rules[i]!, 'en')} as row ${earlier.line}`,
+            `与第 ${earlier.line} 行的${describeRule(entity, rules[i]!, 'zh-CN')}相同`,
+          ),
         },
       });
       continue;
@@ -201,7 +214,8 @@ async function findMatches(
   const read = guard.optionalCondition(entity, 'read');
   if (read === false) return out;
   const update = guard.optionalCondition(entity, 'update');
-  const mayUpdate = update === undefined ? sql<boolean>`true` : update === false ? sql<boolean>`false` : sql<boolean>`coalesce(${update}, false)`;
+  const mayUpdate =
+    update === undefined ? sql<boolean>`true` : update === false ? sql<boolean>`false` : sql<boolean>`coalesce(${update}, false)`;
   for (const [i, ruleRows] of byRule) {
     const fields = rules[i]!;
     const condition: SQL | undefined =
@@ -224,7 +238,11 @@ async function findMatches(
           error: {
             path: pointer(fields[0]!),
             code: 'ambiguous_match',
-            message: t(lang, `${hits.length} records have this ${describeRule(entity, fields, 'en')}`, `有 ${hits.length} 条记录的${describeRule(entity, fields, 'zh-CN')}与此相同`),
+            message: t(
+              lang,
+              `${hits.length} records have this ${describeRule(entity, fields, 'en')}`,
+              `有 ${hits.length} 条记录的${describeRule(entity, fields, 'zh-CN')}与此相同`,
+            ),
           },
         });
       } else if (hits.length === 1) {
@@ -290,7 +308,17 @@ async function writeCreates(
 ): Promise<[ImportRow, RowResult | Error][]> {
   if (!prepared.length) return [];
   try {
-    await tx.transaction((sp) => insertRecords(data, sp, ctx, entity, prepared.map(([, r]) => r), now, note));
+    await tx.transaction((sp) =>
+      insertRecords(
+        data,
+        sp,
+        ctx,
+        entity,
+        prepared.map(([, r]) => r),
+        now,
+        note,
+      ),
+    );
     return prepared.map(([row, r]) => [row, { line: row.line, outcome: 'create', id: r.id as string }]);
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
@@ -319,7 +347,10 @@ async function insertRecords(
   const rowsJson = JSON.stringify(records.map((r) => toColumnJson(entity, r, columns)));
   await mapDbErrors(
     entity,
-    () => tx.execute(sql`insert into ${table} (${list}) select ${list} from jsonb_populate_recordset(null::${table}, ${rowsJson}::jsonb)`),
+    () =>
+      tx.execute(
+        sql`insert into ${table} (${list}) select ${list} from jsonb_populate_recordset(null::${table}, ${rowsJson}::jsonb)`,
+      ),
     ctx.lang,
   );
   const principal = guard.principal;

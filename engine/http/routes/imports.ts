@@ -21,7 +21,13 @@ const importSchema = {
     committed: { type: ['boolean', 'null'], description: 'Whether the run wrote anything that stayed' },
     counts: {
       type: 'object',
-      properties: { rows: { type: 'integer' }, create: { type: 'integer' }, update: { type: 'integer' }, skip: { type: 'integer' }, error: { type: 'integer' } },
+      properties: {
+        rows: { type: 'integer' },
+        create: { type: 'integer' },
+        update: { type: 'integer' },
+        skip: { type: 'integer' },
+        error: { type: 'integer' },
+      },
     },
     progress: { type: 'number', minimum: 0, maximum: 1 },
     error: { type: ['object', 'null'], description: 'Why a run stopped as a whole (a bad file, a lost right)' },
@@ -29,7 +35,8 @@ const importSchema = {
 };
 const mappingSchema = {
   type: 'object',
-  description: 'Column header → field name (null: not imported). References take a value of a unique field of the target, or its title.',
+  description:
+    'Column header → field name (null: not imported). References take a value of a unique field of the target, or its title.',
   additionalProperties: { type: ['string', 'null'] },
 };
 const runBody = {
@@ -42,7 +49,11 @@ const runBody = {
     saveTemplate: { type: 'string', description: 'Also save the mapping as a template of this name' },
     mode: { enum: ['insert', 'update', 'upsert'], description: "Default: the entity's import.mode, else insert" },
     dryRun: { type: 'boolean', default: false, description: 'Check every row and report; write nothing' },
-    atomic: { type: 'boolean', default: true, description: 'All or nothing (true), or commit the good rows and report the rest (false)' },
+    atomic: {
+      type: 'boolean',
+      default: true,
+      description: 'All or nothing (true), or commit the good rows and report the rest (false)',
+    },
     automations: { type: 'boolean', default: true, description: 'Run record-change automations for imported records' },
     sheet: { type: 'string', description: 'XLSX: the sheet (name or 1-based position); default the first' },
     timeZone: { type: 'string', default: 'Asia/Shanghai', description: 'Zone of date-times written without one' },
@@ -77,7 +88,13 @@ export const importRoutes: Route[] = [
     async handle({ c, deps, param, ctx }) {
       const source = (c.env?.incoming ?? c.req.raw.body) as AsyncIterable<Uint8Array> | null;
       const context = ctx();
-      const upload = await deps.imports.upload(context, param('entity'), source ?? emptyBody(), c.req.query('name'), c.req.query('sheet'));
+      const upload = await deps.imports.upload(
+        context,
+        param('entity'),
+        source ?? emptyBody(),
+        c.req.query('name'),
+        c.req.query('sheet'),
+      );
       return c.json({ data: upload }, 201);
     },
   },
@@ -98,10 +115,15 @@ export const importRoutes: Route[] = [
     summary: entitySummary('Save a column mapping as a template (same name: replaced)'),
     body: 'json',
     doc: () => ({
-      requestBody: jsonBody({ type: 'object', required: ['name', 'mapping'], properties: { name: { type: 'string' }, mapping: mappingSchema } }),
+      requestBody: jsonBody({
+        type: 'object',
+        required: ['name', 'mapping'],
+        properties: { name: { type: 'string' }, mapping: mappingSchema },
+      }),
       responses: { 201: object('Saved'), 400: errorResponse('No name or no mapping'), 403: errorResponse('No import right') },
     }),
-    handle: async ({ c, deps, param, ctx, body }) => c.json({ data: await deps.imports.saveMapping(ctx(), param('entity'), await body()) }, 201),
+    handle: async ({ c, deps, param, ctx, body }) =>
+      c.json({ data: await deps.imports.saveMapping(ctx(), param('entity'), await body()) }, 201),
   },
   {
     method: 'delete',
@@ -110,7 +132,8 @@ export const importRoutes: Route[] = [
     perEntity,
     summary: entitySummary('Delete a mapping template'),
     doc: () => ({ parameters: [idParameter], responses: { 200: object('Deleted'), 404: errorResponse('No such template') } }),
-    handle: async ({ c, deps, param, ctx }) => c.json({ data: await deps.imports.deleteMapping(ctx(), param('entity'), param('id')) }),
+    handle: async ({ c, deps, param, ctx }) =>
+      c.json({ data: await deps.imports.deleteMapping(ctx(), param('entity'), param('id')) }),
   },
   {
     method: 'post',
@@ -148,9 +171,13 @@ export const importRoutes: Route[] = [
     summary: entitySummary('An import: state, progress and counts'),
     doc: () => ({
       parameters: [importId],
-      responses: { 200: json({ type: 'object', properties: { data: importSchema } }, 'The import'), 404: errorResponse('No such import of yours') },
+      responses: {
+        200: json({ type: 'object', properties: { data: importSchema } }, 'The import'),
+        404: errorResponse('No such import of yours'),
+      },
     }),
-    handle: async ({ c, deps, param, ctx }) => c.json({ data: await deps.imports.get(ctx(), param('entity'), param('importId')) }),
+    handle: async ({ c, deps, param, ctx }) =>
+      c.json({ data: await deps.imports.get(ctx(), param('entity'), param('importId')) }),
   },
   {
     method: 'get',
@@ -165,7 +192,10 @@ export const importRoutes: Route[] = [
         { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
         { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
       ],
-      responses: { 200: object('Rows by line: {line, outcome, errors: [{column, field, value, code, message}]}'), 404: errorResponse('No such import') },
+      responses: {
+        200: object('Rows by line: {line, outcome, errors: [{column, field, value, code, message}]}'),
+        404: errorResponse('No such import'),
+      },
     }),
     handle: async ({ c, deps, param, ctx }) =>
       c.json({ data: await deps.imports.rows(ctx(), param('entity'), param('importId'), c.req.query()) }),
@@ -200,13 +230,17 @@ export const importRoutes: Route[] = [
     doc: () => ({
       parameters: [importId],
       responses: {
-        200: json({ type: 'object', properties: { data: importSchema } }, 'Undone: created records in the recycle bin, updated ones restored'),
+        200: json(
+          { type: 'object', properties: { data: importSchema } },
+          'Undone: created records in the recycle bin, updated ones restored',
+        ),
         403: errorResponse('No delete or update right'),
         404: errorResponse('No such import'),
         409: errorResponse('Not committed, or records changed since'),
       },
     }),
-    handle: async ({ c, deps, param, ctx }) => c.json({ data: await deps.imports.undo(ctx(), param('entity'), param('importId')) }),
+    handle: async ({ c, deps, param, ctx }) =>
+      c.json({ data: await deps.imports.undo(ctx(), param('entity'), param('importId')) }),
   },
 ];
 
