@@ -1,8 +1,8 @@
 /**
  * Background work that fails is not silent (issue 11, item 13): a timer whose transition breaks an
  * entity rule is logged, kept on the record's workflow history and in the administrators' list, and its
- * owner is notified; and the transitions preview checks the entity rules, so "allowed" means it would
- * succeed.
+ * owner is notified — so is a scheduled automation failing on one record, which does not stop the
+ * others; and the transitions preview checks the entity rules, so "allowed" means it would succeed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, L, startEngine, type TestEngine } from '../support/engine.js';
@@ -51,6 +51,16 @@ const documents = [
       open: { on: { close: { target: 'closed', label: L('Close') } }, timers: [{ event: 'close', after: 'PT1S' }] },
       closed: { type: 'final' },
     },
+  },
+  {
+    // Every night, files a follow-up titled by each marked ticket's resolution — which fails for one without.
+    kind: 'automation',
+    name: 'nightly_close',
+    label: L('Nightly close', '夜间关闭'),
+    entity: 'ticket',
+    trigger: { schedule: { cron: '0 3 * * *', timeZone: 'Asia/Shanghai' } },
+    condition: { in: ['夜间关闭', { var: 'title' }] },
+    actions: [{ type: 'create_record', entity: 'ticket', values: { title: { var: 'resolution' } } }],
   },
 ];
 
@@ -101,5 +111,33 @@ describe.each(drivers)('failed background jobs on %s', (driver) => {
     const list = (await e.call('GET', '/api/meta/job-failures')).body.data;
     expect(list.some((f: any) => f.record_id === t.id && f.kind === 'timer')).toBe(true);
     expect((await e.callAs(agent, 'GET', '/api/meta/job-failures')).status).toBe(403);
+  });
+
+  it('keeps and tells about a scheduled automation that failed on a record; the other records still get it', async () => {
+    const [bad, good] = (
+      await e.callAs(agent, 'POST', '/api/data/ticket', [
+        { title: '夜间关闭：未处理' },
+        { title: '夜间关闭：已处理', resolution: '已远程修复' },
+      ])
+    ).body.data;
+    const before = e.scheduler.runs.length;
+    await e.jobs.send('automation.nightly_close', { automation: 'nightly_close' });
+    expect(await eventually(async () => e.scheduler.runs.length > before, 20_000)).toBe(true);
+    expect(e.scheduler.runs.at(-1)).toMatchObject({ automation: 'nightly_close', matched: 2, failed: [{ id: bad.id }] });
+    const followUps = (
+      await e.call(
+        'GET',
+        `/api/data/ticket?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'title' }, '已远程修复'] }))}`,
+      )
+    ).body.data;
+    expect(followUps).toHaveLength(1);
+    const failures = (await e.callAs(agent, 'GET', `/api/data/ticket/${bad.id}/workflow-history`)).body.data.failures;
+    expect(failures.find((f: any) => f.kind === 'automation')).toMatchObject({
+      job: expect.stringContaining('nightly_close'),
+      code: 'validation_failed',
+    });
+    const notes = (await e.callAs(agent, 'GET', '/api/notifications')).body.data.filter((n: any) => n.recordId === bad.id);
+    expect(notes.map((n: any) => n.template)).toContain('job-failure:automation');
+    expect(notes.find((n: any) => n.template === 'job-failure:automation').subject['zh-CN']).toBe('工单的定时自动化未能执行');
   });
 });
