@@ -44,7 +44,7 @@ export interface BackdatePlan {
   /** Planned creation times of records. */
   created: { id: string; at: Date }[];
   segments: Segment[];
-  /** Date fields stamped "now" by actions, set to the date of the record's last change. */
+  /** Date fields stamped "now" by actions, set to the time of the change that set them (else the record's last change). */
   restamp: { entity: string; ids: string[]; fields: string[] }[];
 }
 
@@ -100,7 +100,10 @@ export async function backdate(database: Database, tx: Db, model: AppModel, plan
     for (const name of r.fields) {
       const field = entity.field(name);
       if (!field || (field.doc.type !== 'date' && field.doc.type !== 'datetime')) continue;
-      const last = sql`(select max(a.at) from audit.log a where a.entity = ${entity.name} and a.record_id = t.id)`;
+      // The time of the change that last set this field (a ticket's resolved_at is the resolve, not its later close).
+      const last = sql`coalesce(
+        (select max(a.at) from audit.log a where a.entity = ${entity.name} and a.record_id = t.id and a.changes ? ${name}),
+        (select max(a.at) from audit.log a where a.entity = ${entity.name} and a.record_id = t.id))`;
       await tx.execute(sql`update ${entity.table} t set ${sql.identifier(name)} = ${field.doc.type === 'date' ? sql`(${last} at time zone 'UTC')::date` : last}
         where t.id in (select value::uuid from jsonb_array_elements_text(${json(r.ids)}::jsonb)) and t.${sql.identifier(name)} is not null`);
     }

@@ -247,6 +247,17 @@ describe.each(drivers)('demo data on %s', (driver) => {
     expect(await count('ticket', sql`response_due <> created_at + make_interval(hours => response_hours)`)).toBe(0);
     expect(await count('ticket', sql`status in ('new', 'assigned', 'in_progress') and escalate_at < now()`)).toBeGreaterThan(5);
     expect(await count('ticket', sql`escalation_level > 0`)).toBeGreaterThan(5);
+    // Resolved when the resolve happened (not at the later close); many within their deadline, not all.
+    expect(await count('ticket', sql`closed_at is not null and resolved_at >= closed_at`)).toBe(0);
+    const resolved = await count('ticket', sql`resolved_at is not null`);
+    const inTime = await count('ticket', sql`resolved_in_time`);
+    expect([inTime > resolved * 0.2, inTime < resolved]).toEqual([true, true]);
+    expect(
+      await count(
+        'ticket',
+        sql`resolved_at is not null and abs(resolution_time - extract(epoch from resolved_at - created_at) / 3600) > 0.01`,
+      ),
+    ).toBe(0);
     expect(await count('kb_article')).toBeGreaterThan(12); // some grew from solved tickets
     // Finance documents: signed contracts with their instalments raised, receipts matched, balances from roll-ups.
     expect(await count('contract', sql`status = 'active'`)).toBeGreaterThan(100);
