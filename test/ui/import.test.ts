@@ -102,13 +102,11 @@ describe.each(drivers)('import wizard in Chromium on %s', (driver) => {
       await page.waitForURL(/\/import\/company$/);
       await settle(page);
       if (!tag) await shot(page, 'import-upload-en-phone');
-      await page
-        .locator('input[type=file]')
-        .setInputFiles({
-          name: 'c.csv',
-          mimeType: 'text/csv',
-          buffer: Buffer.from('\uFEFFCompany name,Revenue\r\nPhone Co,5\r\n'),
-        });
+      await page.locator('input[type=file]').setInputFiles({
+        name: 'c.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from('\uFEFFCompany name,Revenue\r\nPhone Co,5\r\n'),
+      });
       await poll(() => page.getByRole('button', { name: 'Check data' }).count()).toBe(1);
       await settle(page);
       if (!tag) await shot(page, 'import-map-en-phone');
