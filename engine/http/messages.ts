@@ -42,14 +42,21 @@ const ZH: Record<string, string> = {
 
 const hasChinese = (text: string) => /[\u3400-\u9fff]/.test(text);
 
-const detailInChinese = (d: ErrorDetail): ErrorDetail =>
-  hasChinese(d.message) || !d.code || !ZH[d.code] ? d : { ...d, message: ZH[d.code] };
+/**
+ * A detail said again in Chinese: by its own code when known; in a request-format error, an English
+ * detail without one becomes "this value is not right" — its path still names the field at fault.
+ */
+const detailInChinese = (d: ErrorDetail, requestFormat: boolean): ErrorDetail => {
+  if (hasChinese(d.message)) return d;
+  if (d.code && ZH[d.code]) return { ...d, message: ZH[d.code] };
+  return requestFormat ? { ...d, message: '此项不正确' } : d;
+};
 
 /** The error as the caller should read it: for zh-CN, English request-format messages said again in Chinese. */
 export function inCallersLanguage(err: AppError, lang: Lang): AppError {
   if (lang !== 'zh-CN') return err;
   const top = hasChinese(err.message) ? undefined : ZH[err.code];
-  const details = err.details.map(detailInChinese);
+  const details = err.details.map((d) => detailInChinese(d, ZH[err.code] !== undefined));
   if (!top && details.every((d, i) => d === err.details[i])) return err;
   return new AppError(err.status, err.code, top ?? err.message, details, err.headers);
 }

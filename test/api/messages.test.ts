@@ -117,6 +117,9 @@ describe.each(drivers)("messages in the caller's language on %s", (driver) => {
     expect([route.status, route.body.error.message]).toEqual([404, '接口不存在']);
     const noApproval = await e.call('GET', `/api/data/memo/${memo.id}/approval`, undefined, zh);
     expect([noApproval.status, noApproval.body.error.message]).toEqual([404, '备忘没有审批流程']);
+    // A request-format detail without a code of its own is not left in English; its path still names the field.
+    const revert = await e.call('POST', `/api/data/memo/${memo.id}/revert`, {}, zh);
+    expect(revert.body.error).toMatchObject({ code: 'invalid_request', details: [{ path: '/version', message: '此项不正确' }] });
     // Messages thrown in Chinese stay as they were; English callers read English.
     expect((await e.call('POST', '/api/data/memo', '{"title": ', { 'accept-language': 'en' })).body.error.message).toMatch(
       /^The request body is not valid JSON/,
