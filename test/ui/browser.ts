@@ -86,6 +86,12 @@ export async function axeViolations(page: Page): Promise<string[]> {
   // Nothing hovered either (a hovered button shows its lighter hover colour).
   await page.mouse.move(1, 1);
   await page.waitForTimeout(400);
+  // A toast ("已创建") fades out over 0.3 s: read mid-fade its text has no contrast. Wait until it is gone.
+  await page
+    .locator('.ant-message-notice')
+    .first()
+    .waitFor({ state: 'detached', timeout: 10_000 })
+    .catch(() => undefined);
   await page.evaluate(axeSource);
   const result = await page.evaluate(async () => (window as any).axe.run(document, { resultTypes: ['violations'] }));
   return (result.violations as any[])
