@@ -97,6 +97,8 @@ const checkDictionary: FieldTypeDefinition['check'] = (f, ctx) =>
   ctx.dictionary(String(f.dictionary))
     ? []
     : [{ path: '/dictionary', code: 'unknown_dictionary', message: `Dictionary "${f.dictionary}" does not exist` }];
+const allValues = (f: FieldDoc, ctx: Parameters<FieldTypeDefinition['valueSchema']>[1]) =>
+  (ctx.dictionary(String(f.dictionary))?.items ?? []).map((i) => i.value);
 const activeValues = (f: FieldDoc, ctx: Parameters<FieldTypeDefinition['valueSchema']>[1]) =>
   (ctx.dictionary(String(f.dictionary))?.items ?? []).filter((i) => i.active !== false).map((i) => i.value);
 
@@ -352,17 +354,24 @@ const builtInTypes: FieldTypeDefinition[] = [
   {
     name: 'formula',
     label: label('Formula', '公式'),
-    options: { returns: { enum: Object.keys(FORMULA_RETURNS) }, expr: {} },
+    // A text formula may say its results are values of a dictionary (a service level worked out from a
+    // contract or a grade): lists, forms and reports then show the items' labels, like a picklist's.
+    options: { returns: { enum: Object.keys(FORMULA_RETURNS) }, expr: {}, ...dictionaryOption },
     requiredOptions: ['returns', 'expr'],
     readOnly: true,
     kind: (f) => FORMULA_RETURNS[String(f.returns)]?.kind ?? 'text',
     columnType: (f) => FORMULA_RETURNS[String(f.returns)]?.column ?? 'text',
-    valueSchema: (f) => {
+    valueSchema: (f, ctx) => {
       const kind = FORMULA_RETURNS[String(f.returns)]?.kind;
       const type = kind === 'integer' ? 'integer' : kind === 'number' ? 'number' : kind === 'boolean' ? 'boolean' : 'string';
+      if (f.dictionary)
+        return { type: ['string', 'null'], readOnly: true, enum: [...allValues(f, ctx), null], 'x-dictionary': f.dictionary };
       return defined({ type: [type, 'null'], readOnly: true, format: kind === 'date' ? 'date' : undefined });
     },
     check: (f, ctx) => {
+      if (f.dictionary !== undefined && f.returns !== 'text')
+        return [{ path: '/dictionary', code: 'invalid_option', message: 'Only a formula that returns text can name a dictionary' }];
+      if (f.dictionary !== undefined && !ctx.dictionary(String(f.dictionary))) return checkDictionary(f, ctx);
       // The creation time is known when formulas run (a deadline counts from it).
       const { errors, fieldsUsed } = checkRule(f.expr, {
         fields: new Set([...ctx.fieldNames, 'created_at']),
@@ -414,7 +423,7 @@ const WIDGETS: Record<string, FieldTypeDefinition['form']> = {
   reference: () => ({ widget: 'reference' }),
   roles: () => ({ widget: 'multipicklist' }),
   autonumber: () => ({ widget: 'readonly' }),
-  formula: () => ({ widget: 'readonly' }),
+  formula: (f) => (f.dictionary ? { widget: 'picklist' } : { widget: 'readonly' }),
   json: () => ({ widget: 'json' }),
 };
 

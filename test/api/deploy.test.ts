@@ -137,6 +137,8 @@ describe.each(drivers)('metadata deploy on %s', (driver) => {
             { name: 'qty', type: 'integer', label: L('q'), default: 'many' },
             { name: 'a', type: 'formula', returns: 'integer', label: L('a'), expr: { '+': [{ var: 'b' }, 1] } },
             { name: 'b', type: 'formula', returns: 'integer', label: L('b'), expr: { '+': [{ var: 'a' }, 1] } },
+            { name: 'lvl', type: 'formula', returns: 'integer', dictionary: 'nope', label: L('l'), expr: 1 },
+            { name: 'lvl2', type: 'formula', returns: 'text', dictionary: 'nope', label: L('l'), expr: 'x' },
           ],
           {
             titleField: 'missing',
@@ -153,6 +155,8 @@ describe.each(drivers)('metadata deploy on %s', (driver) => {
       '/documents/0/fields/3/dictionary': 'unknown_dictionary',
       '/documents/0/fields/4/to': 'unknown_entity',
       '/documents/0/fields/7/default': 'invalid_default',
+      '/documents/0/fields/10/dictionary': 'invalid_option',
+      '/documents/0/fields/11/dictionary': 'unknown_dictionary',
       '/documents/0/titleField': 'unknown_field',
       '/documents/0/rules/0/field': 'unknown_field',
     });

@@ -320,6 +320,15 @@ describe.each(drivers)('sample service app on %s', (driver) => {
     );
     const rows = Object.fromEntries(sla.body.data.rows.map((r: any) => [r.service_level, r]));
     expect(expected.length).toBeGreaterThan(1);
+    // The service level is a text formula naming its dictionary: the report shows the levels' labels, in the
+    // dictionary's order, like a picklist's.
+    const levelColumn = sla.body.data.columns.find((c: any) => c.name === 'service_level');
+    const dictionary = (await e.call('GET', '/api/meta/documents/dictionary/service_level')).body;
+    expect(levelColumn.type).toBe('picklist');
+    expect(levelColumn.options).toEqual(dictionary.items.map((i: any) => ({ value: i.value, label: i.label.en })));
+    const order = dictionary.items.map((i: any) => i.value);
+    const shown = sla.body.data.rows.map((r: any) => r.service_level).filter((v: any) => v !== null);
+    expect(shown).toEqual([...shown].sort((a: string, b: string) => order.indexOf(a) - order.indexOf(b)));
     for (const x of expected) {
       expect([x.level, rows[x.level].tickets, rows[x.level].resolved, rows[x.level].in_time]).toEqual([
         x.level,
