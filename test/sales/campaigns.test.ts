@@ -1,0 +1,160 @@
+/**
+ * Campaigns (市场活动) of the sales sample, through the API as the demo users: the marketing process
+ * 计划 → 申请 → 策划 → 准备 → 执行 → 完成 walked along its shortest paths; members; the leads, deals and won
+ * business a campaign brought (a converted lead carries its campaign to the deal); cost per lead and ROI;
+ * the ROI report against an independent count.
+ */
+import { join, resolve } from 'node:path';
+import { getShortestPaths } from '@xstate/graph';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPackage } from '../../metadata/loader.js';
+import { compileWorkflow } from '../../engine/workflow/compile.js';
+import type { WorkflowDoc } from '../../engine/workflow/kind.js';
+import { drivers, startEngine, type TestEngine } from '../support/engine.js';
+import { seedDemoOrganisation } from '../support/demo-org.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const apps = ['sales', 'finance', 'service'].map((a) => join(root, 'sample-apps', a));
+const today = () => new Date().toISOString().slice(0, 10);
+
+describe.each(drivers)('campaigns on %s', (driver) => {
+  let e: TestEngine;
+  let ids: Record<string, string>;
+  let tokens: Record<string, string>;
+  let workflows: WorkflowDoc[];
+
+  beforeAll(async () => {
+    e = await startEngine(driver);
+    workflows = [];
+    for (const folder of apps) {
+      const docs = await loadPackage(folder);
+      workflows.push(...(docs.filter((d: any) => d.kind === 'workflow') as WorkflowDoc[]));
+      expect((await e.call('POST', '/api/meta/deploy', { documents: docs })).status).toBe(201);
+    }
+    ({ ids, tokens } = await seedDemoOrganisation(e, apps));
+  }, 400_000);
+  afterAll(() => e?.stop());
+
+  const as = (user: string, method: string, path: string, body?: unknown) => e.callAs(tokens[user], method, path, body);
+  const get = async (entity: string, id: string) => (await e.call('GET', `/api/data/${entity}/${id}`)).body.data;
+  async function created(user: string, entity: string, body: unknown) {
+    const res = await as(user, 'POST', `/api/data/${entity}`, body);
+    expect([entity, res.status, res.body.error]).toEqual([entity, 201, undefined]);
+    return res.body.data;
+  }
+  const fire = async (user: string, entity: string, id: string, event: string, input?: unknown) => {
+    const res = await as(user, 'POST', `/api/data/${entity}/${id}/transitions/${event}`, input ? { input } : undefined);
+    expect([event, res.status, res.body.error]).toEqual([event, 200, undefined]);
+    return res.body.data.record;
+  };
+  const campaign = (extra: Record<string, unknown> = {}) =>
+    created('marketing', 'campaign', {
+      name: '杭州智能制造峰会',
+      campaign_type: 'exhibition',
+      start_date: today(),
+      budget: 80000,
+      ...extra,
+    });
+
+  it('walks the marketing process along its shortest paths, only the director approving the budget', async () => {
+    const doc = workflows.find((w) => w.name === 'campaign_process')!;
+    const { machine } = compileWorkflow(doc);
+    const data = { budget: 1, $user: {}, $input: {} };
+    const events = [...new Set(Object.values(doc.states).flatMap((s) => Object.keys(s.on ?? {})))].map((type) => ({ type, data }));
+    const paths = getShortestPaths(machine, { events });
+    expect([...new Set(paths.map((p) => String(p.state.value)))].sort()).toEqual(Object.keys(doc.states).sort());
+    const inputs: Record<string, unknown> = { reject: { reason: '预算偏高，请压缩' }, complete: { actual_cost: 72000, summary: '到场 120 人' } };
+    for (const path of paths) {
+      const c = await campaign();
+      for (const step of path.steps.slice(1)) {
+        const event = step.event.type;
+        await fire(['approve', 'reject'].includes(event) ? 'director' : 'marketing', 'campaign', c.id, event, inputs[event]);
+      }
+      expect((await get('campaign', c.id)).status).toBe(String(path.state.value));
+    }
+    // Marketing cannot approve its own budget; without a budget there is nothing to apply for.
+    const c = await campaign();
+    await fire('marketing', 'campaign', c.id, 'apply');
+    expect((await as('marketing', 'POST', `/api/data/campaign/${c.id}/transitions/approve`)).status).toBe(403);
+    const unbudgeted = await campaign({ budget: null });
+    const refused = await as('marketing', 'POST', `/api/data/campaign/${unbudgeted.id}/transitions/apply`);
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'guard_failed']);
+    // Sending back tells the owner why.
+    await fire('director', 'campaign', c.id, 'reject', { reason: '请补充活动预算明细' });
+    const notes = (await as('marketing', 'GET', '/api/notifications?unread=true')).body.data;
+    expect(notes.some((n: any) => JSON.stringify(n.body).includes('请补充活动预算明细'))).toBe(true);
+  });
+
+  it('refuses a campaign that ends before it starts, and a done campaign without its cost', async () => {
+    const bad = await as('marketing', 'POST', '/api/data/campaign', {
+      name: '错误日期活动', campaign_type: 'launch', start_date: '2026-12-10', end_date: '2026-12-01', budget: 1000,
+    });
+    expect([bad.status, bad.body.error.code, bad.body.error.details[0].path]).toEqual([422, 'validation_failed', '/end_date']);
+    const c = await campaign();
+    for (const event of ['apply']) await fire('marketing', 'campaign', c.id, event);
+    await fire('director', 'campaign', c.id, 'approve');
+    for (const event of ['prepare', 'execute']) await fire('marketing', 'campaign', c.id, event);
+    const noCost = await as('marketing', 'POST', `/api/data/campaign/${c.id}/transitions/complete`, { input: {} });
+    expect(noCost.status).toBe(422);
+    expect((await get('campaign', c.id)).status).toBe('execute');
+  });
+
+  it('counts the members, leads, deals and won business a campaign brought, and its ROI', async () => {
+    const c = await campaign({ name: '上海新品发布会', campaign_type: 'launch' });
+    const account = await created('rep_east', 'account', { name: '上海活动来源客户有限公司', region: 'east', grade: 'b' });
+    const contact = await created('rep_east', 'contact', { name: '陈工', account: account.id, mobile: '13800001111' });
+    await created('marketing', 'campaign_member', { campaign: c.id, name: '陈工', contact: contact.id, member_status: 'attended' });
+    await created('marketing', 'campaign_member', { campaign: c.id, name: '刘经理', contact: contact.id, member_status: 'invited' });
+    const noOne = await as('marketing', 'POST', '/api/data/campaign_member', { campaign: c.id, name: '无名' });
+    expect([noOne.status, noOne.body.error.details[0].path]).toEqual([422, '/contact']);
+
+    // A lead from the campaign, converted: the new deal carries the campaign.
+    const lead = await created('marketing', 'lead', {
+      company: '苏州发布会来源科技有限公司', contact_name: '周总', mobile: '13900002222', source: 'campaign', campaign: c.id, region: 'east',
+    });
+    await created('marketing', 'lead', { company: '无锡发布会来源有限公司', mobile: '13900003333', source: 'campaign', campaign: c.id });
+    await fire('marketing', 'lead', lead.id, 'assign', { owner: ids.rep_east });
+    await fire('rep_east', 'lead', lead.id, 'follow_up');
+    await fire('rep_east', 'lead', lead.id, 'qualify');
+    const converted = await fire('rep_east', 'lead', lead.id, 'convert', { opportunity_title: '发布会来源项目', amount: 150000 });
+    expect((await get('opportunity', converted.converted_opportunity)).campaign).toBe(c.id);
+
+    // A small deal from the campaign, won.
+    const deal = await created('rep_east', 'opportunity', {
+      title: '发布会小单', account: account.id, amount: 60000, opportunity_type: 'small_deal', campaign: c.id,
+    });
+    await fire('rep_east', 'opportunity', deal.id, 'quote');
+    await fire('rep_east', 'opportunity', deal.id, 'win');
+
+    let now = await get('campaign', c.id);
+    expect([now.members, now.attended, now.leads, now.converted_leads, now.opportunities]).toEqual([2, 1, 2, 1, 2]);
+    expect([now.pipeline_amount, now.won_amount]).toEqual([150000, 60000]);
+    expect([now.cost_per_lead, now.roi]).toEqual([null, null]);
+
+    await fire('marketing', 'campaign', c.id, 'apply');
+    await fire('director', 'campaign', c.id, 'approve');
+    for (const event of ['prepare', 'execute']) await fire('marketing', 'campaign', c.id, event);
+    await fire('marketing', 'campaign', c.id, 'complete', { actual_cost: 40000 });
+    now = await get('campaign', c.id);
+    expect([now.actual_cost, now.cost_per_lead, now.roi]).toEqual([40000, 20000, 50]);
+    expect(now.end_date).toBe(today());
+  });
+
+  it('reports cost and return per campaign type, agreeing with an independent count', async () => {
+    const res = await as('director', 'GET', `/api/reports/campaign_roi?from=2000-01-01&to=2100-01-01`);
+    expect([res.status, res.body.error]).toEqual([200, undefined]);
+    const expected = await e.database.rows<{ type: string; campaigns: number; cost: string | null; won: string; leads: number }>(
+      sql`select campaign_type as type, count(*)::int as campaigns, sum(actual_cost) as cost, sum(won_amount) as won, sum(leads)::int as leads
+          from campaign where deleted_at is null and status <> 'cancelled' group by campaign_type`,
+    );
+    expect(expected.length).toBeGreaterThan(1);
+    const rows = Object.fromEntries(res.body.data.rows.map((r: any) => [r.campaign_type, r]));
+    for (const x of expected) {
+      expect([x.type, rows[x.type].campaigns, rows[x.type].leads, rows[x.type].won]).toEqual([x.type, x.campaigns, x.leads, Number(x.won)]);
+      expect(rows[x.type].cost ?? 0).toBe(Number(x.cost ?? 0));
+    }
+    const type = res.body.data.columns.find((col: any) => col.name === 'campaign_type');
+    expect(type.options.find((o: any) => o.value === 'launch').label).toBe('Product launch');
+  });
+});
