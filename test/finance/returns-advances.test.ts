@@ -147,6 +147,15 @@ describe.each(drivers)('sales returns and cash advances on %s', (driver) => {
     expect([claim.account, claim.opportunity]).toEqual([account.id, deal.id]);
     const listed = await as('rep_east', 'GET', `/api/data/expense_claim?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'opportunity' }, deal.id] }))}`);
     expect(listed.body.data.map((c: any) => c.id)).toEqual([claim.id]);
+    // Once approved, the customer's sales expenses count it: the report agrees with the claims themselves.
+    await approveAll('rep_east', 'expense_claim', claim.id);
+    await created('rep_east', 'expense_claim', {
+      title: '宁波项目差旅', expense_type: 'travel', amount: 450, expense_date: today(), receipts: 1, account: account.id,
+    });
+    const report = await as('finance', 'GET', '/api/reports/sales_expenses_by_customer');
+    expect([report.status, report.body.error]).toEqual([200, undefined]);
+    const row = report.body.data.rows.find((r: any) => r.account === account.id);
+    expect([row.amount, row.claims, row.opportunities]).toEqual([800, 1, 1]);
   });
 
   it('walks the cash advance process along its shortest paths', async () => {

@@ -288,6 +288,34 @@ describe.each(drivers)('reports as the viewer on %s', (driver) => {
     expect((await org.as('rep_east', 'GET', '/api/dashboards/home')).status).toBe(404);
   });
 
+  it("a repeat-purchase rate from the customers' order roll-ups, counting only the viewer's customers", async () => {
+    const accounts = (await org.e.call('GET', '/api/data/account?limit=500')).body.data as any[];
+    const ordersOf = (id: string) => orders.filter((o) => o.account === id).length;
+    const expected = (visible: any[]) => {
+      const byRegion = new Map<string, { customers: number; ordered: number; repeat: number }>();
+      for (const a of visible) {
+        const r = byRegion.get(a.region) ?? { customers: 0, ordered: 0, repeat: 0 };
+        r.customers++;
+        if (ordersOf(a.id) >= 1) r.ordered++;
+        if (ordersOf(a.id) >= 2) r.repeat++;
+        byRegion.set(a.region, r);
+      }
+      return Object.fromEntries(
+        [...byRegion].map(([region, r]) => [region, { ...r, repeat_rate: r.ordered ? r.repeat / r.ordered : null }]),
+      );
+    };
+    const shown = (data: any) =>
+      Object.fromEntries(
+        data.rows.map((r: any) => [r.region, { customers: r.customers, ordered: r.ordered, repeat: r.repeat, repeat_rate: r.repeat_rate }]),
+      );
+    // rep_east's customer has two orders of its own and one rep_north raised: a repeat customer.
+    expect(accounts.find((a) => a.id === org.accounts.rep_east.id).order_count).toBe(ordersOf(org.accounts.rep_east.id));
+    expect(ordersOf(org.accounts.rep_east.id)).toBeGreaterThanOrEqual(2);
+    expect(shown(await run('gm', 'repeat_purchase'))).toEqual(expected(accounts));
+    const mine = accounts.filter((a) => a.owner_id === org.ids.rep_east);
+    expect(shown(await run('rep_east', 'repeat_purchase'))).toEqual(expected(mine));
+  });
+
   it("labels come in the viewer's language", async () => {
     const r = await org.as('rep_east', 'GET', '/api/reports/sales_funnel', undefined, { 'accept-language': 'zh-CN' });
     expect(r.body.data.rows[0]._labels.stage).toBe('初次接触');
