@@ -370,7 +370,9 @@ const builtInTypes: FieldTypeDefinition[] = [
     },
     check: (f, ctx) => {
       if (f.dictionary !== undefined && f.returns !== 'text')
-        return [{ path: '/dictionary', code: 'invalid_option', message: 'Only a formula that returns text can name a dictionary' }];
+        return [
+          { path: '/dictionary', code: 'invalid_option', message: 'Only a formula that returns text can name a dictionary' },
+        ];
       if (f.dictionary !== undefined && !ctx.dictionary(String(f.dictionary))) return checkDictionary(f, ctx);
       // The creation time is known when formulas run (a deadline counts from it).
       const { errors, fieldsUsed } = checkRule(f.expr, {

@@ -76,6 +76,20 @@ export function buildOpenApi(model: AppModel, routes: readonly Route[]) {
     if (!route.perEntity) add(route.path, route);
     else for (const e of entities) if (route.perEntity.when?.(e) ?? true) add(route.path.replace('{entity}', e.name), route, e);
   }
+  // A concrete path wins over the template in OpenAPI, so each deployed report gets its typed parameters.
+  for (const route of routes) {
+    if (!route.perDocument) continue;
+    for (const d of model.documents.all(route.perDocument.kind)) {
+      const { tags, operationId, summary, security } = operation(route, undefined) as Record<string, unknown>;
+      (paths[route.path.replace('{name}', d.name)] ??= {})[route.method] = {
+        tags,
+        operationId: `${operationId}${pascal(d.name)}`,
+        summary,
+        ...route.perDocument.doc(d as never, model),
+        ...(security ? { security } : {}),
+      };
+    }
+  }
   for (const e of model.entities.values()) {
     const name = pascal(e.name);
     schemas[name] = { title: e.label.en, description: e.label['zh-CN'], ...e.schemas.record };

@@ -8,6 +8,7 @@ import type { LocalizedText } from '../registry/types.js';
 import type { OperationContext } from '../data/service.js';
 import type { Principal } from '../access/principal.js';
 import type { Lang } from '../model/language.js';
+import type { AppModel } from '../model/compile.js';
 import type { AppDeps } from './deps.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -73,6 +74,11 @@ export interface Route {
   bodyLimit?: number;
   /** Documented once per deployed entity (path under /api/data/<name>) for which `when` holds. */
   perEntity?: { when?: (e: EntityView) => boolean };
+  /**
+   * Also documented once per deployed document of `kind` (a report), its `{name}` filled in, with the
+   * document's own parameters: clients see `GET /api/reports/sales_by_region?from=…` typed.
+   */
+  perDocument?: { kind: string; doc(document: never, model: AppModel): OperationDoc };
   doc(e: EntityView | undefined): OperationDoc;
   handle(call: Call): Response | Promise<Response>;
 }

@@ -227,7 +227,10 @@ export function rangeSql(c: Column, from: string, to: string, tz: string): SQL {
 export function dimensionPlan(source: Source, d: DimensionDoc, i: number, at: string, run: RunContext, doc: ReportDoc): DimPlan {
   const column = source.column(d.field, at + '/field')!;
   const field = column.entity.field(column.field);
-  const dictionary = field?.doc.dictionary && field.doc.type !== 'multipicklist' ? run.model.dictionaries.get(String(field.doc.dictionary)) : undefined;
+  const dictionary =
+    field?.doc.dictionary && field.doc.type !== 'multipicklist'
+      ? run.model.dictionaries.get(String(field.doc.dictionary))
+      : undefined;
   const fiscal = doc.fiscalYearStartMonth ?? 1;
   let range: DimPlan['range'];
   if (d.range && d.bucket) {

@@ -102,3 +102,34 @@ export function parseParameters(
     throw badRequest('invalid_parameters', lang === 'zh-CN' ? '报表参数无效' : 'Invalid report parameters', errors);
   return out;
 }
+
+/**
+ * A parameter as an OpenAPI query parameter: its type as JSON Schema (a picklist's values, a date's
+ * format), whether it is required, and its default — a relative date token is described, not given as
+ * the schema's default, since it is not a value of the type.
+ */
+export function parameterSchema(p: ParameterDoc, dictionary: DictionaryDoc | undefined) {
+  const schema: Record<string, unknown> =
+    p.type === 'date'
+      ? { type: 'string', format: 'date' }
+      : p.type === 'number'
+        ? { type: 'number' }
+        : p.type === 'integer'
+          ? { type: 'integer' }
+          : p.type === 'boolean'
+            ? { type: 'boolean' }
+            : p.type === 'picklist'
+              ? { type: 'string', enum: dictionary?.items.map((i) => i.value) ?? [] }
+              : p.type === 'reference'
+                ? { type: 'string', format: 'uuid', 'x-reference': p.to }
+                : { type: 'string', maxLength: 200 };
+  const relative = p.type === 'date' && typeof p.default === 'string' && RELATIVE_DATES.includes(p.default);
+  if (p.default !== undefined && !relative) schema.default = p.default;
+  return {
+    name: p.name,
+    in: 'query',
+    required: Boolean(p.required && p.default === undefined),
+    description: `${p.label.en} / ${p.label['zh-CN']}${relative ? ` (default: ${p.default})` : ''}`,
+    schema,
+  };
+}

@@ -40,7 +40,8 @@ export function compileTabular(doc: ReportDoc, _entity: CompiledEntity, run: Run
   const shape = (raw: Record<string, unknown>[], lang: Lang): ReportData => {
     const cols: ReportColumn[] = columns.map(({ path, column }) => {
       const f = column.entity.field(column.field);
-      const dictionary = f?.doc.dictionary && f.doc.type !== 'multipicklist' ? run.model.dictionaries.get(String(f.doc.dictionary)) : undefined;
+      const dictionary =
+        f?.doc.dictionary && f.doc.type !== 'multipicklist' ? run.model.dictionaries.get(String(f.doc.dictionary)) : undefined;
       return {
         name: path.replace(/\./g, '_'),
         label: f?.doc.label[lang] ?? column.field,

@@ -53,7 +53,9 @@ describe.each(drivers)('sales returns and cash advances on %s', (driver) => {
     const submitted = await as(user, 'POST', `/api/data/${entity}/${id}/approval/submit`, {});
     expect([submitted.status, submitted.body.error]).toEqual([200, undefined]);
     expect(submitted.body.data.request.tasks[0].assignee).toBe(ids.manager_east);
-    expect((await as('manager_east', 'POST', `/api/approvals/${submitted.body.data.request.tasks[0].id}/approve`, {})).status).toBe(200);
+    expect(
+      (await as('manager_east', 'POST', `/api/approvals/${submitted.body.data.request.tasks[0].id}/approve`, {})).status,
+    ).toBe(200);
     const task = (await as('finance', 'GET', '/api/approvals/inbox')).body.data.find((t: any) => t.recordId === id);
     expect((await as('finance', 'POST', `/api/approvals/${task.id}/approve`, {})).status).toBe(200);
     expect((await get(entity, id)).approval_status).toBe('approved');
@@ -71,10 +73,24 @@ describe.each(drivers)('sales returns and cash advances on %s', (driver) => {
     expect(ret.return_no).toMatch(/^TH-\d{4}-\d{4}$/);
     // A second return that would take the order's returns past its amount is refused, in the caller's language.
     const receivablesBefore = await count('receivable');
-    const over = await e.callAs(tokens.rep_east, 'POST', '/api/data/sales_return', {
-      order: order.id, account: account.id, reason: 'damaged', return_date: today(), amount: 38000.01,
-    }, { 'accept-language': 'zh-CN' });
-    expect([over.status, over.body.error.code, over.body.error.details[0].path]).toEqual([409, 'return_exceeds_order', '/amount']);
+    const over = await e.callAs(
+      tokens.rep_east,
+      'POST',
+      '/api/data/sales_return',
+      {
+        order: order.id,
+        account: account.id,
+        reason: 'damaged',
+        return_date: today(),
+        amount: 38000.01,
+      },
+      { 'accept-language': 'zh-CN' },
+    );
+    expect([over.status, over.body.error.code, over.body.error.details[0].path]).toEqual([
+      409,
+      'return_exceeds_order',
+      '/amount',
+    ]);
     expect(over.body.error.message).toContain('退货金额');
     expect(await count('sales_return')).toBe(1);
 
@@ -92,7 +108,10 @@ describe.each(drivers)('sales returns and cash advances on %s', (driver) => {
   it('refuses a negative receivable that no return raised', async () => {
     const before = await count('receivable');
     const res = await as('finance', 'POST', '/api/data/receivable', {
-      account: account.id, due_date: today(), amount: -500, ageing: 'not_due',
+      account: account.id,
+      due_date: today(),
+      amount: -500,
+      ageing: 'not_due',
     });
     expect([res.status, res.body.error.code]).toEqual([422, 'validation_failed']);
     expect(res.body.error.details.map((d: any) => d.path)).toContain('/amount');
@@ -100,11 +119,18 @@ describe.each(drivers)('sales returns and cash advances on %s', (driver) => {
   });
 
   it('pays out an approved cash advance, takes repayments up to what is outstanding, and settles it', async () => {
-    const advance = await created('rep_east', 'cash_advance', { purpose: '北京展会差旅借款', amount: 5000, needed_date: today() });
+    const advance = await created('rep_east', 'cash_advance', {
+      purpose: '北京展会差旅借款',
+      amount: 5000,
+      needed_date: today(),
+    });
     expect(advance.outstanding).toBe(0);
     // Nothing can be repaid before it is paid out, and it cannot be paid out before approval.
     const early = await as('finance', 'POST', '/api/data/advance_repayment', {
-      advance: advance.id, repaid_date: today(), amount: 100, method: 'cash',
+      advance: advance.id,
+      repaid_date: today(),
+      amount: 100,
+      method: 'cash',
     });
     expect([early.status, early.body.error.code]).toEqual([409, 'advance_over_repaid']);
     const unapproved = await as('finance', 'POST', `/api/data/cash_advance/${advance.id}/transitions/pay`);
@@ -118,17 +144,33 @@ describe.each(drivers)('sales returns and cash advances on %s', (driver) => {
     expect([paid.advance_status, paid.paid_date, paid.outstanding]).toEqual(['paid', today(), 5000]);
 
     const claim = await created('rep_east', 'expense_claim', {
-      title: '展会差旅', expense_type: 'travel', amount: 3000, expense_date: today(), receipts: 2,
+      title: '展会差旅',
+      expense_type: 'travel',
+      amount: 3000,
+      expense_date: today(),
+      receipts: 2,
     });
     const offsetWithoutClaim = await as('finance', 'POST', '/api/data/advance_repayment', {
-      advance: advance.id, repaid_date: today(), amount: 3000, method: 'offset',
+      advance: advance.id,
+      repaid_date: today(),
+      amount: 3000,
+      method: 'offset',
     });
     expect([offsetWithoutClaim.status, offsetWithoutClaim.body.error.details[0].path]).toEqual([422, '/claim']);
-    await created('finance', 'advance_repayment', { advance: advance.id, repaid_date: today(), amount: 3000, method: 'offset', claim: claim.id });
+    await created('finance', 'advance_repayment', {
+      advance: advance.id,
+      repaid_date: today(),
+      amount: 3000,
+      method: 'offset',
+      claim: claim.id,
+    });
     const settleEarly = await as('finance', 'POST', `/api/data/cash_advance/${advance.id}/transitions/settle`);
     expect([settleEarly.status, settleEarly.body.error.code]).toEqual([409, 'guard_failed']);
     const over = await as('finance', 'POST', '/api/data/advance_repayment', {
-      advance: advance.id, repaid_date: today(), amount: 2000.01, method: 'cash',
+      advance: advance.id,
+      repaid_date: today(),
+      amount: 2000.01,
+      method: 'cash',
     });
     expect([over.status, over.body.error.code, over.body.error.details[0].path]).toEqual([409, 'advance_over_repaid', '/amount']);
     expect((await get('cash_advance', advance.id)).outstanding).toBe(2000);
@@ -141,16 +183,30 @@ describe.each(drivers)('sales returns and cash advances on %s', (driver) => {
   it('links expenses to the customer and the opportunity they were spent on', async () => {
     const deal = await created('rep_east', 'opportunity', { title: '宁波 ERP 项目', account: account.id, amount: 200000 });
     const claim = await created('rep_east', 'expense_claim', {
-      title: '宁波客户招待', expense_type: 'entertainment', amount: 800, expense_date: today(), receipts: 1,
-      account: account.id, opportunity: deal.id,
+      title: '宁波客户招待',
+      expense_type: 'entertainment',
+      amount: 800,
+      expense_date: today(),
+      receipts: 1,
+      account: account.id,
+      opportunity: deal.id,
     });
     expect([claim.account, claim.opportunity]).toEqual([account.id, deal.id]);
-    const listed = await as('rep_east', 'GET', `/api/data/expense_claim?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'opportunity' }, deal.id] }))}`);
+    const listed = await as(
+      'rep_east',
+      'GET',
+      `/api/data/expense_claim?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'opportunity' }, deal.id] }))}`,
+    );
     expect(listed.body.data.map((c: any) => c.id)).toEqual([claim.id]);
     // Once approved, the customer's sales expenses count it: the report agrees with the claims themselves.
     await approveAll('rep_east', 'expense_claim', claim.id);
     await created('rep_east', 'expense_claim', {
-      title: '宁波项目差旅', expense_type: 'travel', amount: 450, expense_date: today(), receipts: 1, account: account.id,
+      title: '宁波项目差旅',
+      expense_type: 'travel',
+      amount: 450,
+      expense_date: today(),
+      receipts: 1,
+      account: account.id,
     });
     const report = await as('finance', 'GET', '/api/reports/sales_expenses_by_customer');
     expect([report.status, report.body.error]).toEqual([200, undefined]);
@@ -162,7 +218,10 @@ describe.each(drivers)('sales returns and cash advances on %s', (driver) => {
     const doc = workflows.find((w) => w.name === 'cash_advance_process')!;
     const { machine } = compileWorkflow(doc);
     const data = { approval_status: 'approved', outstanding: 0, $user: {}, $input: {} };
-    const events = [...new Set(Object.values(doc.states).flatMap((s) => Object.keys(s.on ?? {})))].map((type) => ({ type, data }));
+    const events = [...new Set(Object.values(doc.states).flatMap((s) => Object.keys(s.on ?? {})))].map((type) => ({
+      type,
+      data,
+    }));
     const paths = getShortestPaths(machine, { events });
     expect([...new Set(paths.map((p) => String(p.state.value)))].sort()).toEqual(Object.keys(doc.states).sort());
     for (const path of paths) {
@@ -170,7 +229,12 @@ describe.each(drivers)('sales returns and cash advances on %s', (driver) => {
       await approveAll('rep_east', 'cash_advance', advance.id);
       for (const step of path.steps.slice(1)) {
         if (step.event.type === 'settle')
-          await created('finance', 'advance_repayment', { advance: advance.id, repaid_date: today(), amount: 100, method: 'cash' });
+          await created('finance', 'advance_repayment', {
+            advance: advance.id,
+            repaid_date: today(),
+            amount: 100,
+            method: 'cash',
+          });
         const res = await as('finance', 'POST', `/api/data/cash_advance/${advance.id}/transitions/${step.event.type}`);
         expect([step.event.type, res.status, res.body.error]).toEqual([step.event.type, 200, undefined]);
       }

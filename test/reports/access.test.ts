@@ -306,7 +306,10 @@ describe.each(drivers)('reports as the viewer on %s', (driver) => {
     };
     const shown = (data: any) =>
       Object.fromEntries(
-        data.rows.map((r: any) => [r.region, { customers: r.customers, ordered: r.ordered, repeat: r.repeat, repeat_rate: r.repeat_rate }]),
+        data.rows.map((r: any) => [
+          r.region,
+          { customers: r.customers, ordered: r.ordered, repeat: r.repeat, repeat_rate: r.repeat_rate },
+        ]),
       );
     // rep_east's customer has two orders of its own and one rep_north raised: a repeat customer.
     expect(accounts.find((a) => a.id === org.accounts.rep_east.id).order_count).toBe(ordersOf(org.accounts.rep_east.id));
@@ -420,6 +423,15 @@ describe.each(drivers)('reports as the viewer on %s', (driver) => {
         '/api/targets/{name}/values',
       ]),
     );
+    // … and each deployed report its own typed path: its parameters, required ones marked, relative defaults told.
+    const own = api.paths['/api/reports/orders_in'].get;
+    expect(own.operationId).toBe('runReportOrdersIn');
+    expect(own.parameters.map((p: any) => [p.name, p.in, p.required, p.schema])).toEqual([
+      ['from', 'query', true, { type: 'string', format: 'date' }],
+      ['to', 'query', false, { type: 'string', format: 'date', default: '2027-01-01' }],
+    ]);
+    const region = api.paths['/api/reports/sales_by_region/export'].get;
+    expect(region.parameters.find((p: any) => p.name === 'from').description).toContain('start_of_year');
   });
 
   it('a tabular report lists records with paths, sorted and limited, with totals over all', async () => {

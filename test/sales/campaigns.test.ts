@@ -61,10 +61,16 @@ describe.each(drivers)('campaigns on %s', (driver) => {
     const doc = workflows.find((w) => w.name === 'campaign_process')!;
     const { machine } = compileWorkflow(doc);
     const data = { budget: 1, $user: {}, $input: {} };
-    const events = [...new Set(Object.values(doc.states).flatMap((s) => Object.keys(s.on ?? {})))].map((type) => ({ type, data }));
+    const events = [...new Set(Object.values(doc.states).flatMap((s) => Object.keys(s.on ?? {})))].map((type) => ({
+      type,
+      data,
+    }));
     const paths = getShortestPaths(machine, { events });
     expect([...new Set(paths.map((p) => String(p.state.value)))].sort()).toEqual(Object.keys(doc.states).sort());
-    const inputs: Record<string, unknown> = { reject: { reason: '预算偏高，请压缩' }, complete: { actual_cost: 72000, summary: '到场 120 人' } };
+    const inputs: Record<string, unknown> = {
+      reject: { reason: '预算偏高，请压缩' },
+      complete: { actual_cost: 72000, summary: '到场 120 人' },
+    };
     for (const path of paths) {
       const c = await campaign();
       for (const step of path.steps.slice(1)) {
@@ -88,7 +94,11 @@ describe.each(drivers)('campaigns on %s', (driver) => {
 
   it('refuses a campaign that ends before it starts, and a done campaign without its cost', async () => {
     const bad = await as('marketing', 'POST', '/api/data/campaign', {
-      name: '错误日期活动', campaign_type: 'launch', start_date: '2026-12-10', end_date: '2026-12-01', budget: 1000,
+      name: '错误日期活动',
+      campaign_type: 'launch',
+      start_date: '2026-12-10',
+      end_date: '2026-12-01',
+      budget: 1000,
     });
     expect([bad.status, bad.body.error.code, bad.body.error.details[0].path]).toEqual([422, 'validation_failed', '/end_date']);
     const c = await campaign();
@@ -104,16 +114,36 @@ describe.each(drivers)('campaigns on %s', (driver) => {
     const c = await campaign({ name: '上海新品发布会', campaign_type: 'launch' });
     const account = await created('rep_east', 'account', { name: '上海活动来源客户有限公司', region: 'east', grade: 'b' });
     const contact = await created('rep_east', 'contact', { name: '陈工', account: account.id, mobile: '13800001111' });
-    await created('marketing', 'campaign_member', { campaign: c.id, name: '陈工', contact: contact.id, member_status: 'attended' });
-    await created('marketing', 'campaign_member', { campaign: c.id, name: '刘经理', contact: contact.id, member_status: 'invited' });
+    await created('marketing', 'campaign_member', {
+      campaign: c.id,
+      name: '陈工',
+      contact: contact.id,
+      member_status: 'attended',
+    });
+    await created('marketing', 'campaign_member', {
+      campaign: c.id,
+      name: '刘经理',
+      contact: contact.id,
+      member_status: 'invited',
+    });
     const noOne = await as('marketing', 'POST', '/api/data/campaign_member', { campaign: c.id, name: '无名' });
     expect([noOne.status, noOne.body.error.details[0].path]).toEqual([422, '/contact']);
 
     // A lead from the campaign, converted: the new deal carries the campaign.
     const lead = await created('marketing', 'lead', {
-      company: '苏州发布会来源科技有限公司', contact_name: '周总', mobile: '13900002222', source: 'campaign', campaign: c.id, region: 'east',
+      company: '苏州发布会来源科技有限公司',
+      contact_name: '周总',
+      mobile: '13900002222',
+      source: 'campaign',
+      campaign: c.id,
+      region: 'east',
     });
-    await created('marketing', 'lead', { company: '无锡发布会来源有限公司', mobile: '13900003333', source: 'campaign', campaign: c.id });
+    await created('marketing', 'lead', {
+      company: '无锡发布会来源有限公司',
+      mobile: '13900003333',
+      source: 'campaign',
+      campaign: c.id,
+    });
     await fire('marketing', 'lead', lead.id, 'assign', { owner: ids.rep_east });
     await fire('rep_east', 'lead', lead.id, 'follow_up');
     await fire('rep_east', 'lead', lead.id, 'qualify');
@@ -122,7 +152,11 @@ describe.each(drivers)('campaigns on %s', (driver) => {
 
     // A small deal from the campaign, won.
     const deal = await created('rep_east', 'opportunity', {
-      title: '发布会小单', account: account.id, amount: 60000, opportunity_type: 'small_deal', campaign: c.id,
+      title: '发布会小单',
+      account: account.id,
+      amount: 60000,
+      opportunity_type: 'small_deal',
+      campaign: c.id,
     });
     await fire('rep_east', 'opportunity', deal.id, 'quote');
     await fire('rep_east', 'opportunity', deal.id, 'win');
@@ -151,7 +185,12 @@ describe.each(drivers)('campaigns on %s', (driver) => {
     expect(expected.length).toBeGreaterThan(1);
     const rows = Object.fromEntries(res.body.data.rows.map((r: any) => [r.campaign_type, r]));
     for (const x of expected) {
-      expect([x.type, rows[x.type].campaigns, rows[x.type].leads, rows[x.type].won]).toEqual([x.type, x.campaigns, x.leads, Number(x.won)]);
+      expect([x.type, rows[x.type].campaigns, rows[x.type].leads, rows[x.type].won]).toEqual([
+        x.type,
+        x.campaigns,
+        x.leads,
+        Number(x.won),
+      ]);
       expect(rows[x.type].cost ?? 0).toBe(Number(x.cost ?? 0));
     }
     const type = res.body.data.columns.find((col: any) => col.name === 'campaign_type');

@@ -7,6 +7,10 @@ import type { Route } from '../route.js';
 import { badRequest } from '../../errors.js';
 import { errorResponse, json, jsonBody, object, pathParameter } from '../route.js';
 import { reportCsv, reportXlsx } from '../../reports/export.js';
+import { parameterSchema } from '../../reports/parameters.js';
+import type { ReportDoc } from '../../reports/types.js';
+import type { AppModel } from '../../model/compile.js';
+import type { LocalizedText } from '../../registry/types.js';
 
 const name = pathParameter('name');
 const forbidden = errorResponse(
@@ -60,6 +64,13 @@ const reportParameters = {
   style: 'form',
   explode: true,
 };
+/** A deployed report's own parameters, typed, for its concrete path in the OpenAPI document. */
+const ownParameters = (report: ReportDoc, model: AppModel) =>
+  (report.parameters ?? []).map((p) => parameterSchema(p, p.dictionary ? model.dictionaries.get(p.dictionary) : undefined));
+const describe = (report: ReportDoc) => {
+  const about = report.description as LocalizedText | undefined;
+  return [report.label['zh-CN'], about?.en, about?.['zh-CN']].filter(Boolean).join(' — ');
+};
 const queryOf = (c: { req: { query(): Record<string, string> } }) => c.req.query();
 
 export const reportRoutes: Route[] = [
@@ -78,6 +89,24 @@ export const reportRoutes: Route[] = [
     operationId: 'exportReport',
     tag: 'reports',
     summary: 'A report as a CSV or XLSX file (under the export permission): labels as headers, typed cells, totals',
+    perDocument: {
+      kind: 'report',
+      doc: (report: ReportDoc, model) => ({
+        description: `${report.label.en}: ${describe(report)}`,
+        parameters: [
+          { name: 'format', in: 'query', schema: { enum: ['csv', 'xlsx'], default: 'csv' } },
+          ...ownParameters(report, model),
+        ],
+        responses: {
+          200: {
+            description: 'The file',
+            content: { 'text/csv': {}, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {} },
+          },
+          400: errorResponse('Bad format or parameters'),
+          403: forbidden,
+        },
+      }),
+    },
     doc: () => ({
       parameters: [name, { name: 'format', in: 'query', schema: { enum: ['csv', 'xlsx'], default: 'csv' } }, reportParameters],
       responses: {
@@ -116,6 +145,19 @@ export const reportRoutes: Route[] = [
     operationId: 'runReport',
     tag: 'reports',
     summary: "Run a report as the caller: one SQL statement with the caller's row scope inside",
+    perDocument: {
+      kind: 'report',
+      doc: (report: ReportDoc, model) => ({
+        description: `${report.label.en}: ${describe(report)}`,
+        parameters: ownParameters(report, model),
+        responses: {
+          200: json({ type: 'object', properties: { data: REPORT_DATA } }, 'Columns, rows and totals'),
+          400: errorResponse('Invalid parameters (details point at /query/<name>)'),
+          403: forbidden,
+          422: errorResponse('too_many_groups'),
+        },
+      }),
+    },
     doc: () => ({
       parameters: [name, reportParameters],
       responses: {
