@@ -108,7 +108,11 @@ export async function createEngine(options: EngineOptions = {}) {
   new ChangeAutomations(data);
   const backfill = new FieldBackfill(database, () => metadata.model, jobs, metadata, data.hooks);
   const schemaBuilds = new SchemaBuilds(database, () => metadata.model, jobs, metadata);
-  const mailer = new MailSender(database, jobs, options.mail ?? { url: process.env.SMTP_URL, from: process.env.MAIL_FROM });
+  const files = options.files ?? new LocalFileStorage(join(tmpdir(), 'metacrm-files'));
+  const mailer = new MailSender(database, jobs, {
+    ...(options.mail ?? { url: process.env.SMTP_URL, from: process.env.MAIL_FROM }),
+    files,
+  });
   const imports = new ImportService(
     database,
     data,
@@ -130,7 +134,6 @@ export async function createEngine(options: EngineOptions = {}) {
     target: (ctx, name) => targets.get(ctx, name, {}),
   });
   const savedViews = new SavedViews(database, data, () => uuidv7());
-  const files = options.files ?? new LocalFileStorage(join(tmpdir(), 'metacrm-files'));
   const app = createApp({
     data,
     ownership,

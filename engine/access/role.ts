@@ -58,7 +58,7 @@ function checkRole(role: RoleDoc, all: DocumentSet): ErrorDetail[] {
       const scope = grant[action];
       if (scope && typeof scope === 'object') {
         const fields = new Set([...SYSTEM_FIELDS, ...(grant.entity === '*' ? [] : fieldNames)]);
-        errors.push(...checkRule(scope.when, { fields, allowContext: true, path: at(action, 'when') }).errors);
+        errors.push(...checkRule(scope.when, { fields, allowContext: true, noPaths: true, path: at(action, 'when') }).errors);
       }
     }
   });

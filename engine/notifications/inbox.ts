@@ -35,7 +35,14 @@ create table if not exists inbox.email_outbox (
 );
 alter table inbox.email_outbox add column if not exists next_attempt_at timestamptz not null default now();
 alter table inbox.email_outbox add column if not exists last_error text;
+-- Documents sent from a record (engine/documents/send.ts): copies, the attached files, the record, the sender.
+alter table inbox.email_outbox add column if not exists cc text;
+alter table inbox.email_outbox add column if not exists attachments jsonb;
+alter table inbox.email_outbox add column if not exists entity text;
+alter table inbox.email_outbox add column if not exists record_id uuid;
+alter table inbox.email_outbox add column if not exists sent_by uuid;
 create index if not exists outbox_pending on inbox.email_outbox (id) where status = 'pending';
+create index if not exists outbox_record on inbox.email_outbox (entity, record_id) where record_id is not null;
 `;
 
 export interface Message {

@@ -9,12 +9,15 @@ import { sql } from 'drizzle-orm';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Database } from '../db/database.js';
 import type { JobQueue } from '../jobs/queue.js';
+import type { FileStorage } from '../files/storage.js';
 
 export interface MailOptions {
   /** smtp://user:password@host:port (smtps:// for TLS). */
   url?: string;
   /** The From address. */
   from?: string;
+  /** Where attached files' bytes are (a sent quote's PDF). */
+  files?: FileStorage;
 }
 
 const QUEUE = 'email-outbox';
@@ -26,6 +29,8 @@ interface OutboxRow {
   to_address: string;
   subject: { en: string; 'zh-CN': string };
   body: { en: string; 'zh-CN': string };
+  cc: string | null;
+  attachments: { id: string; name: string; type: string }[] | null;
   attempts: number;
 }
 
@@ -54,18 +59,29 @@ export class MailSender {
     for (;;) {
       const batch = await this.database.db.transaction(async (tx) => {
         const rows = await this.database.rows<OutboxRow>(
-          sql`select id, to_address, subject, body, attempts from inbox.email_outbox
+          sql`select id, to_address, cc, subject, body, attachments, attempts from inbox.email_outbox
           where status = 'pending' and next_attempt_at <= now() order by id limit ${BATCH} for update skip locked`,
           tx,
         );
         for (const row of rows) {
           try {
             // The users' language is not known: both, Chinese first.
+            const attachments = [];
+            for (const a of row.attachments ?? []) {
+              if (!this.options.files) throw new Error('No file storage to attach from');
+              attachments.push({
+                filename: a.name,
+                contentType: a.type,
+                content: Buffer.from(await this.options.files.get(a.id)),
+              });
+            }
             await this.transport!.sendMail({
               from: this.options.from ?? 'metacrm <no-reply@localhost>',
               to: row.to_address,
+              ...(row.cc ? { cc: row.cc } : {}),
+              ...(attachments.length ? { attachments } : {}),
               subject: row.subject['zh-CN'] === row.subject.en ? row.subject.en : `${row.subject['zh-CN']} / ${row.subject.en}`,
-              text: `${row.body['zh-CN']}\n\n${row.body.en}`,
+              text: row.body['zh-CN'] === row.body.en ? row.body.en : `${row.body['zh-CN']}\n\n${row.body.en}`,
             });
             await tx.execute(
               sql`update inbox.email_outbox set status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = null where id = ${row.id}`,

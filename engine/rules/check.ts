@@ -16,6 +16,8 @@ export interface CheckOptions {
   allowContext?: boolean;
   /** JSON pointer of the rule inside the document, prefixed to every error path. */
   path?: string;
+  /** Record variables are the record's own columns (a role scope compiled to SQL): `account.region` is refused. */
+  noPaths?: boolean;
 }
 
 export interface CheckResult {
@@ -47,6 +49,8 @@ export function checkRule(rule: unknown, options: CheckOptions): CheckResult {
     }
     fieldsUsed.add(first);
     if (!options.fields.has(first)) fail(path, 'unknown_field', `Unknown field "${first}"`);
+    else if (options.noPaths && varSegments(name).length > 1)
+      fail(path, 'unknown_field', `"${name}": only the record's own fields can be used here, not paths through references`);
   };
 
   const walk = (node: unknown, path: string, scoped: boolean): void => {

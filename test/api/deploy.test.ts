@@ -168,6 +168,30 @@ describe.each(drivers)('metadata deploy on %s', (driver) => {
     expect(await version()).toBe(before);
   });
 
+  it('refuses a role scope that reads a path through a reference (scopes compile to SQL over the record)', async () => {
+    const before = await version();
+    const res = await e.call('POST', '/api/meta/deploy', {
+      documents: [
+        entity('parent', [text('title')]),
+        entity('child', [{ name: 'parent', type: 'reference', to: 'parent', label: L('p') }]),
+        {
+          kind: 'role',
+          name: 'path_scoper',
+          label: L('Path scoper'),
+          grants: [
+            { entity: 'child', read: { when: { '==': [{ var: 'parent.owner_id' }, { var: '$user.id' }] } } },
+            { entity: 'parent', read: { when: { '==': [{ var: 'owner_id' }, { var: '$user.id' }] } } },
+          ],
+        },
+      ],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.map((d: any) => [d.path, d.code])).toEqual([
+      ['/documents/2/grants/0/read/when/==/0/var', 'unknown_field'],
+    ]);
+    expect(await version()).toBe(before);
+  });
+
   it('refuses a malformed deploy request', async () => {
     expect((await e.call('POST', '/api/meta/deploy', '{"documents": [')).body.error.code).toBe('invalid_json');
     const res = await e.call('POST', '/api/meta/deploy', { docs: [] });

@@ -100,7 +100,9 @@ describe.each(drivers)('documents UI in Chromium on %s', (driver) => {
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       const id = created.body.data.id;
       for (const lang of ['zh-CN', 'en'] as const) {
-        const { page } = await open(lang);
+        const tab = await open(lang);
+        const { page } = tab;
+        tab.expect(/status of 422 .* @ .*\/api\/data\/expense_claim\/[^/]+\/email$/);
         await login(page, 'rep_east', org.passwords.rep_east);
         await page.goto(`/r/expense_claim/${id}`);
         await settle(page);
@@ -125,13 +127,34 @@ describe.each(drivers)('documents UI in Chromium on %s', (driver) => {
         const [popup] = await Promise.all([page.context().waitForEvent('page'), button.click()]);
         await poll(() => popup.url()).toContain(`/api/data/expense_claim/${id}/print`);
         await popup.close();
+        // … and the e-mail button sends it as a PDF: a bad address is shown under its field, a good one
+        // queues the mail and keeps the PDF in the attachments.
+        await page.getByRole('button', { name: lang === 'zh-CN' ? '发送邮件' : 'E-mail' }).click();
+        const dialog = page.locator('.ant-modal');
+        const to = dialog.getByRole('combobox', { name: lang === 'zh-CN' ? '收件人' : 'To', exact: true });
+        await to.fill('not-an-address');
+        await to.press('Enter');
+        await dialog.locator('.ant-modal-footer .ant-btn-primary').click();
+        await poll(() =>
+          dialog.getByText(lang === 'zh-CN' ? '不是有效的邮箱地址' : 'is not an e-mail address').count(),
+        ).toBeGreaterThan(0);
+        await snap(page, `email-refused-${lang}`);
+        await dialog.locator('.ant-modal-footer .ant-btn-default').click();
+        await page.getByRole('button', { name: lang === 'zh-CN' ? '发送邮件' : 'E-mail' }).click();
+        await poll(() =>
+          to.locator('xpath=ancestor::div[contains(@class,"ant-select")][1]').locator('.ant-select-selection-item').count(),
+        ).toBe(0);
+        await to.fill('buyer@customer.example.com');
+        await to.press('Enter');
+        await dialog.locator('.ant-modal-footer .ant-btn-primary').click();
+        await poll(() => page.getByTestId('attachment').count()).toBe(lang === 'zh-CN' ? 2 : 4);
       }
       const phone = await open('zh-CN', PHONE);
       await login(phone.page, 'rep_east', org.passwords.rep_east);
       await phone.page.goto(`/r/expense_claim/${id}`);
       await settle(phone.page);
       await phone.page.getByRole('tab', { name: '附件' }).click();
-      await poll(() => phone.page.getByTestId('attachment').count()).toBe(2);
+      await poll(() => phone.page.getByTestId('attachment').count()).toBe(4);
       await snap(phone.page, 'attachments-phone');
     },
     STEP,

@@ -114,7 +114,7 @@ describe.each(drivers)('failed background jobs on %s', (driver) => {
   });
 
   it('keeps and tells about a scheduled automation that failed on a record; the other records still get it', async () => {
-    const [bad, good] = (
+    const [bad] = (
       await e.callAs(agent, 'POST', '/api/data/ticket', [
         { title: '夜间关闭：未处理' },
         { title: '夜间关闭：已处理', resolution: '已远程修复' },

@@ -22,6 +22,7 @@ import { errorSchemaOf, RecordForm } from './RecordForm';
 import { Related } from './Related';
 import { Attachments, ATTACHMENT_WORDS } from '../documents/Attachments';
 import { PrintButton } from '../documents/PrintButton';
+import { EmailButton } from '../documents/EmailButton';
 import { Comments, COMMENT_WORDS } from '../documents/Comments';
 import { AssignDialog, ShareDialog } from './Sharing';
 import { WorkflowBar } from './WorkflowBar';
@@ -243,6 +244,7 @@ export default function RecordPage() {
             </Button>
           )}
           {!isNew && can('print') && <PrintButton entity={entity} id={id} />}
+          {!isNew && can('print') && <EmailButton entity={entity} id={id} />}
           {!isNew && can('assign') && <Button icon={<UserSwitchOutlined />} onClick={() => setAssignOpen(true)}>{t('assign')}</Button>}
           {!isNew && can('share') && <Button icon={<ShareAltOutlined />} onClick={() => setShareOpen(true)}>{t('share')}</Button>}
           {!isNew && can('delete') && <Button danger icon={<DeleteOutlined />} onClick={remove} aria-label={t('delete')} />}
