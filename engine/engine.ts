@@ -121,6 +121,7 @@ export async function createEngine(options: EngineOptions = {}) {
   );
   await jobs.start();
   await mailer.start();
+  await imports.startHousekeeping();
   await scheduler.sync(metadata.model);
   // Deploys here or in another process (NOTIFY) change the schedules.
   const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => logFailure('schedule sync failed', e)));

@@ -54,6 +54,7 @@ create table if not exists imports.imports (
   finished_at timestamptz
 );
 create index if not exists imports_actor on imports.imports (actor, created_at);
+alter table imports.imports add column if not exists file_removed_at timestamptz;
 create table if not exists imports.rows (
   import_id uuid not null,
   line integer not null,
@@ -73,6 +74,12 @@ create table if not exists imports.mappings (
 `;
 
 const QUEUE = 'data-import';
+/** Hourly: uploads kept past their time are removed, imports whose process died are marked failed. */
+const HOUSEKEEPING = 'data-import-housekeeping';
+/** An uploaded file is kept this long after its last run (for the error file), or after upload if never run. */
+const KEEP_FILES_DAYS = 7;
+/** A run without a live job that has not finished in this time was lost with its process. */
+const LOST_AFTER_MINUTES = 15;
 /** Files up to this size are imported within the request (unless asked to queue). */
 export const INLINE_BYTES = 1024 * 1024;
 const BATCH = 1000;
@@ -105,6 +112,7 @@ interface ImportRecord {
   created_at: string;
   file_name: string | null;
   file_path: string;
+  file_removed_at: string | null;
   file_size: number;
   file: FileInfo;
   header: string[];
@@ -136,6 +144,63 @@ export class ImportService {
     readonly maxBytes = 1024 * 1024 * 1024,
   ) {
     jobs.define<{ id: string }>({ name: QUEUE, retryLimit: 0, concurrency: 3, run: ({ id }) => this.run(id) });
+    jobs.define({ name: HOUSEKEEPING, retryLimit: 0, run: async () => void (await this.housekeeping()) });
+  }
+
+  /** Schedules the housekeeping (after the queue started). */
+  async startHousekeeping() {
+    await this.jobs.schedule(HOUSEKEEPING, '17 * * * *', {}, 'UTC');
+  }
+
+  /**
+   * Imports whose process died mid-run (a restart, a crash) would show "running" for ever: one queued or
+   * running without a live job in the queue, older than a run in a request could take, is marked failed
+   * (its committed batches stay, and undo still knows them). Uploaded files are removed KEEP_FILES_DAYS
+   * after their last run — the error file is read from them — or after upload when never run.
+   */
+  async housekeeping(now = new Date()): Promise<{ lost: number; removed: number }> {
+    const error = (lang: Lang) =>
+      JSON.stringify({
+        path: '',
+        code: 'import_interrupted',
+        message: t(
+          lang,
+          'The import stopped when its server process ended; what was committed before it stays (undo it if needed)',
+          '导入因服务器进程结束而中断；此前已提交的数据保留（如需可撤销）',
+        ),
+      });
+    const lost = await this.database.rows<{ id: string }>(sql`
+      update imports.imports i set state = 'failed', finished_at = ${now.toISOString()}::timestamptz,
+        error = case when i.options->>'lang' = 'zh-CN' then ${error('zh-CN')}::jsonb else ${error('en')}::jsonb end
+      where i.state in ('queued', 'running')
+        and coalesce(i.started_at, i.created_at) < ${now.toISOString()}::timestamptz - make_interval(mins => ${LOST_AFTER_MINUTES})
+        and not exists (select 1 from jobs.job j where j.name = ${QUEUE} and j.data->>'id' = i.id::text
+                          and j.state in ('created', 'retry', 'active'))
+      returning i.id`);
+    for (const { id } of lost) this.live.delete(id);
+    const stale = await this.database.rows<{ id: string; file_path: string }>(sql`
+      select id, file_path from imports.imports
+      where file_removed_at is null and state not in ('queued', 'running')
+        and coalesce(finished_at, created_at) < ${now.toISOString()}::timestamptz - make_interval(days => ${KEEP_FILES_DAYS})`);
+    for (const row of stale) {
+      await rm(row.file_path, { force: true });
+      await this.database.db.execute(sql`update imports.imports set file_removed_at = now() where id = ${row.id}`);
+    }
+    return { lost: lost.length, removed: stale.length };
+  }
+
+  /** 410 when the uploaded file is gone (removed by housekeeping): it must be uploaded again. */
+  private assertFileKept(record: ImportRecord, lang: Lang) {
+    if (record.file_removed_at)
+      throw new AppError(
+        410,
+        'import_file_removed',
+        t(
+          lang,
+          `The uploaded file was removed ${KEEP_FILES_DAYS} days after its last use; upload it again`,
+          `上传的文件已在最后一次使用 ${KEEP_FILES_DAYS} 天后删除，请重新上传`,
+        ),
+      );
   }
 
   private guardFor(ctx: OperationContext, entityName: string) {
@@ -188,6 +253,7 @@ export class ImportService {
         { path: '/file', code: 'required', message: 'required' },
       ]);
     const record = await this.load(ctx, entityName, id);
+    this.assertFileKept(record, lang);
     if (record.state === 'queued' || record.state === 'running')
       throw conflict('import_running', t(lang, 'This import is already running', '该导入正在进行中'));
     if (record.committed)
@@ -417,6 +483,7 @@ export class ImportService {
    */
   async errorFile(ctx: OperationContext, entityName: string, id: string): Promise<ReadableStream<Uint8Array>> {
     const record = await this.load(ctx, entityName, id);
+    this.assertFileKept(record, ctx.lang);
     const errors = new Map(
       (
         await this.database.rows<{ line: number; errors: { column?: string; message: string }[] }>(

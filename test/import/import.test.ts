@@ -193,6 +193,49 @@ describe.each(drivers)('import on %s', (driver) => {
     expect(good.body.data).toMatchObject({ committed: true, counts: { create: 2, error: 3 } });
   });
 
+  it('marks an import whose process died as failed, and removes uploads a week after their last run', async () => {
+    const { sql } = await import('drizzle-orm');
+    const { existsSync } = await import('node:fs');
+    const csv = 'Company name\r\nHousekeeping Co\r\n';
+    // A run lost with its process: "running" for an hour, no job in the queue.
+    const lostUp = await send('company', csv, importer, 'zh-CN');
+    const lostId = lostUp.body.data.id;
+    await e.database.db.execute(sql`update imports.imports set state = 'running', options = '{"lang": "zh-CN"}'::jsonb,
+      started_at = now() - interval '1 hour' where id = ${lostId}`);
+    // A run that is still young is left alone: it may be running in a request right now.
+    const youngUp = await send('company', csv);
+    await e.database.db.execute(
+      sql`update imports.imports set state = 'running', started_at = now() where id = ${youngUp.body.data.id}`,
+    );
+    // A finished import, last run eight days ago, and one run yesterday.
+    const oldUp = await send('company', csv);
+    const oldId = oldUp.body.data.id;
+    expect((await run('company', { file: oldId, dryRun: true })).status).toBe(200);
+    await e.database.db.execute(sql`update imports.imports set finished_at = now() - interval '8 days' where id = ${oldId}`);
+    const recentUp = await send('company', csv);
+    expect((await run('company', { file: recentUp.body.data.id, dryRun: true })).status).toBe(200);
+    const pathOf = async (id: string) =>
+      (await e.database.rows<{ file_path: string }>(sql`select file_path from imports.imports where id = ${id}`))[0]!.file_path;
+    const [oldPath, recentPath] = [await pathOf(oldId), await pathOf(recentUp.body.data.id)];
+    expect([existsSync(oldPath), existsSync(recentPath)]).toEqual([true, true]);
+
+    const swept = await e.imports.housekeeping();
+    expect(swept.lost).toBe(1);
+    const lost = await e.callAs(importer, 'GET', `/api/data/company/import/${lostId}`, undefined, { 'accept-language': 'zh-CN' });
+    expect([lost.body.data.state, lost.body.data.error.code]).toEqual(['failed', 'import_interrupted']);
+    expect(lost.body.data.error.message).toContain('中断');
+    expect((await e.callAs(importer, 'GET', `/api/data/company/import/${youngUp.body.data.id}`)).body.data.state).toBe('running');
+    expect([existsSync(oldPath), existsSync(recentPath)]).toEqual([false, true]);
+    // The removed file can be neither run again nor give an error file: upload it again.
+    const again = await run('company', { file: oldId }, importer, 'zh-CN');
+    expect([again.status, again.body.error.code]).toEqual([410, 'import_file_removed']);
+    expect(again.body.error.message).toContain('重新上传');
+    expect((await e.callAs(importer, 'GET', `/api/data/company/import/${oldId}/errors`)).status).toBe(410);
+    // Housekeeping twice changes nothing more.
+    await e.database.db.execute(sql`update imports.imports set state = 'failed' where id = ${youngUp.body.data.id}`);
+    expect(await e.imports.housekeeping()).toEqual({ lost: 0, removed: 0 });
+  });
+
   it('refuses without the import right, fields without write right, bad mapping, bad files', async () => {
     const csv = 'Company name,Secret\r\nX,y\r\n';
     const denied = await send('company', csv, clerk);
