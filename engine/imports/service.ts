@@ -10,6 +10,8 @@
  * import; progress is kept in memory while a run is in one long transaction.
  */
 import { rm } from 'node:fs/promises';
+import { PassThrough, Readable } from 'node:stream';
+import ExcelJS from 'exceljs';
 import { sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/database.js';
 import { AppError, badRequest, conflict, notFound, pointer, type ErrorDetail } from '../errors.js';
@@ -479,11 +481,23 @@ export class ImportService {
 
   /**
    * The error file: the original columns of every refused row, plus a column saying what is wrong
-   * (column: message; …) — correct it and import it again. CSV, UTF-8 with a byte-order mark.
+   * (column: message; …) — correct it and import it again. In the upload's format: CSV (UTF-8 with a
+   * byte-order mark, what Excel opens in Chinese) or XLSX (a streamed workbook: the rows are never all
+   * in memory); `format` asks for the other.
    */
-  async errorFile(ctx: OperationContext, entityName: string, id: string): Promise<ReadableStream<Uint8Array>> {
+  async errorFile(
+    ctx: OperationContext,
+    entityName: string,
+    id: string,
+    asked?: string,
+  ): Promise<{ format: 'csv' | 'xlsx'; stream: ReadableStream<Uint8Array> }> {
     const record = await this.load(ctx, entityName, id);
     this.assertFileKept(record, ctx.lang);
+    if (asked !== undefined && asked !== 'csv' && asked !== 'xlsx') {
+      const message = t(ctx.lang, 'format must be csv or xlsx', 'format 须为 csv 或 xlsx');
+      throw badRequest('invalid_parameter', message, [{ path: '/query/format', code: 'invalid_parameter', message }]);
+    }
+    const format = (asked ?? (record.file.format === 'xlsx' ? 'xlsx' : 'csv')) as 'csv' | 'xlsx';
     const errors = new Map(
       (
         await this.database.rows<{ line: number; errors: { column?: string; message: string }[] }>(
@@ -492,32 +506,44 @@ export class ImportService {
       ).map((r) => [Number(r.line), r.errors]),
     );
     const lang = ctx.lang;
-    const rows = readRows(record.file_path, record.file, lang, record.options?.sheet);
-    const encoder = new TextEncoder();
-    let first = true;
-    return new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        for (;;) {
-          const next = await rows.next();
-          if (next.done) return controller.close();
-          const { line, cells } = next.value;
-          const values = cells.map((c) => (c instanceof Date ? c.toISOString().slice(0, 10) : c));
+    const errorsHeader = t(lang, 'Errors', '错误信息');
+    /** The header, then each refused row as it was with what is wrong. */
+    async function* lines() {
+      const rows = readRows(record.file_path, record.file, lang, record.options?.sheet);
+      let first = true;
+      try {
+        for await (const { line, cells } of rows) {
           if (first) {
             first = false;
-            controller.enqueue(encoder.encode(`\uFEFF${[...values, t(lang, 'Errors', '错误信息')].map(csvCell).join(',')}\r\n`));
-            return;
+            yield [...cells, errorsHeader];
+            continue;
           }
           const found = errors.get(line);
-          if (!found) continue;
-          const text = found.map((e) => (e.column ? `${e.column}: ${e.message}` : e.message)).join('; ');
-          controller.enqueue(encoder.encode(`${[...values, text].map(csvCell).join(',')}\r\n`));
-          return;
+          if (found) yield [...cells, found.map((e) => (e.column ? `${e.column}: ${e.message}` : e.message)).join('; ')];
         }
-      },
-      async cancel() {
+      } finally {
         await rows.return(undefined);
-      },
-    });
+      }
+    }
+    if (format === 'xlsx') return { format, stream: xlsxStream(lines(), t(lang, 'Errors', '错误行')) };
+    const encoder = new TextEncoder();
+    const source = lines();
+    let first = true;
+    return {
+      format,
+      stream: new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const next = await source.next();
+          if (next.done) return controller.close();
+          const values = next.value.map((c) => (c instanceof Date ? c.toISOString().slice(0, 10) : c));
+          controller.enqueue(encoder.encode(`${first ? '\uFEFF' : ''}${values.map(csvCell).join(',')}\r\n`));
+          first = false;
+        },
+        async cancel() {
+          await source.return(undefined);
+        },
+      }),
+    };
   }
 
   // ── undo ──
@@ -679,4 +705,27 @@ function describe(result: RowResult, row: SourceRow, bindings: Binding[], _entit
       message: e.message,
     };
   });
+}
+
+/** Rows written as an XLSX workbook as they come, streamed (exceljs' streaming writer). */
+function xlsxStream(rows: AsyncGenerator<unknown[]>, sheetName: string): ReadableStream<Uint8Array> {
+  const out = new PassThrough();
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true });
+  const sheet = workbook.addWorksheet(sheetName);
+  void (async () => {
+    try {
+      let header = true;
+      for await (const values of rows) {
+        const row = sheet.addRow(values.map((v) => (v === null || v === undefined ? null : v)));
+        if (header) row.font = { bold: true };
+        header = false;
+        row.commit();
+      }
+      sheet.commit();
+      await workbook.commit();
+    } catch (e) {
+      out.destroy(e as Error);
+    }
+  })();
+  return Readable.toWeb(out) as ReadableStream<Uint8Array>;
 }

@@ -193,6 +193,44 @@ describe.each(drivers)('import on %s', (driver) => {
     expect(good.body.data).toMatchObject({ committed: true, counts: { create: 2, error: 3 } });
   });
 
+  it('gives the error file of an XLSX upload as XLSX (or CSV when asked), with the refused rows and what is wrong', async () => {
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('客户');
+    sheet.addRow(['公司名称', '营收']);
+    sheet.addRow(['好公司', 100]);
+    sheet.addRow(['坏公司', 'abc']);
+    const up = await send('company', new Uint8Array(await book.xlsx.writeBuffer()), importer);
+    const res = await run(
+      'company',
+      { file: up.body.data.id, mapping: { 公司名称: 'name', 营收: 'revenue' } },
+      importer,
+      'zh-CN',
+    );
+    expect(res.body.data.counts).toMatchObject({ rows: 2, error: 1 });
+    const path = `/api/data/company/import/${up.body.data.id}/errors`;
+    const file = await e.app.request(path, { headers: { authorization: `Bearer ${importer}`, 'accept-language': 'zh-CN' } });
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    expect(file.headers.get('content-disposition')).toContain('.xlsx');
+    const read = new ExcelJS.Workbook();
+    await read.xlsx.load(Buffer.from(await file.arrayBuffer()) as never);
+    const values = read.worksheets[0]!.getSheetValues()
+      .slice(1)
+      .map((r: any) => r.slice(1));
+    expect(values.length).toBe(2);
+    expect(values[0]).toEqual(['公司名称', '营收', '错误信息']);
+    expect(values[1].slice(0, 2)).toEqual(['坏公司', 'abc']);
+    expect(String(values[1][2])).toContain('营收');
+    const csv = await e.callAs(importer, 'GET', `${path}?format=csv`);
+    expect(
+      String(csv.body)
+        .replace(/^\uFEFF/, '')
+        .split('\r\n')[1],
+    ).toContain('坏公司,abc');
+    const bad = await e.callAs(importer, 'GET', `${path}?format=pdf`);
+    expect([bad.status, bad.body.error.details[0].path]).toEqual([400, '/query/format']);
+  });
+
   it('marks an import whose process died as failed, and removes uploads a week after their last run', async () => {
     const { sql } = await import('drizzle-orm');
     const { existsSync } = await import('node:fs');

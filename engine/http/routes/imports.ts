@@ -207,17 +207,29 @@ export const importRoutes: Route[] = [
     perEntity,
     summary: entitySummary('The error file: the refused rows as they were, plus what is wrong'),
     doc: () => ({
-      parameters: [importId],
+      parameters: [
+        importId,
+        { name: 'format', in: 'query', description: "Default: the upload's format", schema: { enum: ['csv', 'xlsx'] } },
+      ],
       responses: {
-        200: { description: 'CSV, UTF-8 with BOM', content: { 'text/csv': { schema: { type: 'string' } } } },
+        200: {
+          description: 'CSV (UTF-8 with BOM) or XLSX, as the upload was',
+          content: {
+            'text/csv': { schema: { type: 'string' } },
+            'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: { type: 'string', format: 'binary' } },
+          },
+        },
+        400: errorResponse('Bad format'),
+        410: errorResponse('The upload was removed (import_file_removed)'),
         404: errorResponse('No such import'),
       },
     }),
     async handle({ c, deps, param, ctx }) {
-      const stream = await deps.imports.errorFile(ctx(), param('entity'), param('importId'));
+      const { format, stream } = await deps.imports.errorFile(ctx(), param('entity'), param('importId'), c.req.query('format'));
       return c.body(stream, 200, {
-        'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': `attachment; filename="${param('entity')}-import-errors.csv"`,
+        'content-type':
+          format === 'xlsx' ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="${param('entity')}-import-errors.${format}"`,
       });
     },
   },

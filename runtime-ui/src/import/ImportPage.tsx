@@ -95,7 +95,7 @@ export default function ImportPage() {
   const downloadErrors = async () => {
     const res = await api<Response>('GET', `${base}/${upload!.id}/errors`, undefined, { raw: true });
     const url = URL.createObjectURL(await res.blob());
-    Object.assign(document.createElement('a'), { href: url, download: `${entity}-errors.csv` }).click();
+    Object.assign(document.createElement('a'), { href: url, download: `${entity}-errors.${upload!.format === 'xlsx' ? 'xlsx' : 'csv'}` }).click();
     URL.revokeObjectURL(url);
   };
 
