@@ -184,12 +184,19 @@ describe.each(drivers)('commission statements (sales sample) on %s', (driver) =>
           const task = ((await o.as('manager_east', 'GET', '/api/approvals/inbox')).body.data as any[]).find(
             (t) => t.recordId === s.id,
           );
-          res = await o.as('manager_east', 'POST', `/api/approvals/${task.id}/${event.type === 'APPROVE' ? 'approve' : 'reject'}`);
+          res = await o.as(
+            'manager_east',
+            'POST',
+            `/api/approvals/${task.id}/${event.type === 'APPROVE' ? 'approve' : 'reject'}`,
+          );
         }
         expect([event.type, res.status]).toEqual([event.type, 200]);
       }
       const now = (await o.as('rep_east', 'GET', `/api/data/commission_statement/${s.id}`)).body.data;
-      expect([String(path.state.value), now.approval_status]).toEqual([String(path.state.value), status[String(path.state.value)]]);
+      expect([String(path.state.value), now.approval_status]).toEqual([
+        String(path.state.value),
+        status[String(path.state.value)],
+      ]);
     }
     // The manager reads the department's statements; another department's rep's are not theirs.
     const managers = (

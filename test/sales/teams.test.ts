@@ -74,12 +74,19 @@ describe.each(drivers)('temporary sales teams (sales sample) on %s', (driver) =>
         else if (event.type === 'RECALL') res = await o.as('rep_east', 'POST', `/api/data/sales_team/${team.id}/approval/recall`);
         else {
           const task = await taskOf('manager_east', team.id);
-          res = await o.as('manager_east', 'POST', `/api/approvals/${task.id}/${event.type === 'APPROVE' ? 'approve' : 'reject'}`);
+          res = await o.as(
+            'manager_east',
+            'POST',
+            `/api/approvals/${task.id}/${event.type === 'APPROVE' ? 'approve' : 'reject'}`,
+          );
         }
         expect([path.state.value, event.type, res.status]).toEqual([path.state.value, event.type, 200]);
       }
       const now = (await o.as('rep_east', 'GET', `/api/data/sales_team/${team.id}`)).body.data;
-      expect([String(path.state.value), now.approval_status]).toEqual([String(path.state.value), status[String(path.state.value)]]);
+      expect([String(path.state.value), now.approval_status]).toEqual([
+        String(path.state.value),
+        status[String(path.state.value)],
+      ]);
     }
   });
 
@@ -100,7 +107,9 @@ describe.each(drivers)('temporary sales teams (sales sample) on %s', (driver) =>
       version: seen.body.data.version,
     });
     expect(edit.status).toBe(200);
-    const told = (await o.as('rep_north', 'GET', '/api/notifications')).body.data.filter((x: any) => x.template === 'sales_team_joined');
+    const told = (await o.as('rep_north', 'GET', '/api/notifications')).body.data.filter(
+      (x: any) => x.template === 'sales_team_joined',
+    );
     expect(told.map((x: any) => x.subject['zh-CN'])).toEqual(['您已加入临时销售工作组「华东大客户联合工作组」']);
     const shares = (await o.as('rep_east', 'GET', `/api/data/opportunity/${opportunity.id}/shares`)).body.data;
     expect(shares.map((s: any) => [s.user, s.access])).toEqual([[o.ids.rep_north, 'edit']]);
@@ -148,6 +157,9 @@ describe.each(drivers)('temporary sales teams (sales sample) on %s', (driver) =>
     await addMember(team.id, 'rep_north');
     expect(await canRead('rep_north')).toBe(404);
     const res = await o.as('rep_north', 'POST', '/api/data/sales_team_member', { team: team.id, member: o.ids.rep_north });
-    expect([res.status, res.body.error.details.map((d: any) => `${d.path} ${d.code}`)]).toEqual([422, ['/team invalid_reference']]);
+    expect([res.status, res.body.error.details.map((d: any) => `${d.path} ${d.code}`)]).toEqual([
+      422,
+      ['/team invalid_reference'],
+    ]);
   });
 });

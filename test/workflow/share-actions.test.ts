@@ -147,7 +147,12 @@ const app: any[] = [
       {
         type: 'create_record',
         entity: 'tally',
-        values: { rep: { var: 'id' }, deals: { var: '$lookup.deals' }, amount: { var: '$lookup.amount' }, owner_id: { var: 'id' } },
+        values: {
+          rep: { var: 'id' },
+          deals: { var: '$lookup.deals' },
+          amount: { var: '$lookup.amount' },
+          owner_id: { var: 'id' },
+        },
       },
     ],
   },
@@ -206,7 +211,12 @@ describe.each(drivers)('share, assign, update and warn actions on %s', (driver) 
     const deal = (await as('alice', 'POST', '/api/data/deal', { title: '空成员', amount: 1 })).body.data;
     const before = (await e.call('GET', `/api/data/member?filter=${q({ '==': [{ var: 'deal' }, deal.id] })}`)).body.data;
     // A left user cannot be shared with: the member is not created either.
-    const left = await e.createUser({ username: 'leaver', display_name: 'leaver', roles: ['rep'], password: 'leaver password 1' });
+    const left = await e.createUser({
+      username: 'leaver',
+      display_name: 'leaver',
+      roles: ['rep'],
+      password: 'leaver password 1',
+    });
     await e.database.db.execute(sql`update "user" set employment_status = 'left' where id = ${left.id}`);
     const res = await e.call('POST', '/api/data/member', { deal: deal.id, user: left.id });
     expect([res.status, res.body.error.code]).toEqual([422, 'invalid_reference']);
@@ -233,7 +243,13 @@ describe.each(drivers)('share, assign, update and warn actions on %s', (driver) 
   it('warn lets the write through and tells the caller in meta.warnings, in their language', async () => {
     const small = await as('bob', 'POST', '/api/data/deal', { title: '小单', amount: 10 });
     expect([small.status, small.body.meta]).toEqual([201, undefined]);
-    const big = await e.callAs(users.bob.token, 'POST', '/api/data/deal', { title: '大单', amount: 2000 }, { 'accept-language': 'zh-CN' });
+    const big = await e.callAs(
+      users.bob.token,
+      'POST',
+      '/api/data/deal',
+      { title: '大单', amount: 2000 },
+      { 'accept-language': 'zh-CN' },
+    );
     expect(big.status).toBe(201);
     expect(big.body.meta.warnings).toEqual([{ code: 'pipeline_large', message: '您的商机总额已超过 1000', path: '/amount' }]);
     expect((await as('bob', 'GET', `/api/data/deal/${big.body.data.id}`)).status).toBe(200);
@@ -247,7 +263,9 @@ describe.each(drivers)('share, assign, update and warn actions on %s', (driver) 
     const now = (await e.call('GET', `/api/data/deal/${deal.id}`)).body.data;
     expect(now.owner_id).toBe(users.boss.id);
     const log = (await e.call('GET', `/api/data/deal/${deal.id}/assignments`)).body.data;
-    expect(log).toMatchObject([{ from_owner: users.carol.id, to_owner: users.boss.id, actor: null, reason: 'automation: deal_to_boss' }]);
+    expect(log).toMatchObject([
+      { from_owner: users.carol.id, to_owner: users.boss.id, actor: null, reason: 'automation: deal_to_boss' },
+    ]);
   });
 
   it('a scheduled automation runs over the user entity: one run per rep, with lookups of their records', async () => {
