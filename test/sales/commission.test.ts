@@ -175,7 +175,7 @@ describe.each(drivers)('commission statements (sales sample) on %s', (driver) =>
       ).body.data;
       expect(s.commission).toBe(commissionOf(200_000));
       for (const { event } of path.steps.slice(1)) {
-        let res;
+        let res: Awaited<ReturnType<Org['as']>>;
         if (event.type === 'SUBMIT')
           res = await o.as('rep_east', 'POST', `/api/data/commission_statement/${s.id}/approval/submit`);
         else if (event.type === 'RECALL')

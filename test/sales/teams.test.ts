@@ -69,7 +69,7 @@ describe.each(drivers)('temporary sales teams (sales sample) on %s', (driver) =>
     for (const path of paths as any[]) {
       const team = await newTeam(`路径工作组 ${++n}`);
       for (const { event } of path.steps.slice(1)) {
-        let res;
+        let res: Awaited<ReturnType<Org['as']>>;
         if (event.type === 'SUBMIT') res = await o.as('rep_east', 'POST', `/api/data/sales_team/${team.id}/approval/submit`);
         else if (event.type === 'RECALL') res = await o.as('rep_east', 'POST', `/api/data/sales_team/${team.id}/approval/recall`);
         else {
