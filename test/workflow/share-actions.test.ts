@@ -18,11 +18,42 @@ const app: any[] = [
     ],
   },
   {
+    kind: 'dictionary',
+    name: 'deal_state',
+    label: L('Deal state', '商机状态'),
+    items: ['open', 'escalated'].map((v) => ({ value: v, label: L(v, v) })),
+  },
+  {
+    kind: 'workflow',
+    name: 'deal_flow',
+    label: L('Deal flow', '商机流程'),
+    entity: 'deal',
+    stateField: 'state',
+    initial: 'open',
+    states: {
+      open: {
+        on: {
+          escalate: {
+            target: 'escalated',
+            input: { type: 'object', required: ['to'], properties: { to: { type: 'string' } } },
+            // Hand the deal over and keep working on it.
+            actions: [
+              { type: 'assign', to: { var: '$input.to' } },
+              { type: 'share', to: { var: '$user.id' }, access: 'edit' },
+            ],
+          },
+        },
+      },
+      escalated: { type: 'final' },
+    },
+  },
+  {
     kind: 'entity',
     name: 'deal',
     label: L('Deal', '商机'),
     fields: [
       { name: 'title', type: 'text', label: L('Title', '标题'), required: true },
+      { name: 'state', type: 'picklist', dictionary: 'deal_state', label: L('State', '状态') },
       { name: 'client', type: 'reference', to: 'client', label: L('Client', '客户') },
       { name: 'amount', type: 'currency', label: L('Amount', '金额') },
     ],
@@ -46,6 +77,20 @@ const app: any[] = [
       { name: 'deals', type: 'integer', label: L('Deals', '商机数') },
       { name: 'amount', type: 'currency', label: L('Amount', '金额') },
     ],
+  },
+  {
+    kind: 'entity',
+    name: 'counter',
+    label: L('Counter', '计数器'),
+    fields: [{ name: 'n', type: 'integer', label: L('N', '次数') }],
+  },
+  {
+    kind: 'automation',
+    name: 'counter_loop',
+    label: L('Counts itself up', '自增'),
+    entity: 'counter',
+    trigger: { fieldChanged: ['n'] },
+    actions: [{ type: 'update_record', entity: 'counter', record: { var: 'id' }, values: { n: { '+': [{ var: 'n' }, 1] } } }],
   },
   {
     kind: 'role',
@@ -282,6 +327,35 @@ describe.each(drivers)('share, assign, update and warn actions on %s', (driver) 
     }
   });
 
+  it('a workflow transition assigns and shares as its actions: handed over, and the rep keeps editing', async () => {
+    const deal = (await as('alice', 'POST', '/api/data/deal', { title: '移交商机', amount: 5 })).body.data;
+    expect(deal.state).toBe('open');
+    const res = await as('alice', 'POST', `/api/data/deal/${deal.id}/transitions/escalate`, { input: { to: users.boss.id } });
+    expect(res.status).toBe(200);
+    const now = (await as('alice', 'GET', `/api/data/deal/${deal.id}`)).body.data;
+    expect([now.owner_id, now.state]).toEqual([users.boss.id, 'escalated']);
+    expect((await as('alice', 'PATCH', `/api/data/deal/${deal.id}`, { amount: 6, version: now.version })).status).toBe(200);
+    const log = (await e.call('GET', `/api/data/deal/${deal.id}/assignments`)).body.data;
+    expect(log).toMatchObject([{ from_owner: users.alice.id, to_owner: users.boss.id, reason: 'workflow action: assign' }]);
+    // A user who cannot take it: nothing of the transition is written.
+    const other = (await as('alice', 'POST', '/api/data/deal', { title: '移交失败', amount: 5 })).body.data;
+    const bad = await as('alice', 'POST', `/api/data/deal/${other.id}/transitions/escalate`, {
+      input: { to: '0190a000-0000-7000-8000-00000000dead' },
+    });
+    expect([bad.status, bad.body.error.code]).toEqual([422, 'invalid_reference']);
+    expect((await as('alice', 'GET', `/api/data/deal/${other.id}`)).body.data).toMatchObject({
+      state: 'open',
+      owner_id: users.alice.id,
+    });
+  });
+
+  it('an update_record that sets its own automation off again stops at the loop limit, writing nothing', async () => {
+    const c = (await e.call('POST', '/api/data/counter', { n: 0 })).body.data;
+    const res = await e.call('PATCH', `/api/data/counter/${c.id}`, { n: 1, version: c.version });
+    expect([res.status, res.body.error.code]).toEqual([409, 'automation_loop']);
+    expect((await e.call('GET', `/api/data/counter/${c.id}`)).body.data).toMatchObject({ n: 0, version: 1 });
+  });
+
   it('refuses bad action definitions at deploy, with paths', async () => {
     const base = app.find((d) => d.name === 'member_share');
     const res = await e.call('POST', '/api/meta/deploy', {
@@ -302,14 +376,14 @@ describe.each(drivers)('share, assign, update and warn actions on %s', (driver) 
     expect(res.status).toBe(400);
     expect(res.body.error.details.map((d: any) => `${d.path} ${d.code}`)).toEqual(
       expect.arrayContaining([
-        '/documents/5/actions/0/entity unknown_entity',
-        '/documents/5/actions/0/access invalid_action',
-        '/documents/5/actions/1/to invalid_action',
-        '/documents/5/actions/2/to/var unknown_field',
-        '/documents/5/actions/3/record invalid_action',
-        '/documents/5/actions/3/values/nope unknown_field',
-        '/documents/5/actions/4/code invalid_action',
-        '/documents/5/actions/4/message invalid_action',
+        '/documents/8/actions/0/entity unknown_entity',
+        '/documents/8/actions/0/access invalid_action',
+        '/documents/8/actions/1/to invalid_action',
+        '/documents/8/actions/2/to/var unknown_field',
+        '/documents/8/actions/3/record invalid_action',
+        '/documents/8/actions/3/values/nope unknown_field',
+        '/documents/8/actions/4/code invalid_action',
+        '/documents/8/actions/4/message invalid_action',
       ]),
     );
   });
