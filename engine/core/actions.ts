@@ -128,16 +128,7 @@ export const coreActions: ActionDefinition[] = [
       if (!id || !to) return undefined;
       return assign(String(action.entity ?? entity), id, to);
     },
-    check: (action, ctx) => {
-      const errors = checkTarget(action, ctx);
-      const target = ctx.all.get<{ kind: string; name: string; label: never; ownership?: string }>(
-        'entity',
-        String(action.entity ?? ctx.entity.name),
-      );
-      if (target?.ownership === 'none')
-        errors.push({ path: '/entity', code: 'invalid_action', message: `${target.name} has no owner to assign` });
-      return errors;
-    },
+    check: (action, ctx) => checkTarget(action, ctx),
   },
   {
     // Updates another record through the data pipeline, in the same transaction (validation, formulas,
