@@ -163,6 +163,33 @@ export const coreActions: ActionDefinition[] = [
     },
   },
   {
+    // Submits a record (by default the acting one) to its approval on behalf of `submitter` (json-logic
+    // giving a user id; default: the record's owner) — a generated commission statement goes straight to
+    // the rep's manager. The approval's rules apply (entry criteria, already pending or approved: 409).
+    type: 'submit_approval',
+    run: async ({ action, entity, record, data, submitApproval }) => {
+      const id = targetId(action, record, data);
+      if (!id) return undefined;
+      const submitter = action.submitter === undefined ? record.owner_id : evaluateRule(action.submitter, data);
+      const comment = typeof action.comment === 'string' ? action.comment : '';
+      return submitApproval(String(action.entity ?? entity), id, submitter, comment);
+    },
+    check: (action, ctx) => {
+      const errors = checkTarget(action, ctx, { toRequired: false });
+      const target = String(action.entity ?? ctx.entity.name);
+      if (
+        ctx.all.get('entity', target) &&
+        !ctx.all.all<{ kind: string; name: string; label: never; entity: string }>('approval').some((a) => a.entity === target)
+      )
+        errors.push({ path: '/entity', code: 'no_approval', message: `${target} has no approval process to submit to` });
+      if (action.submitter !== undefined)
+        errors.push(...checkRule(action.submitter, { fields: ctx.fields, allowContext: true, path: '/submitter' }).errors);
+      if (action.comment !== undefined && typeof action.comment !== 'string')
+        errors.push({ path: '/comment', code: 'invalid_action', message: '"comment" is text' });
+      return errors;
+    },
+  },
+  {
     // Warns instead of refusing: the change goes through and the caller gets the message (in their
     // language) in the response's meta.warnings — a check over other records that should not block.
     type: 'warn',

@@ -71,6 +71,8 @@ export function performAction(
     unshare: (target, id, user) => data.hooks.service('unshareRecord')(tx, target, id, user, note),
     assign: (target, id, to) => data.hooks.service('assignRecord')(tx, engine, target, id, to, note),
     warn: (warning) => void ctx.warnings?.push(warning),
+    submitApproval: (target, id, submitter, comment) =>
+      data.hooks.service('submitApproval')(tx, target, id, submitter, ctx.lang, comment),
     fire: (event, comment) => data.hooks.service('fireEvent')(tx, entity, record.id as string, event, comment),
     lang: ctx.lang,
   });

@@ -8,6 +8,7 @@ import type { Db } from '../db/database.js';
 import type { CompiledEntity } from '../model/compile.js';
 import type { ActionDoc } from '../registry/types.js';
 import type { OperationContext } from './context.js';
+import type { Lang } from '../model/language.js';
 
 type Row = Record<string, unknown>;
 
@@ -80,6 +81,8 @@ export interface PipelineServices {
   unshareRecord(tx: Db, entity: string, id: string, user: unknown, note: string): Promise<void>;
   /** Gives a record to another owner as the engine, through the assignment code (the `assign` action). */
   assignRecord(tx: Db, ctx: OperationContext, entity: string, id: string, to: unknown, note: string): Promise<unknown>;
+  /** Submits a record to its approval on behalf of a user (the `submit_approval` action; engine/approvals/service.ts). */
+  submitApproval(tx: Db, entity: string, id: string, submitter: unknown, lang: Lang, comment: string): Promise<unknown>;
 }
 
 const MISSING: Record<keyof PipelineServices, string> = {
@@ -88,6 +91,7 @@ const MISSING: Record<keyof PipelineServices, string> = {
   shareRecord: 'Sharing needs the ownership service',
   unshareRecord: 'Sharing needs the ownership service',
   assignRecord: 'Assigning needs the ownership service',
+  submitApproval: 'Submitting needs the approval service',
 };
 
 export class RecordHooks {

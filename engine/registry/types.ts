@@ -153,6 +153,8 @@ export interface ActionRunArgs {
   unshare(entity: string, id: string, user: unknown): Promise<void>;
   /** Gives a record to another owner through the assignment code (log, audit, owner automations). */
   assign(entity: string, id: string, to: unknown): Promise<unknown>;
+  /** Submits a record to its approval on behalf of a user, in the transaction (the approval's own checks apply). */
+  submitApproval(entity: string, id: string, submitter: unknown, comment: string): Promise<unknown>;
   /** Tells the caller something without refusing the change (the response's meta.warnings). */
   warn(warning: { code: string; message: string; path: string }): void;
   /** Fires a workflow event on the record, as the engine, in the transaction (automations only). */
@@ -169,7 +171,10 @@ export interface ActionDefinition {
    * are validated and written with the state change.
    */
   changes?(
-    args: Omit<ActionRunArgs, 'tx' | 'createRecord' | 'documents' | 'updateRecord' | 'share' | 'unshare' | 'assign' | 'warn'>,
+    args: Omit<
+      ActionRunArgs,
+      'tx' | 'createRecord' | 'documents' | 'updateRecord' | 'share' | 'unshare' | 'assign' | 'warn' | 'submitApproval'
+    >,
   ): Record<string, unknown>;
   /** Side effects after the record is written, in the same transaction: a failure rolls it all back. */
   run?(args: ActionRunArgs): Promise<unknown>;

@@ -1,8 +1,8 @@
 /**
  * Commission plans and monthly statements (销售佣金) of the sales sample: the scheduled run over the
  * users makes one statement per active rep from last month's orders (Beijing time) under the plan in
- * force; the amounts are checked against a computation of the test's own; the rep submits the
- * statement to the manager, walked along the approval machine's shortest paths.
+ * force, submitted at once on the rep's behalf to the manager; the amounts are checked against a
+ * computation of the test's own; the approval is walked along the machine's shortest paths.
  */
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,7 +112,7 @@ describe.each(drivers)('commission statements (sales sample) on %s', (driver) =>
         period_end: months.thisMonth,
         order_count: expected[rep].orders,
         sales_amount: expected[rep].sales,
-        approval_status: 'draft',
+        approval_status: 'pending', // submitted on the rep's behalf at once
       });
       expect([rep, s.commission]).toEqual([rep, commissionOf(expected[rep].sales)]);
       expect(s.statement_no).toMatch(/^YJ-\d{6}-\d{4}$/);
@@ -122,17 +122,42 @@ describe.each(drivers)('commission statements (sales sample) on %s', (driver) =>
       (n: any) => n.template === 'commission_statement_ready',
     );
     expect(told[0].body['zh-CN']).toContain('上月销售额 653,456.78 元，共 3 笔订单');
+    // Each statement waits in the rep's manager's inbox: manager_east for rep_east, the director for rep_north.
+    const [east] = await statements('rep_east');
+    const [north] = await statements('rep_north');
+    const task = async (user: UserName, id: string) =>
+      ((await o.as(user, 'GET', '/api/approvals/inbox')).body.data as any[]).find((t) => t.recordId === id);
+    expect(await task('manager_east', east.id)).toBeDefined();
+    expect(await task('director', north.id)).toBeDefined();
+    expect(await task('manager_east', north.id)).toBeUndefined();
+    const history = (await o.as('rep_east', 'GET', `/api/data/commission_statement/${east.id}/approvals`)).body.data;
+    expect(history[0]).toMatchObject({ status: 'pending', submitter: o.ids.rep_east });
 
     // A second run for the same month makes no duplicates.
     expect(await o.e.scheduler.run('commission_monthly')).toMatchObject({ matched: 0, failed: [] });
-    // The rep may annotate, not change the figures.
-    const [mine] = await statements('rep_east');
-    const change = await o.as('rep_east', 'PATCH', `/api/data/commission_statement/${mine.id}`, {
+    // Pending, the statement is locked; recalled, the rep may annotate — not change the figures — and resubmit.
+    const locked = await o.as('rep_east', 'PATCH', `/api/data/commission_statement/${east.id}`, {
+      notes: '备注',
+      version: east.version,
+    });
+    expect([locked.status, locked.body.error.code]).toEqual([423, 'record_locked']);
+    expect((await o.as('rep_east', 'POST', `/api/data/commission_statement/${east.id}/approval/recall`)).status).toBe(200);
+    const [recalled] = await statements('rep_east');
+    const change = await o.as('rep_east', 'PATCH', `/api/data/commission_statement/${east.id}`, {
       sales_amount: 1,
-      version: mine.version,
+      version: recalled.version,
     });
     expect([change.status, change.body.error.code]).toEqual([403, 'field_not_writable']);
-    expect((await o.as('rep_north', 'GET', `/api/data/commission_statement/${mine.id}`)).status).toBe(404);
+    const noted = await o.as('rep_east', 'PATCH', `/api/data/commission_statement/${east.id}`, {
+      notes: '含一笔跨月订单',
+      version: recalled.version,
+    });
+    expect(noted.status).toBe(200);
+    expect((await o.as('rep_east', 'POST', `/api/data/commission_statement/${east.id}/approval/submit`)).status).toBe(200);
+    const decision = await o.as('manager_east', 'POST', `/api/approvals/${(await task('manager_east', east.id)).id}/approve`);
+    expect(decision.status).toBe(200);
+    expect((await statements('rep_east'))[0]).toMatchObject({ approval_status: 'approved', notes: '含一笔跨月订单' });
+    expect((await o.as('rep_north', 'GET', `/api/data/commission_statement/${east.id}`)).status).toBe(404);
   });
 
   it('the rep submits the statement to the manager: every resting state along the approval machine’s shortest paths', async () => {

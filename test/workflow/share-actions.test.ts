@@ -369,6 +369,7 @@ describe.each(drivers)('share, assign, update and warn actions on %s', (driver) 
             { type: 'assign', to: { var: 'no_such_field' } },
             { type: 'update_record', entity: 'client', values: { nope: 1 } },
             { type: 'warn', code: 'Bad Code', message: { en: 'only English' } },
+            { type: 'submit_approval', entity: 'client' },
           ],
         },
       ],
@@ -384,6 +385,7 @@ describe.each(drivers)('share, assign, update and warn actions on %s', (driver) 
         '/documents/8/actions/3/values/nope unknown_field',
         '/documents/8/actions/4/code invalid_action',
         '/documents/8/actions/4/message invalid_action',
+        '/documents/8/actions/5/entity no_approval',
       ]),
     );
   });
