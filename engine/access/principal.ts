@@ -5,7 +5,7 @@
  */
 import type { Lang } from '../model/language.js';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import type { Database } from '../db/database.js';
+import type { Database, Db } from '../db/database.js';
 import type { AppModel } from '../model/compile.js';
 import type { RoleDoc } from './role.js';
 
@@ -44,8 +44,16 @@ interface UserRow {
   language?: string | null;
 }
 
-/** Loads the principal of an active user; undefined when the user is gone or has left. */
-export async function loadPrincipal(database: Database, model: AppModel, userId: string): Promise<Principal | undefined> {
+/**
+ * Loads the principal of an active user; undefined when the user is gone or has left. `db`: a transaction
+ * to read in (the engine acting for a user inside a change — on the embedded database, the only connection).
+ */
+export async function loadPrincipal(
+  database: Database,
+  model: AppModel,
+  userId: string,
+  db: Db = database.db,
+): Promise<Principal | undefined> {
   const users = model.entity('user');
   const departments = model.entity('department');
   if (!users || !departments) return undefined;
@@ -61,17 +69,20 @@ export async function loadPrincipal(database: Database, model: AppModel, userId:
     // A database deployed before the field existed has no such column: then there is no preference.
     ...(c.language ? { language: c.language } : {}),
   };
-  const [me] = (await database.db
+  const [me] = (await db
     .select(select)
     .from(users.table)
     .where(and(eq(c.id, userId), isNull(c.deleted_at)))) as UserRow[];
   if (me?.employment_status !== 'active') return undefined;
 
-  const delegators = await database.rows<{ delegator: string }>(sql`
+  const delegators = await database.rows<{ delegator: string }>(
+    sql`
     select distinct delegator from auth.delegations
-    where delegate = ${userId} and revoked_at is null and starts_at <= now() and ends_at > now()`);
+    where delegate = ${userId} and revoked_at is null and starts_at <= now() and ends_at > now()`,
+    db,
+  );
   const others = delegators.length
-    ? ((await database.db
+    ? ((await db
         .select(select)
         .from(users.table)
         .where(
@@ -88,21 +99,24 @@ export async function loadPrincipal(database: Database, model: AppModel, userId:
   const depts = [...new Set(all.map((u) => u.department).filter((d): d is string => Boolean(d)))];
   const d = departments.columns;
   const trees = depts.length
-    ? await database.rows<{ id: string }>(sql`
+    ? await database.rows<{ id: string }>(
+        sql`
         with recursive tree(id) as (
           select ${d.id} from ${departments.table} where ${inArray(d.id, depts)} and ${d.deleted_at} is null
           union
           select child.id from ${departments.table} child join tree on child.parent = tree.id where child.deleted_at is null)
-        select id from tree`)
+        select id from tree`,
+        db,
+      )
     : [];
   // Resolved once per session, so a department scope is an owner_id = any($ids) test on each row
   // rather than a join per row.
   const treeIds = trees.map((t) => t.id);
   const members = treeIds.length
-    ? ((await database.db
-        .select({ id: c.id, department: c.department })
-        .from(users.table)
-        .where(inArray(c.department, treeIds))) as { id: string; department: string }[])
+    ? ((await db.select({ id: c.id, department: c.department }).from(users.table).where(inArray(c.department, treeIds))) as {
+        id: string;
+        department: string;
+      }[])
     : [];
   const roles = [...new Set(all.flatMap((u) => u.roles ?? []))].sort();
   const system = new Set(roles.flatMap((r) => model.documents.get<RoleDoc>('role', r)?.system ?? []));

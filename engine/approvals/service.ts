@@ -24,6 +24,7 @@ import type { JobQueue } from '../jobs/queue.js';
 import { durationMs } from '../jobs/duration.js';
 import { engineContext, type DataService, type OperationContext } from '../data/service.js';
 import { HOOK_ORDER } from '../data/hooks.js';
+import { loadPrincipal } from '../access/principal.js';
 import { actionData, runActions } from '../workflow/run-actions.js';
 import type { ApprovalDoc, ApprovalStep, ApproverSpec } from './kind.js';
 import { compileApproval, stepOutcome, type CompiledApproval, type Resting } from './compile.js';
@@ -131,6 +132,19 @@ export class ApprovalService {
             { path: pointer(field), code: 'approval_controlled', message: 'use POST …/approval/submit' },
           ]);
       },
+    });
+    // The `submit_approval` action: the engine submits a record on behalf of a user (a generated commission
+    // statement goes to the rep's manager), in the transaction of the change that set it off.
+    data.hooks.provide('submitApproval', async (tx, entity, id, submitter, lang, comment) => {
+      const principal =
+        typeof submitter === 'string' && UUID.test(submitter)
+          ? await loadPrincipal(this.data.database, this.data.model(), submitter, tx)
+          : undefined;
+      if (!principal)
+        throw unprocessable('invalid_reference', t(lang, 'The submitter is not an active user', '提交人不是在职用户'), [
+          { path: '/submitter', code: 'invalid_reference', message: t(lang, 'no active user', '不是在职用户') },
+        ]);
+      return this.submit({ principal, lang }, entity, id, { comment }, tx);
     });
   }
 

@@ -23,7 +23,8 @@ import { SYSTEM_FIELDS } from '../model/system-fields.js';
 
 export interface Lookup {
   entity: string;
-  op: 'count' | 'sum' | 'min' | 'max';
+  /** `list`: the field's values (at most 1,000, oldest record first) — user ids to share with or notify. */
+  op: 'count' | 'sum' | 'min' | 'max' | 'list';
   field?: string;
   where?: unknown;
 }
@@ -40,6 +41,12 @@ export async function lookupValues(
   const parts: SQL[] = entries.map(([name, l]) => {
     const target = model.entity(l.entity)!;
     const where = l.where === undefined ? sql`true` : compileFilter(fold(l.where, context), filterScope(target, context));
+    if (l.op === 'list') {
+      // Values as JSON text: decoded per value below, whatever the column type.
+      const column = sql.raw(columnText(target, l.field!));
+      return sql`(select coalesce(json_agg(v order by o), '[]')::text from (select ${column} as v, ${target.table}.id as o from ${target.table}
+        where ${target.table}.deleted_at is null and ${column} is not null and ${where} order by ${target.table}.id limit 1000) picked) as ${sql.identifier(name)}`;
+    }
     const value = l.op === 'count' ? sql`count(*)` : sql.raw(`${l.op}(${columnText(target, l.field!)})`);
     const total = l.op === 'count' || l.op === 'sum' ? sql`coalesce(${value}, 0)` : value;
     return sql`(select ${total} from ${target.table} where ${target.table}.deleted_at is null and ${where}) as ${sql.identifier(name)}`;
@@ -49,6 +56,7 @@ export async function lookupValues(
     entries.map(([name, l]) => {
       const target = model.entity(l.entity)!;
       const kind = l.op === 'count' ? 'integer' : (target.columnKinds.get(l.field!) ?? 'number');
+      if (l.op === 'list') return [name, (JSON.parse(String(row[name])) as unknown[]).map((v) => decodeValue(kind, v))];
       return [name, decodeValue(kind, row[name])];
     }),
   );

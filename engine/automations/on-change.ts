@@ -65,9 +65,10 @@ async function automate(
     const data = a.lookups
       ? {
           ...actionData,
+          $automation: a.name,
           $lookup: await lookupValues(tx, model, a.lookups, { $record: after, $now: actionData.$now, $user: actionData.$user }),
         }
-      : actionData;
+      : { ...actionData, $automation: a.name };
     if (a.condition !== undefined && !isTruthy(evaluateRule(a.condition, data))) continue;
     if (depth >= MAX_AUTOMATION_DEPTH)
       throw conflict(
@@ -84,7 +85,8 @@ export class ChangeAutomations {
       name: 'automations',
       order: HOOK_ORDER.automations,
       afterCreate: (tx, ctx, entity, record, depth) => automate(this.data, tx, ctx, entity, 'created', null, record, depth),
-      afterUpdate: (tx, ctx, entity, before, after) => automate(this.data, tx, ctx, entity, 'updated', before, after, 0),
+      afterUpdate: (tx, ctx, entity, before, after) =>
+        automate(this.data, tx, ctx, entity, 'updated', before, after, ctx.depth ?? 0),
       // An assignment is a change of owner_id: `updated` and `fieldChanged: ["owner_id"]` automations see it.
       afterAssign: async (tx, ctx, entity, assigned) => {
         const watching = automationsOf(this.data.model())
@@ -93,11 +95,11 @@ export class ChangeAutomations {
         if (!watching) return;
         for (const after of await assigned.rows()) {
           const before = { ...after, owner_id: assigned.formerOwners.get(after.id as string) ?? null };
-          await automate(this.data, tx, ctx, entity, 'updated', before, after, 0);
+          await automate(this.data, tx, ctx, entity, 'updated', before, after, ctx.depth ?? 0);
         }
       },
       beforeChange: async (tx, ctx, entity, record, changes) => {
-        if (changes === null) await automate(this.data, tx, ctx, entity, 'deleted', record, record, 0);
+        if (changes === null) await automate(this.data, tx, ctx, entity, 'deleted', record, record, ctx.depth ?? 0);
       },
     });
   }

@@ -85,7 +85,7 @@ export class AutomationScheduler {
         .limit(PAGE);
       for (const row of rows) {
         const record = toRecord(row as Record<string, unknown>);
-        const base = { ...record, $now: now, $user: {} };
+        const base = { ...record, $now: now, $user: {}, $automation: name };
         const data = automation.lookups
           ? {
               ...base,

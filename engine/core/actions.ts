@@ -40,7 +40,167 @@ function checkValues(
   return errors;
 }
 
+/** The record an action acts on: `record` (json-logic giving an id), by default the acting record. */
+const targetId = (action: { [option: string]: unknown }, record: Record<string, unknown>, data: Record<string, unknown>) => {
+  const id = action.record === undefined ? record.id : evaluateRule(action.record, data);
+  return typeof id === 'string' && UUID.test(id) ? id : undefined;
+};
+
+/** The user ids `to` gives (one or a list). */
+const userIds = (to: unknown, data: Record<string, unknown>) => {
+  const value = evaluateRule(to, data);
+  return [...new Set((Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string' && UUID.test(v)))];
+};
+
+/** Deploy checks of the actions that act on a record of an entity (share, unshare, assign, update_record). */
+function checkTarget(
+  action: { type: string; [option: string]: unknown },
+  ctx: { entity: { name: string }; all: import('../registry/types.js').DocumentSet; fields: ReadonlySet<string> },
+  { entityRequired = false, toRequired = true } = {},
+): ErrorDetail[] {
+  const errors: ErrorDetail[] = [];
+  if (entityRequired && action.entity === undefined)
+    errors.push({ path: '/entity', code: 'invalid_action', message: '"entity" is required' });
+  else if (action.entity !== undefined && !ctx.all.get('entity', String(action.entity)))
+    errors.push({ path: '/entity', code: 'unknown_entity', message: `Entity "${String(action.entity)}" does not exist` });
+  if (entityRequired && action.record === undefined)
+    errors.push({ path: '/record', code: 'invalid_action', message: '"record" is required: json-logic giving the record id' });
+  if (action.record !== undefined)
+    errors.push(...checkRule(action.record, { fields: ctx.fields, allowContext: true, path: '/record' }).errors);
+  if (toRequired) {
+    if (action.to === undefined)
+      errors.push({ path: '/to', code: 'invalid_action', message: '"to" is required: json-logic giving a user id (or a list)' });
+    else errors.push(...checkRule(action.to, { fields: ctx.fields, allowContext: true, path: '/to' }).errors);
+  }
+  return errors;
+}
+
+/** A `refuse` or `warn` action's code, message in both languages and optional field. */
+function checkMessage(action: { [option: string]: unknown }, fields: ReadonlySet<string>): ErrorDetail[] {
+  const errors: ErrorDetail[] = [];
+  if (typeof action.code !== 'string' || !/^[a-z][a-z0-9_]*$/.test(action.code))
+    errors.push({ path: '/code', code: 'invalid_action', message: '"code" must be a lower-case machine-readable code' });
+  const m = action.message as Record<string, unknown> | undefined;
+  if (!m || typeof m.en !== 'string' || typeof m['zh-CN'] !== 'string')
+    errors.push({ path: '/message', code: 'invalid_action', message: '"message" must give "en" and "zh-CN"' });
+  if (action.field !== undefined && !fields.has(String(action.field)))
+    errors.push({ path: '/field', code: 'unknown_field', message: `"${String(action.field)}" is not a field` });
+  return errors;
+}
+
 export const coreActions: ActionDefinition[] = [
+  {
+    // Shares a record (by default the acting one) with users — `to` gives a user id or a list — for
+    // reading or editing: a temporary sales team's members get the deal. As the engine, audited.
+    type: 'share',
+    run: async ({ action, entity, record, data, share }) => {
+      const id = targetId(action, record, data);
+      if (!id) return undefined;
+      for (const user of userIds(action.to, data))
+        await share(String(action.entity ?? entity), id, user, action.access === 'edit' ? 'edit' : 'read');
+      return undefined;
+    },
+    check: (action, ctx) => {
+      const errors = checkTarget(action, ctx);
+      if (action.access !== 'read' && action.access !== 'edit')
+        errors.push({ path: '/access', code: 'invalid_action', message: '"access" must be "read" or "edit"' });
+      return errors;
+    },
+  },
+  {
+    // Takes a share back: the users `to` gives lose their share of the record (a team member removed).
+    type: 'unshare',
+    run: async ({ action, entity, record, data, unshare }) => {
+      const id = targetId(action, record, data);
+      if (!id) return undefined;
+      for (const user of userIds(action.to, data)) await unshare(String(action.entity ?? entity), id, user);
+      return undefined;
+    },
+    check: (action, ctx) => checkTarget(action, ctx),
+  },
+  {
+    // Gives the record (or `record` of `entity`) to another owner, through the assignment code the API
+    // uses: the assignment log, the audit trail and the owner automations.
+    type: 'assign',
+    run: async ({ action, entity, record, data, assign }) => {
+      const id = targetId(action, record, data);
+      const [to] = userIds(action.to, data);
+      if (!id || !to) return undefined;
+      return assign(String(action.entity ?? entity), id, to);
+    },
+    check: (action, ctx) => checkTarget(action, ctx),
+  },
+  {
+    // Updates another record through the data pipeline, in the same transaction (validation, formulas,
+    // rules, audit, its own automations): a customer's last order date when an order is placed.
+    type: 'update_record',
+    run: async ({ action, record, data, updateRecord }) => {
+      const id = targetId(action, record, data);
+      if (!id) return undefined;
+      return updateRecord(String(action.entity), id, evaluateValues(action.values as Values, data));
+    },
+    check: (action, ctx) => {
+      const errors = checkTarget(action, ctx, { entityRequired: true, toRequired: false });
+      const target = ctx.all.get<{ kind: string; name: string; label: never; fields: FieldDoc[] }>(
+        'entity',
+        String(action.entity),
+      );
+      if (!target) return errors;
+      errors.push(...checkValues(action.values, target, new Set([...ctx.fields, ...SYSTEM_FIELDS])));
+      // A workflow's state moves only by its transitions.
+      const controlled = ctx.all
+        .all<{ kind: string; name: string; label: never; entity: string; stateField: string }>('workflow')
+        .filter((w) => w.entity === target.name)
+        .map((w) => w.stateField);
+      for (const field of Object.keys((action.values as object) ?? {}))
+        if (controlled.includes(field))
+          errors.push({
+            path: pointer('values', field),
+            code: 'workflow_controlled',
+            message: `${field} changes only through the transitions of its workflow`,
+          });
+      return errors;
+    },
+  },
+  {
+    // Submits a record (by default the acting one) to its approval on behalf of `submitter` (json-logic
+    // giving a user id; default: the record's owner) — a generated commission statement goes straight to
+    // the rep's manager. The approval's rules apply (entry criteria, already pending or approved: 409).
+    type: 'submit_approval',
+    run: async ({ action, entity, record, data, submitApproval }) => {
+      const id = targetId(action, record, data);
+      if (!id) return undefined;
+      const submitter = action.submitter === undefined ? record.owner_id : evaluateRule(action.submitter, data);
+      const comment = typeof action.comment === 'string' ? action.comment : '';
+      return submitApproval(String(action.entity ?? entity), id, submitter, comment);
+    },
+    check: (action, ctx) => {
+      const errors = checkTarget(action, ctx, { toRequired: false });
+      const target = String(action.entity ?? ctx.entity.name);
+      if (
+        ctx.all.get('entity', target) &&
+        !ctx.all.all<{ kind: string; name: string; label: never; entity: string }>('approval').some((a) => a.entity === target)
+      )
+        errors.push({ path: '/entity', code: 'no_approval', message: `${target} has no approval process to submit to` });
+      if (action.submitter !== undefined)
+        errors.push(...checkRule(action.submitter, { fields: ctx.fields, allowContext: true, path: '/submitter' }).errors);
+      if (action.comment !== undefined && typeof action.comment !== 'string')
+        errors.push({ path: '/comment', code: 'invalid_action', message: '"comment" is text' });
+      return errors;
+    },
+  },
+  {
+    // Warns instead of refusing: the change goes through and the caller gets the message (in their
+    // language) in the response's meta.warnings — a check over other records that should not block.
+    type: 'warn',
+    automationOnly: true,
+    run: async ({ action, warn, lang }) => {
+      const message = (action.message as { en: string; 'zh-CN': string })[lang ?? 'en'];
+      warn({ code: String(action.code), message, path: action.field ? `/${String(action.field)}` : '' });
+      return undefined;
+    },
+    check: (action, { fields }) => checkMessage(action, fields),
+  },
   {
     // Sets fields of the record itself, written together with the state change.
     type: 'set',
@@ -88,7 +248,7 @@ export const coreActions: ActionDefinition[] = [
         await tx.execute(sql`select id, email from "user" where (${ids.length ? sql`id in ${ids}` : sql`false`} ${role ? sql`or roles @> array[${role}]::text[]` : sql``})
           and deleted_at is null and employment_status = 'active'`),
       );
-      const view = { ...record, user: data.$user, input: data.$input };
+      const view = { ...record, user: data.$user, input: data.$input, lookup: data.$lookup };
       const both = (part: 'subject' | 'body') => ({
         en: render(template[part].en, view),
         'zh-CN': render(template[part]['zh-CN'], view),
@@ -186,17 +346,7 @@ export const coreActions: ActionDefinition[] = [
       const code = String(action.code);
       throw conflict(code, message, [{ path: action.field ? `/${String(action.field)}` : '', code, message }]);
     },
-    check: (action, { fields }) => {
-      const errors: ErrorDetail[] = [];
-      if (typeof action.code !== 'string' || !/^[a-z][a-z0-9_]*$/.test(action.code))
-        errors.push({ path: '/code', code: 'invalid_action', message: '"code" must be a lower-case machine-readable code' });
-      const m = action.message as Record<string, unknown> | undefined;
-      if (!m || typeof m.en !== 'string' || typeof m['zh-CN'] !== 'string')
-        errors.push({ path: '/message', code: 'invalid_action', message: '"message" must give "en" and "zh-CN"' });
-      if (action.field !== undefined && !fields.has(String(action.field)))
-        errors.push({ path: '/field', code: 'unknown_field', message: `"${String(action.field)}" is not a field` });
-      return errors;
-    },
+    check: (action, { fields }) => checkMessage(action, fields),
   },
   {
     // Tells another system: POSTs JSON to a URL after the change has committed, retried from the job

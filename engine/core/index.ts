@@ -36,6 +36,33 @@ export function addHours(at: unknown, hours: unknown): string | null {
   return Number.isNaN(t) || !Number.isFinite(h) ? null : new Date(t + h * 3_600_000).toISOString();
 }
 
+/**
+ * The first day (YYYY-MM-DD) of the day, week (from Monday) or month holding a moment in a time zone,
+ * moved by whole periods: last month's first day and this month's, for "orders of last month" —
+ * {"period_start": [{"var": "$now"}, "month", -1, "Asia/Shanghai"]}. Null for a missing moment, an
+ * unknown unit or time zone.
+ */
+export function periodStart(at: unknown, unit: unknown, offset: unknown = 0, timeZone: unknown = 'UTC'): string | null {
+  const t = typeof at === 'string' || at instanceof Date ? new Date(at as string) : null;
+  const n = typeof offset === 'number' && Number.isInteger(offset) ? offset : 0;
+  if (!t || Number.isNaN(t.getTime()) || typeof timeZone !== 'string') return null;
+  let parts: Intl.DateTimeFormatPart[];
+  try {
+    parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(t);
+  } catch {
+    return null;
+  }
+  const part = (type: string) => Number(parts.find((p) => p.type === type)!.value);
+  const local = new Date(Date.UTC(part('year'), part('month') - 1, part('day')));
+  if (unit === 'day') local.setUTCDate(local.getUTCDate() + n);
+  else if (unit === 'week') local.setUTCDate(local.getUTCDate() - ((local.getUTCDay() + 6) % 7) + 7 * n);
+  else if (unit === 'month') {
+    local.setUTCDate(1);
+    local.setUTCMonth(local.getUTCMonth() + n);
+  } else return null;
+  return local.toISOString().slice(0, 10);
+}
+
 export const corePlugin: Plugin = {
   name: 'core',
   fieldTypes: [...coreFieldTypes, rollupFieldType, fileFieldType],
@@ -45,5 +72,6 @@ export const corePlugin: Plugin = {
     { name: 'days_between', evaluate: daysBetween },
     { name: 'add_hours', evaluate: addHours },
     { name: 'hours_between', evaluate: hoursBetween },
+    { name: 'period_start', evaluate: periodStart },
   ],
 };

@@ -10,6 +10,20 @@ export interface OperationContext {
   lang: Lang;
   /** false: record-change automations do not run for this operation's writes (an import may ask so). */
   automations?: boolean;
+  /**
+   * Where `warn` actions of automations leave their warnings for the caller (the HTTP routes send them
+   * as `meta.warnings`); absent: warnings are dropped.
+   */
+  warnings?: Warning[];
+  /** How deep in automations this write is (an automation's update_record of a record with automations of its own). */
+  depth?: number;
+}
+
+/** A warning of a `warn` action: the write went through, the caller is told. */
+export interface Warning {
+  code: string;
+  message: string;
+  path: string;
 }
 
 /** The explicitly privileged context of the engine itself (seeding, cascades, jobs). */

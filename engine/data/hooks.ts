@@ -8,6 +8,7 @@ import type { Db } from '../db/database.js';
 import type { CompiledEntity } from '../model/compile.js';
 import type { ActionDoc } from '../registry/types.js';
 import type { OperationContext } from './context.js';
+import type { Lang } from '../model/language.js';
 
 type Row = Record<string, unknown>;
 
@@ -74,11 +75,23 @@ export interface PipelineServices {
   fireEvent(tx: Db, entity: string, id: string, event: string, comment: string): Promise<unknown>;
   /** Queues an after-commit action in the transaction. */
   deferAction(tx: Db, job: DeferredAction): Promise<unknown>;
+  /** Shares a record with a user as the engine (the `share` action; engine/data/ownership.ts). */
+  shareRecord(tx: Db, entity: string, id: string, user: unknown, access: 'read' | 'edit', note: string): Promise<void>;
+  /** Removes a user's share of a record as the engine (the `unshare` action). */
+  unshareRecord(tx: Db, entity: string, id: string, user: unknown, note: string): Promise<void>;
+  /** Gives a record to another owner as the engine, through the assignment code (the `assign` action). */
+  assignRecord(tx: Db, ctx: OperationContext, entity: string, id: string, to: unknown, note: string): Promise<unknown>;
+  /** Submits a record to its approval on behalf of a user (the `submit_approval` action; engine/approvals/service.ts). */
+  submitApproval(tx: Db, entity: string, id: string, submitter: unknown, lang: Lang, comment: string): Promise<unknown>;
 }
 
 const MISSING: Record<keyof PipelineServices, string> = {
   fireEvent: 'Firing workflow events needs the workflow service',
   deferAction: 'After-commit actions need the job queue',
+  shareRecord: 'Sharing needs the ownership service',
+  unshareRecord: 'Sharing needs the ownership service',
+  assignRecord: 'Assigning needs the ownership service',
+  submitApproval: 'Submitting needs the approval service',
 };
 
 export class RecordHooks {

@@ -30,7 +30,13 @@ export class OwnershipService {
   constructor(
     private readonly data: DataService,
     private readonly onDelegationChange: () => Promise<void> = async () => {},
-  ) {}
+  ) {
+    data.hooks.provide('shareRecord', (tx, entity, id, user, access, note) =>
+      this.shareAsEngine(tx, entity, id, user, access, note),
+    );
+    data.hooks.provide('unshareRecord', (tx, entity, id, user, note) => this.unshareAsEngine(tx, entity, id, user, note));
+    data.hooks.provide('assignRecord', (tx, ctx, entity, id, to, note) => this.assignAsEngine(tx, ctx, entity, id, to, note));
+  }
 
   private users(): CompiledEntity {
     return this.data.entity('user');
@@ -102,14 +108,7 @@ export class OwnershipService {
       }
       const t = entity.table;
       const c = entity.columns;
-      // The old owner comes from the same statement, so the log can't disagree with the change.
-      const rows = await this.data.database.rows<{ id: string; version: number; from_owner: string | null }>(
-        sql`update ${t} set owner_id = ${toUser}, version = ${t}.version + 1, updated_at = now(), updated_by = ${guard.userId}
-            from (select ${c.id} as rid, ${c.owner_id} as old_owner from ${t} where ${all(...conditions)} for update) old
-            where ${t}.id = old.rid and old.old_owner is distinct from ${toUser}::uuid
-            returning ${t}.id, ${t}.version, old.old_owner as from_owner`,
-        tx,
-      );
+      const rows = await this.reassign(tx, entity, conditions, toUser, guard.userId);
       if (id && !rows.length) {
         // Nothing changed: already theirs, not assignable by the caller, or not visible at all.
         const [visible] = await tx
@@ -134,6 +133,79 @@ export class OwnershipService {
     });
     this.data.committed(entity.name);
     return result;
+  }
+
+  /** The owner change itself; the old owner comes from the same statement, so the log can't disagree with the change. */
+  private reassign(tx: Db, entity: CompiledEntity, conditions: (SQL | undefined)[], toUser: string, actor: string | null) {
+    const t = entity.table;
+    const c = entity.columns;
+    return this.data.database.rows<{ id: string; version: number; from_owner: string | null }>(
+      sql`update ${t} set owner_id = ${toUser}, version = ${t}.version + 1, updated_at = now(), updated_by = ${actor}
+          from (select ${c.id} as rid, ${c.owner_id} as old_owner from ${t} where ${all(...conditions)} for update) old
+          where ${t}.id = old.rid and old.old_owner is distinct from ${toUser}::uuid
+          returning ${t}.id, ${t}.version, old.old_owner as from_owner`,
+      tx,
+    );
+  }
+
+  /**
+   * The `assign` action of workflows and automations: the engine gives one record to an active user in
+   * the change's transaction — the same owner change, assignment log, audit and owner automations as
+   * the API's, with `note` (which automation or workflow did it) as the reason.
+   */
+  async assignAsEngine(tx: Db, ctx: OperationContext, entityName: string, id: string, to: unknown, note: string) {
+    const entity = this.data.entity(entityName);
+    const toUser = await this.activeUser(tx, to, '/to');
+    if (!UUID.test(id)) throw notFound('record_not_found', `No ${entity.name} with id ${id}`);
+    const rows = await this.reassign(tx, entity, [isNull(entity.columns.deleted_at), eq(entity.columns.id, id)], toUser, null);
+    await this.logAssignments(tx, entity, rows, toUser, null, note);
+    await this.data.hooks.afterAssign(tx, ctx, entity, assignedRecords(this.data, tx, entity, rows));
+    return { assigned: rows.length, to: toUser };
+  }
+
+  /**
+   * The `share` action: shares a record with a user for reading or editing, as the engine, in the
+   * change's transaction (a temporary sales team's member gets the deal). Audited with `note`.
+   */
+  async shareAsEngine(tx: Db, entityName: string, id: string, user: unknown, access: 'read' | 'edit', note: string) {
+    const entity = this.data.entity(entityName);
+    const target = await this.activeUser(tx, user, '/to');
+    if (!UUID.test(id)) throw notFound('record_not_found', `No ${entity.name} with id ${id}`);
+    await findActiveId(tx, entity, id);
+    await tx.execute(sql`insert into auth.shares (id, entity, record_id, user_id, department_id, access, created_by)
+        values (${uuidv7()}, ${entity.name}, ${id}, ${target}, ${null}, ${access}, ${null})
+        on conflict (entity, record_id, coalesce(user_id, department_id)) do update set access = excluded.access`);
+    await writeAudit(tx, [
+      {
+        entity: entity.name,
+        recordId: id,
+        action: 'share',
+        actor: null,
+        changes: { [`share:user:${target}`]: [null, access] },
+        note,
+      },
+    ]);
+  }
+
+  /** The `unshare` action: removes a user's share of a record (nothing to do when there is none). */
+  async unshareAsEngine(tx: Db, entityName: string, id: string, user: unknown, note: string) {
+    const entity = this.data.entity(entityName);
+    if (typeof user !== 'string' || !UUID.test(user) || !UUID.test(id)) return;
+    const rows = await this.data.database.rows<{ access: string }>(
+      sql`delete from auth.shares where entity = ${entity.name} and record_id = ${id}::uuid and user_id = ${user}::uuid returning access`,
+      tx,
+    );
+    if (rows.length)
+      await writeAudit(tx, [
+        {
+          entity: entity.name,
+          recordId: id,
+          action: 'unshare',
+          actor: null,
+          changes: { [`share:user:${user}`]: [rows[0].access, null] },
+          note,
+        },
+      ]);
   }
 
   private async logAssignments(
@@ -363,6 +435,15 @@ export class OwnershipService {
     if (!ctx.principal) throw new AppError(401, 'unauthenticated', 'Log in first');
     return ctx.principal;
   }
+}
+
+/** A live record of the entity, or 404 (the engine shares only what exists). */
+async function findActiveId(tx: Db, entity: CompiledEntity, id: string) {
+  const [row] = await tx
+    .select({ id: entity.columns.id })
+    .from(entity.table)
+    .where(and(eq(entity.columns.id, id), isNull(entity.columns.deleted_at)));
+  if (!row) throw notFound('record_not_found', `No ${entity.name} with id ${id}`);
 }
 
 /** What the record hooks learn of an assignment; the rows are read only if a hook asks. */

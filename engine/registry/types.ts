@@ -145,6 +145,18 @@ export interface ActionRunArgs {
   documents: DocumentSet;
   /** Creates a record through the data pipeline, inside the transaction, as the engine. */
   createRecord(entity: string, values: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Updates another record through the data pipeline (validation, formulas, audit), inside the transaction, as the engine. */
+  updateRecord(entity: string, id: string, values: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Shares a record with a user (`read` or `edit`), as the engine, audited as the action's doing. */
+  share(entity: string, id: string, user: unknown, access: 'read' | 'edit'): Promise<void>;
+  /** Removes a user's share of a record (if any). */
+  unshare(entity: string, id: string, user: unknown): Promise<void>;
+  /** Gives a record to another owner through the assignment code (log, audit, owner automations). */
+  assign(entity: string, id: string, to: unknown): Promise<unknown>;
+  /** Submits a record to its approval on behalf of a user, in the transaction (the approval's own checks apply). */
+  submitApproval(entity: string, id: string, submitter: unknown, comment: string): Promise<unknown>;
+  /** Tells the caller something without refusing the change (the response's meta.warnings). */
+  warn(warning: { code: string; message: string; path: string }): void;
   /** Fires a workflow event on the record, as the engine, in the transaction (automations only). */
   fire?(event: string, comment: string): Promise<unknown>;
   /** The caller's language (messages an action sends back, like a refusal's). */
@@ -158,7 +170,12 @@ export interface ActionDefinition {
    * Changes to the record itself, computed before it is written (the `set` action). Returned values
    * are validated and written with the state change.
    */
-  changes?(args: Omit<ActionRunArgs, 'tx' | 'createRecord' | 'documents'>): Record<string, unknown>;
+  changes?(
+    args: Omit<
+      ActionRunArgs,
+      'tx' | 'createRecord' | 'documents' | 'updateRecord' | 'share' | 'unshare' | 'assign' | 'warn' | 'submitApproval'
+    >,
+  ): Record<string, unknown>;
   /** Side effects after the record is written, in the same transaction: a failure rolls it all back. */
   run?(args: ActionRunArgs): Promise<unknown>;
   /**

@@ -321,17 +321,25 @@ describe.each(drivers)('scheduled automations on %s', (driver) => {
     expect(schedules.map((s: any) => [s.cron, s.timezone])).toEqual([['0 2 * * 6', 'Asia/Shanghai']]);
   });
 
-  it('on a tick, notifies the owners of stale A/B customers only — sent through the queue like the cron would', async () => {
+  it('on a tick, notifies the owners of customers without an order for six months only — sent through the queue like the cron would', async () => {
     const { sql } = await import('drizzle-orm');
-    const [stale, fresh, staleC] = (
+    const [stale, fresh, ordered] = (
       await e.call('POST', '/api/data/account', [
-        { name: '久未联系 A', region: 'east', grade: 'a' },
-        { name: '刚更新 A', region: 'east', grade: 'a' },
-        { name: '久未联系 C', region: 'east', grade: 'c' },
+        { name: '久未下单 A', region: 'east', grade: 'a' },
+        { name: '新客户 A', region: 'east', grade: 'a' },
+        { name: '近期下单 C', region: 'east', grade: 'c' },
       ])
     ).body.data;
+    // The stale customer's last order is 200 days old; the other old customer ordered 30 days ago.
+    const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+    for (const [account, date] of [
+      [stale.id, day(200)],
+      [ordered.id, day(250)],
+      [ordered.id, day(30)],
+    ])
+      expect((await e.call('POST', '/api/data/order', { account, amount: 100, order_date: date })).status).toBe(201);
     await e.database.db.execute(
-      sql`update account set updated_at = now() - interval '200 days' where id in (${stale.id}, ${staleC.id})`,
+      sql`update account set created_at = now() - interval '300 days' where id in (${stale.id}, ${ordered.id})`,
     );
     const before = e.scheduler.runs.length;
     await e.jobs.send('automation.churn_warning', { automation: 'churn_warning' });
@@ -339,9 +347,10 @@ describe.each(drivers)('scheduled automations on %s', (driver) => {
     expect(e.scheduler.runs.at(-1)).toMatchObject({ automation: 'churn_warning', matched: 1, failed: [] });
     const warned = (await e.call('GET', '/api/notifications')).body.data.filter((n: any) => n.template === 'churn_warning');
     expect(warned.map((n: any) => n.recordId)).toEqual([stale.id]);
-    expect(warned[0].subject['zh-CN']).toBe('流失预警：久未联系 A');
+    expect(warned[0].subject['zh-CN']).toBe('流失预警：久未下单 A');
+    expect(warned[0].body['zh-CN']).toContain(`最近下单：${day(200)}`);
     const state = async (id: string) => (await e.call('GET', `/api/data/account/${id}`)).body.data.churn_status;
-    expect([await state(stale.id), await state(fresh.id), await state(staleC.id)]).toEqual(['warned', 'normal', 'normal']);
+    expect([await state(stale.id), await state(fresh.id), await state(ordered.id)]).toEqual(['warned', 'normal', 'normal']);
 
     // Defer before confirm (暂缓流失 → 确认流失): confirming straight from the warning is not possible.
     const fire = (event: string, body?: unknown) => e.call('POST', `/api/data/account/${stale.id}/transitions/${event}`, body);

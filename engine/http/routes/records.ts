@@ -6,6 +6,7 @@
 import { exportFile } from '../../data/operations/export.js';
 import { MAX_LIMIT } from '../../data/query.js';
 import { MAX_BULK } from '../../data/service.js';
+import type { OperationContext } from '../../data/context.js';
 import type { Route } from '../route.js';
 import { entitySummary, errorResponse, idParameter, json, jsonBody, object, ref } from '../route.js';
 
@@ -62,6 +63,11 @@ const ifMatch = {
   schema: { type: 'string' },
 };
 const perEntity = {};
+
+/** The caller's context with room for the warnings of `warn` automations (sent as meta.warnings). */
+export const warnable = (ctx: () => OperationContext): OperationContext => ({ ...ctx(), warnings: [] });
+/** `{ meta: { warnings } }` when automations warned, else nothing. */
+export const warningsMeta = (ctx: OperationContext) => (ctx.warnings?.length ? { meta: { warnings: ctx.warnings } } : {});
 
 export const recordRoutes: Route[] = [
   {
@@ -135,12 +141,13 @@ export const recordRoutes: Route[] = [
       },
     }),
     async handle({ c, deps, body, param, ctx }) {
-      const created = await deps.data.create(ctx(), param('entity'), await body());
+      const context = warnable(ctx);
+      const created = await deps.data.create(context, param('entity'), await body());
       if (!Array.isArray(created)) {
         c.header('Location', `/api/data/${param('entity')}/${created.id}`);
         c.header('ETag', `"${created.version}"`);
       }
-      return c.json({ data: created }, 201);
+      return c.json({ data: created, ...warningsMeta(context) }, 201);
     },
   },
   {
@@ -181,9 +188,10 @@ export const recordRoutes: Route[] = [
       },
     }),
     async handle({ c, deps, body, param, ctx }) {
-      const record = await deps.data.update(ctx(), param('entity'), param('id'), await body(), c.req.header('if-match'));
+      const context = warnable(ctx);
+      const record = await deps.data.update(context, param('entity'), param('id'), await body(), c.req.header('if-match'));
       c.header('ETag', `"${record.version}"`);
-      return c.json({ data: record });
+      return c.json({ data: record, ...warningsMeta(context) });
     },
   },
   {

@@ -1,5 +1,6 @@
 /** Workflow transitions of a record; documented only for entities a workflow serves. */
 import type { Route } from '../route.js';
+import { warnable, warningsMeta } from './records.js';
 import { errorResponse, idParameter, jsonBody, object, pathParameter } from '../route.js';
 
 const perEntity = { when: (e: { hasWorkflow: boolean }) => e.hasWorkflow };
@@ -46,8 +47,11 @@ export const workflowRoutes: Route[] = [
         423: errorResponse('Locked by a pending approval'),
       },
     }),
-    handle: async ({ c, deps, body, param, ctx }) =>
-      c.json({ data: await deps.workflows.fire(ctx(), param('entity'), param('id'), param('event'), await body()) }),
+    handle: async ({ c, deps, body, param, ctx }) => {
+      const context = warnable(ctx);
+      const data = await deps.workflows.fire(context, param('entity'), param('id'), param('event'), await body());
+      return c.json({ data, ...warningsMeta(context) });
+    },
   },
   {
     method: 'get',

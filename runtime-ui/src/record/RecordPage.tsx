@@ -148,6 +148,11 @@ export default function RecordPage() {
     void queryClient.invalidateQueries({ queryKey: ['history', entity, id] });
   }, [queryClient, entity, id]);
 
+  // Automations may warn without refusing (a `warn` action): the save went through, the user is told.
+  const showWarnings = (warnings?: { message: string }[]) => {
+    for (const w of warnings ?? []) message.warning(w.message, 8);
+  };
+
   const save = async (formData: Data, version?: number) => {
     if (!model) return;
     setSaving(true);
@@ -158,17 +163,23 @@ export default function RecordPage() {
         const body = Object.fromEntries(
           Object.entries(formData).filter(([k, v]) => model.create.properties?.[k] && !model.create.properties[k].readOnly && !blank(v)),
         );
-        const created = await api<{ data: Data }>('POST', `/api/data/${entity}`, body);
+        const created = await api<{ data: Data; meta?: { warnings?: { message: string }[] } }>('POST', `/api/data/${entity}`, body);
         message.success(t('created'));
+        showWarnings(created.meta?.warnings);
         setBase(formData);
         void queryClient.invalidateQueries({ queryKey: ['list'] });
         navigate(`/r/${entity}/${created.data.id}`, { replace: true });
       } else {
         const body: Data = { version: version ?? base?.version };
         for (const n of changed) body[n] = blank(formData[n]) ? null : formData[n];
-        const updated = await api<{ data: Data }>('PATCH', `/api/data/${entity}/${id}`, body);
+        const updated = await api<{ data: Data; meta?: { warnings?: { message: string }[] } }>(
+          'PATCH',
+          `/api/data/${entity}/${id}`,
+          body,
+        );
         queryClient.setQueryData(['record', entity, id], updated.data);
         message.success(t('saved'));
+        showWarnings(updated.meta?.warnings);
         refresh();
       }
     } catch (e) {
