@@ -124,7 +124,11 @@ export async function createEngine(options: EngineOptions = {}) {
   await imports.startHousekeeping();
   await scheduler.sync(metadata.model);
   // Deploys here or in another process (NOTIFY) change the schedules.
-  const stopSync = metadata.onChange((model) => void scheduler.sync(model).catch((e) => logFailure('schedule sync failed', e)));
+  // Syncs run one after another, and closing waits for the one under way (else it would meet a stopped queue).
+  let syncing: Promise<void> = Promise.resolve();
+  const stopSync = metadata.onChange((model) => {
+    syncing = syncing.then(() => scheduler.sync(model)).catch((e) => logFailure('schedule sync failed', e));
+  });
   const inbox = new Inbox(database);
   const reports = new ReportService(data);
   const targets = new TargetService(data, reports);
@@ -177,6 +181,7 @@ export async function createEngine(options: EngineOptions = {}) {
     createUser: (spec: NewUser) => createUser(data, auth, spec),
     async close() {
       stopSync();
+      await syncing;
       await jobs.stop();
       await auth.stop();
       await metadata.stop();
