@@ -257,6 +257,14 @@ class Compiler {
       const has = sql`${col} @> ARRAY[${sql.param(value)}]::text[]`;
       return negated ? sql`(NOT (${has}) OR ${col} IS NULL)` : has;
     }
+    if (f.field.kind === 'uuid[]') {
+      // A user in a list of users ("contains me": {"in": [{"var": "$user.id"}, {"var": "participants"}]}).
+      if (value === null || value === undefined) return negated;
+      if (literalProblem('uuid', value, false))
+        throw filterError('type_mismatch', path, `"${f.name}" is a list of user ids: look for a user id in it`);
+      const has = sql`${col} @> ARRAY[${sql.param(value)}]::uuid[]`;
+      return negated ? sql`(NOT (${has}) OR ${col} IS NULL)` : has;
+    }
     throw filterError('type_mismatch', f.path, `"in" looks inside text or multi-value fields; "${f.name}" is ${f.field.kind}`);
   }
 
@@ -270,7 +278,7 @@ class Compiler {
       if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return negated;
       throw filterError('type_mismatch', list.path, 'Expected a list of values');
     }
-    if (f.field.kind === 'text[]')
+    if (f.field.kind === 'text[]' || f.field.kind === 'uuid[]')
       throw filterError('type_mismatch', f.path, `"${f.name}" is a list: use {"in": [value, {"var": "${f.name}"}]}`);
     const hasNull = value.some((v) => v === null);
     const values = value.filter((v) => v !== null);
@@ -308,6 +316,7 @@ function truthiness(o: { field: FieldRef; name: string; path: string }, negated:
       case 'number':
         return [sql`${col} <> 0`, sql`${col} = 0`];
       case 'text[]':
+      case 'uuid[]':
         return [sql`cardinality(${col}) > 0`, sql`cardinality(${col}) = 0`];
       default: // date, datetime, uuid: never empty strings
         return [sql`${col} IS NOT NULL`, sql`${col} IS NULL`];
