@@ -279,7 +279,7 @@ function indexesOf(doc: EntityDoc, fields: CompiledField[], titleField: string |
         method: 'btree',
         where: 'deleted_at is null',
       });
-    } else if (f.doc.indexed || f.reference || matched.has(f.name)) {
+    } else if (f.doc.indexed || f.reference || f.type.userList || matched.has(f.name)) {
       const method = f.type.indexMethod ?? 'btree';
       // btree indexes end with id: keyset pagination sorted by this field is then one index range scan.
       specs.push({
