@@ -174,10 +174,9 @@ export default function CalendarPage() {
           footerToolbar={phone ? { center: views } : undefined}
           buttonText={{ today: t('calToday'), month: t('calMonth'), week: t('calWeek'), day: t('calDay'), list: t('calList') }}
           height="auto"
+          views={{ timeGrid: { height: phone ? 640 : 720 } }}
           nowIndicator
           scrollTime="08:00:00"
-          slotMinTime="06:00:00"
-          slotMaxTime="22:00:00"
           allDaySlot={allDay || !cal.end}
           events={events}
           editable={mayUpdate}
