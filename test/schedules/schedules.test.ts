@@ -191,7 +191,7 @@ describe.each(drivers)('schedules and the users field on %s', (driver) => {
     const deploy = await e.call('POST', '/api/meta/deploy', {
       documents: [
         {
-          ...(await loadPackage(sales)).find((d: any) => d.kind === 'workflow' && d.name === 'lead_handling'),
+          ...((await loadPackage(sales)).find((d: any) => d.kind === 'workflow' && d.name === 'lead_handling') as object),
           states: { new: { on: { x: { target: 'new', input: { type: 'object', properties: { y: { type: 'string', label: { en: 'only en' } } } } } } } },
         },
       ],

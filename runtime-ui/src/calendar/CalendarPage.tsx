@@ -23,6 +23,7 @@ import { api, ApiError, get, qs } from '../api';
 import { useEntityPage } from '../entity-page';
 import { useLang } from '../i18n';
 import { titleOf } from '../widgets/cells';
+import './calendar.css';
 
 const LIMIT = 500;
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -47,6 +48,8 @@ export default function CalendarPage() {
   const phone = !Grid.useBreakpoint().md;
   const [scope, setScope] = useState<'mine' | 'team'>('mine');
   const [range, setRange] = useState<{ from: Date; to: Date } | null>(null);
+  // Time grids get a fixed height (their hours scroll, opening at 08:00); month and list grow with their content.
+  const [timeGrid, setTimeGrid] = useState(false);
   const calendarRef = useRef<FullCalendar>(null);
   const allDay = cal ? fields.get(cal.start)?.type === 'date' : false;
   const titleField = cal?.title ?? model?.entity.titleField ?? undefined;
@@ -141,12 +144,14 @@ export default function CalendarPage() {
   const create = (arg: DateClickArg) => {
     if (!mayCreate) return;
     const params: Record<string, string> = {};
-    if (allDay || arg.allDay) {
-      params[cal.start] = allDay ? day(arg.date) : arg.date.toISOString();
-      if (cal.end) params[cal.end] = allDay ? day(arg.date) : new Date(arg.date.getTime() + 3_600_000).toISOString();
+    if (allDay) {
+      params[cal.start] = day(arg.date);
+      if (cal.end) params[cal.end] = day(arg.date);
     } else {
-      params[cal.start] = arg.date.toISOString();
-      if (cal.end) params[cal.end] = new Date(arg.date.getTime() + 3_600_000).toISOString();
+      // A day clicked in the month view starts at 09:00 that day; a time slot at its time. One hour long.
+      const start = arg.allDay ? new Date(arg.date.getFullYear(), arg.date.getMonth(), arg.date.getDate(), 9) : arg.date;
+      params[cal.start] = start.toISOString();
+      if (cal.end) params[cal.end] = new Date(start.getTime() + 3_600_000).toISOString();
     }
     navigate(`/r/${entity}/new${qs(params)}`);
   };
@@ -173,8 +178,7 @@ export default function CalendarPage() {
           headerToolbar={phone ? { left: 'prev,next', center: 'title', right: 'today' } : { left: 'prev,next today', center: 'title', right: views }}
           footerToolbar={phone ? { center: views } : undefined}
           buttonText={{ today: t('calToday'), month: t('calMonth'), week: t('calWeek'), day: t('calDay'), list: t('calList') }}
-          height="auto"
-          views={{ timeGrid: { height: phone ? 640 : 720 } }}
+          height={timeGrid ? (phone ? 600 : 680) : 'auto'}
           nowIndicator
           scrollTime="08:00:00"
           allDaySlot={allDay || !cal.end}
@@ -193,6 +197,7 @@ export default function CalendarPage() {
             arg.el.setAttribute('title', arg.event.title);
           }}
           datesSet={(arg: DatesSetArg) => {
+            setTimeGrid(arg.view.type.startsWith('timeGrid'));
             if (range?.from.getTime() !== arg.start.getTime() || range?.to.getTime() !== arg.end.getTime()) setRange({ from: arg.start, to: arg.end });
           }}
         />
