@@ -76,6 +76,9 @@ describe.each(drivers)('the schedule calendar in Chromium on %s', (driver) => {
       const { page } = rep;
       await page.goto('/l/schedule');
       await settle(page);
+      // the participants column shows names, not ids
+      await poll(async () => (await page.locator('tr', { hasText: '周例会' }).first().textContent()) ?? '').toContain('赵销售');
+      await snap(page, 'schedule-list-zh');
       await page.getByRole('button', { name: '日历' }).click();
       await page.waitForURL(/\/c\/schedule$/);
       await event(page, 'visit').waitFor();
@@ -183,6 +186,17 @@ describe.each(drivers)('the schedule calendar in Chromium on %s', (driver) => {
       await event(page, 'call').click();
       await page.waitForURL(new RegExp(`/r/schedule/${schedule.call.id}$`));
       await page.getByText('电话回访中科').first().waitFor();
+      // participants are picked by name
+      await page.getByRole('combobox', { name: '参与人' }).click();
+      await page.getByRole('combobox', { name: '参与人' }).fill('王');
+      await page.locator('.ant-select-item-option', { hasText: '王经理' }).click();
+      await page.keyboard.press('Escape');
+      await page.getByRole('button', { name: /保\s*存/ }).click();
+      await poll(async () => (await org.as('rep_east', 'GET', `/api/data/schedule/${schedule.call.id}`)).body.data.participants).toEqual([
+        org.ids.manager_east,
+      ]);
+      await settle(page);
+      await snap(page, 'schedule-record-zh');
       await page.goto('/c/schedule');
       await page.getByRole('button', { name: '月', exact: true }).click();
       await event(page, 'call').waitFor();
