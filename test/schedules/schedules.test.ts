@@ -48,6 +48,10 @@ describe.each(drivers)('schedules and the users field on %s', (driver) => {
     expect(read.body.data.participants).toEqual([ids.manager_east, ids.rep_north]);
     const list = await as('rep_east', 'GET', `/api/data/schedule?filter=${q({ '==': [{ var: 'id' }, made.body.data.id] })}`);
     expect(list.body.data[0].participants).toEqual([ids.manager_east, ids.rep_north]);
+    // an export names the users
+    const csv = await e.callAs(tokens.rep_east, 'GET', `/api/data/schedule/export?format=csv&fields=subject,participants&filter=${q({ '==': [{ var: 'id' }, made.body.data.id] })}`, undefined, { 'accept-language': 'zh-CN' });
+    expect(csv.status).toBe(200);
+    expect(String(csv.body)).toContain('王经理, 钱销售');
     // the form describes it for the user picker
     const form = await as('rep_east', 'GET', '/api/meta/forms/schedule');
     expect(form.body.data?.uiSchema?.participants?.['ui:widget'] ?? form.body.uiSchema?.participants?.['ui:widget']).toBe('users');
