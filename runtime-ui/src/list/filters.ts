@@ -68,7 +68,7 @@ export function toJsonLogic(conditions: Condition[], fields: Map<string, FieldIn
         return { '!=': [v, c.value] };
       case 'oneOf':
         // A users field shares a user with the chosen ones; any other field equals one of them.
-        if (f?.type === 'users') return { or: ((c.value ?? []) as string[]).map((id) => ({ in: [id, v] })) };
+        if (f?.type === 'users') return { some: [v, { in: [{ var: '' }, c.value ?? []] }] };
         return { in: [v, c.value ?? []] };
       case 'gte':
         return { '>=': [v, c.value] };
