@@ -182,6 +182,8 @@ describe.each(drivers)('the schedule calendar in Chromium on %s', (driver) => {
       const call = (await org.as('rep_east', 'GET', `/api/data/schedule/${schedule.call.id}`)).body.data;
       expect([dayOf(new Date(call.start_at)), call.version]).toEqual([dayOf(new Date()), 2]);
       await settle(page);
+      // the toasts gone, for a clean picture
+      await page.locator('.ant-message-notice').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
       await snap(page, 'calendar-after-drag-zh');
     },
     STEP,
