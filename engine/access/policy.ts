@@ -50,8 +50,8 @@ export class Policy {
         doc?.grants.find((g) => g.entity === entity.name) ?? doc?.grants.find((g) => g.entity === '*');
       if (!grant) continue;
       for (const action of ACTIONS) {
-        const scope = grant[action];
-        if (scope && scope !== 'none') scopes[action].push(scope);
+        const given = grant[action];
+        for (const scope of Array.isArray(given) ? given : [given]) if (scope && scope !== 'none') scopes[action].push(scope);
       }
       if (!ACTIONS.some((a) => grant[a] && grant[a] !== 'none')) continue;
       const read = grant.fields?.read;

@@ -12,7 +12,7 @@ import { SYSTEM_FIELDS } from '../model/system-fields.js';
 export type Scope = 'none' | 'own' | 'department' | 'department_tree' | 'all' | { when: unknown };
 export const ACTIONS = ['read', 'create', 'update', 'delete', 'export', 'import', 'assign', 'share', 'print'] as const;
 export type Action = (typeof ACTIONS)[number];
-export interface Grant extends Partial<Record<Action, Scope>> {
+export interface Grant extends Partial<Record<Action, Scope | Scope[]>> {
   entity: string;
   fields?: { read?: string[]; write?: string[] };
 }
@@ -55,11 +55,15 @@ function checkRole(role: RoleDoc, all: DocumentSet): ErrorDetail[] {
       });
     }
     for (const action of ACTIONS) {
-      const scope = grant[action];
-      if (scope && typeof scope === 'object') {
-        const fields = new Set([...SYSTEM_FIELDS, ...(grant.entity === '*' ? [] : fieldNames)]);
-        errors.push(...checkRule(scope.when, { fields, allowContext: true, noPaths: true, path: at(action, 'when') }).errors);
-      }
+      const given = grant[action];
+      // Several scopes (an array) are OR-ed: "department" plus the records that list me as a participant.
+      (Array.isArray(given) ? given : [given]).forEach((scope, k) => {
+        if (scope && typeof scope === 'object') {
+          const fields = new Set([...SYSTEM_FIELDS, ...(grant.entity === '*' ? [] : fieldNames)]);
+          const path = Array.isArray(given) ? at(action, String(k), 'when') : at(action, 'when');
+          errors.push(...checkRule(scope.when, { fields, allowContext: true, noPaths: true, path }).errors);
+        }
+      });
     }
   });
   return errors;

@@ -400,6 +400,23 @@ const builtInTypes: FieldTypeDefinition[] = [
       'x-documents': 'role',
     }),
   },
+  {
+    // Several users of the app (participants, attendees, a team): their ids, each a live, active user.
+    name: 'users',
+    label: label('Users', '多个用户'),
+    options: { maxItems: { type: 'integer', minimum: 1, maximum: 1000 } },
+    kind: () => 'uuid[]',
+    columnType: () => 'uuid[]',
+    indexMethod: 'gin',
+    userList: true,
+    valueSchema: (f) => ({
+      type: 'array',
+      uniqueItems: true,
+      maxItems: opt<number>(f, 'maxItems') ?? 100,
+      items: { type: 'string', format: 'uuid' },
+      'x-users': true,
+    }),
+  },
   { name: 'json', label: label('JSON', 'JSON'), kind: () => 'json', columnType: () => 'jsonb', valueSchema: () => ({}) },
 ];
 
@@ -424,6 +441,7 @@ const WIDGETS: Record<string, FieldTypeDefinition['form']> = {
   multipicklist: () => ({ widget: 'multipicklist' }),
   reference: () => ({ widget: 'reference' }),
   roles: () => ({ widget: 'multipicklist' }),
+  users: () => ({ widget: 'users' }),
   autonumber: () => ({ widget: 'readonly' }),
   formula: (f) => (f.dictionary ? { widget: 'picklist' } : { widget: 'readonly' }),
   json: () => ({ widget: 'json' }),

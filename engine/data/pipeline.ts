@@ -99,6 +99,59 @@ export async function missingReferences(
         });
       }),
   );
+  errors.push(...(await missingUsers(data, tx, entity, records, bulk, lang)));
+  return errors;
+}
+
+/**
+ * Lists of users (the `users` field type) hold live, active users: each id is looked up in the writing
+ * transaction, and one that is unknown, in the recycle bin or not active is refused with its position
+ * (`/participants/1`). Users are a directory every caller may pick from, as for a record's owner.
+ */
+async function missingUsers(
+  data: DataService,
+  tx: Db,
+  entity: CompiledEntity,
+  records: Record<string, unknown>[],
+  bulk: boolean,
+  lang: Lang,
+): Promise<ErrorDetail[]> {
+  const fields = entity.fields.filter((f) => f.type.userList && records.some((r) => Array.isArray(r[f.name])));
+  if (!fields.length) return [];
+  const ids = [
+    ...new Set(
+      fields.flatMap((f) => records.flatMap((r) => (Array.isArray(r[f.name]) ? (r[f.name] as unknown[]) : []))),
+    ),
+  ].filter((v): v is string => typeof v === 'string');
+  const users = data.entity('user');
+  const found = ids.length
+    ? await tx
+        .select({ id: users.columns.id })
+        .from(users.table)
+        .where(
+          and(
+            inArray(users.columns.id, ids),
+            isNull(users.columns.deleted_at),
+            users.columns.employment_status ? sql`${users.columns.employment_status} = 'active'` : undefined,
+          ),
+        )
+    : [];
+  const active = new Set(found.map((r) => r.id as string));
+  const errors: ErrorDetail[] = [];
+  records.forEach((r, i) => {
+    for (const f of fields) {
+      const list = r[f.name];
+      if (!Array.isArray(list)) continue;
+      list.forEach((id, j) => {
+        if (typeof id === 'string' && !active.has(id))
+          errors.push({
+            path: (bulk ? pointer(i) : '') + pointer(f.name, j),
+            code: 'invalid_reference',
+            message: t(lang, `No active user with id ${id}`, `没有 id 为 ${id} 的在职用户`),
+          });
+      });
+    }
+  });
   return errors;
 }
 

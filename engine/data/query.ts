@@ -55,7 +55,7 @@ interface Cursor {
 
 export const MAX_LIMIT = 500;
 const DEFAULT_LIMIT = 50;
-const UNSORTABLE: ReadonlySet<ValueKind> = new Set(['json', 'text[]']);
+const UNSORTABLE: ReadonlySet<ValueKind> = new Set(['json', 'text[]', 'uuid[]']);
 
 const fail = (param: string, code: string, message: string): never => {
   throw badRequest(code, message, [{ path: `/query/${param}`, message, code }]);

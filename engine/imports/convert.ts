@@ -169,6 +169,7 @@ function convertCell(field: CompiledField, c: Cell, options: ConvertOptions, dic
     case 'datetime':
       return toDatetime(c, options);
     case 'text[]':
+    case 'uuid[]':
       return text(c)
         .split(SPLIT)
         .map((s) => s.trim())

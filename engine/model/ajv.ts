@@ -9,7 +9,7 @@ import { pointer, type ErrorDetail } from '../errors.js';
 import { isDate, isDateTime } from './formats.js';
 
 /** Annotation keywords of generated schemas (form-schema.ts): carried along, never validated. */
-const ANNOTATIONS = ['x-dictionary', 'x-reference', 'x-documents', 'x-widget'];
+const ANNOTATIONS = ['x-dictionary', 'x-reference', 'x-documents', 'x-users', 'x-widget'];
 
 /** A new ajv: allErrors and no strict mode unless `options` say otherwise; `withFormats` adds ajv-formats. */
 export function createAjv(options: Options & { withFormats?: boolean } = {}): Ajv2020 {

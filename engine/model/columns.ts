@@ -20,7 +20,7 @@ const NUMERIC = /^numeric\((\d{1,2}),(\d{1,2})\)$/;
 
 export function isKnownColumnType(type: string): boolean {
   return (
-    ['text', 'text[]', 'integer', 'bigint', 'boolean', 'date', 'timestamptz', 'uuid', 'jsonb'].includes(type) ||
+    ['text', 'text[]', 'uuid[]', 'integer', 'bigint', 'boolean', 'date', 'timestamptz', 'uuid', 'jsonb'].includes(type) ||
     NUMERIC.test(type)
   );
 }
@@ -47,6 +47,8 @@ export function drizzleColumn(name: string, type: string) {
       return timestamp(name, { withTimezone: true, mode: 'date' });
     case 'uuid':
       return uuid(name);
+    case 'uuid[]':
+      return uuid(name).array();
     case 'jsonb':
       return jsonb(name);
   }
@@ -59,7 +61,7 @@ export function drizzleColumn(name: string, type: string) {
  */
 export function isWidening(from: string, to: string): boolean {
   if (from === to) return true;
-  if (to === 'text') return from !== 'jsonb' && from !== 'text[]';
+  if (to === 'text') return from !== 'jsonb' && from !== 'text[]' && from !== 'uuid[]';
   if (to === 'jsonb') return true;
   const f = NUMERIC.exec(from);
   const t = NUMERIC.exec(to);

@@ -80,6 +80,11 @@ export interface CompiledEntity {
   workflows: EntityWorkflow[];
   /** Fields only workflows may change (their state fields). */
   workflowFields: ReadonlySet<string>;
+  /**
+   * Fields people do not edit in forms: workflow state fields and approval status fields (the engine
+   * sets them; a form offering them would only be refused, 422 approval_controlled).
+   */
+  controlledFields: ReadonlySet<string>;
 }
 
 /**
@@ -133,13 +138,19 @@ export function compileModel(version: number, documents: DocumentSet, registry: 
     .sort();
   for (const doc of documents.all<EntityDoc>('entity')) {
     const own = workflows.filter((w) => w.entity === doc.name);
+    // Approval status fields (engine/approvals): read loosely, this layer knows no approval type.
+    const controlled = documents
+      .all('approval')
+      .filter((a) => a.entity === doc.name && typeof a.statusField === 'string')
+      .map((a) => a.statusField as string)
+      .sort();
     // An entity is compiled again only when something it is compiled from changed: its document, the
     // dictionaries its picklists use, the role names (for `roles` fields), its workflows.
     const dictionaries = doc.fields.filter((f) => f.dictionary !== undefined).map((f) => ctx.dictionary(String(f.dictionary)));
-    const key = JSON.stringify([doc, dictionaries, doc.fields.some((f) => f.type === 'roles') ? roleNames : null, own]);
+    const key = JSON.stringify([doc, dictionaries, doc.fields.some((f) => f.type === 'roles') ? roleNames : null, own, controlled]);
     let compiled = compiledEntities.get(registry)?.get(key);
     if (!compiled) {
-      compiled = compileEntity(doc, registry, ctx, ajv, own);
+      compiled = compileEntity(doc, registry, ctx, ajv, own, controlled);
       if (!compiledEntities.has(registry)) compiledEntities.set(registry, new Map());
       const cache = compiledEntities.get(registry)!;
       if (cache.size > 1000) cache.clear(); // a bound, not an LRU: recompiling is only slower
@@ -171,8 +182,10 @@ function compileEntity(
   ctx: ReturnType<typeof fieldTypeContext>,
   ajv: ReturnType<typeof createAjv>,
   workflows: EntityWorkflow['doc'][],
+  approvalFields: string[] = [],
 ): CompiledEntity {
   const workflowFields = new Set(workflows.map((w) => w.stateField));
+  const controlledFields = new Set([...workflowFields, ...approvalFields]);
   const fields: CompiledField[] = doc.fields.map((f) => {
     const type = registry.fieldType(f.type);
     if (!type) throw new Error(`Entity ${doc.name}: field type "${f.type}" is not registered (is a plugin missing?)`);
@@ -207,7 +220,7 @@ function compileEntity(
     columns[name] = (table as unknown as Record<string, PgColumn>)[name];
   }
 
-  const schemas = recordSchemas({ fields, workflowFields });
+  const schemas = recordSchemas({ fields, workflowFields, controlledFields });
   const titleField = doc.titleField ?? fields.find((f) => f.kind === 'text' && !f.readOnly)?.name;
 
   return {
@@ -239,6 +252,7 @@ function compileEntity(
     // The workflow kind compiles its machines (engine/workflow/kind.ts): the model holds them, it does not build them.
     workflows: workflows.map((w) => registry.documentKind('workflow')!.compile!(w) as EntityWorkflow),
     workflowFields,
+    controlledFields,
   };
 }
 
@@ -265,7 +279,7 @@ function indexesOf(doc: EntityDoc, fields: CompiledField[], titleField: string |
         method: 'btree',
         where: 'deleted_at is null',
       });
-    } else if (f.doc.indexed || f.reference || matched.has(f.name)) {
+    } else if (f.doc.indexed || f.reference || f.type.userList || matched.has(f.name)) {
       const method = f.type.indexMethod ?? 'btree';
       // btree indexes end with id: keyset pagination sorted by this field is then one index range scan.
       specs.push({

@@ -35,6 +35,8 @@ export interface SchemaSource {
   fields: readonly CompiledField[];
   /** Fields only workflows change: shown read-only to people, validated like the others. */
   workflowFields: ReadonlySet<string>;
+  /** The workflow fields and approval status fields: read-only in forms (engine/model/compile.ts). */
+  controlledFields?: ReadonlySet<string>;
 }
 
 export interface RecordSchemas {
@@ -73,7 +75,7 @@ const SYSTEM_SCHEMA: Record<string, JsonSchema> = {
 };
 
 /** Kinds a list cannot sort by (engine/data/query.ts refuses them) or filter on (engine/rules/to-sql.ts). */
-const UNSORTABLE: ReadonlySet<ValueKind> = new Set(['json', 'text[]']);
+const UNSORTABLE: ReadonlySet<ValueKind> = new Set(['json', 'text[]', 'uuid[]']);
 const UNFILTERABLE: ReadonlySet<ValueKind> = new Set(['json']);
 
 /** Allows null next to a value schema without wrapping it in anyOf (which muddles error messages). */
@@ -106,7 +108,7 @@ export function recordSchemas(source: SchemaSource, annotate?: Annotate): Record
   const property = (f: CompiledField, schema: JsonSchema, mode: 'input' | 'read') =>
     annotate ? annotateValue(f, schema, mode, annotate) : schema;
   const lockedFor = (f: CompiledField) =>
-    !writable(access, f.name) || (annotate !== undefined && source.workflowFields.has(f.name));
+    !writable(access, f.name) || (annotate !== undefined && (source.controlledFields ?? source.workflowFields).has(f.name));
   const ownerInput = nullable({ type: 'string', format: 'uuid' });
 
   const createProperties = Object.fromEntries([
@@ -241,7 +243,7 @@ export function formSchema(
 ): FormSchema {
   const schemas = recordSchemas(entity, { lang, labels: model, access });
   const shown = entity.fields.filter((f) => readable(access, f.name));
-  const isWritable = (f: CompiledField) => !f.readOnly && writable(access, f.name) && !entity.workflowFields.has(f.name);
+  const isWritable = (f: CompiledField) => !f.readOnly && writable(access, f.name) && !entity.controlledFields.has(f.name);
 
   const uiSchema: Record<string, unknown> = { 'ui:order': [...shown.map((f) => f.name), '*'] };
   for (const f of shown) {

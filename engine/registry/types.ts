@@ -83,6 +83,11 @@ export interface FieldTypeDefinition {
   allocateMany?(args: Omit<FieldWriteArgs, 'record' | 'operation'> & { records: Record<string, unknown>[] }): Promise<unknown[]>;
   /** For types that point at another entity's record: a foreign key, an index and delete behaviour. */
   references?(field: FieldDoc): { to: string; onDelete: 'restrict' | 'set_null' | 'cascade' };
+  /**
+   * The value is a list of user ids (the `users` type): each must be a live, active user, checked in the
+   * write's transaction (engine/data/pipeline.ts), and the UI shows display names.
+   */
+  userList?: boolean;
   /** Always unique (an auto-number). */
   unique?: boolean;
   /** Index method for `indexed: true` (default btree). */

@@ -12,7 +12,8 @@
  *   datetime  string, ISO 8601 in UTC ('2026-11-22T19:40:31.123Z')
  *   uuid      string
  *   text[]    string[] (multi-picklists)
+ *   uuid[]    string[] (lists of user ids: the `users` field type)
  *   json      any JSON value
  * Any kind may also be null.
  */
-export type ValueKind = 'text' | 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'uuid' | 'text[]' | 'json';
+export type ValueKind = 'text' | 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'uuid' | 'text[]' | 'uuid[]' | 'json';

@@ -101,7 +101,7 @@ export function checkReport(r: ReportDoc, all: DocumentSet, registry: RegistryVi
     named(dimensionName(d), at + (d.name ? '/name' : '/field'));
     const resolved = path(d.field, at + '/field');
     if (!resolved) return;
-    if (resolved.kind === 'json' || resolved.kind === 'text[]')
+    if (resolved.kind === 'json' || resolved.kind === 'text[]' || resolved.kind === 'uuid[]')
       fail(at + '/field', 'invalid_dimension', `"${d.field}" holds ${resolved.kind} values, which can't be grouped`);
     if (d.bucket) {
       timeDimension = true;

@@ -135,6 +135,9 @@ class Compiler {
       case 'in':
         this.arity(op, args, 2, at);
         return this.contains(this.operand(args[0], argPath(0)), this.operand(args[1], argPath(1)), negated, at);
+      case 'some':
+        this.arity(op, args, 2, at);
+        return this.some(args, negated, at, argPath);
       default: {
         const compiler = pluginSqlCompiler(op);
         if (!compiler) throw filterError('unsupported_operator', at, `Operator "${op}" can't be used in a filter`);
@@ -257,7 +260,52 @@ class Compiler {
       const has = sql`${col} @> ARRAY[${sql.param(value)}]::text[]`;
       return negated ? sql`(NOT (${has}) OR ${col} IS NULL)` : has;
     }
+    if (f.field.kind === 'uuid[]') {
+      // A user in a list of users ("contains me": {"in": [{"var": "$user.id"}, {"var": "participants"}]}).
+      if (value === null || value === undefined) return negated;
+      if (literalProblem('uuid', value, false))
+        throw filterError('type_mismatch', path, `"${f.name}" is a list of user ids: look for a user id in it`);
+      const has = sql`${col} @> ARRAY[${sql.param(value)}]::uuid[]`;
+      return negated ? sql`(NOT (${has}) OR ${col} IS NULL)` : has;
+    }
     throw filterError('type_mismatch', f.path, `"in" looks inside text or multi-value fields; "${f.name}" is ${f.field.kind}`);
+  }
+
+  /**
+   * `{"some": [{"var": "participants"}, {"in": [{"var": ""}, [v1, v2…]]}]}`: a multi-value field shares a
+   * value with a list — the array overlap `&&`, which a GIN index serves. Other `some` forms have no SQL.
+   */
+  private some(args: unknown[], negated: boolean, at: string, argPath: (i: number) => string): Cond {
+    const list = this.operand(args[0], argPath(0));
+    const predicate = args[1] as Record<string, unknown> | undefined;
+    const inArgs = isLogic(predicate) && Array.isArray(predicate.in) ? (predicate.in as unknown[]) : undefined;
+    const item = inArgs?.[0] as Record<string, unknown> | undefined;
+    if (
+      !('field' in list) ||
+      (list.field.kind !== 'text[]' && list.field.kind !== 'uuid[]') ||
+      inArgs?.length !== 2 ||
+      !isLogic(item) ||
+      !(item.var === '' || (Array.isArray(item.var) && item.var[0] === ''))
+    )
+      throw filterError(
+        'unsupported_operator',
+        at,
+        '"some" can be used in a filter only as {"some": [{"var": "<multi-value field>"}, {"in": [{"var": ""}, [values…]]}]}',
+      );
+    const values = this.operand(inArgs[1], argPath(1) + '/in/1');
+    if ('field' in values) throw filterError('unsupported_operator', values.path, 'Look the items up in a list of values, not a field');
+    if (values.value === null || values.value === undefined) return negated;
+    if (!Array.isArray(values.value)) throw filterError('type_mismatch', values.path, 'Expected a list of values');
+    const kind = list.field.kind === 'uuid[]' ? 'uuid' : 'text';
+    const items = values.value.filter((v) => v !== null);
+    items.forEach((v, i) => {
+      const problem = literalProblem(kind, v, false);
+      if (problem) throw filterError('type_mismatch', values.path + pointer(i), `"${list.name}" holds ${kind} values: compare with ${problem}`);
+    });
+    if (!items.length) return negated;
+    const col = list.field.sql;
+    const overlaps = sql`${col} && ${sql.param(items)}::${sql.raw(kind)}[]`;
+    return negated ? sql`(NOT (${overlaps}) OR ${col} IS NULL)` : overlaps;
   }
 
   /** `{"in": [field, [v1, v2…]]}`: json-logic uses indexOf, i.e. strict equality. */
@@ -270,7 +318,7 @@ class Compiler {
       if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return negated;
       throw filterError('type_mismatch', list.path, 'Expected a list of values');
     }
-    if (f.field.kind === 'text[]')
+    if (f.field.kind === 'text[]' || f.field.kind === 'uuid[]')
       throw filterError('type_mismatch', f.path, `"${f.name}" is a list: use {"in": [value, {"var": "${f.name}"}]}`);
     const hasNull = value.some((v) => v === null);
     const values = value.filter((v) => v !== null);
@@ -308,6 +356,7 @@ function truthiness(o: { field: FieldRef; name: string; path: string }, negated:
       case 'number':
         return [sql`${col} <> 0`, sql`${col} = 0`];
       case 'text[]':
+      case 'uuid[]':
         return [sql`cardinality(${col}) > 0`, sql`cardinality(${col}) = 0`];
       default: // date, datetime, uuid: never empty strings
         return [sql`${col} IS NOT NULL`, sql`${col} IS NULL`];

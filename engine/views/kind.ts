@@ -27,6 +27,7 @@ export interface ViewDoc extends MetadataDocument {
   roles?: string[];
   lists?: { name: string; label: Label; columns: string[]; sort?: string; filter?: unknown; shared?: boolean | string[] }[];
   kanban?: { groupBy: string; cardFields?: string[]; sumField?: string };
+  calendar?: { start: string; end?: string; title?: string; color?: string; people?: string };
   layout?: {
     sections: { label?: Label; tab?: Label; columns?: number; fields: string[] }[];
     readOnly?: string[];
@@ -99,6 +100,38 @@ export function checkView(view: ViewDoc, all: DocumentSet, registry: RegistryVie
           code: 'invalid_sum_field',
           message: `"${k.sumField}" is not a number field and can't be summed`,
         });
+    }
+  }
+
+  if (view.calendar) {
+    const c = view.calendar;
+    const at = (key: string) => pointer('calendar', key);
+    const timeKind = (name: string, key: string) => {
+      const f = own.get(name);
+      if (!f) return void field(name, at(key), entity, new Set(own.keys()));
+      const kind = kindOf(f);
+      if (kind !== 'date' && kind !== 'datetime')
+        return void errors.push({ path: at(key), code: 'invalid_calendar_field', message: `"${name}" is not a date or datetime field` });
+      return kind;
+    };
+    const start = timeKind(c.start, 'start');
+    if (c.end !== undefined) {
+      const end = timeKind(c.end, 'end');
+      if (start && end && start !== end)
+        errors.push({ path: at('end'), code: 'invalid_calendar_field', message: `"${c.end}" is a ${end} field and "${c.start}" a ${start} field` });
+    }
+    if (c.title !== undefined) field(c.title, at('title'));
+    if (c.color !== undefined) {
+      const color = own.get(c.color);
+      if (!color) field(c.color, at('color'), entity, new Set(own.keys()));
+      else if (color.type !== 'picklist')
+        errors.push({ path: at('color'), code: 'invalid_calendar_field', message: `"${c.color}" is not a picklist field` });
+    }
+    if (c.people !== undefined) {
+      const people = own.get(c.people);
+      if (!people) field(c.people, at('people'), entity, new Set(own.keys()));
+      else if (!registry.fieldType(people.type)?.userList)
+        errors.push({ path: at('people'), code: 'invalid_calendar_field', message: `"${c.people}" is not a users field` });
     }
   }
 

@@ -19,6 +19,8 @@ export interface ResolvedView {
   entity: string;
   lists: { name: string; label: string; columns: string[]; sort?: string; filter?: unknown; view: string | null }[];
   kanban: { groupBy: string; cardFields: string[]; sumField?: string } | null;
+  /** Only where a view declares one (and the user may read its time fields). */
+  calendar: { start: string; end?: string; title?: string; color?: string; people?: string } | null;
   layouts: {
     name: string;
     label: string;
@@ -87,6 +89,18 @@ export function resolveView(model: AppModel, entityName: string, principal: Prin
         }
       : null;
 
+  const cal = docs.find((v) => v.calendar && forMe(v.roles))?.calendar;
+  const calendar =
+    cal && readable(cal.start) && (cal.end === undefined || readable(cal.end))
+      ? {
+          start: cal.start,
+          ...(cal.end ? { end: cal.end } : {}),
+          ...((cal.title ?? entity.titleField) && readable(cal.title ?? entity.titleField!) ? { title: cal.title ?? entity.titleField } : {}),
+          ...(cal.color && readable(cal.color) ? { color: cal.color } : {}),
+          ...(cal.people && readable(cal.people) ? { people: cal.people } : {}),
+        }
+      : null;
+
   const relatedDefault = () =>
     entity.referencedBy
       .filter((r) => r.entity !== entity.name)
@@ -134,5 +148,5 @@ export function resolveView(model: AppModel, entityName: string, principal: Prin
       requiredWhen: {},
       related: related(relatedDefault()),
     });
-  return { entity: entity.name, lists, kanban, layouts };
+  return { entity: entity.name, lists, kanban, calendar, layouts };
 }

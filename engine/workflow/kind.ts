@@ -216,6 +216,18 @@ function checkWorkflow(wf: WorkflowDoc, all: DocumentSet, registry: RegistryView
           errors.push({ path: at('roles', String(i)), code: 'unknown_role', message: `Role "${r}" does not exist` });
       });
       checkActions(t.actions, at('actions'));
+      // Input properties carry their form labels: `label` / `help` are { en, zh-CN } (engine/workflow/input-form.ts).
+      for (const [name, p] of Object.entries((t.input?.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+        for (const key of ['label', 'help'] as const) {
+          const text = p?.[key] as Record<string, unknown> | undefined;
+          if (text !== undefined && !(typeof text?.en === 'string' && typeof text?.['zh-CN'] === 'string'))
+            errors.push({
+              path: at('input', 'properties', name, key),
+              code: 'invalid_label',
+              message: `"${key}" of an input property is { "en": …, "zh-CN": … }`,
+            });
+        }
+      }
       (t.checks ?? []).forEach((check, i) => {
         const target = all.get<EntityDoc>('entity', check.entity);
         if (!target)

@@ -28,6 +28,7 @@ import { durationMs } from '../jobs/duration.js';
 import type { AutoAdvance, WorkflowTimer } from './kind.js';
 import type { AppModel } from '../model/compile.js';
 import { toRecord } from '../data/records.js';
+import { inputForm } from './input-form.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 
 /** A timer's job: fire `event` if the record still is in the stay (`since`: the history entry that entered it, 0 for creation). */
@@ -360,7 +361,7 @@ export class WorkflowService {
         label: t.label,
         allowed: reasons.length === 0,
         reasons,
-        ...(t.input ? { input: t.input } : {}),
+        ...(t.input ? { input: inputForm(t.input, entity, this.data.model(), ctx.lang) } : {}),
       };
     });
     return {

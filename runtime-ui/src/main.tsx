@@ -38,6 +38,7 @@ const router = createBrowserRouter([
       { index: true, lazy: page(() => import('./pages/HomePage')) },
       { path: 'l/:entity', lazy: page(() => import('./list/ListPage')) },
       { path: 'k/:entity', lazy: page(() => import('./pages/KanbanPage')) },
+      { path: 'c/:entity', lazy: page(() => import('./calendar/CalendarPage')) },
       { path: 'import/:entity', lazy: page(() => import('./import/ImportPage')) },
       { path: 'r/:entity/:id', lazy: page(() => import('./record/RecordPage')) },
       { path: 'inbox', lazy: page(() => import('./pages/InboxPage')) },

@@ -9,12 +9,14 @@ import { get } from './api';
 import { translate, useLang, type Lang, type MessageKey } from './i18n';
 
 export type Label = { en: string; 'zh-CN': string } | string | undefined;
-export const pick = (label: Label, lang: string, fallback = ''): string =>
-  label === undefined ? fallback : typeof label === 'string' ? label : (label as Record<string, string>)[lang] ?? label.en ?? fallback;
+export const pick = (label: Label | null, lang: string, fallback = ''): string =>
+  label === undefined || label === null ? fallback : typeof label === 'string' ? label : (label as Record<string, string>)[lang] ?? label.en ?? fallback;
 
 export interface Me {
   user: { id: string; username: string; displayName: string; department: string | null };
   roles: string[];
+  /** The roles' labels ({ en, zh-CN }), null for a role without a document. */
+  roleLabels?: Record<string, { en: string; 'zh-CN': string } | null>;
   system: string[];
   permissions: Record<string, { actions: Record<string, string[]>; readableFields: string[] | null; writableFields: string[] | null }>;
 }

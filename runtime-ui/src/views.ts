@@ -14,6 +14,14 @@ export interface ListView {
   sort?: string;
   filter?: unknown;
 }
+/** The calendar of a view: its time fields, title, colour (a picklist) and people (a users field). */
+export interface CalendarView {
+  start: string;
+  end?: string;
+  title?: string;
+  color?: string;
+  people?: string;
+}
 export interface KanbanView {
   groupBy: string;
   cardFields: string[];
@@ -49,6 +57,7 @@ export interface EntityView {
   entity: string;
   lists: ListView[];
   kanban: KanbanView | null;
+  calendar?: CalendarView | null;
   layouts: RecordLayout[];
 }
 

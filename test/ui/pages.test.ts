@@ -219,6 +219,9 @@ describe.each(drivers)('dashboard, saved views and record dialogs in Chromium on
       await page.getByTestId('transition-defer').click();
       const dialog = page.getByRole('dialog').filter({ hasText: '暂缓流失' });
       await dialog.waitFor();
+      // the input's field is labelled in the user's language, not by its key
+      await dialog.getByText('原因').first().waitFor();
+      expect(await dialog.textContent()).not.toContain('reason');
       const sent = manager.requests.length;
       await dialog.getByRole('button', { name: /确\s*定/ }).click();
       // the reason is required: nothing is sent, the dialog stays

@@ -165,7 +165,8 @@ function exportColumns(
     const field = entity.field(name);
     const system = SYSTEM_LABELS[name];
     const header = field ? field.doc.label[lang] : system ? t(lang, system[0], system[1]) : name;
-    const to = field?.reference?.to ?? (SYSTEM_REFERENCES.has(name) ? 'user' : undefined);
+    // A users field shows its users' names too (comma-separated).
+    const to = field?.reference?.to ?? (SYSTEM_REFERENCES.has(name) || field?.type.userList ? 'user' : undefined);
     const dictionary = field?.doc.dictionary ? dictionaries.get(String(field.doc.dictionary)) : undefined;
     const labels = dictionary ? new Map(dictionary.items.map((i) => [i.value, i.label[lang]])) : undefined;
     const kind = field?.kind ?? entity.columnKinds.get(name) ?? 'text';
@@ -181,7 +182,7 @@ async function display(data: DataService, ctx: OperationContext, columns: Column
   const guard = data.guard(ctx);
   for (const c of columns.filter((x) => x.to)) {
     const target = data.model().entity(c.to!);
-    const ids = [...new Set(records.map((r) => r[c.name]).filter((v): v is string => typeof v === 'string'))];
+    const ids = [...new Set(records.flatMap((r) => r[c.name]).filter((v): v is string => typeof v === 'string'))];
     const byId = new Map<string, string>();
     titles.set(c.name, byId);
     if (!target || !ids.length) continue;
@@ -196,9 +197,10 @@ async function display(data: DataService, ctx: OperationContext, columns: Column
   }
   return records.map((r) =>
     columns.map((c) => {
-      if (c.idOf) return r[c.idOf] ?? null;
+      if (c.idOf) return Array.isArray(r[c.idOf]) ? (r[c.idOf] as string[]).join(', ') : (r[c.idOf] ?? null);
       const v = r[c.name];
       if (v === null || v === undefined) return null;
+      if (c.to && Array.isArray(v)) return v.map((id) => titles.get(c.name)?.get(id) ?? id).join(', ');
       if (c.to) return titles.get(c.name)?.get(v as string) ?? v;
       if (c.labels) return Array.isArray(v) ? v.map((x) => c.labels!.get(x) ?? x).join(', ') : (c.labels.get(v as string) ?? v);
       return v;

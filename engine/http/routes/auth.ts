@@ -84,6 +84,8 @@ export const authRoutes: Route[] = [
       return c.json({
         user: { id: p.userId, username: p.username, displayName: p.displayName, department: p.departmentId },
         roles: p.roles,
+        // The roles' names in both languages (role documents are for deployers; their labels are not secret).
+        roleLabels: Object.fromEntries(p.roles.map((r) => [r, deps.metadata.model.documents.get('role', r)?.label ?? null])),
         actingFor: p.selves.filter((s) => s !== p.userId),
         system: [...p.system].sort(),
         permissions: describeAccess(deps.metadata.model, p),

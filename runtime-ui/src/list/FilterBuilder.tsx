@@ -5,6 +5,7 @@ import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { dayjsIn } from '../dates';
 import { useLang } from '../i18n';
 import type { FieldInfo } from '../meta';
+import { UserSelect } from '../widgets/UserSelect';
 import { complete, operatorLabel, operatorsFor, type Condition, type Relative } from './filters';
 
 function ValueInput({ field, condition, onChange }: { field: FieldInfo; condition: Condition; onChange(v: any): void }) {
@@ -12,7 +13,9 @@ function ValueInput({ field, condition, onChange }: { field: FieldInfo; conditio
   const dayjs = dayjsIn(lang);
   const label = `${field.label} ${t('value')}`;
   const { op, value } = condition;
-  if (op === 'isEmpty' || op === 'isNotEmpty') return null;
+  if (op === 'isEmpty' || op === 'isNotEmpty' || op === 'containsMe') return null;
+  if (field.type === 'users')
+    return <div style={{ minWidth: 200 }}><UserSelect label={label} multiple={op === 'oneOf'} value={value} onChange={onChange} /></div>;
   const numeric = ['integer', 'decimal', 'currency', 'percent', 'number', 'formula', 'rating'].includes(field.type);
   const date = field.type === 'date' || field.type === 'datetime';
   if (op === 'relative') {

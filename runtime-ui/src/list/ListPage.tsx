@@ -9,7 +9,7 @@ import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { App, Alert, Badge, Button, Card, Checkbox, Grid, Input, Modal, Popover, Space, Spin, Table, Tag, Tooltip } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import {
-  AppstoreOutlined, DeleteOutlined, FilterOutlined, PlusOutlined, RestOutlined, SettingOutlined, UndoOutlined, UploadOutlined, UserSwitchOutlined,
+  AppstoreOutlined, CalendarOutlined, DeleteOutlined, FilterOutlined, PlusOutlined, RestOutlined, SettingOutlined, UndoOutlined, UploadOutlined, UserSwitchOutlined,
 } from '@ant-design/icons';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { api, get, post, qs } from '../api';
@@ -171,6 +171,7 @@ export default function ListPage() {
           <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate(`/r/${entity}/new`)}>{t('new')}</Button>
         )}
         {view.kanban && !bin && <Button icon={<AppstoreOutlined />} onClick={() => navigate(`/k/${entity}`)}>{t('kanban')}</Button>}
+        {view.calendar && !bin && <Button icon={<CalendarOutlined />} onClick={() => navigate(`/c/${entity}`)}>{t('calendar')}</Button>}
         <Button icon={<RestOutlined />} type={bin ? 'primary' : 'default'} ghost={bin} onClick={() => set({ bin: bin ? null : '1' })}>{t('recycleBin')}</Button>
       </div>
       <Space wrap style={{ marginBottom: 8 }}>

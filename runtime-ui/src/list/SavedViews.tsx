@@ -10,7 +10,7 @@ import { DeleteOutlined, SaveOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, get, post } from '../api';
 import { useLang } from '../i18n';
-import type { Me } from '../meta';
+import { pick, type Me } from '../meta';
 import type { ListView } from '../views';
 
 export interface ViewState {
@@ -87,7 +87,7 @@ export function ViewPicker({ entity, lists, saved, value, onChange }: {
 
 /** "Save view as…": stores the list's current state under a name. */
 export function SaveViewButton({ entity, me, state, onSaved }: { entity: string; me: Me; state: ViewState; onSaved(view: SavedView): void }) {
-  const { t } = useLang();
+  const { t, lang } = useLang();
   const { message } = App.useApp();
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
@@ -126,7 +126,7 @@ export function SaveViewButton({ entity, me, state, onSaved }: { entity: string;
           ]} />
         {scope === 'roles' && (
           <Select mode="multiple" aria-label={t('myRoles')} style={{ width: '100%', marginTop: 8 }} value={roles} onChange={setRoles}
-            options={me.roles.map((r) => ({ value: r, label: r }))} />
+            options={me.roles.map((r) => ({ value: r, label: pick(me.roleLabels?.[r], lang, r) }))} />
         )}
       </Modal>
     </>

@@ -7,7 +7,7 @@ import { serverNow } from '../api';
 import type { FieldInfo } from '../meta';
 import type { MessageKey } from '../i18n';
 
-export type Operator = 'contains' | 'equals' | 'notEquals' | 'oneOf' | 'gte' | 'lte' | 'between' | 'isEmpty' | 'isNotEmpty' | 'relative';
+export type Operator = 'containsMe' | 'contains' | 'equals' | 'notEquals' | 'oneOf' | 'gte' | 'lte' | 'between' | 'isEmpty' | 'isNotEmpty' | 'relative';
 export type Relative = 'today' | 'last7' | 'last30' | 'thisMonth' | 'thisYear';
 export interface Condition {
   field: string;
@@ -22,6 +22,7 @@ export function operatorsFor(field: FieldInfo): Operator[] {
   if (TEXT.includes(field.type)) return ['contains', 'equals', 'isEmpty', 'isNotEmpty'];
   if (field.type === 'picklist') return ['oneOf', 'isEmpty', 'isNotEmpty'];
   if (field.type === 'multipicklist') return ['contains', 'isEmpty'];
+  if (field.type === 'users') return ['containsMe', 'contains', 'oneOf', 'isEmpty'];
   if (NUMBER.includes(field.type) || field.type === 'formula') return ['equals', 'gte', 'lte', 'between', 'isEmpty', 'isNotEmpty'];
   if (field.type === 'date' || field.type === 'datetime') return ['relative', 'between', 'gte', 'lte', 'isEmpty', 'isNotEmpty'];
   if (field.type === 'boolean') return ['equals'];
@@ -29,7 +30,7 @@ export function operatorsFor(field: FieldInfo): Operator[] {
   return ['isEmpty', 'isNotEmpty'];
 }
 export const operatorLabel: Record<Operator, MessageKey> = {
-  contains: 'contains', equals: 'equals', notEquals: 'notEquals', oneOf: 'oneOf', gte: 'gte', lte: 'lte', between: 'between',
+  containsMe: 'includesMe', contains: 'contains', equals: 'equals', notEquals: 'notEquals', oneOf: 'oneOf', gte: 'gte', lte: 'lte', between: 'between',
   isEmpty: 'isEmpty', isNotEmpty: 'isNotEmpty', relative: 'period',
 };
 
@@ -56,6 +57,9 @@ export function toJsonLogic(conditions: Condition[], fields: Map<string, FieldIn
     const v = { var: c.field };
     const f = fields.get(c.field);
     switch (c.op) {
+      case 'containsMe':
+        // A users field listing the current user ($user.id is the server's: the filter stays "me" when shared).
+        return { in: [{ var: '$user.id' }, v] };
       case 'contains':
         return { in: [c.value, v] };
       case 'equals':
@@ -63,6 +67,8 @@ export function toJsonLogic(conditions: Condition[], fields: Map<string, FieldIn
       case 'notEquals':
         return { '!=': [v, c.value] };
       case 'oneOf':
+        // A users field shares a user with the chosen ones; any other field equals one of them.
+        if (f?.type === 'users') return { some: [v, { in: [{ var: '' }, c.value ?? []] }] };
         return { in: [v, c.value ?? []] };
       case 'gte':
         return { '>=': [v, c.value] };
@@ -87,4 +93,4 @@ export function toJsonLogic(conditions: Condition[], fields: Map<string, FieldIn
 }
 
 export const complete = (c: Condition) =>
-  c.op === 'isEmpty' || c.op === 'isNotEmpty' || (c.value !== undefined && c.value !== '' && !(Array.isArray(c.value) && (c.value.length === 0 || c.value.some((x) => x === undefined || x === null))));
+  c.op === 'isEmpty' || c.op === 'isNotEmpty' || c.op === 'containsMe' || (c.value !== undefined && c.value !== '' && !(Array.isArray(c.value) && (c.value.length === 0 || c.value.some((x) => x === undefined || x === null))));

@@ -52,7 +52,7 @@ function LayoutTemplate(props: ObjectFieldTemplateProps) {
     const grid = (
       <Row gutter={16}>
         {items.map((n) => {
-          const wide = ['textarea', 'json', 'multipicklist'].includes(props.registry.formContext.fields.get(n)?.type);
+          const wide = ['textarea', 'json', 'multipicklist', 'users'].includes(props.registry.formContext.fields.get(n)?.type);
           return (
             <Col key={n} xs={24} md={wide ? 24 : span}>
               {byName.get(n)!.content}

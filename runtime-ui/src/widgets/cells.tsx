@@ -69,6 +69,9 @@ registerWidget('reference', {
   },
 });
 registerWidget('user', { cell: (v) => (empty(v) ? null : <UserName id={String(v)} />) });
+registerWidget('users', {
+  cell: (v) => (empty(v) || !Array.isArray(v) ? null : v.map((id, i) => <span key={String(id)}>{i > 0 && '、'}<UserName id={String(id)} /></span>)),
+});
 
 /** A reference that came as an id (not expanded): its title read from the server. */
 function RefTitle({ entity, id, titleField }: { entity: string; id: string; titleField?: string | null }) {

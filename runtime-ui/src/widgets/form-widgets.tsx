@@ -13,6 +13,7 @@ import { useEntityLabels } from '../meta';
 import { registerWidget, widget } from './registry';
 import { ColorTag, titleOf } from './cells';
 import { useLang } from '../i18n';
+import { userName } from './user-name';
 
 const options = (props: WidgetProps) => (props.options ?? {}) as Record<string, any>;
 const aria = (props: WidgetProps) => ({ id: props.id, 'aria-label': props.label || props.name });
@@ -114,6 +115,33 @@ function Reference(props: WidgetProps) {
   );
 }
 
+/** Several users (a `users` field): searched on the server as the user types, chosen ones shown by name. */
+function Users(props: WidgetProps) {
+  const [search, setSearch] = useState('');
+  const value: string[] = Array.isArray(props.value) ? props.value : [];
+  const found = useQuery({
+    queryKey: ['users', search],
+    enabled: !props.readonly && !props.disabled,
+    queryFn: () => get(`/api/data/user${qs({ q: search || undefined, limit: 20, fields: 'display_name,username' })}`).then((r) => r.data as any[]),
+    staleTime: 10_000,
+  });
+  const chosen = useQuery({
+    queryKey: ['user-names', [...value].sort().join(',')],
+    enabled: value.length > 0,
+    queryFn: () => Promise.all(value.map((id) => userName(id).then((name) => [id, name ?? id.slice(0, 8)] as const))),
+    staleTime: 300_000,
+  });
+  if (props.readonly || props.disabled) return <ReadOnly {...props} />;
+  const names = new Map<string, string>(chosen.data ?? []);
+  const opts = (found.data ?? []).map((u) => ({ value: u.id as string, label: `${u.display_name} (${u.username})` }));
+  for (const id of value) if (!opts.some((o) => o.value === id)) opts.unshift({ value: id, label: names.get(id) ?? '…' });
+  return (
+    <Select {...aria(props)} mode="multiple" allowClear showSearch filterOption={false} onSearch={setSearch} value={value}
+      options={opts} loading={found.isFetching} onChange={(v) => props.onChange(v)}
+      status={props.rawErrors?.length ? 'error' : undefined} style={{ width: '100%' }} placeholder={props.placeholder} />
+  );
+}
+
 function DateWidget(props: WidgetProps) {
   const { lang } = useLang();
   if (props.readonly || props.disabled) return <ReadOnly {...props} />;
@@ -200,6 +228,7 @@ registerWidget('url', { form: textWidget('url') });
 registerWidget('picklist', { form: Picklist });
 registerWidget('multipicklist', { form: MultiPicklist });
 registerWidget('reference', { form: Reference });
+registerWidget('users', { form: Users });
 registerWidget('date', { form: DateWidget });
 registerWidget('datetime', { form: DateTimeWidget });
 registerWidget('integer', { form: numberWidget('integer') });
