@@ -11,6 +11,7 @@ import { rowsOf } from '../db/database.js';
 import type { ValueKind } from '../registry/value-kind.js';
 import { isTimeZone } from '../model/time-zone.js';
 import { columnRange } from '../model/formats.js';
+import { computedWidget } from '../registry/computed-widget.js';
 
 const label = (en: string, zh: string): LocalizedText => ({ en, 'zh-CN': zh });
 const int = (minimum = 0): JsonSchema => ({ type: 'integer', minimum });
@@ -443,7 +444,7 @@ const WIDGETS: Record<string, FieldTypeDefinition['form']> = {
   roles: () => ({ widget: 'multipicklist' }),
   users: () => ({ widget: 'users' }),
   autonumber: () => ({ widget: 'readonly' }),
-  formula: (f) => (f.dictionary ? { widget: 'picklist' } : { widget: 'readonly' }),
+  formula: (f) => (f.dictionary ? { widget: 'picklist' } : computedWidget(f.returns)),
   json: () => ({ widget: 'json' }),
 };
 

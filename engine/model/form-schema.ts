@@ -255,7 +255,8 @@ export function formSchema(
     }
     const placeholder = f.doc.placeholder as LocalizedText | undefined;
     uiSchema[f.name] = {
-      'ui:widget': f.readOnly ? 'readonly' : hint.widget,
+      // A computed field shows its value with the widget of what it returns (read-only: ¥, %, dates).
+      'ui:widget': f.readOnly && !f.type.form ? 'readonly' : hint.widget,
       ...(f.doc.help ? { 'ui:help': f.doc.help[lang] } : {}),
       ...(placeholder ? { 'ui:placeholder': placeholder[lang] } : {}),
       ...(isWritable(f) ? {} : { 'ui:readonly': true }),

@@ -11,6 +11,7 @@ import type { FieldTypeDefinition, FieldDoc } from '../registry/types.js';
 import type { ValueKind } from '../registry/value-kind.js';
 import type { AppModel } from '../model/compile.js';
 import { checkRule } from '../rules/check.js';
+import { computedWidget } from '../registry/computed-widget.js';
 import { rowsOf } from '../db/database.js';
 import { decodeValue } from '../data/records.js';
 import { aggregate, ROLLUP_OPS, type RollupDoc } from './aggregate.js';
@@ -33,6 +34,7 @@ const ROLLUP_SYSTEM_FIELDS = ['owner_id', 'created_by', 'created_at'];
 export const rollupFieldType: FieldTypeDefinition = {
   name: 'rollup',
   label: { en: 'Roll-up summary', 'zh-CN': '汇总' },
+  form: (f) => computedWidget(f.returns ?? (f.op === 'count' ? 'integer' : 'decimal')),
   options: {
     of: { type: 'string', maxLength: 63 },
     via: { type: 'string', maxLength: 63 },
