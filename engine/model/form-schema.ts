@@ -203,6 +203,70 @@ function labelChoices(schema: JsonSchema, mode: 'input' | 'read', lang: Lang, la
   return { ...rest, oneOf: choices };
 }
 
+/** What a caller may do with a child collection's records: null when they may not even read them. */
+export interface ChildAccess extends FieldAccess {
+  create: boolean;
+  update: boolean;
+  delete: boolean;
+}
+
+/**
+ * Each child collection as an array property of the create, update and read schemas: rows in the
+ * child's own create schema (without the reference to the parent, which the engine sets), plus `id`
+ * and `version` on update (an existing row), so a form shows the lines as an editable table. The
+ * server validates rows with the child's own validators; these are for forms and the OpenAPI document.
+ */
+export function addChildCollections(
+  model: AppModel,
+  entity: CompiledEntity,
+  lang: Lang | undefined,
+  schemas: RecordSchemas,
+  childAccess?: (child: CompiledEntity) => ChildAccess | null,
+) {
+  for (const c of entity.doc.children ?? []) {
+    const child = model.entity(c.entity);
+    if (!child) continue;
+    const rights = childAccess ? childAccess(child) : { readable: null, writable: null, create: true, update: true, delete: true };
+    if (!rights) continue;
+    const childSchemas = recordSchemas(child, lang ? { lang, labels: model, access: rights } : undefined);
+    const without = (schema: JsonSchema, extra: Record<string, JsonSchema> = {}): JsonSchema => {
+      const { [c.via]: _via, ...properties } = (schema.properties ?? {}) as Record<string, JsonSchema>;
+      if (c.position) delete properties[c.position];
+      delete properties.owner_id;
+      delete properties.version;
+      return {
+        ...schema,
+        properties: { ...extra, ...properties },
+        required: ((schema.required ?? []) as string[]).filter((n) => n !== c.via && n !== c.position),
+      };
+    };
+    const title = lang ? { title: c.label[lang] } : {};
+    const max = c.maxRows ?? 500;
+    const editable = rights.create || rights.update || rights.delete;
+    schemas.create.properties = {
+      ...(schemas.create.properties as object),
+      [c.name]: { type: 'array', ...title, maxItems: max, items: without(childSchemas.create), ...(rights.create ? {} : { readOnly: true }) },
+    };
+    schemas.patch.properties = {
+      ...(schemas.patch.properties as object),
+      [c.name]: {
+        type: 'array',
+        ...title,
+        maxItems: max,
+        items: without(
+          { ...childSchemas.create, required: [] },
+          { id: { type: 'string', format: 'uuid' }, version: { type: 'integer', minimum: 1 } },
+        ),
+        ...(editable ? {} : { readOnly: true }),
+      },
+    };
+    schemas.record.properties = {
+      ...(schemas.record.properties as object),
+      [c.name]: { type: 'array', ...title, readOnly: true, items: childSchemas.record },
+    };
+  }
+}
+
 /** A form description of one field (the `fields` list of GET /api/meta/forms/:entity). */
 export interface FormField {
   name: string;
@@ -238,8 +302,11 @@ export function formSchema(
   entity: CompiledEntity,
   lang: Lang,
   access: FieldAccess = { readable: null, writable: null },
+  /** The caller's rights on a child collection's entity (omitted: every field, every action). */
+  childAccess?: (child: CompiledEntity) => ChildAccess | null,
 ): FormSchema {
   const schemas = recordSchemas(entity, { lang, labels: model, access });
+  addChildCollections(model, entity, lang, schemas, childAccess);
   const shown = entity.fields.filter((f) => readable(access, f.name));
   const isWritable = (f: CompiledField) => !f.readOnly && writable(access, f.name) && !entity.workflowFields.has(f.name);
 

@@ -23,13 +23,17 @@ import {
 } from '../pipeline.js';
 import { toColumnValues, toRecord } from '../records.js';
 import type { DataService } from '../service.js';
+import { findActive } from '../find.js';
+import { readChildren, splitChildren, writeChildren } from './children.js';
 
 export async function create(data: DataService, ctx: OperationContext, entityName: string, body: unknown, outer?: Db, depth = 0) {
   // resolve, authorize
   const { entity, guard } = resolve(data, ctx, entityName);
   guard.assertCan(entity, 'create');
   const bulk = Array.isArray(body);
-  const items = (bulk ? (body as unknown[]) : [body]).map((item) => normalizeInput(entity, item));
+  // Declared child collections (quote lines) are written after the records, in their transaction.
+  const split = (bulk ? (body as unknown[]) : [body]).map((item) => splitChildren(entity, item, ctx.lang));
+  const items = split.map((s) => normalizeInput(entity, s.own));
   if (!bulk && !isPlainObject(body))
     throw badRequest('invalid_body', 'The body must be a JSON object (or an array of objects for a bulk create)');
   if (bulk && (items.length === 0 || items.length > MAX_BULK))
@@ -90,11 +94,23 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
       })),
     );
     await data.hooks.afterCreate(tx, ctx, entity, out, depth);
+    if (split.some((s) => s.children.size)) {
+      for (const [i, r] of out.entries()) {
+        if (!split[i].children.size) continue;
+        await writeChildren(data, ctx, tx, entity, r.id as string, split[i].children, true, bulk ? pointer(i) : '', depth);
+        // The children's roll-ups (the quote's total) and the formulas over them changed the record.
+        out[i] = await findActive(data.database, tx, entity, r.id as string, undefined);
+      }
+    }
     return out;
   });
-  if (!outer) data.hooks.afterCommit(entity.name);
+  if (!outer) {
+    data.hooks.afterCommit(entity.name);
+    for (const c of new Set(split.flatMap((s) => [...s.children.keys()].map((k) => k.entity)))) data.hooks.afterCommit(c);
+  }
   // shape
   guard.strip(entity, created);
+  if (entity.doc.children?.length && !bulk) await readChildren(data, ctx, entity, created);
   return bulk ? created : created[0];
 }
 
