@@ -34,8 +34,16 @@ const billEntity = {
     { name: 'title', type: 'text', label: L('Title', '标题'), required: true },
     { name: 'total', type: 'rollup', label: L('Total', '合计'), of: 'bill_line', via: 'bill', op: 'sum', field: 'amount', returns: 'currency' },
     { name: 'line_count', type: 'rollup', label: L('Lines', '行数'), of: 'bill_line', via: 'bill', op: 'count' },
+    { name: 'revision', type: 'integer', label: L('Revision', '版本号'), default: 1, min: 1 },
+    { name: 'previous', type: 'reference', to: 'bill', label: L('Previous revision', '上一版本') },
+    { name: 'note', type: 'text', label: L('Note', '备注') },
   ],
   children: [{ name: 'lines', entity: 'bill_line', via: 'bill', label: L('Lines', '明细'), position: 'line_no' }],
+  copy: {
+    set: { revision: { '+': [{ var: 'revision' }, 1] }, previous: { var: 'id' } },
+    reset: ['note'],
+    label: L('New revision', '新版本'),
+  },
 };
 const clerk = {
   kind: 'role',
@@ -179,6 +187,48 @@ describe.each(drivers)('child collections on %s', (driver) => {
     const own = await e.callAs(clerkToken, 'POST', '/api/data/bill', { title: '文员的单据' });
     expect(own.status).toBe(201);
     expect(own.body.data.lines).toEqual([]);
+  });
+
+  it('copies a record with its lines in one transaction: computed fields, reset fields, overrides', async () => {
+    const bill = (
+      await e.call('POST', '/api/data/bill', {
+        title: '报价 v1',
+        note: '首版',
+        lines: [
+          { item: 'a', quantity: 2, price: 10 },
+          { item: 'b', quantity: 1, price: 5 },
+        ],
+      })
+    ).body.data;
+    const res = await e.call('POST', `/api/data/bill/${bill.id}/copy`, { title: '报价 v2' });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.data).toMatchObject({ title: '报价 v2', revision: 2, previous: bill.id, note: null, total: 25, line_count: 2 });
+    expect(res.body.data.lines.map((l: any) => [l.line_no, l.item, l.amount])).toEqual([
+      [1, 'a', 20],
+      [2, 'b', 5],
+    ]);
+    expect(res.body.data.lines.every((l: any) => !bill.lines.some((o: any) => o.id === l.id))).toBe(true);
+    // The original is untouched; copying the copy counts on.
+    expect((await e.call('GET', `/api/data/bill/${bill.id}`)).body.data).toMatchObject({ revision: 1, line_count: 2 });
+    const third = await e.call('POST', `/api/data/bill/${res.body.data.id}/copy`);
+    expect(third.body.data).toMatchObject({ title: '报价 v2', revision: 3, previous: res.body.data.id });
+
+    // An override that does not fit is a 422 and nothing is written.
+    const bills = await count('bill');
+    const bad = await e.call('POST', `/api/data/bill/${bill.id}/copy`, { revision: 0 });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.details.map((d: any) => d.path)).toContain('/revision');
+    expect(await count('bill')).toBe(bills);
+    // Copying needs the create right on the record and its rows; an entity without `copy` is refused.
+    const denied = await e.callAs(clerkToken, 'POST', `/api/data/bill/${bill.id}/copy`);
+    expect(denied.status).toBe(403);
+    expect(await count('bill')).toBe(bills);
+    expect((await e.call('POST', `/api/data/bill_line/${bill.lines[0].id}/copy`)).status).toBe(400);
+    expect((await e.call('POST', `/api/data/bill/00000000-0000-7000-8000-000000000000/copy`)).status).toBe(404);
+    const openapi = (await e.call('GET', '/api/openapi.json')).body;
+    expect(openapi.paths['/api/data/bill/{id}/copy']).toBeDefined();
+    expect(openapi.paths['/api/data/bill_line/{id}/copy']).toBeUndefined();
+    expect(openapi.components.schemas.BillCreate.properties.lines.type).toBe('array');
   });
 
   it('describes the collection in the forms and checks the declaration at deploy', async () => {
