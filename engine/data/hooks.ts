@@ -15,6 +15,8 @@ type Row = Record<string, unknown>;
 export const HOOK_ORDER = {
   /** Automations of the change (engine/automations/on-change.ts): first, as they always ran. */
   automations: 0,
+  /** Formulas reading through a reference (engine/rollup/reference-formulas.ts): the dependents of a changed record. */
+  referenceFormulas: 4,
   /** Roll-ups (engine/rollup/hook.ts): the parents of changed children recomputed before anyone reads them. */
   rollups: 5,
   /** Workflows: a related record created or changed (a milestone task) may complete its parent's stage. */

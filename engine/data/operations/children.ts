@@ -2,7 +2,7 @@
  * Child collections (Frappe's child tables, Salesforce's master-detail): an entity declares
  * `children: [{ name: "lines", entity: "quote_line", via: "quote" }]` and its create and update accept
  * `lines: [...]`, written in the record's own transaction through the ordinary operations of the child
- * (permissions, validation, formulas, roll-ups, audit, automations): a row with an `id` updates that
+ * (permissions, validation, formulas, roll-ups, audit, automations; called through the DataService): a row with an `id` updates that
  * child, a row without one creates a child, and the record's live children missing from the array go to
  * the recycle bin. An error in a row names it (`/lines/2/quantity`) and nothing is written.
  */
@@ -20,9 +20,6 @@ import { decodeRows } from '../records.js';
 import { selectFrom } from '../query.js';
 import { sql } from 'drizzle-orm';
 import type { DataService } from '../service.js';
-import { create } from './create.js';
-import { remove } from './remove.js';
-import { update } from './update.js';
 
 type Row = Record<string, unknown>;
 /** Rows one collection takes in one write, unless the declaration says fewer. */
@@ -119,7 +116,7 @@ export async function writeChildren(
     for (const id of existing.keys()) {
       if (seen.has(id)) continue;
       try {
-        await remove(data, ctx, child.name, id, undefined, tx);
+        await data.remove(ctx, child.name, id, undefined, tx);
       } catch (e) {
         throw underRow(e, (p) => at() + p);
       }
@@ -132,7 +129,7 @@ export async function writeChildren(
       const differs = Object.entries(changes).some(([k, v]) => JSON.stringify(v ?? null) !== JSON.stringify(current[k] ?? null));
       if (!differs && (version === undefined || version === current.version)) continue;
       try {
-        await update(data, ctx, child.name, id as string, { ...changes, version: version ?? current.version }, undefined, undefined, tx);
+        await data.update(ctx, child.name, id as string, { ...changes, version: version ?? current.version }, undefined, undefined, tx);
       } catch (e) {
         throw underRow(e, (p) => at(i) + p);
       }
@@ -141,8 +138,7 @@ export async function writeChildren(
     const fresh = cleaned.flatMap((r, i) => (r.id === undefined ? [{ row: { ...r, [c.via]: parentId }, i }] : []));
     if (fresh.length) {
       try {
-        await create(
-          data,
+        await data.create(
           ctx,
           child.name,
           fresh.map((f) => f.row),

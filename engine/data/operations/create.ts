@@ -24,6 +24,7 @@ import {
 import { toColumnValues, toRecord } from '../records.js';
 import type { DataService } from '../service.js';
 import { findActive } from '../find.js';
+import { snapshotDefaults } from '../reference-values.js';
 import { readChildren, splitChildren, writeChildren } from './children.js';
 
 export async function create(data: DataService, ctx: OperationContext, entityName: string, body: unknown, outer?: Db, depth = 0) {
@@ -57,7 +58,8 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
       record.created_by = record.updated_by = guard.userId;
       // Formulas may read the creation time (a service ticket's deadline counts from it).
       record.created_at = record.updated_at = now.toISOString();
-      // compute, then the rules over the computed record
+      // snapshots (defaultFrom: the product's list price), compute, then the rules over the computed record
+      await snapshotDefaults(tx, data.model(), entity, record);
       await compute(tx, entity, 'create', record, now, false, data.model(), ctx.lang);
       errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang, bulk ? pointer(i) : ''));
       records.push(record);

@@ -12,6 +12,7 @@ import { diff, writeAudit, type AuditEntry } from '../../audit/log.js';
 import type { OperationContext } from '../context.js';
 import { findActive, findWithRights } from '../find.js';
 import { readChildren, splitChildren, writeChildren } from './children.js';
+import { snapshotDefaults } from '../reference-values.js';
 import {
   assertAssignable,
   compute,
@@ -116,6 +117,8 @@ export async function applyUpdate(
   // compute, validate
   const errors: ErrorDetail[] = [];
   const now = new Date();
+  // A reference moved to another record takes its defaultFrom snapshots again (unless sent).
+  Object.assign(changes, await snapshotDefaults(tx, data.model(), entity, { ...current, ...changes }, current));
   const record = { ...current, ...changes };
   const computed = await compute(tx, entity, 'update', record, now, false, data.model(), ctx.lang);
   errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang));

@@ -13,6 +13,7 @@ import type {
   RegistryView,
 } from '../../registry/types.js';
 import { checkRule } from '../../rules/check.js';
+import { checkPath } from '../reference-paths.js';
 import { createAjv } from '../ajv.js';
 import { SYSTEM_FIELDS } from '../system-fields.js';
 import { duplicates, fieldTypeContext } from './field.js';
@@ -105,7 +106,7 @@ function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView
   }
   const names = entity.fields.map((f) => f.name);
   const fieldNames = new Set(names);
-  const ctx = { ...fieldTypeContext(all), fieldNames };
+  const ctx = { ...fieldTypeContext(all), fieldNames, fields: entity.fields };
 
   for (const name of duplicates(names)) {
     errors.push({
@@ -132,6 +133,14 @@ function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView
         code: 'invalid_option',
         message: `A ${field.type} field is computed: it cannot be required or have a default`,
       });
+    }
+    if (field.defaultFrom !== undefined) {
+      if (type.readOnly || field.default !== undefined)
+        errors.push({ path: at('/defaultFrom'), code: 'invalid_option', message: 'defaultFrom is for a writable field without a default' });
+      const first = String(field.defaultFrom).split('.')[0];
+      if (entity.fields.find((f) => f.name === first)?.type !== 'reference')
+        errors.push({ path: at('/defaultFrom'), code: 'invalid_path', message: `"${first}" is not a reference field of ${entity.name}` });
+      else errors.push(...checkPath(String(field.defaultFrom), entity.fields, ctx, at('/defaultFrom')));
     }
     if (field.searchable && !type.textual) {
       errors.push({
