@@ -49,10 +49,13 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
     const errors: ErrorDetail[] = [];
     const now = new Date();
     const records: Record<string, unknown>[] = [];
+    // Ids of one create ascend in the order of the items (a v7 id's random part would not), so rows
+    // written together — the lines of a quote — read back in the order they were sent.
+    const ids = items.map(() => uuidv7(now.getTime())).sort();
     for (const [i, item] of items.entries()) {
       const record: Record<string, unknown> = { ...defaults(entity), ...(item as Record<string, unknown>) };
       errors.push(...initialState(entity, record, bulk ? pointer(i) : '', Boolean(ctx.privileged)));
-      record.id = uuidv7(now.getTime());
+      record.id = ids[i];
       // Owner defaults to the creator; an explicit null makes an unowned record (a lead pool).
       if (!('owner_id' in (item as object))) record.owner_id = guard.userId;
       record.created_by = record.updated_by = guard.userId;
@@ -95,7 +98,7 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
         snapshot: r,
       })),
     );
-    await data.hooks.afterCreate(tx, ctx, entity, out, depth);
+    await data.hooks.afterCreate(tx, ctx, entity, out, depth, bulk);
     if (split.some((s) => s.children.size)) {
       for (const [i, r] of out.entries()) {
         if (!split[i].children.size) continue;
