@@ -229,6 +229,13 @@ export function addChildCollections(
     const rights = childAccess ? childAccess(child) : { readable: null, writable: null, create: true, update: true, delete: true };
     if (!rights) continue;
     const childSchemas = recordSchemas(child, lang ? { lang, labels: model, access: rights } : undefined);
+    // Computed fields of a row are shown, read-only (a row read back carries them; the server ignores them).
+    const recordProperties = (childSchemas.record.properties ?? {}) as Record<string, JsonSchema>;
+    const computed = Object.fromEntries(
+      child.fields
+        .filter((f) => f.readOnly && recordProperties[f.name])
+        .map((f) => [f.name, { ...recordProperties[f.name], readOnly: true }]),
+    );
     const without = (schema: JsonSchema, extra: Record<string, JsonSchema> = {}): JsonSchema => {
       const { [c.via]: _via, ...properties } = (schema.properties ?? {}) as Record<string, JsonSchema>;
       if (c.position) delete properties[c.position];
@@ -236,7 +243,9 @@ export function addChildCollections(
       delete properties.version;
       return {
         ...schema,
-        properties: { ...extra, ...properties },
+        // System columns of a row read back may be sent again: they are ignored, not refused.
+        additionalProperties: true,
+        properties: { ...extra, ...properties, ...computed },
         required: ((schema.required ?? []) as string[]).filter((n) => n !== c.via && n !== c.position),
       };
     };
@@ -284,12 +293,22 @@ export interface FormField {
 }
 
 export interface FormSchema {
-  entity: { name: string; label: string; titleField: string | null; workflow: string | null; approval: string | null };
+  entity: {
+    name: string;
+    label: string;
+    titleField: string | null;
+    workflow: string | null;
+    approval: string | null;
+    /** The copy button's label when the entity declares `copy` (POST …/:id/copy). */
+    copy: string | null;
+  };
   create: JsonSchema;
   update: JsonSchema;
   read: JsonSchema;
   uiSchema: Record<string, unknown>;
   fields: FormField[];
+  /** Child collections edited with the record (their rows' fields), in declaration order. */
+  children: { name: string; label: string; entity: string; fields: FormField[] }[];
   rules: { name: string; field: string | null; when: unknown; assert: unknown; message: string }[];
 }
 
@@ -326,6 +345,31 @@ export function formSchema(
       ...(isWritable(f) ? {} : { 'ui:readonly': true }),
       ...(Object.keys(options).length ? { 'ui:options': options } : {}),
     };
+  }
+
+  // Child collections: their rows' widgets (a product picker in a quote line), id and version kept but hidden.
+  const children: FormSchema['children'] = [];
+  for (const c of entity.doc.children ?? []) {
+    const child = model.entity(c.entity);
+    if (!child || !(schemas.create.properties as Record<string, unknown> | undefined)?.[c.name]) continue;
+    const rights = childAccess?.(child);
+    const childForm = formSchema(model, child, lang, rights ?? undefined);
+    const { 'ui:order': order, ...rowUi } = childForm.uiSchema as Record<string, unknown> & { 'ui:order': string[] };
+    uiSchema[c.name] = {
+      'ui:options': { orderable: false, entity: c.entity },
+      items: {
+        ...rowUi,
+        'ui:order': order.filter((n) => n !== c.via && n !== c.position),
+        id: { 'ui:widget': 'hidden' },
+        version: { 'ui:widget': 'hidden' },
+      },
+    };
+    children.push({
+      name: c.name,
+      label: c.label[lang],
+      entity: c.entity,
+      fields: childForm.fields.filter((f) => f.name !== c.via && f.name !== c.position),
+    });
   }
 
   const fields: FormField[] = shown.map((f) => {
@@ -381,12 +425,14 @@ export function formSchema(
       titleField: entity.titleField ?? null,
       workflow: entity.workflows[0]?.doc.name ?? null,
       approval: approval ?? null,
+      copy: entity.doc.copy ? (entity.doc.copy.label?.[lang] ?? (lang === 'zh-CN' ? '复制' : 'Copy')) : null,
     },
     create: schemas.create,
     update: schemas.patch,
     read: schemas.record,
     uiSchema,
     fields,
+    children,
     rules,
   };
 }
