@@ -241,11 +241,14 @@ export function addChildCollections(
       if (c.position) delete properties[c.position];
       delete properties.owner_id;
       delete properties.version;
+      // System columns of a row read back may be sent again: they are ignored, not refused (no
+      // additionalProperties: false). A row is compact: no help texts (the child's own form has them).
+      const { additionalProperties: _closed, ...open } = schema;
+      const all: Record<string, JsonSchema> = { ...extra, ...properties, ...computed };
+      for (const [name, p] of Object.entries(all)) if (p.description) all[name] = { ...p, description: undefined };
       return {
-        ...schema,
-        // System columns of a row read back may be sent again: they are ignored, not refused.
-        additionalProperties: true,
-        properties: { ...extra, ...properties, ...computed },
+        ...open,
+        properties: JSON.parse(JSON.stringify(all)) as Record<string, JsonSchema>,
         required: ((schema.required ?? []) as string[]).filter((n) => n !== c.via && n !== c.position),
       };
     };
@@ -355,8 +358,13 @@ export function formSchema(
     const rights = childAccess?.(child);
     const childForm = formSchema(model, child, lang, rights ?? undefined);
     const { 'ui:order': order, ...rowUi } = childForm.uiSchema as Record<string, unknown> & { 'ui:order': string[] };
+    for (const [name, entry] of Object.entries(rowUi))
+      if (entry && typeof entry === 'object' && 'ui:help' in entry) {
+        const { 'ui:help': _help, ...rest } = entry as Record<string, unknown>;
+        rowUi[name] = rest;
+      }
     uiSchema[c.name] = {
-      'ui:options': { orderable: false, entity: c.entity },
+      'ui:options': { orderable: false, entity: c.entity, label: false },
       items: {
         ...rowUi,
         'ui:order': order.filter((n) => n !== c.via && n !== c.position),

@@ -57,6 +57,8 @@ describe.each(drivers)('quote lines in the record page in Chromium on %s', (driv
     await page.getByText('报价明细').first().waitFor();
     await poll(() => page.locator('.mc-child-row').count()).toBe(2);
     if (driver === 'pglite') await shot(page, 'quote-lines');
+    await page.locator('.mc-child-row').first().scrollIntoViewIfNeeded();
+    if (driver === 'pglite') await shot(page, 'quote-lines-rows');
     await page.locator('#root_lines_0_quantity').fill('3');
     await page.getByTestId('save').click();
     await poll(async () => (await org.as('rep_east', 'GET', `/api/data/quote/${quote.id}`)).body.data.lines_total).toBe(395000);
