@@ -115,7 +115,9 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
   }
   // shape
   guard.strip(entity, created);
-  if (entity.doc.children?.length && !bulk) await readChildren(data, ctx, entity, created);
+  // Inside an outer transaction (an automation's create_record) nobody reads the answer's children, and the
+  // connection is the transaction's (PGlite has only one).
+  if (entity.doc.children?.length && !bulk && !outer) await readChildren(data, ctx, entity, created);
   return bulk ? created : created[0];
 }
 

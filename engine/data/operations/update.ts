@@ -94,7 +94,7 @@ export async function update(
     for (const c of children.keys()) data.hooks.afterCommit(c.entity);
   }
   const [shaped] = guard.strip(entity, [updated]);
-  if (entity.doc.children?.length) await readChildren(data, ctx, entity, [shaped]);
+  if (entity.doc.children?.length && !outer) await readChildren(data, ctx, entity, [shaped]);
   return shaped;
 }
 
