@@ -119,7 +119,13 @@ export class RecordHooks {
           } catch (e) {
             if (!bulk || !(e instanceof AppError)) throw e;
             const details = e.details.length ? e.details : [{ path: '', code: e.code, message: e.message }];
-            throw new AppError(e.status, e.code, e.message, details.map((d) => ({ ...d, path: `/${i}${d.path}` })), e.headers);
+            throw new AppError(
+              e.status,
+              e.code,
+              e.message,
+              details.map((d) => ({ ...d, path: `/${i}${d.path}` })),
+              e.headers,
+            );
           }
         }
     }

@@ -226,7 +226,9 @@ export function addChildCollections(
   for (const c of entity.doc.children ?? []) {
     const child = model.entity(c.entity);
     if (!child) continue;
-    const rights = childAccess ? childAccess(child) : { readable: null, writable: null, create: true, update: true, delete: true };
+    const rights = childAccess
+      ? childAccess(child)
+      : { readable: null, writable: null, create: true, update: true, delete: true };
     if (!rights) continue;
     const childSchemas = recordSchemas(child, lang ? { lang, labels: model, access: rights } : undefined);
     // Computed fields of a row are shown, read-only (a row read back carries them; the server ignores them).
@@ -257,7 +259,13 @@ export function addChildCollections(
     const editable = rights.create || rights.update || rights.delete;
     schemas.create.properties = {
       ...(schemas.create.properties as object),
-      [c.name]: { type: 'array', ...title, maxItems: max, items: without(childSchemas.create), ...(rights.create ? {} : { readOnly: true }) },
+      [c.name]: {
+        type: 'array',
+        ...title,
+        maxItems: max,
+        items: without(childSchemas.create),
+        ...(rights.create ? {} : { readOnly: true }),
+      },
     };
     schemas.patch.properties = {
       ...(schemas.patch.properties as object),

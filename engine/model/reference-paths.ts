@@ -36,7 +36,9 @@ export function checkPath(path: string, fields: FieldDoc[], ctx: FieldTypeContex
       return fail(`no item of the dictionary "${String(field.dictionary)}" has the attribute "${second}"`);
     return [];
   }
-  return fail(`only a reference (to a field of its record) or a picklist (to an item attribute) can be followed, not a ${field.type} field`);
+  return fail(
+    `only a reference (to a field of its record) or a picklist (to an item attribute) can be followed, not a ${field.type} field`,
+  );
 }
 
 /** The fields each reference path reads, grouped by the reference: { product: ['list_price', 'cost'] }. */
@@ -51,4 +53,3 @@ export function groupPaths(paths: Iterable<string>): Map<string, string[]> {
   }
   return out;
 }
-

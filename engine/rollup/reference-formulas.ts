@@ -87,7 +87,15 @@ async function recomputeDependents(data: DataService, tx: Db, d: Dependent, id: 
     for (const row of rows) {
       const next = { ...row };
       for (const f of formulas) {
-        const value = await f.type.onWrite!({ field: f.doc, entity: entity.name, operation: 'update', record: next, tx, now, model });
+        const value = await f.type.onWrite!({
+          field: f.doc,
+          entity: entity.name,
+          operation: 'update',
+          record: next,
+          tx,
+          now,
+          model,
+        });
         if (value !== undefined) next[f.name] = value;
       }
       const set = formulas.filter((f) => JSON.stringify(next[f.name] ?? null) !== JSON.stringify(row[f.name] ?? null));

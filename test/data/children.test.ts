@@ -32,7 +32,16 @@ const billEntity = {
   label: L('Bill', '单据'),
   fields: [
     { name: 'title', type: 'text', label: L('Title', '标题'), required: true },
-    { name: 'total', type: 'rollup', label: L('Total', '合计'), of: 'bill_line', via: 'bill', op: 'sum', field: 'amount', returns: 'currency' },
+    {
+      name: 'total',
+      type: 'rollup',
+      label: L('Total', '合计'),
+      of: 'bill_line',
+      via: 'bill',
+      op: 'sum',
+      field: 'amount',
+      returns: 'currency',
+    },
     { name: 'line_count', type: 'rollup', label: L('Lines', '行数'), of: 'bill_line', via: 'bill', op: 'count' },
     { name: 'revision', type: 'integer', label: L('Revision', '版本号'), default: 1, min: 1 },
     { name: 'previous', type: 'reference', to: 'bill', label: L('Previous revision', '上一版本') },
@@ -62,13 +71,17 @@ describe.each(drivers)('child collections on %s', (driver) => {
     e = await startEngine(driver);
     const res = await e.call('POST', '/api/meta/deploy', { documents: [billEntity, lineEntity, clerk] });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    const user = await e.createUser({ username: 'clerk', display_name: '文员', roles: ['bill_clerk'], password: 'clerk-password-1' });
+    const user = await e.createUser({
+      username: 'clerk',
+      display_name: '文员',
+      roles: ['bill_clerk'],
+      password: 'clerk-password-1',
+    });
     clerkToken = await e.login('clerk', user.password);
   });
   afterAll(() => e?.stop());
 
-  const count = async (entity: string) =>
-    (await e.call('GET', `/api/data/${entity}?count=true&limit=1`)).body.total as number;
+  const count = async (entity: string) => (await e.call('GET', `/api/data/${entity}?count=true&limit=1`)).body.total as number;
 
   it('creates a record with its lines in one write; the roll-ups are in the answer and GET returns the lines in order', async () => {
     const res = await e.call('POST', '/api/data/bill', {
@@ -119,7 +132,10 @@ describe.each(drivers)('child collections on %s', (driver) => {
     expect(history.map((h: any) => h.action)).toEqual(expect.arrayContaining(['create', 'update']));
     // Unchanged rows are not written again (a moved row is: its position changed).
     expect((await e.call('GET', `/api/data/bill_line/${a.id}`)).body.data).toMatchObject({ version: 2, line_no: 2 });
-    const same = await e.call('PATCH', `/api/data/bill/${bill.id}`, { version: res.body.data.version, lines: res.body.data.lines });
+    const same = await e.call('PATCH', `/api/data/bill/${bill.id}`, {
+      version: res.body.data.version,
+      lines: res.body.data.lines,
+    });
     expect(same.status).toBe(200);
     expect(same.body.data.lines.map((l: any) => l.version)).toEqual(res.body.data.lines.map((l: any) => l.version));
     // An empty array removes every line.
@@ -179,7 +195,10 @@ describe.each(drivers)('child collections on %s', (driver) => {
 
   it("goes through the child's permissions: a clerk who may not create lines is refused, and nothing is written", async () => {
     const bills = await count('bill');
-    const res = await e.callAs(clerkToken, 'POST', '/api/data/bill', { title: '文员的单据', lines: [{ item: 'x', quantity: 1 }] });
+    const res = await e.callAs(clerkToken, 'POST', '/api/data/bill', {
+      title: '文员的单据',
+      lines: [{ item: 'x', quantity: 1 }],
+    });
     expect(res.status).toBe(403);
     expect(res.body.error.details[0].path).toMatch(/^\/lines/);
     expect(await count('bill')).toBe(bills);
@@ -202,7 +221,14 @@ describe.each(drivers)('child collections on %s', (driver) => {
     ).body.data;
     const res = await e.call('POST', `/api/data/bill/${bill.id}/copy`, { title: '报价 v2' });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body.data).toMatchObject({ title: '报价 v2', revision: 2, previous: bill.id, note: null, total: 25, line_count: 2 });
+    expect(res.body.data).toMatchObject({
+      title: '报价 v2',
+      revision: 2,
+      previous: bill.id,
+      note: null,
+      total: 25,
+      line_count: 2,
+    });
     expect(res.body.data.lines.map((l: any) => [l.line_no, l.item, l.amount])).toEqual([
       [1, 'a', 20],
       [2, 'b', 5],
@@ -234,7 +260,9 @@ describe.each(drivers)('child collections on %s', (driver) => {
   it('describes the collection in the forms and checks the declaration at deploy', async () => {
     const form = (await e.call('GET', '/api/meta/forms/bill?lang=zh-CN')).body.data;
     expect(form.create.properties.lines).toMatchObject({ type: 'array', title: '明细' });
-    expect(Object.keys(form.create.properties.lines.items.properties)).toEqual(expect.arrayContaining(['item', 'quantity', 'price']));
+    expect(Object.keys(form.create.properties.lines.items.properties)).toEqual(
+      expect.arrayContaining(['item', 'quantity', 'price']),
+    );
     expect(form.create.properties.lines.items.properties.bill).toBeUndefined();
     expect(form.update.properties.lines.items.properties.id).toBeDefined();
 

@@ -29,8 +29,26 @@ const order = {
   label: L('Order', '订单'),
   fields: [
     { name: 'title', type: 'text', label: L('Title', '标题') },
-    { name: 'list_total', type: 'rollup', label: L('List total', '原价合计'), of: 'prow', via: 'porder', op: 'sum', field: 'list_amount', returns: 'currency' },
-    { name: 'total', type: 'rollup', label: L('Total', '合计'), of: 'prow', via: 'porder', op: 'sum', field: 'amount', returns: 'currency' },
+    {
+      name: 'list_total',
+      type: 'rollup',
+      label: L('List total', '原价合计'),
+      of: 'prow',
+      via: 'porder',
+      op: 'sum',
+      field: 'list_amount',
+      returns: 'currency',
+    },
+    {
+      name: 'total',
+      type: 'rollup',
+      label: L('Total', '合计'),
+      of: 'prow',
+      via: 'porder',
+      op: 'sum',
+      field: 'amount',
+      returns: 'currency',
+    },
   ],
 };
 const row = {
@@ -51,8 +69,20 @@ const row = {
       label: L('At list price', '按标准价'),
       expr: { '*': [{ var: 'quantity' }, { var: 'part.price' }] },
     },
-    { name: 'amount', type: 'formula', returns: 'currency', label: L('Amount', '金额'), expr: { '*': [{ var: 'quantity' }, { var: 'unit_price' }] } },
-    { name: 'score', type: 'formula', returns: 'decimal', label: L('Score', '得分'), expr: { '*': [{ var: 'grade.weight' }, 100] } },
+    {
+      name: 'amount',
+      type: 'formula',
+      returns: 'currency',
+      label: L('Amount', '金额'),
+      expr: { '*': [{ var: 'quantity' }, { var: 'unit_price' }] },
+    },
+    {
+      name: 'score',
+      type: 'formula',
+      returns: 'decimal',
+      label: L('Score', '得分'),
+      expr: { '*': [{ var: 'grade.weight' }, 100] },
+    },
   ],
 };
 

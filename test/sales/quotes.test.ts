@@ -22,10 +22,17 @@ describe.each(drivers)('quotes, decision chain and competitors (sales sample) on
     expect(products.status, JSON.stringify(products.body)).toBe(201);
     [erp, server] = products.body.data;
     opportunity = (
-      await o.as('rep_east', 'POST', '/api/data/opportunity', { title: '报价商机', account: o.accounts.rep_east.id, amount: 300000 })
+      await o.as('rep_east', 'POST', '/api/data/opportunity', {
+        title: '报价商机',
+        account: o.accounts.rep_east.id,
+        amount: 300000,
+      })
     ).body.data;
     // The director gives rep_east price level 3: at least 90 % of the list price.
-    const authority = await o.as('director', 'POST', '/api/data/price_authority', { user: o.ids.rep_east, price_level: 'level_3' });
+    const authority = await o.as('director', 'POST', '/api/data/price_authority', {
+      user: o.ids.rep_east,
+      price_level: 'level_3',
+    });
     expect(authority.status, JSON.stringify(authority.body)).toBe(201);
     expect(authority.body.data.factor).toBe(0.9);
   }, 90_000);
@@ -47,12 +54,21 @@ describe.each(drivers)('quotes, decision chain and competitors (sales sample) on
       [1, '套', 100000, 95000, 190000, 55000, 80000],
       [2, '台', 50000, 50000, 50000, 40000, 10000],
     ]);
-    expect(q).toMatchObject({ version_no: 1, line_count: 2, lines_total: 240000, cost_total: 150000, quoted_amount: 240000, gross_margin: 90000 });
+    expect(q).toMatchObject({
+      version_no: 1,
+      line_count: 2,
+      lines_total: 240000,
+      cost_total: 150000,
+      quoted_amount: 240000,
+      gross_margin: 90000,
+    });
     expect(q.margin_rate).toBe(37.5);
 
     // The catalogue changes: the quoted prices stay (snapshots), the unit of sale follows (a formula).
     const p = (await o.e.call('GET', `/api/data/product/${erp.id}`)).body.data;
-    expect((await o.e.call('PATCH', `/api/data/product/${erp.id}`, { version: p.version, list_price: 120000, unit: '套件' })).status).toBe(200);
+    expect(
+      (await o.e.call('PATCH', `/api/data/product/${erp.id}`, { version: p.version, list_price: 120000, unit: '套件' })).status,
+    ).toBe(200);
     const after = (await o.as('rep_east', 'GET', `/api/data/quote/${q.id}`)).body.data;
     expect(after.lines[0]).toMatchObject({ unit: '套件', unit_price: 100000, amount: 190000 });
     expect(after.lines_total).toBe(240000);
@@ -67,7 +83,13 @@ describe.each(drivers)('quotes, decision chain and competitors (sales sample) on
       'rep_east',
       'POST',
       '/api/data/quote',
-      { opportunity: opportunity.id, lines: [{ product: erp.id, quantity: 1 }, { product: server.id, quantity: 1, discount: 12 }] },
+      {
+        opportunity: opportunity.id,
+        lines: [
+          { product: erp.id, quantity: 1 },
+          { product: server.id, quantity: 1, discount: 12 },
+        ],
+      },
       { 'accept-language': 'zh-CN' },
     );
     expect(level.status).toBe(409);
@@ -94,13 +116,20 @@ describe.each(drivers)('quotes, decision chain and competitors (sales sample) on
     expect(manager.status, JSON.stringify(manager.body)).toBe(201);
     // Editing a line below the level later is refused the same way.
     const ok = (
-      await o.as('rep_east', 'POST', '/api/data/quote', { opportunity: opportunity.id, lines: [{ product: erp.id, quantity: 1 }] })
+      await o.as('rep_east', 'POST', '/api/data/quote', {
+        opportunity: opportunity.id,
+        lines: [{ product: erp.id, quantity: 1 }],
+      })
     ).body.data;
     const edit = await o.as('rep_east', 'PATCH', `/api/data/quote/${ok.id}`, {
       version: ok.version,
       lines: [{ ...ok.lines[0], discount: 12 }],
     });
-    expect([edit.status, edit.body.error.code, edit.body.error.details[0].path]).toEqual([409, 'price_level_exceeded', '/lines/0/discount']);
+    expect([edit.status, edit.body.error.code, edit.body.error.details[0].path]).toEqual([
+      409,
+      'price_level_exceeded',
+      '/lines/0/discount',
+    ]);
   });
 
   it('makes a new version of a quote by copying it with its lines', async () => {
@@ -109,7 +138,10 @@ describe.each(drivers)('quotes, decision chain and competitors (sales sample) on
         opportunity: opportunity.id,
         valid_until: '2026-12-31',
         discount: 2,
-        lines: [{ product: erp.id, quantity: 1 }, { product: server.id, quantity: 2 }],
+        lines: [
+          { product: erp.id, quantity: 1 },
+          { product: server.id, quantity: 2 },
+        ],
       })
     ).body.data;
     const res = await o.as('rep_east', 'POST', `/api/data/quote/${v1.id}/copy`, { notes: '第二版' });
@@ -136,7 +168,7 @@ describe.each(drivers)('quotes, decision chain and competitors (sales sample) on
     expect(form.create.properties.lines).toMatchObject({ type: 'array', title: '报价明细' });
   });
 
-  it("scores the decision chain and the competitors on the opportunity", async () => {
+  it('scores the decision chain and the competitors on the opportunity', async () => {
     const contacts = await o.as('rep_east', 'POST', '/api/data/contact', [
       { name: '王总', account: o.accounts.rep_east.id },
       { name: '李工', account: o.accounts.rep_east.id },
@@ -153,7 +185,16 @@ describe.each(drivers)('quotes, decision chain and competitors (sales sample) on
         { contact: zhao.id, decision_role: 'financial_decision', attitude: 'neutral' }, // 0
       ],
       competition: [
-        { competitor: '用友网络', quoted_price: 280000, relationship: 4, reputation: 5, strength: 5, solution: 3, value_for_money: 3, past_cooperation: 4 },
+        {
+          competitor: '用友网络',
+          quoted_price: 280000,
+          relationship: 4,
+          reputation: 5,
+          strength: 5,
+          solution: 3,
+          value_for_money: 3,
+          past_cooperation: 4,
+        },
       ],
     });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -162,7 +203,10 @@ describe.each(drivers)('quotes, decision chain and competitors (sales sample) on
     expect(res.body.data.competition[0].overall_score).toBe(4);
     // The technical decision-maker comes round: the score follows.
     const [, member] = res.body.data.decision_chain;
-    const turned = await o.as('rep_east', 'PATCH', `/api/data/decision_member/${member.id}`, { version: member.version, attitude: 'strong_support' });
+    const turned = await o.as('rep_east', 'PATCH', `/api/data/decision_member/${member.id}`, {
+      version: member.version,
+      attitude: 'strong_support',
+    });
     expect(turned.status).toBe(200);
     expect((await o.as('rep_east', 'GET', `/api/data/opportunity/${opportunity.id}`)).body.data.support_score).toBe(82.5);
     // A score outside 1–5 is refused at its row.
@@ -178,7 +222,10 @@ describe.each(drivers)('quotes, decision chain and competitors (sales sample) on
     const res = await o.as('rep_east', 'POST', '/api/data/order', {
       account: o.accounts.rep_east.id,
       status: 'accepted',
-      lines: [{ product: erp.id, quantity: 2, discount: 10 }, { product: server.id, quantity: 1 }],
+      lines: [
+        { product: erp.id, quantity: 2, discount: 10 },
+        { product: server.id, quantity: 1 },
+      ],
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body.data.lines_total).toBe(230000);

@@ -55,12 +55,18 @@ export function splitChildren(entity: CompiledEntity, body: unknown, lang: Lang)
 }
 
 const invalidRows = (lang: Lang, details: ErrorDetail[]) =>
-  unprocessable('validation_failed', t(lang, 'Some rows are invalid; nothing was saved', '部分明细行无效，未保存任何内容'), details);
+  unprocessable(
+    'validation_failed',
+    t(lang, 'Some rows are invalid; nothing was saved', '部分明细行无效，未保存任何内容'),
+    details,
+  );
 
 /** An error of a child operation, its paths moved under the row that caused it. */
 function underRow(e: unknown, path: (inner: string) => string): unknown {
   if (!(e instanceof AppError)) return e;
-  const details = e.details.length ? e.details.map((d) => ({ ...d, path: path(d.path) })) : [{ path: path(''), code: e.code, message: e.message }];
+  const details = e.details.length
+    ? e.details.map((d) => ({ ...d, path: path(d.path) }))
+    : [{ path: path(''), code: e.code, message: e.message }];
   return new AppError(e.status, e.code, e.message, details, e.headers);
 }
 
@@ -92,7 +98,11 @@ export async function writeChildren(
         else if (SYSTEM_FIELDS.has(k) || child.field(k)?.readOnly) continue;
         else if (k === c.via) {
           if (v !== null && v !== parentId)
-            errors.push({ path: at(i, k), code: 'wrong_parent', message: t(ctx.lang, `belongs to this ${parent.label.en}`, `必须属于当前${parent.label['zh-CN']}`) });
+            errors.push({
+              path: at(i, k),
+              code: 'wrong_parent',
+              message: t(ctx.lang, `belongs to this ${parent.label.en}`, `必须属于当前${parent.label['zh-CN']}`),
+            });
         } else out[k] = v;
       }
       if (c.position) out[c.position] = i + 1;
@@ -129,7 +139,15 @@ export async function writeChildren(
       const differs = Object.entries(changes).some(([k, v]) => JSON.stringify(v ?? null) !== JSON.stringify(current[k] ?? null));
       if (!differs && (version === undefined || version === current.version)) continue;
       try {
-        await data.update(ctx, child.name, id as string, { ...changes, version: version ?? current.version }, undefined, undefined, tx);
+        await data.update(
+          ctx,
+          child.name,
+          id as string,
+          { ...changes, version: version ?? current.version },
+          undefined,
+          undefined,
+          tx,
+        );
       } catch (e) {
         throw underRow(e, (p) => at(i) + p);
       }
@@ -180,11 +198,7 @@ export async function readChildren(data: DataService, ctx: OperationContext, ent
     const child = data.entity(c.entity);
     const scope = guard.optionalCondition(child, 'read');
     if (scope === false) continue;
-    const order = [
-      ...(c.position ? [asc(child.columns[c.position])] : []),
-      asc(child.columns.created_at),
-      asc(child.columns.id),
-    ];
+    const order = [...(c.position ? [asc(child.columns[c.position])] : []), asc(child.columns.created_at), asc(child.columns.id)];
     const rows = decodeRows(
       child,
       (await data.database.db
@@ -197,4 +211,3 @@ export async function readChildren(data: DataService, ctx: OperationContext, ent
     for (const r of records) r[c.name] = rows.filter((x) => x[c.via] === r.id);
   }
 }
-

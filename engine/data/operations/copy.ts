@@ -20,10 +20,16 @@ export async function copy(data: DataService, ctx: OperationContext, entityName:
   const { entity, guard } = resolve(data, ctx, entityName);
   const rules = entity.doc.copy;
   if (!rules)
-    throw badRequest('not_copyable', t(ctx.lang, `${entity.label.en} records cannot be copied`, `${entity.label['zh-CN']}不支持复制`));
+    throw badRequest(
+      'not_copyable',
+      t(ctx.lang, `${entity.label.en} records cannot be copied`, `${entity.label['zh-CN']}不支持复制`),
+    );
   guard.assertCan(entity, 'create');
   if (body !== undefined && body !== null && !isPlainObject(body))
-    throw badRequest('invalid_body', t(ctx.lang, 'The body must be a JSON object of fields to override', '请求体必须是要覆盖的字段对象'));
+    throw badRequest(
+      'invalid_body',
+      t(ctx.lang, 'The body must be a JSON object of fields to override', '请求体必须是要覆盖的字段对象'),
+    );
   // The original as the caller may read it (404 outside their read scope), children included.
   const original = await get(data, ctx, entity.name, id);
   const access = guard.access(entity);

@@ -136,10 +136,18 @@ function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView
     }
     if (field.defaultFrom !== undefined) {
       if (type.readOnly || field.default !== undefined)
-        errors.push({ path: at('/defaultFrom'), code: 'invalid_option', message: 'defaultFrom is for a writable field without a default' });
+        errors.push({
+          path: at('/defaultFrom'),
+          code: 'invalid_option',
+          message: 'defaultFrom is for a writable field without a default',
+        });
       const first = String(field.defaultFrom).split('.')[0];
       if (entity.fields.find((f) => f.name === first)?.type !== 'reference')
-        errors.push({ path: at('/defaultFrom'), code: 'invalid_path', message: `"${first}" is not a reference field of ${entity.name}` });
+        errors.push({
+          path: at('/defaultFrom'),
+          code: 'invalid_path',
+          message: `"${first}" is not a reference field of ${entity.name}`,
+        });
       else errors.push(...checkPath(String(field.defaultFrom), entity.fields, ctx, at('/defaultFrom')));
     }
     if (field.searchable && !type.textual) {
@@ -229,8 +237,7 @@ function childErrors(entity: EntityDoc, all: DocumentSet, fieldNames: ReadonlySe
     if (child.name === entity.name)
       errors.push({ path: at('entity'), code: 'invalid_child', message: 'An entity cannot be its own child collection' });
     const via = child.fields.find((f) => f.name === c.via);
-    if (!via)
-      errors.push({ path: at('via'), code: 'unknown_field', message: `"${c.via}" is not a field of ${c.entity}` });
+    if (!via) errors.push({ path: at('via'), code: 'unknown_field', message: `"${c.via}" is not a field of ${c.entity}` });
     else if (via.type !== 'reference' || via.to !== entity.name)
       errors.push({
         path: at('via'),
@@ -240,7 +247,11 @@ function childErrors(entity: EntityDoc, all: DocumentSet, fieldNames: ReadonlySe
     if (c.position !== undefined) {
       const position = child.fields.find((f) => f.name === c.position);
       if (position?.type !== 'integer')
-        errors.push({ path: at('position'), code: 'invalid_child', message: `"${c.position}" must be an integer field of ${c.entity}` });
+        errors.push({
+          path: at('position'),
+          code: 'invalid_child',
+          message: `"${c.position}" must be an integer field of ${c.entity}`,
+        });
     }
   });
   return errors;
@@ -253,20 +264,28 @@ function copyErrors(entity: EntityDoc, fieldNames: ReadonlySet<string>): ErrorDe
   const readOnly = new Set(entity.fields.filter((f) => ['formula', 'rollup', 'autonumber'].includes(f.type)).map((f) => f.name));
   const check = (f: string, path: string) => {
     if (!fieldNames.has(f)) errors.push({ path, code: 'unknown_field', message: `"${f}" is not a field of ${entity.name}` });
-    else if (readOnly.has(f)) errors.push({ path, code: 'invalid_option', message: `"${f}" is computed: a copy computes it again` });
+    else if (readOnly.has(f))
+      errors.push({ path, code: 'invalid_option', message: `"${f}" is computed: a copy computes it again` });
   };
   for (const [f, expr] of Object.entries(entity.copy.set ?? {})) {
     check(f, pointer('copy', 'set', f));
     errors.push(
-      ...checkRule(expr, { fields: new Set([...fieldNames, ...SYSTEM_FIELDS]), allowContext: true, path: pointer('copy', 'set', f) })
-        .errors,
+      ...checkRule(expr, {
+        fields: new Set([...fieldNames, ...SYSTEM_FIELDS]),
+        allowContext: true,
+        path: pointer('copy', 'set', f),
+      }).errors,
     );
   }
   (entity.copy.reset ?? []).forEach((f, i) => check(f, pointer('copy', 'reset', i)));
   const children = new Set((entity.children ?? []).map((c) => c.name));
   (entity.copy.children ?? []).forEach((c, i) => {
     if (!children.has(c))
-      errors.push({ path: pointer('copy', 'children', i), code: 'unknown_child', message: `"${c}" is not a child collection of ${entity.name}` });
+      errors.push({
+        path: pointer('copy', 'children', i),
+        code: 'unknown_child',
+        message: `"${c}" is not a child collection of ${entity.name}`,
+      });
   });
   return errors;
 }
