@@ -168,6 +168,27 @@ describe.each(drivers)('quotes, decision chain and competitors (sales sample) on
     expect(form.create.properties.lines).toMatchObject({ type: 'array', title: '报价明细' });
   });
 
+  it('locks the lines with their quote while its approval is pending', async () => {
+    const q = (
+      await o.as('rep_east', 'POST', '/api/data/quote', {
+        opportunity: opportunity.id,
+        discount: 15,
+        lines: [{ product: erp.id, quantity: 1 }],
+      })
+    ).body.data;
+    expect((await o.as('rep_east', 'POST', `/api/data/quote/${q.id}/approval/submit`)).status).toBe(200);
+    const [line] = q.lines;
+    const edit = await o.as('rep_east', 'PATCH', `/api/data/quote_line/${line.id}`, { version: line.version, quantity: 5 });
+    expect([edit.status, edit.body.error.code]).toEqual([423, 'record_locked']);
+    const add = await o.as('rep_east', 'POST', '/api/data/quote_line', { quote: q.id, product: server.id, quantity: 1 });
+    expect(add.status).toBe(423);
+    expect((await o.as('rep_east', 'DELETE', `/api/data/quote_line/${line.id}`)).status).toBe(423);
+    const viaQuote = await o.as('rep_east', 'PATCH', `/api/data/quote/${q.id}`, { version: q.version + 1, lines: [] });
+    expect(viaQuote.status).toBe(423);
+    const after = (await o.as('rep_east', 'GET', `/api/data/quote/${q.id}`)).body.data;
+    expect(after.lines.map((l: any) => l.quantity)).toEqual([1]);
+  });
+
   it('scores the decision chain and the competitors on the opportunity', async () => {
     const contacts = await o.as('rep_east', 'POST', '/api/data/contact', [
       { name: '王总', account: o.accounts.rep_east.id },
