@@ -24,6 +24,7 @@ import { JOB_FAILURES_SQL } from './notifications/job-failures.js';
 import { AuthService, type AuthOptions } from './auth/service.js';
 import { createUser, type NewUser } from './auth/users.js';
 import { registerRollups } from './rollup/hook.js';
+import { registerReferenceFormulas } from './rollup/reference-formulas.js';
 import { createApp } from './http/app.js';
 import type { TrustProxy } from './http/client.js';
 import { logFailure } from './log.js';
@@ -99,6 +100,7 @@ export async function createEngine(options: EngineOptions = {}) {
     },
   });
   registerRollups(data);
+  registerReferenceFormulas(data);
   const ownership = new OwnershipService(data, () => auth.invalidate());
   const jobs = new JobQueue(database, options.jobs);
   const workflows = new WorkflowService(data, registry, jobs);

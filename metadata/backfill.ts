@@ -22,6 +22,7 @@ import { canonical, type DeployJob, type MetadataService } from './service.js';
 import { decodeRows, decodeValue } from '../engine/data/records.js';
 import type { RecordHooks } from '../engine/data/hooks.js';
 import { columnText, selectFrom, tableText } from '../engine/data/query.js';
+import { checkRule } from '../engine/rules/check.js';
 
 export const BACKFILL_QUEUE = 'fields.backfill';
 /** Rows read, computed and written per statement. */
@@ -42,11 +43,24 @@ const computedFields = (entity: CompiledEntity): CompiledField[] => entity.write
  * What a deploy leaves to do on an existing entity's rows: recompute when a computed field was added or
  * its definition changed; fill allocating fields that are new. A new entity has no rows.
  */
-export function backfillOf(before: CompiledEntity | undefined, after: CompiledEntity): BackfillJob | undefined {
+export function backfillOf(
+  before: CompiledEntity | undefined,
+  after: CompiledEntity,
+  /** Did the item attributes of this dictionary change (formulas read them: `decision_role.weight`)? */
+  attributesChanged: (dictionary: string) => boolean = () => false,
+): BackfillJob | undefined {
   if (!before) return undefined;
   const compute = computedFields(after).some((f) => {
     const old = before.field(f.name);
-    return !old || canonical(old.doc) !== canonical(f.doc);
+    if (!old || canonical(old.doc) !== canonical(f.doc)) return true;
+    // A formula reading a dictionary item's attribute follows a redeployed dictionary.
+    return (
+      f.doc.type === 'formula' &&
+      [...checkRule(f.doc.expr, { fields: new Set() }).pathsUsed].some((p) => {
+        const dictionary = after.field(p.split('.')[0])?.doc.dictionary;
+        return typeof dictionary === 'string' && attributesChanged(dictionary);
+      })
+    );
   });
   const allocate = after.writeHooks.filter((f) => f.type.allocates && !before.field(f.name)).map((f) => f.name);
   return compute || allocate.length ? { entity: after.name, compute, allocate } : undefined;
@@ -65,7 +79,9 @@ export class FieldBackfill {
     metadata.onDeploy(async (tx, before, after) => {
       const queued: DeployJob[] = [];
       for (const entity of after.entities.values()) {
-        const job = backfillOf(before.entity(entity.name), entity);
+        const attributes = (model: AppModel, name: string) =>
+          canonical((model.dictionaries.get(name)?.items ?? []).map((i) => [i.value, i.attributes ?? null]));
+        const job = backfillOf(before.entity(entity.name), entity, (d) => attributes(before, d) !== attributes(after, d));
         const id = job && (await jobs.send<BackfillJob>(BACKFILL_QUEUE, job, { tx }));
         if (job && id) queued.push({ queue: BACKFILL_QUEUE, id, entity: entity.name, description: describeJob(job) });
       }

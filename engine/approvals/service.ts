@@ -122,7 +122,8 @@ export class ApprovalService {
       name: 'approvals',
       order: HOOK_ORDER.approvals,
       beforeChange: (tx, ctx, entity, record, changes) => this.guardChange(tx, ctx, entity, record, changes),
-      afterCreate: async (_tx, ctx, entity, record) => {
+      afterCreate: async (tx, ctx, entity, record) => {
+        await this.guardParents(tx, ctx, entity, record, null);
         const approval = this.approvalOf(entity);
         const field = approval?.doc.statusField;
         if (!field || ctx.privileged) return;
@@ -173,6 +174,7 @@ export class ApprovalService {
     record: Record<string, unknown>,
     changes: Record<string, unknown> | null,
   ) {
+    await this.guardParents(tx, ctx, entity, record, changes);
     const approval = this.approvalOf(entity);
     if (!approval || ctx.privileged) return;
     const field = approval.doc.statusField;
@@ -213,6 +215,34 @@ export class ApprovalService {
       await tx.execute(
         sql`update approval.requests set status = 'recalled', step = null, decided_at = now(), comment = 'record deleted' where id = ${pending.id}`,
       );
+    }
+  }
+
+  /**
+   * The rows of a child collection (a quote's lines) are locked with their parent: adding, changing or
+   * removing one of a pending record — or moving one to it — is refused as the parent's own change is.
+   */
+  private async guardParents(
+    tx: Db,
+    ctx: OperationContext,
+    entity: CompiledEntity,
+    record: Record<string, unknown>,
+    changes: Record<string, unknown> | null,
+  ) {
+    if (ctx.privileged) return;
+    for (const parent of this.data.model().entities.values()) {
+      for (const c of parent.doc.children ?? []) {
+        if (c.entity !== entity.name || !this.approvalOf(parent)) continue;
+        const ids = new Set([record[c.via], changes?.[c.via]].filter((v): v is string => typeof v === 'string'));
+        for (const id of ids) {
+          const [current] = await this.data.database.rows<Record<string, unknown>>(
+            sql`select id from ${parent.table} where id = ${id}::uuid`,
+            tx,
+          );
+          // The parent's own lock decides (a status-field change is not asked for: no changes of its own).
+          if (current) await this.guardChange(tx, ctx, parent, { id }, {});
+        }
+      }
     }
   }
 

@@ -12,6 +12,8 @@ import type { ValueKind } from '../registry/value-kind.js';
 import { isTimeZone } from '../model/time-zone.js';
 import { columnRange } from '../model/formats.js';
 import { computedWidget } from '../registry/computed-widget.js';
+import type { AppModel } from '../model/compile.js';
+import { checkPath, followPaths, groupPaths } from '../data/reference-values.js';
 
 const label = (en: string, zh: string): LocalizedText => ({ en, 'zh-CN': zh });
 const int = (minimum = 0): JsonSchema => ({ type: 'integer', minimum });
@@ -102,6 +104,38 @@ const allValues = (f: FieldDoc, ctx: Parameters<FieldTypeDefinition['valueSchema
   (ctx.dictionary(String(f.dictionary))?.items ?? []).map((i) => i.value);
 const activeValues = (f: FieldDoc, ctx: Parameters<FieldTypeDefinition['valueSchema']>[1]) =>
   (ctx.dictionary(String(f.dictionary))?.items ?? []).filter((i) => i.active !== false).map((i) => i.value);
+
+const plans = new WeakMap<object, { paths: Map<string, string[]>; expr: unknown } | null>();
+/**
+ * A formula that reads through references or dictionary items: the paths it follows, and its expression
+ * with those variables moved under `$path` (where the followed values are given). null: it reads only
+ * the record's own fields (or the model is not at hand).
+ */
+function formulaPlan(field: FieldDoc, model: AppModel | undefined, entityName: string) {
+  const entity = model?.entity(entityName);
+  if (!entity) return null;
+  let plan = plans.get(field);
+  if (plan === undefined) {
+    const followed = [...checkRule(field.expr, { fields: new Set() }).pathsUsed].filter((p) => {
+      const f = entity.field(p.split('.')[0]);
+      return Boolean(f?.reference || (f && typeof f.doc.dictionary === 'string' && f.doc.type === 'picklist'));
+    });
+    const rename = (node: unknown): unknown => {
+      if (Array.isArray(node)) return node.map(rename);
+      if (typeof node !== 'object' || node === null) return node;
+      const [op, arg] = Object.entries(node)[0] ?? [];
+      if (op === 'var') {
+        const args = Array.isArray(arg) ? arg : [arg];
+        if (typeof args[0] === 'string' && followed.includes(args[0])) return { var: [`$path.${args[0]}`, ...args.slice(1)] };
+        return node;
+      }
+      return op === undefined ? node : { [op]: rename(arg) };
+    };
+    plan = followed.length ? { paths: groupPaths(followed), expr: rename(field.expr) } : null;
+    plans.set(field, plan);
+  }
+  return plan;
+}
 
 /** Formula results: which column and kind each `returns` maps to. */
 const FORMULA_RETURNS: Record<string, { column: string; kind: ValueKind; scale?: number }> = {
@@ -376,16 +410,23 @@ const builtInTypes: FieldTypeDefinition[] = [
         ];
       if (f.dictionary !== undefined && !ctx.dictionary(String(f.dictionary))) return checkDictionary(f, ctx);
       // The creation time is known when formulas run (a deadline counts from it).
-      const { errors, fieldsUsed } = checkRule(f.expr, {
+      const { errors, fieldsUsed, pathsUsed } = checkRule(f.expr, {
         fields: new Set([...ctx.fieldNames, 'created_at']),
         allowContext: false,
         path: '/expr',
       });
       if (fieldsUsed.has(f.name))
         errors.push({ path: '/expr', code: 'circular_formula', message: 'A formula cannot refer to itself' });
+      // product.list_price (through a reference), decision_role.weight (a dictionary item's attribute)
+      if (ctx.fields) for (const p of pathsUsed) errors.push(...checkPath(p, ctx.fields, ctx, '/expr'));
       return errors;
     },
-    onWrite: ({ field, record }) => coerceFormula(evaluateRule(field.expr, record), String(field.returns)),
+    onWrite: async ({ field, record, entity, tx, model }) => {
+      const plan = formulaPlan(field, model as AppModel | undefined, entity);
+      if (!plan) return coerceFormula(evaluateRule(field.expr, record), String(field.returns));
+      const values = await followPaths(tx, model as AppModel, (model as AppModel).entity(entity)!, record, plan.paths);
+      return coerceFormula(evaluateRule(plan.expr, { ...record, $path: values }), String(field.returns));
+    },
   },
   {
     // The roles a user holds; values are names of deployed role documents.

@@ -5,6 +5,7 @@
  * from the order of construction.
  */
 import type { Db } from '../db/database.js';
+import { AppError } from '../errors.js';
 import type { CompiledEntity } from '../model/compile.js';
 import type { ActionDoc } from '../registry/types.js';
 import type { OperationContext } from './context.js';
@@ -16,6 +17,8 @@ type Row = Record<string, unknown>;
 export const HOOK_ORDER = {
   /** Automations of the change (engine/automations/on-change.ts): first, as they always ran. */
   automations: 0,
+  /** Formulas reading through a reference (engine/rollup/reference-formulas.ts): the dependents of a changed record. */
+  referenceFormulas: 4,
   /** Roll-ups (engine/rollup/hook.ts): the parents of changed children recomputed before anyone reads them. */
   rollups: 5,
   /** Workflows: a related record created or changed (a milestone task) may complete its parent's stage. */
@@ -118,10 +121,26 @@ export class RecordHooks {
     for (const h of this.hooks) await h.beforeChange?.(tx, ctx, entity, record, changes);
   }
 
-  async afterCreate(tx: Db, ctx: OperationContext, entity: CompiledEntity, records: Row[], depth: number) {
+  /** `bulk`: the records came as an array, so a refusal of one names its place (`/3/amount`). */
+  async afterCreate(tx: Db, ctx: OperationContext, entity: CompiledEntity, records: Row[], depth: number, bulk = false) {
     for (const h of this.hooks) {
       await h.afterCreateAll?.(tx, ctx, entity, records);
-      if (h.afterCreate) for (const r of records) await h.afterCreate(tx, ctx, entity, r, depth);
+      if (h.afterCreate)
+        for (const [i, r] of records.entries()) {
+          try {
+            await h.afterCreate(tx, ctx, entity, r, depth);
+          } catch (e) {
+            if (!bulk || !(e instanceof AppError)) throw e;
+            const details = e.details.length ? e.details : [{ path: '', code: e.code, message: e.message }];
+            throw new AppError(
+              e.status,
+              e.code,
+              e.message,
+              details.map((d) => ({ ...d, path: `/${i}${d.path}` })),
+              e.headers,
+            );
+          }
+        }
     }
   }
 

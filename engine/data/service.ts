@@ -15,6 +15,7 @@ import { findWithRights } from './find.js';
 import { RecordHooks } from './hooks.js';
 import { mapDbErrors } from './pipeline.js';
 import { create } from './operations/create.js';
+import { copy } from './operations/copy.js';
 import { get } from './operations/get.js';
 import { history } from './operations/history.js';
 import { list, listJson } from './operations/list.js';
@@ -75,6 +76,7 @@ export class DataService {
   listJson = forward(this, listJson);
   get = forward(this, get);
   create = forward(this, create);
+  copy = forward(this, copy);
   update = forward(this, update);
   remove = forward(this, remove);
   restore = forward(this, restore);

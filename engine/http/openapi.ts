@@ -6,6 +6,7 @@
 import type { AppModel } from '../model/compile.js';
 import type { EntityView, Route } from './route.js';
 import { ref } from './route.js';
+import { addChildCollections } from '../model/form-schema.js';
 
 export const pascal = (name: string) => name.replace(/(^|_)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 
@@ -71,6 +72,7 @@ export function buildOpenApi(model: AppModel, routes: readonly Route[]) {
     label: e.label,
     hasWorkflow: e.workflows.length > 0,
     hasApproval: approvals.has(e.name),
+    copyable: Boolean(e.doc.copy),
   }));
   for (const route of routes) {
     if (!route.perEntity) add(route.path, route);
@@ -92,9 +94,12 @@ export function buildOpenApi(model: AppModel, routes: readonly Route[]) {
   }
   for (const e of model.entities.values()) {
     const name = pascal(e.name);
-    schemas[name] = { title: e.label.en, description: e.label['zh-CN'], ...e.schemas.record };
-    schemas[`${name}Create`] = e.schemas.create;
-    schemas[`${name}Patch`] = e.schemas.patch;
+    // Child collections (quote lines) are arrays of their entity's rows in the record's schemas.
+    const withChildren = { create: { ...e.schemas.create }, patch: { ...e.schemas.patch }, record: { ...e.schemas.record } };
+    addChildCollections(model, e, undefined, withChildren);
+    schemas[name] = { title: e.label.en, description: e.label['zh-CN'], ...withChildren.record };
+    schemas[`${name}Create`] = withChildren.create;
+    schemas[`${name}Patch`] = withChildren.patch;
     schemas[`${name}Page`] = {
       type: 'object',
       required: ['data', 'nextCursor'],

@@ -35,6 +35,8 @@ export interface EntityView {
   label: LocalizedText;
   hasWorkflow: boolean;
   hasApproval: boolean;
+  /** Declares `copy` (POST …/:id/copy). */
+  copyable?: boolean;
 }
 
 /** What a handler gets: the hono context, the services, the parsed body and the caller. */

@@ -205,6 +205,90 @@ function labelChoices(schema: JsonSchema, mode: 'input' | 'read', lang: Lang, la
   return { ...rest, oneOf: choices };
 }
 
+/** What a caller may do with a child collection's records: null when they may not even read them. */
+export interface ChildAccess extends FieldAccess {
+  create: boolean;
+  update: boolean;
+  delete: boolean;
+}
+
+/**
+ * Each child collection as an array property of the create, update and read schemas: rows in the
+ * child's own create schema (without the reference to the parent, which the engine sets), plus `id`
+ * and `version` on update (an existing row), so a form shows the lines as an editable table. The
+ * server validates rows with the child's own validators; these are for forms and the OpenAPI document.
+ */
+export function addChildCollections(
+  model: AppModel,
+  entity: CompiledEntity,
+  lang: Lang | undefined,
+  schemas: RecordSchemas,
+  childAccess?: (child: CompiledEntity) => ChildAccess | null,
+) {
+  for (const c of entity.doc.children ?? []) {
+    const child = model.entity(c.entity);
+    if (!child) continue;
+    const rights = childAccess
+      ? childAccess(child)
+      : { readable: null, writable: null, create: true, update: true, delete: true };
+    if (!rights) continue;
+    const childSchemas = recordSchemas(child, lang ? { lang, labels: model, access: rights } : undefined);
+    // Computed fields of a row are shown, read-only (a row read back carries them; the server ignores them).
+    const recordProperties = (childSchemas.record.properties ?? {}) as Record<string, JsonSchema>;
+    const computed = Object.fromEntries(
+      child.fields
+        .filter((f) => f.readOnly && recordProperties[f.name])
+        .map((f) => [f.name, { ...recordProperties[f.name], readOnly: true }]),
+    );
+    const without = (schema: JsonSchema, extra: Record<string, JsonSchema> = {}): JsonSchema => {
+      const { [c.via]: _via, ...properties } = (schema.properties ?? {}) as Record<string, JsonSchema>;
+      if (c.position) delete properties[c.position];
+      delete properties.owner_id;
+      delete properties.version;
+      // System columns of a row read back may be sent again: they are ignored, not refused (no
+      // additionalProperties: false). A row is compact: no help texts (the child's own form has them).
+      const { additionalProperties: _closed, ...open } = schema;
+      const all: Record<string, JsonSchema> = { ...extra, ...properties, ...computed };
+      for (const [name, p] of Object.entries(all)) if (p.description) all[name] = { ...p, description: undefined };
+      return {
+        ...open,
+        properties: JSON.parse(JSON.stringify(all)) as Record<string, JsonSchema>,
+        required: ((schema.required ?? []) as string[]).filter((n) => n !== c.via && n !== c.position),
+      };
+    };
+    const title = lang ? { title: c.label[lang] } : {};
+    const max = c.maxRows ?? 500;
+    const editable = rights.create || rights.update || rights.delete;
+    schemas.create.properties = {
+      ...(schemas.create.properties as object),
+      [c.name]: {
+        type: 'array',
+        ...title,
+        maxItems: max,
+        items: without(childSchemas.create),
+        ...(rights.create ? {} : { readOnly: true }),
+      },
+    };
+    schemas.patch.properties = {
+      ...(schemas.patch.properties as object),
+      [c.name]: {
+        type: 'array',
+        ...title,
+        maxItems: max,
+        items: without(
+          { ...childSchemas.create, required: [] },
+          { id: { type: 'string', format: 'uuid' }, version: { type: 'integer', minimum: 1 } },
+        ),
+        ...(editable ? {} : { readOnly: true }),
+      },
+    };
+    schemas.record.properties = {
+      ...(schemas.record.properties as object),
+      [c.name]: { type: 'array', ...title, readOnly: true, items: childSchemas.record },
+    };
+  }
+}
+
 /** A form description of one field (the `fields` list of GET /api/meta/forms/:entity). */
 export interface FormField {
   name: string;
@@ -222,12 +306,22 @@ export interface FormField {
 }
 
 export interface FormSchema {
-  entity: { name: string; label: string; titleField: string | null; workflow: string | null; approval: string | null };
+  entity: {
+    name: string;
+    label: string;
+    titleField: string | null;
+    workflow: string | null;
+    approval: string | null;
+    /** The copy button's label when the entity declares `copy` (POST …/:id/copy). */
+    copy: string | null;
+  };
   create: JsonSchema;
   update: JsonSchema;
   read: JsonSchema;
   uiSchema: Record<string, unknown>;
   fields: FormField[];
+  /** Child collections edited with the record (their rows' fields), in declaration order. */
+  children: { name: string; label: string; entity: string; fields: FormField[] }[];
   rules: { name: string; field: string | null; when: unknown; assert: unknown; message: string }[];
 }
 
@@ -240,8 +334,11 @@ export function formSchema(
   entity: CompiledEntity,
   lang: Lang,
   access: FieldAccess = { readable: null, writable: null },
+  /** The caller's rights on a child collection's entity (omitted: every field, every action). */
+  childAccess?: (child: CompiledEntity) => ChildAccess | null,
 ): FormSchema {
   const schemas = recordSchemas(entity, { lang, labels: model, access });
+  addChildCollections(model, entity, lang, schemas, childAccess);
   const shown = entity.fields.filter((f) => readable(access, f.name));
   const isWritable = (f: CompiledField) => !f.readOnly && writable(access, f.name) && !entity.controlledFields.has(f.name);
 
@@ -262,6 +359,36 @@ export function formSchema(
       ...(isWritable(f) ? {} : { 'ui:readonly': true }),
       ...(Object.keys(options).length ? { 'ui:options': options } : {}),
     };
+  }
+
+  // Child collections: their rows' widgets (a product picker in a quote line), id and version kept but hidden.
+  const children: FormSchema['children'] = [];
+  for (const c of entity.doc.children ?? []) {
+    const child = model.entity(c.entity);
+    if (!child || !(schemas.create.properties as Record<string, unknown> | undefined)?.[c.name]) continue;
+    const rights = childAccess?.(child);
+    const childForm = formSchema(model, child, lang, rights ?? undefined);
+    const { 'ui:order': order, ...rowUi } = childForm.uiSchema as Record<string, unknown> & { 'ui:order': string[] };
+    for (const [name, entry] of Object.entries(rowUi))
+      if (entry && typeof entry === 'object' && 'ui:help' in entry) {
+        const { 'ui:help': _help, ...rest } = entry as Record<string, unknown>;
+        rowUi[name] = rest;
+      }
+    uiSchema[c.name] = {
+      'ui:options': { orderable: false, entity: c.entity, label: false },
+      items: {
+        ...rowUi,
+        'ui:order': order.filter((n) => n !== c.via && n !== c.position),
+        id: { 'ui:widget': 'hidden' },
+        version: { 'ui:widget': 'hidden' },
+      },
+    };
+    children.push({
+      name: c.name,
+      label: c.label[lang],
+      entity: c.entity,
+      fields: childForm.fields.filter((f) => f.name !== c.via && f.name !== c.position),
+    });
   }
 
   const fields: FormField[] = shown.map((f) => {
@@ -317,12 +444,14 @@ export function formSchema(
       titleField: entity.titleField ?? null,
       workflow: entity.workflows[0]?.doc.name ?? null,
       approval: approval ?? null,
+      copy: entity.doc.copy ? (entity.doc.copy.label?.[lang] ?? (lang === 'zh-CN' ? '复制' : 'Copy')) : null,
     },
     create: schemas.create,
     update: schemas.patch,
     read: schemas.record,
     uiSchema,
     fields,
+    children,
     rules,
   };
 }

@@ -71,7 +71,7 @@ export interface FieldTypeDefinition {
   /** What the type's own pattern asks for, in words (shown instead of the regular expression). */
   patternMessage?: LocalizedText;
   /** Deploy-time checks beyond the meta-schema (cross-references, expressions). */
-  check?(field: FieldDoc, ctx: FieldTypeContext & { fieldNames: ReadonlySet<string> }): ErrorDetail[];
+  check?(field: FieldDoc, ctx: FieldTypeContext & { fieldNames: ReadonlySet<string>; fields?: FieldDoc[] }): ErrorDetail[];
   /** Computes the stored value on write; return undefined to leave the value as it is. */
   onWrite?(args: FieldWriteArgs): unknown | Promise<unknown>;
   /**

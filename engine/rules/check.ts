@@ -24,11 +24,14 @@ export interface CheckResult {
   errors: ErrorDetail[];
   /** First segments of the record variables the rule reads (known or not; `$` variables excluded). */
   fieldsUsed: Set<string>;
+  /** Whole names of the record variables with more than one segment (`product.list_price`). */
+  pathsUsed: Set<string>;
 }
 
 export function checkRule(rule: unknown, options: CheckOptions): CheckResult {
   const errors: ErrorDetail[] = [];
   const fieldsUsed = new Set<string>();
+  const pathsUsed = new Set<string>();
   const fail = (path: string, code: string, message: string) => errors.push({ path, code, message });
 
   /** A literal variable name; `scoped` = inside map/filter/…, where names refer to the current element. */
@@ -48,6 +51,7 @@ export function checkRule(rule: unknown, options: CheckOptions): CheckResult {
       return;
     }
     fieldsUsed.add(first);
+    if (varSegments(name).length > 1) pathsUsed.add(String(name));
     if (!options.fields.has(first)) fail(path, 'unknown_field', `Unknown field "${first}"`);
     else if (options.noPaths && varSegments(name).length > 1)
       fail(path, 'unknown_field', `"${name}": only the record's own fields can be used here, not paths through references`);
@@ -120,5 +124,5 @@ export function checkRule(rule: unknown, options: CheckOptions): CheckResult {
   };
 
   walk(rule, options.path ?? '', false);
-  return { errors, fieldsUsed };
+  return { errors, fieldsUsed, pathsUsed };
 }

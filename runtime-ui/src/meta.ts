@@ -49,12 +49,14 @@ export interface Rule {
   message: string;
 }
 export interface FormModel {
-  entity: { name: string; label: string; pluralLabel?: string; titleField: string | null; workflow: string | null; approval: string | null };
+  entity: { name: string; label: string; pluralLabel?: string; titleField: string | null; workflow: string | null; approval: string | null; copy?: string | null };
   create: any;
   update: any;
   read: any;
   uiSchema: Record<string, any>;
   fields: FieldInfo[];
+  /** Child collections edited with the record (a quote's lines): an editable table each. */
+  children?: { name: string; label: string; entity: string; fields: FieldInfo[] }[];
   rules: Rule[];
 }
 

@@ -43,6 +43,7 @@ describe.each(drivers)('form schemas on %s', (driver) => {
       titleField: 'title',
       workflow: 'project_sales',
       approval: null,
+      copy: null,
     });
     expect(zh.create.properties.title.title).toBe('商机名称');
     expect(zh.read.properties.probability).toMatchObject({ title: '成交概率', description: '赢单可能性，0–100%。' });

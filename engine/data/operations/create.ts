@@ -23,13 +23,18 @@ import {
 } from '../pipeline.js';
 import { toColumnValues, toRecord } from '../records.js';
 import type { DataService } from '../service.js';
+import { findActive } from '../find.js';
+import { snapshotDefaults } from '../reference-values.js';
+import { readChildren, splitChildren, writeChildren } from './children.js';
 
 export async function create(data: DataService, ctx: OperationContext, entityName: string, body: unknown, outer?: Db, depth = 0) {
   // resolve, authorize
   const { entity, guard } = resolve(data, ctx, entityName);
   guard.assertCan(entity, 'create');
   const bulk = Array.isArray(body);
-  const items = (bulk ? (body as unknown[]) : [body]).map((item) => normalizeInput(entity, item));
+  // Declared child collections (quote lines) are written after the records, in their transaction.
+  const split = (bulk ? (body as unknown[]) : [body]).map((item) => splitChildren(entity, item, ctx.lang));
+  const items = split.map((s) => normalizeInput(entity, s.own));
   if (!bulk && !isPlainObject(body))
     throw badRequest('invalid_body', 'The body must be a JSON object (or an array of objects for a bulk create)');
   if (bulk && (items.length === 0 || items.length > MAX_BULK))
@@ -44,16 +49,20 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
     const errors: ErrorDetail[] = [];
     const now = new Date();
     const records: Record<string, unknown>[] = [];
+    // Ids of one create ascend in the order of the items (a v7 id's random part would not), so rows
+    // written together — the lines of a quote — read back in the order they were sent.
+    const ids = items.map(() => uuidv7(now.getTime())).sort();
     for (const [i, item] of items.entries()) {
       const record: Record<string, unknown> = { ...defaults(entity), ...(item as Record<string, unknown>) };
       errors.push(...initialState(entity, record, bulk ? pointer(i) : '', Boolean(ctx.privileged)));
-      record.id = uuidv7(now.getTime());
+      record.id = ids[i];
       // Owner defaults to the creator; an explicit null makes an unowned record (a lead pool).
       if (!('owner_id' in (item as object))) record.owner_id = guard.userId;
       record.created_by = record.updated_by = guard.userId;
       // Formulas may read the creation time (a service ticket's deadline counts from it).
       record.created_at = record.updated_at = now.toISOString();
-      // compute, then the rules over the computed record
+      // snapshots (defaultFrom: the product's list price), compute, then the rules over the computed record
+      await snapshotDefaults(tx, data.model(), entity, record);
       await compute(tx, entity, 'create', record, now, false, data.model(), ctx.lang);
       errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang, bulk ? pointer(i) : ''));
       records.push(record);
@@ -89,12 +98,26 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
         snapshot: r,
       })),
     );
-    await data.hooks.afterCreate(tx, ctx, entity, out, depth);
+    await data.hooks.afterCreate(tx, ctx, entity, out, depth, bulk);
+    if (split.some((s) => s.children.size)) {
+      for (const [i, r] of out.entries()) {
+        if (!split[i].children.size) continue;
+        await writeChildren(data, ctx, tx, entity, r.id as string, split[i].children, true, bulk ? pointer(i) : '', depth);
+        // The children's roll-ups (the quote's total) and the formulas over them changed the record.
+        out[i] = await findActive(data.database, tx, entity, r.id as string, undefined);
+      }
+    }
     return out;
   });
-  if (!outer) data.hooks.afterCommit(entity.name);
+  if (!outer) {
+    data.hooks.afterCommit(entity.name);
+    for (const c of new Set(split.flatMap((s) => [...s.children.keys()].map((k) => k.entity)))) data.hooks.afterCommit(c);
+  }
   // shape
   guard.strip(entity, created);
+  // Inside an outer transaction (an automation's create_record) nobody reads the answer's children, and the
+  // connection is the transaction's (PGlite has only one).
+  if (entity.doc.children?.length && !bulk && !outer) await readChildren(data, ctx, entity, created);
   return bulk ? created : created[0];
 }
 

@@ -6,6 +6,7 @@ import { resolve } from '../pipeline.js';
 import { parseListParams } from '../query.js';
 import type { DataService } from '../service.js';
 import { expand } from './list.js';
+import { readChildren } from './children.js';
 
 export async function get(
   data: DataService,
@@ -27,5 +28,8 @@ export async function get(
   for (const f of expanded) checkReadable(f, 'expand');
   const record = await findActive(data.database, data.database.db, entity, id, scope, selectionNames(entity, fields));
   await expand(data, guard, entity, [record], expanded);
-  return guard.strip(entity, [record])[0];
+  const [shaped] = guard.strip(entity, [record]);
+  // Child collections come inline with the record (not with a `fields` selection).
+  if (!fields) await readChildren(data, ctx, entity, [shaped]);
+  return shaped;
 }

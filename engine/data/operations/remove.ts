@@ -11,11 +11,19 @@ import { findWithRights } from '../find.js';
 import { expectedVersion, resolve, versionConflict } from '../pipeline.js';
 import type { DataService } from '../service.js';
 
-export async function remove(data: DataService, ctx: OperationContext, entityName: string, id: string, ifMatch?: string) {
+export async function remove(
+  data: DataService,
+  ctx: OperationContext,
+  entityName: string,
+  id: string,
+  ifMatch?: string,
+  /** An outer transaction (a parent's write dropping a child row): a savepoint in it. */
+  outer?: Db,
+) {
   const { entity, guard } = resolve(data, ctx, entityName);
   guard.assertCan(entity, 'delete');
   const expected = ifMatch === undefined ? undefined : expectedVersion(ifMatch, undefined);
-  const result = await data.database.db.transaction(async (tx) => {
+  const result = await (outer ?? data.database.db).transaction(async (tx) => {
     const { record, rights } = await findWithRights(tx, guard, entity, id, ['delete']);
     if (!rights.delete) throw forbidden(`You may read this ${entity.name} but not delete it`);
     if (expected !== undefined && record.version !== expected) throw versionConflict(entity, expected, record.version as number);
@@ -26,7 +34,7 @@ export async function remove(data: DataService, ctx: OperationContext, entityNam
     await writeAudit(tx, audit);
     return { id, deleted_at: at.toISOString() };
   });
-  data.hooks.afterCommit(entity.name);
+  if (!outer) data.hooks.afterCommit(entity.name);
   return result;
 }
 

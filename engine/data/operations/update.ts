@@ -10,7 +10,9 @@ import type { CompiledEntity } from '../../model/compile.js';
 import { forbidden } from '../../access/policy.js';
 import { diff, writeAudit, type AuditEntry } from '../../audit/log.js';
 import type { OperationContext } from '../context.js';
-import { findWithRights } from '../find.js';
+import { findActive, findWithRights } from '../find.js';
+import { readChildren, splitChildren, writeChildren } from './children.js';
+import { snapshotDefaults } from '../reference-values.js';
 import {
   assertAssignable,
   compute,
@@ -34,17 +36,21 @@ export async function update(
   body: unknown,
   ifMatch?: string,
   note?: string,
+  /** An outer transaction (a parent's write of its child rows): a savepoint in it, committed with it. */
+  outer?: Db,
 ) {
   const { entity, guard } = resolve(data, ctx, entityName);
   guard.assertCan(entity, 'update');
   if (!isPlainObject(body)) throw badRequest('invalid_body', 'The body must be a JSON object of the fields to change');
-  body = normalizeInput(entity, body);
+  // Declared child collections (quote lines) are written after the record, in its transaction.
+  const { own, children } = splitChildren(entity, body, ctx.lang);
+  body = normalizeInput(entity, own);
   validateSchema(entity.validatePatch, [body], ctx, false, entity, true);
   const { version: bodyVersion, ...changes } = body as Record<string, unknown> & { version?: number };
   const expected = expectedVersion(ifMatch, bodyVersion);
   guard.assertWritable(entity, Object.keys(changes));
 
-  const updated = await data.database.db.transaction(async (tx) => {
+  const updated = await (outer ?? data.database.db).transaction(async (tx) => {
     const ownerChange = 'owner_id' in changes;
     const { record: current, rights } = await findWithRights(
       tx,
@@ -66,7 +72,7 @@ export async function update(
         [{ path: pointer(workflow.doc.stateField), code: 'workflow_controlled', message: 'use POST …/transitions/:event' }],
       );
     }
-    const after = await applyUpdate(data, tx, ctx, entity, current, changes, expected, {
+    let after = await applyUpdate(data, tx, ctx, entity, current, changes, expected, {
       action: note ? 'revert' : 'update',
       note,
     });
@@ -76,10 +82,20 @@ export async function update(
       changes.owner_id !== current.owner_id &&
       !guard.principal?.selves.includes(changes.owner_id as string);
     if (toOther && !guard.privileged) await assertAssignable(tx, guard, entity, [id], ctx.lang);
+    if (children.size) {
+      await writeChildren(data, ctx, tx, entity, id, children, false);
+      // The children's roll-ups (the quote's total) and the formulas over them changed the record.
+      after = await findActive(data.database, tx, entity, id, undefined);
+    }
     return after;
   });
-  data.hooks.afterCommit(entity.name);
-  return guard.strip(entity, [updated])[0];
+  if (!outer) {
+    data.hooks.afterCommit(entity.name);
+    for (const c of children.keys()) data.hooks.afterCommit(c.entity);
+  }
+  const [shaped] = guard.strip(entity, [updated]);
+  if (entity.doc.children?.length && !outer) await readChildren(data, ctx, entity, [shaped]);
+  return shaped;
 }
 
 /**
@@ -101,6 +117,8 @@ export async function applyUpdate(
   // compute, validate
   const errors: ErrorDetail[] = [];
   const now = new Date();
+  // A reference moved to another record takes its defaultFrom snapshots again (unless sent).
+  Object.assign(changes, await snapshotDefaults(tx, data.model(), entity, { ...current, ...changes }, current));
   const record = { ...current, ...changes };
   const computed = await compute(tx, entity, 'update', record, now, false, data.model(), ctx.lang);
   errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang));

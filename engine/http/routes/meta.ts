@@ -187,7 +187,16 @@ export const metaRoutes: Route[] = [
         const message = context.lang === 'zh-CN' ? 'lang 只能是 zh-CN 或 en' : 'lang must be zh-CN or en';
         throw badRequest('invalid_parameter', message, [{ path: '/query/lang', code: 'invalid_parameter', message }]);
       }
-      return c.json({ data: formSchema(deps.metadata.model, entity, lang, guard.access(entity) ?? undefined) });
+      const childAccess = (child: typeof entity) =>
+        guard.can(child, 'read')
+          ? {
+              ...(guard.access(child) ?? { readable: null, writable: null }),
+              create: guard.can(child, 'create'),
+              update: guard.can(child, 'update'),
+              delete: guard.can(child, 'delete'),
+            }
+          : null;
+      return c.json({ data: formSchema(deps.metadata.model, entity, lang, guard.access(entity) ?? undefined, childAccess) });
     },
   },
   {

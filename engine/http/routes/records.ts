@@ -227,6 +227,30 @@ export const recordRoutes: Route[] = [
     handle: async ({ c, deps, param, ctx }) => c.json({ data: await deps.data.restore(ctx(), param('entity'), param('id')) }),
   },
   {
+    method: 'post',
+    path: '/api/data/{entity}/{id}/copy',
+    operationId: 'copy',
+    perEntity: { when: (e) => Boolean(e.copyable) },
+    summary: entitySummary('Copy with its child collections (a new version); the body may override fields'),
+    body: 'optional',
+    doc: (e) => ({
+      parameters: [idParameter],
+      requestBody: jsonBody(ref(`${e!.pascal}Create`)),
+      responses: {
+        201: json({ type: 'object', properties: { data: ref(e!.pascal) } }, 'The copy, with its children'),
+        400: errorResponse('The entity declares no copy'),
+        403: errorResponse('No create right'),
+        404: errorResponse('No such record'),
+        422: errorResponse('The copy is invalid: nothing written'),
+      },
+    }),
+    async handle({ c, deps, body, param, ctx }) {
+      const created = await deps.data.copy(ctx(), param('entity'), param('id'), await body());
+      c.header('Location', `/api/data/${param('entity')}/${created.id}`);
+      return c.json({ data: created }, 201);
+    },
+  },
+  {
     method: 'get',
     path: '/api/data/{entity}/{id}/history',
     operationId: 'history',

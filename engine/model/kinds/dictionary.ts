@@ -5,7 +5,14 @@ import { duplicates } from './field.js';
 import { loadSchema } from './load-schema.js';
 
 export interface DictionaryDoc extends MetadataDocument {
-  items: { value: string; label: { en: string; 'zh-CN': string }; color?: string; active?: boolean }[];
+  items: {
+    value: string;
+    label: { en: string; 'zh-CN': string };
+    color?: string;
+    active?: boolean;
+    /** Values formulas read through a picklist: {"var": "decision_role.weight"}. */
+    attributes?: Record<string, number | string | boolean>;
+  }[];
 }
 
 export const dictionaryKind: DocumentKindDefinition = {

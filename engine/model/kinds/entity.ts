@@ -13,6 +13,7 @@ import type {
   RegistryView,
 } from '../../registry/types.js';
 import { checkRule } from '../../rules/check.js';
+import { checkPath } from '../reference-paths.js';
 import { createAjv } from '../ajv.js';
 import { SYSTEM_FIELDS } from '../system-fields.js';
 import { duplicates, fieldTypeContext } from './field.js';
@@ -25,6 +26,29 @@ export interface EntityDoc extends MetadataDocument {
   rules?: { name: string; field?: string; when?: unknown; assert: unknown; message: { en: string; 'zh-CN': string } }[];
   /** Match rules for imports (docs/import-export.md). */
   import?: ImportRules;
+  /** Child collections written with the record (engine/data/operations/children.ts). */
+  children?: ChildCollection[];
+  /** What POST …/:id/copy resets and computes (engine/data/operations/copy.ts). */
+  copy?: CopyRules;
+}
+
+/** A child collection: the records of `entity` whose reference `via` points at this one, edited with it. */
+export interface ChildCollection {
+  name: string;
+  entity: string;
+  via: string;
+  label: { en: string; 'zh-CN': string };
+  /** An integer field of the child the engine sets to the row's 1-based place in the array (and orders by). */
+  position?: string;
+  maxRows?: number;
+}
+
+/** A copy's changes: fields computed from the original (json-logic), fields left empty, children copied. */
+export interface CopyRules {
+  set?: Record<string, unknown>;
+  reset?: string[];
+  children?: string[];
+  label?: { en: string; 'zh-CN': string };
 }
 
 /** How an import finds existing records and what it may change in them. */
@@ -82,7 +106,7 @@ function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView
   }
   const names = entity.fields.map((f) => f.name);
   const fieldNames = new Set(names);
-  const ctx = { ...fieldTypeContext(all), fieldNames };
+  const ctx = { ...fieldTypeContext(all), fieldNames, fields: entity.fields };
 
   for (const name of duplicates(names)) {
     errors.push({
@@ -109,6 +133,22 @@ function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView
         code: 'invalid_option',
         message: `A ${field.type} field is computed: it cannot be required or have a default`,
       });
+    }
+    if (field.defaultFrom !== undefined) {
+      if (type.readOnly || field.default !== undefined)
+        errors.push({
+          path: at('/defaultFrom'),
+          code: 'invalid_option',
+          message: 'defaultFrom is for a writable field without a default',
+        });
+      const first = String(field.defaultFrom).split('.')[0];
+      if (entity.fields.find((f) => f.name === first)?.type !== 'reference')
+        errors.push({
+          path: at('/defaultFrom'),
+          code: 'invalid_path',
+          message: `"${first}" is not a reference field of ${entity.name}`,
+        });
+      else errors.push(...checkPath(String(field.defaultFrom), entity.fields, ctx, at('/defaultFrom')));
     }
     if (field.searchable && !type.textual) {
       errors.push({
@@ -170,7 +210,83 @@ function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView
     }
   });
   errors.push(...importRuleErrors(entity, fieldNames));
+  errors.push(...childErrors(entity, all, fieldNames));
+  errors.push(...copyErrors(entity, fieldNames));
   errors.push(...formulaCycles(entity));
+  return errors;
+}
+
+/**
+ * A child collection names an entity that exists and one of its reference fields pointing back at this
+ * entity; its name is free among the fields; `position` is an integer field of the child.
+ */
+function childErrors(entity: EntityDoc, all: DocumentSet, fieldNames: ReadonlySet<string>): ErrorDetail[] {
+  const errors: ErrorDetail[] = [];
+  const names = (entity.children ?? []).map((c) => c.name);
+  (entity.children ?? []).forEach((c, i) => {
+    const at = (...p: (string | number)[]) => pointer('children', i, ...p);
+    if (fieldNames.has(c.name) || SYSTEM_FIELDS.has(c.name))
+      errors.push({ path: at('name'), code: 'duplicate_field', message: `"${c.name}" is already a field of ${entity.name}` });
+    if (names.indexOf(c.name) !== i)
+      errors.push({ path: at('name'), code: 'duplicate_child', message: `Child collection "${c.name}" is declared twice` });
+    const child = all.get<EntityDoc>('entity', c.entity);
+    if (!child) {
+      errors.push({ path: at('entity'), code: 'unknown_entity', message: `Entity "${c.entity}" does not exist` });
+      return;
+    }
+    if (child.name === entity.name)
+      errors.push({ path: at('entity'), code: 'invalid_child', message: 'An entity cannot be its own child collection' });
+    const via = child.fields.find((f) => f.name === c.via);
+    if (!via) errors.push({ path: at('via'), code: 'unknown_field', message: `"${c.via}" is not a field of ${c.entity}` });
+    else if (via.type !== 'reference' || via.to !== entity.name)
+      errors.push({
+        path: at('via'),
+        code: 'invalid_child',
+        message: `"${c.entity}.${c.via}" must be a reference to ${entity.name} (it is ${via.type === 'reference' ? `a reference to ${String(via.to)}` : `a ${via.type} field`})`,
+      });
+    if (c.position !== undefined) {
+      const position = child.fields.find((f) => f.name === c.position);
+      if (position?.type !== 'integer')
+        errors.push({
+          path: at('position'),
+          code: 'invalid_child',
+          message: `"${c.position}" must be an integer field of ${c.entity}`,
+        });
+    }
+  });
+  return errors;
+}
+
+/** A copy sets and resets writable fields of the entity, and copies declared child collections. */
+function copyErrors(entity: EntityDoc, fieldNames: ReadonlySet<string>): ErrorDetail[] {
+  if (!entity.copy) return [];
+  const errors: ErrorDetail[] = [];
+  const readOnly = new Set(entity.fields.filter((f) => ['formula', 'rollup', 'autonumber'].includes(f.type)).map((f) => f.name));
+  const check = (f: string, path: string) => {
+    if (!fieldNames.has(f)) errors.push({ path, code: 'unknown_field', message: `"${f}" is not a field of ${entity.name}` });
+    else if (readOnly.has(f))
+      errors.push({ path, code: 'invalid_option', message: `"${f}" is computed: a copy computes it again` });
+  };
+  for (const [f, expr] of Object.entries(entity.copy.set ?? {})) {
+    check(f, pointer('copy', 'set', f));
+    errors.push(
+      ...checkRule(expr, {
+        fields: new Set([...fieldNames, ...SYSTEM_FIELDS]),
+        allowContext: true,
+        path: pointer('copy', 'set', f),
+      }).errors,
+    );
+  }
+  (entity.copy.reset ?? []).forEach((f, i) => check(f, pointer('copy', 'reset', i)));
+  const children = new Set((entity.children ?? []).map((c) => c.name));
+  (entity.copy.children ?? []).forEach((c, i) => {
+    if (!children.has(c))
+      errors.push({
+        path: pointer('copy', 'children', i),
+        code: 'unknown_child',
+        message: `"${c}" is not a child collection of ${entity.name}`,
+      });
+  });
   return errors;
 }
 

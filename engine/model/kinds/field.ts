@@ -23,6 +23,12 @@ export function fieldSchema(registry: RegistryView): JsonSchema {
     indexed: { type: 'boolean' },
     searchable: { type: 'boolean' },
     default: {},
+    defaultFrom: {
+      description: 'A snapshot at create: the value of a field of the record a reference points at ("product.list_price")',
+      type: 'string',
+      pattern: '^[a-z][a-z0-9_]*[.][a-z][a-z0-9_]*$',
+      maxLength: 61,
+    },
   };
   return {
     $id: 'https://metacrm.dev/schemas/field.schema.json',

@@ -34,6 +34,8 @@ interface LayoutContext {
 /** Places the properties rjsf rendered into the layout's sections and tabs, in a grid of its columns. */
 function LayoutTemplate(props: ObjectFieldTemplateProps) {
   const { layout, formData } = props.registry.formContext as LayoutContext;
+  // A row of a child collection (a quote line): its fields side by side, compact.
+  if (!isRoot(props)) return <RowTemplate {...props} />;
   const byName = new Map(props.properties.map((p) => [p.name, p]));
   const visible = (name: string) => {
     const cond = layout.visibleWhen?.[name];
@@ -41,6 +43,10 @@ function LayoutTemplate(props: ObjectFieldTemplateProps) {
   };
   const placed = new Set(layout.sections.flatMap((s) => s.fields));
   const sections = layout.sections.map((s, i) => ({ ...s, key: String(i) }));
+  // Child collections the layout does not place get a full-width section each, after the others.
+  for (const c of (props.registry.formContext as { children?: { name: string; label: string }[] }).children ?? [])
+    if (!placed.has(c.name) && byName.has(c.name))
+      sections.push({ key: `children-${c.name}`, fields: [c.name], columns: 1, label: c.label, tab: undefined } as never);
   // A layout may leave fields out (the rep's compact card); required ones still show, or the form could not be saved.
   const required = new Set((props.schema.required ?? []) as string[]);
   const rest = props.properties.filter((p) => !placed.has(p.name) && !p.hidden && required.has(p.name)).map((p) => p.name);
@@ -77,6 +83,25 @@ function LayoutTemplate(props: ObjectFieldTemplateProps) {
   );
 }
 
+const isRoot = (props: ObjectFieldTemplateProps) => {
+  const id = props.fieldPathId?.$id;
+  return id === undefined || id === 'root';
+};
+
+/** One row of a child collection: the visible fields in one line, each as wide as its kind needs. */
+function RowTemplate(props: ObjectFieldTemplateProps) {
+  const shown = props.properties.filter((p) => !p.hidden && !['id', 'version'].includes(p.name));
+  return (
+    <Row gutter={8} wrap className="mc-child-row">
+      {shown.map((p) => (
+        <Col key={p.name} flex={p.name === 'product' || p.name.endsWith('notes') ? '2 1 180px' : '1 1 110px'}>
+          {p.content}
+        </Col>
+      ))}
+    </Row>
+  );
+}
+
 /** The schema the form shows: what may be written, plus what may only be read (shown read-only). */
 export function displaySchema(model: FormModel, mode: 'create' | 'update', layout: RecordLayout) {
   const write = mode === 'create' ? model.create : model.update;
@@ -85,6 +110,10 @@ export function displaySchema(model: FormModel, mode: 'create' | 'update', layou
     if (f.system) continue;
     if (write.properties?.[f.name]) properties[f.name] = write.properties[f.name];
     else if (mode === 'update' && model.read.properties?.[f.name]) properties[f.name] = { ...model.read.properties[f.name], readOnly: true };
+  }
+  for (const c of model.children ?? []) {
+    if (write.properties?.[c.name]) properties[c.name] = write.properties[c.name];
+    else if (model.read.properties?.[c.name]) properties[c.name] = { ...model.read.properties[c.name], readOnly: true };
   }
   for (const name of layout.readOnly ?? []) if (properties[name]) properties[name] = { ...properties[name], readOnly: true };
   const required = ((model.create.required ?? []) as string[]).filter((n) => properties[n] && !properties[n].readOnly);
@@ -166,7 +195,7 @@ export const RecordForm = memo(function RecordForm(props: RecordFormProps) {
       validator={validators[lang] as any}
       widgets={widgets}
       templates={{ ObjectFieldTemplate: LayoutTemplate }}
-      formContext={{ layout, formData, fields, readonlyAsDisabled: false } satisfies LayoutContext & Record<string, unknown>}
+      formContext={{ layout, formData, fields, children: model.children ?? [], readonlyAsDisabled: false } satisfies LayoutContext & Record<string, unknown>}
       customValidate={customValidate}
       transformErrors={transformErrors}
       extraErrors={props.serverErrors}

@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useBlocker, useNavigate, useParams, useSearchParams } from 'react-router';
 import { Alert, App, Button, Modal, Segmented, Skeleton, Space, Tabs, Tag } from 'antd';
-import { DeleteOutlined, SaveOutlined, ShareAltOutlined, UserSwitchOutlined } from '@ant-design/icons';
+import { CopyOutlined, DeleteOutlined, SaveOutlined, ShareAltOutlined, UserSwitchOutlined } from '@ant-design/icons';
 import type { ErrorSchema } from '@rjsf/utils';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, get } from '../api';
@@ -80,7 +80,11 @@ export default function RecordPage() {
     },
     [picked.layout, stateField, statusField],
   );
-  const names = useMemo(() => (model ? model.fields.filter((f) => !f.system).map((f) => f.name) : []), [model]);
+  // The record's own fields and its child collections (a quote's lines, saved with it).
+  const names = useMemo(
+    () => (model ? [...model.fields.filter((f) => !f.system).map((f) => f.name), ...(model.children ?? []).map((c) => c.name)] : []),
+    [model],
+  );
 
   const [data, setData] = useState<Data | null>(null);
   const [base, setBase] = useState<Data | null>(null);
@@ -195,6 +199,18 @@ export default function RecordPage() {
     }
   };
 
+  // A copy with the child collections (a quote's new version), as the entity's `copy` says; then open it.
+  const copyRecord = async () => {
+    try {
+      const copied = await api<{ data: Data }>('POST', `/api/data/${entity}/${id}/copy`, {});
+      message.success(t('created'));
+      void queryClient.invalidateQueries({ queryKey: ['list', entity] });
+      navigate(`/r/${entity}/${copied.data.id}`);
+    } catch (e) {
+      message.error((e as Error).message);
+    }
+  };
+
   const remove = () =>
     modal.confirm({
       title: t('confirmDelete'),
@@ -253,6 +269,9 @@ export default function RecordPage() {
             <Button type="primary" icon={<SaveOutlined />} loading={saving} disabled={!isNew && !dirty} onClick={() => formRef.current?.submit()} data-testid="save" data-changed={changed.join(',')}>
               {t('save')}
             </Button>
+          )}
+          {!isNew && model.entity.copy && can('create') && (
+            <Button icon={<CopyOutlined />} onClick={copyRecord} disabled={dirty} data-testid="copy">{model.entity.copy}</Button>
           )}
           {!isNew && can('print') && <PrintButton entity={entity} id={id} />}
           {!isNew && can('print') && <EmailButton entity={entity} id={id} />}
