@@ -50,7 +50,7 @@ describe.each(drivers)('field-level permissions, sharing, assignment and delegat
               !['id', 'created_at', 'created_by', 'updated_at', 'updated_by', 'owner_id', 'version', 'deleted_at'].includes(k),
           )
           .sort(),
-      ).toEqual(['account', 'amount', 'expected_close_date', 'opportunity_type', 'source', 'stage', 'title']);
+      ).toEqual(['account', 'amount', 'campaign', 'expected_close_date', 'opportunity_type', 'source', 'stage', 'title']);
     });
 
     it('refuses filtering, sorting, selecting, searching-by-name and expanding an unreadable field', async () => {

@@ -179,7 +179,9 @@ describe.each(drivers)('expense claim approval (finance sample) on %s', (driver)
 
   it('reaches every resting state of the compiled approval machine along its shortest paths, replayed through the API', async () => {
     const docs = await loadPackage(join(resolve(import.meta.dirname, '..', '..'), 'sample-apps', 'finance'));
-    const { machine } = compileApproval(docs.find((d: any) => d.kind === 'approval') as ApprovalDoc);
+    const { machine } = compileApproval(
+      docs.find((d: any) => d.kind === 'approval' && d.name === 'expense_claim_approval') as ApprovalDoc,
+    );
     const fromState = machine.resolveState({ value: 'idle', context: { data: { amount: 8000 } } }); // above 5,000: every step applies
     const paths = getShortestPaths(machine, {
       fromState,

@@ -44,8 +44,18 @@ describe.each(drivers)('the schedule calendar in Chromium on %s', (driver) => {
 
   beforeAll(async () => {
     org = await startOrg(driver, ['sales']);
-    await make('rep_east', 'visit', { subject: '拜访华信科技', start_at: localAt(0, 10), end_at: localAt(0, 11, 30), account: org.accounts.rep_east.id });
-    await make('rep_east', 'call', { subject: '电话回访中科', schedule_type: 'call', start_at: localAt(0, 14), end_at: localAt(0, 15) });
+    await make('rep_east', 'visit', {
+      subject: '拜访华信科技',
+      start_at: localAt(0, 10),
+      end_at: localAt(0, 11, 30),
+      account: org.accounts.rep_east.id,
+    });
+    await make('rep_east', 'call', {
+      subject: '电话回访中科',
+      schedule_type: 'call',
+      start_at: localAt(0, 14),
+      end_at: localAt(0, 15),
+    });
     await make('manager_east', 'meeting', {
       subject: '周例会',
       schedule_type: 'meeting',
@@ -53,10 +63,20 @@ describe.each(drivers)('the schedule calendar in Chromium on %s', (driver) => {
       end_at: localAt(0, 17),
       participants: [org.ids.rep_east],
     });
-    await make('manager_east', 'review', { subject: '经理审阅合同', schedule_type: 'business', start_at: localAt(0, 8), end_at: localAt(0, 9) });
+    await make('manager_east', 'review', {
+      subject: '经理审阅合同',
+      schedule_type: 'business',
+      start_at: localAt(0, 8),
+      end_at: localAt(0, 9),
+    });
     await make('rep_north', 'north', { subject: '华北客户拜访', start_at: localAt(0, 10), end_at: localAt(0, 11) });
     // rep_east is busy tomorrow 10:00–12:00: moving the visit there is refused (overlap)
-    await make('rep_east', 'busy', { subject: '投标答疑', schedule_type: 'business', start_at: localAt(2, 9), end_at: localAt(2, 12) });
+    await make('rep_east', 'busy', {
+      subject: '投标答疑',
+      schedule_type: 'business',
+      start_at: localAt(2, 9),
+      end_at: localAt(2, 12),
+    });
     ui = await serveUi(org.e);
     browser = await launch();
   }, 240_000);
@@ -174,7 +194,10 @@ describe.each(drivers)('the schedule calendar in Chromium on %s', (driver) => {
         ).toBe(1);
       }
       // someone else changed the call since the calendar read it: 409 version_conflict, put back and reloaded
-      const renamed = await org.as('rep_east', 'PATCH', `/api/data/schedule/${schedule.call.id}`, { location: '线上', version: 1 });
+      const renamed = await org.as('rep_east', 'PATCH', `/api/data/schedule/${schedule.call.id}`, {
+        location: '线上',
+        version: 1,
+      });
       expect(renamed.status).toBe(200);
       await settle(page);
       await drag(page, 'call', dayOf(target));
@@ -183,7 +206,11 @@ describe.each(drivers)('the schedule calendar in Chromium on %s', (driver) => {
       expect([dayOf(new Date(call.start_at)), call.version]).toEqual([dayOf(new Date()), 2]);
       await settle(page);
       // the toasts gone, for a clean picture
-      await page.locator('.ant-message-notice').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+      await page
+        .locator('.ant-message-notice')
+        .first()
+        .waitFor({ state: 'detached', timeout: 10_000 })
+        .catch(() => undefined);
       await snap(page, 'calendar-after-drag-zh');
     },
     STEP,
@@ -203,9 +230,9 @@ describe.each(drivers)('the schedule calendar in Chromium on %s', (driver) => {
       await page.locator('.ant-select-item-option', { hasText: '王经理' }).click();
       await page.keyboard.press('Escape');
       await page.getByRole('button', { name: /保\s*存/ }).click();
-      await poll(async () => (await org.as('rep_east', 'GET', `/api/data/schedule/${schedule.call.id}`)).body.data.participants).toEqual([
-        org.ids.manager_east,
-      ]);
+      await poll(
+        async () => (await org.as('rep_east', 'GET', `/api/data/schedule/${schedule.call.id}`)).body.data.participants,
+      ).toEqual([org.ids.manager_east]);
       await settle(page);
       await snap(page, 'schedule-record-zh');
       await page.goto('/c/schedule');
