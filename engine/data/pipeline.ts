@@ -119,9 +119,7 @@ async function missingUsers(
   const fields = entity.fields.filter((f) => f.type.userList && records.some((r) => Array.isArray(r[f.name])));
   if (!fields.length) return [];
   const ids = [
-    ...new Set(
-      fields.flatMap((f) => records.flatMap((r) => (Array.isArray(r[f.name]) ? (r[f.name] as unknown[]) : []))),
-    ),
+    ...new Set(fields.flatMap((f) => records.flatMap((r) => (Array.isArray(r[f.name]) ? (r[f.name] as unknown[]) : [])))),
   ].filter((v): v is string => typeof v === 'string');
   const users = data.entity('user');
   const found = ids.length

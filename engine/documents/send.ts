@@ -51,14 +51,17 @@ function checkRequest(ctx: OperationContext, body: unknown): SendRequest {
         message: t(ctx.lang, `At most ${MAX_RECIPIENTS} addresses`, `最多 ${MAX_RECIPIENTS} 个邮箱地址`),
       });
     list.forEach((a, i) => {
-      if (typeof a !== 'string' || !ADDRESS.test(a.trim()) || a.length > 254)
+      if (typeof a !== 'string' || !ADDRESS.test(a.trim()) || a.length > 254) {
+        // Whatever was sent is shown as JSON (an object's own toString is not to be trusted), cut short.
+        const shown = (typeof a === 'string' ? a : (JSON.stringify(a) ?? typeof a)).slice(0, 80);
         errors.push({
           path: `/${key}/${i}`,
           code: 'invalid_email',
-          message: t(ctx.lang, `"${String(a)}" is not an e-mail address`, `“${String(a)}”不是有效的邮箱地址`),
+          message: t(ctx.lang, `"${shown}" is not an e-mail address`, `“${shown}”不是有效的邮箱地址`),
         });
+      }
     });
-    return [...new Set(list.map((a) => String(a).trim().toLowerCase()))];
+    return [...new Set(list.filter((a): a is string => typeof a === 'string').map((a) => a.trim().toLowerCase()))];
   };
   const to = addresses('to', true);
   const cc = addresses('cc', false);

@@ -147,7 +147,13 @@ export function compileModel(version: number, documents: DocumentSet, registry: 
     // An entity is compiled again only when something it is compiled from changed: its document, the
     // dictionaries its picklists use, the role names (for `roles` fields), its workflows.
     const dictionaries = doc.fields.filter((f) => f.dictionary !== undefined).map((f) => ctx.dictionary(String(f.dictionary)));
-    const key = JSON.stringify([doc, dictionaries, doc.fields.some((f) => f.type === 'roles') ? roleNames : null, own, controlled]);
+    const key = JSON.stringify([
+      doc,
+      dictionaries,
+      doc.fields.some((f) => f.type === 'roles') ? roleNames : null,
+      own,
+      controlled,
+    ]);
     let compiled = compiledEntities.get(registry)?.get(key);
     if (!compiled) {
       compiled = compileEntity(doc, registry, ctx, ajv, own, controlled);

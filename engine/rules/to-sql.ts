@@ -293,14 +293,20 @@ class Compiler {
         '"some" can be used in a filter only as {"some": [{"var": "<multi-value field>"}, {"in": [{"var": ""}, [values…]]}]}',
       );
     const values = this.operand(inArgs[1], argPath(1) + '/in/1');
-    if ('field' in values) throw filterError('unsupported_operator', values.path, 'Look the items up in a list of values, not a field');
+    if ('field' in values)
+      throw filterError('unsupported_operator', values.path, 'Look the items up in a list of values, not a field');
     if (values.value === null || values.value === undefined) return negated;
     if (!Array.isArray(values.value)) throw filterError('type_mismatch', values.path, 'Expected a list of values');
     const kind = list.field.kind === 'uuid[]' ? 'uuid' : 'text';
     const items = values.value.filter((v) => v !== null);
     items.forEach((v, i) => {
       const problem = literalProblem(kind, v, false);
-      if (problem) throw filterError('type_mismatch', values.path + pointer(i), `"${list.name}" holds ${kind} values: compare with ${problem}`);
+      if (problem)
+        throw filterError(
+          'type_mismatch',
+          values.path + pointer(i),
+          `"${list.name}" holds ${kind} values: compare with ${problem}`,
+        );
     });
     if (!items.length) return negated;
     const col = list.field.sql;

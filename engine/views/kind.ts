@@ -111,14 +111,22 @@ export function checkView(view: ViewDoc, all: DocumentSet, registry: RegistryVie
       if (!f) return void field(name, at(key), entity, new Set(own.keys()));
       const kind = kindOf(f);
       if (kind !== 'date' && kind !== 'datetime')
-        return void errors.push({ path: at(key), code: 'invalid_calendar_field', message: `"${name}" is not a date or datetime field` });
+        return void errors.push({
+          path: at(key),
+          code: 'invalid_calendar_field',
+          message: `"${name}" is not a date or datetime field`,
+        });
       return kind;
     };
     const start = timeKind(c.start, 'start');
     if (c.end !== undefined) {
       const end = timeKind(c.end, 'end');
       if (start && end && start !== end)
-        errors.push({ path: at('end'), code: 'invalid_calendar_field', message: `"${c.end}" is a ${end} field and "${c.start}" a ${start} field` });
+        errors.push({
+          path: at('end'),
+          code: 'invalid_calendar_field',
+          message: `"${c.end}" is a ${end} field and "${c.start}" a ${start} field`,
+        });
     }
     if (c.title !== undefined) field(c.title, at('title'));
     if (c.color !== undefined) {

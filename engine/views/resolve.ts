@@ -95,7 +95,9 @@ export function resolveView(model: AppModel, entityName: string, principal: Prin
       ? {
           start: cal.start,
           ...(cal.end ? { end: cal.end } : {}),
-          ...((cal.title ?? entity.titleField) && readable(cal.title ?? entity.titleField!) ? { title: cal.title ?? entity.titleField } : {}),
+          ...((cal.title ?? entity.titleField) && readable(cal.title ?? entity.titleField!)
+            ? { title: cal.title ?? entity.titleField }
+            : {}),
           ...(cal.color && readable(cal.color) ? { color: cal.color } : {}),
           ...(cal.people && readable(cal.people) ? { people: cal.people } : {}),
         }

@@ -31,8 +31,7 @@ export function inputForm(schema: JsonSchema, entity: CompiledEntity, model: App
         const title = isText(label) ? label[lang] : (field?.doc.label[lang] ?? rest.title ?? name);
         const description = isText(help) ? help[lang] : (rest.description ?? field?.doc.help?.[lang]);
         const property: JsonSchema = { ...rest, title, ...(description ? { description } : {}) };
-        const dictionary =
-          typeof field?.doc.dictionary === 'string' ? model.dictionaries.get(field.doc.dictionary) : undefined;
+        const dictionary = typeof field?.doc.dictionary === 'string' ? model.dictionaries.get(field.doc.dictionary) : undefined;
         if (dictionary && Array.isArray(rest.enum)) {
           const { enum: values, ...others } = property;
           const labelOf = (v: unknown) => dictionary.items.find((i) => i.value === v)?.label[lang] ?? String(v);

@@ -113,6 +113,9 @@ describe.each(drivers)('sending a document by e-mail on %s', (driver) => {
       '/to/1 invalid_email',
     ]);
     expect(res.body.error.details.find((d: any) => d.path === '/to/1').message).toContain('不是有效的邮箱地址');
+    // Not even an object that brings its own "toString" (the fuzzer's find) gets past the check.
+    const odd = await org.as('rep_east', 'POST', `/api/data/quote/${quote.id}/email`, { to: 1e16, cc: [{ toString: ' ~' }] });
+    expect([odd.status, odd.body.error.details.map((d: any) => d.path).sort()]).toEqual([422, ['/cc/0', '/to']]);
     const none = await org.as('rep_east', 'POST', `/api/data/quote/${quote.id}/email`, { to: [] });
     expect([none.status, none.body.error.details[0].path]).toEqual([422, '/to']);
     expect([await outboxCount(), await fileCount()]).toEqual([mailsBefore, filesBefore]);
