@@ -5,18 +5,15 @@
  * electronic collection, expense request → reimbursement, and care suggestions from aggregates over
  * related records; each new process walked along its shortest paths.
  */
-import { join, resolve } from 'node:path';
+
 import { getShortestPaths } from '@xstate/graph';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPackage } from '../../metadata/loader.js';
 import { compileWorkflow } from '../../engine/workflow/compile.js';
 import type { WorkflowDoc } from '../../engine/workflow/kind.js';
-import { drivers, startEngine, type TestEngine } from '../support/engine.js';
-import { seedDemoOrganisation } from '../support/demo-org.js';
+import { drivers, type TestEngine } from '../support/engine.js';
+import { startSampleApps } from '../support/demo-org.js';
 
-const root = resolve(import.meta.dirname, '..', '..');
-const apps = ['sales', 'finance', 'service'].map((a) => join(root, 'sample-apps', a));
 const DAY = 86_400_000;
 const day = (offset: number) => new Date(Date.now() + offset * DAY).toISOString().slice(0, 10);
 
@@ -27,29 +24,16 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
   let workflows: WorkflowDoc[];
   let account: any;
 
+  let as: Awaited<ReturnType<typeof startSampleApps>>['as'];
+  let get: Awaited<ReturnType<typeof startSampleApps>>['get'];
+  let created: Awaited<ReturnType<typeof startSampleApps>>['created'];
+
   beforeAll(async () => {
-    e = await startEngine(driver);
-    workflows = [];
-    for (const folder of apps) {
-      const docs = await loadPackage(folder);
-      workflows.push(...(docs.filter((d: any) => d.kind === 'workflow') as WorkflowDoc[]));
-      expect((await e.call('POST', '/api/meta/deploy', { documents: docs })).status).toBe(201);
-    }
-    ({ ids, tokens } = await seedDemoOrganisation(e, apps));
-    account = (
-      await e.callAs(tokens.rep_east, 'POST', '/api/data/account', { name: '杭州财务示例有限公司', region: 'east', grade: 'a' })
-    ).body.data;
+    ({ e, ids, tokens, workflows, as, get, created } = await startSampleApps(driver));
+    account = await created('rep_east', 'account', { name: '杭州财务示例有限公司', region: 'east', grade: 'a' });
   }, 400_000); // three sample apps and the demo organisation, on a busy shared machine
   afterAll(() => e?.stop());
 
-  const as = (user: string, method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-    e.callAs(tokens[user], method, path, body, headers);
-  const get = async (entity: string, id: string) => (await e.call('GET', `/api/data/${entity}/${id}`)).body.data;
-  const created = async (user: string, entity: string, body: unknown) => {
-    const res = await as(user, 'POST', `/api/data/${entity}`, body);
-    expect([entity, res.status, res.body.error]).toEqual([entity, 201, undefined]);
-    return res.body.data;
-  };
   const runDueJobs = async (queue: string, recordId: string) => {
     await e.database.db.execute(
       sql`update jobs.job set start_after = now() where name = ${queue} and state = 'created' and data->>'id' = ${recordId}`,

@@ -5,54 +5,35 @@
  * settled; expenses carry the customer and the opportunity they were spent on. Each new process is walked
  * along its shortest paths.
  */
-import { join, resolve } from 'node:path';
 import { getShortestPaths } from '@xstate/graph';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPackage } from '../../metadata/loader.js';
 import { compileWorkflow } from '../../engine/workflow/compile.js';
-import type { WorkflowDoc } from '../../engine/workflow/kind.js';
-import { drivers, startEngine, type TestEngine } from '../support/engine.js';
-import { seedDemoOrganisation } from '../support/demo-org.js';
+import { drivers } from '../support/engine.js';
+import { startSampleApps } from '../support/demo-org.js';
 
-const root = resolve(import.meta.dirname, '..', '..');
-const apps = ['sales', 'finance', 'service'].map((a) => join(root, 'sample-apps', a));
 const today = () => new Date().toISOString().slice(0, 10);
 
 describe.each(drivers)('sales returns and cash advances on %s', (driver) => {
-  let e: TestEngine;
-  let ids: Record<string, string>;
-  let tokens: Record<string, string>;
-  let workflows: WorkflowDoc[];
+  let app: Awaited<ReturnType<typeof startSampleApps>>;
   let account: any;
   let order: any;
 
   beforeAll(async () => {
-    e = await startEngine(driver);
-    workflows = [];
-    for (const folder of apps) {
-      const docs = await loadPackage(folder);
-      workflows.push(...(docs.filter((d: any) => d.kind === 'workflow') as WorkflowDoc[]));
-      expect((await e.call('POST', '/api/meta/deploy', { documents: docs })).status).toBe(201);
-    }
-    ({ ids, tokens } = await seedDemoOrganisation(e, apps));
+    app = await startSampleApps(driver);
     account = await created('rep_east', 'account', { name: '宁波退货示例有限公司', region: 'east', grade: 'b' });
     order = await created('rep_east', 'order', { account: account.id, status: 'accepted', amount: 50000, order_date: today() });
   }, 400_000);
-  afterAll(() => e?.stop());
+  afterAll(() => app?.e.stop());
 
-  const as = (user: string, method: string, path: string, body?: unknown) => e.callAs(tokens[user], method, path, body);
-  const get = async (entity: string, id: string) => (await e.call('GET', `/api/data/${entity}/${id}`)).body.data;
-  async function created(user: string, entity: string, body: unknown) {
-    const res = await as(user, 'POST', `/api/data/${entity}`, body);
-    expect([entity, res.status, res.body.error]).toEqual([entity, 201, undefined]);
-    return res.body.data;
-  }
-  const count = async (entity: string) => (await e.call('GET', `/api/data/${entity}?limit=1&count=true`)).body.total;
+  const as = (user: string, method: string, path: string, body?: unknown) => app.as(user, method, path, body);
+  const get = (entity: string, id: string) => app.get(entity, id);
+  const created = (user: string, entity: string, body: unknown) => app.created(user, entity, body);
+  const count = async (entity: string) => (await app.e.call('GET', `/api/data/${entity}?limit=1&count=true`)).body.total;
   /** Submits a record for approval as its owner and approves every step (manager, then finance). */
   async function approveAll(user: string, entity: string, id: string) {
     const submitted = await as(user, 'POST', `/api/data/${entity}/${id}/approval/submit`, {});
     expect([submitted.status, submitted.body.error]).toEqual([200, undefined]);
-    expect(submitted.body.data.request.tasks[0].assignee).toBe(ids.manager_east);
+    expect(submitted.body.data.request.tasks[0].assignee).toBe(app.ids.manager_east);
     expect(
       (await as('manager_east', 'POST', `/api/approvals/${submitted.body.data.request.tasks[0].id}/approve`, {})).status,
     ).toBe(200);
@@ -73,8 +54,8 @@ describe.each(drivers)('sales returns and cash advances on %s', (driver) => {
     expect(ret.return_no).toMatch(/^TH-\d{4}-\d{4}$/);
     // A second return that would take the order's returns past its amount is refused, in the caller's language.
     const receivablesBefore = await count('receivable');
-    const over = await e.callAs(
-      tokens.rep_east,
+    const over = await app.e.callAs(
+      app.tokens.rep_east!,
       'POST',
       '/api/data/sales_return',
       {
@@ -215,7 +196,7 @@ describe.each(drivers)('sales returns and cash advances on %s', (driver) => {
   });
 
   it('walks the cash advance process along its shortest paths', async () => {
-    const doc = workflows.find((w) => w.name === 'cash_advance_process')!;
+    const doc = app.workflows.find((w) => w.name === 'cash_advance_process')!;
     const { machine } = compileWorkflow(doc);
     const data = { approval_status: 'approved', outstanding: 0, $user: {}, $input: {} };
     const events = [...new Set(Object.values(doc.states).flatMap((s) => Object.keys(s.on ?? {})))].map((type) => ({

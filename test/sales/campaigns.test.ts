@@ -4,45 +4,25 @@
  * business a campaign brought (a converted lead carries its campaign to the deal); cost per lead and ROI;
  * the ROI report against an independent count.
  */
-import { join, resolve } from 'node:path';
 import { getShortestPaths } from '@xstate/graph';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPackage } from '../../metadata/loader.js';
 import { compileWorkflow } from '../../engine/workflow/compile.js';
-import type { WorkflowDoc } from '../../engine/workflow/kind.js';
-import { drivers, startEngine, type TestEngine } from '../support/engine.js';
-import { seedDemoOrganisation } from '../support/demo-org.js';
+import { drivers } from '../support/engine.js';
+import { startSampleApps } from '../support/demo-org.js';
 
-const root = resolve(import.meta.dirname, '..', '..');
-const apps = ['sales', 'finance', 'service'].map((a) => join(root, 'sample-apps', a));
 const today = () => new Date().toISOString().slice(0, 10);
 
 describe.each(drivers)('campaigns on %s', (driver) => {
-  let e: TestEngine;
-  let ids: Record<string, string>;
-  let tokens: Record<string, string>;
-  let workflows: WorkflowDoc[];
-
+  let app: Awaited<ReturnType<typeof startSampleApps>>;
   beforeAll(async () => {
-    e = await startEngine(driver);
-    workflows = [];
-    for (const folder of apps) {
-      const docs = await loadPackage(folder);
-      workflows.push(...(docs.filter((d: any) => d.kind === 'workflow') as WorkflowDoc[]));
-      expect((await e.call('POST', '/api/meta/deploy', { documents: docs })).status).toBe(201);
-    }
-    ({ ids, tokens } = await seedDemoOrganisation(e, apps));
+    app = await startSampleApps(driver);
   }, 400_000);
-  afterAll(() => e?.stop());
+  afterAll(() => app?.e.stop());
 
-  const as = (user: string, method: string, path: string, body?: unknown) => e.callAs(tokens[user], method, path, body);
-  const get = async (entity: string, id: string) => (await e.call('GET', `/api/data/${entity}/${id}`)).body.data;
-  async function created(user: string, entity: string, body: unknown) {
-    const res = await as(user, 'POST', `/api/data/${entity}`, body);
-    expect([entity, res.status, res.body.error]).toEqual([entity, 201, undefined]);
-    return res.body.data;
-  }
+  const as = (user: string, method: string, path: string, body?: unknown) => app.as(user, method, path, body);
+  const get = (entity: string, id: string) => app.get(entity, id);
+  const created = (user: string, entity: string, body: unknown) => app.created(user, entity, body);
   const fire = async (user: string, entity: string, id: string, event: string, input?: unknown) => {
     const res = await as(user, 'POST', `/api/data/${entity}/${id}/transitions/${event}`, input ? { input } : undefined);
     expect([event, res.status, res.body.error]).toEqual([event, 200, undefined]);
@@ -58,7 +38,7 @@ describe.each(drivers)('campaigns on %s', (driver) => {
     });
 
   it('walks the marketing process along its shortest paths, only the director approving the budget', async () => {
-    const doc = workflows.find((w) => w.name === 'campaign_process')!;
+    const doc = app.workflows.find((w) => w.name === 'campaign_process')!;
     const { machine } = compileWorkflow(doc);
     const data = { budget: 1, $user: {}, $input: {} };
     const events = [...new Set(Object.values(doc.states).flatMap((s) => Object.keys(s.on ?? {})))].map((type) => ({
@@ -144,7 +124,7 @@ describe.each(drivers)('campaigns on %s', (driver) => {
       source: 'campaign',
       campaign: c.id,
     });
-    await fire('marketing', 'lead', lead.id, 'assign', { owner: ids.rep_east });
+    await fire('marketing', 'lead', lead.id, 'assign', { owner: app.ids.rep_east });
     await fire('rep_east', 'lead', lead.id, 'follow_up');
     await fire('rep_east', 'lead', lead.id, 'qualify');
     const converted = await fire('rep_east', 'lead', lead.id, 'convert', { opportunity_title: '发布会来源项目', amount: 150000 });
@@ -178,7 +158,13 @@ describe.each(drivers)('campaigns on %s', (driver) => {
   it('reports cost and return per campaign type, agreeing with an independent count', async () => {
     const res = await as('director', 'GET', `/api/reports/campaign_roi?from=2000-01-01&to=2100-01-01`);
     expect([res.status, res.body.error]).toEqual([200, undefined]);
-    const expected = await e.database.rows<{ type: string; campaigns: number; cost: string | null; won: string; leads: number }>(
+    const expected = await app.e.database.rows<{
+      type: string;
+      campaigns: number;
+      cost: string | null;
+      won: string;
+      leads: number;
+    }>(
       sql`select campaign_type as type, count(*)::int as campaigns, sum(actual_cost) as cost, sum(won_amount) as won, sum(leads)::int as leads
           from campaign where deleted_at is null and status <> 'cancelled' group by campaign_type`,
     );
