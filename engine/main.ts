@@ -99,7 +99,17 @@ if (Number(userCount) === 0) {
 
 // Demo data: on the embedded database's first start (unless SEED_DEMO_DATA=0), on PostgreSQL when asked; never twice.
 if ((!url && firstStart && process.env.SEED_DEMO_DATA !== '0') || (url && process.env.SEED_DEMO_DATA === '1')) {
-  const result = await loadDemoData(engine, { folders: sampleApps.map((s) => join(root, 'sample-apps', s)).filter(existsSync) });
+  console.log('Loading the demo data (once, on the first start)…');
+  const result = await loadDemoData(engine, {
+    folders: sampleApps.map((s) => join(root, 'sample-apps', s)).filter(existsSync),
+    progress: ({ set, records, done, total, ms }) => {
+      const line = `  ${String(done).padStart(2)}/${total} ${set} (${records}) — ${(ms / 1000).toFixed(0)} s`;
+      // One line that moves on a terminal; one line per set in a log.
+      if (process.stdout.isTTY)
+        process.stdout.write(`\r${line.padEnd(process.stdout.columns - 1 || 60)}${done === total ? '\n' : ''}`);
+      else console.log(line);
+    },
+  });
   if (result.loaded)
     console.log(
       `Loaded demo data in ${(result.ms / 1000).toFixed(1)} s: ${Object.entries(result.counts)

@@ -123,6 +123,7 @@ export class FieldBackfill {
             tx: this.database.db,
             now,
             model: this.model(),
+            refresh: true,
           });
           if (value === undefined) continue;
           if (canonical(value) !== canonical(row[f.name])) differs = true;

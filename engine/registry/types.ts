@@ -49,6 +49,11 @@ export interface FieldWriteArgs {
   model?: { entity(name: string): object | undefined };
   /** The caller's language, for the messages of a refused value. */
   lang?: 'en' | 'zh-CN';
+  /**
+   * The stored value may be stale and must be computed from its sources (a deploy's backfill), not only
+   * kept up to date the way an ordinary write does.
+   */
+  refresh?: boolean;
 }
 
 export interface FieldTypeDefinition {

@@ -89,10 +89,16 @@ export const rollupFieldType: FieldTypeDefinition = {
       );
     return errors;
   },
-  // The parent written: its value from its children as they stand in this transaction.
-  async onWrite({ field, record, tx, model: view }) {
+  // The parent written. A new record has no children yet (they reference it, so they come after):
+  // nothing to count, no query. An update leaves the stored value alone — every child write keeps it
+  // exact (hook.ts) — so a parent's own edits cost no aggregate per roll-up. A backfill (`refresh`)
+  // reads the children as they stand in this transaction.
+  async onWrite({ field, record, tx, model: view, operation, refresh }) {
+    const doc = field as RollupDoc;
+    if (!refresh && operation === 'update') return undefined;
+    if (!refresh && operation === 'create') return doc.op === 'count' || doc.op === 'sum' ? 0 : null;
     const model = view as AppModel | undefined;
-    if (!model?.entity((field as RollupDoc).of) || typeof record.id !== 'string') return undefined;
+    if (!model?.entity(doc.of) || typeof record.id !== 'string') return undefined;
     const [row] = rowsOf<{ value: unknown }>(
       await tx.execute(sql`select ${aggregate(model, field as RollupDoc, sql`${record.id}::uuid`)} as value`),
     );

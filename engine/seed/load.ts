@@ -17,7 +17,7 @@ import type { WorkflowService } from '../workflow/service.js';
 import type { ApprovalService } from '../approvals/service.js';
 import { planSet, SeedError, streamFor, type DemoFile, type GeneratorScope, type PlannedRow } from './generate.js';
 import type { FieldBackfill } from '../../metadata/backfill.js';
-import { backdate, backdateApproval, mark, type BackdatePlan } from './backdate.js';
+import { backdate, backdateApproval, mark, type BackdatePlan, type Mark } from './backdate.js';
 import { clearDatedNumbers } from './renumber.js';
 
 export const SEED_SQL = `
@@ -46,6 +46,8 @@ export interface LoadOptions {
   now?: Date;
   /** The name the load is recorded under (default demo-data). */
   name?: string;
+  /** Told after each set: its name, how many records it holds, and how far the load is. */
+  progress?: (step: { set: string; records: number; done: number; total: number; ms: number }) => void;
 }
 
 export interface LoadResult {
@@ -107,16 +109,24 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
   };
 
   const counts: Record<string, number> = {};
-  /** The records of the load by entity, for what follows the commit. */
-  const loadedIds = new Map<string, string[]>();
+  const setCount = files.reduce((n, f) => n + (Array.isArray(f.doc.sets) ? f.doc.sets.length : 0), 0);
+  let setsDone = 0;
+  /** The entities of the planned sets, whose formulas are recomputed after the commit. */
+  const loadedEntities = new Set<string>();
   let renumber: [string, string][] = [];
+  /** Every record the load created, planned or made by an action on the way (a ticket's tasks), by entity. */
+  let createdIds = new Map<string, string[]>();
   const loaded = await database.db.transaction(async (outer) => {
     const tx = inline(outer);
+    // The records' times move into the past after the walks: their timers are set after the commit.
+    engine.workflows.deferTimers(tx);
     // Two processes starting at once: the second waits, then finds the run recorded.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`seed:${run}`}))`);
     const [done] = await database.rows(sql`select 1 from seed.runs where name = ${run}`, tx);
     if (done) return false;
     const plan: BackdatePlan = { start: await mark(database, tx), created: [], segments: [], restamp: [] };
+    /** Where the last walk ended: the next walk, with nothing written in between, starts there. */
+    const marks: { latest?: Mark } = {};
     const sets = new Map<string, Record<string, unknown>[]>();
     for (const { path: filePath, doc } of files) {
       const file = relative(process.cwd(), filePath);
@@ -137,9 +147,21 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
         const records = set.walkOf
           ? rows.map((r) => r.values)
           : await createRows(engine, tx, rows, set.entity, file, index, contextOf);
+        if (!set.walkOf) marks.latest = undefined; // the creates wrote since
         for (const [i, row] of rows.entries()) {
           if (row.createdAt && !set.walkOf) plan.created.push({ id: records[i].id as string, at: row.createdAt });
-          const walked = await walk(engine, tx, plan, set.entity, records[i], row, file, `/sets/${index}/rows/${i}`, contextOf);
+          const walked = await walk(
+            engine,
+            tx,
+            plan,
+            marks,
+            set.entity,
+            records[i],
+            row,
+            file,
+            `/sets/${index}/rows/${i}`,
+            contextOf,
+          );
           // Later sets see the times the record will have once backdated (e.g. an order dated after its deal's win).
           const created = set.walkOf ? new Date(String(records[i].created_at)) : (row.createdAt ?? now);
           const changed = row.events.at(-1)?.at ?? (set.walkOf ? new Date(String(records[i].updated_at)) : created);
@@ -156,13 +178,24 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
           );
         }
         sets.set(set.name, [...(sets.get(set.name) ?? []), ...records]);
-        if (!set.walkOf) loadedIds.set(set.entity, [...(loadedIds.get(set.entity) ?? []), ...records.map((r) => r.id as string)]);
+        if (!set.walkOf) loadedEntities.add(set.entity);
         counts[set.name] = (counts[set.name] ?? 0) + records.length;
-        if (process.env.SEED_TRACE) console.log(set.name, records.length, Date.now() - started);
+        options.progress?.({
+          set: set.name,
+          records: records.length,
+          done: ++setsDone,
+          total: setCount,
+          ms: Date.now() - started,
+        });
       }
     }
     await backdate(database, tx, data.model(), plan);
     renumber = await clearDatedNumbers(database, tx, data.model(), plan.start.audit);
+    const created = await database.rows<{ entity: string; ids: string[] }>(
+      sql`select entity, array_agg(record_id::text) as ids from audit.log where id > ${plan.start.audit} and action = 'create' group by entity`,
+      tx,
+    );
+    createdIds = new Map(created.map((c) => [c.entity, c.ids]));
     await tx.execute(sql`insert into seed.runs (name, counts) values (${run}, ${JSON.stringify(counts)}::jsonb)`);
     return true;
   });
@@ -171,10 +204,8 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
     for (const [entity, field] of renumber) await engine.backfill.number(entity, field);
     // Formulas that read the creation time (deadlines) hold for the backdated times, and the timers
     // of the records' current states are set for them: an overdue ticket escalates.
-    for (const [entity, ids] of loadedIds) {
-      await engine.backfill.recompute(entity);
-      await engine.workflows.restartTimers(entity, ids);
-    }
+    for (const entity of loadedEntities) await engine.backfill.recompute(entity);
+    for (const [entity, ids] of createdIds) if (data.model().entity(entity)) await engine.workflows.restartTimers(entity, ids);
   }
   return { loaded, counts, ms: Date.now() - started };
 }
@@ -230,6 +261,7 @@ async function walk(
   engine: DemoDataEngine,
   tx: Db,
   plan: BackdatePlan,
+  marks: { latest?: Mark },
   entity: string,
   record: Record<string, unknown>,
   row: PlannedRow,
@@ -239,7 +271,7 @@ async function walk(
 ) {
   let current = record;
   if (!row.events.length) return current;
-  let from = await mark(engine.data.database, tx);
+  let from = marks.latest ?? (await mark(engine.data.database, tx));
   for (const [k, step] of row.events.entries()) {
     const where = `${path}/events/${k}`;
     const id = current.id as string;
@@ -284,6 +316,7 @@ async function walk(
     plan.segments.push({ from, to, at: step.at });
     from = to;
   }
+  marks.latest = from;
   return current;
 }
 

@@ -196,6 +196,18 @@ export class WorkflowService {
     }
   }
 
+  /** Transactions whose timers are set afterwards, all at once (restartTimers): the demo-data load's. */
+  private readonly timersDeferred = new WeakSet<Db>();
+
+  /**
+   * Timers are not set within this transaction: its caller sets those of the records' final states
+   * after the commit (restartTimers). The demo-data load walks thousands of records through states
+   * whose timers would only be replaced.
+   */
+  deferTimers(tx: Db) {
+    this.timersDeferred.add(tx);
+  }
+
   /** When a timer is due for this stay: `after` from now, `at` from the record's date field (undefined: no date). */
   private dueAt(timer: WorkflowTimer, record: Record<string, unknown>, entered: Date): Date | undefined {
     if (timer.after) return new Date(entered.getTime() + durationMs(timer.after));
@@ -215,6 +227,7 @@ export class WorkflowService {
     since: number,
     which: (t: WorkflowTimer) => boolean = () => true,
   ) {
+    if (this.timersDeferred.has(tx)) return;
     const now = new Date();
     for (const [i, timer] of (workflow.doc.states[state]?.timers ?? []).entries()) {
       const due = which(timer) ? this.dueAt(timer, record, now) : undefined;

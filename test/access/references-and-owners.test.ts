@@ -72,6 +72,37 @@ describe.each(drivers)('references and owners on %s', (driver) => {
     expect([patched.status, patched.body.error.details[0].path]).toEqual([422, '/account']);
   });
 
+  it('checks only the references an update moves: one sent back unchanged stands though the caller cannot read it', async () => {
+    // An administrator links rep_east's opportunity to rep_north's account, which rep_east cannot read.
+    const linked = await e.call('POST', '/api/data/opportunity', {
+      title: '跨区商机',
+      account: northAccount.id,
+      opportunity_type: 'project',
+      owner_id: ids.rep_east,
+    });
+    expect(linked.status).toBe(201);
+    // rep_east edits the title, the form sending the account back as it was: the edit goes through.
+    const edited = await as('rep_east', 'PATCH', `/api/data/opportunity/${linked.body.data.id}`, {
+      title: '跨区商机（已更新）',
+      account: northAccount.id,
+      version: linked.body.data.version,
+    });
+    expect([edited.status, edited.body.data?.title]).toEqual([200, '跨区商机（已更新）']);
+    // Moving it to a record the rep cannot read is still refused at the field, nothing written.
+    const hidden = (await e.call('POST', '/api/data/account', { name: '北方二号', region: 'north', owner_id: ids.rep_north }))
+      .body.data;
+    const moved = await as('rep_east', 'PATCH', `/api/data/opportunity/${linked.body.data.id}`, {
+      account: hidden.id,
+      version: edited.body.data.version,
+    });
+    expect([moved.status, moved.body.error.details[0].path, moved.body.error.details[0].code]).toEqual([
+      422,
+      '/account',
+      'invalid_reference',
+    ]);
+    expect((await e.call('GET', `/api/data/opportunity/${linked.body.data.id}`)).body.data.account).toBe(northAccount.id);
+  });
+
   it('keeps restrict deletes whole, without naming records the deleter cannot see', async () => {
     // An administrator links a rep_east opportunity to rep_north's account: rep_north cannot see it.
     const hidden = await e.call('POST', '/api/data/opportunity', {

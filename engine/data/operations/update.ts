@@ -122,7 +122,12 @@ export async function applyUpdate(
   const record = { ...current, ...changes };
   const computed = await compute(tx, entity, 'update', record, now, false, data.model(), ctx.lang);
   errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang));
-  errors.push(...(await missingReferences(data, tx, entity, [changes], false, data.guard(ctx), ctx.lang)));
+  // Only references that move are looked up: one sent back unchanged (a form or table row sent whole)
+  // stands, even when its target has since left the caller's read scope — and costs no query.
+  const moved = Object.fromEntries(
+    Object.entries(changes).filter(([k, v]) => JSON.stringify(v ?? null) !== JSON.stringify(current[k] ?? null)),
+  );
+  errors.push(...(await missingReferences(data, tx, entity, [moved], false, data.guard(ctx), ctx.lang)));
   if (errors.length) throw invalidWrite(ctx.lang, errors, true);
   Object.assign(computed, await compute(tx, entity, 'update', record, now, true, data.model()));
 
