@@ -4,33 +4,22 @@
  * process) with the PDF attached; bad addresses are refused with their path and nothing is written.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import { PDFParse } from 'pdf-parse';
 import { sql } from 'drizzle-orm';
-import type { AddressInfo } from 'node:net';
+import { startSmtp, type TestSmtp } from '../support/smtp.js';
 import { drivers } from '../support/engine.js';
 import { startOrg, type Org } from '../access/org.js';
 
 describe.each(drivers)('sending a document by e-mail on %s', (driver) => {
   let org: Org;
-  let smtp: SMTPServer;
+  let smtp: TestSmtp;
   let quote: any;
   const mails: ParsedMail[] = [];
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, done) {
-        simpleParser(stream).then((m) => {
-          mails.push(m);
-          done();
-        }, done);
-      },
-    });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
-    const port = (smtp.server.address() as AddressInfo).port;
+    smtp = await startSmtp({ mails });
+    const port = smtp.port;
     org = await startOrg(driver, ['sales'], { mail: { url: `smtp://127.0.0.1:${port}`, from: 'sales@example.com' } });
     const deal = await org.as('rep_east', 'POST', '/api/data/opportunity', {
       title: '杭州数据中心扩容',
@@ -48,7 +37,7 @@ describe.each(drivers)('sending a document by e-mail on %s', (driver) => {
   }, 180_000);
   afterAll(async () => {
     await org?.e.stop();
-    await new Promise<void>((r) => smtp.close(() => r()));
+    await smtp?.close();
   });
 
   const outboxCount = async () =>

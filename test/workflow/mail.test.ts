@@ -3,10 +3,9 @@
  * hands them to a real SMTP server (smtp-server, in process) and retries later when it is down.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SMTPServer } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import { sql } from 'drizzle-orm';
-import type { AddressInfo } from 'node:net';
+import { startSmtp, type TestSmtp } from '../support/smtp.js';
 import { drivers, L, startEngine, type TestEngine } from '../support/engine.js';
 
 const app = [
@@ -39,24 +38,14 @@ const app = [
 
 describe.each(drivers)('e-mail sender on %s', (driver) => {
   let e: TestEngine;
-  let smtp: SMTPServer;
+  let smtp: TestSmtp;
   let port = 0;
   const mails: ParsedMail[] = [];
   let ownerToken: string;
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, done) {
-        simpleParser(stream).then((m) => {
-          mails.push(m);
-          done();
-        }, done);
-      },
-    });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
-    port = (smtp.server.address() as AddressInfo).port;
+    smtp = await startSmtp({ mails });
+    port = smtp.port;
     e = await startEngine(driver, { mail: { url: `smtp://127.0.0.1:${port}`, from: 'crm@example.com' } });
     expect((await e.call('POST', '/api/meta/deploy', { documents: app })).status).toBe(201);
     const user = await e.createUser({
@@ -105,13 +94,8 @@ describe.each(drivers)('e-mail sender on %s', (driver) => {
   });
 
   it('keeps a mail the server refuses, and tries again later', async () => {
-    const down = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onRcptTo: (_a, _s, cb) => cb(new Error('mailbox unavailable')),
-    });
-    await new Promise<void>((r) => smtp.close(() => r()));
-    await new Promise<void>((r) => down.listen(port, '127.0.0.1', () => r()));
+    await smtp.close();
+    const down = await startSmtp({ port, refuse: 'mailbox unavailable' });
     try {
       await e.callAs(ownerToken, 'POST', '/api/data/ticket', { title: '第二封', priority: 'high' });
       await sweep();
@@ -123,7 +107,7 @@ describe.each(drivers)('e-mail sender on %s', (driver) => {
       );
       expect(later).toBe(true);
     } finally {
-      await new Promise<void>((r) => down.close(() => r()));
+      await down.close();
     }
   });
 });
