@@ -116,11 +116,12 @@ export async function backdate(database: Database, tx: Db, model: AppModel, plan
  */
 export async function backdateApproval(tx: Db, requestId: string, at: Date) {
   const t = at.toISOString();
-  await tx.execute(sql`update approval.requests set
+  // One statement for both tables (the two updates touch different rows).
+  await tx.execute(sql`with request as (update approval.requests set
       submitted_at = case when submitted_at = now() then ${t}::timestamptz else submitted_at end,
       decided_at = case when decided_at = now() then ${t}::timestamptz else decided_at end
-    where id = ${requestId}`);
-  await tx.execute(sql`update approval.tasks set
+    where id = ${requestId})
+    update approval.tasks set
       created_at = case when created_at = now() then ${t}::timestamptz else created_at end,
       decided_at = case when decided_at = now() then ${t}::timestamptz else decided_at end
     where request_id = ${requestId}`);

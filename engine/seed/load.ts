@@ -295,15 +295,17 @@ async function walk(
         } else
           throw new SeedError(file, where, `unknown approval step "${step.event}" (known: $submit, $approve, $reject, $recall)`);
         await backdateApproval(tx, requestId, step.at);
-        current = await engine.data
-          .findWithRights(
-            tx,
-            engine.data.guard({ principal: null, privileged: true, lang: 'en' }),
-            engine.data.entity(entity),
-            id,
-            [],
-          )
-          .then((r) => r.record);
+        // The record as the approval left it, once the walk ends (the next event reads it itself).
+        if (k === row.events.length - 1)
+          current = await engine.data
+            .findWithRights(
+              tx,
+              engine.data.guard({ principal: null, privileged: true, lang: 'en' }),
+              engine.data.entity(entity),
+              id,
+              [],
+            )
+            .then((r) => r.record);
       } else {
         const body = step.input === undefined ? {} : { input: step.input };
         current = (await engine.workflows.fire(contextOf(file, where, step.actor ?? row.actor), entity, id, step.event, body, tx))
