@@ -16,7 +16,7 @@ import { UUID } from '../model/ids.js';
 import type { Lang } from '../model/language.js';
 import { fitsColumn, isDate, isDateTime } from '../model/formats.js';
 import { isStorableText } from '../model/text.js';
-import { gramsExpression, MIN_GRAM_QUERY } from '../model/search.js';
+import { gramsExpression, MIN_GRAM_QUERY, queryGrams, textArrayLiteral } from '../model/search.js';
 import { columnRef, columnText, filterScope, perEntity, tableText, type ReadableCheck } from '../model/sql-refs.js';
 
 export { columnRef, columnText, filterScope, perEntity, tableText, type ReadableCheck } from '../model/sql-refs.js';
@@ -280,8 +280,9 @@ export function searchCondition(entity: CompiledEntity, q: string, readable: (fi
   const pattern = `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
   const exact = or(...fields.map((f) => sql`${columnRef(entity, f)} ilike ${pattern}`))!;
   const grams = gramsOf(entity);
+  const wanted = [...q].length >= MIN_GRAM_QUERY ? queryGrams(q) : [];
   // Every bigram of the query in the record's bigrams: the GIN index finds the candidates, ILIKE decides.
-  return grams && [...q].length >= MIN_GRAM_QUERY ? and(sql`${grams} @> meta.search_grams(${q}::text)`, exact)! : exact;
+  return grams && wanted.length ? and(sql`${grams} @> ${textArrayLiteral(wanted)}::text[]`, exact)! : exact;
 }
 
 const gramExpressions = perEntity<SQL | null>();

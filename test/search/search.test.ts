@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { drivers } from '../support/engine.js';
 import { startOrg, type Org } from '../access/org.js';
+import { queryGrams, textArrayLiteral } from '../../engine/model/search.js';
 
 describe.each(drivers)('global search on %s', (driver) => {
   let org: Org;
@@ -95,6 +96,31 @@ describe.each(drivers)('global search on %s', (driver) => {
       expect(res.body.error.message).toMatch(/[\u4e00-\u9fff]/);
     }
     expect((await org.e.callAs(null, 'GET', '/api/search?q=ab')).status).toBe(401);
+  });
+
+  it("computes a query's bigrams as the database's index function does, leaving out only case it might fold otherwise", async () => {
+    const texts = ['华为', '王建华', 'Acme TRADING', 'a"b\\c,{d}', 'Ärger über Öl', 'İstanbul', '😀表情😀', 'x'];
+    for (const text of texts) {
+      const [{ grams }] = await org.e.database.rows<{ grams: string[] }>(sql`select meta.search_grams(${text}::text) as grams`);
+      const ours = queryGrams(text);
+      // Never a bigram the index lacks (that would hide records); equal wherever case is plain.
+      expect(
+        ours.filter((g) => !grams.includes(g)),
+        text,
+      ).toEqual([]);
+      if (!/[ÄÖÜİ]/.test(text)) expect([...ours].sort(), text).toEqual([...grams].sort());
+      // The literal binds as the same array.
+      const [{ same }] = await org.e.database.rows<{ same: boolean }>(
+        sql`select ${textArrayLiteral(ours)}::text[] <@ meta.search_grams(${text}::text) and cardinality(${textArrayLiteral(ours)}::text[]) = ${ours.length} as same`,
+      );
+      expect(same, text).toBe(true);
+    }
+    expect(queryGrams('ÄÖ')).toEqual([]);
+    // Upper-case Latin letters still find their records, through the grams and ILIKE.
+    const res = await search('gm', 'ACME tr');
+    expect(res.body.data.find((g: any) => g.entity === 'account').records.map((r: any) => r.title)).toEqual([
+      'Acme Trading 50%_off',
+    ]);
   });
 
   it('makes the list search use the same index and still find two-character words', async () => {
