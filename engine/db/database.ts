@@ -126,8 +126,14 @@ async function openPostgres(url: string, max: number): Promise<Database> {
       // are still called when the server answers: take the outcome from them.
       const { resolve, reject } = query;
       const done = new Promise<void>((ok, fail) => {
-        query.resolve = (x: unknown) => (resolve(x), ok());
-        query.reject = (e: unknown) => (reject(e), fail(e));
+        query.resolve = (x: unknown) => {
+          resolve(x);
+          ok();
+        };
+        query.reject = (e: unknown) => {
+          reject(e);
+          fail(e);
+        };
       });
       stream.on('error', () => {}); // the same error reaches query.reject
       stream.end(text);
