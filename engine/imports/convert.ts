@@ -154,6 +154,12 @@ const SPLIT = /[,，;；、|\n]/;
 function convertCell(field: CompiledField, c: Cell, options: ConvertOptions, dictionaries: Map<string, DictionaryDoc>): unknown {
   const dictionary = field.doc.dictionary ? dictionaries.get(String(field.doc.dictionary)) : undefined;
   if (field.reference) return text(c);
+  // A file column names files inside the uploaded archive: several separated by | or ; (engine/imports/attachments.ts).
+  if (field.type.name === 'file')
+    return text(c)
+      .split(/[|;；\n]/)
+      .map((s) => s.trim())
+      .filter(Boolean);
   switch (field.kind) {
     case 'integer': {
       const n = toNumber(c);

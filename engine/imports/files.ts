@@ -32,6 +32,10 @@ export interface FileInfo {
   encoding?: Encoding;
   delimiter?: string;
   sheets?: string[];
+  /** A .zip upload: where the archive is on disk (the table, unpacked, is the import's file) … */
+  archive?: string;
+  /** … and the table's path inside it. */
+  table?: string;
 }
 
 const XLSX_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]); // a ZIP archive
