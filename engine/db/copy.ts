@@ -7,7 +7,8 @@
 /** What COPY's text format needs escaped: the backslash, and the tab, newline and return that separate. */
 const SPECIAL = /[\\\t\n\r]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-const escapeText = (s: string) => s.replace(SPECIAL, (c) => ESCAPES[c]!);
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+const escapeText = (s: string) => (NEEDS_ESCAPE.test(s) ? s.replace(SPECIAL, (c) => ESCAPES[c]!) : s);
 
 /** An array element inside a PostgreSQL array literal: quoted, with backslashes and quotes escaped. */
 const element = (v: unknown) => (v === null || v === undefined ? 'NULL' : `"${String(v).replace(/[\\"]/g, (c) => `\\${c}`)}"`);

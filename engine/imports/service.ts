@@ -22,7 +22,7 @@ import { loadPrincipal } from '../access/principal.js';
 import { writeAudit, type AuditEntry } from '../audit/log.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { DataService, OperationContext } from '../data/service.js';
-import { importBatch, matchRules, type ImportMode, type RowResult } from '../data/operations/import.js';
+import { importBatch, matchRules, type ImportMode, type ImportRow, type RowResult } from '../data/operations/import.js';
 import { softDelete } from '../data/operations/remove.js';
 import { applyUpdate } from '../data/operations/update.js';
 import { csvCell } from '../data/operations/export.js';
@@ -396,7 +396,7 @@ export class ImportService {
       };
       let batchNo = 0;
       const matchColumns = [...new Set(matchRules(entity).flat())].map((f) => `"${entity.columns[f]!.name}"`).join(', ');
-      const batch = async (tx: Db, rows: SourceRow[]) => {
+      const batch = async (tx: Db, [rows, converted]: [SourceRow[], ImportRow[]]) => {
         // A table an import is filling has no statistics for its new rows (and in one long transaction
         // autovacuum never sees them): without them PostgreSQL plans each batch's match look-up as a scan
         // of the whole table, quadratic over the file. ANALYZE (allowed in a transaction, and it counts the
@@ -405,7 +405,6 @@ export class ImportService {
         batchNo++;
         if (batchNo >= 4 && (batchNo & (batchNo - 1)) === 0 && matchColumns)
           await tx.execute(sql.raw(`analyze ${tableText(entity)} (${matchColumns})`));
-        const converted = convertRows(entity, bindings, rows, options, this.data.model().dictionaries, options.lang);
         await resolveReferences(this.data, tx, ctx, entity, bindings, converted);
         if (files.length) await attachFiles({ ...attach, tx }, files, converted);
         const results = await importBatch(this.data, ctx, record.entity, converted, { mode: options.mode, note }, tx);
@@ -416,6 +415,10 @@ export class ImportService {
             outcomes.push({ line: r.line, outcome: r.outcome, errors: describe(r, rows[i]!, bindings, entity.name) });
         });
       };
+      const convert = (rows: SourceRow[]): [SourceRow[], ImportRow[]] => [
+        rows,
+        convertRows(entity, bindings, rows, options, this.data.model().dictionaries, options.lang),
+      ];
       const single = options.dryRun || options.atomic;
       const source = readRows(record.file_path, record.file, options.lang, options.sheet, progress);
       const header = await source.next(); // the header row
@@ -423,7 +426,7 @@ export class ImportService {
       if (single) {
         try {
           await this.database.db.transaction(async (tx) => {
-            for await (const rows of batches(source)) await batch(tx, rows);
+            for await (const rows of ahead(batches(source), convert)) await batch(tx, rows);
             if (options.dryRun || counts.error > 0) throw new Rollback();
           });
           committed = true;
@@ -433,7 +436,7 @@ export class ImportService {
         await dropUnbound(this.database.db, this.storage, stored);
         await flush(this.database.db);
       } else {
-        for await (const rows of batches(source)) {
+        for await (const rows of ahead(batches(source), convert)) {
           await this.database.db.transaction(async (tx) => {
             await batch(tx, rows);
             await flush(tx);
@@ -722,6 +725,27 @@ const writableBy = (guard: Guard, entity: CompiledEntity) => (field: string) => 
     return false;
   }
 };
+
+/**
+ * A batch stream read one batch ahead: the next batch is parsed and converted (`prepare`, CPU in this
+ * process) while the current one waits for the database, instead of one after the other.
+ */
+async function* ahead<T, U>(source: AsyncGenerator<T>, prepare: (value: T) => U): AsyncGenerator<U> {
+  const next = () => source.next().then((r) => (r.done ? null : { value: prepare(r.value) }));
+  let pending = next();
+  try {
+    for (;;) {
+      const current = await pending;
+      if (!current) return;
+      pending = next();
+      pending.catch(() => {}); // surfaced when awaited; not unhandled if the consumer stops first
+      yield current.value;
+    }
+  } finally {
+    await pending.catch(() => {});
+    await source.return(undefined);
+  }
+}
 
 /** Rows in batches of BATCH from a row stream. */
 async function* batches(rows: AsyncIterator<SourceRow>): AsyncGenerator<SourceRow[]> {

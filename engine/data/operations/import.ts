@@ -111,8 +111,10 @@ export async function importBatch(
   } else if (creates.length) {
     const now = new Date();
     const prepared: [ImportRow, Record<string, unknown>][] = [];
+    // Per batch, not per row: what rules see besides the record, and which sets of fields were checked writable.
+    const batch = { context: data.context(ctx), writable: new Set<string>() };
     for (const row of creates) {
-      const errors = await prepareCreate(data, tx, ctx, entity, row, now).catch((e) => rowError(e));
+      const errors = await prepareCreate(data, tx, ctx, entity, row, now, batch).catch((e) => rowError(e));
       if (Array.isArray(errors)) fail(row, errors);
       else prepared.push([row, errors]);
     }
@@ -282,13 +284,18 @@ async function prepareCreate(
   entity: CompiledEntity,
   row: ImportRow,
   now: Date,
+  batch: { context: Record<string, unknown>; writable: Set<string> },
 ): Promise<Record<string, unknown> | ErrorDetail[]> {
   const guard = data.guard(ctx);
   const { id: _ignored, ...values } = row.values;
   const item = normalizeInput(entity, values) as Record<string, unknown>;
   const errors = schemaErrors(entity.validateCreate, item, ctx.lang, '', entity);
   if (errors.length) return errors;
-  guard.assertWritable(entity, Object.keys(item));
+  const fields = Object.keys(item).join(',');
+  if (!batch.writable.has(fields)) {
+    guard.assertWritable(entity, Object.keys(item));
+    batch.writable.add(fields);
+  }
   const record: Record<string, unknown> = { ...defaults(entity), ...item };
   const stateErrors = initialState(entity, record, '', Boolean(ctx.privileged));
   if (stateErrors.length) return stateErrors;
@@ -297,7 +304,7 @@ async function prepareCreate(
   record.created_by = record.updated_by = guard.userId;
   record.created_at = record.updated_at = now.toISOString();
   await compute(tx, entity, 'create', record, now, false, data.model());
-  const violations = ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang, '');
+  const violations = ruleViolations(entity, { ...record, ...batch.context }, ctx.lang, '');
   return violations.length ? violations : record;
 }
 
