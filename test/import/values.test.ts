@@ -111,10 +111,12 @@ describe.each(drivers)('import values on %s', (driver) => {
   });
 
   it('says in English which user is unknown', async () => {
-    const up = await upload(e, 'meeting', 'Code,Title,Attendees\r\nE1,English,"bob;nobody"\r\n');
+    // (an empty line is skipped but counted: the row is line 3 of the file)
+    const up = await upload(e, 'meeting', 'Code,Title,Attendees\r\n\r\nE1,English,"bob;nobody"\r\n');
     const res = await run({ file: up.body.data.id }, 'en');
     expect(res.body.data).toMatchObject({ committed: false, counts: { error: 1 } });
     const rows = (await e.call('GET', `/api/data/meeting/import/${up.body.data.id}/rows`)).body.data;
+    expect(rows[0].line).toBe(3);
     expect(rows[0].errors).toEqual([
       expect.objectContaining({ column: 'Attendees', value: 'bob;nobody', message: 'No User "nobody" that you may read' }),
     ]);
