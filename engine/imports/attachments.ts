@@ -39,6 +39,11 @@ const TYPES: Record<string, string> = {
 };
 const typeOf = (name: string) => TYPES[name.split('.').pop()!.toLowerCase()] ?? 'application/octet-stream';
 
+/** A stored file's name: the entry's last segment without control characters (NUL cannot be stored), ≤ 255. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed from names
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+const fileName = (base: string) => base.replace(CONTROL, '').trim().slice(0, 255) || 'file';
+
 /** The file fields a mapping fills. */
 export const fileBindings = (entity: CompiledEntity, bindings: Binding[]) =>
   bindings.filter((b) => entity.field(b.field)?.type.name === 'file');
@@ -100,14 +105,31 @@ export async function attachFiles(c: AttachContext, bindings: Binding[], rows: I
         row.errors.push(...errors);
         continue;
       }
-      const refs: FileRef[] = [];
+      // Read every file of the cell first: one that does not inflate to its declared size (a forged or
+      // damaged entry) is an error of the row, before anything of it is stored.
+      const files: { ref: FileRef; bytes?: Buffer }[] = [];
       for (const raw of names as string[]) {
         const path = normalizePath(raw);
-        const base = path.split('/').pop()!;
-        const ref: FileRef = { id: uuidv7(), name: base.slice(0, 255), size: archive!.size(path)!, type: typeOf(base) };
-        if (!c.dryRun) {
-          const bytes = await archive!.read(path);
-          ref.size = bytes.byteLength;
+        const base = fileName(path.split('/').pop()!);
+        const ref: FileRef = { id: uuidv7(), name: base, size: archive!.size(path)!, type: typeOf(base) };
+        let bytes: Buffer | undefined;
+        if (!c.dryRun)
+          try {
+            bytes = await archive!.read(path);
+            ref.size = bytes.byteLength;
+          } catch {
+            fail('unreadable_file', `"${raw}" cannot be read from the archive`, `无法从压缩包中读取“${raw}”`);
+          }
+        files.push({ ref, bytes });
+      }
+      if (errors.length) {
+        delete row.values[b.field];
+        row.errors.push(...errors);
+        continue;
+      }
+      const refs: FileRef[] = [];
+      for (const { ref, bytes } of files) {
+        if (bytes) {
           await c.storage.put(ref.id, bytes, ref.type);
           c.stored.push(ref.id);
         }

@@ -131,6 +131,32 @@ describe.each(drivers)('import of files from a zip on %s', (driver) => {
     expect(rows[0].errors[0]).toMatchObject({ column: 'Scan', value: 'docs/a.pdf', code: 'file_needs_archive' });
   });
 
+  it('refuses a file that inflates past the size its entry declares (a forged or damaged entry)', async () => {
+    const zip = zipSync({ 'c.csv': strToU8('Name,Scan\r\nForged,bomb.pdf\r\n'), 'bomb.pdf': new Uint8Array(50_000) });
+    // Declare 10 bytes where 50,000 inflate: in the entry's local header (offset 22) and central directory record (24).
+    const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    for (let i = 0; i + 4 <= zip.length; i++) {
+      const signature = view.getUint32(i, true);
+      const name = (at: number) => new TextDecoder().decode(zip.subarray(at, at + 8));
+      if (signature === 0x04034b50 && name(i + 30) === 'bomb.pdf') view.setUint32(i + 22, 10, true);
+      if (signature === 0x02014b50 && name(i + 46) === 'bomb.pdf') view.setUint32(i + 24, 10, true);
+    }
+    const up = await upload(e, 'contract', zip);
+    expect(up.status, JSON.stringify(up.body)).toBe(201);
+    const res = await run({ file: up.body.data.id, atomic: false });
+    expect(res.body.data).toMatchObject({ state: 'done', counts: { error: 1, create: 0 } });
+    const rows = (
+      await e.call('GET', `/api/data/contract/import/${up.body.data.id}/rows`, undefined, { 'accept-language': 'zh-CN' })
+    ).body.data;
+    expect(rows[0].errors[0]).toMatchObject({
+      column: 'Scan',
+      value: 'bomb.pdf',
+      code: 'unreadable_file',
+      message: '无法从压缩包中读取“bomb.pdf”',
+    });
+    expect((await fileRows()).filter((f) => f.name === 'bomb.pdf')).toEqual([]);
+  });
+
   it('refuses an archive of more entries than the limit before reading them', async () => {
     const { MAX_ENTRIES } = await import('../../engine/imports/archive.js');
     const entries: Record<string, Uint8Array> = { 't.csv': strToU8('Name\r\nA') };
