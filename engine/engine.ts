@@ -119,6 +119,7 @@ export async function createEngine(options: EngineOptions = {}) {
     database,
     data,
     jobs,
+    files,
     options.importDir ?? join(options.dataDir ?? join(tmpdir(), 'metacrm'), 'imports'),
   );
   await jobs.start();

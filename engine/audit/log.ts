@@ -6,7 +6,8 @@
  * a version one read.
  */
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/database.js';
+import type { Database, Db } from '../db/database.js';
+import { copyText } from '../db/copy.js';
 
 export const AUDIT_SQL = `
 create schema if not exists audit;
@@ -58,9 +59,15 @@ const SKIP = new Set(['version', 'updated_at', 'updated_by']);
 /** Fields whose value differs between two versions of a record. */
 export function diff(before: Record<string, unknown> | null, after: Record<string, unknown>): Record<string, [unknown, unknown]> {
   const out: Record<string, [unknown, unknown]> = {};
+  if (!before) {
+    // A new record: every value it has (no text comparison needed — an import audits thousands at once).
+    for (const key of Object.keys(after))
+      if (!SKIP.has(key) && after[key] !== undefined && after[key] !== null) out[key] = [null, after[key]];
+    return out;
+  }
   for (const key of Object.keys(after)) {
     if (SKIP.has(key)) continue;
-    const from = before ? (before[key] ?? null) : null;
+    const from = before[key] ?? null;
     const to = after[key] ?? null;
     if (JSON.stringify(from) !== JSON.stringify(to)) out[key] = [from, to];
   }
@@ -91,4 +98,29 @@ export async function writeAudit(tx: Db, entries: AuditEntry[]): Promise<void> {
         from jsonb_to_recordset(${rows}::jsonb)
           as e(entity text, record_id uuid, version integer, action text, actor uuid, changes jsonb, snapshot jsonb, note text)`,
   );
+}
+
+const AUDIT_COLUMNS = ['entity', 'record_id', 'version', 'action', 'actor', 'changes', 'snapshot', 'note'];
+const AUDIT_TYPES = ['text', 'uuid', 'integer', 'text', 'uuid', 'jsonb', 'jsonb', 'text'];
+
+/**
+ * The same as writeAudit for many entries at once (an import batch), loaded with COPY: the server parses
+ * each entry's changes and snapshot alone instead of one JSON document of all of them taken apart again.
+ */
+export async function copyAudit(database: Database, tx: Db, entries: AuditEntry[]): Promise<void> {
+  if (!entries.length) return;
+  const text = copyText(
+    entries.map((e) => [
+      e.entity,
+      e.recordId,
+      e.version ?? null,
+      e.action,
+      e.actor,
+      e.changes ?? {},
+      e.snapshot ?? null,
+      e.note ?? null,
+    ]),
+    AUDIT_TYPES,
+  );
+  await database.copyIn(`audit.log (${AUDIT_COLUMNS.join(', ')})`, text, tx);
 }

@@ -55,6 +55,16 @@ export function unstorableText(value: unknown, lang: Lang, path = ''): ErrorDeta
   return [];
 }
 
+/** Whether all text in a value can be stored — the common answer, found without building any details. */
+function storable(value: unknown): boolean {
+  if (typeof value === 'string') return isStorableText(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) return value.every(storable);
+  for (const key of Object.keys(value))
+    if (!isStorableText(key) || !storable((value as Record<string, unknown>)[key])) return false;
+  return true;
+}
+
 /** A field's name as users know it: its label in the caller's language. */
 export const fieldLabel = (entity: CompiledEntity | undefined, name: string, lang: Lang) =>
   entity?.field(name)?.doc.label?.[lang] ?? name;
@@ -142,7 +152,7 @@ export function schemaErrors(
   prefix = '',
   entity?: CompiledEntity,
 ): ErrorDetail[] {
-  const text = unstorableText(value, lang, prefix);
+  const text = storable(value) ? [] : unstorableText(value, lang, prefix);
   if (text.length) return text;
   if (validate(value)) return [];
   const errors = (validate.errors ?? []).map((e) => ({ ...e }));

@@ -27,6 +27,12 @@ export interface Database {
    * decoded into strings and encoded again: postgres.js hands over slices of what it read (raw mode).
    */
   textRows(query: SQL, executor?: Db): Promise<(Buffer | null)[][]>;
+  /**
+   * Loads rows with COPY: `target` is a table with its column list (identifiers from validated
+   * metadata, quoted), `text` the rows in COPY's text format (engine/db/copy.ts). In `executor`'s
+   * transaction; a refusal (a unique value taken) rejects like any statement, with the driver's error.
+   */
+  copyIn(target: string, text: string, executor?: Db): Promise<void>;
   /** Runs several parameterless statements separated by `;` (DDL bootstrap). */
   exec(script: string): Promise<void>;
   /**
@@ -112,6 +118,27 @@ async function openPostgres(url: string, max: number): Promise<Database> {
       const { sql: text, params } = toQuery(executor, query);
       return [...(await driverClient(executor).unsafe(text, params).raw())];
     },
+    copyIn: async (target, text, executor = db) => {
+      const query = driverClient(executor).unsafe(`copy ${target} from stdin`, [], { prepare: false });
+      const stream = await query.writable();
+      // postgres.js settles the query with the stream when COPY starts; a refusal that arrives after the
+      // data was sent would be dropped (the stream is already closed). The query's own settle functions
+      // are still called when the server answers: take the outcome from them.
+      const { resolve, reject } = query;
+      const done = new Promise<void>((ok, fail) => {
+        query.resolve = (x: unknown) => {
+          resolve(x);
+          ok();
+        };
+        query.reject = (e: unknown) => {
+          reject(e);
+          fail(e);
+        };
+      });
+      stream.on('error', () => {}); // the same error reaches query.reject
+      stream.end(text);
+      await done;
+    },
     exec: async (script) => {
       await plain(script); // several statements: the simple protocol, never prepared
     },
@@ -179,6 +206,10 @@ async function openPglite(dataDir?: string): Promise<Database> {
       rowsOf<Record<string, string | null>>(await executor.execute(query)).map((row) =>
         Object.values(row).map((v) => (v === null ? null : Buffer.from(v))),
       ),
+    copyIn: async (target, text, executor = db) => {
+      // PGlite reads COPY data from a blob named /dev/blob.
+      await driverClient(executor).query(`copy ${target} from '/dev/blob'`, [], { blob: new Blob([text]) });
+    },
     exec: async (script) => {
       await client.exec(script);
     },

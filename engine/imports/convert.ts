@@ -154,6 +154,12 @@ const SPLIT = /[,，;；、|\n]/;
 function convertCell(field: CompiledField, c: Cell, options: ConvertOptions, dictionaries: Map<string, DictionaryDoc>): unknown {
   const dictionary = field.doc.dictionary ? dictionaries.get(String(field.doc.dictionary)) : undefined;
   if (field.reference) return text(c);
+  // A file column names files inside the uploaded archive: several separated by | or ; (engine/imports/attachments.ts).
+  if (field.type.name === 'file')
+    return text(c)
+      .split(/[|;；\n]/)
+      .map((s) => s.trim())
+      .filter(Boolean);
   switch (field.kind) {
     case 'integer': {
       const n = toNumber(c);
@@ -234,7 +240,8 @@ export function keyFields(target: CompiledEntity): string[] {
 
 /**
  * Reference cells (text) become ids: a cell may hold the id itself or the value of one of the target's
- * key fields. One query per reference field for the whole batch, within the read scope of the caller.
+ * key fields — for a users field, several of them (usernames or display names). One query per
+ * reference field for the whole batch, within the read scope of the caller.
  */
 export async function resolveReferences(
   data: DataService,
@@ -247,10 +254,15 @@ export async function resolveReferences(
   const guard = data.guard(ctx);
   for (const b of bindings) {
     const field = fieldOf(entity, b.field);
-    if (!field?.reference) continue;
-    const target = data.entity(field.reference.to);
+    // A reference names one record; a users field (uuid[]) several users, split at , ， ; ； 、 by convertCell.
+    const to = field?.reference?.to ?? (field?.type.userList ? 'user' : undefined);
+    if (!field || !to) continue;
+    const many = !field.reference;
+    const target = data.entity(to);
     const keys = keyFields(target);
-    const wanted = [...new Set(rows.map((r) => r.values[b.field]).filter((v): v is string => typeof v === 'string'))];
+    const namesOf = (v: unknown): string[] =>
+      many ? (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []) : typeof v === 'string' ? [v] : [];
+    const wanted = [...new Set(rows.flatMap((r) => namesOf(r.values[b.field])))];
     if (!wanted.length) continue;
     const read = guard.optionalCondition(target, 'read');
     const ids = wanted.filter((v) => UUID.test(v));
@@ -275,18 +287,22 @@ export async function resolveReferences(
                 read,
               ),
             )) as Record<string, unknown>[]);
+    const label = target.label;
     for (const row of rows) {
-      const v = row.values[b.field];
-      if (typeof v !== 'string') continue;
-      let hits: Record<string, unknown>[] = UUID.test(v) ? found.filter((r) => r.id === v) : [];
-      for (const k of keys) {
-        if (hits.length) break;
-        hits = found.filter((r) => String(r[k]) === v);
-      }
-      if (hits.length === 1) row.values[b.field] = hits[0]!.id;
-      else {
-        delete row.values[b.field];
-        const label = target.label;
+      const names = namesOf(row.values[b.field]);
+      if (!names.length) continue;
+      const resolved: string[] = [];
+      for (const v of names) {
+        let hits: Record<string, unknown>[] = UUID.test(v) ? found.filter((r) => r.id === v) : [];
+        for (const k of keys) {
+          if (hits.length) break;
+          hits = found.filter((r) => String(r[k]) === v);
+        }
+        if (hits.length === 1) {
+          resolved.push(hits[0]!.id as string);
+          continue;
+        }
+        // One error per name that names no one (or several): the row says which.
         row.errors.push({
           path: pointer(b.field),
           code: hits.length ? 'ambiguous_reference' : 'invalid_reference',
@@ -299,6 +315,8 @@ export async function resolveReferences(
             : t(ctx.lang, `No ${label.en} "${v}" that you may read`, `没有您可查看的${label['zh-CN']}“${v}”`),
         });
       }
+      if (resolved.length === names.length) row.values[b.field] = many ? [...new Set(resolved)] : resolved[0];
+      else delete row.values[b.field];
     }
   }
 }

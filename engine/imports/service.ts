@@ -22,7 +22,7 @@ import { loadPrincipal } from '../access/principal.js';
 import { writeAudit, type AuditEntry } from '../audit/log.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { DataService, OperationContext } from '../data/service.js';
-import { importBatch, type ImportMode, type RowResult } from '../data/operations/import.js';
+import { importBatch, matchRules, type ImportMode, type ImportRow, type RowResult } from '../data/operations/import.js';
 import { softDelete } from '../data/operations/remove.js';
 import { applyUpdate } from '../data/operations/update.js';
 import { csvCell } from '../data/operations/export.js';
@@ -33,6 +33,9 @@ import { tableText } from '../model/sql-refs.js';
 import { convertRows, resolveReferences, type Binding } from './convert.js';
 import { detect, preview, readRows, saveUpload, sheetNames, type FileInfo, type SourceRow } from './files.js';
 import { bind, suggest, targets, type Mapping } from './mapping.js';
+import { Archive } from './archive.js';
+import { attachFiles, dropUnbound, fileBindings } from './attachments.js';
+import type { FileStorage } from '../files/storage.js';
 
 export const IMPORT_SQL = `
 create schema if not exists imports;
@@ -140,6 +143,8 @@ export class ImportService {
     private readonly database: Database,
     private readonly data: DataService,
     private readonly jobs: JobQueue,
+    /** Where the files of file columns go (from a .zip upload). */
+    private readonly storage: FileStorage,
     /** Where uploads are kept (the data folder's imports/). */
     readonly dir: string,
     /** Largest upload accepted. */
@@ -180,12 +185,13 @@ export class ImportService {
                           and j.state in ('created', 'retry', 'active'))
       returning i.id`);
     for (const { id } of lost) this.live.delete(id);
-    const stale = await this.database.rows<{ id: string; file_path: string }>(sql`
-      select id, file_path from imports.imports
+    const stale = await this.database.rows<{ id: string; file_path: string; archive: string | null }>(sql`
+      select id, file_path, file->>'archive' as archive from imports.imports
       where file_removed_at is null and state not in ('queued', 'running')
         and coalesce(finished_at, created_at) < ${now.toISOString()}::timestamptz - make_interval(days => ${KEEP_FILES_DAYS})`);
     for (const row of stale) {
       await rm(row.file_path, { force: true });
+      if (row.archive) await rm(row.archive, { force: true });
       await this.database.db.execute(sql`update imports.imports set file_removed_at = now() where id = ${row.id}`);
     }
     return { lost: lost.length, removed: stale.length };
@@ -217,15 +223,30 @@ export class ImportService {
   async upload(ctx: OperationContext, entityName: string, source: AsyncIterable<Uint8Array>, fileName?: string, sheet?: string) {
     const { entity, guard } = this.guardFor(ctx, entityName);
     const saved = await saveUpload(this.dir, source, this.maxBytes, ctx.lang);
+    let path = saved.path;
     try {
-      const info = await detect(saved.path, ctx.lang);
-      if (info.format === 'xlsx') info.sheets = await sheetNames(saved.path).catch(() => []);
-      const { header, sample } = await preview(saved.path, info, ctx.lang, sheet);
+      let info = await detect(saved.path, ctx.lang);
+      if (info.format === 'xlsx') {
+        // A ZIP: an XLSX workbook, or an archive of one table and the files its file columns name.
+        const archive = await Archive.open(saved.path, ctx.lang);
+        try {
+          if (!archive.isWorkbook()) {
+            const table = archive.table(ctx.lang);
+            path = `${saved.path}.table`;
+            await archive.extract(table, path, this.maxBytes, ctx.lang);
+            info = { ...(await detect(path, ctx.lang)), archive: saved.path, table };
+          }
+        } finally {
+          archive.close();
+        }
+      }
+      if (info.format === 'xlsx') info.sheets = await sheetNames(path).catch(() => []);
+      const { header, sample } = await preview(path, info, ctx.lang, sheet);
       const templates = await this.mappings(ctx, entityName);
       const suggested = suggest(entity, header, writableBy(guard, entity));
       await this.database.db.execute(sql`
         insert into imports.imports (id, entity, actor, file_name, file_path, file_size, file, header, state)
-        values (${saved.id}, ${entity.name}, ${ctx.principal?.userId ?? null}, ${fileName ?? null}, ${saved.path}, ${saved.size},
+        values (${saved.id}, ${entity.name}, ${ctx.principal?.userId ?? null}, ${fileName ?? null}, ${path}, ${saved.size},
                 ${JSON.stringify(info)}::jsonb, ${JSON.stringify(header)}::jsonb, 'uploaded')`);
       return {
         ...(await this.get(ctx, entityName, saved.id)),
@@ -239,6 +260,7 @@ export class ImportService {
       };
     } catch (e) {
       await rm(saved.path, { force: true });
+      await rm(path, { force: true });
       throw e;
     }
   }
@@ -335,6 +357,9 @@ export class ImportService {
     await this.database.db.execute(sql`update imports.imports set state = 'running', started_at = now() where id = ${id}`);
     await this.database.db.execute(sql`delete from imports.rows where import_id = ${id}`);
     let committed = false;
+    let archive: Archive | null = null;
+    /** Keys this run put into the file storage; those no record kept are removed after each transaction. */
+    const stored: string[] = [];
     try {
       const principal = record.actor ? await loadPrincipal(this.database, this.data.model(), record.actor) : null;
       if (record.actor && !principal)
@@ -348,33 +373,52 @@ export class ImportService {
       const { entity, guard } = this.guardFor(ctx, record.entity);
       const bindings = bind(entity, record.header, options.mapping, guard, options.lang);
       const note = `import:${id}`;
-      const stored: { line: number; outcome: string; errors: unknown }[] = [];
+      // File columns: their files come out of the upload's archive, one batch at a time.
+      const files = fileBindings(entity, bindings);
+      archive = files.length && record.file.archive ? await Archive.open(record.file.archive, options.lang) : null;
+      const attach = {
+        storage: this.storage,
+        entity,
+        archive,
+        dryRun: options.dryRun,
+        userId: record.actor,
+        lang: options.lang,
+        stored,
+      };
+      const outcomes: { line: number; outcome: string; errors: unknown }[] = [];
       const flush = async (tx: Db) => {
-        for (let i = 0; i < stored.length; i += 1000) {
-          const chunk = stored.slice(i, i + 1000);
+        for (let i = 0; i < outcomes.length; i += 1000) {
+          const chunk = outcomes.slice(i, i + 1000);
           await tx.execute(sql`insert into imports.rows (import_id, line, outcome, errors)
             select ${id}, line, outcome, errors from jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) as r(line integer, outcome text, errors jsonb)`);
         }
-        stored.length = 0;
+        outcomes.length = 0;
       };
       let batchNo = 0;
-      const batch = async (tx: Db, rows: SourceRow[]) => {
+      const matchColumns = [...new Set(matchRules(entity).flat())].map((f) => `"${entity.columns[f]!.name}"`).join(', ');
+      const batch = async (tx: Db, [rows, converted]: [SourceRow[], ImportRow[]]) => {
         // A table an import is filling has no statistics for its new rows (and in one long transaction
         // autovacuum never sees them): without them PostgreSQL plans each batch's match look-up as a scan
         // of the whole table, quadratic over the file. ANALYZE (allowed in a transaction, and it counts the
-        // transaction's own rows) at 4, 8, 16, 32 … batches keeps the look-up an index scan.
+        // transaction's own rows) at 4, 8, 16, 32 … batches keeps the look-up an index scan. Only the
+        // columns the look-ups filter on: the others' statistics cost time and change no plan here.
         batchNo++;
-        if (batchNo >= 4 && (batchNo & (batchNo - 1)) === 0) await tx.execute(sql.raw(`analyze ${tableText(entity)}`));
-        const converted = convertRows(entity, bindings, rows, options, this.data.model().dictionaries, options.lang);
+        if (batchNo >= 4 && (batchNo & (batchNo - 1)) === 0 && matchColumns)
+          await tx.execute(sql.raw(`analyze ${tableText(entity)} (${matchColumns})`));
         await resolveReferences(this.data, tx, ctx, entity, bindings, converted);
+        if (files.length) await attachFiles({ ...attach, tx }, files, converted);
         const results = await importBatch(this.data, ctx, record.entity, converted, { mode: options.mode, note }, tx);
         results.forEach((r, i) => {
           counts.rows++;
           counts[r.outcome]++;
           if (r.outcome !== 'create' && r.outcome !== 'update' && counts.error + counts.skip <= MAX_STORED_ROWS)
-            stored.push({ line: r.line, outcome: r.outcome, errors: describe(r, rows[i]!, bindings, entity.name) });
+            outcomes.push({ line: r.line, outcome: r.outcome, errors: describe(r, rows[i]!, bindings, entity.name) });
         });
       };
+      const convert = (rows: SourceRow[]): [SourceRow[], ImportRow[]] => [
+        rows,
+        convertRows(entity, bindings, rows, options, this.data.model().dictionaries, options.lang),
+      ];
       const single = options.dryRun || options.atomic;
       const source = readRows(record.file_path, record.file, options.lang, options.sheet, progress);
       const header = await source.next(); // the header row
@@ -382,20 +426,22 @@ export class ImportService {
       if (single) {
         try {
           await this.database.db.transaction(async (tx) => {
-            for await (const rows of batches(source)) await batch(tx, rows);
+            for await (const rows of ahead(batches(source), convert)) await batch(tx, rows);
             if (options.dryRun || counts.error > 0) throw new Rollback();
           });
           committed = true;
         } catch (e) {
           if (!(e instanceof Rollback)) throw e;
         }
+        await dropUnbound(this.database.db, this.storage, stored);
         await flush(this.database.db);
       } else {
-        for await (const rows of batches(source)) {
+        for await (const rows of ahead(batches(source), convert)) {
           await this.database.db.transaction(async (tx) => {
             await batch(tx, rows);
             await flush(tx);
           });
+          await dropUnbound(this.database.db, this.storage, stored);
           if (counts.create + counts.update) committed = true;
           await this.database.db.execute(
             sql`update imports.imports set counts = ${JSON.stringify(counts)}::jsonb where id = ${id}`,
@@ -421,6 +467,8 @@ export class ImportService {
           error = ${JSON.stringify(error)}::jsonb, finished_at = now() where id = ${id}`);
     } finally {
       this.live.delete(id);
+      archive?.close();
+      await dropUnbound(this.database.db, this.storage, stored).catch((e) => logFailure(`import ${id}: removing files`, e));
     }
   }
 
@@ -451,6 +499,8 @@ export class ImportService {
       format: r.file.format,
       encoding: r.file.encoding,
       sheets: r.file.sheets,
+      // a .zip upload: the table inside it (its other entries are the files file columns name)
+      archive: r.file.table ? { table: r.file.table } : null,
       header: r.header,
       state: r.state,
       dryRun: r.dry_run,
@@ -675,6 +725,27 @@ const writableBy = (guard: Guard, entity: CompiledEntity) => (field: string) => 
     return false;
   }
 };
+
+/**
+ * A batch stream read one batch ahead: the next batch is parsed and converted (`prepare`, CPU in this
+ * process) while the current one waits for the database, instead of one after the other.
+ */
+async function* ahead<T, U>(source: AsyncGenerator<T>, prepare: (value: T) => U): AsyncGenerator<U> {
+  const next = () => source.next().then((r) => (r.done ? null : { value: prepare(r.value) }));
+  let pending = next();
+  try {
+    for (;;) {
+      const current = await pending;
+      if (!current) return;
+      pending = next();
+      pending.catch(() => {}); // surfaced when awaited; not unhandled if the consumer stops first
+      yield current.value;
+    }
+  } finally {
+    await pending.catch(() => {});
+    await source.return(undefined);
+  }
+}
 
 /** Rows in batches of BATCH from a row stream. */
 async function* batches(rows: AsyncIterator<SourceRow>): AsyncGenerator<SourceRow[]> {

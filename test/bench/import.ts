@@ -50,7 +50,34 @@ export interface ImportBenchResult {
   copyRowsPerSecond: number;
   ratio: number;
   peakRssMb: number;
+  /**
+   * CPU seconds each side used — this process and the database's server processes (read from /proc, so
+   * only for a server on this machine) — a measure that other load on a shared machine does not inflate
+   * the way it does wall time.
+   */
+  cpu?: { import: { node: number; database: number }; copy: { node: number; database: number }; ratio: number };
 }
+
+/** CPU seconds used so far by the server processes of this database (null: not readable here). */
+async function databaseCpu(sql: Sql): Promise<number | null> {
+  const { readFile } = await import('node:fs/promises');
+  const pids = await sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database()`;
+  let ticks = 0;
+  for (const { pid } of pids) {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100 per second on Linux)
+    } catch {
+      return null; // another machine, or no /proc
+    }
+  }
+  return ticks / 100;
+}
+const nodeCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 export async function benchImport(engine: Engine, sql: Sql, rows: number, userId: string): Promise<ImportBenchResult> {
   await engine.metadata.deploy({ documents: documents as never });
@@ -70,6 +97,7 @@ export async function benchImport(engine: Engine, sql: Sql, rows: number, userId
   const upload = await engine.imports.upload(ctx, 'bench_customer', createReadStream(path));
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const [db0, node0] = [await databaseCpu(sql), nodeCpu()];
   const t0 = performance.now();
   // atomic: one transaction, as an all-or-nothing import; queued (the file is large) and awaited here
   await engine.database.db.execute(
@@ -78,6 +106,7 @@ export async function benchImport(engine: Engine, sql: Sql, rows: number, userId
   );
   await engine.imports.run(upload.id);
   const importSeconds = (performance.now() - t0) / 1000;
+  const [db1, node1] = [await databaseCpu(sql), nodeCpu()];
   clearInterval(sampler);
   const result = await engine.imports.get(ctx, 'bench_customer', upload.id);
   if (result.counts.create !== rows)
@@ -100,6 +129,7 @@ export async function benchImport(engine: Engine, sql: Sql, rows: number, userId
     'version',
   ];
   const now = new Date().toISOString();
+  const [db2, node2] = [await databaseCpu(sql), nodeCpu()];
   const t1 = performance.now();
   const writable = await sql`copy ${sql(table)} (${sql(columns)}) from stdin`.writable();
   await new Promise<void>((done, fail) => {
@@ -120,7 +150,17 @@ export async function benchImport(engine: Engine, sql: Sql, rows: number, userId
     push();
   });
   const copySeconds = (performance.now() - t1) / 1000;
+  const [db3, node3] = [await databaseCpu(sql), nodeCpu()];
+  const cpu =
+    db0 !== null && db1 !== null && db2 !== null && db3 !== null
+      ? {
+          import: { node: node1 - node0, database: db1 - db0 },
+          copy: { node: node3 - node2, database: db3 - db2 },
+          ratio: (node3 - node2 + db3 - db2) / (node1 - node0 + db1 - db0),
+        }
+      : undefined;
   return {
+    cpu,
     rows,
     importSeconds,
     importRowsPerSecond: rows / importSeconds,
@@ -136,4 +176,9 @@ export const formatImport = (r: ImportBenchResult) =>
     `import of ${r.rows} CSV rows (one job, all or nothing): ${r.importSeconds.toFixed(2)} s, ${Math.round(r.importRowsPerSecond)} rows/s, peak RSS ${r.peakRssMb} MB`,
     `COPY of the same rows:                    ${r.copySeconds.toFixed(2)} s, ${Math.round(r.copyRowsPerSecond)} rows/s`,
     `import ÷ COPY throughput: ${r.ratio.toFixed(2)}`,
+    ...(r.cpu
+      ? [
+          `CPU seconds, import: ${r.cpu.import.node.toFixed(1)} Node + ${r.cpu.import.database.toFixed(1)} PostgreSQL; COPY: ${r.cpu.copy.node.toFixed(1)} + ${r.cpu.copy.database.toFixed(1)}; COPY ÷ import CPU: ${r.cpu.ratio.toFixed(2)}`,
+        ]
+      : []),
   ].join('\n');

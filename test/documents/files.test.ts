@@ -1,6 +1,6 @@
 /**
- * File fields and attachments on both databases, with the local store (no S3 server here: the S3 store
- * is the same interface over @aws-sdk/client-s3 and is not exercised by these tests).
+ * File fields and attachments on both databases, with the local store (the S3 store, the same interface
+ * over @aws-sdk/client-s3, is tested against an S3-compatible server in s3-storage.test.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

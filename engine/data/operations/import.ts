@@ -9,14 +9,16 @@
  * A batch is written in a savepoint; when the database or a later phase refuses it, the rows are
  * retried one savepoint each, so the row at fault is named and the others still go in.
  */
-import { and, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, isNull, or, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/database.js';
 import { AppError, pointer, type ErrorDetail } from '../../errors.js';
 import type { CompiledEntity } from '../../model/compile.js';
 import type { ImportRules } from '../../model/kinds/entity.js';
 import { t } from '../../model/language.js';
 import { uuidv7 } from '../../model/ids.js';
-import { diff, writeAudit } from '../../audit/log.js';
+import { copyAudit, diff } from '../../audit/log.js';
+import { copyText } from '../../db/copy.js';
 import type { OperationContext } from '../context.js';
 import { allocate, assertAssignable, compute, defaults, mapDbErrors, resolve, ruleViolations } from '../pipeline.js';
 import { normalizeInput, schemaErrors } from '../validation.js';
@@ -109,8 +111,10 @@ export async function importBatch(
   } else if (creates.length) {
     const now = new Date();
     const prepared: [ImportRow, Record<string, unknown>][] = [];
+    // Per batch, not per row: what rules see besides the record, and which sets of fields were checked writable.
+    const batch = { context: data.context(ctx), writable: new Set<string>() };
     for (const row of creates) {
-      const errors = await prepareCreate(data, tx, ctx, entity, row, now).catch((e) => rowError(e));
+      const errors = await prepareCreate(data, tx, ctx, entity, row, now, batch).catch((e) => rowError(e));
       if (Array.isArray(errors)) fail(row, errors);
       else prepared.push([row, errors]);
     }
@@ -220,7 +224,7 @@ async function findMatches(
     const fields = rules[i]!;
     const condition: SQL | undefined =
       fields.length === 1
-        ? inArray(entity.columns[fields[0]!]!, [...new Set(ruleRows.map((r) => r.values[fields[0]!]))])
+        ? anyOf(entity.columns[fields[0]!]!, [...new Set(ruleRows.map((r) => r.values[fields[0]!]))])
         : or(...ruleRows.map((r) => and(...fields.map((f) => eq(entity.columns[f]!, r.values[f])))));
     const found = (await tx
       .select({ ...entity.columns, __update: mayUpdate } as never)
@@ -262,6 +266,13 @@ async function findMatches(
   return out;
 }
 
+/**
+ * `column = any($1::type[])`: the batch's keys as one array parameter — one short statement, the same
+ * text every batch (prepared once), where an IN list would be a statement of a thousand parameters.
+ */
+const anyOf = (column: PgColumn, values: unknown[]) =>
+  sql`${column} = any(${sql.param(values)}::${sql.raw(column.getSQLType())}[])`;
+
 const describeRule = (entity: CompiledEntity, fields: string[], lang: 'en' | 'zh-CN') =>
   fields.map((f) => (f === 'id' ? 'id' : (entity.field(f)?.doc.label[lang] ?? f))).join(lang === 'en' ? ' + ' : '+');
 
@@ -273,13 +284,18 @@ async function prepareCreate(
   entity: CompiledEntity,
   row: ImportRow,
   now: Date,
+  batch: { context: Record<string, unknown>; writable: Set<string> },
 ): Promise<Record<string, unknown> | ErrorDetail[]> {
   const guard = data.guard(ctx);
   const { id: _ignored, ...values } = row.values;
   const item = normalizeInput(entity, values) as Record<string, unknown>;
   const errors = schemaErrors(entity.validateCreate, item, ctx.lang, '', entity);
   if (errors.length) return errors;
-  guard.assertWritable(entity, Object.keys(item));
+  const fields = Object.keys(item).join(',');
+  if (!batch.writable.has(fields)) {
+    guard.assertWritable(entity, Object.keys(item));
+    batch.writable.add(fields);
+  }
   const record: Record<string, unknown> = { ...defaults(entity), ...item };
   const stateErrors = initialState(entity, record, '', Boolean(ctx.privileged));
   if (stateErrors.length) return stateErrors;
@@ -288,13 +304,13 @@ async function prepareCreate(
   record.created_by = record.updated_by = guard.userId;
   record.created_at = record.updated_at = now.toISOString();
   await compute(tx, entity, 'create', record, now, false, data.model());
-  const violations = ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang, '');
+  const violations = ruleViolations(entity, { ...record, ...batch.context }, ctx.lang, '');
   return violations.length ? violations : record;
 }
 
 /**
- * Writes prepared records: scope and assignment checks, auto-numbers, one INSERT over a JSON array
- * (jsonb_populate_recordset: one parameter, however many rows), audit entries, the record hooks. In a
+ * Writes prepared records: scope and assignment checks, auto-numbers, one COPY of the batch (no
+ * statement text or parameters growing with it), the audit entries likewise, the record hooks. In a
  * savepoint; when it is refused, each record is retried alone so the refusal lands on its own row.
  */
 async function writeCreates(
@@ -341,25 +357,21 @@ async function insertRecords(
   const guard = data.guard(ctx);
   await authorizeNewRecords(data, tx, guard, entity, records, false);
   await allocate(tx, entity, records, now);
-  const table = sql.raw(tableText(entity));
   const columns = [...new Set(records.flatMap((r) => Object.keys(r)))].filter((c) => entity.columns[c]);
-  const list = sql.raw(columns.map((c) => `"${entity.columns[c]!.name}"`).join(', '));
-  const rowsJson = JSON.stringify(records.map((r) => toColumnJson(entity, r, columns)));
-  await mapDbErrors(
-    entity,
-    () =>
-      tx.execute(
-        sql`insert into ${table} (${list}) select ${list} from jsonb_populate_recordset(null::${table}, ${rowsJson}::jsonb)`,
-      ),
-    ctx.lang,
+  const text = copyText(
+    records.map((r) => columns.map((c) => r[c])),
+    columns.map((c) => entity.columns[c]!.getSQLType()),
   );
+  const target = `${tableText(entity)} (${columns.map((c) => `"${entity.columns[c]!.name}"`).join(', ')})`;
+  await mapDbErrors(entity, () => data.database.copyIn(target, text, tx), ctx.lang);
   const principal = guard.principal;
   const handedOver = records
     .filter((r) => r.owner_id && principal && !principal.selves.includes(r.owner_id as string))
     .map((r) => r.id as string);
   if (!guard.privileged) await assertAssignable(tx, guard, entity, handedOver, ctx.lang);
   const out: Record<string, unknown>[] = records.map((r) => ({ ...r, version: 1, deleted_at: null }));
-  await writeAudit(
+  await copyAudit(
+    data.database,
     tx,
     out.map((r) => ({
       entity: entity.name,
@@ -373,11 +385,4 @@ async function insertRecords(
     })),
   );
   await data.hooks.afterCreate(tx, ctx, entity, out, 0);
-}
-
-/** A record as jsonb_populate_recordset reads it: keyed by column name, in the stored form. */
-function toColumnJson(entity: CompiledEntity, record: Record<string, unknown>, columns: string[]) {
-  const out: Record<string, unknown> = {};
-  for (const c of columns) if (record[c] !== undefined) out[entity.columns[c]!.name] = record[c];
-  return out;
 }

@@ -15,6 +15,11 @@ const importSchema = {
     format: { enum: ['csv', 'xlsx'] },
     encoding: { enum: ['utf-8', 'gb18030'] },
     sheets: { type: 'array', items: { type: 'string' } },
+    archive: {
+      type: ['object', 'null'],
+      properties: { table: { type: 'string' } },
+      description: 'A .zip upload: the table inside it; file columns name the other entries by their path',
+    },
     header: { type: 'array', items: { type: 'string' } },
     state: { enum: ['uploaded', 'queued', 'running', 'done', 'failed', 'undone'] },
     dryRun: { type: ['boolean', 'null'] },
@@ -36,7 +41,8 @@ const importSchema = {
 const mappingSchema = {
   type: 'object',
   description:
-    'Column header → field name (null: not imported). References take a value of a unique field of the target, or its title.',
+    'Column header → field name (null: not imported). References take a value of a unique field of the target, or its title; ' +
+    'users fields several of them; file fields paths inside the uploaded .zip.',
   additionalProperties: { type: ['string', 'null'] },
 };
 const runBody = {
@@ -68,10 +74,11 @@ export const importRoutes: Route[] = [
     path: '/api/data/{entity}/import/files',
     operationId: 'uploadImport',
     perEntity,
-    summary: entitySummary('Upload a file to import (CSV or XLSX)'),
+    summary: entitySummary('Upload a file to import (CSV, XLSX, or a .zip of one of them with files)'),
     doc: () => ({
       description:
-        'The request body is the file itself (any content type; CSV in UTF-8 with or without BOM or in GB18030/GBK, or XLSX), ' +
+        'The request body is the file itself (any content type; CSV in UTF-8 with or without BOM or in GB18030/GBK, or XLSX, ' +
+        'or a .zip holding one CSV/XLSX and the files its file columns name by path), ' +
         'streamed to the data folder. Answers the import with the header, the first rows, a suggested mapping and the saved templates.',
       parameters: [
         { name: 'name', in: 'query', description: 'The file name, for people', schema: { type: 'string' } },

@@ -155,7 +155,7 @@ export default function ImportPage() {
       )}
       {step === 0 && (
         <Card>
-          <Upload.Dragger accept=".csv,.xlsx,.txt" showUploadList={false} disabled={busy} customRequest={({ file }) => void send(file as File)}>
+          <Upload.Dragger accept=".csv,.xlsx,.txt,.zip" showUploadList={false} disabled={busy} customRequest={({ file }) => void send(file as File)}>
             <p className="ant-upload-drag-icon"><InboxOutlined /></p>
             <p className="ant-upload-text">{w('dropHere')}</p>
             <p className="ant-upload-hint">{w('dropHint')}</p>
