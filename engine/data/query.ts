@@ -16,7 +16,7 @@ import { UUID } from '../model/ids.js';
 import type { Lang } from '../model/language.js';
 import { fitsColumn, isDate, isDateTime } from '../model/formats.js';
 import { isStorableText } from '../model/text.js';
-import { gramsExpression, MIN_GRAM_QUERY, queryGrams, textArrayLiteral } from '../model/search.js';
+import { gramsExpression, MIN_GRAM_QUERY, queryGrams } from '../model/search.js';
 import { columnRef, columnText, filterScope, perEntity, tableText, type ReadableCheck } from '../model/sql-refs.js';
 
 export { columnRef, columnText, filterScope, perEntity, tableText, type ReadableCheck } from '../model/sql-refs.js';
@@ -282,7 +282,7 @@ export function searchCondition(entity: CompiledEntity, q: string, readable: (fi
   const grams = gramsOf(entity);
   const wanted = [...q].length >= MIN_GRAM_QUERY ? queryGrams(q) : [];
   // Every bigram of the query in the record's bigrams: the GIN index finds the candidates, ILIKE decides.
-  return grams && wanted.length ? and(sql`${grams} @> ${textArrayLiteral(wanted)}::text[]`, exact)! : exact;
+  return grams && wanted.length ? and(sql`${grams} @> ${sql.param(wanted)}::text[]`, exact)! : exact;
 }
 
 const gramExpressions = perEntity<SQL | null>();

@@ -50,9 +50,6 @@ export function queryGrams(q: string): string[] {
   return [...grams];
 }
 
-/** A text[] literal for a bound parameter (drizzle spreads a JavaScript array into a list of parameters). */
-export const textArrayLiteral = (items: string[]) => `{${items.map((i) => `"${i.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
-
 /** The fields a text search covers: the searchable ones, else the title field; text columns only. */
 export function searchFieldNames(fields: CompiledField[], titleField: string | undefined): string[] {
   const marked = fields.filter((f) => f.searchable).map((f) => f.name);
