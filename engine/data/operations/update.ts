@@ -20,6 +20,7 @@ import {
   isPlainObject,
   mapDbErrors,
   missingReferences,
+  withoutSnapshots,
   resolve,
   ruleViolations,
   validateSchema,
@@ -118,11 +119,13 @@ export async function applyUpdate(
   const errors: ErrorDetail[] = [];
   const now = new Date();
   // A reference moved to another record takes its defaultFrom snapshots again (unless sent).
-  Object.assign(changes, await snapshotDefaults(tx, data.model(), entity, { ...current, ...changes }, current));
+  const snapshots = await snapshotDefaults(tx, data.model(), entity, { ...current, ...changes }, current);
+  Object.assign(changes, snapshots);
   const record = { ...current, ...changes };
   const computed = await compute(tx, entity, 'update', record, now, false, data.model(), ctx.lang);
   errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang));
-  errors.push(...(await missingReferences(data, tx, entity, [changes], false, data.guard(ctx), ctx.lang)));
+  const sent = withoutSnapshots(changes, snapshots);
+  errors.push(...(await missingReferences(data, tx, entity, [sent], false, data.guard(ctx), ctx.lang)));
   if (errors.length) throw invalidWrite(ctx.lang, errors, true);
   Object.assign(computed, await compute(tx, entity, 'update', record, now, true, data.model()));
 
