@@ -251,4 +251,57 @@ describe.each(drivers)('quotes, decision chain and competitors (sales sample) on
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body.data.lines_total).toBe(230000);
   });
+
+  it('holds order lines to the floor price and the rep’s price level as quote lines are, writing nothing', async () => {
+    const orders = await count('order');
+    const lines = await count('order_line');
+    const level = await o.as(
+      'rep_east',
+      'POST',
+      '/api/data/order',
+      {
+        account: o.accounts.rep_east.id,
+        status: 'accepted',
+        lines: [
+          { product: erp.id, quantity: 1 },
+          { product: server.id, quantity: 1, discount: 12 },
+        ],
+      },
+      { 'accept-language': 'zh-CN' },
+    );
+    expect([level.status, level.body.error.code, level.body.error.details[0].path]).toEqual([
+      409,
+      'price_level_exceeded',
+      '/lines/1/discount',
+    ]);
+    expect(level.body.error.message).toMatch(/价格级数/);
+    const floor = await o.as('rep_east', 'POST', '/api/data/order', {
+      account: o.accounts.rep_east.id,
+      status: 'accepted',
+      lines: [{ product: server.id, quantity: 1, discount: 25 }],
+    });
+    expect([floor.status, floor.body.error.code, floor.body.error.details[0].path]).toEqual([
+      409,
+      'price_below_floor',
+      '/lines/0/unit_price',
+    ]);
+    expect([await count('order'), await count('order_line')]).toEqual([orders, lines]);
+    // A line edited below the level later is refused the same way, on the line's own route too.
+    const ok = (
+      await o.as('rep_east', 'POST', '/api/data/order', {
+        account: o.accounts.rep_east.id,
+        status: 'accepted',
+        lines: [{ product: erp.id, quantity: 1 }],
+      })
+    ).body.data;
+    const edit = await o.as('rep_east', 'PATCH', `/api/data/order_line/${ok.lines[0].id}`, {
+      version: ok.lines[0].version,
+      discount: 12,
+    });
+    expect([edit.status, edit.body.error.code, edit.body.error.details[0].path]).toEqual([
+      409,
+      'price_level_exceeded',
+      '/discount',
+    ]);
+  });
 });
