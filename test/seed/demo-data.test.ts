@@ -272,7 +272,7 @@ describe.each(drivers)('demo data on %s', (driver) => {
           from receipt_allocation a join receivable r on r.id = a.receivable join contract k on k.id = r.contract
           join opportunity o on o.id = k.opportunity`,
     );
-    expect(attributed.campaigns).toBeGreaterThanOrEqual(4);
+    expect(attributed.campaigns).toBeGreaterThanOrEqual(3);
     expect(attributed.wrong).toBe(0);
     expect(await count('care_task', sql`stage = 'feedback'`)).toBeGreaterThan(5);
     const complaints = await e.database.rows<{ handling_status: string }>(sql`select distinct handling_status from complaint`);

@@ -59,6 +59,8 @@ export async function update(
       entity,
       id,
       ownerChange ? ['update', 'assign'] : ['update'],
+      false,
+      ctx.rowsOf,
     );
     if (!rights.update) throw forbidden(`You may read this ${entity.name} but not change it`);
     if (ownerChange && !rights.assign && changes.owner_id !== current.owner_id)
