@@ -12,19 +12,18 @@ import type { FieldDoc, FieldTypeContext } from '../registry/types.js';
  * free-form and may be read at any depth. `into` is the field a `defaultFrom` fills: a reference may
  * snapshot a reference of the same target.
  */
-export function checkPath(
-  path: string,
-  fields: FieldDoc[],
-  ctx: FieldTypeContext,
-  at: string,
-  into?: FieldDoc,
-): ErrorDetail[] {
+export function checkPath(path: string, fields: FieldDoc[], ctx: FieldTypeContext, at: string, into?: FieldDoc): ErrorDetail[] {
   const [first, second, ...rest] = path.split('.');
   const field = fields.find((f) => f.name === first);
   if (!field || field.type === 'json') return [];
   const fail = (message: string) => [{ path: at, code: 'invalid_path', message: `"${path}": ${message}` }];
   if (field.type === 'reference') {
-    if (rest.length) return fail('a formula follows one reference, not a chain');
+    // One step: a formula of the referenced entity takes the next (item.vendor_rating over vendor.rating),
+    // and changes travel the chain (engine/rollup/reference-formulas.ts).
+    if (rest.length)
+      return fail(
+        `a path follows one reference, not a chain: give ${String(field.to)} a formula reading "${[second, ...rest].join('.')}" and read that`,
+      );
     const target = ctx.entity(String(field.to));
     if (!target) return []; // the reference's own check reports it
     const targetField = target.fields.find((f) => f.name === second);
