@@ -62,10 +62,7 @@ const sourceOf = (action: { [option: string]: unknown }, data: Record<string, un
   return value === null || value === undefined ? undefined : String(value);
 };
 
-function checkSource(
-  action: { [option: string]: unknown },
-  ctx: { fields: ReadonlySet<string> },
-): ErrorDetail[] {
+function checkSource(action: { [option: string]: unknown }, ctx: { fields: ReadonlySet<string> }): ErrorDetail[] {
   if (action.source === undefined) return [];
   return checkRule(action.source, { fields: ctx.fields, allowContext: true, path: '/source' }).errors;
 }
