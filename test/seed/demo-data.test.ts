@@ -274,6 +274,9 @@ describe.each(drivers)('demo data on %s', (driver) => {
     );
     expect(attributed.campaigns).toBeGreaterThanOrEqual(3);
     expect(attributed.wrong).toBe(0);
+    const returns = await e.callAs(tokens.gm, 'GET', '/api/reports/campaign_receipts?from=2000-01-01&to=2100-01-01');
+    expect(returns.status).toBe(200);
+    expect([returns.body.data.totals.received > 0, returns.body.data.totals.customers > 0]).toEqual([true, true]);
     expect(await count('care_task', sql`stage = 'feedback'`)).toBeGreaterThan(5);
     const complaints = await e.database.rows<{ handling_status: string }>(sql`select distinct handling_status from complaint`);
     expect(complaints.map((c) => c.handling_status).sort()).toEqual(['approved', 'draft', 'pending']);
