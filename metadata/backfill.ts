@@ -154,6 +154,7 @@ export class FieldBackfill {
   async number(entityName: string, fieldName: string): Promise<number> {
     let changed = 0;
     let after: { at: string; id: string } | undefined;
+    let retries = 0;
     for (;;) {
       const entity = this.model().entity(entityName);
       const field = entity?.field(fieldName);
@@ -166,7 +167,7 @@ export class FieldBackfill {
         sql`${created}, ${id}`,
       );
       if (!rows.length) return changed;
-      changed += await this.database.db.transaction(async (tx) => {
+      const written = await this.database.db.transaction(async (tx) => {
         // Records created together (one bulk create) share their creation time: one allocation each.
         const updates: Record<string, unknown>[] = [];
         for (const group of groupBy(rows, (r) => r.created_at as string)) {
@@ -182,6 +183,11 @@ export class FieldBackfill {
         }
         return (await this.write(tx, entity, [field], updates)).length;
       });
+      changed += written;
+      // A row written meanwhile (a timer's transition right after the demo load) kept its old version and
+      // was skipped; an update never numbers a record, so read the batch again rather than leave it empty.
+      if (written < rows.length && retries++ < 5) continue;
+      retries = 0;
       after = { at: lastCreatedAt!, id: rows[rows.length - 1].id as string };
     }
   }

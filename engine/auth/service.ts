@@ -68,7 +68,12 @@ create table if not exists auth.shares (
   created_at timestamptz not null default now(),
   check ((user_id is null) <> (department_id is null))
 );
-create unique index if not exists shares_target on auth.shares (entity, record_id, coalesce(user_id, department_id));
+-- What made a share: null by hand (the API), else the workflow or automation's source (sales_team:<id>),
+-- so that an unshare takes back only what its share gave. One share per target and source.
+alter table auth.shares add column if not exists source text;
+update auth.shares set source = 'engine' where source is null and created_by is null;
+drop index if exists auth.shares_target;
+create unique index if not exists shares_target_source on auth.shares (entity, record_id, coalesce(user_id, department_id), coalesce(source, ''));
 create index if not exists shares_user on auth.shares (entity, user_id, record_id);
 create index if not exists shares_department on auth.shares (entity, department_id, record_id);
 create table if not exists auth.delegations (

@@ -11,13 +11,13 @@ import type { Db } from '../db/database.js';
 import { rowsOf } from '../db/database.js';
 import type { ErrorDetail } from '../errors.js';
 import { pointer } from '../errors.js';
-import type { AppModel } from '../model/compile.js';
+import type { AppModel, CompiledEntity } from '../model/compile.js';
 import type { DocumentSet } from '../registry/types.js';
 import type { EntityDoc } from '../model/kinds/entity.js';
 import { checkRule } from '../rules/check.js';
 import { evaluateRule } from '../rules/evaluate.js';
-import { compileFilter } from '../rules/to-sql.js';
-import { columnText, filterScope } from '../data/query.js';
+import { compileFilter, type FilterScope } from '../rules/to-sql.js';
+import { columnRef, columnText, filterScope, tableText } from '../data/query.js';
 import { decodeValue } from '../data/records.js';
 import { SYSTEM_FIELDS } from '../model/system-fields.js';
 
@@ -40,7 +40,7 @@ export async function lookupValues(
   if (!entries.length) return {};
   const parts: SQL[] = entries.map(([name, l]) => {
     const target = model.entity(l.entity)!;
-    const where = l.where === undefined ? sql`true` : compileFilter(fold(l.where, context), filterScope(target, context));
+    const where = l.where === undefined ? sql`true` : compileFilter(fold(l.where, context), lookupScope(model, target, context));
     if (l.op === 'list') {
       // Values as JSON text: decoded per value below, whatever the column type.
       const column = sql.raw(columnText(target, l.field!));
@@ -60,6 +60,30 @@ export async function lookupValues(
       return [name, decodeValue(kind, row[name])];
     }),
   );
+}
+
+/**
+ * The fields a lookup's filter may name: the entity's own, and one step through a reference —
+ * `account.owner_id` (the receipts of the customers a rep owns) — as a correlated sub-select. The
+ * engine's read, like the lookup itself: no caller's scope applies.
+ */
+function lookupScope(model: AppModel, target: CompiledEntity, context: Record<string, unknown>): FilterScope {
+  const own = filterScope(target, context);
+  return {
+    ...own,
+    field: (name) => {
+      const [first, second, ...rest] = name.split('.');
+      if (second === undefined || rest.length) return own.field(name);
+      const to = target.field(first!)?.reference?.to;
+      const next = to ? model.entity(to) : undefined;
+      const kind = next?.columnKinds.get(second);
+      if (!next || !kind) return undefined;
+      return {
+        sql: sql`(select ${sql.raw(`x."${next.columns[second].name}"`)} from ${sql.raw(tableText(next))} x where x."id" = ${columnRef(target, first!)})`,
+        kind,
+      };
+    },
+  };
 }
 
 /**
@@ -100,7 +124,22 @@ export function checkLookups(lookups: Record<string, Lookup> | undefined, all: D
     const fields = new Set([...SYSTEM_FIELDS, ...target.fields.map((f) => f.name)]);
     if (l.op !== 'count' && (!l.field || !fields.has(l.field)))
       errors.push({ path: at('field'), code: 'unknown_field', message: `${l.op} needs "field", a field of ${l.entity}` });
-    if (l.where !== undefined) errors.push(...checkRule(l.where, { fields, allowContext: true, path: at('where') }).errors);
+    if (l.where === undefined) continue;
+    const checked = checkRule(l.where, { fields, allowContext: true, path: at('where') });
+    errors.push(...checked.errors);
+    // A path goes one step, through a reference, to a field (or system column) of its target.
+    for (const path of checked.pathsUsed) {
+      const [first, second, ...rest] = path.split('.');
+      const field = target.fields.find((f) => f.name === first);
+      const next = field?.type === 'reference' ? all.get<EntityDoc>('entity', String(field.to)) : undefined;
+      if (!field) continue; // checkRule reported it
+      if (!next || rest.length || !(SYSTEM_FIELDS.has(second!) || next.fields.some((f) => f.name === second)))
+        errors.push({
+          path: at('where'),
+          code: 'unknown_field',
+          message: `"${path}": a lookup's filter reads one step through a reference, to a field of its target`,
+        });
+    }
   }
   return errors;
 }

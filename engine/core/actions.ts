@@ -52,6 +52,21 @@ const userIds = (to: unknown, data: Record<string, unknown>) => {
   return [...new Set((Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string' && UUID.test(v)))];
 };
 
+/**
+ * What a share is recorded under (`source`: json-logic giving text, `{"cat": ["sales_team:", {"var": "team"}]}`),
+ * so that the matching unshare takes back that share only; undefined when the action names none.
+ */
+const sourceOf = (action: { [option: string]: unknown }, data: Record<string, unknown>) => {
+  if (action.source === undefined) return undefined;
+  const value = evaluateRule(action.source, data);
+  return value === null || value === undefined ? undefined : String(value);
+};
+
+function checkSource(action: { [option: string]: unknown }, ctx: { fields: ReadonlySet<string> }): ErrorDetail[] {
+  if (action.source === undefined) return [];
+  return checkRule(action.source, { fields: ctx.fields, allowContext: true, path: '/source' }).errors;
+}
+
 /** Deploy checks of the actions that act on a record of an entity (share, unshare, assign, update_record). */
 function checkTarget(
   action: { type: string; [option: string]: unknown },
@@ -96,12 +111,13 @@ export const coreActions: ActionDefinition[] = [
     run: async ({ action, entity, record, data, share }) => {
       const id = targetId(action, record, data);
       if (!id) return undefined;
+      const source = sourceOf(action, data);
       for (const user of userIds(action.to, data))
-        await share(String(action.entity ?? entity), id, user, action.access === 'edit' ? 'edit' : 'read');
+        await share(String(action.entity ?? entity), id, user, action.access === 'edit' ? 'edit' : 'read', source);
       return undefined;
     },
     check: (action, ctx) => {
-      const errors = checkTarget(action, ctx);
+      const errors = [...checkTarget(action, ctx), ...checkSource(action, ctx)];
       if (action.access !== 'read' && action.access !== 'edit')
         errors.push({ path: '/access', code: 'invalid_action', message: '"access" must be "read" or "edit"' });
       return errors;
@@ -113,10 +129,11 @@ export const coreActions: ActionDefinition[] = [
     run: async ({ action, entity, record, data, unshare }) => {
       const id = targetId(action, record, data);
       if (!id) return undefined;
-      for (const user of userIds(action.to, data)) await unshare(String(action.entity ?? entity), id, user);
+      const source = sourceOf(action, data);
+      for (const user of userIds(action.to, data)) await unshare(String(action.entity ?? entity), id, user, source);
       return undefined;
     },
-    check: (action, ctx) => checkTarget(action, ctx),
+    check: (action, ctx) => [...checkTarget(action, ctx), ...checkSource(action, ctx)],
   },
   {
     // Gives the record (or `record` of `entity`) to another owner, through the assignment code the API

@@ -67,8 +67,10 @@ export function performAction(
       const { record: current } = await findWithRights(tx, data.guard(engine), compiled, id, ['update']);
       return data.applyUpdate(tx, engine, compiled, current, changes, current.version as number, { action: 'update', note });
     },
-    share: (target, id, user, access) => data.hooks.service('shareRecord')(tx, target, id, user, access, note),
-    unshare: (target, id, user) => data.hooks.service('unshareRecord')(tx, target, id, user, note),
+    // A share's source defaults to what made it (`automation: sales_team_share`).
+    share: (target, id, user, access, source) =>
+      data.hooks.service('shareRecord')(tx, target, id, user, access, note, source ?? note),
+    unshare: (target, id, user, source) => data.hooks.service('unshareRecord')(tx, target, id, user, note, source),
     assign: (target, id, to) => data.hooks.service('assignRecord')(tx, engine, target, id, to, note),
     warn: (warning) => void ctx.warnings?.push(warning),
     submitApproval: (target, id, submitter, comment) =>

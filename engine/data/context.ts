@@ -17,6 +17,19 @@ export interface OperationContext {
   warnings?: Warning[];
   /** How deep in automations this write is (an automation's update_record of a record with automations of its own). */
   depth?: number;
+  /**
+   * Set by a parent's write of a child collection (a quote's lines): the caller may update that parent,
+   * so its rows are theirs to change and remove whoever created them — the child's action rights and
+   * field permissions still apply, its row scopes give way to the parent's (engine/data/operations/children.ts).
+   */
+  rowsOf?: RowsOf;
+}
+
+/** The rows of one parent record in a child entity: `entity` rows whose `via` is `parentId`. */
+export interface RowsOf {
+  entity: string;
+  via: string;
+  parentId: string;
 }
 
 /** A warning of a `warn` action: the write went through, the caller is told. */

@@ -8,6 +8,7 @@ import type { Guard } from '../access/guard.js';
 import { columnRef, deletedCondition, selectFrom } from './query.js';
 import { decodeRows, toRecord } from './records.js';
 import { all } from './pipeline.js';
+import type { RowsOf } from './context.js';
 
 export const notFoundRecord = (entity: CompiledEntity, id: string) =>
   notFound('record_not_found', `No ${entity.name} with id ${id}`);
@@ -41,11 +42,14 @@ export async function findWithRights(
   id: string,
   actions: ('update' | 'delete' | 'assign' | 'share')[],
   deleted = false,
+  /** A child row written through its parent's collection: found among the parent's rows, updatable and removable there. */
+  rowsOf?: RowsOf,
 ) {
-  const read = guard.condition(entity, 'read');
+  const within = rowsOf?.entity === entity.name ? rowsOf : undefined;
+  const read = within ? sql`${columnRef(entity, within.via)} = ${within.parentId}::uuid` : guard.condition(entity, 'read');
   const flags: Record<string, SQL> = {};
   for (const action of actions) {
-    const c = guard.optionalCondition(entity, action);
+    const c = within && (action === 'update' || action === 'delete') ? undefined : guard.optionalCondition(entity, action);
     flags[`__${action}`] =
       c === undefined ? sql<boolean>`true` : c === false ? sql<boolean>`false` : sql<boolean>`coalesce(${c}, false)`;
   }

@@ -79,9 +79,17 @@ export interface PipelineServices {
   /** Queues an after-commit action in the transaction. */
   deferAction(tx: Db, job: DeferredAction): Promise<unknown>;
   /** Shares a record with a user as the engine (the `share` action; engine/data/ownership.ts). */
-  shareRecord(tx: Db, entity: string, id: string, user: unknown, access: 'read' | 'edit', note: string): Promise<void>;
-  /** Removes a user's share of a record as the engine (the `unshare` action). */
-  unshareRecord(tx: Db, entity: string, id: string, user: unknown, note: string): Promise<void>;
+  shareRecord(
+    tx: Db,
+    entity: string,
+    id: string,
+    user: unknown,
+    access: 'read' | 'edit',
+    note: string,
+    source: string,
+  ): Promise<void>;
+  /** Removes the user's share of a record that `source` gave (without one: any the engine gave), as the engine. */
+  unshareRecord(tx: Db, entity: string, id: string, user: unknown, note: string, source?: string): Promise<void>;
   /** Gives a record to another owner as the engine, through the assignment code (the `assign` action). */
   assignRecord(tx: Db, ctx: OperationContext, entity: string, id: string, to: unknown, note: string): Promise<unknown>;
   /** Submits a record to its approval on behalf of a user (the `submit_approval` action; engine/approvals/service.ts). */

@@ -31,10 +31,12 @@ export class OwnershipService {
     private readonly data: DataService,
     private readonly onDelegationChange: () => Promise<void> = async () => {},
   ) {
-    data.hooks.provide('shareRecord', (tx, entity, id, user, access, note) =>
-      this.shareAsEngine(tx, entity, id, user, access, note),
+    data.hooks.provide('shareRecord', (tx, entity, id, user, access, note, source) =>
+      this.shareAsEngine(tx, entity, id, user, access, note, source),
     );
-    data.hooks.provide('unshareRecord', (tx, entity, id, user, note) => this.unshareAsEngine(tx, entity, id, user, note));
+    data.hooks.provide('unshareRecord', (tx, entity, id, user, note, source) =>
+      this.unshareAsEngine(tx, entity, id, user, note, source),
+    );
     data.hooks.provide('assignRecord', (tx, ctx, entity, id, to, note) => this.assignAsEngine(tx, ctx, entity, id, to, note));
   }
 
@@ -165,16 +167,25 @@ export class OwnershipService {
 
   /**
    * The `share` action: shares a record with a user for reading or editing, as the engine, in the
-   * change's transaction (a temporary sales team's member gets the deal). Audited with `note`.
+   * change's transaction (a temporary sales team's member gets the deal). Audited with `note`. The share
+   * is recorded under `source` (what gave it: `sales_team:<id>`), beside any other share of the user.
    */
-  async shareAsEngine(tx: Db, entityName: string, id: string, user: unknown, access: 'read' | 'edit', note: string) {
+  async shareAsEngine(
+    tx: Db,
+    entityName: string,
+    id: string,
+    user: unknown,
+    access: 'read' | 'edit',
+    note: string,
+    source: string,
+  ) {
     const entity = this.data.entity(entityName);
     const target = await this.activeUser(tx, user, '/to');
     if (!UUID.test(id)) throw notFound('record_not_found', `No ${entity.name} with id ${id}`);
     await findActiveId(tx, entity, id);
-    await tx.execute(sql`insert into auth.shares (id, entity, record_id, user_id, department_id, access, created_by)
-        values (${uuidv7()}, ${entity.name}, ${id}, ${target}, ${null}, ${access}, ${null})
-        on conflict (entity, record_id, coalesce(user_id, department_id)) do update set access = excluded.access`);
+    await tx.execute(sql`insert into auth.shares (id, entity, record_id, user_id, department_id, access, created_by, source)
+        values (${uuidv7()}, ${entity.name}, ${id}, ${target}, ${null}, ${access}, ${null}, ${source})
+        on conflict (entity, record_id, coalesce(user_id, department_id), coalesce(source, '')) do update set access = excluded.access`);
     await writeAudit(tx, [
       {
         entity: entity.name,
@@ -187,12 +198,16 @@ export class OwnershipService {
     ]);
   }
 
-  /** The `unshare` action: removes a user's share of a record (nothing to do when there is none). */
-  async unshareAsEngine(tx: Db, entityName: string, id: string, user: unknown, note: string) {
+  /**
+   * The `unshare` action: removes the user's share of a record that `source` gave — without a source,
+   * every share a workflow or automation gave; a share made by hand stays (nothing to do when none).
+   */
+  async unshareAsEngine(tx: Db, entityName: string, id: string, user: unknown, note: string, source?: string) {
     const entity = this.data.entity(entityName);
     if (typeof user !== 'string' || !UUID.test(user) || !UUID.test(id)) return;
     const rows = await this.data.database.rows<{ access: string }>(
-      sql`delete from auth.shares where entity = ${entity.name} and record_id = ${id}::uuid and user_id = ${user}::uuid returning access`,
+      sql`delete from auth.shares where entity = ${entity.name} and record_id = ${id}::uuid and user_id = ${user}::uuid
+          and ${source === undefined ? sql`source is not null` : sql`source = ${source}`} returning access`,
       tx,
     );
     if (rows.length)
@@ -281,7 +296,7 @@ export class OwnershipService {
       const [row] = await this.data.database.rows<{ id: string }>(
         sql`insert into auth.shares (id, entity, record_id, user_id, department_id, access, created_by)
             values (${shareId}, ${entity.name}, ${id}, ${user !== undefined ? target : null}, ${department !== undefined ? target : null}, ${access as string}, ${guard.userId})
-            on conflict (entity, record_id, coalesce(user_id, department_id)) do update set access = excluded.access returning id`,
+            on conflict (entity, record_id, coalesce(user_id, department_id), coalesce(source, '')) do update set access = excluded.access returning id`,
         tx,
       );
       await writeAudit(tx, [
@@ -301,7 +316,7 @@ export class OwnershipService {
     const entity = this.data.entity(entityName);
     await this.data.get(ctx, entity.name, id, { fields: 'id' });
     return apiRows(
-      await this.data.database.rows(sql`select id, user_id as "user", department_id as department, access, created_by, created_at
+      await this.data.database.rows(sql`select id, user_id as "user", department_id as department, access, source, created_by, created_at
       from auth.shares where entity = ${entity.name} and record_id = ${id} order by created_at`),
     );
   }

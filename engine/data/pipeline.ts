@@ -59,6 +59,17 @@ export function validateSchema(
  * that does not exist, so ids cannot be probed; without any read right on the target, nothing can be
  * referenced. The engine's own (privileged) writes see every record.
  */
+/**
+ * A record without the values `defaultFrom` took: a snapshot is the engine's read (a contract takes its
+ * deal's campaign even when the accountant writing it may not read campaigns), so the reference check of
+ * the caller's read scope applies only to what the caller sent.
+ */
+export function withoutSnapshots(record: Record<string, unknown>, taken: Record<string, unknown>) {
+  const out = { ...record };
+  for (const name of Object.keys(taken)) if (out[name] === taken[name]) delete out[name];
+  return out;
+}
+
 export async function missingReferences(
   data: DataService,
   tx: Db,

@@ -157,10 +157,10 @@ export interface ActionRunArgs {
   createRecord(entity: string, values: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** Updates another record through the data pipeline (validation, formulas, audit), inside the transaction, as the engine. */
   updateRecord(entity: string, id: string, values: Record<string, unknown>): Promise<Record<string, unknown>>;
-  /** Shares a record with a user (`read` or `edit`), as the engine, audited as the action's doing. */
-  share(entity: string, id: string, user: unknown, access: 'read' | 'edit'): Promise<void>;
-  /** Removes a user's share of a record (if any). */
-  unshare(entity: string, id: string, user: unknown): Promise<void>;
+  /** Shares a record with a user (`read` or `edit`), as the engine, audited as the action's doing, recorded under `source`. */
+  share(entity: string, id: string, user: unknown, access: 'read' | 'edit', source?: string): Promise<void>;
+  /** Removes the user's share of a record that `source` gave (without one: any the engine gave; never one made by hand). */
+  unshare(entity: string, id: string, user: unknown, source?: string): Promise<void>;
   /** Gives a record to another owner through the assignment code (log, audit, owner automations). */
   assign(entity: string, id: string, to: unknown): Promise<unknown>;
   /** Submits a record to its approval on behalf of a user, in the transaction (the approval's own checks apply). */

@@ -13,7 +13,7 @@ import type { Guard } from '../access/guard.js';
 import type { DictionaryDoc } from '../model/kinds/dictionary.js';
 import { compileFilter, type FilterScope } from '../rules/to-sql.js';
 import { columnRef, tableText } from '../data/query.js';
-import type { AggregateSource as Source, Column } from '../data/operations/aggregate.js';
+import { AggregateSource, type AggregateSource as Source, type Column } from '../data/operations/aggregate.js';
 import { bucketStart, shiftBucket, yearEarlier, zonedMidnight } from './dates.js';
 import {
   dimensionName,
@@ -261,6 +261,22 @@ export function dimensionPlan(source: Source, d: DimensionDoc, i: number, at: st
 }
 
 export function measurePlan(source: Source, m: MeasureDoc, j: number, run: RunContext): MeasurePlan {
+  if (m.over) {
+    // Each record's value is the related records' aggregate (measureInputs); the groups add them up.
+    const related = relatedSource(run, m.over.entity);
+    const c = m.field ? related.column(m.field, pointer('measures', j, 'field')) : undefined;
+    const count = (m.aggregate ?? 'count') !== 'sum';
+    const what = (c && text(c.entity.field(c.field)?.doc.label, run.lang)) ?? m.over.entity;
+    const fallback = `${m.aggregate ?? 'count'} ${what}`;
+    return {
+      doc: m,
+      name: m.name,
+      label: text(m.label, run.lang) ?? fallback,
+      alias: `m${j}`,
+      aggregate: 'sum',
+      type: count ? 'integer' : 'number',
+    };
+  }
   const aggregate = m.derive ? undefined : (m.aggregate ?? 'count');
   let type = 'number';
   let fieldLabel: string | undefined;
@@ -315,14 +331,49 @@ export function measureInputs(
   const select: SQL[] = [];
   const has = (doc.measures ?? []).map((m, j) => {
     if (m.derive) return { field: false, filter: false };
-    if (m.field) select.push(sql`${source.column(m.field, pointer('measures', j, 'field'))!.sql} as ${sql.raw(`v${j}`)}`);
+    if (m.over) select.push(sql`${relatedAggregate(source, m, j, run)} as ${sql.raw(`v${j}`)}`);
+    else if (m.field) select.push(sql`${source.column(m.field, pointer('measures', j, 'field'))!.sql} as ${sql.raw(`v${j}`)}`);
     if (m.filter !== undefined)
       select.push(
         sql`coalesce(${compileCondition(run, m.filter, pointer('measures', j, 'filter'))}, false) as ${sql.raw(`f${j}`)}`,
       );
-    return { field: Boolean(m.field), filter: m.filter !== undefined };
+    return { field: Boolean(m.field || m.over), filter: m.filter !== undefined };
   });
   return { select, has };
+}
+
+/** The viewer's source over a measure's related entity: its scope (403 when not readable at all), readable fields. */
+function relatedSource(run: RunContext, entity: string): Source {
+  const related = run.model.entity(entity);
+  if (!related) throw new AppError(400, 'unknown_entity', `Entity "${entity}" does not exist`);
+  return new AggregateSource(run.model, run.guard, related, run.lang, 'read');
+}
+
+/**
+ * One record's value of a measure over related records: a correlated sub-select over the related
+ * entity's live records in the viewer's scope that point at the record (through `via`) and match
+ * `where` — count, distinct count or sum (0 over none, so that a record without any adds nothing).
+ */
+function relatedAggregate(source: Source, m: MeasureDoc, j: number, run: RunContext): SQL {
+  const over = m.over!;
+  const related = relatedSource(run, over.entity);
+  const at = pointer('measures', j, 'over');
+  const scope = related.scope();
+  const via = related.column(over.via, at + '/via')!;
+  const value = m.field ? related.column(m.field, pointer('measures', j, 'field'))!.sql : undefined;
+  const where = [related.live(), sql`${via.sql} = ${columnRef(source.root, 'id')}`];
+  if (scope) where.push(scope);
+  if (over.where !== undefined)
+    where.push(
+      compileFilter(datesAsInstants(over.where, { ...run, source: related }), sourceScope(related, run.context, at + '/where')),
+    );
+  const agg =
+    m.aggregate === 'sum'
+      ? sql`sum(${value})`
+      : m.aggregate === 'count_distinct'
+        ? sql`count(distinct ${value})`
+        : sql`count(${value ?? sql`*`})`;
+  return sql`(select coalesce(${agg}, 0) ${related.from()} where ${sql.join(where, sql` and `)})`;
 }
 
 export function compileSummary(doc: ReportDoc, run: RunContext): SummaryPlan {

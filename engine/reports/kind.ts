@@ -14,8 +14,15 @@ import { checkRule } from '../rules/check.js';
 import { isLogic } from '../rules/evaluate.js';
 import { SYSTEM_FIELDS } from '../model/system-fields.js';
 import { isTimeZone } from '../model/time-zone.js';
-import { parentField, resolvePath, type ResolvedPath } from './paths.js';
-import { dimensionName, TIME_DERIVATIONS, type DimensionDoc, type ParameterDoc, type ReportDoc } from './types.js';
+import { parentField, resolvePath, targetOf, type ResolvedPath } from './paths.js';
+import {
+  dimensionName,
+  TIME_DERIVATIONS,
+  type DimensionDoc,
+  type MeasureDoc,
+  type ParameterDoc,
+  type ReportDoc,
+} from './types.js';
 import { parameterDefaultProblem } from './parameters.js';
 
 const require = createRequire(import.meta.url);
@@ -134,14 +141,42 @@ export function checkReport(r: ReportDoc, all: DocumentSet, registry: RegistryVi
   }
 
   // ── measures ──
+  /** A measure over related records: the entity exists, `via` points at the report's entity; its name, or undefined. */
+  const checkOver = (over: NonNullable<MeasureDoc['over']>, aggregate: string, at: (...s: string[]) => string) => {
+    if (!['count', 'count_distinct', 'sum'].includes(aggregate))
+      fail(at('aggregate'), 'invalid_measure', 'A measure over related records is a count, count_distinct or sum');
+    if (shape !== 'summary' && shape !== 'matrix')
+      fail(at('over'), 'invalid_option', `A ${shape} report has no measures over related records`);
+    const related = all.get<EntityDoc>('entity', over.entity);
+    if (!related) return void fail(at('over', 'entity'), 'unknown_entity', `Entity "${over.entity}" does not exist`);
+    if (over.entity === r.entity)
+      fail(at('over', 'entity'), 'invalid_option', 'Related records of the same entity are not supported');
+    const via = related.fields.find((f) => f.name === over.via);
+    if (!via || targetOf(via, via.name, registry) !== r.entity)
+      fail(at('over', 'via'), 'invalid_option', `"${over.via}" is not a reference of ${over.entity} to ${r.entity}`);
+    if (over.where !== undefined) {
+      const fields = new Set([...SYSTEM_FIELDS, ...related.fields.map((f) => f.name)]);
+      errors.push(...checkRule(over.where, { fields, allowContext: true, path: at('over', 'where') }).errors);
+      for (const v of varsOf(over.where, at('over', 'where'))) {
+        if (v.name.startsWith('$params.')) {
+          if (!params.has(v.name.slice(8)))
+            fail(v.path, 'unknown_parameter', `"${v.name.slice(8)}" is not a parameter of this report`);
+        } else if (!v.name.startsWith('$') && v.name.includes('.')) {
+          const resolved = resolvePath(all, registry, over.entity, v.name);
+          if (typeof resolved === 'string') fail(v.path, 'unknown_field', resolved);
+        }
+      }
+    }
+    return over.entity;
+  };
   const measures = new Map<string, boolean>();
   const numeric = new Set<string>();
   (r.measures ?? []).forEach((m, i) => {
     const at = (...s: string[]) => pointer('measures', i, ...s);
     named(m.name, at('name'));
     if (m.derive) {
-      if (m.aggregate || m.field || m.filter !== undefined)
-        fail(at('derive'), 'invalid_measure', 'A derived measure takes `of` (and `by`), not aggregate, field or filter');
+      if (m.aggregate || m.field || m.filter !== undefined || m.over)
+        fail(at('derive'), 'invalid_measure', 'A derived measure takes `of` (and `by`), not aggregate, field, filter or over');
       for (const key of m.derive === 'divide' ? (['of', 'by'] as const) : (['of'] as const)) {
         if (!m[key]) fail(at(key), 'required', `derive ${m.derive} needs "${key}"`);
         else if (!measures.has(m[key]!)) fail(at(key), 'unknown_measure', `"${m[key]}" is not a measure defined before this one`);
@@ -153,7 +188,15 @@ export function checkReport(r: ReportDoc, all: DocumentSet, registry: RegistryVi
     } else {
       const aggregate = m.aggregate ?? 'count';
       if (aggregate !== 'count' && !m.field) fail(at('field'), 'required', `${aggregate} needs a field`);
-      if (m.field) {
+      const over = m.over ? checkOver(m.over, aggregate, at) : undefined;
+      if (m.field && m.over) {
+        if (over) {
+          const resolved = resolvePath(all, registry, over, m.field);
+          if (typeof resolved === 'string') fail(at('field'), 'unknown_field', resolved);
+          else if (aggregate === 'sum' && !NUMERIC.has(resolved.kind))
+            fail(at('field'), 'invalid_measure', `sum needs a number field; "${m.field}" is ${resolved.kind}`);
+        }
+      } else if (m.field) {
         const resolved = path(m.field, at('field'));
         if (resolved) {
           if ((aggregate === 'sum' || aggregate === 'avg') && !NUMERIC.has(resolved.kind))

@@ -37,6 +37,8 @@ export interface MeasureDoc {
   aggregate?: Aggregate;
   field?: string;
   filter?: unknown;
+  /** Aggregate related records (`entity` pointing here through `via`) per record; the group sums them. */
+  over?: { entity: string; via: string; where?: unknown };
   derive?: Derivation;
   of?: string;
   by?: string;

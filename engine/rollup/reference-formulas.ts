@@ -3,8 +3,9 @@
  * referenced record changes: in the same transaction, the records pointing at it are recomputed — in
  * keyset batches of 500, each batch one read — and those whose formulas changed are written (no version,
  * no audit: nobody edited them, as with roll-ups); roll-ups over them follow (hooks.afterBackfill). Only
- * a change of a field such a formula reads triggers it. One step deep: a formula reading another
- * record's formula that itself reads through a reference is not chained further.
+ * a change of a field such a formula reads triggers it. A path is one step, but the recomputation chains:
+ * a recomputed formula that other records read through their reference recomputes those in turn (a
+ * quote's `opportunity.account_grade` over the deal's `account.grade`), up to MAX_CHAIN levels.
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.js';
@@ -17,6 +18,8 @@ import { checkRule } from '../rules/check.js';
 
 type Row = Record<string, unknown>;
 const BATCH = 500;
+/** Levels a change travels through formulas reading formulas of other records (as roll-ups climb five). */
+export const MAX_CHAIN = 5;
 
 interface Dependent {
   entity: CompiledEntity;
@@ -66,8 +69,11 @@ export function registerReferenceFormulas(data: DataService) {
   });
 }
 
-/** Recomputes the formulas of the records whose `via` points at `id` (recycle bin included). */
-async function recomputeDependents(data: DataService, tx: Db, d: Dependent, id: string) {
+/**
+ * Recomputes the formulas of the records whose `via` points at `id` (recycle bin included); the records
+ * whose formulas changed pass the change on to their own dependents (`level` counts the steps).
+ */
+async function recomputeDependents(data: DataService, tx: Db, d: Dependent, id: string, level = 1) {
   const model = data.model();
   const entity = model.entity(d.entity.name);
   if (!entity) return;
@@ -83,6 +89,7 @@ async function recomputeDependents(data: DataService, tx: Db, d: Dependent, id: 
     );
     if (!rows.length) return;
     const changed: Row[] = [];
+    const onward: { id: string; fields: Set<string> }[] = [];
     const now = new Date();
     for (const row of rows) {
       const next = { ...row };
@@ -107,9 +114,15 @@ async function recomputeDependents(data: DataService, tx: Db, d: Dependent, id: 
         )} where id = ${row.id as string}::uuid`,
       );
       changed.push(next);
+      onward.push({ id: row.id as string, fields: new Set(set.map((f) => f.name)) });
     }
     // Roll-ups over the recomputed records (a quote's total over its lines) follow.
     await data.hooks.afterBackfill(tx, entity, changed);
+    // So do the records reading the recomputed formulas through a reference of their own.
+    if (level < MAX_CHAIN)
+      for (const next of dependentsOf(model, entity.name))
+        for (const r of onward)
+          if (next.reads.some((f) => r.fields.has(f))) await recomputeDependents(data, tx, next, r.id, level + 1);
     after = rows[rows.length - 1].id as string;
     if (rows.length < BATCH) return;
   }

@@ -146,6 +146,78 @@ describe.each(drivers)('formulas through references and dictionary attributes on
     expect((quiet.body.jobs ?? []).map((j: any) => j.entity)).not.toContain('prow');
   });
 
+  it('chains through formulas of referenced records: a change two steps away reaches the records, and a reference snapshot takes a reference', async () => {
+    const vendor = {
+      kind: 'entity',
+      name: 'vendor',
+      label: L('Vendor', '供应商'),
+      fields: [
+        { name: 'name', type: 'text', label: L('Name', '名称') },
+        { name: 'rating', type: 'decimal', label: L('Rating', '评分') },
+      ],
+    };
+    const item = {
+      kind: 'entity',
+      name: 'item',
+      label: L('Item', '物料'),
+      fields: [
+        { name: 'vendor', type: 'reference', to: 'vendor', label: L('Vendor', '供应商') },
+        {
+          name: 'vendor_rating',
+          type: 'formula',
+          returns: 'decimal',
+          label: L('Rating', '评分'),
+          expr: { var: 'vendor.rating' },
+        },
+      ],
+    };
+    const line = {
+      kind: 'entity',
+      name: 'iline',
+      label: L('Line', '行'),
+      fields: [
+        { name: 'item', type: 'reference', to: 'item', label: L('Item', '物料') },
+        { name: 'quantity', type: 'integer', label: L('Quantity', '数量') },
+        { name: 'vendor', type: 'reference', to: 'vendor', label: L('Vendor', '供应商'), defaultFrom: 'item.vendor' },
+        {
+          name: 'weighted',
+          type: 'formula',
+          returns: 'decimal',
+          label: L('Weighted', '加权'),
+          expr: { '*': [{ var: 'quantity' }, { var: 'item.vendor_rating' }] },
+        },
+      ],
+    };
+    const deployed = await e.call('POST', '/api/meta/deploy', { documents: [vendor, item, line] });
+    expect(deployed.status, JSON.stringify(deployed.body)).toBe(201);
+    const v = await post('vendor', { name: '华东五金', rating: 0.8 });
+    const i = await post('item', { vendor: v.id });
+    const l = await post('iline', { item: i.id, quantity: 10 });
+    expect([i.vendor_rating, l.weighted, l.vendor]).toEqual([0.8, 8, v.id]);
+    const res = await e.call('PATCH', `/api/data/vendor/${v.id}`, { version: v.version, rating: 0.5 });
+    expect(res.status).toBe(200);
+    expect((await get('item', i.id)).vendor_rating).toBe(0.5);
+    expect(await get('iline', l.id)).toMatchObject({ weighted: 5, version: 1 });
+
+    // A path of two steps is refused with the way round; a reference snapshot must land in a reference to the same entity.
+    const chained = structuredClone(line);
+    chained.fields.push({
+      name: 'direct',
+      type: 'formula',
+      returns: 'decimal',
+      label: L('d'),
+      expr: { var: 'item.vendor.rating' },
+    } as never);
+    chained.fields.push({ name: 'wrong', type: 'reference', to: 'item', label: L('w'), defaultFrom: 'item.vendor' } as never);
+    const refused = await e.call('POST', '/api/meta/deploy', { documents: [chained] });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details.map((d: any) => `${d.path} ${d.code}`)).toEqual([
+      '/documents/0/fields/4/expr invalid_path',
+      '/documents/0/fields/5/defaultFrom invalid_path',
+    ]);
+    expect(refused.body.error.details[0].message).toMatch(/give item a formula reading "vendor\.rating"/);
+  });
+
   it('checks the paths at deploy', async () => {
     const bad = structuredClone(row);
     bad.fields.push(

@@ -158,6 +158,58 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
     expect(refund.body.error.details[0].path).toBe('/note');
   });
 
+  it('counts each rep’s receipts (回款) of the period in the generated daily, weekly and monthly reports', async () => {
+    // Beijing dates: the reports' periods are local.
+    const beijing = (days = 0) => new Date(Date.now() + 8 * 3_600_000 + days * DAY).toISOString().slice(0, 10);
+    const northCustomer = await created('rep_north', 'account', {
+      name: '回款统计北方客户有限公司',
+      region: 'north',
+      grade: 'b',
+    });
+    const receipt = (customer: string, amount: number, received_date: string, kind = 'receipt') =>
+      created('finance', 'receipt', {
+        account: customer,
+        amount,
+        received_date,
+        kind,
+        ...(kind === 'refund' ? { note: '退款' } : {}),
+      });
+    await receipt(account.id, 12000, beijing());
+    await receipt(account.id, 3000.5, beijing(), 'pre_receipt');
+    await receipt(account.id, 500, beijing(), 'refund'); // money out: not 回款
+    await receipt(northCustomer.id, 7000, beijing()); // rep_north's customer
+    await receipt(account.id, 800, beijing(-40)); // another month
+
+    const expected = async (rep: string, from: string, to: string) => {
+      const [x] = await e.database.rows<{ n: number; amount: string }>(
+        sql`select count(*)::int as n, coalesce(sum(r.amount), 0) as amount from receipt r join account a on a.id = r.account
+            where r.deleted_at is null and a.owner_id = ${rep} and r.kind <> 'refund'
+              and r.received_date >= ${from}::date and r.received_date < ${to}::date`,
+      );
+      return { receipts: x!.n, received_amount: Number(x!.amount) };
+    };
+    for (const period of ['daily', 'weekly', 'monthly']) {
+      expect(await e.scheduler.run(`activity_report_${period}`)).toMatchObject({ failed: [] });
+      const reports = (
+        await e.call(
+          'GET',
+          `/api/data/activity_report?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'period' }, period] }))}&limit=50`,
+        )
+      ).body.data as any[];
+      for (const rep of ['rep_east', 'rep_north']) {
+        const report = reports.find((r) => r.rep === ids[rep])!;
+        const want = await expected(ids[rep]!, report.period_start, report.period_end);
+        expect([period, rep, report.receipts, report.received_amount]).toEqual([
+          period,
+          rep,
+          want.receipts,
+          want.received_amount,
+        ]);
+        if (period === 'daily') expect(want.receipts).toBeGreaterThanOrEqual(rep === 'rep_east' ? 2 : 1);
+      }
+    }
+  });
+
   it('ages an unpaid receivable on timers into its bucket; a settled one stays', async () => {
     const old = await created('finance', 'receivable', {
       account: account.id,

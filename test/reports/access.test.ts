@@ -83,6 +83,23 @@ describe.each(drivers)('reports as the viewer on %s', (driver) => {
         },
         {
           kind: 'report',
+          name: 'orders_of_accounts',
+          label: L('Orders of the customers'),
+          entity: 'account',
+          dimensions: [{ field: 'region' }],
+          measures: [
+            { name: 'orders', over: { entity: 'order', via: 'account' } },
+            { name: 'amount', aggregate: 'sum', field: 'amount', over: { entity: 'order', via: 'account' } },
+            {
+              name: 'big',
+              aggregate: 'sum',
+              field: 'amount',
+              over: { entity: 'order', via: 'account', where: { '>=': [{ var: 'amount' }, 50] } },
+            },
+          ],
+        },
+        {
+          kind: 'report',
           name: 'managers_only',
           label: L('Managers only'),
           entity: 'order',
@@ -317,6 +334,28 @@ describe.each(drivers)('reports as the viewer on %s', (driver) => {
     expect(shown(await run('gm', 'repeat_purchase'))).toEqual(expected(accounts));
     const mine = accounts.filter((a) => a.owner_id === org.ids.rep_east);
     expect(shown(await run('rep_east', 'repeat_purchase'))).toEqual(expected(mine));
+  });
+
+  it('measures over related records count only the related records the viewer may read', async () => {
+    const accounts = (await org.e.call('GET', '/api/data/account?limit=500')).body.data as any[];
+    const expected = (viewer: UserName | undefined) => {
+      const visible = viewer ? accounts.filter((a) => a.owner_id === org.ids[viewer]) : accounts;
+      const out: Record<string, { orders: number; amount: number; big: number }> = {};
+      for (const a of visible) {
+        const mine = orders.filter((o) => o.account === a.id && (!viewer || o.owner_id === org.ids[viewer]));
+        const r = (out[a.region] ??= { orders: 0, amount: 0, big: 0 });
+        r.orders += mine.length;
+        r.amount += mine.reduce((t, o) => t + o.amount, 0);
+        r.big += mine.filter((o) => o.amount >= 50).reduce((t, o) => t + o.amount, 0);
+      }
+      return out;
+    };
+    const shown = (data: any) =>
+      Object.fromEntries(data.rows.map((r: any) => [r.region, { orders: r.orders, amount: r.amount, big: r.big }]));
+    expect(shown(await run('gm', 'orders_of_accounts'))).toEqual(expected(undefined));
+    // rep_east's customer has an order rep_north raised: rep_east's report leaves it out.
+    expect(orders.some((o) => o.account === org.accounts.rep_east.id && o.owner_id === org.ids.rep_north)).toBe(true);
+    expect(shown(await run('rep_east', 'orders_of_accounts'))).toEqual(expected('rep_east'));
   });
 
   it("labels come in the viewer's language", async () => {

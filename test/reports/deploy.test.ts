@@ -118,6 +118,56 @@ const CASES: [string, Record<string, unknown>, string, string][] = [
   ['unknown time zone', { timeZone: 'Mars/Olympus', measures: [{ name: 'n' }] }, '/timeZone', 'invalid_time_zone'],
   ['unknown role', { roles: ['nobody'], measures: [{ name: 'n' }] }, '/roles/0', 'unknown_role'],
   ['unknown option (meta-schema)', { measures: [{ name: 'n', weight: 2 }] }, '/measures/0/weight', 'additionalProperties'],
+  [
+    'related records of an unknown entity',
+    { entity: 'account', measures: [{ name: 'n', over: { entity: 'nope', via: 'account' } }] },
+    '/measures/0/over/entity',
+    'unknown_entity',
+  ],
+  [
+    'related records through a field that does not point here',
+    { entity: 'account', measures: [{ name: 'n', over: { entity: 'deal', via: 'title' } }] },
+    '/measures/0/over/via',
+    'invalid_option',
+  ],
+  [
+    'an average of related records',
+    { entity: 'account', measures: [{ name: 'a', aggregate: 'avg', field: 'amount', over: { entity: 'deal', via: 'account' } }] },
+    '/measures/0/aggregate',
+    'invalid_measure',
+  ],
+  [
+    'a sum of a related text field',
+    { entity: 'account', measures: [{ name: 's', aggregate: 'sum', field: 'title', over: { entity: 'deal', via: 'account' } }] },
+    '/measures/0/field',
+    'invalid_measure',
+  ],
+  [
+    'an unknown field of the related records',
+    { entity: 'account', measures: [{ name: 's', aggregate: 'sum', field: 'nope', over: { entity: 'deal', via: 'account' } }] },
+    '/measures/0/field',
+    'unknown_field',
+  ],
+  [
+    'a related filter on an unknown field',
+    {
+      entity: 'account',
+      measures: [{ name: 'n', over: { entity: 'deal', via: 'account', where: { '==': [{ var: 'nope' }, 1] } } }],
+    },
+    '/measures/0/over/where/==/0/var',
+    'unknown_field',
+  ],
+  [
+    'related records in a tabular report',
+    {
+      entity: 'account',
+      shape: 'tabular',
+      columns: ['name'],
+      measures: [{ name: 'n', over: { entity: 'deal', via: 'account' } }],
+    },
+    '/measures/0/over',
+    'invalid_option',
+  ],
 ];
 
 describe.each(drivers)('report deploy checks on %s', (driver) => {

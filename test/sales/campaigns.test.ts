@@ -182,4 +182,87 @@ describe.each(drivers)('campaigns on %s', (driver) => {
     const type = res.body.data.columns.find((col: any) => col.name === 'campaign_type');
     expect(type.options.find((o: any) => o.value === 'launch').label).toBe('Product launch');
   });
+
+  it('carries a won deal’s campaign to its contract, receivables and matched receipts, and reports the money received per campaign', async () => {
+    const c = await campaign({ name: '南京回款归因论坛', campaign_type: 'promotion' });
+    const account = await created('rep_east', 'account', { name: '南京活动回款客户有限公司', region: 'east', grade: 'b' });
+    const deal = await created('rep_east', 'opportunity', {
+      title: '论坛来源项目',
+      account: account.id,
+      amount: 80000,
+      opportunity_type: 'small_deal',
+      campaign: c.id,
+    });
+    await fire('rep_east', 'opportunity', deal.id, 'quote');
+    await fire('rep_east', 'opportunity', deal.id, 'win');
+    await created('rep_east', 'opportunity', { title: '论坛来源二期', account: account.id, amount: 30000, campaign: c.id });
+
+    // The accountant may not read campaigns: the contract takes the deal's campaign all the same (the engine's read).
+    const contract = await created('finance', 'contract', {
+      title: '论坛来源合同',
+      account: account.id,
+      opportunity: deal.id,
+      amount: 80000,
+    });
+    expect(contract.campaign).toBe(c.id);
+    const plan = await created('finance', 'payment_plan', {
+      title: '全款',
+      contract: contract.id,
+      account: account.id,
+      due_date: new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10), // its timer waits: raised by hand
+      amount: 80000,
+    });
+    await fire('finance', 'contract', contract.id, 'sign');
+    await fire('finance', 'payment_plan', plan.id, 'raise');
+    const receivable = await get('receivable', (await get('payment_plan', plan.id)).receivable);
+    expect([receivable.contract, receivable.campaign]).toEqual([contract.id, c.id]);
+    const receipt = await created('finance', 'receipt', { account: account.id, amount: 50000, received_date: today() });
+    const matched = await created('finance', 'receipt_allocation', {
+      receipt: receipt.id,
+      receivable: receivable.id,
+      amount: 35000,
+      matched_on: today(),
+    });
+    expect(matched.campaign).toBe(c.id);
+
+    const res = await as('gm', 'GET', '/api/reports/campaign_receipts?from=2000-01-01&to=2100-01-01');
+    expect([res.status, res.body.error]).toEqual([200, undefined]);
+    const detail = res.body.data.rows.filter((r: any) => !r._subtotal);
+    const mine = detail.find((r: any) => r.name === '南京回款归因论坛');
+    expect([mine.customers, mine.opportunities, mine.won, mine.received]).toEqual([1, 2, 80000, 35000]);
+    // An independent sum: receipts matched against receivables of contracts of the campaign's deals (the
+    // path itself, not the campaign the documents carry), per campaign.
+    const expected = await app.e.database.rows<{ type: string; name: string; received: string; won: string }>(
+      sql`select c.campaign_type as type, c.name,
+            (select coalesce(sum(a.amount), 0) from receipt_allocation a
+               join receivable r on r.id = a.receivable and r.deleted_at is null
+               join contract k on k.id = r.contract and k.deleted_at is null
+               join opportunity o on o.id = k.opportunity and o.deleted_at is null
+              where o.campaign = c.id and a.deleted_at is null) as received,
+            (select coalesce(sum(o.amount), 0) from opportunity o
+              where o.campaign = c.id and o.stage = 'won' and o.deleted_at is null) as won
+          from campaign c where c.deleted_at is null and c.status <> 'cancelled'`,
+    );
+    const sums = new Map<string, { received: number; won: number }>();
+    for (const x of expected) {
+      const key = `${x.type}|${x.name}`;
+      const was = sums.get(key) ?? { received: 0, won: 0 };
+      sums.set(key, { received: was.received + Number(x.received), won: was.won + Number(x.won) });
+    }
+    expect(detail).toHaveLength(sums.size);
+    for (const r of detail)
+      expect([r.campaign_type, r.name, r.received, r.won]).toEqual([
+        r.campaign_type,
+        r.name,
+        sums.get(`${r.campaign_type}|${r.name}`)!.received,
+        sums.get(`${r.campaign_type}|${r.name}`)!.won,
+      ]);
+    expect(res.body.data.totals.received).toBe([...sums.values()].reduce((t, x) => t + x.received, 0));
+
+    // Who may not read the matchings may not run it (and does not see it listed).
+    const director = await as('director', 'GET', '/api/reports/campaign_receipts');
+    expect(director.status).toBe(403);
+    const listed = (await as('director', 'GET', '/api/reports')).body.data.map((r: any) => r.name);
+    expect([listed.includes('campaign_roi'), listed.includes('campaign_receipts')]).toEqual([true, false]);
+  });
 });

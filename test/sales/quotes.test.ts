@@ -132,6 +132,56 @@ describe.each(drivers)('quotes, decision chain and competitors (sales sample) on
     ]);
   });
 
+  it('lines follow their quote: the rep edits and removes a line the manager added, held to the rep’s own price level', async () => {
+    const q = (
+      await o.as('rep_east', 'POST', '/api/data/quote', {
+        opportunity: opportunity.id,
+        lines: [{ product: erp.id, quantity: 1 }],
+      })
+    ).body.data;
+    // The manager may update the rep's quote (department scope) and adds a line: the line is the manager's.
+    const added = await o.as('manager_east', 'PATCH', `/api/data/quote/${q.id}`, {
+      version: q.version,
+      lines: [...q.lines, { product: server.id, quantity: 1 }],
+    });
+    expect(added.status, JSON.stringify(added.body)).toBe(200);
+    const managerLine = added.body.data.lines[1];
+    expect(managerLine.owner_id).toBe(o.ids.manager_east);
+    // The rep reads it in the quote and changes it there …
+    const mine = (await o.as('rep_east', 'GET', `/api/data/quote/${q.id}`)).body.data;
+    expect(mine.lines.map((l: any) => l.id)).toEqual([q.lines[0].id, managerLine.id]);
+    const edited = await o.as('rep_east', 'PATCH', `/api/data/quote/${q.id}`, {
+      version: mine.version,
+      lines: [mine.lines[0], { ...mine.lines[1], quantity: 3 }],
+    });
+    expect(edited.status, JSON.stringify(edited.body)).toBe(200);
+    expect(edited.body.data.lines[1]).toMatchObject({ id: managerLine.id, quantity: 3, owner_id: o.ids.manager_east });
+    expect(edited.body.data.lines_total).toBe(250000);
+    // … at the rep's own price level (the manager has none: 12 % off would pass for them).
+    const below = await o.as('rep_east', 'PATCH', `/api/data/quote/${q.id}`, {
+      version: edited.body.data.version,
+      lines: [edited.body.data.lines[0], { ...edited.body.data.lines[1], discount: 12 }],
+    });
+    expect([below.status, below.body.error.code, below.body.error.details[0].path]).toEqual([
+      409,
+      'price_level_exceeded',
+      '/lines/1/discount',
+    ]);
+    // On the line's own route the line keeps its own scope: not the rep's.
+    expect((await o.as('rep_east', 'GET', `/api/data/quote_line/${managerLine.id}`)).status).toBe(404);
+    // Another rep, who may not update the quote, reaches none of it.
+    const other = await o.as('rep_north', 'PATCH', `/api/data/quote/${q.id}`, { version: edited.body.data.version, lines: [] });
+    expect(other.status).toBe(404);
+    // The rep removes the manager's line with the quote.
+    const removed = await o.as('rep_east', 'PATCH', `/api/data/quote/${q.id}`, {
+      version: edited.body.data.version,
+      lines: [edited.body.data.lines[0]],
+    });
+    expect(removed.status, JSON.stringify(removed.body)).toBe(200);
+    expect(removed.body.data.lines.map((l: any) => l.id)).toEqual([q.lines[0].id]);
+    expect((await o.e.call('GET', `/api/data/quote_line/${managerLine.id}`)).status).toBe(404);
+  });
+
   it('makes a new version of a quote by copying it with its lines', async () => {
     const v1 = (
       await o.as('rep_east', 'POST', '/api/data/quote', {
@@ -250,5 +300,58 @@ describe.each(drivers)('quotes, decision chain and competitors (sales sample) on
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body.data.lines_total).toBe(230000);
+  });
+
+  it('holds order lines to the floor price and the rep’s price level as quote lines are, writing nothing', async () => {
+    const orders = await count('order');
+    const lines = await count('order_line');
+    const level = await o.as(
+      'rep_east',
+      'POST',
+      '/api/data/order',
+      {
+        account: o.accounts.rep_east.id,
+        status: 'accepted',
+        lines: [
+          { product: erp.id, quantity: 1 },
+          { product: server.id, quantity: 1, discount: 12 },
+        ],
+      },
+      { 'accept-language': 'zh-CN' },
+    );
+    expect([level.status, level.body.error.code, level.body.error.details[0].path]).toEqual([
+      409,
+      'price_level_exceeded',
+      '/lines/1/discount',
+    ]);
+    expect(level.body.error.message).toMatch(/价格级数/);
+    const floor = await o.as('rep_east', 'POST', '/api/data/order', {
+      account: o.accounts.rep_east.id,
+      status: 'accepted',
+      lines: [{ product: server.id, quantity: 1, discount: 25 }],
+    });
+    expect([floor.status, floor.body.error.code, floor.body.error.details[0].path]).toEqual([
+      409,
+      'price_below_floor',
+      '/lines/0/unit_price',
+    ]);
+    expect([await count('order'), await count('order_line')]).toEqual([orders, lines]);
+    // A line edited below the level later is refused the same way, on the line's own route too.
+    const ok = (
+      await o.as('rep_east', 'POST', '/api/data/order', {
+        account: o.accounts.rep_east.id,
+        status: 'accepted',
+        lines: [{ product: erp.id, quantity: 1 }],
+      })
+    ).body.data;
+    const edit = await o.as('rep_east', 'PATCH', `/api/data/order_line/${ok.lines[0].id}`, {
+      version: ok.lines[0].version,
+      discount: 12,
+    });
+    expect([edit.status, edit.body.error.code, edit.body.error.details[0].path]).toEqual([
+      409,
+      'price_level_exceeded',
+      '/discount',
+    ]);
   });
 });

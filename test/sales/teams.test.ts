@@ -152,6 +152,59 @@ describe.each(drivers)('temporary sales teams (sales sample) on %s', (driver) =>
     expect((await o.as('rep_east', 'GET', `/api/data/opportunity/${opportunity.id}/shares`)).body.data).toEqual([]);
   });
 
+  it('takes back only what the team gave: a share made by hand stays, and so does another team’s', async () => {
+    const deal = (
+      await o.as('rep_east', 'POST', '/api/data/opportunity', {
+        title: '华东双组协同项目',
+        account: o.accounts.rep_east.id,
+        opportunity_type: 'project',
+        amount: 300000,
+      })
+    ).body.data;
+    // rep_east shares the deal with rep_north by hand, for reading.
+    const byHand = await o.as('rep_east', 'POST', `/api/data/opportunity/${deal.id}/shares`, {
+      user: o.ids.rep_north,
+      access: 'read',
+    });
+    expect(byHand.status).toBe(201);
+    const approvedTeam = async (name: string) => {
+      const res = await o.as('rep_east', 'POST', '/api/data/sales_team', { name, opportunity: deal.id, purpose: '协同跟进' });
+      expect(res.status).toBe(201);
+      const member = await addMember(res.body.data.id, 'rep_north');
+      expect((await o.as('rep_east', 'POST', `/api/data/sales_team/${res.body.data.id}/approval/submit`)).status).toBe(200);
+      const task = await taskOf('manager_east', res.body.data.id);
+      expect((await o.as('manager_east', 'POST', `/api/approvals/${task.id}/approve`)).status).toBe(200);
+      return { team: res.body.data, member };
+    };
+    const first = await approvedTeam('协同一组');
+    const second = await approvedTeam('协同二组');
+    const shares = async () =>
+      ((await o.as('rep_east', 'GET', `/api/data/opportunity/${deal.id}/shares`)).body.data as any[])
+        .map((x) => `${x.access} ${x.source ?? 'by hand'}`)
+        .sort();
+    expect(await shares()).toEqual(
+      ['edit sales_team:' + first.team.id, 'edit sales_team:' + second.team.id, 'read by hand'].sort(),
+    );
+    const canEdit = async () => {
+      const now = (await o.as('rep_north', 'GET', `/api/data/opportunity/${deal.id}`)).body.data;
+      return (await o.as('rep_north', 'PATCH', `/api/data/opportunity/${deal.id}`, { version: now.version, description: '协同' }))
+        .status;
+    };
+    expect(await canEdit()).toBe(200);
+    // Removed from the first team: the second team's share still gives edit access.
+    const removed = await o.as('rep_east', 'PATCH', `/api/data/sales_team_member/${first.member.id}`, {
+      status: 'removed',
+      version: first.member.version,
+    });
+    expect(removed.status).toBe(200);
+    expect(await canEdit()).toBe(200);
+    // Out of the second one too: the share made by hand stays — reading, not editing.
+    expect((await o.as('rep_east', 'DELETE', `/api/data/sales_team_member/${second.member.id}`)).status).toBe(200);
+    expect(await canEdit()).toBe(403);
+    expect((await o.as('rep_north', 'GET', `/api/data/opportunity/${deal.id}`)).status).toBe(200);
+    expect(await shares()).toEqual(['read by hand']);
+  });
+
   it('a member of an unapproved team gets nothing, and another rep cannot add members to a team they do not own', async () => {
     const team = await newTeam('草稿工作组');
     await addMember(team.id, 'rep_north');

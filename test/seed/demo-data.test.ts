@@ -265,6 +265,18 @@ describe.each(drivers)('demo data on %s', (driver) => {
     expect(await count('receivable', sql`balance <> amount - received_amount`)).toBe(0);
     expect(await count('receivable', sql`balance = 0`)).toBeGreaterThan(50);
     expect(await count('contract', sql`received_total > 0`)).toBeGreaterThan(50);
+    // Deals a campaign brought carry it to their contracts, receivables and matched receipts (回款 per campaign).
+    const [attributed] = await e.database.rows<{ campaigns: number; wrong: number }>(
+      sql`select count(distinct a.campaign)::int as campaigns,
+            count(*) filter (where a.campaign is distinct from o.campaign)::int as wrong
+          from receipt_allocation a join receivable r on r.id = a.receivable join contract k on k.id = r.contract
+          join opportunity o on o.id = k.opportunity`,
+    );
+    expect(attributed.campaigns).toBeGreaterThanOrEqual(3);
+    expect(attributed.wrong).toBe(0);
+    const returns = await e.callAs(tokens.gm, 'GET', '/api/reports/campaign_receipts?from=2000-01-01&to=2100-01-01');
+    expect(returns.status).toBe(200);
+    expect([returns.body.data.totals.received > 0, returns.body.data.totals.customers > 0]).toEqual([true, true]);
     expect(await count('care_task', sql`stage = 'feedback'`)).toBeGreaterThan(5);
     const complaints = await e.database.rows<{ handling_status: string }>(sql`select distinct handling_status from complaint`);
     expect(complaints.map((c) => c.handling_status).sort()).toEqual(['approved', 'draft', 'pending']);

@@ -363,6 +363,7 @@ describe.each(drivers)('share, assign, update and warn actions on %s', (driver) 
         ...app.filter((d) => d.kind !== 'automation'),
         {
           ...base,
+          lookups: { bad: { entity: 'deal', op: 'count', where: { '==': [{ var: 'title.x' }, 1] } } },
           actions: [
             { type: 'share', entity: 'nothing', to: { var: 'user' }, access: 'write' },
             { type: 'unshare', entity: 'deal', record: { var: 'deal' } },
@@ -370,6 +371,7 @@ describe.each(drivers)('share, assign, update and warn actions on %s', (driver) 
             { type: 'update_record', entity: 'client', values: { nope: 1 } },
             { type: 'warn', code: 'Bad Code', message: { en: 'only English' } },
             { type: 'submit_approval', entity: 'client' },
+            { type: 'unshare', entity: 'deal', record: { var: 'deal' }, to: { var: 'user' }, source: { var: 'nope' } },
           ],
         },
       ],
@@ -386,6 +388,8 @@ describe.each(drivers)('share, assign, update and warn actions on %s', (driver) 
         '/documents/8/actions/4/code invalid_action',
         '/documents/8/actions/4/message invalid_action',
         '/documents/8/actions/5/entity no_approval',
+        '/documents/8/actions/6/source/var unknown_field',
+        '/documents/8/lookups/bad/where unknown_field',
       ]),
     );
   });

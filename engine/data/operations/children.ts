@@ -2,7 +2,9 @@
  * Child collections (Frappe's child tables, Salesforce's master-detail): an entity declares
  * `children: [{ name: "lines", entity: "quote_line", via: "quote" }]` and its create and update accept
  * `lines: [...]`, written in the record's own transaction through the ordinary operations of the child
- * (permissions, validation, formulas, roll-ups, audit, automations; called through the DataService): a row with an `id` updates that
+ * (permissions, validation, formulas, roll-ups, audit, automations; called through the DataService) — the
+ * rows' scopes are the parent's: whoever may update the record may change and remove its rows, whoever
+ * may read it reads them (the child's action rights and field permissions still apply). A row with an `id` updates that
  * child, a row without one creates a child, and the record's live children missing from the array go to
  * the recycle bin. An error in a row names it (`/lines/2/quantity`) and nothing is written.
  */
@@ -88,6 +90,8 @@ export async function writeChildren(
 ) {
   for (const [c, rows] of collections) {
     const child = data.entity(c.entity);
+    // The caller may update the parent: its rows follow it, whoever added them (a manager's line on a rep's quote).
+    const rowCtx: OperationContext = { ...ctx, rowsOf: { entity: child.name, via: c.via, parentId } };
     const at = (...p: (string | number)[]) => prefix + pointer(c.name, ...p);
     const errors: ErrorDetail[] = [];
     // A row read from GET can be sent back as it is: system columns and computed fields are not input.
@@ -126,7 +130,7 @@ export async function writeChildren(
     for (const id of existing.keys()) {
       if (seen.has(id)) continue;
       try {
-        await data.remove(ctx, child.name, id, undefined, tx);
+        await data.remove(rowCtx, child.name, id, undefined, tx);
       } catch (e) {
         throw underRow(e, (p) => at() + p);
       }
@@ -140,7 +144,7 @@ export async function writeChildren(
       if (!differs && (version === undefined || version === current.version)) continue;
       try {
         await data.update(
-          ctx,
+          rowCtx,
           child.name,
           id as string,
           { ...changes, version: version ?? current.version },
@@ -186,9 +190,10 @@ async function liveChildren(data: DataService, tx: Db, child: CompiledEntity, vi
 }
 
 /**
- * Adds each declared collection to the records (inline, as `lines: [...]`): the live children the
- * caller may read, in `position` order (else creation order), without the fields they may not read. A
- * collection whose entity the caller cannot read at all is left out.
+ * Adds each declared collection to the records (inline, as `lines: [...]`): the live children of the
+ * records the caller may read — the rows follow their parent, whoever added them — in `position` order
+ * (else creation order), without the fields they may not read. A collection whose entity the caller
+ * cannot read at all is left out.
  */
 export async function readChildren(data: DataService, ctx: OperationContext, entity: CompiledEntity, records: Row[]) {
   const ids = records.map((r) => r.id).filter((id): id is string => typeof id === 'string');
@@ -196,15 +201,14 @@ export async function readChildren(data: DataService, ctx: OperationContext, ent
   const guard = data.guard(ctx);
   for (const c of childCollections(entity)) {
     const child = data.entity(c.entity);
-    const scope = guard.optionalCondition(child, 'read');
-    if (scope === false) continue;
+    if (guard.optionalCondition(child, 'read') === false) continue;
     const order = [...(c.position ? [asc(child.columns[c.position])] : []), asc(child.columns.created_at), asc(child.columns.id)];
     const rows = decodeRows(
       child,
       (await data.database.db
         .select()
         .from(child.table)
-        .where(and(inArray(child.columns[c.via], ids), isNull(child.columns.deleted_at), scope))
+        .where(and(inArray(child.columns[c.via], ids), isNull(child.columns.deleted_at)))
         .orderBy(...order)) as Row[],
     );
     guard.strip(child, rows);

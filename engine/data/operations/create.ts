@@ -17,6 +17,7 @@ import {
   isPlainObject,
   mapDbErrors,
   missingReferences,
+  withoutSnapshots,
   resolve,
   ruleViolations,
   validateSchema,
@@ -49,6 +50,8 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
     const errors: ErrorDetail[] = [];
     const now = new Date();
     const records: Record<string, unknown>[] = [];
+    // What each record took by defaultFrom: the engine's read, so not held to the caller's read scope below.
+    const snapshots: Record<string, unknown>[] = [];
     // Ids of one create ascend in the order of the items (a v7 id's random part would not), so rows
     // written together — the lines of a quote — read back in the order they were sent.
     const ids = items.map(() => uuidv7(now.getTime())).sort();
@@ -62,13 +65,14 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
       // Formulas may read the creation time (a service ticket's deadline counts from it).
       record.created_at = record.updated_at = now.toISOString();
       // snapshots (defaultFrom: the product's list price), compute, then the rules over the computed record
-      await snapshotDefaults(tx, data.model(), entity, record);
+      snapshots.push(await snapshotDefaults(tx, data.model(), entity, record));
       await compute(tx, entity, 'create', record, now, false, data.model(), ctx.lang);
       errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang, bulk ? pointer(i) : ''));
       records.push(record);
     }
     await authorizeNewRecords(data, tx, guard, entity, records, bulk);
-    errors.push(...(await missingReferences(data, tx, entity, records, bulk, guard, ctx.lang)));
+    const sent = records.map((r, i) => withoutSnapshots(r, snapshots[i]!));
+    errors.push(...(await missingReferences(data, tx, entity, sent, bulk, guard, ctx.lang)));
     if (errors.length) throw invalidWrite(ctx.lang, errors);
     await allocate(tx, entity, records, now);
     // write

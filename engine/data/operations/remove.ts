@@ -24,7 +24,7 @@ export async function remove(
   guard.assertCan(entity, 'delete');
   const expected = ifMatch === undefined ? undefined : expectedVersion(ifMatch, undefined);
   const result = await (outer ?? data.database.db).transaction(async (tx) => {
-    const { record, rights } = await findWithRights(tx, guard, entity, id, ['delete']);
+    const { record, rights } = await findWithRights(tx, guard, entity, id, ['delete'], false, ctx.rowsOf);
     if (!rights.delete) throw forbidden(`You may read this ${entity.name} but not delete it`);
     if (expected !== undefined && record.version !== expected) throw versionConflict(entity, expected, record.version as number);
     await data.hooks.beforeChange(tx, ctx, entity, record, null);

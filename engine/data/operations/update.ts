@@ -20,6 +20,7 @@ import {
   isPlainObject,
   mapDbErrors,
   missingReferences,
+  withoutSnapshots,
   resolve,
   ruleViolations,
   validateSchema,
@@ -58,6 +59,8 @@ export async function update(
       entity,
       id,
       ownerChange ? ['update', 'assign'] : ['update'],
+      false,
+      ctx.rowsOf,
     );
     if (!rights.update) throw forbidden(`You may read this ${entity.name} but not change it`);
     if (ownerChange && !rights.assign && changes.owner_id !== current.owner_id)
@@ -118,14 +121,18 @@ export async function applyUpdate(
   const errors: ErrorDetail[] = [];
   const now = new Date();
   // A reference moved to another record takes its defaultFrom snapshots again (unless sent).
-  Object.assign(changes, await snapshotDefaults(tx, data.model(), entity, { ...current, ...changes }, current));
+  const snapshots = await snapshotDefaults(tx, data.model(), entity, { ...current, ...changes }, current);
+  Object.assign(changes, snapshots);
   const record = { ...current, ...changes };
   const computed = await compute(tx, entity, 'update', record, now, false, data.model(), ctx.lang);
   errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang));
   // Only references that move are looked up: one sent back unchanged (a form or table row sent whole)
-  // stands, even when its target has since left the caller's read scope — and costs no query.
+  // stands, even when its target has since left the caller's read scope — and costs no query. Snapshots
+  // (defaultFrom) were taken by the engine, not chosen by the caller.
   const moved = Object.fromEntries(
-    Object.entries(changes).filter(([k, v]) => JSON.stringify(v ?? null) !== JSON.stringify(current[k] ?? null)),
+    Object.entries(withoutSnapshots(changes, snapshots)).filter(
+      ([k, v]) => JSON.stringify(v ?? null) !== JSON.stringify(current[k] ?? null),
+    ),
   );
   errors.push(...(await missingReferences(data, tx, entity, [moved], false, data.guard(ctx), ctx.lang)));
   if (errors.length) throw invalidWrite(ctx.lang, errors, true);

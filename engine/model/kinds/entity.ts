@@ -148,7 +148,7 @@ function checkEntity(entity: EntityDoc, all: DocumentSet, registry: RegistryView
           code: 'invalid_path',
           message: `"${first}" is not a reference field of ${entity.name}`,
         });
-      else errors.push(...checkPath(String(field.defaultFrom), entity.fields, ctx, at('/defaultFrom')));
+      else errors.push(...checkPath(String(field.defaultFrom), entity.fields, ctx, at('/defaultFrom'), field));
     }
     if (field.searchable && !type.textual) {
       errors.push({
