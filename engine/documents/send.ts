@@ -96,7 +96,11 @@ export async function sendRecord(
   const printed = await printRecord(data, approvals, ctx, entityName, id, { format: 'pdf', template: request.template });
   const pdf = printed.body as Buffer;
   const fileId = uuidv7();
-  const fileName = `${printed.title.replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_').slice(0, 200)}.pdf`;
+  // Characters file systems refuse, and control characters, become "_".
+  const fileName = `${[...printed.title]
+    .map((c) => (c < ' ' || '\\/:*?"<>|'.includes(c) ? '_' : c))
+    .join('')
+    .slice(0, 200)}.pdf`;
   const sender = ctx.principal?.displayName ?? ctx.principal?.username ?? '';
   const subject = request.subject ?? printed.title;
   const text = request.message ?? t(ctx.lang, `Please find ${printed.title} attached.`, `您好，附件是${printed.title}，请查收。`);

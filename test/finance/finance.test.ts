@@ -20,7 +20,6 @@ const day = (offset: number) => new Date(Date.now() + offset * DAY).toISOString(
 describe.each(drivers)('finance documents and customer care on %s', (driver) => {
   let e: TestEngine;
   let ids: Record<string, string>;
-  let tokens: Record<string, string>;
   let workflows: WorkflowDoc[];
   let account: any;
 
@@ -29,7 +28,7 @@ describe.each(drivers)('finance documents and customer care on %s', (driver) => 
   let created: Awaited<ReturnType<typeof startSampleApps>>['created'];
 
   beforeAll(async () => {
-    ({ e, ids, tokens, workflows, as, get, created } = await startSampleApps(driver));
+    ({ e, ids, workflows, as, get, created } = await startSampleApps(driver));
     account = await created('rep_east', 'account', { name: '杭州财务示例有限公司', region: 'east', grade: 'a' });
   }, 400_000); // three sample apps and the demo organisation, on a busy shared machine
   afterAll(() => e?.stop());
