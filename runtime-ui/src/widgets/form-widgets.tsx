@@ -14,6 +14,7 @@ import { registerWidget, widget } from './registry';
 import { ColorTag, titleOf } from './cells';
 import { useLang } from '../i18n';
 import { userName } from './user-name';
+import './file-upload';
 
 const options = (props: WidgetProps) => (props.options ?? {}) as Record<string, any>;
 const aria = (props: WidgetProps) => ({ id: props.id, 'aria-label': props.label || props.name });
