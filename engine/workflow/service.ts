@@ -361,7 +361,7 @@ export class WorkflowService {
         label: t.label,
         allowed: reasons.length === 0,
         reasons,
-        ...(t.input ? { input: inputForm(t.input, entity, this.data.model(), ctx.lang) } : {}),
+        ...(t.input ? { input: inputForm(t.input, entity, this.data.model(), ctx.lang, t.actions) } : {}),
       };
     });
     return {
