@@ -56,6 +56,11 @@ describe.each(drivers)('quote lines in the record page in Chromium on %s', (driv
     await settle(page);
     await page.getByText('报价明细').first().waitFor();
     await poll(() => page.locator('.mc-child-row').count()).toBe(2);
+    // one line per child (the labels once, in the grid's header), the money columns summed under them
+    const [first, second] = await page.locator('.mc-child-row').evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
+    expect(first).toBeLessThan(48);
+    expect(second).toBeLessThan(48);
+    await poll(() => page.getByTestId('lines-totals').textContent()).toContain('¥195,000.00');
     if (driver === 'pglite') await shot(page, 'quote-lines');
     await page.locator('.mc-child-row').first().scrollIntoViewIfNeeded();
     if (driver === 'pglite') await shot(page, 'quote-lines-rows');
@@ -76,5 +81,8 @@ describe.each(drivers)('quote lines in the record page in Chromium on %s', (driv
     const copy = (await org.as('rep_east', 'GET', `/api/data/quote/${id}`)).body.data;
     expect(copy).toMatchObject({ version_no: 2, previous_version: quote.id, lines_total: 395000 });
     await poll(() => page.locator('.mc-child-row').count()).toBe(2);
+    // "添加明细" says what it does, and adds an empty line
+    await page.getByRole('button', { name: '添加明细' }).click();
+    await poll(() => page.locator('.mc-child-row').count()).toBe(3);
   });
 });
