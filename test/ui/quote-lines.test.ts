@@ -57,7 +57,9 @@ describe.each(drivers)('quote lines in the record page in Chromium on %s', (driv
     await page.getByText('报价明细').first().waitFor();
     await poll(() => page.locator('.mc-child-row').count()).toBe(2);
     // one line per child (the labels once, in the grid's header), the money columns summed under them
-    const [first, second] = await page.locator('.mc-child-row').evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
+    const [first, second] = await page
+      .locator('.mc-child-row')
+      .evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
     expect(first).toBeLessThan(48);
     expect(second).toBeLessThan(48);
     await poll(() => page.getByTestId('lines-totals').textContent()).toContain('¥195,000.00');
