@@ -195,7 +195,12 @@ describe.each(drivers)('runtime UI in Chromium on %s', (driver) => {
       await settle(page);
       // The approval's status field is the engine's: read-only from the form model alone, without the
       // approval document (the page no longer asks for it).
-      await poll(() => page.locator('#root_approval_status').count()).toBe(0);
+      await page.locator('#root_approval_status').waitFor();
+      expect(
+        await page
+          .locator('#root_approval_status')
+          .evaluate((el) => el.matches('input, textarea') || Boolean(el.querySelector('input'))),
+      ).toBe(false);
       expect(rep.requests.filter((r) => r.includes('/api/meta/documents/approval'))).toEqual([]);
       await page.getByTestId('submit-approval').click();
       await poll(() => page.getByTestId('approval-panel').textContent()).toContain('审批中');

@@ -14,9 +14,12 @@ import { translate, type Lang } from '../i18n';
 import type { FieldInfo } from '../meta';
 
 const HIDDEN = new Set(['id', 'version']);
-/** The grid's column widths: a picker or a note wide, numbers narrow (the delete button is beside the grid). */
+/**
+ * The grid's column widths, fixed so that every line (each its own grid) lines up with the labels above
+ * the first: a picker or a note wide, the rest narrow; the delete button is beside the grid.
+ */
 export function gridColumns(names: string[]) {
-  return names.map((n) => (n === 'product' || n.endsWith('notes') || n.endsWith('name') ? 'minmax(180px, 2fr)' : 'minmax(104px, 1fr)')).join(' ');
+  return names.map((n) => (n === 'product' || n.endsWith('notes') || n.endsWith('name') ? '200px' : '112px')).join(' ');
 }
 
 interface ChildContext {
