@@ -31,6 +31,8 @@ export interface Principal {
   context: Record<string, unknown>;
   /** The user's chosen language (the user's `language` field), before the browser's Accept-Language. */
   language?: Lang;
+  /** The user's time zone (the `time_zone` field), else the field's default (the organisation's); none: the browser's. */
+  timeZone?: string;
 }
 
 interface UserRow {
@@ -42,6 +44,7 @@ interface UserRow {
   roles: string[] | null;
   employment_status: string | null;
   language?: string | null;
+  time_zone?: string | null;
 }
 
 /**
@@ -68,6 +71,7 @@ export async function loadPrincipal(
     employment_status: c.employment_status,
     // A database deployed before the field existed has no such column: then there is no preference.
     ...(c.language ? { language: c.language } : {}),
+    ...(c.time_zone ? { time_zone: c.time_zone } : {}),
   };
   const [me] = (await db
     .select(select)
@@ -135,5 +139,8 @@ export async function loadPrincipal(
     context: { id: me.id, username: me.username, department: me.department, manager: me.manager, roles },
     // Dictionary values are identifiers: zh_cn stands for zh-CN.
     ...(me.language === 'en' ? { language: 'en' as const } : me.language === 'zh_cn' ? { language: 'zh-CN' as const } : {}),
+    ...timeZoneOf(me.time_zone ?? users.field('time_zone')?.doc.default),
   };
 }
+
+const timeZoneOf = (tz: unknown) => (typeof tz === 'string' && tz ? { timeZone: tz } : {});

@@ -260,6 +260,16 @@ const builtInTypes: FieldTypeDefinition[] = [
     ),
   },
   { ...textType('url', label('URL', '网址'), 2048, { format: 'uri' }), options: { maxLength: int(1) } },
+  // An IANA time zone (a user's, whose date-times are shown in it): checked against the runtime's zone list.
+  {
+    ...textType('timezone', label('Time zone', '时区'), 64, { format: 'time-zone' }),
+    options: {},
+    // Field defaults are checked without formats: the organisation's default zone is checked here.
+    check: (f) =>
+      f.default === undefined || (typeof f.default === 'string' && isTimeZone(f.default))
+        ? []
+        : [{ path: '/default', code: 'invalid_default', message: `"${String(f.default)}" is not an IANA time zone` }],
+  },
   numberType('integer', label('Integer', '整数'), () => 'integer', 'integer'),
   numberType(
     'decimal',
@@ -472,6 +482,7 @@ const WIDGETS: Record<string, FieldTypeDefinition['form']> = {
   email: () => ({ widget: 'email' }),
   phone: () => ({ widget: 'phone' }),
   url: () => ({ widget: 'url' }),
+  timezone: () => ({ widget: 'timezone' }),
   integer: () => ({ widget: 'integer' }),
   decimal: (f) => ({ widget: 'decimal', options: { scale: opt<number>(f, 'scale') ?? 2 } }),
   currency: (f) => ({ widget: 'currency', options: { currency: opt<string>(f, 'currencyCode') ?? 'CNY' } }),

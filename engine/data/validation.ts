@@ -78,6 +78,7 @@ const FORMATS: Record<string, [string, string]> = {
   email: ['an e-mail address', '有效的电子邮件地址'],
   uri: ['a URL', '有效的网址'],
   uuid: ['the id of a record', '记录的 id'],
+  'time-zone': ['an IANA time zone such as Asia/Shanghai', '有效的 IANA 时区（如 Asia/Shanghai）'],
 };
 
 /**

@@ -7,6 +7,7 @@ import { Ajv2020, type ErrorObject, type Options } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { pointer, type ErrorDetail } from '../errors.js';
 import { isDate, isDateTime } from './formats.js';
+import { isTimeZone } from './time-zone.js';
 
 /** Annotation keywords of generated schemas (form-schema.ts): carried along, never validated. */
 const ANNOTATIONS = ['x-dictionary', 'x-reference', 'x-documents', 'x-users', 'x-widget'];
@@ -20,6 +21,11 @@ export function createAjv(options: Options & { withFormats?: boolean } = {}): Aj
     // What PostgreSQL's date and timestamptz accept (no year 0, no leap second), not merely RFC 3339.
     ajv.addFormat('date', { type: 'string', validate: isDate });
     ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
+    // A zone name (Asia/Shanghai, UTC), not an offset such as +08:00, which Intl also accepts.
+    ajv.addFormat('time-zone', {
+      type: 'string',
+      validate: (tz: string) => /^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(tz) && isTimeZone(tz),
+    });
   }
   for (const keyword of ANNOTATIONS) ajv.addKeyword({ keyword });
   return ajv;

@@ -374,7 +374,7 @@ export class WorkflowService {
         label: t.label,
         allowed: reasons.length === 0,
         reasons,
-        ...(t.input ? { input: inputForm(t.input, entity, this.data.model(), ctx.lang) } : {}),
+        ...(t.input ? { input: inputForm(t.input, entity, this.data.model(), ctx.lang, t.actions) } : {}),
       };
     });
     return {

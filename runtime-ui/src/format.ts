@@ -1,8 +1,9 @@
 /**
- * Values shown the way the user's language writes them: dates and date-times (in the browser's time
- * zone), numbers with grouping, ¥ amounts, percentages, durations.
+ * Values shown the way the user's language writes them: dates and date-times (in the user's time zone,
+ * time-zone.ts), numbers with grouping, ¥ amounts, percentages, durations.
  */
 import type { Lang } from './i18n';
+import { userTimeZone } from './time-zone';
 
 const cache = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
 function nf(lang: Lang, options: Intl.NumberFormatOptions): Intl.NumberFormat {
@@ -31,7 +32,7 @@ export function formatDate(lang: Lang, value: string): string {
 export function formatDateTime(lang: Lang, value: string): string {
   const t = Date.parse(value);
   if (Number.isNaN(t)) return value;
-  return df(lang, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }).format(t);
+  return df(lang, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false, timeZone: userTimeZone() }).format(t);
 }
 
 /** "3 天 4 小时" / "3 d 4 h": how long something has been in a state. */

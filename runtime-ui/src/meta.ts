@@ -13,6 +13,8 @@ export const pick = (label: Label | null, lang: string, fallback = ''): string =
   label === undefined || label === null ? fallback : typeof label === 'string' ? label : (label as Record<string, string>)[lang] ?? label.en ?? fallback;
 
 export interface Me {
+  /** The zone date-times are shown in (the user's, else the organisation's); null: the browser's. */
+  timeZone?: string | null;
   user: { id: string; username: string; displayName: string; department: string | null };
   roles: string[];
   /** The roles' labels ({ en, zh-CN }), null for a role without a document. */

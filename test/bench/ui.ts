@@ -107,7 +107,7 @@ async function jsShipped() {
   });
   await login(p, USER, org.passwords[USER]);
   await p.goto('/l/opportunity');
-  await p.locator('tr.ant-table-row').first().waitFor();
+  await p.locator('tr.mc-row').first().waitFor();
   await fresh.close();
   let gz = 0;
   for (const s of scripts) gz += statSync(join(UI_DIST, `${s}.gz`)).size;
@@ -194,11 +194,11 @@ const coldUi: number[] = [],
   keyUi: number[] = [],
   keyFloor: number[] = [];
 for (let i = 0; i < runs; i++) {
-  coldUi.push(await cold('/l/opportunity', 'tr.ant-table-row'));
+  coldUi.push(await cold('/l/opportunity', 'tr.mc-row'));
   coldFloor.push(await cold('/floor/list', 'tbody tr'));
-  navUi.push(await warmNav(page, '/l/opportunity', 'tr.ant-table-row a', '#root_title'));
+  navUi.push(await warmNav(page, '/l/opportunity', 'tr.mc-row a', '#root_title'));
   navFloor.push(await warmNav(page, '/floor/list', 'tbody tr a', 'form#f input'));
-  mtUi.push(await mainThread(page, '/l/opportunity', 'tr.ant-table-row'));
+  mtUi.push(await mainThread(page, '/l/opportunity', 'tr.mc-row'));
   mtFloor.push(await mainThread(page, '/floor/list', 'tbody tr'));
   keyUi.push(await keystrokes(page, '/r/bench_wide/new', '#root_f21'));
   keyFloor.push(await keystrokes(page, '/floor/form', '#f21'));

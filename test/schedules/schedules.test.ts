@@ -267,6 +267,8 @@ describe.each(drivers)('schedules and the users field on %s', (driver) => {
       const assign = (res.body.data?.transitions ?? res.body.transitions).find((t: any) => t.input?.properties?.owner);
       expect(assign?.input.properties.owner.title).toBe(want);
       expect(assign?.input.properties.owner.label).toBeUndefined();
+      // The assign action writes the input into owner_id: the UI is told it names a user (a user picker).
+      expect(assign?.input.properties.owner['x-reference']).toBe('user');
     }
     // a property naming a field takes the field's label
     const deploy = await e.call('POST', '/api/meta/deploy', {

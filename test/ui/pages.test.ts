@@ -237,4 +237,84 @@ describe.each(drivers)('dashboard, saved views and record dialogs in Chromium on
     },
     STEP,
   );
+
+  it(
+    'asks for a user-type transition input with the user picker, by name, not as an id',
+    async () => {
+      const { page } = manager;
+      const lead = await org.as('manager_east', 'POST', '/api/data/lead', {
+        company: '时区测试公司',
+        contact_name: '王先生',
+        mobile: '13800138001',
+        source: 'referral',
+      });
+      expect(lead.status, JSON.stringify(lead.body)).toBe(201);
+      await page.goto(`/r/lead/${lead.body.data.id}`);
+      await settle(page);
+      await page.getByTestId('transition-assign').click();
+      const dialog = page.getByRole('dialog').filter({ hasText: '新负责人' });
+      await dialog.waitFor();
+      await dialog.getByRole('combobox').first().click();
+      await page.keyboard.type('赵');
+      await page.locator('.ant-select-item-option', { hasText: '赵销售' }).click();
+      await snap(page, 'transition-user-input-zh');
+      await dialog.getByRole('button', { name: /确\s*定/ }).click();
+      await poll(async () => (await org.as('admin', 'GET', `/api/data/lead/${lead.body.data.id}`)).body.data.owner_id).toBe(
+        org.ids.rep_east,
+      );
+    },
+    STEP,
+  );
+
+  it(
+    'shows and picks date-times in the user’s own time zone, chosen on the settings page',
+    async () => {
+      // 02:30 UTC: 10:30 in Shanghai, 21:30 the evening before in New York.
+      const made = await org.as('manager_east', 'POST', '/api/data/schedule', {
+        subject: '时区测试会议',
+        plan_kind: 'appointment',
+        schedule_type: 'visit',
+        start_at: '2031-03-05T02:30:00.000Z',
+        end_at: '2031-03-05T03:30:00.000Z',
+      });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      const id = made.body.data.id;
+      expect((await org.as('manager_east', 'PATCH', '/api/auth/me', { time_zone: 'Asia/Shanghai' })).status).toBe(200);
+      const { page } = await open();
+      const row = () => page.locator('tr', { hasText: '时区测试会议' }).first().textContent();
+      await page.goto('/l/schedule?view=all');
+      await poll(row).toContain('2031/03/05 10:30');
+
+      await page.goto('/settings');
+      await settle(page);
+      await page.getByTestId('time-zone').click();
+      await page.keyboard.type('America/New_York');
+      await page.locator('.ant-select-item-option', { hasText: 'America/New_York' }).click();
+      await poll(async () => (await org.as('manager_east', 'GET', '/api/auth/me')).body.timeZone).toBe('America/New_York');
+      await poll(() => page.getByTestId('time-zone-now').textContent()).toMatch(/\d\d:\d\d/);
+      await snap(page, 'settings-time-zone-zh');
+
+      await page.goto('/l/schedule?view=all');
+      await poll(row).toContain('2031/03/04 21:30');
+      await page.goto(`/r/schedule/${id}`);
+      await settle(page);
+      await poll(() => page.locator('#root_start_at').inputValue()).toBe('2031-03-04 21:30');
+      // Another user, in Tokyo, sees the same instant at their own clock.
+      expect((await org.as('admin', 'PATCH', '/api/auth/me', { time_zone: 'Asia/Tokyo' })).status).toBe(200);
+      const tokyo = await openPage(browser, ui.base, 'zh-CN');
+      opened.push(tokyo);
+      await login(tokyo.page, 'admin', org.passwords.admin);
+      await tokyo.page.goto('/l/schedule?view=all');
+      await poll(() => tokyo.page.locator('tr', { hasText: '时区测试会议' }).first().textContent()).toContain('2031/03/05 11:30');
+      // A time picked on the form is the New York wall clock: 22:00 there is 03:00 UTC.
+      await page.locator('#root_start_at').click();
+      await page.locator('#root_start_at').fill('2031-03-04 22:00');
+      await page.keyboard.press('Enter');
+      await page.getByTestId('save').click();
+      await poll(async () => (await org.as('admin', 'GET', `/api/data/schedule/${id}`)).body.data.start_at).toBe(
+        '2031-03-05T03:00:00.000Z',
+      );
+    },
+    STEP,
+  );
 });

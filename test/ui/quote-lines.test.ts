@@ -56,6 +56,13 @@ describe.each(drivers)('quote lines in the record page in Chromium on %s', (driv
     await settle(page);
     await page.getByText('报价明细').first().waitFor();
     await poll(() => page.locator('.mc-child-row').count()).toBe(2);
+    // one line per child (the labels once, above the first line), the computed money columns summed
+    const [first, second] = await page
+      .locator('.mc-child-row')
+      .evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
+    expect(first).toBeLessThan(64);
+    expect(second).toBeLessThan(40);
+    await poll(() => page.getByTestId('lines-totals').textContent()).toContain('¥195,000.00');
     if (driver === 'pglite') await shot(page, 'quote-lines');
     await page.locator('.mc-child-row').first().scrollIntoViewIfNeeded();
     if (driver === 'pglite') await shot(page, 'quote-lines-rows');
@@ -65,7 +72,7 @@ describe.each(drivers)('quote lines in the record page in Chromium on %s', (driv
     const after = (await org.as('rep_east', 'GET', `/api/data/quote/${quote.id}`)).body.data;
     expect(after.lines.map((l: any) => l.quantity)).toEqual([3, 2]);
     expect(rep.requests.filter((r) => r.startsWith('PATCH /api/data/quote_line'))).toEqual([]);
-  });
+  }, 120_000);
 
   it('makes a new version with the copy button and opens it', async () => {
     const { page } = rep;
@@ -76,5 +83,14 @@ describe.each(drivers)('quote lines in the record page in Chromium on %s', (driv
     const copy = (await org.as('rep_east', 'GET', `/api/data/quote/${id}`)).body.data;
     expect(copy).toMatchObject({ version_no: 2, previous_version: quote.id, lines_total: 395000 });
     await poll(() => page.locator('.mc-child-row').count()).toBe(2);
-  });
+    // "添加明细" says what it does, and adds an empty line
+    await page.getByRole('button', { name: '添加明细' }).click();
+    await poll(() => page.locator('.mc-child-row').count()).toBe(3);
+    if (driver === 'pglite') {
+      // on a phone each line is a compact card with its labels
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.locator('.mc-child-row').first().scrollIntoViewIfNeeded();
+      await shot(page, 'quote-lines-phone');
+    }
+  }, 120_000);
 });

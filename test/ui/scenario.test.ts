@@ -193,6 +193,15 @@ describe.each(drivers)('runtime UI in Chromium on %s', (driver) => {
       await page.waitForURL(/\/r\/quote\/[0-9a-f-]{36}$/);
       quoteId = page.url().split('/').pop()!;
       await settle(page);
+      // The approval's status field is the engine's: read-only from the form model alone, without the
+      // approval document (the page no longer asks for it).
+      await page.locator('#root_approval_status').waitFor();
+      expect(
+        await page
+          .locator('#root_approval_status')
+          .evaluate((el) => el.matches('input, textarea') || Boolean(el.querySelector('input'))),
+      ).toBe(false);
+      expect(rep.requests.filter((r) => r.includes('/api/meta/documents/approval'))).toEqual([]);
       await page.getByTestId('submit-approval').click();
       await poll(() => page.getByTestId('approval-panel').textContent()).toContain('审批中');
       await snap(page, 'record-approval-zh-desktop');
@@ -270,7 +279,7 @@ describe.each(drivers)('runtime UI in Chromium on %s', (driver) => {
       expect((await org.e.call('GET', `/api/data/ui_survey/${id}`)).body.data.score).toBe(4);
       await admin.page.goto('/l/ui_survey');
       await settle(admin.page);
-      await poll(() => admin.page.locator('tr.ant-table-row .ant-rate-star-full').count()).toBe(4);
+      await poll(() => admin.page.locator('tr.mc-row .ant-rate-star-full').count()).toBe(4);
     },
     STEP,
   );

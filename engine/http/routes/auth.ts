@@ -7,6 +7,7 @@ import { describeAccess } from '../../access/describe.js';
 import type { Route } from '../route.js';
 import { errorResponse, json, jsonBody, object, OPEN_BODY_LIMIT, pathParameter } from '../route.js';
 import { clientAddress } from '../client.js';
+import { setOwnPreferences } from '../../auth/preferences.js';
 
 export const SESSION_COOKIE = 'mc_session';
 
@@ -83,6 +84,8 @@ export const authRoutes: Route[] = [
       const p = c.get('principal');
       return c.json({
         user: { id: p.userId, username: p.username, displayName: p.displayName, department: p.departmentId },
+        // The zone date-times are shown in (the user's, else the organisation's default); null: the browser's.
+        timeZone: p.timeZone ?? null,
         roles: p.roles,
         // The roles' names in both languages (role documents are for deployers; their labels are not secret).
         roleLabels: Object.fromEntries(p.roles.map((r) => [r, deps.metadata.model.documents.get('role', r)?.label ?? null])),
@@ -90,6 +93,27 @@ export const authRoutes: Route[] = [
         system: [...p.system].sort(),
         permissions: describeAccess(deps.metadata.model, p),
       });
+    },
+  },
+  {
+    method: 'patch',
+    path: '/api/auth/me',
+    operationId: 'setPreferences',
+    tag: 'auth',
+    body: 'json',
+    doc: () => ({
+      requestBody: jsonBody({
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          language: { enum: ['zh_cn', 'en', null], description: 'The language the API answers in' },
+          time_zone: { type: ['string', 'null'], description: 'An IANA time zone (Asia/Shanghai); null: the default' },
+        },
+      }),
+      responses: { 200: object('The preferences as stored'), 422: errorResponse('Not a preference, or not a valid value') },
+    }),
+    async handle({ c, deps, body, lang }) {
+      return c.json({ data: await setOwnPreferences(deps.data, c.get('principal'), await body(), lang()) });
     },
   },
   {

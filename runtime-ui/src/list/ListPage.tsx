@@ -6,8 +6,9 @@
  */
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
-import { App, Alert, Badge, Button, Card, Checkbox, Grid, Input, Modal, Popover, Space, Spin, Table, Tag, Tooltip } from 'antd';
-import type { ColumnsType } from 'antd/es/table';
+import { App, Alert, Badge, Button, Checkbox, Grid, Input, Modal, Popover, Space, Spin, Tag, Tooltip } from 'antd';
+import { DataTable, type Column } from './DataTable';
+import { Panel } from '../ui/Panel';
 import {
   AppstoreOutlined, CalendarOutlined, DeleteOutlined, FilterOutlined, PlusOutlined, RestOutlined, SettingOutlined, UndoOutlined, UploadOutlined, UserSwitchOutlined,
 } from '@ant-design/icons';
@@ -86,23 +87,20 @@ export default function ListPage() {
   const total = rows.data?.pages[0]?.total;
 
   if (page.error) return <Alert type="error" showIcon message={(page.error as Error).message} />;
-  if (!page.ready || !model || !view) return <Table loading columns={[]} />;
+  if (!page.ready || !model || !view) return <Spin />;
 
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['list', entity] });
   const sortOf = (name: string) => (sort === name ? 'ascend' : sort === `-${name}` ? 'descend' : null);
-  const tableColumns: ColumnsType<any> = shown.map((name) => {
+  const tableColumns: Column<any>[] = shown.map((name) => {
     const f = fields.get(name)!;
     return {
       key: name,
-      dataIndex: name,
       title: f.label,
       ellipsis: f.type === 'text' || f.type === 'textarea',
-      sorter: f.sortable !== false,
-      sortOrder: sortOf(name),
-      sortDirections: ['ascend', 'descend', 'ascend'],
+      sortable: f.sortable !== false,
       align: ['currency', 'decimal', 'integer', 'percent'].includes(f.type) ? 'right' : undefined,
-      render: (value: unknown, record: any) =>
-        name === titleField ? <Link to={`/r/${entity}/${record.id}`}>{titleOf(record, titleField) || '—'}</Link> : cell(name, value, record),
+      render: (record: any) =>
+        name === titleField ? <Link to={`/r/${entity}/${record.id}`}>{titleOf(record, titleField) || '—'}</Link> : cell(name, record[name], record),
     };
   });
   if (bin)
@@ -110,7 +108,7 @@ export default function ListPage() {
       key: '_restore',
       title: '',
       width: 90,
-      render: (_: unknown, record: any) => (
+      render: (record: any) => (
         <Button size="small" icon={<UndoOutlined />} onClick={async () => {
           try {
             await post(`/api/data/${entity}/${record.id}/restore`);
@@ -216,40 +214,30 @@ export default function ListPage() {
       {phone ? (
         <div className="mc-card-list" data-testid="cards">
           {records.map((r) => (
-            <Card key={r.id} size="small" title={<Link to={`/r/${entity}/${r.id}`}>{titleOf(r, titleField) || '—'}</Link>}>
+            <Panel key={r.id} title={<Link to={`/r/${entity}/${r.id}`}>{titleOf(r, titleField) || '—'}</Link>}>
               {shown.filter((c) => c !== titleField).slice(0, 5).map((c) => (
                 <div key={c} style={{ display: 'flex', gap: 8, fontSize: 13 }}>
                   <span style={{ color: '#595959', minWidth: 84 }}>{fields.get(c)!.label}</span>
                   <span>{cell(c, r[c], r) ?? '—'}</span>
                 </div>
               ))}
-            </Card>
+            </Panel>
           ))}
-          {rows.isLoading && <Card loading />}
+          {rows.isLoading && <Spin />}
         </div>
       ) : (
-        // Scrolls sideways in its own box (antd's scroll.x adds a hidden measuring row screen readers trip over).
-        <div style={{ overflowX: 'auto' }}>
-        <Table
-          size="small"
-          rowKey="id"
-          bordered
-          loading={rows.isLoading}
+        <DataTable
           columns={tableColumns}
-          dataSource={records}
-          pagination={false}
-          rowSelection={{
-            selectedRowKeys: selected,
-            onChange: (keys) => setSelected(keys as string[]),
-            getCheckboxProps: (r: any) => ({ 'aria-label': titleOf(r, titleField) || r.id }) as object,
-          }}
-          onChange={(_, __, sorter: any) => {
-            const name = sorter.columnKey as string;
-            set({ sort: sorter.order === 'descend' ? `-${name}` : sorter.order === 'ascend' ? name : null });
-          }}
-          locale={{ emptyText: t('empty') }}
+          rows={records}
+          loading={rows.isLoading}
+          empty={t('empty')}
+          sortOrder={sortOf}
+          onSort={(name, order) => set({ sort: order === 'descend' ? `-${name}` : name })}
+          selected={selected}
+          onSelect={setSelected}
+          rowLabel={(r) => titleOf(r, titleField) || r.id}
+          selectAllLabel={t('selectAll')}
         />
-        </div>
       )}
       {rows.hasNextPage && (
         <div style={{ textAlign: 'center', marginTop: 8 }}>

@@ -4,6 +4,7 @@
  * asked for; a date-time range ends at $now, the server's context variable.
  */
 import { serverNow } from '../api';
+import { instantOf, wallClock } from '../time-zone';
 import type { FieldInfo } from '../meta';
 import type { MessageKey } from '../i18n';
 
@@ -35,21 +36,24 @@ export const operatorLabel: Record<Operator, MessageKey> = {
 };
 
 const pad = (n: number) => String(n).padStart(2, '0');
-const day = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+const day = (d: Date) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
 
 /**
  * [from, to) of a relative range, as dates (YYYY-MM-DD) or instants (ISO): days as the user's time zone
  * counts them, from the server's clock. The URL keeps the token (a saved "last 7 days" stays relative).
  */
 export function relativeRange(rel: Relative, kind: 'date' | 'datetime', now = serverNow()): [string, string] {
-  const start = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  // Calendar days counted on UTC dates (no zone of their own), turned into instants in the user's zone.
+  const today = wallClock(now.getTime());
+  const start = new Date(Date.UTC(today.year, today.month - 1, today.day));
   const end = new Date(start);
-  end.setDate(end.getDate() + 1);
-  if (rel === 'last7') start.setDate(start.getDate() - 6);
-  if (rel === 'last30') start.setDate(start.getDate() - 29);
-  if (rel === 'thisMonth') start.setDate(1);
-  if (rel === 'thisYear') start.setMonth(0, 1);
-  return kind === 'date' ? [day(start), day(end)] : [start.toISOString(), end.toISOString()];
+  end.setUTCDate(end.getUTCDate() + 1);
+  if (rel === 'last7') start.setUTCDate(start.getUTCDate() - 6);
+  if (rel === 'last30') start.setUTCDate(start.getUTCDate() - 29);
+  if (rel === 'thisMonth') start.setUTCDate(1);
+  if (rel === 'thisYear') start.setUTCMonth(0, 1);
+  const instant = (d: Date) => instantOf({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() }).toISOString();
+  return kind === 'date' ? [day(start), day(end)] : [instant(start), instant(end)];
 }
 
 export function toJsonLogic(conditions: Condition[], fields: Map<string, FieldInfo>): unknown {

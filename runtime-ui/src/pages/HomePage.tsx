@@ -3,7 +3,8 @@
  * entities workflows wait on before advancing, owned by the user and not yet done), unread
  * notifications, and the records they viewed last.
  */
-import { Card, Col, List, Row, Tag } from 'antd';
+import { Col, Row, Tag } from 'antd';
+import { Panel, PlainList } from '../ui/Panel';
 import { Link } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { get, qs } from '../api';
@@ -57,42 +58,42 @@ export default function HomePage() {
       <div className="mc-page-title"><h1>{t('home')}</h1></div>
       <Row gutter={[12, 12]}>
         <Col xs={24} lg={12}>
-          <Card size="small" title={`${t('myApprovals')} (${inbox.data?.length ?? 0})`} extra={<Link to="/inbox">{t('more')}</Link>}>
-            <List size="small" loading={inbox.isLoading} dataSource={(inbox.data ?? []).slice(0, 8)} locale={{ emptyText: t('empty') }}
-              renderItem={(task) => (
-                <List.Item>
+          <Panel title={`${t('myApprovals')} (${inbox.data?.length ?? 0})`} extra={<Link to="/inbox">{t('more')}</Link>}>
+            <PlainList loading={inbox.isLoading} items={(inbox.data ?? []).slice(0, 8)} empty={t('empty')}
+              render={(task) => (
+                <>
                   <Link to={`/inbox?task=${task.id}`}>{task.title || task.recordId}</Link>
                   <span><Tag>{pick(task.approvalLabel, lang)}</Tag>{task.submitterName}</span>
-                </List.Item>
+                </>
               )} />
-          </Card>
+          </Panel>
         </Col>
         <Col xs={24} lg={12}>
-          <Card size="small" title={`${t('myTasks')} (${tasks.data?.length ?? 0})`}>
-            <List size="small" loading={tasks.isLoading} dataSource={tasks.data ?? []} locale={{ emptyText: t('empty') }}
-              renderItem={({ entity, record }) => (
-                <List.Item>
+          <Panel title={`${t('myTasks')} (${tasks.data?.length ?? 0})`}>
+            <PlainList loading={tasks.isLoading} items={tasks.data ?? []} empty={t('empty')}
+              render={({ entity, record }) => (
+                <>
                   <Link to={`/r/${entity}/${record.id}`}>{titleOf(record, labels.data?.[entity]?.titleField)}</Link>
                   <Tag>{entityLabel(entity)}</Tag>
-                </List.Item>
+                </>
               )} />
-          </Card>
+          </Panel>
         </Col>
         <Col xs={24} lg={12}>
-          <Card size="small" title={`${t('unread')} (${unread.data?.length ?? 0})`}>
+          <Panel title={`${t('unread')} (${unread.data?.length ?? 0})`}>
             <NotificationList items={(unread.data ?? []).slice(0, 8)} />
-          </Card>
+          </Panel>
         </Col>
         <Col xs={24} lg={12}>
-          <Card size="small" title={t('recent')}>
-            <List size="small" dataSource={recent} locale={{ emptyText: t('empty') }}
-              renderItem={(r) => (
-                <List.Item>
+          <Panel title={t('recent')}>
+            <PlainList items={recent} empty={t('empty')}
+              render={(r) => (
+                <>
                   <Link to={`/r/${r.entity}/${r.id}`}>{r.title}</Link>
                   <span><Tag>{entityLabel(r.entity)}</Tag>{formatDateTime(lang, new Date(r.at).toISOString())}</span>
-                </List.Item>
+                </>
               )} />
-          </Card>
+          </Panel>
         </Col>
       </Row>
     </>

@@ -4,7 +4,8 @@
  */
 import { useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
-import { Alert, Button, Card, Input, Segmented } from 'antd';
+import { Alert, Button, Input, Radio } from 'antd';
+import { Panel } from '../ui/Panel';
 import { LockOutlined, UserOutlined } from '@ant-design/icons';
 import { useQueryClient } from '@tanstack/react-query';
 import { ApiError, post } from '../api';
@@ -46,10 +47,11 @@ export default function LoginPage() {
   return (
     <div className="mc-login">
       <main className="mc-login-box">
-        <Card>
+        <Panel>
           <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center', marginBottom: 16 }}>
             <h1 style={{ fontSize: 18, margin: 0 }}>{t('loginTitle')}</h1>
-            <Segmented size="small" aria-label={t('language')} value={lang} onChange={(v) => setLang(v as Lang)}
+            {/* Radio buttons as in the header: the frame brings them anyway. */}
+            <Radio.Group size="small" optionType="button" aria-label={t('language')} value={lang} onChange={(e) => setLang(e.target.value as Lang)}
               options={[{ value: 'zh-CN', label: '中文' }, { value: 'en', label: 'EN' }]} />
           </div>
           {params.get('expired') && !error && <Alert type="warning" showIcon message={t('sessionExpired')} style={{ marginBottom: 12 }} />}
@@ -64,7 +66,7 @@ export default function LoginPage() {
               {t('signIn')}
             </Button>
           </form>
-        </Card>
+        </Panel>
       </main>
     </div>
   );

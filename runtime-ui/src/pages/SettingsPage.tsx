@@ -1,10 +1,15 @@
-/** Personal settings: language, password, and personal API tokens (created — shown once —, listed, revoked). */
+/**
+ * Personal settings: language, time zone (stored on the user through PATCH /api/auth/me; every date-time
+ * is shown and picked in it), password, and personal API tokens (created — shown once —, listed, revoked).
+ */
 import { useState } from 'react';
-import { Alert, App, Button, Card, Form, Input, Segmented, Space, Table, Typography } from 'antd';
+import { Alert, App, Button, Card, Form, Input, Segmented, Select, Space, Table, Typography } from 'antd';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, get, post } from '../api';
 import { formatDateTime } from '../format';
 import { useLang, type Lang } from '../i18n';
+import { useMe } from '../meta';
+import { setUserTimeZone, userTimeZone, zoneNames } from '../time-zone';
 
 export default function SettingsPage() {
   const { lang, setLang, t } = useLang();
@@ -12,6 +17,22 @@ export default function SettingsPage() {
   const queryClient = useQueryClient();
   const tokens = useQuery({ queryKey: ['tokens'], queryFn: () => get('/api/auth/tokens').then((r) => r.data as any[]) });
   const [fresh, setFresh] = useState<string | null>(null);
+  const me = useMe();
+  const [zoneSaving, setZoneSaving] = useState(false);
+  const setZone = async (zone: string | undefined) => {
+    setZoneSaving(true);
+    try {
+      const r = await api('PATCH', '/api/auth/me', { time_zone: zone ?? null });
+      setUserTimeZone(r.data.time_zone);
+      // Everything on screen was formatted in the old zone: read it again.
+      await queryClient.invalidateQueries();
+      message.success(t('saved'));
+    } catch (e) {
+      message.error(e instanceof ApiError ? [e.message, ...e.details.map((d) => d.message)].join('；') : String(e));
+    } finally {
+      setZoneSaving(false);
+    }
+  };
   const [passwordForm] = Form.useForm();
   const changePassword = async (v: { current: string; password: string }) => {
     try {
@@ -37,6 +58,13 @@ export default function SettingsPage() {
       <Space direction="vertical" style={{ width: '100%', maxWidth: 760 }}>
         <Card size="small" title={t('language')}>
           <Segmented aria-label={t('language')} value={lang} onChange={(v) => setLang(v as Lang)} options={[{ value: 'zh-CN', label: '中文' }, { value: 'en', label: 'English' }]} />
+        </Card>
+        <Card size="small" title={t('timeZone')}>
+          <Select showSearch aria-label={t('timeZone')} style={{ width: 280, maxWidth: '100%' }} value={me.data?.timeZone ?? userTimeZone()} loading={zoneSaving}
+            options={zoneNames().map((z) => ({ value: z, label: z }))} onChange={(z) => setZone(z)} data-testid="time-zone" />
+          <div style={{ marginTop: 6, color: '#595959', fontSize: 12 }} data-testid="time-zone-now">
+            {t('timeZoneNow', { time: formatDateTime(lang, new Date().toISOString()) })}
+          </div>
         </Card>
         <Card size="small" title={t('changePassword')}>
           <Form form={passwordForm} layout="vertical" onFinish={changePassword} style={{ maxWidth: 360 }}>

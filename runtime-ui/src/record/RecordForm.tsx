@@ -18,6 +18,7 @@ import type { RecordLayout } from '../views';
 import { formWidgets } from '../widgets/registry';
 import '../widgets/form-widgets';
 import { evaluate, ruleViolations, truthy } from './rules';
+import { ChildArrayTemplate, ChildItemTemplate, ChildRowTemplate } from './ChildGrid';
 
 /** Validators with ajv's messages in each language (also for transition input dialogs). */
 export const validators = {
@@ -35,7 +36,7 @@ interface LayoutContext {
 function LayoutTemplate(props: ObjectFieldTemplateProps) {
   const { layout, formData } = props.registry.formContext as LayoutContext;
   // A row of a child collection (a quote line): its fields side by side, compact.
-  if (!isRoot(props)) return <RowTemplate {...props} />;
+  if (!isRoot(props)) return <ChildRowTemplate {...props} />;
   const byName = new Map(props.properties.map((p) => [p.name, p]));
   const visible = (name: string) => {
     const cond = layout.visibleWhen?.[name];
@@ -87,20 +88,6 @@ const isRoot = (props: ObjectFieldTemplateProps) => {
   const id = props.fieldPathId?.$id;
   return id === undefined || id === 'root';
 };
-
-/** One row of a child collection: the visible fields in one line, each as wide as its kind needs. */
-function RowTemplate(props: ObjectFieldTemplateProps) {
-  const shown = props.properties.filter((p) => !p.hidden && !['id', 'version'].includes(p.name));
-  return (
-    <Row gutter={8} wrap className="mc-child-row">
-      {shown.map((p) => (
-        <Col key={p.name} flex={p.name === 'product' || p.name.endsWith('notes') ? '2 1 180px' : '1 1 110px'}>
-          {p.content}
-        </Col>
-      ))}
-    </Row>
-  );
-}
 
 /** The schema the form shows: what may be written, plus what may only be read (shown read-only). */
 export function displaySchema(model: FormModel, mode: 'create' | 'update', layout: RecordLayout) {
@@ -194,8 +181,8 @@ export const RecordForm = memo(function RecordForm(props: RecordFormProps) {
       formData={formData}
       validator={validators[lang] as any}
       widgets={widgets}
-      templates={{ ObjectFieldTemplate: LayoutTemplate }}
-      formContext={{ layout, formData, fields, children: model.children ?? [], readonlyAsDisabled: false } satisfies LayoutContext & Record<string, unknown>}
+      templates={{ ObjectFieldTemplate: LayoutTemplate, ArrayFieldTemplate: ChildArrayTemplate, ArrayFieldItemTemplate: ChildItemTemplate }}
+      formContext={{ layout, formData, fields, lang, children: model.children ?? [], readonlyAsDisabled: false } satisfies LayoutContext & Record<string, unknown>}
       customValidate={customValidate}
       transformErrors={transformErrors}
       extraErrors={props.serverErrors}

@@ -65,20 +65,13 @@ export default function RecordPage() {
     queryFn: () => get(`/api/meta/documents/workflow/${model!.entity.workflow}`),
   });
   const stateField: string | undefined = workflowDoc.data?.stateField;
-  // Likewise the approval's status field: it moves by submit / approve / reject.
-  const approvalDoc = useQuery({
-    queryKey: ['approval-doc', model?.entity.approval],
-    enabled: Boolean(model?.entity.approval),
-    staleTime: 300_000,
-    queryFn: () => get(`/api/meta/documents/approval/${model!.entity.approval}`),
-  });
-  const statusField: string | undefined = approvalDoc.data?.statusField;
+  // An approval's status field needs nothing here: the form model (GET /api/meta/forms) already marks the
+  // fields the engine controls read-only, so the page does not read the approval document.
   const layout = useMemo(
     () => {
-      const locked = [stateField, statusField].filter(Boolean) as string[];
-      return picked.layout && locked.length ? { ...picked.layout, readOnly: [...(picked.layout.readOnly ?? []), ...locked] } : picked.layout;
+      return picked.layout && stateField ? { ...picked.layout, readOnly: [...(picked.layout.readOnly ?? []), stateField] } : picked.layout;
     },
-    [picked.layout, stateField, statusField],
+    [picked.layout, stateField],
   );
   // The record's own fields and its child collections (a quote's lines, saved with it).
   const names = useMemo(

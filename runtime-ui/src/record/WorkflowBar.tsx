@@ -13,6 +13,19 @@ import { ApiError, get, post } from '../api';
 import { formatDuration } from '../format';
 import { useLang } from '../i18n';
 import { pick } from '../meta';
+import { formWidgets } from '../widgets/registry';
+
+/**
+ * The input dialog's uiSchema: a property that names a record (`x-reference`, which the API adds for inputs
+ * a transition writes into a reference field — a new owner) is picked with the reference widget, searching
+ * that entity by name, not typed as an id.
+ */
+export function inputUiSchema(schema: any): Record<string, unknown> {
+  const ui: Record<string, unknown> = { 'ui:submitButtonOptions': { norender: true } };
+  for (const [name, p] of Object.entries<any>(schema?.properties ?? {}))
+    if (typeof p?.['x-reference'] === 'string') ui[name] = { 'ui:widget': 'reference', 'ui:options': { entity: p['x-reference'] } };
+  return ui;
+}
 
 export function useWorkflow(entity: string, id: string, enabled: boolean) {
   const transitions = useQuery({ queryKey: ['transitions', entity, id], enabled, queryFn: () => get(`/api/data/${entity}/${id}/transitions`).then((r) => r.data) });
@@ -106,7 +119,7 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
         }} destroyOnHidden>
         {dialog?.input && (
           <Form ref={inputForm} schema={dialog.input} validator={validators[lang] as any} formData={input} onChange={(e) => setInput(e.formData)}
-            showErrorList={false} onError={() => undefined} uiSchema={{ 'ui:submitButtonOptions': { norender: true } }} />
+            showErrorList={false} onError={() => undefined} uiSchema={inputUiSchema(dialog.input)} widgets={formWidgets()} />
         )}
         <Input.TextArea aria-label={t('comment')} placeholder={t('comment')} value={comment} onChange={(e) => setComment(e.target.value)} autoSize={{ minRows: 2 }} />
       </Modal>

@@ -6,7 +6,7 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useNavigate } from 'react-router';
-import { AutoComplete, Button, Input, Modal, Typography, type InputRef } from 'antd';
+import { AutoComplete, Button, Input, Modal, type InputRef } from 'antd';
 import { SearchOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { get, qs } from '../api';
@@ -89,13 +89,13 @@ function SearchBox({ autoFocus, onDone, width }: { autoFocus?: boolean; onDone?:
               label: (
                 <div className="mc-search-hit" data-testid="search-hit">
                   <div className="mc-search-title">{hit.title || sub || hit.id}</div>
-                  {sub && hit.title && <Typography.Text type="secondary" style={{ fontSize: 12 }}>{sub}</Typography.Text>}
+                  {sub && hit.title && <span className="mc-search-sub">{sub}</span>}
                 </div>
               ),
             };
           }),
           ...(g.more
-            ? [{ value: `/l/${g.entity}?${new URLSearchParams({ q })}`, label: <Typography.Link>{words.all} · {pick(g.label, lang, g.entity)}</Typography.Link> }]
+            ? [{ value: `/l/${g.entity}?${new URLSearchParams({ q })}`, label: <span className="mc-search-all">{words.all} · {pick(g.label, lang, g.entity)}</span> }]
             : []),
         ]),
     [results.data, lang, q, words.all],

@@ -1,5 +1,6 @@
 /** The bell in the header: unread notifications (polled every 30 s), opening the list; a click marks read and opens the record. */
-import { Badge, Button, List, Popover } from 'antd';
+import { Badge, Button, Popover } from 'antd';
+import { PlainList } from '../ui/Panel';
 import { BellOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
@@ -32,23 +33,18 @@ export function NotificationList({ items, compact }: { items: Notification[]; co
     if (n.entity && n.recordId) navigate(`/r/${n.entity}/${n.recordId}`);
   };
   return (
-    <List
-      size="small"
+    <PlainList
       style={{ width: compact ? 340 : undefined, maxHeight: 420, overflow: 'auto' }}
-      dataSource={items}
-      locale={{ emptyText: t('noNotifications') }}
-      renderItem={(n) => (
-        <List.Item onClick={() => open(n)} style={{ cursor: 'pointer' }} data-testid="notification">
-          <List.Item.Meta
-            title={<span>{pick(n.subject, lang)}</span>}
-            description={
-              <>
-                <div className="mc-clamp2" style={{ fontSize: 12 }}>{pick(n.body, lang)}</div>
-                <span style={{ fontSize: 12 }}>{formatDateTime(lang, n.createdAt)}</span>
-              </>
-            }
-          />
-        </List.Item>
+      items={items}
+      empty={t('noNotifications')}
+      itemProps={() => ({ className: 'mc-notification', 'data-testid': 'notification' })}
+      render={(n) => (
+        // A button: the row opens the record and marks it read, from the keyboard too.
+        <button type="button" className="mc-notification-open" onClick={() => open(n)}>
+          <span className="mc-notification-subject">{pick(n.subject, lang)}</span>
+          <span className="mc-clamp2 mc-notification-body">{pick(n.body, lang)}</span>
+          <span className="mc-notification-body">{formatDateTime(lang, n.createdAt)}</span>
+        </button>
       )}
     />
   );

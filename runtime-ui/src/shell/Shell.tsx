@@ -11,6 +11,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, get, post } from '../api';
 import { useLang, type Lang } from '../i18n';
 import { pick, useApps, useEntityLabels, useMe } from '../meta';
+import { setUserTimeZone } from '../time-zone';
 import { NotificationBell } from './NotificationBell';
 import { GlobalSearch } from '../search/GlobalSearch';
 
@@ -63,6 +64,8 @@ export function Shell() {
     return <Navigate to={`/login${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`} replace />;
   }
   if (!me.data) return <Spin fullscreen />;
+  // Before any page renders a date-time: the user's zone (idempotent, so harmless on every render).
+  setUserTimeZone(me.data.timeZone);
 
   const selected = location.pathname.startsWith('/d')
     ? '/d'

@@ -1,14 +1,12 @@
 /**
  * The `file` field's widget: uploads each chosen file at once (POST /api/files, within the field's size
  * and type limits, which the server checks again), keeps the references `{id, name, size, type}` as the
- * field's value, links each to its download. Read-only: the links.
+ * field's value, links each to its download. Read-only: the links. This module holds the links (lists,
+ * read-only fields); the upload widget is file-upload.tsx, loaded with the record form.
  */
-import { App, Button, Upload } from 'antd';
-import { PaperClipOutlined, UploadOutlined } from '@ant-design/icons';
-import type { WidgetProps } from '@rjsf/utils';
-import { useParams } from 'react-router';
+import { PaperClipOutlined } from '@ant-design/icons';
 import { ApiError } from '../api';
-import { useLang, type Lang } from '../i18n';
+import type { Lang } from '../i18n';
 import { registerWidget } from './registry';
 
 export interface FileRef {
@@ -17,11 +15,6 @@ export interface FileRef {
   size: number;
   type: string;
 }
-
-const WORDS = {
-  'zh-CN': { upload: '上传文件', tooLarge: '文件超过 {mb} MB', failed: '上传失败：{m}' },
-  en: { upload: 'Upload', tooLarge: 'The file is larger than {mb} MB', failed: 'Upload failed: {m}' },
-};
 
 export const fileSize = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
 
@@ -50,49 +43,8 @@ export function FileLinks({ files }: { files: FileRef[] }) {
   );
 }
 
-function FileWidget(props: WidgetProps) {
-  const { lang } = useLang();
-  const { message } = App.useApp();
-  const { entity } = useParams();
-  const words = WORDS[lang];
-  const value: FileRef[] = Array.isArray(props.value) ? props.value : [];
-  const opts = props.options as { multiple?: boolean; maxFiles?: number; maxSize?: number; accept?: string[] };
-  if (props.readonly || props.disabled) return value.length ? <FileLinks files={value} /> : <span className="mc-empty">—</span>;
-  const full = value.length >= (opts.maxFiles ?? 1);
-  return (
-    <Upload
-      multiple={opts.multiple}
-      accept={opts.accept?.join(',')}
-      fileList={value.map((f) => ({ uid: f.id, name: `${f.name} (${fileSize(f.size)})`, status: 'done' as const, url: `/api/files/${f.id}` }))}
-      onRemove={(file) => props.onChange(value.filter((f) => f.id !== file.uid).length ? value.filter((f) => f.id !== file.uid) : undefined)}
-      beforeUpload={(file) => {
-        if (opts.maxSize && file.size > opts.maxSize) {
-          message.error(words.tooLarge.replace('{mb}', (opts.maxSize / 1024 / 1024).toFixed(0)));
-          return Upload.LIST_IGNORE;
-        }
-        return true;
-      }}
-      customRequest={async ({ file, onSuccess, onError }) => {
-        try {
-          const ref = await uploadBytes(`/api/files?entity=${entity}&field=${props.name}`, file as File, lang);
-          // rjsf hands the latest value to the next change: several files uploaded at once all stay.
-          props.onChange([...(opts.multiple ? (Array.isArray(props.value) ? props.value : []) : []), ref]);
-          onSuccess?.(ref);
-        } catch (e) {
-          message.error(words.failed.replace('{m}', (e as Error).message));
-          onError?.(e as Error);
-        }
-      }}
-      showUploadList={{ showRemoveIcon: true }}
-    >
-      {!full || opts.multiple === false ? (
-        <Button icon={<UploadOutlined />} aria-label={`${props.label} · ${words.upload}`}>{words.upload}</Button>
-      ) : null}
-    </Upload>
-  );
-}
-
+// The upload button (antd Upload and its progress bars) is the form part: registered with the other form
+// widgets, so the list and the frame ship only the links.
 registerWidget('file', {
   cell: (v) => (Array.isArray(v) && v.length ? <FileLinks files={v as FileRef[]} /> : null),
-  form: FileWidget,
 });

@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'react';
 import { DatePicker, Input, InputNumber, Select, Switch } from 'antd';
 import type { WidgetProps } from '@rjsf/utils';
 import { dayjsIn } from '../dates';
+import { instantOf, wallClock } from '../time-zone';
 import { useQuery } from '@tanstack/react-query';
 import { get, qs } from '../api';
 import { useEntityLabels } from '../meta';
@@ -14,6 +15,7 @@ import { registerWidget, widget } from './registry';
 import { ColorTag, titleOf } from './cells';
 import { useLang } from '../i18n';
 import { userName } from './user-name';
+import './file-upload';
 
 const options = (props: WidgetProps) => (props.options ?? {}) as Record<string, any>;
 const aria = (props: WidgetProps) => ({ id: props.id, 'aria-label': props.label || props.name });
@@ -150,13 +152,24 @@ function DateWidget(props: WidgetProps) {
       status={props.rawErrors?.length ? 'error' : undefined} onChange={(d) => changeOrUndefined(props, d ? d.format('YYYY-MM-DD') : undefined)} />
   );
 }
+/**
+ * A date-time picked on the wall clock of the user's time zone (not the browser's): the picker works in
+ * local dayjs values, so the zone's wall clock is handed to it as a local time and read back the same way.
+ */
 function DateTimeWidget(props: WidgetProps) {
   const { lang } = useLang();
   if (props.readonly || props.disabled) return <ReadOnly {...props} />;
+  const dayjs = dayjsIn(lang);
+  const shown = (iso: string) => {
+    const w = wallClock(Date.parse(iso));
+    return dayjs(new Date(w.year, w.month - 1, w.day, w.hour, w.minute, w.second));
+  };
   return (
-    <DatePicker {...aria(props)} showTime={{ format: 'HH:mm' }} format="YYYY-MM-DD HH:mm" value={props.value ? dayjsIn(lang)(props.value) : null}
+    <DatePicker {...aria(props)} showTime={{ format: 'HH:mm' }} format="YYYY-MM-DD HH:mm" value={props.value ? shown(props.value) : null}
       style={{ width: '100%' }} status={props.rawErrors?.length ? 'error' : undefined}
-      onChange={(d) => changeOrUndefined(props, d ? d.toDate().toISOString() : undefined)} />
+      onChange={(d) =>
+        changeOrUndefined(props, d ? instantOf({ year: d.year(), month: d.month() + 1, day: d.date(), hour: d.hour(), minute: d.minute() }).toISOString() : undefined)
+      } />
   );
 }
 
