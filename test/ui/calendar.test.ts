@@ -253,4 +253,38 @@ describe.each(drivers)('the schedule calendar in Chromium on %s', (driver) => {
     },
     STEP,
   );
+  it(
+    "lays the calendar out in the user's own time zone, not the browser's, and starts new ones there",
+    async () => {
+      const zone = 'Asia/Tokyo';
+      const set = await org.as('manager_east', 'PATCH', '/api/auth/me', { time_zone: zone });
+      expect(set.status, JSON.stringify(set.body)).toBe(200);
+      const hourIn = (iso: string) =>
+        Number(new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', hourCycle: 'h23' }).format(new Date(iso)));
+      const { page } = await open({ width: 1280, height: 900 }, 'en', 'manager_east');
+      await page.goto('/c/schedule');
+      await event(page, 'review').waitFor();
+      await settle(page);
+      // The manager's 08:00 (browser time) review sits in the Tokyo hour's row of the week view.
+      const expected = `${pad(hourIn(schedule.review.start_at))}:00:00`;
+      const slot = (await page.locator(`td.fc-timegrid-slot-lane[data-time="${expected}"]`).boundingBox())!;
+      const box = (await event(page, 'review').boundingBox())!;
+      expect(Math.abs(box.y - slot.y), `review at ${expected} in ${zone}`).toBeLessThan(6);
+      await snap(page, 'calendar-week-tokyo-en');
+      // A day clicked in the month view opens a new schedule at 09:00 in Tokyo.
+      await page.getByRole('button', { name: 'Month', exact: true }).click();
+      await event(page, 'review').waitFor();
+      const empty = new Date();
+      empty.setDate(empty.getDate() + 3);
+      const cell = page.locator(`td.fc-daygrid-day[data-date="${dayOf(empty)}"]`);
+      if (!(await cell.count())) return;
+      const area = (await cell.boundingBox())!;
+      await page.mouse.click(area.x + area.width / 2, area.y + area.height - 8);
+      await page.waitForURL(/\/r\/schedule\/new\?/);
+      const start = new URL(page.url()).searchParams.get('start_at')!;
+      expect(hourIn(start)).toBe(9);
+      expect(new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(new Date(start))).toBe(dayOf(empty));
+    },
+    STEP,
+  );
 });

@@ -4,7 +4,10 @@
  * (every record I may read: my department's, shared ones…). Dragging an event (or resizing it) writes the
  * new start and end through PATCH with the record's version; a refusal or a 409 puts it back and reloads.
  * Clicking an event opens the record, clicking an empty slot opens a new record starting there.
- * FullCalendar (MIT) is loaded with this page only.
+ * Times are laid out in the user's time zone (time-zone.ts) through FullCalendar's Luxon plugin; in a
+ * named zone FullCalendar's Date objects carry the zone's wall clock in their UTC fields, so instants are
+ * taken from its ISO strings (`startStr`, `dateStr`), which carry the zone's offset.
+ * FullCalendar (MIT) and Luxon are loaded with this page only.
  */
 import { useMemo, useRef, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
@@ -16,6 +19,7 @@ import dayGridPlugin from '@fullcalendar/daygrid';
 import timeGridPlugin from '@fullcalendar/timegrid';
 import interactionPlugin from '@fullcalendar/interaction';
 import listPlugin from '@fullcalendar/list';
+import luxonPlugin from '@fullcalendar/luxon3';
 import zhCnLocale from '@fullcalendar/core/locales/zh-cn';
 import type { DatesSetArg, EventDropArg, EventInput } from '@fullcalendar/core';
 import type { DateClickArg, EventResizeDoneArg } from '@fullcalendar/interaction';
@@ -23,13 +27,18 @@ import { api, ApiError, get, qs } from '../api';
 import { useEntityPage } from '../entity-page';
 import { useLang } from '../i18n';
 import { titleOf } from '../widgets/cells';
+import { instantOf, userTimeZone } from '../time-zone';
 import './calendar.css';
 
 const LIMIT = 500;
-const pad = (n: number) => String(n).padStart(2, '0');
-/** A local calendar day as 'YYYY-MM-DD' (date fields have no time zone). */
-const day = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-const addDays = (d: Date, n: number) => new Date(d.getFullYear(), d.getMonth(), d.getDate() + n);
+/** The day ('YYYY-MM-DD') n days after another (date fields have no time zone). */
+const addDays = (day: string, n: number) => {
+  const d = new Date(`${day.slice(0, 10)}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+};
+/** The instant an ISO string of FullCalendar's names (it carries the calendar zone's offset). */
+const instant = (iso: string) => new Date(iso).toISOString();
 /** Colours antd's preset tags use, for dictionary items coloured by name. */
 const PRESET: Record<string, string> = {
   blue: '#1677ff', green: '#389e0d', red: '#cf1322', orange: '#d46b08', gold: '#d48806', purple: '#531dab',
@@ -47,7 +56,8 @@ export default function CalendarPage() {
   const cal = view?.calendar ?? null;
   const phone = !Grid.useBreakpoint().md;
   const [scope, setScope] = useState<'mine' | 'team'>('mine');
-  const [range, setRange] = useState<{ from: Date; to: Date } | null>(null);
+  /** The visible range as FullCalendar's ISO strings (with the zone's offset; days alone for all-day views). */
+  const [range, setRange] = useState<{ from: string; to: string } | null>(null);
   // Time grids get a fixed height (their hours scroll, opening at 08:00); month and list grow with their content.
   const [timeGrid, setTimeGrid] = useState(false);
   const calendarRef = useRef<FullCalendar>(null);
@@ -57,7 +67,7 @@ export default function CalendarPage() {
 
   const filter = useMemo(() => {
     if (!cal || !range) return undefined;
-    const bound = (d: Date) => (allDay ? day(d) : d.toISOString());
+    const bound = (iso: string) => (allDay ? iso.slice(0, 10) : instant(iso));
     const endField = cal.end ?? cal.start;
     // Overlaps the visible range: starts before its end and ends (or, without an end, starts) after its start.
     const parts: unknown[] = [
@@ -100,7 +110,7 @@ export default function CalendarPage() {
           title: titleOf(r, titleField) || '—',
           start: r[cal.start],
           // FullCalendar ends all-day events exclusively: a record ending on the 5th covers the 5th.
-          end: end ? (allDay ? day(addDays(new Date(`${end}T00:00:00`), 1)) : end) : undefined,
+          end: end ? (allDay ? addDays(end, 1) : end) : undefined,
           allDay,
           color: colorOf(r),
           extendedProps: { record: r },
@@ -118,15 +128,14 @@ export default function CalendarPage() {
   /** Writes the new times; puts the event back when the server refuses (409 reloads the records). */
   const reschedule = async (arg: EventDropArg | EventResizeDoneArg) => {
     const record = arg.event.extendedProps.record as any;
-    const start = arg.event.start!;
-    const end = arg.event.end;
+    const { startStr, endStr } = arg.event;
     const body: Record<string, unknown> = { version: record.version };
     if (allDay) {
-      body[cal.start] = day(start);
-      if (cal.end) body[cal.end] = end ? day(addDays(end, -1)) : day(start);
+      body[cal.start] = startStr.slice(0, 10);
+      if (cal.end) body[cal.end] = endStr ? addDays(endStr, -1) : startStr.slice(0, 10);
     } else {
-      body[cal.start] = start.toISOString();
-      if (cal.end) body[cal.end] = (end ?? new Date(start.getTime() + 3_600_000)).toISOString();
+      body[cal.start] = instant(startStr);
+      if (cal.end) body[cal.end] = endStr ? instant(endStr) : new Date(Date.parse(startStr) + 3_600_000).toISOString();
     }
     try {
       await api('PATCH', `/api/data/${entity}/${record.id}`, body);
@@ -145,11 +154,12 @@ export default function CalendarPage() {
     if (!mayCreate) return;
     const params: Record<string, string> = {};
     if (allDay) {
-      params[cal.start] = day(arg.date);
-      if (cal.end) params[cal.end] = day(arg.date);
+      params[cal.start] = arg.dateStr.slice(0, 10);
+      if (cal.end) params[cal.end] = arg.dateStr.slice(0, 10);
     } else {
-      // A day clicked in the month view starts at 09:00 that day; a time slot at its time. One hour long.
-      const start = arg.allDay ? new Date(arg.date.getFullYear(), arg.date.getMonth(), arg.date.getDate(), 9) : arg.date;
+      // A day clicked in the month view starts at 09:00 that day in the user's zone; a time slot at its time. One hour long.
+      const [year, month, day] = arg.dateStr.slice(0, 10).split('-').map(Number);
+      const start = arg.allDay ? instantOf({ year, month, day, hour: 9 }) : new Date(arg.dateStr);
       params[cal.start] = start.toISOString();
       if (cal.end) params[cal.end] = new Date(start.getTime() + 3_600_000).toISOString();
     }
@@ -170,8 +180,9 @@ export default function CalendarPage() {
       <div className="mc-calendar" data-testid="calendar" aria-busy={records.isFetching}>
         <FullCalendar
           ref={calendarRef}
-          key={`${lang}-${phone}`}
-          plugins={[dayGridPlugin, timeGridPlugin, interactionPlugin, listPlugin]}
+          key={`${lang}-${phone}-${userTimeZone()}`}
+          plugins={[dayGridPlugin, timeGridPlugin, interactionPlugin, listPlugin, luxonPlugin]}
+          timeZone={userTimeZone()}
           locales={[zhCnLocale]}
           locale={lang === 'zh-CN' ? 'zh-cn' : 'en'}
           initialView={phone ? 'listWeek' : allDay ? 'dayGridMonth' : 'timeGridWeek'}
@@ -198,7 +209,7 @@ export default function CalendarPage() {
           }}
           datesSet={(arg: DatesSetArg) => {
             setTimeGrid(arg.view.type.startsWith('timeGrid'));
-            if (range?.from.getTime() !== arg.start.getTime() || range?.to.getTime() !== arg.end.getTime()) setRange({ from: arg.start, to: arg.end });
+            if (range?.from !== arg.startStr || range?.to !== arg.endStr) setRange({ from: arg.startStr, to: arg.endStr });
           }}
         />
       </div>
