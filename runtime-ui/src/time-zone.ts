@@ -58,3 +58,15 @@ export function instantOf(w: Pick<WallClock, 'year' | 'month' | 'day'> & Partial
   t = asUtc - offset(t);
   return new Date(t);
 }
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+/** The day ('YYYY-MM-DD') an instant falls on in `tz`. */
+export function dayIn(iso: string, tz = zone): string {
+  const w = wallClock(Date.parse(iso), tz);
+  return `${w.year}-${pad2(w.month)}-${pad2(w.day)}`;
+}
+/** The instant a day ('YYYY-MM-DD') begins in `tz` (a filter on a date-time field picks days). */
+export function startOfDay(day: string, tz = zone): string {
+  const [year, month, d] = day.split('-').map(Number);
+  return instantOf({ year, month, day: d }, tz).toISOString();
+}

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { Button, DatePicker, Input, InputNumber, Select, Space, Switch } from 'antd';
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { dayjsIn } from '../dates';
+import { dayIn, startOfDay } from '../time-zone';
 import { useLang } from '../i18n';
 import type { FieldInfo } from '../meta';
 import { UserSelect } from '../widgets/UserSelect';
@@ -40,7 +41,7 @@ function ValueInput({ field, condition, onChange }: { field: FieldInfo; conditio
     numeric ? (
       <InputNumber aria-label={aria} value={v} onChange={set} style={{ width: 120 }} />
     ) : date ? (
-      <DatePicker aria-label={aria} value={v ? dayjs(v) : null} onChange={(d) => set(d ? (field.type === 'date' ? d.format('YYYY-MM-DD') : d.toDate().toISOString()) : undefined)} />
+      <DatePicker aria-label={aria} value={v ? dayjs(field.type === 'date' ? v : dayIn(v)) : null} onChange={(d) => set(d ? (field.type === 'date' ? d.format('YYYY-MM-DD') : startOfDay(d.format('YYYY-MM-DD'))) : undefined)} />
     ) : (
       <Input aria-label={aria} value={v} onChange={(e) => set(e.target.value)} style={{ width: 180 }} />
     );
