@@ -254,11 +254,25 @@ describe.each(drivers)('dashboard, saved views and record dialogs in Chromium on
       await page.getByTestId('transition-assign').click();
       const dialog = page.getByRole('dialog').filter({ hasText: '新负责人' });
       await dialog.waitFor();
-      await dialog.getByRole('combobox').first().click();
-      await page.keyboard.type('赵');
-      await page.locator('.ant-select-item-option', { hasText: '赵销售' }).click();
+      // The options change when the search answers: a click on the list it replaces is lost, so pick again
+      // until the choice shows in the field.
+      for (let attempt = 0; ; attempt++) {
+        await dialog.getByRole('combobox').first().click();
+        await page.keyboard.type('赵');
+        await page.locator('.ant-select-item-option', { hasText: '赵销售' }).click();
+        const picked = await dialog
+          .locator('.ant-select-selection-item', { hasText: '赵销售' })
+          .waitFor({ timeout: 3_000 })
+          .then(
+            () => true,
+            () => false,
+          );
+        if (picked) break;
+        if (attempt === 2) throw new Error('赵销售 could not be picked');
+      }
       await snap(page, 'transition-user-input-zh');
       await dialog.getByRole('button', { name: /确\s*定/ }).click();
+      await dialog.waitFor({ state: 'hidden' }); // sent and accepted (a refusal keeps the dialog open with its reason)
       await poll(async () => (await org.as('admin', 'GET', `/api/data/lead/${lead.body.data.id}`)).body.data.owner_id).toBe(
         org.ids.rep_east,
       );
