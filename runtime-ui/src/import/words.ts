@@ -3,7 +3,7 @@ import { useLang } from '../i18n';
 
 const zh = {
   import: '导入', importTitle: '导入{entity}', upload: '上传文件', map: '对应字段', check: '检查', run: '导入', result: '结果',
-  dropHere: '点击或拖入文件', dropHint: '支持 Excel（.xlsx）和 CSV（UTF-8 或 GBK 编码），不限行数',
+  dropHere: '点击或拖入文件', dropHint: '支持 Excel（.xlsx）和 CSV（UTF-8 或 GBK 编码），不限行数；带附件时上传 .zip（表格 + 文件，附件列填写文件路径）',
   fileInfo: '{name}：{format}，{encoding}', column: '文件列', sample: '示例值', target: '导入到字段', skipColumn: '不导入',
   template: '映射模板', saveTemplate: '保存为模板', templateName: '模板名称', mode: '导入方式',
   insert: '仅新增', update: '仅更新已有记录', upsert: '新增并更新', atomic: '全部成功才导入', partial: '导入正确的行，跳过错误行',
@@ -15,7 +15,7 @@ const zh = {
 };
 const en: typeof zh = {
   import: 'Import', importTitle: 'Import {entity}', upload: 'Upload', map: 'Map columns', check: 'Check', run: 'Import', result: 'Result',
-  dropHere: 'Click or drop a file here', dropHint: 'Excel (.xlsx) or CSV (UTF-8 or GBK), any number of rows',
+  dropHere: 'Click or drop a file here', dropHint: 'Excel (.xlsx) or CSV (UTF-8 or GBK), any number of rows; with files, a .zip of the table and the files (file columns name their paths)',
   fileInfo: '{name}: {format}, {encoding}', column: 'Column', sample: 'Example', target: 'Field', skipColumn: 'Do not import',
   template: 'Mapping template', saveTemplate: 'Save as template', templateName: 'Template name', mode: 'Mode',
   insert: 'Add new only', update: 'Update existing only', upsert: 'Add and update', atomic: 'All or nothing', partial: 'Import the good rows, skip the bad',
