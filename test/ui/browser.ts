@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { withUi } from '../../engine/http/static.js';
 import { ensureBuilt } from '../../runtime-ui/build.js';
 import type { TestEngine } from '../support/engine.js';
@@ -114,4 +114,32 @@ export async function shot(page: Page, name: string) {
 export async function settle(page: Page) {
   await page.waitForLoadState('networkidle');
   await page.waitForTimeout(150);
+}
+
+/** Whether the locator appears within a few seconds. */
+export const appears = (locator: Locator, timeout = 3_000) =>
+  locator.waitFor({ timeout }).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Picks an option of a single-choice antd Select by searching: opens it, types, clicks the option. The
+ * options are replaced when the search answers, and a click on the list being replaced is lost — so it
+ * picks again (at most three times) until `chosen` says the choice took.
+ */
+export async function pickOption(
+  page: Page,
+  open: () => Promise<void>,
+  search: string,
+  option: string,
+  chosen: () => Promise<boolean>,
+) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await open();
+    await page.keyboard.type(search);
+    await page.locator('.ant-select-item-option', { hasText: option }).click();
+    if (await chosen()) return;
+  }
+  throw new Error(`"${option}" could not be picked`);
 }

@@ -11,7 +11,20 @@ import type { Browser, Page } from 'playwright-core';
 import { drivers } from '../support/engine.js';
 import { startOrg, type Org } from '../access/org.js';
 import { engineContext } from '../../engine/data/service.js';
-import { axeViolations, DESKTOP, launch, login, openPage, PHONE, serveUi, settle, shot, type UiPage } from './browser.js';
+import {
+  appears,
+  axeViolations,
+  DESKTOP,
+  launch,
+  login,
+  openPage,
+  PHONE,
+  pickOption,
+  serveUi,
+  settle,
+  shot,
+  type UiPage,
+} from './browser.js';
 
 const STEP = 120_000;
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
@@ -198,9 +211,13 @@ describe.each(drivers)('dashboard, saved views and record dialogs in Chromium on
       await settle(page);
       await page.getByRole('button', { name: '分配' }).click();
       const dialog = page.getByRole('dialog').filter({ hasText: '分配' });
-      await dialog.getByRole('combobox').first().click();
-      await page.keyboard.type('manager_east');
-      await page.locator('.ant-select-item-option', { hasText: 'manager_east' }).click();
+      await pickOption(
+        page,
+        () => dialog.getByRole('combobox').first().click(),
+        'manager_east',
+        'manager_east',
+        () => appears(dialog.locator('.ant-select-selection-item', { hasText: 'manager_east' })),
+      );
       await dialog.getByRole('button', { name: /确\s*定/ }).click();
       await poll(async () => (await org.as('admin', 'GET', `/api/data/account/${account().id}`)).body.data.owner_id).toBe(
         org.ids.manager_east,
@@ -254,22 +271,13 @@ describe.each(drivers)('dashboard, saved views and record dialogs in Chromium on
       await page.getByTestId('transition-assign').click();
       const dialog = page.getByRole('dialog').filter({ hasText: '新负责人' });
       await dialog.waitFor();
-      // The options change when the search answers: a click on the list it replaces is lost, so pick again
-      // until the choice shows in the field.
-      for (let attempt = 0; ; attempt++) {
-        await dialog.getByRole('combobox').first().click();
-        await page.keyboard.type('赵');
-        await page.locator('.ant-select-item-option', { hasText: '赵销售' }).click();
-        const picked = await dialog
-          .locator('.ant-select-selection-item', { hasText: '赵销售' })
-          .waitFor({ timeout: 3_000 })
-          .then(
-            () => true,
-            () => false,
-          );
-        if (picked) break;
-        if (attempt === 2) throw new Error('赵销售 could not be picked');
-      }
+      await pickOption(
+        page,
+        () => dialog.getByRole('combobox').first().click(),
+        '赵',
+        '赵销售',
+        () => appears(dialog.locator('.ant-select-selection-item', { hasText: '赵销售' })),
+      );
       await snap(page, 'transition-user-input-zh');
       await dialog.getByRole('button', { name: /确\s*定/ }).click();
       await dialog.waitFor({ state: 'hidden' }); // sent and accepted (a refusal keeps the dialog open with its reason)
@@ -301,22 +309,21 @@ describe.each(drivers)('dashboard, saved views and record dialogs in Chromium on
 
       await page.goto('/settings');
       await settle(page);
-      // A click on an option the filtered list is replacing can be lost: pick again until the zone is saved.
       const zoneNow = async () => (await org.as('manager_east', 'GET', '/api/auth/me')).body.timeZone;
-      for (let attempt = 0; ; attempt++) {
-        await page.getByTestId('time-zone').click();
-        await page.keyboard.type('America/New_York');
-        await page.locator('.ant-select-item-option', { hasText: 'America/New_York' }).click();
-        const saved = await expect
-          .poll(zoneNow, { timeout: 5_000 })
-          .toBe('America/New_York')
-          .then(
-            () => true,
-            () => false,
-          );
-        if (saved) break;
-        if (attempt === 2) throw new Error('America/New_York could not be picked');
-      }
+      await pickOption(
+        page,
+        () => page.getByTestId('time-zone').click(),
+        'America/New_York',
+        'America/New_York',
+        () =>
+          expect
+            .poll(zoneNow, { timeout: 5_000 })
+            .toBe('America/New_York')
+            .then(
+              () => true,
+              () => false,
+            ),
+      );
       await poll(() => page.getByTestId('time-zone-now').textContent()).toMatch(/\d\d:\d\d/);
       await snap(page, 'settings-time-zone-zh');
 
