@@ -21,10 +21,12 @@ async function start(dataDir: string): Promise<{ proc: ChildProcess; output: () 
   let output = '';
   proc.stdout!.on('data', (d) => (output += d));
   proc.stderr!.on('data', (d) => (output += d));
-  // Three sample apps to deploy on a shared, busy machine: allow 90 s.
+  // Three sample apps to deploy on a shared, busy machine: allow 90 s. Up means this process said
+  // so: a health answer alone could come from the previous server while it is still shutting down.
   for (let i = 0; i < 360; i++) {
     try {
-      if ((await fetch(`${base}/api/health`)).ok) return { proc, output: () => output };
+      const listening = output.includes(`listening on http://localhost:${port}`);
+      if (listening && (await fetch(`${base}/api/health`)).ok) return { proc, output: () => output };
     } catch {
       /* not up yet */
     }
@@ -42,6 +44,15 @@ async function stop(proc: ChildProcess) {
   const exited = new Promise((r) => proc.once('exit', r));
   process.kill(-proc.pid!, 'SIGTERM');
   await exited;
+  // npm may exit before the server it started has let go of the port.
+  for (let i = 0; i < 200; i++) {
+    try {
+      await fetch(`${base}/api/health`);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 describe('quick start (npm start on the embedded database)', () => {
