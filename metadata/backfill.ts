@@ -40,6 +40,21 @@ interface BackfillJob {
 const computedFields = (entity: CompiledEntity): CompiledField[] => entity.writeHooks.filter((f) => !f.type.allocates);
 
 /**
+ * The formulas that read one of `fields`, directly or through another formula (write hooks are in
+ * dependency order, so one pass finds the chains).
+ */
+function formulasReading(entity: CompiledEntity, fields: readonly string[]): CompiledField[] {
+  const read = new Set(fields);
+  const all = new Set([...entity.columnKinds.keys(), 'created_at']);
+  return computedFields(entity).filter((f) => {
+    if (f.doc.expr === undefined) return false;
+    if (![...checkRule(f.doc.expr, { fields: all }).fieldsUsed].some((name) => read.has(name))) return false;
+    read.add(f.name);
+    return true;
+  });
+}
+
+/**
  * What a deploy leaves to do on an existing entity's rows: recompute when a computed field was added or
  * its definition changed; fill allocating fields that are new. A new entity has no rows.
  */
@@ -96,14 +111,17 @@ export class FieldBackfill {
     return changed;
   }
 
-  /** Recomputes an entity's computed fields on every row; returns how many rows changed. */
-  async recompute(entityName: string): Promise<number> {
+  /**
+   * Recomputes an entity's computed fields on every row — or only the formulas reading one of the
+   * fields named in `reading` (a deadline from a creation time that moved); returns how many rows changed.
+   */
+  async recompute(entityName: string, reading?: readonly string[]): Promise<number> {
     let changed = 0;
     let after: string | undefined;
     for (;;) {
       // The model of the moment: a deploy since the job was queued computes with its own definitions.
       const entity = this.model().entity(entityName);
-      const fields = entity ? computedFields(entity) : [];
+      const fields = !entity ? [] : reading ? formulasReading(entity, reading) : computedFields(entity);
       if (!entity || !fields.length) return changed;
       const id = sql.raw(columnText(entity, 'id'));
       const { rows } = await this.batch(entity, after ? sql`${id} > ${after}::uuid` : sql`true`, id);
@@ -168,19 +186,23 @@ export class FieldBackfill {
       );
       if (!rows.length) return changed;
       const written = await this.database.db.transaction(async (tx) => {
-        // Records created together (one bulk create) share their creation time: one allocation each.
-        const updates: Record<string, unknown>[] = [];
-        for (const group of groupBy(rows, (r) => r.created_at as string)) {
-          const now = new Date(group[0].created_at as string);
-          const values = field.type.allocateMany
-            ? await field.type.allocateMany({ field: field.doc, entity: entity.name, records: group, tx, now })
-            : await Promise.all(
-                group.map((record) =>
-                  field.type.onWrite!({ field: field.doc, entity: entity.name, operation: 'create', record, tx, now }),
-                ),
-              );
-          group.forEach((record, i) => updates.push(update(entity, { ...record, [fieldName]: values[i] }, [field])));
-        }
+        // Each record's date tokens read its own creation time; the batch is allocated in one go.
+        const createdAt = (record: Record<string, unknown>) => new Date(record.created_at as string);
+        const values = field.type.allocateMany
+          ? await field.type.allocateMany({
+              field: field.doc,
+              entity: entity.name,
+              records: rows,
+              tx,
+              now: createdAt(rows[0]),
+              nowOf: createdAt,
+            })
+          : await Promise.all(
+              rows.map((record) =>
+                field.type.onWrite!({ field: field.doc, entity: entity.name, operation: 'create', record, tx, now: createdAt(record) }),
+              ),
+            );
+        const updates = rows.map((record, i) => update(entity, { ...record, [fieldName]: values[i] }, [field]));
         return (await this.write(tx, entity, [field], updates)).length;
       });
       changed += written;
@@ -243,14 +265,3 @@ const update = (entity: CompiledEntity, record: Record<string, unknown>, fields:
     ['version', record.version],
     ...fields.map((f) => [entity.columns[f.name].name, record[f.name]]),
   ]);
-
-/** Consecutive runs of items with the same key (the rows come sorted by it). */
-function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
-  const groups: T[][] = [];
-  for (const item of items) {
-    const last = groups[groups.length - 1];
-    if (last && key(last[0]) === key(item)) last.push(item);
-    else groups.push([item]);
-  }
-  return groups;
-}

@@ -226,10 +226,11 @@ async function allocateNumbers(
   records: Record<string, unknown>[],
   tx: FieldWriteArgs['tx'],
   now: Date,
+  nowOf: (record: Record<string, unknown>) => Date = () => now,
 ): Promise<string[]> {
   const pattern = String(field.pattern);
   const width = Number(/\{seq:(\d)\}/.exec(pattern)![1]);
-  const prefixes = records.map((r) => renderPrefix(pattern, r, now, String(field.timeZone ?? 'UTC')));
+  const prefixes = records.map((r) => renderPrefix(pattern, r, nowOf(r), String(field.timeZone ?? 'UTC')));
   const counts = new Map<string, number>();
   for (const p of prefixes) counts.set(p, (counts.get(p) ?? 0) + 1);
   const next = new Map<string, number>();
@@ -394,7 +395,7 @@ const builtInTypes: FieldTypeDefinition[] = [
       if (operation !== 'create') return undefined;
       return (await allocateNumbers(field, entity, [record], tx, now))[0];
     },
-    allocateMany: ({ field, entity, records, tx, now }) => allocateNumbers(field, entity, records, tx, now),
+    allocateMany: ({ field, entity, records, tx, now, nowOf }) => allocateNumbers(field, entity, records, tx, now, nowOf),
   },
   {
     name: 'formula',

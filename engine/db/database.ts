@@ -190,10 +190,42 @@ function preparing<T extends { unsafe: any; begin?: any; savepoint?: any }>(clie
   return client;
 }
 
+/** The types drizzle asks PGlite to return as text: timestamp(tz), interval, date and numeric, date-time and interval arrays. */
+const DRIZZLE_TEXT_TYPES = [1114, 1184, 1186, 1082, 1231, 1115, 1185, 1187, 1182];
+
+/**
+ * drizzle passes, with every query, parsers that keep dates and timestamps as text; PGlite merges
+ * them into a copy of its ~400-entry parser table per query (0.1 ms each — seconds over a demo
+ * load). The client parses those types as text once for all, and the per-query copies are dropped.
+ * Returns PGlite's own parsers of those types, for the callers that want dates.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: PGlite's client and its transactions, whose query() is wrapped in place
+function keepDrizzleTypesAsText(client: any): Record<number, (value: string, type: number) => unknown> {
+  const own = Object.fromEntries(DRIZZLE_TEXT_TYPES.map((oid) => [oid, client.parsers[oid]]));
+  for (const oid of DRIZZLE_TEXT_TYPES) client.parsers[oid] = (value: string) => value;
+  const textOnly = (parsers: object) => Object.keys(parsers).every((oid) => DRIZZLE_TEXT_TYPES.includes(Number(oid)));
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  const withoutCopies = (target: any) => {
+    const query = target.query.bind(target);
+    target.query = (text: string, params?: unknown[], options?: { parsers?: object }) => {
+      if (!options?.parsers || !textOnly(options.parsers)) return query(text, params, options);
+      const { parsers: _same, ...rest } = options;
+      return query(text, params, rest);
+    };
+    return target;
+  };
+  withoutCopies(client);
+  const transaction = client.transaction.bind(client);
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  client.transaction = (run: (tx: any) => Promise<unknown>) => transaction((tx: unknown) => run(withoutCopies(tx)));
+  return own;
+}
+
 async function openPglite(dataDir?: string): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const client = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const ownParsers = keepDrizzleTypesAsText(client);
   const db = drizzle(client) as unknown as Db;
   return {
     driver: 'pglite',
@@ -217,11 +249,12 @@ async function openPglite(dataDir?: string): Promise<Database> {
       executeSql: async (text, values) => {
         const pg = driverClient(executor);
         // query() takes one statement; parameterless scripts (schema migrations) may hold several.
+        // The job queue reads timestamps as dates, as PGlite gives them by default.
         if (!values?.length) {
-          const results = await pg.exec(text);
+          const results = await pg.exec(text, { parsers: ownParsers });
           return { rows: results.at(-1)?.rows ?? [] };
         }
-        return { rows: (await pg.query(text, values.map(asParameter))).rows };
+        return { rows: (await pg.query(text, values.map(asParameter), { parsers: ownParsers })).rows };
       },
     }),
     listen: async (channel, onMessage) => client.listen(channel, onMessage),

@@ -84,8 +84,16 @@ export interface FieldTypeDefinition {
    * after the record passed validation. Other hooks run before validation, so rules can read them.
    */
   allocates?: boolean;
-  /** Values for several new records at once (a bulk create), in one go instead of one per record. */
-  allocateMany?(args: Omit<FieldWriteArgs, 'record' | 'operation'> & { records: Record<string, unknown>[] }): Promise<unknown[]>;
+  /**
+   * Values for several new records at once (a bulk create), in one go instead of one per record;
+   * `nowOf` gives each record its own time for date tokens (existing records numbered by their creation).
+   */
+  allocateMany?(
+    args: Omit<FieldWriteArgs, 'record' | 'operation'> & {
+      records: Record<string, unknown>[];
+      nowOf?: (record: Record<string, unknown>) => Date;
+    },
+  ): Promise<unknown[]>;
   /** For types that point at another entity's record: a foreign key, an index and delete behaviour. */
   references?(field: FieldDoc): { to: string; onDelete: 'restrict' | 'set_null' | 'cascade' };
   /**

@@ -111,9 +111,9 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
   const counts: Record<string, number> = {};
   const setCount = files.reduce((n, f) => n + (Array.isArray(f.doc.sets) ? f.doc.sets.length : 0), 0);
   let setsDone = 0;
-  /** The entities of the planned sets, whose formulas are recomputed after the commit. */
-  const loadedEntities = new Set<string>();
   let renumber: [string, string][] = [];
+  /** Date fields the backdating sets to the time of the change that set them, by entity. */
+  const restampedFields = new Map<string, string[]>();
   /** Every record the load created, planned or made by an action on the way (a ticket's tasks), by entity. */
   let createdIds = new Map<string, string[]>();
   const loaded = await database.db.transaction(async (outer) => {
@@ -167,8 +167,10 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
           const changed = row.events.at(-1)?.at ?? (set.walkOf ? new Date(String(records[i].updated_at)) : created);
           records[i] = { ...walked, created_at: created.toISOString(), updated_at: changed.toISOString() };
         }
-        if (set.walk?.restamp?.length)
+        if (set.walk?.restamp?.length) {
           plan.restamp.push({ entity: set.entity, ids: records.map((r) => r.id as string), fields: set.walk.restamp });
+          restampedFields.set(set.entity, [...(restampedFields.get(set.entity) ?? []), ...set.walk.restamp]);
+        }
         if (set.walkOf) {
           // The walked records stand as walked in their own set.
           const byId = new Map(records.map((r) => [r.id, r]));
@@ -178,7 +180,6 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
           );
         }
         sets.set(set.name, [...(sets.get(set.name) ?? []), ...records]);
-        if (!set.walkOf) loadedEntities.add(set.entity);
         counts[set.name] = (counts[set.name] ?? 0) + records.length;
         options.progress?.({
           set: set.name,
@@ -202,9 +203,13 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
   if (loaded) {
     // Dated auto-numbers follow the backdated creation times (renumber.ts).
     for (const [entity, field] of renumber) await engine.backfill.number(entity, field);
-    // Formulas that read the creation time (deadlines) hold for the backdated times, and the timers
-    // of the records' current states are set for them: an overdue ticket escalates.
-    for (const entity of loadedEntities) await engine.backfill.recompute(entity);
+    // Formulas that read the times the backdating moved (a deadline from the creation time) hold for
+    // the backdated times, and the timers of the records' current states are set for them: an overdue
+    // ticket escalates. Other computed values (roll-ups, prices read through references) were exact at write.
+    for (const entity of createdIds.keys()) {
+      const restamped = restampedFields.get(entity) ?? [];
+      await engine.backfill.recompute(entity, ['created_at', 'updated_at', ...restamped]);
+    }
     for (const [entity, ids] of createdIds) if (data.model().entity(entity)) await engine.workflows.restartTimers(entity, ids);
   }
   return { loaded, counts, ms: Date.now() - started };
