@@ -3,6 +3,7 @@
  * `postgres` driver (when DATABASE_URL is set). Everything above this module uses drizzle and never
  * asks which one it got, except for the few driver facts kept here.
  */
+import { connect, type Socket } from 'node:net';
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase } from 'drizzle-orm/pg-core';
 
@@ -94,11 +95,31 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
 
 export const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 
+/**
+ * The server connection with Nagle's algorithm off. Node's sockets keep it on, and postgres.js sends a
+ * COPY's data and its CopyDone in two writes: the small second one waited for the server's delayed
+ * acknowledgement of the first — 40 ms per COPY, 60 % of a 100,000-row import's time on its audit entries.
+ */
+function connectWithoutDelay(options: { host: string[]; port: number[]; path?: string | false }): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = options.path
+      ? connect(options.path)
+      : connect({ host: options.host[0], port: options.port[0], noDelay: true });
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+  });
+}
+
 async function openPostgres(url: string, max: number): Promise<Database> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const client = postgres(url, {
     max,
+    // postgres.js's `socket` option (a factory of connected sockets), which its type declarations omit.
+    ...({ socket: connectWithoutDelay } as object),
     onnotice: () => {},
     // numeric, date and timestamptz come back as strings from the wire; drizzle's column modes map them.
     // Timestamps come back in UTC ('…+00'), which engine/data/records.ts turns into ISO 8601 cheaply.

@@ -102,7 +102,8 @@ export async function backdate(database: Database, tx: Db, model: AppModel, plan
       if (!field || (field.doc.type !== 'date' && field.doc.type !== 'datetime')) continue;
       // The time of the change that last set this field (a ticket's resolved_at is the resolve, not its later close).
       const last = sql`coalesce(
-        (select max(a.at) from audit.log a where a.entity = ${entity.name} and a.record_id = t.id and a.changes ? ${name}),
+        (select max(a.at) from audit.log a where a.entity = ${entity.name} and a.record_id = t.id
+          and (a.changes ? ${name} or (a.action = 'create' and a.changes = '{}' and a.snapshot ->> ${name} is not null))),
         (select max(a.at) from audit.log a where a.entity = ${entity.name} and a.record_id = t.id))`;
       await tx.execute(sql`update ${entity.table} t set ${sql.identifier(name)} = ${field.doc.type === 'date' ? sql`(${last} at time zone 'UTC')::date` : last}
         where t.id in (select value::uuid from jsonb_array_elements_text(${json(r.ids)}::jsonb)) and t.${sql.identifier(name)} is not null`);

@@ -7,7 +7,7 @@ import type { CompiledEntity } from '../../model/compile.js';
 import { uuidv7 } from '../../model/ids.js';
 import type { Guard } from '../../access/guard.js';
 import { forbidden } from '../../access/policy.js';
-import { diff, writeAudit } from '../../audit/log.js';
+import { writeAudit } from '../../audit/log.js';
 import { MAX_BULK, MAX_PARAMS, type OperationContext } from '../context.js';
 import {
   allocate,
@@ -98,7 +98,6 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
         version: 1,
         action: 'create',
         actor: guard.userId,
-        changes: diff(null, r),
         snapshot: r,
       })),
     );

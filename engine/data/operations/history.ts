@@ -1,6 +1,7 @@
 /** History: the audit trail of a record the caller can read (live or in the recycle bin), newest first. */
 import { eq, sql } from 'drizzle-orm';
 import { UUID } from '../../model/ids.js';
+import { changesOf } from '../../audit/log.js';
 import type { OperationContext } from '../context.js';
 import { notFoundRecord } from '../find.js';
 import { all, resolve } from '../pipeline.js';
@@ -22,12 +23,15 @@ export async function history(data: DataService, ctx: OperationContext, entityNa
     actor: string | null;
     at: Date | string;
     changes: Record<string, [unknown, unknown]> | string;
+    created: Record<string, unknown> | string | null;
     note: string | null;
   }>(sql`
-    select id, version, action, actor, at, changes, note from audit.log where entity = ${entity.name} and record_id = ${id} order by id desc limit 500`);
+    select id, version, action, actor, at, changes, case when action = 'create' then snapshot end as created, note
+    from audit.log where entity = ${entity.name} and record_id = ${id} order by id desc limit 500`);
   const readable = guard.readable(entity);
+  const json = <T>(v: T | string): T => (typeof v === 'string' ? JSON.parse(v) : v);
   return rows.map((r) => {
-    const changes = (typeof r.changes === 'string' ? JSON.parse(r.changes) : r.changes) as Record<string, [unknown, unknown]>;
+    const changes = changesOf({ action: r.action, changes: json(r.changes), snapshot: json(r.created) });
     return {
       id: Number(r.id),
       version: r.version,

@@ -17,7 +17,7 @@ import type { CompiledEntity } from '../../model/compile.js';
 import type { ImportRules } from '../../model/kinds/entity.js';
 import { t } from '../../model/language.js';
 import { uuidv7 } from '../../model/ids.js';
-import { copyAudit, diff } from '../../audit/log.js';
+import { copyAudit } from '../../audit/log.js';
 import { copyText } from '../../db/copy.js';
 import type { OperationContext } from '../context.js';
 import { allocate, assertAssignable, compute, defaults, mapDbErrors, resolve, ruleViolations } from '../pipeline.js';
@@ -379,7 +379,6 @@ async function insertRecords(
       version: 1,
       action: 'create' as const,
       actor: guard.userId,
-      changes: diff(null, r),
       snapshot: r,
       note,
     })),
