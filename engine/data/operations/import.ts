@@ -213,7 +213,9 @@ async function findMatches(
       continue;
     }
     firstWithKey.set(key, row);
-    byRule.set(i, [...(byRule.get(i) ?? []), row]);
+    const group = byRule.get(i);
+    if (group) group.push(row);
+    else byRule.set(i, [row]);
   }
   const read = guard.optionalCondition(entity, 'read');
   if (read === false) return out;
@@ -233,7 +235,9 @@ async function findMatches(
     const byKey = new Map<string, Record<string, unknown>[]>();
     for (const record of found.map(toRecord)) {
       const key = JSON.stringify(fields.map((f) => record[f]));
-      byKey.set(key, [...(byKey.get(key) ?? []), record]);
+      const same = byKey.get(key);
+      if (same) same.push(record);
+      else byKey.set(key, [record]);
     }
     for (const row of ruleRows) {
       const hits = byKey.get(JSON.stringify(fields.map((f) => row.values[f]))) ?? [];
