@@ -98,6 +98,22 @@ function approvalsOf(model: AppModel) {
   return byEntity;
 }
 
+const lockingCache = new WeakMap<AppModel, Map<string, { parent: CompiledEntity; via: string }[]>>();
+/** By child entity: the collections it is a child in whose parent has an approval (its lock covers them). */
+function lockingParentsOf(model: AppModel) {
+  let byChild = lockingCache.get(model);
+  if (!byChild) {
+    byChild = new Map();
+    for (const parent of model.entities.values()) {
+      if (!approvalsOf(model).has(parent.name)) continue;
+      for (const c of parent.doc.children ?? [])
+        byChild.set(c.entity, [...(byChild.get(c.entity) ?? []), { parent, via: c.via }]);
+    }
+    lockingCache.set(model, byChild);
+  }
+  return byChild;
+}
+
 const both = (en: string, zh: string) => ({ en, 'zh-CN': zh });
 const STATUS_ZH: Record<string, string> = {
   pending: '待审批',
@@ -230,18 +246,15 @@ export class ApprovalService {
     changes: Record<string, unknown> | null,
   ) {
     if (ctx.privileged) return;
-    for (const parent of this.data.model().entities.values()) {
-      for (const c of parent.doc.children ?? []) {
-        if (c.entity !== entity.name || !this.approvalOf(parent)) continue;
-        const ids = new Set([record[c.via], changes?.[c.via]].filter((v): v is string => typeof v === 'string'));
-        for (const id of ids) {
-          const [current] = await this.data.database.rows<Record<string, unknown>>(
-            sql`select id from ${parent.table} where id = ${id}::uuid`,
-            tx,
-          );
-          // The parent's own lock decides (a status-field change is not asked for: no changes of its own).
-          if (current) await this.guardChange(tx, ctx, parent, { id }, {});
-        }
+    for (const { parent, via } of lockingParentsOf(this.data.model()).get(entity.name) ?? []) {
+      const ids = new Set([record[via], changes?.[via]].filter((v): v is string => typeof v === 'string'));
+      for (const id of ids) {
+        const [current] = await this.data.database.rows<Record<string, unknown>>(
+          sql`select id from ${parent.table} where id = ${id}::uuid`,
+          tx,
+        );
+        // The parent's own lock decides (a status-field change is not asked for: no changes of its own).
+        if (current) await this.guardChange(tx, ctx, parent, { id }, {});
       }
     }
   }

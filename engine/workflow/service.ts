@@ -228,22 +228,38 @@ export class WorkflowService {
     which: (t: WorkflowTimer) => boolean = () => true,
   ) {
     if (this.timersDeferred.has(tx)) return;
+    await this.jobs.sendMany(TIMER_QUEUE, this.timerJobs(entity, record, workflow, state, since, which), { tx });
+  }
+
+  /** The jobs of the timers of a stay that began now (`since`: the history entry that began it). */
+  private timerJobs(
+    entity: CompiledEntity,
+    record: Record<string, unknown>,
+    workflow: CompiledWorkflow,
+    state: string,
+    since: number,
+    which: (t: WorkflowTimer) => boolean = () => true,
+  ): { data: TimerJob; startAfter: Date }[] {
     const now = new Date();
+    const jobs: { data: TimerJob; startAfter: Date }[] = [];
     for (const [i, timer] of (workflow.doc.states[state]?.timers ?? []).entries()) {
       const due = which(timer) ? this.dueAt(timer, record, now) : undefined;
       if (!due) continue;
-      const job: TimerJob = {
-        entity: entity.name,
-        id: record.id as string,
-        workflow: workflow.doc.name,
-        state,
-        event: timer.event,
-        since,
-        timer: i,
-        ...(timer.at ? { due: due.toISOString() } : {}),
-      };
-      await this.jobs.send(TIMER_QUEUE, job, { tx, startAfter: due });
+      jobs.push({
+        data: {
+          entity: entity.name,
+          id: record.id as string,
+          workflow: workflow.doc.name,
+          state,
+          event: timer.event,
+          since,
+          timer: i,
+          ...(timer.at ? { due: due.toISOString() } : {}),
+        },
+        startAfter: due,
+      });
     }
+    return jobs;
   }
 
   /**
@@ -258,17 +274,22 @@ export class WorkflowService {
       const rows = (
         await tx.select().from(entity.table).where(sql`${entity.columns.id} in ${ids} and ${entity.columns.deleted_at} is null`)
       ).map((r) => toRecord(r as Record<string, unknown>));
+      // The history entry that began each record's stay, for all of them at once.
+      const sinceRows = await this.data.database.rows<{ record_id: string; since: number }>(
+        sql`select record_id::text, max(id)::int as since from workflow.history
+        where entity = ${entity.name} and record_id = any(${sql.param(rows.map((r) => r.id))}::uuid[]) and from_state <> to_state
+        group by record_id`,
+        tx,
+      );
+      const sinceOf = new Map(sinceRows.map((r) => [r.record_id, Number(r.since)]));
+      const jobs: { data: TimerJob; startAfter: Date }[] = [];
       for (const record of rows) {
         const workflow = workflowsOf(entity).find((w) => w.applies(record));
         const state = workflow && String(record[workflow.doc.stateField]);
         if (!workflow?.doc.states[state!]?.timers?.length) continue;
-        const [{ since }] = await this.data.database.rows<{ since: number }>(
-          sql`select coalesce(max(id), 0)::int as since from workflow.history
-          where entity = ${entity.name} and record_id = ${record.id as string} and from_state <> to_state`,
-          tx,
-        );
-        await this.startTimers(tx, entity, record, workflow, state!, Number(since));
+        jobs.push(...this.timerJobs(entity, record, workflow, state!, sinceOf.get(record.id as string) ?? 0));
       }
+      for (let i = 0; i < jobs.length; i += 1000) await this.jobs.sendMany(TIMER_QUEUE, jobs.slice(i, i + 1000), { tx });
     });
   }
 

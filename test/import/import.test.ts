@@ -101,6 +101,7 @@ describe.each(drivers)('import on %s', (driver) => {
     sheet.addRow(['Serial 公司', 46000, '7,000', 'FALSE']);
     const bytes = new Uint8Array(await book.xlsx.writeBuffer());
     const up = await send('company', bytes, importer);
+    expect(up.status, JSON.stringify(up.body)).toBe(201);
     expect(up.body.data).toMatchObject({ format: 'xlsx', sheets: ['Notes', '公司'] });
     const res = await run('company', {
       file: up.body.data.id,
