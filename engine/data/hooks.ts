@@ -108,6 +108,21 @@ const MISSING: Record<keyof PipelineServices, string> = {
 export class RecordHooks {
   private hooks: RecordHook[] = [];
   private readonly services: Partial<PipelineServices> = {};
+  /** Records created, updated or restored so far in this process, by entity (see `writesOf`). */
+  private readonly writes = new Map<string, number>();
+
+  /**
+   * How many records of the entity this process has created, updated or restored so far: when the count
+   * is the same after a transaction as before it, no write of this process touched the entity in it (a
+   * new quote then has no lines to read back unless its request sent some).
+   */
+  writesOf(entity: string): number {
+    return this.writes.get(entity) ?? 0;
+  }
+
+  private wrote(entity: CompiledEntity, n: number) {
+    this.writes.set(entity.name, this.writesOf(entity.name) + n);
+  }
 
   register(hook: RecordHook): void {
     if (this.hooks.some((h) => h.name === hook.name)) throw new Error(`Record hook "${hook.name}" is registered twice`);
@@ -131,6 +146,7 @@ export class RecordHooks {
 
   /** `bulk`: the records came as an array, so a refusal of one names its place (`/3/amount`). */
   async afterCreate(tx: Db, ctx: OperationContext, entity: CompiledEntity, records: Row[], depth: number, bulk = false) {
+    this.wrote(entity, records.length);
     for (const h of this.hooks) {
       await h.afterCreateAll?.(tx, ctx, entity, records);
       if (h.afterCreate)
@@ -165,10 +181,12 @@ export class RecordHooks {
   }
 
   async afterRestore(tx: Db, entity: CompiledEntity, ids: string[]) {
+    this.wrote(entity, ids.length);
     if (ids.length) for (const h of this.hooks) await h.afterRestore?.(tx, entity, ids);
   }
 
   async afterUpdate(tx: Db, ctx: OperationContext, entity: CompiledEntity, before: Row, after: Row) {
+    this.wrote(entity, 1);
     for (const h of this.hooks) await h.afterUpdate?.(tx, ctx, entity, before, after);
   }
 

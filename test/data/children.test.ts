@@ -54,6 +54,18 @@ const billEntity = {
     label: L('New revision', '新版本'),
   },
 };
+// A standard bill gets its service fee line from an automation, in the creating transaction.
+const feeLine = {
+  kind: 'automation',
+  name: 'bill_fee_line',
+  label: L('Service fee line', '服务费明细'),
+  entity: 'bill',
+  trigger: { created: true },
+  condition: { '==': [{ var: 'note' }, 'standard'] },
+  actions: [
+    { type: 'create_record', entity: 'bill_line', values: { bill: { var: 'id' }, item: '服务费', quantity: 1, price: 100 } },
+  ],
+};
 const clerk = {
   kind: 'role',
   name: 'bill_clerk',
@@ -69,7 +81,7 @@ describe.each(drivers)('child collections on %s', (driver) => {
   let clerkToken: string;
   beforeAll(async () => {
     e = await startEngine(driver);
-    const res = await e.call('POST', '/api/meta/deploy', { documents: [billEntity, lineEntity, clerk] });
+    const res = await e.call('POST', '/api/meta/deploy', { documents: [billEntity, lineEntity, feeLine, clerk] });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     const user = await e.createUser({
       username: 'clerk',
@@ -100,6 +112,17 @@ describe.each(drivers)('child collections on %s', (driver) => {
     const got = (await e.call('GET', `/api/data/bill/${res.body.data.id}`)).body.data;
     expect(got.lines).toHaveLength(2);
     expect(got.lines[0].bill).toBe(res.body.data.id);
+  });
+
+  it('answers a new record with the lines its transaction wrote, and with none when nothing wrote any', async () => {
+    const plain = await e.call('POST', '/api/data/bill', { title: '无明细单据' });
+    expect(plain.status, JSON.stringify(plain.body)).toBe(201);
+    expect(plain.body.data.lines).toEqual([]);
+    // No line was sent: the automation's line is in the answer all the same.
+    const standard = await e.call('POST', '/api/data/bill', { title: '标准单据', note: 'standard' });
+    expect(standard.status, JSON.stringify(standard.body)).toBe(201);
+    expect(standard.body.data.lines.map((l: any) => [l.item, l.amount])).toEqual([['服务费', 100]]);
+    expect(standard.body.data).toMatchObject({ total: 100, line_count: 1 });
   });
 
   it('updates rows with an id, creates rows without, deletes rows left out — and audits each', async () => {

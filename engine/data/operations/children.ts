@@ -195,13 +195,24 @@ async function liveChildren(data: DataService, tx: Db, child: CompiledEntity, vi
  * (else creation order), without the fields they may not read. A collection whose entity the caller
  * cannot read at all is left out.
  */
-export async function readChildren(data: DataService, ctx: OperationContext, entity: CompiledEntity, records: Row[]) {
+export async function readChildren(
+  data: DataService,
+  ctx: OperationContext,
+  entity: CompiledEntity,
+  records: Row[],
+  /** Known to have none (a record just created without any): the collections are empty, nothing is read. */
+  none = false,
+) {
   const ids = records.map((r) => r.id).filter((id): id is string => typeof id === 'string');
   if (!ids.length) return;
   const guard = data.guard(ctx);
   for (const c of childCollections(entity)) {
     const child = data.entity(c.entity);
     if (guard.optionalCondition(child, 'read') === false) continue;
+    if (none) {
+      for (const r of records) r[c.name] = [];
+      continue;
+    }
     const order = [...(c.position ? [asc(child.columns[c.position])] : []), asc(child.columns.created_at), asc(child.columns.id)];
     const rows = decodeRows(
       child,

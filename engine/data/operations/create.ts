@@ -45,6 +45,10 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
   validateSchema(entity.validateCreate, items, ctx, bulk, entity);
   items.forEach((item, i) => guard.assertWritable(entity, Object.keys(item as object), bulk ? pointer(i) : ''));
 
+  // A new record's child collections hold only what its request or its transaction's writes put there.
+  const childEntities = [...new Set((entity.doc.children ?? []).map((c) => c.entity))];
+  const childWrites = childEntities.map((e) => data.hooks.writesOf(e));
+  const childrenWritten = () => childEntities.some((e, i) => data.hooks.writesOf(e) !== childWrites[i]);
   // Inside an outer transaction (a workflow action) this is a savepoint: it fails as a whole.
   const created = await (outer ?? data.database.db).transaction(async (tx) => {
     const errors: ErrorDetail[] = [];
@@ -110,6 +114,10 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
         out[i] = await findActive(data.database, tx, entity, r.id as string, undefined);
       }
     }
+    // Rows an automation added (a standard fee line) changed the roll-ups of the records they belong to.
+    if (childrenWritten())
+      for (const [i, r] of out.entries())
+        if (!split[i].children.size) out[i] = await findActive(data.database, tx, entity, r.id as string, undefined);
     return out;
   });
   if (!outer) {
@@ -120,7 +128,9 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
   guard.strip(entity, created);
   // Inside an outer transaction (an automation's create_record) nobody reads the answer's children, and the
   // connection is the transaction's (PGlite has only one).
-  if (entity.doc.children?.length && !bulk && !outer) await readChildren(data, ctx, entity, created);
+  if (entity.doc.children?.length && !bulk && !outer) {
+    await readChildren(data, ctx, entity, created, !split.some((s) => s.children.size) && !childrenWritten());
+  }
   return bulk ? created : created[0];
 }
 
