@@ -82,6 +82,8 @@ describe.each(drivers)('runtime UI in Chromium on %s', (driver) => {
     async () => {
       rep = await open('zh-CN');
       await login(rep.page, 'rep_east', org.passwords.rep_east);
+      // The home page's own requests (my tasks, approvals…) finish first: only the next page's meet the lost session.
+      await settle(rep.page);
       await rep.context.clearCookies();
       // The page's first requests after the session is gone are refused: that is what sends it to the login.
       rep.expect(/status of 401 .* @ .*\/api\/(auth\/me|notifications|meta\/)/);
