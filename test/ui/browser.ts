@@ -43,9 +43,10 @@ export interface UiPage {
   errors: string[];
   /**
    * Answers the test provokes on purpose (a wrong password's 401): the browser itself logs every 4xx
-   * response as a console error, which is not the page failing.
+   * response as a console error, which is not the page failing. Returns a function that ends the
+   * expectation (what a lost session provokes is expected only until the user has logged in again).
    */
-  expect(pattern: RegExp): void;
+  expect(pattern: RegExp): () => void;
   /** API requests sent, as "METHOD /path". */
   requests: string[];
 }
@@ -69,7 +70,13 @@ export async function openPage(browser: Browser, base: string, lang: 'zh-CN' | '
   page.on('request', (r) => {
     if (r.url().includes('/api/')) requests.push(`${r.method()} ${new URL(r.url()).pathname}`);
   });
-  return { context, page, errors, requests, expect: (pattern) => expected.push(pattern) };
+  const expect = (pattern: RegExp) => {
+    expected.push(pattern);
+    return () => {
+      expected.splice(expected.indexOf(pattern), 1);
+    };
+  };
+  return { context, page, errors, requests, expect };
 }
 
 export async function login(page: Page, username: string, password: string) {
