@@ -218,17 +218,10 @@ export class WorkflowService {
     return new Date(at.getTime() + (timer.offset ? durationMs(timer.offset) : 0));
   }
 
-  private async startTimers(
-    tx: Db,
-    entity: CompiledEntity,
-    record: Record<string, unknown>,
-    workflow: CompiledWorkflow,
-    state: string,
-    since: number,
-    which: (t: WorkflowTimer) => boolean = () => true,
-  ) {
+  /** Queues the timers of a stay (what `timerJobs` makes of it) in the transaction, unless it defers them. */
+  private async startTimers(tx: Db, ...stay: Parameters<WorkflowService['timerJobs']>) {
     if (this.timersDeferred.has(tx)) return;
-    await this.jobs.sendMany(TIMER_QUEUE, this.timerJobs(entity, record, workflow, state, since, which), { tx });
+    await this.jobs.sendMany(TIMER_QUEUE, this.timerJobs(...stay), { tx });
   }
 
   /** The jobs of the timers of a stay that began now (`since`: the history entry that began it). */
