@@ -245,15 +245,19 @@ function keepDrizzleTypesAsText(client: any): Record<number, (value: string, typ
 async function openPglite(dataDir?: string): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
+  const { prepareStatements } = await import('./pglite-statements.js');
   const client = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  prepareStatements(client);
   const ownParsers = keepDrizzleTypesAsText(client);
   const db = drizzle(client) as unknown as Db;
   return {
     driver: 'pglite',
     db,
     rows: async (query, executor = db) => rowsOf(await executor.execute(query)),
-    // PGlite prepares no named statements: every statement is planned for its values.
-    rowsPlannedPerCall: async (query, executor = db) => rowsOf(await executor.execute(query)),
+    rowsPlannedPerCall: async (query, executor = db) => {
+      const { sql: text, params } = toQuery(executor, query);
+      return (await driverClient(executor).query(text, params, { prepare: false })).rows;
+    },
     // PGlite runs in this process and returns text columns as strings: encode them.
     textRows: async (query, executor = db) =>
       rowsOf<Record<string, string | null>>(await executor.execute(query)).map((row) =>
