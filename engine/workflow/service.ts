@@ -174,6 +174,9 @@ export class WorkflowService {
     for (const { entity, workflow, state, spec } of autoAdvancesOf(this.data.model()).get(changed.name) ?? []) {
       const parentId = record[spec.related.via];
       if (typeof parentId !== 'string') continue;
+      // The changed record is one of those counted and not done itself (a stage's new task): nothing to read.
+      const counted = spec.related.where === undefined || isTruthy(evaluateRule(spec.related.where, record));
+      if (counted && record.deleted_at == null && !isTruthy(evaluateRule(spec.all, record))) continue;
       const [parent] = await this.data.database.rows<Record<string, unknown>>(
         sql`select * from ${entity.table} where id = ${parentId} and deleted_at is null`,
         tx,
@@ -186,8 +189,8 @@ export class WorkflowService {
           .from(changed.table)
           .where(sql`${changed.columns[spec.related.via]} = ${parentId} and ${changed.columns.deleted_at} is null`)
       ).map((r) => toRecord(r as Record<string, unknown>));
-      const counted = related.filter((r) => spec.related.where === undefined || isTruthy(evaluateRule(spec.related.where, r)));
-      if (!counted.length || !counted.every((r) => isTruthy(evaluateRule(spec.all, r)))) continue;
+      const all = related.filter((r) => spec.related.where === undefined || isTruthy(evaluateRule(spec.related.where, r)));
+      if (!all.length || !all.every((r) => isTruthy(evaluateRule(spec.all, r)))) continue;
       try {
         await this.fire(engineContext(), entity.name, parentId, spec.event, { comment: `auto: every ${changed.name} done` }, tx);
       } catch (e) {
