@@ -13,7 +13,7 @@
  *   DATABASE_URL  server to use (default postgres://postgres@127.0.0.1:5432/test); the benchmark creates
  *                 the database metacrm_bench_<pid> on it and drops it at the end, also on failure.
  * `--only=list,get` runs only some phases (get, list, search, field, create, bulk, transition, access, reports — after access,
- * import — `--import-rows=N`, default 100,000).
+ * import — `--import-rows=N`, default 100,000 —, demo: the demo-data load on the embedded database).
  * Results are also written to .bench/results.json.
  */
 import os from 'node:os';
@@ -34,6 +34,7 @@ import type { ClientUse, HttpJob } from './http-client.js';
 import { benchAccess, formatAccess } from './access.js';
 import { benchReports, formatReports } from './reports.js';
 import { benchImport, formatImport } from './import.js';
+import { benchDemo, formatDemo } from './demo.js';
 
 // ── options ──────────────────────────────────────────────────────────────────
 function flag(name: string, fallback: number): number {
@@ -595,6 +596,9 @@ async function bench() {
   // Its own entity and table: runs in any order.
   const imported = runs('import') ? await benchImport(engine, sql, IMPORT_ROWS, ctx.principal!.userId) : undefined;
   report.import = imported;
+  // The embedded database's first start, in memory: independent of the server database above.
+  const demo = runs('demo') ? await benchDemo(root) : undefined;
+  report.demo = demo;
 
   size = await tableSize(sql);
   report.final = size;
@@ -605,6 +609,7 @@ async function bench() {
   if (access) log('\n' + formatAccess(access));
   if (reports) log('\n' + formatReports(reports));
   if (imported) log('\n' + formatImport(imported));
+  if (demo) log('\n' + formatDemo(demo));
   log(`\nresults written to .bench/results.json`);
 
   /**
