@@ -125,8 +125,7 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
     const [done] = await database.rows(sql`select 1 from seed.runs where name = ${run}`, tx);
     if (done) return false;
     const plan: BackdatePlan = { start: await mark(database, tx), created: [], segments: [], restamp: [] };
-    /** Where the last walk ended: the next walk, with nothing written in between, starts there. */
-    const marks: { latest?: Mark } = {};
+    const marks: WalkScope['marks'] = {};
     const sets = new Map<string, Record<string, unknown>[]>();
     for (const { path: filePath, doc } of files) {
       const file = relative(process.cwd(), filePath);
@@ -151,16 +150,11 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
         for (const [i, row] of rows.entries()) {
           if (row.createdAt && !set.walkOf) plan.created.push({ id: records[i].id as string, at: row.createdAt });
           const walked = await walk(
-            engine,
-            tx,
-            plan,
-            marks,
+            { engine, tx, plan, marks, file, contextOf },
             set.entity,
             records[i],
             row,
-            file,
             `/sets/${index}/rows/${i}`,
-            contextOf,
           );
           // Later sets see the times the record will have once backdated (e.g. an order dated after its deal's win).
           const created = set.walkOf ? new Date(String(records[i].created_at)) : (row.createdAt ?? now);
@@ -261,18 +255,24 @@ async function createRows(
   return records;
 }
 
+/** What every walk of a load shares: the engine and transaction, the backdating plan, the file being loaded. */
+interface WalkScope {
+  engine: DemoDataEngine;
+  tx: Db;
+  plan: BackdatePlan;
+  /** Where the last walk ended: the next walk, with nothing written in between, starts there. */
+  marks: { latest?: Mark };
+  file: string;
+  contextOf: ContextOf;
+}
+
 /** Fires the row's events in order, each at its planned time; workflow events and approval steps alike. */
 async function walk(
-  engine: DemoDataEngine,
-  tx: Db,
-  plan: BackdatePlan,
-  marks: { latest?: Mark },
+  { engine, tx, plan, marks, file, contextOf }: WalkScope,
   entity: string,
   record: Record<string, unknown>,
   row: PlannedRow,
-  file: string,
   path: string,
-  contextOf: ContextOf,
 ) {
   let current = record;
   if (!row.events.length) return current;
