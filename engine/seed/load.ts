@@ -127,6 +127,15 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
     const plan: BackdatePlan = { start: await mark(database, tx), created: [], segments: [], restamp: [] };
     const marks: WalkScope['marks'] = {};
     const sets = new Map<string, Record<string, unknown>[]>();
+    // Sets of the records that actions made while an earlier set was created and walked, by the name
+    // later sets use ("opportunities/order": the orders the won deals raised); only those named.
+    const derivedNames = new Set(
+      files.flatMap(({ doc }) =>
+        (Array.isArray(doc.sets) ? doc.sets : [])
+          .flatMap((s) => [s.walkOf?.set, s.forEach?.set])
+          .filter((n): n is string => typeof n === 'string' && n.includes('/')),
+      ),
+    );
     for (const { path: filePath, doc } of files) {
       const file = relative(process.cwd(), filePath);
       if (!Array.isArray(doc.sets)) throw new SeedError(file, '/sets', 'must be a list of sets');
@@ -142,6 +151,9 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
         if (!data.model().entity(set.entity))
           throw new SeedError(file, `/sets/${index}/entity`, `there is no entity "${set.entity}"`);
         const rows = planSet(set, index, scope);
+        const derived = [...derivedNames].filter((n) => n.startsWith(`${set.name}/`));
+        const before = derived.length ? await mark(database, tx) : undefined;
+        const segmentsBefore = plan.segments.length;
         // A walkOf set walks the records of an earlier set instead of creating some.
         const records = set.walkOf
           ? rows.map((r) => r.values)
@@ -160,6 +172,36 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
           const created = set.walkOf ? new Date(String(records[i].created_at)) : (row.createdAt ?? now);
           const changed = row.events.at(-1)?.at ?? (set.walkOf ? new Date(String(records[i].updated_at)) : created);
           records[i] = { ...walked, created_at: created.toISOString(), updated_at: changed.toISOString() };
+        }
+        if (before) {
+          const own = new Set(records.map((r) => r.id));
+          for (const name of derived) {
+            const entityName = name.slice(set.name.length + 1);
+            if (!data.model().entity(entityName))
+              throw new SeedError(file, `/sets/${index}`, `"${name}": there is no entity "${entityName}"`);
+            const made = await database.rows<{ id: string; audit: number }>(
+              sql`select record_id as id, id::bigint as audit from audit.log
+                where id > ${before.audit} and entity = ${entityName} and action = 'create' order by id`,
+              tx,
+            );
+            const walked = plan.segments.slice(segmentsBefore);
+            const list: Record<string, unknown>[] = [];
+            for (const m of made.filter((r) => !own.has(r.id))) {
+              // Made by an event of a walk: at that event's time (as backdating will put it); else at the load's.
+              const at = (
+                walked.find((g) => Number(m.audit) > g.from.audit && Number(m.audit) <= g.to.audit)?.at ?? now
+              ).toISOString();
+              const { record } = await engine.data.findWithRights(
+                tx,
+                engine.data.guard({ principal: null, privileged: true, lang: 'en' }),
+                engine.data.entity(entityName),
+                m.id,
+                [],
+              );
+              list.push({ ...record, created_at: at, updated_at: at });
+            }
+            sets.set(name, list);
+          }
         }
         if (set.walk?.restamp?.length) {
           plan.restamp.push({ entity: set.entity, ids: records.map((r) => r.id as string), fields: set.walk.restamp });

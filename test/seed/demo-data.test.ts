@@ -1,7 +1,10 @@
 /**
  * Demo data: the sample apps' generated sets load through the engine's operations as the demo users,
  * with two years of backdated history, once; the generator is deterministic; a bad row is named by
- * its file and path and leaves nothing behind.
+ * its file and path and leaves nothing behind. The sales management sets (decision chains, competitors,
+ * quote lines and versions, order lines, commission statements, teams, activity reports, schedules,
+ * campaigns, returns, cash advances) have rows, spread over people and states, and agree with the
+ * engine's rules as the test computes them itself: one order per won deal, dated when it was won.
  */
 import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -289,6 +292,214 @@ describe.each(drivers)('demo data on %s', (driver) => {
     expect(mine.body.total).toBeGreaterThan(20);
     expect(mine.body.total).toBeLessThan(await count('account'));
   }, 900_000);
+
+  it('loads the sales management sets: rows in each, spread over reps and states, consistent with the rules of the engine', async () => {
+    const rows = <T extends Record<string, unknown>>(query: ReturnType<typeof sql>) => e.database.rows<T>(query);
+    const one = async (query: ReturnType<typeof sql>) => (await rows<{ n: number }>(query))[0].n;
+    // Each set has rows, several people own them (reps, managers), in several states where it has states.
+    const spread = async (table: string, by: string) =>
+      (
+        await rows<{ n: number; k: number }>(
+          sql`select count(*)::int as n, count(distinct ${sql.identifier(by)})::int as k from ${sql.identifier(table)}`,
+        )
+      )[0];
+    for (const [table, by, kinds] of [
+      ['decision_member', 'owner_id', 3],
+      ['competitor_analysis', 'owner_id', 3],
+      ['quote_line', 'owner_id', 3],
+      ['order_line', 'owner_id', 3],
+      ['schedule', 'owner_id', 3],
+      ['schedule', 'plan_kind', 2],
+      ['schedule', 'status', 3],
+      ['commission_statement', 'rep', 2],
+      ['commission_statement', 'approval_status', 2],
+      ['sales_team', 'approval_status', 2],
+      ['sales_team_member', 'member', 2],
+      ['activity_report', 'rep', 2],
+      ['activity_report', 'status', 2],
+      ['sales_return', 'owner_id', 2],
+      ['sales_return', 'approval_status', 3],
+      ['cash_advance', 'owner_id', 3],
+      ['cash_advance', 'advance_status', 3],
+      ['advance_repayment', 'advance', 2],
+      ['campaign', 'status', 3],
+      ['campaign_member', 'campaign', 3],
+      ['price_authority', 'user', 2],
+    ] as const) {
+      const s = await spread(table, by);
+      expect([table, by, s.n > 0, s.k >= kinds]).toEqual([table, by, true, true]);
+    }
+
+    // Quotes: totals are the sums of their lines, each line priced as its formula says; versions follow their previous one.
+    const [quotes] = await rows<{ bad: number; versions: number; unlined: number }>(sql`
+      select count(*) filter (where q.line_count <> coalesce(l.n, 0) or abs(q.lines_total - coalesce(l.amount, 0)) > 0.005
+          or abs(q.cost_total - coalesce(l.cost, 0)) > 0.005
+          or abs(q.quoted_amount - (case when coalesce(l.n, 0) > 0 then l.amount else q.list_amount end) * (1 - coalesce(q.discount, 0) / 100.0)) > 0.01
+          or abs(q.gross_margin - (q.quoted_amount - q.cost_total)) > 0.01)::int as bad,
+        count(*) filter (where q.previous_version is not null)::int as versions,
+        count(*) filter (where l.n is null)::int as unlined
+      from quote q left join (select quote, count(*) as n, sum(amount) as amount, sum(cost_amount) as cost from quote_line group by quote) l on l.quote = q.id`);
+    expect(quotes).toEqual({ bad: 0, versions: quotes.versions, unlined: 0 });
+    expect(quotes.versions).toBeGreaterThan(10);
+    expect(
+      await one(sql`select count(*)::int as n from quote q join quote p on p.id = q.previous_version
+        where p.opportunity <> q.opportunity or q.version_no <> p.version_no + 1`),
+    ).toBe(0);
+    for (const table of ['quote_line', 'order_line'])
+      expect([
+        table,
+        await one(sql`select count(*)::int as n from ${sql.identifier(table)}
+          where abs(amount - quantity * unit_price * (1 - coalesce(discount, 0) / 100.0)) > 0.005`),
+      ]).toEqual([table, 0]);
+    expect(
+      await one(sql`select count(*)::int as n from quote_line
+        where abs(cost_amount - quantity * unit_cost) > 0.005 or abs(margin - (amount - cost_amount)) > 0.005`),
+    ).toBe(0);
+    // Orders: lines_total is the sum of the lines; a won deal has one order, dated when the deal was won.
+    const [orders] = await rows<{ bad: number; lined: number }>(sql`
+      select count(*) filter (where abs(o.lines_total - coalesce(l.amount, 0)) > 0.005)::int as bad, count(l.n)::int as lined
+      from "order" o left join (select "order", count(*) as n, sum(amount) as amount from order_line group by 1) l on l."order" = o.id`);
+    expect(orders.bad).toBe(0);
+    expect(orders.lined).toBeGreaterThan(20);
+    expect(
+      await one(
+        sql`select count(*)::int as n from (select opportunity from "order" where opportunity is not null group by 1 having count(*) > 1) x`,
+      ),
+    ).toBe(0);
+    expect(
+      await one(sql`select count(*)::int as n from "order"
+        where order_date not between (created_at at time zone 'Asia/Shanghai')::date - 1 and (created_at at time zone 'Asia/Shanghai')::date + 4`),
+    ).toBe(0);
+
+    // Decision chains: a member's weight and support score from the dictionaries' attributes; the deal's score their sum.
+    const attributes = async (dictionary: string, attribute: string) =>
+      Object.fromEntries(
+        (JSON.parse(await readFile(join(apps[0], 'dictionaries', `${dictionary}.json`), 'utf8')).items as any[]).map((i) => [
+          i.value,
+          i.attributes[attribute] as number,
+        ]),
+      );
+    const weight = await attributes('decision_role', 'weight');
+    const score = await attributes('contact_attitude', 'score');
+    const factor = await attributes('influence_level', 'factor');
+    const members = await rows<{
+      opportunity: string;
+      decision_role: string;
+      attitude: string;
+      influence: string;
+      weight: number;
+      support_score: number;
+    }>(
+      sql`select opportunity, decision_role, attitude, influence, weight::float as weight, support_score::float as support_score from decision_member`,
+    );
+    const byDeal = new Map<string, number>();
+    for (const m of members) {
+      const expected = weight[m.decision_role] * score[m.attitude] * factor[m.influence] * 100;
+      expect([m.decision_role, m.weight]).toEqual([m.decision_role, weight[m.decision_role]]);
+      expect(Math.abs(m.support_score - expected), JSON.stringify(m)).toBeLessThan(0.005);
+      byDeal.set(m.opportunity, (byDeal.get(m.opportunity) ?? 0) + expected);
+    }
+    expect(new Set(members.map((m) => m.attitude)).size).toBeGreaterThanOrEqual(3);
+    const deals = await rows<{ id: string; support_score: number }>(
+      sql`select id, support_score::float as support_score from opportunity where id in (select opportunity from decision_member)`,
+    );
+    expect(deals.length).toBe(byDeal.size);
+    for (const d of deals) expect(Math.abs(d.support_score - byDeal.get(d.id)!), d.id).toBeLessThan(0.01);
+    expect(deals.some((d) => d.support_score > 0) && deals.some((d) => d.support_score <= 0)).toBe(true);
+    // Competitors: the overall score is the mean of the six criteria.
+    expect(
+      await one(sql`select count(*)::int as n from competitor_analysis where abs(overall_score -
+        (relationship + reputation + strength + solution + value_for_money + past_cooperation) / 6.0) > 0.005`),
+    ).toBe(0);
+
+    // Commission statements: the amount of the progressive tiers, computed here.
+    const statements = await rows<Record<string, number>>(sql`select sales_amount::float as sales, tier1_limit::float as l1,
+      tier1_rate::float as r1, tier2_limit::float as l2, tier2_rate::float as r2, tier3_rate::float as r3, commission::float as commission
+      from commission_statement`);
+    for (const s of statements) {
+      const tiered =
+        (Math.min(s.sales, s.l1) * s.r1 +
+          Math.max(0, Math.min(s.sales, s.l2) - s.l1) * s.r2 +
+          Math.max(0, s.sales - s.l2) * s.r3) /
+        100;
+      expect(Math.abs(s.commission - tiered), JSON.stringify(s)).toBeLessThan(0.01);
+    }
+
+    // Temporary teams: the active members of an approved team share the deal; a team still pending gives nothing.
+    const teams = await rows<{ approval_status: string; members: number; shared: number }>(sql`
+      select t.approval_status, count(*)::int as members, count(s.id)::int as shared
+      from sales_team t join sales_team_member m on m.team = t.id and m.status = 'active'
+        left join auth.shares s on s.entity = 'opportunity' and s.record_id = t.opportunity and s.user_id = m.member
+          and s.source = 'sales_team:' || t.id
+      group by 1 order by 1`);
+    expect(teams.map((t) => [t.approval_status, t.shared === (t.approval_status === 'approved' ? t.members : 0)])).toEqual([
+      ['approved', true],
+      ['pending', true],
+    ]);
+    // Activity reports: a weekly report spans Monday to Monday, goes to the rep's own manager.
+    expect(
+      await one(sql`select count(*)::int as n from activity_report r join "user" u on u.id = r.rep
+        where (r.period = 'weekly' and r.period_end <> r.period_start + 7) or r.manager is distinct from u.manager
+          or extract(isodow from r.period_start) <> 1`),
+    ).toBe(0);
+    // Schedules: none ends before it starts, and no person is booked twice at once (the overlap rule).
+    expect(
+      await one(sql`select count(*)::int as n from schedule a join schedule b on a.id < b.id
+        and a.start_at < b.end_at and b.start_at < a.end_at
+        and (a.owner_id = b.owner_id or a.owner_id = any(b.participants) or b.owner_id = any(a.participants))`),
+    ).toBe(0);
+    expect(await one(sql`select count(*)::int as n from schedule where end_at <= start_at`)).toBe(0);
+
+    // Returns: an approved one has its refund and its credit receivable for its amount; no other one raised any.
+    const [returns] = await rows<{ approved: number; good: number; others: number; raised: number; over: number }>(sql`
+      select count(*) filter (where r.approval_status = 'approved')::int as approved,
+        count(*) filter (where r.approval_status = 'approved' and c.amount = -r.amount and c.sales_return = r.id
+          and c."order" = r."order" and c.account = r.account and p.kind = 'refund' and p.amount = r.amount and p.account = r.account)::int as good,
+        count(*) filter (where r.approval_status <> 'approved')::int as others,
+        count(*) filter (where r.approval_status <> 'approved' and (r.refund is not null or r.credit_receivable is not null
+          or exists (select 1 from receivable x where x.sales_return = r.id)))::int as raised,
+        (select count(*) from (select r2."order" from sales_return r2 join "order" o on o.id = r2."order"
+          group by r2."order", o.amount having sum(r2.amount) > o.amount) y)::int as over
+      from sales_return r left join receivable c on c.id = r.credit_receivable left join receipt p on p.id = r.refund`);
+    expect(returns).toEqual({ approved: returns.approved, good: returns.approved, others: returns.others, raised: 0, over: 0 });
+    expect([returns.approved > 0, returns.others > 0]).toEqual([true, true]);
+    expect(await one(sql`select count(*)::int as n from receivable where amount < 0 and sales_return is null`)).toBe(0);
+
+    // Cash advances: what is outstanding is the amount less the repayments once paid out; only approved ones were paid.
+    const advances = await rows<{
+      advance_status: string;
+      approval_status: string;
+      amount: number;
+      repaid: number;
+      outstanding: number;
+      sum: number;
+      paid_date: string | null;
+    }>(sql`
+      select a.advance_status, a.approval_status, a.amount::float as amount, a.repaid::float as repaid, a.outstanding::float as outstanding,
+        coalesce((select sum(amount) from advance_repayment p where p.advance = a.id), 0)::float as sum, a.paid_date::text as paid_date
+      from cash_advance a`);
+    for (const a of advances) {
+      expect([a.repaid, a.outstanding]).toEqual([a.sum, a.advance_status === 'pending' ? 0 : a.amount - a.sum]);
+      if (a.advance_status !== 'pending') expect([a.approval_status, a.paid_date === null]).toEqual(['approved', false]);
+      else expect(a.paid_date).toBeNull();
+      if (a.advance_status === 'settled') expect(a.outstanding).toBe(0);
+    }
+
+    // Campaigns: the roll-ups are the counts and sums of their members, leads and deals.
+    const [campaigns] = await rows<{ bad: number; leads: number; deals: number }>(sql`
+      select count(*) filter (where c.members <> coalesce(m.n, 0) or c.attended <> coalesce(m.attended, 0)
+          or c.leads <> coalesce(l.n, 0) or c.converted_leads <> coalesce(l.converted, 0) or c.opportunities <> coalesce(o.n, 0)
+          or abs(coalesce(c.won_amount, 0) - coalesce(o.won, 0)) > 0.005 or abs(coalesce(c.pipeline_amount, 0) - coalesce(o.open, 0)) > 0.005)::int as bad,
+        sum(c.leads)::int as leads, sum(c.opportunities)::int as deals
+      from campaign c
+        left join (select campaign, count(*) as n, count(*) filter (where member_status in ('attended', 'responded')) as attended
+          from campaign_member group by 1) m on m.campaign = c.id
+        left join (select campaign, count(*) as n, count(*) filter (where status = 'converted') as converted from lead group by 1) l on l.campaign = c.id
+        left join (select campaign, count(*) as n, sum(amount) filter (where stage = 'won') as won,
+          sum(amount) filter (where stage not in ('won', 'lost')) as open from opportunity group by 1) o on o.campaign = c.id`);
+    expect(campaigns.bad).toBe(0);
+    expect([campaigns.leads > 0, campaigns.deals > 0]).toEqual([true, true]);
+  });
 
   it('never loads twice', async () => {
     const before = await count('opportunity');
