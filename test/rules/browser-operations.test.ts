@@ -107,7 +107,8 @@ describe('json-logic operations in the browser and on the server', () => {
         const a = new Date(Date.UTC(2024, 0, 1) + Math.floor(next() * 60 * 86_400_000)).toISOString();
         const b = next() < 0.5 ? 'EAST-1' : new Date(Date.UTC(2024, 0, 1) + Math.floor(next() * 60 * 86_400_000)).toISOString();
         const data = { a, b, n: Math.floor(next() * 10) - 3 };
-        const rule = { name: 'r', assert: { '!!': { [name]: [{ var: 'a' }, { var: 'b' }, { var: 'n' }] } }, message: 'm' };
+        // As the form model sends it: `when: null` for a rule that always applies.
+        const rule = { name: 'r', when: null, assert: { '!!': { [name]: [{ var: 'a' }, { var: 'b' }, { var: 'n' }] } }, message: 'm' };
         const serverRefuses = !evaluateRule({ '!!': rule.assert['!!'] }, data);
         expect(browser.ruleViolations([rule], data).length > 0, `${JSON.stringify(rule)} ${JSON.stringify(data)}`).toBe(
           serverRefuses,

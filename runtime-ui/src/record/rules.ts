@@ -38,7 +38,8 @@ export interface Violation {
 export function ruleViolations(rules: Rule[], data: Record<string, unknown>): Violation[] {
   const out: Violation[] = [];
   for (const rule of rules) {
-    if (rule.when !== undefined && !truthy(evaluate(rule.when, data))) continue;
+    // The form model sends `when: null` for a rule that always applies.
+    if (rule.when !== undefined && rule.when !== null && !truthy(evaluate(rule.when, data))) continue;
     const holds = evaluate(rule.assert, data);
     // A rule this browser cannot evaluate blocks nothing: the server, which can, still checks it.
     if (holds === undefined || truthy(holds)) continue;
