@@ -40,7 +40,7 @@ const zh = {
   dashboards: '仪表盘', versus: '较{label}', noTargets: '本期暂无指标', subject: '对象', targetValue: '指标', actual: '实际',
   attainment: '完成率', pacing: '进度达成', widgetError: '无法显示：{reason}', drillFilter: '报表钻取筛选', subtotal: '小计',
   views: '列表视图', myViews: '我的视图', sharedViews: '共享给我的', saveViewAs: '另存为视图', viewName: '视图名称', shareWith: '共享范围',
-  onlyMe: '仅自己', myRoles: '我的角色', everyone: '所有人', deleteView: '删除视图「{name}」？', selectAll: '全选', addLine: '添加明细', timeZone: '时区', timeZoneNow: '日期时间按此时区显示，现在是 {time}',
+  onlyMe: '仅自己', myRoles: '我的角色', everyone: '所有人', deleteView: '删除视图「{name}」？', selectAll: '全选', addLine: '添加明细', timeZone: '时区', timeZoneNow: '日期时间按此时区显示，现在是 {time}', listFilter: '已按列表筛选',
 };
 const en: typeof zh = {
   appName: 'metacrm',
@@ -78,7 +78,7 @@ const en: typeof zh = {
   actual: 'Actual', attainment: 'Attainment', pacing: 'Pacing', widgetError: 'Cannot show: {reason}', drillFilter: 'Filtered from a report',
   subtotal: 'Subtotal', views: 'List views', myViews: 'My views', sharedViews: 'Shared with me', saveViewAs: 'Save view as…',
   viewName: 'View name', shareWith: 'Share with', onlyMe: 'Only me', myRoles: 'My roles', everyone: 'Everyone',
-  deleteView: 'Delete the view “{name}”?', selectAll: 'Select all', addLine: 'Add line', timeZone: 'Time zone', timeZoneNow: 'Date-times are shown in this zone; it is now {time}',
+  deleteView: 'Delete the view “{name}”?', selectAll: 'Select all', addLine: 'Add line', timeZone: 'Time zone', timeZoneNow: 'Date-times are shown in this zone; it is now {time}', listFilter: 'Filtered like the list',
 };
 
 export type MessageKey = keyof typeof zh;
