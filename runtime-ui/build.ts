@@ -4,25 +4,30 @@
  * Each asset also gets a .gz twin, which the server sends to browsers that accept gzip.
  */
 import { readdirSync, statSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { build } from 'vite';
 
 const here = import.meta.dirname;
 const dist = join(here, 'dist');
-const stamp = join(dist, 'index.html');
 
-function newest(path: string): number {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(st.mtimeMs, ...readdirSync(path).map((f) => newest(join(path, f))));
-}
-
-export function isStale(): boolean {
-  if (!existsSync(stamp)) return true;
-  const sources = [join(here, 'src'), join(here, 'index.html'), join(here, 'vite.config.ts'), join(here, '..', 'package-lock.json')];
-  return Math.max(...sources.filter(existsSync).map(newest)) > statSync(stamp).mtimeMs;
+/**
+ * Whether the build is missing or older than any of its inputs: every source file the last build bundled
+ * (recorded by the Vite config's recordInputs: runtime-ui/src, plugins' ui.tsx and operations.ts, the
+ * engine's shared rules), the folders holding them and the plugins folder (a new file there, e.g. a new
+ * plugin's widget, changes the folder), the build's own configuration and the package lock. A recorded
+ * file that is gone, or no record at all, means stale too.
+ */
+export function isStale(distDir = dist, root = join(here, '..'), inputsFile = join(here, '.inputs.json')): boolean {
+  const built = join(distDir, 'index.html');
+  if (!existsSync(built) || !existsSync(inputsFile)) return true;
+  const inputs = (JSON.parse(readFileSync(inputsFile, 'utf8')) as string[]).map((f) => join(root, f));
+  if (inputs.some((f) => !existsSync(f))) return true;
+  const folders = new Set([...inputs.map((f) => dirname(f)), join(root, 'plugins')]);
+  const fixed = ['index.html', 'vite.config.ts', 'build.ts'].map((f) => join(here, f)).concat(join(root, 'package-lock.json'));
+  const newestInput = Math.max(...[...inputs, ...folders, ...fixed].filter(existsSync).map((f) => statSync(f).mtimeMs));
+  return newestInput > statSync(built).mtimeMs;
 }
 
 export async function buildUi(): Promise<void> {

@@ -3,9 +3,10 @@
  * server serves at / (engine/http/static.ts); `npm run dev` runs this config's dev server with hot reload
  * and forwards /api to the API server.
  */
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 
 const require = createRequire(import.meta.url);
@@ -13,9 +14,35 @@ const routerDist = join(dirname(require.resolve('react-router/package.json')), '
 
 const apiPort = Number(process.env.PORT ?? 3000);
 
+/** Where a build writes the list of files it bundled (outside dist/, which is served; read by build.ts). */
+const INPUTS_FILE = join(import.meta.dirname, '.inputs.json');
+
+/**
+ * Records every source file the bundle was made from — runtime-ui/src, and what it reaches outside it:
+ * plugins' ui.tsx and operations.ts (import.meta.glob), the rules shared with the engine — so that
+ * build.ts's isStale() watches exactly the bundle's inputs, not a hand-kept list. Packages are left out:
+ * package-lock.json stands for them.
+ */
+function recordInputs(): Plugin {
+  const repo = resolve(import.meta.dirname, '..');
+  return {
+    name: 'metacrm-record-inputs',
+    apply: 'build',
+    generateBundle() {
+      const files = new Set<string>();
+      for (const id of this.getModuleIds()) {
+        const file = id.split('?')[0];
+        if (file.startsWith('\0') || file.includes('/node_modules/') || !file.startsWith(repo)) continue;
+        files.add(relative(repo, file));
+      }
+      writeFileSync(INPUTS_FILE, `${JSON.stringify([...files].sort(), null, 1)}\n`);
+    },
+  };
+}
+
 export default defineConfig({
   root: import.meta.dirname,
-  plugins: [react()],
+  plugins: [react(), recordInputs()],
   resolve: {
     alias: [
       // Code every page loads, cut where it is dead weight here (see docs/benchmark.md, the UI's JavaScript):

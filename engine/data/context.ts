@@ -46,6 +46,8 @@ export interface Page {
   data: Record<string, unknown>[];
   nextCursor: string | null;
   total?: number;
+  /** With `sum=`: each summed field's total over every matching record (0 when none has a value). */
+  sums?: Record<string, number>;
 }
 
 export const MAX_BULK = 1000;

@@ -13,7 +13,7 @@ import type { CompiledEntity } from '../model/compile.js';
 import type { ValueKind } from '../registry/value-kind.js';
 import { compileFilter, type FilterScope } from '../rules/to-sql.js';
 import { UUID } from '../model/ids.js';
-import type { Lang } from '../model/language.js';
+import { t, type Lang } from '../model/language.js';
 import { fitsColumn, isDate, isDateTime } from '../model/formats.js';
 import { isStorableText } from '../model/text.js';
 import { gramsExpression, MIN_GRAM_QUERY, queryGrams } from '../model/search.js';
@@ -46,6 +46,8 @@ export interface ListParams {
   /** `only` lists the recycle bin. */
   deleted: 'exclude' | 'only';
   count: boolean;
+  /** Number fields whose totals over every matching record the answer adds (`sums`). */
+  sum: string[];
 }
 
 interface Cursor {
@@ -76,7 +78,7 @@ export function parseListParams(
   query: Record<string, string | undefined>,
   lang: Lang = 'en',
 ): ListParams {
-  const known = new Set(['filter', 'sort', 'limit', 'cursor', 'fields', 'expand', 'q', 'deleted', 'count']);
+  const known = new Set(['filter', 'sort', 'limit', 'cursor', 'fields', 'expand', 'q', 'deleted', 'count', 'sum']);
   for (const key of Object.keys(query)) if (!known.has(key)) fail(key, 'unknown_parameter', `Unknown query parameter "${key}"`);
 
   let filter: unknown;
@@ -115,6 +117,18 @@ export function parseListParams(
   for (const name of expand)
     if (!entity.field(name)?.reference) fail('expand', 'not_a_reference', `"${name}" is not a reference field`);
 
+  const sum = query.sum ? fieldList(entity, 'sum', query.sum) : [];
+  for (const name of sum) {
+    const kind = entity.columnKinds.get(name);
+    if (kind !== 'integer' && kind !== 'number')
+      fail(
+        'sum',
+        'not_a_number',
+        t(lang, `Cannot sum "${name}": not a number field`, `无法对「${name}」求和：不是数值字段`),
+      );
+  }
+  if (sum.length > 8) fail('sum', 'too_many_sum_fields', t(lang, 'At most 8 sum fields', '最多对 8 个字段求和'));
+
   const deleted = query.deleted ?? 'exclude';
   if (deleted !== 'exclude' && deleted !== 'only') fail('deleted', 'invalid_parameter', 'deleted must be "exclude" or "only"');
   if (query.count !== undefined && query.count !== 'true' && query.count !== 'false')
@@ -133,6 +147,7 @@ export function parseListParams(
     q: query.q?.trim() || undefined,
     deleted: deleted as ListParams['deleted'],
     count: query.count === 'true',
+    sum: [...new Set(sum)],
   };
 }
 

@@ -2,15 +2,15 @@
  * A `starts_with` json-logic operation, in memory and in SQL:
  *   { "starts_with": [{ "var": "archive_no" }, "EAST-"] }
  * In SQL it is a LIKE with the prefix escaped, so `%` and `_` in the prefix match themselves; with a
- * C-collation or text_pattern_ops index PostgreSQL serves it as an index range.
+ * C-collation or text_pattern_ops index PostgreSQL serves it as an index range. The in-memory side lives in
+ * operations.ts, which the web UI imports too.
  */
 import { sql } from 'drizzle-orm';
 import type { Plugin } from '../../engine/registry/types.js';
 import { badRequest } from '../../engine/errors.js';
 import type { SqlOperationCompiler } from '../../engine/rules/evaluate.js';
+import { startsWith } from './operations.js';
 
-const startsWith = (value: unknown, prefix: unknown) =>
-  typeof value === 'string' && typeof prefix === 'string' && value.startsWith(prefix);
 
 const startsWithSql: SqlOperationCompiler = (args, ctx) => {
   const [target, prefix] = args as [{ var?: unknown } | undefined, unknown];

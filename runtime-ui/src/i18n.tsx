@@ -1,7 +1,9 @@
 /**
  * The UI's own words (buttons, headings) in zh-CN and en, and the current language. Labels of entities,
  * fields and picklist values are not here: they come from the metadata, already in the language asked.
- * The choice is remembered per user in this browser and sent as Accept-Language with every request.
+ * The logged-in user's choice is stored on the server (their `language`, PATCH /api/auth/me), so it follows
+ * them to any browser; before login the last choice made in this browser applies, else the browser's own.
+ * The current language is sent as Accept-Language with every request.
  */
 import { createContext, useContext } from 'react';
 
@@ -38,7 +40,7 @@ const zh = {
   dashboards: '仪表盘', versus: '较{label}', noTargets: '本期暂无指标', subject: '对象', targetValue: '指标', actual: '实际',
   attainment: '完成率', pacing: '进度达成', widgetError: '无法显示：{reason}', drillFilter: '报表钻取筛选', subtotal: '小计',
   views: '列表视图', myViews: '我的视图', sharedViews: '共享给我的', saveViewAs: '另存为视图', viewName: '视图名称', shareWith: '共享范围',
-  onlyMe: '仅自己', myRoles: '我的角色', everyone: '所有人', deleteView: '删除视图「{name}」？', selectAll: '全选', addLine: '添加明细', timeZone: '时区', timeZoneNow: '日期时间按此时区显示，现在是 {time}',
+  onlyMe: '仅自己', myRoles: '我的角色', everyone: '所有人', deleteView: '删除视图「{name}」？', selectAll: '全选', addLine: '添加明细', timeZone: '时区', timeZoneNow: '日期时间按此时区显示，现在是 {time}', listFilter: '已按列表筛选',
 };
 const en: typeof zh = {
   appName: 'metacrm',
@@ -76,7 +78,7 @@ const en: typeof zh = {
   actual: 'Actual', attainment: 'Attainment', pacing: 'Pacing', widgetError: 'Cannot show: {reason}', drillFilter: 'Filtered from a report',
   subtotal: 'Subtotal', views: 'List views', myViews: 'My views', sharedViews: 'Shared with me', saveViewAs: 'Save view as…',
   viewName: 'View name', shareWith: 'Share with', onlyMe: 'Only me', myRoles: 'My roles', everyone: 'Everyone',
-  deleteView: 'Delete the view “{name}”?', selectAll: 'Select all', addLine: 'Add line', timeZone: 'Time zone', timeZoneNow: 'Date-times are shown in this zone; it is now {time}',
+  deleteView: 'Delete the view “{name}”?', selectAll: 'Select all', addLine: 'Add line', timeZone: 'Time zone', timeZoneNow: 'Date-times are shown in this zone; it is now {time}', listFilter: 'Filtered like the list',
 };
 
 export type MessageKey = keyof typeof zh;
@@ -91,21 +93,25 @@ export function translate(lang: Lang, key: MessageKey, params: Record<string, st
 
 export interface LangState {
   lang: Lang;
+  /** Switches the language; once a user is logged in, also saves it as theirs on the server. */
   setLang(lang: Lang): void;
-  /** The logged-in user (or none): their remembered language applies. */
-  adoptUser(id: string | undefined): void;
+  /** The logged-in user (or none) and the language saved on the server for them, which then applies. */
+  adoptUser(id: string | undefined, saved?: Lang | null): void;
+  /** The user adopted last (undefined before login). */
+  userId?: string;
   t(key: MessageKey, params?: Record<string, string | number>): string;
 }
 export const LangContext = createContext<LangState>({ lang: 'zh-CN', setLang() {}, adoptUser() {}, t: (k, p) => translate('zh-CN', k, p) });
 export const useLang = () => useContext(LangContext);
 
-/** The stored choice: per user once logged in, else the last one used in this browser, else the browser's. */
-export function storedLang(userId?: string): Lang {
-  const saved = (userId && localStorage.getItem(`mc.lang.${userId}`)) || localStorage.getItem('mc.lang');
+/** The language before login: the last one used in this browser, else the browser's. */
+export function storedLang(): Lang {
+  const saved = localStorage.getItem('mc.lang');
   if (saved === 'en' || saved === 'zh-CN') return saved;
   return navigator.language.toLowerCase().startsWith('zh') ? 'zh-CN' : 'en';
 }
-export function storeLang(lang: Lang, userId?: string) {
+export function storeLang(lang: Lang) {
   localStorage.setItem('mc.lang', lang);
-  if (userId) localStorage.setItem(`mc.lang.${userId}`, lang);
 }
+/** The user entity's `language` values are dictionary identifiers: zh_cn stands for zh-CN. */
+export const serverLanguage = (lang: Lang) => (lang === 'zh-CN' ? 'zh_cn' : 'en');

@@ -8,11 +8,12 @@ import { StrictMode, useCallback, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, RouterProvider } from 'react-router';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { App as AntApp, ConfigProvider } from 'antd';
+import { App as AntApp, ConfigProvider, message } from 'antd';
 import zhCN from 'antd/locale/zh_CN';
 import enUS from 'antd/locale/en_US';
-import { ApiError, setApiLanguage, setUnauthenticatedHandler } from './api';
-import { LangContext, storedLang, storeLang, translate, type Lang } from './i18n';
+import { api, ApiError, setApiLanguage, setUnauthenticatedHandler } from './api';
+import { LangContext, serverLanguage, storedLang, storeLang, translate, type Lang } from './i18n';
+import type { Me } from './meta';
 import { Shell } from './shell/Shell';
 import './widgets/cells';
 import './widgets/file-widget';
@@ -65,18 +66,30 @@ function Root() {
   }, [lang]);
   const setLang = useCallback(
     (next: Lang) => {
-      storeLang(next, userId);
+      storeLang(next);
       setApiLanguage(next);
       setLangState(next);
+      if (!userId) return;
+      // The user's own choice, kept on the server: the next login, in any browser, starts in it.
+      api('PATCH', '/api/auth/me', { language: serverLanguage(next) }).then(
+        () => queryClient.setQueryData<Me>(['me'], (me) => (me ? { ...me, language: next } : me)),
+        (e) => message.error(e instanceof ApiError ? [e.message, ...e.details.map((d) => d.message)].join('；') : String(e)),
+      );
     },
     [userId],
   );
-  // Once the user is known, their own remembered language wins.
-  const adoptUser = useCallback((id: string | undefined) => {
+  // Once the user is known, the language saved for them wins (and becomes this browser's last choice).
+  const adoptUser = useCallback((id: string | undefined, saved?: Lang | null) => {
     setUserId(id);
-    if (id) setLangState(storedLang(id));
+    if (id && saved) {
+      storeLang(saved);
+      setLangState(saved);
+    }
   }, []);
-  const value = useMemo(() => ({ lang, setLang, adoptUser, t: (k: any, p?: any) => translate(lang, k, p) }), [lang, setLang, adoptUser]);
+  const value = useMemo(
+    () => ({ lang, setLang, adoptUser, userId, t: (k: any, p?: any) => translate(lang, k, p) }),
+    [lang, setLang, adoptUser, userId],
+  );
   setApiLanguage(lang);
   return (
     <LangContext.Provider value={value}>

@@ -15,6 +15,8 @@ export const pick = (label: Label | null, lang: string, fallback = ''): string =
 export interface Me {
   /** The zone date-times are shown in (the user's, else the organisation's); null: the browser's. */
   timeZone?: string | null;
+  /** The language the user saved (PATCH /api/auth/me); null: none, the browser's choice applies. */
+  language?: Lang | null;
   user: { id: string; username: string; displayName: string; department: string | null };
   roles: string[];
   /** The roles' labels ({ en, zh-CN }), null for a role without a document. */

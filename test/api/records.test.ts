@@ -448,6 +448,38 @@ describe.each(drivers)('records API on %s', (driver) => {
       expect(res.body.total).toBe(want.length);
     });
 
+    it('adds the sums of number fields over every matching record, not only the page (sum=)', async () => {
+      const filter = q({ and: [listFilter, { '>=': [{ var: 'amount' }, 100] }] });
+      // Expected: every matching record, read page by page through the list itself.
+      const every: any[] = [];
+      let cursor: string | null | undefined;
+      do {
+        const page = await e.call('GET', `/api/data/deal?filter=${filter}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        every.push(...page.body.data);
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      expect(every.length).toBeGreaterThan(2);
+      const total = (name: string) => every.reduce((s, r) => s + (r[name] ?? 0), 0);
+      const res = await e.call('GET', `/api/data/deal?filter=${filter}&limit=1&count=true&sum=amount,quantity`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.data).toHaveLength(1);
+      expect(res.body.total).toBe(every.length);
+      expect(res.body.sums.amount).toBeCloseTo(total('amount'), 2);
+      expect(res.body.sums.quantity).toBe(total('quantity'));
+      // Without count, only the sums; nothing matching sums to 0.
+      const none = await e.call('GET', `/api/data/deal?filter=${q({ '==': [{ var: 'title' }, 'no such deal'] })}&sum=amount`);
+      expect(none.body).toMatchObject({ data: [], sums: { amount: 0 } });
+      expect(none.body.total).toBeUndefined();
+      for (const [sum, code] of [['title', 'not_a_number'], ['nope', 'unknown_field']]) {
+        const bad = await e.call('GET', `/api/data/deal?sum=${sum}`, undefined, { 'accept-language': 'zh-CN' });
+        expect(bad.status).toBe(400);
+        expect(bad.body.error.code).toBe(code);
+        expect(bad.body.error.details[0].path).toBe('/query/sum');
+      }
+      const zh = await e.call('GET', '/api/data/deal?sum=title', undefined, { 'accept-language': 'zh-CN' });
+      expect(zh.body.error.message).toMatch(/不是数值字段/);
+    });
+
     it('searches searchable fields with q, selects fields and expands references', async () => {
       const hits = await e.call('GET', `/api/data/deal?q=${encodeURIComponent('华东')}&fields=title`);
       expect(hits.body.data.length).toBe(4);

@@ -57,6 +57,28 @@ describe.each(drivers)('own preferences on %s', (driver) => {
     expect(after.time_zone).toBe('Asia/Shanghai');
   });
 
+  it('stores the language, answers it in /me, and answers the user in it whatever Accept-Language says', async () => {
+    const refusal = async (acceptLanguage: string) => (await set({ roles: [] }, acceptLanguage)).body.error.message as string;
+    expect((await me()).language).toBeNull();
+    // No choice yet: the header decides.
+    expect(await refusal('zh-CN')).toMatch(/只能设置/);
+    expect(await refusal('en')).toMatch(/can be set here/);
+    const en = await set({ language: 'en' }, 'zh-CN');
+    expect(en.status, JSON.stringify(en.body)).toBe(200);
+    expect(en.body.data.language).toBe('en');
+    expect((await me()).language).toBe('en');
+    expect(await refusal('zh-CN')).toMatch(/can be set here/);
+    expect((await set({ language: 'zh_cn' })).status).toBe(200);
+    expect((await me()).language).toBe('zh-CN');
+    expect(await refusal('en')).toMatch(/只能设置/);
+    const bad = await set({ language: 'fr' });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.details).toContainEqual(expect.objectContaining({ path: '/language' }));
+    expect((await set({ language: null })).status).toBe(200);
+    expect((await me()).language).toBeNull();
+    expect(await refusal('en')).toMatch(/can be set here/);
+  });
+
   it('takes the field’s default (the organisation’s zone) for users without their own', async () => {
     const user = (await e.call('GET', '/api/meta/documents/entity/user')).body;
     const fields = user.fields.map((f: any) => (f.name === 'time_zone' ? { ...f, default: 'Asia/Shanghai' } : f));

@@ -7,7 +7,7 @@ import type { Guard } from '../../access/guard.js';
 import type { CompiledEntity } from '../../model/compile.js';
 import type { OperationContext, Page } from '../context.js';
 import { all, resolve } from '../pipeline.js';
-import { effectiveSort, encodeCursor, keysetCondition, orderBy, parseListParams, whereConditions } from '../query.js';
+import { columnRef, effectiveSort, encodeCursor, keysetCondition, orderBy, parseListParams, whereConditions } from '../query.js';
 import { decodeRows } from '../records.js';
 import { pageJson, parseRecord, selectJson, sortKeyOf, type JsonRow } from '../render.js';
 import { selectionNames } from '../find.js';
@@ -29,6 +29,7 @@ export async function listJson(
   for (const k of params.sort) checkReadable(k.field, 'sort');
   for (const f of params.fields ?? []) checkReadable(f, 'fields');
   for (const f of params.expand) checkReadable(f, 'expand');
+  for (const f of params.sum) checkReadable(f, 'sum');
   const readable = guard.readable(entity);
   const paths = (base: FilterScope) => withReferencePaths(data.model(), guard, entity, base);
   const conditions = [
@@ -61,14 +62,14 @@ export async function listJson(
 
   if (params.expand.length) {
     const records = rows.map(parseRecord);
-    const [total] = await Promise.all([
-      params.count ? count(data, entity, conditions) : undefined,
+    const [totals] = await Promise.all([
+      totalsOf(data, entity, conditions, params.count, params.sum),
       expand(data, guard, entity, records, params.expand),
     ]);
-    return Buffer.from(JSON.stringify({ data: records, nextCursor, total } satisfies Page));
+    return Buffer.from(JSON.stringify({ data: records, nextCursor, ...totals } satisfies Page));
   }
-  const total = params.count ? await count(data, entity, conditions) : undefined;
-  return pageJson(rows, `"nextCursor":${JSON.stringify(nextCursor)}${total === undefined ? '' : `,"total":${total}`}`);
+  const totals = await totalsOf(data, entity, conditions, params.count, params.sum);
+  return pageJson(rows, [`"nextCursor":${JSON.stringify(nextCursor)}`, ...Object.entries(totals).map(([k, v]) => `"${k}":${JSON.stringify(v)}`)].join(','));
 }
 
 /** A list page as records (for the engine's own callers; the REST API sends listJson's bytes). */
@@ -82,12 +83,31 @@ export async function list(
   return JSON.parse((await listJson(data, ctx, entityName, query, action)).toString('utf8')) as Page;
 }
 
-async function count(data: DataService, entity: CompiledEntity, conditions: SQL[]) {
-  const [row] = await data.database.db
-    .select({ n: sql<number>`count(*)::int` })
+/**
+ * The total number of matching records and the sums of the `sum` fields over all of them (not only the
+ * page), in one statement under the same conditions — the caller's scope, filter and search.
+ */
+async function totalsOf(
+  data: DataService,
+  entity: CompiledEntity,
+  conditions: SQL[],
+  count: boolean,
+  sum: string[],
+): Promise<Pick<Page, 'total' | 'sums'>> {
+  if (!count && !sum.length) return {};
+  const columns: Record<string, SQL> = { n: sql`count(*)::int` };
+  // As text: a numeric sum may exceed a double's exact range before it is shown.
+  sum.forEach((f, i) => {
+    columns[`s${i}`] = sql`coalesce(sum(${columnRef(entity, f)}), 0)::text`;
+  });
+  const [row] = (await data.database.db
+    .select(columns as Record<string, SQL<unknown>>)
     .from(entity.table)
-    .where(and(...conditions));
-  return Number(row.n);
+    .where(and(...conditions))) as Record<string, unknown>[];
+  return {
+    ...(count ? { total: Number(row.n) } : {}),
+    ...(sum.length ? { sums: Object.fromEntries(sum.map((f, i) => [f, Number(row[`s${i}`])])) } : {}),
+  };
 }
 
 /**

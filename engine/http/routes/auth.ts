@@ -86,6 +86,8 @@ export const authRoutes: Route[] = [
         user: { id: p.userId, username: p.username, displayName: p.displayName, department: p.departmentId },
         // The zone date-times are shown in (the user's, else the organisation's default); null: the browser's.
         timeZone: p.timeZone ?? null,
+        // The language the user chose (PATCH /api/auth/me): the API answers in it, the UI starts in it; null: none chosen.
+        language: p.language ?? null,
         roles: p.roles,
         // The roles' names in both languages (role documents are for deployers; their labels are not secret).
         roleLabels: Object.fromEntries(p.roles.map((r) => [r, deps.metadata.model.documents.get('role', r)?.label ?? null])),

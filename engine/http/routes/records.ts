@@ -55,6 +55,12 @@ export const listParameters = [
     schema: { enum: ['exclude', 'only'], default: 'exclude' },
   },
   { name: 'count', in: 'query', description: 'true adds the total number of matching records', schema: { type: 'boolean' } },
+  {
+    name: 'sum',
+    in: 'query',
+    description: 'Comma-separated number fields: adds `sums`, each one\'s total over every matching record (not only the page)',
+    schema: { type: 'string' },
+  },
 ];
 const ifMatch = {
   name: 'If-Match',
@@ -96,7 +102,7 @@ export const recordRoutes: Route[] = [
         "referenced record's title (ids=true adds an ID column beside each reference); XLSX cells are typed (numbers, dates). " +
         'Use the list view’s filter, sort and fields to export what it shows. See docs/import-export.md.',
       parameters: [
-        ...listParameters.filter((p) => !['limit', 'cursor', 'count'].includes(p.name)),
+        ...listParameters.filter((p) => !['limit', 'cursor', 'count', 'sum'].includes(p.name)),
         { name: 'format', in: 'query', schema: { enum: ['csv', 'xlsx'], default: 'csv' } },
         { name: 'ids', in: 'query', description: 'true: an ID column beside each reference', schema: { type: 'boolean' } },
       ],

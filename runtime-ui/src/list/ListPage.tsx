@@ -20,7 +20,7 @@ import { titleOf } from '../widgets/cells';
 // The filter builder brings the date pickers: loaded when first opened, not with the list.
 const FilterBuilder = lazy(() => import('./FilterBuilder').then((m) => ({ default: m.FilterBuilder })));
 import { UserSelect } from '../widgets/UserSelect';
-import { toJsonLogic, type Condition } from './filters';
+import { allOf, FILTER_PARAMS, toJsonLogic, type Condition } from './filters';
 import { ExportButton } from '../import/ExportButton';
 import { useWords } from '../import/words';
 import { SaveViewButton, useSavedViews, ViewPicker } from './SavedViews';
@@ -57,10 +57,7 @@ export default function ListPage() {
   const columns = ((saved ? saved.state.columns : undefined) ?? chosen ?? listView?.columns ?? []).filter((c) => fields.has(c));
   const titleField = model?.entity.titleField ?? columns[0];
 
-  const filter = useMemo(() => {
-    const parts = [listView?.filter, toJsonLogic(conditions, fields), where].filter(Boolean);
-    return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : { and: parts };
-  }, [listView, conditions, fields, where]);
+  const filter = useMemo(() => allOf([listView?.filter, toJsonLogic(conditions, fields), where]), [listView, conditions, fields, where]);
   const shown = useMemo(() => [...new Set([titleField, ...columns].filter(Boolean) as string[])], [titleField, columns]);
   const expand = page.expandOf(shown)?.split(',') ?? [];
 
@@ -90,6 +87,13 @@ export default function ListPage() {
   if (!page.ready || !model || !view) return <Spin />;
 
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['list', entity] });
+  // The kanban shows what this list shows: its list view, filter, drill-down and search.
+  const kanbanQuery = () => {
+    const keep = new URLSearchParams();
+    for (const k of FILTER_PARAMS) if (params.get(k)) keep.set(k, params.get(k)!);
+    if (listView && !keep.has('view')) keep.set('view', listView.name);
+    return keep.size ? `?${keep}` : '';
+  };
   const sortOf = (name: string) => (sort === name ? 'ascend' : sort === `-${name}` ? 'descend' : null);
   const tableColumns: Column<any>[] = shown.map((name) => {
     const f = fields.get(name)!;
@@ -168,7 +172,7 @@ export default function ListPage() {
         {!bin && can('create') && (
           <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate(`/r/${entity}/new`)}>{t('new')}</Button>
         )}
-        {view.kanban && !bin && <Button icon={<AppstoreOutlined />} onClick={() => navigate(`/k/${entity}`)}>{t('kanban')}</Button>}
+        {view.kanban && !bin && <Button icon={<AppstoreOutlined />} onClick={() => navigate(`/k/${entity}${kanbanQuery()}`)}>{t('kanban')}</Button>}
         {view.calendar && !bin && <Button icon={<CalendarOutlined />} onClick={() => navigate(`/c/${entity}`)}>{t('calendar')}</Button>}
         <Button icon={<RestOutlined />} type={bin ? 'primary' : 'default'} ghost={bin} onClick={() => set({ bin: bin ? null : '1' })}>{t('recycleBin')}</Button>
       </div>

@@ -98,3 +98,24 @@ export function toJsonLogic(conditions: Condition[], fields: Map<string, FieldIn
 
 export const complete = (c: Condition) =>
   c.op === 'isEmpty' || c.op === 'isNotEmpty' || c.op === 'containsMe' || (c.value !== undefined && c.value !== '' && !(Array.isArray(c.value) && (c.value.length === 0 || c.value.some((x) => x === undefined || x === null))));
+
+/** Every part that is there, as one json-logic filter (undefined: none). */
+export const allOf = (parts: unknown[]): unknown => {
+  const present = parts.filter(Boolean);
+  return present.length === 0 ? undefined : present.length === 1 ? present[0] : { and: present };
+};
+
+/** The URL parameters that make a list's filter and search: the kanban opened from a list keeps them. */
+export const FILTER_PARAMS = ['view', 'filter', 'where', 'q'] as const;
+
+/**
+ * The filter a list's URL describes — the list view's own (`view`), the filter builder's conditions
+ * (`filter`), a report's drill-down (`where`) — as one json-logic. The kanban reads the same URL as the
+ * list, so it shows the records the list showed; without `view` it takes no list view's filter.
+ */
+export function urlFilter(params: URLSearchParams, lists: { name: string; filter?: unknown }[], fields: Map<string, FieldInfo>): unknown {
+  const listView = params.get('view') ? lists.find((l) => l.name === params.get('view')) : undefined;
+  const conditions: Condition[] = JSON.parse(params.get('filter') ?? '[]');
+  const where = params.get('where') ? JSON.parse(params.get('where')!) : undefined;
+  return allOf([listView?.filter, toJsonLogic(conditions, fields), where]);
+}

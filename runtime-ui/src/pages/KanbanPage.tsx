@@ -1,12 +1,14 @@
 /**
  * The kanban of any entity: a column per value of the view's group field (a picklist, or the workflow's
- * state field), with counts and the sum of the view's sum field. Dropping a card in another column fires
+ * state field), with each column's count and the sum of the view's sum field over ALL its records as the
+ * server counts them (the list API's `total` and `sums`, in the caller's scope and under the list's filter
+ * and search, which the kanban takes from the URL like the list) — the cards shown are the latest 200. Dropping a card in another column fires
  * the workflow transition that leads there (or sets the picklist); a move the workflow or the user's
  * rights forbid snaps back with the API's reason. Cards move with the keyboard too (← →).
  */
 import { useMemo, useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
-import { Alert, App, Button, Skeleton } from 'antd';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { Alert, App, Button, Skeleton, Tag } from 'antd';
 import { UnorderedListOutlined } from '@ant-design/icons';
 import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, get, qs } from '../api';
@@ -14,6 +16,7 @@ import { useEntityPage } from '../entity-page';
 import { formatCurrency, formatNumber } from '../format';
 import { useLang } from '../i18n';
 import { ColorTag, titleOf } from '../widgets/cells';
+import { allOf, FILTER_PARAMS, urlFilter } from '../list/filters';
 
 const LIMIT = 200;
 
@@ -37,12 +40,18 @@ export default function KanbanPage() {
     queryFn: () => get(`/api/meta/documents/workflow/${model!.entity.workflow}`),
   });
   const byWorkflow = Boolean(workflow.data && workflow.data.stateField === kanban?.groupBy);
+  const [params] = useSearchParams();
+  const q = params.get('q') || undefined;
+  const filter = useMemo(() => (view ? urlFilter(params, view.lists, fields) : undefined), [params, view, fields]);
+  const filtered = FILTER_PARAMS.some((k) => params.get(k));
+  const sumName = kanban?.sumField && fields.has(kanban.sumField) ? kanban.sumField : undefined;
   const columns = useQueries({
     queries: values.map((v) => ({
-      queryKey: ['list', entity, 'kanban', kanban?.groupBy, v.value, shown.join(',')],
+      queryKey: ['list', entity, 'kanban', kanban?.groupBy, v.value, shown.join(','), filter, q, sumName],
       enabled: page.ready && Boolean(kanban),
+      // The column's count and sum come with its cards, counted by the server over every record of the column.
       queryFn: () =>
-        get(`/api/data/${entity}${qs({ filter: JSON.stringify({ '==': [{ var: kanban!.groupBy }, v.value] }), limit: LIMIT, count: 'true', sort: '-updated_at', fields: shown.join(','), expand: page.expandOf(shown) })}`),
+        get(`/api/data/${entity}${qs({ filter: JSON.stringify(allOf([{ '==': [{ var: kanban!.groupBy }, v.value] }, filter])), q, limit: LIMIT, count: 'true', sum: sumName, sort: '-updated_at', fields: shown.join(','), expand: page.expandOf(shown) })}`),
     })),
   });
   const [moved, setMoved] = useState<Record<string, string>>({});
@@ -85,18 +94,21 @@ export default function KanbanPage() {
     }
   };
 
-  const sumField = kanban.sumField ? fields.get(kanban.sumField) : undefined;
-  const sumOf = (rows: any[]) => rows.reduce((s, r) => s + (Number(r[kanban.sumField!]) || 0), 0);
+  const sumField = sumName ? fields.get(sumName) : undefined;
   return (
     <>
       <div className="mc-page-title">
         <h1>{page.pluralLabel} · {t('kanban')}</h1>
         <span style={{ flex: 1 }} />
-        <Button icon={<UnorderedListOutlined />} onClick={() => navigate(`/l/${entity}`)}>{t('list')}</Button>
+        <Button icon={<UnorderedListOutlined />} onClick={() => navigate(`/l/${entity}${filtered ? `?${new URLSearchParams(FILTER_PARAMS.flatMap((k) => (params.get(k) ? [[k, params.get(k)!]] : [])))}` : ''}`)}>{t('list')}</Button>
       </div>
+      {filtered && (
+        <Tag closable color="blue" style={{ marginBottom: 8 }} data-testid="kanban-filter" onClose={() => navigate(`/k/${entity}`)}>{t('listFilter')}</Tag>
+      )}
       <div className="mc-kanban" data-testid="kanban" tabIndex={0} aria-label={`${page.pluralLabel} · ${t('kanban')}`}>
         {values.map((v, i) => {
           const total = columns[i]?.data?.total as number | undefined;
+          const sum = sumName ? (columns[i]?.data?.sums?.[sumName] as number | undefined) : undefined;
           const rows = cards[i];
           return (
             <section key={v.value} aria-label={v.label} className={`mc-kanban-col${over === v.value ? ' drop' : ''}`} data-column={v.value}
@@ -112,10 +124,9 @@ export default function KanbanPage() {
                 <ColorTag color={v.color}>{v.label}</ColorTag>
                 <span data-testid={`count-${v.value}`}>{total ?? rows.length}</span>
               </div>
-              {sumField && (
-                <div style={{ fontSize: 12, color: '#4a4a4a', marginBottom: 6 }}>
-                  {t('sum')}: {sumField.type === 'currency' ? formatCurrency(lang, sumOf(rows)) : formatNumber(lang, sumOf(rows))}
-                  {total !== undefined && total > LIMIT ? ' +' : ''}
+              {sumField && sum !== undefined && (
+                <div style={{ fontSize: 12, color: '#4a4a4a', marginBottom: 6 }} data-testid={`sum-${v.value}`}>
+                  {t('sum')}: {sumField.type === 'currency' ? formatCurrency(lang, sum) : formatNumber(lang, sum)}
                 </div>
               )}
               {rows.map((r) => (

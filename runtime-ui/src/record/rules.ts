@@ -1,27 +1,31 @@
 /**
  * The entity's json-logic rules evaluated in the browser exactly as the server evaluates them (same
  * rules from the form model, same messages in the language, same context: the record with $user and
- * $now), so a rule violation shows at its field before anything is sent. Core operations the server
- * registers (days_between) are registered here with the same meaning.
+ * $now), so a rule violation shows at its field before anything is sent. It is the server's own
+ * evaluator (engine/rules/evaluate.ts: json-logic-js with the same safety changes) with the same
+ * operations: the core ones from engine/rules/operations.ts and every plugin's from
+ * plugins/<name>/operations.ts — one home each, imported by server and browser alike.
  */
-import jsonLogic from 'json-logic-js';
+import { evaluateRule, isKnownOperation, isTruthy, registerOperation } from '../../../engine/rules/evaluate';
+import { coreOperations } from '../../../engine/rules/operations';
 import type { Rule } from '../meta';
 
-const DAY = 86_400_000;
-const toTime = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? Date.parse(String(v)) : NaN);
-jsonLogic.add_operation('days_between', (a: unknown, b: unknown) => {
-  const x = toTime(a);
-  const y = toTime(b);
-  return Number.isNaN(x) || Number.isNaN(y) ? null : Math.floor((y - x) / DAY);
-});
+type Operation = { name: string; evaluate: (...args: any[]) => unknown };
+const pluginOperations = import.meta.glob<Operation[]>('../../../plugins/*/operations.ts', { eager: true, import: 'operations' });
+for (const op of [...coreOperations, ...Object.values(pluginOperations).flat()])
+  registerOperation(op.name, op.evaluate as Operation['evaluate']);
 
-export const truthy = (v: unknown) => jsonLogic.truthy(v);
+/** The operations this evaluator knows (for tests: they must be the server's). */
+export const knowsOperation = isKnownOperation;
 
+export const truthy = (v: unknown) => isTruthy(v);
+
+/** The rule's value, or undefined when it cannot be evaluated here (the server then decides). */
 export function evaluate(logic: unknown, data: Record<string, unknown>): unknown {
   try {
-    return jsonLogic.apply(logic as any, data);
+    return evaluateRule(logic, data);
   } catch {
-    return null;
+    return undefined;
   }
 }
 
@@ -34,8 +38,11 @@ export interface Violation {
 export function ruleViolations(rules: Rule[], data: Record<string, unknown>): Violation[] {
   const out: Violation[] = [];
   for (const rule of rules) {
-    if (rule.when !== undefined && !truthy(evaluate(rule.when, data))) continue;
-    if (truthy(evaluate(rule.assert, data))) continue;
+    // The form model sends `when: null` for a rule that always applies.
+    if (rule.when !== undefined && rule.when !== null && !truthy(evaluate(rule.when, data))) continue;
+    const holds = evaluate(rule.assert, data);
+    // A rule this browser cannot evaluate blocks nothing: the server, which can, still checks it.
+    if (holds === undefined || truthy(holds)) continue;
     out.push({ field: rule.field, rule: rule.name, message: rule.message });
   }
   return out;

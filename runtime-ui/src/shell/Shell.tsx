@@ -26,7 +26,7 @@ export function Shell() {
     staleTime: 300_000,
     queryFn: () => get<{ data: unknown[] }>('/api/dashboards').then((r) => r.data),
   });
-  const { lang, setLang, t, adoptUser } = useLang();
+  const { lang, setLang, t, adoptUser, userId } = useLang();
   const location = useLocation();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
@@ -34,7 +34,14 @@ export function Shell() {
   const phone = !screens.md;
   const [menuOpen, setMenuOpen] = useState(false);
 
-  useEffect(() => adoptUser(me.data?.user.id), [me.data?.user.id, adoptUser]);
+  // The user's saved language applies from their first page on; leaving (logout, expiry) forgets the user.
+  const meId = me.data?.user.id;
+  useEffect(() => {
+    if (!meId) return;
+    adoptUser(meId, me.data?.language);
+    return () => adoptUser(undefined);
+    // biome-ignore lint/correctness/useExhaustiveDependencies: adopted once per user; later switches are the user's own
+  }, [meId, adoptUser]);
   useEffect(() => setMenuOpen(false), [location.pathname]);
 
   const items = useMemo(() => {
@@ -63,7 +70,8 @@ export function Shell() {
     const next = location.pathname + location.search;
     return <Navigate to={`/login${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`} replace />;
   }
-  if (!me.data) return <Spin fullscreen />;
+  // Until the user's own language is adopted, nothing renders (no page asks the server in another language).
+  if (!me.data || userId !== me.data.user.id) return <Spin fullscreen />;
   // Before any page renders a date-time: the user's zone (idempotent, so harmless on every render).
   setUserTimeZone(me.data.timeZone);
 
