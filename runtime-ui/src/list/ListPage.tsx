@@ -27,6 +27,17 @@ import { SaveViewButton, useSavedViews, ViewPicker } from './SavedViews';
 
 const PAGE = 50;
 
+/** The columns a user chose for a list view, remembered in this browser (null: the view's own). */
+function storedColumns(key: string): string[] | null {
+  if (!key) return null;
+  try {
+    const value = JSON.parse(localStorage.getItem(key) ?? 'null');
+    return Array.isArray(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
 export default function ListPage() {
   const { entity = '' } = useParams();
   const { lang, t } = useLang();
@@ -52,8 +63,11 @@ export default function ListPage() {
   const conditions: Condition[] = useMemo(() => JSON.parse(params.get('filter') ?? '[]'), [params]);
   // A report's drill-down: the json-logic of the records behind a number (dashboard/drill.ts).
   const where = useMemo(() => (params.get('where') ? JSON.parse(params.get('where')!) : undefined), [params]);
-  const colsKey = me ? `mc.cols.${me.user.id}.${entity}.${listView?.name}` : '';
-  const [chosen, setChosen] = useState<string[] | null>(() => (colsKey ? JSON.parse(localStorage.getItem(colsKey) ?? 'null') : null));
+  const colsKey = me && view ? `mc.cols.${me.user.id}.${entity}.${listView?.name}` : '';
+  // The user's columns for this list view, read again whenever the key changes: the caller (`me`) and the
+  // view arrive after the first render, and another list view has columns of its own.
+  const [picked, setPicked] = useState<{ key: string; columns: string[] } | null>(null);
+  const chosen = useMemo(() => (picked && picked.key === colsKey ? picked.columns : storedColumns(colsKey)), [picked, colsKey]);
   const columns = ((saved ? saved.state.columns : undefined) ?? chosen ?? listView?.columns ?? []).filter((c) => fields.has(c));
   const titleField = model?.entity.titleField ?? columns[0];
 
@@ -103,23 +117,19 @@ export default function ListPage() {
         name === titleField ? <Link to={`/r/${entity}/${record.id}`}>{titleOf(record, titleField) || '—'}</Link> : cell(name, record[name], record),
     };
   });
-  if (bin)
-    tableColumns.push({
-      key: '_restore',
-      title: '',
-      width: 90,
-      render: (record: any) => (
-        <Button size="small" icon={<UndoOutlined />} onClick={async () => {
-          try {
-            await post(`/api/data/${entity}/${record.id}/restore`);
-            message.success(t('restored'));
-            void refresh();
-          } catch (e) {
-            message.error((e as Error).message);
-          }
-        }}>{t('restore')}</Button>
-      ),
-    });
+  // In the recycle bin every row (or phone card) has its restore button.
+  const restoreButton = (record: any) => (
+    <Button size="small" icon={<UndoOutlined />} onClick={async () => {
+      try {
+        await post(`/api/data/${entity}/${record.id}/restore`);
+        message.success(t('restored'));
+        void refresh();
+      } catch (e) {
+        message.error((e as Error).message);
+      }
+    }}>{t('restore')}</Button>
+  );
+  if (bin) tableColumns.push({ key: '_restore', title: '', width: 90, render: restoreButton });
 
   const bulkDelete = () =>
     modal.confirm({
@@ -153,7 +163,7 @@ export default function ListPage() {
       options={model.fields.filter((f) => f.readable !== false).map((f) => ({ value: f.name, label: f.label }))}
       onChange={(v) => {
         const next = model.fields.map((f) => f.name).filter((n) => (v as string[]).includes(n));
-        setChosen(next);
+        setPicked({ key: colsKey, columns: next });
         if (colsKey) localStorage.setItem(colsKey, JSON.stringify(next));
       }}
     />
@@ -182,12 +192,14 @@ export default function ListPage() {
             set({ view: chosenView ? null : v.slice(2), saved: chosenView?.id ?? null, sort: st.sort ?? null, q: st.q ?? null,
               filter: st.filter?.length ? JSON.stringify(st.filter) : null, where: st.where ? JSON.stringify(st.where) : null });
           }} />
-        <Popover trigger="click" open={filterOpen} onOpenChange={setFilterOpen} placement="bottomLeft"
-          content={filterOpen && (
+        {/* Content always given (a popover without any never opens); drawn on first opening, and destroyed on
+            closing so that it opens on the list's current conditions. */}
+        <Popover trigger="click" open={filterOpen} onOpenChange={setFilterOpen} placement="bottomLeft" destroyOnHidden
+          content={
             <Suspense fallback={<Spin />}>
               <FilterBuilder fields={model.fields} initial={conditions} onApply={(c) => (set({ filter: c.length ? JSON.stringify(c) : null }), setFilterOpen(false))} />
             </Suspense>
-          )}>
+          }>
           <Badge count={conditions.length} size="small">
             <Button icon={<FilterOutlined />}>{t('filter')}</Button>
           </Badge>
@@ -214,10 +226,10 @@ export default function ListPage() {
       {phone ? (
         <div className="mc-card-list" data-testid="cards">
           {records.map((r) => (
-            <Panel key={r.id} title={<Link to={`/r/${entity}/${r.id}`}>{titleOf(r, titleField) || '—'}</Link>}>
+            <Panel key={r.id} title={<Link to={`/r/${entity}/${r.id}`}>{titleOf(r, titleField) || '—'}</Link>} extra={bin ? restoreButton(r) : undefined}>
               {shown.filter((c) => c !== titleField).slice(0, 5).map((c) => (
                 <div key={c} style={{ display: 'flex', gap: 8, fontSize: 13 }}>
-                  <span style={{ color: '#595959', minWidth: 84 }}>{fields.get(c)!.label}</span>
+                  <span style={{ color: '#595959', flex: '0 0 104px' }}>{fields.get(c)!.label}</span>
                   <span>{cell(c, r[c], r) ?? '—'}</span>
                 </div>
               ))}
