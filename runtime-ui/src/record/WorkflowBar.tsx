@@ -86,8 +86,12 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
           {current && <span style={{ fontSize: 12 }}>{t('timeInStage', { d: formatDuration(lang, current.seconds) })}</span>}
         </div>
       ) : (
+      // Labels under the icons: each state gets its share of the width for its name and the time in stage
+      // (beside the icons, nine states cut both short: "已停留 3 天 5 小").
       <Steps
         size="small"
+        labelPlacement="vertical"
+        className="mc-workflow-steps"
         current={states.indexOf(state)}
         items={states.map((s) => ({
           title: label(s),
