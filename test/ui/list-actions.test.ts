@@ -218,6 +218,24 @@ describe.each(drivers)('list page actions in Chromium on %s', (driver) => {
       await page.goto('/l/opportunity?view=open');
       await settle(page);
       await poll(header).toContain('预计金额');
+      // A saved view starts with its own columns, and the chooser changes them too.
+      const saved = await org.as('manager_east', 'POST', '/api/saved-views/opportunity', {
+        name: '金额视图',
+        state: { columns: ['title', 'amount', 'source'], sort: '-amount' },
+      });
+      expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+      await page.goto(`/l/opportunity?saved=${saved.body.data.id}`);
+      await settle(page);
+      await poll(header).toContain('商机来源');
+      expect(await header()).toContain('预计金额');
+      expect(await header()).not.toContain('预计成交日期');
+      await page.getByRole('button', { name: '列' }).click();
+      await page.locator('.ant-popover').getByRole('checkbox', { name: '商机来源' }).uncheck();
+      await poll(header).not.toContain('商机来源');
+      await page.reload();
+      await settle(page);
+      await poll(header).toContain('预计金额');
+      expect(await header()).not.toContain('商机来源');
       // put it back on the first view (the next tests read amounts)
       await page.goto('/l/opportunity?view=all');
       await settle(page);

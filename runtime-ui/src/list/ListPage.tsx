@@ -63,12 +63,13 @@ export default function ListPage() {
   const conditions: Condition[] = useMemo(() => JSON.parse(params.get('filter') ?? '[]'), [params]);
   // A report's drill-down: the json-logic of the records behind a number (dashboard/drill.ts).
   const where = useMemo(() => (params.get('where') ? JSON.parse(params.get('where')!) : undefined), [params]);
-  const colsKey = me && view ? `mc.cols.${me.user.id}.${entity}.${listView?.name}` : '';
+  const colsKey = me && view ? `mc.cols.${me.user.id}.${entity}.${saved ? `saved:${saved.id}` : listView?.name}` : '';
   // The user's columns for this list view, read again whenever the key changes: the caller (`me`) and the
   // view arrive after the first render, and another list view has columns of its own.
   const [picked, setPicked] = useState<{ key: string; columns: string[] } | null>(null);
   const chosen = useMemo(() => (picked && picked.key === colsKey ? picked.columns : storedColumns(colsKey)), [picked, colsKey]);
-  const columns = ((saved ? saved.state.columns : undefined) ?? chosen ?? listView?.columns ?? []).filter((c) => fields.has(c));
+  // The user's own choice first (per list view or saved view), then the saved view's, then the list view's.
+  const columns = (chosen ?? (saved ? saved.state.columns : undefined) ?? listView?.columns ?? []).filter((c) => fields.has(c));
   const titleField = model?.entity.titleField ?? columns[0];
 
   const filter = useMemo(() => {
@@ -217,7 +218,7 @@ export default function ListPage() {
         {selected.length > 0 && (
           <>
             <span>{t('selected', { n: selected.length })}</span>
-            {can('assign') && <Button icon={<UserSwitchOutlined />} onClick={() => setAssignOpen(true)}>{t('assign')}</Button>}
+            {can('assign') && !bin && <Button icon={<UserSwitchOutlined />} onClick={() => setAssignOpen(true)}>{t('assign')}</Button>}
             {can('delete') && !bin && <Button danger icon={<DeleteOutlined />} onClick={bulkDelete}>{t('delete')}</Button>}
           </>
         )}
