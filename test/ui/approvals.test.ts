@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { sql } from 'drizzle-orm';
 import { drivers } from '../support/engine.js';
 import { startOrg, type Org, type UserName } from '../access/org.js';
-import { appears, DESKTOP, launch, login, openPage, pickOption, serveUi, settle, shot, type UiPage } from './browser.js';
+import { appears, axeViolations, DESKTOP, launch, login, openPage, pickOption, serveUi, settle, shot, type UiPage } from './browser.js';
 
 const STEP = 120_000;
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
@@ -120,6 +120,17 @@ describe.each(drivers)('approvals, the workflow bar and the home page in Chromiu
       expect(quote.reasons.map((r: any) => r.code)).toEqual(['guard_failed']);
       expect(await page.getByTestId('transition-quote').isDisabled()).toBe(true);
       expect(await tooltipOf(page, 'quote')).toBe(quote.reasons.map((r: any) => r.message).join('；'));
+      // from the keyboard too: the disabled button's wrapper takes the focus and names the reason
+      await page.mouse.move(1, 1);
+      await page.locator('.ant-tooltip:visible').waitFor({ state: 'hidden' });
+      const wrapper = page.getByTestId('transition-quote').locator('xpath=..');
+      await wrapper.focus();
+      await poll(() => page.locator('.ant-tooltip:visible .ant-tooltip-inner').textContent()).toBe(
+        quote.reasons.map((r: any) => r.message).join('；'),
+      );
+      expect(await wrapper.getAttribute('aria-label')).toContain(quote.reasons[0].message);
+      await wrapper.blur();
+      expect((await axeViolations(page)).join('\n'), 'axe on the record with disabled transitions').toBe('');
       // an allowed one is enabled
       expect(await page.getByTestId('transition-lose').isEnabled()).toBe(true);
       // time in stage, from the API's stay

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { drivers } from '../support/engine.js';
 import { startOrg, type Org, type UserName } from '../access/org.js';
-import { appears, DESKTOP, launch, login, openPage, PHONE, pickOption, serveUi, settle, shot, type UiPage } from './browser.js';
+import { appears, axeViolations, DESKTOP, launch, login, openPage, PHONE, pickOption, serveUi, settle, shot, type UiPage } from './browser.js';
 
 const STEP = 120_000;
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
@@ -133,6 +133,7 @@ describe.each(drivers)('list page actions in Chromium on %s', (driver) => {
       // the bin shows exactly what the API has in it
       const binned = (await list('manager_east', { deleted: 'only' })).map((r) => r.title);
       await poll(async () => (await shownTitles(page)).sort()).toEqual(binned.sort());
+      expect((await axeViolations(page)).join('\n'), 'axe on the recycle bin').toBe('');
       await snap(page, 'list-bin-zh-desktop');
       await page.locator('tr.mc-row', { hasText: '待恢复商机' }).getByRole('button', { name: /恢\s*复/ }).click();
       await poll(async () => (await admin(`/api/data/opportunity/${id}`)).status).toBe(200);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { drivers } from '../support/engine.js';
 import { startOrg, type Org } from '../access/org.js';
-import { DESKTOP, launch, login, openPage, PHONE, serveUi, settle, shot, type UiPage } from './browser.js';
+import { axeViolations, DESKTOP, launch, login, openPage, PHONE, serveUi, settle, shot, type UiPage } from './browser.js';
 
 const STEP = 120_000;
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
@@ -86,6 +86,7 @@ describe.each(drivers)('settings page in Chromium on %s', (driver) => {
       await settle(page);
       await page.mouse.move(1, 1);
       await page.waitForTimeout(400); // the tag's colour transition
+      expect((await axeViolations(page)).join('\n'), 'axe on the settings page').toBe('');
       await snap(page, 'settings-zh-desktop');
     },
     STEP,

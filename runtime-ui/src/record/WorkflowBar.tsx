@@ -112,7 +112,12 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
             </Button>
           );
           const tip = tr.allowed ? (text === label(tr.target) ? undefined : `→ ${label(tr.target)}`) : reason;
-          return <Tooltip key={tr.event} title={tip}><span>{button}</span></Tooltip>;
+          // A disabled button takes no focus: its wrapper does, so the reason is there from the keyboard too.
+          return (
+            <Tooltip key={tr.event} title={tip} trigger={['hover', 'focus']}>
+              <span {...(tr.allowed ? {} : { tabIndex: 0, role: 'group', 'aria-label': `${text}: ${reason}` })}>{button}</span>
+            </Tooltip>
+          );
         })}
       </Space>
       <Modal open={Boolean(dialog)} title={dialog ? pick(dialog.label, lang, dialog.event) : ''} onCancel={() => setDialog(null)} confirmLoading={busy}
