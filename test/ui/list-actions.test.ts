@@ -166,6 +166,8 @@ describe.each(drivers)('list page actions in Chromium on %s', (driver) => {
       );
       await snap(page, 'list-assign-zh-desktop');
       await dialog.getByRole('button', { name: /确\s*定/ }).click();
+      // the API's count of what it transferred
+      await poll(() => page.locator('.ant-message').textContent()).toContain('分配 · 共 2 条');
       for (const t of ['转移商机甲', '转移商机乙'])
         await poll(async () => (await admin(`/api/data/opportunity/${ids.get(t)}`)).body.data.owner_id).toBe(org.ids.rep_east);
       // nothing else changed hands

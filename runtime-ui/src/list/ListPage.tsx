@@ -6,7 +6,7 @@
  */
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
-import { App, Alert, Badge, Button, Checkbox, Grid, Input, Modal, Popover, Space, Spin, Tag, Tooltip } from 'antd';
+import { App, Alert, Badge, Button, Checkbox, Grid, Input, Modal, Popover, Space, Spin, Tag } from 'antd';
 import { DataTable, type Column } from './DataTable';
 import { Panel } from '../ui/Panel';
 import {
@@ -148,7 +148,7 @@ export default function ListPage() {
   const assign = async () => {
     try {
       const result = await post(`/api/data/${entity}/assign`, { to: assignTo, filter: { in: [{ var: 'id' }, selected] } });
-      message.success(`${t('assign')}: ${result.data?.count ?? result.data?.assigned ?? selected.length}`);
+      message.success(`${t('assign')} · ${t('total', { n: result.data?.assigned ?? result.data?.count ?? selected.length })}`);
       setAssignOpen(false);
       setSelected([]);
       void refresh();
@@ -218,7 +218,7 @@ export default function ListPage() {
         {selected.length > 0 && (
           <>
             <span>{t('selected', { n: selected.length })}</span>
-            {can('assign') && !bin && <Button icon={<UserSwitchOutlined />} onClick={() => setAssignOpen(true)}>{t('assign')}</Button>}
+            {can('assign') && !bin && <Button icon={<UserSwitchOutlined />} onClick={() => (setAssignTo(undefined), setAssignOpen(true))}>{t('assign')}</Button>}
             {can('delete') && !bin && <Button danger icon={<DeleteOutlined />} onClick={bulkDelete}>{t('delete')}</Button>}
           </>
         )}
@@ -257,10 +257,10 @@ export default function ListPage() {
           <Button onClick={() => rows.fetchNextPage()} loading={rows.isFetchingNextPage}>{t('loadMore')}</Button>
         </div>
       )}
-      <Modal title={t('assign')} open={assignOpen} onCancel={() => setAssignOpen(false)} onOk={assign} okButtonProps={{ disabled: !assignTo }}>
-        <Tooltip title={t('owner')}>
-          <UserSelect label={t('owner')} value={assignTo} onChange={setAssignTo} />
-        </Tooltip>
+      <Modal title={`${t('assign')} · ${t('selected', { n: selected.length })}`} open={assignOpen} onCancel={() => setAssignOpen(false)} onOk={assign}
+        okButtonProps={{ disabled: !assignTo }} destroyOnHidden>
+        <div style={{ marginBottom: 4 }}>{t('owner')}</div>
+        <UserSelect label={t('owner')} value={assignTo} onChange={setAssignTo} />
       </Modal>
     </>
   );
