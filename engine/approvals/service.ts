@@ -827,9 +827,14 @@ export class ApprovalService {
     const reasons: { code: string; message: string }[] = [];
     const mayOwner = (doc.submitters?.owner ?? true) && principal?.selves.includes(record.owner_id as string);
     if (!ctx.privileged && !mayOwner && !principal?.roles.some((r) => doc.submitters?.roles?.includes(r)))
-      reasons.push({ code: 'forbidden', message: 'Only the owner or the listed roles may submit' });
-    if (latest?.status === 'pending') reasons.push({ code: 'approval_pending', message: 'Already waiting for approval' });
-    if (latest?.status === 'approved') reasons.push({ code: 'already_approved', message: 'Approved already' });
+      reasons.push({
+        code: 'forbidden',
+        message: t(ctx.lang, 'Only the owner or the listed roles may submit', '只有负责人或指定角色可以提交审批'),
+      });
+    if (latest?.status === 'pending')
+      reasons.push({ code: 'approval_pending', message: t(ctx.lang, 'This record is already waiting for approval', '此记录已在审批中') });
+    if (latest?.status === 'approved')
+      reasons.push({ code: 'already_approved', message: t(ctx.lang, 'This record has been approved already', '此记录已审批通过') });
     if (doc.entryCriteria !== undefined && !isTruthy(evaluateRule(doc.entryCriteria, actionData(ctx, record, undefined)))) {
       reasons.push({
         code: 'entry_criteria_not_met',

@@ -68,7 +68,7 @@ export function FilterBuilder({ fields, initial, onApply }: { fields: FieldInfo[
         const field = byName.get(row.field);
         return (
           <Space key={i} wrap style={{ marginBottom: 6 }}>
-            <Select aria-label={t('field')} showSearch optionFilterProp="label" style={{ width: 150 }} value={row.field}
+            <Select aria-label={t('field')} showSearch optionFilterProp="label" style={{ width: 180 }} value={row.field}
               options={filterable.map((f) => ({ value: f.name, label: f.label }))}
               onChange={(name) => set(i, { field: name, op: operatorsFor(byName.get(name)!)[0], value: undefined })} />
             {field && (

@@ -6,7 +6,7 @@
  */
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
-import { App, Alert, Badge, Button, Checkbox, Grid, Input, Modal, Popover, Space, Spin, Tag, Tooltip } from 'antd';
+import { App, Alert, Badge, Button, Checkbox, Grid, Input, Modal, Popover, Space, Spin, Tag } from 'antd';
 import { DataTable, type Column } from './DataTable';
 import { Panel } from '../ui/Panel';
 import {
@@ -26,6 +26,17 @@ import { useWords } from '../import/words';
 import { SaveViewButton, useSavedViews, ViewPicker } from './SavedViews';
 
 const PAGE = 50;
+
+/** The columns a user chose for a list view, remembered in this browser (null: the view's own). */
+function storedColumns(key: string): string[] | null {
+  if (!key) return null;
+  try {
+    const value = JSON.parse(localStorage.getItem(key) ?? 'null');
+    return Array.isArray(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
 
 export default function ListPage() {
   const { entity = '' } = useParams();
@@ -52,9 +63,13 @@ export default function ListPage() {
   const conditions: Condition[] = useMemo(() => JSON.parse(params.get('filter') ?? '[]'), [params]);
   // A report's drill-down: the json-logic of the records behind a number (dashboard/drill.ts).
   const where = useMemo(() => (params.get('where') ? JSON.parse(params.get('where')!) : undefined), [params]);
-  const colsKey = me ? `mc.cols.${me.user.id}.${entity}.${listView?.name}` : '';
-  const [chosen, setChosen] = useState<string[] | null>(() => (colsKey ? JSON.parse(localStorage.getItem(colsKey) ?? 'null') : null));
-  const columns = ((saved ? saved.state.columns : undefined) ?? chosen ?? listView?.columns ?? []).filter((c) => fields.has(c));
+  const colsKey = me && view ? `mc.cols.${me.user.id}.${entity}.${saved ? `saved:${saved.id}` : listView?.name}` : '';
+  // The user's columns for this list view, read again whenever the key changes: the caller (`me`) and the
+  // view arrive after the first render, and another list view has columns of its own.
+  const [picked, setPicked] = useState<{ key: string; columns: string[] } | null>(null);
+  const chosen = useMemo(() => (picked && picked.key === colsKey ? picked.columns : storedColumns(colsKey)), [picked, colsKey]);
+  // The user's own choice first (per list view or saved view), then the saved view's, then the list view's.
+  const columns = (chosen ?? (saved ? saved.state.columns : undefined) ?? listView?.columns ?? []).filter((c) => fields.has(c));
   const titleField = model?.entity.titleField ?? columns[0];
 
   const filter = useMemo(() => allOf([listView?.filter, toJsonLogic(conditions, fields), where]), [listView, conditions, fields, where]);
@@ -107,23 +122,19 @@ export default function ListPage() {
         name === titleField ? <Link to={`/r/${entity}/${record.id}`}>{titleOf(record, titleField) || '—'}</Link> : cell(name, record[name], record),
     };
   });
-  if (bin)
-    tableColumns.push({
-      key: '_restore',
-      title: '',
-      width: 90,
-      render: (record: any) => (
-        <Button size="small" icon={<UndoOutlined />} onClick={async () => {
-          try {
-            await post(`/api/data/${entity}/${record.id}/restore`);
-            message.success(t('restored'));
-            void refresh();
-          } catch (e) {
-            message.error((e as Error).message);
-          }
-        }}>{t('restore')}</Button>
-      ),
-    });
+  // In the recycle bin every row (or phone card) has its restore button.
+  const restoreButton = (record: any) => (
+    <Button size="small" icon={<UndoOutlined />} onClick={async () => {
+      try {
+        await post(`/api/data/${entity}/${record.id}/restore`);
+        message.success(t('restored'));
+        void refresh();
+      } catch (e) {
+        message.error((e as Error).message);
+      }
+    }}>{t('restore')}</Button>
+  );
+  if (bin) tableColumns.push({ key: '_restore', title: '', width: 90, render: restoreButton });
 
   const bulkDelete = () =>
     modal.confirm({
@@ -141,7 +152,7 @@ export default function ListPage() {
   const assign = async () => {
     try {
       const result = await post(`/api/data/${entity}/assign`, { to: assignTo, filter: { in: [{ var: 'id' }, selected] } });
-      message.success(`${t('assign')}: ${result.data?.count ?? result.data?.assigned ?? selected.length}`);
+      message.success(`${t('assign')} · ${t('total', { n: result.data?.assigned ?? result.data?.count ?? selected.length })}`);
       setAssignOpen(false);
       setSelected([]);
       void refresh();
@@ -157,7 +168,7 @@ export default function ListPage() {
       options={model.fields.filter((f) => f.readable !== false).map((f) => ({ value: f.name, label: f.label }))}
       onChange={(v) => {
         const next = model.fields.map((f) => f.name).filter((n) => (v as string[]).includes(n));
-        setChosen(next);
+        setPicked({ key: colsKey, columns: next });
         if (colsKey) localStorage.setItem(colsKey, JSON.stringify(next));
       }}
     />
@@ -186,12 +197,14 @@ export default function ListPage() {
             set({ view: chosenView ? null : v.slice(2), saved: chosenView?.id ?? null, sort: st.sort ?? null, q: st.q ?? null,
               filter: st.filter?.length ? JSON.stringify(st.filter) : null, where: st.where ? JSON.stringify(st.where) : null });
           }} />
-        <Popover trigger="click" open={filterOpen} onOpenChange={setFilterOpen} placement="bottomLeft"
-          content={filterOpen && (
+        {/* Content always given (a popover without any never opens); drawn on first opening, and destroyed on
+            closing so that it opens on the list's current conditions. */}
+        <Popover trigger="click" open={filterOpen} onOpenChange={setFilterOpen} placement="bottomLeft" destroyOnHidden
+          content={
             <Suspense fallback={<Spin />}>
               <FilterBuilder fields={model.fields} initial={conditions} onApply={(c) => (set({ filter: c.length ? JSON.stringify(c) : null }), setFilterOpen(false))} />
             </Suspense>
-          )}>
+          }>
           <Badge count={conditions.length} size="small">
             <Button icon={<FilterOutlined />}>{t('filter')}</Button>
           </Badge>
@@ -209,7 +222,7 @@ export default function ListPage() {
         {selected.length > 0 && (
           <>
             <span>{t('selected', { n: selected.length })}</span>
-            {can('assign') && <Button icon={<UserSwitchOutlined />} onClick={() => setAssignOpen(true)}>{t('assign')}</Button>}
+            {can('assign') && !bin && <Button icon={<UserSwitchOutlined />} onClick={() => (setAssignTo(undefined), setAssignOpen(true))}>{t('assign')}</Button>}
             {can('delete') && !bin && <Button danger icon={<DeleteOutlined />} onClick={bulkDelete}>{t('delete')}</Button>}
           </>
         )}
@@ -218,10 +231,10 @@ export default function ListPage() {
       {phone ? (
         <div className="mc-card-list" data-testid="cards">
           {records.map((r) => (
-            <Panel key={r.id} title={<Link to={`/r/${entity}/${r.id}`}>{titleOf(r, titleField) || '—'}</Link>}>
+            <Panel key={r.id} title={<Link to={`/r/${entity}/${r.id}`}>{titleOf(r, titleField) || '—'}</Link>} extra={bin ? restoreButton(r) : undefined}>
               {shown.filter((c) => c !== titleField).slice(0, 5).map((c) => (
                 <div key={c} style={{ display: 'flex', gap: 8, fontSize: 13 }}>
-                  <span style={{ color: '#595959', minWidth: 84 }}>{fields.get(c)!.label}</span>
+                  <span style={{ color: '#595959', flex: '0 0 104px' }}>{fields.get(c)!.label}</span>
                   <span>{cell(c, r[c], r) ?? '—'}</span>
                 </div>
               ))}
@@ -248,10 +261,10 @@ export default function ListPage() {
           <Button onClick={() => rows.fetchNextPage()} loading={rows.isFetchingNextPage}>{t('loadMore')}</Button>
         </div>
       )}
-      <Modal title={t('assign')} open={assignOpen} onCancel={() => setAssignOpen(false)} onOk={assign} okButtonProps={{ disabled: !assignTo }}>
-        <Tooltip title={t('owner')}>
-          <UserSelect label={t('owner')} value={assignTo} onChange={setAssignTo} />
-        </Tooltip>
+      <Modal title={`${t('assign')} · ${t('selected', { n: selected.length })}`} open={assignOpen} onCancel={() => setAssignOpen(false)} onOk={assign}
+        okButtonProps={{ disabled: !assignTo }} destroyOnHidden>
+        <div style={{ marginBottom: 4 }}>{t('owner')}</div>
+        <UserSelect label={t('owner')} value={assignTo} onChange={setAssignTo} />
       </Modal>
     </>
   );

@@ -1,7 +1,7 @@
 /**
  * The filter builder's conditions and their json-logic: operators per field type (contains, is one of,
  * between, relative dates). Relative dates are kept as tokens and turned into bounds when the list is
- * asked for; a date-time range ends at $now, the server's context variable.
+ * asked for; a date-time "last n days" ends at $now, the server's context variable.
  */
 import { serverNow } from '../api';
 import { instantOf, wallClock } from '../time-zone';
@@ -38,9 +38,14 @@ export const operatorLabel: Record<Operator, MessageKey> = {
 const pad = (n: number) => String(n).padStart(2, '0');
 const day = (d: Date) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
 
+/** The periods that look back from now (their date-time range ends at $now); the others are whole calendar periods. */
+const PAST: Relative[] = ['last7', 'last30'];
+
 /**
  * [from, to) of a relative range, as dates (YYYY-MM-DD) or instants (ISO): days as the user's time zone
- * counts them, from the server's clock. The URL keeps the token (a saved "last 7 days" stays relative).
+ * counts them, from the server's clock. "Last 7 / 30 days" end today; "today", "this month" and "this
+ * year" are the whole day, month or year — a close date later this month is this month's. The URL keeps
+ * the token (a saved "last 7 days" stays relative).
  */
 export function relativeRange(rel: Relative, kind: 'date' | 'datetime', now = serverNow()): [string, string] {
   // Calendar days counted on UTC dates (no zone of their own), turned into instants in the user's zone.
@@ -50,8 +55,14 @@ export function relativeRange(rel: Relative, kind: 'date' | 'datetime', now = se
   end.setUTCDate(end.getUTCDate() + 1);
   if (rel === 'last7') start.setUTCDate(start.getUTCDate() - 6);
   if (rel === 'last30') start.setUTCDate(start.getUTCDate() - 29);
-  if (rel === 'thisMonth') start.setUTCDate(1);
-  if (rel === 'thisYear') start.setUTCMonth(0, 1);
+  if (rel === 'thisMonth') {
+    start.setUTCDate(1);
+    end.setTime(Date.UTC(today.year, today.month, 1));
+  }
+  if (rel === 'thisYear') {
+    start.setUTCMonth(0, 1);
+    end.setTime(Date.UTC(today.year + 1, 0, 1));
+  }
   const instant = (d: Date) => instantOf({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() }).toISOString();
   return kind === 'date' ? [day(start), day(end)] : [instant(start), instant(end)];
 }
@@ -86,10 +97,10 @@ export function toJsonLogic(conditions: Condition[], fields: Map<string, FieldIn
         return { '!=': [v, null] };
       case 'relative': {
         const [from, to] = relativeRange(c.value, f?.type === 'date' ? 'date' : 'datetime');
-        // Up to now for date-times: $now is the server's clock at the time of the query.
-        return f?.type === 'date'
-          ? { and: [{ '>=': [v, from] }, { '<': [v, to] }] }
-          : { and: [{ '>=': [v, from] }, { '<=': [v, { var: '$now' }] }] };
+        // "Last n days" of date-times run up to now: $now is the server's clock at the time of the query.
+        return f?.type !== 'date' && PAST.includes(c.value)
+          ? { and: [{ '>=': [v, from] }, { '<=': [v, { var: '$now' }] }] }
+          : { and: [{ '>=': [v, from] }, { '<': [v, to] }] };
       }
     }
   });

@@ -32,13 +32,18 @@ function useOpenTasks(userId: string | undefined, readable: (e: string) => boole
             if (!list.some((x) => JSON.stringify(x) === JSON.stringify(s.autoAdvance.all))) list.push(s.autoAdvance.all);
             seen.set(s.autoAdvance.related.entity, list);
           }
-      const out: { entity: string; record: any }[] = [];
+      const items: { entity: string; record: any }[] = [];
+      // The heading counts them all; the panel lists the ten latest of each entity.
+      let total = 0;
       for (const [entity, dones] of seen) {
         const filter = { and: [{ '==': [{ var: 'owner_id' }, userId] }, ...dones.map((d) => ({ '!': d }))] };
-        const page = await get<{ data: any[] }>(`/api/data/${entity}${qs({ filter: JSON.stringify(filter), limit: 10, sort: '-updated_at' })}`);
-        out.push(...page.data.map((record) => ({ entity, record })));
+        const page = await get<{ data: any[]; total?: number }>(
+          `/api/data/${entity}${qs({ filter: JSON.stringify(filter), limit: 10, sort: '-updated_at', count: 'true' })}`,
+        );
+        items.push(...page.data.map((record) => ({ entity, record })));
+        total += page.total ?? page.data.length;
       }
-      return out;
+      return { items, total };
     },
   });
 }
@@ -58,7 +63,7 @@ export default function HomePage() {
       <div className="mc-page-title"><h1>{t('home')}</h1></div>
       <Row gutter={[12, 12]}>
         <Col xs={24} lg={12}>
-          <Panel title={`${t('myApprovals')} (${inbox.data?.length ?? 0})`} extra={<Link to="/inbox">{t('more')}</Link>}>
+          <Panel title={`${t('myApprovals')} (${inbox.data?.length ?? 0})`} extra={<Link to="/inbox">{t('more')}</Link>} data-testid="home-approvals">
             <PlainList loading={inbox.isLoading} items={(inbox.data ?? []).slice(0, 8)} empty={t('empty')}
               render={(task) => (
                 <>
@@ -69,8 +74,8 @@ export default function HomePage() {
           </Panel>
         </Col>
         <Col xs={24} lg={12}>
-          <Panel title={`${t('myTasks')} (${tasks.data?.length ?? 0})`}>
-            <PlainList loading={tasks.isLoading} items={tasks.data ?? []} empty={t('empty')}
+          <Panel title={`${t('myTasks')} (${tasks.data?.total ?? 0})`} data-testid="home-tasks">
+            <PlainList loading={tasks.isLoading} items={tasks.data?.items ?? []} empty={t('empty')}
               render={({ entity, record }) => (
                 <>
                   <Link to={`/r/${entity}/${record.id}`}>{titleOf(record, labels.data?.[entity]?.titleField)}</Link>
@@ -80,12 +85,12 @@ export default function HomePage() {
           </Panel>
         </Col>
         <Col xs={24} lg={12}>
-          <Panel title={`${t('unread')} (${unread.data?.length ?? 0})`}>
+          <Panel title={`${t('unread')} (${unread.data?.length ?? 0})`} data-testid="home-unread">
             <NotificationList items={(unread.data ?? []).slice(0, 8)} />
           </Panel>
         </Col>
         <Col xs={24} lg={12}>
-          <Panel title={t('recent')}>
+          <Panel title={t('recent')} data-testid="home-recent">
             <PlainList items={recent} empty={t('empty')}
               render={(r) => (
                 <>

@@ -32,7 +32,7 @@ function TaskDetail({ taskId, onDone }: { taskId: string; onDone(): void }) {
       <List size="small" dataSource={request.tasks ?? []} renderItem={(x: any) => (
         <List.Item>
           <span>{x.assigneeName ?? x.assignee} · {pick(x.stepLabel, lang, x.step)}</span>
-          <span><StatusTag status={x.status === 'delegated' ? 'recalled' : x.status} />{x.decidedAt && formatDateTime(lang, x.decidedAt)} {x.comment}</span>
+          <span><StatusTag status={x.status} />{x.decidedAt && formatDateTime(lang, x.decidedAt)} {x.comment}</span>
         </List.Item>
       )} />
     </Card>

@@ -9,16 +9,25 @@ import { ColorTag } from '../widgets/cells';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, get, post } from '../api';
 import { formatDateTime } from '../format';
-import { useLang, type MessageKey } from '../i18n';
+import { useLang, type Lang, type MessageKey } from '../i18n';
 import { pick } from '../meta';
 import { UserSelect } from '../widgets/UserSelect';
 
-const STATUS_COLOR: Record<string, string> = { pending: '#1f5fbf', approved: '#389e0d', rejected: '#cf1322', recalled: '#8c8c8c', none: '#8c8c8c' };
+const STATUS_COLOR: Record<string, string> = {
+  pending: '#1f5fbf', approved: '#389e0d', rejected: '#cf1322', returned: '#8e24aa', recalled: '#8c8c8c', none: '#8c8c8c',
+  delegated: '#8c8c8c', cancelled: '#8c8c8c', escalated: '#fa8c16',
+};
+/** Statuses of requests (returned for changes) and of tasks (delegated, cancelled, escalated) the shared words lack. */
+const MORE_STATUS: Record<Lang, Record<string, string>> = {
+  'zh-CN': { returned: '退回修改', delegated: '已转交', cancelled: '已取消', escalated: '已上报' },
+  en: { returned: 'Returned for changes', delegated: 'Delegated', cancelled: 'Cancelled', escalated: 'Escalated' },
+};
 
+/** A request's status (pending, approved, rejected, returned, recalled, none) or a task's (those, delegated…). */
 export function StatusTag({ status }: { status: string }) {
-  const { t } = useLang();
-  const key = (['pending', 'approved', 'rejected', 'recalled', 'none'].includes(status) ? status : 'none') as MessageKey;
-  return <ColorTag color={STATUS_COLOR[status] ?? '#8c8c8c'}>{t(key)}</ColorTag>;
+  const { lang, t } = useLang();
+  const text = MORE_STATUS[lang][status] ?? t((['pending', 'approved', 'rejected', 'recalled'].includes(status) ? status : 'none') as MessageKey);
+  return <ColorTag color={STATUS_COLOR[status] ?? '#8c8c8c'}>{text}</ColorTag>;
 }
 
 export function DecisionButtons({ task, onDone }: { task: string; onDone(): void }) {
@@ -100,7 +109,7 @@ export function ApprovalPanel({ entity, id, onChanged }: { entity: string; id: s
             color: task.status === 'approved' ? 'green' : task.status === 'rejected' ? 'red' : task.status === 'pending' ? 'blue' : 'gray',
             children: (
               <div style={{ fontSize: 12 }}>
-                <b>{task.assigneeName ?? task.assignee}</b> · <StatusTag status={task.status === 'delegated' ? 'recalled' : task.status} />
+                <b>{task.assigneeName ?? task.assignee}</b> · <StatusTag status={task.status} />
                 {task.decidedAt && formatDateTime(lang, task.decidedAt)}
                 {task.comment && <div>{task.comment}</div>}
               </div>

@@ -86,8 +86,12 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
           {current && <span style={{ fontSize: 12 }}>{t('timeInStage', { d: formatDuration(lang, current.seconds) })}</span>}
         </div>
       ) : (
+      // Labels under the icons: each state gets its share of the width for its name and the time in stage
+      // (beside the icons, nine states cut both short: "已停留 3 天 5 小").
       <Steps
         size="small"
+        labelPlacement="vertical"
+        className="mc-workflow-steps"
         current={states.indexOf(state)}
         items={states.map((s) => ({
           title: label(s),
@@ -108,7 +112,12 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
             </Button>
           );
           const tip = tr.allowed ? (text === label(tr.target) ? undefined : `→ ${label(tr.target)}`) : reason;
-          return <Tooltip key={tr.event} title={tip}><span>{button}</span></Tooltip>;
+          // A disabled button takes no focus: its wrapper does, so the reason is there from the keyboard too.
+          return (
+            <Tooltip key={tr.event} title={tip} trigger={['hover', 'focus']}>
+              <span {...(tr.allowed ? {} : { tabIndex: 0, role: 'group', 'aria-label': `${text}: ${reason}` })}>{button}</span>
+            </Tooltip>
+          );
         })}
       </Space>
       <Modal open={Boolean(dialog)} title={dialog ? pick(dialog.label, lang, dialog.event) : ''} onCancel={() => setDialog(null)} confirmLoading={busy}
