@@ -148,7 +148,17 @@ export interface RecordFormProps {
 
 export const RecordForm = memo(function RecordForm(props: RecordFormProps) {
   const { model, layout, mode, lang, formData } = props;
-  const schema = useMemo(() => displaySchema(model, mode, layout), [model, mode, layout]);
+  // Fields the layout's requiredWhen makes required for the record as it now stands: required in the
+  // schema too, so that their labels carry the mark and an absent value is refused like any required one.
+  const requiredNow = Object.entries(layout.requiredWhen ?? {})
+    .filter(([, cond]) => truthy(evaluate(cond, { ...props.context, ...formData })))
+    .map(([name]) => name)
+    .join(',');
+  const schema = useMemo(() => {
+    const base = displaySchema(model, mode, layout);
+    if (!requiredNow) return base;
+    return { ...base, required: [...new Set([...((base.required ?? []) as string[]), ...requiredNow.split(',')])] };
+  }, [model, mode, layout, requiredNow]);
   const uiSchema = useMemo(() => uiSchemaOf(model, lang), [model, lang]);
   const widgets = useMemo(() => formWidgets(), []);
   const fields = useMemo(() => new Map(model.fields.map((f) => [f.name, f])), [model]);
@@ -167,7 +177,8 @@ export const RecordForm = memo(function RecordForm(props: RecordFormProps) {
     const full = { ...props.context, ...data };
     for (const v of ruleViolations(model.rules ?? [], full)) (v.field && errors[v.field] ? errors[v.field] : errors).addError(v.message);
     for (const [name, cond] of Object.entries(layout.requiredWhen ?? {}))
-      if (truthy(evaluate(cond, full)) && (data[name] === undefined || data[name] === null || data[name] === '') && errors[name])
+      // An absent value is refused by the schema (above); an empty one here.
+      if (truthy(evaluate(cond, full)) && (data[name] === null || data[name] === '') && errors[name])
         errors[name].addError(lang === 'zh-CN' ? `必须填写 "${labelOf(name)}"` : `"${labelOf(name)}" is required`);
     return errors;
   };
