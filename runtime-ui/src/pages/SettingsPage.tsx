@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import { Alert, App, Button, Card, Form, Input, Segmented, Select, Space, Table, Typography } from 'antd';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError, get, post } from '../api';
+import { api, ApiError, errorText, get, post } from '../api';
 import { formatDateTime } from '../format';
 import { useLang, type Lang } from '../i18n';
 import { useMe } from '../meta';
@@ -28,7 +28,7 @@ export default function SettingsPage() {
       await queryClient.invalidateQueries();
       message.success(t('saved'));
     } catch (e) {
-      message.error(e instanceof ApiError ? [e.message, ...e.details.map((d) => d.message)].join('；') : String(e));
+      message.error(errorText(e));
     } finally {
       setZoneSaving(false);
     }
@@ -40,7 +40,7 @@ export default function SettingsPage() {
       message.success(t('saved'));
       passwordForm.resetFields();
     } catch (e) {
-      message.error(e instanceof ApiError ? [e.message, ...e.details.map((d) => d.message)].join('；') : String(e));
+      message.error(errorText(e));
     }
   };
   const createToken = async (v: { name: string }) => {
