@@ -174,13 +174,14 @@ describe.each(drivers)('runtime UI in English in Chromium on %s', (driver) => {
       expect(refusal.status).toBe(422);
       const reason = [refusal.body.error.message, ...(refusal.body.error.details ?? []).map((d: any) => d.message)].join('; ');
       expect(reason).not.toMatch(HAN);
-      rep.expect(/status of 422 .* @ .*\/transitions\//);
+      const refused = rep.expect(/status of 422 .* @ .*\/transitions\//);
       // The "lost" column is seven columns off, beyond the screen: a mouse drag would have to scroll the
       // board mid-drag, so the card's dragstart and the column's drop are sent as the browser sends them.
       const carried = await page.evaluateHandle(() => new DataTransfer());
       await page.locator(`[data-card="${opportunityId}"]`).dispatchEvent('dragstart', { dataTransfer: carried });
       await page.locator('[data-column="lost"]').dispatchEvent('drop', { dataTransfer: carried });
       await poll(() => messages(page)).toContain(`Cannot move: ${reason}`);
+      refused();
       await poll(() => page.locator(`[data-column="needs_confirmed"] [data-card="${opportunityId}"]`).count()).toBe(1);
       expect(await messages(page)).not.toMatch(HAN);
       await snap(page, 'kanban-refused-en-desktop');
@@ -265,7 +266,8 @@ describe.each(drivers)('runtime UI in English in Chromium on %s', (driver) => {
       ).toBe(false);
       await settle(page);
       await poll(() => page.getByTestId('approval-panel').textContent()).toContain('Approved');
-      expect(await page.getByTestId('approval-panel').textContent()).toContain('Agreed, sign it soon');
+      // The steps (with the manager's comment) come with the request's history, a query of their own.
+      await poll(() => page.getByTestId('approval-panel').textContent()).toContain('Agreed, sign it soon');
 
       // The opportunity's history: the kanban's move, with the stages' English labels.
       await page.goto(`/r/opportunity/${opportunityId}`);
