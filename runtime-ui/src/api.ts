@@ -29,6 +29,13 @@ export function setApiLanguage(lang: string) {
   language = lang;
 }
 
+/** Messages joined as one sentence of the UI's language: "；" in Chinese, "; " in English. */
+export const joinMessages = (messages: string[]) =>
+  messages.filter((m, i) => m && messages.indexOf(m) === i).join(language === 'en' ? '; ' : '；');
+/** What a failed request says, for a toast or an alert: the API's message and each detail's, in the UI's language. */
+export const errorText = (e: unknown) =>
+  e instanceof ApiError ? joinMessages([e.message, ...e.details.map((d) => d.message)]) : String(e);
+
 /**
  * How far the server's clock is ahead of this browser's (from each answer's Date header): "today" and
  * "last 7 days" are counted from the server's time, so a browser with a wrong clock filters the same

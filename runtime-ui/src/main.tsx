@@ -11,7 +11,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { App as AntApp, ConfigProvider, message } from 'antd';
 import zhCN from 'antd/locale/zh_CN';
 import enUS from 'antd/locale/en_US';
-import { api, ApiError, setApiLanguage, setUnauthenticatedHandler } from './api';
+import { api, ApiError, errorText, setApiLanguage, setUnauthenticatedHandler } from './api';
 import { LangContext, serverLanguage, storedLang, storeLang, translate, type Lang } from './i18n';
 import type { Me } from './meta';
 import { Shell } from './shell/Shell';
@@ -73,7 +73,7 @@ function Root() {
       // The user's own choice, kept on the server: the next login, in any browser, starts in it.
       api('PATCH', '/api/auth/me', { language: serverLanguage(next) }).then(
         () => queryClient.setQueryData<Me>(['me'], (me) => (me ? { ...me, language: next } : me)),
-        (e) => message.error(e instanceof ApiError ? [e.message, ...e.details.map((d) => d.message)].join('；') : String(e)),
+        (e) => message.error(errorText(e)),
       );
     },
     [userId],

@@ -7,42 +7,17 @@
  * notification. No page may log a console error; axe-core finds no critical or serious violation on
  * the login, list, record, kanban and inbox pages. Screenshots of every page land in .ci-results/ui/.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { drivers } from '../support/engine.js';
-import { startOrg, type Org } from '../access/org.js';
-import rating from '../../plugins/rating/index.js';
-import { axeViolations, DESKTOP, launch, login, openPage, PHONE, serveUi, settle, shot, type UiPage } from './browser.js';
-
-const STEP = 120_000;
-/** Waits up to 15 s for a condition the page reaches asynchronously (queries, animations). */
-const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
+import { login, PHONE, settle, type UiPage } from './browser.js';
+import { choose, poll, scenario, STEP } from './scenario-harness.js';
 
 describe.each(drivers)('runtime UI in Chromium on %s', (driver) => {
-  let org: Org;
-  let ui: Awaited<ReturnType<typeof serveUi>>;
-  let browser: Browser;
-  const opened: UiPage[] = [];
-  const tag = driver === 'pglite' ? '' : '-pg';
-  /** Screenshots once (from the PGlite run); the PostgreSQL run checks the same behaviour. */
-  const snap = (page: Page, name: string) => (tag ? Promise.resolve() : shot(page, name));
-  const open = async (lang: 'zh-CN' | 'en', viewport = DESKTOP) => {
-    const p = await openPage(browser, ui.base, lang, viewport);
-    opened.push(p);
-    return p;
-  };
-  const axe = async (page: Page, what: string) => expect((await axeViolations(page)).join('\n'), `axe on ${what}`).toBe('');
-
-  beforeAll(async () => {
-    org = await startOrg(driver, ['sales'], { plugins: [rating] });
-    ui = await serveUi(org.e);
-    browser = await launch();
-  }, 240_000);
-  afterAll(async () => {
-    for (const p of opened) expect(p.errors.join('\n'), 'console errors').toBe('');
-    await browser?.close();
-    await ui?.close();
-    await org?.e.stop();
+  const s = scenario(driver);
+  const { open, snap, axe } = s;
+  let org: typeof s.org;
+  beforeAll(() => {
+    org = s.org;
   });
 
   let rep: UiPage;
@@ -338,10 +313,3 @@ describe.each(drivers)('runtime UI in Chromium on %s', (driver) => {
     STEP * 2,
   );
 });
-
-/** Picks a value in an antd Select (picklists, references) by its label. */
-async function choose(page: Page, id: string, label: string) {
-  // The select's box, not its search input: a default value (the field's) lies over the input.
-  await page.locator(`#${id}`).locator('xpath=ancestor::div[contains(@class,"ant-select")][1]').click();
-  await page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${label}"]`).click();
-}

@@ -23,7 +23,7 @@ import luxonPlugin from '@fullcalendar/luxon3';
 import zhCnLocale from '@fullcalendar/core/locales/zh-cn';
 import type { DatesSetArg, EventDropArg, EventInput } from '@fullcalendar/core';
 import type { DateClickArg, EventResizeDoneArg } from '@fullcalendar/interaction';
-import { api, ApiError, get, qs } from '../api';
+import { api, ApiError, errorText, get, qs } from '../api';
 import { useEntityPage } from '../entity-page';
 import { useLang } from '../i18n';
 import { titleOf } from '../widgets/cells';
@@ -143,7 +143,7 @@ export default function CalendarPage() {
     } catch (e) {
       arg.revert();
       if (e instanceof ApiError && e.code === 'version_conflict') message.warning(t('calConflict'));
-      else message.error(e instanceof ApiError ? [e.message, ...e.details.map((d) => d.message)].filter((x, i, a) => a.indexOf(x) === i).join('；') : String(e));
+      else message.error(errorText(e));
     } finally {
       void queryClient.invalidateQueries({ queryKey: ['list', entity] });
       void queryClient.invalidateQueries({ queryKey: ['record', entity, record.id] });

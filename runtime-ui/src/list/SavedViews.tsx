@@ -8,7 +8,7 @@ import { useState } from 'react';
 import { App, Button, Input, Modal, Radio, Select, Space, Tooltip } from 'antd';
 import { DeleteOutlined, SaveOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError, get, post } from '../api';
+import { api, errorText, get, post } from '../api';
 import { useLang } from '../i18n';
 import { pick, type Me } from '../meta';
 import type { ListView } from '../views';
@@ -107,7 +107,7 @@ export function SaveViewButton({ entity, me, state, onSaved }: { entity: string;
       await queryClient.invalidateQueries({ queryKey: ['saved-views', entity] });
       onSaved(r.data);
     } catch (e) {
-      setError(e instanceof ApiError ? [e.message, ...e.details.map((d) => d.message)].filter((x, i, a) => a.indexOf(x) === i).join('；') : String(e));
+      setError(errorText(e));
     }
   };
   return (

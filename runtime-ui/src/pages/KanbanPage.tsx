@@ -11,7 +11,7 @@ import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { Alert, App, Button, Skeleton, Tag } from 'antd';
 import { UnorderedListOutlined } from '@ant-design/icons';
 import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError, get, qs } from '../api';
+import { api, errorText, get, joinMessages, qs } from '../api';
 import { useEntityPage } from '../entity-page';
 import { formatCurrency, formatNumber } from '../format';
 import { useLang } from '../i18n';
@@ -80,7 +80,7 @@ export default function KanbanPage() {
         const transition = (options.transitions as any[]).find((x) => x.target === to);
         const name = (v: string) => group.options?.find((o) => o.value === v)?.label ?? v;
         if (!transition) return snapBack(t('noTransition', { from: name(from), to: name(to) }));
-        if (!transition.allowed) return snapBack(transition.reasons.map((r: any) => r.message).join('；'));
+        if (!transition.allowed) return snapBack(joinMessages(transition.reasons.map((r: any) => r.message)));
         await api('POST', `/api/data/${entity}/${record.id}/transitions/${transition.event}`, {});
       } else {
         await api('PATCH', `/api/data/${entity}/${record.id}`, { [kanban.groupBy]: to, version: record.version });
@@ -90,7 +90,7 @@ export default function KanbanPage() {
       void queryClient.invalidateQueries({ queryKey: ['record', entity, record.id] });
       void queryClient.invalidateQueries({ queryKey: ['workflow-history', entity, record.id] });
     } catch (e) {
-      snapBack(e instanceof ApiError ? [e.message, ...e.details.map((d) => d.message)].join('；') : String(e));
+      snapBack(errorText(e));
     }
   };
 

@@ -6,7 +6,7 @@ import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { Alert, App, Button, Card, Form, Input, Popconfirm, Segmented, Select, Space, Table, Tag, Typography } from 'antd';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError, get, post } from '../api';
+import { api, ApiError, errorText, get, post } from '../api';
 import { formatDateTime } from '../format';
 import { useLang, type Lang } from '../i18n';
 import { useMe } from '../meta';
@@ -52,7 +52,7 @@ export default function SettingsPage() {
       await queryClient.invalidateQueries();
       message.success(t('saved'));
     } catch (e) {
-      message.error(e instanceof ApiError ? [e.message, ...e.details.map((d) => d.message)].join('；') : String(e));
+      message.error(errorText(e));
     } finally {
       setZoneSaving(false);
     }
@@ -62,10 +62,10 @@ export default function SettingsPage() {
     try {
       await post('/api/auth/password', { currentPassword: v.current, newPassword: v.password });
     } catch (e) {
-      if (!(e instanceof ApiError)) return void message.error(String(e));
+      if (!(e instanceof ApiError)) return void message.error(errorText(e));
       // Shown at the field the API names (a wrong current password, a weak new one).
       const fields = e.details.filter((d) => d.path && PASSWORD_FIELDS[d.path]);
-      if (fields.length === 0) return void message.error(e.message);
+      if (fields.length === 0) return void message.error(errorText(e));
       passwordForm.setFields(fields.map((d) => ({ name: PASSWORD_FIELDS[d.path!], errors: [d.path === '/currentPassword' ? e.message : d.message] })));
       return;
     }
@@ -79,7 +79,7 @@ export default function SettingsPage() {
       await api('DELETE', `/api/auth/tokens/${id}`);
       message.success(w('revokedOk'));
     } catch (e) {
-      message.error(e instanceof ApiError ? e.message : String(e));
+      message.error(errorText(e));
     }
     void queryClient.invalidateQueries({ queryKey: ['tokens'] });
   };

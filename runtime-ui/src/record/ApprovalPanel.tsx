@@ -7,7 +7,7 @@ import { useState } from 'react';
 import { App, Button, Card, Input, Modal, Space, Timeline, Tooltip } from 'antd';
 import { ColorTag } from '../widgets/cells';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, get, post } from '../api';
+import { ApiError, errorText, get, joinMessages, post } from '../api';
 import { formatDateTime } from '../format';
 import { useLang, type Lang, type MessageKey } from '../i18n';
 import { pick } from '../meta';
@@ -85,12 +85,12 @@ export function ApprovalPanel({ entity, id, onChanged }: { entity: string; id: s
       message.success(t(what === 'submit' ? 'submitApproval' : 'recall'));
       refresh();
     } catch (e) {
-      message.error(e instanceof ApiError ? [e.message, ...e.details.map((d) => d.message)].join('；') : String(e));
+      message.error(errorText(e));
     }
   };
   const s = state.data;
   if (!s) return null;
-  const reasons = (s.reasons ?? []).map((r: any) => r.message).join('；');
+  const reasons = joinMessages((s.reasons ?? []).map((r: any) => r.message));
   const latest = history.data?.[0];
   return (
     <Card size="small" title={<span>{t('approval')} · {pick(s.label, lang)}</span>} extra={<StatusTag status={s.status} />} style={{ marginBottom: 12 }} data-testid="approval-panel">

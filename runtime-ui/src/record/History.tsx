@@ -85,7 +85,7 @@ export function History(props: {
               </div>
               {Object.entries(h.changes ?? {}).map(([f, c]: [string, any]) => (
                 <div key={f} style={{ paddingInlineStart: 8 }}>
-                  {label(f)}: <span style={{ textDecoration: 'line-through', color: '#999' }}>{props.cell(f, c.from) ?? '—'}</span> → {props.cell(f, c.to) ?? '—'}
+                  {label(f)}: <span style={{ textDecoration: 'line-through', color: '#595959' }}>{props.cell(f, c.from) ?? '—'}</span> → {props.cell(f, c.to) ?? '—'}
                 </div>
               ))}
               {h.note && <div>{pick(h.note, lang)}</div>}

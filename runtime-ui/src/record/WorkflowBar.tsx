@@ -9,7 +9,7 @@ import { ColorTag } from '../widgets/cells';
 import Form from '@rjsf/antd';
 import { validators } from './RecordForm';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, get, post } from '../api';
+import { errorText, get, joinMessages, post } from '../api';
 import { formatDuration } from '../format';
 import { useLang } from '../i18n';
 import { pick } from '../meta';
@@ -72,7 +72,7 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
       void queryClient.invalidateQueries({ queryKey: ['workflow-history', entity, id] });
       onChanged();
     } catch (e) {
-      message.error(e instanceof ApiError ? [e.message, ...e.details.map((d) => d.message)].join('；') : String(e));
+      message.error(errorText(e));
     } finally {
       setBusy(false);
     }
@@ -102,7 +102,7 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
       )}
       <Space wrap>
         {(transitions.data.transitions as any[]).map((tr) => {
-          const reason = tr.reasons?.map((r: any) => r.message).join('；');
+          const reason = tr.reasons ? joinMessages(tr.reasons.map((r: any) => r.message)) : undefined;
           // The button says what it does (the transition's label); where it leads is in its tooltip.
           const text = pick(tr.label, lang, '') || label(tr.target);
           const button = (
