@@ -115,6 +115,10 @@ export function uiSchemaOf(model: FormModel, lang: Lang): UiSchema {
     if (name.startsWith('ui:')) continue;
     // The schema's description is already shown as the field's help: ui:help would repeat it.
     const { 'ui:help': help, ...rest } = entry as Record<string, unknown>;
+    // A value of any type (a json field's schema names none): rjsf picks a field by the schema's type and
+    // would render "unsupported field"; its StringField renders whatever widget the uiSchema names.
+    const schema = model.create.properties?.[name] ?? model.read.properties?.[name];
+    if (schema && schema.type === undefined && !schema.enum && rest['ui:widget']) rest['ui:field'] = 'StringField';
     ui[name] = model.read.properties?.[name]?.description || model.create.properties?.[name]?.description ? rest : { ...rest, ...(help ? { 'ui:help': help } : {}) };
   }
   void lang;
