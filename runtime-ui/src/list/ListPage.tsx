@@ -63,7 +63,10 @@ export default function ListPage() {
   const conditions: Condition[] = useMemo(() => JSON.parse(params.get('filter') ?? '[]'), [params]);
   // A report's drill-down: the json-logic of the records behind a number (dashboard/drill.ts).
   const where = useMemo(() => (params.get('where') ? JSON.parse(params.get('where')!) : undefined), [params]);
-  const colsKey = me && view ? `mc.cols.${me.user.id}.${entity}.${saved ? `saved:${saved.id}` : listView?.name}` : '';
+  // Known once the caller, the view and (when one is asked for) the saved views have arrived: a choice made
+  // before would be kept under another view's key and lost when they arrive (the chooser waits for it).
+  const savedPending = Boolean(params.get('saved')) && !savedViews.data;
+  const colsKey = me && view && !savedPending ? `mc.cols.${me.user.id}.${entity}.${saved ? `saved:${saved.id}` : listView?.name}` : '';
   // The user's columns for this list view, read again whenever the key changes: the caller (`me`) and the
   // view arrive after the first render, and another list view has columns of its own.
   const [picked, setPicked] = useState<{ key: string; columns: string[] } | null>(null);
@@ -211,7 +214,7 @@ export default function ListPage() {
         </Popover>
         {where && <Tag closable color="blue" onClose={() => set({ where: null })} data-testid="drill-filter">{t('drillFilter')}</Tag>}
         <Popover trigger="click" content={columnChooser} placement="bottomLeft">
-          <Button icon={<SettingOutlined />}>{t('columns')}</Button>
+          <Button icon={<SettingOutlined />} disabled={!colsKey}>{t('columns')}</Button>
         </Popover>
         {me && !bin && (
           <SaveViewButton entity={entity} me={me} state={{ columns, sort, filter: conditions, q: q || undefined, where }}
