@@ -1,11 +1,12 @@
 /**
- * What the scenario tests (zh-CN: scenario.test.ts, en: scenario-en.test.ts) share: the engine with the
- * demo organisation (sales app, rating plugin), the UI served around it, one Chromium, pages that must log
+ * What the browser tests share (the scenarios in zh-CN and en, and pages tested alone): the engine with the
+ * demo organisation (the sales app and the rating plugin unless told otherwise), the UI served around it, one Chromium, pages that must log
  * no console error, axe checks and screenshots taken once (from the PGlite run), and the antd pickers.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Driver } from '../support/engine.js';
+import type { EngineOptions } from '../../engine/engine.js';
 import { startOrg, type Org } from '../access/org.js';
 import rating from '../../plugins/rating/index.js';
 import { axeViolations, DESKTOP, launch, openPage, serveUi, shot, type UiPage } from './browser.js';
@@ -13,6 +14,8 @@ import { axeViolations, DESKTOP, launch, openPage, serveUi, shot, type UiPage } 
 export const STEP = 120_000;
 /** Waits up to 15 s for a condition the page reaches asynchronously (queries, animations). */
 export const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
+
+type Plugin = NonNullable<EngineOptions['plugins']>[number];
 
 export interface Scenario {
   org: Org;
@@ -25,7 +28,10 @@ export interface Scenario {
 }
 
 /** Registers the suite's beforeAll / afterAll (call inside describe) and returns the scenario, filled in by beforeAll. */
-export function scenario(driver: Driver): Scenario {
+export function scenario(
+  driver: Driver,
+  { apps = ['sales'], plugins = [rating] }: { apps?: string[]; plugins?: Plugin[] } = {},
+): Scenario {
   let ui: Awaited<ReturnType<typeof serveUi>> | undefined;
   let browser: Browser | undefined;
   const opened: UiPage[] = [];
@@ -42,7 +48,7 @@ export function scenario(driver: Driver): Scenario {
   } as Scenario;
 
   beforeAll(async () => {
-    s.org = await startOrg(driver, ['sales'], { plugins: [rating] });
+    s.org = await startOrg(driver, apps, { plugins });
     ui = await serveUi(s.org.e);
     browser = await launch();
   }, 240_000);

@@ -6,42 +6,27 @@
  * column counts and sums over all of a column's records in the user's scope and the list's filter
  * (expectations computed through the API as the same user). No console errors; screenshots.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { drivers, q } from '../support/engine.js';
-import { startOrg, type Org, type UserName } from '../access/org.js';
+import type { Org, UserName } from '../access/org.js';
 import textMatch from '../../plugins/text-match/index.js';
-import { DESKTOP, launch, login, openPage, PHONE, serveUi, settle, shot, type UiPage } from './browser.js';
+import { DESKTOP, login, PHONE, settle } from './browser.js';
+import { scenario } from './scenario-harness.js';
 
 const STEP = 120_000;
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
 
 describe.each(drivers)('the server’s truth in Chromium on %s', (driver) => {
+  const s = scenario(driver, { plugins: [textMatch] });
   let org: Org;
-  let ui: Awaited<ReturnType<typeof serveUi>>;
-  let browser: Browser;
-  const opened: UiPage[] = [];
-  const tag = driver === 'pglite' ? '' : '-pg';
-  const snap = (page: Page, name: string) => (tag ? Promise.resolve() : shot(page, name));
-  /** A fresh browser context (nothing remembered), in the browser language given. */
-  const open = async (lang: 'zh-CN' | 'en', viewport = DESKTOP) => {
-    const p = await openPage(browser, ui.base, lang, viewport);
-    opened.push(p);
-    return p;
-  };
-  const myLanguage = async (user: UserName) => (await org.as(user, 'GET', '/api/auth/me')).body.language;
-
-  beforeAll(async () => {
-    org = await startOrg(driver, ['sales'], { plugins: [textMatch] });
-    ui = await serveUi(org.e);
-    browser = await launch();
-  }, 240_000);
-  afterAll(async () => {
-    for (const p of opened) expect(p.errors.join('\n'), 'console errors').toBe('');
-    await browser?.close();
-    await ui?.close();
-    await org?.e.stop();
+  beforeAll(() => {
+    org = s.org;
   });
+  const snap = s.snap;
+  /** A fresh browser context (nothing remembered), in the browser language given. */
+  const open = (lang: 'zh-CN' | 'en', viewport = DESKTOP) => s.open(lang, viewport);
+  const myLanguage = async (user: UserName) => (await org.as(user, 'GET', '/api/auth/me')).body.language;
 
   it(
     'remembers the language per user on the server: a fresh browser starts in it after login, the API answers in it',

@@ -6,44 +6,31 @@
  * and the API tokens made before are revoked. Outcomes checked through the API; no console errors;
  * screenshots under .ci-results/ui/.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { drivers } from '../support/engine.js';
-import { startOrg, type Org } from '../access/org.js';
-import { axeViolations, DESKTOP, launch, login, openPage, PHONE, serveUi, settle, shot, type UiPage } from './browser.js';
+import type { Org } from '../access/org.js';
+import { axeViolations, DESKTOP, login, PHONE, settle } from './browser.js';
+import { scenario } from './scenario-harness.js';
 
 const STEP = 120_000;
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
 const USER = 'rep_north';
 
 describe.each(drivers)('settings page in Chromium on %s', (driver) => {
+  const s = scenario(driver);
   let org: Org;
-  let ui: Awaited<ReturnType<typeof serveUi>>;
-  let browser: Browser;
-  const opened: UiPage[] = [];
-  const tag = driver === 'pglite' ? '' : '-pg';
-  const snap = (page: Page, name: string) => (tag ? Promise.resolve() : shot(page, name));
+  beforeAll(() => {
+    org = s.org;
+  });
+  const snap = s.snap;
   const open = async (lang: 'zh-CN' | 'en' = 'zh-CN', viewport = DESKTOP, password = org.passwords[USER]) => {
-    const p = await openPage(browser, ui.base, lang, viewport);
-    opened.push(p);
+    const p = await s.open(lang, viewport);
     await login(p.page, USER, password);
     return p;
   };
   const loginStatus = async (password: string) =>
     (await org.e.callAs(null, 'POST', '/api/auth/login', { username: USER, password })).status;
   const tokensOf = async (token: string) => (await org.e.callAs(token, 'GET', '/api/auth/tokens')).body.data as any[];
-
-  beforeAll(async () => {
-    org = await startOrg(driver, ['sales']);
-    ui = await serveUi(org.e);
-    browser = await launch();
-  }, 240_000);
-  afterAll(async () => {
-    for (const p of opened) expect(p.errors.join('\n'), 'console errors').toBe('');
-    await browser?.close();
-    await ui?.close();
-    await org?.e.stop();
-  });
 
   it(
     'creates a personal API token shown once, lists it, uses it, and revokes it: then it gets 401',
