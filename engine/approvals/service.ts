@@ -28,6 +28,7 @@ import { loadPrincipal } from '../access/principal.js';
 import { actionData, runActions } from '../workflow/run-actions.js';
 import type { ApprovalDoc, ApprovalStep, ApproverSpec } from './kind.js';
 import { compileApproval, stepOutcome, type CompiledApproval, type Resting } from './compile.js';
+import { nowSql } from '../db/clock.js';
 
 export const APPROVAL_SQL = `
 create schema if not exists approval;
@@ -226,10 +227,10 @@ export class ApprovalService {
     // A pending record that is deleted takes its request with it: nobody is left deciding a binned record.
     if (changes === null) {
       await tx.execute(
-        sql`update approval.tasks set status = 'cancelled', decided_at = now() where request_id = ${pending.id} and status = 'pending'`,
+        sql`update approval.tasks set status = 'cancelled', decided_at = ${nowSql(tx)} where request_id = ${pending.id} and status = 'pending'`,
       );
       await tx.execute(
-        sql`update approval.requests set status = 'recalled', step = null, decided_at = now(), comment = 'record deleted' where id = ${pending.id}`,
+        sql`update approval.requests set status = 'recalled', step = null, decided_at = ${nowSql(tx)}, comment = 'record deleted' where id = ${pending.id}`,
       );
     }
   }
@@ -340,8 +341,8 @@ export class ApprovalService {
           round: 0,
           submitter: principal?.userId ?? null,
         };
-        await tx.execute(sql`insert into approval.requests (id, entity, record_id, approval, status, submitter, comment)
-        values (${request.id}, ${entity.name}, ${id}, ${doc.name}, 'pending', ${request.submitter}, ${comment ?? null})`);
+        await tx.execute(sql`insert into approval.requests (id, entity, record_id, approval, status, submitter, comment, submitted_at)
+        values (${request.id}, ${entity.name}, ${id}, ${doc.name}, 'pending', ${request.submitter}, ${comment ?? null}, ${nowSql(tx)})`);
         const after = await this.advance(
           tx,
           ctx,
@@ -374,7 +375,7 @@ export class ApprovalService {
         if (!ctx.privileged && !ctx.principal!.selves.includes(request.submitter ?? ''))
           throw forbidden(t(ctx.lang, 'Only the submitter may recall the request', '只有提交人可以撤回审批'));
         await tx.execute(
-          sql`update approval.tasks set status = 'cancelled', decided_at = now() where request_id = ${request.id} and status = 'pending'`,
+          sql`update approval.tasks set status = 'cancelled', decided_at = ${nowSql(tx)} where request_id = ${request.id} and status = 'pending'`,
         );
         const after = await this.advance(
           tx,
@@ -404,7 +405,7 @@ export class ApprovalService {
       entityName = request.entity;
       const entity = this.data.entity(request.entity);
       const approval = this.required(entity, ctx.lang);
-      await tx.execute(sql`update approval.tasks set status = ${decision === 'approve' ? 'approved' : 'rejected'}, decided_at = now(),
+      await tx.execute(sql`update approval.tasks set status = ${decision === 'approve' ? 'approved' : 'rejected'}, decided_at = ${nowSql(tx)},
         decided_by = ${ctx.principal?.userId ?? null}, comment = ${comment ?? null} where id = ${task.id}`);
       const step = approval.doc.steps.find((s) => s.name === request.step)!;
       const [votes] = await this.data.database.rows<{ approved: number; rejected: number; pending: number }>(
@@ -417,7 +418,7 @@ export class ApprovalService {
       const outcome = stepOutcome(step, votes);
       if (!outcome) return request.id; // the step waits for more decisions
       await tx.execute(
-        sql`update approval.tasks set status = 'cancelled', decided_at = now() where request_id = ${request.id} and round = ${request.round} and status = 'pending'`,
+        sql`update approval.tasks set status = 'cancelled', decided_at = ${nowSql(tx)} where request_id = ${request.id} and round = ${request.round} and status = 'pending'`,
       );
       const { record } = await this.data.findWithRights(tx, this.data.guard(engineContext()), entity, request.record_id, []);
       await this.advance(
@@ -462,7 +463,7 @@ export class ApprovalService {
           t(ctx.lang, 'That user already has this approval to decide', '该用户已经是此审批的审批人'),
         );
       await tx.execute(
-        sql`update approval.tasks set status = 'delegated', decided_at = now(), decided_by = ${ctx.principal?.userId ?? null}, comment = ${comment ?? null} where id = ${task.id}`,
+        sql`update approval.tasks set status = 'delegated', decided_at = ${nowSql(tx)}, decided_by = ${ctx.principal?.userId ?? null}, comment = ${comment ?? null} where id = ${task.id}`,
       );
       await this.assign(tx, request, this.stepOf(request), [user], 'delegated', task.assignee);
       return request.id;
@@ -510,7 +511,7 @@ export class ApprovalService {
         tx,
       );
       if (dup) return; // the manager already decides this step
-      await tx.execute(sql`update approval.tasks set status = 'escalated', decided_at = now() where id = ${task.id}`);
+      await tx.execute(sql`update approval.tasks set status = 'escalated', decided_at = ${nowSql(tx)} where id = ${task.id}`);
       await this.assign(tx, request, this.stepOf(request), [manager], 'escalated', task.assignee);
     });
   }
@@ -582,7 +583,7 @@ export class ApprovalService {
       await this.assign(tx, request, resting.step, approvers, 'step', null);
     } else {
       await tx.execute(
-        sql`update approval.requests set status = ${resting.outcome}, step = null, decided_at = now() where id = ${request.id}`,
+        sql`update approval.requests set status = ${resting.outcome}, step = null, decided_at = ${nowSql(tx)} where id = ${request.id}`,
       );
       const submitters = await this.activeUsers(tx, request.submitter ? [request.submitter] : []);
       const title = this.title(entity, record);
@@ -639,9 +640,9 @@ export class ApprovalService {
   ) {
     const ids = approvers.map(() => uuidv7());
     await tx.execute(
-      sql`insert into approval.tasks (id, request_id, step, round, assignee, status, origin, from_user) values ${sql.join(
+      sql`insert into approval.tasks (id, request_id, step, round, assignee, status, origin, from_user, created_at) values ${sql.join(
         approvers.map(
-          (a, i) => sql`(${ids[i]}, ${request.id}, ${step.name}, ${request.round}, ${a.id}, 'pending', ${origin}, ${from})`,
+          (a, i) => sql`(${ids[i]}, ${request.id}, ${step.name}, ${request.round}, ${a.id}, 'pending', ${origin}, ${from}, ${nowSql(tx)})`,
         ),
         sql`, `,
       )}`,

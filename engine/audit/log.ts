@@ -8,6 +8,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/database.js';
 import { copyText } from '../db/copy.js';
+import { operationTime } from '../db/clock.js';
 
 export const AUDIT_SQL = `
 create schema if not exists audit;
@@ -94,6 +95,7 @@ export function diff(before: Record<string, unknown> | null, after: Record<strin
  */
 export async function writeAudit(tx: Db, entries: AuditEntry[]): Promise<void> {
   if (!entries.length) return;
+  const at = operationTime(tx).toISOString();
   const rows = JSON.stringify(
     entries.map((e) => ({
       entity: e.entity,
@@ -107,8 +109,8 @@ export async function writeAudit(tx: Db, entries: AuditEntry[]): Promise<void> {
     })),
   );
   await tx.execute(
-    sql`insert into audit.log (entity, record_id, version, action, actor, changes, snapshot, note)
-        select entity, record_id, version, action, actor, changes, snapshot, note
+    sql`insert into audit.log (entity, record_id, version, action, actor, at, changes, snapshot, note)
+        select entity, record_id, version, action, actor, ${at}::timestamptz, changes, snapshot, note
         from jsonb_to_recordset(${rows}::jsonb)
           as e(entity text, record_id uuid, version integer, action text, actor uuid, changes jsonb, snapshot jsonb, note text)`,
   );

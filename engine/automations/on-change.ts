@@ -13,6 +13,7 @@ import type { OperationContext } from '../data/context.js';
 import { HOOK_ORDER } from '../data/hooks.js';
 import type { DataService } from '../data/service.js';
 import type { AutomationDoc } from './kind.js';
+import { operationTime } from '../db/clock.js';
 
 const MAX_AUTOMATION_DEPTH = 5;
 
@@ -49,7 +50,7 @@ async function automate(
   // An import may be run without automations (a migration of old data should not greet every customer).
   if (!automations?.length || ctx.automations === false) return;
   const changed = (f: string) => before !== null && JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null);
-  const actionData = { ...after, $old: before ?? {}, $user: ctx.principal?.context ?? {}, $now: new Date().toISOString() };
+  const actionData = { ...after, $old: before ?? {}, $user: ctx.principal?.context ?? {}, $now: operationTime(tx).toISOString() };
   for (const a of automations) {
     const t = a.trigger;
     const fires =

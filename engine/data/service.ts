@@ -66,9 +66,9 @@ export class DataService {
     return new Guard(this.model(), ctx.principal, Boolean(ctx.privileged));
   }
 
-  /** What json-logic sees besides the record: $user and $now. */
-  context(ctx: OperationContext) {
-    return { $user: ctx.principal?.context ?? {}, $now: new Date().toISOString() };
+  /** What json-logic sees besides the record: $user and $now (the operation's time: db/clock.ts). */
+  context(ctx: OperationContext, now = new Date()) {
+    return { $user: ctx.principal?.context ?? {}, $now: now.toISOString() };
   }
 
   // ── operations (./operations/*) ──

@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/database.js';
 import { badRequest, notFound } from '../errors.js';
 import type { Principal } from '../access/principal.js';
+import { operationTime } from '../db/clock.js';
 
 export const INBOX_SQL = `
 create schema if not exists inbox;
@@ -60,11 +61,12 @@ export async function deliver(
   if (!recipients.length) return 0;
   const subject = JSON.stringify(message.subject);
   const body = JSON.stringify(message.body);
+  const at = operationTime(tx).toISOString();
   await tx.execute(
-    sql`insert into inbox.notifications (user_id, entity, record_id, template, subject, body) values ${sql.join(
+    sql`insert into inbox.notifications (user_id, entity, record_id, template, subject, body, created_at) values ${sql.join(
       recipients.map(
         (r) =>
-          sql`(${r.id}, ${about.entity ?? null}, ${about.recordId ?? null}, ${about.template ?? null}, ${subject}::jsonb, ${body}::jsonb)`,
+          sql`(${r.id}, ${about.entity ?? null}, ${about.recordId ?? null}, ${about.template ?? null}, ${subject}::jsonb, ${body}::jsonb, ${at}::timestamptz)`,
       ),
       sql`, `,
     )}`,

@@ -15,6 +15,7 @@ import type { AppModel, CompiledEntity } from '../model/compile.js';
 import { decodeRows } from '../data/records.js';
 import { selectFrom } from '../data/query.js';
 import { checkRule } from '../rules/check.js';
+import { operationTime } from '../db/clock.js';
 
 type Row = Record<string, unknown>;
 const BATCH = 500;
@@ -90,7 +91,7 @@ async function recomputeDependents(data: DataService, tx: Db, d: Dependent, id: 
     if (!rows.length) return;
     const changed: Row[] = [];
     const onward: { id: string; fields: Set<string> }[] = [];
-    const now = new Date();
+    const now = operationTime(tx);
     for (const row of rows) {
       const next = { ...row };
       for (const f of formulas) {

@@ -12,6 +12,7 @@ import { rowsOf } from '../db/database.js';
 import type { AppModel, CompiledEntity, CompiledField } from '../model/compile.js';
 import { decodeRows, decodeValue } from '../data/records.js';
 import { aggregate, type RollupDoc } from './aggregate.js';
+import { operationTime } from '../db/clock.js';
 
 type Row = Record<string, unknown>;
 /** Roll-ups that chain deeper than this (lines → orders → accounts → …) stop: a cycle would never settle. */
@@ -95,7 +96,7 @@ async function refresh(tx: Db, model: AppModel, parent: CompiledEntity, ids: str
         operation: 'update',
         record: next,
         tx,
-        now: new Date(),
+        now: operationTime(tx),
         model,
       });
       if (value !== undefined) next[f.name] = value;

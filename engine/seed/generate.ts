@@ -52,8 +52,6 @@ export interface DemoWalk {
   inputs?: Record<string, unknown>;
   /** Who fires an event (username or user id), by event; default the row's actor. */
   actors?: Record<string, unknown>;
-  /** Date fields that actions stamp with "now": set to the date of the record's last event instead. */
-  restamp?: string[];
 }
 
 export interface PlannedEvent {

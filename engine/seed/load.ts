@@ -1,8 +1,9 @@
 /**
  * The demo-data loader: reads the generated sets of each sample app's data/*.json (generate.ts),
  * creates the records through the engine's own operations as the demo users — validation, formulas,
- * auto-numbers, automations, audit — walks their workflow events and approval steps, then moves the
- * timestamps to the planned past (backdate.ts). One transaction for the whole load, recorded in
+ * auto-numbers, automations, audit — and walks their workflow events and approval steps, each at its
+ * planned time (the transaction's clock, db/clock.ts); the records' own creation times move to the
+ * planned past afterwards (backdate.ts). One transaction for the whole load, recorded in
  * seed.runs so that it never runs twice; a bad row rolls everything back and is reported with its
  * file and JSON pointer.
  */
@@ -17,7 +18,8 @@ import type { WorkflowService } from '../workflow/service.js';
 import type { ApprovalService } from '../approvals/service.js';
 import { planSet, SeedError, streamFor, type DemoFile, type GeneratorScope, type PlannedRow } from './generate.js';
 import type { FieldBackfill } from '../../metadata/backfill.js';
-import { backdate, backdateApproval, mark, type BackdatePlan, type Mark } from './backdate.js';
+import { backdate, mark, type BackdatePlan } from './backdate.js';
+import { setClock } from '../db/clock.js';
 import { clearDatedNumbers } from './renumber.js';
 
 export const SEED_SQL = `
@@ -112,8 +114,6 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
   const setCount = files.reduce((n, f) => n + (Array.isArray(f.doc.sets) ? f.doc.sets.length : 0), 0);
   let setsDone = 0;
   let renumber: [string, string][] = [];
-  /** Date fields the backdating sets to the time of the change that set them, by entity. */
-  const restampedFields = new Map<string, string[]>();
   /** Every record the load created, planned or made by an action on the way (a ticket's tasks), by entity. */
   let createdIds = new Map<string, string[]>();
   const loaded = await database.db.transaction(async (outer) => {
@@ -124,8 +124,7 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`seed:${run}`}))`);
     const [done] = await database.rows(sql`select 1 from seed.runs where name = ${run}`, tx);
     if (done) return false;
-    const plan: BackdatePlan = { start: await mark(database, tx), created: [], segments: [], restamp: [] };
-    const marks: WalkScope['marks'] = {};
+    const plan: BackdatePlan = { start: await mark(database, tx), created: [] };
     const sets = new Map<string, Record<string, unknown>[]>();
     // Sets of the records that actions made while an earlier set was created and walked, by the name
     // later sets use ("opportunities/order": the orders the won deals raised); only those named.
@@ -153,16 +152,14 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
         const rows = planSet(set, index, scope);
         const derived = [...derivedNames].filter((n) => n.startsWith(`${set.name}/`));
         const before = derived.length ? await mark(database, tx) : undefined;
-        const segmentsBefore = plan.segments.length;
         // A walkOf set walks the records of an earlier set instead of creating some.
         const records = set.walkOf
           ? rows.map((r) => r.values)
           : await createRows(engine, tx, rows, set.entity, file, index, contextOf);
-        if (!set.walkOf) marks.latest = undefined; // the creates wrote since
         for (const [i, row] of rows.entries()) {
-          if (row.createdAt && !set.walkOf) plan.created.push({ id: records[i].id as string, at: row.createdAt });
+          if (row.createdAt && !set.walkOf) plan.created.push({ entity: set.entity, id: records[i].id as string, at: row.createdAt });
           const walked = await walk(
-            { engine, tx, plan, marks, file, contextOf },
+            { engine, tx, file, contextOf },
             set.entity,
             records[i],
             row,
@@ -184,13 +181,9 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
                 where id > ${before.audit} and entity = ${entityName} and action = 'create' order by id`,
               tx,
             );
-            const walked = plan.segments.slice(segmentsBefore);
             const list: Record<string, unknown>[] = [];
+            // Made by an event of a walk, at that event's time (the clock's).
             for (const m of made.filter((r) => !own.has(r.id))) {
-              // Made by an event of a walk: at that event's time (as backdating will put it); else at the load's.
-              const at = (
-                walked.find((g) => Number(m.audit) > g.from.audit && Number(m.audit) <= g.to.audit)?.at ?? now
-              ).toISOString();
               const { record } = await engine.data.findWithRights(
                 tx,
                 engine.data.guard({ principal: null, privileged: true, lang: 'en' }),
@@ -198,14 +191,10 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
                 m.id,
                 [],
               );
-              list.push({ ...record, created_at: at, updated_at: at });
+              list.push(record);
             }
             sets.set(name, list);
           }
-        }
-        if (set.walk?.restamp?.length) {
-          plan.restamp.push({ entity: set.entity, ids: records.map((r) => r.id as string), fields: set.walk.restamp });
-          restampedFields.set(set.entity, [...(restampedFields.get(set.entity) ?? []), ...set.walk.restamp]);
         }
         if (set.walkOf) {
           // The walked records stand as walked in their own set.
@@ -242,10 +231,7 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
     // Formulas that read the times the backdating moved (a deadline from the creation time) hold for
     // the backdated times, and the timers of the records' current states are set for them: an overdue
     // ticket escalates. Other computed values (roll-ups, prices read through references) were exact at write.
-    for (const entity of createdIds.keys()) {
-      const restamped = restampedFields.get(entity) ?? [];
-      await engine.backfill.recompute(entity, ['created_at', 'updated_at', ...restamped]);
-    }
+    for (const entity of createdIds.keys()) await engine.backfill.recompute(entity, ['created_at', 'updated_at']);
     for (const [entity, ids] of createdIds) if (data.model().entity(entity)) await engine.workflows.restartTimers(entity, ids);
   }
   return { loaded, counts, ms: Date.now() - started };
@@ -297,37 +283,35 @@ async function createRows(
   return records;
 }
 
-/** What every walk of a load shares: the engine and transaction, the backdating plan, the file being loaded. */
+/** What every walk of a load shares: the engine and transaction, the file being loaded. */
 interface WalkScope {
   engine: DemoDataEngine;
   tx: Db;
-  plan: BackdatePlan;
-  /** Where the last walk ended: the next walk, with nothing written in between, starts there. */
-  marks: { latest?: Mark };
   file: string;
   contextOf: ContextOf;
 }
 
-/** Fires the row's events in order, each at its planned time; workflow events and approval steps alike. */
+/**
+ * Fires the row's events in order, each at its planned time (the transaction's clock: what the event
+ * writes, and what its actions make, is stamped with it); workflow events and approval steps alike.
+ */
 async function walk(
-  { engine, tx, plan, marks, file, contextOf }: WalkScope,
+  { engine, tx, file, contextOf }: WalkScope,
   entity: string,
   record: Record<string, unknown>,
   row: PlannedRow,
   path: string,
 ) {
   let current = record;
-  if (!row.events.length) return current;
-  let from = marks.latest ?? (await mark(engine.data.database, tx));
   for (const [k, step] of row.events.entries()) {
     const where = `${path}/events/${k}`;
     const id = current.id as string;
+    setClock(tx, step.at);
     try {
       if (step.event.startsWith('$')) {
         const ctx = (assignee?: string) => contextOf(file, where, step.actor ?? assignee ?? row.actor);
-        let requestId: string;
-        if (step.event === '$submit') requestId = requestOf(await engine.approvals.submit(ctx(), entity, id, {}, tx));
-        else if (step.event === '$recall') requestId = requestOf(await engine.approvals.recall(ctx(), entity, id, {}, tx));
+        if (step.event === '$submit') await engine.approvals.submit(ctx(), entity, id, {}, tx);
+        else if (step.event === '$recall') await engine.approvals.recall(ctx(), entity, id, {}, tx);
         else if (step.event === '$approve' || step.event === '$reject') {
           const [task] = await engine.data.database.rows<{ id: string; assignee: string }>(
             sql`select t.id, t.assignee from approval.tasks t
@@ -336,12 +320,9 @@ async function walk(
           );
           if (!task) throw new SeedError(file, where, `${step.event}: no pending approval task on this ${entity}`);
           const decision = step.event === '$approve' ? 'approve' : 'reject';
-          requestId = requestOf(
-            await engine.approvals.decide(ctx(task.assignee), task.id, decision, { comment: step.input ?? undefined }, tx),
-          );
+          await engine.approvals.decide(ctx(task.assignee), task.id, decision, { comment: step.input ?? undefined }, tx);
         } else
           throw new SeedError(file, where, `unknown approval step "${step.event}" (known: $submit, $approve, $reject, $recall)`);
-        await backdateApproval(tx, requestId, step.at);
         // The record as the approval left it, once the walk ends (the next event reads it itself).
         if (k === row.events.length - 1)
           current = await engine.data
@@ -360,12 +341,10 @@ async function walk(
       }
     } catch (e) {
       throw rowError(e, file, where, undefined, step.event);
+    } finally {
+      setClock(tx, undefined);
     }
-    const to = await mark(engine.data.database, tx);
-    plan.segments.push({ from, to, at: step.at });
-    from = to;
   }
-  marks.latest = from;
   return current;
 }
 
@@ -386,6 +365,3 @@ function rowError(e: unknown, file: string, path: string, rowOf?: (k: number) =>
   }
   return new SeedError(file, where, `${event ? `"${event}": ` : ''}${e.code}: ${e.message}${detail}`);
 }
-
-/** The request id of an approval operation's answer. */
-const requestOf = (view: { request: unknown }) => (view.request as { id: string }).id;

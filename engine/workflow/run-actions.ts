@@ -5,6 +5,7 @@
  * as written. A failing action throws, and the caller's transaction rolls everything back.
  */
 import type { Db } from '../db/database.js';
+import { operationTime } from '../db/clock.js';
 import type { CompiledEntity } from '../model/compile.js';
 import type { RegistryView } from '../registry/types.js';
 import type { WorkflowAction } from './kind.js';
@@ -27,11 +28,11 @@ export interface ActionRun {
 }
 
 /** What json-logic in actions sees: the record, $user, $input and $now. */
-export const actionData = (ctx: OperationContext, record: Record<string, unknown>, input: unknown) => ({
+export const actionData = (ctx: OperationContext, record: Record<string, unknown>, input: unknown, now = new Date()) => ({
   ...record,
   $user: ctx.principal?.context ?? {},
   $input: input ?? {},
-  $now: new Date().toISOString(),
+  $now: now.toISOString(),
 });
 
 /**
@@ -45,7 +46,7 @@ const createsEarly = (action: WorkflowAction) =>
 
 export async function runActions(data: DataService, registry: RegistryView, run: ActionRun) {
   const { tx, ctx, entity, record, actions, input } = run;
-  const before = actionData(ctx, record, input);
+  const before = actionData(ctx, record, input, operationTime(tx));
   const changes: Record<string, unknown> = {};
   for (const action of actions) {
     if (actionApplies(action, before))
@@ -73,11 +74,11 @@ export async function runActions(data: DataService, registry: RegistryView, run:
   };
 
   const prospective = { ...record, ...changes };
-  const early = { ...actionData(ctx, prospective, input), $created: created$ };
+  const early = { ...actionData(ctx, prospective, input, operationTime(tx)), $created: created$ };
   for (const action of actions.filter(createsEarly)) await effect(action, prospective, early);
 
   const after = await data.applyUpdate(tx, ctx, entity, record, changes, run.expected, run.audit);
-  const afterData = { ...actionData(ctx, after, input), $created: created$ };
+  const afterData = { ...actionData(ctx, after, input, operationTime(tx)), $created: created$ };
   for (const action of actions) {
     if (createsEarly(action) || !registry.action(action.type)!.run) continue;
     await effect(action, after, afterData);

@@ -28,6 +28,7 @@ import { durationMs } from '../jobs/duration.js';
 import type { AutoAdvance, WorkflowTimer } from './kind.js';
 import type { AppModel } from '../model/compile.js';
 import { toRecord } from '../data/records.js';
+import { operationTime } from '../db/clock.js';
 import { inputForm } from './input-form.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 
@@ -342,8 +343,8 @@ export class WorkflowService {
     return workflow;
   }
 
-  private data$(ctx: OperationContext, record: Record<string, unknown>, input: unknown) {
-    return actionData(ctx, record, input);
+  private data$(ctx: OperationContext, record: Record<string, unknown>, input: unknown, now?: Date) {
+    return actionData(ctx, record, input, now);
   }
 
   private roleProblem(ctx: OperationContext, t: WorkflowTransition) {
@@ -495,7 +496,7 @@ export class WorkflowService {
           { path: '/input', message: tr(ctx.lang, 'not expected', '不应提供') },
         ]);
 
-      const data = this.data$(ctx, record, input);
+      const data = this.data$(ctx, record, input, operationTime(tx));
       await this.runChecks(tx, ctx, t, event, record, data);
       const to = workflow.next(from, { type: event, data });
       if (to === undefined) {
@@ -590,8 +591,9 @@ export class WorkflowService {
     comment: string | undefined,
     input: unknown,
   ): Promise<number> {
-    const history = sql`insert into workflow.history (entity, record_id, workflow, event, from_state, to_state, actor, comment, input)
-      values (${entity.name}, ${id}, ${workflow}, ${event}, ${from}, ${to}, ${actor}, ${comment ?? null}, ${input === undefined ? null : JSON.stringify(input)}::jsonb) returning id`;
+    const at = operationTime(tx).toISOString();
+    const history = sql`insert into workflow.history (entity, record_id, workflow, event, from_state, to_state, actor, comment, input, at)
+      values (${entity.name}, ${id}, ${workflow}, ${event}, ${from}, ${to}, ${actor}, ${comment ?? null}, ${input === undefined ? null : JSON.stringify(input)}::jsonb, ${at}::timestamptz) returning id`;
     if (from === to) {
       const [entry] = await this.data.database.rows<{ id: number }>(sql`${history}`, tx);
       return Number(entry.id);
@@ -601,14 +603,14 @@ export class WorkflowService {
     const [entry] = await this.data.database.rows<{ id: number }>(
       sql`
       with entry as (${history}),
-      closed as (update workflow.stays set left_at = now() where entity = ${entity.name} and record_id = ${id} and left_at is null returning id),
+      closed as (update workflow.stays set left_at = ${at}::timestamptz where entity = ${entity.name} and record_id = ${id} and left_at is null returning id),
       opened as (
         insert into workflow.stays (entity, record_id, workflow, state, entered_at, left_at)
         select entity, record_id, workflow, state, entered_at, left_at from (
-          select 1 as seq, ${entity.name}::text as entity, r.id as record_id, ${workflow}::text as workflow, ${from}::text as state, r.created_at as entered_at, now() as left_at
+          select 1 as seq, ${entity.name}::text as entity, r.id as record_id, ${workflow}::text as workflow, ${from}::text as state, r.created_at as entered_at, ${at}::timestamptz as left_at
             from ${entity.table} r where r.id = ${id} and not exists (select 1 from closed)
           union all
-          select 2, ${entity.name}::text, ${id}::uuid, ${workflow}::text, ${to}::text, now(), null
+          select 2, ${entity.name}::text, ${id}::uuid, ${workflow}::text, ${to}::text, ${at}::timestamptz, null
         ) s order by seq
         returning id)
       select (select id from entry)::int as id, (select count(*) from opened)::int as opened`,

@@ -5,6 +5,7 @@ import { badRequest, pointer, unprocessable, type ErrorDetail } from '../../erro
 import { invalidWrite, normalizeInput } from '../validation.js';
 import type { CompiledEntity } from '../../model/compile.js';
 import { uuidv7 } from '../../model/ids.js';
+import { operationTime } from '../../db/clock.js';
 import type { Guard } from '../../access/guard.js';
 import { forbidden } from '../../access/policy.js';
 import { writeAudit } from '../../audit/log.js';
@@ -52,7 +53,7 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
   // Inside an outer transaction (a workflow action) this is a savepoint: it fails as a whole.
   const created = await (outer ?? data.database.db).transaction(async (tx) => {
     const errors: ErrorDetail[] = [];
-    const now = new Date();
+    const now = operationTime(tx);
     const records: Record<string, unknown>[] = [];
     // What each record took by defaultFrom: the engine's read, so not held to the caller's read scope below.
     const snapshots: Record<string, unknown>[] = [];
@@ -71,7 +72,7 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
       // snapshots (defaultFrom: the product's list price), compute, then the rules over the computed record
       snapshots.push(await snapshotDefaults(tx, data.model(), entity, record));
       await compute(tx, entity, 'create', record, now, false, data.model(), ctx.lang);
-      errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang, bulk ? pointer(i) : ''));
+      errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx, now) }, ctx.lang, bulk ? pointer(i) : ''));
       records.push(record);
     }
     await authorizeNewRecords(data, tx, guard, entity, records, bulk);

@@ -10,6 +10,7 @@ import type { OperationContext } from '../context.js';
 import { findWithRights } from '../find.js';
 import { expectedVersion, resolve, versionConflict } from '../pipeline.js';
 import type { DataService } from '../service.js';
+import { operationTime } from '../../db/clock.js';
 
 export async function remove(
   data: DataService,
@@ -28,7 +29,7 @@ export async function remove(
     if (!rights.delete) throw forbidden(`You may read this ${entity.name} but not delete it`);
     if (expected !== undefined && record.version !== expected) throw versionConflict(entity, expected, record.version as number);
     await data.hooks.beforeChange(tx, ctx, entity, record, null);
-    const at = new Date();
+    const at = operationTime(tx);
     const audit: AuditEntry[] = [];
     await softDelete(data, tx, entity, [id], at, ctx, guard.userId, audit);
     await writeAudit(tx, audit);

@@ -27,6 +27,7 @@ import {
   versionConflict,
 } from '../pipeline.js';
 import { toColumnValues, toRecord } from '../records.js';
+import { operationTime } from '../../db/clock.js';
 import type { DataService } from '../service.js';
 
 export async function update(
@@ -119,13 +120,13 @@ export async function applyUpdate(
   await data.hooks.beforeChange(tx, ctx, entity, current, changes);
   // compute, validate
   const errors: ErrorDetail[] = [];
-  const now = new Date();
+  const now = operationTime(tx);
   // A reference moved to another record takes its defaultFrom snapshots again (unless sent).
   const snapshots = await snapshotDefaults(tx, data.model(), entity, { ...current, ...changes }, current);
   Object.assign(changes, snapshots);
   const record = { ...current, ...changes };
   const computed = await compute(tx, entity, 'update', record, now, false, data.model(), ctx.lang);
-  errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx) }, ctx.lang));
+  errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx, now) }, ctx.lang));
   // Only references that move are looked up: one sent back unchanged (a form or table row sent whole)
   // stands, even when its target has since left the caller's read scope — and costs no query. Snapshots
   // (defaultFrom) were taken by the engine, not chosen by the caller.
