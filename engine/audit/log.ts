@@ -7,6 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/database.js';
+import { carried, carry } from '../db/carried.js';
 import { copyText } from '../db/copy.js';
 import { operationTime } from '../db/clock.js';
 
@@ -89,30 +90,60 @@ export function diff(before: Record<string, unknown> | null, after: Record<strin
   return out;
 }
 
+/** Entries of a transaction that writes its audit trail later (deferAudit), in order. */
+const DEFERRED = Symbol('deferred audit entries');
+
 /**
  * Writes entries in one statement (a cascade, an import batch can touch many records): the entries travel
  * as one JSON parameter, however many there are — no statement text or parameter list growing with them.
+ * Each is stamped with the operation's time (db/clock.ts).
  */
 export async function writeAudit(tx: Db, entries: AuditEntry[]): Promise<void> {
   if (!entries.length) return;
   const at = operationTime(tx).toISOString();
-  const rows = JSON.stringify(
-    entries.map((e) => ({
-      entity: e.entity,
-      record_id: e.recordId,
-      version: e.version ?? null,
-      action: e.action,
-      actor: e.actor,
-      changes: e.changes ?? {},
-      snapshot: e.snapshot ?? null,
-      note: e.note ?? null,
-    })),
-  );
+  const rows = entries.map((e) => ({
+    entity: e.entity,
+    record_id: e.recordId,
+    version: e.version ?? null,
+    action: e.action,
+    actor: e.actor,
+    at,
+    changes: e.changes ?? {},
+    snapshot: e.snapshot ?? null,
+    note: e.note ?? null,
+  }));
+  const later = carried<object[]>(tx, DEFERRED);
+  if (later) {
+    later.push(...rows);
+    if (later.length >= DEFERRED_MAX) await flushAudit(tx);
+  } else await insertAudit(tx, rows);
+}
+
+const DEFERRED_MAX = 1000;
+
+/**
+ * This transaction's (one from carrying()) audit entries are kept and written together, a thousand
+ * at a time and at flushAudit, instead of one statement per operation: for a transaction of thousands of operations
+ * (the demo-data load) that reads no audit entry before it flushes. Entries keep their order and times.
+ */
+export function deferAudit(tx: Db): void {
+  if (!carried(tx, DEFERRED)) carry(tx, DEFERRED, []);
+}
+
+/** Writes the entries deferAudit has kept so far: before anything in the transaction reads the trail. */
+export async function flushAudit(tx: Db): Promise<void> {
+  const rows = carried<object[]>(tx, DEFERRED);
+  if (!rows?.length) return;
+  carry(tx, DEFERRED, []);
+  await insertAudit(tx, rows);
+}
+
+async function insertAudit(tx: Db, rows: object[]) {
   await tx.execute(
     sql`insert into audit.log (entity, record_id, version, action, actor, at, changes, snapshot, note)
-        select entity, record_id, version, action, actor, ${at}::timestamptz, changes, snapshot, note
-        from jsonb_to_recordset(${rows}::jsonb)
-          as e(entity text, record_id uuid, version integer, action text, actor uuid, changes jsonb, snapshot jsonb, note text)`,
+        select entity, record_id, version, action, actor, at, changes, snapshot, note
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          as e(entity text, record_id uuid, version integer, action text, actor uuid, at timestamptz, changes jsonb, snapshot jsonb, note text)`,
   );
 }
 

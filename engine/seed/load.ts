@@ -20,6 +20,8 @@ import { planSet, SeedError, streamFor, type DemoFile, type GeneratorScope, type
 import type { FieldBackfill } from '../../metadata/backfill.js';
 import { backdate, mark, type BackdatePlan } from './backdate.js';
 import { setClock } from '../db/clock.js';
+import { carrying } from '../db/carried.js';
+import { deferAudit, flushAudit } from '../audit/log.js';
 import { clearDatedNumbers } from './renumber.js';
 
 export const SEED_SQL = `
@@ -117,9 +119,12 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
   /** Every record the load created, planned or made by an action on the way (a ticket's tasks), by entity. */
   let createdIds = new Map<string, string[]>();
   const loaded = await database.db.transaction(async (outer) => {
-    const tx = inline(outer);
+    // The walks set the transaction's clock (db/clock.ts), and its audit trail is written in bulk: both carried.
+    const tx = carrying(inline(outer));
     // The records' times move into the past after the walks: their timers are set after the commit.
     engine.workflows.deferTimers(tx);
+    // Thousands of operations, one audit statement per thousand entries; the trail is read only after a flush.
+    deferAudit(tx);
     // Two processes starting at once: the second waits, then finds the run recorded.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`seed:${run}`}))`);
     const [done] = await database.rows(sql`select 1 from seed.runs where name = ${run}`, tx);
@@ -151,6 +156,7 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
           throw new SeedError(file, `/sets/${index}/entity`, `there is no entity "${set.entity}"`);
         const rows = planSet(set, index, scope);
         const derived = [...derivedNames].filter((n) => n.startsWith(`${set.name}/`));
+        if (derived.length) await flushAudit(tx);
         const before = derived.length ? await mark(database, tx) : undefined;
         // A walkOf set walks the records of an earlier set instead of creating some.
         const records = set.walkOf
@@ -171,6 +177,7 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
           records[i] = { ...walked, created_at: created.toISOString(), updated_at: changed.toISOString() };
         }
         if (before) {
+          await flushAudit(tx);
           const own = new Set(records.map((r) => r.id));
           for (const name of derived) {
             const entityName = name.slice(set.name.length + 1);
@@ -215,6 +222,7 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
         });
       }
     }
+    await flushAudit(tx);
     await backdate(database, tx, data.model(), plan);
     renumber = await clearDatedNumbers(database, tx, data.model(), plan.start.audit);
     const created = await database.rows<{ entity: string; ids: string[] }>(

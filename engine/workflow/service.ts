@@ -134,8 +134,8 @@ export class WorkflowService {
     data.hooks.register({
       name: 'workflow.parents',
       order: HOOK_ORDER.workflowParents,
-      afterCreate: (tx, _ctx, entity, record) => this.advanceParents(tx, entity, record),
-      afterUpdate: (tx, _ctx, entity, _before, after) => this.advanceParents(tx, entity, after),
+      afterCreate: (tx, _ctx, entity, record) => this.advanceParents(tx, entity, null, record),
+      afterUpdate: (tx, _ctx, entity, before, after) => this.advanceParents(tx, entity, before, after),
     });
     data.hooks.register({
       name: 'workflow.timers',
@@ -171,13 +171,21 @@ export class WorkflowService {
    * A related record changed (a milestone task done): states that advance when all their counted
    * related records are done fire their event, as the engine, in the same transaction.
    */
-  private async advanceParents(tx: Db, changed: CompiledEntity, record: Record<string, unknown>) {
+  private async advanceParents(
+    tx: Db,
+    changed: CompiledEntity,
+    before: Record<string, unknown> | null,
+    record: Record<string, unknown>,
+  ) {
     for (const { entity, workflow, state, spec } of autoAdvancesOf(this.data.model()).get(changed.name) ?? []) {
       const parentId = record[spec.related.via];
       if (typeof parentId !== 'string') continue;
-      // The changed record is one of those counted and not done itself (a stage's new task): nothing to read.
-      const counted = spec.related.where === undefined || isTruthy(evaluateRule(spec.related.where, record));
+      const counts = (r: Record<string, unknown>) => spec.related.where === undefined || isTruthy(evaluateRule(spec.related.where, r));
+      const counted = counts(record);
+      // Nothing to read when the change cannot complete the stage: the record is one of those counted and
+      // not done itself (a stage's new task), or it is not counted and was not before (a plain task).
       if (counted && record.deleted_at == null && !isTruthy(evaluateRule(spec.all, record))) continue;
+      if (!counted && (before === null || (!counts(before) && before[spec.related.via] === parentId))) continue;
       const [parent] = await this.data.database.rows<Record<string, unknown>>(
         sql`select * from ${entity.table} where id = ${parentId} and deleted_at is null`,
         tx,
