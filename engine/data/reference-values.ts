@@ -61,18 +61,34 @@ const rowsFrom = (result: unknown): Row[] => (Array.isArray(result) ? result : (
  */
 export async function snapshotDefaults(tx: Db, model: AppModel, entity: CompiledEntity, record: Row, current?: Row) {
   const taken: Row = {};
+  // The fields to take, by the reference they read through: one look-up per reference (a product's price
+  // and unit) — but a reference that is itself being taken (a contract's campaign, from its deal) is
+  // looked up first, so that fields read through it see the value taken.
+  let wanted = new Map<string, { field: string; from: string }[]>();
+  const take = async () => {
+    if (!wanted.size) return;
+    const paths = new Map([...wanted].map(([first, fields]) => [first, [...new Set(fields.map((f) => f.from))]]));
+    const values = await followPaths(tx, model, entity, record, paths);
+    for (const [first, fields] of wanted) {
+      for (const { field, from } of fields) {
+        const value = values[first]?.[from] ?? null;
+        if (value !== null || current) record[field] = taken[field] = value;
+      }
+    }
+    wanted = new Map();
+  };
   for (const f of entity.fields) {
     const from = f.doc.defaultFrom;
     if (typeof from !== 'string') continue;
     const [first, second] = from.split('.');
+    if ([...wanted.values()].some((fields) => fields.some((w) => w.field === first))) await take();
     if (current) {
       const moved = (record[first] ?? null) !== (current[first] ?? null);
       const kept = JSON.stringify(record[f.name] ?? null) === JSON.stringify(current[f.name] ?? null);
       if (!moved || !kept) continue;
     } else if (record[f.name] !== undefined && record[f.name] !== null) continue;
-    const values = await followPaths(tx, model, entity, record, new Map([[first, [second]]]));
-    const value = values[first]?.[second] ?? null;
-    if (value !== null || current) record[f.name] = taken[f.name] = value;
+    wanted.set(first, [...(wanted.get(first) ?? []), { field: f.name, from: second }]);
   }
+  await take();
   return taken;
 }

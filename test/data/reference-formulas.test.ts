@@ -186,6 +186,8 @@ describe.each(drivers)('formulas through references and dictionary attributes on
           label: L('Weighted', '加权'),
           expr: { '*': [{ var: 'quantity' }, { var: 'item.vendor_rating' }] },
         },
+        // Read through a reference that is itself a snapshot: taken after it.
+        { name: 'vendor_name', type: 'text', label: L('Vendor name', '供应商名称'), defaultFrom: 'vendor.name' },
       ],
     };
     const deployed = await e.call('POST', '/api/meta/deploy', { documents: [vendor, item, line] });
@@ -193,7 +195,7 @@ describe.each(drivers)('formulas through references and dictionary attributes on
     const v = await post('vendor', { name: '华东五金', rating: 0.8 });
     const i = await post('item', { vendor: v.id });
     const l = await post('iline', { item: i.id, quantity: 10 });
-    expect([i.vendor_rating, l.weighted, l.vendor]).toEqual([0.8, 8, v.id]);
+    expect([i.vendor_rating, l.weighted, l.vendor, l.vendor_name]).toEqual([0.8, 8, v.id, '华东五金']);
     const res = await e.call('PATCH', `/api/data/vendor/${v.id}`, { version: v.version, rating: 0.5 });
     expect(res.status).toBe(200);
     expect((await get('item', i.id)).vendor_rating).toBe(0.5);
@@ -212,8 +214,8 @@ describe.each(drivers)('formulas through references and dictionary attributes on
     const refused = await e.call('POST', '/api/meta/deploy', { documents: [chained] });
     expect(refused.status).toBe(400);
     expect(refused.body.error.details.map((d: any) => `${d.path} ${d.code}`)).toEqual([
-      '/documents/0/fields/4/expr invalid_path',
-      '/documents/0/fields/5/defaultFrom invalid_path',
+      '/documents/0/fields/5/expr invalid_path',
+      '/documents/0/fields/6/defaultFrom invalid_path',
     ]);
     expect(refused.body.error.details[0].message).toMatch(/give item a formula reading "vendor\.rating"/);
   });
