@@ -22,7 +22,7 @@ import { backdate, mark, type BackdatePlan } from './backdate.js';
 import { setClock } from '../db/clock.js';
 import { carrying } from '../db/carried.js';
 import { deferAudit, flushAudit } from '../audit/log.js';
-import { clearDatedNumbers } from './renumber.js';
+import { clearDatedNumbers, renumberAudit } from './renumber.js';
 
 export const SEED_SQL = `
 create schema if not exists seed;
@@ -116,6 +116,7 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
   const setCount = files.reduce((n, f) => n + (Array.isArray(f.doc.sets) ? f.doc.sets.length : 0), 0);
   let setsDone = 0;
   let renumber: [string, string][] = [];
+  let startAudit = 0;
   /** Every record the load created, planned or made by an action on the way (a ticket's tasks), by entity. */
   let createdIds = new Map<string, string[]>();
   const loaded = await database.db.transaction(async (outer) => {
@@ -130,6 +131,7 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
     const [done] = await database.rows(sql`select 1 from seed.runs where name = ${run}`, tx);
     if (done) return false;
     const plan: BackdatePlan = { start: await mark(database, tx), created: [] };
+    startAudit = plan.start.audit;
     const sets = new Map<string, Record<string, unknown>[]>();
     // Sets of the records that actions made while an earlier set was created and walked, by the name
     // later sets use ("opportunities/order": the orders the won deals raised); only those named.
@@ -236,6 +238,7 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
   if (loaded) {
     // Dated auto-numbers follow the backdated creation times (renumber.ts).
     for (const [entity, field] of renumber) await engine.backfill.number(entity, field);
+    await renumberAudit(database, data.model(), renumber, startAudit);
     // Formulas that read the times the backdating moved (a deadline from the creation time) hold for
     // the backdated times, and the timers of the records' current states are set for them: an overdue
     // ticket escalates. Other computed values (roll-ups, prices read through references) were exact at write.

@@ -86,3 +86,17 @@ export async function clearDatedNumbers(
   }
   return cleared;
 }
+
+/**
+ * Once renumbered, the audit trail of the load's records says the numbers they now carry: the snapshots
+ * their entries keep (what the record's history shows) were taken with the number first issued.
+ */
+export async function renumberAudit(database: Database, model: AppModel, pairs: [string, string][], sinceAudit: number) {
+  for (const [name, fieldName] of pairs) {
+    const entity = model.entity(name)!;
+    const column = sql.identifier(entity.columns[fieldName].name);
+    await database.db.execute(sql`update audit.log a set snapshot = jsonb_set(a.snapshot, array[${fieldName}::text], to_jsonb(t.${column}))
+      from ${entity.table} t
+      where a.id > ${sinceAudit} and a.entity = ${name} and a.record_id = t.id and a.snapshot ? ${fieldName}`);
+  }
+}

@@ -195,6 +195,12 @@ describe.each(drivers)('demo data on %s', (driver) => {
       );
       expect([entity, n.wrong, n.missing]).toEqual([entity, 0, 0]);
       expect(n.months, entity).toBeGreaterThan(6);
+      // The history shows the number the record carries, not the one first issued on the day of the load.
+      const [stale] = await e.database.rows<{ n: number }>(
+        sql`select count(*)::int as n from audit.log a join ${sql.identifier(entity)} t on t.id = a.record_id
+            where a.entity = ${entity} and a.snapshot ? ${field} and a.snapshot ->> ${field} is distinct from t.${sql.identifier(field)}`,
+      );
+      expect([entity, stale.n]).toEqual([entity, 0]);
     }
     // Numbers of one month follow creation order.
     const [order] = await e.database.rows<{ inversions: number }>(

@@ -276,6 +276,15 @@ describe.each(drivers)('runtime UI in English in Chromium on %s', (driver) => {
       await poll(() => page.getByTestId('workflow-entry').first().textContent()).toContain(
         `${option(stage, 'initial_contact')} → ${option(stage, 'needs_confirmed')}`,
       );
+      // The audit trail in words: what happened and the fields a person set, not the engine's bookkeeping.
+      const trail = (await page.getByTestId('history').textContent()) ?? '';
+      expect([trail.includes('Created'), trail.includes('Moved on'), /\bcreate\b|\btransition\b/.test(trail)]).toEqual([
+        true,
+        true,
+        false,
+      ]);
+      const changed = await page.getByTestId('history-change').allTextContents();
+      expect(changed.some((c) => /^(id|Created|Version):/.test(c))).toBe(false);
       await axe(page, 'record history');
       await snap(page, 'record-history-en-desktop');
     },

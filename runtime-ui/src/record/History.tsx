@@ -9,6 +9,20 @@ import { formatDateTime } from '../format';
 import { useLang } from '../i18n';
 import { pick, type FieldInfo } from '../meta';
 
+/** What each audited action is called, and the actor of the engine's own changes (an automation, a timer). */
+const WORDS = {
+  'zh-CN': {
+    create: '创建', update: '修改', delete: '删除', restore: '恢复', assign: '转移负责人', share: '共享',
+    unshare: '取消共享', revert: '恢复版本', transition: '流程流转', system: '系统',
+  },
+  en: {
+    create: 'Created', update: 'Edited', delete: 'Deleted', restore: 'Restored', assign: 'Owner changed', share: 'Shared',
+    unshare: 'Unshared', revert: 'Reverted', transition: 'Moved on', system: 'System',
+  },
+} as const;
+/** Kept by the engine on every write: the entry's own time, actor and version already say them. */
+const BOOKKEEPING = new Set(['id', 'created_at', 'created_by', 'updated_at', 'updated_by', 'version', 'deleted_at']);
+
 export function useUserNames(ids: string[]) {
   const unique = [...new Set(ids.filter(Boolean))].sort();
   return useQuery({
@@ -42,7 +56,8 @@ export function History(props: {
     queryFn: () => get(`/api/data/${props.entity}/${props.id}/workflow-history`).then((r) => r.data),
   });
   const names = useUserNames([...(audit.data ?? []).map((h) => h.actor), ...((wf.data?.transitions ?? []) as any[]).map((h) => h.actor)]);
-  const who = (id: string | null) => (id ? names.data?.get(id) ?? id.slice(0, 8) : '—');
+  const words = WORDS[lang];
+  const who = (id: string | null) => (id ? names.data?.get(id) ?? id.slice(0, 8) : words.system);
   const revert = async (version: number) => {
     try {
       await post(`/api/data/${props.entity}/${props.id}/revert`, { version });
@@ -76,19 +91,34 @@ export function History(props: {
           children: (
             <div style={{ fontSize: 12 }}>
               <div>
-                <b>{formatDateTime(lang, h.at)}</b> · {who(h.actor)} · <Tag>{h.action}</Tag> {t('version')} {h.version}
+                <b>{formatDateTime(lang, h.at)}</b> · {who(h.actor)} ·{' '}
+                <Tag color={h.action === 'create' ? 'green' : h.action === 'delete' ? 'red' : undefined}>
+                  {words[h.action as keyof typeof words] ?? h.action}
+                </Tag>
+                {h.version && `${t('version')} ${h.version}`}
                 {props.canRevert && i > 0 && h.version && (
                   <Popconfirm title={t('revert')} onConfirm={() => revert(h.version)}>
                     <Button type="link" size="small">{t('revert')}</Button>
                   </Popconfirm>
                 )}
               </div>
-              {Object.entries(h.changes ?? {}).map(([f, c]: [string, any]) => (
-                <div key={f} style={{ paddingInlineStart: 8 }}>
-                  {label(f)}: <span style={{ textDecoration: 'line-through', color: '#595959' }}>{props.cell(f, c.from) ?? '—'}</span> → {props.cell(f, c.to) ?? '—'}
-                </div>
-              ))}
-              {h.note && <div>{pick(h.note, lang)}</div>}
+              {Object.entries(h.changes ?? {})
+                .filter(([f]) => !BOOKKEEPING.has(f))
+                .map(([f, c]: [string, any]) => (
+                  <div key={f} style={{ paddingInlineStart: 8 }} data-testid="history-change">
+                    {label(f)}:{' '}
+                    {h.action === 'create' ? (
+                      (props.cell(f, c.to) ?? '—')
+                    ) : (
+                      <>
+                        <span style={{ textDecoration: 'line-through', color: '#595959' }}>{props.cell(f, c.from) ?? '—'}</span> →{' '}
+                        {props.cell(f, c.to) ?? '—'}
+                      </>
+                    )}
+                  </div>
+                ))}
+              {/* A transition's note is the engine's "event: from → to": the workflow timeline above tells it. */}
+              {h.note && h.action !== 'transition' && <div>{pick(h.note, lang)}</div>}
             </div>
           ),
         }))}
