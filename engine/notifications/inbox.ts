@@ -22,7 +22,9 @@ create table if not exists inbox.notifications (
   created_at timestamptz not null default now(),
   read_at timestamptz
 );
-create index if not exists notifications_user on inbox.notifications (user_id, id desc);
+-- Newest first by when they happened (a replayed history writes them out of time order).
+drop index if exists inbox.notifications_user;
+create index if not exists notifications_user_time on inbox.notifications (user_id, created_at desc, id desc);
 create table if not exists inbox.email_outbox (
   id bigserial primary key,
   user_id uuid,
@@ -93,7 +95,7 @@ export class Inbox {
       ]);
     const rows = await this.database.rows<{ created_at: Date | string; read_at: Date | string | null }>(sql`
       select id, entity, record_id as "recordId", template, subject, body, created_at, read_at from inbox.notifications
-      where user_id = ${principal.userId} ${query.unread === 'true' ? sql`and read_at is null` : sql``} order by id desc limit 100`);
+      where user_id = ${principal.userId} ${query.unread === 'true' ? sql`and read_at is null` : sql``} order by created_at desc, id desc limit 100`);
     return rows.map(({ created_at, read_at, ...r }) => ({
       ...r,
       createdAt: new Date(created_at).toISOString(),

@@ -89,11 +89,13 @@ const iso = (v: unknown) => new Date(v as string).toISOString();
 describe.each(drivers)('the operation clock on %s', (driver) => {
   let e: TestEngine;
   let reviewer: Principal;
+  let reviewerToken: string;
   beforeAll(async () => {
     e = await startEngine(driver);
     expect((await e.call('POST', '/api/meta/deploy', { documents: app })).status).toBe(201);
     const u = await e.createUser({ username: 'clock_reviewer', display_name: '审核人', roles: ['clerk'], password: 'reviewer password 1' });
     reviewer = (await loadPrincipal(e.database, e.data.model(), u.id))!;
+    reviewerToken = await e.login('clock_reviewer', 'reviewer password 1');
   });
   afterAll(() => e?.stop());
 
@@ -202,5 +204,26 @@ describe.each(drivers)('the operation clock on %s', (driver) => {
       ['create', first.toISOString()],
       ['update', second.toISOString()],
     ]);
+  });
+
+  it('lists notifications newest first by when they happened, not by when they were written', async () => {
+    const later = new Date('2025-08-02T00:00:00.000Z');
+    const earlier = new Date('2025-08-01T00:00:00.000Z');
+    const titles = await e.database.db.transaction(async (outer) => {
+      const tx = carrying(outer);
+      const made: string[] = [];
+      for (const [title, at] of [['后发生', later], ['先发生', earlier]] as const) {
+        setClock(tx, at);
+        const job = (await e.data.create(engineCtx, 'job', { title, reviewer: reviewer.userId }, tx)) as { id: string };
+        await e.workflows.fire(engineCtx, 'job', job.id, 'finish', {}, tx);
+        made.push(title);
+      }
+      return made;
+    });
+    const res = await e.callAs(reviewerToken, 'GET', '/api/notifications');
+    expect(res.status).toBe(200);
+    const listed = res.body.data as { subject: unknown; createdAt: string }[];
+    const ours = listed.filter((n) => titles.some((t) => JSON.stringify(n.subject).includes(t)));
+    expect(ours.map((n) => n.createdAt)).toEqual([later.toISOString(), earlier.toISOString()]);
   });
 });

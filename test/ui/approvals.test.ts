@@ -292,7 +292,17 @@ describe.each(drivers)('approvals, the workflow bar and the home page in Chromiu
       expect(openTasks.map((t) => t.subject)).not.toContain('已完成的调研');
       const tasks = page.getByTestId('home-tasks');
       await poll(() => tasks.locator('h2').textContent()).toBe(`我的待办任务 (${openTasks.length})`);
-      expect((await tasks.locator('li a').allTextContents()).sort()).toEqual(openTasks.map((t) => t.subject).sort());
+      expect((await tasks.locator('li > a:not(.mc-task-parent)').allTextContents()).sort()).toEqual(
+        openTasks.map((t) => t.subject).sort(),
+      );
+      // Each names the deal whose stage waits on it.
+      const deals = await Promise.all(
+        openTasks
+          .filter((t) => t.opportunity)
+          .map(async (t) => (await ok(org.as('rep_east', 'GET', `/api/data/opportunity/${t.opportunity}`))).title as string),
+      );
+      expect(deals.length).toBeGreaterThan(0);
+      expect((await tasks.locator('.mc-task-parent').allTextContents()).sort()).toEqual(deals.sort());
 
       const unread = (await ok(org.as('rep_east', 'GET', '/api/notifications?unread=true'))) as any[];
       expect(unread.length).toBeGreaterThan(0); // the rejection, at least
@@ -300,6 +310,9 @@ describe.each(drivers)('approvals, the workflow bar and the home page in Chromiu
       await poll(() => notes.locator('h2').textContent()).toBe(`未读通知 (${unread.length})`);
       const subjects = await notes.locator('.mc-notification-subject').allTextContents();
       expect(subjects).toEqual(unread.slice(0, 8).map((n) => (typeof n.subject === 'string' ? n.subject : n.subject['zh-CN'])));
+      // Newest first, by when they happened.
+      const times = unread.map((n) => Date.parse(n.createdAt));
+      expect(times).toEqual([...times].sort((a, b) => b - a));
 
       // the records the rep opened in this browser, latest first, titled as the API has them
       const title = async (entity: string, id: string, field: string) =>

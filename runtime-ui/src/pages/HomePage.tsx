@@ -24,23 +24,32 @@ function useOpenTasks(userId: string | undefined, readable: (e: string) => boole
     enabled: Boolean(userId),
     queryFn: async () => {
       const workflows = (await get<{ data: any[] }>('/api/meta/documents?kind=workflow')).data;
-      const seen = new Map<string, unknown[]>();
+      // By task entity: the conditions of "done", and the reference to the record whose stage waits on it.
+      const seen = new Map<string, { dones: unknown[]; via?: string; parent?: string }>();
       for (const w of workflows)
         for (const s of Object.values<any>(w.states ?? {}))
           if (s.autoAdvance?.related?.entity && readable(s.autoAdvance.related.entity)) {
-            const list = seen.get(s.autoAdvance.related.entity) ?? [];
-            if (!list.some((x) => JSON.stringify(x) === JSON.stringify(s.autoAdvance.all))) list.push(s.autoAdvance.all);
-            seen.set(s.autoAdvance.related.entity, list);
+            const entry = seen.get(s.autoAdvance.related.entity) ?? { dones: [] as unknown[], via: s.autoAdvance.related.via, parent: w.entity };
+            if (!entry.dones.some((x) => JSON.stringify(x) === JSON.stringify(s.autoAdvance.all))) entry.dones.push(s.autoAdvance.all);
+            seen.set(s.autoAdvance.related.entity, entry);
           }
-      const items: { entity: string; record: any }[] = [];
+      const items: { entity: string; record: any; parent?: { entity: string; record: any } }[] = [];
       // The heading counts them all; the panel lists the ten latest of each entity.
       let total = 0;
-      for (const [entity, dones] of seen) {
+      for (const [entity, { dones, via, parent }] of seen) {
         const filter = { and: [{ '==': [{ var: 'owner_id' }, userId] }, ...dones.map((d) => ({ '!': d }))] };
+        // The record each task is for (the deal), when the user may read it: named beside the task.
+        const expand = via && parent && readable(parent) ? via : undefined;
         const page = await get<{ data: any[]; total?: number }>(
-          `/api/data/${entity}${qs({ filter: JSON.stringify(filter), limit: 10, sort: '-updated_at', count: 'true' })}`,
+          `/api/data/${entity}${qs({ filter: JSON.stringify(filter), limit: 10, sort: '-updated_at', count: 'true', ...(expand ? { expand } : {}) })}`,
         );
-        items.push(...page.data.map((record) => ({ entity, record })));
+        items.push(
+          ...page.data.map((record) => ({
+            entity,
+            record,
+            parent: expand && record[expand] && typeof record[expand] === 'object' ? { entity: parent!, record: record[expand] } : undefined,
+          })),
+        );
         total += page.total ?? page.data.length;
       }
       return { items, total };
@@ -76,10 +85,16 @@ export default function HomePage() {
         <Col xs={24} lg={12}>
           <Panel title={`${t('myTasks')} (${tasks.data?.total ?? 0})`} data-testid="home-tasks">
             <PlainList loading={tasks.isLoading} items={tasks.data?.items ?? []} empty={t('empty')}
-              render={({ entity, record }) => (
+              render={({ entity, record, parent }) => (
                 <>
                   <Link to={`/r/${entity}/${record.id}`}>{titleOf(record, labels.data?.[entity]?.titleField)}</Link>
-                  <Tag>{entityLabel(entity)}</Tag>
+                  {parent ? (
+                    <Link to={`/r/${parent.entity}/${parent.record.id}`} className="mc-task-parent">
+                      {titleOf(parent.record, labels.data?.[parent.entity]?.titleField)}
+                    </Link>
+                  ) : (
+                    <Tag>{entityLabel(entity)}</Tag>
+                  )}
                 </>
               )} />
           </Panel>
