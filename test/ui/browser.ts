@@ -143,6 +143,8 @@ export async function pickOption(
   chosen: () => Promise<boolean>,
 ) {
   for (let attempt = 0; attempt < 3; attempt++) {
+    // A dropdown left open by the attempt before (its search typed in) would close on the click that opens it.
+    if (attempt > 0) await page.keyboard.press('Escape');
     await open();
     await page.keyboard.type(search);
     await page.locator('.ant-select-item-option', { hasText: option }).click();

@@ -317,7 +317,7 @@ describe.each(drivers)('dashboard, saved views and record dialogs in Chromium on
         'America/New_York',
         () =>
           expect
-            .poll(zoneNow, { timeout: 5_000 })
+            .poll(zoneNow, { timeout: 10_000 })
             .toBe('America/New_York')
             .then(
               () => true,
