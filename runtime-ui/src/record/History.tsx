@@ -92,9 +92,8 @@ export function History(props: {
             <div style={{ fontSize: 12 }}>
               <div>
                 <b>{formatDateTime(lang, h.at)}</b> · {who(h.actor)} ·{' '}
-                <Tag color={h.action === 'create' ? 'green' : h.action === 'delete' ? 'red' : undefined}>
-                  {words[h.action as keyof typeof words] ?? h.action}
-                </Tag>
+                {/* The timeline's dot gives the colour; a coloured tag's small text would be too faint. */}
+                <Tag>{words[h.action as keyof typeof words] ?? h.action}</Tag>
                 {h.version && `${t('version')} ${h.version}`}
                 {props.canRevert && i > 0 && h.version && (
                   <Popconfirm title={t('revert')} onConfirm={() => revert(h.version)}>
