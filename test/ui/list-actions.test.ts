@@ -70,6 +70,13 @@ describe.each(drivers)('list page actions in Chromium on %s', (driver) => {
   };
   /** The titles in the table's rows, top to bottom. */
   const shownTitles = (page: Page) => page.locator('tr.mc-row td:nth-child(2)').allTextContents();
+  // A click on the chooser landing while the list re-renders was seen lost on a loaded CI machine
+  // ("did not change its state"): clicked again, at most three times, and then it must hold.
+  const uncheckColumn = async (page: Page, name: string) => {
+    const box = page.locator('.ant-popover').getByRole('checkbox', { name });
+    for (let i = 0; i < 3 && (await box.isChecked()); i++) await box.click();
+    expect(await box.isChecked()).toBe(false);
+  };
   const ours = (titles: string[]) => titles.filter((t) => t.startsWith(PREFIX));
 
   beforeAll(async () => {
@@ -188,6 +195,9 @@ describe.each(drivers)('list page actions in Chromium on %s', (driver) => {
       await page.getByRole('button', { name: '删除' }).click();
       const confirm = page.getByRole('dialog').filter({ hasText: '确定删除所选记录？' });
       await confirm.getByRole('button', { name: /确\s*定/ }).click();
+      // A click lost while the dialog opened (seen once on a loaded CI machine) leaves it open: once more.
+      if (!(await confirm.waitFor({ state: 'hidden', timeout: 5_000 }).then(() => true, () => false)))
+        await confirm.getByRole('button', { name: /确\s*定/ }).click();
       for (const t of ['删除商机甲', '删除商机乙'])
         await poll(async () => (await admin(`/api/data/opportunity/${ids.get(t)}`)).status).toBe(404);
       const binned = (await list('admin', { deleted: 'only' })).map((r) => r.id);
@@ -210,7 +220,7 @@ describe.each(drivers)('list page actions in Chromium on %s', (driver) => {
       const header = () => page.locator('thead th').allTextContents();
       await poll(header).toContain('预计金额');
       await page.getByRole('button', { name: '列' }).click();
-      await page.locator('.ant-popover').getByRole('checkbox', { name: '预计金额' }).uncheck();
+      await uncheckColumn(page, '预计金额');
       await poll(header).not.toContain('预计金额');
       expect(await header()).toContain('预计成交日期');
       await page.reload();
@@ -233,7 +243,7 @@ describe.each(drivers)('list page actions in Chromium on %s', (driver) => {
       expect(await header()).toContain('预计金额');
       expect(await header()).not.toContain('预计成交日期');
       await page.getByRole('button', { name: '列' }).click();
-      await page.locator('.ant-popover').getByRole('checkbox', { name: '商机来源' }).uncheck();
+      await uncheckColumn(page, '商机来源');
       await poll(header).not.toContain('商机来源');
       await page.reload();
       await settle(page);
