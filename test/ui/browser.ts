@@ -55,7 +55,9 @@ export const DESKTOP = { width: 1366, height: 820 };
 export const PHONE = { width: 390, height: 844 };
 
 export async function openPage(browser: Browser, base: string, lang: 'zh-CN' | 'en', viewport = DESKTOP): Promise<UiPage> {
-  const context = await browser.newContext({ viewport, locale: lang, baseURL: base });
+  // Reduced motion: antd then draws dialogs and popovers in place at once (runtime-ui/src/main.tsx), so
+  // a click is never sent to where a dialog still zooming in will not be (lost clicks on a loaded machine).
+  const context = await browser.newContext({ viewport, locale: lang, baseURL: base, reducedMotion: 'reduce' });
   // The language the UI starts in (before a user has chosen one) follows the browser's.
   await context.addInitScript((l) => localStorage.setItem('mc.lang', l), lang);
   const page = await context.newPage();
