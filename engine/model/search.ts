@@ -16,15 +16,35 @@ export const SEARCH_SQL = `
 create schema if not exists meta;
 do $$
 begin
-  if not exists (select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'meta' and p.proname = 'search_grams') then
+  if not exists (
+    select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace join pg_language l on l.oid = p.prolang
+    where n.nspname = 'meta' and p.proname = 'search_grams' and l.lanname = 'plpgsql'
+  ) then
     begin
-      -- The distinct, lower-cased two-character substrings of the parts (NULL parts are skipped).
-      create function meta.search_grams(variadic parts text[]) returns text[]
-      language sql immutable strict parallel safe as $f$
-        select coalesce(array_agg(distinct substr(p, i, 2)), '{}')
-        from (select lower(x) p from unnest(parts) x where x is not null) s, generate_series(1, char_length(p) - 1) i
+      -- The lower-cased two-character substrings of the parts (NULL parts are skipped). A repeated one
+      -- is kept: GIN stores each key of a row once, and @> does not count. PL/pgSQL, not SQL: an SQL
+      -- function with a FROM clause is planned anew in every statement that computes the index, which
+      -- doubled the cost of a single-row insert or update (docs/benchmark.md#demo-data). Replacing the
+      -- earlier SQL body keeps every index valid: the keys are the same.
+      create or replace function meta.search_grams(variadic parts text[]) returns text[]
+      language plpgsql immutable strict parallel safe as $f$
+      declare
+        grams text[] := '{}';
+        part text;
+      begin
+        foreach part in array parts loop
+          if part is not null then
+            part := lower(part);
+            for i in 1 .. char_length(part) - 1 loop
+              grams := grams || substr(part, i, 2);
+            end loop;
+          end if;
+        end loop;
+        return grams;
+      end
       $f$;
-    exception when duplicate_function or unique_violation then null; -- another process created it at the same moment
+    -- another process created or replaced it at the same moment (XX000: "tuple concurrently updated")
+    exception when duplicate_function or unique_violation or sqlstate 'XX000' then null;
     end;
   end if;
 end $$;
