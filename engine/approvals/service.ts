@@ -139,8 +139,9 @@ export class ApprovalService {
       name: 'approvals',
       order: HOOK_ORDER.approvals,
       beforeChange: (tx, ctx, entity, record, changes) => this.guardChange(tx, ctx, entity, record, changes),
+      // New rows of a pending record's child collection (quote lines), all of a bulk create at once.
+      afterCreateAll: (tx, ctx, entity, records) => this.guardParents(tx, ctx, entity, records, null),
       afterCreate: async (tx, ctx, entity, record) => {
-        await this.guardParents(tx, ctx, entity, record, null);
         const approval = this.approvalOf(entity);
         const field = approval?.doc.statusField;
         if (!field || ctx.privileged) return;
@@ -191,7 +192,7 @@ export class ApprovalService {
     record: Record<string, unknown>,
     changes: Record<string, unknown> | null,
   ) {
-    await this.guardParents(tx, ctx, entity, record, changes);
+    await this.guardParents(tx, ctx, entity, [record], changes);
     const approval = this.approvalOf(entity);
     if (!approval || ctx.privileged) return;
     const field = approval.doc.statusField;
@@ -200,32 +201,9 @@ export class ApprovalService {
         { path: pointer(field), code: 'approval_controlled', message: 'use POST …/approval/submit' },
       ]);
     }
-    const lock = approval.doc.lock ?? {};
-    const principal = ctx.principal!;
-    const [pending] = await this.data.database.rows<{ id: string; approver: boolean }>(
-      sql`
-      select r.id, exists (select 1 from approval.tasks t where t.request_id = r.id and t.status = 'pending' and t.assignee in ${principal.selves}) as approver
-      from approval.requests r where r.entity = ${entity.name} and r.record_id = ${record.id as string} and r.status = 'pending'`,
-      tx,
-    );
-    if (!pending) return;
-    const mayChange =
-      lock.enabled === false ||
-      principal.roles.includes('admin') ||
-      principal.roles.some((r) => lock.roles?.includes(r)) ||
-      (lock.approvers && pending.approver);
-    if (!mayChange)
-      throw new AppError(
-        423,
-        'record_locked',
-        t(
-          ctx.lang,
-          `This ${entity.label.en} is locked while its approval is pending`,
-          `此${entity.label['zh-CN']}正在审批中，已锁定`,
-        ),
-      );
+    const [pending] = await this.pendingLocks(tx, ctx, entity, approval, [record.id as string]);
     // A pending record that is deleted takes its request with it: nobody is left deciding a binned record.
-    if (changes === null) {
+    if (pending && changes === null) {
       await tx.execute(
         sql`update approval.tasks set status = 'cancelled', decided_at = ${nowSql(tx)} where request_id = ${pending.id} and status = 'pending'`,
       );
@@ -236,27 +214,56 @@ export class ApprovalService {
   }
 
   /**
+   * The pending requests of these records, in one query; refused (423) when the caller may not change
+   * one of them — only admins, the lock's roles and, if allowed, its current approvers may.
+   */
+  private async pendingLocks(tx: Db, ctx: OperationContext, entity: CompiledEntity, approval: CompiledApproval, ids: string[]) {
+    const lock = approval.doc.lock ?? {};
+    const principal = ctx.principal!;
+    const pending = await this.data.database.rows<{ id: string; approver: boolean }>(
+      sql`
+      select r.id, exists (select 1 from approval.tasks t where t.request_id = r.id and t.status = 'pending' and t.assignee in ${principal.selves}) as approver
+      from approval.requests r where r.entity = ${entity.name} and r.record_id = any(${sql.param(ids)}::uuid[]) and r.status = 'pending'`,
+      tx,
+    );
+    const mayChange = (p: { approver: boolean }) =>
+      lock.enabled === false ||
+      principal.roles.includes('admin') ||
+      principal.roles.some((r) => lock.roles?.includes(r)) ||
+      (lock.approvers && p.approver);
+    if (pending.some((p) => !mayChange(p)))
+      throw new AppError(
+        423,
+        'record_locked',
+        t(
+          ctx.lang,
+          `This ${entity.label.en} is locked while its approval is pending`,
+          `此${entity.label['zh-CN']}正在审批中，已锁定`,
+        ),
+      );
+    return pending;
+  }
+
+  /**
    * The rows of a child collection (a quote's lines) are locked with their parent: adding, changing or
    * removing one of a pending record — or moving one to it — is refused as the parent's own change is.
+   * The parents of all the rows are looked at together (a bulk create of lines: one query).
    */
   private async guardParents(
     tx: Db,
     ctx: OperationContext,
     entity: CompiledEntity,
-    record: Record<string, unknown>,
+    records: Record<string, unknown>[],
     changes: Record<string, unknown> | null,
   ) {
     if (ctx.privileged) return;
     for (const { parent, via } of lockingParentsOf(this.data.model()).get(entity.name) ?? []) {
-      const ids = new Set([record[via], changes?.[via]].filter((v): v is string => typeof v === 'string'));
-      for (const id of ids) {
-        const [current] = await this.data.database.rows<Record<string, unknown>>(
-          sql`select id from ${parent.table} where id = ${id}::uuid`,
-          tx,
-        );
-        // The parent's own lock decides (a status-field change is not asked for: no changes of its own).
-        if (current) await this.guardChange(tx, ctx, parent, { id }, {});
-      }
+      const approval = this.approvalOf(parent);
+      const ids = new Set(
+        [...records.map((r) => r[via]), changes?.[via]].filter((v): v is string => typeof v === 'string' && UUID.test(v)),
+      );
+      // The parent's own lock decides (a status-field change is not asked for: no changes of its own).
+      if (approval && ids.size) await this.pendingLocks(tx, ctx, parent, approval, [...ids]);
     }
   }
 

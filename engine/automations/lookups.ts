@@ -36,9 +36,46 @@ export async function lookupValues(
   lookups: Record<string, Lookup> | undefined,
   context: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
+  return (await lookupValuesMany(tx, model, lookups, [context]))[0] ?? {};
+}
+
+/** Contexts per statement when the lookups of many records are read together. */
+const PER_STATEMENT = 100;
+
+/**
+ * The lookups' values for several records (a bulk create's): one statement per hundred records, each
+ * record's own sub-selects under its position.
+ */
+export async function lookupValuesMany(
+  tx: Db,
+  model: AppModel,
+  lookups: Record<string, Lookup> | undefined,
+  contexts: Record<string, unknown>[],
+): Promise<Record<string, unknown>[]> {
   const entries = Object.entries(lookups ?? {});
-  if (!entries.length) return {};
-  const parts: SQL[] = entries.map(([name, l]) => {
+  if (!entries.length) return contexts.map(() => ({}));
+  const rows: Record<string, unknown>[] = [];
+  for (let start = 0; start < contexts.length; start += PER_STATEMENT) {
+    const chunk = contexts.slice(start, start + PER_STATEMENT);
+    const selects = chunk.map((context, i) => sql`select ${sql.raw(String(i))} as "$at", ${sql.join(lookupParts(model, entries, context), sql`, `)}`);
+    const found = rowsOf<Record<string, unknown>>(await tx.execute(sql.join(selects, sql` union all `)));
+    for (const row of found) rows[start + Number(row.$at)] = row;
+  }
+  return rows.map((row) =>
+    Object.fromEntries(
+      entries.map(([name, l]) => {
+        const target = model.entity(l.entity)!;
+        const kind = l.op === 'count' ? 'integer' : (target.columnKinds.get(l.field!) ?? 'number');
+        if (l.op === 'list') return [name, (JSON.parse(String(row[name])) as unknown[]).map((v) => decodeValue(kind, v))];
+        return [name, decodeValue(kind, row[name])];
+      }),
+    ),
+  );
+}
+
+/** Each lookup as a sub-select over the context (the record as $record, $now, $user), named by the lookup. */
+function lookupParts(model: AppModel, entries: [string, Lookup][], context: Record<string, unknown>): SQL[] {
+  return entries.map(([name, l]) => {
     const target = model.entity(l.entity)!;
     const where = l.where === undefined ? sql`true` : compileFilter(fold(l.where, context), lookupScope(model, target, context));
     if (l.op === 'list') {
@@ -51,15 +88,6 @@ export async function lookupValues(
     const total = l.op === 'count' || l.op === 'sum' ? sql`coalesce(${value}, 0)` : value;
     return sql`(select ${total} from ${target.table} where ${target.table}.deleted_at is null and ${where}) as ${sql.identifier(name)}`;
   });
-  const [row] = rowsOf<Record<string, unknown>>(await tx.execute(sql`select ${sql.join(parts, sql`, `)}`));
-  return Object.fromEntries(
-    entries.map(([name, l]) => {
-      const target = model.entity(l.entity)!;
-      const kind = l.op === 'count' ? 'integer' : (target.columnKinds.get(l.field!) ?? 'number');
-      if (l.op === 'list') return [name, (JSON.parse(String(row[name])) as unknown[]).map((v) => decodeValue(kind, v))];
-      return [name, decodeValue(kind, row[name])];
-    }),
-  );
 }
 
 /**

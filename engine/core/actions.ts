@@ -211,6 +211,7 @@ export const coreActions: ActionDefinition[] = [
     // language) in the response's meta.warnings — a check over other records that should not block.
     type: 'warn',
     automationOnly: true,
+    writesNoRecords: true,
     run: async ({ action, warn, lang }) => {
       const message = (action.message as { en: string; 'zh-CN': string })[lang ?? 'en'];
       warn({ code: String(action.code), message, path: action.field ? `/${String(action.field)}` : '' });
@@ -254,6 +255,7 @@ export const coreActions: ActionDefinition[] = [
     // `to` is json-logic giving a user id or a list of them (e.g. [{ "var": "owner_id" }]); `toRole`
     // adds every active holder of a role.
     type: 'notify',
+    writesNoRecords: true,
     run: async ({ action, entity, record, data, tx, documents }) => {
       const template = documents.get<TemplateDoc>('template', String(action.template))!;
       const to = action.to === undefined ? [] : evaluateRule(action.to, data);
@@ -324,6 +326,7 @@ export const coreActions: ActionDefinition[] = [
     // template rendered in both languages into the outbox, to the addresses `to` gives (json-logic,
     // e.g. a $lookup of the contact's address). Invalid addresses are skipped.
     type: 'email',
+    writesNoRecords: true,
     run: async ({ action, record, data, tx, documents }) => {
       const template = documents.get<TemplateDoc>('template', String(action.template))!;
       const to = evaluateRule(action.to, data);
@@ -358,6 +361,7 @@ export const coreActions: ActionDefinition[] = [
     // run in the change's transaction, after its checks, with $lookup aggregates to decide on.
     type: 'refuse',
     automationOnly: true,
+    writesNoRecords: true,
     run: async ({ action, lang }) => {
       const message = (action.message as { en: string; 'zh-CN': string })[lang ?? 'en'];
       const code = String(action.code);

@@ -9,6 +9,7 @@ import type { Db } from '../db/database.js';
 import type { AppModel, CompiledEntity } from '../model/compile.js';
 import { decodeRows } from './records.js';
 import { selectFrom } from './query.js';
+import { UUID } from '../model/ids.js';
 
 export { checkPath, groupPaths } from '../model/reference-paths.js';
 
@@ -37,10 +38,7 @@ export async function followPaths(
       const target = model.entity(field.reference.to);
       if (!target || typeof value !== 'string') continue;
       const readable = names.filter((n) => target.columns[n]);
-      const [row] = decodeRows(
-        target,
-        await tx.execute(sql`${selectFrom(target, readable)} where ${target.columns.id} = ${value}::uuid`).then(rowsFrom),
-      );
+      const row = await readTarget(tx, target, first, readable, value);
       if (row) for (const n of readable) values[n] = row[n] ?? null;
     } else if (typeof field.doc.dictionary === 'string') {
       const dictionary = model.dictionaries.get(field.doc.dictionary);
@@ -52,6 +50,54 @@ export async function followPaths(
 }
 
 const rowsFrom = (result: unknown): Row[] => (Array.isArray(result) ? result : (result as { rows: Row[] }).rows);
+
+/** The records of a bulk write whose references are being followed, and what was read for them. */
+interface Batch {
+  records: Row[];
+  /** By target entity and fields read: the rows by id (null: no such record). */
+  read: Map<string, Map<string, Row | null>>;
+}
+const batches = new WeakMap<Db, Batch>();
+
+/**
+ * Runs `work` — the per-record formulas and snapshots of a bulk create, which only read — with the
+ * references of all `records` followed together: the first look-up through a reference reads the
+ * targets of every record at once (the products of 500 quote lines: one query, not 1,000). A value not
+ * among them (a reference a snapshot just took) is read on its own.
+ */
+export async function followingTogether<T>(tx: Db, records: Row[], work: () => Promise<T>): Promise<T> {
+  if (records.length < 2 || batches.has(tx)) return work();
+  batches.set(tx, { records, read: new Map() });
+  try {
+    return await work();
+  } finally {
+    batches.delete(tx);
+  }
+}
+
+async function readTarget(tx: Db, target: CompiledEntity, via: string, names: string[], id: string): Promise<Row | undefined> {
+  const batch = batches.get(tx);
+  const one = async (ids: string[]) =>
+    decodeRows(
+      target,
+      await tx
+        .execute(sql`${selectFrom(target, ['id', ...names])} where ${target.columns.id} = any(${sql.param(ids)}::uuid[])`)
+        .then(rowsFrom),
+    );
+  if (!batch) return (await one([id]))[0];
+  id = id.toLowerCase();
+  const key = `${target.name}\u0000${names.join(',')}`;
+  let rows = batch.read.get(key);
+  if (!rows?.has(id)) {
+    const ids = rows
+      ? [id]
+      : [...new Set([id, ...batch.records.flatMap((r) => (typeof r[via] === 'string' && UUID.test(r[via]) ? [r[via].toLowerCase()] : []))])];
+    if (!rows) batch.read.set(key, (rows = new Map()));
+    for (const i of ids) rows.set(i, null);
+    for (const row of await one(ids)) rows.set(row.id as string, row);
+  }
+  return rows.get(id) ?? undefined;
+}
 
 /**
  * `defaultFrom` snapshots: on create, each such field the record leaves empty takes the referenced

@@ -27,7 +27,13 @@ export function normalizeInput(entity: CompiledEntity, input: unknown): unknown 
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
   const out: Record<string, unknown> = { ...(input as Record<string, unknown>) };
   for (const f of entity.fields) {
-    if (f.type.textual && f.kind === 'text' && typeof out[f.name] === 'string') out[f.name] = (out[f.name] as string).trim();
+    const value = out[f.name];
+    if (f.type.textual && f.kind === 'text' && typeof value === 'string') out[f.name] = value.trim();
+    // Ids as PostgreSQL writes them, in lower case: a reference sent in capitals is the same record, and
+    // the checks that compare ids as text (references, scopes) must see it so.
+    else if (f.kind === 'uuid' && typeof value === 'string') out[f.name] = value.toLowerCase();
+    else if (f.kind === 'uuid[]' && Array.isArray(value))
+      out[f.name] = value.map((v) => (typeof v === 'string' ? v.toLowerCase() : v));
   }
   return out;
 }

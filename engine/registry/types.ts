@@ -201,6 +201,11 @@ export interface ActionDefinition {
    * systems: webhooks). Any action may also be marked `"afterCommit": true` in a document.
    */
   afterCommit?: boolean;
+  /**
+   * Its effects in the transaction change no record (a refusal, a warning, a message). When every
+   * automation of a bulk create is such, their lookups are read for all the records at once.
+   */
+  writesNoRecords?: boolean;
   /** Only automations may use it (e.g. firing a workflow event: a transition's own actions may not start another). */
   automationOnly?: boolean;
   /** Deploy-time checks (paths relative to the action). */

@@ -201,6 +201,26 @@ describe.each(drivers)('formulas through references and dictionary attributes on
     expect((await get('item', i.id)).vendor_rating).toBe(0.5);
     expect(await get('iline', l.id)).toMatchObject({ weighted: 5, version: 1 });
 
+    // A bulk create reads the targets of all its records together: every record still gets its own
+    // item's values, an id sent in capitals included (it is the same record, stored in lower case), and a snapshot's reference (the vendor, not among the
+    // records' own values) is read on its own.
+    const v2 = await post('vendor', { name: '华南电气', rating: 0.9 });
+    const i2 = await post('item', { vendor: v2.id });
+    const bulk = await e.call('POST', '/api/data/iline', [
+      { item: i.id, quantity: 1 },
+      { item: i2.id.toUpperCase(), quantity: 2 },
+      { item: i.id, quantity: 3, vendor: v2.id },
+      { item: i2.id, quantity: 4 },
+    ]);
+    expect(bulk.status, JSON.stringify(bulk.body)).toBe(201);
+    expect(bulk.body.data.map((r: any) => [r.weighted, r.vendor, r.vendor_name])).toEqual([
+      [0.5, v.id, '华东五金'],
+      [1.8, v2.id, '华南电气'],
+      [1.5, v2.id, '华南电气'],
+      [3.6, v2.id, '华南电气'],
+    ]);
+    expect(bulk.body.data[1].item).toBe(i2.id);
+
     // A path of two steps is refused with the way round; a reference snapshot must land in a reference to the same entity.
     const chained = structuredClone(line);
     chained.fields.push({

@@ -232,6 +232,14 @@ describe.each(drivers)('quotes, decision chain and competitors (sales sample) on
     expect([edit.status, edit.body.error.code]).toEqual([423, 'record_locked']);
     const add = await o.as('rep_east', 'POST', '/api/data/quote_line', { quote: q.id, product: server.id, quantity: 1 });
     expect(add.status).toBe(423);
+    // In a bulk create, one line for the pending quote refuses them all: the open quote gets none either.
+    const open = (await o.as('rep_east', 'POST', '/api/data/quote', { opportunity: opportunity.id, discount: 0 })).body.data;
+    const bulk = await o.as('rep_east', 'POST', '/api/data/quote_line', [
+      { quote: open.id, product: server.id, quantity: 1 },
+      { quote: q.id, product: server.id, quantity: 1 },
+    ]);
+    expect([bulk.status, bulk.body.error.code]).toEqual([423, 'record_locked']);
+    expect((await o.as('rep_east', 'GET', `/api/data/quote/${open.id}`)).body.data.lines).toEqual([]);
     expect((await o.as('rep_east', 'DELETE', `/api/data/quote_line/${line.id}`)).status).toBe(423);
     const viaQuote = await o.as('rep_east', 'PATCH', `/api/data/quote/${q.id}`, { version: q.version + 1, lines: [] });
     expect(viaQuote.status).toBe(423);

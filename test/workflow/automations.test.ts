@@ -201,6 +201,61 @@ describe.each(drivers)('automations on %s', (driver) => {
       (await e.call('POST', '/api/meta/deploy', { documents: [{ ...bad, trigger: { created: true, updated: true } }] })).status,
     ).toBe(400);
   });
+
+  it("reads a bulk create's lookups together, each record against its own: a refusal names its row, past a hundred rows too", async () => {
+    const stock = {
+      kind: 'entity',
+      name: 'stock',
+      label: L('Stock'),
+      fields: [
+        { name: 'sku', type: 'text', label: L('SKU'), required: true },
+        { name: 'available', type: 'integer', label: L('Available') },
+      ],
+    };
+    const pick = {
+      kind: 'entity',
+      name: 'pick',
+      label: L('Pick'),
+      fields: [
+        { name: 'sku', type: 'text', label: L('SKU'), required: true },
+        { name: 'quantity', type: 'integer', label: L('Quantity'), required: true },
+      ],
+    };
+    const within = {
+      kind: 'automation',
+      name: 'pick_within_stock',
+      label: L('Within stock', '不超过库存'),
+      entity: 'pick',
+      trigger: { created: true },
+      lookups: {
+        available: { entity: 'stock', op: 'max', field: 'available', where: { '==': [{ var: 'sku' }, { var: '$record.sku' }] } },
+      },
+      condition: { '>': [{ var: 'quantity' }, { var: '$lookup.available' }] },
+      actions: [{ type: 'refuse', code: 'over_stock', field: 'quantity', message: L('More than in stock', '超过库存') }],
+    };
+    expect((await e.call('POST', '/api/meta/deploy', { documents: [stock, pick, within] })).status).toBe(201);
+    expect((await e.call('POST', '/api/data/stock', [{ sku: 'A', available: 5 }, { sku: 'B', available: 1 }])).status).toBe(201);
+    const count = async () => (await e.call('GET', '/api/data/pick?limit=1&count=true')).body.total;
+    const ok = await e.call('POST', '/api/data/pick', [
+      { sku: 'A', quantity: 3 },
+      { sku: 'B', quantity: 1 },
+      { sku: 'A', quantity: 5 },
+    ]);
+    expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+    expect(await count()).toBe(3);
+    const over = await e.call('POST', '/api/data/pick', [
+      { sku: 'A', quantity: 3 },
+      { sku: 'B', quantity: 2 },
+    ]);
+    expect([over.status, over.body.error.code, over.body.error.details[0].path]).toEqual([409, 'over_stock', '/1/quantity']);
+    const many = Array.from({ length: 150 }, (_, i) => ({ sku: i % 2 ? 'B' : 'A', quantity: i === 121 ? 2 : 1 }));
+    const late = await e.call('POST', '/api/data/pick', many);
+    expect([late.status, late.body.error.details[0].path, late.body.error.message]).toEqual([409, '/121/quantity', 'More than in stock']);
+    expect(await count()).toBe(3);
+    many[121].quantity = 1;
+    expect((await e.call('POST', '/api/data/pick', many)).status).toBe(201);
+    expect(await count()).toBe(153);
+  });
 });
 
 describe.each(drivers)('after-commit actions (webhooks) on %s', (driver) => {

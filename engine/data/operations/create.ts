@@ -26,7 +26,7 @@ import {
 import { toColumnValues, toRecord } from '../records.js';
 import type { DataService } from '../service.js';
 import { findActive } from '../find.js';
-import { snapshotDefaults } from '../reference-values.js';
+import { followingTogether, snapshotDefaults } from '../reference-values.js';
 import { readChildren, splitChildren, writeChildren } from './children.js';
 
 export async function create(data: DataService, ctx: OperationContext, entityName: string, body: unknown, outer?: Db, depth = 0) {
@@ -60,21 +60,24 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
     // Ids of one create ascend in the order of the items (a v7 id's random part would not), so rows
     // written together — the lines of a quote — read back in the order they were sent.
     const ids = items.map(() => uuidv7(now.getTime())).sort();
-    for (const [i, item] of items.entries()) {
-      const record: Record<string, unknown> = { ...defaults(entity), ...(item as Record<string, unknown>) };
-      errors.push(...initialState(entity, record, bulk ? pointer(i) : '', Boolean(ctx.privileged)));
-      record.id = ids[i];
-      // Owner defaults to the creator; an explicit null makes an unowned record (a lead pool).
-      if (!('owner_id' in (item as object))) record.owner_id = guard.userId;
-      record.created_by = record.updated_by = guard.userId;
-      // Formulas may read the creation time (a service ticket's deadline counts from it).
-      record.created_at = record.updated_at = now.toISOString();
-      // snapshots (defaultFrom: the product's list price), compute, then the rules over the computed record
-      snapshots.push(await snapshotDefaults(tx, data.model(), entity, record));
-      await compute(tx, entity, 'create', record, now, false, data.model(), ctx.lang);
-      errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx, now) }, ctx.lang, bulk ? pointer(i) : ''));
-      records.push(record);
-    }
+    // Formulas and snapshots read through references: for all the records at once (reference-values.ts).
+    await followingTogether(tx, items as Record<string, unknown>[], async () => {
+      for (const [i, item] of items.entries()) {
+        const record: Record<string, unknown> = { ...defaults(entity), ...(item as Record<string, unknown>) };
+        errors.push(...initialState(entity, record, bulk ? pointer(i) : '', Boolean(ctx.privileged)));
+        record.id = ids[i];
+        // Owner defaults to the creator; an explicit null makes an unowned record (a lead pool).
+        if (!('owner_id' in (item as object))) record.owner_id = guard.userId;
+        record.created_by = record.updated_by = guard.userId;
+        // Formulas may read the creation time (a service ticket's deadline counts from it).
+        record.created_at = record.updated_at = now.toISOString();
+        // snapshots (defaultFrom: the product's list price), compute, then the rules over the computed record
+        snapshots.push(await snapshotDefaults(tx, data.model(), entity, record));
+        await compute(tx, entity, 'create', record, now, false, data.model(), ctx.lang);
+        errors.push(...ruleViolations(entity, { ...record, ...data.context(ctx, now) }, ctx.lang, bulk ? pointer(i) : ''));
+        records.push(record);
+      }
+    });
     await authorizeNewRecords(data, tx, guard, entity, records, bulk);
     const sent = records.map((r, i) => withoutSnapshots(r, snapshots[i]!));
     errors.push(...(await missingReferences(data, tx, entity, sent, bulk, guard, ctx.lang)));
