@@ -17,16 +17,18 @@ import type { AppModel } from '../model/compile.js';
 export interface Mark {
   audit: number;
   stays: number;
+  notifications: number;
 }
 
 export async function mark(database: Database, tx: Db): Promise<Mark> {
-  const [row] = await database.rows<{ audit: number; stays: number }>(
+  const [row] = await database.rows<{ audit: number; stays: number; notifications: number }>(
     sql`select
     (select coalesce(max(id), 0) from audit.log)::bigint as audit,
-    (select coalesce(max(id), 0) from workflow.stays)::bigint as stays`,
+    (select coalesce(max(id), 0) from workflow.stays)::bigint as stays,
+    (select coalesce(max(id), 0) from inbox.notifications)::bigint as notifications`,
     tx,
   );
-  return { audit: Number(row.audit), stays: Number(row.stays) };
+  return { audit: Number(row.audit), stays: Number(row.stays), notifications: Number(row.notifications) };
 }
 
 export interface BackdatePlan {

@@ -232,6 +232,10 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
       tx,
     );
     createdIds = new Map(created.map((c) => [c.entity, c.ids]));
+    // Two years of notifications, all unread, would bury today's: the demo users have read those older
+    // than two weeks, an hour after each arrived.
+    await tx.execute(sql`update inbox.notifications set read_at = created_at + interval '1 hour'
+      where id > ${plan.start.notifications} and read_at is null and created_at < ${now.toISOString()}::timestamptz - interval '14 days'`);
     await tx.execute(sql`insert into seed.runs (name, counts) values (${run}, ${JSON.stringify(counts)}::jsonb)`);
     return true;
   });

@@ -297,6 +297,22 @@ describe.each(drivers)('demo data on %s', (driver) => {
     const mine = await e.callAs(tokens.rep_east, 'GET', '/api/data/account?count=true&limit=1');
     expect(mine.body.total).toBeGreaterThan(20);
     expect(mine.body.total).toBeLessThan(await count('account'));
+
+    // The inbox: what came in the last two weeks is unread, what came before was read an hour after it came.
+    const [inbox] = await e.database.rows<{ old_unread: number; recent_unread: number; read: number; late: number }>(
+      sql`select count(*) filter (where read_at is null and created_at < now() - interval '14 days')::int as old_unread,
+            count(*) filter (where read_at is null and created_at >= now() - interval '14 days')::int as recent_unread,
+            count(*) filter (where read_at is not null)::int as read,
+            count(*) filter (where read_at is not null and read_at <> created_at + interval '1 hour')::int as late
+          from inbox.notifications`,
+    );
+    expect(inbox).toMatchObject({ old_unread: 0, late: 0 });
+    expect(inbox.read).toBeGreaterThan(100);
+    expect(inbox.recent_unread).toBeGreaterThan(0);
+    const unread = (await e.callAs(tokens.rep_east, 'GET', '/api/notifications?unread=true')).body.data as { createdAt: string }[];
+    const all = (await e.callAs(tokens.rep_east, 'GET', '/api/notifications')).body.data as unknown[];
+    expect(unread.length).toBeLessThan(all.length);
+    expect(unread.every((n) => Date.now() - new Date(n.createdAt).getTime() <= 15 * 86_400_000)).toBe(true);
   }, 900_000);
 
   it('loads the sales management sets: rows in each, spread over reps and states, consistent with the rules of the engine', async () => {
