@@ -141,7 +141,7 @@ export class ApprovalService {
       beforeChange: (tx, ctx, entity, record, changes) => this.guardChange(tx, ctx, entity, record, changes),
       // New rows of a pending record's child collection (quote lines), all of a bulk create at once.
       afterCreateAll: (tx, ctx, entity, records) => this.guardParents(tx, ctx, entity, records, null),
-      afterCreate: async (tx, ctx, entity, record) => {
+      afterCreate: async (_tx, ctx, entity, record) => {
         const approval = this.approvalOf(entity);
         const field = approval?.doc.statusField;
         if (!field || ctx.privileged) return;
