@@ -276,6 +276,10 @@ describe.each(drivers)('runtime UI in English in Chromium on %s', (driver) => {
       await poll(() => page.getByTestId('workflow-entry').first().textContent()).toContain(
         `${option(stage, 'initial_contact')} → ${option(stage, 'needs_confirmed')}`,
       );
+      // …with how long the deal stayed in the stage it left.
+      expect(await page.getByTestId('workflow-entry').first().textContent()).toMatch(
+        new RegExp(`\\d+ (min|h|d) in ${option(stage, 'initial_contact')}`),
+      );
       // The audit trail in words: what happened and the fields a person set, not the engine's bookkeeping.
       const trail = (await page.getByTestId('history').textContent()) ?? '';
       expect([trail.includes('Created'), trail.includes('Moved on'), /\bcreate\b|\btransition\b/.test(trail)]).toEqual([

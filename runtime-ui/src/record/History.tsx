@@ -1,13 +1,14 @@
 /**
- * The record's history: the audit trail as a timeline with each field's change (old → new, shown as
- * the list shows values) and "revert to this version", plus the workflow's transitions.
+ * The record's history, one timeline: the audit trail with each field's change (old → new, shown as the
+ * list shows values) and "revert to this version"; a workflow transition shows its stages, how long the
+ * record stayed in the one it left, and the comment given with it.
  */
 import { App, Button, Popconfirm, Tag, Timeline } from 'antd';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, get, post, qs } from '../api';
-import { formatDateTime } from '../format';
+import { formatDateTime, formatDuration } from '../format';
 import { useLang } from '../i18n';
-import { pick, type FieldInfo } from '../meta';
+import { pick, type FieldInfo, type Label } from '../meta';
 
 /** What each audited action is called, and the actor of the engine's own changes (an automation, a timer). */
 const WORDS = {
@@ -44,6 +45,8 @@ export function History(props: {
   canRevert: boolean;
   onReverted(): void;
   workflow: boolean;
+  /** The field the record's workflow keeps its state in. */
+  stateField?: string;
   stateLabel(state: string): string;
 }) {
   const { lang, t } = useLang();
@@ -69,59 +72,114 @@ export function History(props: {
     }
   };
   const label = (f: string) => props.fields.get(f)?.label ?? f;
+  // A transition and its audit entry are written by one operation, so they share its time.
+  const transitions = (props.workflow ? (wf.data?.transitions ?? []) : []) as Transition[];
+  const stays = (wf.data?.stays ?? []) as Stay[];
+  const transitionAt = new Map(transitions.map((h) => [new Date(h.at).getTime(), h]));
+  const entries = (audit.data ?? []) as AuditEntry[];
+  const audited = new Set(entries.filter((h) => h.action === 'transition').map((h) => new Date(h.at).getTime()));
+  // A transition without an audit entry of its own (written before the trail kept them) stands alone.
+  const items: ({ audit: AuditEntry; index: number } | { transition: Transition })[] = [
+    ...entries.map((audit, index) => ({ audit, index })),
+    ...transitions.filter((h) => !audited.has(new Date(h.at).getTime())).map((transition) => ({ transition })),
+  ].sort((a, b) => time(b) - time(a));
+  const stateFields = new Set(props.stateField ? [props.stateField] : []);
+
+  const moved = (h: Transition) => {
+    const left = stays.find((s) => s.state === h.from && s.leftAt && new Date(s.leftAt).getTime() === new Date(h.at).getTime());
+    return (
+      <div data-testid="workflow-entry" style={{ paddingInlineStart: 8 }}>
+        {h.from ? props.stateLabel(h.from) : '—'} → <Tag color="blue">{props.stateLabel(h.to)}</Tag>
+        {left && left.seconds > 0 && (
+          <span style={{ color: 'rgba(0,0,0,0.62)' }}>{t('stayedIn', { s: props.stateLabel(h.from!), d: formatDuration(lang, left.seconds) })}</span>
+        )}
+        {h.comment && <div>{h.comment}</div>}
+      </div>
+    );
+  };
+
   return (
     <div data-testid="history">
-      {props.workflow && (wf.data?.transitions?.length ?? 0) > 0 && (
-        <Timeline
-          style={{ marginBottom: 8 }}
-          items={(wf.data.transitions as any[]).map((h) => ({
-            color: 'blue',
+      <Timeline
+        items={items.map((item) => {
+          if ('transition' in item) {
+            const h = item.transition;
+            return {
+              color: 'blue',
+              children: (
+                <div style={{ fontSize: 12 }}>
+                  <div>
+                    <b>{formatDateTime(lang, h.at)}</b> · {who(h.actor)} · <Tag>{words.transition}</Tag>
+                  </div>
+                  {moved(h)}
+                </div>
+              ),
+            };
+          }
+          const { audit: h, index: i } = item;
+          const transition = h.action === 'transition' ? transitionAt.get(new Date(h.at).getTime()) : undefined;
+          return {
+            color: h.action === 'create' ? 'green' : h.action === 'delete' ? 'red' : transition ? 'blue' : 'gray',
             children: (
-              <div style={{ fontSize: 12 }} data-testid="workflow-entry">
-                <b>{formatDateTime(lang, h.at)}</b> · {who(h.actor)} · {h.from ? props.stateLabel(h.from) : '—'} → <Tag color="blue">{props.stateLabel(h.to)}</Tag>
-                {h.comment && <div>{h.comment}</div>}
+              <div style={{ fontSize: 12 }}>
+                <div>
+                  <b>{formatDateTime(lang, h.at)}</b> · {who(h.actor)} ·{' '}
+                  {/* The timeline's dot gives the colour; a coloured tag's small text would be too faint. */}
+                  <Tag>{words[h.action as keyof typeof words] ?? h.action}</Tag>
+                  {h.version && `${t('version')} ${h.version}`}
+                  {props.canRevert && i > 0 && h.version && (
+                    <Popconfirm title={t('revert')} onConfirm={() => revert(h.version!)}>
+                      <Button type="link" size="small">{t('revert')}</Button>
+                    </Popconfirm>
+                  )}
+                </div>
+                {transition && moved(transition)}
+                {Object.entries(h.changes ?? {})
+                  // The stage a transition moved is told by its line above.
+                  .filter(([f]) => !BOOKKEEPING.has(f) && !(transition && stateFields.has(f)))
+                  .map(([f, c]) => (
+                    <div key={f} style={{ paddingInlineStart: 8 }} data-testid="history-change">
+                      {label(f)}:{' '}
+                      {h.action === 'create' ? (
+                        (props.cell(f, c.to) ?? '—')
+                      ) : (
+                        <>
+                          <span style={{ textDecoration: 'line-through', color: '#595959' }}>{props.cell(f, c.from) ?? '—'}</span> →{' '}
+                          {props.cell(f, c.to) ?? '—'}
+                        </>
+                      )}
+                    </div>
+                  ))}
+                {/* A transition's note is the engine's "event: from → to": its line above tells it. */}
+                {h.note && h.action !== 'transition' ? <div>{pick(h.note, lang)}</div> : null}
               </div>
             ),
-          }))}
-        />
-      )}
-      <Timeline
-        items={(audit.data ?? []).map((h, i) => ({
-          color: h.action === 'create' ? 'green' : h.action === 'delete' ? 'red' : 'gray',
-          children: (
-            <div style={{ fontSize: 12 }}>
-              <div>
-                <b>{formatDateTime(lang, h.at)}</b> · {who(h.actor)} ·{' '}
-                {/* The timeline's dot gives the colour; a coloured tag's small text would be too faint. */}
-                <Tag>{words[h.action as keyof typeof words] ?? h.action}</Tag>
-                {h.version && `${t('version')} ${h.version}`}
-                {props.canRevert && i > 0 && h.version && (
-                  <Popconfirm title={t('revert')} onConfirm={() => revert(h.version)}>
-                    <Button type="link" size="small">{t('revert')}</Button>
-                  </Popconfirm>
-                )}
-              </div>
-              {Object.entries(h.changes ?? {})
-                .filter(([f]) => !BOOKKEEPING.has(f))
-                .map(([f, c]: [string, any]) => (
-                  <div key={f} style={{ paddingInlineStart: 8 }} data-testid="history-change">
-                    {label(f)}:{' '}
-                    {h.action === 'create' ? (
-                      (props.cell(f, c.to) ?? '—')
-                    ) : (
-                      <>
-                        <span style={{ textDecoration: 'line-through', color: '#595959' }}>{props.cell(f, c.from) ?? '—'}</span> →{' '}
-                        {props.cell(f, c.to) ?? '—'}
-                      </>
-                    )}
-                  </div>
-                ))}
-              {/* A transition's note is the engine's "event: from → to": the workflow timeline above tells it. */}
-              {h.note && h.action !== 'transition' && <div>{pick(h.note, lang)}</div>}
-            </div>
-          ),
-        }))}
+          };
+        })}
       />
     </div>
   );
 }
+
+interface AuditEntry {
+  at: string;
+  actor: string | null;
+  action: string;
+  version?: number;
+  changes?: Record<string, { from: unknown; to: unknown }>;
+  note?: Label | null;
+}
+interface Transition {
+  at: string;
+  actor: string | null;
+  from: string | null;
+  to: string;
+  comment?: string | null;
+}
+interface Stay {
+  state: string;
+  leftAt: string | null;
+  seconds: number;
+}
+const time = (item: { audit: AuditEntry } | { transition: Transition }) =>
+  new Date('audit' in item ? item.audit.at : item.transition.at).getTime();

@@ -294,7 +294,7 @@ export default function RecordPage() {
               label: t('history'),
               children: (
                 <History entity={entity} id={id} fields={fields} cell={cell} canRevert={can('update')} onReverted={refresh}
-                  workflow={Boolean(model.entity.workflow)} stateLabel={(s) => stateLabels.get(s) ?? s} />
+                  workflow={Boolean(model.entity.workflow)} stateField={stateField} stateLabel={(s) => stateLabels.get(s) ?? s} />
               ),
             },
           ]}
