@@ -276,6 +276,9 @@ describe.each(drivers)('runtime UI in English in Chromium on %s', (driver) => {
       await poll(() => page.getByTestId('workflow-entry').first().textContent()).toContain(
         `${option(stage, 'initial_contact')} → ${option(stage, 'needs_confirmed')}`,
       );
+      // One entry for the move (its audit entry and its workflow history are written a moment apart)…
+      expect(await page.getByTestId('workflow-entry').count()).toBe(1);
+      expect(((await page.getByTestId('history').textContent()) ?? '').split('Moved on').length - 1).toBe(1);
       // …with how long the deal stayed in the stage it left.
       expect(await page.getByTestId('workflow-entry').first().textContent()).toMatch(
         new RegExp(`\\d+ (min|h|d) in ${option(stage, 'initial_contact')}`),

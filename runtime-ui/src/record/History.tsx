@@ -72,16 +72,15 @@ export function History(props: {
     }
   };
   const label = (f: string) => props.fields.get(f)?.label ?? f;
-  // A transition and its audit entry are written by one operation, so they share its time.
   const transitions = (props.workflow ? (wf.data?.transitions ?? []) : []) as Transition[];
   const stays = (wf.data?.stays ?? []) as Stay[];
-  const transitionAt = new Map(transitions.map((h) => [new Date(h.at).getTime(), h]));
   const entries = (audit.data ?? []) as AuditEntry[];
-  const audited = new Set(entries.filter((h) => h.action === 'transition').map((h) => new Date(h.at).getTime()));
+  const transitionOf = pairTransitions(entries, transitions, props.stateField);
+  const paired = new Set(transitionOf.values());
   // A transition without an audit entry of its own (written before the trail kept them) stands alone.
   const items: ({ audit: AuditEntry; index: number } | { transition: Transition })[] = [
     ...entries.map((audit, index) => ({ audit, index })),
-    ...transitions.filter((h) => !audited.has(new Date(h.at).getTime())).map((transition) => ({ transition })),
+    ...transitions.filter((h) => !paired.has(h)).map((transition) => ({ transition })),
   ].sort((a, b) => time(b) - time(a));
   const stateFields = new Set(props.stateField ? [props.stateField] : []);
 
@@ -117,7 +116,7 @@ export function History(props: {
             };
           }
           const { audit: h, index: i } = item;
-          const transition = h.action === 'transition' ? transitionAt.get(new Date(h.at).getTime()) : undefined;
+          const transition = transitionOf.get(h);
           return {
             color: h.action === 'create' ? 'green' : h.action === 'delete' ? 'red' : transition ? 'blue' : 'gray',
             children: (
@@ -181,5 +180,28 @@ interface Stay {
   leftAt: string | null;
   seconds: number;
 }
+/**
+ * Each transition's audit entry: written by the same operation a moment apart (or at the same instant, on
+ * a set clock), moving the state field to the same state — the nearest such entry within a minute.
+ */
+function pairTransitions(entries: AuditEntry[], transitions: Transition[], stateField: string | undefined) {
+  const pairs = new Map<AuditEntry, Transition>();
+  const free = new Set(transitions);
+  for (const entry of entries.filter((e) => e.action === 'transition')) {
+    const moved = stateField ? entry.changes?.[stateField] : undefined;
+    let best: Transition | undefined;
+    let gap = 60_000;
+    for (const h of free) {
+      const d = Math.abs(new Date(h.at).getTime() - new Date(entry.at).getTime());
+      if (d <= gap && (!moved || moved.to === h.to)) [best, gap] = [h, d];
+    }
+    if (best) {
+      pairs.set(entry, best);
+      free.delete(best);
+    }
+  }
+  return pairs;
+}
+
 const time = (item: { audit: AuditEntry } | { transition: Transition }) =>
   new Date('audit' in item ? item.audit.at : item.transition.at).getTime();
