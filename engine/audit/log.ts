@@ -10,6 +10,7 @@ import type { Database, Db } from '../db/database.js';
 import { carried, carry } from '../db/carried.js';
 import { copyText } from '../db/copy.js';
 import { operationTime } from '../db/clock.js';
+import { onFlush } from '../db/deferred.js';
 
 export const AUDIT_SQL = `
 create schema if not exists audit;
@@ -123,15 +124,17 @@ const DEFERRED_MAX = 1000;
 
 /**
  * This transaction's (one from carrying()) audit entries are kept and written together, a thousand
- * at a time and at flushAudit, instead of one statement per operation: for a transaction of thousands of operations
- * (the demo-data load) that reads no audit entry before it flushes. Entries keep their order and times.
+ * at a time and at flushDeferred (db/deferred.ts), instead of one statement per operation: for a
+ * transaction of thousands of operations (the demo-data load) that reads no audit entry before it
+ * flushes. Entries keep their order and times.
  */
 export function deferAudit(tx: Db): void {
   if (!carried(tx, DEFERRED)) carry(tx, DEFERRED, []);
+  onFlush(tx, flushAudit);
 }
 
-/** Writes the entries deferAudit has kept so far: before anything in the transaction reads the trail. */
-export async function flushAudit(tx: Db): Promise<void> {
+/** Writes the entries deferAudit has kept so far. */
+async function flushAudit(tx: Db): Promise<void> {
   const rows = carried<object[]>(tx, DEFERRED);
   if (!rows?.length) return;
   carry(tx, DEFERRED, []);

@@ -21,7 +21,8 @@ import type { FieldBackfill } from '../../metadata/backfill.js';
 import { backdate, mark, type BackdatePlan } from './backdate.js';
 import { setClock } from '../db/clock.js';
 import { carrying } from '../db/carried.js';
-import { deferAudit, flushAudit } from '../audit/log.js';
+import { deferAudit } from '../audit/log.js';
+import { flushDeferred } from '../db/deferred.js';
 import { clearDatedNumbers, renumberAudit } from './renumber.js';
 
 export const SEED_SQL = `
@@ -122,9 +123,10 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
   const loaded = await database.db.transaction(async (outer) => {
     // The walks set the transaction's clock (db/clock.ts), and its audit trail is written in bulk: both carried.
     const tx = carrying(inline(outer));
-    // The records' times move into the past after the walks: their timers are set after the commit.
-    engine.workflows.deferTimers(tx);
-    // Thousands of operations, one audit statement per thousand entries; the trail is read only after a flush.
+    // Thousands of operations: their audit entries, workflow history and stays are written a thousand per
+    // statement (db/deferred.ts), and read only after a flush. The records' times move into the past after
+    // the walks: their timers are set after the commit.
+    engine.workflows.defer(tx);
     deferAudit(tx);
     // Two processes starting at once: the second waits, then finds the run recorded.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`seed:${run}`}))`);
@@ -158,28 +160,23 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
           throw new SeedError(file, `/sets/${index}/entity`, `there is no entity "${set.entity}"`);
         const rows = planSet(set, index, scope);
         const derived = [...derivedNames].filter((n) => n.startsWith(`${set.name}/`));
-        if (derived.length) await flushAudit(tx);
+        if (derived.length) await flushDeferred(tx);
         const before = derived.length ? await mark(database, tx) : undefined;
         // A walkOf set walks the records of an earlier set instead of creating some.
         const records = set.walkOf
           ? rows.map((r) => r.values)
           : await createRows(engine, tx, rows, set.entity, file, index, contextOf);
         for (const [i, row] of rows.entries()) {
-          if (row.createdAt && !set.walkOf) plan.created.push({ entity: set.entity, id: records[i].id as string, at: row.createdAt });
-          const walked = await walk(
-            { engine, tx, file, contextOf },
-            set.entity,
-            records[i],
-            row,
-            `/sets/${index}/rows/${i}`,
-          );
+          if (row.createdAt && !set.walkOf)
+            plan.created.push({ entity: set.entity, id: records[i].id as string, at: row.createdAt });
+          const walked = await walk({ engine, tx, file, contextOf }, set.entity, records[i], row, `/sets/${index}/rows/${i}`);
           // Later sets see the times the record will have once backdated (e.g. an order dated after its deal's win).
           const created = set.walkOf ? new Date(String(records[i].created_at)) : (row.createdAt ?? now);
           const changed = row.events.at(-1)?.at ?? (set.walkOf ? new Date(String(records[i].updated_at)) : created);
           records[i] = { ...walked, created_at: created.toISOString(), updated_at: changed.toISOString() };
         }
         if (before) {
-          await flushAudit(tx);
+          await flushDeferred(tx);
           const own = new Set(records.map((r) => r.id));
           for (const name of derived) {
             const entityName = name.slice(set.name.length + 1);
@@ -224,7 +221,7 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
         });
       }
     }
-    await flushAudit(tx);
+    await flushDeferred(tx);
     await backdate(database, tx, data.model(), plan);
     renumber = await clearDatedNumbers(database, tx, data.model(), plan.start.audit);
     const created = await database.rows<{ entity: string; ids: string[] }>(

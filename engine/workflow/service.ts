@@ -29,6 +29,8 @@ import type { AutoAdvance, WorkflowTimer } from './kind.js';
 import type { AppModel } from '../model/compile.js';
 import { toRecord } from '../data/records.js';
 import { operationTime } from '../db/clock.js';
+import { carried, carry } from '../db/carried.js';
+import { onFlush } from '../db/deferred.js';
 import { inputForm } from './input-form.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 
@@ -70,6 +72,66 @@ function autoAdvancesOf(model: AppModel) {
     autoAdvanceCache.set(model, byRelated);
   }
   return byRelated;
+}
+
+/** A transition a deferring transaction keeps (WorkflowService.defer): its history row, and its stays when the state changes. */
+interface Transition {
+  entity: string;
+  record_id: string;
+  workflow: string;
+  event: string;
+  from_state: string;
+  to_state: string;
+  actor: string | null;
+  comment: string | null;
+  input: unknown;
+  at: string;
+  /** The record's creation: where the stay in its initial state began, when its history begins here. */
+  created_at: unknown;
+}
+const DEFERRED = Symbol('deferred workflow writes');
+const DEFERRED_MAX = 1000;
+
+/**
+ * Writes the transitions kept so far: their history rows in one statement, then their stays in another —
+ * each record's open stay closed at its first transition here (or, for a record that predates its
+ * history, one opened and closed for its initial state), and a stay for every state entered, closed
+ * when the record's next transition here left it. Ids follow the order the transitions happened in.
+ */
+async function flushTransitions(tx: Db): Promise<void> {
+  const kept = carried<Transition[]>(tx, DEFERRED);
+  if (!kept?.length) return;
+  carry(tx, DEFERRED, []);
+  const rows = kept.map((t, seq) => ({ ...t, seq }));
+  await tx.execute(sql`insert into workflow.history (entity, record_id, workflow, event, from_state, to_state, actor, comment, input, at)
+    select entity, record_id, workflow, event, from_state, to_state, actor, comment, input, at
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as h(seq int, entity text, record_id uuid, workflow text, event text,
+      from_state text, to_state text, actor uuid, comment text, input jsonb, at timestamptz)
+    order by seq`);
+  const latest = new Map<string, { next_at: string | null }>();
+  const moves = rows
+    .filter((t) => t.from_state !== t.to_state)
+    .map((t) => {
+      const key = `${t.entity}/${t.record_id}`;
+      const before = latest.get(key);
+      if (before) before.next_at = t.at;
+      const move = { ...t, first: !before, next_at: null as string | null };
+      latest.set(key, move);
+      return move;
+    });
+  if (!moves.length) return;
+  await tx.execute(sql`
+    with t as (select * from jsonb_to_recordset(${JSON.stringify(moves)}::jsonb) as t(seq int, entity text, record_id uuid,
+        workflow text, from_state text, to_state text, at timestamptz, created_at timestamptz, first boolean, next_at timestamptz)),
+      closed as (update workflow.stays s set left_at = t.at from t
+        where t.first and s.entity = t.entity and s.record_id = t.record_id and s.left_at is null returning s.entity, s.record_id)
+    insert into workflow.stays (entity, record_id, workflow, state, entered_at, left_at)
+    select entity, record_id, workflow, state, entered_at, left_at from (
+      select 2 * t.seq as o, t.entity, t.record_id, t.workflow, t.from_state as state, t.created_at as entered_at, t.at as left_at
+        from t where t.first and not exists (select 1 from closed c where c.entity = t.entity and c.record_id = t.record_id)
+      union all
+      select 2 * t.seq + 1, t.entity, t.record_id, t.workflow, t.to_state, t.at, t.next_at from t
+    ) s order by o`);
 }
 
 export const WORKFLOW_SQL = `
@@ -158,7 +220,7 @@ export class WorkflowService {
     const state = String(after[workflow.doc.stateField]);
     if (state !== before[workflow.doc.stateField]) return; // a transition sets its own timers
     const moved = (workflow.doc.states[state]?.timers ?? []).filter((t) => t.at !== undefined && before[t.at] !== after[t.at]);
-    if (!moved.length) return;
+    if (!moved.length || carried(tx, DEFERRED)) return;
     const [{ since }] = await this.data.database.rows<{ since: number }>(
       sql`select coalesce(max(id), 0)::int as since from workflow.history
       where entity = ${entity.name} and record_id = ${after.id as string} and from_state <> to_state`,
@@ -180,7 +242,8 @@ export class WorkflowService {
     for (const { entity, workflow, state, spec } of autoAdvancesOf(this.data.model()).get(changed.name) ?? []) {
       const parentId = record[spec.related.via];
       if (typeof parentId !== 'string') continue;
-      const counts = (r: Record<string, unknown>) => spec.related.where === undefined || isTruthy(evaluateRule(spec.related.where, r));
+      const counts = (r: Record<string, unknown>) =>
+        spec.related.where === undefined || isTruthy(evaluateRule(spec.related.where, r));
       const counted = counts(record);
       // Nothing to read when the change cannot complete the stage: the record is one of those counted and
       // not done itself (a stage's new task), or it is not counted and was not before (a plain task).
@@ -208,16 +271,15 @@ export class WorkflowService {
     }
   }
 
-  /** Transactions whose timers are set afterwards, all at once (restartTimers): the demo-data load's. */
-  private readonly timersDeferred = new WeakSet<Db>();
-
   /**
-   * Timers are not set within this transaction: its caller sets those of the records' final states
-   * after the commit (restartTimers). The demo-data load walks thousands of records through states
-   * whose timers would only be replaced.
+   * The transaction's workflow writes wait: timers are not set within it — its caller sets those of the
+   * records' final states after the commit (restartTimers) — and history and stays are kept and written
+   * together at flushDeferred (db/deferred.ts), a thousand transitions per statement. The demo-data load
+   * walks thousands of records through states whose timers would only be replaced.
    */
-  deferTimers(tx: Db) {
-    this.timersDeferred.add(tx);
+  defer(tx: Db) {
+    if (!carried(tx, DEFERRED)) carry(tx, DEFERRED, []);
+    onFlush(tx, flushTransitions);
   }
 
   /** When a timer is due for this stay: `after` from now, `at` from the record's date field (undefined: no date). */
@@ -232,7 +294,7 @@ export class WorkflowService {
 
   /** Queues the timers of a stay (what `timerJobs` makes of it) in the transaction, unless it defers them. */
   private async startTimers(tx: Db, ...stay: Parameters<WorkflowService['timerJobs']>) {
-    if (this.timersDeferred.has(tx)) return;
+    if (carried(tx, DEFERRED)) return;
     await this.jobs.sendMany(TIMER_QUEUE, this.timerJobs(...stay), { tx });
   }
 
@@ -530,18 +592,17 @@ export class WorkflowService {
         expected: (version as number | undefined) ?? (record.version as number),
         audit: { action: 'transition', note: `${event}: ${from} → ${to}` },
       });
-      const entered = await this.record(
-        tx,
-        entity,
-        id,
-        workflow.doc.name,
+      const entered = await this.record(tx, entity, {
+        record_id: id,
+        workflow: workflow.doc.name,
         event,
-        from,
-        to,
-        ctx.principal?.userId ?? null,
-        comment as string | undefined,
-        input,
-      );
+        from_state: from,
+        to_state: to,
+        actor: ctx.principal?.userId ?? null,
+        comment: (comment as string | undefined) ?? null,
+        input: input ?? null,
+        created_at: record.created_at,
+      });
       if (to !== from) await this.startTimers(tx, entity, after, workflow, to, entered);
       return { record: after, from, to, created };
     });
@@ -585,23 +646,19 @@ export class WorkflowService {
   /**
    * The history entry and, when the state changes, the stays: the current stay is closed (or, for a
    * record that predates its history, one is opened and closed for its initial state) and the new one
-   * opened — all in one statement, one round trip.
+   * opened — all in one statement, one round trip. A deferring transaction keeps them for its flush.
    */
-  private async record(
-    tx: Db,
-    entity: CompiledEntity,
-    id: string,
-    workflow: string,
-    event: string,
-    from: string,
-    to: string,
-    actor: string | null,
-    comment: string | undefined,
-    input: unknown,
-  ): Promise<number> {
+  private async record(tx: Db, entity: CompiledEntity, move: Omit<Transition, 'entity' | 'at'>): Promise<number> {
     const at = operationTime(tx).toISOString();
+    const kept = carried<Transition[]>(tx, DEFERRED);
+    if (kept) {
+      kept.push({ ...move, entity: entity.name, at });
+      if (kept.length >= DEFERRED_MAX) await flushTransitions(tx);
+      return 0; // no timer is set in a deferring transaction: nothing asks for the entry's id
+    }
+    const { record_id: id, workflow, event, from_state: from, to_state: to, actor, comment, input } = move;
     const history = sql`insert into workflow.history (entity, record_id, workflow, event, from_state, to_state, actor, comment, input, at)
-      values (${entity.name}, ${id}, ${workflow}, ${event}, ${from}, ${to}, ${actor}, ${comment ?? null}, ${input === undefined ? null : JSON.stringify(input)}::jsonb, ${at}::timestamptz) returning id`;
+      values (${entity.name}, ${id}, ${workflow}, ${event}, ${from}, ${to}, ${actor}, ${comment}, ${input === null ? null : JSON.stringify(input)}::jsonb, ${at}::timestamptz) returning id`;
     if (from === to) {
       const [entry] = await this.data.database.rows<{ id: number }>(sql`${history}`, tx);
       return Number(entry.id);

@@ -12,7 +12,8 @@ import { operationTime, setClock } from '../../engine/db/clock.js';
 import { carrying } from '../../engine/db/carried.js';
 import { loadPrincipal, type Principal } from '../../engine/access/principal.js';
 import type { OperationContext } from '../../engine/data/context.js';
-import { deferAudit, flushAudit } from '../../engine/audit/log.js';
+import { deferAudit } from '../../engine/audit/log.js';
+import { flushDeferred } from '../../engine/db/deferred.js';
 
 const app = [
   { kind: 'dictionary', name: 'job_state', label: L('State'), items: ['open', 'done'].map((v) => ({ value: v, label: L(v) })) },
@@ -93,7 +94,12 @@ describe.each(drivers)('the operation clock on %s', (driver) => {
   beforeAll(async () => {
     e = await startEngine(driver);
     expect((await e.call('POST', '/api/meta/deploy', { documents: app })).status).toBe(201);
-    const u = await e.createUser({ username: 'clock_reviewer', display_name: '审核人', roles: ['clerk'], password: 'reviewer password 1' });
+    const u = await e.createUser({
+      username: 'clock_reviewer',
+      display_name: '审核人',
+      roles: ['clerk'],
+      password: 'reviewer password 1',
+    });
     reviewer = (await loadPrincipal(e.database, e.data.model(), u.id))!;
     reviewerToken = await e.login('clock_reviewer', 'reviewer password 1');
   });
@@ -194,12 +200,17 @@ describe.each(drivers)('the operation clock on %s', (driver) => {
       const job = (await e.data.create(engineCtx, 'job', { title: '延后' }, tx)) as { id: string; version: number };
       setClock(tx, second);
       await e.data.update(engineCtx, 'job', job.id, { title: '延后 2', version: job.version }, undefined, undefined, tx);
-      const [{ n }] = await e.database.rows<{ n: number }>(sql`select count(*)::int as n from audit.log where record_id = ${job.id}`, tx);
-      await flushAudit(tx);
+      const [{ n }] = await e.database.rows<{ n: number }>(
+        sql`select count(*)::int as n from audit.log where record_id = ${job.id}`,
+        tx,
+      );
+      await flushDeferred(tx);
       return [Number(n), job.id];
     });
     expect(before).toBe(0);
-    const audit = await rows<{ action: string; at: string }>(sql`select action, at from audit.log where record_id = ${id} order by id`);
+    const audit = await rows<{ action: string; at: string }>(
+      sql`select action, at from audit.log where record_id = ${id} order by id`,
+    );
     expect(audit.map((a) => [a.action, iso(a.at)])).toEqual([
       ['create', first.toISOString()],
       ['update', second.toISOString()],
@@ -212,7 +223,10 @@ describe.each(drivers)('the operation clock on %s', (driver) => {
     const titles = await e.database.db.transaction(async (outer) => {
       const tx = carrying(outer);
       const made: string[] = [];
-      for (const [title, at] of [['后发生', later], ['先发生', earlier]] as const) {
+      for (const [title, at] of [
+        ['后发生', later],
+        ['先发生', earlier],
+      ] as const) {
         setClock(tx, at);
         const job = (await e.data.create(engineCtx, 'job', { title, reviewer: reviewer.userId }, tx)) as { id: string };
         await e.workflows.fire(engineCtx, 'job', job.id, 'finish', {}, tx);

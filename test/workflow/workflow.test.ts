@@ -6,6 +6,9 @@ import { loadPackage } from '../../metadata/loader.js';
 import { compileWorkflow } from '../../engine/workflow/compile.js';
 import type { WorkflowDoc } from '../../engine/workflow/kind.js';
 import { drivers, L, startEngine, type TestEngine } from '../support/engine.js';
+import { carrying } from '../../engine/db/carried.js';
+import { setClock } from '../../engine/db/clock.js';
+import { flushDeferred } from '../../engine/db/deferred.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
@@ -331,6 +334,87 @@ describe.each(drivers)('workflows on %s', (driver) => {
       note: 'lose: needs_confirmed → lost',
       changes: { stage: { from: 'needs_confirmed', to: 'lost' } },
     });
+  });
+
+  it('writes at a deferring transaction’s flush the same history and stays as one by one (the demo-data load)', async () => {
+    // Three walks, each twice: written one by one, then kept and flushed. One record's history begins
+    // before the deferring transaction (its open stay is closed by the flush); one walk holds a
+    // transition that stays in its state (requote), which writes history but no stay.
+    const walks: [string[], string[]][] = [
+      [[], ['confirm_needs', 'submit_proposal', 'quote', 'requote', 'lose']],
+      [['confirm_needs'], ['submit_proposal', 'lose']],
+      [[], ['lose']],
+    ];
+    const engineCtx = { principal: null, privileged: true, lang: 'en' as const };
+    const at = (k: number) => new Date(Date.UTC(2031, 0, 1 + k, 9, 30));
+    const walkAll = async (defer: boolean) => {
+      // Made through the API before the transaction (the embedded database has one connection).
+      const ids: string[] = [];
+      for (const [before] of walks) {
+        const opp = await newOpportunity({ amount: 100000, expected_close_date: '2031-12-31' });
+        for (const event of before) expect((await fire(opp.id, event)).status).toBe(200);
+        ids.push(opp.id);
+      }
+      return e.database.db.transaction(async (outer) => {
+        const tx = carrying(outer);
+        if (defer) e.workflows.defer(tx);
+        let k = 0;
+        for (const [i, [, events]] of walks.entries())
+          for (const event of events) {
+            setClock(tx, at(k++));
+            const input = event === 'lose' ? { loss_reason: '价格' } : undefined;
+            await e.workflows.fire(engineCtx, 'opportunity', ids[i], event, { comment: `${event} ${k}`, input }, tx);
+          }
+        setClock(tx, undefined);
+        const [{ n }] = await e.database.rows<{ n: number }>(
+          sql`select count(*)::int as n from workflow.history where record_id = any(${sql.param(ids)}::uuid[]) and at >= ${at(0).toISOString()}::timestamptz`,
+          tx,
+        );
+        await flushDeferred(tx);
+        return { ids, before: Number(n) };
+      });
+    };
+    // Times of the walk's start, through the API at the present, differ between the two runs.
+    const time = (t: unknown) => t && (new Date(t as string) < at(0) ? 'before' : new Date(t as string).toISOString());
+    const written = async (ids: string[]) =>
+      Promise.all(
+        ids.map(async (id) => ({
+          history: (
+            await e.database.rows(
+              sql`select event, from_state, to_state, actor, comment, input, at from workflow.history where record_id = ${id} order by id`,
+            )
+          ).map((h: any) => ({ ...h, at: time(h.at) })),
+          stays: (
+            await e.database.rows(
+              sql`select s.workflow, s.state, s.entered_at = o.created_at as from_creation, case when s.entered_at = o.created_at then null else s.entered_at end as entered_at, s.left_at
+                from workflow.stays s join opportunity o on o.id = s.record_id where s.record_id = ${id} order by s.id`,
+            )
+          ).map((s: any) => ({ ...s, entered_at: time(s.entered_at), left_at: time(s.left_at) })),
+        })),
+      );
+    const one = await walkAll(false);
+    const kept = await walkAll(true);
+    expect(one.before).toBeGreaterThan(0);
+    expect(kept.before).toBe(0); // kept until the flush
+    const expected = await written(one.ids);
+    expect(await written(kept.ids)).toEqual(expected);
+    // and what was expected is what a walk writes
+    expect(expected[0].history.map((h: any) => h.event)).toEqual([
+      'confirm_needs',
+      'submit_proposal',
+      'quote',
+      'requote',
+      'lose',
+    ]);
+    expect(expected[0].stays.map((s: any) => [s.state, s.from_creation, s.left_at !== null])).toEqual([
+      ['initial_contact', true, true],
+      ['needs_confirmed', false, true],
+      ['proposal', false, true],
+      ['quotation', false, true],
+      ['lost', false, false],
+    ]);
+    expect(expected[1].stays.map((s: any) => s.state)).toEqual(['initial_contact', 'needs_confirmed', 'proposal', 'lost']);
+    expect(expected[1].stays[1].left_at).toBe(at(5).toISOString());
   });
 
   it('refuses bad transitions and direct edits of the state field, writing nothing', async () => {
