@@ -33,6 +33,7 @@ import { INBOX_SQL, Inbox } from './notifications/inbox.js';
 import { JobQueue, type JobQueueOptions } from './jobs/queue.js';
 import { APPROVAL_SQL, ApprovalService } from './approvals/service.js';
 import { AutomationScheduler } from './automations/schedule.js';
+import { DatabaseMaintenance } from './jobs/database-maintenance.js';
 import { AfterCommitActions } from './automations/after-commit.js';
 import { ChangeAutomations } from './automations/on-change.js';
 import { MailSender, type MailOptions } from './notifications/mailer.js';
@@ -107,6 +108,7 @@ export async function createEngine(options: EngineOptions = {}) {
   const approvals = new ApprovalService(data, registry, jobs);
   const scheduler = new AutomationScheduler(data, jobs);
   new AfterCommitActions(data, registry, jobs);
+  const maintenance = new DatabaseMaintenance(database, jobs);
   new ChangeAutomations(data);
   const backfill = new FieldBackfill(database, () => metadata.model, jobs, metadata, data.hooks);
   const schemaBuilds = new SchemaBuilds(database, () => metadata.model, jobs, metadata);
@@ -124,6 +126,7 @@ export async function createEngine(options: EngineOptions = {}) {
   );
   await jobs.start();
   await mailer.start();
+  await maintenance.start();
   await imports.startHousekeeping();
   await scheduler.sync(metadata.model);
   // Deploys here or in another process (NOTIFY) change the schedules.

@@ -6,6 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase } from 'drizzle-orm/pg-core';
+import { FLUSH_ACTIVITY, maintainTables, TABLE_ACTIVITY, type MaintenanceResult } from './maintenance.js';
 
 // drizzle's PGlite and postgres-js databases share this base class; transactions are PgDatabase too.
 // biome-ignore lint/suspicious/noExplicitAny: drizzle's database type differs per driver; any of them will do
@@ -42,6 +43,12 @@ export interface Database {
    * client commit or roll back with it.
    */
   sqlClient(executor?: Db): SqlClient;
+  /**
+   * Gathers statistics and reclaims dead rows of the tables that changed enough (db/maintenance.ts):
+   * the embedded database has no autovacuum to do it. On PostgreSQL the server's autovacuum does, and
+   * this does nothing.
+   */
+  maintain(): Promise<MaintenanceResult>;
   /** Subscribes to a PostgreSQL NOTIFY channel; returns an unsubscribe function. */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -179,6 +186,7 @@ async function openPostgres(url: string, max: number): Promise<Database> {
         }
       },
     }),
+    maintain: async () => ({ analyzed: [], vacuumed: [] }),
     listen: async (channel, onMessage) => {
       const { unlisten } = await client.listen(channel, onMessage);
       return unlisten;
@@ -282,6 +290,14 @@ async function openPglite(dataDir?: string): Promise<Database> {
         return { rows: (await pg.query(text, values.map(asParameter), { parsers: ownParsers })).rows };
       },
     }),
+    maintain: () =>
+      maintainTables(
+        async () => {
+          await client.query(FLUSH_ACTIVITY);
+          return (await client.query<{ name: string; live: number; dead: number; changed: number }>(TABLE_ACTIVITY)).rows;
+        },
+        (statement) => client.exec(statement),
+      ),
     listen: async (channel, onMessage) => client.listen(channel, onMessage),
     close: () => client.close(),
   };
