@@ -26,6 +26,7 @@ import { createFirstAdministrator } from './auth/first-admin.js';
 import { parseTrustProxy } from './http/client.js';
 import { storageFromEnv } from './files/storage.js';
 import { loadDemoData } from './seed/load.js';
+import { DataDirBusy } from './db/data-dir-lock.js';
 
 const root = resolve(import.meta.dirname, '..');
 const url = process.env.DATABASE_URL || undefined;
@@ -48,6 +49,11 @@ const engine = await createEngine({
   // Uploaded files: FILE_STORAGE=s3 (S3_BUCKET …), FILES_DIR, else the files folder beside the database's.
   files: storageFromEnv(process.env, join(dataDir ?? join(root, '.data'), 'files')),
   plugins: await loadPlugins(pluginNames, pluginsFolder, { env: process.env }),
+}).catch((e) => {
+  // A second start on the same embedded database would damage it: said plainly, without a stack.
+  if (!(e instanceof DataDirBusy)) throw e;
+  console.error(e.message);
+  process.exit(1);
 });
 
 // First start: deploy the sample apps so the product has something to show.

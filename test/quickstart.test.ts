@@ -1,9 +1,9 @@
 /**
  * The README's quick start, as a user runs it: `npm start` with no DATABASE_URL starts on the
- * embedded database, deploys the sample sales app on first start, serves on PORT, and keeps its
- * data across restarts without redeploying.
+ * embedded database, deploys the sample sales app on first start, serves on PORT, refuses a second
+ * start on the same data while it runs, and keeps its data across restarts without redeploying.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -147,6 +147,13 @@ describe('quick start (npm start on the embedded database)', () => {
       expect(inbox.map((t: any) => [t.recordId, t.step])).toEqual([[claim.id, 'manager']]);
       const openapi = await (await fetch(`${base}/api/openapi.json`, { headers: rep })).json();
       expect(Object.keys(openapi.paths)).toContain('/api/data/opportunity/{id}');
+      // A second start on the same data, while this one runs, would damage the embedded database: refused.
+      const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port + 100), DATA_DIR: dataDir };
+      delete env.DATABASE_URL;
+      const refused = spawnSync(process.execPath, ['--import', 'tsx', 'engine/main.ts'], { cwd: root, env, encoding: 'utf8' });
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(/The embedded database in .* is in use by process \d+/);
+      expect((await fetch(`${base}/api/health`)).ok).toBe(true);
     } finally {
       await stop(first.proc);
     }

@@ -6,6 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase } from 'drizzle-orm/pg-core';
+import { lockDataDir } from './data-dir-lock.js';
 import { FLUSH_ACTIVITY, maintainTables, TABLE_ACTIVITY, type MaintenanceResult } from './maintenance.js';
 
 // drizzle's PGlite and postgres-js databases share this base class; transactions are PgDatabase too.
@@ -254,7 +255,14 @@ async function openPglite(dataDir?: string): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { prepareStatements } = await import('./pglite-statements.js');
-  const client = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const unlock = dataDir ? lockDataDir(dataDir) : () => {};
+  let client: InstanceType<typeof PGlite>;
+  try {
+    client = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  } catch (e) {
+    unlock();
+    throw e;
+  }
   prepareStatements(client);
   const ownParsers = keepDrizzleTypesAsText(client);
   const db = drizzle(client) as unknown as Db;
@@ -299,7 +307,13 @@ async function openPglite(dataDir?: string): Promise<Database> {
         (statement) => client.exec(statement),
       ),
     listen: async (channel, onMessage) => client.listen(channel, onMessage),
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        unlock();
+      }
+    },
   };
 }
 
