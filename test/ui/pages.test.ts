@@ -256,6 +256,41 @@ describe.each(drivers)('dashboard, saved views and record dialogs in Chromium on
   );
 
   it(
+    'marks done in the step bar only the stages the record passed through: a lost deal was never won',
+    async () => {
+      const { page } = manager;
+      const made = await org.as('manager_east', 'POST', '/api/data/opportunity', {
+        title: '阶段条测试商机',
+        account: account().id,
+        opportunity_type: 'project',
+      });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      const id = made.body.data.id;
+      const fire = (event: string, body: unknown = {}) =>
+        org.as('manager_east', 'POST', `/api/data/opportunity/${id}/transitions/${event}`, body);
+      expect((await fire('confirm_needs')).status).toBe(200);
+      expect((await fire('lose', { input: { loss_reason: '预算取消' } })).status).toBe(200);
+      await page.goto(`/r/opportunity/${id}`);
+      await settle(page);
+      const steps = page.getByTestId('workflow-bar').locator('.ant-steps-item');
+      await poll(() => steps.count()).toBeGreaterThan(5);
+      const status = async (title: string) =>
+        (await steps.filter({ hasText: title }).first().getAttribute('class'))?.match(
+          /ant-steps-item-(finish|process|wait)/,
+        )?.[1];
+      expect({
+        first: await status('初次接触'),
+        confirmed: await status('需求确定'),
+        negotiation: await status('商务谈判'),
+        won: await status('赢单'),
+        lost: await status('输单'),
+      }).toEqual({ first: 'finish', confirmed: 'finish', negotiation: 'wait', won: 'wait', lost: 'process' });
+      await snap(page, 'record-steps-lost-zh-desktop');
+    },
+    STEP,
+  );
+
+  it(
     'asks for a user-type transition input with the user picker, by name, not as an id',
     async () => {
       const { page } = manager;

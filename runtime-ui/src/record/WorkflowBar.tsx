@@ -1,5 +1,6 @@
 /**
- * The record's workflow: its states as a step bar (the current one with time in stage), a button per
+ * The record's workflow: its states as a step bar (the current one with time in stage, those the record
+ * passed through done, the others waiting, skipped or not reached), a button per
  * transition — disabled with the API's reasons when the user may not fire it — and a dialog for the
  * transition's input (its JSON Schema, through @rjsf) and a comment.
  */
@@ -58,6 +59,13 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
   const states = [...[...stateLabels.keys()].filter((s) => declared.includes(s)), ...declared.filter((s) => !stateLabels.has(s))];
   const stays = history.data?.stays ?? [];
   const current = [...stays].reverse().find((s: any) => s.state === state && !s.leftAt);
+  // Done means the record was there: a deal won straight from the quote did not negotiate, and a lost one
+  // was never won, whatever their places in the order. A record without stays (its history predates the
+  // workflow) falls back to the order.
+  const visited = new Set<string>(stays.map((s: any) => s.state));
+  const at = states.indexOf(state);
+  const status = (s: string, i: number) =>
+    s === state ? 'process' : (visited.size ? visited.has(s) : i < at) ? 'finish' : 'wait';
   const label = (s: string) => stateLabels.get(s) ?? s;
 
   const fire = async (tr: any, body?: any) => {
@@ -92,9 +100,10 @@ export function WorkflowBar({ entity, id, stateLabels, onChanged }: { entity: st
         size="small"
         labelPlacement="vertical"
         className="mc-workflow-steps"
-        current={states.indexOf(state)}
-        items={states.map((s) => ({
+        current={at}
+        items={states.map((s, i) => ({
           title: label(s),
+          status: status(s, i),
           description: s === state && current ? t('timeInStage', { d: formatDuration(lang, current.seconds) }) : undefined,
         }))}
         style={{ marginBottom: 8, overflowX: 'auto' }}
