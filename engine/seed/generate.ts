@@ -15,7 +15,17 @@ export interface DemoFile {
   seed?: number;
   /** Named lists, for `$pick` / `$some` by name. */
   lists?: Record<string, unknown[]>;
+  /** When the business works: every `$datetime` drawn between two different offsets, and every walk event, falls between these hours of its day. */
+  workingHours?: WorkingHours;
   sets: DemoSet[];
+}
+
+export interface WorkingHours {
+  /** An IANA time zone (the organisation's): "Asia/Shanghai". */
+  zone: string;
+  /** From and to, in hours of the day (9 and 18: 09:00–18:00). */
+  from: number;
+  to: number;
 }
 
 export interface DemoSet {
@@ -81,6 +91,7 @@ export class SeedError extends Error {
 }
 
 const DAY = 86_400_000;
+const MINUTE = 60_000;
 
 /** mulberry32: small, fast, good enough for demo data, and the same everywhere. */
 export function random(seed: number) {
@@ -101,11 +112,41 @@ export function streamFor(seed: number, name: string) {
   return random(h);
 }
 
+/**
+ * A time moved to a random time of day within the working hours, on the same day in the zone — drawn from
+ * a stream of its own, so that the data's other values stay what the set's stream gives them. Demo
+ * records made at 03:00 and a deal's every step at the creation's minute look generated; people work by day.
+ */
+export function workingHoursClock({ zone, from, to }: WorkingHours, rng: () => number, file = ''): (at: Date) => Date {
+  let local: Intl.DateTimeFormat;
+  try {
+    local = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      ...{ year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' },
+    });
+  } catch {
+    throw new SeedError(file, '/workingHours/zone', `"${zone}" is not a time zone`);
+  }
+  if (!(Number.isFinite(from) && Number.isFinite(to) && from >= 0 && from < to && to <= 24))
+    throw new SeedError(file, '/workingHours', 'needs 0 ≤ from < to ≤ 24 (hours of the day)');
+  return (at) => {
+    const p = Object.fromEntries(local.formatToParts(at).map((x) => [x.type, Number(x.value)]));
+    const midnight = Date.UTC(p.year, p.month - 1, p.day);
+    // The zone's offset at that instant: its wall clock read as if it were UTC, less the instant.
+    const offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(at.getTime() / 1000) * 1000;
+    const minute = Math.floor((from + rng() * (to - from)) * 60);
+    return new Date(midnight + minute * 60_000 - offset);
+  };
+}
+
 export interface GeneratorScope {
   file: string;
   lists: Record<string, unknown[]>;
   now: Date;
   rng: () => number;
+  /** Moves a time to a working hour of its day (workingHours); none: times stay as drawn. */
+  clock?: (at: Date) => Date;
   /** Records of earlier sets, by set name, as they stand now. */
   sets: Map<string, Record<string, unknown>[]>;
   /** User ids by username. */
@@ -223,7 +264,12 @@ export function evaluate(gen: unknown, vars: Record<string, unknown>, scope: Gen
       if (Number.isNaN(base)) return fail(`"from" is not a date: ${JSON.stringify(from)}`);
       const [lo, hi] = range(arg(op));
       const at = new Date(base + (lo + rng() * (hi - lo)) * DAY);
-      return op === '$date' ? day(at) : at.toISOString();
+      if (op === '$date') return day(at);
+      if (!scope.clock || lo === hi) return at.toISOString(); // a fixed offset (an appointment's end from its start) is meant
+      // A random time: at a working hour of its day — still after (or before) the time it is drawn from.
+      const placed = scope.clock(at);
+      const wrongSide = from !== undefined && ((lo >= 0 && placed.getTime() < base) || (hi <= 0 && placed.getTime() > base));
+      return (wrongSide ? at : placed).toISOString();
     }
     case '$ref': {
       const name = arg('$ref');
@@ -341,8 +387,11 @@ export function planSet(set: DemoSet, index: number, scope: GeneratorScope): Pla
     }
     const actor = set.actor === undefined ? undefined : evaluate(set.actor, vars, scope, path + '/actor');
     for (const f of set.unique ?? []) seen.get(f)!.add(JSON.stringify(values[f]));
+    const plannedAt = set.createdAt === undefined ? undefined : String(evaluate(set.createdAt, vars, scope, path + '/createdAt'));
+    // Created on a day (a `$date`): at a working hour of it — noon UTC is that day in any zone within ±12 h.
+    const onDay = plannedAt !== undefined && scope.clock && /^\d{4}-\d{2}-\d{2}$/.test(plannedAt);
     const planned =
-      set.createdAt === undefined ? undefined : new Date(String(evaluate(set.createdAt, vars, scope, path + '/createdAt')));
+      plannedAt === undefined ? undefined : onDay ? scope.clock!(new Date(`${plannedAt}T12:00:00Z`)) : new Date(plannedAt);
     if (planned && Number.isNaN(planned.getTime())) fail('/createdAt', 'does not give a date');
     // Nothing is created in the future.
     const created = planned && new Date(Math.min(planned.getTime(), scope.now.getTime()));
@@ -353,12 +402,12 @@ export function planSet(set: DemoSet, index: number, scope: GeneratorScope): Pla
         fail('/walk/events', 'must give a list of event names');
       // A walk of existing records starts from their last change.
       let at = created?.getTime() ?? (set.walkOf ? new Date(String(parent.updated_at)).getTime() : scope.now.getTime());
+      // Within working hours, an event still comes after the one before it and not after today.
+      let last = at;
       for (const event of list as string[]) {
         const gap = evaluate(set.walk.gapDays ?? 1, vars, scope, path + '/walk/gapDays');
         if (typeof gap !== 'number' || gap < 0) fail('/walk/gapDays', 'must give a number of days ≥ 0');
         at += (gap as number) * DAY;
-        // The history stops at today: a recent record has simply not got that far yet.
-        if (at > scope.now.getTime()) break;
         const actor =
           set.walk.actors?.[event] === undefined
             ? undefined
@@ -367,9 +416,17 @@ export function planSet(set: DemoSet, index: number, scope: GeneratorScope): Pla
           set.walk.inputs?.[event] === undefined
             ? undefined
             : evaluate(set.walk.inputs[event], vars, scope, path + pointer('walk', 'inputs', event));
+        // The history stops at today: a recent record has simply not got that far yet. (What the events
+        // after it would have drawn is drawn all the same, so that where the walk stops changes no other value.)
+        if (at > scope.now.getTime()) continue;
+        let when = at;
+        if (scope.clock) {
+          when = Math.min(Math.max(scope.clock(new Date(at)).getTime(), last + MINUTE), scope.now.getTime());
+          last = when;
+        }
         events.push({
           event,
-          at: new Date(at),
+          at: new Date(when),
           ...(actor == null ? {} : { actor: String(actor) }),
           ...(input === undefined ? {} : { input }),
         });

@@ -16,7 +16,15 @@ import { loadPrincipal, type Principal } from '../access/principal.js';
 import type { DataService, OperationContext } from '../data/service.js';
 import type { WorkflowService } from '../workflow/service.js';
 import type { ApprovalService } from '../approvals/service.js';
-import { planSet, SeedError, streamFor, type DemoFile, type GeneratorScope, type PlannedRow } from './generate.js';
+import {
+  planSet,
+  SeedError,
+  streamFor,
+  workingHoursClock,
+  type DemoFile,
+  type GeneratorScope,
+  type PlannedRow,
+} from './generate.js';
 import type { FieldBackfill } from '../../metadata/backfill.js';
 import { backdate, mark, type BackdatePlan } from './backdate.js';
 import { setClock } from '../db/clock.js';
@@ -153,6 +161,7 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
           lists: doc.lists ?? {},
           now,
           rng: streamFor(doc.seed ?? 1, set.name),
+          clock: doc.workingHours && workingHoursClock(doc.workingHours, streamFor(doc.seed ?? 1, `${set.name}#clock`), file),
           sets,
           users: byName,
         };

@@ -13,7 +13,14 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPackage } from '../../metadata/loader.js';
 import { demoDataLoaded, loadDemoData } from '../../engine/seed/load.js';
-import { planSet, SeedError, streamFor, type DemoFile, type GeneratorScope } from '../../engine/seed/generate.js';
+import {
+  planSet,
+  SeedError,
+  streamFor,
+  workingHoursClock,
+  type DemoFile,
+  type GeneratorScope,
+} from '../../engine/seed/generate.js';
 import { drivers, startEngine, type TestEngine } from '../support/engine.js';
 import { seedDemoOrganisation } from '../support/demo-org.js';
 
@@ -67,6 +74,40 @@ describe('the demo-data generator', () => {
     );
     expect(row.events.map((e) => e.event)).toEqual(['a', 'b']);
     expect(row.events[1].at.getTime() - row.createdAt!.getTime()).toBe(8 * DAY);
+    // Within working hours (a clock of their own): the same values, every time at 9–18 in the zone, in order, not after now.
+    const set = {
+      name: 'x',
+      entity: 'task',
+      count: 40,
+      values: {
+        subject: { $pick: ['a', 'b', 'c'] },
+        due: { $datetime: [-30, 30] },
+        end: { $datetime: [1, 1], from: '2026-06-01T10:00:00Z' },
+      },
+      createdAt: { $datetime: [-300, -1] },
+      walk: { events: ['a', 'b', 'c', 'd'], gapDays: { $int: [0, 2] } },
+    };
+    const plain = planSet(set, 0, scopeFor({ sets: [] }));
+    const clock = workingHoursClock({ zone: 'Asia/Shanghai', from: 9, to: 18 }, streamFor(1, 'x#clock'));
+    const worked = planSet(set, 0, { ...scopeFor({ sets: [] }), clock });
+    const shanghai = (t: Date | unknown) => (new Date(String(t instanceof Date ? t.toISOString() : t)).getUTCHours() + 8) % 24;
+    expect(worked.map((r) => r.values.subject)).toEqual(plain.map((r) => r.values.subject));
+    for (const [i, r] of worked.entries()) {
+      const times = [r.createdAt!, ...r.events.map((e) => e.at)];
+      for (const t of times) expect(shanghai(t)).toBeGreaterThanOrEqual(9);
+      for (const t of times.slice(0, -1)) expect(shanghai(t)).toBeLessThan(18);
+      for (let k = 1; k < times.length; k++) expect(times[k].getTime()).toBeGreaterThan(times[k - 1].getTime());
+      for (const t of times) expect(t.getTime()).toBeLessThanOrEqual(new Date('2026-06-30T08:00:00Z').getTime());
+      // the same day as drawn, in the zone
+      expect(new Date(r.createdAt!.getTime() + 8 * 3_600_000).toISOString().slice(0, 10)).toBe(
+        new Date(plain[i].createdAt!.getTime() + 8 * 3_600_000).toISOString().slice(0, 10),
+      );
+      expect(shanghai(r.values.due)).toBeGreaterThanOrEqual(9);
+      expect(r.values.end).toBe('2026-06-02T10:00:00.000Z'); // a fixed offset stays as meant
+    }
+    expect(() => workingHoursClock({ zone: 'Mars/Base', from: 9, to: 18 }, Math.random, 'demo.json')).toThrow(
+      /demo\.json \/workingHours\/zone: "Mars\/Base" is not a time zone/,
+    );
     expect(() => planSet({ name: 'x', entity: 'task', count: 1, values: { subject: { $bogus: 1 } } }, 3, scope)).toThrow(
       /demo\.json \/sets\/3\/values\/subject\/\$bogus: unknown generator/,
     );
@@ -160,6 +201,17 @@ describe.each(drivers)('demo data on %s', (driver) => {
       from opportunity o join workflow.history h on h.entity = 'opportunity' and h.record_id = o.id`);
     expect(walked.bad).toBe(0);
     expect(walked.moved).toBeGreaterThan(300);
+    // People work by day (the files' workingHours: 9–18 in Shanghai): deals are made and moved then, not at
+    // 03:00, nor each step at the minute of the deal's creation. Today's events may not be later than now.
+    const [hours] = await e.database.rows<{ outside: number; moves: number; minutes: number }>(sql`select
+      (select count(*) from opportunity where extract(hour from created_at at time zone 'Asia/Shanghai') not between 9 and 17
+        and created_at < now() - interval '1 day')::int
+      + (select count(*) from workflow.history where extract(hour from at at time zone 'Asia/Shanghai') not between 9 and 17
+        and at < now() - interval '1 day' and entity = 'opportunity')::int as outside,
+      (select count(*) from workflow.history where entity = 'opportunity')::int as moves,
+      (select count(distinct extract(minute from at))::int from workflow.history where entity = 'opportunity') as minutes`);
+    expect(hours.outside).toBeLessThanOrEqual(hours.moves / 100);
+    expect(hours.minutes).toBe(60);
     // Time in stage: stays are contiguous, from creation on, weeks long rather than the load's milliseconds.
     const [stays] = await e.database.rows<{
       avg_days: number;
@@ -309,7 +361,9 @@ describe.each(drivers)('demo data on %s', (driver) => {
     expect(inbox).toMatchObject({ old_unread: 0, late: 0 });
     expect(inbox.read).toBeGreaterThan(100);
     expect(inbox.recent_unread).toBeGreaterThan(0);
-    const unread = (await e.callAs(tokens.rep_east, 'GET', '/api/notifications?unread=true')).body.data as { createdAt: string }[];
+    const unread = (await e.callAs(tokens.rep_east, 'GET', '/api/notifications?unread=true')).body.data as {
+      createdAt: string;
+    }[];
     const all = (await e.callAs(tokens.rep_east, 'GET', '/api/notifications')).body.data as unknown[];
     expect(unread.length).toBeLessThan(all.length);
     expect(unread.every((n) => Date.now() - new Date(n.createdAt).getTime() <= 15 * 86_400_000)).toBe(true);
