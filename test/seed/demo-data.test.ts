@@ -367,6 +367,15 @@ describe.each(drivers)('demo data on %s', (driver) => {
     const all = (await e.callAs(tokens.rep_east, 'GET', '/api/notifications')).body.data as unknown[];
     expect(unread.length).toBeLessThan(all.length);
     expect(unread.every((n) => Date.now() - new Date(n.createdAt).getTime() <= 15 * 86_400_000)).toBe(true);
+
+    // What still waits for a decision came in lately: nobody leaves an expense claim pending for months.
+    const [waiting] = await e.database.rows<{ pending: number; old: number; kinds: number }>(
+      sql`select count(*)::int as pending, count(*) filter (where submitted_at < now() - interval '30 days')::int as old,
+            count(distinct entity)::int as kinds from approval.requests where status = 'pending'`,
+    );
+    expect(waiting.kinds).toBeGreaterThanOrEqual(4);
+    expect(waiting.pending).toBeGreaterThan(40);
+    expect(waiting.old).toBeLessThanOrEqual(waiting.pending / 5);
   }, 900_000);
 
   it('loads the sales management sets: rows in each, spread over reps and states, consistent with the rules of the engine', async () => {
