@@ -7,10 +7,9 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/database.js';
-import { carried, carry } from '../db/carried.js';
 import { copyText } from '../db/copy.js';
 import { operationTime } from '../db/clock.js';
-import { onFlush } from '../db/deferred.js';
+import { deferredWrite, keep, startDeferring } from '../db/deferred.js';
 
 export const AUDIT_SQL = `
 create schema if not exists audit;
@@ -92,7 +91,7 @@ export function diff(before: Record<string, unknown> | null, after: Record<strin
 }
 
 /** Entries of a transaction that writes its audit trail later (deferAudit), in order. */
-const DEFERRED = Symbol('deferred audit entries');
+const DEFERRED_AUDIT = deferredWrite<object>('deferred audit entries', insertAudit);
 
 /**
  * Writes entries in one statement (a cascade, an import batch can touch many records): the entries travel
@@ -113,14 +112,8 @@ export async function writeAudit(tx: Db, entries: AuditEntry[]): Promise<void> {
     snapshot: e.snapshot ?? null,
     note: e.note ?? null,
   }));
-  const later = carried<object[]>(tx, DEFERRED);
-  if (later) {
-    later.push(...rows);
-    if (later.length >= DEFERRED_MAX) await flushAudit(tx);
-  } else await insertAudit(tx, rows);
+  if (!(await keep(tx, DEFERRED_AUDIT, rows))) await insertAudit(tx, rows);
 }
-
-const DEFERRED_MAX = 1000;
 
 /**
  * This transaction's (one from carrying()) audit entries are kept and written together, a thousand
@@ -129,19 +122,10 @@ const DEFERRED_MAX = 1000;
  * flushes. Entries keep their order and times.
  */
 export function deferAudit(tx: Db): void {
-  if (!carried(tx, DEFERRED)) carry(tx, DEFERRED, []);
-  onFlush(tx, flushAudit);
+  startDeferring(tx, DEFERRED_AUDIT);
 }
 
-/** Writes the entries deferAudit has kept so far. */
-async function flushAudit(tx: Db): Promise<void> {
-  const rows = carried<object[]>(tx, DEFERRED);
-  if (!rows?.length) return;
-  carry(tx, DEFERRED, []);
-  await insertAudit(tx, rows);
-}
-
-async function insertAudit(tx: Db, rows: object[]) {
+async function insertAudit(tx: Db, rows: object[]): Promise<void> {
   await tx.execute(
     sql`insert into audit.log (entity, record_id, version, action, actor, at, changes, snapshot, note)
         select entity, record_id, version, action, actor, at, changes, snapshot, note

@@ -29,8 +29,7 @@ import type { AutoAdvance, WorkflowTimer } from './kind.js';
 import type { AppModel } from '../model/compile.js';
 import { toRecord } from '../data/records.js';
 import { operationTime } from '../db/clock.js';
-import { carried, carry } from '../db/carried.js';
-import { onFlush } from '../db/deferred.js';
+import { deferredWrite, isDeferring, keep, startDeferring } from '../db/deferred.js';
 import { inputForm } from './input-form.js';
 import { evaluateRule, isTruthy } from '../rules/evaluate.js';
 
@@ -89,19 +88,14 @@ interface Transition {
   /** The record's creation: where the stay in its initial state began, when its history begins here. */
   created_at: unknown;
 }
-const DEFERRED = Symbol('deferred workflow writes');
-const DEFERRED_MAX = 1000;
 
 /**
- * Writes the transitions kept so far: their history rows in one statement, then their stays in another —
+ * Writes transitions kept so far: their history rows in one statement, then their stays in another —
  * each record's open stay closed at its first transition here (or, for a record that predates its
  * history, one opened and closed for its initial state), and a stay for every state entered, closed
  * when the record's next transition here left it. Ids follow the order the transitions happened in.
  */
-async function flushTransitions(tx: Db): Promise<void> {
-  const kept = carried<Transition[]>(tx, DEFERRED);
-  if (!kept?.length) return;
-  carry(tx, DEFERRED, []);
+async function writeTransitions(tx: Db, kept: Transition[]): Promise<void> {
   const rows = kept.map((t, seq) => ({ ...t, seq }));
   await tx.execute(sql`insert into workflow.history (entity, record_id, workflow, event, from_state, to_state, actor, comment, input, at)
     select entity, record_id, workflow, event, from_state, to_state, actor, comment, input, at
@@ -133,6 +127,8 @@ async function flushTransitions(tx: Db): Promise<void> {
       select 2 * t.seq + 1, t.entity, t.record_id, t.workflow, t.to_state, t.at, t.next_at from t
     ) s order by o`);
 }
+
+const DEFERRED_TRANSITIONS = deferredWrite<Transition>('deferred workflow history', writeTransitions);
 
 export const WORKFLOW_SQL = `
 create schema if not exists workflow;
@@ -220,7 +216,7 @@ export class WorkflowService {
     const state = String(after[workflow.doc.stateField]);
     if (state !== before[workflow.doc.stateField]) return; // a transition sets its own timers
     const moved = (workflow.doc.states[state]?.timers ?? []).filter((t) => t.at !== undefined && before[t.at] !== after[t.at]);
-    if (!moved.length || carried(tx, DEFERRED)) return;
+    if (!moved.length || isDeferring(tx, DEFERRED_TRANSITIONS)) return;
     const [{ since }] = await this.data.database.rows<{ since: number }>(
       sql`select coalesce(max(id), 0)::int as since from workflow.history
       where entity = ${entity.name} and record_id = ${after.id as string} and from_state <> to_state`,
@@ -278,8 +274,7 @@ export class WorkflowService {
    * walks thousands of records through states whose timers would only be replaced.
    */
   defer(tx: Db) {
-    if (!carried(tx, DEFERRED)) carry(tx, DEFERRED, []);
-    onFlush(tx, flushTransitions);
+    startDeferring(tx, DEFERRED_TRANSITIONS);
   }
 
   /** When a timer is due for this stay: `after` from now, `at` from the record's date field (undefined: no date). */
@@ -294,7 +289,7 @@ export class WorkflowService {
 
   /** Queues the timers of a stay (what `timerJobs` makes of it) in the transaction, unless it defers them. */
   private async startTimers(tx: Db, ...stay: Parameters<WorkflowService['timerJobs']>) {
-    if (carried(tx, DEFERRED)) return;
+    if (isDeferring(tx, DEFERRED_TRANSITIONS)) return;
     await this.jobs.sendMany(TIMER_QUEUE, this.timerJobs(...stay), { tx });
   }
 
@@ -650,12 +645,8 @@ export class WorkflowService {
    */
   private async record(tx: Db, entity: CompiledEntity, move: Omit<Transition, 'entity' | 'at'>): Promise<number> {
     const at = operationTime(tx).toISOString();
-    const kept = carried<Transition[]>(tx, DEFERRED);
-    if (kept) {
-      kept.push({ ...move, entity: entity.name, at });
-      if (kept.length >= DEFERRED_MAX) await flushTransitions(tx);
-      return 0; // no timer is set in a deferring transaction: nothing asks for the entry's id
-    }
+    // No timer is set in a deferring transaction: nothing asks for the entry's id.
+    if (await keep(tx, DEFERRED_TRANSITIONS, [{ ...move, entity: entity.name, at }])) return 0;
     const { record_id: id, workflow, event, from_state: from, to_state: to, actor, comment, input } = move;
     const history = sql`insert into workflow.history (entity, record_id, workflow, event, from_state, to_state, actor, comment, input, at)
       values (${entity.name}, ${id}, ${workflow}, ${event}, ${from}, ${to}, ${actor}, ${comment}, ${input === null ? null : JSON.stringify(input)}::jsonb, ${at}::timestamptz) returning id`;
