@@ -197,6 +197,25 @@ describe.each(drivers)('the server’s truth in Chromium on %s', (driver) => {
       expect(await check(page, undefined)).toBeGreaterThanOrEqual(2);
       await snap(page, 'kanban-server-sums-zh');
 
+      // The column shows its cards a page at a time: the next page comes when its end is scrolled into
+      // view, or on the button; at the end every record of the column is a card, each once.
+      const first = await expected('initial_contact', undefined);
+      const cards = page.locator('[data-column="initial_contact"] [data-card]');
+      const more = page.getByTestId('more-initial_contact');
+      await poll(() => cards.count()).toBe(50);
+      expect(await more.textContent()).toMatch(new RegExp(`加载更多\\s*\\(${first.count - 50}\\)`));
+      await more.scrollIntoViewIfNeeded();
+      await poll(() => cards.count()).toBe(100);
+      while (await more.isVisible()) {
+        const before = await cards.count();
+        await more.click();
+        await poll(() => cards.count()).toBeGreaterThan(before);
+      }
+      expect(await cards.count()).toBe(first.count);
+      const ids = await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-card')));
+      expect(new Set(ids).size).toBe(first.count);
+      expect(number(await page.getByTestId('count-initial_contact').textContent())).toBe(first.count);
+
       // From the list searched for "Alpha": the kanban keeps the list's view and search.
       await page.goto('/l/opportunity?q=Alpha');
       await settle(page);
