@@ -10,6 +10,8 @@ import type { AuthService } from './service.js';
 import { createUser } from './users.js';
 
 interface Organisation {
+  /** Fields every user gets unless they set their own (the organisation's time zone, say). */
+  userDefaults?: Record<string, unknown>;
   departments: { code: string; name: string; parent?: string; head?: string }[];
   users: {
     username: string;
@@ -23,12 +25,15 @@ interface Organisation {
 
 /**
  * Several sample apps may each describe part of the organisation: departments merge by code (later
- * files may name a head), users by username (roles add up, other fields fill in).
+ * files may name a head), users by username (roles add up, other fields fill in), user defaults by
+ * field (the first file's stand).
  */
 export function mergeOrganisations(orgs: Organisation[]): Organisation {
   const departments = new Map<string, Organisation['departments'][number]>();
   const users = new Map<string, Organisation['users'][number]>();
+  let userDefaults: Record<string, unknown> = {};
   for (const org of orgs) {
+    userDefaults = { ...org.userDefaults, ...userDefaults };
     for (const d of org.departments)
       departments.set(d.code, { ...d, ...departments.get(d.code), ...(d.head ? { head: d.head } : {}) });
     for (const u of org.users) {
@@ -36,7 +41,11 @@ export function mergeOrganisations(orgs: Organisation[]): Organisation {
       users.set(u.username, known ? { ...u, ...known, roles: [...new Set([...known.roles, ...u.roles])] } : u);
     }
   }
-  return { departments: [...departments.values()], users: [...users.values()] };
+  return {
+    ...(Object.keys(userDefaults).length ? { userDefaults } : {}),
+    departments: [...departments.values()],
+    users: [...users.values()].map((u) => ({ ...userDefaults, ...u })),
+  };
 }
 
 export async function seedOrganisation(data: DataService, auth: AuthService, files: string[]) {

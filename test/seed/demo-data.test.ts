@@ -23,6 +23,7 @@ import {
 } from '../../engine/seed/generate.js';
 import { drivers, startEngine, type TestEngine } from '../support/engine.js';
 import { seedDemoOrganisation } from '../support/demo-org.js';
+import { mergeOrganisations } from '../../engine/auth/demo.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const apps = ['sales', 'finance', 'service'].map((a) => join(root, 'sample-apps', a));
@@ -117,6 +118,31 @@ describe('the demo-data generator', () => {
   });
 });
 
+describe('the demo organisation', () => {
+  it('gives every user the organisation’s defaults unless they set their own; the first file’s defaults stand', () => {
+    const org = mergeOrganisations([
+      {
+        userDefaults: { time_zone: 'Asia/Shanghai' },
+        departments: [{ code: 'hq', name: '总公司' }],
+        users: [
+          { username: 'gm', display_name: '张总', roles: ['general_manager'] },
+          { username: 'tokyo', display_name: '东京', roles: ['sales_rep'], time_zone: 'Asia/Tokyo' },
+        ],
+      },
+      {
+        userDefaults: { time_zone: 'Europe/Berlin', language: 'zh-CN' },
+        departments: [],
+        users: [{ username: 'service', display_name: '孙客服', roles: ['service_staff'] }],
+      },
+    ]);
+    expect(Object.fromEntries(org.users.map((u) => [u.username, [u.time_zone, u.language]]))).toEqual({
+      gm: ['Asia/Shanghai', 'zh-CN'],
+      tokyo: ['Asia/Tokyo', 'zh-CN'],
+      service: ['Asia/Shanghai', 'zh-CN'],
+    });
+  });
+});
+
 describe.each(drivers)('demo data on %s', (driver) => {
   let e: TestEngine;
   let badFolder: string;
@@ -172,6 +198,9 @@ describe.each(drivers)('demo data on %s', (driver) => {
       complaints: 30,
     });
     expect(await count('account')).toBeGreaterThanOrEqual(220); // converted leads add a few
+    // The demo company works in Shanghai: its users see date-times there, whatever the browser's zone.
+    expect((await e.callAs(tokens.rep_east, 'GET', '/api/auth/me')).body.timeZone).toBe('Asia/Shanghai');
+    expect((await e.callAs(tokens.engineer, 'GET', '/api/auth/me')).body.timeZone).toBe('Asia/Shanghai');
     expect(await count('contact')).toBeGreaterThanOrEqual(220);
 
     // Every stage of the pipeline, created over the last 24 months, each with its history.

@@ -212,6 +212,49 @@ describe.each(drivers)('list page actions in Chromium on %s', (driver) => {
   );
 
   it(
+    'deletes what it may and names every record it could not, with the reason; those stay selected',
+    async () => {
+      const { page } = manager;
+      const refusals = manager.expect(/status of 409 .*\/api\/data\/account\//); // the two refused deletes
+      // Two fresh accounts go; the manager's own account and the rep's keep their deals (delete restricted).
+      const fresh = await org.as('manager_east', 'POST', '/api/data/account', [
+        { name: '批量删除客户甲', region: 'east', grade: 'c' },
+        { name: '批量删除客户乙', region: 'east', grade: 'c' },
+      ]);
+      expect(fresh.status, JSON.stringify(fresh.body)).toBe(201);
+      const dealOf = await org.as('rep_east', 'POST', '/api/data/opportunity', {
+        title: `${PREFIX} 代表的商机`, account: org.accounts.rep_east.id, opportunity_type: 'project',
+      });
+      expect(dealOf.status, JSON.stringify(dealOf.body)).toBe(201);
+      const keep = [org.accounts.manager_east, org.accounts.rep_east] as { id: string; name: string }[];
+      await page.goto('/l/account');
+      await settle(page);
+      for (const name of ['批量删除客户甲', '批量删除客户乙', ...keep.map((a) => a.name)])
+        await page.getByRole('checkbox', { name }).check();
+      await page.getByRole('button', { name: '删除' }).click();
+      const confirm = page.getByRole('dialog').filter({ hasText: '确定删除所选记录？' });
+      await confirm.getByRole('button', { name: /确\s*定/ }).click();
+      const report = page.getByRole('dialog').filter({ hasText: '已删除 2 条，2 条未能删除' });
+      await report.waitFor();
+      const items = await report.getByTestId('delete-refused').locator('li').allTextContents();
+      expect(items).toHaveLength(2);
+      for (const account of keep) {
+        const item = items.find((i) => i.startsWith(account.name));
+        expect(item, items.join('\n')).toMatch(/：有 \d+ 条商机仍关联此客户，需先删除或转移$/);
+        expect((await admin(`/api/data/account/${account.id}`)).status).toBe(200);
+      }
+      for (const made of fresh.body.data) expect((await admin(`/api/data/account/${made.id}`)).status).toBe(404);
+      await snap(page, 'list-delete-refused-zh-desktop');
+      await report.getByRole('button', { name: /知\s*道\s*了|确\s*定|OK/ }).click();
+      // The refused stay selected, for another try once their deals are dealt with.
+      await poll(async () => page.getByText('已选 2 项').count()).toBeGreaterThan(0);
+      for (const account of keep) expect(await page.getByRole('checkbox', { name: account.name }).isChecked()).toBe(true);
+      refusals();
+    },
+    STEP,
+  );
+
+  it(
     'hides a column with the column chooser; it stays hidden after a reload',
     async () => {
       const { page } = manager;

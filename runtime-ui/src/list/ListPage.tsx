@@ -13,7 +13,7 @@ import {
   AppstoreOutlined, CalendarOutlined, DeleteOutlined, FilterOutlined, PlusOutlined, RestOutlined, SettingOutlined, UndoOutlined, UploadOutlined, UserSwitchOutlined,
 } from '@ant-design/icons';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
-import { api, get, post, qs } from '../api';
+import { api, errorText, get, post, qs } from '../api';
 import { useLang } from '../i18n';
 import { useEntityPage } from '../entity-page';
 import { titleOf } from '../widgets/cells';
@@ -139,17 +139,32 @@ export default function ListPage() {
   );
   if (bin) tableColumns.push({ key: '_restore', title: '', width: 90, render: restoreButton });
 
+  // Each selected record is deleted on its own (its delete behaviours, its rights): those refused are
+  // named with the server's reason, every one of them, and stay selected.
   const bulkDelete = () =>
     modal.confirm({
       title: t('confirmDelete'),
       okButtonProps: { danger: true },
       onOk: async () => {
-        const failures: string[] = [];
-        for (const id of selected) await api('DELETE', `/api/data/${entity}/${id}`).catch((e) => failures.push((e as Error).message));
-        if (failures.length) message.error(failures[0]);
-        else message.success(t('deleted'));
-        setSelected([]);
+        const titles = new Map(records.map((r) => [r.id as string, titleOf(r, titleField) || String(r.id)]));
+        const refused: { id: string; title: string; reason: string }[] = [];
+        for (const id of selected)
+          await api('DELETE', `/api/data/${entity}/${id}`).catch((e) =>
+            refused.push({ id, title: titles.get(id) ?? id, reason: errorText(e) }),
+          );
+        const done = selected.length - refused.length;
+        setSelected(refused.map((r) => r.id));
         void refresh();
+        if (!refused.length) return void message.success(`${t('deleted')} · ${t('total', { n: done })}`);
+        modal.error({
+          title: t('deletedPartly', { done, n: refused.length }),
+          width: 520,
+          content: (
+            <ul data-testid="delete-refused" style={{ paddingInlineStart: 18, margin: 0, maxHeight: 320, overflow: 'auto' }}>
+              {refused.map((r) => <li key={r.id}><b>{r.title}</b>{lang === 'zh-CN' ? '：' : ': '}{r.reason}</li>)}
+            </ul>
+          ),
+        });
       },
     });
   const assign = async () => {
