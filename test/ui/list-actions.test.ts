@@ -465,6 +465,24 @@ describe.each(drivers)('list page actions in Chromium on %s', (driver) => {
       await card.getByRole('button', { name: 'Restore' }).click();
       await poll(async () => (await admin(`/api/data/opportunity/${ids.get('删除商机乙')}`)).status).toBe(200);
       await poll(() => card.count()).toBe(0);
+
+      // Cards are selected by their checkboxes; the toolbar's actions take the selection.
+      const phone = await open('manager_east', 'zh-CN', PHONE);
+      await phone.page.goto('/l/opportunity?view=all');
+      await settle(phone.page);
+      const picks = ['删除商机乙', '待恢复商机'];
+      for (const t of picks) await phone.page.getByRole('checkbox', { name: `${PREFIX} ${t}` }).check();
+      // The selection's bar stays at the bottom of the screen, in reach wherever the cards were ticked.
+      const bar = phone.page.getByTestId('selection-bar');
+      await poll(() => bar.getByText('已选 2 项').count()).toBe(1);
+      const box = await bar.boundingBox();
+      expect(box && box.y + box.height).toBeCloseTo(PHONE.height, 0);
+      await snap(phone.page, 'list-select-zh-phone');
+      await bar.getByRole('button', { name: /删\s*除/ }).click();
+      const confirm = phone.page.getByRole('dialog').filter({ hasText: '确定删除所选记录？' });
+      await confirm.getByRole('button', { name: /确\s*定/ }).click();
+      for (const t of picks) await poll(async () => (await admin(`/api/data/opportunity/${ids.get(t)}`)).status).toBe(404);
+      await poll(() => phone.page.getByTestId('cards').locator('.mc-panel', { hasText: picks[0] }).count()).toBe(0);
     },
     STEP,
   );

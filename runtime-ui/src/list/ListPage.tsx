@@ -179,6 +179,14 @@ export default function ListPage() {
     }
   };
 
+  const selection = selected.length > 0 && (
+    <>
+      <span>{t('selected', { n: selected.length })}</span>
+      {can('assign') && !bin && <Button icon={<UserSwitchOutlined />} onClick={() => (setAssignTo(undefined), setAssignOpen(true))}>{t('assign')}</Button>}
+      {can('delete') && !bin && <Button danger icon={<DeleteOutlined />} onClick={bulkDelete}>{t('delete')}</Button>}
+    </>
+  );
+
   const columnChooser = (
     <Checkbox.Group
       style={{ display: 'flex', flexDirection: 'column', maxHeight: 360, overflow: 'auto' }}
@@ -237,19 +245,28 @@ export default function ListPage() {
         )}
         {can('export') && <ExportButton entity={entity} filter={filter} sort={sort} q={q} fields={shown} selected={selected} label={t('export')} />}
         {can('import') && !bin && <Button icon={<UploadOutlined />} onClick={() => navigate(`/import/${entity}`)}>{w('import')}</Button>}
-        {selected.length > 0 && (
-          <>
-            <span>{t('selected', { n: selected.length })}</span>
-            {can('assign') && !bin && <Button icon={<UserSwitchOutlined />} onClick={() => (setAssignTo(undefined), setAssignOpen(true))}>{t('assign')}</Button>}
-            {can('delete') && !bin && <Button danger icon={<DeleteOutlined />} onClick={bulkDelete}>{t('delete')}</Button>}
-          </>
-        )}
+        {!phone && selection}
       </Space>
+      {/* On a phone the selection's actions stay in reach at the bottom, wherever the cards were ticked. */}
+      {phone && selected.length > 0 && (
+        <div className="mc-selection-bar" data-testid="selection-bar">
+          {selection}
+          <span style={{ flex: 1 }} />
+          <Button type="text" onClick={() => setSelected([])}>{t('cancel')}</Button>
+        </div>
+      )}
       {rows.error && <Alert type="error" showIcon message={(rows.error as Error).message} style={{ marginBottom: 8 }} />}
       {phone ? (
-        <div className="mc-card-list" data-testid="cards">
+        <div className={`mc-card-list${selected.length ? ' selecting' : ''}`} data-testid="cards">
           {records.map((r) => (
-            <Panel key={r.id} title={<Link to={`/r/${entity}/${r.id}`}>{titleOf(r, titleField) || '—'}</Link>} extra={bin ? restoreButton(r) : undefined}>
+            <Panel key={r.id} extra={bin ? restoreButton(r) : undefined} title={
+              // Selecting on a phone: a checkbox on each card, the actions on the selection in the toolbar.
+              <span style={{ display: 'inline-flex', gap: 8, alignItems: 'center' }}>
+                <Checkbox aria-label={titleOf(r, titleField) || r.id} checked={selected.includes(r.id)}
+                  onChange={(e) => setSelected((s) => (e.target.checked ? [...s, r.id] : s.filter((x) => x !== r.id)))} />
+                <Link to={`/r/${entity}/${r.id}`}>{titleOf(r, titleField) || '—'}</Link>
+              </span>
+            }>
               {shown.filter((c) => c !== titleField).slice(0, 5).map((c) => (
                 <div key={c} style={{ display: 'flex', gap: 8, fontSize: 13 }}>
                   <span style={{ color: '#595959', flex: '0 0 104px' }}>{fields.get(c)!.label}</span>
