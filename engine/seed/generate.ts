@@ -55,7 +55,10 @@ export interface DemoSet {
 
 /** Events to fire on the new record, one after another, `gapDays` apart, as of `createdAt`. */
 export interface DemoWalk {
-  /** A list of workflow events; `$submit`, `$approve`, `$reject`, `$recall` act on the record's approval. */
+  /**
+   * A list of workflow events; `$submit`, `$approve`, `$reject`, `$recall` act on the record's approval,
+   * `$update` changes fields (its input: the fields and their values) as an ordinary update.
+   */
   events: unknown;
   gapDays?: unknown;
   /** Transition input by event. */

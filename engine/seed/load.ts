@@ -334,6 +334,12 @@ async function walk(
     try {
       if (step.event.startsWith('$')) {
         const ctx = (assignee?: string) => contextOf(file, where, step.actor ?? assignee ?? row.actor);
+        if (step.event === '$update') {
+          // A field filled in along the way (the planned delivery date before planning): an ordinary update.
+          const { record: latest } = await engine.data.findWithRights(tx, engine.data.guard({ principal: null, privileged: true, lang: 'en' }), engine.data.entity(entity), id, []);
+          current = await engine.data.update(ctx(), entity, id, step.input ?? {}, String(latest.version), undefined, tx);
+          continue;
+        }
         if (step.event === '$submit') await engine.approvals.submit(ctx(), entity, id, {}, tx);
         else if (step.event === '$recall') await engine.approvals.recall(ctx(), entity, id, {}, tx);
         else if (step.event === '$approve' || step.event === '$reject') {
@@ -346,7 +352,7 @@ async function walk(
           const decision = step.event === '$approve' ? 'approve' : 'reject';
           await engine.approvals.decide(ctx(task.assignee), task.id, decision, { comment: step.input ?? undefined }, tx);
         } else
-          throw new SeedError(file, where, `unknown approval step "${step.event}" (known: $submit, $approve, $reject, $recall)`);
+          throw new SeedError(file, where, `unknown step "${step.event}" (known: $update, $submit, $approve, $reject, $recall)`);
         // The record as the approval left it, once the walk ends (the next event reads it itself).
         if (k === row.events.length - 1)
           current = await engine.data

@@ -484,6 +484,15 @@ describe.each(drivers)('demo data on %s', (driver) => {
       await one(sql`select count(*)::int as n from "order"
         where order_date not between (created_at at time zone 'Asia/Shanghai')::date - 1 and (created_at at time zone 'Asia/Shanghai')::date + 4`),
     ).toBe(0);
+    // The orders of won project deals are executed like the others: planned (with a delivery date filled in
+    // first), started, completed — most of them, the recent ones not yet.
+    const projectOrders = await rows<{ status: string; n: number; dated: number }>(sql`
+      select o.status, count(*)::int as n, count(o.delivery_date)::int as dated from "order" o
+      join opportunity d on d.id = o.opportunity where d.opportunity_type = 'project' group by 1`);
+    const byStatus = Object.fromEntries(projectOrders.map((p) => [p.status, p]));
+    expect(Object.keys(byStatus).sort()).toEqual(['accepted', 'done', 'executing', 'planned']);
+    expect(byStatus.done.n).toBeGreaterThan(byStatus.accepted.n);
+    for (const status of ['planned', 'executing', 'done']) expect(byStatus[status].dated).toBe(byStatus[status].n);
 
     // Decision chains: a member's weight and support score from the dictionaries' attributes; the deal's score their sum.
     const attributes = async (dictionary: string, attribute: string) =>
