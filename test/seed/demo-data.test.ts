@@ -367,9 +367,17 @@ describe.each(drivers)('demo data on %s', (driver) => {
     );
     expect(attributed.campaigns).toBeGreaterThanOrEqual(3);
     expect(attributed.wrong).toBe(0);
-    const returns = await e.callAs(tokens.gm, 'GET', '/api/reports/campaign_receipts?from=2000-01-01&to=2100-01-01');
-    expect(returns.status).toBe(200);
+    // Marketing sees what its campaigns brought, the money received included (its finance role reads which
+    // campaign an allocation went to and how much, nothing else of the receipts); a rep does not.
+    const returns = await e.callAs(tokens.marketing, 'GET', '/api/reports/campaign_receipts?from=2000-01-01&to=2100-01-01');
+    expect(returns.status, JSON.stringify(returns.body)).toBe(200);
     expect([returns.body.data.totals.received > 0, returns.body.data.totals.customers > 0]).toEqual([true, true]);
+    const byGm = await e.callAs(tokens.gm, 'GET', '/api/reports/campaign_receipts?from=2000-01-01&to=2100-01-01');
+    expect(byGm.body.data.totals).toEqual(returns.body.data.totals);
+    expect((await e.callAs(tokens.rep_east, 'GET', '/api/reports/campaign_receipts')).status).toBe(403);
+    const [allocation] = (await e.callAs(tokens.marketing, 'GET', '/api/data/receipt_allocation?limit=1')).body.data;
+    expect(Object.keys(allocation)).not.toContain('receipt');
+    expect(allocation.amount).toBeGreaterThan(0);
     expect(await count('care_task', sql`stage = 'feedback'`)).toBeGreaterThan(5);
     const complaints = await e.database.rows<{ handling_status: string }>(sql`select distinct handling_status from complaint`);
     expect(complaints.map((c) => c.handling_status).sort()).toEqual(['approved', 'draft', 'pending']);
