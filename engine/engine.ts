@@ -34,6 +34,8 @@ import { JobQueue, type JobQueueOptions } from './jobs/queue.js';
 import { APPROVAL_SQL, ApprovalService } from './approvals/service.js';
 import { AutomationScheduler } from './automations/schedule.js';
 import { DatabaseMaintenance } from './jobs/database-maintenance.js';
+import { FileRetentionJob } from './jobs/file-retention.js';
+import type { FileRetention } from './files/retention.js';
 import { AfterCommitActions } from './automations/after-commit.js';
 import { ChangeAutomations } from './automations/on-change.js';
 import { MailSender, type MailOptions } from './notifications/mailer.js';
@@ -62,6 +64,8 @@ export interface EngineOptions extends OpenOptions {
   importDir?: string;
   /** Where uploaded files go (default: a folder in the system's temporary directory; engine/main.ts gives the data folder's). */
   files?: FileStorage;
+  /** How long removed attachments and uploads no record took are kept (files/retention.ts). */
+  fileRetention?: FileRetention;
 }
 
 /** Users and departments: entities like any other, deployed with the engine on first start. */
@@ -113,6 +117,7 @@ export async function createEngine(options: EngineOptions = {}) {
   const backfill = new FieldBackfill(database, () => metadata.model, jobs, metadata, data.hooks);
   const schemaBuilds = new SchemaBuilds(database, () => metadata.model, jobs, metadata);
   const files = options.files ?? new LocalFileStorage(join(tmpdir(), 'metacrm-files'));
+  const fileRetention = new FileRetentionJob(jobs, database, files, options.fileRetention);
   const mailer = new MailSender(database, jobs, {
     ...(options.mail ?? { url: process.env.SMTP_URL, from: process.env.MAIL_FROM }),
     files,
@@ -127,6 +132,7 @@ export async function createEngine(options: EngineOptions = {}) {
   await jobs.start();
   await mailer.start();
   await maintenance.start();
+  await fileRetention.start();
   await imports.startHousekeeping();
   await scheduler.sync(metadata.model);
   // Deploys here or in another process (NOTIFY) change the schedules.

@@ -3,7 +3,8 @@
  * attachments list when `field` is null) it belongs to, its name, type and size, who uploaded it. A file
  * uploaded for a form not yet saved has no record (`record_id` null) until the record's write binds it
  * (engine/core/file-field.ts). Deleting a record leaves its files alone, so restoring the record from
- * the recycle bin brings them back with it; a removed attachment is only marked deleted.
+ * the recycle bin brings them back with it; a removed attachment is only marked deleted (its bytes go
+ * after a grace period: retention.ts).
  */
 export const FILES_SQL = `
 create schema if not exists files;

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers } from '../support/engine.js';
 import { startOrg, type Org } from '../access/org.js';
 import { LocalFileStorage } from '../../engine/files/storage.js';
+import { purgeFiles } from '../../engine/files/retention.js';
+import { sql } from 'drizzle-orm';
 
 const PDF = Buffer.from('%PDF-1.4\n% test receipt\n');
 
@@ -171,5 +173,52 @@ describe.each(drivers)('files on %s', (driver) => {
     expect((await upload('rep_east', `/api/data/account/${account.id}/attachments?name=empty.txt`, Buffer.alloc(0))).status).toBe(
       400,
     );
+  });
+
+  it('purges removed attachments after 30 days and uploads no record took after a day, bytes and rows; keeps the rest', async () => {
+    const store = new LocalFileStorage(dir);
+    const day = 86_400_000;
+    const account = org.accounts.rep_east;
+    const attach = async (name: string) =>
+      (await upload('rep_east', `/api/data/account/${account.id}/attachments?name=${name}`, PDF)).body.data.id as string;
+    const removed = await attach('removed.pdf');
+    const kept = await attach('kept.pdf');
+    expect((await org.as('rep_east', 'DELETE', `/api/data/account/${account.id}/attachments/${removed}`)).status).toBe(204);
+    const unbound = (await upload('rep_east', '/api/files?entity=expense_claim&field=receipt_files&name=never-saved.pdf', PDF)).body
+      .data.id as string;
+    // A file field's earlier file (the history and revert name it) and the files of a binned record stay.
+    const first = (await upload('rep_east', '/api/files?entity=expense_claim&field=receipt_files&name=v1.pdf', PDF)).body.data.id;
+    const second = (await upload('rep_east', '/api/files?entity=expense_claim&field=receipt_files&name=v2.pdf', PDF)).body.data.id;
+    const record = await claim('rep_east', { receipt_files: [{ id: first }] });
+    const changed = await org.as('rep_east', 'PATCH', `/api/data/expense_claim/${record.id}`, {
+      receipt_files: [{ id: second }],
+      version: record.version,
+    });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    const binnedFile = (await upload('rep_east', '/api/files?entity=expense_claim&field=receipt_files&name=binned.pdf', PDF)).body.data
+      .id;
+    const binned = await claim('rep_east', { receipt_files: [{ id: binnedFile }] });
+    expect((await org.as('rep_east', 'DELETE', `/api/data/expense_claim/${binned.id}`)).status).toBe(200);
+    const exists = (id: string) => store.get(id).then(() => true, () => false);
+    const rows = async () =>
+      new Set((await org.e.database.rows<{ id: string }>(sql`select id::text from files.files`)).map((r) => r.id));
+
+    // Within their grace periods nothing goes.
+    expect(await purgeFiles(org.e.database, store, {}, new Date(Date.now() + 0.5 * day))).toBe(0);
+    expect(await exists(unbound)).toBe(true);
+    // After a day the upload no record took goes; the removed attachment waits its 30 days.
+    expect(await purgeFiles(org.e.database, store, {}, new Date(Date.now() + 2 * day))).toBeGreaterThanOrEqual(1);
+    expect([await exists(unbound), (await rows()).has(unbound)]).toEqual([false, false]);
+    expect([await exists(removed), (await rows()).has(removed)]).toEqual([true, true]);
+    expect(await purgeFiles(org.e.database, store, {}, new Date(Date.now() + 31 * day))).toBeGreaterThanOrEqual(1);
+    expect([await exists(removed), (await rows()).has(removed)]).toEqual([false, false]);
+    const left = await rows();
+    for (const id of [kept, first, second, binnedFile]) expect([id, await exists(id), left.has(id)]).toEqual([id, true, true]);
+    expect((await fetchFile('rep_east', kept)).status).toBe(200);
+    // The engine runs it every night.
+    const [schedule] = await org.e.database.rows<{ cron: string; timezone: string }>(
+      sql`select cron, timezone from jobs.schedule where name = 'file-retention'`,
+    );
+    expect(schedule).toEqual({ cron: '40 3 * * *', timezone: 'Asia/Shanghai' });
   });
 });

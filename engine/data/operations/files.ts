@@ -203,7 +203,7 @@ export async function listAttachments(data: DataService, ctx: OperationContext, 
   }));
 }
 
-/** DELETE /api/data/:entity/:id/attachments/:fileId — marked deleted (the bytes stay). */
+/** DELETE /api/data/:entity/:id/attachments/:fileId — marked deleted; the bytes go 30 days later (files/retention.ts). */
 export async function removeAttachment(data: DataService, ctx: OperationContext, entityName: string, id: string, fileId: string) {
   const entity = data.entity(entityName);
   await recordFor(data, ctx, entity, id, 'update');
