@@ -1,12 +1,12 @@
 /** Reading one record by id for an operation: within the caller's scope, 404 when it isn't there for them. */
-import { eq, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
-import type { Database, Db } from '../db/database.js';
+import { sql, type SQL } from 'drizzle-orm';
+import { rowsOf as resultRows, type Database, type Db } from '../db/database.js';
 import { notFound } from '../errors.js';
 import type { CompiledEntity } from '../model/compile.js';
 import { UUID } from '../model/ids.js';
 import type { Guard } from '../access/guard.js';
-import { columnRef, deletedCondition, selectFrom } from './query.js';
-import { decodeRows, toRecord } from './records.js';
+import { columnRef, deletedCondition, selectFrom, selectList, tableText } from './query.js';
+import { decodeRows } from './records.js';
 import { all } from './pipeline.js';
 import type { RowsOf } from './context.js';
 
@@ -47,21 +47,27 @@ export async function findWithRights(
 ) {
   const within = rowsOf?.entity === entity.name ? rowsOf : undefined;
   const read = within ? sql`${columnRef(entity, within.via)} = ${within.parentId}::uuid` : guard.condition(entity, 'read');
-  const flags: Record<string, SQL> = {};
+  // The rights come as boolean columns beside the record's: `coalesce(<scope>, false) as "__update"`.
+  const flags: SQL[] = [];
   for (const action of actions) {
     const c = within && (action === 'update' || action === 'delete') ? undefined : guard.optionalCondition(entity, action);
-    flags[`__${action}`] =
-      c === undefined ? sql<boolean>`true` : c === false ? sql<boolean>`false` : sql<boolean>`coalesce(${c}, false)`;
+    const flag = c === undefined ? sql`true` : c === false ? sql`false` : sql`coalesce(${c}, false)`;
+    flags.push(sql`, ${flag} as ${sql.raw(`"__${action}"`)}`);
   }
   if (!UUID.test(id)) throw notFoundRecord(entity, id);
-  const [row] = (await db
-    .select({ ...entity.columns, ...flags } as never)
-    .from(entity.table)
-    .where(
-      all(eq(entity.columns.id, id), deleted ? isNotNull(entity.columns.deleted_at) : isNull(entity.columns.deleted_at), read),
-    )) as Record<string, unknown>[];
+  // Column text and the live-record condition come cached (see query.ts), as in findActive: every
+  // transition, update and delete starts here.
+  const [row] = decodeRows(
+    entity,
+    resultRows(
+      await db.execute(
+        sql`select ${selectList(entity, entity.columnNames)}${sql.join(flags)} from ${sql.raw(tableText(entity))}
+          where ${all(sql`${columnRef(entity, 'id')} = ${id}::uuid`, deletedCondition(entity, deleted ? 'only' : 'exclude'), read)}`,
+      ),
+    ),
+  );
   if (!row) throw notFoundRecord(entity, id);
   const rights = Object.fromEntries(actions.map((a) => [a, Boolean(row[`__${a}`])])) as Record<string, boolean>;
   for (const a of actions) delete row[`__${a}`];
-  return { record: toRecord(row), rights };
+  return { record: row, rights };
 }

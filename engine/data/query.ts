@@ -269,17 +269,24 @@ export function keysetCondition(entity: CompiledEntity, sort: SortKey[], cursor:
   return { main: branches.length ? or(...branches)! : sql`false` };
 }
 
-const prefixes = perEntity<SQL>();
-/** `select <columns> from <table>`, made once per entity and field list. */
-export function selectFrom(entity: CompiledEntity, names: string[]): SQL {
-  return prefixes(entity, names.join(','), () => {
-    const columns = names.map((n) => {
+/** `<column>, <column> as <field>, …` (names from validated metadata). */
+const listText = (entity: CompiledEntity, names: string[]) =>
+  names
+    .map((n) => {
       const column = entity.columns[n].name;
       return column === n ? `"${column}"` : `"${column}" as "${n}"`;
-    });
-    return sql.raw(`select ${columns.join(', ')} from ${tableText(entity)}`);
-  });
-}
+    })
+    .join(', ');
+
+const lists = perEntity<SQL>();
+/** The select list of the fields, made once per entity and field list. */
+export const selectList = (entity: CompiledEntity, names: string[]): SQL =>
+  lists(entity, names.join(','), () => sql.raw(listText(entity, names)));
+
+const prefixes = perEntity<SQL>();
+/** `select <columns> from <table>`, made once per entity and field list. */
+export const selectFrom = (entity: CompiledEntity, names: string[]): SQL =>
+  prefixes(entity, names.join(','), () => sql.raw(`select ${listText(entity, names)} from ${tableText(entity)}`));
 
 /** Decides whether the caller may read a field; throws (403) for one they may not. */
 

@@ -141,14 +141,14 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     rows: async (query, executor = db) => rowsOf(await executor.execute(query)),
     rowsPlannedPerCall: async (query, executor = db) => {
       const { sql: text, params } = toQuery(executor, query);
-      return [...(await driverClient(executor).unsafe(text, params, { prepare: false }))];
+      return [...(await driverClient(executor).unsafe(text, params, UNPREPARED))];
     },
     textRows: async (query, executor = db) => {
       const { sql: text, params } = toQuery(executor, query);
       return [...(await driverClient(executor).unsafe(text, params).raw())];
     },
     copyIn: async (target, text, executor = db) => {
-      const query = driverClient(executor).unsafe(`copy ${target} from stdin`, [], { prepare: false });
+      const query = driverClient(executor).unsafe(`copy ${target} from stdin`, [], UNPREPARED);
       const stream = await query.writable();
       // postgres.js settles the query with the stream when COPY starts; a refusal that arrives after the
       // data was sent would be dropped (the stream is already closed). The query's own settle functions
@@ -200,14 +200,17 @@ async function openPostgres(url: string, max: number): Promise<Database> {
  * drizzle hands postgres.js every unnamed query with `prepare: false`, so each one is parsed and planned
  * afresh, in two round trips. Turn postgres.js's per-connection statement cache back on — for
  * statements with few parameters, so that the cache stays bounded (bulk inserts and long IN lists vary
- * in shape and are not worth keeping). Applies to transactions and savepoints too.
+ * in shape and are not worth keeping). Applies to transactions and savepoints too. drizzle's own
+ * `prepare: false` says nothing (it is the default of every query); the engine's statements that must be
+ * planned for their values, and COPY, say so with UNPREPARED.
  */
 const MAX_PREPARED_PARAMS = 64;
+const UNPREPARED = { prepare: false, unprepared: true } as const;
 // biome-ignore lint/suspicious/noExplicitAny: wraps postgres.js methods whatever their signatures
 function preparing<T extends { unsafe: any; begin?: any; savepoint?: any }>(client: T): T {
   const unsafe = client.unsafe.bind(client);
   client.unsafe = (query: string, params?: unknown[], options?: Record<string, unknown>) =>
-    unsafe(query, params, { ...options, prepare: options?.prepare !== false && (params?.length ?? 0) <= MAX_PREPARED_PARAMS });
+    unsafe(query, params, { ...options, prepare: options?.unprepared !== true && (params?.length ?? 0) <= MAX_PREPARED_PARAMS });
   for (const method of ['begin', 'savepoint'] as const) {
     const original = client[method]?.bind(client);
     if (!original) continue;

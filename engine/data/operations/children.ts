@@ -8,7 +8,6 @@
  * child, a row without one creates a child, and the record's live children missing from the array go to
  * the recycle bin. An error in a row names it (`/lines/2/quantity`) and nothing is written.
  */
-import { and, asc, inArray, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { AppError, pointer, unprocessable, type ErrorDetail } from '../../errors.js';
 import type { CompiledEntity } from '../../model/compile.js';
@@ -19,8 +18,8 @@ import { SYSTEM_FIELDS } from '../../model/system-fields.js';
 import type { OperationContext } from '../context.js';
 import { isPlainObject } from '../pipeline.js';
 import { decodeRows } from '../records.js';
-import { selectFrom } from '../query.js';
-import { sql } from 'drizzle-orm';
+import { columnRef, columnText, deletedCondition, perEntity, selectFrom } from '../query.js';
+import { sql, type SQL } from 'drizzle-orm';
 import type { DataService } from '../service.js';
 
 type Row = Record<string, unknown>;
@@ -189,6 +188,13 @@ async function liveChildren(data: DataService, tx: Db, child: CompiledEntity, vi
   return new Map(rows.map((r) => [String(r.id).toLowerCase(), r]));
 }
 
+const childOrders = perEntity<SQL>();
+/** A collection's order: its position field when it has one, then creation. */
+const childOrder = (child: CompiledEntity, c: ChildCollection) =>
+  childOrders(child, c.position ?? '', () =>
+    sql.raw([...(c.position ? [c.position] : []), 'created_at', 'id'].map((f) => `${columnText(child, f)} asc`).join(', ')),
+  );
+
 /**
  * Adds each declared collection to the records (inline, as `lines: [...]`): the live children of the
  * records the caller may read — the rows follow their parent, whoever added them — in `position` order
@@ -213,15 +219,14 @@ export async function readChildren(
       for (const r of records) r[c.name] = [];
       continue;
     }
-    const order = [...(c.position ? [asc(child.columns[c.position])] : []), asc(child.columns.created_at), asc(child.columns.id)];
+    // Every read of a record with collections runs this: the select list and order come as cached text.
     const rows = decodeRows(
       child,
-      (await data.database.db
-        .select()
-        .from(child.table)
-        .where(and(inArray(child.columns[c.via], ids), isNull(child.columns.deleted_at)))
-        .orderBy(...order)) as Row[],
-    );
+      await data.database.rows(
+        sql`${selectFrom(child, child.columnNames)} where ${columnRef(child, c.via)} = any(${sql.param(ids)}::uuid[])
+          and ${deletedCondition(child, 'exclude')} order by ${childOrder(child, c)}`,
+      ),
+    ) as Row[];
     guard.strip(child, rows);
     for (const r of records) r[c.name] = rows.filter((x) => x[c.via] === r.id);
   }
