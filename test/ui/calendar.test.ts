@@ -44,6 +44,11 @@ describe.each(drivers)('the schedule calendar in Chromium on %s', (driver) => {
 
   beforeAll(async () => {
     org = await startOrg(driver, ['sales']);
+    // These users keep no time zone of their own: the calendar is laid out in the browser's, like the
+    // local times this test writes (the demo organisation gives everyone Shanghai's). The last test
+    // gives the manager Tokyo's.
+    for (const user of ['rep_east', 'manager_east', 'rep_north'] as const)
+      expect((await org.as(user, 'PATCH', '/api/auth/me', { time_zone: null })).body.timeZone ?? null).toBeNull();
     await make('rep_east', 'visit', {
       subject: '拜访华信科技',
       start_at: localAt(0, 10),
@@ -261,19 +266,28 @@ describe.each(drivers)('the schedule calendar in Chromium on %s', (driver) => {
       expect(set.status, JSON.stringify(set.body)).toBe(200);
       const hourIn = (iso: string) =>
         Number(new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', hourCycle: 'h23' }).format(new Date(iso)));
+      // A call at 10:00 on Tokyo's today (01:00 UTC; Tokyo keeps +9 all year): in the week the calendar
+      // opens on, whatever the browser's date, and in the 10:00 row of the week view, not the browser's 01:00.
+      const tokyoToday = new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(new Date());
+      await make('manager_east', 'tokyo', {
+        subject: '东京时间上午的电话',
+        schedule_type: 'call',
+        start_at: new Date(`${tokyoToday}T10:00:00+09:00`).toISOString(),
+        end_at: new Date(`${tokyoToday}T10:30:00+09:00`).toISOString(),
+      });
       const { page } = await open({ width: 1280, height: 900 }, 'en', 'manager_east');
       await page.goto('/c/schedule');
-      await event(page, 'review').waitFor();
+      await event(page, 'tokyo').waitFor();
       await settle(page);
-      // The manager's 08:00 (browser time) review sits in the Tokyo hour's row of the week view.
-      const expected = `${pad(hourIn(schedule.review.start_at))}:00:00`;
+      const expected = `${pad(hourIn(schedule.tokyo.start_at))}:00:00`;
+      expect(expected).toBe('10:00:00');
       const slot = (await page.locator(`td.fc-timegrid-slot-lane[data-time="${expected}"]`).boundingBox())!;
-      const box = (await event(page, 'review').boundingBox())!;
-      expect(Math.abs(box.y - slot.y), `review at ${expected} in ${zone}`).toBeLessThan(6);
+      const box = (await event(page, 'tokyo').boundingBox())!;
+      expect(Math.abs(box.y - slot.y), `the call at ${expected} in ${zone}`).toBeLessThan(6);
       await snap(page, 'calendar-week-tokyo-en');
       // A day clicked in the month view opens a new schedule at 09:00 in Tokyo.
       await page.getByRole('button', { name: 'Month', exact: true }).click();
-      await event(page, 'review').waitFor();
+      await event(page, 'tokyo').waitFor();
       const empty = new Date();
       empty.setDate(empty.getDate() + 3);
       const cell = page.locator(`td.fc-daygrid-day[data-date="${dayOf(empty)}"]`);
