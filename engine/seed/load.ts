@@ -336,7 +336,8 @@ async function walk(
         const ctx = (assignee?: string) => contextOf(file, where, step.actor ?? assignee ?? row.actor);
         if (step.event === '$update') {
           // A field filled in along the way (the planned delivery date before planning): an ordinary update.
-          const { record: latest } = await engine.data.findWithRights(tx, engine.data.guard({ principal: null, privileged: true, lang: 'en' }), engine.data.entity(entity), id, []);
+          const engineGuard = engine.data.guard({ principal: null, privileged: true, lang: 'en' });
+          const { record: latest } = await engine.data.findWithRights(tx, engineGuard, engine.data.entity(entity), id, []);
           current = await engine.data.update(ctx(), entity, id, step.input ?? {}, String(latest.version), undefined, tx);
           continue;
         }

@@ -8,6 +8,7 @@
  * child, a row without one creates a child, and the record's live children missing from the array go to
  * the recycle bin. An error in a row names it (`/lines/2/quantity`) and nothing is written.
  */
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { AppError, pointer, unprocessable, type ErrorDetail } from '../../errors.js';
 import type { CompiledEntity } from '../../model/compile.js';
@@ -19,7 +20,6 @@ import type { OperationContext } from '../context.js';
 import { isPlainObject } from '../pipeline.js';
 import { decodeRows } from '../records.js';
 import { columnRef, columnText, deletedCondition, perEntity, selectFrom } from '../query.js';
-import { sql, type SQL } from 'drizzle-orm';
 import type { DataService } from '../service.js';
 
 type Row = Record<string, unknown>;
