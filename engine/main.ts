@@ -14,6 +14,7 @@
  */
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { count } from 'drizzle-orm';
 import { serve } from '@hono/node-server';
@@ -32,6 +33,11 @@ const root = resolve(import.meta.dirname, '..');
 const url = process.env.DATABASE_URL || undefined;
 const dataDir = url ? undefined : resolve(process.env.DATA_DIR ?? join(root, '.data'));
 const port = Number(process.env.PORT ?? 3000);
+
+// The web UI is built (when missing or stale: runtime-ui/build.ts) in a process of its own while the
+// database starts, the sample apps deploy and the demo data loads — a first start keeps both cores busy
+// instead of building first. The server listens once both are done.
+const uiBuild = buildUi();
 
 if (dataDir) await mkdir(dataDir, { recursive: true });
 const pluginsFolder = join(root, 'plugins');
@@ -124,6 +130,10 @@ if ((!url && firstStart && process.env.SEED_DEMO_DATA !== '0') || (url && proces
     );
 }
 
+await uiBuild.catch((e) => {
+  console.error((e as Error).message);
+  process.exit(1);
+});
 const server = serve({ fetch: withUi(engine.app).fetch, port }, (info) => {
   console.log(
     `metacrm listening on http://localhost:${info.port} (${engine.database.driver}${dataDir ? `, data in ${dataDir}` : ''})`,
@@ -140,3 +150,16 @@ const shutdown = async () => {
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
+
+function buildUi(): Promise<void> {
+  const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const build = spawn(process.execPath, [tsx, join(root, 'runtime-ui', 'build.ts')], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  // A start that ends early (its data folder in use) takes the build with it.
+  process.on('exit', () => build.exitCode === null && build.kill());
+  return new Promise((done, fail) =>
+    build.on('exit', (code) => (code === 0 ? done() : fail(new Error(`Building the web UI failed (exit ${code})`)))),
+  );
+}
