@@ -14,7 +14,6 @@
  */
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { count } from 'drizzle-orm';
 import { serve } from '@hono/node-server';
@@ -23,6 +22,7 @@ import { loadPackage } from '../metadata/loader.js';
 import { loadPlugins, shippedPlugins } from './registry/load-plugins.js';
 import { seedOrganisation } from './auth/demo.js';
 import { withUi } from './http/static.js';
+import { ensureBuilt } from '../runtime-ui/build.js';
 import { createFirstAdministrator } from './auth/first-admin.js';
 import { parseTrustProxy } from './http/client.js';
 import { storageFromEnv } from './files/storage.js';
@@ -37,7 +37,7 @@ const port = Number(process.env.PORT ?? 3000);
 // The web UI is built (when missing or stale: runtime-ui/build.ts) in a process of its own while the
 // database starts, the sample apps deploy and the demo data loads — a first start keeps both cores busy
 // instead of building first. The server listens once both are done.
-const uiBuild = buildUi();
+const uiBuild = ensureBuilt();
 
 if (dataDir) await mkdir(dataDir, { recursive: true });
 const pluginsFolder = join(root, 'plugins');
@@ -150,16 +150,3 @@ const shutdown = async () => {
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
-
-function buildUi(): Promise<void> {
-  const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  const build = spawn(process.execPath, [tsx, join(root, 'runtime-ui', 'build.ts')], {
-    stdio: 'inherit',
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
-  // A start that ends early (its data folder in use) takes the build with it.
-  process.on('exit', () => build.exitCode === null && build.kill());
-  return new Promise((done, fail) =>
-    build.on('exit', (code) => (code === 0 ? done() : fail(new Error(`Building the web UI failed (exit ${code})`)))),
-  );
-}

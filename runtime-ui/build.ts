@@ -6,8 +6,7 @@
 import { readdirSync, statSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { spawnSync } from 'node:child_process';
-import { build } from 'vite';
+import { spawn } from 'node:child_process';
 
 const here = import.meta.dirname;
 const dist = join(here, 'dist');
@@ -31,6 +30,8 @@ export function isStale(distDir = dist, root = join(here, '..'), inputsFile = jo
 }
 
 export async function buildUi(): Promise<void> {
+  // Vite is loaded only to build: `npm start` imports this module for isStale and ensureBuilt.
+  const { build } = await import('vite');
   await build({ configFile: join(here, 'vite.config.ts'), logLevel: 'warn' });
   const assets = join(dist, 'assets');
   for (const file of readdirSync(assets)) {
@@ -41,13 +42,19 @@ export async function buildUi(): Promise<void> {
 
 /**
  * Builds in a process of its own with NODE_ENV=production: inside a test runner (NODE_ENV=test) Vite
- * would otherwise bundle React's and antd's development builds.
+ * would otherwise bundle React's and antd's development builds. The caller goes on meanwhile (`npm start`
+ * starts the database and loads the demo data on the other core); a caller that exits takes the build
+ * with it.
  */
 export async function ensureBuilt(force = false): Promise<void> {
   if (!force && !isStale()) return;
   const cli = join(here, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  const run = spawnSync(process.execPath, [cli, import.meta.filename, '--force'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
-  if (run.status !== 0) throw new Error(`Building the web UI failed (exit ${run.status})`);
+  const run = spawn(process.execPath, [cli, import.meta.filename, '--force'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+  const stop = () => run.exitCode === null && run.kill();
+  process.on('exit', stop);
+  const code = await new Promise<number | null>((done) => run.on('exit', done));
+  process.off('exit', stop);
+  if (code !== 0) throw new Error(`Building the web UI failed (exit ${code})`);
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
