@@ -8,7 +8,7 @@ import { AppError, pointer } from '../errors.js';
 import type { AppModel, CompiledEntity } from '../model/compile.js';
 import type { Action } from './role.js';
 import type { Principal } from './principal.js';
-import { canRead, canWrite, forbidden, Policy, scopeAdmits, scopeCondition, type EntityAccess } from './policy.js';
+import { canRead, canWrite, forbidden, Policy, scopeAdmits, scopeCondition, type ConditionUse, type EntityAccess } from './policy.js';
 
 const policies = new WeakMap<AppModel, Policy>();
 const policyFor = (model: AppModel) => {
@@ -36,15 +36,15 @@ export class Guard {
   }
 
   /** SQL selecting the records the action may touch; undefined = all. 403 when not granted at all. */
-  condition(entity: CompiledEntity, action: Action): SQL | undefined {
+  condition(entity: CompiledEntity, action: Action, use: ConditionUse = 'rows'): SQL | undefined {
     const access = this.access(entity);
-    return access ? scopeCondition(this.model, entity, access, action, this.principal!) : undefined;
+    return access ? scopeCondition(this.model, entity, access, action, this.principal!, use) : undefined;
   }
 
   /** Like condition() but without throwing: for "may the caller also do X with this record?" columns. */
-  optionalCondition(entity: CompiledEntity, action: Action): SQL | undefined | false {
+  optionalCondition(entity: CompiledEntity, action: Action, use: ConditionUse = 'rows'): SQL | undefined | false {
     try {
-      return this.condition(entity, action);
+      return this.condition(entity, action, use);
     } catch {
       return false;
     }

@@ -10,6 +10,7 @@
  */
 import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
 import { parse, protocol } from '@electric-sql/pglite';
+import { bindExecuteSync, readResults, type Column } from './pglite-wire.js';
 
 /** Statements with more parameters vary in shape (bulk inserts, long IN lists): not worth keeping. */
 const MAX_PARAMS = 64;
@@ -17,6 +18,8 @@ const MAX_PARAMS = 64;
 const MAX_STATEMENTS = 2_000;
 /** Only these are prepared: DDL, SET, transaction control and the rest run as PGlite runs them. */
 const PREPARABLE = /^\s*(select|insert|update|delete|with|values)\b/i;
+/** Notifications reach listeners through PGlite's own parsing of the answer: such statements are run through it. */
+const NOTIFIES = /\bpg_notify\b/i;
 /** Scripts after which no prepared statement's result columns can be trusted (a false alarm only costs re-preparing). */
 const SCHEMA_CHANGE = /\b(create|alter|drop|truncate|do)\b/i;
 
@@ -26,6 +29,10 @@ interface Prepared {
   paramTypes: number[];
   /** The statement's RowDescription (or nothing when it returns no rows). */
   description: BackendMessage[];
+  /** Its result columns. */
+  columns: Column[];
+  /** Whether its answer must go through PGlite's parsing (notifications). */
+  notifies: boolean;
 }
 interface PreparedQueryOptions extends QueryOptions {
   /** false: plan this statement for its values, unnamed (a scope whose best plan depends on them). */
@@ -78,7 +85,10 @@ export function prepareStatements(client: PGlite, { max = MAX_STATEMENTS } = {})
     );
     const paramTypes = parse.parseDescribeStatementResults(messages);
     const description = messages.filter((m) => m.name === 'rowDescription');
-    const prepared = { name, paramTypes, description };
+    const columns = description.flatMap((m) =>
+      (m as unknown as { fields: Column[] }).fields.map(({ name, dataTypeID }) => ({ name, dataTypeID })),
+    );
+    const prepared = { name, paramTypes, description, columns, notifies: NOTIFIES.test(text) };
     statements.set(text, prepared);
     if (statements.size > max) {
       const [oldest, evicted] = statements.entries().next().value as [string, Prepared];
@@ -102,15 +112,26 @@ export function prepareStatements(client: PGlite, { max = MAX_STATEMENTS } = {})
       const serializer = serializers?.[oid] ?? client.serializers[oid];
       return serializer ? serializer(param) : String(param);
     });
-    const messages = await send(
-      concat([
-        ...pendingCloses(),
-        serialize.bind({ statement: prepared.name, values: values as string[] }),
-        serialize.execute({}),
-        serialize.sync(),
-      ]),
-    );
-    return parse.parseResults([...prepared.description, ...messages], client.parsers, options)[0] as Results<T>;
+    if (prepared.notifies) {
+      const messages = await send(
+        concat([
+          ...pendingCloses(),
+          serialize.bind({ statement: prepared.name, values: values as string[] }),
+          serialize.execute({}),
+          serialize.sync(),
+        ]),
+      );
+      return parse.parseResults([...prepared.description, ...messages], client.parsers, options)[0] as Results<T>;
+    }
+    // The message is written and the answer read here (pglite-wire.ts): PGlite's parsing is skipped.
+    const chunks: Uint8Array[] = [];
+    await client.execProtocolRawStream(bindExecuteSync(prepared.name, values, pendingCloses()), {
+      syncToFs: false,
+      // A view of PGlite's memory, overwritten by the next answer.
+      onRawData: (chunk) => chunks.push(chunk.slice()),
+    });
+    const parsers = options?.parsers ? { ...client.parsers, ...options.parsers } : client.parsers;
+    return readResults<T>(chunks.length === 1 ? chunks[0] : concat(chunks), prepared.columns, parsers, options?.rowMode);
   }
 
   const preparable = (text: string, params: unknown[] | undefined, options: PreparedQueryOptions | undefined) =>

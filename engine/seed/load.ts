@@ -32,6 +32,7 @@ import { carrying } from '../db/carried.js';
 import { deferAudit } from '../audit/log.js';
 import { flushDeferred } from '../db/deferred.js';
 import { clearDatedNumbers, renumberAudit } from './renumber.js';
+import { analyzeWritten, WRITTEN_IN_TRANSACTION } from '../db/maintenance.js';
 
 export const SEED_SQL = `
 create schema if not exists seed;
@@ -44,6 +45,8 @@ create table if not exists seed.runs (
 /** The name a load is recorded under: demo data is loaded once per database. */
 export const DEMO_RUN = 'demo-data';
 const CHUNK = 500;
+/** Walks between two looks at which tables the load has grown (see analyzeWritten). */
+const WALKS_PER_ANALYSIS = 50;
 
 export interface DemoDataEngine {
   data: DataService;
@@ -141,6 +144,14 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
     const [done] = await database.rows(sql`select 1 from seed.runs where name = ${run}`, tx);
     if (done) return false;
     const plan: BackdatePlan = { start: await mark(database, tx), created: [] };
+    // Statistics of the tables as the load grows them, so that their statements are planned for their size.
+    const analyzedAt = new Map<string, number>();
+    const analyzeGrown = () =>
+      analyzeWritten(
+        () => database.rows(sql.raw(WRITTEN_IN_TRANSACTION), tx),
+        (statement) => tx.execute(sql.raw(statement)),
+        analyzedAt,
+      );
     startAudit = plan.start.audit;
     const sets = new Map<string, Record<string, unknown>[]>();
     // Sets of the records that actions made while an earlier set was created and walked, by the name
@@ -175,7 +186,9 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
         const records = set.walkOf
           ? rows.map((r) => r.values)
           : await createRows(engine, tx, rows, set.entity, file, index, contextOf);
+        await analyzeGrown();
         for (const [i, row] of rows.entries()) {
+          if (i > 0 && i % WALKS_PER_ANALYSIS === 0 && row.events.length) await analyzeGrown();
           if (row.createdAt && !set.walkOf)
             plan.created.push({ entity: set.entity, id: records[i].id as string, at: row.createdAt });
           const walked = await walk({ engine, tx, file, contextOf }, set.entity, records[i], row, `/sets/${index}/rows/${i}`);

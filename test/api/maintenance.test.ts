@@ -8,7 +8,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../engine/db/database.js';
-import { dueTables } from '../../engine/db/maintenance.js';
+import { analyzeWritten, dueTables, WRITTEN_IN_TRANSACTION } from '../../engine/db/maintenance.js';
 import { drivers, startEngine, type TestEngine } from '../support/engine.js';
 
 describe('maintenance of the embedded database', () => {
@@ -84,5 +84,54 @@ describe.each(drivers)('the maintenance job on %s', (driver) => {
     await expect.poll(async () => (await e.jobs.job('database-maintenance', id!))?.state, { timeout: 20_000 }).toBe('completed');
     if (driver === 'pglite') expect(await analyzed()).not.toBeNull();
     else expect(await e.database.maintain()).toEqual({ analyzed: [], vacuumed: [] });
+  });
+});
+
+describe.each(drivers)('statistics inside one long transaction on %s', (driver) => {
+  let e: TestEngine;
+  beforeAll(async () => {
+    e = await startEngine(driver);
+    // An entity table's shape, its statistics gathered while it was empty (as after a deploy).
+    await e.database.exec(`create table grown (id uuid primary key, code text, deleted_at timestamptz);
+      create unique index grown_code on grown (code) where deleted_at is null; analyze grown`);
+  });
+  afterAll(() => e?.stop());
+
+  it('analyzes the tables the transaction filled, and the look-up by id is planned on the primary key again', async () => {
+    const plan = async (tx: any) =>
+      (await e.database.rows<{ 'QUERY PLAN': string }>(sql`explain execute by_id('00000000-0000-7000-8000-000000000001')`, tx))
+        .map((r) => r['QUERY PLAN'])
+        .join('\n');
+    const analyzedAt = new Map<string, number>();
+    const analyze = (tx: any) =>
+      analyzeWritten(
+        () => e.database.rows(sql.raw(WRITTEN_IN_TRANSACTION), tx),
+        (statement) => tx.execute(sql.raw(statement)),
+        analyzedAt,
+      );
+    await e.database.db
+      .transaction(async (tx) => {
+        await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
+        await tx.execute(sql`prepare by_id(uuid) as select id from grown where id = $1 and deleted_at is null`);
+        // The statement first runs (and is planned) while the table holds one row; then it grows.
+        await tx.execute(sql`insert into grown (id, code) values (gen_random_uuid(), 'F')`);
+        await tx.execute(sql`execute by_id('00000000-0000-7000-8000-000000000001')`);
+        await tx.execute(sql`insert into grown (id, code) select gen_random_uuid(), 'G' || g from generate_series(1, 3000) g`);
+        // Still planned for the tiny table: every row read (a sequential scan, or the partial unique
+        // index, which holds every live row), not one primary-key entry.
+        const before = await plan(tx);
+        expect(before).not.toContain('grown_pkey');
+        expect(before).toMatch(/Seq Scan on grown|grown_code/);
+        expect(await analyze(tx)).toEqual(['public.grown']);
+        expect(await plan(tx)).toContain('grown_pkey');
+        // Nothing written since: nothing to do; grown by more than a tenth: analyzed again.
+        expect(await analyze(tx)).toEqual([]);
+        await tx.execute(sql`insert into grown (id, code) select gen_random_uuid(), 'H' || g from generate_series(1, 200) g`);
+        expect(await analyze(tx)).toEqual([]);
+        await tx.execute(sql`insert into grown (id, code) select gen_random_uuid(), 'I' || g from generate_series(1, 200) g`);
+        expect(await analyze(tx)).toEqual(['public.grown']);
+        throw new Error('rolled back');
+      })
+      .catch((x) => expect((x as Error).message).toBe('rolled back'));
   });
 });

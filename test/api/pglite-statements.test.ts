@@ -71,6 +71,33 @@ describe('prepared statements on the embedded database', () => {
     expect(await database.rowsPlannedPerCall(query)).toEqual(await database.rows(query));
   });
 
+  it('reads its answers as PGlite reads them: rows as objects or arrays, every type, text of any length and script', async () => {
+    const text = `select id, title, tags, data, price, at, day, done, n, $1::text as note, $2::text as blank,
+      repeat($3::text, 3) as long, null::int as nothing, 1 as title from lot where title = any($4::text[]) order by lot.title`;
+    const params = ['短', '', 'Ünïcödé · 销售机会 · 𝒳 · plain ascii long enough to pass forty bytes', ['a', 'b']];
+    for (const rowMode of [undefined, 'array'] as const) {
+      const own = await client.query(text, params, { rowMode, prepare: false } as never);
+      const first = await client.query(text, params, { rowMode });
+      const again = await client.query(text, params, { rowMode });
+      expect(own.rows).toHaveLength(2);
+      expect(first).toEqual(own);
+      expect(again).toEqual(own);
+    }
+    // A duplicate column name: the last one wins in an object row, as in PGlite's.
+    expect((await client.query<{ title: unknown }>(text, params)).rows[0].title).toBe(1);
+    const updated = await client.query('update lot set n = coalesce(n, 0) + 1 where title = any($1::text[])', [['a', 'b']]);
+    expect(updated).toMatchObject({ affectedRows: 2, rowCount: 2, command: 'UPDATE', rows: [] });
+  });
+
+  it('delivers notifications of a prepared statement to listeners', async () => {
+    const heard: string[] = [];
+    const stop = await client.listen('lot_changes', (payload) => heard.push(payload));
+    await client.query('select pg_notify($1, $2)', ['lot_changes', 'one']);
+    await client.query('select pg_notify($1, $2)', ['lot_changes', 'two']);
+    await expect.poll(() => heard).toEqual(['one', 'two']);
+    await stop();
+  });
+
   it('forgets its statements when the schema changes, in and out of transactions', async () => {
     const all = () => client.query<Record<string, unknown>>('select * from lot order by title');
     expect(Object.keys((await all()).rows[0])).not.toContain('note');
