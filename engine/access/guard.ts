@@ -36,13 +36,13 @@ export class Guard {
   }
 
   /** SQL selecting the records the action may touch; undefined = all. 403 when not granted at all. */
-  condition(entity: CompiledEntity, action: Action, use: ConditionUse = 'rows'): SQL | undefined {
+  condition(entity: CompiledEntity, action: Action, use: ConditionUse = 'many'): SQL | undefined {
     const access = this.access(entity);
     return access ? scopeCondition(this.model, entity, access, action, this.principal!, use) : undefined;
   }
 
   /** Like condition() but without throwing: for "may the caller also do X with this record?" columns. */
-  optionalCondition(entity: CompiledEntity, action: Action, use: ConditionUse = 'rows'): SQL | undefined | false {
+  optionalCondition(entity: CompiledEntity, action: Action, use: ConditionUse = 'many'): SQL | undefined | false {
     try {
       return this.condition(entity, action, use);
     } catch {

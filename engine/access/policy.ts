@@ -68,11 +68,12 @@ export const canRead = (access: EntityAccess, field: string) =>
 export const canWrite = (access: EntityAccess, field: string) => !access.writable || access.writable.has(field);
 
 /**
- * How a condition will be used: over many rows (a list, a report: the shares are read once into a hash
- * table, `id in (select …)`), or for one record read by id (the record's shares are probed by its id,
- * `exists (…)`: no hash table to set up, which cost several times the rest of such a read).
+ * How many rows a condition will be tested on: many (a list, a report: the shares are read once into a
+ * hash table, `id in (select …)`), or few (a record read by id, a look-up of a few referenced ids: each
+ * row's shares are probed by its id, `exists (…)` — setting up the hash cost several times the rest of
+ * such a read).
  */
-export type ConditionUse = 'rows' | 'record';
+export type ConditionUse = 'many' | 'few';
 
 /**
  * The SQL condition selecting the records an action may touch: the union of the granted scopes, plus
@@ -86,7 +87,7 @@ export function scopeCondition(
   access: EntityAccess,
   action: Action,
   principal: Principal,
-  use: ConditionUse = 'rows',
+  use: ConditionUse = 'many',
 ): SQL | undefined {
   const scopes = access.scopes[action];
   const shareLevel = action === 'read' ? ['read', 'edit'] : action === 'update' ? ['edit'] : undefined;
@@ -107,7 +108,7 @@ export function scopeCondition(
   if (shareLevel) {
     const sharedWith = sql`access in ${shareLevel} and (${inArray(sql`user_id`, principal.selves)} or ${principal.departments.length ? inArray(sql`department_id`, principal.departments) : sql`false`})`;
     parts.push(
-      use === 'record'
+      use === 'few'
         ? sql`exists (select 1 from auth.shares where entity = ${entity.name} and record_id = ${entity.columns.id} and ${sharedWith})`
         : sql`${entity.columns.id} in (select record_id from auth.shares where entity = ${entity.name} and ${sharedWith})`,
     );

@@ -46,11 +46,11 @@ export async function findWithRights(
   rowsOf?: RowsOf,
 ) {
   const within = rowsOf?.entity === entity.name ? rowsOf : undefined;
-  const read = within ? sql`${columnRef(entity, within.via)} = ${within.parentId}::uuid` : guard.condition(entity, 'read', 'record');
+  const read = within ? sql`${columnRef(entity, within.via)} = ${within.parentId}::uuid` : guard.condition(entity, 'read', 'few');
   // The rights come as boolean columns beside the record's: `coalesce(<scope>, false) as "__update"`.
   const flags: SQL[] = [];
   for (const action of actions) {
-    const c = within && (action === 'update' || action === 'delete') ? undefined : guard.optionalCondition(entity, action, 'record');
+    const c = within && (action === 'update' || action === 'delete') ? undefined : guard.optionalCondition(entity, action, 'few');
     const flag = c === undefined ? sql`true` : c === false ? sql`false` : sql`coalesce(${c}, false)`;
     flags.push(sql`, ${flag} as ${sql.raw(`"__${action}"`)}`);
   }

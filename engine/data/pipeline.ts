@@ -70,6 +70,9 @@ export function withoutSnapshots(record: Record<string, unknown>, taken: Record<
   return out;
 }
 
+/** Up to this many referenced ids, their shares are probed one by one rather than read into a hash (see ConditionUse). */
+const FEW_IDS = 20;
+
 export async function missingReferences(
   data: DataService,
   tx: Db,
@@ -85,7 +88,7 @@ export async function missingReferences(
   const lookups = fields.flatMap((f, k) => {
     const target = data.entity(f.reference!.to);
     const ids = [...new Set(records.map((r) => r[f.name]).filter((v): v is string => typeof v === 'string'))];
-    const scope = guard.optionalCondition(target, 'read');
+    const scope = guard.optionalCondition(target, 'read', ids.length > FEW_IDS ? 'many' : 'few');
     if (scope === false) return [];
     const where = and(inArray(target.columns.id, ids), isNull(target.columns.deleted_at), scope);
     return [sql`(select ${sql.raw(String(k))} as field, ${target.columns.id}::text as id from ${target.table} where ${where})`];

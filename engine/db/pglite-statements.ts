@@ -16,8 +16,8 @@ import { bindExecuteSync, readResults, type Column } from './pglite-wire.js';
 const MAX_PARAMS = 64;
 /** Prepared statements kept by default; the least recently used one is closed beyond it. */
 const MAX_STATEMENTS = 2_000;
-/** Only these are prepared: DDL, SET, transaction control and the rest run as PGlite runs them. */
-const PREPARABLE = /^\s*(select|insert|update|delete|with|values)\b/i;
+/** Only these are prepared (a union may start with a parenthesis): DDL, SET, transaction control and the rest run as PGlite runs them. */
+const PREPARABLE = /^[\s(]*(select|insert|update|delete|with|values)\b/i;
 /** Notifications reach listeners through PGlite's own parsing of the answer: such statements are run through it. */
 const NOTIFIES = /\bpg_notify\b/i;
 /** Scripts after which no prepared statement's result columns can be trusted (a false alarm only costs re-preparing). */

@@ -83,6 +83,11 @@ describe('prepared statements on the embedded database', () => {
       expect(first).toEqual(own);
       expect(again).toEqual(own);
     }
+    // A union in parentheses (every reference look-up) is a statement like any other.
+    const parses = counter.parses;
+    const union = '(select 0 as k, title from lot where title = $1) union all (select 1, title from lot where title = $2)';
+    for (let i = 0; i < 3; i++) expect((await client.query(union, ['a', 'b'])).rows).toEqual([{ k: 0, title: 'a' }, { k: 1, title: 'b' }]);
+    expect(counter.parses - parses).toBe(1);
     // A duplicate column name: the last one wins in an object row, as in PGlite's.
     expect((await client.query<{ title: unknown }>(text, params)).rows[0].title).toBe(1);
     const updated = await client.query('update lot set n = coalesce(n, 0) + 1 where title = any($1::text[])', [['a', 'b']]);

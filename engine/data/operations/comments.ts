@@ -39,7 +39,7 @@ const MAX_MENTIONS = 20;
 
 async function readable(data: DataService, ctx: OperationContext, entity: CompiledEntity, id: string) {
   const guard = data.guard(ctx);
-  await findActive(data.database, data.database.db, entity, id, guard.condition(entity, 'read', 'record'), ['id']);
+  await findActive(data.database, data.database.db, entity, id, guard.condition(entity, 'read', 'few'), ['id']);
   return guard;
 }
 

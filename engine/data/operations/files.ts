@@ -134,9 +134,9 @@ async function recordFor(
   action: 'read' | 'update',
 ) {
   const guard = data.guard(ctx);
-  await findActive(data.database, data.database.db, entity, id, guard.condition(entity, 'read', 'record'), ['id']);
+  await findActive(data.database, data.database.db, entity, id, guard.condition(entity, 'read', 'few'), ['id']);
   if (action === 'update') {
-    const scope = guard.condition(entity, 'update', 'record');
+    const scope = guard.condition(entity, 'update', 'few');
     const [row] = await data.database.rows(
       sql`select 1 from ${sql.raw(tableText(entity))} where ${all(sql`${columnRef(entity, 'id')} = ${id}::uuid`, scope)}`,
     );

@@ -16,7 +16,7 @@ export async function get(
   query: Record<string, string | undefined> = {},
 ) {
   const { entity, guard } = resolve(data, ctx, entityName);
-  const scope = guard.condition(entity, 'read', 'record');
+  const scope = guard.condition(entity, 'read', 'few');
   for (const key of Object.keys(query))
     if (key !== 'fields' && key !== 'expand')
       throw badRequest('unknown_parameter', `Unknown query parameter "${key}"`, [

@@ -9,7 +9,7 @@ import type { DataService } from '../service.js';
 
 export async function history(data: DataService, ctx: OperationContext, entityName: string, id: string) {
   const { entity, guard } = resolve(data, ctx, entityName);
-  const scope = guard.condition(entity, 'read', 'record');
+  const scope = guard.condition(entity, 'read', 'few');
   if (!UUID.test(id)) throw notFoundRecord(entity, id);
   const [visible] = await data.database.db
     .select({ id: entity.columns.id })
