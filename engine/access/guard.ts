@@ -8,7 +8,17 @@ import { AppError, pointer } from '../errors.js';
 import type { AppModel, CompiledEntity } from '../model/compile.js';
 import type { Action } from './role.js';
 import type { Principal } from './principal.js';
-import { canRead, canWrite, forbidden, Policy, scopeAdmits, scopeCondition, type ConditionUse, type EntityAccess } from './policy.js';
+import {
+  canRead,
+  canWrite,
+  forbidden,
+  Policy,
+  scopeAdmits,
+  scopeCondition,
+  scopesReadNow,
+  type ConditionUse,
+  type EntityAccess,
+} from './policy.js';
 
 const policies = new WeakMap<AppModel, Policy>();
 const policyFor = (model: AppModel) => {
@@ -48,6 +58,15 @@ export class Guard {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Whether the conditions of these actions are the same SQL on every call for this principal: true
+   * unless a scope's rule reads the time ($now), which each call binds anew.
+   */
+  conditionsFixed(entity: CompiledEntity, actions: Action[]): boolean {
+    const access = this.access(entity);
+    return !access || actions.every((a) => !scopesReadNow(access, a));
   }
 
   can(entity: CompiledEntity, action: Action): boolean {

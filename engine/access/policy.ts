@@ -116,6 +116,16 @@ export function scopeCondition(
   return parts.length === 1 ? parts[0] : or(...parts)!;
 }
 
+const readingNow = new WeakMap<Scope[], boolean>();
+/** Whether a granted scope of the action is a rule that reads the time ($now): its SQL differs per call. */
+export function scopesReadNow(access: EntityAccess, action: Action): boolean {
+  const scopes = access.scopes[action];
+  let reads = readingNow.get(scopes);
+  if (reads === undefined)
+    readingNow.set(scopes, (reads = scopes.some((s) => typeof s === 'object' && JSON.stringify(s.when).includes('"$now'))));
+  return reads;
+}
+
 /** For a record in memory (a new one): does any granted scope of the action admit it? */
 export function scopeAdmits(
   access: EntityAccess,

@@ -23,7 +23,8 @@ import {
   ruleViolations,
   validateSchema,
 } from '../pipeline.js';
-import { toColumnValues, toRecord } from '../records.js';
+import { toColumnValues } from '../records.js';
+import { insertRecords } from '../writes.js';
 import type { DataService } from '../service.js';
 import { findActive } from '../find.js';
 import { followingTogether, snapshotDefaults } from '../reference-values.js';
@@ -84,13 +85,12 @@ export async function create(data: DataService, ctx: OperationContext, entityNam
     if (errors.length) throw invalidWrite(ctx.lang, errors);
     await allocate(tx, entity, records, now);
     // write
-    const rows: Record<string, unknown>[] = [];
+    const out: Record<string, unknown>[] = [];
     const perStatement = Math.max(1, Math.floor(MAX_PARAMS / (entity.fields.length + 8)));
     for (let i = 0; i < records.length; i += perStatement) {
       const chunk = records.slice(i, i + perStatement).map((r) => toColumnValues(entity, r));
-      rows.push(...(await mapDbErrors(entity, () => tx.insert(entity.table).values(chunk).returning(), ctx.lang)));
+      out.push(...(await mapDbErrors(entity, () => insertRecords(tx, entity, chunk), ctx.lang)));
     }
-    const out = rows.map(toRecord);
     // Records made for someone else: that owner must be one the caller may assign to.
     const principal = guard.principal;
     const handedOver = out

@@ -2,7 +2,6 @@
  * Update: some fields of a record whose version the client read (optimistic locking). applyUpdate is
  * the write half, shared with reverts and workflow transitions.
  */
-import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { badRequest, pointer, unprocessable, type ErrorDetail } from '../../errors.js';
 import { invalidWrite, normalizeInput } from '../validation.js';
@@ -26,7 +25,8 @@ import {
   validateSchema,
   versionConflict,
 } from '../pipeline.js';
-import { toColumnValues, toRecord } from '../records.js';
+import { toColumnValues } from '../records.js';
+import { updateVersioned } from '../writes.js';
 import { operationTime } from '../../db/clock.js';
 import type { DataService } from '../service.js';
 
@@ -142,25 +142,13 @@ export async function applyUpdate(
   // write
   const userId = ctx.principal?.userId ?? null;
   const set = toColumnValues(entity, { ...changes, ...computed, updated_at: now.toISOString(), updated_by: userId });
-  const [row] = await mapDbErrors(
+  const after = await mapDbErrors(
     entity,
-    () =>
-      tx
-        .update(entity.table)
-        .set({ ...set, version: sql`${entity.columns.version} + 1` })
-        .where(
-          and(
-            eq(entity.columns.id, current.id as string),
-            eq(entity.columns.version, expected),
-            isNull(entity.columns.deleted_at),
-          ),
-        )
-        .returning(),
+    () => updateVersioned(tx, entity, current.id as string, expected, set),
     ctx.lang,
   );
   // Someone else saved (or deleted) between our read and our write.
-  if (!row) throw versionConflict(entity, expected);
-  const after = toRecord(row);
+  if (!after) throw versionConflict(entity, expected);
   // audit, automate
   await writeAudit(tx, [
     {
