@@ -183,66 +183,95 @@ const OPERATORS = [
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
 /**
+ * Where a generator sits in the file: a JSON pointer, or what makes one. The pointer is only wanted
+ * when an error names it, and a load evaluates generators some hundred thousand times: it is joined
+ * (and escaped) then, not at every step down.
+ */
+export type Where = string | (() => string);
+const text = (where: Where) => (typeof where === 'string' ? where : where());
+const below =
+  (where: Where, ...segments: (string | number)[]): Where =>
+  () =>
+    text(where) + pointer(...segments);
+
+function failAt(scope: GeneratorScope, where: Where, op: string, message: string): never {
+  throw new SeedError(scope.file, text(where) + pointer(op), message);
+}
+
+/** A named list of the file, or a non-empty list given in place. */
+function listOf(scope: GeneratorScope, where: Where, op: string, value: unknown): unknown[] {
+  if (typeof value === 'string') return scope.lists[value] ?? failAt(scope, where, op, `there is no list "${value}"`);
+  if (!Array.isArray(value) || value.length === 0) return failAt(scope, where, op, 'expects a non-empty list or the name of one');
+  return value;
+}
+
+function rangeOf(scope: GeneratorScope, where: Where, op: string, value: unknown): [number, number] {
+  if (!Array.isArray(value) || value.length !== 2 || !value.every((n) => typeof n === 'number') || value[0] > value[1])
+    return failAt(scope, where, op, 'expects [min, max] numbers, min ≤ max');
+  return value as [number, number];
+}
+
+/** The generator under `key` of an operator's object (its argument), evaluated. */
+function argOf(gen: Record<string, unknown>, vars: Record<string, unknown>, scope: GeneratorScope, where: Where, key: string) {
+  return evaluate(gen[key], vars, scope, below(where, key));
+}
+
+/**
  * Evaluates a generator at `path` (a JSON pointer into the file, for errors) with the row's variables.
  */
-export function evaluate(gen: unknown, vars: Record<string, unknown>, scope: GeneratorScope, path: string): unknown {
-  if (Array.isArray(gen)) return gen.map((g, i) => evaluate(g, vars, scope, path + pointer(i)));
+export function evaluate(gen: unknown, vars: Record<string, unknown>, scope: GeneratorScope, path: Where): unknown {
+  if (Array.isArray(gen)) return gen.map((g, i) => evaluate(g, vars, scope, below(path, i)));
   if (typeof gen !== 'object' || gen === null) return gen;
-  if (!isOperator(gen))
-    return Object.fromEntries(Object.entries(gen).map(([k, g]) => [k, evaluate(g, vars, scope, path + pointer(k))]));
+  if (!isOperator(gen)) {
+    const fields = gen as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k in fields) out[k] = evaluate(fields[k], vars, scope, below(path, k));
+    return out;
+  }
   const op = Object.keys(gen).find((k) => k.startsWith('$'))!;
-  const fail = (message: string): never => {
-    throw new SeedError(scope.file, path + pointer(op), message);
-  };
-  const arg = (key: string) => evaluate(gen[key], vars, scope, path + pointer(key));
-  const list = (value: unknown): unknown[] => {
-    if (typeof value === 'string') return scope.lists[value] ?? fail(`there is no list "${value}"`);
-    if (!Array.isArray(value) || value.length === 0) return fail('expects a non-empty list or the name of one');
-    return value;
-  };
-  const range = (value: unknown): [number, number] => {
-    if (!Array.isArray(value) || value.length !== 2 || !value.every((n) => typeof n === 'number') || value[0] > value[1])
-      return fail('expects [min, max] numbers, min ≤ max');
-    return value as [number, number];
-  };
   const { rng } = scope;
   switch (op) {
     case '$pick': {
       // Picks first, then evaluates only the chosen element (its generators run once).
-      const items = list(typeof gen.$pick === 'string' ? gen.$pick : gen.$pick);
+      const items = listOf(scope, path, op, typeof gen.$pick === 'string' ? gen.$pick : gen.$pick);
       const i = Math.floor(rng() * items.length);
-      return evaluate(items[i], vars, scope, path + pointer(op, i));
+      return evaluate(items[i], vars, scope, below(path, op, i));
     }
     case '$weighted': {
       const spec = gen.$weighted;
       const pairs: [unknown, number][] = Array.isArray(spec) ? (spec as [unknown, number][]) : Object.entries(spec as object);
       if (!pairs.length || pairs.some((p) => !Array.isArray(p) || typeof p[1] !== 'number' || p[1] < 0))
-        return fail('expects [[value, weight], …] or { value: weight }');
+        return failAt(scope, path, op, 'expects [[value, weight], …] or { value: weight }');
       const total = pairs.reduce((s, p) => s + p[1], 0);
       let r = rng() * total;
       const i = pairs.findIndex((p) => (r -= p[1]) < 0);
       const k = i < 0 ? pairs.length - 1 : i;
-      return evaluate(pairs[k][0], vars, scope, path + pointer(op, k));
+      return evaluate(pairs[k][0], vars, scope, below(path, op, k));
     }
     case '$int': {
-      const [min, max] = range(arg('$int'));
+      const [min, max] = rangeOf(scope, path, op, argOf(gen, vars, scope, path, '$int'));
       return Math.floor(min + rng() * (max - min + 1));
     }
     case '$number': {
-      const [min, max] = range(arg('$number'));
-      const step = (arg('step') as number | undefined) ?? 0.01;
+      const [min, max] = rangeOf(scope, path, op, argOf(gen, vars, scope, path, '$number'));
+      const step = (argOf(gen, vars, scope, path, 'step') as number | undefined) ?? 0.01;
       return Math.round((min + rng() * (max - min)) / step) * step;
     }
     case '$chance': {
-      const p = arg('$chance');
-      if (typeof p !== 'number' || p < 0 || p > 1) return fail('expects a probability between 0 and 1');
-      return rng() < p ? (arg('then') ?? true) : 'else' in gen ? arg('else') : null;
+      const p = argOf(gen, vars, scope, path, '$chance');
+      if (typeof p !== 'number' || p < 0 || p > 1) return failAt(scope, path, op, 'expects a probability between 0 and 1');
+      return rng() < p
+        ? (argOf(gen, vars, scope, path, 'then') ?? true)
+        : 'else' in gen
+          ? argOf(gen, vars, scope, path, 'else')
+          : null;
     }
     case '$var': {
-      const name = arg('$var');
-      if (typeof name !== 'string') return fail('expects a variable name');
+      const name = argOf(gen, vars, scope, path, '$var');
+      if (typeof name !== 'string') return failAt(scope, path, op, 'expects a variable name');
       const [head, ...rest] = name.split('.');
-      if (!(head in vars)) return fail(`there is no variable "${head}" (known: ${Object.keys(vars).join(', ')})`);
+      if (!(head in vars))
+        return failAt(scope, path, op, `there is no variable "${head}" (known: ${Object.keys(vars).join(', ')})`);
       return (
         rest.reduce<unknown>(
           (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
@@ -252,9 +281,9 @@ export function evaluate(gen: unknown, vars: Record<string, unknown>, scope: Gen
     }
     case '$text': {
       const template = gen.$text;
-      if (typeof template !== 'string') return fail('expects a template string');
+      if (typeof template !== 'string') return failAt(scope, path, op, 'expects a template string');
       return template.replace(/\{([^{}:]+)(?::(\d+))?\}/g, (_, name: string, width?: string) => {
-        const value = evaluate({ $var: name }, vars, scope, path + pointer(op));
+        const value = evaluate({ $var: name }, vars, scope, below(path, op));
         const text = value === null ? '' : String(value);
         return width ? text.padStart(Number(width), '0') : text;
       });
@@ -262,10 +291,10 @@ export function evaluate(gen: unknown, vars: Record<string, unknown>, scope: Gen
     case '$date':
     case '$datetime': {
       // Days relative to now, or to `from` (a date or datetime), uniformly between the two bounds.
-      const from = 'from' in gen ? arg('from') : undefined;
+      const from = 'from' in gen ? argOf(gen, vars, scope, path, 'from') : undefined;
       const base = from === undefined ? scope.now.getTime() : new Date(String(from)).getTime();
-      if (Number.isNaN(base)) return fail(`"from" is not a date: ${JSON.stringify(from)}`);
-      const [lo, hi] = range(arg(op));
+      if (Number.isNaN(base)) return failAt(scope, path, op, `"from" is not a date: ${JSON.stringify(from)}`);
+      const [lo, hi] = rangeOf(scope, path, op, argOf(gen, vars, scope, path, op));
       const at = new Date(base + (lo + rng() * (hi - lo)) * DAY);
       if (op === '$date') return day(at);
       if (!scope.clock || lo === hi) return at.toISOString(); // a fixed offset (an appointment's end from its start) is meant
@@ -275,24 +304,24 @@ export function evaluate(gen: unknown, vars: Record<string, unknown>, scope: Gen
       return (wrongSide ? at : placed).toISOString();
     }
     case '$ref': {
-      const name = arg('$ref');
+      const name = argOf(gen, vars, scope, path, '$ref');
       const records = scope.sets.get(String(name));
-      if (!records) return fail(`there is no earlier set "${String(name)}"`);
-      const where = (arg('where') ?? {}) as Record<string, unknown>;
+      if (!records) return failAt(scope, path, op, `there is no earlier set "${String(name)}"`);
+      const where = (argOf(gen, vars, scope, path, 'where') ?? {}) as Record<string, unknown>;
       const matching = Object.keys(where).length
         ? records.filter((r) => Object.entries(where).every(([k, v]) => r[k] === v))
         : records;
       return matching.length ? matching[Math.floor(rng() * matching.length)] : null;
     }
     case '$user': {
-      const name = arg('$user');
-      if (typeof name !== 'string') return fail('expects a username');
-      return scope.users.get(name) ?? fail(`there is no user "${name}"`);
+      const name = argOf(gen, vars, scope, path, '$user');
+      if (typeof name !== 'string') return failAt(scope, path, op, 'expects a username');
+      return scope.users.get(name) ?? failAt(scope, path, op, `there is no user "${name}"`);
     }
     case '$some': {
       // Several distinct elements of a list (a multi-select value).
-      const items = [...list(gen.$some)];
-      const [min, max] = range(arg('count') ?? [1, 2]);
+      const items = [...listOf(scope, path, op, gen.$some)];
+      const [min, max] = rangeOf(scope, path, op, argOf(gen, vars, scope, path, 'count') ?? [1, 2]);
       const n = Math.min(items.length, Math.floor(min + rng() * (max - min + 1)));
       const out: unknown[] = [];
       for (let i = 0; i < n; i++) out.push(items.splice(Math.floor(rng() * items.length), 1)[0]);
@@ -300,44 +329,40 @@ export function evaluate(gen: unknown, vars: Record<string, unknown>, scope: Gen
     }
     case '$at': {
       // The index-th element (1-based, wrapping): walks a list in order, e.g. a fixed catalogue by $i.
-      const items = list(gen.$at);
-      const n = arg('index');
-      if (!Number.isInteger(n)) return fail('"index" must give a whole number');
-      return evaluate(
-        items[((((n as number) - 1) % items.length) + items.length) % items.length],
-        vars,
-        scope,
-        path + pointer(op),
-      );
+      const items = listOf(scope, path, op, gen.$at);
+      const n = argOf(gen, vars, scope, path, 'index');
+      if (!Number.isInteger(n)) return failAt(scope, path, op, '"index" must give a whole number');
+      return evaluate(items[((((n as number) - 1) % items.length) + items.length) % items.length], vars, scope, below(path, op));
     }
     case '$logic': {
       // json-logic over the row's variables: arithmetic and the like ({"$logic": {"*": [{"var": "contract.amount"}, 0.3]}}).
       return evaluateRule(gen.$logic, vars);
     }
     case '$digits': {
-      const n = arg('$digits');
-      if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > 64) return fail('expects a length from 1 to 64');
+      const n = argOf(gen, vars, scope, path, '$digits');
+      if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > 64)
+        return failAt(scope, path, op, 'expects a length from 1 to 64');
       return Array.from({ length: n as number }, () => Math.floor(rng() * 10)).join('');
     }
     case '$pad': {
-      const [value, width] = arg('$pad') as [unknown, number];
+      const [value, width] = argOf(gen, vars, scope, path, '$pad') as [unknown, number];
       return String(value).padStart(width, '0');
     }
     case '$switch': {
-      const key = String(arg('$switch'));
+      const key = String(argOf(gen, vars, scope, path, '$switch'));
       const cases = gen.cases as Record<string, unknown> | undefined;
-      if (!cases || typeof cases !== 'object') return fail('expects "cases"');
-      if (key in cases) return evaluate(cases[key], vars, scope, path + pointer('cases', key));
-      return 'default' in gen ? arg('default') : null;
+      if (!cases || typeof cases !== 'object') return failAt(scope, path, op, 'expects "cases"');
+      if (key in cases) return evaluate(cases[key], vars, scope, below(path, 'cases', key));
+      return 'default' in gen ? argOf(gen, vars, scope, path, 'default') : null;
     }
     default:
-      return fail(`unknown generator "${op}" (known: ${OPERATORS.join(', ')})`);
+      return failAt(scope, path, op, `unknown generator "${op}" (known: ${OPERATORS.join(', ')})`);
   }
 }
 
 /** Evaluates `let` bindings in order, each seeing the earlier ones. */
-function bind(lets: Record<string, unknown> | undefined, vars: Record<string, unknown>, scope: GeneratorScope, path: string) {
-  for (const [name, gen] of Object.entries(lets ?? {})) vars[name] = evaluate(gen, vars, scope, path + pointer('let', name));
+function bind(lets: Record<string, unknown> | undefined, vars: Record<string, unknown>, scope: GeneratorScope, path: Where) {
+  for (const [name, gen] of Object.entries(lets ?? {})) vars[name] = evaluate(gen, vars, scope, below(path, 'let', name));
   return vars;
 }
 
@@ -414,11 +439,11 @@ export function planSet(set: DemoSet, index: number, scope: GeneratorScope): Pla
         const actor =
           set.walk.actors?.[event] === undefined
             ? undefined
-            : evaluate(set.walk.actors[event], vars, scope, path + pointer('walk', 'actors', event));
+            : evaluate(set.walk.actors[event], vars, scope, below(path, 'walk', 'actors', event));
         const input =
           set.walk.inputs?.[event] === undefined
             ? undefined
-            : evaluate(set.walk.inputs[event], vars, scope, path + pointer('walk', 'inputs', event));
+            : evaluate(set.walk.inputs[event], vars, scope, below(path, 'walk', 'inputs', event));
         // The history stops at today: a recent record has simply not got that far yet. (What the events
         // after it would have drawn is drawn all the same, so that where the walk stops changes no other value.)
         if (at > scope.now.getTime()) continue;
