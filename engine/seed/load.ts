@@ -45,6 +45,7 @@ create table if not exists seed.runs (
 /** The name a load is recorded under: demo data is loaded once per database. */
 export const DEMO_RUN = 'demo-data';
 const CHUNK = 500;
+const NOT_ANALYZED: ReadonlySet<string> = new Set(['audit.log']);
 /** Walks between two looks at which tables the load has grown (see analyzeWritten). */
 const WALKS_PER_ANALYSIS = 50;
 
@@ -151,6 +152,8 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
         () => database.rows(sql.raw(WRITTEN_IN_TRANSACTION), tx),
         (statement) => tx.execute(sql.raw(statement)),
         analyzedAt,
+        // The audit trail: written in bulk, read here only by its primary key (41 ms a time, 11 times).
+        NOT_ANALYZED,
       );
     startAudit = plan.start.audit;
     const sets = new Map<string, Record<string, unknown>[]>();
