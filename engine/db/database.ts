@@ -118,6 +118,15 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
   return options.url ? openPostgres(options.url, options.max ?? 10) : openPglite(options.dataDir);
 }
 
+/**
+ * The rows of a statement, as drizzle's execute() would give them but without its prepared-query
+ * object per call (the embedded database's: two parser tables built for every statement).
+ */
+const queryRows = async <T>(executor: Db, query: SQL): Promise<T[]> => {
+  const { sql: text, params } = toQuery(executor, query);
+  return rowsOfText<T>(executor, text, params);
+};
+
 export const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 
 /**
@@ -155,7 +164,7 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   return {
     driver: 'postgres',
     db,
-    rows: async (query, executor = db) => rowsOf(await executor.execute(query)),
+    rows: (query, executor = db) => queryRows(executor, query),
     rowsPlannedPerCall: async (query, executor = db) => {
       const { sql: text, params } = toQuery(executor, query);
       return [...(await driverClient(executor).unsafe(text, params, UNPREPARED))];
@@ -289,7 +298,7 @@ async function openPglite(dataDir?: string): Promise<Database> {
   return {
     driver: 'pglite',
     db,
-    rows: async (query, executor = db) => rowsOf(await executor.execute(query)),
+    rows: (query, executor = db) => queryRows(executor, query),
     rowsPlannedPerCall: async (query, executor = db) => {
       const { sql: text, params } = toQuery(executor, query);
       return (await driverClient(executor).query(text, params, { prepare: false })).rows;

@@ -30,7 +30,7 @@ interface Prepared {
   /** The statement's RowDescription (or nothing when it returns no rows). */
   description: BackendMessage[];
   /** Its result columns. */
-  columns: Column[];
+  columns: readonly Column[];
   /** Whether its answer must go through PGlite's parsing (notifications). */
   notifies: boolean;
 }
@@ -85,8 +85,11 @@ export function prepareStatements(client: PGlite, { max = MAX_STATEMENTS } = {})
     );
     const paramTypes = parse.parseDescribeStatementResults(messages);
     const description = messages.filter((m) => m.name === 'rowDescription');
-    const columns = description.flatMap((m) =>
-      (m as unknown as { fields: Column[] }).fields.map(({ name, dataTypeID }) => ({ name, dataTypeID })),
+    // Every answer of the statement hands out this list as its `fields`: frozen, so none can change it for the next.
+    const columns = Object.freeze(
+      description.flatMap((m) =>
+        (m as unknown as { fields: Column[] }).fields.map(({ name, dataTypeID }) => Object.freeze({ name, dataTypeID })),
+      ),
     );
     const prepared = { name, paramTypes, description, columns, notifies: NOTIFIES.test(text) };
     statements.set(text, prepared);

@@ -104,6 +104,8 @@ function text(bytes: Uint8Array, from: number, to: number): string {
 const ERROR = 0x45; // E
 const DATA_ROW = 0x44; // D
 const COMMAND_COMPLETE = 0x43; // C
+/** Commands whose count PGlite adds to affectedRows. */
+const COUNTED = new Set(['INSERT', 'UPDATE', 'DELETE', 'COPY', 'MERGE']);
 
 /**
  * Reads the backend's answer to bindExecuteSync: rows parsed by the type parsers (the client's, with
@@ -111,7 +113,7 @@ const COMMAND_COMPLETE = 0x43; // C
  */
 export function readResults<T>(
   answer: Uint8Array,
-  columns: Column[],
+  columns: readonly Column[],
   parsers: Record<number, TypeParser>,
   rowMode: 'array' | 'object' | undefined,
 ): Results<T> {
@@ -147,7 +149,7 @@ export function readResults<T>(
       const words = text(answer, body, end - 1).split(' ');
       command = words[0];
       const n = Number.parseInt(words[words.length - 1], 10);
-      if (['INSERT', 'UPDATE', 'DELETE', 'COPY', 'MERGE'].includes(command)) affectedRows += n;
+      if (COUNTED.has(command)) affectedRows += n;
       if (!Number.isNaN(n)) rowCount = n;
     } else if (type === ERROR) {
       let error: unknown;
@@ -159,6 +161,7 @@ export function readResults<T>(
     // Bind/Close complete, no data, notices, ready for query: nothing to keep.
     at = end;
   }
+  // `fields` is the statement's own list, kept for its next runs: frozen when it was prepared.
   const result = { rows, fields: columns, affectedRows, command } as Results<T> & { command?: string; rowCount?: number };
   if (rowCount !== undefined) result.rowCount = rowCount;
   return result;
