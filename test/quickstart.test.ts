@@ -3,7 +3,7 @@
  * embedded database, deploys the sample sales app on first start, serves on PORT, refuses a second
  * start on the same data while it runs, and keeps its data across restarts without redeploying.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -150,7 +150,14 @@ describe('quick start (npm start on the embedded database)', () => {
       // A second start on the same data, while this one runs, would damage the embedded database: refused.
       const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port + 100), DATA_DIR: dataDir };
       delete env.DATABASE_URL;
-      const refused = spawnSync(process.execPath, ['--import', 'tsx', 'engine/main.ts'], { cwd: root, env, encoding: 'utf8' });
+      // Run without blocking this process: a synchronous spawn held the event loop for the whole start,
+      // and the first server closed the idle keep-alive connection that the next fetch then reused.
+      const refused = await new Promise<{ status: number | null; stderr: string }>((done) => {
+        const second = spawn(process.execPath, ['--import', 'tsx', 'engine/main.ts'], { cwd: root, env });
+        let stderr = '';
+        second.stderr.on('data', (d) => (stderr += d));
+        second.on('close', (status) => done({ status, stderr }));
+      });
       expect(refused.status).toBe(1);
       expect(refused.stderr).toMatch(/The embedded database in .* is in use by process \d+/);
       expect((await fetch(`${base}/api/health`)).ok).toBe(true);
