@@ -101,8 +101,9 @@ const logQuery = (executor: Db, text: string, params: unknown[]) =>
 export async function rowsOfText<T = Record<string, unknown>>(executor: Db, text: string, params: unknown[]): Promise<T[]> {
   logQuery(executor, text, params);
   const client = driverClient(executor);
-  // postgres.js's client (or transaction) has unsafe(); PGlite's has query().
-  return client.unsafe ? [...(await client.unsafe(text, params))] : (await client.query(text, params)).rows;
+  // postgres.js's client (or transaction) has unsafe(); PGlite's has query(). postgres.js answers
+  // with its row list, itself an array: handed on as it is, not copied.
+  return client.unsafe ? await client.unsafe(text, params) : (await client.query(text, params)).rows;
 }
 
 export interface OpenOptions {
@@ -123,8 +124,8 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
  * object per call (the embedded database's: two parser tables built for every statement).
  */
 const queryRows = async <T>(executor: Db, query: SQL): Promise<T[]> => {
-  const { sql: text, params } = toQuery(executor, query);
-  return rowsOfText<T>(executor, text, params);
+  const { sql: text, params } = renderQuery(executor, query);
+  return rowsOfText<T>(executor, text, params); // logs it
 };
 
 export const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];

@@ -149,6 +149,25 @@ describe.each(drivers)('writes as text on %s', (driver) => {
     expect(row).toEqual({ title: 'fresh', version: 2 });
   });
 
+  it("logs each statement once to drizzle's logger, whichever way it runs", async () => {
+    const entity = e.data.entity('sample');
+    const created = (await e.data.create({ principal: null, privileged: true, lang: 'en' }, 'sample', { title: 'logged' })) as {
+      id: string;
+    };
+    const logged: string[] = [];
+    await e.database.db.transaction(async (tx) => {
+      (tx as unknown as { session: { logger: unknown } }).session.logger = { logQuery: (text: string) => logged.push(text) };
+      await e.database.rows(sql`select 1 as one`, tx);
+      await updateVersioned(tx, entity, created.id, 1, { title: 'logged again' });
+      const engine = e.data.guard({ principal: null, privileged: true, lang: 'en' });
+      await e.data.findWithRights(tx, engine, entity, created.id, ['update']);
+    });
+    expect(logged).toHaveLength(3);
+    expect(logged[0]).toBe('select 1 as one');
+    expect(logged[1]).toMatch(/^update "sample" set "title" = \$1/);
+    expect(logged[2]).toMatch(/^select "id"/);
+  });
+
   it('answers a read by id per principal, and binds the time anew for a scope that reads it', async () => {
     const a = await e.createUser({
       username: 'writes_a',
