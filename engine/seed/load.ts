@@ -33,6 +33,7 @@ import { deferAudit } from '../audit/log.js';
 import { flushDeferred } from '../db/deferred.js';
 import { clearDatedNumbers, renumberAudit } from './renumber.js';
 import { analyzeWritten, WRITTEN_IN_TRANSACTION } from '../db/maintenance.js';
+import { buildDeferredIndexes, dropDeferrableIndexes } from './deferred-indexes.js';
 
 export const SEED_SQL = `
 create schema if not exists seed;
@@ -145,6 +146,8 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
     const [done] = await database.rows(sql`select 1 from seed.runs where name = ${run}`, tx);
     if (done) return false;
     const plan: BackdatePlan = { start: await mark(database, tx), created: [] };
+    // The indexes no statement of the load reads are built once at its end (deferred-indexes.ts).
+    const deferredIndexes = await dropDeferrableIndexes(database, tx, data.model());
     // Statistics of the tables as the load grows them, so that their statements are planned for their size.
     const analyzedAt = new Map<string, number>();
     const analyzeGrown = () =>
@@ -249,6 +252,7 @@ export async function loadDemoData(engine: DemoDataEngine, options: LoadOptions)
     await flushDeferred(tx);
     await backdate(database, tx, data.model(), plan);
     renumber = await clearDatedNumbers(database, tx, data.model(), plan.start.audit);
+    await buildDeferredIndexes(tx, deferredIndexes);
     const created = await database.rows<{ entity: string; ids: string[] }>(
       sql`select entity, array_agg(record_id::text) as ids from audit.log where id > ${plan.start.audit} and action = 'create' group by entity`,
       tx,

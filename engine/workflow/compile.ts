@@ -60,9 +60,11 @@ export function compileWorkflow(doc: WorkflowDoc): CompiledWorkflow {
     next(state, event) {
       if (!own(own(doc.states, state)?.on, event.type)) return undefined;
       const snapshot = machine.resolveState({ value: state, context: {} });
-      if (!snapshot.can(event as never)) return undefined; // the guard does not hold
       const [after] = transition(machine, snapshot, event as never);
-      return String(after.value);
+      const to = String(after.value);
+      // Staying put is either a self-transition or a guard that does not hold: only then ask which (it runs the guard again).
+      if (to === state && !snapshot.can(event as never)) return undefined;
+      return to;
     },
   };
 }

@@ -24,6 +24,7 @@ import {
 import { drivers, startEngine, type TestEngine } from '../support/engine.js';
 import { seedDemoOrganisation } from '../support/demo-org.js';
 import { mergeOrganisations } from '../../engine/auth/demo.js';
+import { deferrableIndexes } from '../../engine/seed/deferred-indexes.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const apps = ['sales', 'finance', 'service'].map((a) => join(root, 'sample-apps', a));
@@ -147,10 +148,17 @@ describe.each(drivers)('demo data on %s', (driver) => {
   let e: TestEngine;
   let badFolder: string;
   let tokens: Record<string, string>;
+  /** The tables' indexes as the deploys made them: the load drops some for its writes and builds them again. */
+  let deployedIndexes: { name: string; definition: string }[];
+  const indexes = () =>
+    e.database.rows<{ name: string; definition: string }>(
+      sql`select indexname as name, indexdef as definition from pg_indexes where schemaname = current_schema() order by 1`,
+    );
   beforeAll(async () => {
     e = await startEngine(driver);
     for (const folder of apps)
       expect((await e.call('POST', '/api/meta/deploy', { documents: await loadPackage(folder) })).status).toBe(201);
+    deployedIndexes = await indexes();
     ({ tokens } = await seedDemoOrganisation(e, apps));
     const dir = await mkdtemp(join(tmpdir(), 'metacrm-seed-'));
     badFolder = join(dir, 'bad');
@@ -184,11 +192,38 @@ describe.each(drivers)('demo data on %s', (driver) => {
     expect(error.message).toMatch(/bad\/data\/demo\.json \/sets\/0\/rows\/2: validation_failed.*\/grade/);
     expect(await count('account')).toBe(0);
     expect(await demoDataLoaded(e.data)).toBe(false);
+    expect(await indexes()).toEqual(deployedIndexes); // the indexes dropped for the load are back with the rollback
+  });
+
+  it('defers the indexes of lists and search during the load, not those its look-ups, roll-ups and uniqueness read', () => {
+    const deferred = deferrableIndexes(e.data.entity('opportunity')).map((i) => i.name);
+    expect(deferred).toEqual(
+      expect.arrayContaining([
+        's__opportunity__search',
+        'i__opportunity__stage',
+        'i__opportunity__amount',
+        'i__opportunity__7615446e',
+      ]),
+    );
+    for (const kept of [
+      'u__opportunity__opportunity_no',
+      'i__opportunity__account',
+      'i__opportunity__contact',
+      'i__opportunity__campaign',
+    ])
+      expect(deferred).not.toContain(kept);
+    // A user-list field's index stays too (scopes read it), an indexed date does not.
+    expect(deferrableIndexes(e.data.entity('schedule')).map((i) => i.name)).toEqual(
+      expect.arrayContaining(['i__schedule__start_at', 'i__schedule__end_at']),
+    );
+    expect(deferrableIndexes(e.data.entity('schedule')).map((i) => i.name)).not.toContain('i__schedule__participants');
   });
 
   it('loads the sample apps through the engine as the demo users, with two years of history, in one go', async () => {
     const result = await loadDemoData(e, { folders: apps });
     expect(result.loaded).toBe(true);
+    // Every index the load dropped for its writes was built again, as the deploy had defined it.
+    expect(await indexes()).toEqual(deployedIndexes);
     expect(result.counts).toMatchObject({
       accounts: 220,
       opportunities: 500,
