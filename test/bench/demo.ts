@@ -34,17 +34,27 @@ export interface DemoBenchResult {
   ratio: number;
 }
 
-/** Counts the statements PGlite receives: a Bind (extended protocol) or a Query (simple protocol) message each. */
+/**
+ * Counts the statements PGlite receives: a Bind (extended protocol) or a Query (simple protocol) message
+ * each, whichever way they are sent (prepared statements go through execProtocolRawStream, pglite-wire.ts).
+ */
 function countStatements(client: PGlite) {
-  const raw = client.execProtocolRaw.bind(client);
   const counter = { statements: 0, on: false };
+  const count = (message: Uint8Array) => {
+    if (!counter.on) return;
+    const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
+    for (let at = 0; at < message.length; at += 1 + view.getInt32(at + 1))
+      if (message[at] === 0x42 || message[at] === 0x51) counter.statements++;
+  };
+  const raw = client.execProtocolRaw.bind(client);
   client.execProtocolRaw = (message, options) => {
-    if (counter.on) {
-      const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
-      for (let at = 0; at < message.length; at += 1 + view.getInt32(at + 1))
-        if (message[at] === 0x42 || message[at] === 0x51) counter.statements++;
-    }
+    count(message);
     return raw(message, options);
+  };
+  const stream = client.execProtocolRawStream.bind(client);
+  client.execProtocolRawStream = (message, options) => {
+    count(message);
+    return stream(message, options);
   };
   return counter;
 }
