@@ -150,7 +150,7 @@ export class ImportService {
     /** Largest upload accepted. */
     readonly maxBytes = 1024 * 1024 * 1024,
   ) {
-    jobs.define<{ id: string }>({ name: QUEUE, retryLimit: 0, concurrency: 3, run: ({ id }) => this.run(id) });
+    jobs.define<{ id: string }>({ name: QUEUE, retryLimit: 0, concurrency: 3, batchSize: 1, run: ({ id }) => this.run(id) });
     jobs.define({ name: HOUSEKEEPING, retryLimit: 0, run: async () => void (await this.housekeeping()) });
   }
 

@@ -27,7 +27,16 @@ export interface QueueDefinition<T> {
   retryDelaySeconds?: number;
   /** Jobs of this queue run at once in each process (default 1): long ones (imports) should not wait for each other. */
   concurrency?: number;
+  /**
+   * Due jobs a worker takes per look (default 20), run one after another. pg-boss waits a polling
+   * interval after every look, found jobs or not: one job per look would drain a backlog (the timers
+   * that fell due while the server was down, or those of a fresh demo load) at one job per interval.
+   * Long jobs that should run side by side (imports) take one per look and several workers instead.
+   */
+  batchSize?: number;
 }
+
+const BATCH_SIZE = 20;
 
 export interface SendOptions {
   /** Run no earlier than this. */
@@ -100,9 +109,22 @@ export class JobQueue {
     for (let i = 0; i < (queue.concurrency ?? 1); i++)
       await boss.work<never>(
         queue.name,
-        { pollingIntervalSeconds: this.options.pollingSeconds ?? 2, batchSize: 1, includeMetadata: true },
-        async ([job]) => {
-          await queue.run(job.data, { id: job.id, retryCount: job.retryCount });
+        {
+          pollingIntervalSeconds: this.options.pollingSeconds ?? 2,
+          batchSize: queue.batchSize ?? BATCH_SIZE,
+          includeMetadata: true,
+        },
+        async (jobs) => {
+          // Each job of the batch succeeds or fails on its own: a failed one is failed here (retried by its
+          // queue's policy); pg-boss then completes the others — only jobs still active are completed.
+          for (const job of jobs) {
+            try {
+              await queue.run(job.data, { id: job.id, retryCount: job.retryCount });
+            } catch (error) {
+              // pg-boss keeps the error as the job's output (serialized as when it fails a job itself).
+              await boss.fail(queue.name, job.id, error as object);
+            }
+          }
         },
       );
   }
