@@ -122,6 +122,8 @@ describe('report → chart', () => {
     };
     const pie = chartOption('pie', data, { measures: ['n'] }, 'zh-CN') as any;
     expect(pie.series[0].data).toEqual([{ value: 4, name: 'A', filter: f('a') }]); // empty slices left out
+    // Each slice is labelled with its name and whole-percent share, the labels running to the card's edges.
+    expect(pie.series[0]).toMatchObject({ percentPrecision: 0, label: { formatter: '{b} {d}%', alignTo: 'edge' } });
     const funnel = chartOption('funnel', data, { measures: ['n'] }, 'zh-CN') as any;
     expect(funnel.series[0].data.map((p: any) => p.name)).toEqual(['A', 'B']);
     const gauge = chartOption('gauge', data, { measure: 'n', max: 10 }, 'en') as any;

@@ -134,7 +134,18 @@ export function chartOption(
       legend: kind === 'pie' ? { type: 'scroll', bottom: 0 } : undefined,
       series: [
         kind === 'pie'
-          ? { type: 'pie', name: only?.name, radius: ['35%', '65%'], center: ['50%', '45%'], data: points.filter((p) => p.value), label: { formatter: '{b}' } }
+          ? {
+              type: 'pie',
+              name: only?.name,
+              radius: ['32%', '58%'],
+              center: ['50%', '45%'],
+              data: points.filter((p) => p.value),
+              percentPrecision: 0,
+              // Labels run to the card's edges (not cut at a fixed distance from the ring): a category's
+              // name, and its share, stay whole in a narrow card.
+              label: { formatter: '{b} {d}%', alignTo: 'edge', edgeDistance: 6, minMargin: 2 },
+              labelLine: { length: 8, length2: 6 },
+            }
           : { type: 'funnel', name: only?.name, sort: 'none', left: '10%', width: '80%', top: 8, bottom: 8, minSize: '8%', data: points,
               label: { position: 'inside', formatter: (p: any) => `${p.name} ${fmt(p.value)}` } },
       ],
