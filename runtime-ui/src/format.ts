@@ -38,6 +38,8 @@ export function formatDateTime(lang: Lang, value: string): string {
 /** "3 天 4 小时" / "3 d 4 h": how long something has been in a state. */
 export function formatDuration(lang: Lang, seconds: number): string {
   const units: [number, string, string][] = [[86400, '天', 'd'], [3600, '小时', 'h'], [60, '分钟', 'min']];
+  // A week or more is told in days: "213 天", not "213 天 20 小时" (which no longer fits under a stage).
+  if (seconds >= 7 * 86400) return lang === 'zh-CN' ? `${Math.floor(seconds / 86400)} 天` : `${Math.floor(seconds / 86400)} d`;
   const parts: string[] = [];
   let rest = Math.max(0, Math.round(seconds));
   for (const [size, zh, en] of units) {
