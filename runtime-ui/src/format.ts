@@ -2,7 +2,7 @@
  * Values shown the way the user's language writes them: dates and date-times (in the user's time zone,
  * time-zone.ts), numbers with grouping, ¥ amounts, percentages, durations.
  */
-import type { Lang } from './i18n';
+import type { Lang } from './lang';
 import { userTimeZone } from './time-zone';
 
 const cache = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();

@@ -6,8 +6,9 @@
  * The current language is sent as Accept-Language with every request.
  */
 import { createContext, useContext } from 'react';
+import type { Lang } from './lang';
 
-export type Lang = 'zh-CN' | 'en';
+export type { Lang };
 
 const zh = {
   appName: 'metacrm',

@@ -4,8 +4,7 @@
  * matrix cell also its pivot column's), so a click on a bar, slice or funnel step can open the list of
  * exactly those records. Pure: no ECharts import, so the page can shape data before the chart loads.
  */
-/** The UI's languages (as i18n.tsx; repeated so this module stays plain TypeScript, testable outside the UI). */
-type Lang = 'zh-CN' | 'en';
+import type { Lang } from '../lang';
 
 export interface ReportColumn {
   name: string;
