@@ -29,6 +29,12 @@ export function useEntityPage(entity: string) {
   const fields = useMemo(() => (form.data ? fieldMap(form.data) : new Map<string, FieldInfo>()), [form.data]);
   const actions = me.data?.permissions[entity]?.actions ?? {};
   const can = useCallback((action: string) => Boolean(actions[action]?.length), [actions]);
+  /**
+   * Whether the caller may read records of `target`: a reference to an entity they may not read (a
+   * receivable's campaign, for finance) is neither expanded — the API refuses the whole list for it —
+   * nor looked up; its cell says so instead.
+   */
+  const readable = useCallback((target: string) => Boolean(me.data?.permissions[target]?.actions.read?.length), [me.data]);
 
   /** A value as the user reads it: tags, links, ¥, dates… through the widget registry. */
   const cell = useCallback(
@@ -37,17 +43,24 @@ export function useEntityPage(entity: string) {
       if (!field || !form.data) return value === null || value === undefined ? null : String(value);
       const options = { ...(form.data.uiSchema[name]?.['ui:options'] ?? {}) };
       if (field.to && !options.entity) options.entity = field.to;
+      if (field.to && !field.system && !readable(field.to)) options.unreadable = true;
       if (field.to && !options.titleField) options.titleField = entities.data?.[field.to]?.titleField;
       const def = widget(widgetName(form.data, field)) ?? widget('text');
       return def?.cell ? def.cell(value, { lang, field, options, record }) : createElement('span', null, String(value ?? ''));
     },
-    [fields, form.data, entities.data, lang],
+    [fields, form.data, entities.data, lang, readable],
   );
 
   /** The reference fields among `names`, for the list's `expand` (their titles and links in one query each). */
   const expandOf = useCallback(
-    (names: string[]) => names.filter((n) => fields.get(n)?.type === 'reference' && !fields.get(n)?.system).join(',') || undefined,
-    [fields],
+    (names: string[]) =>
+      names
+        .filter((n) => {
+          const f = fields.get(n);
+          return f?.type === 'reference' && !f.system && Boolean(f.to) && readable(f.to!);
+        })
+        .join(',') || undefined,
+    [fields, readable],
   );
 
   /** The entity's plural label in the language (lists, kanban titles). */

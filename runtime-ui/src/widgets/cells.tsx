@@ -64,6 +64,8 @@ registerWidget('reference', {
   cell: (v, ctx) => {
     if (empty(v)) return null;
     const target = ctx.options.entity ?? ctx.field.to;
+    // A record of an entity the user may not read: neither its title nor a link (entity-page.ts).
+    if (ctx.options.unreadable) return <span style={{ color: 'rgba(0,0,0,0.62)' }}>{translate(ctx.lang, 'noAccess')}</span>;
     if (typeof v === 'object') return <Link to={`/r/${target}/${v.id}`}>{titleOf(v, ctx.options.titleField)}</Link>;
     return <RefTitle entity={target} id={String(v)} titleField={ctx.options.titleField} />;
   },

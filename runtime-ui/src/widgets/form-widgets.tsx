@@ -10,7 +10,7 @@ import { dayjsIn } from '../dates';
 import { instantOf, wallClock } from '../time-zone';
 import { useQuery } from '@tanstack/react-query';
 import { get, qs } from '../api';
-import { useEntityLabels } from '../meta';
+import { useEntityLabels, useMe } from '../meta';
 import { registerWidget, widget } from './registry';
 import { ColorTag, titleOf } from './cells';
 import { useLang } from '../i18n';
@@ -93,20 +93,24 @@ function MultiPicklist(props: WidgetProps) {
 function Reference(props: WidgetProps) {
   const entity = options(props).entity as string;
   const labels = useEntityLabels();
+  const me = useMe();
+  // An entity the user may not read is neither searched nor looked up: its value shows as "no access".
+  const readable = Boolean(me.data?.permissions[entity]?.actions.read?.length);
   const titleField = options(props).titleField ?? labels.data?.[entity]?.titleField ?? null;
   const [search, setSearch] = useState('');
   const current = useQuery({
     queryKey: ['ref-title', entity, props.value],
-    enabled: Boolean(props.value && entity),
+    enabled: Boolean(props.value && entity && readable),
     queryFn: () => get(`/api/data/${entity}/${props.value}${qs({ fields: titleField ?? undefined })}`).then((r) => r.data),
     staleTime: 60_000,
   });
   const found = useQuery({
     queryKey: ['ref-search', entity, search],
-    enabled: Boolean(entity) && !props.readonly,
+    enabled: Boolean(entity) && !props.readonly && readable,
     queryFn: () => get(`/api/data/${entity}${qs({ q: search || undefined, limit: 20, fields: titleField ?? undefined })}`).then((r) => r.data as any[]),
     staleTime: 10_000,
   });
+  if (me.data && !readable) return <ReadOnly {...props} options={{ ...props.options, unreadable: true }} />;
   if (props.readonly || props.disabled) return <ReadOnly {...props} value={current.data ?? props.value} />;
   const opts = (found.data ?? []).map((r) => ({ value: r.id, label: titleOf(r, titleField) }));
   if (props.value && !opts.some((o) => o.value === props.value)) opts.unshift({ value: props.value, label: current.data ? titleOf(current.data, titleField) : '…' });
