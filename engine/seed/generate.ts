@@ -388,7 +388,12 @@ export function planSet(set: DemoSet, index: number, scope: GeneratorScope): Pla
     for (const parent of records.filter((r) =>
       Object.entries(where).every(([k, v]) => (Array.isArray(v) ? v.includes(r[k]) : r[k] === v)),
     )) {
-      const n = evaluate(set.forEach.count ?? 1, { $parent: parent }, scope, path + '/forEach/count');
+      const n = evaluate(
+        set.forEach.count ?? 1,
+        { $parent: parent, $now: scope.now.toISOString() },
+        scope,
+        path + '/forEach/count',
+      );
       if (!Number.isInteger(n) || (n as number) < 0) fail('/forEach/count', 'must give a whole number ≥ 0');
       for (let i = 0; i < (n as number); i++) parents.push(parent);
     }

@@ -60,6 +60,29 @@ describe('the demo-data generator', () => {
     for (const r of a) expect(r.createdAt!.getTime()).toBeLessThanOrEqual(new Date('2026-06-30T08:00:00Z').getTime());
   });
 
+  it("counts a parent's records by its values and the load's time ($now): only instalments already due are paid", () => {
+    const scope = scopeFor({ sets: [] });
+    scope.sets.set('instalments', [
+      { id: 'a', due_date: '2026-05-01' },
+      { id: 'b', due_date: '2026-07-15' }, // after the scope's now (2026-06-30)
+      { id: 'c', due_date: '2026-06-29' },
+    ]);
+    const rows = planSet(
+      {
+        name: 'receipts',
+        entity: 'receipt',
+        forEach: {
+          set: 'instalments',
+          count: { $logic: { if: [{ '<': [{ var: '$parent.due_date' }, { var: '$now' }] }, 1, 0] } },
+        },
+        values: { receivable: { $var: '$parent.id' } },
+      },
+      0,
+      scope,
+    );
+    expect(rows.map((r) => r.values.receivable)).toEqual(['a', 'c']);
+  });
+
   it('stops a walk at today and names unknown generators by their path', () => {
     const scope = scopeFor({ sets: [] });
     const [row] = planSet(
