@@ -98,10 +98,11 @@ describe.each(drivers)('views on %s', (driver) => {
   });
 
   it('generates defaults where no view is deployed: kanban by the workflow state, related lists from references', async () => {
-    const lead = (await org.as('rep_east', 'GET', '/api/meta/views/lead?lang=en')).body.data;
-    expect(lead.lists).toHaveLength(1);
-    expect(lead.lists[0].columns.length).toBeGreaterThan(2);
-    expect(lead.layouts[0].name).toBe('default');
+    const order = (await org.as('rep_east', 'GET', '/api/meta/views/order?lang=en')).body.data;
+    expect(order.lists).toHaveLength(1);
+    expect(order.lists[0].columns.length).toBeGreaterThan(2);
+    expect(order.layouts[0].name).toBe('default');
+    expect(order.kanban).toMatchObject({ groupBy: 'status', sumField: 'amount' }); // its workflow's state, its first currency field
     const opportunity = (await org.as('rep_east', 'GET', '/api/meta/views/opportunity?lang=zh-CN')).body.data;
     expect(opportunity.kanban).toEqual({
       groupBy: 'stage',
