@@ -90,4 +90,18 @@ describe.each(drivers)('references to entities the user may not read, in Chromiu
     },
     STEP,
   );
+
+  it(
+    "sums each kanban column of a formula that returns an amount (the receivable's balance) in ¥, like its cells",
+    async () => {
+      const p = await openPage(browser, ui.base, 'zh-CN');
+      opened.push(p);
+      const { page } = p;
+      await login(page, 'finance', org.passwords.finance);
+      await page.goto('/k/receivable');
+      await settle(page);
+      await poll(() => page.getByTestId('sum-not_due').textContent()).toContain('¥12,000.00');
+    },
+    STEP,
+  );
 });

@@ -14,7 +14,7 @@ import { Alert, App, Button, Skeleton, Tag } from 'antd';
 import { UnorderedListOutlined } from '@ant-design/icons';
 import { useInfiniteQuery, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { api, errorText, get, joinMessages, qs } from '../api';
-import { useEntityPage } from '../entity-page';
+import { useEntityPage, widgetName } from '../entity-page';
 import { formatCurrency, formatNumber } from '../format';
 import { useLang } from '../i18n';
 import { ColorTag, titleOf } from '../widgets/cells';
@@ -125,6 +125,8 @@ export default function KanbanPage() {
   };
 
   const sumField = sumName ? fields.get(sumName) : undefined;
+  // A currency field, or a formula shown as one (a receivable's balance): the sum in ¥ like its cells.
+  const sumCurrency = Boolean(sumField && (sumField.type === 'currency' || widgetName(model, sumField) === 'currency'));
   const card = (r: any, i: number) => (
     <div key={r.id} className="mc-kanban-card" draggable tabIndex={0} data-card={r.id} aria-label={titleOf(r, titleField)}
       onDragStart={(e) => e.dataTransfer.setData('text/plain', r.id)}
@@ -157,7 +159,7 @@ export default function KanbanPage() {
           <KanbanColumn key={v.value} value={v.value} label={v.label} color={v.color}
             queryKey={[...columnKey, v.value]} path={(cursor) => columnPath(v.value, cursor)} enabled={page.ready}
             stays={(r) => (moved[r.id] ?? r[kanban.groupBy]) === v.value} movedIn={movedIn.get(v.value) ?? []}
-            sumText={(sum) => (sumField?.type === 'currency' ? formatCurrency(lang, sum) : formatNumber(lang, sum))}
+            sumText={(sum) => (sumCurrency ? formatCurrency(lang, sum) : formatNumber(lang, sum))}
             sumName={sumName} sumLabel={t('sum')} loadMore={t('loadMore')} drop={over === v.value}
             onDragOver={() => setOver(v.value)} onDragLeave={() => setOver(null)}
             onDrop={(id) => {
