@@ -5,7 +5,7 @@
  */
 import { createElement, useCallback, useMemo } from 'react';
 import { useLang } from './i18n';
-import { fieldMap, pick, useEntityLabels, useForm, useMe, type FieldInfo, type FormModel } from './meta';
+import { fieldMap, mayRead, pick, useEntityLabels, useForm, useMe, type FieldInfo, type FormModel } from './meta';
 import { useView } from './views';
 import { widget } from './widgets/registry';
 
@@ -34,7 +34,7 @@ export function useEntityPage(entity: string) {
    * receivable's campaign, for finance) is neither expanded — the API refuses the whole list for it —
    * nor looked up; its cell says so instead.
    */
-  const readable = useCallback((target: string) => Boolean(me.data?.permissions[target]?.actions.read?.length), [me.data]);
+  const readable = useCallback((target: string) => mayRead(me.data, target), [me.data]);
 
   /** A value as the user reads it: tags, links, ¥, dates… through the widget registry. */
   const cell = useCallback(

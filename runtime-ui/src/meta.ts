@@ -25,6 +25,9 @@ export interface Me {
   permissions: Record<string, { actions: Record<string, string[]>; readableFields: string[] | null; writableFields: string[] | null }>;
 }
 
+/** Whether the user may read records of `entity` at all (some scope of the read action). */
+export const mayRead = (me: Me | undefined, entity: string): boolean => Boolean(me?.permissions[entity]?.actions.read?.length);
+
 export interface FieldOption {
   value: string;
   label: string;

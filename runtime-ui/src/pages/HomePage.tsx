@@ -10,7 +10,7 @@ import { useQuery } from '@tanstack/react-query';
 import { get, qs } from '../api';
 import { formatDateTime } from '../format';
 import { useLang } from '../i18n';
-import { pick, useEntityLabels, useMe } from '../meta';
+import { mayRead, pick, useEntityLabels, useMe } from '../meta';
 import { recentRecords } from '../recent';
 import { NotificationList, useUnread } from '../shell/NotificationBell';
 import { titleOf } from '../widgets/cells';
@@ -63,7 +63,7 @@ export default function HomePage() {
   const labels = useEntityLabels();
   const inbox = useInbox();
   const unread = useUnread();
-  const tasks = useOpenTasks(me.data?.user.id, (e) => Boolean(me.data?.permissions[e]?.actions.read));
+  const tasks = useOpenTasks(me.data?.user.id, (e) => mayRead(me.data, e));
   const recent = me.data ? recentRecords(me.data.user.id) : [];
   const entityLabel = (e: string) => pick(labels.data?.[e]?.label, lang, e);
 

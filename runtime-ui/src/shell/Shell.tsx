@@ -10,7 +10,7 @@ import { AuditOutlined, DashboardOutlined, HomeOutlined, LogoutOutlined, MenuOut
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, get, post } from '../api';
 import { useLang, type Lang } from '../i18n';
-import { pick, useApps, useEntityLabels, useMe } from '../meta';
+import { mayRead, pick, useApps, useEntityLabels, useMe } from '../meta';
 import { setUserTimeZone } from '../time-zone';
 import { NotificationBell } from './NotificationBell';
 import { GlobalSearch } from '../search/GlobalSearch';
@@ -46,7 +46,7 @@ export function Shell() {
 
   const items = useMemo(() => {
     if (!me.data || !apps.data) return [];
-    const readable = (e: string) => Boolean(me.data!.permissions[e]?.actions.read);
+    const readable = (e: string) => mayRead(me.data, e);
     const groups = apps.data
       .map((app) => ({
         key: `app:${app.name}`,

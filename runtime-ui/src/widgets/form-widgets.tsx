@@ -10,7 +10,7 @@ import { dayjsIn } from '../dates';
 import { instantOf, wallClock } from '../time-zone';
 import { useQuery } from '@tanstack/react-query';
 import { get, qs } from '../api';
-import { useEntityLabels, useMe } from '../meta';
+import { mayRead, useEntityLabels, useMe } from '../meta';
 import { registerWidget, widget } from './registry';
 import { ColorTag, titleOf } from './cells';
 import { useLang } from '../i18n';
@@ -95,7 +95,7 @@ function Reference(props: WidgetProps) {
   const labels = useEntityLabels();
   const me = useMe();
   // An entity the user may not read is neither searched nor looked up: its value shows as "no access".
-  const readable = Boolean(me.data?.permissions[entity]?.actions.read?.length);
+  const readable = mayRead(me.data, entity);
   const titleField = options(props).titleField ?? labels.data?.[entity]?.titleField ?? null;
   const [search, setSearch] = useState('');
   const current = useQuery({
